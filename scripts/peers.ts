@@ -1,0 +1,35 @@
+// The independent peers that interop tests run against. Each is a Debian package; when one
+// is missing and we may install (root), it is installed, so `npm test` passes on a fresh
+// machine. Tests that need a peer that is still missing fail under CI and skip elsewhere.
+import { spawnSync } from 'node:child_process';
+
+export interface Peer {
+  name: string;
+  debianPackage: string;
+  /** A command that exits 0 when the peer is usable. */
+  check: string[];
+}
+
+export const peers: Peer[] = [
+  { name: 'Perl Net::SMPP', debianPackage: 'libnet-smpp-perl', check: ['perl', '-MNet::SMPP', '-e', '1'] },
+];
+
+export function peerAvailable(peer: Peer): boolean {
+  const [cmd, ...args] = peer.check;
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
+
+export function ensurePeers(): void {
+  const missing = peers.filter((p) => !peerAvailable(p));
+  if (missing.length === 0) return;
+  const names = missing.map((p) => p.debianPackage);
+  if (process.getuid?.() !== 0) {
+    console.warn(`interop peers missing (${names.join(', ')}); install them to run the interop tests`);
+    return;
+  }
+  console.log(`installing interop peers: ${names.join(', ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = spawnSync('apt-get', ['install', '-y', '-qq', ...names], { stdio: 'inherit', env });
+  if (install.status !== 0) console.warn(`apt-get install ${names.join(' ')} failed`);
+}

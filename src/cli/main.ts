@@ -1,0 +1,28 @@
+// The `smsgw` command: one entry point, a subcommand per job.
+import { simulateCommand } from './simulate.ts';
+
+const usage = `usage: smsgw <command> [options]
+
+commands:
+  simulate smsc   run a standalone SMSC simulator (see: smsgw simulate smsc --help)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'simulate':
+      return simulateCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(usage);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`smsgw: unknown command '${command}'\n${usage}`);
+      return 2;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 0) process.exitCode = code;

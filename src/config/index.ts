@@ -1,0 +1,2 @@
+export { ConfigError, loadConfigFile, parseConfig, validateConfig } from './load.ts';
+export type * from './types.ts';

@@ -1,0 +1,193 @@
+// The config file's JSON Schema (CONTRACT §2). Validation messages are built from it, so
+// every bound a user can hit is written here once: type, range, pattern description.
+
+const listen = {
+  type: 'string',
+  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^\\s:\\[\\]]+):([0-9]{1,5})$',
+  description: 'host:port',
+} as const;
+
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const nonEmpty = { type: 'string', minLength: 1 } as const;
+const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'an id of letters, digits, _ . -' } as const;
+const patternList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1, maxLength: 256 },
+  maxItems: 10_000,
+} as const;
+
+const tlsFiles = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cert', 'key'],
+  properties: { listen, cert: nonEmpty, key: nonEmpty, ca: nonEmpty },
+} as const;
+
+const simulatorConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type'],
+  properties: {
+    id,
+    type: { const: 'simulator' },
+    deliveryDelayMs: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 200 },
+    outcomes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['to', 'status'],
+        properties: {
+          to: nonEmpty,
+          status: { enum: ['delivered', 'undelivered', 'expired', 'rejected', 'failed'] },
+          error: { type: 'string', maxLength: 16 },
+        },
+      },
+      default: [],
+    },
+    tps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+  },
+} as const;
+
+const smppConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'host', 'port', 'systemId', 'password'],
+  properties: {
+    id,
+    type: { const: 'smpp' },
+    host: nonEmpty,
+    port,
+    tls: { type: 'boolean', default: false },
+    systemId: { type: 'string', minLength: 1, maxLength: 15 },
+    password: { type: 'string', maxLength: 8 },
+    systemType: { type: 'string', maxLength: 12, default: '' },
+    interfaceVersion: { enum: ['3.4', '5.0'], default: '3.4' },
+    bindType: { enum: ['transmitter', 'receiver', 'transceiver'], default: 'transceiver' },
+    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+    window: { type: 'integer', minimum: 1, maximum: 4096, default: 64 },
+    tps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+    enquireLinkSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
+    requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 600, default: 10 },
+    longMessages: { enum: ['udh', 'sar', 'payload'], default: 'udh' },
+    sourceTon: { type: 'integer', minimum: 0, maximum: 6 },
+    sourceNpi: { type: 'integer', minimum: 0, maximum: 18 },
+    destTon: { type: 'integer', minimum: 0, maximum: 6, default: 1 },
+    destNpi: { type: 'integer', minimum: 0, maximum: 18, default: 1 },
+    broadcast: { type: 'boolean', default: false },
+  },
+} as const;
+
+const mtRoute = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['connectors'],
+  properties: {
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { to: patternList, from: patternList, account: patternList },
+    },
+    connectors: { type: 'array', items: id, minItems: 1 },
+    strategy: { enum: ['failover', 'roundrobin', 'weighted'], default: 'failover' },
+    weights: { type: 'object', additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 } },
+  },
+} as const;
+
+const moRoute = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['account'],
+  properties: {
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { to: patternList, from: patternList, connector: patternList, keyword: patternList },
+    },
+    account: id,
+  },
+} as const;
+
+const account = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: {
+    id,
+    apiKeys: { type: 'array', items: { type: 'string', minLength: 8, maxLength: 256 }, default: [] },
+    twilio: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['accountSid'],
+      properties: { accountSid: { type: 'string', pattern: '^AC[0-9a-fA-F]{32}$', description: 'AC followed by 32 hex digits' } },
+    },
+    smpp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['systemId', 'password'],
+      properties: {
+        systemId: { type: 'string', minLength: 1, maxLength: 15 },
+        password: { type: 'string', minLength: 1, maxLength: 8 },
+        maxBinds: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
+      },
+    },
+    webhook: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://', description: 'an http:// or https:// URL' },
+        secret: { type: 'string', minLength: 1 },
+      },
+    },
+    defaultFrom: { type: 'string', minLength: 1, maxLength: 20 },
+    mps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+  },
+} as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { listen: { ...listen, default: '127.0.0.1:8080' } },
+      default: {},
+    },
+    smppServer: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { listen, tls: tlsFiles },
+    },
+    store: { type: 'string', pattern: '^(sqlite:|postgres(ql)?://)', description: 'sqlite:PATH or postgres://…', default: 'sqlite:./var/smsgw.db' },
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { apiKeys: { type: 'array', items: { type: 'string', minLength: 8, maxLength: 256 }, default: [] } },
+      default: {},
+    },
+    accounts: { type: 'array', items: account, default: [] },
+    connectors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { enum: ['simulator', 'smpp'] } },
+        if: { properties: { type: { const: 'smpp' } } },
+        then: smppConnector,
+        else: simulatorConnector,
+      },
+      default: [],
+    },
+    routes: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        mt: { type: 'array', items: mtRoute, default: [] },
+        mo: { type: 'array', items: moRoute, default: [] },
+      },
+      default: {},
+    },
+  },
+} as const;
