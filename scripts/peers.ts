@@ -12,6 +12,7 @@ export interface Peer {
 
 export const peers: Peer[] = [
   { name: 'Perl Net::SMPP', debianPackage: 'libnet-smpp-perl', check: ['perl', '-MNet::SMPP', '-e', '1'] },
+  { name: 'OpenSSL', debianPackage: 'openssl', check: ['openssl', 'version'] },
 ];
 
 export function peerAvailable(peer: Peer): boolean {

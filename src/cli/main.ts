@@ -1,15 +1,23 @@
 // The `smsgw` command: one entry point, a subcommand per job.
+import { configCommand } from './config.ts';
+import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
 
 const usage = `usage: smsgw <command> [options]
 
 commands:
-  simulate smsc   run a standalone SMSC simulator (see: smsgw simulate smsc --help)
+  serve [--config FILE]   run the gateway (no config: embedded default with a demo account)
+  config check FILE       validate a config file
+  simulate smsc           run a standalone SMSC simulator (see: smsgw simulate smsc --help)
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'serve':
+      return serveCommand(rest);
+    case 'config':
+      return configCommand(rest);
     case 'simulate':
       return simulateCommand(rest);
     case undefined:

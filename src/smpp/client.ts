@@ -119,7 +119,12 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     const socket =
       o.tls === undefined || o.tls === false
         ? net.connect({ host: o.host, port: o.port })
-        : tls.connect({ host: o.host, port: o.port, servername: o.host, ...(o.tls === true ? {} : o.tls) });
+        : tls.connect({
+            host: o.host,
+            port: o.port,
+            servername: net.isIP(o.host) ? undefined : o.host,
+            ...(o.tls === true ? {} : o.tls),
+          });
     const connectEvent = o.tls ? 'secureConnect' : 'connect';
     socket.setTimeout(o.connectTimeoutMs ?? 10_000, () => socket.destroy(new Error('connect timeout')));
     const onEarlyError = (err: Error) => this.#onLost(err);

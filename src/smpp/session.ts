@@ -320,7 +320,9 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
         this.#socket.end();
         return;
       default:
-        this.#pendingInbound++;
+        // Requests without a response (alert_notification) are never answered, so they
+        // must not count towards the backlog that pauses reading.
+        if (responseOf(pdu.command) !== undefined) this.#pendingInbound++;
         if (this.#pendingInbound >= this.#maxPendingInbound && !this.#readPaused) {
           this.#readPaused = true;
           this.#socket.pause();
@@ -340,6 +342,12 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.#outstanding.delete(pdu.sequenceNumber);
     if (pending.command === 'enquire_link') this.#enquirePending = false;
     if (backPressureStatuses.has(pdu.commandStatus)) {
+      // Answers to requests sent before the pause began are the same refusal again: they
+      // extend nothing. Only a refusal after the pause ended doubles it.
+      if (Date.now() < this.#pausedUntil) {
+        pending.resolve(pdu);
+        return;
+      }
       this.#throttlePause = Math.min(
         this.#throttleBackoff.max,
         this.#throttlePause === 0 ? this.#throttleBackoff.min : this.#throttlePause * 2,

@@ -1,0 +1,271 @@
+// The SMPP front door (CONTRACT §5): ESME accounts bind, submit into the same pipeline as
+// the REST API, and get receipts and inbound messages as deliver_sm. What an ESME is owed
+// is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
+import type { TlsOptions } from 'node:tls';
+import type { Account, AccountRegistry, Gateway, Message } from '../core/index.ts';
+import { GatewayError, verifyPassword } from '../core/index.ts';
+import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
+import { buildReceiptTlvs, CommandStatus, EsmClass, formatReceipt, MessageState, parseSmppTime, SmppServer } from '../smpp/index.ts';
+import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
+
+export interface SmppFrontOptions {
+  gateway: Gateway;
+  accounts: AccountRegistry;
+  tls?: TlsOptions;
+  /** Submits per second per bind above which ESME_RTHROTTLED is answered (0 = none). */
+  maxRequestsPerSecond?: number;
+}
+
+type Delivery =
+  | { kind: 'receipt'; messageId: string; from: string; to: string; status: Message['status']; err: string; submittedAt: number; doneAt: number; text: string }
+  | { kind: 'inbound'; from: string; to: string; text: string };
+
+const receiptWords: Partial<Record<Message['status'], [stat: string, state: number]>> = {
+  delivered: ['DELIVRD', MessageState.DELIVERED],
+  undelivered: ['UNDELIV', MessageState.UNDELIVERABLE],
+  expired: ['EXPIRED', MessageState.EXPIRED],
+  rejected: ['REJECTD', MessageState.REJECTED],
+  failed: ['UNDELIV', MessageState.UNDELIVERABLE],
+  canceled: ['DELETED', MessageState.DELETED],
+};
+
+export class SmppFront {
+  readonly server: SmppServer;
+  readonly #o: SmppFrontOptions;
+  /** Receiver-capable binds per account. */
+  readonly #receivers = new Map<string, Set<BoundSession>>();
+  readonly #bindCounts = new Map<string, number>();
+  /** Deliveries sent and not yet answered, so a flush does not send them twice. */
+  readonly #sending = new Set<number>();
+
+  constructor(options: SmppFrontOptions) {
+    this.#o = options;
+    this.server = new SmppServer({
+      systemId: 'smsgw',
+      tls: options.tls,
+      maxRequestsPerSecond: options.maxRequestsPerSecond ?? 0,
+      authenticate: async (req) => {
+        const account = options.accounts.bySystemId(req.systemId);
+        // Verify even for an unknown system_id, so timing does not tell which ids exist.
+        const ok = await verifyPassword(req.password, account?.smpp?.passwordHash ?? unknownHash);
+        if (!account?.smpp || !ok) return { status: CommandStatus.ESME_RINVPASWD };
+        if ((this.#bindCounts.get(account.id) ?? 0) >= account.smpp.maxBinds) return { status: CommandStatus.ESME_RBINDFAIL };
+        return { status: 0, context: account };
+      },
+    });
+    this.server.on('bound', (b) => this.#onBound(b));
+    this.server.on('unbound', (b) => this.#onUnbound(b));
+    this.server.on('request', (pdu, b) => void this.#onRequest(pdu, b));
+    options.gateway.on('status', (m) => this.#onStatus(m));
+    options.gateway.on('inbound', (m) => this.#onInbound(m));
+  }
+
+  listen(port: number, host: string, secure = false) {
+    return this.server.listen(port, host, secure);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  #onBound(b: BoundSession): void {
+    const account = b.context as Account;
+    this.#bindCounts.set(account.id, (this.#bindCounts.get(account.id) ?? 0) + 1);
+    if (b.bindType === 'transmitter') return;
+    let set = this.#receivers.get(account.id);
+    if (!set) {
+      set = new Set();
+      this.#receivers.set(account.id, set);
+    }
+    set.add(b);
+    void this.#flush(account.id);
+  }
+
+  #onUnbound(b: BoundSession): void {
+    const account = b.context as Account;
+    this.#bindCounts.set(account.id, Math.max(0, (this.#bindCounts.get(account.id) ?? 1) - 1));
+    this.#receivers.get(account.id)?.delete(b);
+  }
+
+  async #onRequest(pdu: Pdu, b: BoundSession): Promise<void> {
+    const account = b.context as Account;
+    const session = b.session;
+    switch (pdu.command) {
+      case 'submit_sm':
+      case 'data_sm': {
+        try {
+          const message = await this.#o.gateway.submit(account.id, this.#requestOf(pdu), { defaultFrom: account.defaultFrom ?? undefined });
+          session.respond(pdu, 0, { messageId: message.id });
+        } catch (err) {
+          session.respond(pdu, statusOf(err));
+        }
+        return;
+      }
+      case 'query_sm': {
+        const message = await this.#o.gateway.store.getMessage(pdu.messageId);
+        if (!message || message.accountId !== account.id) return session.respond(pdu, CommandStatus.ESME_RQUERYFAIL);
+        session.respond(pdu, 0, {
+          messageId: message.id,
+          finalDate: '',
+          messageState: stateOf(message.status),
+          errorCode: 0,
+        });
+        return;
+      }
+      case 'cancel_sm': {
+        try {
+          const canceled = await this.#o.gateway.cancel(account.id, pdu.messageId);
+          session.respond(pdu, canceled ? 0 : CommandStatus.ESME_RCANCELFAIL);
+        } catch {
+          session.respond(pdu, CommandStatus.ESME_RCANCELFAIL);
+        }
+        return;
+      }
+      default:
+        session.respond(pdu, CommandStatus.ESME_RINVCMDID);
+    }
+  }
+
+  #requestOf(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'>) {
+    if (pdu.esmClass & EsmClass.UDHI || pdu.tlvs?.sarMsgRefNum !== undefined) {
+      // Parts of a long message the ESME split itself: not yet joined here; it should send
+      // the whole text in message_payload instead, and we split it for the carrier.
+      throw new GatewayError('concatenation_unsupported', 'send long messages in message_payload');
+    }
+    const body = 'shortMessage' in pdu && pdu.shortMessage.length > 0 ? pdu.shortMessage : (pdu.tlvs?.messagePayload ?? Buffer.alloc(0));
+    const { encoding } = encodingFromDataCoding(pdu.dataCoding);
+    const registered = 'registeredDelivery' in pdu ? pdu.registeredDelivery : 0;
+    const validity = 'validityPeriod' in pdu && pdu.validityPeriod ? parseSmppTime(pdu.validityPeriod) : null;
+    const scheduled = 'scheduleDeliveryTime' in pdu && pdu.scheduleDeliveryTime ? parseSmppTime(pdu.scheduleDeliveryTime) : null;
+    const now = Date.now();
+    return {
+      to: pdu.destinationAddr,
+      from: pdu.sourceAddr || undefined,
+      ...(encoding === 'binary' ? { binary: Buffer.from(body) } : { text: decodeText(body, encoding), encoding: 'auto' as const }),
+      validitySeconds: validity ? Math.max(1, Math.round((validity.getTime() - now) / 1000)) : undefined,
+      sendAt: scheduled ? scheduled.getTime() : undefined,
+      priority: ('priorityFlag' in pdu && pdu.priorityFlag >= 2 ? 'otp' : 'transactional') as 'otp' | 'transactional',
+      origin: 'smpp' as const,
+      receiptRequested: (registered & 0x03) !== 0,
+    };
+  }
+
+  #onStatus(m: Message): void {
+    if (m.origin !== 'smpp' || !m.receiptRequested || m.direction !== 'mt' || !receiptWords[m.status]) return;
+    void this.#enqueue(m.accountId, {
+      kind: 'receipt',
+      messageId: m.id,
+      from: m.from,
+      to: m.to,
+      status: m.status,
+      err: m.error?.code && /^\d{1,3}$/.test(m.error.code) ? m.error.code.padStart(3, '0') : m.status === 'delivered' ? '000' : '001',
+      submittedAt: m.submittedAt ?? m.createdAt,
+      doneAt: m.doneAt ?? Date.now(),
+      text: (m.text ?? '').slice(0, 20),
+    });
+  }
+
+  #onInbound(m: Message): void {
+    if (!m.accountId || m.text === null) return;
+    const account = this.#o.accounts.get(m.accountId);
+    if (!account?.smpp) return;
+    void this.#enqueue(m.accountId, { kind: 'inbound', from: m.from, to: m.to, text: m.text });
+  }
+
+  async #enqueue(accountId: string, delivery: Delivery): Promise<void> {
+    await this.#o.gateway.store.enqueueEsmeDelivery(accountId, delivery);
+    await this.#flush(accountId);
+  }
+
+  async #flush(accountId: string): Promise<void> {
+    const binds = this.#receivers.get(accountId);
+    if (!binds || binds.size === 0) return;
+    const pending = await this.#o.gateway.store.pendingEsmeDeliveries(accountId, 1000);
+    let i = 0;
+    for (const d of pending) {
+      if (this.#sending.has(d.id)) continue;
+      const list = [...binds];
+      if (list.length === 0) return;
+      const bound = list[i++ % list.length]!;
+      this.#sending.add(d.id);
+      Promise.all(pdusOf(d.payload as Delivery).map((pdu) => bound.session.request(pdu)))
+        .then(async (responses) => {
+          if (responses.every((r) => r.commandStatus === 0)) await this.#o.gateway.store.deleteEsmeDelivery(d.id);
+        })
+        .catch(() => {})
+        .finally(() => this.#sending.delete(d.id));
+    }
+  }
+}
+
+const unknownHash = 'scrypt$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000';
+
+function statusOf(err: unknown): number {
+  if (!(err instanceof GatewayError)) return CommandStatus.ESME_RSYSERR;
+  switch (err.field) {
+    case 'to':
+      return CommandStatus.ESME_RINVDSTADR;
+    case 'from':
+      return CommandStatus.ESME_RINVSRCADR;
+    case 'text':
+    case 'binaryHex':
+      return CommandStatus.ESME_RINVMSGLEN;
+    case 'validitySeconds':
+      return CommandStatus.ESME_RINVEXPIRY;
+    case 'sendAt':
+      return CommandStatus.ESME_RINVSCHED;
+    default:
+      return err.code === 'concatenation_unsupported' ? CommandStatus.ESME_RINVESMCLASS : err.httpStatus === 429 ? CommandStatus.ESME_RTHROTTLED : CommandStatus.ESME_RSYSERR;
+  }
+}
+
+function stateOf(status: Message['status']): number {
+  return receiptWords[status]?.[1] ?? (status === 'submitted' || status === 'sending' || status === 'queued' ? MessageState.ENROUTE : MessageState.SCHEDULED);
+}
+
+function address(n: string) {
+  if (n.startsWith('+')) return { ton: 1, npi: 1, addr: n.slice(1) };
+  if (/^\d+$/.test(n)) return { ton: n.length <= 8 ? 3 : 1, npi: 1, addr: n };
+  return { ton: 5, npi: 0, addr: n };
+}
+
+function deliverSm(from: string, to: string, dataCoding: number, esmClass: number, shortMessage: Buffer): PduOf<'deliver_sm'> {
+  const src = address(from);
+  const dst = address(to);
+  return {
+    command: 'deliver_sm',
+    commandStatus: 0,
+    sequenceNumber: 0,
+    serviceType: '',
+    sourceAddrTon: src.ton,
+    sourceAddrNpi: src.npi,
+    sourceAddr: src.addr,
+    destAddrTon: dst.ton,
+    destAddrNpi: dst.npi,
+    destinationAddr: dst.addr,
+    esmClass,
+    protocolId: 0,
+    priorityFlag: 0,
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    replaceIfPresentFlag: 0,
+    dataCoding,
+    smDefaultMsgId: 0,
+    shortMessage,
+  };
+}
+
+function pdusOf(d: Delivery): PduOf<'deliver_sm'>[] {
+  if (d.kind === 'receipt') {
+    const [stat, state] = receiptWords[d.status] ?? ['UNKNOWN', MessageState.UNKNOWN];
+    // The receipt travels back: from the handset (to) to the ESME's sender (from).
+    const pdu = deliverSm(d.to, d.from, 0, EsmClass.DELIVERY_RECEIPT, Buffer.from(formatReceipt({ id: d.messageId, submitDate: new Date(d.submittedAt), doneDate: new Date(d.doneAt), stat, err: d.err, text: d.text }), 'latin1'));
+    pdu.tlvs = buildReceiptTlvs({ messageId: d.messageId, messageState: state });
+    return [pdu];
+  }
+  const split = splitMessage(d.text, { encoding: 'auto', mode: 'udh', reference: Math.floor(Math.random() * 255) + 1, maxParts: 255 });
+  return split.parts.map((part) =>
+    deliverSm(d.from, d.to, split.dataCoding, part.udh ? EsmClass.UDHI : 0, part.udh ? Buffer.concat([part.udh, part.payload]) : part.payload),
+  );
+}

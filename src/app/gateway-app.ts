@@ -1,0 +1,167 @@
+// The composition root: builds store, accounts, connectors, pipeline, webhooks and both
+// front doors from a config, and takes them down in order. Nothing else wires modules.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpApi } from '../api/http.ts';
+import { gatewayMetrics } from '../api/metrics.ts';
+import { SmppFront } from '../api/smpp.ts';
+import type { GatewayConfig } from '../config/index.ts';
+import type { Connector, ConnectorSink } from '../connectors/index.ts';
+import { createConnector, SimulatorConnector } from '../connectors/index.ts';
+import type { Message } from '../core/index.ts';
+import { AccountRegistry, Gateway, hashApiKey, hashPassword, messageView } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import { openStore } from '../store/index.ts';
+import { WebhookSender } from '../webhooks/index.ts';
+
+export interface GatewayApp {
+  config: GatewayConfig;
+  gateway: Gateway;
+  store: Store;
+  accounts: AccountRegistry;
+  http: FastifyInstance;
+  httpAddress: AddressInfo;
+  smpp: SmppFront | null;
+  smppAddress: AddressInfo | null;
+  smppTlsAddress: AddressInfo | null;
+  /** Keys created on this start (the demo account's), shown once. */
+  created: { apiKey?: string; smppPassword?: string; adminKey?: string };
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Create a `demo` account with fresh credentials when the store has none (no-config start). */
+  demoAccount?: boolean;
+  logger?: boolean | object;
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(at + 1)) };
+}
+
+export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayApp> {
+  const store = await openStore(config.store);
+  await store.migrate();
+  const accounts = new AccountRegistry(store);
+  await accounts.load(config.accounts);
+  const created: GatewayApp['created'] = {};
+  if (options.demoAccount && !accounts.get('demo')) {
+    created.apiKey = `demo_${randomBytes(18).toString('base64url')}`;
+    created.smppPassword = randomBytes(6).toString('base64url').slice(0, 8);
+    await accounts.save(
+      { id: 'demo', webhook: null, smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 }, defaultFrom: 'smsgw', mps: 0, twilio: null },
+      [hashApiKey(created.apiKey)],
+    );
+  }
+
+  // Connectors call into the pipeline, which is built after them: a sink that forwards.
+  let gateway: Gateway | undefined;
+  const sink: ConnectorSink = {
+    receipt: (r) => gateway!.receipt(r),
+    inbound: (sms) => gateway!.inbound(sms),
+  };
+  const connectors = new Map<string, Connector>(config.connectors.map((c) => [c.id, createConnector(c, sink)]));
+  gateway = new Gateway({ store, config, connectors });
+
+  const webhooks = new WebhookSender({ store });
+  const notify = (m: Message, type: 'message.status' | 'message.inbound') => {
+    const account = accounts.get(m.accountId);
+    const url = type === 'message.status' ? (m.callbackUrl ?? account?.webhook?.url) : account?.webhook?.url;
+    if (!url) return;
+    const data =
+      type === 'message.inbound'
+        ? { id: m.id, from: m.from, to: m.to, text: m.text, encoding: m.encoding, segments: m.segments, connector: m.connectorId, receivedAt: new Date(m.createdAt).toISOString() }
+        : messageView(m);
+    // Same tick as the status write, so both land in one store transaction.
+    webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
+  };
+  gateway.on('status', (m) => {
+    if (m.direction === 'mt') notify(m, 'message.status');
+  });
+  gateway.on('inbound', (m) => notify(m, 'message.inbound'));
+
+  const adminKeyHashes = config.admin.apiKeys.map(hashApiKey);
+  if (options.demoAccount && adminKeyHashes.length === 0) {
+    // No config, so no admin key: one for this run only, printed with the demo credentials.
+    created.adminKey = `admin_${randomBytes(18).toString('base64url')}`;
+    adminKeyHashes.push(hashApiKey(created.adminKey));
+  }
+  const metrics = gatewayMetrics(gateway, connectors);
+  const http = await buildHttpApi({
+    gateway,
+    accounts,
+    adminKeyHashes,
+    metrics,
+    logger: options.logger,
+    injectInbound: async (id, sms) => {
+      const c = connectors.get(id);
+      if (!(c instanceof SimulatorConnector)) return false;
+      await c.injectInbound(sms);
+      return true;
+    },
+  });
+
+  let smpp: SmppFront | null = null;
+  let smppAddress: AddressInfo | null = null;
+  let smppTlsAddress: AddressInfo | null = null;
+  const tlsFiles = config.smppServer?.tls;
+  if (config.smppServer?.listen || tlsFiles?.listen) {
+    smpp = new SmppFront({
+      gateway,
+      accounts,
+      tls: tlsFiles ? { cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key), ...(tlsFiles.ca ? { ca: readFileSync(tlsFiles.ca) } : {}) } : undefined,
+    });
+  }
+
+  await gateway.start();
+  webhooks.start();
+  await Promise.all([...connectors.values()].map((c) => c.start()));
+  const { host, port } = splitListen(config.http.listen);
+  await http.listen({ host, port });
+  const httpAddress = http.server.address() as AddressInfo;
+  if (smpp && config.smppServer?.listen) {
+    const l = splitListen(config.smppServer.listen);
+    smppAddress = await smpp.listen(l.port, l.host);
+  }
+  if (smpp && tlsFiles?.listen) {
+    const l = splitListen(tlsFiles.listen);
+    smppTlsAddress = await smpp.listen(l.port, l.host, true);
+  }
+
+  return {
+    config,
+    gateway,
+    store,
+    accounts,
+    http,
+    httpAddress,
+    smpp,
+    smppAddress,
+    smppTlsAddress,
+    created,
+    async close() {
+      await http.close();
+      await smpp?.close();
+      await Promise.all([...connectors.values()].map((c) => c.stop()));
+      webhooks.stop();
+      await gateway.stop();
+      await store.close();
+    },
+  };
+}
+
+/** What `npm start` runs with no config file (CONTRACT §1). */
+export function defaultConfig(): GatewayConfig {
+  return {
+    http: { listen: '127.0.0.1:8080' },
+    smppServer: { listen: '127.0.0.1:2775' },
+    store: 'sqlite:./var/smsgw.db',
+    admin: { apiKeys: [] },
+    accounts: [],
+    connectors: [{ id: 'simulator', type: 'simulator', deliveryDelayMs: 200, outcomes: [], tps: 0 }],
+    routes: { mt: [{ connectors: ['simulator'], strategy: 'failover' }], mo: [{ account: 'demo' }] },
+  };
+}

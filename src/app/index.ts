@@ -1,0 +1,1 @@
+export { defaultConfig, type GatewayApp, splitListen, type StartOptions, startGateway } from './gateway-app.ts';

@@ -1,0 +1,61 @@
+// `smsgw serve [--config FILE]` (also SMSGW_CONFIG): the gateway. With no config it runs
+// the embedded default of CONTRACT §1 and prints where everything listens.
+import { parseArgs } from 'node:util';
+import { defaultConfig, startGateway } from '../app/index.ts';
+import { ConfigError, loadConfigFile } from '../config/index.ts';
+
+const help = `usage: smsgw serve [--config FILE]
+
+Starts the gateway. Without --config (or SMSGW_CONFIG) it runs with SQLite under ./var,
+the HTTP API on 127.0.0.1:8080, the SMPP server on 127.0.0.1:2775, a simulator connector
+and a demo account whose credentials are printed on first start.
+`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  let values: { config?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    process.stderr.write(`smsgw serve: ${(err as Error).message}\n${help}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const file = values.config ?? process.env.SMSGW_CONFIG;
+  let config = defaultConfig();
+  if (file) {
+    try {
+      config = loadConfigFile(file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`${file}: invalid config\n${err.problems.join('\n')}\n`);
+      return 2;
+    }
+  }
+  const app = await startGateway(config, { demoAccount: !file });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const http = `http://${app.httpAddress.address}:${app.httpAddress.port}`;
+  out(`smsgw listening: HTTP ${http}`);
+  if (app.smppAddress) out(`smsgw listening: SMPP ${app.smppAddress.address}:${app.smppAddress.port}`);
+  if (app.smppTlsAddress) out(`smsgw listening: SMPP/TLS ${app.smppTlsAddress.address}:${app.smppTlsAddress.port}`);
+  out(`store: ${config.store}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`);
+  if (app.created.apiKey) {
+    out('demo account created; its credentials are shown this once:');
+    out(`  API key:       ${app.created.apiKey}`);
+    out(`  SMPP:          system_id demo, password ${app.created.smppPassword}`);
+    out(`  try: curl -X POST ${http}/v1/messages -H 'Authorization: Bearer ${app.created.apiKey}' -H 'content-type: application/json' -d '{"to":"+447700900123","text":"Hello from smsgw"}'`);
+  }
+  if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    out(`${signal}: shutting down`);
+    await app.close();
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  return 0;
+}

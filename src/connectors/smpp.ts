@@ -1,0 +1,597 @@
+// The SMPP carrier connector: a few binds to one SMSC, each with its window, sharing one
+// tps budget. Sends split text into parts (UDH, SAR or message_payload) and put every part
+// of a message on the same bind; inbound receipts and MO messages go to the sink, and the
+// SMSC gets its deliver_sm_resp only once the sink has kept them.
+import { EventEmitter } from 'node:events';
+import type { SmppConnectorConfig } from '../config/types.ts';
+import type { Pdu, PduOf, ReceiptStat, SmppSession } from '../smpp/index.ts';
+import {
+  CommandStatus,
+  EsmClass,
+  formatSmppTime,
+  InterfaceVersion,
+  normaliseMessageId,
+  RegisteredDelivery,
+  receiptFromPdu,
+  SmppClient,
+  SmppEncodeError,
+  SmppError,
+  statusName,
+  Ton,
+} from '../smpp/index.ts';
+import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
+import { Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
+import type { ConnectorLogger } from './logger.ts';
+import { silentLogger } from './logger.ts';
+import { TokenBucket } from '../core/index.ts';
+import type {
+  BindState,
+  Connector,
+  ConnectorEvents,
+  ConnectorSink,
+  ConnectorState,
+  InboundSms,
+  OutboundSms,
+  ReceiptStatus,
+  SubmitResult,
+} from './types.ts';
+
+/** Tuning that is not in the config file (tests shorten the waits). */
+export interface SmppConnectorOptions {
+  /** Back-off between reconnect attempts of a bind. */
+  reconnect?: { minMs: number; maxMs: number };
+  /** How long the parts of a long inbound message are waited for before it goes on incomplete. */
+  reassemblyTimeoutMs?: number;
+}
+
+type SubmitPdu = PduOf<'submit_sm'>;
+
+type PartOutcome =
+  | { ok: true; smscId: string }
+  | { ok: false; temporary: boolean; code: string; message: string; status?: number };
+
+interface Bind {
+  index: number;
+  client: SmppClient;
+  /** submit_sm parts handed to this bind and not yet answered. */
+  inFlight: number;
+}
+
+/** Statuses after which the SMSC wants the same message again later. */
+const temporaryStatuses = new Set<number>([
+  CommandStatus.ESME_RTHROTTLED,
+  CommandStatus.ESME_RMSGQFUL,
+  CommandStatus.ESME_RX_T_APPN,
+]);
+const backPressureStatuses = new Set<number>([CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL]);
+/**
+ * A throttled part of a message whose other parts got through is sent again (after the
+ * session's pause, which doubles each time from 100 ms) this many times: giving up would
+ * leave the handset with a fragment. Five cover an SMSC that counts per whole second.
+ */
+const throttledPartRetries = 5;
+
+const receiptStatusOf: Record<ReceiptStat, ReceiptStatus> = {
+  DELIVRD: 'delivered',
+  UNDELIV: 'undelivered',
+  EXPIRED: 'expired',
+  REJECTD: 'rejected',
+  DELETED: 'failed',
+  SKIPPED: 'failed',
+  ACCEPTD: 'accepted',
+  ENROUTE: 'accepted',
+  UNKNOWN: 'unknown',
+};
+
+/** esm_class message types that make a deliver_sm / data_sm a receipt rather than an MO. */
+const receiptTypes = new Set<number>([
+  EsmClass.DELIVERY_RECEIPT,
+  EsmClass.DELIVERY_ACK,
+  EsmClass.INTERMEDIATE_NOTIFICATION,
+]);
+
+/** Completed long MO messages the sink refused, kept for the SMSC's redelivery of the last part. */
+const maxRefusedKept = 1_000;
+
+export class SmppConnector extends EventEmitter<ConnectorEvents> implements Connector {
+  readonly id: string;
+  readonly type = 'smpp';
+
+  readonly #config: SmppConnectorConfig;
+  readonly #sink: ConnectorSink;
+  readonly #log: ConnectorLogger;
+  readonly #options: SmppConnectorOptions;
+  readonly #binds: Bind[] = [];
+  readonly #bucket: TokenBucket | null;
+  readonly #reassembler: Reassembler;
+  readonly #sends = new Set<Promise<SubmitResult>>();
+  readonly #inbound = new Set<Promise<void>>();
+  /** Keyed by the exact last part that completed them, which the SMSC sends again. */
+  readonly #refused = new Map<string, InboundSms>();
+  #reference = Math.floor(Math.random() * 0x10000);
+  #throttledUntil = 0;
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #wakeAt = 0;
+  #started = false;
+  #stopping: Promise<void> | null = null;
+  #stopped = false;
+  #sent = 0;
+  #failed = 0;
+
+  constructor(
+    config: SmppConnectorConfig,
+    sink: ConnectorSink,
+    logger: ConnectorLogger = silentLogger,
+    options: SmppConnectorOptions = {},
+  ) {
+    super();
+    this.id = config.id;
+    this.#config = config;
+    this.#sink = sink;
+    this.#log = logger;
+    this.#options = options;
+    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
+    const timeoutMs = options.reassemblyTimeoutMs ?? 300_000;
+    this.#reassembler = new Reassembler({
+      timeoutMs,
+      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
+      onExpire: (message) => this.#track(this.#deliverIncomplete(message)),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const c = this.#config;
+    for (let index = 0; index < c.binds; index++) {
+      const client = new SmppClient({
+        host: c.host,
+        port: c.port,
+        tls: c.tls,
+        systemId: c.systemId,
+        password: c.password,
+        systemType: c.systemType,
+        bindType: c.bindType,
+        interfaceVersion: c.interfaceVersion === '5.0' ? InterfaceVersion.V50 : InterfaceVersion.V34,
+        window: c.window,
+        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+        enquireLinkMs: c.enquireLinkSeconds * 1000,
+        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
+      });
+      const bind: Bind = { index, client, inFlight: 0 };
+      this.#watch(bind);
+      this.#binds.push(bind);
+      client.start();
+    }
+    this.emit('state', this.state());
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  capacity(): number {
+    if (this.#stopping !== null) return 0;
+    const now = Date.now();
+    if (this.#throttledUntil > now) {
+      this.#wakeIn(this.#throttledUntil - now);
+      return 0;
+    }
+    let free = 0;
+    for (const bind of this.#binds) {
+      if (canSend(bind)) free += Math.max(0, this.#config.window - bind.inFlight);
+    }
+    if (free === 0 || this.#bucket === null) return free;
+    const tokens = this.#bucket.available(now);
+    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
+    return Math.min(free, tokens);
+  }
+
+  send(sms: OutboundSms): Promise<SubmitResult> {
+    const sending = this.#send(sms);
+    this.#sends.add(sending);
+    void sending.then((result) => {
+      this.#sends.delete(sending);
+      if (result.ok) this.#sent++;
+      else this.#failed++;
+      this.emit('ready');
+    });
+    return sending;
+  }
+
+  state(): ConnectorState {
+    const binds: BindState[] = this.#binds.map((bind) => ({
+      index: bind.index,
+      state: bindStateOf(bind.client),
+      inFlight: bind.inFlight,
+      window: this.#config.window,
+    }));
+    let status: ConnectorState['status'];
+    if (this.#stopped) status = 'stopped';
+    else if (binds.some((b) => b.state === 'bound')) status = 'up';
+    else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
+    else status = 'starting';
+    return {
+      id: this.id,
+      type: this.type,
+      status,
+      binds,
+      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
+      sent: this.#sent,
+      failed: this.#failed,
+    };
+  }
+
+  // ---- binds ----
+
+  #watch(bind: Bind): void {
+    const client = bind.client;
+    const where = { connector: this.id, bind: bind.index };
+    client.on('state', (state) => {
+      this.emit('state', this.state());
+      if (state === 'bound') {
+        this.#log.info(where, 'bound');
+        this.emit('ready');
+      }
+    });
+    client.on('unbound', (err) => this.#log.warn({ ...where, err }, 'bind lost'));
+    client.on('bindFailed', (status) =>
+      this.#log.error({ ...where, status: statusName(status) }, 'bind refused'),
+    );
+    client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
+    client.on('throttled', (status, pauseMs) => {
+      this.#log.debug({ ...where, status: statusName(status), pauseMs }, 'throttled by the SMSC');
+      this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + pauseMs);
+      this.#wakeIn(pauseMs);
+    });
+    client.on('drain', () => {
+      if (this.#throttledUntil !== 0 && this.#throttledUntil <= Date.now()) {
+        this.#throttledUntil = 0;
+        this.emit('ready');
+      }
+    });
+    client.on('request', (pdu, session) => this.#onRequest(pdu, session));
+  }
+
+  #leastLoaded(): Bind | null {
+    let best: Bind | null = null;
+    for (const bind of this.#binds) {
+      if (canSend(bind) && (best === null || bind.inFlight < best.inFlight)) best = bind;
+    }
+    return best;
+  }
+
+  /** Emits 'ready' after `ms`, when a throttle pause ends or tokens come back. */
+  #wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
+    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.emit('ready');
+    }, ms);
+  }
+
+  async #stop(): Promise<void> {
+    this.emit('state', this.state());
+    await Promise.allSettled([...this.#sends]);
+    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
+    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+    // Their parts were acknowledged already: what came is handed over rather than lost.
+    this.#reassembler.flush();
+    this.#reassembler.close();
+    await Promise.allSettled([...this.#inbound]);
+    this.#stopped = true;
+    this.emit('state', this.state());
+  }
+
+  // ---- sending ----
+
+  async #send(sms: OutboundSms): Promise<SubmitResult> {
+    if (this.#stopping !== null) {
+      return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
+    }
+    if (this.#config.bindType === 'receiver') {
+      return {
+        ok: false,
+        temporary: false,
+        code: 'receive_only',
+        message: 'connector binds as a receiver only',
+      };
+    }
+    let pdus: SubmitPdu[];
+    try {
+      pdus = this.#submitPdus(sms);
+    } catch (err) {
+      return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
+    }
+    const bind = this.#leastLoaded();
+    const session = bind?.client.session;
+    if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
+    const outcomes = await Promise.all(pdus.map((pdu) => this.#submit(bind, session, pdu)));
+    for (let round = 0; round < throttledPartRetries; round++) {
+      const throttled = outcomes.flatMap((o, i) =>
+        !o.ok && o.status !== undefined && backPressureStatuses.has(o.status) ? [i] : [],
+      );
+      if (throttled.length === 0 || !outcomes.some((o) => o.ok)) break;
+      await Promise.all(
+        throttled.map(async (i) => {
+          outcomes[i] = await this.#submit(bind, session, pdus[i]!);
+        }),
+      );
+    }
+    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
+    const failure = outcomes.find((o) => !o.ok);
+    if (failure === undefined) return { ok: true, smscIds: accepted };
+    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+  }
+
+  async #submit(bind: Bind, session: SmppSession, pdu: SubmitPdu): Promise<PartOutcome> {
+    bind.inFlight++;
+    try {
+      const wait = this.#bucket?.take() ?? 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // A fresh object per attempt: the session stamps its sequence number on what it sends.
+      const response = await session.request({ ...pdu });
+      if (response.commandStatus === CommandStatus.ESME_ROK) {
+        return { ok: true, smscId: normaliseMessageId('messageId' in response ? response.messageId : '') };
+      }
+      const name = statusName(response.commandStatus);
+      return {
+        ok: false,
+        temporary: temporaryStatuses.has(response.commandStatus),
+        code: `smpp_${name}`,
+        message: `the SMSC answered ${name}`,
+        status: response.commandStatus,
+      };
+    } catch (err) {
+      if (err instanceof SmppEncodeError) {
+        return { ok: false, temporary: false, code: 'invalid_message', message: err.message };
+      }
+      const code = err instanceof SmppError ? `smpp_${err.code}` : 'smpp_error';
+      return { ok: false, temporary: true, code, message: (err as Error).message };
+    } finally {
+      bind.inFlight--;
+    }
+  }
+
+  #submitPdus(sms: OutboundSms): SubmitPdu[] {
+    const c = this.#config;
+    const mode = c.longMessages;
+    const referenceBits = mode === 'udh' ? 8 : 16;
+    this.#reference = (this.#reference + 1) & 0xffff;
+    const options = {
+      mode,
+      reference: this.#reference & ((1 << referenceBits) - 1),
+      referenceBits,
+      maxParts: 255,
+      flash: sms.flash,
+    } as const;
+    let split: SplitResult;
+    if (sms.text !== null) split = splitMessage(sms.text, { ...options, encoding: sms.encoding });
+    else if (sms.binary !== null) split = splitBinary(sms.binary, options);
+    else throw new Error('a message needs text or binary content');
+    const source = sourceAddress(sms.from, c);
+    let validityPeriod = '';
+    if (sms.validUntil !== null) validityPeriod = formatSmppTime(new Date(sms.validUntil));
+    return split.parts.map((part) => {
+      const pdu: SubmitPdu = {
+        command: 'submit_sm',
+        commandStatus: 0,
+        sequenceNumber: 0,
+        serviceType: '',
+        sourceAddrTon: source.ton,
+        sourceAddrNpi: source.npi,
+        sourceAddr: source.address,
+        destAddrTon: c.destTon,
+        destAddrNpi: c.destNpi,
+        destinationAddr: sms.to.replace(/^\+(?=\d)/, ''),
+        esmClass: EsmClass.DEFAULT,
+        protocolId: 0,
+        priorityFlag: sms.priorityFlag,
+        scheduleDeliveryTime: '',
+        validityPeriod,
+        registeredDelivery: sms.receipt ? RegisteredDelivery.RECEIPT : RegisteredDelivery.NONE,
+        replaceIfPresentFlag: 0,
+        dataCoding: split.dataCoding,
+        smDefaultMsgId: 0,
+        shortMessage: part.payload,
+      };
+      if (part.udh) {
+        pdu.esmClass |= EsmClass.UDHI;
+        pdu.shortMessage = Buffer.concat([part.udh, part.payload]);
+      }
+      if (mode === 'payload') {
+        pdu.shortMessage = Buffer.alloc(0);
+        pdu.tlvs = { messagePayload: part.payload };
+      }
+      if (part.sar) {
+        pdu.tlvs = {
+          ...pdu.tlvs,
+          sarMsgRefNum: part.sar.reference,
+          sarTotalSegments: part.sar.total,
+          sarSegmentSeqnum: part.sar.sequence,
+        };
+      }
+      return pdu;
+    });
+  }
+
+  // ---- receiving ----
+
+  #onRequest(pdu: Pdu, session: SmppSession): void {
+    if (pdu.command !== 'deliver_sm' && pdu.command !== 'data_sm') {
+      // alert_notification has no response; anything else is not for an ESME to answer.
+      if (pdu.command !== 'alert_notification') session.respond(pdu, CommandStatus.ESME_RINVCMDID);
+      return;
+    }
+    const handling = this.#handleDelivery(pdu).then(
+      (status) => session.respond(pdu, status),
+      (err: unknown) => {
+        this.#log.error({ connector: this.id, err }, 'inbound message could not be handled');
+        session.respond(pdu, CommandStatus.ESME_RX_T_APPN);
+      },
+    );
+    this.#track(handling);
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inbound.add(work);
+    void work.then(() => this.#inbound.delete(work));
+  }
+
+  /** The command_status to answer the SMSC with. */
+  async #handleDelivery(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Promise<number> {
+    const tlvs = pdu.tlvs ?? {};
+    if (receiptTypes.has(pdu.esmClass & EsmClass.TYPE_MASK) || tlvs.receiptedMessageId !== undefined) {
+      return this.#handleReceipt(pdu);
+    }
+    return this.#handleMo(pdu);
+  }
+
+  async #handleReceipt(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Promise<number> {
+    const parsed = receiptFromPdu(pdu);
+    if (parsed === null) {
+      this.#log.warn(
+        { connector: this.id, from: pdu.sourceAddr },
+        'receipt without a message id or state refused',
+      );
+      return CommandStatus.ESME_RX_P_APPN;
+    }
+    try {
+      await this.#sink.receipt({
+        connectorId: this.id,
+        smscId: normaliseMessageId(parsed.id),
+        status: receiptStatusOf[parsed.stat],
+        stat: parsed.rawStat || parsed.stat,
+        err: parsed.err ?? '',
+        doneAt: parsed.doneDate?.getTime() ?? null,
+        networkErrorCode: parsed.errorCode ?? null,
+      });
+      return CommandStatus.ESME_ROK;
+    } catch (err) {
+      this.#log.warn(
+        { connector: this.id, smscId: parsed.id, err },
+        'sink refused a receipt; the SMSC will retry',
+      );
+      return CommandStatus.ESME_RX_T_APPN;
+    }
+  }
+
+  async #handleMo(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Promise<number> {
+    const tlvs = pdu.tlvs ?? {};
+    const shortMessage = pdu.command === 'deliver_sm' ? pdu.shortMessage : Buffer.alloc(0);
+    // Copied: the decoded PDU may be a view of a socket buffer, and the reassembler keeps parts.
+    const body = Buffer.from(shortMessage.length > 0 ? shortMessage : (tlvs.messagePayload ?? shortMessage));
+    const key = `${addressText(pdu.sourceAddr, pdu.sourceAddrTon)}\u0000${addressText(pdu.destinationAddr, pdu.destAddrTon)}`;
+    const udh = (pdu.esmClass & EsmClass.UDHI) !== 0;
+    const sar =
+      tlvs.sarMsgRefNum !== undefined &&
+      tlvs.sarTotalSegments !== undefined &&
+      tlvs.sarSegmentSeqnum !== undefined
+        ? { reference: tlvs.sarMsgRefNum, total: tlvs.sarTotalSegments, sequence: tlvs.sarSegmentSeqnum }
+        : null;
+    // The SMSC sends the very same part again after a refusal; by then the reassembler has
+    // closed its set, so the message it completed is kept under the part's identity.
+    const partId = `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`;
+    let sms = this.#refused.get(partId);
+    if (sms !== undefined) {
+      this.#refused.delete(partId);
+    } else {
+      let done: ReassembledMessage | undefined;
+      if (udh) done = this.#reassembler.addUdhPart(key, body, pdu.dataCoding);
+      else if (sar !== null) done = this.#reassembler.addSarPart(key, body, pdu.dataCoding, sar);
+      else done = this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, body, pdu.dataCoding);
+      if (done === undefined) return CommandStatus.ESME_ROK; // kept until the other parts come
+      sms = this.#inboundSms(done);
+    }
+    try {
+      await this.#sink.inbound(sms);
+      return CommandStatus.ESME_ROK;
+    } catch (err) {
+      this.#log.warn(
+        { connector: this.id, from: sms.from, err },
+        'sink refused an inbound message; the SMSC will retry',
+      );
+      if (sms.segments > 1) {
+        this.#refused.set(partId, sms);
+        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
+      }
+      return CommandStatus.ESME_RX_T_APPN;
+    }
+  }
+
+  async #deliverIncomplete(message: ReassembledMessage): Promise<void> {
+    const sms = this.#inboundSms(message);
+    this.#log.warn(
+      { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
+      'long inbound message incomplete; handing over the parts that came',
+    );
+    try {
+      await this.#sink.inbound(sms);
+    } catch (err) {
+      this.#log.error(
+        { connector: this.id, from: sms.from, err },
+        'incomplete inbound message lost: the sink refused it',
+      );
+    }
+  }
+
+  #inboundSms(message: ReassembledMessage): InboundSms {
+    const [from, to] = message.key.split('\u0000') as [string, string];
+    const binary = message.encoding === 'binary';
+    return {
+      connectorId: this.id,
+      from,
+      to,
+      text: binary ? null : message.text,
+      binary: binary ? message.payload : null,
+      encoding: message.encoding,
+      segments: message.parts,
+      complete: message.complete,
+      receivedAt: Date.now(),
+    };
+  }
+}
+
+function canSend(bind: Bind): boolean {
+  const client = bind.client;
+  return client.state === 'bound' && client.session?.state === 'bound' && client.bindType !== 'receiver';
+}
+
+function bindStateOf(client: SmppClient): BindState['state'] {
+  switch (client.state) {
+    case 'bound':
+      return 'bound';
+    case 'backoff':
+      return 'down';
+    case 'stopped':
+      return 'stopped';
+    default:
+      return 'connecting';
+  }
+}
+
+/**
+ * TON and NPI of the sender: the config's when given, else from its form — `+digits`
+ * international, up to 8 digits a short code, a leading 0 national, other digits
+ * international without the `+`, anything else alphanumeric.
+ */
+function sourceAddress(from: string, c: SmppConnectorConfig): { ton: number; npi: number; address: string } {
+  let ton: number;
+  let npi: number;
+  if (/^\+\d+$/.test(from)) [ton, npi] = [Ton.INTERNATIONAL, 1];
+  else if (/^\d{1,8}$/.test(from)) [ton, npi] = [Ton.NETWORK_SPECIFIC, 0];
+  else if (/^0\d+$/.test(from)) [ton, npi] = [Ton.NATIONAL, 1];
+  else if (/^\d+$/.test(from)) [ton, npi] = [Ton.INTERNATIONAL, 1];
+  else [ton, npi] = [Ton.ALPHANUMERIC, 0];
+  return { ton: c.sourceTon ?? ton, npi: c.sourceNpi ?? npi, address: from.replace(/^\+(?=\d)/, '') };
+}
+
+/** An address as the gateway writes numbers: international ones with their `+`. */
+function addressText(address: string, ton: number): string {
+  return ton === Ton.INTERNATIONAL && /^\d+$/.test(address) ? `+${address}` : address;
+}

@@ -1,0 +1,122 @@
+// Every carrier driver sits behind this one small interface (after Kannel's gw/smsc), so the
+// core never knows which protocol a connector speaks.
+import type { EventEmitter } from 'node:events';
+import type { TextEncoding } from '../core/message.ts';
+
+/** What the core hands a connector to send. */
+export interface OutboundSms {
+  messageId: string;
+  to: string;
+  from: string;
+  /** Text, or null when `binary` carries the octets. */
+  text: string | null;
+  binary: Buffer | null;
+  encoding: TextEncoding;
+  /** Ask the SMSC for a delivery receipt. */
+  receipt: boolean;
+  flash: boolean;
+  validUntil: number | null;
+  /** 0..3 as SMPP priority_flag: emergency 3 ... bulk 0. */
+  priorityFlag: number;
+}
+
+export type SubmitResult =
+  | {
+      ok: true;
+      /** One SMSC id per part, in part order. */
+      smscIds: string[];
+    }
+  | {
+      ok: false;
+      /** Worth retrying later or elsewhere (throttled, queue full, timeout, link lost). */
+      temporary: boolean;
+      code: string;
+      message: string;
+      /** SMPP command_status when the SMSC answered. */
+      status?: number;
+      /** Parts the SMSC accepted before the failure (their ids), so they are not resent blindly. */
+      smscIds?: string[];
+    };
+
+export type ReceiptStatus =
+  | 'delivered'
+  | 'undelivered'
+  | 'expired'
+  | 'rejected'
+  | 'failed'
+  | 'accepted'
+  | 'unknown';
+
+export interface InboundReceipt {
+  connectorId: string;
+  smscId: string;
+  status: ReceiptStatus;
+  /** The SMSC's own words: stat and err as received. */
+  stat: string;
+  err: string;
+  doneAt: number | null;
+  networkErrorCode: number | null;
+}
+
+export interface InboundSms {
+  connectorId: string;
+  from: string;
+  to: string;
+  /** Reassembled from all parts; null for binary. */
+  text: string | null;
+  binary: Buffer | null;
+  encoding: TextEncoding;
+  segments: number;
+  /** False when the parts of a long message stopped arriving and this is what came. */
+  complete: boolean;
+  receivedAt: number;
+}
+
+export interface BindState {
+  index: number;
+  state: 'connecting' | 'bound' | 'down' | 'stopped';
+  inFlight: number;
+  window: number;
+}
+
+export interface ConnectorState {
+  id: string;
+  type: string;
+  /** `up` when at least one bind can send. */
+  status: 'starting' | 'up' | 'down' | 'stopped';
+  binds: BindState[];
+  inFlight: number;
+  sent: number;
+  failed: number;
+}
+
+/**
+ * Where a connector hands what the carrier sends. The connector acknowledges the carrier
+ * (deliver_sm_resp) only once the returned promise resolves, i.e. once it is stored; on a
+ * rejection it answers with a temporary error so the carrier tries again.
+ */
+export interface ConnectorSink {
+  receipt(receipt: InboundReceipt): Promise<void>;
+  inbound(sms: InboundSms): Promise<void>;
+}
+
+export interface ConnectorEvents {
+  /** Capacity came free (a response arrived, a bind came up, throttling ended). */
+  ready: [];
+  state: [state: ConnectorState];
+}
+
+export interface Connector extends EventEmitter<ConnectorEvents> {
+  readonly id: string;
+  readonly type: string;
+  start(): Promise<void>;
+  /** Unbinds politely; resolves when every outstanding send has settled. */
+  stop(): Promise<void>;
+  /**
+   * How many more sends it takes right now without queueing (free window slots across
+   * bound sessions, held back by tps and throttling). The dispatcher never exceeds it.
+   */
+  capacity(): number;
+  send(sms: OutboundSms): Promise<SubmitResult>;
+  state(): ConnectorState;
+}

@@ -1,0 +1,227 @@
+// Moves queued messages onto connectors: keeps every connector's window full while its
+// capacity() allows, highest priority first, one queue per route so a busy route never
+// blocks another. The store is the queue; memory holds a bounded, ordered prefetch of it.
+import type { Connector } from '../connectors/index.ts';
+import type { Message } from './message.ts';
+import { priorities } from './message.ts';
+import type { MtRouter } from './router.ts';
+
+export interface DispatcherOptions {
+  router: MtRouter;
+  connectors: ReadonlyMap<string, Connector>;
+  /** Most messages held in memory; the rest wait in the store until there is room. */
+  maxHeld?: number;
+  /** Reads due messages from the store (refill after a restart, a spill or a back-off). */
+  loadDue(limit: number, exclude: ReadonlySet<string>): Promise<Message[]>;
+  /** Sends one message on the connector chosen for it; settles on its own. */
+  send(message: Message, connector: Connector): void;
+  /** A message no rule routes. */
+  unroutable(message: Message): void;
+}
+
+const rank = new Map(priorities.map((p, i) => [p, i]));
+
+/** A FIFO per priority; shift is O(1) amortised. */
+class PriorityQueue {
+  readonly #lanes: Message[][] = priorities.map(() => []);
+  readonly #heads: number[] = priorities.map(() => 0);
+  size = 0;
+
+  push(m: Message): void {
+    this.#lanes[rank.get(m.priority) ?? priorities.length - 1]!.push(m);
+    this.size++;
+  }
+
+  peek(): Message | undefined {
+    for (let i = 0; i < this.#lanes.length; i++) {
+      const lane = this.#lanes[i]!;
+      if (this.#heads[i]! < lane.length) return lane[this.#heads[i]!];
+    }
+    return undefined;
+  }
+
+  shift(): Message | undefined {
+    for (let i = 0; i < this.#lanes.length; i++) {
+      const lane = this.#lanes[i]!;
+      const head = this.#heads[i]!;
+      if (head < lane.length) {
+        const m = lane[head]!;
+        lane[head] = undefined as unknown as Message;
+        this.#heads[i] = head + 1;
+        if (head + 1 === lane.length || head > 4096) {
+          lane.splice(0, head + 1);
+          this.#heads[i] = 0;
+        }
+        this.size--;
+        return m;
+      }
+    }
+    return undefined;
+  }
+}
+
+export class Dispatcher {
+  readonly #o: Required<DispatcherOptions>;
+  /** Queues by route index. */
+  readonly #queues = new Map<number, PriorityQueue>();
+  /** Ids in memory (queued or waiting out a back-off): the store must not hand them out again. */
+  readonly #held = new Set<string>();
+  /** Connectors a message already failed on, so a retry tries the others first. */
+  readonly #failedOn = new Map<string, Set<string>>();
+  readonly #canceled = new Set<string>();
+  #queued = 0;
+  /** The store may hold due messages that memory does not. */
+  #spilled = true;
+  #refilling = false;
+  #pumping = false;
+  #pumpAgain = false;
+  #stopped = true;
+  readonly #onReady = () => this.pump();
+
+  constructor(options: DispatcherOptions) {
+    this.#o = { maxHeld: 100_000, ...options };
+  }
+
+  get queued(): number {
+    return this.#queued;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    for (const c of this.#o.connectors.values()) c.on('ready', this.#onReady);
+    this.#spilled = true;
+    this.refill();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const c of this.#o.connectors.values()) c.off('ready', this.#onReady);
+  }
+
+  /** A message became due (accepted, released from schedule, back-off over). */
+  enqueue(message: Message): void {
+    if (this.#held.has(message.id)) return;
+    if (this.#held.size >= this.#o.maxHeld) {
+      this.#spilled = true;
+      return;
+    }
+    const route = this.#o.router.match(message);
+    if (route < 0) {
+      this.#o.unroutable(message);
+      return;
+    }
+    this.#held.add(message.id);
+    let q = this.#queues.get(route);
+    if (!q) {
+      q = new PriorityQueue();
+      this.#queues.set(route, q);
+    }
+    q.push(message);
+    this.#queued++;
+    this.pump();
+  }
+
+  /** Keeps the id held while it waits out a back-off, then enqueues it again. */
+  retryLater(message: Message, failedConnector: string, delayMs: number): void {
+    let failed = this.#failedOn.get(message.id);
+    if (!failed) {
+      failed = new Set();
+      this.#failedOn.set(message.id, failed);
+    }
+    failed.add(failedConnector);
+    this.#held.add(message.id);
+    setTimeout(() => {
+      this.#held.delete(message.id);
+      if (this.#stopped) return;
+      if (this.#canceled.delete(message.id)) return;
+      this.enqueue(message);
+    }, delayMs).unref();
+  }
+
+  /** The message is settled one way or another: forget it. */
+  done(id: string): void {
+    this.#held.delete(id);
+    this.#failedOn.delete(id);
+  }
+
+  /** Drops a queued message (canceled); true when it was held here. */
+  cancel(id: string): boolean {
+    if (!this.#held.has(id)) return false;
+    this.#canceled.add(id);
+    return true;
+  }
+
+  /** Reads more from the store when memory has room and the store may have more. */
+  refill(): void {
+    if (this.#stopped || this.#refilling || !this.#spilled || this.#held.size > this.#o.maxHeld / 2) return;
+    this.#refilling = true;
+    this.#spilled = false;
+    const limit = this.#o.maxHeld - this.#held.size;
+    this.#o
+      .loadDue(limit, this.#held)
+      .then((messages) => {
+        if (messages.length >= limit) this.#spilled = true;
+        for (const m of messages) this.enqueue(m);
+      })
+      .catch(() => {
+        this.#spilled = true;
+      })
+      .finally(() => {
+        this.#refilling = false;
+      });
+  }
+
+  /** Note that due messages may be waiting in the store (schedule released, back-off over). */
+  markSpilled(): void {
+    this.#spilled = true;
+    this.refill();
+  }
+
+  pump(): void {
+    if (this.#stopped) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        for (const [route, q] of this.#queues) this.#drain(route, q);
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+    this.refill();
+  }
+
+  #drain(route: number, q: PriorityQueue): void {
+    const connectors = this.#o.connectors;
+    const usable = (id: string) => (connectors.get(id)?.capacity() ?? 0) > 0;
+    for (;;) {
+      const message = q.peek();
+      if (!message) return;
+      if (this.#canceled.delete(message.id)) {
+        q.shift();
+        this.#queued--;
+        this.done(message.id);
+        continue;
+      }
+      const failed = this.#failedOn.get(message.id);
+      let chosen: string | undefined;
+      if (failed) {
+        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id));
+        // Every connector failed it once: any of them may try again.
+        if (!chosen && this.#o.router.connectorsOf(route).every((id) => failed.has(id))) {
+          chosen = this.#o.router.pick(route, usable);
+        }
+      } else {
+        chosen = this.#o.router.pick(route, usable);
+      }
+      if (!chosen) return; // wait for a 'ready'
+      q.shift();
+      this.#queued--;
+      this.#o.send(message, connectors.get(chosen)!);
+    }
+  }
+}

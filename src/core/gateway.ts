@@ -1,0 +1,402 @@
+// The message pipeline every front door shares (REST, SMPP server, compat APIs): accept
+// and store, route and dispatch, follow submit responses and receipts to a final status,
+// take inbound messages in. Fronts listen to `status` and `inbound` to tell their clients.
+import { EventEmitter } from 'node:events';
+import type { GatewayConfig } from '../config/index.ts';
+import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
+import { splitMessage, SmsError } from '../sms/index.ts';
+import { messageIdCandidates, normaliseMessageId } from '../smpp/index.ts';
+import type { IdempotencyRecord, Store } from '../store/index.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { GatewayError } from './errors.ts';
+import { newId } from './ids.ts';
+import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
+import { finalStatuses, priorities } from './message.ts';
+import { normaliseNumber, normaliseSender } from './numbers.ts';
+import { MoRouter, MtRouter } from './router.ts';
+
+export interface SubmitRequest {
+  to: string;
+  from?: string;
+  text?: string;
+  binary?: Buffer;
+  encoding?: 'auto' | TextEncoding;
+  callbackUrl?: string;
+  validitySeconds?: number;
+  /** Epoch ms; in the future makes the message `scheduled`. */
+  sendAt?: number;
+  priority?: Priority;
+  clientRef?: string;
+  flash?: boolean;
+  origin?: 'http' | 'smpp';
+  receiptRequested?: boolean;
+  groupId?: string;
+}
+
+export interface SubmitOptions {
+  /** Stored atomically with the message; the same key returns the first answer again. */
+  idempotency?: Omit<IdempotencyRecord, 'response' | 'statusCode'> & { render(m: Message): unknown };
+  /** Account default sender. */
+  defaultFrom?: string;
+}
+
+export interface GatewayEvents {
+  /** A message changed status (the message after the change). */
+  status: [message: Message];
+  /** An inbound message was stored for an account. */
+  inbound: [message: Message];
+}
+
+export interface GatewayOptions {
+  store: Store;
+  config: GatewayConfig;
+  connectors: ReadonlyMap<string, Connector>;
+  /** Most parts one message may have; more is refused with `too_many_parts`. */
+  maxParts?: number;
+  /** Attempts before a message that keeps failing temporarily is failed. */
+  maxAttempts?: number;
+  now?: () => number;
+}
+
+const maxValiditySeconds = 7 * 24 * 3600;
+
+export class Gateway extends EventEmitter<GatewayEvents> {
+  readonly store: Store;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly #router: MtRouter;
+  readonly #moRouter: MoRouter;
+  readonly #dispatcher: Dispatcher;
+  readonly #maxParts: number;
+  readonly #maxAttempts: number;
+  readonly #now: () => number;
+  /** Messages in flight to a connector, to settle them without a read. */
+  readonly #inFlight = new Map<string, Message>();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(options: GatewayOptions) {
+    super();
+    this.store = options.store;
+    this.connectors = options.connectors;
+    this.#router = new MtRouter(options.config.routes.mt);
+    this.#moRouter = new MoRouter(options.config.routes.mo);
+    this.#maxParts = options.maxParts ?? 10;
+    this.#maxAttempts = options.maxAttempts ?? 12;
+    this.#now = options.now ?? Date.now;
+    this.#dispatcher = new Dispatcher({
+      router: this.#router,
+      connectors: this.connectors,
+      loadDue: (limit, exclude) => this.store.dueMessages(this.#now(), limit, exclude),
+      send: (m, c) => this.#send(m, c),
+      unroutable: (m) => {
+        void this.#finish(m, 'failed', { code: 'no_route', message: 'no route matches this message' });
+      },
+    });
+  }
+
+  /** Messages waiting in memory for a connector. */
+  get queued(): number {
+    return this.#dispatcher.queued;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async start(): Promise<void> {
+    await this.store.requeueInFlight();
+    this.#dispatcher.start();
+    this.#timer = setInterval(() => void this.#tick(), 1000);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#dispatcher.stop();
+  }
+
+  /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
+  async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
+    const now = this.#now();
+    const message = this.#build(accountId, req, options, now);
+    let idempotency: IdempotencyRecord | undefined;
+    if (options.idempotency) {
+      const { render, ...rest } = options.idempotency;
+      idempotency = { ...rest, statusCode: 202, response: render(message) };
+    }
+    await this.store.insertMessages([message], idempotency);
+    this.emit('status', message);
+    if (message.status === 'queued') this.#dispatcher.enqueue(message);
+    return message;
+  }
+
+  /** Checks a request and prices it (encoding, segments) without storing anything. */
+  #build(accountId: string, req: SubmitRequest, options: SubmitOptions, now: number): Message {
+    const to = normaliseNumber(req.to ?? '');
+    if (!to) throw new GatewayError('invalid_number', `'${req.to}' is not a phone number`, 'to');
+    const fromInput = req.from ?? options.defaultFrom;
+    if (!fromInput) throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
+    const from = normaliseSender(fromInput);
+    if (!from) throw new GatewayError('invalid_sender', `'${fromInput}' is not a number or an alphanumeric sender of at most 11 characters`, 'from');
+    if (req.text === undefined && req.binary === undefined) throw new GatewayError('missing_field', 'text is required', 'text');
+    if (req.text !== undefined && req.text.length === 0) throw new GatewayError('empty_text', 'text must not be empty', 'text');
+    const priority = req.priority ?? 'transactional';
+    if (!priorities.includes(priority)) throw new GatewayError('invalid_priority', `priority must be one of ${priorities.join(', ')}`, 'priority');
+    if (req.validitySeconds !== undefined && !(Number.isInteger(req.validitySeconds) && req.validitySeconds > 0 && req.validitySeconds <= maxValiditySeconds)) {
+      throw new GatewayError('invalid_validity', `validitySeconds must be an integer 1..${maxValiditySeconds}`, 'validitySeconds');
+    }
+    if (req.sendAt !== undefined && !Number.isFinite(req.sendAt)) throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+    if (this.#router.match({ to, from, accountId }) < 0) throw new GatewayError('no_route', `no route for ${to}`, 'to');
+
+    let encoding: TextEncoding;
+    let segments: number;
+    try {
+      if (req.binary !== undefined) {
+        encoding = 'binary';
+        segments = req.binary.length <= 140 ? 1 : Math.ceil(req.binary.length / 134);
+        if (segments > this.#maxParts) throw new SmsError('too_many_parts', `${segments} parts; at most ${this.#maxParts}`);
+      } else {
+        const split = splitMessage(req.text!, { encoding: req.encoding ?? 'auto', maxParts: this.#maxParts });
+        encoding = split.encoding;
+        segments = split.parts.length;
+      }
+    } catch (err) {
+      if (err instanceof SmsError) throw new GatewayError(err.code, err.message, req.binary ? 'binaryHex' : 'text');
+      throw err;
+    }
+    const scheduled = req.sendAt !== undefined && req.sendAt > now;
+    return {
+      id: newId(now),
+      accountId,
+      direction: 'mt',
+      status: scheduled ? 'scheduled' : 'queued',
+      to,
+      from,
+      text: req.text ?? null,
+      binary: req.binary ?? null,
+      encoding,
+      segments,
+      priority,
+      clientRef: req.clientRef ?? null,
+      callbackUrl: req.callbackUrl ?? null,
+      flash: req.flash ?? false,
+      origin: req.origin ?? 'http',
+      receiptRequested: req.receiptRequested ?? true,
+      connectorId: null,
+      createdAt: now,
+      sendAt: req.sendAt ?? null,
+      validUntil: req.validitySeconds ? (scheduled ? req.sendAt! : now) + req.validitySeconds * 1000 : null,
+      submittedAt: null,
+      doneAt: null,
+      attempts: 0,
+      nextAttemptAt: null,
+      error: null,
+      groupId: req.groupId ?? null,
+    };
+  }
+
+  /** Cancels a queued or scheduled message of this account; false when it is past that. */
+  async cancel(accountId: string, id: string): Promise<Message | null> {
+    const message = await this.store.getMessage(id);
+    if (!message || message.accountId !== accountId) return null;
+    if (message.status !== 'queued' && message.status !== 'scheduled') {
+      throw new GatewayError('not_cancelable', `message is ${message.status}`, undefined, 409);
+    }
+    this.#dispatcher.cancel(id);
+    await this.#finish(message, 'canceled', null);
+    return message;
+  }
+
+  #send(message: Message, connector: Connector): void {
+    if (message.validUntil !== null && message.validUntil <= this.#now()) {
+      void this.#finish(message, 'expired', { code: 'validity_expired', message: 'validity ended before it could be sent' });
+      return;
+    }
+    message.status = 'sending';
+    message.connectorId = connector.id;
+    message.attempts++;
+    this.#inFlight.set(message.id, message);
+    // Not awaited: if the process dies now the message is still `queued` on disk and is
+    // sent again after the restart (at-least-once).
+    this.store
+      .updateMessage(message.id, { status: 'sending', connectorId: connector.id, attempts: message.attempts }, { at: this.#now(), type: 'sending', detail: { connector: connector.id, attempt: message.attempts } })
+      .catch(() => {});
+    connector
+      .send({
+        messageId: message.id,
+        to: message.to,
+        from: message.from,
+        text: message.text,
+        binary: message.binary,
+        encoding: message.encoding,
+        receipt: true,
+        flash: message.flash,
+        validUntil: message.validUntil,
+        priorityFlag: 3 - Math.max(0, priorities.indexOf(message.priority)),
+      })
+      .then(
+        (result) => this.#sent(message, connector.id, result),
+        (err: Error) => this.#sent(message, connector.id, { ok: false, temporary: true, code: 'connector_error', message: err.message }),
+      )
+      .catch(() => {});
+  }
+
+  async #sent(message: Message, connectorId: string, result: SubmitResult): Promise<void> {
+    this.#inFlight.delete(message.id);
+    const now = this.#now();
+    if (result.ok) {
+      message.status = 'submitted';
+      message.submittedAt = now;
+      this.#dispatcher.done(message.id);
+      const links = result.smscIds.map((smscId, part) => ({
+        connectorId,
+        smscId: normaliseMessageId(smscId),
+        messageId: message.id,
+        part,
+        parts: result.smscIds.length,
+      }));
+      await Promise.all([
+        this.store.linkSmscIds(links),
+        this.store.updateMessage(message.id, { status: 'submitted', submittedAt: now }, { at: now, type: 'submitted', detail: { connector: connectorId, smscIds: result.smscIds } }),
+      ]);
+      this.emit('status', message);
+      // A receipt may have come before the submit response was stored: it waits here.
+      for (const link of links) {
+        for (const r of await this.store.takeUnmatchedReceipts(connectorId, link.smscId)) {
+          await this.#applyReceipt(message.id, link.part, link.parts, r.receipt as unknown as InboundReceipt);
+        }
+      }
+      return;
+    }
+    const error = { code: result.code, message: result.message };
+    if (!result.temporary) {
+      this.#dispatcher.done(message.id);
+      await this.#finish(message, result.status !== undefined ? 'rejected' : 'failed', error);
+      return;
+    }
+    const expired = message.validUntil !== null && message.validUntil <= now;
+    if (message.attempts >= this.#maxAttempts || expired) {
+      this.#dispatcher.done(message.id);
+      await this.#finish(message, expired ? 'expired' : 'failed', error);
+      return;
+    }
+    // Back-off: 1 s, 2 s, 4 s ... up to a minute; another connector of the route goes first.
+    const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1));
+    message.status = 'queued';
+    message.nextAttemptAt = now + delay;
+    await this.store.updateMessage(message.id, { status: 'queued', nextAttemptAt: message.nextAttemptAt }, { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } });
+    this.#dispatcher.retryLater(message, connectorId, delay);
+  }
+
+  /** Connector sink: a delivery receipt. Resolves once it is stored (then it is acked). */
+  async receipt(r: InboundReceipt): Promise<void> {
+    const link = await this.#findLink(r.connectorId, r.smscId);
+    if (link) return this.#applyReceipt(link.messageId, link.part, link.parts, r);
+    await this.store.saveUnmatchedReceipt(r.connectorId, normaliseMessageId(r.smscId), r as unknown as Record<string, unknown>);
+    // The submit response may have been stored meanwhile; whichever side commits second
+    // sees the other, and takeUnmatchedReceipts hands each receipt out once.
+    const late = await this.#findLink(r.connectorId, r.smscId);
+    if (late) {
+      for (const kept of await this.store.takeUnmatchedReceipts(r.connectorId, late.smscId)) {
+        await this.#applyReceipt(late.messageId, late.part, late.parts, kept.receipt as unknown as InboundReceipt);
+      }
+    }
+  }
+
+  async #findLink(connectorId: string, smscId: string) {
+    for (const candidate of messageIdCandidates(smscId)) {
+      const link = await this.store.findSmscId(connectorId, candidate);
+      if (link) return link;
+    }
+    return null;
+  }
+
+  async #applyReceipt(messageId: string, part: number, parts: number, r: InboundReceipt): Promise<void> {
+    const message = this.#inFlight.get(messageId) ?? (await this.store.getMessage(messageId));
+    if (!message) return;
+    const now = this.#now();
+    const detail = { part, parts, stat: r.stat, err: r.err, connector: r.connectorId };
+    const final = receiptStatus[r.status];
+    if (!final || finalStatuses.has(message.status)) {
+      await this.store.updateMessage(messageId, {}, { at: now, type: 'receipt', detail });
+      return;
+    }
+    if (parts > 1 && final === 'delivered') {
+      // Delivered once every part is; a failed part settles the message at once.
+      const events = await this.store.listEvents(messageId);
+      const delivered = new Set(events.filter((e) => e.type === 'receipt' && e.detail?.status === 'delivered').map((e) => e.detail!.part));
+      delivered.add(part);
+      if (delivered.size < parts) {
+        await this.store.updateMessage(messageId, {}, { at: now, type: 'receipt', detail: { ...detail, status: 'delivered' } });
+        return;
+      }
+    }
+    await this.store.updateMessage(messageId, {}, { at: now, type: 'receipt', detail: { ...detail, status: final } });
+    await this.#finish(message, final, final === 'delivered' ? null : { code: r.err || final, message: `SMSC reported ${r.stat}` }, r.doneAt ?? now);
+  }
+
+  async #finish(message: Message, status: MessageStatus, error: Message['error'], doneAt = this.#now()): Promise<void> {
+    message.status = status;
+    message.error = error;
+    message.doneAt = doneAt;
+    await this.store.updateMessage(message.id, { status, error, doneAt }, { at: this.#now(), type: status, detail: error ? { ...error } : null });
+    this.emit('status', message);
+  }
+
+  /** Connector sink: an inbound message. Resolves once it is stored (then it is acked). */
+  async inbound(sms: InboundSms): Promise<void> {
+    const accountId = this.#moRouter.accountFor({ to: sms.to, from: sms.from, connectorId: sms.connectorId, text: sms.text }) ?? '';
+    const message: Message = {
+      id: newId(sms.receivedAt),
+      accountId,
+      direction: 'mo',
+      status: 'received',
+      to: normaliseNumber(sms.to) ?? sms.to,
+      from: normaliseSender(sms.from) ?? sms.from,
+      text: sms.text,
+      binary: sms.binary,
+      encoding: sms.encoding,
+      segments: sms.segments,
+      priority: 'transactional',
+      clientRef: null,
+      callbackUrl: null,
+      flash: false,
+      origin: 'smpp',
+      receiptRequested: false,
+      connectorId: sms.connectorId,
+      createdAt: sms.receivedAt,
+      sendAt: null,
+      validUntil: null,
+      submittedAt: null,
+      doneAt: sms.receivedAt,
+      attempts: 0,
+      nextAttemptAt: null,
+      error: sms.complete ? null : { code: 'incomplete', message: 'some parts of this long message never arrived' },
+      groupId: null,
+    };
+    await this.store.insertMessages([message]);
+    this.emit('inbound', message);
+  }
+
+  async #tick(): Promise<void> {
+    const now = this.#now();
+    try {
+      if ((await this.store.releaseScheduled(now)) > 0) this.#dispatcher.markSpilled();
+      for (const id of await this.store.expireOverdue(now)) {
+        const m = await this.store.getMessage(id);
+        if (m) this.emit('status', m);
+      }
+      this.#dispatcher.markSpilled();
+    } catch {
+      // The store is unavailable; the next tick tries again.
+    }
+  }
+}
+
+const receiptStatus: Partial<Record<InboundReceipt['status'], MessageStatus>> = {
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  expired: 'expired',
+  rejected: 'rejected',
+  failed: 'undelivered',
+};

@@ -1,0 +1,8 @@
+export { AccountRegistry, type Account, hashApiKey, hashPassword, secretEquals, verifyPassword } from './accounts.ts';
+export { GatewayError } from './errors.ts';
+export { Gateway, type GatewayOptions, type SubmitRequest, type SubmitOptions } from './gateway.ts';
+export { newId } from './ids.ts';
+export * from './message.ts';
+export { normaliseNumber, normaliseSender } from './numbers.ts';
+export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
+export { TokenBucket } from './rate.ts';

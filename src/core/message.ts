@@ -1,0 +1,110 @@
+// The message as the gateway keeps it, and its lifecycle (CONTRACT §3). Plain data: the
+// store persists it, the API renders it, connectors see only what they must send.
+
+export const messageStatuses = [
+  'scheduled',
+  'queued',
+  'sending',
+  'submitted',
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'canceled',
+  'received',
+] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+
+/** Statuses a message never leaves. */
+export const finalStatuses: ReadonlySet<MessageStatus> = new Set([
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'canceled',
+  'received',
+]);
+
+/** Dispatch order: lower runs first. */
+export const priorities = ['emergency', 'otp', 'transactional', 'bulk'] as const;
+export type Priority = (typeof priorities)[number];
+
+export type Direction = 'mt' | 'mo';
+export type TextEncoding = 'gsm7' | 'ucs2' | 'latin1' | 'ascii' | 'binary';
+
+export interface MessageError {
+  code: string;
+  message: string;
+}
+
+export interface Message {
+  id: string;
+  accountId: string;
+  direction: Direction;
+  status: MessageStatus;
+  to: string;
+  from: string;
+  /** The text, or null for a binary message (then `binary` holds the octets). */
+  text: string | null;
+  binary: Buffer | null;
+  encoding: TextEncoding;
+  segments: number;
+  priority: Priority;
+  clientRef: string | null;
+  callbackUrl: string | null;
+  flash: boolean;
+  /** Where an SMPP client submitted it: receipts go back to this account's binds. */
+  origin: 'http' | 'smpp';
+  /** The ESME asked for a receipt (registered_delivery); HTTP callers always get webhooks. */
+  receiptRequested: boolean;
+  /** Connector that took (or is taking) it. */
+  connectorId: string | null;
+  /** Times as epoch milliseconds. */
+  createdAt: number;
+  sendAt: number | null;
+  validUntil: number | null;
+  submittedAt: number | null;
+  doneAt: number | null;
+  /** Attempts made so far and when the next may start (back-off). */
+  attempts: number;
+  nextAttemptAt: number | null;
+  error: MessageError | null;
+  /** Batch, alert or reminder this message belongs to. */
+  groupId: string | null;
+}
+
+export interface MessageEvent {
+  messageId: string;
+  at: number;
+  /** The status entered, or an event that changes none: a retry planned, a receipt (of a part). */
+  type: MessageStatus | 'retry' | 'receipt';
+  detail: Record<string, unknown> | null;
+}
+
+/** The public JSON form of a message (REST API, webhooks). */
+export function messageView(m: Message, events?: MessageEvent[]): Record<string, unknown> {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    id: m.id,
+    direction: m.direction === 'mt' ? 'outbound' : 'inbound',
+    status: m.status,
+    to: m.to,
+    from: m.from,
+    text: m.text,
+    ...(m.binary ? { binaryHex: m.binary.toString('hex') } : {}),
+    segments: m.segments,
+    encoding: m.encoding,
+    priority: m.priority,
+    clientRef: m.clientRef,
+    connector: m.connectorId,
+    error: m.error,
+    createdAt: iso(m.createdAt),
+    sendAt: iso(m.sendAt),
+    validUntil: iso(m.validUntil),
+    submittedAt: iso(m.submittedAt),
+    doneAt: iso(m.doneAt),
+    ...(events ? { events: events.map((e) => ({ type: e.type, at: iso(e.at), ...(e.detail ? { detail: e.detail } : {}) })) } : {}),
+  };
+}

@@ -1,0 +1,144 @@
+// What the gateway keeps durably, behind one interface so SQLite (embedded) and PostgreSQL
+// (cluster) are interchangeable and pass the same conformance tests. No SQL outside src/store.
+import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
+
+/** Fields of a message that change after it is accepted. */
+export type MessagePatch = Partial<
+  Pick<
+    Message,
+    'status' | 'connectorId' | 'submittedAt' | 'doneAt' | 'attempts' | 'nextAttemptAt' | 'error' | 'segments'
+  >
+>;
+
+export interface MessageFilter {
+  accountId: string;
+  status?: MessageStatus;
+  to?: string;
+  direction?: 'mt' | 'mo';
+  groupId?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  /** Opaque; pass back to get the next page. Null on the last page. */
+  nextCursor: string | null;
+}
+
+/** The answer given to the first request with an Idempotency-Key, returned again for 24 h. */
+export interface IdempotencyRecord {
+  accountId: string;
+  key: string;
+  /** Hash of the request body: the same key with a different body is a 409. */
+  requestHash: string;
+  statusCode: number;
+  response: unknown;
+  expiresAt: number;
+}
+
+/** Where a connector's SMSC id points: one message, one of its parts. */
+export interface SmscIdLink {
+  connectorId: string;
+  /** Normalised (see normaliseMessageId in src/smpp) so hex and decimal forms meet. */
+  smscId: string;
+  messageId: string;
+  part: number;
+  parts: number;
+}
+
+/** A delivery receipt that arrived before (or without) its submit response. */
+export interface StoredReceipt {
+  id: number;
+  connectorId: string;
+  smscId: string;
+  receivedAt: number;
+  /** The receipt as the connector reported it (stat, err, doneAt...). */
+  receipt: Record<string, unknown>;
+}
+
+export interface StoredAccount {
+  id: string;
+  /** SHA-256 hex of each API key: keys are high-entropy secrets, so a plain hash suffices. */
+  apiKeyHashes: string[];
+  /** Everything else from the config (webhook, smpp with a scrypt password hash, mps...). */
+  settings: Record<string, unknown>;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  accountId: string;
+  url: string;
+  /** Signing secret, or null for an unsigned hook. */
+  secret: string | null;
+  /** The exact body to POST (signed as sent). */
+  body: string;
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+  lastError: string | null;
+}
+
+/** A deliver_sm (receipt or MO) waiting for one of the account's receiver binds. */
+export interface EsmeDelivery {
+  id: number;
+  accountId: string;
+  createdAt: number;
+  payload: Record<string, unknown>;
+}
+
+export interface Store {
+  /** Creates tables; safe to call on an existing database. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Answers when the database does (for /health). */
+  ping(): Promise<void>;
+
+  /**
+   * Stores accepted messages with their first events, atomically with the idempotency
+   * record if one is given. Resolves once durable: only then may the caller answer 202
+   * or submit_sm_resp. Concurrent calls in one tick share a transaction.
+   */
+  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void>;
+  /** Applies a patch and records an event, durably (batched per tick like inserts). */
+  updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void>;
+  getMessage(id: string): Promise<Message | null>;
+  listMessages(filter: MessageFilter, cursor: string | null, limit: number): Promise<Page<Message>>;
+  listEvents(messageId: string): Promise<MessageEvent[]>;
+  countByStatus(groupId?: string): Promise<Partial<Record<MessageStatus, number>>>;
+
+  /**
+   * Queued messages due at `now` (sendAt and nextAttemptAt passed), in dispatch order:
+   * priority, then acceptance. `exclude` skips ids the caller already holds.
+   */
+  dueMessages(now: number, limit: number, exclude: ReadonlySet<string>): Promise<Message[]>;
+  /** Scheduled messages whose sendAt has come become queued; returns how many. */
+  releaseScheduled(now: number): Promise<number>;
+  /** After a restart: messages left `sending` go back to `queued` (at-least-once). */
+  requeueInFlight(): Promise<number>;
+  /** Queued/scheduled messages whose validity ended become expired; returns their ids. */
+  expireOverdue(now: number): Promise<string[]>;
+
+  linkSmscIds(links: SmscIdLink[]): Promise<void>;
+  findSmscId(connectorId: string, smscId: string): Promise<SmscIdLink | null>;
+  saveUnmatchedReceipt(connectorId: string, smscId: string, receipt: Record<string, unknown>): Promise<void>;
+  /** Removes and returns receipts kept for this SMSC id. */
+  takeUnmatchedReceipts(connectorId: string, smscId: string): Promise<StoredReceipt[]>;
+  listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]>;
+
+  getIdempotency(accountId: string, key: string, now: number): Promise<IdempotencyRecord | null>;
+
+  upsertAccount(account: StoredAccount): Promise<void>;
+  getAccount(id: string): Promise<StoredAccount | null>;
+  findAccountByApiKeyHash(hash: string): Promise<StoredAccount | null>;
+  listAccounts(): Promise<StoredAccount[]>;
+
+  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): Promise<void>;
+  dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Records a failed attempt and when to try again. */
+  rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): Promise<void>;
+  /** Delivered, or given up on (kept out of the way, for inspection). */
+  finishWebhook(id: number, outcome: 'delivered' | 'abandoned'): Promise<void>;
+
+  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number>;
+  pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]>;
+  deleteEsmeDelivery(id: number): Promise<void>;
+}

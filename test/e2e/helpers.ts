@@ -1,0 +1,74 @@
+// Shared pieces of the end-to-end tests: a gateway started from a config in a temp dir,
+// a webhook receiver, and polling.
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type GatewayApp, startGateway } from '../../src/app/index.ts';
+import { parseConfig } from '../../src/config/index.ts';
+
+export interface ReceivedHook {
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: { id: string; type: string; createdAt: string; data: Record<string, unknown> };
+}
+
+/** An HTTP server that records every POST; `status` decides the answer. */
+export async function webhookReceiver(status: () => number = () => 200) {
+  const hooks: ReceivedHook[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (raw += c));
+    req.on('end', () => {
+      const code = status();
+      if (code >= 200 && code < 300) hooks.push({ headers: req.headers, raw, body: JSON.parse(raw) });
+      res.statusCode = code;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    hooks,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Starts a gateway from YAML (`DIR` in it becomes a fresh temp dir). */
+export async function gatewayFrom(yaml: string): Promise<{ app: GatewayApp; base: string; dir: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-e2e-'));
+  const app = await startGateway(parseConfig(yaml.replaceAll('DIR', dir)));
+  return {
+    app,
+    dir,
+    base: `http://127.0.0.1:${app.httpAddress.port}`,
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function api(base: string, key: string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+  };
+}

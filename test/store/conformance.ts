@@ -1,0 +1,673 @@
+// The contract of `Store`, as tests any implementation must pass: SQLite now, PostgreSQL
+// later. Each test gets a fresh, migrated, empty store from `makeStore` and closes it.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Message, MessageEvent } from '../../src/core/message.ts';
+import type { IdempotencyRecord, Store } from '../../src/store/index.ts';
+import { StoreConflictError, StoreNotFoundError } from '../../src/store/index.ts';
+
+/** Message times are offsets from the wall clock at load, as in production. */
+const t0 = Date.now();
+let created = 0;
+
+export function makeMessage(fields: Partial<Message> = {}): Message {
+  return {
+    id: randomUUID(),
+    accountId: 'acc-a',
+    direction: 'mt',
+    status: 'queued',
+    to: '447700900001',
+    from: 'Brand',
+    text: 'hello',
+    binary: null,
+    encoding: 'gsm7',
+    segments: 1,
+    priority: 'transactional',
+    clientRef: null,
+    callbackUrl: null,
+    flash: false,
+    origin: 'http',
+    receiptRequested: false,
+    connectorId: null,
+    createdAt: t0 + ++created,
+    sendAt: null,
+    validUntil: null,
+    submittedAt: null,
+    doneAt: null,
+    attempts: 0,
+    nextAttemptAt: null,
+    error: null,
+    groupId: null,
+    ...fields,
+  };
+}
+
+const ids = (messages: Message[]) => messages.map((m) => m.id);
+
+export function storeConformance(name: string, makeStore: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('lifecycle', () => {
+      test('migrate is safe to repeat and ping answers', async () => {
+        await store.migrate();
+        await store.migrate();
+        await store.ping();
+      });
+
+      test('close flushes writes still waiting for their tick and is safe to repeat', async () => {
+        const m = makeMessage();
+        const inserted = store.insertMessages([m]);
+        await store.close();
+        await inserted;
+        await store.close();
+        await assert.rejects(store.insertMessages([makeMessage()]));
+      });
+    });
+
+    describe('messages', () => {
+      test('insert and get round-trip every field', async () => {
+        const full = makeMessage({
+          accountId: 'acc-full',
+          status: 'submitted',
+          to: '+15550100',
+          from: '12345',
+          text: null,
+          binary: Buffer.from([0x00, 0x01, 0x7f, 0x80, 0xff, 0x00]),
+          encoding: 'binary',
+          segments: 3,
+          priority: 'emergency',
+          clientRef: 'client-ref-1',
+          callbackUrl: 'https://example.com/hook',
+          flash: true,
+          origin: 'smpp',
+          receiptRequested: true,
+          connectorId: 'conn-1',
+          sendAt: t0 + 10,
+          validUntil: t0 + 86_400_000,
+          submittedAt: t0 + 20,
+          doneAt: t0 + 30,
+          attempts: 2,
+          nextAttemptAt: t0 + 40,
+          error: { code: 'SMSC_THROTTLED', message: 'throttled by the SMSC (0x58)' },
+          groupId: 'batch-1',
+        });
+        const sparse = makeMessage({ text: 'ünïcödé 😀', encoding: 'ucs2' });
+        const mo = makeMessage({ direction: 'mo', status: 'received', priority: 'bulk', text: '' });
+        const otp = makeMessage({ priority: 'otp' });
+        await store.insertMessages([full, sparse, mo, otp]);
+        for (const m of [full, sparse, mo, otp]) assert.deepEqual(await store.getMessage(m.id), m);
+        assert.equal(await store.getMessage('no-such-id'), null);
+      });
+
+      test('insert records the first event: the status entered, at acceptance', async () => {
+        const m = makeMessage({ status: 'scheduled', sendAt: t0 + 1000 });
+        await store.insertMessages([m]);
+        assert.deepEqual(await store.listEvents(m.id), [
+          { messageId: m.id, at: m.createdAt, type: 'scheduled', detail: null },
+        ]);
+      });
+
+      test('updateMessage applies only the patch and records the event', async () => {
+        const m = makeMessage();
+        await store.insertMessages([m]);
+        await store.updateMessage(
+          m.id,
+          { status: 'sending', connectorId: 'conn-2', attempts: 1 },
+          { at: t0 + 100, type: 'sending', detail: { connector: 'conn-2' } },
+        );
+        await store.updateMessage(m.id, {
+          status: 'submitted',
+          submittedAt: t0 + 200,
+          segments: 2,
+          error: { code: 'E1', message: 'first' },
+        });
+        assert.deepEqual(await store.getMessage(m.id), {
+          ...m,
+          status: 'submitted',
+          connectorId: 'conn-2',
+          attempts: 1,
+          submittedAt: t0 + 200,
+          segments: 2,
+          error: { code: 'E1', message: 'first' },
+        });
+        await store.updateMessage(m.id, { error: null, nextAttemptAt: t0 + 300, doneAt: t0 + 400 });
+        const got = await store.getMessage(m.id);
+        assert.equal(got?.error, null);
+        assert.equal(got?.nextAttemptAt, t0 + 300);
+        assert.equal(got?.doneAt, t0 + 400);
+        assert.equal(got?.status, 'submitted');
+        assert.deepEqual(
+          (await store.listEvents(m.id)).map((e) => e.type),
+          ['queued', 'sending'],
+        );
+      });
+
+      test('updateMessage of an unknown message rejects', async () => {
+        await assert.rejects(store.updateMessage('no-such-id', { status: 'failed' }), StoreNotFoundError);
+        await assert.rejects(
+          store.updateMessage('no-such-id', {}, { at: t0, type: 'retry', detail: null }),
+          StoreNotFoundError,
+        );
+      });
+
+      test('events come back in the order recorded, per message, details intact', async () => {
+        const a = makeMessage();
+        const b = makeMessage();
+        await store.insertMessages([a, b]);
+        const later: Array<Omit<MessageEvent, 'messageId'>> = [
+          { at: t0 + 50, type: 'sending', detail: null },
+          { at: t0 + 50, type: 'receipt', detail: { part: 1, parts: 2, smscId: 'ab12' } },
+          {
+            at: t0 + 40,
+            type: 'receipt',
+            detail: { part: 2, parts: 2, nested: { list: [1, 'x', null] } },
+          },
+          { at: t0 + 60, type: 'retry', detail: { reason: 'throttled' } },
+        ];
+        for (const event of later) {
+          await store.updateMessage(a.id, {}, event);
+          await store.updateMessage(b.id, {}, { at: t0 + 1, type: 'retry', detail: null });
+        }
+        assert.deepEqual(await store.listEvents(a.id), [
+          { messageId: a.id, at: a.createdAt, type: 'queued', detail: null },
+          ...later.map((e) => ({ messageId: a.id, ...e })),
+        ]);
+        assert.equal((await store.listEvents(b.id)).length, 1 + later.length);
+        assert.deepEqual(await store.listEvents('no-such-id'), []);
+      });
+
+      test('a message id already stored is a conflict, and the whole call is undone', async () => {
+        const stored = makeMessage();
+        await store.insertMessages([stored]);
+        const fresh = makeMessage();
+        await assert.rejects(store.insertMessages([fresh, { ...stored, to: '999' }]), StoreConflictError);
+        assert.equal(await store.getMessage(fresh.id), null);
+        assert.equal((await store.getMessage(stored.id))?.to, stored.to);
+        assert.deepEqual(await store.listEvents(fresh.id), []);
+      });
+
+      test('many concurrent inserts in one tick all resolve and are all stored', async () => {
+        const messages = Array.from({ length: 1000 }, (_, i) =>
+          makeMessage({ accountId: `acc-${i % 7}`, priority: i % 2 ? 'bulk' : 'otp' }),
+        );
+        await Promise.all(messages.map((m) => store.insertMessages([m])));
+        for (const m of messages) assert.deepEqual(await store.getMessage(m.id), m);
+        assert.deepEqual(await store.countByStatus(), { queued: 1000 });
+      });
+
+      test('writes in one tick apply in call order; a failing one fails alone', async () => {
+        const existing = makeMessage();
+        await store.insertMessages([existing]);
+        const m = makeMessage();
+        const results = await Promise.allSettled([
+          store.insertMessages([m]),
+          store.updateMessage(m.id, { status: 'sending' }, { at: t0 + 1, type: 'sending', detail: null }),
+          store.insertMessages([existing]),
+          store.updateMessage(m.id, { status: 'submitted' }, { at: t0 + 2, type: 'submitted', detail: null }),
+          store.updateMessage('no-such-id', { status: 'failed' }),
+          store.linkSmscIds([{ connectorId: 'c', smscId: 's', messageId: m.id, part: 1, parts: 1 }]),
+        ]);
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+        );
+        assert.equal((await store.getMessage(m.id))?.status, 'submitted');
+        assert.deepEqual(
+          (await store.listEvents(m.id)).map((e) => e.type),
+          ['queued', 'sending', 'submitted'],
+        );
+        assert.equal((await store.findSmscId('c', 's'))?.messageId, m.id);
+      });
+    });
+
+    describe('listMessages', () => {
+      test('filters by status, to, direction and group, newest first, within the account', async () => {
+        const a1 = makeMessage({ to: '111', groupId: 'g1' });
+        const a2 = makeMessage({ to: '222', status: 'delivered', groupId: 'g1' });
+        const a3 = makeMessage({ to: '111', direction: 'mo', status: 'received' });
+        const b1 = makeMessage({ accountId: 'acc-b', to: '111', groupId: 'g1' });
+        await store.insertMessages([a1, a2, a3, b1]);
+        const list = async (filter: Partial<Parameters<Store['listMessages']>[0]>, account = 'acc-a') =>
+          ids((await store.listMessages({ accountId: account, ...filter }, null, 100)).data);
+        assert.deepEqual(await list({}), [a3.id, a2.id, a1.id]);
+        assert.deepEqual(await list({ status: 'delivered' }), [a2.id]);
+        assert.deepEqual(await list({ to: '111' }), [a3.id, a1.id]);
+        assert.deepEqual(await list({ direction: 'mo' }), [a3.id]);
+        assert.deepEqual(await list({ direction: 'mt' }), [a2.id, a1.id]);
+        assert.deepEqual(await list({ groupId: 'g1' }), [a2.id, a1.id]);
+        assert.deepEqual(await list({ to: '111', direction: 'mt', groupId: 'g1' }), [a1.id]);
+        assert.deepEqual(await list({ status: 'failed' }), []);
+        assert.deepEqual(await list({}, 'acc-b'), [b1.id]);
+        assert.deepEqual(await list({}, 'acc-none'), []);
+        assert.deepEqual(await store.listMessages({ accountId: 'acc-a' }, null, 100), {
+          data: [a3, a2, a1],
+          nextCursor: null,
+        });
+      });
+
+      test('cursor paging walks 250 messages with no duplicate, no miss and no other account', async () => {
+        const mine: Message[] = [];
+        const theirs: Message[] = [];
+        // Three per millisecond, so ties on createdAt are broken by id.
+        for (let i = 0; i < 250; i++) {
+          const createdAt = t0 + Math.floor(i / 3);
+          mine.push(makeMessage({ createdAt, status: i % 4 === 0 ? 'delivered' : 'queued' }));
+          if (i % 2 === 0) theirs.push(makeMessage({ accountId: 'acc-b', createdAt }));
+        }
+        // Accepted in several calls, not in creation order.
+        await store.insertMessages(mine.slice(100));
+        await store.insertMessages(theirs);
+        await store.insertMessages(mine.slice(0, 100));
+
+        const walk = async (filter: Parameters<Store['listMessages']>[0], limit: number) => {
+          const seen: Message[] = [];
+          let cursor: string | null = null;
+          let pages = 0;
+          do {
+            const page: Awaited<ReturnType<Store['listMessages']>> = await store.listMessages(
+              filter,
+              cursor,
+              limit,
+            );
+            assert.ok(page.data.length <= limit);
+            if (page.nextCursor !== null) assert.equal(page.data.length, limit);
+            seen.push(...page.data);
+            cursor = page.nextCursor;
+            pages++;
+          } while (cursor !== null);
+          return { seen, pages };
+        };
+        const descending = (list: Message[]) =>
+          [...list].sort((x, y) => y.createdAt - x.createdAt || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
+
+        const all = await walk({ accountId: 'acc-a' }, 17);
+        assert.equal(all.pages, Math.ceil(250 / 17));
+        assert.equal(new Set(ids(all.seen)).size, 250);
+        assert.deepEqual(ids(all.seen), ids(descending(mine)));
+        assert.deepEqual(all.seen, descending(mine));
+
+        const delivered = await walk({ accountId: 'acc-a', status: 'delivered' }, 10);
+        assert.deepEqual(ids(delivered.seen), ids(descending(mine.filter((m) => m.status === 'delivered'))));
+
+        const exact = await walk({ accountId: 'acc-a' }, 25);
+        assert.equal(exact.pages, 10, 'a last page that is exactly full says so');
+
+        const other = await walk({ accountId: 'acc-b' }, 30);
+        assert.deepEqual(ids(other.seen), ids(descending(theirs)));
+      });
+
+      test('messages accepted while paging neither repeat nor shift older pages', async () => {
+        const older = Array.from({ length: 30 }, () => makeMessage());
+        await store.insertMessages(older);
+        const first = await store.listMessages({ accountId: 'acc-a' }, null, 10);
+        await store.insertMessages(Array.from({ length: 5 }, () => makeMessage()));
+        const rest: Message[] = [];
+        let cursor = first.nextCursor;
+        while (cursor !== null) {
+          const page = await store.listMessages({ accountId: 'acc-a' }, cursor, 10);
+          rest.push(...page.data);
+          cursor = page.nextCursor;
+        }
+        assert.deepEqual([...ids(first.data), ...ids(rest)], ids(older).reverse());
+      });
+
+      test('a cursor that is not one of ours is refused', async () => {
+        await assert.rejects(store.listMessages({ accountId: 'acc-a' }, 'not a cursor!', 10));
+        await assert.rejects(
+          store.listMessages({ accountId: 'acc-a' }, Buffer.from('{"x":1}').toString('base64url'), 10),
+        );
+      });
+    });
+
+    describe('dispatch queue', () => {
+      test('dueMessages orders by priority, then acceptance, and honours limit and exclude', async () => {
+        const bulk1 = makeMessage({ priority: 'bulk' });
+        const otp1 = makeMessage({ priority: 'otp' });
+        const emergency = makeMessage({ priority: 'emergency' });
+        const transactional = makeMessage({ priority: 'transactional' });
+        const bulk2 = makeMessage({ priority: 'bulk' });
+        const otp2 = makeMessage({ priority: 'otp' });
+        await store.insertMessages([otp2, bulk2, transactional]);
+        await store.insertMessages([emergency, bulk1, otp1]);
+        const now = t0 + 1_000_000;
+        const order = [emergency, otp1, otp2, transactional, bulk1, bulk2];
+        assert.deepEqual(await store.dueMessages(now, 100, new Set()), order);
+        assert.deepEqual(ids(await store.dueMessages(now, 4, new Set())), ids(order.slice(0, 4)));
+        assert.deepEqual(
+          ids(await store.dueMessages(now, 3, new Set([emergency.id, otp2.id]))),
+          ids([otp1, transactional, bulk1]),
+        );
+        assert.deepEqual(await store.dueMessages(now, 0, new Set()), []);
+      });
+
+      test('messages created in the same millisecond come out in acceptance order', async () => {
+        const batch = Array.from({ length: 20 }, () => makeMessage({ createdAt: t0 }));
+        await store.insertMessages(batch);
+        assert.deepEqual(ids(await store.dueMessages(t0 + 1, 100, new Set())), ids(batch));
+      });
+
+      test('only queued messages whose sendAt and nextAttemptAt have passed are due', async () => {
+        const now = t0 + 10_000;
+        const ready = makeMessage({ sendAt: now, nextAttemptAt: now - 1 });
+        const later = makeMessage({ sendAt: now + 1 });
+        const backingOff = makeMessage({ nextAttemptAt: now + 1, attempts: 1 });
+        const others = (['scheduled', 'sending', 'submitted', 'delivered', 'failed'] as const).map((status) =>
+          makeMessage({ status }),
+        );
+        await store.insertMessages([ready, later, backingOff, ...others]);
+        assert.deepEqual(ids(await store.dueMessages(now, 100, new Set())), [ready.id]);
+        assert.deepEqual(
+          new Set(ids(await store.dueMessages(now + 1, 100, new Set()))),
+          new Set([ready.id, later.id, backingOff.id]),
+        );
+        await store.updateMessage(ready.id, { status: 'sending' });
+        assert.deepEqual(ids(await store.dueMessages(now, 100, new Set())), []);
+      });
+
+      test('releaseScheduled queues the scheduled messages whose time has come', async () => {
+        const now = t0 + 5_000;
+        const due = makeMessage({ status: 'scheduled', sendAt: now - 10 });
+        const exactly = makeMessage({ status: 'scheduled', sendAt: now });
+        const future = makeMessage({ status: 'scheduled', sendAt: now + 10 });
+        await store.insertMessages([due, exactly, future]);
+        assert.deepEqual(await store.dueMessages(now, 100, new Set()), []);
+        assert.equal(await store.releaseScheduled(now), 2);
+        assert.equal((await store.getMessage(due.id))?.status, 'queued');
+        assert.equal((await store.getMessage(future.id))?.status, 'scheduled');
+        assert.deepEqual(
+          new Set(ids(await store.dueMessages(now, 100, new Set()))),
+          new Set([due.id, exactly.id]),
+        );
+        assert.deepEqual(
+          (await store.listEvents(due.id)).map((e) => e.type),
+          ['scheduled', 'queued'],
+        );
+        assert.equal(await store.releaseScheduled(now), 0);
+      });
+
+      test('requeueInFlight puts messages left sending back in the queue', async () => {
+        const a = makeMessage({ status: 'sending', connectorId: 'c1', attempts: 1 });
+        const b = makeMessage({ status: 'sending', priority: 'otp' });
+        const submitted = makeMessage({ status: 'submitted' });
+        await store.insertMessages([a, b, submitted]);
+        assert.equal(await store.requeueInFlight(), 2);
+        assert.deepEqual(ids(await store.dueMessages(t0 + 1_000_000, 10, new Set())), [b.id, a.id]);
+        assert.equal((await store.getMessage(a.id))?.attempts, 1);
+        assert.equal((await store.getMessage(submitted.id))?.status, 'submitted');
+        assert.equal((await store.listEvents(a.id)).at(-1)?.type, 'queued');
+        assert.equal(await store.requeueInFlight(), 0);
+      });
+
+      test('expireOverdue expires queued and scheduled messages past their validity', async () => {
+        const now = t0 + 50;
+        const queued = makeMessage({ validUntil: t0 + 10 });
+        const scheduled = makeMessage({ status: 'scheduled', sendAt: t0 + 100, validUntil: now });
+        const stillValid = makeMessage({ validUntil: now + 1 });
+        const sending = makeMessage({ status: 'sending', validUntil: t0 + 10 });
+        const forever = makeMessage({ validUntil: null });
+        await store.insertMessages([queued, scheduled, stillValid, sending, forever]);
+        assert.deepEqual(new Set(await store.expireOverdue(now)), new Set([queued.id, scheduled.id]));
+        for (const m of [queued, scheduled]) {
+          assert.equal((await store.getMessage(m.id))?.status, 'expired');
+          assert.equal((await store.listEvents(m.id)).at(-1)?.type, 'expired');
+        }
+        for (const m of [stillValid, forever]) assert.equal((await store.getMessage(m.id))?.status, 'queued');
+        assert.equal((await store.getMessage(sending.id))?.status, 'sending');
+        assert.deepEqual(await store.expireOverdue(now), []);
+        assert.deepEqual(ids(await store.dueMessages(now, 10, new Set())), [stillValid.id, forever.id]);
+      });
+    });
+
+    describe('receipts', () => {
+      test('SMSC ids link to message parts, per connector', async () => {
+        const m = makeMessage({ segments: 2 });
+        await store.insertMessages([m]);
+        await store.linkSmscIds([
+          { connectorId: 'c1', smscId: 'a1', messageId: m.id, part: 1, parts: 2 },
+          { connectorId: 'c1', smscId: 'a2', messageId: m.id, part: 2, parts: 2 },
+        ]);
+        assert.deepEqual(await store.findSmscId('c1', 'a2'), {
+          connectorId: 'c1',
+          smscId: 'a2',
+          messageId: m.id,
+          part: 2,
+          parts: 2,
+        });
+        assert.equal(await store.findSmscId('c2', 'a1'), null);
+        assert.equal(await store.findSmscId('c1', 'a3'), null);
+        // SMSCs reuse ids after a wrap: the newest link wins.
+        await store.linkSmscIds([{ connectorId: 'c1', smscId: 'a1', messageId: 'other', part: 1, parts: 1 }]);
+        assert.equal((await store.findSmscId('c1', 'a1'))?.messageId, 'other');
+        await store.linkSmscIds([]);
+      });
+
+      test('unmatched receipts are kept, listed oldest first, and taken once', async () => {
+        const before = Date.now();
+        await store.saveUnmatchedReceipt('c1', 's1', { stat: 'DELIVRD', err: '000' });
+        await store.saveUnmatchedReceipt('c1', 's2', { stat: 'UNDELIV' });
+        await store.saveUnmatchedReceipt('c2', 's1', { stat: 'EXPIRED' });
+        await store.saveUnmatchedReceipt('c1', 's1', { stat: 'ACCEPTD', doneAt: 1234 });
+        const listed = await store.listUnmatchedReceipts(10);
+        assert.deepEqual(
+          listed.map((r) => [r.connectorId, r.smscId, r.receipt['stat']]),
+          [
+            ['c1', 's1', 'DELIVRD'],
+            ['c1', 's2', 'UNDELIV'],
+            ['c2', 's1', 'EXPIRED'],
+            ['c1', 's1', 'ACCEPTD'],
+          ],
+        );
+        assert.ok(listed.every((r, i) => i === 0 || r.id > listed[i - 1]!.id));
+        assert.ok(listed.every((r) => r.receivedAt >= before && r.receivedAt <= Date.now()));
+        assert.equal((await store.listUnmatchedReceipts(2)).length, 2);
+
+        const taken = await store.takeUnmatchedReceipts('c1', 's1');
+        assert.deepEqual(taken, [listed[0], listed[3]]);
+        assert.deepEqual(taken[1]?.receipt, { stat: 'ACCEPTD', doneAt: 1234 });
+        assert.deepEqual(await store.takeUnmatchedReceipts('c1', 's1'), []);
+        assert.deepEqual(await store.listUnmatchedReceipts(10), [listed[1], listed[2]]);
+      });
+    });
+
+    describe('idempotency', () => {
+      const record = (fields: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
+        accountId: 'acc-a',
+        key: 'key-1',
+        requestHash: 'hash-1',
+        statusCode: 202,
+        response: { data: [{ id: 'm1', status: 'queued' }], meta: null },
+        expiresAt: Date.now() + 86_400_000,
+        ...fields,
+      });
+
+      test('the record is stored with the messages and found until it expires', async () => {
+        const r = record();
+        const m = makeMessage();
+        await store.insertMessages([m], r);
+        assert.deepEqual(await store.getIdempotency('acc-a', 'key-1', r.expiresAt - 1), r);
+        assert.equal(await store.getIdempotency('acc-a', 'key-1', r.expiresAt), null);
+        assert.equal(await store.getIdempotency('acc-b', 'key-1', r.expiresAt - 1), null);
+        assert.equal(await store.getIdempotency('acc-a', 'key-2', r.expiresAt - 1), null);
+        assert.ok(await store.getMessage(m.id));
+      });
+
+      test('a live key cannot be stored twice, even in the same tick; the loser stores nothing', async () => {
+        const first = makeMessage();
+        const second = makeMessage();
+        const results = await Promise.allSettled([
+          store.insertMessages([first], record()),
+          store.insertMessages([second], record({ requestHash: 'hash-2' })),
+        ]);
+        assert.equal(results[0].status, 'fulfilled');
+        assert.equal(results[1].status, 'rejected');
+        assert.ok((results[1] as PromiseRejectedResult).reason instanceof StoreConflictError);
+        assert.equal(await store.getMessage(second.id), null);
+        assert.equal((await store.getIdempotency('acc-a', 'key-1', Date.now()))?.requestHash, 'hash-1');
+        // The same key under another account is another key.
+        await store.insertMessages([makeMessage({ accountId: 'acc-b' })], record({ accountId: 'acc-b' }));
+      });
+
+      test('the record is not stored when its messages are not', async () => {
+        const existing = makeMessage();
+        await store.insertMessages([existing]);
+        await assert.rejects(store.insertMessages([makeMessage(), existing], record()), StoreConflictError);
+        assert.equal(await store.getIdempotency('acc-a', 'key-1', Date.now()), null);
+      });
+
+      test('a key can be used again once getIdempotency has found it expired', async () => {
+        // Times far from the wall clock: the store must follow the caller's `now` alone.
+        const expiresAt = 5_000;
+        await store.insertMessages([makeMessage()], record({ expiresAt }));
+        assert.equal((await store.getIdempotency('acc-a', 'key-1', expiresAt - 1))?.expiresAt, expiresAt);
+        await assert.rejects(store.insertMessages([makeMessage()], record()), StoreConflictError);
+        assert.equal(await store.getIdempotency('acc-a', 'key-1', expiresAt), null);
+        const renewed = record({ requestHash: 'hash-2', expiresAt: expiresAt + 86_400_000 });
+        await store.insertMessages([makeMessage()], renewed);
+        assert.deepEqual(await store.getIdempotency('acc-a', 'key-1', expiresAt + 1), renewed);
+      });
+    });
+
+    describe('accounts', () => {
+      test('upsert, get, find by API key hash, list', async () => {
+        const a = {
+          id: 'acc-a',
+          apiKeyHashes: ['h2', 'h1'],
+          settings: { mps: 50, webhook: { url: 'https://a' } },
+        };
+        const b = { id: 'acc-b', apiKeyHashes: [], settings: {} };
+        await store.upsertAccount(b);
+        await store.upsertAccount(a);
+        assert.deepEqual(await store.getAccount('acc-a'), a);
+        assert.deepEqual(await store.findAccountByApiKeyHash('h1'), a);
+        assert.deepEqual(await store.findAccountByApiKeyHash('h2'), a);
+        assert.equal(await store.findAccountByApiKeyHash('h3'), null);
+        assert.equal(await store.getAccount('acc-c'), null);
+        assert.deepEqual(await store.listAccounts(), [a, b]);
+
+        const rotated = { ...a, apiKeyHashes: ['h3'], settings: { mps: 10 } };
+        await store.upsertAccount(rotated);
+        assert.equal(await store.findAccountByApiKeyHash('h1'), null);
+        assert.deepEqual(await store.findAccountByApiKeyHash('h3'), rotated);
+        assert.deepEqual(await store.getAccount('acc-a'), rotated);
+        assert.equal((await store.listAccounts()).length, 2);
+      });
+    });
+
+    describe('webhooks', () => {
+      const hook = (
+        nextAttemptAt: number,
+        fields: Partial<{ secret: string | null; accountId: string }> = {},
+      ) => ({
+        accountId: 'acc-a',
+        url: 'https://example.com/hook',
+        secret: 'whsec_1',
+        body: JSON.stringify({ type: 'message.delivered', at: nextAttemptAt }),
+        nextAttemptAt,
+        createdAt: t0,
+        ...fields,
+      });
+
+      test('due deliveries come in time order; reschedule counts the attempt; finish removes', async () => {
+        await store.enqueueWebhook(hook(t0 + 10));
+        await store.enqueueWebhook(hook(t0 + 5, { secret: null, accountId: 'acc-b' }));
+        await store.enqueueWebhook(hook(t0 + 100));
+        const due = await store.dueWebhooks(t0 + 50, 10);
+        assert.deepEqual(
+          due.map((d) => d.nextAttemptAt),
+          [t0 + 5, t0 + 10],
+        );
+        const [first, second] = due;
+        assert.deepEqual(first, {
+          id: first!.id,
+          ...hook(t0 + 5, { secret: null, accountId: 'acc-b' }),
+          attempts: 0,
+          lastError: null,
+        });
+        assert.equal((await store.dueWebhooks(t0 + 50, 1)).length, 1);
+
+        await store.rescheduleWebhook(first!.id, t0 + 200, 'HTTP 500');
+        assert.deepEqual(
+          (await store.dueWebhooks(t0 + 50, 10)).map((d) => d.id),
+          [second!.id],
+        );
+        const retried = (await store.dueWebhooks(t0 + 300, 10)).find((d) => d.id === first!.id);
+        assert.equal(retried?.attempts, 1);
+        assert.equal(retried?.lastError, 'HTTP 500');
+        assert.equal(retried?.nextAttemptAt, t0 + 200);
+        await store.rescheduleWebhook(first!.id, t0 + 250, 'timeout');
+        assert.equal((await store.dueWebhooks(t0 + 300, 10)).find((d) => d.id === first!.id)?.attempts, 2);
+
+        await store.finishWebhook(first!.id, 'abandoned');
+        await store.finishWebhook(second!.id, 'delivered');
+        assert.deepEqual(
+          (await store.dueWebhooks(t0 + 1_000, 10)).map((d) => d.nextAttemptAt),
+          [t0 + 100],
+        );
+      });
+    });
+
+    describe('ESME deliveries', () => {
+      test('queued per account in order, deleted once delivered', async () => {
+        const id1 = await store.enqueueEsmeDelivery('acc-a', {
+          kind: 'receipt',
+          messageId: 'm1',
+          stat: 'DELIVRD',
+        });
+        const id2 = await store.enqueueEsmeDelivery('acc-b', { kind: 'mo', text: 'hi' });
+        const id3 = await store.enqueueEsmeDelivery('acc-a', { kind: 'mo', text: 'yo', nested: { a: [1] } });
+        assert.equal(new Set([id1, id2, id3]).size, 3);
+        const pending = await store.pendingEsmeDeliveries('acc-a', 10);
+        assert.deepEqual(
+          pending.map((d) => [d.id, d.accountId, d.payload]),
+          [
+            [id1, 'acc-a', { kind: 'receipt', messageId: 'm1', stat: 'DELIVRD' }],
+            [id3, 'acc-a', { kind: 'mo', text: 'yo', nested: { a: [1] } }],
+          ],
+        );
+        assert.ok(pending.every((d) => typeof d.createdAt === 'number' && d.createdAt > 0));
+        assert.deepEqual(
+          (await store.pendingEsmeDeliveries('acc-a', 1)).map((d) => d.id),
+          [id1],
+        );
+        await store.deleteEsmeDelivery(id1);
+        assert.deepEqual(
+          (await store.pendingEsmeDeliveries('acc-a', 10)).map((d) => d.id),
+          [id3],
+        );
+        assert.deepEqual(
+          (await store.pendingEsmeDeliveries('acc-b', 10)).map((d) => d.id),
+          [id2],
+        );
+        assert.deepEqual(await store.pendingEsmeDeliveries('acc-c', 10), []);
+      });
+    });
+
+    describe('countByStatus', () => {
+      test('counts all messages, or one group', async () => {
+        await store.insertMessages([
+          makeMessage(),
+          makeMessage(),
+          makeMessage({ groupId: 'g1' }),
+          makeMessage({ status: 'delivered', groupId: 'g1' }),
+          makeMessage({ status: 'delivered', groupId: 'g1', accountId: 'acc-b' }),
+          makeMessage({ status: 'failed', groupId: 'g2' }),
+        ]);
+        assert.deepEqual(await store.countByStatus(), { queued: 3, delivered: 2, failed: 1 });
+        assert.deepEqual(await store.countByStatus('g1'), { queued: 1, delivered: 2 });
+        assert.deepEqual(await store.countByStatus('g3'), {});
+      });
+
+      test('an empty store counts nothing', async () => {
+        assert.deepEqual(await store.countByStatus(), {});
+      });
+    });
+  });
+}

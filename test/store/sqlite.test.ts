@@ -1,0 +1,158 @@
+// The SQLite store: the shared conformance suite in memory and on disk, then what only a
+// file can show: parent directories, WAL, reopening, and no loss across a real kill -9.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, test } from 'node:test';
+import { openStore, SqliteStore } from '../../src/store/index.ts';
+import { makeMessage, storeConformance } from './conformance.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'smsgw-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const tempPath = (name = 'smsgw') => join(dir, `${name}-${++files}.db`);
+
+async function sqliteStore(path: string, options?: ConstructorParameters<typeof SqliteStore>[1]) {
+  const store = new SqliteStore(path, options);
+  await store.migrate();
+  return store;
+}
+
+storeConformance('SQLite :memory:', () => sqliteStore(':memory:'));
+storeConformance('SQLite file', () => sqliteStore(tempPath()));
+storeConformance('SQLite file, synchronous=NORMAL', () => sqliteStore(tempPath(), { synchronous: 'NORMAL' }));
+
+describe('SqliteStore on disk', () => {
+  test('creates parent directories and keeps data across close and reopen', async () => {
+    const path = join(dir, 'nested', 'deeper', 'smsgw.db');
+    const store = await sqliteStore(path);
+    const m = makeMessage({ binary: Buffer.from([1, 2, 3]), text: null, encoding: 'binary' });
+    await store.insertMessages([m]);
+    const unawaited = makeMessage();
+    const pending = store.insertMessages([unawaited]);
+    await store.close();
+    await pending;
+    assert.ok(existsSync(path));
+
+    const reopened = await sqliteStore(path);
+    assert.deepEqual(await reopened.getMessage(m.id), m);
+    assert.deepEqual(await reopened.getMessage(unawaited.id), unawaited);
+    await reopened.close();
+
+    const db = new DatabaseSync(path);
+    assert.equal(db.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal');
+    db.close();
+  });
+
+  test('an unknown synchronous mode is refused', () => {
+    assert.throws(() => new SqliteStore(':memory:', { synchronous: 'SOMETIMES' as 'FULL' }), /synchronous/);
+  });
+
+  test('a database from a newer smsgw is refused rather than touched', async () => {
+    const path = tempPath();
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA user_version = 99');
+    db.close();
+    await assert.rejects(openStore(`sqlite:${path}`), /schema version 99/);
+  });
+
+  test('a resolved write survives kill -9 of the process that made it', async () => {
+    const path = tempPath('killed');
+    const storeUrl = new URL('../../src/store/index.ts', import.meta.url).href;
+    // Inserts batches of concurrent messages forever, then moves half of each batch to
+    // `sending`; a line is printed only once its write has resolved.
+    const child = `
+      import { SqliteStore } from ${JSON.stringify(storeUrl)};
+      const store = new SqliteStore(process.env.STORE_PATH);
+      await store.migrate();
+      const message = (id) => ({
+        id, accountId: 'acc', direction: 'mt', status: 'queued', to: '447700900001', from: 'Brand',
+        text: 'text of ' + id, binary: null, encoding: 'gsm7', segments: 1, priority: 'bulk', clientRef: null,
+        callbackUrl: null, flash: false, origin: 'http', receiptRequested: false, connectorId: null,
+        createdAt: Date.now(), sendAt: null, validUntil: null, submittedAt: null, doneAt: null, attempts: 0,
+        nextAttemptAt: null, error: null, groupId: null,
+      });
+      for (let batch = 0; ; batch++) {
+        const ids = Array.from({ length: 25 }, (_, i) => 'm-' + batch + '-' + i);
+        await Promise.all(ids.map(async (id) => {
+          await store.insertMessages([message(id)]);
+          process.stdout.write('inserted ' + id + '\\n');
+          if (id.endsWith('0')) {
+            await store.updateMessage(id, { status: 'sending' }, { at: Date.now(), type: 'sending', detail: null });
+            process.stdout.write('sending ' + id + '\\n');
+          }
+        }));
+      }
+    `;
+    const proc = spawn(process.execPath, ['--input-type=module', '--eval', child], {
+      env: { ...process.env, STORE_PATH: path },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      proc.on('exit', (_code, signal) => resolve(signal)),
+    );
+    await new Promise<void>((resolve) => {
+      proc.stdout.setEncoding('utf8');
+      proc.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        // Killed while writes are still being made and committed, not between runs.
+        if (output.length > 60_000 && !proc.killed) {
+          proc.kill('SIGKILL');
+          resolve();
+        }
+      });
+      proc.on('exit', () => resolve());
+    });
+    assert.equal(await exited, 'SIGKILL');
+
+    const lines = output.slice(0, output.lastIndexOf('\n')).split('\n');
+    const inserted = lines.filter((l) => l.startsWith('inserted ')).map((l) => l.slice('inserted '.length));
+    const sending = lines.filter((l) => l.startsWith('sending ')).map((l) => l.slice('sending '.length));
+    assert.ok(inserted.length > 1000 && sending.length > 100);
+
+    const store = await sqliteStore(path);
+    for (const id of inserted) assert.equal((await store.getMessage(id))?.text, `text of ${id}`, id);
+    for (const id of sending) assert.equal((await store.getMessage(id))?.status, 'sending', id);
+    await store.close();
+    const db = new DatabaseSync(path);
+    assert.equal(db.prepare('PRAGMA integrity_check').get()?.['integrity_check'], 'ok');
+    db.close();
+  });
+});
+
+describe('openStore', () => {
+  test('sqlite::memory: and sqlite:<path> open migrated stores', async () => {
+    const memory = await openStore('sqlite::memory:');
+    const m = makeMessage();
+    await memory.insertMessages([m]);
+    assert.deepEqual(await memory.getMessage(m.id), m);
+    await memory.close();
+
+    const path = join(dir, 'opened', 'smsgw.db');
+    const file = await openStore(`sqlite:${path}?synchronous=normal&busy_timeout=1000`);
+    await file.insertMessages([m]);
+    await file.close();
+    const again = await openStore(`sqlite://${path}`);
+    assert.deepEqual(await again.getMessage(m.id), m);
+    await again.close();
+  });
+
+  test('PostgreSQL is not there yet, and other URLs are refused', async () => {
+    await assert.rejects(
+      openStore('postgres://smsgw@localhost/smsgw'),
+      /PostgreSQL store not implemented yet/,
+    );
+    await assert.rejects(
+      openStore('postgresql://smsgw@localhost/smsgw'),
+      /PostgreSQL store not implemented yet/,
+    );
+    await assert.rejects(openStore('mysql://localhost/smsgw'), /unknown store URL/);
+    await assert.rejects(openStore('sqlite:'), /names no file/);
+    await assert.rejects(openStore('sqlite::memory:?synchronous=maybe'), /synchronous must be one of/);
+    await assert.rejects(openStore('sqlite::memory:?cache=shared'), /unknown option cache/);
+  });
+});
