@@ -126,8 +126,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     await this.store.insertMessages([message], idempotency);
     this.emit('status', message);
+    // The caller gets the message as accepted; the dispatcher's copy moves on at once.
+    const accepted = { ...message };
     if (message.status === 'queued') this.#dispatcher.enqueue(message);
-    return message;
+    return accepted;
   }
 
   /** Checks a request and prices it (encoding, segments) without storing anything. */

@@ -239,7 +239,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       const n = (this.#receivedPdus.get(session) ?? 0) + 1;
       this.#receivedPdus.set(session, n);
       // Drop after the request is read but before it is answered: the hard case for an ESME.
-      if (n % this.#o.dropEveryPdus === 0) setImmediate(() => session.close());
+      if (n % this.#o.dropEveryPdus === 0) session.abort();
     });
   }
 

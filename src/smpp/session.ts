@@ -241,6 +241,13 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.#onClosed();
   }
 
+  /** Drops the connection as a failing link would: PDUs not yet written are lost. */
+  abort(): void {
+    if (this.state === 'closed') return;
+    this.#socket.destroy();
+    this.#onClosed();
+  }
+
   #isPaused(): boolean {
     return this.#pausedUntil > 0 && Date.now() < this.#pausedUntil;
   }

@@ -38,13 +38,9 @@ function tablesOf(shift: Gsm7Shift | undefined): { locking: string; single: stri
   return { locking, single };
 }
 
-/** The code-unit lookup for a shift-table pair (built once, then cached). */
-export function gsm7Encoder(shift?: Gsm7Shift): Uint16Array {
-  const key = shiftKey(shift);
-  let map = encoders.get(key);
-  if (map) return map;
+function buildEncoder(shift: Gsm7Shift | undefined): Uint16Array {
   const { locking, single } = tablesOf(shift);
-  map = new Uint16Array(0x10000);
+  const map = new Uint16Array(0x10000);
   // Single-shift first so that a character in both tables takes the one-septet locking form.
   // Where a table repeats a character, the later septet wins (see the Kannada note).
   for (let code = 0; code < 128; code++) {
@@ -55,7 +51,20 @@ export function gsm7Encoder(shift?: Gsm7Shift): Uint16Array {
     const ch = locking.charCodeAt(code);
     if (ch !== 0 && code !== ESC) map[ch] = IN_LOCKING | code;
   }
-  encoders.set(key, map);
+  return map;
+}
+
+const defaultEncoder = buildEncoder(undefined);
+
+/** The code-unit lookup for a shift-table pair (built once, then cached). */
+export function gsm7Encoder(shift?: Gsm7Shift): Uint16Array {
+  if (!shift?.lockingShift && !shift?.singleShift) return defaultEncoder;
+  const key = shiftKey(shift);
+  let map = encoders.get(key);
+  if (!map) {
+    map = buildEncoder(shift);
+    encoders.set(key, map);
+  }
   return map;
 }
 

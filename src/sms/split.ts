@@ -47,7 +47,11 @@ export interface LayoutOptions {
 }
 
 export interface SplitOptions extends TextOptions, LayoutOptions {
-  /** 'udh' (default): concatenation IE in each part; 'sar': SMPP SAR TLVs; 'payload': one part. */
+  /**
+   * 'udh' (default): a concatenation IE in each part; 'sar': SMPP SAR TLVs instead; 'payload':
+   * one part with everything, for message_payload. In 'sar' and 'payload' a part has a UDH only
+   * for national language or extra IEs.
+   */
   mode?: SplitMode;
   /** Concatenation reference (taken mod 2^referenceBits; mod 2^16 for SAR); default: a counter. */
   reference?: number;
@@ -176,7 +180,7 @@ function standsAlone(unit: number): boolean {
   );
 }
 
-/** The last cluster boundary at or before `limit` (after `start`), else a code point boundary. */
+/** Where the part from `start` ends: before the cluster that `limit` would cut, if that fits a part. */
 function clusterCut(text: string, start: number, limit: number): number {
   const before = text.charCodeAt(limit - 1);
   if (standsAlone(before) && before !== 0x0d && standsAlone(text.charCodeAt(limit))) return limit;
@@ -289,7 +293,14 @@ interface Plan {
   unicodeCharacters?: string[];
 }
 
-function plan(text: string, options: SplitOptions): Plan {
+interface Checked {
+  requested: 'auto' | Encoding;
+  referenceBits: 8 | 16;
+  extraIes: readonly UdhIe[];
+  languages: readonly NationalLanguage[];
+}
+
+function checkTextOptions(text: string, options: SplitOptions): Checked {
   if (typeof text !== 'string') throw new SmsError('invalid_argument', 'text must be a string');
   const requested = options.encoding ?? 'auto';
   if (requested !== 'auto' && !isEncoding(requested)) {
@@ -299,60 +310,73 @@ function plan(text: string, options: SplitOptions): Plan {
   if (referenceBits !== 8 && referenceBits !== 16) {
     throw new SmsError('invalid_argument', `referenceBits must be 8 or 16, not ${String(referenceBits)}`);
   }
-  const extraIes = options.ies ?? [];
-  const languages = checkLanguages(options.nationalLanguages);
+  return {
+    requested,
+    referenceBits,
+    extraIes: options.ies ?? [],
+    languages: checkLanguages(options.nationalLanguages),
+  };
+}
 
-  if (requested === 'auto' || requested === 'gsm7') {
-    let chosenText = text;
-    let gsm = bestGsm7(text, languages, extraIes, referenceBits);
-    if (!gsm && options.smartReplace) {
-      const replaced = smartReplace(text, gsm7CharacterTest(languages));
-      if (replaced !== text) {
-        gsm = bestGsm7(replaced, languages, extraIes, referenceBits);
-        if (gsm) chosenText = replaced;
-      }
-    }
-    if (gsm) {
-      return { encoding: 'gsm7', text: chosenText, bytes: gsm.septets, unitBytes: 1, ...gsm };
-    }
-    const test = gsm7CharacterTest(languages);
-    const unicodeCharacters = [...new Set(Array.from(text).filter((c) => !test(c)))];
-    if (requested === 'gsm7') {
-      const shown = unicodeCharacters.length > 0 ? unicodeCharacters : unencodableGsm7Characters(text);
+/** The GSM 7-bit plan for `text`, smart-replaced when enabled and needed; undefined when none. */
+function gsm7Plan(
+  text: string,
+  c: Checked,
+  smart: boolean | undefined,
+): { text: string; gsm: Gsm7Plan } | undefined {
+  const gsm = bestGsm7(text, c.languages, c.extraIes, c.referenceBits);
+  if (gsm) return { text, gsm };
+  if (!smart) return undefined;
+  const replaced = smartReplace(text, gsm7CharacterTest(c.languages));
+  if (replaced === text) return undefined;
+  const replacedGsm = bestGsm7(replaced, c.languages, c.extraIes, c.referenceBits);
+  return replacedGsm ? { text: replaced, gsm: replacedGsm } : undefined;
+}
+
+/** The characters of `text` that no enabled GSM table has. */
+function unicodeCharactersOf(text: string, languages: readonly NationalLanguage[]): string[] {
+  const test = gsm7CharacterTest(languages);
+  const found = new Set<string>();
+  for (const ch of text) if (!test(ch)) found.add(ch);
+  return [...found];
+}
+
+function plan(text: string, options: SplitOptions, withUnicodeCharacters = false): Plan {
+  const c = checkTextOptions(text, options);
+  let encoding: Encoding;
+  let chosenText = text;
+  if (c.requested === 'auto' || c.requested === 'gsm7') {
+    const gsm = gsm7Plan(text, c, options.smartReplace);
+    if (gsm) return { encoding: 'gsm7', text: gsm.text, bytes: gsm.gsm.septets, unitBytes: 1, ...gsm.gsm };
+    if (c.requested === 'gsm7') {
+      const found = unicodeCharactersOf(text, c.languages);
+      const shown = found.length > 0 ? found : unencodableGsm7Characters(text);
       throw new SmsError('unencodable', `not representable in GSM 7-bit: ${describeCharacters(shown)}`);
     }
-    const limits = limitsFor('ucs2', extraIes, referenceBits);
-    return {
-      encoding: 'ucs2',
-      text,
-      shift: undefined,
-      bytes: encodeText(text, 'ucs2'),
-      unitBytes: 2,
-      ies: extraIes,
-      limits,
-      cuts: utf16Cuts(text, limits),
-      unicodeCharacters,
-    };
+    encoding = 'ucs2';
+  } else {
+    encoding = c.requested;
+    if (options.smartReplace && !canEncode(text, encoding)) {
+      const replaced = smartReplace(text, (ch) => canEncode(ch, encoding));
+      if (canEncode(replaced, encoding)) chosenText = replaced;
+    }
   }
-
-  let chosenText = text;
-  if (options.smartReplace && !canEncode(text, requested)) {
-    const replaced = smartReplace(text, (c) => canEncode(c, requested));
-    if (canEncode(replaced, requested)) chosenText = replaced;
-  }
-  const bytes = encodeText(chosenText, requested);
-  const limits = limitsFor(requested, extraIes, referenceBits);
-  const cuts = requested === 'ucs2' ? utf16Cuts(chosenText, limits) : octetCuts(bytes.length, limits);
-  return {
-    encoding: requested,
+  const bytes = encodeText(chosenText, encoding);
+  const limits = limitsFor(encoding, c.extraIes, c.referenceBits);
+  const result: Plan = {
+    encoding,
     text: chosenText,
     shift: undefined,
     bytes,
-    unitBytes: requested === 'ucs2' ? 2 : 1,
-    ies: extraIes,
+    unitBytes: encoding === 'ucs2' ? 2 : 1,
+    ies: c.extraIes,
     limits,
-    cuts,
+    cuts: encoding === 'ucs2' ? utf16Cuts(chosenText, limits) : octetCuts(bytes.length, limits),
   };
+  if (withUnicodeCharacters && c.requested === 'auto') {
+    result.unicodeCharacters = unicodeCharactersOf(text, c.languages);
+  }
+  return result;
 }
 
 /**
@@ -361,15 +385,17 @@ function plan(text: string, options: SplitOptions): Plan {
  * original text.
  */
 export function chooseEncoding(text: string, options: TextOptions = {}): EncodingChoice {
-  const chosen = plan(text, { ...options, encoding: 'auto' });
-  const choice: EncodingChoice = { encoding: chosen.encoding as 'gsm7' | 'ucs2', text: chosen.text };
-  if (chosen.shift) choice.shift = chosen.shift;
+  const c = checkTextOptions(text, options);
+  const gsm = gsm7Plan(text, c, options.smartReplace);
+  if (!gsm) return { encoding: 'ucs2', text };
+  const choice: EncodingChoice = { encoding: 'gsm7', text: gsm.text };
+  if (gsm.gsm.shift) choice.shift = gsm.gsm.shift;
   return choice;
 }
 
 /** Segment count and room left, without building the parts. */
 export function calculateSegments(text: string, options: TextOptions & LayoutOptions = {}): SegmentInfo {
-  const p = plan(text, options);
+  const p = plan(text, options, true);
   const segments = p.cuts.length;
   const characters = p.bytes.length / p.unitBytes;
   const perSegment = segments === 1 ? p.limits.single : p.limits.multi;

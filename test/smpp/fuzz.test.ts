@@ -65,7 +65,7 @@ function mutate(random: () => number, base: Buffer): Buffer {
       return longer;
     }
     case 3:
-      buf.writeUInt32BE(0x8000_0000 | Math.floor(random() * 0x30), 4);
+      buf.writeUInt32BE((0x8000_0000 | Math.floor(random() * 0x30)) >>> 0, 4);
       return buf;
     default:
       // Body octets with no terminating NUL anywhere: every C-octet string overruns.

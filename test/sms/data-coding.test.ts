@@ -1,7 +1,7 @@
 // data_coding values (SMPP 3.4 5.2.19, TS 23.038 4) both ways.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { dataCodingFor, encodingFromDataCoding, ENCODINGS, SmsError } from '../../src/sms/index.ts';
+import { dataCodingFor, ENCODINGS, encodingFromDataCoding, SmsError } from '../../src/sms/index.ts';
 
 describe('encodingFromDataCoding', () => {
   test("SMPP's own values", () => {
@@ -77,7 +77,10 @@ describe('dataCodingFor', () => {
       assert.equal(encodingFromDataCoding(dataCodingFor(encoding)).encoding, encoding);
       if (encoding === 'latin1' || encoding === 'ascii') continue;
       for (const messageClass of [0, 1, 2, 3] as const) {
-        assert.deepEqual(encodingFromDataCoding(dataCodingFor(encoding, { messageClass })), { encoding, messageClass });
+        assert.deepEqual(encodingFromDataCoding(dataCodingFor(encoding, { messageClass })), {
+          encoding,
+          messageClass,
+        });
       }
     }
   });

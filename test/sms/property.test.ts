@@ -43,7 +43,8 @@ function randomText(prng: Prng): string {
 
 function randomOptions(prng: Prng): SplitOptions {
   const languages: NationalLanguage[] = [];
-  if (prng.int(3) === 0) for (let i = prng.int(3) + 1; i > 0; i--) languages.push(prng.pick(NATIONAL_LANGUAGES));
+  if (prng.int(3) === 0)
+    for (let i = prng.int(3) + 1; i > 0; i--) languages.push(prng.pick(NATIONAL_LANGUAGES));
   return {
     mode: prng.pick(['udh', 'sar'] as const),
     referenceBits: prng.pick([8, 16] as const),
@@ -55,7 +56,11 @@ function randomOptions(prng: Prng): SplitOptions {
 }
 
 /** Octets a part takes on the air, with the concatenation IE the SMSC adds for SAR. */
-function airOctets(part: { payload: Buffer; udh?: Buffer; sar?: unknown }, encoding: string, bits: 8 | 16): number {
+function airOctets(
+  part: { payload: Buffer; udh?: Buffer; sar?: unknown },
+  encoding: string,
+  bits: 8 | 16,
+): number {
   let header = part.udh?.length ?? 0;
   if (part.sar) header += (header === 0 ? 1 : 0) + (bits === 16 ? 6 : 5);
   if (encoding === 'gsm7') return header + Math.ceil((udhFillBits(header) + part.payload.length * 7) / 8);
@@ -129,7 +134,9 @@ describe('properties', () => {
   test('encodeText and decodeText round-trip', () => {
     const prng = new Prng(4242);
     for (let i = 0; i < 1000; i++) {
-      const gsmText = Array.from({ length: prng.int(100) }, () => prng.pick(prng.pick(pools.slice(0, 3)))).join('');
+      const gsmText = Array.from({ length: prng.int(100) }, () =>
+        prng.pick(prng.pick(pools.slice(0, 3))),
+      ).join('');
       assert.equal(decodeText(encodeText(gsmText, 'gsm7'), 'gsm7'), gsmText);
       const any = randomText(prng);
       assert.equal(decodeText(encodeText(any, 'ucs2'), 'ucs2'), any);

@@ -5,7 +5,10 @@ import { describe, test } from 'node:test';
 import type { ReassembledMessage } from '../../src/sms/index.ts';
 import { buildUdh, concatIe, Reassembler, splitMessage } from '../../src/sms/index.ts';
 
-function pdus(text: string, options: Parameters<typeof splitMessage>[1] = {}): { shortMessage: Buffer; dataCoding: number }[] {
+function pdus(
+  text: string,
+  options: Parameters<typeof splitMessage>[1] = {},
+): { shortMessage: Buffer; dataCoding: number }[] {
   const split = splitMessage(text, { maxParts: 255, ...options });
   return split.parts.map((p) => ({
     shortMessage: p.udh ? Buffer.concat([p.udh, p.payload]) : p.payload,
@@ -70,7 +73,10 @@ describe('Reassembler', () => {
     const two = pdus(`two ${long}`, { reference: 9 });
     const texts: string[] = [];
     for (let i = 0; i < one.length; i++) {
-      for (const [key, parts] of [['a', one], ['b', two]] as const) {
+      for (const [key, parts] of [
+        ['a', one],
+        ['b', two],
+      ] as const) {
         const done = r.addUdhPart(key, parts[i]!.shortMessage, 0);
         if (done) texts.push(`${done.key}:${done.text.slice(0, 3)}`);
       }
@@ -82,7 +88,8 @@ describe('Reassembler', () => {
     const r = new Reassembler();
     const split = splitMessage(long, { mode: 'sar', reference: 0x1234 });
     let done: ReassembledMessage | undefined;
-    for (const p of [...split.parts].reverse()) done = r.addSarPart('k', p.payload, split.dataCoding, p.sar!) ?? done;
+    for (const p of [...split.parts].reverse())
+      done = r.addSarPart('k', p.payload, split.dataCoding, p.sar!) ?? done;
     assert.equal(done!.text, long);
     assert.equal(done!.reference, 0x1234);
 
@@ -93,13 +100,19 @@ describe('Reassembler', () => {
 
   test('a message without a concatenation IE, or with a broken one, comes straight back', () => {
     const r = new Reassembler();
-    const ported = Buffer.concat([buildUdh([{ id: 0x05, data: Uint8Array.of(0x0b, 0x84, 0x23, 0xf0) }]), Buffer.from('Hi')]);
+    const ported = Buffer.concat([
+      buildUdh([{ id: 0x05, data: Uint8Array.of(0x0b, 0x84, 0x23, 0xf0) }]),
+      Buffer.from('Hi'),
+    ]);
     assert.deepEqual(
       [r.addUdhPart('k', ported, 0)!.text, r.addUdhPart('k', ported, 0)!.complete],
       ['Hi', true],
     );
     assert.equal(r.add('k', { reference: 1, total: 2, sequence: 3 }, Buffer.from('x'), 0)!.text, 'x');
-    assert.equal(r.addUdhPart('k', Buffer.concat([buildUdh([concatIe(1, 1, 1)]), Buffer.from('One')]), 0)!.text, 'One');
+    assert.equal(
+      r.addUdhPart('k', Buffer.concat([buildUdh([concatIe(1, 1, 1)]), Buffer.from('One')]), 0)!.text,
+      'One',
+    );
     const broken = r.addUdhPart('k', Buffer.from([0x09, 0x41, 0x42]), 0)!;
     assert.equal(broken.malformedUdh, true);
     assert.equal(broken.complete, true);
@@ -126,7 +139,10 @@ describe('Reassembler', () => {
   test('parts with different data_coding are decoded one by one', () => {
     const r = new Reassembler();
     r.add('k', { reference: 3, total: 2, sequence: 1 }, Buffer.from('0416', 'hex'), 8);
-    assert.equal(r.add('k', { reference: 3, total: 2, sequence: 2 }, Buffer.from('41', 'hex'), 0)!.text, 'ЖA');
+    assert.equal(
+      r.add('k', { reference: 3, total: 2, sequence: 2 }, Buffer.from('41', 'hex'), 0)!.text,
+      'ЖA',
+    );
   });
 
   test('an incomplete set is given up after the timeout, with what arrived', () => {
@@ -168,7 +184,8 @@ describe('Reassembler', () => {
   test('past maxPending the oldest set is given up', () => {
     const expired: ReassembledMessage[] = [];
     const r = new Reassembler({ maxPending: 2, onExpire: (m) => expired.push(m) });
-    for (const key of ['a', 'b', 'c']) r.add(key, { reference: 1, total: 3, sequence: 2 }, Buffer.from(key), 0);
+    for (const key of ['a', 'b', 'c'])
+      r.add(key, { reference: 1, total: 3, sequence: 2 }, Buffer.from(key), 0);
     assert.equal(r.pending, 2);
     assert.deepEqual(
       expired.map((m) => [m.key, m.complete, m.missing, m.text]),

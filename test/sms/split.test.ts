@@ -154,7 +154,10 @@ describe('encodings', () => {
       text: '"Quotes" - dashes... and spaces',
     });
     // An emoji needs UCS-2 anyway: the text stays as written.
-    assert.deepEqual(chooseEncoding(`${text} 😀`, { smartReplace: true }), { encoding: 'ucs2', text: `${text} 😀` });
+    assert.deepEqual(chooseEncoding(`${text} 😀`, { smartReplace: true }), {
+      encoding: 'ucs2',
+      text: `${text} 😀`,
+    });
     const split = splitMessage(text, { smartReplace: true });
     assert.equal(split.text, '"Quotes" - dashes... and spaces');
     assert.equal(split.encoding, 'gsm7');
@@ -196,11 +199,16 @@ describe('national language tables', () => {
     const both = splitMessage(`ğá${a(200)}`, { nationalLanguages: ['tr', 'es'] });
     assert.deepEqual(both.shift, { lockingShift: 'tr', singleShift: 'es' });
     assert.deepEqual(sizes(both), [146, 57]);
-    assert.equal(both.parts[0]!.udh!.toString('hex'), '0b0003' + both.reference!.toString(16).padStart(2, '0') + '0201250101240102');
+    assert.equal(
+      both.parts[0]!.udh!.toString('hex'),
+      `0b0003${both.reference!.toString(16).padStart(2, '0')}0201250101240102`,
+    );
   });
 
   test('Spanish uses the single-shift IE', () => {
-    const split = splitMessage('¿Qué tal, José? Mañana a la misma hora: Ávila.', { nationalLanguages: ['es'] });
+    const split = splitMessage('¿Qué tal, José? Mañana a la misma hora: Ávila.', {
+      nationalLanguages: ['es'],
+    });
     assert.equal(split.encoding, 'gsm7');
     assert.deepEqual(split.shift, { singleShift: 'es' });
     assert.equal(split.parts[0]!.udh!.toString('hex'), '03240102');
@@ -235,7 +243,10 @@ describe('calculateSegments', () => {
       text: 'hello',
     });
     const long = calculateSegments(`${a(160)}€`);
-    assert.deepEqual([long.segments, long.characters, long.perSegment, long.used, long.remaining], [2, 162, 153, 9, 144]);
+    assert.deepEqual(
+      [long.segments, long.characters, long.perSegment, long.used, long.remaining],
+      [2, 162, 153, 9, 144],
+    );
     const empty = calculateSegments('');
     assert.deepEqual([empty.segments, empty.characters, empty.remaining], [1, 0, 160]);
   });

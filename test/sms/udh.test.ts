@@ -17,7 +17,10 @@ describe('buildUdh', () => {
   test('national language shift IEs', () => {
     const ies = nationalLanguageIes({ lockingShift: 'tr', singleShift: 'es' });
     assert.equal(hex(buildUdh(ies)), '06250101240102');
-    assert.equal(hex(buildUdh([concatIe(7, 2, 1), ...nationalLanguageIes({ singleShift: 'hi' })])), '080003070201240106');
+    assert.equal(
+      hex(buildUdh([concatIe(7, 2, 1), ...nationalLanguageIes({ singleShift: 'hi' })])),
+      '080003070201240106',
+    );
   });
 
   test('no IEs is a zero-length header; oversized ones are refused', () => {
@@ -79,7 +82,8 @@ describe('parseUdh', () => {
       const parsed = parseUdh(input);
       if (parsed === null) continue;
       assert.ok(parsed.headerLength <= input.length);
-      for (const ie of parsed.ies) assert.ok(ie.data.byteOffset + ie.data.length <= input.byteOffset + parsed.headerLength);
+      for (const ie of parsed.ies)
+        assert.ok(ie.data.byteOffset + ie.data.length <= input.byteOffset + parsed.headerLength);
       // What parses rebuilds to the same header.
       assert.deepEqual(buildUdh(parsed.ies), Buffer.from(input.subarray(0, parsed.headerLength)));
     }
