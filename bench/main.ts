@@ -14,7 +14,9 @@ const parts: Record<string, () => Promise<void>> = {
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !(w in parts));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown bench part(s): ${unknown.join(', ')}; parts: ${Object.keys(parts).join(', ')}\n`);
+  process.stderr.write(
+    `unknown bench part(s): ${unknown.join(', ')}; parts: ${Object.keys(parts).join(', ')}\n`,
+  );
   process.exit(2);
 }
 const os = await import('node:os');

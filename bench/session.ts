@@ -20,7 +20,9 @@ interface Sample {
 }
 
 async function startSink(impl: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bench/smpp-sink.ts', impl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['bench/smpp-sink.ts', impl], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   const [line] = (await once(lines, 'line')) as [string];
   return { port: (JSON.parse(line) as { port: number }).port, child };
@@ -65,7 +67,15 @@ async function drive(send: (done: () => void) => void, window: number): Promise<
 
 async function benchOurs(window: number): Promise<Sample> {
   const { port, child } = await startSink('smsgw');
-  const client = new SmppClient({ host: '127.0.0.1', port, systemId: 'b', password: 'b', window, enquireLinkMs: 0, reconnect: false });
+  const client = new SmppClient({
+    host: '127.0.0.1',
+    port,
+    systemId: 'b',
+    password: 'b',
+    window,
+    enquireLinkMs: 0,
+    reconnect: false,
+  });
   client.start();
   const session = await client.waitBound();
   const pdu = {
@@ -144,7 +154,14 @@ export async function benchSession(): Promise<void> {
   }
   printTable(
     'SMPP loopback, one session, submit_sm → submit_sm_resp (client and sink in separate processes)',
-    ['window', 'smsgw submit_sm/s', 'smsgw p50/p99 µs', 'npm smpp submit_sm/s', 'npm smpp p50/p99 µs', 'ratio'],
+    [
+      'window',
+      'smsgw submit_sm/s',
+      'smsgw p50/p99 µs',
+      'npm smpp submit_sm/s',
+      'npm smpp p50/p99 µs',
+      'ratio',
+    ],
     rows,
   );
 }

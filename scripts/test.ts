@@ -9,7 +9,10 @@ ensurePeers();
 const args = process.argv.slice(2);
 const targets = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
-const files = targets.length > 0 ? targets.map((t) => (t.endsWith('.ts') ? t : `${t}/**/*.test.ts`)) : ['test/**/*.test.ts'];
+const files =
+  targets.length > 0
+    ? targets.map((t) => (t.endsWith('.ts') ? t : `${t}/**/*.test.ts`))
+    : ['test/**/*.test.ts'];
 const run = spawnSync(process.execPath, ['--test', '--test-timeout=120000', ...flags, ...files], {
   stdio: 'inherit',
 });

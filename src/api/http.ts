@@ -4,11 +4,17 @@ import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Connector } from '../connectors/index.ts';
 import type { Account, AccountRegistry, Gateway, Message, SubmitRequest } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
+import {
+  GatewayError,
+  messageStatuses,
+  messageView,
+  priorities,
+  secretEquals,
+  TokenBucket,
+} from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import { TokenBucket } from '../core/index.ts';
 
 export interface HttpApiOptions {
   gateway: Gateway;
@@ -37,14 +43,19 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 
   app.decorateRequest('account', null as unknown as Account);
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (err instanceof GatewayError) return sendError(reply, err.httpStatus, err.code, err.message, err.field);
-    if (err.statusCode === 413) return sendError(reply, 413, 'payload_too_large', 'request body is too large');
+    if (err instanceof GatewayError)
+      return sendError(reply, err.httpStatus, err.code, err.message, err.field);
+    if (err.statusCode === 413)
+      return sendError(reply, 413, 'payload_too_large', 'request body is too large');
     if (err.statusCode === 415) return sendError(reply, 415, 'unsupported_media_type', err.message);
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendError(reply, err.statusCode, 'invalid_request', err.message);
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return sendError(reply, err.statusCode, 'invalid_request', err.message);
     app.log.error(err);
     return sendError(reply, 500, 'internal_error', 'internal error');
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
+  );
 
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization ?? '';
@@ -65,7 +76,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     const auth = req.headers.authorization ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     const hash = createHash('sha256').update(key).digest('hex');
-    if (!key || !o.adminKeyHashes.some((h) => secretEquals(h, hash))) return sendError(reply, 401, 'unauthorized', 'missing or invalid admin key');
+    if (!key || !o.adminKeyHashes.some((h) => secretEquals(h, hash)))
+      return sendError(reply, 401, 'unauthorized', 'missing or invalid admin key');
   };
 
   app.get('/health', async (_req, reply) => {
@@ -90,7 +102,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const body = objectBody(req.body);
       const idempotencyKey = header(req, 'idempotency-key');
       if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
-        throw new GatewayError('invalid_idempotency_key', 'Idempotency-Key must be 1..255 characters', 'Idempotency-Key');
+        throw new GatewayError(
+          'invalid_idempotency_key',
+          'Idempotency-Key must be 1..255 characters',
+          'Idempotency-Key',
+        );
       }
       const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
       if (idempotencyKey !== undefined) {
@@ -99,7 +115,12 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         const previous = await o.gateway.store.getIdempotency(account.id, idempotencyKey, Date.now());
         if (previous) {
           if (previous.requestHash !== requestHash) {
-            throw new GatewayError('idempotency_conflict', 'this Idempotency-Key was used with a different request', 'Idempotency-Key', 409);
+            throw new GatewayError(
+              'idempotency_conflict',
+              'this Idempotency-Key was used with a different request',
+              'Idempotency-Key',
+              409,
+            );
           }
           reply.header('idempotent-replayed', 'true');
           return reply.code(previous.statusCode).send(previous.response);
@@ -109,7 +130,16 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const request = submitRequestOf(body);
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
-        idempotency: idempotencyKey === undefined ? undefined : { accountId: account.id, key: idempotencyKey, requestHash, expiresAt: Date.now() + 24 * 3600_000, render: acceptedView },
+        idempotency:
+          idempotencyKey === undefined
+            ? undefined
+            : {
+                accountId: account.id,
+                key: idempotencyKey,
+                requestHash,
+                expiresAt: Date.now() + 24 * 3600_000,
+                render: acceptedView,
+              },
       });
       if (idempotencyKey !== undefined) {
         const slot = `${account.id}\u0000${idempotencyKey}`;
@@ -121,9 +151,17 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     });
 
     const segments = async (text: unknown, encoding: unknown) => {
-      if (typeof text !== 'string' || text.length === 0) throw new GatewayError('missing_field', 'text is required', 'text');
-      if (encoding !== undefined && !['auto', 'gsm7', 'ucs2', 'latin1', 'binary'].includes(encoding as string)) {
-        throw new GatewayError('invalid_encoding', 'encoding must be auto, gsm7, ucs2, latin1 or binary', 'encoding');
+      if (typeof text !== 'string' || text.length === 0)
+        throw new GatewayError('missing_field', 'text is required', 'text');
+      if (
+        encoding !== undefined &&
+        !['auto', 'gsm7', 'ucs2', 'latin1', 'binary'].includes(encoding as string)
+      ) {
+        throw new GatewayError(
+          'invalid_encoding',
+          'encoding must be auto, gsm7, ucs2, latin1 or binary',
+          'encoding',
+        );
       }
       return calculateSegments(text, { encoding: (encoding as 'auto') ?? 'auto' });
     };
@@ -139,20 +177,35 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     v1.get('/v1/messages/:id', async (req) => {
       const { id } = req.params as { id: string };
       const message = await o.gateway.store.getMessage(id);
-      if (!message || message.accountId !== req.account.id) throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
+      if (!message || message.accountId !== req.account.id)
+        throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
       return messageView(message, await o.gateway.store.listEvents(id));
     });
 
     v1.get('/v1/messages', async (req) => {
       const q = req.query as Record<string, string | undefined>;
       const limit = q.limit === undefined ? 50 : Number(q.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize) throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
+      if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
+        throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
       if (q.status !== undefined && !(messageStatuses as readonly string[]).includes(q.status)) {
-        throw new GatewayError('invalid_status', `status must be one of ${messageStatuses.join(', ')}`, 'status');
+        throw new GatewayError(
+          'invalid_status',
+          `status must be one of ${messageStatuses.join(', ')}`,
+          'status',
+        );
       }
       const direction = q.direction === undefined ? undefined : directionOf(q.direction);
       const page = await o.gateway.store
-        .listMessages({ accountId: req.account.id, status: q.status as Message['status'] | undefined, to: q.to, direction }, q.cursor ?? null, limit)
+        .listMessages(
+          {
+            accountId: req.account.id,
+            status: q.status as Message['status'] | undefined,
+            to: q.to,
+            direction,
+          },
+          q.cursor ?? null,
+          limit,
+        )
         .catch((err: Error) => {
           throw new GatewayError('invalid_cursor', err.message, 'cursor');
         });
@@ -169,7 +222,9 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 
   app.register(async (admin) => {
     admin.addHook('onRequest', authenticateAdmin);
-    admin.get('/v1/admin/connectors', async () => ({ data: [...o.gateway.connectors.values()].map((c) => c.state()) }));
+    admin.get('/v1/admin/connectors', async () => ({
+      data: [...o.gateway.connectors.values()].map((c) => c.state()),
+    }));
     const connector = (req: FastifyRequest): Connector => {
       const { id } = req.params as { id: string };
       const c = o.gateway.connectors.get(id);
@@ -191,16 +246,34 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const c = connector(req);
       const body = objectBody(req.body);
       for (const field of ['from', 'to', 'text'] as const) {
-        if (typeof body[field] !== 'string' || (body[field] as string).length === 0) throw new GatewayError('missing_field', `${field} is required`, field);
+        if (typeof body[field] !== 'string' || (body[field] as string).length === 0)
+          throw new GatewayError('missing_field', `${field} is required`, field);
       }
-      const injected = await o.injectInbound?.(c.id, { from: body.from as string, to: body.to as string, text: body.text as string });
-      if (!injected) throw new GatewayError('not_supported', `connector ${c.id} cannot inject inbound messages`, 'id', 409);
+      const injected = await o.injectInbound?.(c.id, {
+        from: body.from as string,
+        to: body.to as string,
+        text: body.text as string,
+      });
+      if (!injected)
+        throw new GatewayError(
+          'not_supported',
+          `connector ${c.id} cannot inject inbound messages`,
+          'id',
+          409,
+        );
       return reply.code(202).send({ status: 'injected' });
     });
     admin.get('/v1/admin/accounts', async () => ({
-      data: o.accounts.list().map((a) => ({ id: a.id, smpp: a.smpp ? { systemId: a.smpp.systemId, maxBinds: a.smpp.maxBinds } : null, webhook: a.webhook?.url ?? null, mps: a.mps })),
+      data: o.accounts.list().map((a) => ({
+        id: a.id,
+        smpp: a.smpp ? { systemId: a.smpp.systemId, maxBinds: a.smpp.maxBinds } : null,
+        webhook: a.webhook?.url ?? null,
+        mps: a.mps,
+      })),
     }));
-    admin.get('/v1/admin/receipts/unmatched', async () => ({ data: await o.gateway.store.listUnmatchedReceipts(500) }));
+    admin.get('/v1/admin/receipts/unmatched', async () => ({
+      data: await o.gateway.store.listUnmatchedReceipts(500),
+    }));
   });
 
   function rateLimit(account: Account, reply: FastifyReply): void {
@@ -221,7 +294,15 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 }
 
 function acceptedView(m: Message) {
-  return { id: m.id, status: m.status, to: m.to, from: m.from, segments: m.segments, encoding: m.encoding, createdAt: new Date(m.createdAt).toISOString() };
+  return {
+    id: m.id,
+    status: m.status,
+    to: m.to,
+    from: m.from,
+    segments: m.segments,
+    encoding: m.encoding,
+    createdAt: new Date(m.createdAt).toISOString(),
+  };
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string) {
@@ -234,7 +315,8 @@ function header(req: FastifyRequest, name: string): string | undefined {
 }
 
 function objectBody(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new GatewayError('invalid_body', 'expected a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new GatewayError('invalid_body', 'expected a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -252,29 +334,41 @@ function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
     const v = b[field];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') throw new GatewayError('invalid_field', `${field} must be a string`, field);
-    if (v.length > max) throw new GatewayError('invalid_field', `${field} is longer than ${max} characters`, field);
+    if (v.length > max)
+      throw new GatewayError('invalid_field', `${field} is longer than ${max} characters`, field);
     return v;
   };
   const to = str('to', 32);
   if (to === undefined) throw new GatewayError('missing_field', 'to is required', 'to');
   const text = str('text', 10_000);
   const binaryHex = str('binaryHex', 20_000);
-  if (text !== undefined && binaryHex !== undefined) throw new GatewayError('invalid_field', 'give text or binaryHex, not both', 'binaryHex');
-  if (binaryHex !== undefined && !/^([0-9a-fA-F]{2})+$/.test(binaryHex)) throw new GatewayError('invalid_field', 'binaryHex must be pairs of hex digits', 'binaryHex');
+  if (text !== undefined && binaryHex !== undefined)
+    throw new GatewayError('invalid_field', 'give text or binaryHex, not both', 'binaryHex');
+  if (binaryHex !== undefined && !/^([0-9a-fA-F]{2})+$/.test(binaryHex))
+    throw new GatewayError('invalid_field', 'binaryHex must be pairs of hex digits', 'binaryHex');
   const encoding = str('encoding', 16);
-  if (encoding !== undefined && !encodings.includes(encoding)) throw new GatewayError('invalid_encoding', `encoding must be one of ${encodings.join(', ')}`, 'encoding');
+  if (encoding !== undefined && !encodings.includes(encoding))
+    throw new GatewayError('invalid_encoding', `encoding must be one of ${encodings.join(', ')}`, 'encoding');
   const priority = str('priority', 16);
   if (priority !== undefined && !(priorities as readonly string[]).includes(priority)) {
-    throw new GatewayError('invalid_priority', `priority must be one of ${priorities.join(', ')}`, 'priority');
+    throw new GatewayError(
+      'invalid_priority',
+      `priority must be one of ${priorities.join(', ')}`,
+      'priority',
+    );
   }
   const callbackUrl = str('callbackUrl');
-  if (callbackUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(callbackUrl)) throw new GatewayError('invalid_field', 'callbackUrl must be an http(s) URL', 'callbackUrl');
+  if (callbackUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(callbackUrl))
+    throw new GatewayError('invalid_field', 'callbackUrl must be an http(s) URL', 'callbackUrl');
   const sendAtText = str('sendAt', 64);
   const sendAt = sendAtText === undefined ? undefined : Date.parse(sendAtText);
-  if (sendAtText !== undefined && !Number.isFinite(sendAt)) throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+  if (sendAtText !== undefined && !Number.isFinite(sendAt))
+    throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
   const validity = b.validitySeconds;
-  if (validity !== undefined && typeof validity !== 'number') throw new GatewayError('invalid_validity', 'validitySeconds must be a number', 'validitySeconds');
-  if (b.flash !== undefined && typeof b.flash !== 'boolean') throw new GatewayError('invalid_field', 'flash must be true or false', 'flash');
+  if (validity !== undefined && typeof validity !== 'number')
+    throw new GatewayError('invalid_validity', 'validitySeconds must be a number', 'validitySeconds');
+  if (b.flash !== undefined && typeof b.flash !== 'boolean')
+    throw new GatewayError('invalid_field', 'flash must be true or false', 'flash');
   return {
     to,
     from: str('from', 32),

@@ -55,8 +55,13 @@ export function gatewayMetrics(gateway: Gateway, connectors: ReadonlyMap<string,
     },
   });
   const count = (m: Message) => {
-    transitions.inc({ status: m.status, connector: m.connectorId ?? '', direction: m.direction === 'mt' ? 'outbound' : 'inbound' });
-    if (m.status === 'submitted' && m.submittedAt !== null) submitLatency.observe((m.submittedAt - m.createdAt) / 1000);
+    transitions.inc({
+      status: m.status,
+      connector: m.connectorId ?? '',
+      direction: m.direction === 'mt' ? 'outbound' : 'inbound',
+    });
+    if (m.status === 'submitted' && m.submittedAt !== null)
+      submitLatency.observe((m.submittedAt - m.createdAt) / 1000);
   };
   gateway.on('status', count);
   gateway.on('inbound', count);

@@ -13,7 +13,22 @@ const message = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    status: { type: 'string', enum: ['scheduled', 'queued', 'sending', 'submitted', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'canceled', 'received'] },
+    status: {
+      type: 'string',
+      enum: [
+        'scheduled',
+        'queued',
+        'sending',
+        'submitted',
+        'delivered',
+        'undelivered',
+        'expired',
+        'rejected',
+        'failed',
+        'canceled',
+        'received',
+      ],
+    },
     direction: { type: 'string', enum: ['outbound', 'inbound'] },
     to: { type: 'string' },
     from: { type: 'string' },
@@ -21,7 +36,12 @@ const message = {
     segments: { type: 'integer' },
     encoding: { type: 'string' },
     connector: { type: ['string', 'null'] },
-    error: { oneOf: [{ type: 'null' }, { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } }] },
+    error: {
+      oneOf: [
+        { type: 'null' },
+        { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+      ],
+    },
     createdAt: { type: 'string', format: 'date-time' },
     submittedAt: { type: ['string', 'null'], format: 'date-time' },
     doneAt: { type: ['string', 'null'], format: 'date-time' },
@@ -36,7 +56,9 @@ const errors = {
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'smsgw REST API', version: '1' },
-  components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } },
+  },
   security: [{ bearer: [] }, { basic: [] }],
   paths: {
     '/v1/messages': {
@@ -66,24 +88,81 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { '202': { description: 'Accepted and stored', content: { 'application/json': { schema: message } } }, '409': { description: 'Idempotency-Key reused with another body' }, '429': { description: 'Rate limited' }, ...errors },
+        responses: {
+          '202': { description: 'Accepted and stored', content: { 'application/json': { schema: message } } },
+          '409': { description: 'Idempotency-Key reused with another body' },
+          '429': { description: 'Rate limited' },
+          ...errors,
+        },
       },
       get: {
         summary: 'List messages',
-        parameters: ['status', 'to', 'direction', 'cursor', 'limit'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
-        responses: { '200': { description: 'A page', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: message }, nextCursor: { type: ['string', 'null'] } } } } } }, ...errors },
+        parameters: ['status', 'to', 'direction', 'cursor', 'limit'].map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: 'string' },
+        })),
+        responses: {
+          '200': {
+            description: 'A page',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    data: { type: 'array', items: message },
+                    nextCursor: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
       },
     },
     '/v1/messages/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: 'A message with its events', responses: { '200': { description: 'The message', content: { 'application/json': { schema: message } } }, '404': { description: 'Not found' } } },
-      delete: { summary: 'Cancel a queued or scheduled message', responses: { '200': { description: 'Canceled' }, '404': { description: 'Not found' }, '409': { description: 'Too late to cancel' } } },
+      get: {
+        summary: 'A message with its events',
+        responses: {
+          '200': { description: 'The message', content: { 'application/json': { schema: message } } },
+          '404': { description: 'Not found' },
+        },
+      },
+      delete: {
+        summary: 'Cancel a queued or scheduled message',
+        responses: {
+          '200': { description: 'Canceled' },
+          '404': { description: 'Not found' },
+          '409': { description: 'Too late to cancel' },
+        },
+      },
     },
     '/v1/messages/segments': {
-      get: { summary: 'Encoding and segments of a text', parameters: [{ name: 'text', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'The calculation' } } },
-      post: { summary: 'Encoding and segments of a text', responses: { '200': { description: 'The calculation' } } },
+      get: {
+        summary: 'Encoding and segments of a text',
+        parameters: [{ name: 'text', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'The calculation' } },
+      },
+      post: {
+        summary: 'Encoding and segments of a text',
+        responses: { '200': { description: 'The calculation' } },
+      },
     },
-    '/health': { get: { security: [], summary: 'Store reachable', responses: { '200': { description: 'Healthy' }, '503': { description: 'Store down' } } } },
-    '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'Metrics text' } } } },
+    '/health': {
+      get: {
+        security: [],
+        summary: 'Store reachable',
+        responses: { '200': { description: 'Healthy' }, '503': { description: 'Store down' } },
+      },
+    },
+    '/metrics': {
+      get: {
+        security: [],
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Metrics text' } },
+      },
+    },
   },
 };

@@ -5,7 +5,15 @@ import type { TlsOptions } from 'node:tls';
 import type { Account, AccountRegistry, Gateway, Message } from '../core/index.ts';
 import { GatewayError, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
-import { buildReceiptTlvs, CommandStatus, EsmClass, formatReceipt, MessageState, parseSmppTime, SmppServer } from '../smpp/index.ts';
+import {
+  buildReceiptTlvs,
+  CommandStatus,
+  EsmClass,
+  formatReceipt,
+  MessageState,
+  parseSmppTime,
+  SmppServer,
+} from '../smpp/index.ts';
 import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
 
 export interface SmppFrontOptions {
@@ -17,7 +25,17 @@ export interface SmppFrontOptions {
 }
 
 type Delivery =
-  | { kind: 'receipt'; messageId: string; from: string; to: string; status: Message['status']; err: string; submittedAt: number; doneAt: number; text: string }
+  | {
+      kind: 'receipt';
+      messageId: string;
+      from: string;
+      to: string;
+      status: Message['status'];
+      err: string;
+      submittedAt: number;
+      doneAt: number;
+      text: string;
+    }
   | { kind: 'inbound'; from: string; to: string; text: string };
 
 const receiptWords: Partial<Record<Message['status'], [stat: string, state: number]>> = {
@@ -49,7 +67,8 @@ export class SmppFront {
         // Verify even for an unknown system_id, so timing does not tell which ids exist.
         const ok = await verifyPassword(req.password, account?.smpp?.passwordHash ?? unknownHash);
         if (!account?.smpp || !ok) return { status: CommandStatus.ESME_RINVPASWD };
-        if ((this.#bindCounts.get(account.id) ?? 0) >= account.smpp.maxBinds) return { status: CommandStatus.ESME_RBINDFAIL };
+        if ((this.#bindCounts.get(account.id) ?? 0) >= account.smpp.maxBinds)
+          return { status: CommandStatus.ESME_RBINDFAIL };
         return { status: 0, context: account };
       },
     });
@@ -94,7 +113,9 @@ export class SmppFront {
       case 'submit_sm':
       case 'data_sm': {
         try {
-          const message = await this.#o.gateway.submit(account.id, this.#requestOf(pdu), { defaultFrom: account.defaultFrom ?? undefined });
+          const message = await this.#o.gateway.submit(account.id, this.#requestOf(pdu), {
+            defaultFrom: account.defaultFrom ?? undefined,
+          });
           session.respond(pdu, 0, { messageId: message.id });
         } catch (err) {
           session.respond(pdu, statusOf(err));
@@ -103,7 +124,8 @@ export class SmppFront {
       }
       case 'query_sm': {
         const message = await this.#o.gateway.store.getMessage(pdu.messageId);
-        if (!message || message.accountId !== account.id) return session.respond(pdu, CommandStatus.ESME_RQUERYFAIL);
+        if (!message || message.accountId !== account.id)
+          return session.respond(pdu, CommandStatus.ESME_RQUERYFAIL);
         session.respond(pdu, 0, {
           messageId: message.id,
           finalDate: '',
@@ -132,19 +154,29 @@ export class SmppFront {
       // the whole text in message_payload instead, and we split it for the carrier.
       throw new GatewayError('concatenation_unsupported', 'send long messages in message_payload');
     }
-    const body = 'shortMessage' in pdu && pdu.shortMessage.length > 0 ? pdu.shortMessage : (pdu.tlvs?.messagePayload ?? Buffer.alloc(0));
+    const body =
+      'shortMessage' in pdu && pdu.shortMessage.length > 0
+        ? pdu.shortMessage
+        : (pdu.tlvs?.messagePayload ?? Buffer.alloc(0));
     const { encoding } = encodingFromDataCoding(pdu.dataCoding);
     const registered = 'registeredDelivery' in pdu ? pdu.registeredDelivery : 0;
     const validity = 'validityPeriod' in pdu && pdu.validityPeriod ? parseSmppTime(pdu.validityPeriod) : null;
-    const scheduled = 'scheduleDeliveryTime' in pdu && pdu.scheduleDeliveryTime ? parseSmppTime(pdu.scheduleDeliveryTime) : null;
+    const scheduled =
+      'scheduleDeliveryTime' in pdu && pdu.scheduleDeliveryTime
+        ? parseSmppTime(pdu.scheduleDeliveryTime)
+        : null;
     const now = Date.now();
     return {
       to: pdu.destinationAddr,
       from: pdu.sourceAddr || undefined,
-      ...(encoding === 'binary' ? { binary: Buffer.from(body) } : { text: decodeText(body, encoding), encoding: 'auto' as const }),
+      ...(encoding === 'binary'
+        ? { binary: Buffer.from(body) }
+        : { text: decodeText(body, encoding), encoding: 'auto' as const }),
       validitySeconds: validity ? Math.max(1, Math.round((validity.getTime() - now) / 1000)) : undefined,
       sendAt: scheduled ? scheduled.getTime() : undefined,
-      priority: ('priorityFlag' in pdu && pdu.priorityFlag >= 2 ? 'otp' : 'transactional') as 'otp' | 'transactional',
+      priority: ('priorityFlag' in pdu && pdu.priorityFlag >= 2 ? 'otp' : 'transactional') as
+        | 'otp'
+        | 'transactional',
       origin: 'smpp' as const,
       receiptRequested: (registered & 0x03) !== 0,
     };
@@ -158,7 +190,12 @@ export class SmppFront {
       from: m.from,
       to: m.to,
       status: m.status,
-      err: m.error?.code && /^\d{1,3}$/.test(m.error.code) ? m.error.code.padStart(3, '0') : m.status === 'delivered' ? '000' : '001',
+      err:
+        m.error?.code && /^\d{1,3}$/.test(m.error.code)
+          ? m.error.code.padStart(3, '0')
+          : m.status === 'delivered'
+            ? '000'
+            : '001',
       submittedAt: m.submittedAt ?? m.createdAt,
       doneAt: m.doneAt ?? Date.now(),
       text: (m.text ?? '').slice(0, 20),
@@ -190,7 +227,8 @@ export class SmppFront {
       this.#sending.add(d.id);
       Promise.all(pdusOf(d.payload as Delivery).map((pdu) => bound.session.request(pdu)))
         .then(async (responses) => {
-          if (responses.every((r) => r.commandStatus === 0)) await this.#o.gateway.store.deleteEsmeDelivery(d.id);
+          if (responses.every((r) => r.commandStatus === 0))
+            await this.#o.gateway.store.deleteEsmeDelivery(d.id);
         })
         .catch(() => {})
         .finally(() => this.#sending.delete(d.id));
@@ -198,7 +236,8 @@ export class SmppFront {
   }
 }
 
-const unknownHash = 'scrypt$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000';
+const unknownHash =
+  'scrypt$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000';
 
 function statusOf(err: unknown): number {
   if (!(err instanceof GatewayError)) return CommandStatus.ESME_RSYSERR;
@@ -215,12 +254,21 @@ function statusOf(err: unknown): number {
     case 'sendAt':
       return CommandStatus.ESME_RINVSCHED;
     default:
-      return err.code === 'concatenation_unsupported' ? CommandStatus.ESME_RINVESMCLASS : err.httpStatus === 429 ? CommandStatus.ESME_RTHROTTLED : CommandStatus.ESME_RSYSERR;
+      return err.code === 'concatenation_unsupported'
+        ? CommandStatus.ESME_RINVESMCLASS
+        : err.httpStatus === 429
+          ? CommandStatus.ESME_RTHROTTLED
+          : CommandStatus.ESME_RSYSERR;
   }
 }
 
 function stateOf(status: Message['status']): number {
-  return receiptWords[status]?.[1] ?? (status === 'submitted' || status === 'sending' || status === 'queued' ? MessageState.ENROUTE : MessageState.SCHEDULED);
+  return (
+    receiptWords[status]?.[1] ??
+    (status === 'submitted' || status === 'sending' || status === 'queued'
+      ? MessageState.ENROUTE
+      : MessageState.SCHEDULED)
+  );
 }
 
 function address(n: string) {
@@ -229,7 +277,13 @@ function address(n: string) {
   return { ton: 5, npi: 0, addr: n };
 }
 
-function deliverSm(from: string, to: string, dataCoding: number, esmClass: number, shortMessage: Buffer): PduOf<'deliver_sm'> {
+function deliverSm(
+  from: string,
+  to: string,
+  dataCoding: number,
+  esmClass: number,
+  shortMessage: Buffer,
+): PduOf<'deliver_sm'> {
   const src = address(from);
   const dst = address(to);
   return {
@@ -260,12 +314,39 @@ function pdusOf(d: Delivery): PduOf<'deliver_sm'>[] {
   if (d.kind === 'receipt') {
     const [stat, state] = receiptWords[d.status] ?? ['UNKNOWN', MessageState.UNKNOWN];
     // The receipt travels back: from the handset (to) to the ESME's sender (from).
-    const pdu = deliverSm(d.to, d.from, 0, EsmClass.DELIVERY_RECEIPT, Buffer.from(formatReceipt({ id: d.messageId, submitDate: new Date(d.submittedAt), doneDate: new Date(d.doneAt), stat, err: d.err, text: d.text }), 'latin1'));
+    const pdu = deliverSm(
+      d.to,
+      d.from,
+      0,
+      EsmClass.DELIVERY_RECEIPT,
+      Buffer.from(
+        formatReceipt({
+          id: d.messageId,
+          submitDate: new Date(d.submittedAt),
+          doneDate: new Date(d.doneAt),
+          stat,
+          err: d.err,
+          text: d.text,
+        }),
+        'latin1',
+      ),
+    );
     pdu.tlvs = buildReceiptTlvs({ messageId: d.messageId, messageState: state });
     return [pdu];
   }
-  const split = splitMessage(d.text, { encoding: 'auto', mode: 'udh', reference: Math.floor(Math.random() * 255) + 1, maxParts: 255 });
+  const split = splitMessage(d.text, {
+    encoding: 'auto',
+    mode: 'udh',
+    reference: Math.floor(Math.random() * 255) + 1,
+    maxParts: 255,
+  });
   return split.parts.map((part) =>
-    deliverSm(d.from, d.to, split.dataCoding, part.udh ? EsmClass.UDHI : 0, part.udh ? Buffer.concat([part.udh, part.payload]) : part.payload),
+    deliverSm(
+      d.from,
+      d.to,
+      split.dataCoding,
+      part.udh ? EsmClass.UDHI : 0,
+      part.udh ? Buffer.concat([part.udh, part.payload]) : part.payload,
+    ),
   );
 }

@@ -1,8 +1,8 @@
 // The composition root: builds store, accounts, connectors, pipeline, webhooks and both
 // front doors from a config, and takes them down in order. Nothing else wires modules.
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApi } from '../api/http.ts';
 import { gatewayMetrics } from '../api/metrics.ts';
@@ -39,7 +39,10 @@ export interface StartOptions {
 
 export function splitListen(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(at + 1)) };
+  return {
+    host: listen.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: Number(listen.slice(at + 1)),
+  };
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayApp> {
@@ -52,7 +55,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     created.apiKey = `demo_${randomBytes(18).toString('base64url')}`;
     created.smppPassword = randomBytes(6).toString('base64url').slice(0, 8);
     await accounts.save(
-      { id: 'demo', webhook: null, smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 }, defaultFrom: 'smsgw', mps: 0, twilio: null },
+      {
+        id: 'demo',
+        webhook: null,
+        smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 },
+        defaultFrom: 'smsgw',
+        mps: 0,
+        twilio: null,
+      },
       [hashApiKey(created.apiKey)],
     );
   }
@@ -63,7 +73,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     receipt: (r) => gateway!.receipt(r),
     inbound: (sms) => gateway!.inbound(sms),
   };
-  const connectors = new Map<string, Connector>(config.connectors.map((c) => [c.id, createConnector(c, sink)]));
+  const connectors = new Map<string, Connector>(
+    config.connectors.map((c) => [c.id, createConnector(c, sink)]),
+  );
   gateway = new Gateway({ store, config, connectors });
 
   const webhooks = new WebhookSender({ store });
@@ -73,7 +85,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     if (!url) return;
     const data =
       type === 'message.inbound'
-        ? { id: m.id, from: m.from, to: m.to, text: m.text, encoding: m.encoding, segments: m.segments, connector: m.connectorId, receivedAt: new Date(m.createdAt).toISOString() }
+        ? {
+            id: m.id,
+            from: m.from,
+            to: m.to,
+            text: m.text,
+            encoding: m.encoding,
+            segments: m.segments,
+            connector: m.connectorId,
+            receivedAt: new Date(m.createdAt).toISOString(),
+          }
         : messageView(m);
     // Same tick as the status write, so both land in one store transaction.
     webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
@@ -112,7 +133,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     smpp = new SmppFront({
       gateway,
       accounts,
-      tls: tlsFiles ? { cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key), ...(tlsFiles.ca ? { ca: readFileSync(tlsFiles.ca) } : {}) } : undefined,
+      tls: tlsFiles
+        ? {
+            cert: readFileSync(tlsFiles.cert),
+            key: readFileSync(tlsFiles.key),
+            ...(tlsFiles.ca ? { ca: readFileSync(tlsFiles.ca) } : {}),
+          }
+        : undefined,
     });
   }
 

@@ -1,1 +1,7 @@
-export { defaultConfig, type GatewayApp, splitListen, type StartOptions, startGateway } from './gateway-app.ts';
+export {
+  defaultConfig,
+  type GatewayApp,
+  type StartOptions,
+  splitListen,
+  startGateway,
+} from './gateway-app.ts';

@@ -9,7 +9,9 @@ export async function configCommand(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfigFile(file);
-    process.stdout.write(`${file}: ok (${config.accounts.length} accounts, ${config.connectors.length} connectors, ${config.routes.mt.length} MT and ${config.routes.mo.length} MO routes)\n`);
+    process.stdout.write(
+      `${file}: ok (${config.accounts.length} accounts, ${config.connectors.length} connectors, ${config.routes.mt.length} MT and ${config.routes.mo.length} MO routes)\n`,
+    );
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -14,7 +14,10 @@ and a demo account whose credentials are printed on first start.
 export async function serveCommand(argv: string[]): Promise<number> {
   let values: { config?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    }));
   } catch (err) {
     process.stderr.write(`smsgw serve: ${(err as Error).message}\n${help}`);
     return 2;
@@ -39,13 +42,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const http = `http://${app.httpAddress.address}:${app.httpAddress.port}`;
   out(`smsgw listening: HTTP ${http}`);
   if (app.smppAddress) out(`smsgw listening: SMPP ${app.smppAddress.address}:${app.smppAddress.port}`);
-  if (app.smppTlsAddress) out(`smsgw listening: SMPP/TLS ${app.smppTlsAddress.address}:${app.smppTlsAddress.port}`);
-  out(`store: ${config.store}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`);
+  if (app.smppTlsAddress)
+    out(`smsgw listening: SMPP/TLS ${app.smppTlsAddress.address}:${app.smppTlsAddress.port}`);
+  out(
+    `store: ${config.store}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`,
+  );
   if (app.created.apiKey) {
     out('demo account created; its credentials are shown this once:');
     out(`  API key:       ${app.created.apiKey}`);
     out(`  SMPP:          system_id demo, password ${app.created.smppPassword}`);
-    out(`  try: curl -X POST ${http}/v1/messages -H 'Authorization: Bearer ${app.created.apiKey}' -H 'content-type: application/json' -d '{"to":"+447700900123","text":"Hello from smsgw"}'`);
+    out(
+      `  try: curl -X POST ${http}/v1/messages -H 'Authorization: Bearer ${app.created.apiKey}' -H 'content-type: application/json' -d '{"to":"+447700900123","text":"Hello from smsgw"}'`,
+    );
   }
   if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
   let closing = false;

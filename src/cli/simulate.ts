@@ -78,7 +78,8 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const int = (name: string, min: number, max: number): number => {
     const raw = String(values[name]);
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) problems.push(`--${name}: expected integer ${min}..${max}, got '${raw}'`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      problems.push(`--${name}: expected integer ${min}..${max}, got '${raw}'`);
     return n;
   };
   const port = int('port', 0, 65535);
@@ -109,14 +110,18 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   options.receiptIdFormat = values['receipt-id'] as 'hex' | 'decimal';
   const systemId = values['system-id'] as string | undefined;
   const password = values.password as string | undefined;
-  if ((systemId === undefined) !== (password === undefined)) problems.push('--system-id and --password go together');
+  if ((systemId === undefined) !== (password === undefined))
+    problems.push('--system-id and --password go together');
   if (systemId !== undefined && password !== undefined) options.accounts = [{ systemId, password }];
   const tlsPort = values['tls-port'] === undefined ? undefined : int('tls-port', 0, 65535);
   if (tlsPort !== undefined) {
     if (!values['tls-cert'] || !values['tls-key']) problems.push('--tls-port needs --tls-cert and --tls-key');
     else {
       try {
-        options.tls = { cert: readFileSync(String(values['tls-cert'])), key: readFileSync(String(values['tls-key'])) };
+        options.tls = {
+          cert: readFileSync(String(values['tls-cert'])),
+          key: readFileSync(String(values['tls-key'])),
+        };
       } catch (err) {
         problems.push(`--tls-cert/--tls-key: ${(err as Error).message}`);
       }
@@ -152,7 +157,9 @@ async function startControl(simulator: SmscSimulator, listen: string) {
   const host = colon > 0 ? listen.slice(0, colon) : '127.0.0.1';
   const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
   const app = Fastify();
-  app.post<{ Body: { from?: unknown; to?: unknown; text?: unknown; systemId?: unknown; longMessages?: unknown } }>(
+  app.post<{
+    Body: { from?: unknown; to?: unknown; text?: unknown; systemId?: unknown; longMessages?: unknown };
+  }>(
     '/inbound',
     {
       schema: {
@@ -170,7 +177,13 @@ async function startControl(simulator: SmscSimulator, listen: string) {
       },
     },
     async (req, reply) => {
-      const b = req.body as { from: string; to: string; text: string; systemId?: string; longMessages?: 'udh' | 'sar' | 'payload' };
+      const b = req.body as {
+        from: string;
+        to: string;
+        text: string;
+        systemId?: string;
+        longMessages?: 'udh' | 'sar' | 'payload';
+      };
       const parts = simulator.injectInbound(b);
       return reply.code(202).send({ parts });
     },

@@ -24,7 +24,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`]);
+    throw new ConfigError([
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    ]);
   }
   return parseConfig(text, env);
 }
@@ -33,7 +35,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `line ${(e.linePos?.[0].line ?? 0)}: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(
+      doc.errors.map((e) => `line ${e.linePos?.[0].line ?? 0}: ${e.message.split('\n')[0]}`),
+    );
   }
   const raw = doc.toJS() ?? {};
   const problems: string[] = [];
@@ -43,7 +47,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
     if (problems.length > 0) throw new ConfigError(problems);
     return config;
   } catch (err) {
-    if (err instanceof ConfigError && problems.length > 0) throw new ConfigError(dedupe([...problems, ...err.problems]));
+    if (err instanceof ConfigError && problems.length > 0)
+      throw new ConfigError(dedupe([...problems, ...err.problems]));
     throw err;
   }
 }
@@ -89,7 +94,9 @@ function displayPath(instancePath: string): string {
 
 function describeError(e: ErrorObject): string[] {
   const path = displayPath(e.instancePath);
-  const schema = e.parentSchema as { type?: string; minimum?: number; maximum?: number; description?: string } | undefined;
+  const schema = e.parentSchema as
+    | { type?: string; minimum?: number; maximum?: number; description?: string }
+    | undefined;
   const range = (s: typeof schema) =>
     s?.type === 'integer' || s?.type === 'number'
       ? `expected ${s.type}${s.minimum !== undefined && s.maximum !== undefined ? ` ${s.minimum}..${s.maximum}` : ''}`
@@ -100,17 +107,27 @@ function describeError(e: ErrorObject): string[] {
     case 'maximum':
       return [`${path}: ${range(schema) ?? `expected ${(e.params as { type: string }).type}`}`];
     case 'required':
-      return [`${path === '(root)' ? '' : `${path}.`}${(e.params as { missingProperty: string }).missingProperty}: required`];
+      return [
+        `${path === '(root)' ? '' : `${path}.`}${(e.params as { missingProperty: string }).missingProperty}: required`,
+      ];
     case 'additionalProperties':
-      return [`${path === '(root)' ? '' : `${path}.`}${(e.params as { additionalProperty: string }).additionalProperty}: unknown field`];
+      return [
+        `${path === '(root)' ? '' : `${path}.`}${(e.params as { additionalProperty: string }).additionalProperty}: unknown field`,
+      ];
     case 'enum':
-      return [`${path}: expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`];
+      return [
+        `${path}: expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
+      ];
     case 'const':
       return [`${path}: expected ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`];
     case 'pattern':
-      return [`${path}: expected ${schema?.description ?? `to match ${(e.params as { pattern: string }).pattern}`}`];
+      return [
+        `${path}: expected ${schema?.description ?? `to match ${(e.params as { pattern: string }).pattern}`}`,
+      ];
     case 'minLength':
-      return [`${path}: ${(e.params as { limit: number }).limit === 1 ? 'must not be empty' : `expected at least ${(e.params as { limit: number }).limit} characters`}`];
+      return [
+        `${path}: ${(e.params as { limit: number }).limit === 1 ? 'must not be empty' : `expected at least ${(e.params as { limit: number }).limit} characters`}`,
+      ];
     case 'maxLength':
       return [`${path}: expected at most ${(e.params as { limit: number }).limit} characters`];
     case 'minItems':
@@ -147,7 +164,8 @@ function crossCheck(config: GatewayConfig): string[] {
       apiKeys.add(k);
     });
     if (a.smpp) {
-      if (systemIds.has(a.smpp.systemId)) problems.push(`accounts[${i}].smpp.systemId: duplicate '${a.smpp.systemId}'`);
+      if (systemIds.has(a.smpp.systemId))
+        problems.push(`accounts[${i}].smpp.systemId: duplicate '${a.smpp.systemId}'`);
       systemIds.add(a.smpp.systemId);
     }
   });
@@ -157,7 +175,8 @@ function crossCheck(config: GatewayConfig): string[] {
     });
     if (r.strategy === 'weighted') {
       for (const c of r.connectors) {
-        if (r.weights?.[c] === undefined) problems.push(`routes.mt[${i}].weights.${c}: required for strategy weighted`);
+        if (r.weights?.[c] === undefined)
+          problems.push(`routes.mt[${i}].weights.${c}: required for strategy weighted`);
       }
     }
     for (const [k, pattern] of Object.entries(r.match ?? {})) {

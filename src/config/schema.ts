@@ -9,7 +9,11 @@ const listen = {
 
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
-const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'an id of letters, digits, _ . -' } as const;
+const id = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+  description: 'an id of letters, digits, _ . -',
+} as const;
 const patternList = {
   type: 'array',
   items: { type: 'string', minLength: 1, maxLength: 256 },
@@ -119,7 +123,13 @@ const account = {
       type: 'object',
       additionalProperties: false,
       required: ['accountSid'],
-      properties: { accountSid: { type: 'string', pattern: '^AC[0-9a-fA-F]{32}$', description: 'AC followed by 32 hex digits' } },
+      properties: {
+        accountSid: {
+          type: 'string',
+          pattern: '^AC[0-9a-fA-F]{32}$',
+          description: 'AC followed by 32 hex digits',
+        },
+      },
     },
     smpp: {
       type: 'object',
@@ -160,11 +170,18 @@ export const configSchema = {
       additionalProperties: false,
       properties: { listen, tls: tlsFiles },
     },
-    store: { type: 'string', pattern: '^(sqlite:|postgres(ql)?://)', description: 'sqlite:PATH or postgres://…', default: 'sqlite:./var/smsgw.db' },
+    store: {
+      type: 'string',
+      pattern: '^(sqlite:|postgres(ql)?://)',
+      description: 'sqlite:PATH or postgres://…',
+      default: 'sqlite:./var/smsgw.db',
+    },
     admin: {
       type: 'object',
       additionalProperties: false,
-      properties: { apiKeys: { type: 'array', items: { type: 'string', minLength: 8, maxLength: 256 }, default: [] } },
+      properties: {
+        apiKeys: { type: 'array', items: { type: 'string', minLength: 8, maxLength: 256 }, default: [] },
+      },
       default: {},
     },
     accounts: { type: 'array', items: account, default: [] },
@@ -175,6 +192,7 @@ export const configSchema = {
         required: ['type'],
         properties: { type: { enum: ['simulator', 'smpp'] } },
         if: { properties: { type: { const: 'smpp' } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
         then: smppConnector,
         else: simulatorConnector,
       },

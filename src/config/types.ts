@@ -26,7 +26,11 @@ export interface SimulatorConnectorConfig {
   id: string;
   type: 'simulator';
   deliveryDelayMs: number;
-  outcomes: Array<{ to: string; status: 'delivered' | 'undelivered' | 'expired' | 'rejected' | 'failed'; error?: string }>;
+  outcomes: Array<{
+    to: string;
+    status: 'delivered' | 'undelivered' | 'expired' | 'rejected' | 'failed';
+    error?: string;
+  }>;
   tps: number;
 }
 

@@ -4,10 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { SimulatorConnectorConfig } from '../config/types.ts';
+import { compilePattern, type Matcher, TokenBucket } from '../core/index.ts';
 import { splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { compilePattern, type Matcher, TokenBucket } from '../core/index.ts';
 import type {
   Connector,
   ConnectorEvents,
@@ -64,7 +64,10 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
     this.#sink = sink;
     this.#log = logger;
     this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#outcomes = config.outcomes.map((outcome) => ({ matches: compilePattern(outcome.to.replace(/^\+/, '')), outcome }));
+    this.#outcomes = config.outcomes.map((outcome) => ({
+      matches: compilePattern(outcome.to.replace(/^\+/, '')),
+      outcome,
+    }));
   }
 
   async start(): Promise<void> {
@@ -217,4 +220,3 @@ function countParts(sms: OutboundSms): number {
   if (sms.binary !== null) return splitBinary(sms.binary, options).parts.length;
   throw new Error('a message needs text or binary content');
 }
-

@@ -4,6 +4,7 @@
 // SMSC gets its deliver_sm_resp only once the sink has kept them.
 import { EventEmitter } from 'node:events';
 import type { SmppConnectorConfig } from '../config/types.ts';
+import { TokenBucket } from '../core/index.ts';
 import type { Pdu, PduOf, ReceiptStat, SmppSession } from '../smpp/index.ts';
 import {
   CommandStatus,
@@ -23,7 +24,6 @@ import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
 import { Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { TokenBucket } from '../core/index.ts';
 import type {
   BindState,
   Connector,

@@ -59,16 +59,27 @@ export class AccountRegistry {
       const previousSmpp = (previous?.settings as Partial<Account> | undefined)?.smpp;
       // Keep the stored hash when the password did not change: scrypt salts differ per run.
       const passwordHash =
-        a.smpp && previousSmpp && (await verifyPassword(a.smpp.password, previousSmpp.passwordHash)) ? previousSmpp.passwordHash : a.smpp ? await hashPassword(a.smpp.password) : null;
+        a.smpp && previousSmpp && (await verifyPassword(a.smpp.password, previousSmpp.passwordHash))
+          ? previousSmpp.passwordHash
+          : a.smpp
+            ? await hashPassword(a.smpp.password)
+            : null;
       const account: Account = {
         id: a.id,
         webhook: a.webhook ? { url: a.webhook.url, secret: a.webhook.secret ?? null } : null,
-        smpp: a.smpp && passwordHash ? { systemId: a.smpp.systemId, passwordHash, maxBinds: a.smpp.maxBinds } : null,
+        smpp:
+          a.smpp && passwordHash
+            ? { systemId: a.smpp.systemId, passwordHash, maxBinds: a.smpp.maxBinds }
+            : null,
         defaultFrom: a.defaultFrom ?? null,
         mps: a.mps,
         twilio: a.twilio ?? null,
       };
-      await this.#store.upsertAccount({ id: a.id, apiKeyHashes: a.apiKeys.map(hashApiKey), settings: { ...account } });
+      await this.#store.upsertAccount({
+        id: a.id,
+        apiKeyHashes: a.apiKeys.map(hashApiKey),
+        settings: { ...account },
+      });
     }
     for (const stored of await this.#store.listAccounts()) this.#index(stored);
   }

@@ -4,8 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
-import { splitMessage, SmsError } from '../sms/index.ts';
 import { messageIdCandidates, normaliseMessageId } from '../smpp/index.ts';
+import { SmsError, splitMessage } from '../sms/index.ts';
 import type { IdempotencyRecord, Store } from '../store/index.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError } from './errors.ts';
@@ -137,18 +137,44 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const to = normaliseNumber(req.to ?? '');
     if (!to) throw new GatewayError('invalid_number', `'${req.to}' is not a phone number`, 'to');
     const fromInput = req.from ?? options.defaultFrom;
-    if (!fromInput) throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
+    if (!fromInput)
+      throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
     const from = normaliseSender(fromInput);
-    if (!from) throw new GatewayError('invalid_sender', `'${fromInput}' is not a number or an alphanumeric sender of at most 11 characters`, 'from');
-    if (req.text === undefined && req.binary === undefined) throw new GatewayError('missing_field', 'text is required', 'text');
-    if (req.text !== undefined && req.text.length === 0) throw new GatewayError('empty_text', 'text must not be empty', 'text');
+    if (!from)
+      throw new GatewayError(
+        'invalid_sender',
+        `'${fromInput}' is not a number or an alphanumeric sender of at most 11 characters`,
+        'from',
+      );
+    if (req.text === undefined && req.binary === undefined)
+      throw new GatewayError('missing_field', 'text is required', 'text');
+    if (req.text !== undefined && req.text.length === 0)
+      throw new GatewayError('empty_text', 'text must not be empty', 'text');
     const priority = req.priority ?? 'transactional';
-    if (!priorities.includes(priority)) throw new GatewayError('invalid_priority', `priority must be one of ${priorities.join(', ')}`, 'priority');
-    if (req.validitySeconds !== undefined && !(Number.isInteger(req.validitySeconds) && req.validitySeconds > 0 && req.validitySeconds <= maxValiditySeconds)) {
-      throw new GatewayError('invalid_validity', `validitySeconds must be an integer 1..${maxValiditySeconds}`, 'validitySeconds');
+    if (!priorities.includes(priority))
+      throw new GatewayError(
+        'invalid_priority',
+        `priority must be one of ${priorities.join(', ')}`,
+        'priority',
+      );
+    if (
+      req.validitySeconds !== undefined &&
+      !(
+        Number.isInteger(req.validitySeconds) &&
+        req.validitySeconds > 0 &&
+        req.validitySeconds <= maxValiditySeconds
+      )
+    ) {
+      throw new GatewayError(
+        'invalid_validity',
+        `validitySeconds must be an integer 1..${maxValiditySeconds}`,
+        'validitySeconds',
+      );
     }
-    if (req.sendAt !== undefined && !Number.isFinite(req.sendAt)) throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
-    if (this.#router.match({ to, from, accountId }) < 0) throw new GatewayError('no_route', `no route for ${to}`, 'to');
+    if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
+      throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+    if (this.#router.match({ to, from, accountId }) < 0)
+      throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     let encoding: TextEncoding;
     let segments: number;
@@ -156,14 +182,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       if (req.binary !== undefined) {
         encoding = 'binary';
         segments = req.binary.length <= 140 ? 1 : Math.ceil(req.binary.length / 134);
-        if (segments > this.#maxParts) throw new SmsError('too_many_parts', `${segments} parts; at most ${this.#maxParts}`);
+        if (segments > this.#maxParts)
+          throw new SmsError('too_many_parts', `${segments} parts; at most ${this.#maxParts}`);
       } else {
         const split = splitMessage(req.text!, { encoding: req.encoding ?? 'auto', maxParts: this.#maxParts });
         encoding = split.encoding;
         segments = split.parts.length;
       }
     } catch (err) {
-      if (err instanceof SmsError) throw new GatewayError(err.code, err.message, req.binary ? 'binaryHex' : 'text');
+      if (err instanceof SmsError)
+        throw new GatewayError(err.code, err.message, req.binary ? 'binaryHex' : 'text');
       throw err;
     }
     const scheduled = req.sendAt !== undefined && req.sendAt > now;
@@ -211,7 +239,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #send(message: Message, connector: Connector): void {
     if (message.validUntil !== null && message.validUntil <= this.#now()) {
-      void this.#finish(message, 'expired', { code: 'validity_expired', message: 'validity ended before it could be sent' });
+      void this.#finish(message, 'expired', {
+        code: 'validity_expired',
+        message: 'validity ended before it could be sent',
+      });
       return;
     }
     message.status = 'sending';
@@ -221,7 +252,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // Not awaited: if the process dies now the message is still `queued` on disk and is
     // sent again after the restart (at-least-once).
     this.store
-      .updateMessage(message.id, { status: 'sending', connectorId: connector.id, attempts: message.attempts }, { at: this.#now(), type: 'sending', detail: { connector: connector.id, attempt: message.attempts } })
+      .updateMessage(
+        message.id,
+        { status: 'sending', connectorId: connector.id, attempts: message.attempts },
+        { at: this.#now(), type: 'sending', detail: { connector: connector.id, attempt: message.attempts } },
+      )
       .catch(() => {});
     connector
       .send({
@@ -238,7 +273,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       })
       .then(
         (result) => this.#sent(message, connector.id, result),
-        (err: Error) => this.#sent(message, connector.id, { ok: false, temporary: true, code: 'connector_error', message: err.message }),
+        (err: Error) =>
+          this.#sent(message, connector.id, {
+            ok: false,
+            temporary: true,
+            code: 'connector_error',
+            message: err.message,
+          }),
       )
       .catch(() => {});
   }
@@ -259,7 +300,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }));
       await Promise.all([
         this.store.linkSmscIds(links),
-        this.store.updateMessage(message.id, { status: 'submitted', submittedAt: now }, { at: now, type: 'submitted', detail: { connector: connectorId, smscIds: result.smscIds } }),
+        this.store.updateMessage(
+          message.id,
+          { status: 'submitted', submittedAt: now },
+          { at: now, type: 'submitted', detail: { connector: connectorId, smscIds: result.smscIds } },
+        ),
       ]);
       this.emit('status', message);
       // A receipt may have come before the submit response was stored: it waits here.
@@ -286,7 +331,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1));
     message.status = 'queued';
     message.nextAttemptAt = now + delay;
-    await this.store.updateMessage(message.id, { status: 'queued', nextAttemptAt: message.nextAttemptAt }, { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } });
+    await this.store.updateMessage(
+      message.id,
+      { status: 'queued', nextAttemptAt: message.nextAttemptAt },
+      { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } },
+    );
     this.#dispatcher.retryLater(message, connectorId, delay);
   }
 
@@ -294,13 +343,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async receipt(r: InboundReceipt): Promise<void> {
     const link = await this.#findLink(r.connectorId, r.smscId);
     if (link) return this.#applyReceipt(link.messageId, link.part, link.parts, r);
-    await this.store.saveUnmatchedReceipt(r.connectorId, normaliseMessageId(r.smscId), r as unknown as Record<string, unknown>);
+    await this.store.saveUnmatchedReceipt(
+      r.connectorId,
+      normaliseMessageId(r.smscId),
+      r as unknown as Record<string, unknown>,
+    );
     // The submit response may have been stored meanwhile; whichever side commits second
     // sees the other, and takeUnmatchedReceipts hands each receipt out once.
     const late = await this.#findLink(r.connectorId, r.smscId);
     if (late) {
       for (const kept of await this.store.takeUnmatchedReceipts(r.connectorId, late.smscId)) {
-        await this.#applyReceipt(late.messageId, late.part, late.parts, kept.receipt as unknown as InboundReceipt);
+        await this.#applyReceipt(
+          late.messageId,
+          late.part,
+          late.parts,
+          kept.receipt as unknown as InboundReceipt,
+        );
       }
     }
   }
@@ -326,28 +384,60 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (parts > 1 && final === 'delivered') {
       // Delivered once every part is; a failed part settles the message at once.
       const events = await this.store.listEvents(messageId);
-      const delivered = new Set(events.filter((e) => e.type === 'receipt' && e.detail?.status === 'delivered').map((e) => e.detail!.part));
+      const delivered = new Set(
+        events
+          .filter((e) => e.type === 'receipt' && e.detail?.status === 'delivered')
+          .map((e) => e.detail!.part),
+      );
       delivered.add(part);
       if (delivered.size < parts) {
-        await this.store.updateMessage(messageId, {}, { at: now, type: 'receipt', detail: { ...detail, status: 'delivered' } });
+        await this.store.updateMessage(
+          messageId,
+          {},
+          { at: now, type: 'receipt', detail: { ...detail, status: 'delivered' } },
+        );
         return;
       }
     }
-    await this.store.updateMessage(messageId, {}, { at: now, type: 'receipt', detail: { ...detail, status: final } });
-    await this.#finish(message, final, final === 'delivered' ? null : { code: r.err || final, message: `SMSC reported ${r.stat}` }, r.doneAt ?? now);
+    await this.store.updateMessage(
+      messageId,
+      {},
+      { at: now, type: 'receipt', detail: { ...detail, status: final } },
+    );
+    await this.#finish(
+      message,
+      final,
+      final === 'delivered' ? null : { code: r.err || final, message: `SMSC reported ${r.stat}` },
+      r.doneAt ?? now,
+    );
   }
 
-  async #finish(message: Message, status: MessageStatus, error: Message['error'], doneAt = this.#now()): Promise<void> {
+  async #finish(
+    message: Message,
+    status: MessageStatus,
+    error: Message['error'],
+    doneAt = this.#now(),
+  ): Promise<void> {
     message.status = status;
     message.error = error;
     message.doneAt = doneAt;
-    await this.store.updateMessage(message.id, { status, error, doneAt }, { at: this.#now(), type: status, detail: error ? { ...error } : null });
+    await this.store.updateMessage(
+      message.id,
+      { status, error, doneAt },
+      { at: this.#now(), type: status, detail: error ? { ...error } : null },
+    );
     this.emit('status', message);
   }
 
   /** Connector sink: an inbound message. Resolves once it is stored (then it is acked). */
   async inbound(sms: InboundSms): Promise<void> {
-    const accountId = this.#moRouter.accountFor({ to: sms.to, from: sms.from, connectorId: sms.connectorId, text: sms.text }) ?? '';
+    const accountId =
+      this.#moRouter.accountFor({
+        to: sms.to,
+        from: sms.from,
+        connectorId: sms.connectorId,
+        text: sms.text,
+      }) ?? '';
     const message: Message = {
       id: newId(sms.receivedAt),
       accountId,
@@ -373,7 +463,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       doneAt: sms.receivedAt,
       attempts: 0,
       nextAttemptAt: null,
-      error: sms.complete ? null : { code: 'incomplete', message: 'some parts of this long message never arrived' },
+      error: sms.complete
+        ? null
+        : { code: 'incomplete', message: 'some parts of this long message never arrived' },
       groupId: null,
     };
     await this.store.insertMessages([message]);

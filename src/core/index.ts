@@ -1,6 +1,13 @@
-export { AccountRegistry, type Account, hashApiKey, hashPassword, secretEquals, verifyPassword } from './accounts.ts';
+export {
+  type Account,
+  AccountRegistry,
+  hashApiKey,
+  hashPassword,
+  secretEquals,
+  verifyPassword,
+} from './accounts.ts';
 export { GatewayError } from './errors.ts';
-export { Gateway, type GatewayOptions, type SubmitRequest, type SubmitOptions } from './gateway.ts';
+export { Gateway, type GatewayOptions, type SubmitOptions, type SubmitRequest } from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
 export { normaliseNumber, normaliseSender } from './numbers.ts';

@@ -105,6 +105,14 @@ export function messageView(m: Message, events?: MessageEvent[]): Record<string,
     validUntil: iso(m.validUntil),
     submittedAt: iso(m.submittedAt),
     doneAt: iso(m.doneAt),
-    ...(events ? { events: events.map((e) => ({ type: e.type, at: iso(e.at), ...(e.detail ? { detail: e.detail } : {}) })) } : {}),
+    ...(events
+      ? {
+          events: events.map((e) => ({
+            type: e.type,
+            at: iso(e.at),
+            ...(e.detail ? { detail: e.detail } : {}),
+          })),
+        }
+      : {}),
   };
 }

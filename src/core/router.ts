@@ -101,7 +101,14 @@ export interface MoRouteInput {
 }
 
 export class MoRouter {
-  readonly #routes: Array<{ to: Matcher; from: Matcher; connector: Matcher; keyword: Matcher; hasKeyword: boolean; account: string }>;
+  readonly #routes: Array<{
+    to: Matcher;
+    from: Matcher;
+    connector: Matcher;
+    keyword: Matcher;
+    hasKeyword: boolean;
+    account: string;
+  }>;
 
   constructor(routes: readonly MoRouteConfig[]) {
     this.#routes = routes.map((r) => ({

@@ -10,9 +10,9 @@ import {
   CommandStatus,
   EsmClass,
   formatReceipt,
+  formatSmppTime,
   MessageState,
   SmppServer,
-  formatSmppTime,
 } from '../smpp/index.ts';
 import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
 

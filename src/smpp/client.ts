@@ -130,7 +130,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     const onEarlyError = (err: Error) => this.#onLost(err);
     socket.once('error', onEarlyError);
     socket.once('close', () => {
-      if (this.session === null) this.#onLost(new SmppError('connection_lost', 'connection closed before bind'));
+      if (this.session === null)
+        this.#onLost(new SmppError('connection_lost', 'connection closed before bind'));
     });
     socket.once(connectEvent, () => {
       socket.setTimeout(0);

@@ -3,8 +3,8 @@
 // to the application. Bind-state rules (what may be sent before a bind, and on which
 // bind type) are enforced here so the application only sees requests it may act on.
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import { CommandStatus, InterfaceVersion } from './constants.ts';
 import type { BindPdu, Pdu } from './pdu.ts';
@@ -151,7 +151,11 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
       }
     });
     session.on('request', (pdu) => {
-      if (pdu.command === 'bind_transmitter' || pdu.command === 'bind_receiver' || pdu.command === 'bind_transceiver') {
+      if (
+        pdu.command === 'bind_transmitter' ||
+        pdu.command === 'bind_receiver' ||
+        pdu.command === 'bind_transceiver'
+      ) {
         if (bound || binding) {
           session.respond(pdu, CommandStatus.ESME_RALYBND);
           return;
@@ -218,7 +222,9 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     const interfaceVersion = Math.min(pdu.interfaceVersion, InterfaceVersion.V50);
     session.respond(pdu, 0, {
       systemId,
-      ...(pdu.interfaceVersion >= InterfaceVersion.V34 ? { tlvs: { scInterfaceVersion: interfaceVersion } } : {}),
+      ...(pdu.interfaceVersion >= InterfaceVersion.V34
+        ? { tlvs: { scInterfaceVersion: interfaceVersion } }
+        : {}),
     });
     session.state = 'bound';
     session.bindType = request.bindType;

@@ -5,9 +5,9 @@
 // orderly unbind. What a PDU means (binds, submits) is for the client and server above.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { SmppDecodeError } from './codec.ts';
 import { PduWriter } from './codec.ts';
 import { CommandId, CommandStatus, commandNameOf, isResponseId, responseOf } from './constants.ts';
-import type { SmppDecodeError } from './codec.ts';
 import { SmppError } from './errors.ts';
 import { PduFramer } from './framer.ts';
 import type { CommandName, Pdu } from './pdu.ts';
@@ -385,7 +385,11 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     if (responseName === undefined) {
       // Unknown commands, and broken responses, are answered with generic_nack.
       if (!isResponseId(err.commandId) || name === undefined) {
-        this.send({ command: 'generic_nack', commandStatus: err.status, sequenceNumber: err.sequenceNumber } as Pdu);
+        this.send({
+          command: 'generic_nack',
+          commandStatus: err.status,
+          sequenceNumber: err.sequenceNumber,
+        } as Pdu);
       }
       return;
     }
@@ -403,7 +407,10 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       if (pending.deadline > now) break;
       this.#outstanding.delete(pending.sequenceNumber);
       pending.reject(
-        new SmppError('timeout', `no response to ${pending.command} #${pending.sequenceNumber} in ${this.#requestTimeoutMs} ms`),
+        new SmppError(
+          'timeout',
+          `no response to ${pending.command} #${pending.sequenceNumber} in ${this.#requestTimeoutMs} ms`,
+        ),
       );
       if (pending.command === 'enquire_link') {
         this.close(new SmppError('dead_peer', 'no answer to enquire_link'));

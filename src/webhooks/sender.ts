@@ -1,7 +1,8 @@
 // Durable webhook delivery: every event is stored before it is tried, tried at once, then
 // retried with growing back-off for 24 hours; a restart resumes what was pending.
-import type { Store, WebhookDelivery } from '../store/index.ts';
+
 import { newId } from '../core/index.ts';
+import type { Store, WebhookDelivery } from '../store/index.ts';
 import { signWebhook } from './sign.ts';
 
 export interface WebhookEvent {
@@ -17,7 +18,11 @@ export interface WebhookSenderOptions {
   /** Give up on a delivery this long after it was created. */
   giveUpAfterMs?: number;
   now?: () => number;
-  onResult?: (delivery: WebhookDelivery, outcome: 'delivered' | 'retry' | 'abandoned', detail: string) => void;
+  onResult?: (
+    delivery: WebhookDelivery,
+    outcome: 'delivered' | 'retry' | 'abandoned',
+    detail: string,
+  ) => void;
 }
 
 export class WebhookSender {
@@ -45,7 +50,12 @@ export class WebhookSender {
   /** Stores the event for delivery; resolves when it is durable. */
   async enqueue(accountId: string, url: string, secret: string | null, event: WebhookEvent): Promise<void> {
     const now = this.#o.now();
-    const body = JSON.stringify({ id: `evt_${newId(now)}`, type: event.type, createdAt: new Date(now).toISOString(), data: event.data });
+    const body = JSON.stringify({
+      id: `evt_${newId(now)}`,
+      type: event.type,
+      createdAt: new Date(now).toISOString(),
+      data: event.data,
+    });
     await this.#o.store.enqueueWebhook({ accountId, url, secret, body, nextAttemptAt: now, createdAt: now });
     if (this.#timer) setImmediate(() => this.poll());
   }
@@ -81,11 +91,21 @@ export class WebhookSender {
   }
 
   async #deliver(d: WebhookDelivery): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'smsgw-webhooks/1' };
-    if (d.secret) headers['smsgw-signature'] = signWebhook(d.secret, d.body, Math.floor(this.#o.now() / 1000));
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'smsgw-webhooks/1',
+    };
+    if (d.secret)
+      headers['smsgw-signature'] = signWebhook(d.secret, d.body, Math.floor(this.#o.now() / 1000));
     let problem: string;
     try {
-      const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal: AbortSignal.timeout(this.#o.timeoutMs), redirect: 'manual' });
+      const res = await fetch(d.url, {
+        method: 'POST',
+        headers,
+        body: d.body,
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+        redirect: 'manual',
+      });
       await res.body?.cancel();
       if (res.status >= 200 && res.status < 300) {
         await this.#o.store.finishWebhook(d.id, 'delivered');

@@ -20,7 +20,9 @@ after(() => {
 
 /** Starts `smsgw serve` as a child and resolves with its HTTP port once it listens. */
 async function startGateway(configFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   child.on('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout! });
@@ -90,7 +92,11 @@ routes:
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
-  await new Promise((r) => gateway.child.exitCode !== null || gateway.child.signalCode !== null ? r(null) : gateway.child.once('exit', r));
+  await new Promise((r) =>
+    gateway.child.exitCode !== null || gateway.child.signalCode !== null
+      ? r(null)
+      : gateway.child.once('exit', r),
+  );
   const acceptedBeforeKill = accepted.size;
 
   gateway = await startGateway(configFile);
@@ -101,7 +107,9 @@ routes:
 
   await waitFor(() => [...accepted].every((t) => seen.has(t)), 60_000, 'every accepted message at the SMSC');
   const duplicates = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0);
-  process.stdout.write(`# accepted ${accepted.size} (${acceptedBeforeKill} before the kill), at SMSC ${seen.size}, duplicates ${duplicates}\n`);
+  process.stdout.write(
+    `# accepted ${accepted.size} (${acceptedBeforeKill} before the kill), at SMSC ${seen.size}, duplicates ${duplicates}\n`,
+  );
   assert.ok(acceptedBeforeKill > 0 && acceptedBeforeKill < total);
   // Resent after the restart: at most what was in flight (plus sent and not yet marked).
   assert.ok(duplicates <= binds * window, `${duplicates} duplicates > ${binds * window}`);

@@ -2,9 +2,9 @@
 // clearly, and loses nothing.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { SmscSimulator, type SmscSimulatorOptions } from '../../src/simulator/index.ts';
 import type { Pdu } from '../../src/smpp/index.ts';
 import { CommandStatus } from '../../src/smpp/index.ts';
-import { SmscSimulator, type SmscSimulatorOptions } from '../../src/simulator/index.ts';
 import { bindPdu, RawPeer, submitSm } from '../smpp/raw-peer.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
@@ -36,7 +36,9 @@ async function sendAll(call: ReturnType<typeof api>, n: number): Promise<string[
   const ids: string[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(50, n - i) }, (_, j) => call('POST', '/v1/messages', { to: '+447700900123', text: `msg ${i + j}` })),
+      Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+        call('POST', '/v1/messages', { to: '+447700900123', text: `msg ${i + j}` }),
+      ),
     );
     for (const r of batch) {
       assert.equal(r.status, 202);
@@ -92,10 +94,13 @@ describe('failures', () => {
     assert.equal(peer.received[0]!.commandStatus, 0);
     peer.send(submitSm({ sequenceNumber: 2, destinationAddr: 'not a number' }));
     peer.send(submitSm({ sequenceNumber: 3, shortMessage: Buffer.alloc(0) }));
-    peer.send(submitSm({ sequenceNumber: 4, esmClass: 0x40, shortMessage: Buffer.from([5, 0, 3, 1, 2, 1, 0x41]) }));
+    peer.send(
+      submitSm({ sequenceNumber: 4, esmClass: 0x40, shortMessage: Buffer.from([5, 0, 3, 1, 2, 1, 0x41]) }),
+    );
     peer.send(submitSm({ sequenceNumber: 5 }));
     await peer.until((r) => r.filter((p) => p.command === 'submit_sm_resp').length === 4);
-    const status = (seq: number) => peer.received.find((p) => p.sequenceNumber === seq && p.command === 'submit_sm_resp')!.commandStatus;
+    const status = (seq: number) =>
+      peer.received.find((p) => p.sequenceNumber === seq && p.command === 'submit_sm_resp')!.commandStatus;
     assert.equal(status(2), CommandStatus.ESME_RINVDSTADR);
     assert.equal(status(3), CommandStatus.ESME_RINVMSGLEN);
     assert.equal(status(4), CommandStatus.ESME_RINVESMCLASS);

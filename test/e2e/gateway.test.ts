@@ -2,9 +2,9 @@
 // the SMSC simulator, receipts back, signed webhooks, inbound to webhook and receiver bind.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
 import type { Pdu } from '../../src/smpp/index.ts';
 import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
-import { SmscSimulator } from '../../src/simulator/index.ts';
 import { verifyWebhook } from '../../src/webhooks/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
 import { api, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
@@ -16,7 +16,10 @@ describe('gateway end to end', () => {
   let call: ReturnType<typeof api>;
 
   before(async () => {
-    sim = new SmscSimulator({ deliveryDelayMs: 30, outcomes: [{ to: '1555000*', stat: 'UNDELIV', err: '001' }] });
+    sim = new SmscSimulator({
+      deliveryDelayMs: 30,
+      outcomes: [{ to: '1555000*', stat: 'UNDELIV', err: '001' }],
+    });
     const { port: simPort } = await sim.listen(0);
     hooks = await webhookReceiver();
     gw = await gatewayFrom(`
@@ -71,9 +74,29 @@ routes:
       done.events.map((e: { type: string }) => e.type).filter((t: string) => t !== 'receipt'),
       ['queued', 'sending', 'submitted', 'delivered'],
     );
-    const hook = await waitFor(() => hooks.hooks.find((h) => h.body.type === 'message.status' && h.body.data.id === id && h.body.data.status === 'delivered'));
-    assert.ok(verifyWebhook('whsec-1', hook.raw, String(hook.headers['smsgw-signature']), Math.floor(Date.now() / 1000)));
-    assert.equal(verifyWebhook('wrong', hook.raw, String(hook.headers['smsgw-signature']), Math.floor(Date.now() / 1000)), false);
+    const hook = await waitFor(() =>
+      hooks.hooks.find(
+        (h) =>
+          h.body.type === 'message.status' && h.body.data.id === id && h.body.data.status === 'delivered',
+      ),
+    );
+    assert.ok(
+      verifyWebhook(
+        'whsec-1',
+        hook.raw,
+        String(hook.headers['smsgw-signature']),
+        Math.floor(Date.now() / 1000),
+      ),
+    );
+    assert.equal(
+      verifyWebhook(
+        'wrong',
+        hook.raw,
+        String(hook.headers['smsgw-signature']),
+        Math.floor(Date.now() / 1000),
+      ),
+      false,
+    );
     const atSmsc = [...sim.messages.values()].find((m) => m.to === '447700900123');
     assert.ok(atSmsc);
   });
@@ -89,7 +112,14 @@ routes:
   });
 
   test('an ESME binds over SMPP, submits, and gets its receipt as deliver_sm', async () => {
-    const client = new SmppClient({ host: '127.0.0.1', port: gw.app.smppAddress!.port, systemId: 'acme', password: 'secret', bindType: 'transceiver', reconnect: false });
+    const client = new SmppClient({
+      host: '127.0.0.1',
+      port: gw.app.smppAddress!.port,
+      systemId: 'acme',
+      password: 'secret',
+      bindType: 'transceiver',
+      reconnect: false,
+    });
     const received: Pdu[] = [];
     client.on('request', (pdu, session) => {
       received.push(pdu);
@@ -98,10 +128,20 @@ routes:
     client.start();
     try {
       await client.waitBound();
-      const resp = await client.request(submitSm({ destinationAddr: '447700900555', sourceAddr: 'ACME', sourceAddrTon: 5, registeredDelivery: 1, shortMessage: Buffer.from('via smpp') }));
+      const resp = await client.request(
+        submitSm({
+          destinationAddr: '447700900555',
+          sourceAddr: 'ACME',
+          sourceAddrTon: 5,
+          registeredDelivery: 1,
+          shortMessage: Buffer.from('via smpp'),
+        }),
+      );
       assert.equal(resp.commandStatus, 0);
       const messageId = (resp as Pdu & { messageId: string }).messageId;
-      const receipt = await waitFor(() => received.find((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) !== 0));
+      const receipt = await waitFor(() =>
+        received.find((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) !== 0),
+      );
       assert.ok('shortMessage' in receipt);
       const parsed = parseReceipt(receipt.shortMessage.toString('latin1'));
       assert.equal(parsed?.id, messageId);
@@ -116,7 +156,14 @@ routes:
   });
 
   test('a wrong SMPP password is refused with ESME_RINVPASWD', async () => {
-    const client = new SmppClient({ host: '127.0.0.1', port: gw.app.smppAddress!.port, systemId: 'acme', password: 'nope', bindType: 'transceiver', reconnect: false });
+    const client = new SmppClient({
+      host: '127.0.0.1',
+      port: gw.app.smppAddress!.port,
+      systemId: 'acme',
+      password: 'nope',
+      bindType: 'transceiver',
+      reconnect: false,
+    });
     const failed = new Promise<number>((r) => client.once('bindFailed', r));
     client.start();
     assert.equal(await failed, CommandStatus.ESME_RINVPASWD);
@@ -124,7 +171,14 @@ routes:
   });
 
   test('inbound injected at a simulator connector reaches the webhook and the receiver bind', async () => {
-    const client = new SmppClient({ host: '127.0.0.1', port: gw.app.smppAddress!.port, systemId: 'acme', password: 'secret', bindType: 'receiver', reconnect: false });
+    const client = new SmppClient({
+      host: '127.0.0.1',
+      port: gw.app.smppAddress!.port,
+      systemId: 'acme',
+      password: 'secret',
+      bindType: 'receiver',
+      reconnect: false,
+    });
     const received: Pdu[] = [];
     client.on('request', (pdu, session) => {
       received.push(pdu);
@@ -134,17 +188,31 @@ routes:
     try {
       await client.waitBound();
       const admin = api(gw.base, 'admin-key-123');
-      const res = await admin('POST', '/v1/admin/connectors/sim/inbound', { from: '+447700900999', to: '+15550100', text: 'STOP all messages' });
+      const res = await admin('POST', '/v1/admin/connectors/sim/inbound', {
+        from: '+447700900999',
+        to: '+15550100',
+        text: 'STOP all messages',
+      });
       assert.equal(res.status, 202);
-      const hook = await waitFor(() => hooks.hooks.find((h) => h.body.type === 'message.inbound' && h.body.data.text === 'STOP all messages'));
+      const hook = await waitFor(() =>
+        hooks.hooks.find(
+          (h) => h.body.type === 'message.inbound' && h.body.data.text === 'STOP all messages',
+        ),
+      );
       assert.equal(hook.body.data.from, '+447700900999');
       assert.equal(hook.body.data.to, '+15550100');
-      const mo = await waitFor(() => received.find((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) === 0));
+      const mo = await waitFor(() =>
+        received.find((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) === 0),
+      );
       assert.ok('shortMessage' in mo);
       assert.equal(mo.shortMessage.toString('latin1'), 'STOP all messages');
       assert.equal(mo.sourceAddr, '447700900999');
       const list = await call('GET', '/v1/messages?direction=inbound');
-      assert.ok(list.body.data.some((m: { text: string; status: string }) => m.text === 'STOP all messages' && m.status === 'received'));
+      assert.ok(
+        list.body.data.some(
+          (m: { text: string; status: string }) => m.text === 'STOP all messages' && m.status === 'received',
+        ),
+      );
     } finally {
       await client.stop();
     }
@@ -167,7 +235,10 @@ routes:
       assert.equal(res.body.error.code, code, JSON.stringify(body));
       if (field) assert.equal(res.body.error.field, field);
     }
-    const unauth = await api(gw.base, 'wrong-key')('POST', '/v1/messages', { to: '+447700900123', text: 'x' });
+    const unauth = await api(gw.base, 'wrong-key')('POST', '/v1/messages', {
+      to: '+447700900123',
+      text: 'x',
+    });
     assert.equal(unauth.status, 401);
     const after = await call('GET', '/v1/messages?limit=500');
     assert.equal(after.body.data.length, before.body.data.length);
@@ -200,8 +271,13 @@ routes:
     assert.equal(seg.body.segments, 1);
     assert.equal((await fetch(`${gw.base}/health`)).status, 200);
     const metrics = await (await fetch(`${gw.base}/metrics`)).text();
-    assert.match(metrics, /smsgw_messages_total\{status="delivered",connector="carrier",direction="outbound"\} \d+/);
-    const openapi = (await (await fetch(`${gw.base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.match(
+      metrics,
+      /smsgw_messages_total\{status="delivered",connector="carrier",direction="outbound"\} \d+/,
+    );
+    const openapi = (await (await fetch(`${gw.base}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
     assert.ok(openapi.paths['/v1/messages']);
   });
 });

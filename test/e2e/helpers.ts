@@ -37,7 +37,9 @@ export async function webhookReceiver(status: () => number = () => 200) {
 }
 
 /** Starts a gateway from YAML (`DIR` in it becomes a fresh temp dir). */
-export async function gatewayFrom(yaml: string): Promise<{ app: GatewayApp; base: string; dir: string; close(): Promise<void> }> {
+export async function gatewayFrom(
+  yaml: string,
+): Promise<{ app: GatewayApp; base: string; dir: string; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-e2e-'));
   const app = await startGateway(parseConfig(yaml.replaceAll('DIR', dir)));
   return {
@@ -51,7 +53,11 @@ export async function gatewayFrom(yaml: string): Promise<{ app: GatewayApp; base
   };
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -65,7 +71,11 @@ export function api(base: string, key: string) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(base + path, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();

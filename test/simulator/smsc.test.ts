@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
-import type { Pdu, PduOf, SmppSession } from '../../src/smpp/index.ts';
-import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
 import type { SmscSimulatorOptions } from '../../src/simulator/index.ts';
 import { SmscSimulator } from '../../src/simulator/index.ts';
+import type { Pdu, PduOf, SmppSession } from '../../src/smpp/index.ts';
+import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
 import { Reassembler } from '../../src/sms/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
 
@@ -24,8 +24,19 @@ async function simulator(options: SmscSimulatorOptions = {}) {
   return { sim, port };
 }
 
-async function bind(port: number, bindType: 'transmitter' | 'receiver' | 'transceiver' = 'transceiver', systemId = 'esme') {
-  const client = new SmppClient({ host: '127.0.0.1', port, systemId, password: 'pw', bindType, reconnect: false });
+async function bind(
+  port: number,
+  bindType: 'transmitter' | 'receiver' | 'transceiver' = 'transceiver',
+  systemId = 'esme',
+) {
+  const client = new SmppClient({
+    host: '127.0.0.1',
+    port,
+    systemId,
+    password: 'pw',
+    bindType,
+    reconnect: false,
+  });
   const inbound: Pdu[] = [];
   client.on('request', (pdu, session) => {
     inbound.push(pdu);
@@ -56,7 +67,9 @@ describe('SMSC simulator', () => {
   test('answers submit_sm and returns a receipt whose id matches', async () => {
     const { port } = await simulator();
     const { session, inbound } = await bind(port);
-    const resp = await session.request(submitSm({ registeredDelivery: 1, shortMessage: Buffer.from('Hello receipts') }));
+    const resp = await session.request(
+      submitSm({ registeredDelivery: 1, shortMessage: Buffer.from('Hello receipts') }),
+    );
     assert.equal(resp.commandStatus, 0);
     const id = messageIdOf(resp);
     const receipt = (await waitFor(() => inbound[0])) as PduOf<'deliver_sm'>;
@@ -88,7 +101,9 @@ describe('SMSC simulator', () => {
     const { sim, port } = await simulator({ outcomes: [{ to: '44770090000F', stat: 'UNDELIV' }] });
     const { session, inbound } = await bind(port);
     const ok = await session.request(submitSm({ registeredDelivery: 2 }));
-    const failed = await session.request(submitSm({ registeredDelivery: 2, destinationAddr: '44770090000F' }));
+    const failed = await session.request(
+      submitSm({ registeredDelivery: 2, destinationAddr: '44770090000F' }),
+    );
     await waitFor(() => sim.findMessage(messageIdOf(ok))?.doneAt);
     const receipt = (await waitFor(() => inbound[0])) as PduOf<'deliver_sm'>;
     await new Promise((r) => setTimeout(r, 100));
@@ -102,7 +117,13 @@ describe('SMSC simulator', () => {
     const a = messageIdOf(await session.request(submitSm({ registeredDelivery: 1 })));
     const b = messageIdOf(await session.request(submitSm({ registeredDelivery: 1 })));
     const query = (id: string) =>
-      session.request({ command: 'query_sm', messageId: id, sourceAddrTon: 1, sourceAddrNpi: 1, sourceAddr: '447700900000' });
+      session.request({
+        command: 'query_sm',
+        messageId: id,
+        sourceAddrTon: 1,
+        sourceAddrNpi: 1,
+        sourceAddr: '447700900000',
+      });
     const enroute = (await query(a)) as PduOf<'query_sm_resp'>;
     assert.equal(enroute.messageState, 1);
     const cancel = await session.request({
@@ -142,10 +163,19 @@ describe('SMSC simulator', () => {
     const unknown = await query('ffffff');
     assert.equal(unknown.commandStatus, CommandStatus.ESME_RQUERYFAIL);
     assert.equal(
-      (await session.request({
-        command: 'cancel_sm', serviceType: '', messageId: a, sourceAddrTon: 1, sourceAddrNpi: 1, sourceAddr: '447700900000',
-        destAddrTon: 1, destAddrNpi: 1, destinationAddr: '447700900001',
-      })).commandStatus,
+      (
+        await session.request({
+          command: 'cancel_sm',
+          serviceType: '',
+          messageId: a,
+          sourceAddrTon: 1,
+          sourceAddrNpi: 1,
+          sourceAddr: '447700900000',
+          destAddrTon: 1,
+          destAddrNpi: 1,
+          destinationAddr: '447700900001',
+        })
+      ).commandStatus,
       CommandStatus.ESME_RCANCELFAIL,
       'a delivered message cannot be canceled',
     );
@@ -281,7 +311,19 @@ describe('smsgw simulate smsc (the CLI)', () => {
   test('starts, serves an ESME, and injects inbound through its control API', async () => {
     const child = spawn(
       process.execPath,
-      ['src/cli/main.ts', 'simulate', 'smsc', '--port', '0', '--http', '127.0.0.1:0', '--system-id', 'cli', '--password', 'pw'],
+      [
+        'src/cli/main.ts',
+        'simulate',
+        'smsc',
+        '--port',
+        '0',
+        '--http',
+        '127.0.0.1:0',
+        '--system-id',
+        'cli',
+        '--password',
+        'pw',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     closers.push(() => child.kill());
@@ -302,16 +344,24 @@ describe('smsgw simulate smsc (the CLI)', () => {
     assert.equal(res.status, 202);
     const mo = (await waitFor(() => inbound[0])) as PduOf<'deliver_sm'>;
     assert.equal(mo.shortMessage.toString(), 'hi from the network');
-    const bad = await fetch(`${control}/inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"from":1}' });
+    const bad = await fetch(`${control}/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"from":1}',
+    });
     assert.equal(bad.status, 400);
     const stats = (await (await fetch(`${control}/stats`)).json()) as { submits: number };
     assert.equal(stats.submits, 1);
   });
 
   test('bad flags exit with code 2 and name the flag', async () => {
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'simulate', 'smsc', '--port', '70000', '--fail-rate', '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['src/cli/main.ts', 'simulate', 'smsc', '--port', '70000', '--fail-rate', '2'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr!.on('data', (d) => {
       stderr += d;

@@ -3,9 +3,9 @@
 // the listener must still serve a well-behaved client afterwards.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
 import type { Pdu } from '../../src/smpp/index.ts';
 import { CommandStatus, decodePdu, encodePdu, SmppDecodeError, SmppServer } from '../../src/smpp/index.ts';
-import { SmscSimulator } from '../../src/simulator/index.ts';
 import { bindPdu, RawPeer, submitSm } from './raw-peer.ts';
 
 const closers: Array<() => Promise<unknown> | unknown> = [];
@@ -50,7 +50,8 @@ function mutate(random: () => number, base: Buffer): Buffer {
   switch (Math.floor(random() * 5)) {
     case 0: {
       const flips = 1 + Math.floor(random() * 4);
-      for (let i = 0; i < flips; i++) buf[16 + Math.floor(random() * (buf.length - 16))] = Math.floor(random() * 256);
+      for (let i = 0; i < flips; i++)
+        buf[16 + Math.floor(random() * (buf.length - 16))] = Math.floor(random() * 256);
       return buf;
     }
     case 1: {
@@ -123,7 +124,11 @@ describe('SMPP fuzzing', () => {
         const chunks: Buffer[] = [];
         for (let i = 0; i < 50; i++) {
           if (random() < 0.15) {
-            chunks.push(Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))));
+            chunks.push(
+              Buffer.from(
+                Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)),
+              ),
+            );
           } else {
             chunks.push(mutate(random, bases[Math.floor(random() * bases.length)]!));
           }

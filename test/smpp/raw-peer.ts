@@ -84,7 +84,9 @@ export class RawPeer {
 }
 
 /** A listening socket whose connections are RawPeers (an SMSC the test drives by hand). */
-export async function rawServer(onPeer: (peer: RawPeer) => void): Promise<{ port: number; close(): Promise<void> }> {
+export async function rawServer(
+  onPeer: (peer: RawPeer) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -128,7 +130,11 @@ export function submitSm(fields: Partial<Pdu> = {}): Pdu {
   } as Pdu;
 }
 
-export function bindPdu(command: 'bind_transmitter' | 'bind_receiver' | 'bind_transceiver', sequenceNumber = 1, password = 'pw'): Pdu {
+export function bindPdu(
+  command: 'bind_transmitter' | 'bind_receiver' | 'bind_transceiver',
+  sequenceNumber = 1,
+  password = 'pw',
+): Pdu {
   return {
     command,
     commandStatus: 0,

@@ -13,7 +13,8 @@ after(async () => {
 
 async function startServer(options: Partial<ConstructorParameters<typeof SmppServer>[0]> = {}) {
   const server = new SmppServer({
-    authenticate: (req) => (req.password === 'pw' ? { status: 0, context: req.systemId } : { status: CommandStatus.ESME_RINVPASWD }),
+    authenticate: (req) =>
+      req.password === 'pw' ? { status: 0, context: req.systemId } : { status: CommandStatus.ESME_RINVPASWD },
     ...options,
   });
   const { port } = await server.listen(0);
@@ -130,7 +131,10 @@ describe('SMPP session: client and server', () => {
     assert.equal(a.commandStatus, CommandStatus.ESME_RTHROTTLED);
     assert.equal(b.commandStatus, 0);
     assert.deepEqual(throttled, [CommandStatus.ESME_RTHROTTLED]);
-    assert.ok(arrivals[1]! - arrivals[0]! >= 140, `second request came ${arrivals[1]! - arrivals[0]!} ms after`);
+    assert.ok(
+      arrivals[1]! - arrivals[0]! >= 140,
+      `second request came ${arrivals[1]! - arrivals[0]!} ms after`,
+    );
   });
 
   test('orderly unbind waits for outstanding answers, then unbinds', async () => {
@@ -188,7 +192,12 @@ describe('SMPP session: client and server', () => {
       peer.socket.on('data', () => {
         for (const pdu of peer.received.splice(0)) {
           if (pdu.command === 'bind_transceiver') {
-            peer.send({ command: 'bind_transceiver_resp', commandStatus: 0, sequenceNumber: pdu.sequenceNumber, systemId: 'raw' });
+            peer.send({
+              command: 'bind_transceiver_resp',
+              commandStatus: 0,
+              sequenceNumber: pdu.sequenceNumber,
+              systemId: 'raw',
+            });
           }
         }
       });
@@ -211,7 +220,12 @@ describe('SMPP session: client and server', () => {
       peer.socket.on('data', () => {
         for (const pdu of peer.received.splice(0)) {
           if (pdu.command === 'bind_transceiver') {
-            peer.send({ command: 'bind_transceiver_resp', commandStatus: 0, sequenceNumber: pdu.sequenceNumber, systemId: 'mute' });
+            peer.send({
+              command: 'bind_transceiver_resp',
+              commandStatus: 0,
+              sequenceNumber: pdu.sequenceNumber,
+              systemId: 'mute',
+            });
           }
           // enquire_link is read and never answered.
         }
