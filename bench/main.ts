@@ -2,13 +2,17 @@
 // side by side in the same run. Nothing here passes or fails. `npm run bench -- codec`
 // runs one part.
 import { benchCodec } from './codec.ts';
+import { benchGateway } from './gateway.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
+import { benchStore } from './store.ts';
 
 const parts: Record<string, () => Promise<void>> = {
   sms: benchSms,
   codec: benchCodec,
   session: benchSession,
+  store: benchStore,
+  gateway: benchGateway,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -55,6 +55,7 @@ export class SmppFront {
   readonly #bindCounts = new Map<string, number>();
   /** Deliveries sent and not yet answered, so a flush does not send them twice. */
   readonly #sending = new Set<number>();
+  readonly #retrying = new Set<string>();
 
   constructor(options: SmppFrontOptions) {
     this.#o = options;
@@ -74,7 +75,9 @@ export class SmppFront {
     });
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
-    this.server.on('request', (pdu, b) => void this.#onRequest(pdu, b));
+    this.server.on('request', (pdu, b) => {
+      this.#onRequest(pdu, b).catch(() => b.session.respond(pdu, CommandStatus.ESME_RSYSERR));
+    });
     options.gateway.on('status', (m) => this.#onStatus(m));
     options.gateway.on('inbound', (m) => this.#onInbound(m));
   }
@@ -97,7 +100,7 @@ export class SmppFront {
       this.#receivers.set(account.id, set);
     }
     set.add(b);
-    void this.#flush(account.id);
+    void this.#flush(account.id).catch(() => {});
   }
 
   #onUnbound(b: BoundSession): void {
@@ -184,7 +187,7 @@ export class SmppFront {
 
   #onStatus(m: Message): void {
     if (m.origin !== 'smpp' || !m.receiptRequested || m.direction !== 'mt' || !receiptWords[m.status]) return;
-    void this.#enqueue(m.accountId, {
+    this.#enqueue(m.accountId, {
       kind: 'receipt',
       messageId: m.id,
       from: m.from,
@@ -199,40 +202,58 @@ export class SmppFront {
       submittedAt: m.submittedAt ?? m.createdAt,
       doneAt: m.doneAt ?? Date.now(),
       text: (m.text ?? '').slice(0, 20),
-    });
+    }).catch(() => {});
   }
 
   #onInbound(m: Message): void {
     if (!m.accountId || m.text === null) return;
     const account = this.#o.accounts.get(m.accountId);
     if (!account?.smpp) return;
-    void this.#enqueue(m.accountId, { kind: 'inbound', from: m.from, to: m.to, text: m.text });
+    this.#enqueue(m.accountId, { kind: 'inbound', from: m.from, to: m.to, text: m.text }).catch(() => {});
   }
 
   async #enqueue(accountId: string, delivery: Delivery): Promise<void> {
-    await this.#o.gateway.store.enqueueEsmeDelivery(accountId, delivery);
-    await this.#flush(accountId);
+    const id = await this.#o.gateway.store.enqueueEsmeDelivery(accountId, delivery);
+    this.#deliver(accountId, id, delivery);
   }
 
+  /** Everything stored for the account (on bind, and to retry what failed). */
   async #flush(accountId: string): Promise<void> {
-    const binds = this.#receivers.get(accountId);
-    if (!binds || binds.size === 0) return;
-    const pending = await this.#o.gateway.store.pendingEsmeDeliveries(accountId, 1000);
-    let i = 0;
-    for (const d of pending) {
-      if (this.#sending.has(d.id)) continue;
-      const list = [...binds];
-      if (list.length === 0) return;
-      const bound = list[i++ % list.length]!;
-      this.#sending.add(d.id);
-      Promise.all(pdusOf(d.payload as Delivery).map((pdu) => bound.session.request(pdu)))
-        .then(async (responses) => {
-          if (responses.every((r) => r.commandStatus === 0))
-            await this.#o.gateway.store.deleteEsmeDelivery(d.id);
-        })
-        .catch(() => {})
-        .finally(() => this.#sending.delete(d.id));
+    for (;;) {
+      const binds = this.#receivers.get(accountId);
+      if (!binds || binds.size === 0) return;
+      const stored = await this.#o.gateway.store.pendingEsmeDeliveries(accountId, 1000);
+      const pending = stored.filter((d) => !this.#sending.has(d.id));
+      await Promise.all(pending.map((d) => this.#deliver(accountId, d.id, d.payload as Delivery)));
+      // A full page may hide more; anything that failed waits for #retryLater.
+      if (stored.length < 1000 || pending.length === 0) return;
     }
+  }
+
+  /** Sends on one of the account's receiver binds; deleted from the store once answered. */
+  #deliver(accountId: string, id: number, delivery: Delivery): Promise<void> {
+    const binds = this.#receivers.get(accountId);
+    if (!binds || binds.size === 0 || this.#sending.has(id)) return Promise.resolve();
+    const list = [...binds];
+    const bound = list[id % list.length]!;
+    this.#sending.add(id);
+    return Promise.all(pdusOf(delivery).map((pdu) => bound.session.request(pdu)))
+      .then(async (responses) => {
+        if (responses.every((r) => r.commandStatus === 0)) await this.#o.gateway.store.deleteEsmeDelivery(id);
+        else this.#retryLater(accountId);
+      })
+      .catch(() => this.#retryLater(accountId))
+      .finally(() => this.#sending.delete(id));
+  }
+
+  /** A delivery failed on a live bind: try the stored ones again in a while. */
+  #retryLater(accountId: string): void {
+    if (this.#retrying.has(accountId)) return;
+    this.#retrying.add(accountId);
+    setTimeout(() => {
+      this.#retrying.delete(accountId);
+      void this.#flush(accountId).catch(() => {});
+    }, 5000).unref();
   }
 }
 

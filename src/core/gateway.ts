@@ -88,7 +88,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       loadDue: (limit, exclude) => this.store.dueMessages(this.#now(), limit, exclude),
       send: (m, c) => this.#send(m, c),
       unroutable: (m) => {
-        void this.#finish(m, 'failed', { code: 'no_route', message: 'no route matches this message' });
+        this.#finish(m, 'failed', { code: 'no_route', message: 'no route matches this message' }).catch(
+          () => {},
+        );
       },
     });
   }
@@ -239,10 +241,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #send(message: Message, connector: Connector): void {
     if (message.validUntil !== null && message.validUntil <= this.#now()) {
-      void this.#finish(message, 'expired', {
+      this.#finish(message, 'expired', {
         code: 'validity_expired',
         message: 'validity ended before it could be sent',
-      });
+      }).catch(() => {});
       return;
     }
     message.status = 'sending';
@@ -399,17 +401,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         return;
       }
     }
-    await this.store.updateMessage(
-      messageId,
-      {},
-      { at: now, type: 'receipt', detail: { ...detail, status: final } },
-    );
-    await this.#finish(
-      message,
-      final,
-      final === 'delivered' ? null : { code: r.err || final, message: `SMSC reported ${r.stat}` },
-      r.doneAt ?? now,
-    );
+    const error = final === 'delivered' ? null : { code: r.err || final, message: `SMSC reported ${r.stat}` };
+    // The final status event carries the receipt: one write, not two.
+    await this.#finish(message, final, error, r.doneAt ?? now, { receipt: { ...detail, status: final } });
   }
 
   async #finish(
@@ -417,14 +411,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     status: MessageStatus,
     error: Message['error'],
     doneAt = this.#now(),
+    detail: Record<string, unknown> = {},
   ): Promise<void> {
     message.status = status;
     message.error = error;
     message.doneAt = doneAt;
+    const eventDetail = error ? { ...error, ...detail } : detail;
     await this.store.updateMessage(
       message.id,
       { status, error, doneAt },
-      { at: this.#now(), type: status, detail: error ? { ...error } : null },
+      { at: this.#now(), type: status, detail: Object.keys(eventDetail).length > 0 ? eventDetail : null },
     );
     this.emit('status', message);
   }

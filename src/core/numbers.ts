@@ -3,20 +3,22 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 
 /**
- * `+44 7700 900-123` → `+447700900123`; `447700900123` → `+447700900123` (SMPP and Kannel
- * send international numbers without the plus); short codes (3–8 digits) stay as they
- * are. Undefined for anything that is not a number.
+ * `+447700900123` and `447700900123` (SMPP and Kannel send international numbers without
+ * the plus) → `+447700900123`; short codes (3–8 digits) stay as they are; written forms
+ * such as `+44 (0) 7700 900-123` or `0044 7700 900123` are parsed by libphonenumber, which
+ * knows the trunk prefixes a naive compaction gets wrong. Undefined for a non-number.
  */
 export function normaliseNumber(input: string): string | undefined {
-  const compact = input.trim().replace(/[\s().-]/g, '');
-  if (compact.startsWith('00')) return normaliseNumber(`+${compact.slice(2)}`);
-  if (/^\d{3,8}$/.test(compact)) return compact;
-  if (!/^\+?\d{7,15}$/.test(compact)) return undefined;
-  const e164 = compact.startsWith('+') ? compact : `+${compact}`;
-  // libphonenumber knows every plan's lengths; a number it finds impossible is still passed
-  // through when it is plausible E.164, since carriers' test ranges often are "impossible".
-  const parsed = parsePhoneNumberFromString(e164);
-  return parsed?.isPossible() ? parsed.number : e164;
+  const raw = input.trim();
+  // The common case, already machine-written, needs no parsing.
+  if (/^\+?\d{7,15}$/.test(raw) && !raw.startsWith('00')) return raw.startsWith('+') ? raw : `+${raw}`;
+  if (/^\d{3,8}$/.test(raw)) return raw;
+  if (!/^[+\d][\d\s().-]*$/.test(raw)) return undefined;
+  const international = raw.startsWith('00') ? `+${raw.slice(2)}` : raw.startsWith('+') ? raw : `+${raw}`;
+  const parsed = parsePhoneNumberFromString(international);
+  if (parsed?.isPossible()) return parsed.number;
+  const digits = international.replace(/[\s().-]/g, '');
+  return /^\+\d{7,15}$/.test(digits) ? digits : undefined;
 }
 
 /** A sender: a number (normalised) or an alphanumeric id of at most 11 GSM characters. */

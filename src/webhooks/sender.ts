@@ -74,10 +74,12 @@ export class WebhookSender {
         for (const d of due) {
           if (this.#inFlight.has(d.id) || this.#inFlight.size >= this.#o.concurrency) continue;
           this.#inFlight.add(d.id);
-          void this.#deliver(d).finally(() => {
-            this.#inFlight.delete(d.id);
-            this.poll();
-          });
+          void this.#deliver(d)
+            .catch(() => {})
+            .finally(() => {
+              this.#inFlight.delete(d.id);
+              this.poll();
+            });
         }
       })
       .catch(() => {})

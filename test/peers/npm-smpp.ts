@@ -1,9 +1,11 @@
 // The npm `smpp` package (farhadi/node-smpp 0.5.1) as an interop peer, in both roles,
 // behind promises. The package has no timeouts of its own: every request here gets one.
-// What it does on the wire that our side has to cope with is noted where it shows:
-// - text without data_coding goes out in GSM 03.38 but labelled data_coding 1 (IA5);
-// - an error response (a refused bind) is the 16-octet header alone, no body;
-// - short_message comes back decoded, as {message, udh?: Buffer[]}.
+// What it does that a peer of it has to cope with (the interop tests assert each):
+// - text without data_coding goes out in GSM 03.38 septets but labelled data_coding 1 (IA5);
+// - it binds as SMPP 5.0 (interface_version 0x50) unless told otherwise;
+// - an error response (a refused bind, a failed query_sm) is the 16-octet header alone;
+// - short_message comes back decoded, as {message, udh?: Buffer[]}, the UDH split into its
+//   information elements; a time field (query_sm_resp final_date) comes back as a Date.
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import type { ConnectOptions, Session, SmppServer } from 'smpp';

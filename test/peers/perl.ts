@@ -75,6 +75,8 @@ class PerlPeer {
     });
     this.#child = child;
     running.add(child);
+    // A peer that died is reported by 'exit'; writing to it must not throw as well.
+    child.stdin!.on('error', () => {});
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
       this.stderr += chunk;
