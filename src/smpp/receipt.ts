@@ -99,6 +99,15 @@ function receiptDate(d: Date): string {
   );
 }
 
+/**
+ * The receipt travels as plain octets (data_coding 0, read as ASCII by every ESME we know):
+ * characters outside printable ASCII become `?` rather than bytes each reader decodes
+ * differently.
+ */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/gu, '?');
+}
+
 /** The Appendix B receipt text, with lower-case `text:` as most SMSCs send it. */
 export function formatReceipt(r: ReceiptFields): string {
   const err = r.err === undefined ? '000' : typeof r.err === 'number' ? pad3(r.err) : r.err;
@@ -106,7 +115,7 @@ export function formatReceipt(r: ReceiptFields): string {
   return (
     `id:${r.id} sub:${pad3(r.sub ?? 1)} dlvrd:${pad3(dlvrd)} ` +
     `submit date:${receiptDate(r.submitDate)} done date:${receiptDate(r.doneDate)} ` +
-    `stat:${r.stat} err:${err} text:${(r.text ?? '').slice(0, 20)}`
+    `stat:${r.stat} err:${err} text:${printable((r.text ?? '').slice(0, 20))}`
   );
 }
 
