@@ -13,6 +13,7 @@ export interface Peer {
 export const peers: Peer[] = [
   { name: 'Perl Net::SMPP', debianPackage: 'libnet-smpp-perl', check: ['perl', '-MNet::SMPP', '-e', '1'] },
   { name: 'OpenSSL', debianPackage: 'openssl', check: ['openssl', 'version'] },
+  { name: 'Kannel', debianPackage: 'kannel', check: ['test', '-x', '/usr/sbin/bearerbox'] },
 ];
 
 export function peerAvailable(peer: Peer): boolean {

@@ -161,7 +161,7 @@ export class SmppFront {
       'shortMessage' in pdu && pdu.shortMessage.length > 0
         ? pdu.shortMessage
         : (pdu.tlvs?.messagePayload ?? Buffer.alloc(0));
-    const { encoding } = encodingFromDataCoding(pdu.dataCoding);
+    const encoding = textEncodingOf(pdu.dataCoding, body);
     const registered = 'registeredDelivery' in pdu ? pdu.registeredDelivery : 0;
     const validity = 'validityPeriod' in pdu && pdu.validityPeriod ? parseSmppTime(pdu.validityPeriod) : null;
     const scheduled =
@@ -255,6 +255,17 @@ export class SmppFront {
       void this.#flush(accountId).catch(() => {});
     }, 5000).unref();
   }
+}
+
+/**
+ * The alphabet a submit's octets are in. data_coding 1 claims IA5 (ASCII), but some ESMEs
+ * (the npm `smpp` package among them) send GSM 03.38 octets under it; control octets other
+ * than CR/LF never occur in real IA5 text and are GSM letters (`@` is 0x00), so they tell.
+ */
+function textEncodingOf(dataCoding: number, body: Buffer) {
+  const { encoding } = encodingFromDataCoding(dataCoding);
+  if (encoding === 'ascii' && body.some((b) => b < 0x20 && b !== 0x0a && b !== 0x0d)) return 'gsm7';
+  return encoding;
 }
 
 const unknownHash =

@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 }
 
 test('Kannel sendsms → our SMPP server → simulator → receipt → Kannel dlr-url', async (t) => {
-  if (!requirePeer(t, 'kannel')) return;
+  if (!requirePeer(t, 'Kannel')) return;
   const dlrs: URLSearchParams[] = [];
   const dlrServer = http.createServer((req, res) => {
     dlrs.push(new URL(req.url!, 'http://x').searchParams);
@@ -100,7 +100,10 @@ user-allow-ip = "127.0.0.1"
   children.push(spawn('/usr/sbin/bearerbox', ['-v', '1', conf], { stdio: 'ignore' }));
   await waitFor(
     async () => {
-      const status = await fetch(`http://127.0.0.1:${admin}/status.txt?password=kstatus`).then((r) => r.text(), () => '');
+      const status = await fetch(`http://127.0.0.1:${admin}/status.txt?password=kstatus`).then(
+        (r) => r.text(),
+        () => '',
+      );
       return /gw\s+\[gw\]|gw.*online/i.test(status) && status;
     },
     30_000,
@@ -120,10 +123,16 @@ user-allow-ip = "127.0.0.1"
   );
   assert.match(await send.text(), /Accepted for delivery/);
 
-  const delivered = await waitFor(() => dlrs.find((d) => d.get('status') === '1'), 30_000, 'Kannel dlr-url called with status 1');
+  const delivered = await waitFor(
+    () => dlrs.find((d) => d.get('status') === '1'),
+    30_000,
+    'Kannel dlr-url called with status 1',
+  );
   assert.equal(delivered.get('to'), '447700900001');
   assert.match(delivered.get('smsc_reply') ?? '', /stat:DELIVRD/);
-  const list = await fetch(`${gw.base}/v1/messages`, { headers: { authorization: 'Bearer kannel-key-1' } }).then((r) => r.json() as Promise<{ data: Array<{ text: string; status: string; to: string }> }>);
+  const list = await fetch(`${gw.base}/v1/messages`, {
+    headers: { authorization: 'Bearer kannel-key-1' },
+  }).then((r) => r.json() as Promise<{ data: Array<{ text: string; status: string; to: string }> }>);
   const m = list.data.find((x) => x.text === 'Hello via Kannel');
   assert.ok(m, 'stored under the Kannel account');
   assert.equal(m.status, 'delivered');

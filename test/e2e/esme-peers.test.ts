@@ -1,0 +1,130 @@
+// ESMEs someone else wrote (the npm `smpp` package, Perl's Net::SMPP) bind to the
+// gateway's SMPP server, submit, and get their delivery receipts as deliver_sm.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CommandStatus, parseReceipt } from '../../src/smpp/index.ts';
+import { requirePeer } from '../peers/available.ts';
+import { NpmSmppClient } from '../peers/npm-smpp.ts';
+import { PerlEsme } from '../peers/perl.ts';
+import { api, gatewayFrom, waitFor } from './helpers.ts';
+
+describe('independent ESMEs against the gateway', () => {
+  let gw: Awaited<ReturnType<typeof gatewayFrom>>;
+  let call: ReturnType<typeof api>;
+
+  before(async () => {
+    gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], smpp: { systemId: acme, password: secret } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 20, outcomes: [{ to: "+1555000*", status: undelivered, error: "001" }] }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+    call = api(gw.base, 'acme-key-1');
+  });
+  after(() => gw?.close());
+
+  const message = async (id: string) => (await call('GET', `/v1/messages/${id}`)).body;
+
+  test('npm smpp client: bind, submit GSM text, receipt with the gateway id', async (t) => {
+    if (!requirePeer(t, 'npm smpp')) return;
+    const esme = await NpmSmppClient.connect(t, gw.app.smppAddress!.port);
+    assert.equal((await esme.bind('acme', 'wrong')).command_status, CommandStatus.ESME_RINVPASWD);
+    const again = await NpmSmppClient.connect(t, gw.app.smppAddress!.port);
+    assert.equal((await again.bind('acme', 'secret')).command_status, 0);
+    // The npm package labels GSM text data_coding 1 (IA5); the text must still arrive intact.
+    const resp = await again.request('submit_sm', {
+      source_addr: '447700900000',
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      destination_addr: '447700900777',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      registered_delivery: 1,
+      short_message: 'Hello from node-smpp @ 10:00',
+    });
+    assert.equal(resp.command_status, 0);
+    const id = String(resp.message_id);
+    const receipt = await again.waitRequest('deliver_sm', (p) => (Number(p.esm_class) & 0x04) !== 0);
+    const text = (receipt.short_message as { message: string }).message;
+    const parsed = parseReceipt(text);
+    assert.equal(parsed?.id, id);
+    assert.equal(parsed?.stat, 'DELIVRD');
+    assert.equal(receipt.destination_addr, '447700900000');
+    const stored = await message(id);
+    assert.equal(stored.text, 'Hello from node-smpp @ 10:00');
+    assert.equal(stored.to, '+447700900777');
+    assert.equal(stored.status, 'delivered');
+  });
+
+  test('Perl Net::SMPP ESME: UCS-2 submit, failed outcome receipt, query_sm', async (t) => {
+    if (!requirePeer(t, 'Perl Net::SMPP')) return;
+    const esme = new PerlEsme(t);
+    const bound = await esme.bind({ port: gw.app.smppAddress!.port, system_id: 'acme', password: 'secret' });
+    assert.equal(bound.command_status, 0);
+    const resp = await esme.submit({
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '447700900000',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: '15550001234',
+      registered_delivery: 1,
+      data_coding: 8,
+      text: 'Привет, мир ✓',
+    });
+    assert.equal(resp.command_status, 0);
+    const id = String(resp.message_id);
+    const receipt = await esme.read('deliver_sm', 10_000);
+    assert.equal(receipt.esm_class, 4);
+    const parsed = parseReceipt(String(receipt.text));
+    assert.equal(parsed?.id, id);
+    assert.equal(parsed?.stat, 'UNDELIV');
+    assert.equal(parsed?.err, '001');
+    const stored = await message(id);
+    assert.equal(stored.text, 'Привет, мир ✓');
+    assert.equal(stored.encoding, 'ucs2');
+    assert.equal(stored.status, 'undelivered');
+    const query = await esme.query({
+      message_id: id,
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '447700900000',
+    });
+    assert.equal(query.command_status, 0);
+    assert.equal(query.message_state, 5);
+  });
+
+  test('a receipt waits for the ESME to bind again and is delivered then', async (t) => {
+    if (!requirePeer(t, 'Perl Net::SMPP')) return;
+    const transmitter = new PerlEsme(t);
+    await transmitter.bind({
+      port: gw.app.smppAddress!.port,
+      mode: 'transmitter',
+      system_id: 'acme',
+      password: 'secret',
+    });
+    const resp = await transmitter.submit({
+      destination_addr: '447700900888',
+      source_addr: '447700900000',
+      registered_delivery: 1,
+      text: 'later',
+    });
+    const id = String(resp.message_id);
+    await waitFor(async () => (await message(id)).status === 'delivered');
+    await transmitter.unbind();
+    const receiver = new PerlEsme(t);
+    await receiver.bind({
+      port: gw.app.smppAddress!.port,
+      mode: 'receiver',
+      system_id: 'acme',
+      password: 'secret',
+    });
+    const receipt = await receiver.read('deliver_sm', 10_000);
+    assert.equal(parseReceipt(String(receipt.text))?.id, id);
+  });
+});
