@@ -17,6 +17,10 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   /** Give up on a delivery this long after it was created. */
   giveUpAfterMs?: number;
+  /** First retry delay; each further one doubles, up to 30 minutes. */
+  retryBaseMs?: number;
+  /** How often the store is polled for due retries. */
+  pollMs?: number;
   now?: () => number;
   onResult?: (
     delivery: WebhookDelivery,
@@ -33,11 +37,19 @@ export class WebhookSender {
   #again = false;
 
   constructor(options: WebhookSenderOptions) {
-    this.#o = { concurrency: 32, timeoutMs: 10_000, giveUpAfterMs: 24 * 3600_000, now: Date.now, ...options };
+    this.#o = {
+      concurrency: 32,
+      timeoutMs: 10_000,
+      giveUpAfterMs: 24 * 3600_000,
+      retryBaseMs: 5000,
+      pollMs: 1000,
+      now: Date.now,
+      ...options,
+    };
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.poll(), 1000);
+    this.#timer = setInterval(() => this.poll(), this.#o.pollMs);
     this.#timer.unref();
     this.poll();
   }
@@ -124,8 +136,10 @@ export class WebhookSender {
       this.#o.onResult?.(d, 'abandoned', problem);
       return;
     }
-    // 5 s, 10 s, 20 s ... capped at 30 min, with jitter so a recovering receiver is not stampeded.
-    const delay = Math.min(30 * 60_000, 5000 * 2 ** Math.min(d.attempts, 10)) * (0.8 + Math.random() * 0.4);
+    // 5 s, 10 s, 20 s ... (retryBaseMs doubling) capped at 30 min, with jitter so a recovering receiver is not stampeded.
+    const delay =
+      Math.min(30 * 60_000, this.#o.retryBaseMs * 2 ** Math.min(d.attempts, 10)) *
+      (0.8 + Math.random() * 0.4);
     await this.#o.store.rescheduleWebhook(d.id, now + Math.round(delay), problem);
     this.#o.onResult?.(d, 'retry', problem);
   }
