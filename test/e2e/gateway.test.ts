@@ -280,4 +280,40 @@ routes:
     };
     assert.ok(openapi.paths['/v1/messages']);
   });
+
+  test('a scheduled message waits, can be canceled, and a delivered one cannot', async () => {
+    const sendAt = new Date(Date.now() + 3600_000).toISOString();
+    const res = await call('POST', '/v1/messages', { to: '+447700900126', text: 'later', sendAt });
+    assert.equal(res.status, 202);
+    assert.equal(res.body.status, 'scheduled');
+    const canceled = await call('DELETE', `/v1/messages/${res.body.id}`);
+    assert.equal(canceled.status, 200);
+    assert.equal(canceled.body.status, 'canceled');
+    assert.equal((await call('GET', `/v1/messages/${res.body.id}`)).body.status, 'canceled');
+    const again = await call('DELETE', `/v1/messages/${res.body.id}`);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'not_cancelable');
+  });
+
+  test('listing pages with a cursor, newest first, with no gaps or repeats', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 7; i++)
+      ids.add((await call('POST', '/v1/messages', { to: '+447700900127', text: `page ${i}` })).body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: Array<{ id: string }>; nextCursor: string | null } } = await call(
+        'GET',
+        `/v1/messages?to=${encodeURIComponent('+447700900127')}&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...page.body.data.map((m) => m.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.equal(seen.length, 7);
+    assert.deepEqual(new Set(seen), ids);
+    assert.deepEqual(seen, [...seen].sort().reverse());
+    const bad = await call('GET', '/v1/messages?limit=0');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_limit');
+  });
 });
