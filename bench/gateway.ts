@@ -51,13 +51,26 @@ routes:
   mt: [{ connectors: [smsc] }]
 `,
   );
-  const { child, found } = await spawnLines(['src/cli/main.ts', 'serve', '--config', config], [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/]);
+  const { child, found } = await spawnLines(
+    ['src/cli/main.ts', 'serve', '--config', config],
+    [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
+  );
   return { child, httpPort: Number(found[0]), smppPort: Number(found[1]) };
 }
 
 async function startSmsc(): Promise<{ child: ChildProcess; port: number; control: string }> {
   const { child, found } = await spawnLines(
-    ['src/cli/main.ts', 'simulate', 'smsc', '--port', '0', '--http', '127.0.0.1:0', '--delivery-delay-ms', '10'],
+    [
+      'src/cli/main.ts',
+      'simulate',
+      'smsc',
+      '--port',
+      '0',
+      '--http',
+      '127.0.0.1:0',
+      '--delivery-delay-ms',
+      '10',
+    ],
     [/:(\d+) /, /(http:\/\/\S+)/],
   );
   return { child, port: Number(found[0]), control: found[1]!.replace(/\/$/, '') };
@@ -73,7 +86,18 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function post(port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/v1/messages', method: 'POST', agent, headers: { authorization: 'Bearer bench-key-1', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/messages',
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: 'Bearer bench-key-1',
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -106,13 +130,29 @@ async function restThroughput(httpPort: number, control: string, connections: nu
   );
   const acceptMs = performance.now() - t0;
   // Then wait until the SMSC has everything that was accepted.
-  while ((await smscSubmits(control)) - start < accepted && performance.now() - t0 < acceptMs + 60_000) await new Promise((r) => setTimeout(r, 50));
+  while ((await smscSubmits(control)) - start < accepted && performance.now() - t0 < acceptMs + 60_000)
+    await new Promise((r) => setTimeout(r, 50));
   const endToEndMs = performance.now() - t0;
-  return { accepted, refused, acceptRate: (accepted / acceptMs) * 1000, endToEndRate: (((await smscSubmits(control)) - start) / endToEndMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    accepted,
+    refused,
+    acceptRate: (accepted / acceptMs) * 1000,
+    endToEndRate: (((await smscSubmits(control)) - start) / endToEndMs) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 async function smppThroughput(smppPort: number) {
-  const client = new SmppClient({ host: '127.0.0.1', port: smppPort, systemId: 'bench', password: 'pw', bindType: 'transceiver', reconnect: false, window: 256 });
+  const client = new SmppClient({
+    host: '127.0.0.1',
+    port: smppPort,
+    systemId: 'bench',
+    password: 'pw',
+    bindType: 'transceiver',
+    reconnect: false,
+    window: 256,
+  });
   let receipts = 0;
   client.on('request', (pdu: Pdu, session) => {
     if (pdu.command === 'deliver_sm') receipts++;
@@ -153,10 +193,16 @@ async function smppThroughput(smppPort: number) {
     }),
   );
   const submitMs = performance.now() - t0;
-  while (receipts < submitted && performance.now() - t0 < submitMs + 60_000) await new Promise((r) => setTimeout(r, 50));
+  while (receipts < submitted && performance.now() - t0 < submitMs + 60_000)
+    await new Promise((r) => setTimeout(r, 50));
   const total = performance.now() - t0;
   await client.stop();
-  return { submitted, receipts, submitRate: (submitted / submitMs) * 1000, receiptRate: (receipts / total) * 1000 };
+  return {
+    submitted,
+    receipts,
+    submitRate: (submitted / submitMs) * 1000,
+    receiptRate: (receipts / total) * 1000,
+  };
 }
 
 async function latencyAtRate(dir: string, rate: number) {
@@ -185,7 +231,8 @@ async function latencyAtRate(dir: string, rate: number) {
   }
   await Promise.all(pending);
   const deadline = performance.now() + 30_000;
-  while (latencies.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (latencies.length < total && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   gw.child.kill('SIGTERM');
   await sim.close();
   return { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
@@ -199,7 +246,13 @@ export async function benchGateway(): Promise<void> {
     const rows: string[][] = [];
     for (const connections of [16, 64]) {
       const r = await restThroughput(gw.httpPort, smsc.control, connections);
-      rows.push([String(connections), formatRate(r.acceptRate), formatRate(r.endToEndRate), `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}`, String(r.refused)]);
+      rows.push([
+        String(connections),
+        formatRate(r.acceptRate),
+        formatRate(r.endToEndRate),
+        `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}`,
+        String(r.refused),
+      ]);
     }
     printTable(
       'Gateway REST → SMPP (durable: SQLite synchronous=FULL; separate processes: client, gateway, SMSC)',
@@ -207,7 +260,11 @@ export async function benchGateway(): Promise<void> {
       rows,
     );
     const s = await smppThroughput(gw.smppPort);
-    printTable('Gateway SMPP server → SMPP, with receipts back to the ESME (one bind, window 256)', ['submit_sm_resp/s', 'receipts/s (end to end)', 'submitted', 'receipts'], [[formatRate(s.submitRate), formatRate(s.receiptRate), String(s.submitted), String(s.receipts)]]);
+    printTable(
+      'Gateway SMPP server → SMPP, with receipts back to the ESME (one bind, window 256)',
+      ['submit_sm_resp/s', 'receipts/s (end to end)', 'submitted', 'receipts'],
+      [[formatRate(s.submitRate), formatRate(s.receiptRate), String(s.submitted), String(s.receipts)]],
+    );
   } finally {
     gw.child.kill('SIGTERM');
     smsc.child.kill('SIGTERM');
@@ -217,6 +274,10 @@ export async function benchGateway(): Promise<void> {
     const l = await latencyAtRate(dir, rate);
     rows.push([formatRate(rate), String(l.count), `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)}`]);
   }
-  printTable('Latency from POST to submit_sm at the SMSC, at a fixed rate', ['messages/s offered', 'measured', 'p50 / p99 ms'], rows);
+  printTable(
+    'Latency from POST to submit_sm at the SMSC, at a fixed rate',
+    ['messages/s offered', 'measured', 'p50 / p99 ms'],
+    rows,
+  );
   rmSync(dir, { recursive: true, force: true });
 }
