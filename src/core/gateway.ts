@@ -427,20 +427,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Connector sink: an inbound message. Resolves once it is stored (then it is acked). */
   async inbound(sms: InboundSms): Promise<void> {
+    const to = normaliseNumber(sms.to) ?? sms.to;
+    const from = normaliseSender(sms.from) ?? sms.from;
+    // Routed on the normalised numbers, as MO rules are written (`+15550100`).
     const accountId =
-      this.#moRouter.accountFor({
-        to: sms.to,
-        from: sms.from,
-        connectorId: sms.connectorId,
-        text: sms.text,
-      }) ?? '';
+      this.#moRouter.accountFor({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? '';
     const message: Message = {
       id: newId(sms.receivedAt),
       accountId,
       direction: 'mo',
       status: 'received',
-      to: normaliseNumber(sms.to) ?? sms.to,
-      from: normaliseSender(sms.from) ?? sms.from,
+      to,
+      from,
       text: sms.text,
       binary: sms.binary,
       encoding: sms.encoding,
