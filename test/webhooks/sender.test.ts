@@ -37,7 +37,11 @@ test('a failing receiver gets the event again until it answers 2xx, signed each 
       ),
     );
     // Delivered is done: nothing due any more (once the sender has recorded the 2xx).
-    await waitFor(async () => (await store.dueWebhooks(Date.now() + 3600_000, 10)).length === 0 || undefined, 5_000, 'finished');
+    await waitFor(
+      async () => (await store.dueWebhooks(Date.now() + 3600_000, 10)).length === 0 || undefined,
+      5_000,
+      'finished',
+    );
   } finally {
     sender.stop();
     await receiver.close();
