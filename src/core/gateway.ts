@@ -6,7 +6,8 @@ import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
 import { messageIdCandidates, normaliseMessageId } from '../smpp/index.ts';
 import { SmsError, splitMessage } from '../sms/index.ts';
-import type { IdempotencyRecord, Store } from '../store/index.ts';
+import type { IdempotencyRecord, SmscIdLink, Store } from '../store/index.ts';
+import { BoundedMap } from './bounded-map.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -71,6 +72,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #now: () => number;
   /** Messages in flight to a connector, to settle them without a read. */
   readonly #inFlight = new Map<string, Message>();
+  /**
+   * Recently submitted messages and their SMSC ids, so most receipts are matched without a
+   * read (bounded; older ones are read from the store). Keys: `<connector>\0<smsc id>`.
+   */
+  readonly #awaiting = new BoundedMap<string, Message>(200_000);
+  readonly #links = new BoundedMap<string, SmscIdLink>(200_000);
+  /** Receipts this process stored unmatched; only these can be waiting for a submit response. */
+  readonly #unmatched = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: GatewayOptions) {
@@ -308,11 +317,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           { at: now, type: 'submitted', detail: { connector: connectorId, smscIds: result.smscIds } },
         ),
       ]);
+      this.#awaiting.set(message.id, message);
+      for (const link of links) this.#links.set(`${connectorId}\0${link.smscId}`, link);
       this.emit('status', message);
       // A receipt may have come before the submit response was stored: it waits here.
       for (const link of links) {
-        for (const r of await this.store.takeUnmatchedReceipts(connectorId, link.smscId)) {
-          await this.#applyReceipt(message.id, link.part, link.parts, r.receipt as unknown as InboundReceipt);
+        for (const candidate of messageIdCandidates(link.smscId)) {
+          const key = `${connectorId}\0${candidate}`;
+          if (!this.#unmatched.delete(key)) continue;
+          for (const r of await this.store.takeUnmatchedReceipts(connectorId, candidate)) {
+            await this.#applyReceipt(
+              message.id,
+              link.part,
+              link.parts,
+              r.receipt as unknown as InboundReceipt,
+            );
+          }
         }
       }
       return;
@@ -345,16 +365,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async receipt(r: InboundReceipt): Promise<void> {
     const link = await this.#findLink(r.connectorId, r.smscId);
     if (link) return this.#applyReceipt(link.messageId, link.part, link.parts, r);
-    await this.store.saveUnmatchedReceipt(
-      r.connectorId,
-      normaliseMessageId(r.smscId),
-      r as unknown as Record<string, unknown>,
-    );
-    // The submit response may have been stored meanwhile; whichever side commits second
-    // sees the other, and takeUnmatchedReceipts hands each receipt out once.
+    const smscId = normaliseMessageId(r.smscId);
+    // Marked before it is stored, and the link looked up again after: whichever side
+    // commits second sees the other, and takeUnmatchedReceipts hands a receipt out once.
+    this.#unmatched.add(`${r.connectorId}\0${smscId}`);
+    await this.store.saveUnmatchedReceipt(r.connectorId, smscId, r as unknown as Record<string, unknown>);
     const late = await this.#findLink(r.connectorId, r.smscId);
-    if (late) {
-      for (const kept of await this.store.takeUnmatchedReceipts(r.connectorId, late.smscId)) {
+    if (late && this.#unmatched.delete(`${r.connectorId}\0${smscId}`)) {
+      for (const kept of await this.store.takeUnmatchedReceipts(r.connectorId, smscId)) {
         await this.#applyReceipt(
           late.messageId,
           late.part,
@@ -365,8 +383,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  async #findLink(connectorId: string, smscId: string) {
-    for (const candidate of messageIdCandidates(smscId)) {
+  async #findLink(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
+    const candidates = messageIdCandidates(smscId);
+    for (const candidate of candidates) {
+      const cached = this.#links.get(`${connectorId}\0${candidate}`);
+      if (cached) return cached;
+    }
+    for (const candidate of candidates) {
       const link = await this.store.findSmscId(connectorId, candidate);
       if (link) return link;
     }
@@ -374,7 +397,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   async #applyReceipt(messageId: string, part: number, parts: number, r: InboundReceipt): Promise<void> {
-    const message = this.#inFlight.get(messageId) ?? (await this.store.getMessage(messageId));
+    const message =
+      this.#inFlight.get(messageId) ??
+      this.#awaiting.get(messageId) ??
+      (await this.store.getMessage(messageId));
     if (!message) return;
     const now = this.#now();
     const detail = { part, parts, stat: r.stat, err: r.err, connector: r.connectorId };
@@ -416,6 +442,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     message.status = status;
     message.error = error;
     message.doneAt = doneAt;
+    this.#awaiting.delete(message.id);
     const eventDetail = error ? { ...error, ...detail } : detail;
     await this.store.updateMessage(
       message.id,
