@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SmscSimulator } from '../src/simulator/index.ts';
 import type { Pdu } from '../src/smpp/index.ts';
-import { SmppClient } from '../src/smpp/index.ts';
+import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
 import { formatRate, percentile, printTable } from './report.ts';
 
 const runMs = Number(process.env.BENCH_GATEWAY_MS ?? 5_000);
@@ -167,26 +167,17 @@ async function smppThroughput(smppPort: number) {
   await Promise.all(
     Array.from({ length: 256 }, async () => {
       while (!stop) {
-        const resp = await client.request({
-          command: 'submit_sm',
-          serviceType: '',
-          sourceAddrTon: 5,
-          sourceAddrNpi: 0,
-          sourceAddr: 'BENCH',
-          destAddrTon: 1,
-          destAddrNpi: 1,
-          destinationAddr: '447700900123',
-          esmClass: 0,
-          protocolId: 0,
-          priorityFlag: 0,
-          scheduleDeliveryTime: '',
-          validityPeriod: '',
-          registeredDelivery: 1,
-          replaceIfPresentFlag: 0,
-          dataCoding: 0,
-          smDefaultMsgId: 0,
-          shortMessage: body,
-        } as Pdu);
+        const resp = await client.request(
+          shortMessagePdu('submit_sm', {
+            sourceAddrTon: 5,
+            sourceAddr: 'BENCH',
+            destAddrTon: 1,
+            destAddrNpi: 1,
+            destinationAddr: '447700900123',
+            registeredDelivery: 1,
+            shortMessage: body,
+          }),
+        );
         if (resp.commandStatus === 0) submitted++;
         if (performance.now() - t0 > runMs) stop = true;
       }

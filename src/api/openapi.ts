@@ -1,4 +1,6 @@
 // GET /openapi.json: the REST API described for client generators and the console.
+import { messageStatuses, priorities } from '../core/index.ts';
+
 const error = {
   type: 'object',
   properties: {
@@ -13,22 +15,7 @@ const message = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    status: {
-      type: 'string',
-      enum: [
-        'scheduled',
-        'queued',
-        'sending',
-        'submitted',
-        'delivered',
-        'undelivered',
-        'expired',
-        'rejected',
-        'failed',
-        'canceled',
-        'received',
-      ],
-    },
+    status: { type: 'string', enum: [...messageStatuses] },
     direction: { type: 'string', enum: ['outbound', 'inbound'] },
     to: { type: 'string' },
     from: { type: 'string' },
@@ -80,7 +67,7 @@ export const openApiDocument = {
                   callbackUrl: { type: 'string' },
                   validitySeconds: { type: 'integer' },
                   sendAt: { type: 'string', format: 'date-time' },
-                  priority: { type: 'string', enum: ['emergency', 'otp', 'transactional', 'bulk'] },
+                  priority: { type: 'string', enum: [...priorities] },
                   clientRef: { type: 'string' },
                   flash: { type: 'boolean' },
                 },

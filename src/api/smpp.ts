@@ -13,6 +13,7 @@ import {
   MessageState,
   parseSmppTime,
   SmppServer,
+  shortMessagePdu,
 } from '../smpp/index.ts';
 import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
 
@@ -309,20 +310,10 @@ function address(n: string) {
   return { ton: 5, npi: 0, addr: n };
 }
 
-function deliverSm(
-  from: string,
-  to: string,
-  dataCoding: number,
-  esmClass: number,
-  shortMessage: Buffer,
-): PduOf<'deliver_sm'> {
+function deliverSm(from: string, to: string, dataCoding: number, esmClass: number, shortMessage: Buffer) {
   const src = address(from);
   const dst = address(to);
-  return {
-    command: 'deliver_sm',
-    commandStatus: 0,
-    sequenceNumber: 0,
-    serviceType: '',
+  return shortMessagePdu('deliver_sm', {
     sourceAddrTon: src.ton,
     sourceAddrNpi: src.npi,
     sourceAddr: src.addr,
@@ -330,16 +321,9 @@ function deliverSm(
     destAddrNpi: dst.npi,
     destinationAddr: dst.addr,
     esmClass,
-    protocolId: 0,
-    priorityFlag: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresentFlag: 0,
     dataCoding,
-    smDefaultMsgId: 0,
     shortMessage,
-  };
+  });
 }
 
 function pdusOf(d: Delivery): PduOf<'deliver_sm'>[] {

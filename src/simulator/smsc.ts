@@ -12,7 +12,10 @@ import {
   formatReceipt,
   formatSmppTime,
   MessageState,
+  NetworkErrorType,
+  networkErrorCode,
   SmppServer,
+  shortMessagePdu,
 } from '../smpp/index.ts';
 import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
 
@@ -465,7 +468,14 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     pdu.tlvs = {
       receiptedMessageId: this.#formatId(message.id, this.#o.messageIdFormat),
       messageState: message.state,
-      ...(success ? {} : { networkErrorCode: networkErrorCode(message.err) }),
+      ...(success
+        ? {}
+        : {
+            networkErrorCode: networkErrorCode(
+              NetworkErrorType.GSM,
+              (Number.parseInt(message.err, 10) || 0) & 0xffff,
+            ),
+          }),
     };
     this.stats.receiptsSent++;
     this.emit('receipt', message);
@@ -473,28 +483,15 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
   }
 
   #deliverSm(from: string, to: string, dataCoding: number): PduOf<'deliver_sm'> {
-    return {
-      command: 'deliver_sm',
-      commandStatus: 0,
-      sequenceNumber: 0,
-      serviceType: '',
+    return shortMessagePdu('deliver_sm', {
       sourceAddrTon: from.startsWith('+') ? 1 : 0,
       sourceAddrNpi: 1,
       sourceAddr: from.replace(/^\+/, ''),
       destAddrTon: to.startsWith('+') ? 1 : 0,
       destAddrNpi: 1,
       destinationAddr: to.replace(/^\+/, ''),
-      esmClass: 0,
-      protocolId: 0,
-      priorityFlag: 0,
-      scheduleDeliveryTime: '',
-      validityPeriod: '',
-      registeredDelivery: 0,
-      replaceIfPresentFlag: 0,
       dataCoding,
-      smDefaultMsgId: 0,
-      shortMessage: Buffer.alloc(0),
-    };
+    });
   }
 
   /** Sends a deliver_sm to a receiver bind of its ESME, or holds it until one binds. */
@@ -540,15 +537,6 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     const waiting = this.#pending.splice(0);
     for (const delivery of waiting) this.#deliver(delivery);
   }
-}
-
-/** network_error_code TLV: network type (3 = GSM) then a 2-byte error code. */
-function networkErrorCode(err: string): Buffer {
-  const code = Number.parseInt(err, 10) || 0;
-  const b = Buffer.alloc(3);
-  b[0] = 3;
-  b.writeUInt16BE(code & 0xffff, 1);
-  return b;
 }
 
 /** A small seeded PRNG, so a simulator run with the same seed fails the same submits. */

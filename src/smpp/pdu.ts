@@ -376,3 +376,36 @@ export type Pdu = { [C in CommandName]: Narrowed<PduLayout, C> }[CommandName];
 
 /** The PDU type of one command: PduOf<'submit_sm'> is SmPdu with command 'submit_sm'. */
 export type PduOf<C extends CommandName> = Extract<Pdu, { command: C }>;
+
+/**
+ * A submit_sm or deliver_sm with every mandatory field at its neutral value (empty
+ * addresses, default alphabet, no receipt), so callers name only what they set.
+ */
+export function shortMessagePdu<C extends 'submit_sm' | 'deliver_sm'>(
+  command: C,
+  fields: Partial<Omit<PduOf<C>, 'command'>> = {},
+): PduOf<C> {
+  return {
+    command,
+    commandStatus: 0,
+    sequenceNumber: 0,
+    serviceType: '',
+    sourceAddrTon: 0,
+    sourceAddrNpi: 0,
+    sourceAddr: '',
+    destAddrTon: 0,
+    destAddrNpi: 0,
+    destinationAddr: '',
+    esmClass: 0,
+    protocolId: 0,
+    priorityFlag: 0,
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    replaceIfPresentFlag: 0,
+    dataCoding: 0,
+    smDefaultMsgId: 0,
+    shortMessage: Buffer.alloc(0),
+    ...fields,
+  } as PduOf<C>;
+}

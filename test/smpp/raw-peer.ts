@@ -1,8 +1,8 @@
 // A hand-driven SMPP endpoint for tests: a plain socket plus our framer, so a test can
 // send exactly the bytes it wants and see exactly what comes back.
 import net from 'node:net';
-import type { Pdu } from '../../src/smpp/index.ts';
-import { encodePdu, PduFramer } from '../../src/smpp/index.ts';
+import type { Pdu, PduOf } from '../../src/smpp/index.ts';
+import { encodePdu, PduFramer, shortMessagePdu } from '../../src/smpp/index.ts';
 
 export class RawPeer {
   readonly socket: net.Socket;
@@ -105,29 +105,17 @@ export async function rawServer(
 }
 
 export function submitSm(fields: Partial<Pdu> = {}): Pdu {
-  return {
-    command: 'submit_sm',
-    commandStatus: 0,
+  return shortMessagePdu('submit_sm', {
     sequenceNumber: 1,
-    serviceType: '',
     sourceAddrTon: 1,
     sourceAddrNpi: 1,
     sourceAddr: '447700900000',
     destAddrTon: 1,
     destAddrNpi: 1,
     destinationAddr: '447700900001',
-    esmClass: 0,
-    protocolId: 0,
-    priorityFlag: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresentFlag: 0,
-    dataCoding: 0,
-    smDefaultMsgId: 0,
     shortMessage: Buffer.from('hello'),
-    ...fields,
-  } as Pdu;
+    ...(fields as Partial<PduOf<'submit_sm'>>),
+  });
 }
 
 export function bindPdu(
