@@ -16,6 +16,16 @@ import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import { WebhookSender } from '../webhooks/index.ts';
 
+const notifiedStatuses = new Set<Message['status']>([
+  'submitted',
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'canceled',
+]);
+
 export interface GatewayApp {
   config: GatewayConfig;
   gateway: Gateway;
@@ -100,7 +110,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
   };
   gateway.on('status', (m) => {
-    if (m.direction === 'mt') notify(m, 'message.status');
+    // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows.
+    if (m.direction === 'mt' && notifiedStatuses.has(m.status)) notify(m, 'message.status');
   });
   gateway.on('inbound', (m) => notify(m, 'message.inbound'));
 
