@@ -2,10 +2,12 @@
 // gateway's SMPP server, submit, and get their delivery receipts as deliver_sm.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CommandStatus, parseReceipt } from '../../src/smpp/index.ts';
+import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
 import { requirePeer } from '../peers/available.ts';
 import { NpmSmppClient } from '../peers/npm-smpp.ts';
 import { PerlEsme } from '../peers/perl.ts';
+import { testCertificate } from '../peers/tls.ts';
+import { submitSm } from '../smpp/raw-peer.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
 describe('independent ESMEs against the gateway', () => {
@@ -126,5 +128,40 @@ routes:
     });
     const receipt = await receiver.read('deliver_sm', 10_000);
     assert.equal(parseReceipt(String(receipt.text))?.id, id);
+  });
+
+  test('SMPP over TLS: the smppServer.tls listener serves a verified client', async (t) => {
+    if (!requirePeer(t, 'OpenSSL')) return;
+    const cert = testCertificate();
+    const tlsGw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+smppServer: { tls: { listen: 127.0.0.1:0, cert: ${cert.certPath}, key: ${cert.keyPath} } }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], smpp: { systemId: acme, password: secret } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 20 }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+    t.after(() => tlsGw.close());
+    assert.equal(tlsGw.app.smppAddress, null, 'no plain listener was asked for');
+    const client = new SmppClient({
+      host: '127.0.0.1',
+      port: tlsGw.app.smppTlsAddress!.port,
+      systemId: 'acme',
+      password: 'secret',
+      bindType: 'transceiver',
+      reconnect: false,
+      tls: { ca: cert.cert },
+    });
+    client.on('request', (pdu, session) => session.respond(pdu));
+    client.start();
+    t.after(() => client.stop());
+    await client.waitBound();
+    const resp = await client.request(
+      submitSm({ destinationAddr: '447700900321', shortMessage: Buffer.from('over TLS') }),
+    );
+    assert.equal(resp.commandStatus, 0);
   });
 });
