@@ -80,6 +80,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #links = new BoundedMap<string, SmscIdLink>(200_000);
   /** Receipts this process stored unmatched; only these can be waiting for a submit response. */
   readonly #unmatched = new Set<string>();
+  /** Submit responses being stored; a receipt for one of them waits for it. */
+  readonly #submitting = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: GatewayOptions) {
@@ -309,7 +311,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         part,
         parts: result.smscIds.length,
       }));
-      await Promise.all([
+      // Known in memory at once, so a receipt that overtakes the store write matches its own
+      // message exactly (not another one under a hex/decimal reading); it waits for the write.
+      const stored = Promise.all([
         this.store.linkSmscIds(links),
         this.store.updateMessage(
           message.id,
@@ -319,6 +323,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ]);
       this.#awaiting.set(message.id, message);
       for (const link of links) this.#links.set(`${connectorId}\0${link.smscId}`, link);
+      this.#submitting.set(message.id, stored);
+      try {
+        await stored;
+      } finally {
+        this.#submitting.delete(message.id);
+      }
       this.emit('status', message);
       // A receipt may have come before the submit response was stored: it waits here.
       for (const link of links) {
@@ -383,14 +393,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /** The id as given first (memory, then store); only then its other-base readings. */
   async #findLink(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
-    const candidates = messageIdCandidates(smscId);
-    for (const candidate of candidates) {
-      const cached = this.#links.get(`${connectorId}\0${candidate}`);
-      if (cached) return cached;
-    }
-    for (const candidate of candidates) {
-      const link = await this.store.findSmscId(connectorId, candidate);
+    for (const candidate of messageIdCandidates(smscId)) {
+      const link =
+        this.#links.get(`${connectorId}\0${candidate}`) ??
+        (await this.store.findSmscId(connectorId, candidate));
       if (link) return link;
     }
     return null;
@@ -402,6 +410,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#awaiting.get(messageId) ??
       (await this.store.getMessage(messageId));
     if (!message) return;
+    // The receipt overtook the store write of the submit: settle after it, in order.
+    await this.#submitting.get(messageId);
     const now = this.#now();
     const detail = { part, parts, stat: r.stat, err: r.err, connector: r.connectorId };
     const final = receiptStatus[r.status];

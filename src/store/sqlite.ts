@@ -1,14 +1,32 @@
-// The embedded store: one SQLite file in WAL mode through node:sqlite. Every write made in
-// one tick joins one transaction committed on setImmediate, so a burst of HTTP requests
-// costs one fsync, and each caller's promise resolves only after that COMMIT: with
-// synchronous=FULL a resolved write survives kill -9 and power loss. Reads run synchronously
-// on the same connection and see committed data only.
+// The embedded store: one SQLite file in WAL mode through node:sqlite. Writes go to a
+// writer thread with a connection of its own (sqlite-writer.ts), as plain data: the writes
+// made in one tick go in one message and one transaction, and those made while it commits
+// gather and go together as the next, so a burst of HTTP requests costs one fsync and the
+// main thread never waits for SQLite to write. Each caller's promise resolves only after
+// its COMMIT: with synchronous=FULL a resolved write survives kill -9 and power loss.
+// Reads run synchronously on this thread's own connection and see committed data only.
+// `:memory:` cannot be shared by two connections, so there the same writes run in-process
+// on the one connection, committed on setImmediate.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
-import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import {
+  type ConnectionSettings,
+  openConnection,
+  parse,
+  type Row,
+  SqliteWrites,
+  toError,
+  toReceipt,
+  type WriteArgs,
+  type WriteOp,
+  type WriteOperation,
+  type WriteOutcome,
+  type WriteResult,
+} from './sqlite-writes.ts';
 import type {
   EsmeDelivery,
   IdempotencyRecord,
@@ -33,265 +51,95 @@ export interface SqliteStoreOptions {
   synchronous?: SynchronousMode;
   /** How long a write waits for another connection's lock before failing, in ms. */
   busyTimeoutMs?: number;
+  /**
+   * Write from a thread of its own (default, for a file), or from this one as `:memory:`
+   * must: the main thread then waits for every statement and fsync.
+   */
+  writerThread?: boolean;
 }
-
-const schemaVersion = 1;
-
-const schema = `
-CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  account_id TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  status TEXT NOT NULL,
-  to_addr TEXT NOT NULL,
-  from_addr TEXT NOT NULL,
-  text TEXT,
-  binary BLOB,
-  encoding TEXT NOT NULL,
-  segments INTEGER NOT NULL,
-  priority INTEGER NOT NULL,
-  client_ref TEXT,
-  callback_url TEXT,
-  flash INTEGER NOT NULL,
-  origin TEXT NOT NULL,
-  receipt_requested INTEGER NOT NULL,
-  connector_id TEXT,
-  created_at INTEGER NOT NULL,
-  send_at INTEGER,
-  valid_until INTEGER,
-  submitted_at INTEGER,
-  done_at INTEGER,
-  attempts INTEGER NOT NULL,
-  next_attempt_at INTEGER,
-  error_code TEXT,
-  error_message TEXT,
-  group_id TEXT
-) STRICT;
--- Dispatch order (priority rank, then acceptance) with the times the due query filters on.
-CREATE INDEX IF NOT EXISTS messages_due
-  ON messages (priority, created_at, seq, send_at, next_attempt_at) WHERE status = 'queued';
-CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_status ON messages (status, send_at);
-CREATE INDEX IF NOT EXISTS messages_validity
-  ON messages (valid_until) WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_group ON messages (group_id, status) WHERE group_id IS NOT NULL;
-
-CREATE TABLE IF NOT EXISTS message_events (
-  seq INTEGER PRIMARY KEY,
-  message_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  detail TEXT
-) STRICT;
-CREATE INDEX IF NOT EXISTS message_events_message ON message_events (message_id, seq);
-
-CREATE TABLE IF NOT EXISTS smsc_links (
-  connector_id TEXT NOT NULL,
-  smsc_id TEXT NOT NULL,
-  message_id TEXT NOT NULL,
-  part INTEGER NOT NULL,
-  parts INTEGER NOT NULL,
-  PRIMARY KEY (connector_id, smsc_id)
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS unmatched_receipts (
-  id INTEGER PRIMARY KEY,
-  connector_id TEXT NOT NULL,
-  smsc_id TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  receipt TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS unmatched_receipts_smsc ON unmatched_receipts (connector_id, smsc_id);
-
-CREATE TABLE IF NOT EXISTS idempotency (
-  account_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  status_code INTEGER NOT NULL,
-  response TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (account_id, key)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS idempotency_expiry ON idempotency (expires_at);
-
-CREATE TABLE IF NOT EXISTS accounts (
-  id TEXT PRIMARY KEY,
-  settings TEXT NOT NULL
-) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS account_api_keys (
-  hash TEXT PRIMARY KEY,
-  account_id TEXT NOT NULL,
-  position INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS account_api_keys_account ON account_api_keys (account_id, position);
-
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-  id INTEGER PRIMARY KEY,
-  account_id TEXT NOT NULL,
-  url TEXT NOT NULL,
-  secret TEXT,
-  body TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  last_error TEXT,
-  abandoned_at INTEGER
-) STRICT;
-CREATE INDEX IF NOT EXISTS webhook_deliveries_due
-  ON webhook_deliveries (next_attempt_at, id) WHERE abandoned_at IS NULL;
-
-CREATE TABLE IF NOT EXISTS esme_deliveries (
-  id INTEGER PRIMARY KEY,
-  account_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  payload TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS esme_deliveries_account ON esme_deliveries (account_id, id);
-`;
-
-type Row = Record<string, SQLOutputValue>;
 
 interface PendingWrite {
-  apply: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
+  op: WriteOp;
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
 }
 
-const priorityRank = new Map(priorities.map((p, rank) => [p, rank]));
-
-/** Patchable message fields and the columns they live in (error spans two). */
-const patchColumns: Record<keyof MessagePatch, string[]> = {
-  status: ['status'],
-  connectorId: ['connector_id'],
-  submittedAt: ['submitted_at'],
-  doneAt: ['done_at'],
-  attempts: ['attempts'],
-  nextAttemptAt: ['next_attempt_at'],
-  error: ['error_code', 'error_message'],
-  segments: ['segments'],
-};
-
-const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary,
-  encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id, created_at,
-  send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (id) DO NOTHING`;
-const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail) VALUES (?, ?, ?, ?)';
-
-/** Expired Idempotency-Keys are swept at most this often (in the caller's time), inside a write batch. */
+/** Expired Idempotency-Keys are swept at most this often, in the time its callers pass. */
 const idempotencySweepMs = 60_000;
 
 export class SqliteStore implements Store {
   readonly path: string;
+  /** Reads; and writes too when they run in-process. */
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly writer: Worker | SqliteWrites;
+  /** Settles once the writer thread has stopped, for whatever reason. */
+  private readonly writerStopped: Promise<void>;
+  /** Writes not yet applied or sent: this tick's, or those made while a batch commits. */
   private pending: PendingWrite[] = [];
+  /** Batches posted to the writer thread whose outcomes have not come back, oldest first. */
+  private readonly posted: PendingWrite[][] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private nextIdempotencySweep = 0;
-  private idempotencySweepBefore: number | null = null;
-  private closed = false;
+  /** Why writes are refused: the writer thread died. */
+  private failure: Error | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     const synchronous = options.synchronous ?? 'FULL';
     if (!synchronousModes.includes(synchronous))
       throw new Error(`unknown SQLite synchronous mode: ${synchronous}`);
     this.path = path;
-    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5_000 });
-    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
-  }
-
-  async migrate(): Promise<void> {
-    const version = this.statement('PRAGMA user_version').get()!['user_version'] as number;
-    if (version > schemaVersion) {
-      throw new Error(
-        `database ${this.path} has schema version ${version}; this smsgw knows up to ${schemaVersion}`,
+    const inMemory = path === ':memory:' || path === '';
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    const settings: ConnectionSettings = { path, synchronous, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
+    // Opened (and switched to WAL) here first, so the writer thread finds the file ready.
+    this.db = openConnection(settings);
+    if (inMemory || options.writerThread === false) {
+      this.writer = new SqliteWrites(this.db);
+      this.writerStopped = Promise.resolve();
+    } else {
+      // No flags of this process: they may not fit a worker (--input-type), and it needs none.
+      const thread = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
+        workerData: settings,
+        execArgv: [],
+      });
+      this.writer = thread;
+      // Keeps the process alive only while writes wait for it (see post and settlePosted).
+      thread.unref();
+      thread.on('message', (outcomes: WriteOutcome[]) => this.settlePosted(outcomes));
+      thread.on('error', (error) => this.fail(`failed: ${error.message}`));
+      thread.on('messageerror', (error) => this.fail(`could not be answered: ${error.message}`));
+      this.writerStopped = new Promise((resolve) =>
+        thread.on('exit', (code) => {
+          if (this.closing === null || this.posted.length > 0) this.fail(`stopped (exit code ${code})`);
+          resolve();
+        }),
       );
     }
-    try {
-      this.db.exec(`BEGIN IMMEDIATE; ${schema} PRAGMA user_version = ${schemaVersion}; COMMIT;`);
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    if (this.flushTimer) clearImmediate(this.flushTimer);
-    this.flush();
-    this.closed = true;
-    this.statements.clear();
-    this.db.close();
+  migrate(): Promise<void> {
+    return this.write('migrate');
+  }
+
+  /** Sends the writes still waiting for their tick, waits for their outcomes, then closes. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
   }
 
   async ping(): Promise<void> {
+    if (this.failure) throw this.failure;
     this.statement('SELECT 1').get();
   }
 
   insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
-    return this.write(() => {
-      if (idempotency) this.insertIdempotency(idempotency);
-      const insert = this.statement(insertMessageSql);
-      const insertEvent = this.statement(insertEventSql);
-      for (const m of messages) {
-        const { changes } = insert.run(
-          m.id,
-          m.accountId,
-          m.direction,
-          m.status,
-          m.to,
-          m.from,
-          m.text,
-          m.binary,
-          m.encoding,
-          m.segments,
-          priorityRank.get(m.priority)!,
-          m.clientRef,
-          m.callbackUrl,
-          m.flash ? 1 : 0,
-          m.origin,
-          m.receiptRequested ? 1 : 0,
-          m.connectorId,
-          m.createdAt,
-          m.sendAt,
-          m.validUntil,
-          m.submittedAt,
-          m.doneAt,
-          m.attempts,
-          m.nextAttemptAt,
-          m.error?.code ?? null,
-          m.error?.message ?? null,
-          m.groupId,
-        );
-        if (changes === 0) throw new StoreConflictError(`message ${m.id} is already stored`);
-        insertEvent.run(m.id, m.createdAt, m.status, null);
-      }
-    });
+    return this.write('insertMessages', messages, idempotency);
   }
 
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void> {
-    return this.write(() => {
-      const fields = (Object.keys(patch) as Array<keyof MessagePatch>)
-        .filter((f) => patch[f] !== undefined)
-        .sort();
-      let found: boolean;
-      if (fields.length === 0) {
-        found = this.statement('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined;
-      } else {
-        const columns = fields.flatMap((f) => patchColumns[f]);
-        const sql = `UPDATE messages SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
-        const values = fields.flatMap((f): SQLInputValue[] =>
-          f === 'error'
-            ? [patch.error?.code ?? null, patch.error?.message ?? null]
-            : [patch[f] as SQLInputValue],
-        );
-        found = this.statement(sql).run(...values, id).changes > 0;
-      }
-      if (!found) throw new StoreNotFoundError(`no message ${id}`);
-      if (event) this.statement(insertEventSql).run(id, event.at, event.type, json(event.detail));
-    });
+    return this.write('updateMessage', id, patch, event);
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -369,45 +217,19 @@ export class SqliteStore implements Store {
   }
 
   releaseScheduled(now: number): Promise<number> {
-    return this.write(() => {
-      const ids = this.statement(
-        `UPDATE messages SET status = 'queued' WHERE status = 'scheduled' AND send_at <= ? RETURNING id`,
-      ).all(now);
-      this.recordEvents(ids, now, 'queued', null);
-      return ids.length;
-    });
+    return this.write('releaseScheduled', now);
   }
 
   requeueInFlight(): Promise<number> {
-    return this.write(() => {
-      const ids = this.statement(
-        `UPDATE messages SET status = 'queued' WHERE status = 'sending' RETURNING id`,
-      ).all();
-      this.recordEvents(ids, Date.now(), 'queued', { reason: 'restart' });
-      return ids.length;
-    });
+    return this.write('requeueInFlight');
   }
 
   expireOverdue(now: number): Promise<string[]> {
-    return this.write(() => {
-      const ids = this.statement(
-        `UPDATE messages INDEXED BY messages_validity SET status = 'expired', done_at = ?
-         WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ? RETURNING id`,
-      ).all(now, now);
-      this.recordEvents(ids, now, 'expired', null);
-      return ids.map((r) => r['id'] as string);
-    });
+    return this.write('expireOverdue', now);
   }
 
   linkSmscIds(links: SmscIdLink[]): Promise<void> {
-    return this.write(() => {
-      const upsert = this.statement(
-        `INSERT INTO smsc_links (connector_id, smsc_id, message_id, part, parts) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (connector_id, smsc_id) DO UPDATE
-           SET message_id = excluded.message_id, part = excluded.part, parts = excluded.parts`,
-      );
-      for (const l of links) upsert.run(l.connectorId, l.smscId, l.messageId, l.part, l.parts);
-    });
+    return this.write('linkSmscIds', links);
   }
 
   async findSmscId(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
@@ -426,20 +248,11 @@ export class SqliteStore implements Store {
   }
 
   saveUnmatchedReceipt(connectorId: string, smscId: string, receipt: Record<string, unknown>): Promise<void> {
-    return this.write(() => {
-      this.statement(
-        'INSERT INTO unmatched_receipts (connector_id, smsc_id, received_at, receipt) VALUES (?, ?, ?, ?)',
-      ).run(connectorId, smscId, Date.now(), JSON.stringify(receipt));
-    });
+    return this.write('saveUnmatchedReceipt', connectorId, smscId, receipt);
   }
 
   takeUnmatchedReceipts(connectorId: string, smscId: string): Promise<StoredReceipt[]> {
-    return this.write(() =>
-      this.statement('DELETE FROM unmatched_receipts WHERE connector_id = ? AND smsc_id = ? RETURNING *')
-        .all(connectorId, smscId)
-        .map(toReceipt)
-        .sort((a, b) => a.id - b.id),
-    );
+    return this.write('takeUnmatchedReceipts', connectorId, smscId);
   }
 
   async listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]> {
@@ -450,7 +263,8 @@ export class SqliteStore implements Store {
     // The store has no clock of its own: expiry follows the `now` its callers pass.
     if (now >= this.nextIdempotencySweep) {
       this.nextIdempotencySweep = now + idempotencySweepMs;
-      this.idempotencySweepBefore = now;
+      // Housekeeping nobody waits for: if it fails, so do the writes that matter.
+      this.write('sweepIdempotency', now).catch(() => {});
     }
     const row = this.statement('SELECT * FROM idempotency WHERE account_id = ? AND key = ?').get(
       accountId,
@@ -459,13 +273,7 @@ export class SqliteStore implements Store {
     if (!row) return null;
     if ((row['expires_at'] as number) <= now) {
       // Forgotten before answering, so the request that follows may use the key again.
-      await this.write(() => {
-        this.statement('DELETE FROM idempotency WHERE account_id = ? AND key = ? AND expires_at <= ?').run(
-          accountId,
-          key,
-          now,
-        );
-      });
+      await this.write('forgetIdempotency', accountId, key, now);
       return null;
     }
     return {
@@ -479,19 +287,7 @@ export class SqliteStore implements Store {
   }
 
   upsertAccount(account: StoredAccount): Promise<void> {
-    return this.write(() => {
-      this.statement(
-        'INSERT INTO accounts (id, settings) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings',
-      ).run(account.id, JSON.stringify(account.settings));
-      this.statement('DELETE FROM account_api_keys WHERE account_id = ?').run(account.id);
-      // A key moved to another account in the config follows it there.
-      const insertKey = this.statement(
-        `INSERT INTO account_api_keys (hash, account_id, position) VALUES (?, ?, ?)
-         ON CONFLICT (hash) DO UPDATE SET account_id = excluded.account_id, position = excluded.position`,
-      );
-      for (const [position, hash] of account.apiKeyHashes.entries())
-        insertKey.run(hash, account.id, position);
-    });
+    return this.write('upsertAccount', account);
   }
 
   async getAccount(id: string): Promise<StoredAccount | null> {
@@ -513,19 +309,7 @@ export class SqliteStore implements Store {
   }
 
   enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): Promise<void> {
-    return this.write(() => {
-      this.statement(
-        `INSERT INTO webhook_deliveries (account_id, url, secret, body, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(
-        delivery.accountId,
-        delivery.url,
-        delivery.secret,
-        delivery.body,
-        delivery.nextAttemptAt,
-        delivery.createdAt,
-      );
-    });
+    return this.write('enqueueWebhook', delivery);
   }
 
   async dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]> {
@@ -548,32 +332,15 @@ export class SqliteStore implements Store {
   }
 
   rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): Promise<void> {
-    return this.write(() => {
-      const { changes } = this.statement(
-        'UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
-      ).run(nextAttemptAt, lastError, id);
-      if (changes === 0) throw new StoreNotFoundError(`no webhook delivery ${id}`);
-    });
+    return this.write('rescheduleWebhook', id, nextAttemptAt, lastError);
   }
 
   finishWebhook(id: number, outcome: 'delivered' | 'abandoned'): Promise<void> {
-    // Delivered ones are done with; abandoned ones stay (out of the due index) for inspection.
-    return this.write(() => {
-      const { changes } =
-        outcome === 'delivered'
-          ? this.statement('DELETE FROM webhook_deliveries WHERE id = ?').run(id)
-          : this.statement('UPDATE webhook_deliveries SET abandoned_at = ? WHERE id = ?').run(Date.now(), id);
-      if (changes === 0) throw new StoreNotFoundError(`no webhook delivery ${id}`);
-    });
+    return this.write('finishWebhook', id, outcome);
   }
 
   enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number> {
-    return this.write(() => {
-      const { lastInsertRowid } = this.statement(
-        'INSERT INTO esme_deliveries (account_id, created_at, payload) VALUES (?, ?, ?)',
-      ).run(accountId, Date.now(), JSON.stringify(payload));
-      return Number(lastInsertRowid);
-    });
+    return this.write('enqueueEsmeDelivery', accountId, payload);
   }
 
   async pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]> {
@@ -588,9 +355,7 @@ export class SqliteStore implements Store {
   }
 
   deleteEsmeDelivery(id: number): Promise<void> {
-    return this.write(() => {
-      this.statement('DELETE FROM esme_deliveries WHERE id = ?').run(id);
-    });
+    return this.write('deleteEsmeDelivery', id);
   }
 
   /** Prepared once per SQL text, for the life of the connection. */
@@ -603,83 +368,71 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  /** Queues a write for this tick's transaction; settles after its COMMIT. */
-  private write<T>(apply: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error(`store ${this.path} is closed`));
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ apply, resolve: resolve as (value: unknown) => void, reject });
+  /** Queues a write for this tick's batch; settles after the COMMIT of its transaction. */
+  private write<K extends WriteOperation>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>> {
+    if (this.closing) return Promise.reject(new Error(`store ${this.path} is closed`));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<WriteResult<K>>((resolve, reject) => {
+      this.pending.push({ op: { op, args } as WriteOp, resolve, reject });
       this.flushTimer ??= setImmediate(() => this.flush());
     });
   }
 
-  /**
-   * Commits every queued write in one transaction. Each write runs in its own savepoint, so
-   * one that fails (a duplicate id) is undone and rejected alone; if the COMMIT itself
-   * fails, every write in the batch is rejected.
-   */
+  /** Applies this tick's writes here, or sends them to the writer thread unless it is busy. */
   private flush(): void {
     this.flushTimer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
-      this.statement('BEGIN IMMEDIATE').run();
-      for (const write of batch) {
-        this.statement('SAVEPOINT write').run();
-        try {
-          outcomes.push({ ok: true, value: write.apply() });
-        } catch (error) {
-          this.statement('ROLLBACK TO write').run();
-          outcomes.push({ ok: false, error });
-        }
-        this.statement('RELEASE write').run();
-      }
-      if (this.idempotencySweepBefore !== null) {
-        this.statement('DELETE FROM idempotency WHERE expires_at <= ?').run(this.idempotencySweepBefore);
-        this.idempotencySweepBefore = null;
-      }
-      this.statement('COMMIT').run();
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      for (const write of batch) write.reject(error);
+    if (this.writer instanceof SqliteWrites) {
+      const batch = this.pending;
+      this.pending = [];
+      if (batch.length > 0) settle(batch, this.writer.apply(batch.map((write) => write.op)));
       return;
     }
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    // One batch at a time: writes made while it commits gather here and go as the next
+    // (group commit), so a busy main thread sends one message per transaction, not per tick.
+    if (this.posted.length === 0) this.post(this.writer);
   }
 
-  /**
-   * Stores the answer to an Idempotency-Key. Any record still kept for the key is a conflict:
-   * an expired one is gone once getIdempotency has reported it so.
-   */
-  private insertIdempotency(record: IdempotencyRecord): void {
-    const { changes } = this.statement(
-      `INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(
-      record.accountId,
-      record.key,
-      record.requestHash,
-      record.statusCode,
-      JSON.stringify(record.response ?? null),
-      record.expiresAt,
+  /** Sends the waiting writes to the writer thread as one message. */
+  private post(thread: Worker): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    this.posted.push(batch);
+    thread.ref();
+    thread.postMessage(batch.map((write) => write.op));
+  }
+
+  /** The outcomes of the oldest posted batch, in order; then the writes that gathered meanwhile. */
+  private settlePosted(outcomes: WriteOutcome[]): void {
+    settle(this.posted.shift()!, outcomes);
+    if (this.posted.length > 0 || this.closing) return;
+    (this.writer as Worker).unref();
+    // On setImmediate, so writes that the settled callers make straight away go too.
+    if (this.pending.length > 0) this.flushTimer ??= setImmediate(() => this.flush());
+  }
+
+  /** The writer thread is gone: what it has not answered may or may not be stored. */
+  private fail(reason: string): void {
+    if (this.failure) return;
+    this.failure = new Error(
+      `store ${this.path}: the writer thread ${reason}; writes not yet resolved may or may not be stored, and no more are taken`,
     );
-    if (changes === 0) throw new StoreConflictError(`idempotency key ${record.key} is already in use`);
+    const unanswered = [...this.posted.splice(0).flat(), ...this.pending.splice(0)];
+    for (const write of unanswered) write.reject(this.failure);
   }
 
-  private recordEvents(
-    rows: Row[],
-    at: number,
-    type: MessageEvent['type'],
-    detail: Record<string, unknown> | null,
-  ) {
-    const insertEvent = this.statement(insertEventSql);
-    const detailJson = json(detail);
-    for (const row of rows) insertEvent.run(row['id'] as string, at, type, detailJson);
+  private async shutDown(): Promise<void> {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    if (this.writer instanceof SqliteWrites) this.flush();
+    else {
+      // Sent without waiting for the batch out, if any; null asks the thread to close after them.
+      this.post(this.writer);
+      this.writer.ref();
+      this.writer.postMessage(null);
+    }
+    await this.writerStopped;
+    this.statements.clear();
+    this.db.close();
   }
 
   private toAccount(row: Row): StoredAccount {
@@ -727,22 +480,12 @@ function toMessage(r: Row): Message {
   };
 }
 
-function toReceipt(r: Row): StoredReceipt {
-  return {
-    id: r['id'] as number,
-    connectorId: r['connector_id'] as string,
-    smscId: r['smsc_id'] as string,
-    receivedAt: r['received_at'] as number,
-    receipt: parse(r['receipt']) as Record<string, unknown>,
-  };
-}
-
-function json(value: Record<string, unknown> | null): string | null {
-  return value === null ? null : JSON.stringify(value);
-}
-
-function parse(value: SQLOutputValue): unknown {
-  return value === null ? null : JSON.parse(value as string);
+function settle(batch: PendingWrite[], outcomes: WriteOutcome[]): void {
+  for (const [i, write] of batch.entries()) {
+    const outcome = outcomes[i]!;
+    if (outcome.ok) write.resolve(outcome.value as never);
+    else write.reject(toError(outcome.failure));
+  }
 }
 
 function encodeCursor(createdAt: number, id: string): string {

@@ -612,6 +612,15 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           [t0 + 100],
         );
       });
+
+      test('a delivery id is never given again, even once the queue is empty', async () => {
+        await store.enqueueWebhook(hook(t0));
+        const [first] = await store.dueWebhooks(t0, 10);
+        await store.finishWebhook(first!.id, 'delivered');
+        await store.enqueueWebhook(hook(t0));
+        const [second] = await store.dueWebhooks(t0, 10);
+        assert.ok(second!.id > first!.id);
+      });
     });
 
     describe('ESME deliveries', () => {
@@ -647,6 +656,16 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           [id2],
         );
         assert.deepEqual(await store.pendingEsmeDeliveries('acc-c', 10), []);
+      });
+
+      test('a delivery id is never given again, even once the queue is empty', async () => {
+        const first = await store.enqueueEsmeDelivery('acc-a', { kind: 'mo', text: 'one' });
+        // Delivered, and the next one queued in the same tick, as a busy SMPP server does.
+        const [, second] = await Promise.all([
+          store.deleteEsmeDelivery(first),
+          store.enqueueEsmeDelivery('acc-a', { kind: 'mo', text: 'two' }),
+        ]);
+        assert.ok(second > first);
       });
     });
 

@@ -1,12 +1,14 @@
 // The SQLite store: the shared conformance suite in memory and on disk, then what only a
-// file can show: parent directories, WAL, reopening, and no loss across a real kill -9.
+// file can show: parent directories, WAL, reopening, upgrading, no loss across a real
+// kill -9, and the writer thread: its errors, its death, and the process's lifetime.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { openStore, SqliteStore } from '../../src/store/index.ts';
 import { makeMessage, storeConformance } from './conformance.ts';
 
@@ -57,6 +59,60 @@ describe('SqliteStore on disk', () => {
     db.exec('PRAGMA user_version = 99');
     db.close();
     await assert.rejects(openStore(`sqlite:${path}`), /schema version 99/);
+  });
+
+  test('a version 1 database is upgraded in place: its deliveries kept, their ids no longer reused', async () => {
+    const path = tempPath();
+    const db = new DatabaseSync(path);
+    db.exec(`
+      CREATE TABLE webhook_deliveries (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, url TEXT NOT NULL,
+        secret TEXT, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL, last_error TEXT, abandoned_at INTEGER) STRICT;
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id) WHERE abandoned_at IS NULL;
+      CREATE TABLE esme_deliveries (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+        payload TEXT NOT NULL) STRICT;
+      CREATE INDEX esme_deliveries_account ON esme_deliveries (account_id, id);
+      INSERT INTO webhook_deliveries (id, account_id, url, body, next_attempt_at, created_at)
+        VALUES (5, 'acc-a', 'https://a', '{}', 10, 1);
+      INSERT INTO esme_deliveries VALUES (7, 'acc-a', 1, '{"kind":"mo"}');
+      PRAGMA user_version = 1;
+    `);
+    db.close();
+
+    const store = await sqliteStore(path);
+    const [hook] = await store.dueWebhooks(10, 10);
+    assert.deepEqual([hook?.id, hook?.url], [5, 'https://a']);
+    assert.deepEqual(
+      (await store.pendingEsmeDeliveries('acc-a', 10)).map((d) => [d.id, d.payload]),
+      [[7, { kind: 'mo' }]],
+    );
+    await store.finishWebhook(5, 'delivered');
+    await store.enqueueWebhook({
+      accountId: 'acc-a',
+      url: 'https://a',
+      secret: null,
+      body: '{}',
+      nextAttemptAt: 10,
+      createdAt: 2,
+    });
+    assert.deepEqual(
+      (await store.dueWebhooks(10, 10)).map((d) => d.id),
+      [6],
+    );
+    await store.deleteEsmeDelivery(7);
+    assert.equal(await store.enqueueEsmeDelivery('acc-a', { kind: 'mo' }), 8);
+    await store.close();
+
+    const upgraded = new DatabaseSync(path);
+    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 2);
+    assert.deepEqual(
+      upgraded
+        .prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%deliveries%' ORDER BY name`)
+        .all()
+        .map((r) => r['name']),
+      ['esme_deliveries', 'esme_deliveries_account', 'webhook_deliveries', 'webhook_deliveries_due'],
+    );
+    upgraded.close();
   });
 
   test('a resolved write survives kill -9 of the process that made it', async () => {
@@ -120,6 +176,82 @@ describe('SqliteStore on disk', () => {
     await store.close();
     const db = new DatabaseSync(path);
     assert.equal(db.prepare('PRAGMA integrity_check').get()?.['integrity_check'], 'ok');
+    db.close();
+  });
+});
+
+describe('SqliteStore writes', () => {
+  for (const [where, path] of [
+    ['in memory', () => ':memory:'],
+    ['on the writer thread', () => tempPath()],
+  ] as const) {
+    test(`${where}: a write SQLite refuses fails alone, leaves nothing behind, and keeps its details`, async () => {
+      const store = await sqliteStore(path());
+      const m = makeMessage();
+      const other = makeMessage();
+      await store.insertMessages([m]);
+      const results = await Promise.allSettled([
+        // The update is made, then its event is refused (STRICT: no text in an INTEGER).
+        store.updateMessage(
+          m.id,
+          { status: 'sending' },
+          { at: 'soon' as unknown as number, type: 'sending', detail: null },
+        ),
+        store.insertMessages([other]),
+        store.updateMessage(m.id, { attempts: 1 }),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['rejected', 'fulfilled', 'fulfilled'],
+      );
+      const error = (results[0] as PromiseRejectedResult).reason;
+      assert.ok(error instanceof Error);
+      assert.equal((error as Error & { code?: string }).code, 'ERR_SQLITE_ERROR');
+      assert.match(error.message, /TEXT value in INTEGER column/);
+      assert.deepEqual(await store.getMessage(m.id), { ...m, attempts: 1 });
+      assert.deepEqual(
+        (await store.listEvents(m.id)).map((e) => e.type),
+        ['queued'],
+      );
+      assert.deepEqual(await store.getMessage(other.id), other);
+      await store.close();
+    });
+  }
+
+  test('if the writer thread dies, waiting writes are rejected and no more are taken', async () => {
+    const store = await sqliteStore(tempPath());
+    const m = makeMessage();
+    await store.insertMessages([m]);
+    const waiting = store.insertMessages([makeMessage()]);
+    // As a crash would: the thread stops under the store.
+    await (store as unknown as { writer: Worker }).writer.terminate();
+    await assert.rejects(waiting, /writer thread stopped .* may or may not be stored/);
+    await assert.rejects(store.updateMessage(m.id, { status: 'failed' }), /writer thread stopped/);
+    await assert.rejects(store.ping(), /writer thread stopped/);
+    assert.deepEqual(await store.getMessage(m.id), m);
+    await store.close();
+  });
+
+  test('an idle store does not keep the process alive, a waiting write does', () => {
+    const path = tempPath('lifetime');
+    const storeUrl = new URL('../../src/store/index.ts', import.meta.url).href;
+    // Never closed: the process must still end, and only once the write is stored.
+    const child = `
+      import { SqliteStore } from ${JSON.stringify(storeUrl)};
+      const store = new SqliteStore(process.env.STORE_PATH);
+      await store.migrate();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      store.upsertAccount({ id: 'acc', apiKeyHashes: [], settings: {} }).then(() => process.stdout.write('stored'));
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '--eval', child], {
+      env: { ...process.env, STORE_PATH: path },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'stored');
+    const db = new DatabaseSync(path);
+    assert.equal(db.prepare('SELECT id FROM accounts').get()?.['id'], 'acc');
     db.close();
   });
 });

@@ -1,0 +1,19 @@
+// The writer thread of a SqliteStore on a file (see sqlite.ts): it holds the store's only
+// writing connection, so statements and the COMMIT's fsync never hold up the main thread.
+// Each message is a batch of writes in call order, applied in one transaction, answered by
+// one message with their outcomes in order; null asks it to close.
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ConnectionSettings, openConnection, SqliteWrites, type WriteOp } from './sqlite-writes.ts';
+
+const port = parentPort!;
+const db = openConnection(workerData as ConnectionSettings);
+const writes = new SqliteWrites(db);
+
+port.on('message', (batch: WriteOp[] | null) => {
+  if (batch) {
+    port.postMessage(writes.apply(batch));
+    return;
+  }
+  db.close();
+  port.close();
+});

@@ -1,0 +1,546 @@
+// The write side of the SQLite store: every statement that changes the database, applied a
+// batch at a time in one transaction. SqliteStore runs it on a writer thread of its own
+// (sqlite-writer.ts) for a file, and in-process for :memory:, which a second connection
+// cannot see. Either way writes come in as plain data (an operation's name and arguments)
+// and their outcomes go back as plain data, so both ways run this same code.
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { Message, MessageEvent } from '../core/message.ts';
+import { priorities } from '../core/message.ts';
+import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import type { SynchronousMode } from './sqlite.ts';
+import type {
+  IdempotencyRecord,
+  MessagePatch,
+  SmscIdLink,
+  StoredAccount,
+  StoredReceipt,
+  WebhookDelivery,
+} from './types.ts';
+
+/** How each connection to the file is opened: the same for the reader and the writer. */
+export interface ConnectionSettings {
+  path: string;
+  synchronous: SynchronousMode;
+  busyTimeoutMs: number;
+}
+
+export function openConnection(settings: ConnectionSettings): DatabaseSync {
+  const db = new DatabaseSync(settings.path, { timeout: settings.busyTimeoutMs });
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${settings.synchronous};`);
+  return db;
+}
+
+/** The operations a batch may hold: every public method of SqliteWrites but `apply`. */
+export type WriteOperations = Omit<SqliteWrites, 'apply'>;
+export type WriteOperation = keyof WriteOperations;
+export type WriteArgs<K extends WriteOperation> = Parameters<WriteOperations[K]>;
+export type WriteResult<K extends WriteOperation> = ReturnType<WriteOperations[K]>;
+/** One write as it crosses to the writer: structured-clonable data only. */
+export type WriteOp = { [K in WriteOperation]: { op: K; args: WriteArgs<K> } }[WriteOperation];
+
+/** An error as data: name and message, and node:sqlite's code, errcode and errstr if any. */
+export interface WriteFailure {
+  name: string;
+  message: string;
+  properties: Record<string, unknown>;
+}
+export type WriteOutcome = { ok: true; value: unknown } | { ok: false; failure: WriteFailure };
+
+/** Rebuilds a write's error where its caller is, with the class callers tell apart. */
+export function toError({ name, message, properties }: WriteFailure): Error {
+  if (name === StoreConflictError.name) return new StoreConflictError(message);
+  if (name === StoreNotFoundError.name) return new StoreNotFoundError(message);
+  return Object.assign(new Error(message), properties);
+}
+
+const schemaVersion = 2;
+
+// The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
+// in flight by id, and a plain rowid comes back as soon as the queue empties.
+const webhookDeliveriesTable = `(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT,
+  body TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_error TEXT,
+  abandoned_at INTEGER
+) STRICT`;
+const esmeDeliveriesTable = `(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+) STRICT`;
+
+/** Version 1 had the delivery queues on plain rowids: rebuilt, rows kept (indexes follow in `schema`). */
+const upgradeFromVersion1 = [
+  ['webhook_deliveries', webhookDeliveriesTable],
+  ['esme_deliveries', esmeDeliveriesTable],
+]
+  .map(
+    ([table, definition]) => `CREATE TABLE ${table}_v2 ${definition};
+INSERT INTO ${table}_v2 SELECT * FROM ${table};
+DROP TABLE ${table};
+ALTER TABLE ${table}_v2 RENAME TO ${table};`,
+  )
+  .join('\n');
+
+const schema = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  account_id TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  status TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  text TEXT,
+  binary BLOB,
+  encoding TEXT NOT NULL,
+  segments INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  client_ref TEXT,
+  callback_url TEXT,
+  flash INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  receipt_requested INTEGER NOT NULL,
+  connector_id TEXT,
+  created_at INTEGER NOT NULL,
+  send_at INTEGER,
+  valid_until INTEGER,
+  submitted_at INTEGER,
+  done_at INTEGER,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  error_code TEXT,
+  error_message TEXT,
+  group_id TEXT
+) STRICT;
+-- Dispatch order (priority rank, then acceptance) with the times the due query filters on.
+CREATE INDEX IF NOT EXISTS messages_due
+  ON messages (priority, created_at, seq, send_at, next_attempt_at) WHERE status = 'queued';
+CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_status ON messages (status, send_at);
+CREATE INDEX IF NOT EXISTS messages_validity
+  ON messages (valid_until) WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_group ON messages (group_id, status) WHERE group_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS message_events (
+  seq INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  detail TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS message_events_message ON message_events (message_id, seq);
+
+CREATE TABLE IF NOT EXISTS smsc_links (
+  connector_id TEXT NOT NULL,
+  smsc_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  parts INTEGER NOT NULL,
+  PRIMARY KEY (connector_id, smsc_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS unmatched_receipts (
+  id INTEGER PRIMARY KEY,
+  connector_id TEXT NOT NULL,
+  smsc_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  receipt TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS unmatched_receipts_smsc ON unmatched_receipts (connector_id, smsc_id);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+  account_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_expiry ON idempotency (expires_at);
+
+CREATE TABLE IF NOT EXISTS accounts (
+  id TEXT PRIMARY KEY,
+  settings TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_api_keys (
+  hash TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  position INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS account_api_keys_account ON account_api_keys (account_id, position);
+
+CREATE TABLE IF NOT EXISTS webhook_deliveries ${webhookDeliveriesTable};
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due
+  ON webhook_deliveries (next_attempt_at, id) WHERE abandoned_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS esme_deliveries ${esmeDeliveriesTable};
+CREATE INDEX IF NOT EXISTS esme_deliveries_account ON esme_deliveries (account_id, id);
+`;
+
+export type Row = Record<string, SQLOutputValue>;
+
+const priorityRank = new Map(priorities.map((p, rank) => [p, rank]));
+
+/** Patchable message fields and the columns they live in (error spans two). */
+const patchColumns: Record<keyof MessagePatch, string[]> = {
+  status: ['status'],
+  connectorId: ['connector_id'],
+  submittedAt: ['submitted_at'],
+  doneAt: ['done_at'],
+  attempts: ['attempts'],
+  nextAttemptAt: ['next_attempt_at'],
+  error: ['error_code', 'error_message'],
+  segments: ['segments'],
+};
+
+const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary,
+  encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id, created_at,
+  send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
+const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail) VALUES (?, ?, ?, ?)';
+
+/** Conflicts and unknown rows: the failures an operation reports having written nothing. */
+const isRefusal = (error: unknown) =>
+  error instanceof StoreConflictError || error instanceof StoreNotFoundError;
+
+export class SqliteWrites {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  /**
+   * Applies a batch in call order in one transaction, one outcome per write. A write that
+   * fails fails alone. The operations that can be refused (a conflict, an unknown row)
+   * check before they write, so they need no savepoint of their own; any other error may
+   * have left part of a write behind, so the batch is then undone and redone with each
+   * write in a savepoint. If the transaction itself fails, every write in it fails.
+   */
+  apply(batch: readonly WriteOp[]): WriteOutcome[] {
+    try {
+      const outcomes = this.transaction(batch, false);
+      if (outcomes) return outcomes;
+      this.rollback();
+      return this.transaction(batch, true)!;
+    } catch (error) {
+      this.rollback();
+      const failure = failed(error);
+      return batch.map(() => failure);
+    }
+  }
+
+  /** Null, with the transaction left open, if a write failed unexpectedly outside a savepoint. */
+  private transaction(batch: readonly WriteOp[], savepoints: boolean): WriteOutcome[] | null {
+    const outcomes: WriteOutcome[] = [];
+    this.statement('BEGIN IMMEDIATE').run();
+    for (const write of batch) {
+      if (savepoints) this.statement('SAVEPOINT write').run();
+      try {
+        const operation = this[write.op] as (...args: unknown[]) => unknown;
+        outcomes.push({ ok: true, value: operation.apply(this, write.args) });
+      } catch (error) {
+        if (savepoints) this.statement('ROLLBACK TO write').run();
+        else if (!isRefusal(error)) return null;
+        outcomes.push(failed(error));
+      }
+      if (savepoints) this.statement('RELEASE write').run();
+    }
+    this.statement('COMMIT').run();
+    return outcomes;
+  }
+
+  /** Creates tables, or refuses a database from a newer smsgw. */
+  migrate(): void {
+    const version = this.statement('PRAGMA user_version').get()!['user_version'] as number;
+    if (version > schemaVersion) {
+      throw new Error(
+        `database ${this.db.location() ?? ':memory:'} has schema version ${version}; this smsgw knows up to ${schemaVersion}`,
+      );
+    }
+    if (version === 1) this.db.exec(upgradeFromVersion1);
+    this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
+  }
+
+  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): void {
+    // Refused before anything is written: a key still kept (even expired: getIdempotency
+    // forgets those) is looked up first, and a single message either goes in or conflicts.
+    if (
+      idempotency &&
+      this.statement('SELECT 1 FROM idempotency WHERE account_id = ? AND key = ?').get(
+        idempotency.accountId,
+        idempotency.key,
+      )
+    ) {
+      throw new StoreConflictError(`idempotency key ${idempotency.key} is already in use`);
+    }
+    if (messages.length === 1) this.insertMessage(messages[0]!);
+    else {
+      this.inSavepoint(() => {
+        for (const m of messages) this.insertMessage(m);
+      });
+    }
+    if (idempotency) {
+      this.statement(
+        `INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        idempotency.accountId,
+        idempotency.key,
+        idempotency.requestHash,
+        idempotency.statusCode,
+        JSON.stringify(idempotency.response ?? null),
+        idempotency.expiresAt,
+      );
+    }
+  }
+
+  updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): void {
+    const fields = (Object.keys(patch) as Array<keyof MessagePatch>)
+      .filter((f) => patch[f] !== undefined)
+      .sort();
+    let found: boolean;
+    if (fields.length === 0) {
+      found = this.statement('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined;
+    } else {
+      const columns = fields.flatMap((f) => patchColumns[f]);
+      const sql = `UPDATE messages SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+      const values = fields.flatMap((f): SQLInputValue[] =>
+        f === 'error'
+          ? [patch.error?.code ?? null, patch.error?.message ?? null]
+          : [patch[f] as SQLInputValue],
+      );
+      found = this.statement(sql).run(...values, id).changes > 0;
+    }
+    if (!found) throw new StoreNotFoundError(`no message ${id}`);
+    if (event) this.statement(insertEventSql).run(id, event.at, event.type, json(event.detail));
+  }
+
+  releaseScheduled(now: number): number {
+    const ids = this.statement(
+      `UPDATE messages SET status = 'queued' WHERE status = 'scheduled' AND send_at <= ? RETURNING id`,
+    ).all(now);
+    this.recordEvents(ids, now, 'queued', null);
+    return ids.length;
+  }
+
+  requeueInFlight(): number {
+    const ids = this.statement(
+      `UPDATE messages SET status = 'queued' WHERE status = 'sending' RETURNING id`,
+    ).all();
+    this.recordEvents(ids, Date.now(), 'queued', { reason: 'restart' });
+    return ids.length;
+  }
+
+  expireOverdue(now: number): string[] {
+    const ids = this.statement(
+      `UPDATE messages INDEXED BY messages_validity SET status = 'expired', done_at = ?
+       WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ? RETURNING id`,
+    ).all(now, now);
+    this.recordEvents(ids, now, 'expired', null);
+    return ids.map((r) => r['id'] as string);
+  }
+
+  linkSmscIds(links: SmscIdLink[]): void {
+    const upsert = this.statement(
+      `INSERT INTO smsc_links (connector_id, smsc_id, message_id, part, parts) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (connector_id, smsc_id) DO UPDATE
+         SET message_id = excluded.message_id, part = excluded.part, parts = excluded.parts`,
+    );
+    for (const l of links) upsert.run(l.connectorId, l.smscId, l.messageId, l.part, l.parts);
+  }
+
+  saveUnmatchedReceipt(connectorId: string, smscId: string, receipt: Record<string, unknown>): void {
+    this.statement(
+      'INSERT INTO unmatched_receipts (connector_id, smsc_id, received_at, receipt) VALUES (?, ?, ?, ?)',
+    ).run(connectorId, smscId, Date.now(), JSON.stringify(receipt));
+  }
+
+  takeUnmatchedReceipts(connectorId: string, smscId: string): StoredReceipt[] {
+    return this.statement('DELETE FROM unmatched_receipts WHERE connector_id = ? AND smsc_id = ? RETURNING *')
+      .all(connectorId, smscId)
+      .map(toReceipt)
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** Forgets a key found expired, so the request that follows may use it again. */
+  forgetIdempotency(accountId: string, key: string, now: number): void {
+    this.statement('DELETE FROM idempotency WHERE account_id = ? AND key = ? AND expires_at <= ?').run(
+      accountId,
+      key,
+      now,
+    );
+  }
+
+  sweepIdempotency(before: number): void {
+    this.statement('DELETE FROM idempotency WHERE expires_at <= ?').run(before);
+  }
+
+  upsertAccount(account: StoredAccount): void {
+    this.statement(
+      'INSERT INTO accounts (id, settings) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings',
+    ).run(account.id, JSON.stringify(account.settings));
+    this.statement('DELETE FROM account_api_keys WHERE account_id = ?').run(account.id);
+    // A key moved to another account in the config follows it there.
+    const insertKey = this.statement(
+      `INSERT INTO account_api_keys (hash, account_id, position) VALUES (?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET account_id = excluded.account_id, position = excluded.position`,
+    );
+    for (const [position, hash] of account.apiKeyHashes.entries()) insertKey.run(hash, account.id, position);
+  }
+
+  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): void {
+    this.statement(
+      `INSERT INTO webhook_deliveries (account_id, url, secret, body, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
+      delivery.accountId,
+      delivery.url,
+      delivery.secret,
+      delivery.body,
+      delivery.nextAttemptAt,
+      delivery.createdAt,
+    );
+  }
+
+  rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): void {
+    const { changes } = this.statement(
+      'UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+    ).run(nextAttemptAt, lastError, id);
+    if (changes === 0) throw new StoreNotFoundError(`no webhook delivery ${id}`);
+  }
+
+  finishWebhook(id: number, outcome: 'delivered' | 'abandoned'): void {
+    // Delivered ones are done with; abandoned ones stay (out of the due index) for inspection.
+    const { changes } =
+      outcome === 'delivered'
+        ? this.statement('DELETE FROM webhook_deliveries WHERE id = ?').run(id)
+        : this.statement('UPDATE webhook_deliveries SET abandoned_at = ? WHERE id = ?').run(Date.now(), id);
+    if (changes === 0) throw new StoreNotFoundError(`no webhook delivery ${id}`);
+  }
+
+  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): number {
+    const { lastInsertRowid } = this.statement(
+      'INSERT INTO esme_deliveries (account_id, created_at, payload) VALUES (?, ?, ?)',
+    ).run(accountId, Date.now(), JSON.stringify(payload));
+    return Number(lastInsertRowid);
+  }
+
+  deleteEsmeDelivery(id: number): void {
+    this.statement('DELETE FROM esme_deliveries WHERE id = ?').run(id);
+  }
+
+  /** Undoes the open transaction, if a failure has not already made SQLite undo it. */
+  private rollback(): void {
+    if (this.db.isTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /** Prepared once per SQL text, for the life of the connection. */
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Stores a message and its first event, or conflicts having written nothing. */
+  private insertMessage(m: Message): void {
+    const { changes } = this.statement(insertMessageSql).run(
+      m.id,
+      m.accountId,
+      m.direction,
+      m.status,
+      m.to,
+      m.from,
+      m.text,
+      m.binary,
+      m.encoding,
+      m.segments,
+      priorityRank.get(m.priority)!,
+      m.clientRef,
+      m.callbackUrl,
+      m.flash ? 1 : 0,
+      m.origin,
+      m.receiptRequested ? 1 : 0,
+      m.connectorId,
+      m.createdAt,
+      m.sendAt,
+      m.validUntil,
+      m.submittedAt,
+      m.doneAt,
+      m.attempts,
+      m.nextAttemptAt,
+      m.error?.code ?? null,
+      m.error?.message ?? null,
+      m.groupId,
+    );
+    if (changes === 0) throw new StoreConflictError(`message ${m.id} is already stored`);
+    this.statement(insertEventSql).run(m.id, m.createdAt, m.status, null);
+  }
+
+  /** Runs `write` all or nothing, for an operation that may be refused halfway through. */
+  private inSavepoint(write: () => void): void {
+    this.statement('SAVEPOINT operation').run();
+    try {
+      write();
+    } catch (error) {
+      this.statement('ROLLBACK TO operation').run();
+      throw error;
+    } finally {
+      this.statement('RELEASE operation').run();
+    }
+  }
+
+  private recordEvents(
+    rows: Row[],
+    at: number,
+    type: MessageEvent['type'],
+    detail: Record<string, unknown> | null,
+  ) {
+    const insertEvent = this.statement(insertEventSql);
+    const detailJson = json(detail);
+    for (const row of rows) insertEvent.run(row['id'] as string, at, type, detailJson);
+  }
+}
+
+function failed(error: unknown): WriteOutcome {
+  if (!(error instanceof Error))
+    return { ok: false, failure: { name: 'Error', message: String(error), properties: {} } };
+  const { code, errcode, errstr } = error as Error & Record<string, unknown>;
+  const properties = Object.fromEntries(
+    Object.entries({ code, errcode, errstr }).filter(([, value]) => value !== undefined),
+  );
+  return { ok: false, failure: { name: error.name, message: error.message, properties } };
+}
+
+/** A kept receipt, as both connections read it back. */
+export function toReceipt(r: Row): StoredReceipt {
+  return {
+    id: r['id'] as number,
+    connectorId: r['connector_id'] as string,
+    smscId: r['smsc_id'] as string,
+    receivedAt: r['received_at'] as number,
+    receipt: parse(r['receipt']) as Record<string, unknown>,
+  };
+}
+
+export function parse(value: SQLOutputValue): unknown {
+  return value === null ? null : JSON.parse(value as string);
+}
+
+function json(value: Record<string, unknown> | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
