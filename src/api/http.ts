@@ -179,7 +179,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const message = await o.gateway.store.getMessage(id);
       if (!message || message.accountId !== req.account.id)
         throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
-      return messageView(message, await o.gateway.store.listEvents(id));
+      return messageView(o.gateway.live(message), await o.gateway.store.listEvents(id));
     });
 
     v1.get('/v1/messages', async (req) => {
@@ -209,7 +209,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         .catch((err: Error) => {
           throw new GatewayError('invalid_cursor', err.message, 'cursor');
         });
-      return { data: page.data.map((m) => messageView(m)), nextCursor: page.nextCursor };
+      return { data: page.data.map((m) => messageView(o.gateway.live(m))), nextCursor: page.nextCursor };
     });
 
     v1.delete('/v1/messages/:id', async (req) => {

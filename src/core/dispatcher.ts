@@ -11,6 +11,11 @@ export interface DispatcherOptions {
   connectors: ReadonlyMap<string, Connector>;
   /** Most messages held in memory; the rest wait in the store until there is room. */
   maxHeld?: number;
+  /**
+   * Messages a connector answered whose outcome is not yet on disk. They count against its
+   * capacity, so what a crash can make us send twice stays within the window.
+   */
+  unrecorded(connectorId: string): number;
   /** Reads due messages from the store (refill after a restart, a spill or a back-off). */
   loadDue(limit: number, exclude: ReadonlySet<string>): Promise<Message[]>;
   /** Sends one message on the connector chosen for it; settles on its own. */
@@ -197,7 +202,7 @@ export class Dispatcher {
 
   #drain(route: number, q: PriorityQueue): void {
     const connectors = this.#o.connectors;
-    const usable = (id: string) => (connectors.get(id)?.capacity() ?? 0) > 0;
+    const usable = (id: string) => (connectors.get(id)?.capacity() ?? 0) > this.#o.unrecorded(id);
     for (;;) {
       const message = q.peek();
       if (!message) return;

@@ -71,7 +71,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #maxAttempts: number;
   readonly #now: () => number;
   /** Messages in flight to a connector, to settle them without a read. */
-  readonly #inFlight = new Map<string, Message>();
+  readonly #inFlight = new Map<string, { message: Message; since: number }>();
   /**
    * Recently submitted messages and their SMSC ids, so most receipts are matched without a
    * read (bounded; older ones are read from the store). Keys: `<connector>\0<smsc id>`.
@@ -80,6 +80,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #links = new BoundedMap<string, SmscIdLink>(200_000);
   /** Receipts this process stored unmatched; only these can be waiting for a submit response. */
   readonly #unmatched = new Set<string>();
+  /** Per connector: answered by the SMSC, outcome not yet committed (see Dispatcher). */
+  readonly #unrecorded = new Map<string, number>();
   /** Submit responses being stored; a receipt for one of them waits for it. */
   readonly #submitting = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | null = null;
@@ -96,6 +98,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#dispatcher = new Dispatcher({
       router: this.#router,
       connectors: this.connectors,
+      unrecorded: (id) => this.#unrecorded.get(id) ?? 0,
       loadDue: (limit, exclude) => this.store.dueMessages(this.#now(), limit, exclude),
       send: (m, c) => this.#send(m, c),
       unroutable: (m) => {
@@ -113,6 +116,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** The message as it is now: one on the wire is `sending`, which only memory knows. */
+  live(stored: Message): Message {
+    const flying = this.#inFlight.get(stored.id);
+    return flying
+      ? {
+          ...stored,
+          status: 'sending',
+          connectorId: flying.message.connectorId,
+          attempts: flying.message.attempts,
+        }
+      : stored;
   }
 
   async start(): Promise<void> {
@@ -255,22 +271,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#finish(message, 'expired', {
         code: 'validity_expired',
         message: 'validity ended before it could be sent',
-      }).catch(() => {});
+      })
+        .catch(() => {})
+        .finally(() => this.#dispatcher.done(message.id));
       return;
     }
     message.status = 'sending';
     message.connectorId = connector.id;
     message.attempts++;
-    this.#inFlight.set(message.id, message);
-    // Not awaited: if the process dies now the message is still `queued` on disk and is
-    // sent again after the restart (at-least-once).
-    this.store
-      .updateMessage(
-        message.id,
-        { status: 'sending', connectorId: connector.id, attempts: message.attempts },
-        { at: this.#now(), type: 'sending', detail: { connector: connector.id, attempt: message.attempts } },
-      )
-      .catch(() => {});
+    this.#inFlight.set(message.id, { message, since: this.#now() });
+    // `sending` lives in memory only (see `live`): on disk the message stays `queued` until
+    // the SMSC answers, so a crash now means it is sent again after the restart
+    // (at-least-once), and a message costs one write less.
     connector
       .send({
         messageId: message.id,
@@ -298,12 +310,30 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   async #sent(message: Message, connectorId: string, result: SubmitResult): Promise<void> {
+    const sentAt = this.#inFlight.get(message.id)?.since ?? null;
     this.#inFlight.delete(message.id);
+    this.#unrecorded.set(connectorId, (this.#unrecorded.get(connectorId) ?? 0) + 1);
+    try {
+      await this.#record(message, connectorId, result, sentAt);
+    } finally {
+      this.#unrecorded.set(connectorId, this.#unrecorded.get(connectorId)! - 1);
+      // Held until its outcome is on disk: until then the store still says `queued`, and a
+      // refill must not hand it out again. A retry stays held through its back-off.
+      if (message.status !== 'queued') this.#dispatcher.done(message.id);
+      this.#dispatcher.pump();
+    }
+  }
+
+  async #record(
+    message: Message,
+    connectorId: string,
+    result: SubmitResult,
+    sentAt: number | null,
+  ): Promise<void> {
     const now = this.#now();
     if (result.ok) {
       message.status = 'submitted';
       message.submittedAt = now;
-      this.#dispatcher.done(message.id);
       const links = result.smscIds.map((smscId, part) => ({
         connectorId,
         smscId: normaliseMessageId(smscId),
@@ -317,8 +347,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.store.linkSmscIds(links),
         this.store.updateMessage(
           message.id,
-          { status: 'submitted', submittedAt: now },
-          { at: now, type: 'submitted', detail: { connector: connectorId, smscIds: result.smscIds } },
+          { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
+          {
+            at: now,
+            type: 'submitted',
+            detail: { connector: connectorId, attempt: message.attempts, sentAt, smscIds: result.smscIds },
+          },
         ),
       ]);
       this.#awaiting.set(message.id, message);
@@ -349,13 +383,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     const error = { code: result.code, message: result.message };
     if (!result.temporary) {
-      this.#dispatcher.done(message.id);
       await this.#finish(message, result.status !== undefined ? 'rejected' : 'failed', error);
       return;
     }
     const expired = message.validUntil !== null && message.validUntil <= now;
     if (message.attempts >= this.#maxAttempts || expired) {
-      this.#dispatcher.done(message.id);
       await this.#finish(message, expired ? 'expired' : 'failed', error);
       return;
     }
@@ -365,7 +397,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     message.nextAttemptAt = now + delay;
     await this.store.updateMessage(
       message.id,
-      { status: 'queued', nextAttemptAt: message.nextAttemptAt },
+      { status: 'queued', nextAttemptAt: message.nextAttemptAt, connectorId, attempts: message.attempts },
       { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } },
     );
     this.#dispatcher.retryLater(message, connectorId, delay);
@@ -406,7 +438,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   async #applyReceipt(messageId: string, part: number, parts: number, r: InboundReceipt): Promise<void> {
     const message =
-      this.#inFlight.get(messageId) ??
+      this.#inFlight.get(messageId)?.message ??
       this.#awaiting.get(messageId) ??
       (await this.store.getMessage(messageId));
     if (!message) return;

@@ -36,9 +36,10 @@ async function startGateway(configFile: string): Promise<{ child: ChildProcess; 
   return { child, port };
 }
 
-test('kill -9 during a 10k run loses no accepted message', async () => {
+test('kill -9 during a 10k run loses no accepted message', async (t) => {
   const sim = new SmscSimulator({ deliveryDelayMs: 10, maxMessages: 100_000 });
   const { port: smscPort } = await sim.listen(0);
+  t.after(() => sim.close());
   const seen = new Map<string, number>();
   sim.on('submit', (m) => {
     const text = m.shortMessage.toString('latin1');
@@ -114,5 +115,4 @@ routes:
   // Resent after the restart: at most what was in flight (plus sent and not yet marked).
   assert.ok(duplicates <= binds * window, `${duplicates} duplicates > ${binds * window}`);
   gateway.child.kill('SIGTERM');
-  await sim.close();
 });

@@ -72,7 +72,7 @@ routes:
     assert.ok(done.submittedAt && done.doneAt);
     assert.deepEqual(
       done.events.map((e: { type: string }) => e.type).filter((t: string) => t !== 'receipt'),
-      ['queued', 'sending', 'submitted', 'delivered'],
+      ['queued', 'submitted', 'delivered'],
     );
     const hook = await waitFor(() =>
       hooks.hooks.find(
