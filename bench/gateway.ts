@@ -235,7 +235,7 @@ export async function benchGateway(): Promise<void> {
   const gw = await startGateway(dir, smsc.port);
   try {
     const rows: string[][] = [];
-    for (const connections of [16, 64]) {
+    for (const connections of [16, 64, 256]) {
       const r = await restThroughput(gw.httpPort, smsc.control, connections);
       rows.push([
         String(connections),

@@ -38,6 +38,7 @@ function message(n: number): Message {
     from: 'MyBank',
     text: 'Your verification code is 482913. It expires in 10 minutes. Never share it, not even with us.',
     binary: null,
+    udh: null,
     encoding: 'gsm7',
     segments: 1,
     priority: n % 2 ? 'bulk' : 'otp',

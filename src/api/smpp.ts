@@ -15,7 +15,14 @@ import {
   SmppServer,
   shortMessagePdu,
 } from '../smpp/index.ts';
-import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
+import {
+  buildUdh,
+  concatIe,
+  decodeText,
+  encodingFromDataCoding,
+  parseUdh,
+  splitMessage,
+} from '../sms/index.ts';
 
 export interface SmppFrontOptions {
   gateway: Gateway;
@@ -153,15 +160,27 @@ export class SmppFront {
   }
 
   #requestOf(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'>) {
-    if (pdu.esmClass & EsmClass.UDHI || pdu.tlvs?.sarMsgRefNum !== undefined) {
-      // Parts of a long message the ESME split itself: not yet joined here; it should send
-      // the whole text in message_payload instead, and we split it for the carrier.
-      throw new GatewayError('concatenation_unsupported', 'send long messages in message_payload');
-    }
-    const body =
+    let body: Buffer =
       'shortMessage' in pdu && pdu.shortMessage.length > 0
         ? pdu.shortMessage
         : (pdu.tlvs?.messagePayload ?? Buffer.alloc(0));
+    // A part of a long message the ESME split itself travels on as it is, header included
+    // (SAR TLVs become the equivalent concatenation header), so each part keeps its id and
+    // its receipt. A header that does not parse is refused.
+    let udh: Buffer | undefined;
+    if (pdu.esmClass & EsmClass.UDHI) {
+      const parsed = parseUdh(body);
+      if (!parsed) throw new GatewayError('invalid_udh', 'the user data header is malformed', 'udh');
+      udh = Buffer.from(body.subarray(0, parsed.headerLength));
+      body = body.subarray(parsed.headerLength);
+    } else if (pdu.tlvs?.sarMsgRefNum !== undefined) {
+      const { sarMsgRefNum, sarTotalSegments, sarSegmentSeqnum } = pdu.tlvs;
+      try {
+        udh = buildUdh([concatIe(sarMsgRefNum, sarTotalSegments ?? 1, sarSegmentSeqnum ?? 1, 16)]);
+      } catch {
+        throw new GatewayError('invalid_udh', 'the SAR TLVs do not describe a part', 'udh');
+      }
+    }
     const encoding = textEncodingOf(pdu.dataCoding, body);
     const registered = 'registeredDelivery' in pdu ? pdu.registeredDelivery : 0;
     const validity = 'validityPeriod' in pdu && pdu.validityPeriod ? parseSmppTime(pdu.validityPeriod) : null;
@@ -175,7 +194,8 @@ export class SmppFront {
       from: pdu.sourceAddr || undefined,
       ...(encoding === 'binary'
         ? { binary: Buffer.from(body) }
-        : { text: decodeText(body, encoding), encoding: 'auto' as const }),
+        : { text: decodeText(body, encoding), encoding: udh ? encoding : ('auto' as const) }),
+      udh,
       validitySeconds: validity ? Math.max(1, Math.round((validity.getTime() - now) / 1000)) : undefined,
       sendAt: scheduled ? scheduled.getTime() : undefined,
       priority: ('priorityFlag' in pdu && pdu.priorityFlag >= 2 ? 'otp' : 'transactional') as
@@ -282,16 +302,14 @@ function statusOf(err: unknown): number {
     case 'text':
     case 'binaryHex':
       return CommandStatus.ESME_RINVMSGLEN;
+    case 'udh':
+      return CommandStatus.ESME_RINVESMCLASS;
     case 'validitySeconds':
       return CommandStatus.ESME_RINVEXPIRY;
     case 'sendAt':
       return CommandStatus.ESME_RINVSCHED;
     default:
-      return err.code === 'concatenation_unsupported'
-        ? CommandStatus.ESME_RINVESMCLASS
-        : err.httpStatus === 429
-          ? CommandStatus.ESME_RTHROTTLED
-          : CommandStatus.ESME_RSYSERR;
+      return err.httpStatus === 429 ? CommandStatus.ESME_RTHROTTLED : CommandStatus.ESME_RSYSERR;
   }
 }
 

@@ -215,6 +215,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
 }
 
 function countParts(sms: OutboundSms): number {
+  if (sms.udh !== null) return 1; // sent as it is, in one part
   const options = { encoding: sms.encoding, mode: 'udh', reference: 0, maxParts: 255 } as const;
   if (sms.text !== null) return splitMessage(sms.text, options).parts.length;
   if (sms.binary !== null) return splitBinary(sms.binary, options).parts.length;

@@ -21,7 +21,7 @@ import {
   Ton,
 } from '../smpp/index.ts';
 import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import { Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
+import { dataCodingFor, encodeText, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import type {
@@ -371,7 +371,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       flash: sms.flash,
     } as const;
     let split: SplitResult;
-    if (sms.text !== null) split = splitMessage(sms.text, { ...options, encoding: sms.encoding });
+    if (sms.udh !== null) split = withOwnHeader(sms);
+    else if (sms.text !== null) split = splitMessage(sms.text, { ...options, encoding: sms.encoding });
     else if (sms.binary !== null) split = splitBinary(sms.binary, options);
     else throw new Error('a message needs text or binary content');
     const source = sourceAddress(sms.from, c);
@@ -404,7 +405,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         pdu.esmClass |= EsmClass.UDHI;
         pdu.shortMessage = Buffer.concat([part.udh, part.payload]);
       }
-      if (mode === 'payload') {
+      if (mode === 'payload' && sms.udh === null) {
         pdu.shortMessage = Buffer.alloc(0);
         pdu.tlvs = { messagePayload: part.payload };
       }
@@ -594,4 +595,16 @@ function sourceAddress(from: string, c: SmppConnectorConfig): { ton: number; npi
 /** An address as the gateway writes numbers: international ones with their `+`. */
 function addressText(address: string, ton: number): string {
   return ton === Ton.INTERNATIONAL && /^\d+$/.test(address) ? `+${address}` : address;
+}
+
+/** One part carrying the message's own header as it is (an ESME's part of a long message). */
+function withOwnHeader(sms: OutboundSms): SplitResult {
+  const payload = sms.binary ?? encodeText(sms.text ?? '', sms.encoding);
+  return {
+    encoding: sms.encoding,
+    dataCoding: dataCodingFor(sms.encoding, { flash: sms.flash }),
+    text: sms.text ?? '',
+    parts: [{ payload, udh: sms.udh! }],
+    segments: 1,
+  };
 }

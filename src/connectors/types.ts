@@ -11,6 +11,8 @@ export interface OutboundSms {
   /** Text, or null when `binary` carries the octets. */
   text: string | null;
   binary: Buffer | null;
+  /** A header to send as it is, in one part (the content then fits in one). */
+  udh: Buffer | null;
   encoding: TextEncoding;
   /** Ask the SMSC for a delivery receipt. */
   receipt: boolean;

@@ -5,7 +5,15 @@ import { EventEmitter } from 'node:events';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
 import { messageIdCandidates, normaliseMessageId } from '../smpp/index.ts';
-import { SmsError, splitMessage } from '../sms/index.ts';
+import {
+  chooseEncoding,
+  encodeText,
+  gsm7Length,
+  parseUdh,
+  SmsError,
+  splitBinary,
+  splitMessage,
+} from '../sms/index.ts';
 import type { IdempotencyRecord, SmscIdLink, Store } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -21,6 +29,8 @@ export interface SubmitRequest {
   from?: string;
   text?: string;
   binary?: Buffer;
+  /** A header to send as it is (then the message must fit in one part). */
+  udh?: Buffer;
   encoding?: 'auto' | TextEncoding;
   callbackUrl?: string;
   validitySeconds?: number;
@@ -208,16 +218,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     let encoding: TextEncoding;
     let segments: number;
     try {
-      if (req.binary !== undefined) {
-        encoding = 'binary';
-        segments = req.binary.length <= 140 ? 1 : Math.ceil(req.binary.length / 134);
-        if (segments > this.#maxParts)
-          throw new SmsError('too_many_parts', `${segments} parts; at most ${this.#maxParts}`);
-      } else {
-        const split = splitMessage(req.text!, { encoding: req.encoding ?? 'auto', maxParts: this.#maxParts });
-        encoding = split.encoding;
-        segments = split.parts.length;
-      }
+      ({ encoding, segments } = req.udh ? this.#priceWithHeader(req, req.udh) : this.#price(req));
     } catch (err) {
       if (err instanceof SmsError)
         throw new GatewayError(err.code, err.message, req.binary ? 'binaryHex' : 'text');
@@ -233,6 +234,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       from,
       text: req.text ?? null,
       binary: req.binary ?? null,
+      udh: req.udh ?? null,
       encoding,
       segments,
       priority,
@@ -252,6 +254,41 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       error: null,
       groupId: req.groupId ?? null,
     };
+  }
+
+  /** Encoding and parts of a message the gateway splits itself. */
+  #price(req: SubmitRequest): { encoding: TextEncoding; segments: number } {
+    const options = { maxParts: this.#maxParts };
+    const split =
+      req.binary !== undefined
+        ? splitBinary(req.binary, options)
+        : splitMessage(req.text!, { ...options, encoding: req.encoding ?? 'auto' });
+    return { encoding: split.encoding, segments: split.parts.length };
+  }
+
+  /** A message with its own header is one part, sent as it is: it must fit in one. */
+  #priceWithHeader(req: SubmitRequest, udh: Buffer): { encoding: TextEncoding; segments: number } {
+    if (!parseUdh(udh) || udh.length !== udh[0]! + 1)
+      throw new GatewayError('invalid_udh', 'the user data header is malformed', 'udh');
+    const encoding =
+      req.binary !== undefined
+        ? 'binary'
+        : req.encoding && req.encoding !== 'auto'
+          ? req.encoding
+          : chooseEncoding(req.text!).encoding;
+    const room = 140 - udh.length;
+    const fits =
+      req.binary !== undefined
+        ? req.binary.length <= room
+        : encoding === 'gsm7'
+          ? gsm7Length(req.text!) <= Math.floor((room * 8) / 7)
+          : encodeText(req.text!, encoding).length <= room;
+    if (!fits)
+      throw new SmsError(
+        'too_many_parts',
+        `with a ${udh.length}-octet header the message must fit in one part`,
+      );
+    return { encoding, segments: 1 };
   }
 
   /** Cancels a queued or scheduled message of this account; false when it is past that. */
@@ -290,6 +327,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         from: message.from,
         text: message.text,
         binary: message.binary,
+        udh: message.udh,
         encoding: message.encoding,
         receipt: true,
         flash: message.flash,
@@ -510,6 +548,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       from,
       text: sms.text,
       binary: sms.binary,
+      udh: null,
       encoding: sms.encoding,
       segments: sms.segments,
       priority: 'transactional',

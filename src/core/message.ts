@@ -49,6 +49,11 @@ export interface Message {
   /** The text, or null for a binary message (then `binary` holds the octets). */
   text: string | null;
   binary: Buffer | null;
+  /**
+   * A user data header sent as it is (one part of a long message an SMPP client split
+   * itself, or a port-addressed message); null when the gateway builds headers itself.
+   */
+  udh: Buffer | null;
   encoding: TextEncoding;
   segments: number;
   priority: Priority;
@@ -94,6 +99,7 @@ export function messageView(m: Message, events?: MessageEvent[]): Record<string,
     from: m.from,
     text: m.text,
     ...(m.binary ? { binaryHex: m.binary.toString('hex') } : {}),
+    ...(m.udh ? { udhHex: m.udh.toString('hex') } : {}),
     segments: m.segments,
     encoding: m.encoding,
     priority: m.priority,

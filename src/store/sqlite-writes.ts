@@ -53,7 +53,7 @@ export function toError({ name, message, properties }: WriteFailure): Error {
   return Object.assign(new Error(message), properties);
 }
 
-const schemaVersion = 2;
+const schemaVersion = 3;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -100,6 +100,7 @@ CREATE TABLE IF NOT EXISTS messages (
   from_addr TEXT NOT NULL,
   text TEXT,
   binary BLOB,
+  udh BLOB,
   encoding TEXT NOT NULL,
   segments INTEGER NOT NULL,
   priority INTEGER NOT NULL,
@@ -202,10 +203,10 @@ const patchColumns: Record<keyof MessagePatch, string[]> = {
   segments: ['segments'],
 };
 
-const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary,
+const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary, udh,
   encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id, created_at,
   send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
 const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail) VALUES (?, ?, ?, ?)';
 
@@ -270,6 +271,11 @@ export class SqliteWrites {
       );
     }
     if (version === 1) this.db.exec(upgradeFromVersion1);
+    // Version 3 keeps a message's own user data header.
+    const columns = this.db.prepare('PRAGMA table_info(messages)').all();
+    if (columns.length > 0 && !columns.some((c) => c['name'] === 'udh')) {
+      this.db.exec('ALTER TABLE messages ADD COLUMN udh BLOB;');
+    }
     this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
   }
 
@@ -467,6 +473,7 @@ export class SqliteWrites {
       m.from,
       m.text,
       m.binary,
+      m.udh,
       m.encoding,
       m.segments,
       priorityRank.get(m.priority)!,

@@ -449,6 +449,7 @@ export class SqliteStore implements Store {
 
 function toMessage(r: Row): Message {
   const binary = r['binary'] as Uint8Array | null;
+  const udh = r['udh'] as Uint8Array | null;
   const errorCode = r['error_code'] as string | null;
   return {
     id: r['id'] as string,
@@ -459,6 +460,7 @@ function toMessage(r: Row): Message {
     from: r['from_addr'] as string,
     text: r['text'] as string | null,
     binary: binary === null ? null : Buffer.from(binary.buffer, binary.byteOffset, binary.byteLength),
+    udh: udh === null ? null : Buffer.from(udh.buffer, udh.byteOffset, udh.byteLength),
     encoding: r['encoding'] as Message['encoding'],
     segments: r['segments'] as number,
     priority: priorities[r['priority'] as number]!,

@@ -37,6 +37,7 @@ export function outbound(fields: Partial<OutboundSms> = {}): OutboundSms {
     from: '+447700900000',
     text: 'Hello from smsgw',
     binary: null,
+    udh: null,
     encoding: 'gsm7',
     receipt: false,
     flash: false,

@@ -2,7 +2,9 @@
 // gateway's SMPP server, submit, and get their delivery receipts as deliver_sm.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
 import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
+import { longMessage } from '../interop/support.ts';
 import { requirePeer } from '../peers/available.ts';
 import { NpmSmppClient } from '../peers/npm-smpp.ts';
 import { PerlEsme } from '../peers/perl.ts';
@@ -163,5 +165,77 @@ routes:
       submitSm({ destinationAddr: '447700900321', shortMessage: Buffer.from('over TLS') }),
     );
     assert.equal(resp.commandStatus, 0);
+  });
+
+  test('long messages an ESME split itself (UDH by Perl, SAR by us) reach the carrier part by part, each with its receipt', async (t) => {
+    if (!requirePeer(t, 'Perl Net::SMPP')) return;
+    const sim = new SmscSimulator({ deliveryDelayMs: 20 });
+    const { port } = await sim.listen(0);
+    t.after(() => sim.close());
+    const relay = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], smpp: { systemId: acme, password: secret } }
+connectors:
+  - { id: carrier, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw }
+routes:
+  mt: [{ connectors: [carrier] }]
+`);
+    t.after(() => relay.close());
+    const esme = new PerlEsme(t);
+    await esme.bind({ port: relay.app.smppAddress!.port, system_id: 'acme', password: 'secret' });
+    const ids: string[] = [];
+    for (const part of longMessage.parts(0x77)) {
+      const resp = await esme.submit({
+        destination_addr: '447700900610',
+        source_addr: '447700900000',
+        esm_class: 0x40,
+        registered_delivery: 1,
+        data_coding: 0,
+        udh_hex: part.udh.toString('hex'),
+        text: part.text,
+      });
+      assert.equal(resp.command_status, 0);
+      ids.push(String(resp.message_id));
+    }
+    assert.notEqual(ids[0], ids[1]);
+    const atCarrier = await waitFor(() => {
+      const parts = [...sim.messages.values()].filter((m) => m.to === '447700900610');
+      return parts.length === 2 && parts;
+    });
+    for (const [i, part] of longMessage.parts(0x77).entries()) {
+      const m = atCarrier.find((x) => x.shortMessage.subarray(0, 6).equals(part.udh));
+      assert.ok(m, `part ${i + 1} with its header`);
+      assert.ok(m.esmClass & 0x40);
+      assert.equal(m.shortMessage.subarray(6).toString('latin1'), part.text);
+    }
+    const receipts = [await esme.read('deliver_sm', 10_000), await esme.read('deliver_sm', 10_000)];
+    assert.deepEqual(new Set(receipts.map((r) => parseReceipt(String(r.text))?.id)), new Set(ids));
+
+    // SAR TLVs from our own client become the 16-bit concatenation header at the carrier.
+    const client = new SmppClient({
+      host: '127.0.0.1',
+      port: relay.app.smppAddress!.port,
+      systemId: 'acme',
+      password: 'secret',
+      bindType: 'transmitter',
+      reconnect: false,
+    });
+    client.start();
+    t.after(() => client.stop());
+    await client.waitBound();
+    const sar = await client.request(
+      submitSm({
+        destinationAddr: '447700900611',
+        shortMessage: Buffer.from('first half'),
+        tlvs: { sarMsgRefNum: 0x1234, sarTotalSegments: 2, sarSegmentSeqnum: 1 },
+      } as never),
+    );
+    assert.equal(sar.commandStatus, 0);
+    const sarPart = await waitFor(() => [...sim.messages.values()].find((m) => m.to === '447700900611'));
+    assert.deepEqual([...sarPart.shortMessage.subarray(0, 7)], [6, 0x08, 4, 0x12, 0x34, 2, 1]);
+    assert.equal(sarPart.shortMessage.subarray(7).toString('latin1'), 'first half');
   });
 });

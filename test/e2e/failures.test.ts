@@ -94,9 +94,8 @@ describe('failures', () => {
     assert.equal(peer.received[0]!.commandStatus, 0);
     peer.send(submitSm({ sequenceNumber: 2, destinationAddr: 'not a number' }));
     peer.send(submitSm({ sequenceNumber: 3, shortMessage: Buffer.alloc(0) }));
-    peer.send(
-      submitSm({ sequenceNumber: 4, esmClass: 0x40, shortMessage: Buffer.from([5, 0, 3, 1, 2, 1, 0x41]) }),
-    );
+    // A header claiming 10 octets in a 3-octet message.
+    peer.send(submitSm({ sequenceNumber: 4, esmClass: 0x40, shortMessage: Buffer.from([10, 0, 3]) }));
     peer.send(submitSm({ sequenceNumber: 5 }));
     await peer.until((r) => r.filter((p) => p.command === 'submit_sm_resp').length === 4);
     const status = (seq: number) =>

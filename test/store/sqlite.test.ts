@@ -104,7 +104,7 @@ describe('SqliteStore on disk', () => {
     await store.close();
 
     const upgraded = new DatabaseSync(path);
-    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 2);
+    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 3);
     assert.deepEqual(
       upgraded
         .prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%deliveries%' ORDER BY name`)
@@ -126,7 +126,7 @@ describe('SqliteStore on disk', () => {
       await store.migrate();
       const message = (id) => ({
         id, accountId: 'acc', direction: 'mt', status: 'queued', to: '447700900001', from: 'Brand',
-        text: 'text of ' + id, binary: null, encoding: 'gsm7', segments: 1, priority: 'bulk', clientRef: null,
+        text: 'text of ' + id, binary: null, udh: null, encoding: 'gsm7', segments: 1, priority: 'bulk', clientRef: null,
         callbackUrl: null, flash: false, origin: 'http', receiptRequested: false, connectorId: null,
         createdAt: Date.now(), sendAt: null, validUntil: null, submittedAt: null, doneAt: null, attempts: 0,
         nextAttemptAt: null, error: null, groupId: null,
