@@ -21,6 +21,8 @@ export interface HttpApiOptions {
   accounts: AccountRegistry;
   adminKeyHashes: string[];
   metrics: Metrics;
+  /** The routes in force, shown to admins as configured. */
+  routes: unknown;
   /** Inject an inbound message at a connector that can play a carrier (simulator). */
   injectInbound?: (connectorId: string, sms: { from: string; to: string; text: string }) => Promise<boolean>;
   bodyLimit?: number;
@@ -263,6 +265,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         );
       return reply.code(202).send({ status: 'injected' });
     });
+    admin.get('/v1/admin/routes', async () => o.routes);
     admin.get('/v1/admin/accounts', async () => ({
       data: o.accounts.list().map((a) => ({
         id: a.id,

@@ -127,6 +127,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     accounts,
     adminKeyHashes,
     metrics,
+    routes: config.routes,
     logger: options.logger,
     injectInbound: async (id, sms) => {
       const c = connectors.get(id);

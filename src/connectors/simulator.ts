@@ -70,8 +70,9 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
     }));
   }
 
+  /** Starts, or starts again after a stop. */
   async start(): Promise<void> {
-    if (this.#status !== 'starting') return;
+    if (this.#status === 'up') return;
     this.#status = 'up';
     this.emit('state', this.state());
     this.emit('ready');

@@ -101,9 +101,9 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: SmppConnectorOptions;
-  readonly #binds: Bind[] = [];
+  #binds: Bind[] = [];
   readonly #bucket: TokenBucket | null;
-  readonly #reassembler: Reassembler;
+  #reassembler: Reassembler;
   readonly #sends = new Set<Promise<SubmitResult>>();
   readonly #inbound = new Set<Promise<void>>();
   /** Keyed by the exact last part that completed them, which the SMSC sends again. */
@@ -131,15 +131,28 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#log = logger;
     this.#options = options;
     this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    const timeoutMs = options.reassemblyTimeoutMs ?? 300_000;
-    this.#reassembler = new Reassembler({
+    this.#reassembler = this.#newReassembler();
+  }
+
+  #newReassembler(): Reassembler {
+    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
+    return new Reassembler({
       timeoutMs,
       sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
       onExpire: (message) => this.#track(this.#deliverIncomplete(message)),
     });
   }
 
+  /** Binds; after a stop (an operator's, say) it binds afresh. */
   async start(): Promise<void> {
+    if (this.#stopping !== null) {
+      await this.#stopping;
+      this.#stopping = null;
+      this.#stopped = false;
+      this.#started = false;
+      this.#binds = [];
+      this.#reassembler = this.#newReassembler();
+    }
     if (this.#started) return;
     this.#started = true;
     const c = this.#config;

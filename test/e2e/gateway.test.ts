@@ -316,4 +316,80 @@ routes:
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'invalid_limit');
   });
+
+  test('a message callbackUrl gets its status events instead of the account webhook', async () => {
+    const own = await webhookReceiver();
+    try {
+      const res = await call('POST', '/v1/messages', {
+        to: '+447700900128',
+        text: 'with callback',
+        callbackUrl: own.url,
+      });
+      const hook = await waitFor(() =>
+        own.hooks.find((h) => h.body.data.id === res.body.id && h.body.data.status === 'delivered'),
+      );
+      assert.equal(hook.body.type, 'message.status');
+      // Signed with the account's secret, and not sent to the account webhook.
+      assert.ok(
+        verifyWebhook(
+          'whsec-1',
+          hook.raw,
+          String(hook.headers['smsgw-signature']),
+          Math.floor(Date.now() / 1000),
+        ),
+      );
+      assert.equal(hooks.hooks.filter((h) => h.body.data.id === res.body.id).length, 0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('validity: a message that cannot be sent in time expires', async () => {
+    await api(gw.base, 'admin-key-123')('POST', '/v1/admin/connectors/carrier/stop');
+    try {
+      const res = await call('POST', '/v1/messages', {
+        to: '+447700900129',
+        text: 'too late',
+        validitySeconds: 1,
+      });
+      assert.equal(res.status, 202);
+      const m = await waitFor(async () => {
+        const r = await call('GET', `/v1/messages/${res.body.id}`);
+        return r.body.status === 'expired' && r.body;
+      }, 10_000);
+      assert.ok(m.doneAt);
+      const invalid = await call('POST', '/v1/messages', {
+        to: '+447700900129',
+        text: 'x',
+        validitySeconds: -5,
+      });
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_validity');
+    } finally {
+      await api(gw.base, 'admin-key-123')('POST', '/v1/admin/connectors/carrier/start');
+    }
+  });
+
+  test('admin: connectors with live state, routes; account keys are not admin keys', async () => {
+    const admin = api(gw.base, 'admin-key-123');
+    // Up once its bind is (a previous test stopped and started it).
+    const carrier = await waitFor(async () => {
+      const connectors = await admin('GET', '/v1/admin/connectors');
+      assert.equal(connectors.status, 200);
+      const c = connectors.body.data.find((x: { id: string }) => x.id === 'carrier');
+      return c.status === 'up' && c;
+    });
+    assert.equal(carrier.type, 'smpp');
+    assert.equal(carrier.binds[0].state, 'bound');
+    const routes = await admin('GET', '/v1/admin/routes');
+    assert.deepEqual(routes.body.mt[0].connectors, ['carrier']);
+    assert.equal((await call('GET', '/v1/admin/connectors')).status, 401);
+    assert.equal((await admin('GET', '/v1/admin/connectors/nope')).status, 404);
+  });
+
+  test('a body over the limit is refused with 413 and a code', async () => {
+    const res = await call('POST', '/v1/messages', { to: '+447700900130', text: 'x'.repeat(2_000_000) });
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error.code, 'payload_too_large');
+  });
 });
