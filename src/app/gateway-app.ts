@@ -11,19 +11,22 @@ import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
 import { createConnector, SimulatorConnector } from '../connectors/index.ts';
 import type { Message } from '../core/index.ts';
-import { AccountRegistry, Gateway, hashApiKey, hashPassword, messageView } from '../core/index.ts';
+import {
+  AccountRegistry,
+  finalStatuses,
+  Gateway,
+  hashApiKey,
+  hashPassword,
+  messageView,
+} from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import { WebhookSender } from '../webhooks/index.ts';
 
+/** Webhooks report `submitted` and every final status of an outbound message. */
 const notifiedStatuses = new Set<Message['status']>([
   'submitted',
-  'delivered',
-  'undelivered',
-  'expired',
-  'rejected',
-  'failed',
-  'canceled',
+  ...[...finalStatuses].filter((st) => st !== 'received'),
 ]);
 
 export interface GatewayApp {

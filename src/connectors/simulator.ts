@@ -8,6 +8,7 @@ import { compilePattern, type Matcher, TokenBucket } from '../core/index.ts';
 import { splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { SendTracker } from './sends.ts';
 import type {
   Connector,
   ConnectorEvents,
@@ -51,9 +52,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
   readonly #outcomes: Array<{ matches: Matcher; outcome: Outcome }>;
   #status: ConnectorState['status'] = 'starting';
   #inFlight = 0;
-  #sent = 0;
-  #failed = 0;
-  readonly #sends = new Set<Promise<SubmitResult>>();
+  readonly #sends = new SendTracker();
   readonly #timers = new Set<NodeJS.Timeout>();
   #wakeTimer: NodeJS.Timeout | null = null;
 
@@ -81,7 +80,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
   async stop(): Promise<void> {
     if (this.#status === 'stopped') return;
     this.#status = 'stopped';
-    await Promise.allSettled([...this.#sends]);
+    await this.#sends.settled();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
@@ -99,15 +98,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
-    const sending = this.#send(sms);
-    this.#sends.add(sending);
-    void sending.then((result) => {
-      this.#sends.delete(sending);
-      if (result.ok) this.#sent++;
-      else this.#failed++;
-      this.emit('ready');
-    });
-    return sending;
+    return this.#sends.track(this.#send(sms), () => this.emit('ready'));
   }
 
   /** An inbound (MO) message as if the network had sent it; resolves once the sink has it. */
@@ -140,8 +131,8 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
         },
       ],
       inFlight: this.#inFlight,
-      sent: this.#sent,
-      failed: this.#failed,
+      sent: this.#sends.sent,
+      failed: this.#sends.failed,
     };
   }
 

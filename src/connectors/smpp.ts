@@ -24,6 +24,7 @@ import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
 import { dataCodingFor, encodeText, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { SendTracker } from './sends.ts';
 import type {
   BindState,
   Connector,
@@ -104,7 +105,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   #binds: Bind[] = [];
   readonly #bucket: TokenBucket | null;
   #reassembler: Reassembler;
-  readonly #sends = new Set<Promise<SubmitResult>>();
+  readonly #sends = new SendTracker();
   readonly #inbound = new Set<Promise<void>>();
   /** Keyed by the exact last part that completed them, which the SMSC sends again. */
   readonly #refused = new Map<string, InboundSms>();
@@ -115,8 +116,6 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   #started = false;
   #stopping: Promise<void> | null = null;
   #stopped = false;
-  #sent = 0;
-  #failed = 0;
 
   constructor(
     config: SmppConnectorConfig,
@@ -202,15 +201,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
-    const sending = this.#send(sms);
-    this.#sends.add(sending);
-    void sending.then((result) => {
-      this.#sends.delete(sending);
-      if (result.ok) this.#sent++;
-      else this.#failed++;
-      this.emit('ready');
-    });
-    return sending;
+    return this.#sends.track(this.#send(sms), () => this.emit('ready'));
   }
 
   state(): ConnectorState {
@@ -231,8 +222,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       status,
       binds,
       inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sent,
-      failed: this.#failed,
+      sent: this.#sends.sent,
+      failed: this.#sends.failed,
     };
   }
 
@@ -289,7 +280,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
 
   async #stop(): Promise<void> {
     this.emit('state', this.state());
-    await Promise.allSettled([...this.#sends]);
+    await this.#sends.settled();
     await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
     if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;

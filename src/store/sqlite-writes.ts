@@ -214,12 +214,36 @@ const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail
 const isRefusal = (error: unknown) =>
   error instanceof StoreConflictError || error instanceof StoreNotFoundError;
 
+/** Statements prepared once per SQL text, for the life of a connection. */
+export class StatementCache {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  get(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  clear(): void {
+    this.#statements.clear();
+  }
+}
+
 export class SqliteWrites {
   private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
+  private readonly statements: StatementCache;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.statements = new StatementCache(db);
   }
 
   /**
@@ -452,14 +476,8 @@ export class SqliteWrites {
     if (this.db.isTransaction) this.db.exec('ROLLBACK');
   }
 
-  /** Prepared once per SQL text, for the life of the connection. */
   private statement(sql: string): StatementSync {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.statements.get(sql);
   }
 
   /** Stores a message and its first event, or conflicts having written nothing. */

@@ -19,6 +19,7 @@ import {
   parse,
   type Row,
   SqliteWrites,
+  StatementCache,
   toError,
   toReceipt,
   type WriteArgs,
@@ -71,7 +72,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   /** Reads; and writes too when they run in-process. */
   private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
+  private readonly statements: StatementCache;
   private readonly writer: Worker | SqliteWrites;
   /** Settles once the writer thread has stopped, for whatever reason. */
   private readonly writerStopped: Promise<void>;
@@ -95,6 +96,7 @@ export class SqliteStore implements Store {
     const settings: ConnectionSettings = { path, synchronous, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
     // Opened (and switched to WAL) here first, so the writer thread finds the file ready.
     this.db = openConnection(settings);
+    this.statements = new StatementCache(this.db);
     if (inMemory || options.writerThread === false) {
       this.writer = new SqliteWrites(this.db);
       this.writerStopped = Promise.resolve();
@@ -358,14 +360,8 @@ export class SqliteStore implements Store {
     return this.write('deleteEsmeDelivery', id);
   }
 
-  /** Prepared once per SQL text, for the life of the connection. */
   private statement(sql: string): StatementSync {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.statements.get(sql);
   }
 
   /** Queues a write for this tick's batch; settles after the COMMIT of its transaction. */

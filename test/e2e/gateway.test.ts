@@ -7,7 +7,7 @@ import type { Pdu } from '../../src/smpp/index.ts';
 import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
 import { verifyWebhook } from '../../src/webhooks/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
-import { api, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
+import { api, esme, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
 
 describe('gateway end to end', () => {
   let sim: SmscSimulator;
@@ -112,18 +112,10 @@ routes:
   });
 
   test('an ESME binds over SMPP, submits, and gets its receipt as deliver_sm', async () => {
-    const client = new SmppClient({
-      host: '127.0.0.1',
-      port: gw.app.smppAddress!.port,
+    const { client, received } = esme(gw.app.smppAddress!.port, {
       systemId: 'acme',
       password: 'secret',
       bindType: 'transceiver',
-      reconnect: false,
-    });
-    const received: Pdu[] = [];
-    client.on('request', (pdu, session) => {
-      received.push(pdu);
-      session.respond(pdu);
     });
     client.start();
     try {
@@ -171,18 +163,10 @@ routes:
   });
 
   test('inbound injected at a simulator connector reaches the webhook and the receiver bind', async () => {
-    const client = new SmppClient({
-      host: '127.0.0.1',
-      port: gw.app.smppAddress!.port,
+    const { client, received } = esme(gw.app.smppAddress!.port, {
       systemId: 'acme',
       password: 'secret',
       bindType: 'receiver',
-      reconnect: false,
-    });
-    const received: Pdu[] = [];
-    client.on('request', (pdu, session) => {
-      received.push(pdu);
-      session.respond(pdu);
     });
     client.start();
     try {

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GatewayApp, startGateway } from '../../src/app/index.ts';
 import { parseConfig } from '../../src/config/index.ts';
+import type { Pdu, SmppClientOptions } from '../../src/smpp/index.ts';
+import { SmppClient } from '../../src/smpp/index.ts';
 
 export interface ReceivedHook {
   headers: http.IncomingHttpHeaders;
@@ -81,4 +83,27 @@ export function api(base: string, key: string) {
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
   };
+}
+
+/**
+ * Our SMPP client as an ESME of the gateway, not yet started: every request it gets is
+ * answered and kept in `received`.
+ */
+export function esme(
+  port: number,
+  options: Partial<SmppClientOptions> & { systemId: string; password: string },
+) {
+  const client = new SmppClient({
+    host: '127.0.0.1',
+    port,
+    bindType: 'transceiver',
+    reconnect: false,
+    ...options,
+  });
+  const received: Pdu[] = [];
+  client.on('request', (pdu, session) => {
+    received.push(pdu);
+    session.respond(pdu);
+  });
+  return { client, received };
 }
