@@ -1,25 +1,10 @@
 // An ESME on Perl's Net::SMPP against our SmppServer.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PduOf } from '../../src/smpp/index.ts';
 import { CommandStatus, parseReceipt } from '../../src/smpp/index.ts';
 import { requirePeer } from '../peers/available.ts';
-import type { PerlSmFields } from '../peers/perl.ts';
 import { PerlEsme } from '../peers/perl.ts';
-import { gsmMessage, longMessage, ourSmsc, ucs2Message, waitFor } from './support.ts';
-
-const addresses: PerlSmFields = {
-  source_addr_ton: 1,
-  source_addr_npi: 1,
-  source_addr: '447700900000',
-  dest_addr_ton: 1,
-  dest_addr_npi: 1,
-  destination_addr: '447700900001',
-};
-
-function submitsOf(requests: Array<{ pdu: { command: string } }>) {
-  return requests.filter((r) => r.pdu.command === 'submit_sm').map((r) => r.pdu as PduOf<'submit_sm'>);
-}
+import { addresses, gsmMessage, longMessage, ourSmsc, submitsOf, ucs2Message, waitFor } from './support.ts';
 
 describe('Perl Net::SMPP ESME ↔ our SmppServer', () => {
   test('binds in all three modes, and is refused for a wrong password or unknown system_id', async (t) => {

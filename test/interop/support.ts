@@ -167,3 +167,18 @@ export async function ourSmsc(
   t.after(() => server.close());
   return { server, port, requests, receiptResponses, refused, messages };
 }
+
+/** The ESME's submit_sm addresses, in the snake_case both peers' APIs take. */
+export const addresses = {
+  source_addr_ton: 1,
+  source_addr_npi: 1,
+  source_addr: '447700900000',
+  dest_addr_ton: 1,
+  dest_addr_npi: 1,
+  destination_addr: '447700900001',
+};
+
+/** The submit_sm PDUs among what our SMSC received. */
+export function submitsOf(requests: Array<{ pdu: { command: string } }>): PduOf<'submit_sm'>[] {
+  return requests.filter((r) => r.pdu.command === 'submit_sm').map((r) => r.pdu as PduOf<'submit_sm'>);
+}
