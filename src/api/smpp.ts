@@ -3,7 +3,7 @@
 // is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
 import type { TlsOptions } from 'node:tls';
 import type { Account, AccountRegistry, Gateway, Message } from '../core/index.ts';
-import { GatewayError, verifyPassword } from '../core/index.ts';
+import { GatewayError, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
@@ -133,6 +133,34 @@ export class SmppFront {
         }
         return;
       }
+      case 'submit_multi': {
+        // One id for the ESME (as an SMSC gives); each destination is its own message in
+        // the group, all stored together, and each receipt carries that one id.
+        const multiId = newId();
+        const base = this.#requestOf(pdu);
+        const results = await this.#o.gateway.submitMany(
+          account.id,
+          pdu.destinations.map((d) => ({
+            ...base,
+            to: d.kind === 'sme' ? d.address : '',
+            groupId: `${multiGroup}${multiId}`,
+          })),
+          { defaultFrom: account.defaultFrom ?? undefined },
+        );
+        const unsuccess = results.flatMap((r, i) => {
+          if ('message' in r) return [];
+          const d = pdu.destinations[i]!;
+          return [
+            d.kind === 'sme'
+              ? { ton: d.ton, npi: d.npi, address: d.address, errorStatus: statusOf(r.error) }
+              : { ton: 0, npi: 0, address: d.name, errorStatus: CommandStatus.ESME_RINVDSTADR },
+          ];
+        });
+        if (unsuccess.length === results.length)
+          return session.respond(pdu, unsuccess[0]?.errorStatus ?? CommandStatus.ESME_RINVNUMDESTS);
+        session.respond(pdu, 0, { messageId: multiId, unsuccess });
+        return;
+      }
       case 'query_sm': {
         const message = await this.#o.gateway.store.getMessage(pdu.messageId);
         if (!message || message.accountId !== account.id)
@@ -159,7 +187,7 @@ export class SmppFront {
     }
   }
 
-  #requestOf(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'>) {
+  #requestOf(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'submit_multi'>) {
     let body: Buffer =
       'shortMessage' in pdu && pdu.shortMessage.length > 0
         ? pdu.shortMessage
@@ -190,7 +218,7 @@ export class SmppFront {
         : null;
     const now = Date.now();
     return {
-      to: pdu.destinationAddr,
+      to: 'destinationAddr' in pdu ? pdu.destinationAddr : '',
       from: pdu.sourceAddr || undefined,
       ...(encoding === 'binary'
         ? { binary: Buffer.from(body) }
@@ -210,7 +238,7 @@ export class SmppFront {
     if (m.origin !== 'smpp' || !m.receiptRequested || m.direction !== 'mt' || !receiptWords[m.status]) return;
     this.#enqueue(m.accountId, {
       kind: 'receipt',
-      messageId: m.id,
+      messageId: m.groupId?.startsWith(multiGroup) ? m.groupId.slice(multiGroup.length) : m.id,
       from: m.from,
       to: m.to,
       status: m.status,
@@ -288,6 +316,9 @@ function textEncodingOf(dataCoding: number, body: Buffer) {
   if (encoding === 'ascii' && body.some((b) => b < 0x20 && b !== 0x0a && b !== 0x0d)) return 'gsm7';
   return encoding;
 }
+
+/** groupId prefix of the messages of one submit_multi; the rest is the id the ESME got. */
+const multiGroup = 'smpp-multi:';
 
 const unknownHash =
   'scrypt$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000';

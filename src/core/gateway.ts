@@ -171,6 +171,35 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return accepted;
   }
 
+  /**
+   * Several messages accepted together: those that pass are stored in one transaction (all
+   * or none), those that do not come back with their error, in request order.
+   */
+  async submitMany(
+    accountId: string,
+    requests: SubmitRequest[],
+    options: Omit<SubmitOptions, 'idempotency'> = {},
+  ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
+    const now = this.#now();
+    const results = requests.map((req): { message: Message } | { error: GatewayError } => {
+      try {
+        return { message: this.#build(accountId, req, options, now) };
+      } catch (err) {
+        if (err instanceof GatewayError) return { error: err };
+        throw err;
+      }
+    });
+    const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
+    if (accepted.length > 0) await this.store.insertMessages(accepted);
+    return results.map((r) => {
+      if (!('message' in r)) return r;
+      this.emit('status', r.message);
+      const copy = { ...r.message };
+      if (r.message.status === 'queued') this.#dispatcher.enqueue(r.message);
+      return { message: copy };
+    });
+  }
+
   /** Checks a request and prices it (encoding, segments) without storing anything. */
   #build(accountId: string, req: SubmitRequest, options: SubmitOptions, now: number): Message {
     const to = normaliseNumber(req.to ?? '');

@@ -376,4 +376,54 @@ routes:
     assert.equal(res.status, 413);
     assert.equal(res.body.error.code, 'payload_too_large');
   });
+
+  test('submit_multi: one id for the ESME, a message per destination, receipts under that id', async () => {
+    const { client, received } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+    client.start();
+    try {
+      await client.waitBound();
+      const multi = {
+        ...submitSm({
+          registeredDelivery: 1,
+          sourceAddr: 'ACME',
+          sourceAddrTon: 5,
+          shortMessage: Buffer.from('to many'),
+        }),
+        command: 'submit_multi',
+        destinations: [
+          { kind: 'sme', ton: 1, npi: 1, address: '447700900701' },
+          { kind: 'sme', ton: 1, npi: 1, address: '447700900702' },
+          { kind: 'sme', ton: 1, npi: 1, address: 'not-a-number' },
+          { kind: 'list', name: 'friends' },
+        ],
+      } as unknown as Pdu;
+      const resp = (await client.request(multi)) as Pdu & {
+        messageId: string;
+        unsuccess: Array<{ address: string; errorStatus: number }>;
+      };
+      assert.equal(resp.command, 'submit_multi_resp');
+      assert.equal(resp.commandStatus, 0);
+      assert.deepEqual(
+        resp.unsuccess.map((u) => [u.address, u.errorStatus]),
+        [
+          ['not-a-number', CommandStatus.ESME_RINVDSTADR],
+          ['friends', CommandStatus.ESME_RINVDSTADR],
+        ],
+      );
+      const receipts = await waitFor(() => {
+        const r = received.filter((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) !== 0);
+        return r.length === 2 && r;
+      });
+      for (const r of receipts) {
+        assert.ok('shortMessage' in r);
+        assert.equal(parseReceipt(r.shortMessage.toString('latin1'))?.id, resp.messageId);
+      }
+      assert.deepEqual(
+        new Set(receipts.map((r) => ('sourceAddr' in r ? r.sourceAddr : ''))),
+        new Set(['447700900701', '447700900702']),
+      );
+    } finally {
+      await client.stop();
+    }
+  });
 });
