@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { SmscSimulator } from '../src/simulator/index.ts';
 import type { Pdu } from '../src/smpp/index.ts';
 import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
+import { LeanHttpConnection } from './http-client.ts';
 import { formatRate, percentile, printTable } from './report.ts';
 
 const runMs = Number(process.env.BENCH_GATEWAY_MS ?? 5_000);
@@ -110,6 +111,8 @@ function post(port: number, body: string): Promise<number> {
 
 async function restThroughput(httpPort: number, control: string, connections: number) {
   const start = await smscSubmits(control);
+  const pool = await Promise.all(Array.from({ length: connections }, () => LeanHttpConnection.connect(httpPort)));
+  const head = 'POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer bench-key-1\r\ncontent-type: application/json\r\n';
   let stop = false;
   let accepted = 0;
   let refused = 0;
@@ -117,10 +120,10 @@ async function restThroughput(httpPort: number, control: string, connections: nu
   const t0 = performance.now();
   let n = 0;
   await Promise.all(
-    Array.from({ length: connections }, async () => {
+    pool.map(async (connection) => {
       while (!stop) {
         const t = performance.now();
-        const status = await post(httpPort, `{"to":"+447700900123","text":"bench ${n++}"}`);
+        const status = await connection.request(head, `{"to":"+447700900123","text":"bench ${n++}"}`);
         if (status === 202) accepted++;
         else refused++;
         if ((accepted & 7) === 0) latencies.push(performance.now() - t);
@@ -128,6 +131,7 @@ async function restThroughput(httpPort: number, control: string, connections: nu
       }
     }),
   );
+  for (const connection of pool) connection.close();
   const acceptMs = performance.now() - t0;
   // Then wait until the SMSC has everything that was accepted.
   while ((await smscSubmits(control)) - start < accepted && performance.now() - t0 < acceptMs + 60_000)
