@@ -95,6 +95,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Submit responses being stored; a receipt for one of them waits for it. */
   readonly #submitting = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | null = null;
+  #purgedAt = 0;
 
   constructor(options: GatewayOptions) {
     super();
@@ -606,6 +607,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async #tick(): Promise<void> {
     const now = this.#now();
     try {
+      // A receipt still unmatched after a day will not be matched: its submit never came.
+      if (now - this.#purgedAt >= 3600_000) {
+        this.#purgedAt = now;
+        await this.store.purgeUnmatchedReceipts(now - 24 * 3600_000);
+      }
       if ((await this.store.releaseScheduled(now)) > 0) this.#dispatcher.markSpilled();
       for (const id of await this.store.expireOverdue(now)) {
         const m = await this.store.getMessage(id);

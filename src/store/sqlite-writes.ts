@@ -404,6 +404,10 @@ export class SqliteWrites {
       .sort((a, b) => a.id - b.id);
   }
 
+  purgeUnmatchedReceipts(before: number): number {
+    return Number(this.statement('DELETE FROM unmatched_receipts WHERE received_at < ?').run(before).changes);
+  }
+
   /** Forgets a key found expired, so the request that follows may use it again. */
   forgetIdempotency(accountId: string, key: string, now: number): void {
     this.statement('DELETE FROM idempotency WHERE account_id = ? AND key = ? AND expires_at <= ?').run(

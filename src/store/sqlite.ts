@@ -257,6 +257,10 @@ export class SqliteStore implements Store {
     return this.write('takeUnmatchedReceipts', connectorId, smscId);
   }
 
+  purgeUnmatchedReceipts(before: number): Promise<number> {
+    return this.write('purgeUnmatchedReceipts', before);
+  }
+
   async listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]> {
     return this.statement('SELECT * FROM unmatched_receipts ORDER BY id LIMIT ?').all(limit).map(toReceipt);
   }

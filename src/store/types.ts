@@ -123,6 +123,8 @@ export interface Store {
   /** Removes and returns receipts kept for this SMSC id. */
   takeUnmatchedReceipts(connectorId: string, smscId: string): Promise<StoredReceipt[]>;
   listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]>;
+  /** Forgets unmatched receipts received before `before` (epoch ms); returns how many. */
+  purgeUnmatchedReceipts(before: number): Promise<number>;
 
   getIdempotency(accountId: string, key: string, now: number): Promise<IdempotencyRecord | null>;
 

@@ -476,6 +476,11 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual(taken[1]?.receipt, { stat: 'ACCEPTD', doneAt: 1234 });
         assert.deepEqual(await store.takeUnmatchedReceipts('c1', 's1'), []);
         assert.deepEqual(await store.listUnmatchedReceipts(10), [listed[1], listed[2]]);
+
+        // Older than the horizon: forgotten; the rest stays.
+        assert.equal(await store.purgeUnmatchedReceipts(before), 0);
+        assert.equal(await store.purgeUnmatchedReceipts(Date.now() + 1), 2);
+        assert.deepEqual(await store.listUnmatchedReceipts(10), []);
       });
     });
 
