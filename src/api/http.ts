@@ -3,15 +3,15 @@
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Connector } from '../connectors/index.ts';
-import type { Account, AccountRegistry, Gateway, Message, SubmitRequest } from '../core/index.ts';
-import {
-  GatewayError,
-  messageStatuses,
-  messageView,
-  priorities,
-  secretEquals,
-  TokenBucket,
+import type {
+  Account,
+  AccountLimits,
+  AccountRegistry,
+  Gateway,
+  Message,
+  SubmitRequest,
 } from '../core/index.ts';
+import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -21,6 +21,8 @@ export interface HttpApiOptions {
   accounts: AccountRegistry;
   adminKeyHashes: string[];
   metrics: Metrics;
+  /** Each account's messages-per-second limit, shared with the other front doors. */
+  limits: AccountLimits;
   /** The routes in force, shown to admins as configured. */
   routes: unknown;
   /** Inject an inbound message at a connector that can play a carrier (simulator). */
@@ -39,7 +41,6 @@ const maxPageSize = 500;
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
-  const limits = new Map<string, TokenBucket>();
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
 
@@ -280,17 +281,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   });
 
   function rateLimit(account: Account, reply: FastifyReply): void {
-    if (account.mps <= 0) return;
-    let bucket = limits.get(account.id);
-    if (!bucket || bucket.perSecond !== account.mps) {
-      bucket = new TokenBucket(account.mps, account.mps);
-      limits.set(account.id, bucket);
-    }
-    if (bucket.available() < 1) {
-      reply.header('retry-after', String(Math.max(1, Math.ceil(bucket.msUntilAvailable() / 1000))));
+    const waitMs = o.limits.take(account);
+    if (waitMs > 0) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
       throw new GatewayError('rate_limited', `account limit is ${account.mps} messages/s`, undefined, 429);
     }
-    bucket.take();
   }
 
   return app;

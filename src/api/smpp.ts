@@ -2,7 +2,7 @@
 // the REST API, and get receipts and inbound messages as deliver_sm. What an ESME is owed
 // is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
 import type { TlsOptions } from 'node:tls';
-import type { Account, AccountRegistry, Gateway, Message } from '../core/index.ts';
+import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
 import { GatewayError, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
 import {
@@ -27,6 +27,8 @@ import {
 export interface SmppFrontOptions {
   gateway: Gateway;
   accounts: AccountRegistry;
+  /** Each account's messages-per-second limit, shared with the other front doors. */
+  limits: AccountLimits;
   tls?: TlsOptions;
   /** Submits per second per bind above which ESME_RTHROTTLED is answered (0 = none). */
   maxRequestsPerSecond?: number;
@@ -123,6 +125,7 @@ export class SmppFront {
     switch (pdu.command) {
       case 'submit_sm':
       case 'data_sm': {
+        if (this.#o.limits.take(account) > 0) return session.respond(pdu, CommandStatus.ESME_RTHROTTLED);
         try {
           const message = await this.#o.gateway.submit(account.id, this.#requestOf(pdu), {
             defaultFrom: account.defaultFrom ?? undefined,
@@ -134,6 +137,9 @@ export class SmppFront {
         return;
       }
       case 'submit_multi': {
+        if (this.#o.limits.take(account, pdu.destinations.length) > 0) {
+          return session.respond(pdu, CommandStatus.ESME_RTHROTTLED);
+        }
         // One id for the ESME (as an SMSC gives); each destination is its own message in
         // the group, all stored together, and each receipt carries that one id.
         const multiId = newId();

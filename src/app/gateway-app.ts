@@ -4,14 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpApi } from '../api/http.ts';
-import { gatewayMetrics } from '../api/metrics.ts';
-import { SmppFront } from '../api/smpp.ts';
+import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
 import { createConnector, SimulatorConnector } from '../connectors/index.ts';
 import type { Message } from '../core/index.ts';
 import {
+  AccountLimits,
   AccountRegistry,
   finalStatuses,
   Gateway,
@@ -125,11 +124,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
   const metrics = gatewayMetrics(gateway, connectors);
+  const limits = new AccountLimits();
   const http = await buildHttpApi({
     gateway,
     accounts,
     adminKeyHashes,
     metrics,
+    limits,
     routes: config.routes,
     logger: options.logger,
     injectInbound: async (id, sms) => {
@@ -148,6 +149,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     smpp = new SmppFront({
       gateway,
       accounts,
+      limits,
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),

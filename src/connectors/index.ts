@@ -1,6 +1,6 @@
 // Public surface of the carrier connectors: the interface the core sees, the SMPP and
 // simulator drivers behind it, and the factory that picks one from the config.
-import type { ConnectorConfig } from '../config/types.ts';
+import type { ConnectorConfig } from '../config/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { SimulatorConnector } from './simulator.ts';
 import { SmppConnector } from './smpp.ts';

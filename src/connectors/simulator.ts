@@ -3,7 +3,7 @@
 // and be tested end to end without an SMSC.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { SimulatorConnectorConfig } from '../config/types.ts';
+import type { SimulatorConnectorConfig } from '../config/index.ts';
 import { compilePattern, type Matcher, TokenBucket } from '../core/index.ts';
 import { splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';

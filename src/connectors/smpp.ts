@@ -3,7 +3,7 @@
 // of a message on the same bind; inbound receipts and MO messages go to the sink, and the
 // SMSC gets its deliver_sm_resp only once the sink has kept them.
 import { EventEmitter } from 'node:events';
-import type { SmppConnectorConfig } from '../config/types.ts';
+import type { SmppConnectorConfig } from '../config/index.ts';
 import { TokenBucket } from '../core/index.ts';
 import type { Pdu, PduOf, ReceiptStat, SmppSession } from '../smpp/index.ts';
 import {

@@ -1,7 +1,7 @@
 // Every carrier driver sits behind this one small interface (after Kannel's gw/smsc), so the
 // core never knows which protocol a connector speaks.
 import type { EventEmitter } from 'node:events';
-import type { TextEncoding } from '../core/message.ts';
+import type { TextEncoding } from '../core/index.ts';
 
 /** What the core hands a connector to send. */
 export interface OutboundSms {

@@ -1,3 +1,4 @@
+export { AccountLimits } from './account-limits.ts';
 export {
   type Account,
   AccountRegistry,

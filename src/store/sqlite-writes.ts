@@ -4,6 +4,8 @@
 // cannot see. Either way writes come in as plain data (an operation's name and arguments)
 // and their outcomes go back as plain data, so both ways run this same code.
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+// core/message.ts, not core/index.ts: the writer thread loads this file, and needs the
+// message's shape without the rest of the gateway.
 import type { Message, MessageEvent } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
 import { StoreConflictError, StoreNotFoundError } from './errors.ts';

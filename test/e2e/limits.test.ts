@@ -1,0 +1,51 @@
+// An account's `mps` holds across front doors: REST answers 429 with Retry-After, SMPP
+// answers ESME_RTHROTTLED; both draw on one budget per account (src/core/account-limits.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CommandStatus } from '../../src/smpp/index.ts';
+import { submitSm } from '../smpp/raw-peer.ts';
+import { api, esme, gatewayFrom } from './helpers.ts';
+
+test('account mps: 429 with Retry-After over REST, ESME_RTHROTTLED over SMPP', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: slow, apiKeys: [slow-key-1], defaultFrom: SLOW, mps: 5, smpp: { systemId: slow, password: secret } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const call = api(gw.base, 'slow-key-1');
+  const statuses: number[] = [];
+  let retryAfter: string | null = null;
+  for (let i = 0; i < 8; i++) {
+    const res = await call('POST', '/v1/messages', { to: '+447700900900', text: `n ${i}` });
+    statuses.push(res.status);
+    if (res.status === 429) {
+      retryAfter = res.headers.get('retry-after');
+      assert.equal(res.body.error.code, 'rate_limited');
+    }
+  }
+  // A second's burst of 5, then refusals (8 requests take far less than a second).
+  assert.deepEqual(statuses.slice(0, 5), [202, 202, 202, 202, 202]);
+  assert.ok(statuses.slice(5).includes(429), statuses.join(','));
+  assert.equal(retryAfter, '1');
+
+  // The same account over SMPP: over its limit too, answered ESME_RTHROTTLED.
+  const { client } = esme(gw.app.smppAddress!.port, { systemId: 'slow', password: 'secret' });
+  client.start();
+  t.after(() => client.stop());
+  await client.waitBound();
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () => client.request(submitSm({ destinationAddr: '447700900901' }))),
+  );
+  const smppStatuses = answers.map((a) => a.commandStatus);
+  assert.ok(smppStatuses.includes(CommandStatus.ESME_RTHROTTLED), smppStatuses.join(','));
+  assert.ok(smppStatuses.filter((st) => st === 0).length <= 5, smppStatuses.join(','));
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await client.request(submitSm({ destinationAddr: '447700900901' }))).commandStatus, 0);
+});
