@@ -111,8 +111,11 @@ function post(port: number, body: string): Promise<number> {
 
 async function restThroughput(httpPort: number, control: string, connections: number) {
   const start = await smscSubmits(control);
-  const pool = await Promise.all(Array.from({ length: connections }, () => LeanHttpConnection.connect(httpPort)));
-  const head = 'POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer bench-key-1\r\ncontent-type: application/json\r\n';
+  const pool = await Promise.all(
+    Array.from({ length: connections }, () => LeanHttpConnection.connect(httpPort)),
+  );
+  const head =
+    'POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer bench-key-1\r\ncontent-type: application/json\r\n';
   let stop = false;
   let accepted = 0;
   let refused = 0;
