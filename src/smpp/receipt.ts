@@ -165,9 +165,14 @@ function parseReceiptDate(value: string): Date | undefined {
   } else {
     return undefined;
   }
-  const [mo, dd, hh, mi, ss] = [0, 2, 4, 6, 8].map((i) => Number(rest.slice(i, i + 2) || '0')) as number[];
-  if (mo! < 1 || mo! > 12 || dd! < 1 || dd! > 31 || hh! > 23 || mi! > 59 || ss! > 59) return undefined;
-  const d = new Date(Date.UTC(year, mo! - 1, dd!, hh!, mi!, ss!));
+  const two = (at: number) => Number(rest.slice(at, at + 2) || '0');
+  const mo = two(0);
+  const dd = two(2);
+  const hh = two(4);
+  const mi = two(6);
+  const ss = two(8);
+  if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return undefined;
+  const d = new Date(Date.UTC(year, mo - 1, dd, hh, mi, ss));
   return d.getUTCDate() === dd ? d : undefined;
 }
 
@@ -190,6 +195,25 @@ function parseErrorCode(value: string | undefined): number | undefined {
  */
 export function parseReceipt(text: string): ParsedReceipt | null {
   const fields = new Map<string, string>();
+  // Most SMSCs print exactly the Appendix B layout: one match reads it. Anything else goes
+  // through the tolerant scan below.
+  const standard = standardLayout.exec(text);
+  if (standard) {
+    const [, id, sub, dlvrd, submit, done, stat, err, rest] = standard;
+    for (const [key, value] of [
+      ['id', id],
+      ['sub', sub],
+      ['dlvrd', dlvrd],
+      ['submit date', submit],
+      ['done date', done],
+      ['stat', stat],
+      ['err', err],
+      ['text', rest],
+    ] as const) {
+      fields.set(key, value!);
+    }
+    return fromFields(fields);
+  }
   const matches = [...text.matchAll(keyPattern)];
   for (let i = 0; i < matches.length; i++) {
     const m = matches[i]!;
@@ -205,6 +229,13 @@ export function parseReceipt(text: string): ParsedReceipt | null {
     if (fields.has(key)) continue;
     fields.set(key, /^\s*(\S*)/.exec(text.slice(valueStart))![1]!);
   }
+  return fromFields(fields);
+}
+
+const standardLayout =
+  /^id:(\S+) sub:(\d+) dlvrd:(\d+) submit date:(\d+) done date:(\d+) stat:(\S+) err:(\S+) [Tt]ext:(.*)$/s;
+
+function fromFields(fields: Map<string, string>): ParsedReceipt | null {
   const id = fields.get('id');
   const rawStat = fields.get('stat');
   if (id === undefined || id === '' || rawStat === undefined) return null;
