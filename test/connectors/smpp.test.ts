@@ -13,6 +13,7 @@ import {
   messageIdCandidates,
   normaliseMessageId,
   parseSmppTime,
+  shortMessagePdu,
 } from '../../src/smpp/index.ts';
 import { decodeText, Reassembler } from '../../src/sms/index.ts';
 import { outbound, RecordingSink, sleep, smppConfig, waitFor } from './helpers.ts';
@@ -405,26 +406,17 @@ describe('SmppConnector', () => {
     // Parts 1 and 3 of 3, sent by hand through the simulator's side of the bind.
     const [bound] = await waitFor(() => sim.server.bound.size > 0 && [...sim.server.bound]);
     const part = (sequence: number, body: string) =>
-      bound!.session.request({
-        command: 'deliver_sm',
-        serviceType: '',
-        sourceAddrTon: 1,
-        sourceAddrNpi: 1,
-        sourceAddr: '447700900123',
-        destAddrTon: 0,
-        destAddrNpi: 1,
-        destinationAddr: '5550100',
-        esmClass: 0x40,
-        protocolId: 0,
-        priorityFlag: 0,
-        scheduleDeliveryTime: '',
-        validityPeriod: '',
-        registeredDelivery: 0,
-        replaceIfPresentFlag: 0,
-        dataCoding: 0,
-        smDefaultMsgId: 0,
-        shortMessage: Buffer.concat([Buffer.from([5, 0, 3, 42, 3, sequence]), Buffer.from(body)]),
-      });
+      bound!.session.request(
+        shortMessagePdu('deliver_sm', {
+          sourceAddrTon: 1,
+          sourceAddrNpi: 1,
+          sourceAddr: '447700900123',
+          destAddrNpi: 1,
+          destinationAddr: '5550100',
+          esmClass: 0x40,
+          shortMessage: Buffer.concat([Buffer.from([5, 0, 3, 42, 3, sequence]), Buffer.from(body)]),
+        }),
+      );
     assert.equal((await part(1, 'first ')).commandStatus, 0);
     assert.equal((await part(3, 'third')).commandStatus, 0);
     const [sms] = await waitFor(() => sink.inbounds.length > 0 && sink.inbounds);

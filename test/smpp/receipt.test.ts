@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MessageState } from '../../src/smpp/constants.ts';
-import type { PduOf } from '../../src/smpp/pdu.ts';
+import { type PduOf, shortMessagePdu } from '../../src/smpp/pdu.ts';
 import {
   buildReceiptTlvs,
   canonicalStat,
@@ -193,29 +193,18 @@ describe('receipt: parsing what SMSCs send', () => {
 });
 
 describe('receipt: from a deliver_sm', () => {
-  const deliver = (shortMessage: string, tlvs?: PduOf<'deliver_sm'>['tlvs']): PduOf<'deliver_sm'> => ({
-    command: 'deliver_sm',
-    commandStatus: 0,
-    sequenceNumber: 1,
-    serviceType: '',
-    sourceAddrTon: 1,
-    sourceAddrNpi: 1,
-    sourceAddr: '447700900001',
-    destAddrTon: 5,
-    destAddrNpi: 0,
-    destinationAddr: 'Info',
-    esmClass: 0x04,
-    protocolId: 0,
-    priorityFlag: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresentFlag: 0,
-    dataCoding: 0,
-    smDefaultMsgId: 0,
-    shortMessage: Buffer.from(shortMessage, 'latin1'),
-    ...(tlvs ? { tlvs } : {}),
-  });
+  const deliver = (shortMessage: string, tlvs?: PduOf<'deliver_sm'>['tlvs']): PduOf<'deliver_sm'> =>
+    shortMessagePdu('deliver_sm', {
+      sequenceNumber: 1,
+      sourceAddrTon: 1,
+      sourceAddrNpi: 1,
+      sourceAddr: '447700900001',
+      destAddrTon: 5,
+      destinationAddr: 'Info',
+      esmClass: 0x04,
+      shortMessage: Buffer.from(shortMessage, 'latin1'),
+      ...(tlvs ? { tlvs } : {}),
+    });
   const text =
     'id:6699 sub:001 dlvrd:001 submit date:2403151230 done date:2403151231 stat:DELIVRD err:000 text:Hi';
 
