@@ -167,6 +167,30 @@ export class SmppFront {
         session.respond(pdu, 0, { messageId: multiId, unsuccess });
         return;
       }
+      case 'replace_sm': {
+        // The new short_message is in the message's own alphabet (replace_sm has no data_coding).
+        const stored = await this.#o.gateway.store.getMessage(pdu.messageId);
+        if (!stored || stored.accountId !== account.id)
+          return session.respond(pdu, CommandStatus.ESME_RREPLACEFAIL);
+        try {
+          await this.#o.gateway.replace(
+            account.id,
+            pdu.messageId,
+            stored.encoding === 'binary'
+              ? { binary: Buffer.from(pdu.shortMessage) }
+              : { text: decodeText(pdu.shortMessage, stored.encoding) },
+          );
+          session.respond(pdu);
+        } catch (err) {
+          session.respond(
+            pdu,
+            err instanceof GatewayError && err.field === 'text'
+              ? CommandStatus.ESME_RINVMSGLEN
+              : CommandStatus.ESME_RREPLACEFAIL,
+          );
+        }
+        return;
+      }
       case 'query_sm': {
         const message = await this.#o.gateway.store.getMessage(pdu.messageId);
         if (!message || message.accountId !== account.id)

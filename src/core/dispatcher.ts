@@ -17,7 +17,7 @@ export interface DispatcherOptions {
    */
   unrecorded(connectorId: string): number;
   /** Reads due messages from the store (refill after a restart, a spill or a back-off). */
-  loadDue(limit: number, exclude: ReadonlySet<string>): Promise<Message[]>;
+  loadDue(limit: number, exclude: { has(id: string): boolean }): Promise<Message[]>;
   /** Sends one message on the connector chosen for it; settles on its own. */
   send(message: Message, connector: Connector): void;
   /** A message no rule routes. */
@@ -70,7 +70,7 @@ export class Dispatcher {
   /** Queues by route index. */
   readonly #queues = new Map<number, PriorityQueue>();
   /** Ids in memory (queued or waiting out a back-off): the store must not hand them out again. */
-  readonly #held = new Set<string>();
+  readonly #held = new Map<string, Message>();
   /** Connectors a message already failed on, so a retry tries the others first. */
   readonly #failedOn = new Map<string, Set<string>>();
   readonly #canceled = new Set<string>();
@@ -115,7 +115,7 @@ export class Dispatcher {
       this.#o.unroutable(message);
       return;
     }
-    this.#held.add(message.id);
+    this.#held.set(message.id, message);
     let q = this.#queues.get(route);
     if (!q) {
       q = new PriorityQueue();
@@ -134,7 +134,7 @@ export class Dispatcher {
       this.#failedOn.set(message.id, failed);
     }
     failed.add(failedConnector);
-    this.#held.add(message.id);
+    this.#held.set(message.id, message);
     setTimeout(() => {
       this.#held.delete(message.id);
       if (this.#stopped) return;
@@ -147,6 +147,11 @@ export class Dispatcher {
   done(id: string): void {
     this.#held.delete(id);
     this.#failedOn.delete(id);
+  }
+
+  /** The message object held for this id (queued here or waiting out a back-off). */
+  held(id: string): Message | undefined {
+    return this.#held.get(id);
   }
 
   /** Drops a queued message (canceled); true when it was held here. */

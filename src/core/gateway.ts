@@ -333,6 +333,51 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return message;
   }
 
+  /**
+   * Replaces the content of a message that has not left yet (SMPP replace_sm); null when
+   * the account has no such message. Its header, if it has one, stays.
+   */
+  async replace(
+    accountId: string,
+    id: string,
+    content: { text?: string; binary?: Buffer },
+  ): Promise<Message | null> {
+    const message = await this.store.getMessage(id);
+    if (!message || message.accountId !== accountId) return null;
+    if (this.#inFlight.has(id) || (message.status !== 'queued' && message.status !== 'scheduled')) {
+      throw new GatewayError('not_replaceable', `message is ${this.live(message).status}`, undefined, 409);
+    }
+    const req: SubmitRequest = {
+      to: message.to,
+      ...(content.binary !== undefined ? { binary: content.binary } : { text: content.text ?? '' }),
+      encoding: message.udh ? message.encoding : 'auto',
+    };
+    if (req.text === '') throw new GatewayError('empty_text', 'text must not be empty', 'text');
+    let priced: { encoding: TextEncoding; segments: number };
+    try {
+      priced = message.udh ? this.#priceWithHeader(req, message.udh) : this.#price(req);
+    } catch (err) {
+      if (err instanceof SmsError) throw new GatewayError(err.code, err.message, 'text');
+      throw err;
+    }
+    const patch = {
+      text: req.text ?? null,
+      binary: req.binary ?? null,
+      encoding: priced.encoding,
+      segments: priced.segments,
+    };
+    // The dispatcher's copy changes at once (it is what gets sent); the store's follows.
+    const held = this.#dispatcher.held(id);
+    if (held) Object.assign(held, patch);
+    Object.assign(message, patch);
+    await this.store.updateMessage(id, patch, {
+      at: this.#now(),
+      type: 'replaced',
+      detail: { segments: priced.segments },
+    });
+    return message;
+  }
+
   #send(message: Message, connector: Connector): void {
     if (message.validUntil !== null && message.validUntil <= this.#now()) {
       this.#finish(message, 'expired', {

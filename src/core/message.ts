@@ -84,7 +84,7 @@ export interface MessageEvent {
   messageId: string;
   at: number;
   /** The status entered, or an event that changes none: a retry planned, a receipt (of a part). */
-  type: MessageStatus | 'retry' | 'receipt';
+  type: MessageStatus | 'retry' | 'receipt' | 'replaced';
   detail: Record<string, unknown> | null;
 }
 

@@ -203,6 +203,9 @@ const patchColumns: Record<keyof MessagePatch, string[]> = {
   nextAttemptAt: ['next_attempt_at'],
   error: ['error_code', 'error_message'],
   segments: ['segments'],
+  text: ['text'],
+  binary: ['binary'],
+  encoding: ['encoding'],
 };
 
 const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary, udh,

@@ -199,7 +199,7 @@ export class SqliteStore implements Store {
     return Object.fromEntries(rows.map((r) => [r['status'] as MessageStatus, r['n'] as number]));
   }
 
-  async dueMessages(now: number, limit: number, exclude: ReadonlySet<string>): Promise<Message[]> {
+  async dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]> {
     const due: Message[] = [];
     if (limit <= 0) return due;
     // Walks messages_due in dispatch order and stops at `limit` (named: without statistics the

@@ -6,7 +6,17 @@ import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 export type MessagePatch = Partial<
   Pick<
     Message,
-    'status' | 'connectorId' | 'submittedAt' | 'doneAt' | 'attempts' | 'nextAttemptAt' | 'error' | 'segments'
+    | 'status'
+    | 'connectorId'
+    | 'submittedAt'
+    | 'doneAt'
+    | 'attempts'
+    | 'nextAttemptAt'
+    | 'error'
+    | 'segments'
+    | 'text'
+    | 'binary'
+    | 'encoding'
   >
 >;
 
@@ -109,7 +119,7 @@ export interface Store {
    * Queued messages due at `now` (sendAt and nextAttemptAt passed), in dispatch order:
    * priority, then acceptance. `exclude` skips ids the caller already holds.
    */
-  dueMessages(now: number, limit: number, exclude: ReadonlySet<string>): Promise<Message[]>;
+  dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]>;
   /** Scheduled messages whose sendAt has come become queued; returns how many. */
   releaseScheduled(now: number): Promise<number>;
   /** After a restart: messages left `sending` go back to `queued` (at-least-once). */

@@ -426,4 +426,50 @@ routes:
       await client.stop();
     }
   });
+
+  test('replace_sm changes a scheduled message before it leaves; a sent one cannot be replaced', async () => {
+    const { client } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+    client.start();
+    try {
+      await client.waitBound();
+      // Scheduled 2 s ahead (relative time), then replaced while it waits.
+      const resp = (await client.request(
+        submitSm({
+          destinationAddr: '447700900880',
+          scheduleDeliveryTime: '000000000002000R',
+          shortMessage: Buffer.from('old text'),
+        }),
+      )) as Pdu & { messageId: string };
+      assert.equal(resp.commandStatus, 0);
+      assert.equal((await call('GET', `/v1/messages/${resp.messageId}`)).body.status, 'scheduled');
+      const replace = {
+        command: 'replace_sm',
+        messageId: resp.messageId,
+        sourceAddrTon: 1,
+        sourceAddrNpi: 1,
+        sourceAddr: '447700900000',
+        scheduleDeliveryTime: '',
+        validityPeriod: '',
+        registeredDelivery: 0,
+        smDefaultMsgId: 0,
+        shortMessage: Buffer.from('new text'),
+      } as unknown as Pdu;
+      assert.equal((await client.request(replace)).commandStatus, 0);
+      const m = await waitFor(async () => {
+        const r = await call('GET', `/v1/messages/${resp.messageId}`);
+        return r.body.status === 'delivered' && r.body;
+      }, 10_000);
+      assert.equal(m.text, 'new text');
+      assert.ok(m.events.some((e: { type: string }) => e.type === 'replaced'));
+      const atSmsc = [...sim.messages.values()].filter((x) => x.to === '447700900880');
+      assert.deepEqual(
+        atSmsc.map((x) => x.shortMessage.toString('latin1')),
+        ['new text'],
+      );
+      // Delivered now: too late.
+      assert.equal((await client.request(replace)).commandStatus, CommandStatus.ESME_RREPLACEFAIL);
+    } finally {
+      await client.stop();
+    }
+  });
 });
