@@ -14,6 +14,7 @@ import {
   parseSmppTime,
   SmppServer,
   shortMessagePdu,
+  toSmppAddress,
 } from '../smpp/index.ts';
 import {
   buildUdh,
@@ -383,22 +384,16 @@ function stateOf(status: Message['status']): number {
   );
 }
 
-function address(n: string) {
-  if (n.startsWith('+')) return { ton: 1, npi: 1, addr: n.slice(1) };
-  if (/^\d+$/.test(n)) return { ton: n.length <= 8 ? 3 : 1, npi: 1, addr: n };
-  return { ton: 5, npi: 0, addr: n };
-}
-
 function deliverSm(from: string, to: string, dataCoding: number, esmClass: number, shortMessage: Buffer) {
-  const src = address(from);
-  const dst = address(to);
+  const src = toSmppAddress(from);
+  const dst = toSmppAddress(to);
   return shortMessagePdu('deliver_sm', {
     sourceAddrTon: src.ton,
     sourceAddrNpi: src.npi,
-    sourceAddr: src.addr,
+    sourceAddr: src.address,
     destAddrTon: dst.ton,
     destAddrNpi: dst.npi,
-    destinationAddr: dst.addr,
+    destinationAddr: dst.address,
     esmClass,
     dataCoding,
     shortMessage,

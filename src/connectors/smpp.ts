@@ -5,11 +5,12 @@
 import { EventEmitter } from 'node:events';
 import type { SmppConnectorConfig } from '../config/index.ts';
 import { TokenBucket } from '../core/index.ts';
-import type { Pdu, PduOf, ReceiptStat, SmppSession } from '../smpp/index.ts';
+import type { Pdu, PduOf, ReceiptStat, SmppAddress, SmppSession } from '../smpp/index.ts';
 import {
   CommandStatus,
   EsmClass,
   formatSmppTime,
+  fromSmppAddress,
   InterfaceVersion,
   normaliseMessageId,
   RegisteredDelivery,
@@ -18,7 +19,7 @@ import {
   SmppEncodeError,
   SmppError,
   statusName,
-  Ton,
+  toSmppAddress,
 } from '../smpp/index.ts';
 import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
 import { dataCodingFor, encodeText, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
@@ -491,7 +492,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     const shortMessage = pdu.command === 'deliver_sm' ? pdu.shortMessage : Buffer.alloc(0);
     // Copied: the decoded PDU may be a view of a socket buffer, and the reassembler keeps parts.
     const body = Buffer.from(shortMessage.length > 0 ? shortMessage : (tlvs.messagePayload ?? shortMessage));
-    const key = `${addressText(pdu.sourceAddr, pdu.sourceAddrTon)}\u0000${addressText(pdu.destinationAddr, pdu.destAddrTon)}`;
+    const key = `${fromSmppAddress(pdu.sourceAddr, pdu.sourceAddrTon)}\u0000${fromSmppAddress(pdu.destinationAddr, pdu.destAddrTon)}`;
     const udh = (pdu.esmClass & EsmClass.UDHI) !== 0;
     const sar =
       tlvs.sarMsgRefNum !== undefined &&
@@ -585,20 +586,10 @@ function bindStateOf(client: SmppClient): BindState['state'] {
  * international, up to 8 digits a short code, a leading 0 national, other digits
  * international without the `+`, anything else alphanumeric.
  */
-function sourceAddress(from: string, c: SmppConnectorConfig): { ton: number; npi: number; address: string } {
-  let ton: number;
-  let npi: number;
-  if (/^\+\d+$/.test(from)) [ton, npi] = [Ton.INTERNATIONAL, 1];
-  else if (/^\d{1,8}$/.test(from)) [ton, npi] = [Ton.NETWORK_SPECIFIC, 0];
-  else if (/^0\d+$/.test(from)) [ton, npi] = [Ton.NATIONAL, 1];
-  else if (/^\d+$/.test(from)) [ton, npi] = [Ton.INTERNATIONAL, 1];
-  else [ton, npi] = [Ton.ALPHANUMERIC, 0];
-  return { ton: c.sourceTon ?? ton, npi: c.sourceNpi ?? npi, address: from.replace(/^\+(?=\d)/, '') };
-}
-
-/** An address as the gateway writes numbers: international ones with their `+`. */
-function addressText(address: string, ton: number): string {
-  return ton === Ton.INTERNATIONAL && /^\d+$/.test(address) ? `+${address}` : address;
+/** The sender as SMPP writes it; the connector's sourceTon/sourceNpi override the guess. */
+function sourceAddress(from: string, c: SmppConnectorConfig): SmppAddress {
+  const guessed = toSmppAddress(from);
+  return { ton: c.sourceTon ?? guessed.ton, npi: c.sourceNpi ?? guessed.npi, address: guessed.address };
 }
 
 /** One part carrying the message's own header as it is (an ESME's part of a long message). */

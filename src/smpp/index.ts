@@ -1,5 +1,6 @@
 // Public surface of the SMPP protocol layer: a sans-I/O codec (constants, pdu, tlv, codec,
 // framer, receipt, time) and the session layer on top (session, client, server).
+export * from './address.ts';
 export * from './client.ts';
 export * from './codec.ts';
 export * from './constants.ts';
