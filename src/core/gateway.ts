@@ -165,8 +165,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       idempotency = { ...rest, statusCode: 202, response: render(message) };
     }
     await this.store.insertMessages([message], idempotency);
+    return this.#accept(message);
+  }
+
+  /** A stored message goes out: announced, queued; the caller gets it as accepted. */
+  #accept(message: Message): Message {
     this.emit('status', message);
-    // The caller gets the message as accepted; the dispatcher's copy moves on at once.
+    // A copy for the caller: the dispatcher's moves on at once.
     const accepted = { ...message };
     if (message.status === 'queued') this.#dispatcher.enqueue(message);
     return accepted;
@@ -192,13 +197,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
     const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
     if (accepted.length > 0) await this.store.insertMessages(accepted);
-    return results.map((r) => {
-      if (!('message' in r)) return r;
-      this.emit('status', r.message);
-      const copy = { ...r.message };
-      if (r.message.status === 'queued') this.#dispatcher.enqueue(r.message);
-      return { message: copy };
-    });
+    return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
   }
 
   /** Checks a request and prices it (encoding, segments) without storing anything. */
@@ -245,15 +244,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (this.#router.match({ to, from, accountId }) < 0)
       throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
-    let encoding: TextEncoding;
-    let segments: number;
-    try {
-      ({ encoding, segments } = req.udh ? this.#priceWithHeader(req, req.udh) : this.#price(req));
-    } catch (err) {
-      if (err instanceof SmsError)
-        throw new GatewayError(err.code, err.message, req.binary ? 'binaryHex' : 'text');
-      throw err;
-    }
+    const { encoding, segments } = this.#price(req, req.udh);
     const scheduled = req.sendAt !== undefined && req.sendAt > now;
     return {
       id: newId(now),
@@ -286,8 +277,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     };
   }
 
-  /** Encoding and parts of a message the gateway splits itself. */
-  #price(req: SubmitRequest): { encoding: TextEncoding; segments: number } {
+  /** Encoding and parts of the content; what the text layer refuses is a GatewayError. */
+  #price(req: SubmitRequest, udh: Buffer | null | undefined): { encoding: TextEncoding; segments: number } {
+    try {
+      return udh ? this.#priceWithHeader(req, udh) : this.#priceSplit(req);
+    } catch (err) {
+      if (err instanceof SmsError)
+        throw new GatewayError(err.code, err.message, req.binary ? 'binaryHex' : 'text');
+      throw err;
+    }
+  }
+
+  /** A message the gateway splits itself. */
+  #priceSplit(req: SubmitRequest): { encoding: TextEncoding; segments: number } {
     const options = { maxParts: this.#maxParts };
     const split =
       req.binary !== undefined
@@ -325,8 +327,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async cancel(accountId: string, id: string): Promise<Message | null> {
     const message = await this.store.getMessage(id);
     if (!message || message.accountId !== accountId) return null;
-    if (message.status !== 'queued' && message.status !== 'scheduled') {
-      throw new GatewayError('not_cancelable', `message is ${message.status}`, undefined, 409);
+    // On disk a message on the wire is still `queued`: `live` tells.
+    const status = this.live(message).status;
+    if (status !== 'queued' && status !== 'scheduled') {
+      throw new GatewayError('not_cancelable', `message is ${status}`, undefined, 409);
     }
     this.#dispatcher.cancel(id);
     await this.#finish(message, 'canceled', null);
@@ -344,8 +348,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Message | null> {
     const message = await this.store.getMessage(id);
     if (!message || message.accountId !== accountId) return null;
-    if (this.#inFlight.has(id) || (message.status !== 'queued' && message.status !== 'scheduled')) {
-      throw new GatewayError('not_replaceable', `message is ${this.live(message).status}`, undefined, 409);
+    const status = this.live(message).status;
+    if (status !== 'queued' && status !== 'scheduled') {
+      throw new GatewayError('not_replaceable', `message is ${status}`, undefined, 409);
     }
     const req: SubmitRequest = {
       to: message.to,
@@ -353,13 +358,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       encoding: message.udh ? message.encoding : 'auto',
     };
     if (req.text === '') throw new GatewayError('empty_text', 'text must not be empty', 'text');
-    let priced: { encoding: TextEncoding; segments: number };
-    try {
-      priced = message.udh ? this.#priceWithHeader(req, message.udh) : this.#price(req);
-    } catch (err) {
-      if (err instanceof SmsError) throw new GatewayError(err.code, err.message, 'text');
-      throw err;
-    }
+    const priced = this.#price(req, message.udh);
     const patch = {
       text: req.text ?? null,
       binary: req.binary ?? null,
@@ -469,7 +468,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         ),
       ]);
       this.#awaiting.set(message.id, message);
-      for (const link of links) this.#links.set(`${connectorId}\0${link.smscId}`, link);
+      for (const link of links) this.#links.set(linkKey(connectorId, link.smscId), link);
       this.#submitting.set(message.id, stored);
       try {
         await stored;
@@ -479,18 +478,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.emit('status', message);
       // A receipt may have come before the submit response was stored: it waits here.
       for (const link of links) {
-        for (const candidate of messageIdCandidates(link.smscId)) {
-          const key = `${connectorId}\0${candidate}`;
-          if (!this.#unmatched.delete(key)) continue;
-          for (const r of await this.store.takeUnmatchedReceipts(connectorId, candidate)) {
-            await this.#applyReceipt(
-              message.id,
-              link.part,
-              link.parts,
-              r.receipt as unknown as InboundReceipt,
-            );
-          }
-        }
+        for (const candidate of messageIdCandidates(link.smscId)) await this.#applyKept(candidate, link);
       }
       return;
     }
@@ -523,18 +511,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const smscId = normaliseMessageId(r.smscId);
     // Marked before it is stored, and the link looked up again after: whichever side
     // commits second sees the other, and takeUnmatchedReceipts hands a receipt out once.
-    this.#unmatched.add(`${r.connectorId}\0${smscId}`);
+    this.#unmatched.add(linkKey(r.connectorId, smscId));
     await this.store.saveUnmatchedReceipt(r.connectorId, smscId, r as unknown as Record<string, unknown>);
     const late = await this.#findLink(r.connectorId, r.smscId);
-    if (late && this.#unmatched.delete(`${r.connectorId}\0${smscId}`)) {
-      for (const kept of await this.store.takeUnmatchedReceipts(r.connectorId, smscId)) {
-        await this.#applyReceipt(
-          late.messageId,
-          late.part,
-          late.parts,
-          kept.receipt as unknown as InboundReceipt,
-        );
-      }
+    if (late) await this.#applyKept(smscId, late);
+  }
+
+  /** Applies the receipts stored unmatched under this id (as the link's connector gave it). */
+  async #applyKept(smscId: string, link: SmscIdLink): Promise<void> {
+    if (!this.#unmatched.delete(linkKey(link.connectorId, smscId))) return;
+    for (const kept of await this.store.takeUnmatchedReceipts(link.connectorId, smscId)) {
+      await this.#applyReceipt(
+        link.messageId,
+        link.part,
+        link.parts,
+        kept.receipt as unknown as InboundReceipt,
+      );
     }
   }
 
@@ -542,7 +534,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async #findLink(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
     for (const candidate of messageIdCandidates(smscId)) {
       const link =
-        this.#links.get(`${connectorId}\0${candidate}`) ??
+        this.#links.get(linkKey(connectorId, candidate)) ??
         (await this.store.findSmscId(connectorId, candidate));
       if (link) return link;
     }
@@ -657,16 +649,24 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.#purgedAt = now;
         await this.store.purgeUnmatchedReceipts(now - 24 * 3600_000);
       }
-      if ((await this.store.releaseScheduled(now)) > 0) this.#dispatcher.markSpilled();
-      for (const id of await this.store.expireOverdue(now)) {
+      await this.store.releaseScheduled(now);
+      for (const id of await this.store.expireOverdue(now, [...this.#inFlight.keys()])) {
+        // Expired on disk: the copy held for sending must not go (nor expire a second time).
+        this.#dispatcher.cancel(id);
         const m = await this.store.getMessage(id);
         if (m) this.emit('status', m);
       }
+      // Released schedules and ended back-offs are in the store: let the dispatcher look.
       this.#dispatcher.markSpilled();
     } catch {
       // The store is unavailable; the next tick tries again.
     }
   }
+}
+
+/** Key of the in-memory maps of SMSC ids, per connector. */
+function linkKey(connectorId: string, smscId: string): string {
+  return `${connectorId}\0${smscId}`;
 }
 
 const receiptStatus: Partial<Record<InboundReceipt['status'], MessageStatus>> = {

@@ -378,11 +378,12 @@ export class SqliteWrites {
     return ids.length;
   }
 
-  expireOverdue(now: number): string[] {
+  expireOverdue(now: number, skip: readonly string[]): string[] {
     const ids = this.statement(
       `UPDATE messages INDEXED BY messages_validity SET status = 'expired', done_at = ?
-       WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ? RETURNING id`,
-    ).all(now, now);
+       WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ?
+         AND id NOT IN (SELECT value FROM json_each(?)) RETURNING id`,
+    ).all(now, now, JSON.stringify(skip));
     this.recordEvents(ids, now, 'expired', null);
     return ids.map((r) => r['id'] as string);
   }

@@ -226,8 +226,8 @@ export class SqliteStore implements Store {
     return this.write('requeueInFlight');
   }
 
-  expireOverdue(now: number): Promise<string[]> {
-    return this.write('expireOverdue', now);
+  expireOverdue(now: number, skip: readonly string[] = []): Promise<string[]> {
+    return this.write('expireOverdue', now, skip);
   }
 
   linkSmscIds(links: SmscIdLink[]): Promise<void> {

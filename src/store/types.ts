@@ -124,8 +124,11 @@ export interface Store {
   releaseScheduled(now: number): Promise<number>;
   /** After a restart: messages left `sending` go back to `queued` (at-least-once). */
   requeueInFlight(): Promise<number>;
-  /** Queued/scheduled messages whose validity ended become expired; returns their ids. */
-  expireOverdue(now: number): Promise<string[]>;
+  /**
+   * Queued/scheduled messages whose validity ended become expired; returns their ids.
+   * `skip`: ids the caller has on the wire (stored as queued while in flight).
+   */
+  expireOverdue(now: number, skip?: readonly string[]): Promise<string[]>;
 
   linkSmscIds(links: SmscIdLink[]): Promise<void>;
   findSmscId(connectorId: string, smscId: string): Promise<SmscIdLink | null>;

@@ -415,16 +415,28 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         const stillValid = makeMessage({ validUntil: now + 1 });
         const sending = makeMessage({ status: 'sending', validUntil: t0 + 10 });
         const forever = makeMessage({ validUntil: null });
-        await store.insertMessages([queued, scheduled, stillValid, sending, forever]);
-        assert.deepEqual(new Set(await store.expireOverdue(now)), new Set([queued.id, scheduled.id]));
+        const onTheWire = makeMessage({ validUntil: t0 + 10 });
+        await store.insertMessages([queued, scheduled, stillValid, sending, forever, onTheWire]);
+        assert.deepEqual(
+          new Set(await store.expireOverdue(now, [onTheWire.id])),
+          new Set([queued.id, scheduled.id]),
+        );
+        assert.equal(
+          (await store.getMessage(onTheWire.id))?.status,
+          'queued',
+          'skipped: the caller has it in flight',
+        );
         for (const m of [queued, scheduled]) {
           assert.equal((await store.getMessage(m.id))?.status, 'expired');
           assert.equal((await store.listEvents(m.id)).at(-1)?.type, 'expired');
         }
         for (const m of [stillValid, forever]) assert.equal((await store.getMessage(m.id))?.status, 'queued');
         assert.equal((await store.getMessage(sending.id))?.status, 'sending');
-        assert.deepEqual(await store.expireOverdue(now), []);
-        assert.deepEqual(ids(await store.dueMessages(now, 10, new Set())), [stillValid.id, forever.id]);
+        assert.deepEqual(await store.expireOverdue(now, [onTheWire.id]), []);
+        assert.deepEqual(ids(await store.dueMessages(now, 10, new Set([onTheWire.id]))), [
+          stillValid.id,
+          forever.id,
+        ]);
       });
     });
 
