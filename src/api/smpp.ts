@@ -63,7 +63,6 @@ export class SmppFront {
   readonly #o: SmppFrontOptions;
   /** Receiver-capable binds per account. */
   readonly #receivers = new Map<string, Set<BoundSession>>();
-  readonly #bindCounts = new Map<string, number>();
   /** Deliveries sent and not yet answered, so a flush does not send them twice. */
   readonly #sending = new Set<number>();
   readonly #retrying = new Set<string>();
@@ -79,8 +78,7 @@ export class SmppFront {
         // Verify even for an unknown system_id, so timing does not tell which ids exist.
         const ok = await verifyPassword(req.password, account?.smpp?.passwordHash ?? unknownHash);
         if (!account?.smpp || !ok) return { status: CommandStatus.ESME_RINVPASWD };
-        if ((this.#bindCounts.get(account.id) ?? 0) >= account.smpp.maxBinds)
-          return { status: CommandStatus.ESME_RBINDFAIL };
+        if (this.#bindsOf(account) >= account.smpp.maxBinds) return { status: CommandStatus.ESME_RBINDFAIL };
         return { status: 0, context: account };
       },
     });
@@ -101,9 +99,14 @@ export class SmppFront {
     return this.server.close();
   }
 
+  #bindsOf(account: Account): number {
+    let n = 0;
+    for (const b of this.server.bound) if ((b.context as Account).id === account.id) n++;
+    return n;
+  }
+
   #onBound(b: BoundSession): void {
     const account = b.context as Account;
-    this.#bindCounts.set(account.id, (this.#bindCounts.get(account.id) ?? 0) + 1);
     if (b.bindType === 'transmitter') return;
     let set = this.#receivers.get(account.id);
     if (!set) {
@@ -115,9 +118,7 @@ export class SmppFront {
   }
 
   #onUnbound(b: BoundSession): void {
-    const account = b.context as Account;
-    this.#bindCounts.set(account.id, Math.max(0, (this.#bindCounts.get(account.id) ?? 1) - 1));
-    this.#receivers.get(account.id)?.delete(b);
+    this.#receivers.get((b.context as Account).id)?.delete(b);
   }
 
   async #onRequest(pdu: Pdu, b: BoundSession): Promise<void> {

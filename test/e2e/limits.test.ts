@@ -49,3 +49,31 @@ routes:
   await new Promise((r) => setTimeout(r, 1100));
   assert.equal((await client.request(submitSm({ destinationAddr: '447700900901' }))).commandStatus, 0);
 });
+
+test('account maxBinds: a bind over the limit is refused with ESME_RBINDFAIL, and allowed again once one unbinds', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: one, apiKeys: [one-key-123], smpp: { systemId: one, password: secret, maxBinds: 1 } }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const first = esme(gw.app.smppAddress!.port, { systemId: 'one', password: 'secret' }).client;
+  first.start();
+  await first.waitBound();
+  const second = esme(gw.app.smppAddress!.port, { systemId: 'one', password: 'secret' }).client;
+  const refused = new Promise<number>((r) => second.once('bindFailed', r));
+  second.start();
+  assert.equal(await refused, CommandStatus.ESME_RBINDFAIL);
+  await second.stop();
+  await first.stop();
+  const third = esme(gw.app.smppAddress!.port, { systemId: 'one', password: 'secret' }).client;
+  third.start();
+  t.after(() => third.stop());
+  await third.waitBound();
+});
