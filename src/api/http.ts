@@ -111,9 +111,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
           'Idempotency-Key',
         );
       }
-      const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-      if (idempotencyKey !== undefined) {
-        const slot = `${account.id}\u0000${idempotencyKey}`;
+      // Only a request with a key is hashed and looked up: the rest skip that work.
+      const slot = idempotencyKey === undefined ? undefined : `${account.id}\u0000${idempotencyKey}`;
+      const requestHash =
+        slot === undefined ? '' : createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      if (slot !== undefined && idempotencyKey !== undefined) {
         while (pendingKeys.has(slot)) await pendingKeys.get(slot)!.catch(() => {});
         const previous = await o.gateway.store.getIdempotency(account.id, idempotencyKey, Date.now());
         if (previous) {
@@ -144,8 +146,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
                 render: acceptedView,
               },
       });
-      if (idempotencyKey !== undefined) {
-        const slot = `${account.id}\u0000${idempotencyKey}`;
+      if (slot !== undefined) {
         pendingKeys.set(slot, submit);
         submit.finally(() => pendingKeys.delete(slot)).catch(() => {});
       }
