@@ -57,6 +57,7 @@ function message(n: number): Message {
     nextAttemptAt: null,
     error: null,
     groupId: null,
+    meta: null,
   };
 }
 

@@ -27,9 +27,18 @@ export interface HttpApiOptions {
   routes: unknown;
   /** Inject an inbound message at a connector that can play a carrier (simulator). */
   injectInbound?: (connectorId: string, sms: { from: string; to: string; text: string }) => Promise<boolean>;
+  /**
+   * Feature routes (batches, verify, compat APIs...), each a fastify plugin registered in
+   * its scope: `account` behind API-key auth (`req.account` set), `admin` behind the admin
+   * key, `public` with no auth of ours (compat APIs that authenticate their own way).
+   * Errors thrown as GatewayError get the REST error body, as on every route.
+   */
+  plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
   logger?: boolean | object;
 }
+
+export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -222,7 +231,9 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       if (!message) throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
       return messageView(message);
     });
+    for (const plugin of o.plugins?.account ?? []) await v1.register(plugin);
   });
+  for (const plugin of o.plugins?.public ?? []) app.register(plugin);
 
   app.register(async (admin) => {
     admin.addHook('onRequest', authenticateAdmin);
@@ -279,6 +290,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     admin.get('/v1/admin/receipts/unmatched', async () => ({
       data: await o.gateway.store.listUnmatchedReceipts(500),
     }));
+    for (const plugin of o.plugins?.admin ?? []) await admin.register(plugin);
   });
 
   function rateLimit(account: Account, reply: FastifyReply): void {
@@ -313,7 +325,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
+export function objectBody(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new GatewayError('invalid_body', 'expected a JSON object');
   return body as Record<string, unknown>;

@@ -42,6 +42,8 @@ export interface SubmitRequest {
   origin?: 'http' | 'smpp';
   receiptRequested?: boolean;
   groupId?: string;
+  /** Kept with the message for the front door or feature that sent it (see Message.meta). */
+  meta?: Record<string, unknown>;
 }
 
 export interface SubmitOptions {
@@ -274,6 +276,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       nextAttemptAt: null,
       error: null,
       groupId: req.groupId ?? null,
+      meta: req.meta ?? null,
     };
   }
 
@@ -636,6 +639,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         ? null
         : { code: 'incomplete', message: 'some parts of this long message never arrived' },
       groupId: null,
+      meta: null,
     };
     await this.store.insertMessages([message]);
     this.emit('inbound', message);

@@ -78,6 +78,11 @@ export interface Message {
   error: MessageError | null;
   /** Batch, alert or reminder this message belongs to. */
   groupId: string | null;
+  /**
+   * What a front door or feature needs back later, as plain JSON: a compat API's callback
+   * format (Kannel dlr-url and mask, Twilio StatusCallback), a batch's row. Null when none.
+   */
+  meta: Record<string, unknown> | null;
 }
 
 export interface MessageEvent {

@@ -13,9 +13,11 @@ import type { SynchronousMode } from './sqlite.ts';
 import type {
   IdempotencyRecord,
   MessagePatch,
+  NewRecord,
   SmscIdLink,
   StoredAccount,
   StoredReceipt,
+  StoredRecord,
   WebhookDelivery,
 } from './types.ts';
 
@@ -55,7 +57,7 @@ export function toError({ name, message, properties }: WriteFailure): Error {
   return Object.assign(new Error(message), properties);
 }
 
-const schemaVersion = 3;
+const schemaVersion = 4;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -121,7 +123,8 @@ CREATE TABLE IF NOT EXISTS messages (
   next_attempt_at INTEGER,
   error_code TEXT,
   error_message TEXT,
-  group_id TEXT
+  group_id TEXT,
+  meta TEXT
 ) STRICT;
 -- Dispatch order (priority rank, then acceptance) with the times the due query filters on.
 CREATE INDEX IF NOT EXISTS messages_due
@@ -187,6 +190,23 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due
 
 CREATE TABLE IF NOT EXISTS esme_deliveries ${esmeDeliveriesTable};
 CREATE INDEX IF NOT EXISTS esme_deliveries_account ON esme_deliveries (account_id, id);
+
+CREATE TABLE IF NOT EXISTS records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  ref TEXT,
+  status TEXT,
+  due_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_account ON records (kind, account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS records_ref ON records (kind, ref, created_at, id) WHERE ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_due ON records (kind, due_at) WHERE due_at IS NOT NULL;
 `;
 
 export type Row = Record<string, SQLOutputValue>;
@@ -206,12 +226,13 @@ const patchColumns: Record<keyof MessagePatch, string[]> = {
   text: ['text'],
   binary: ['binary'],
   encoding: ['encoding'],
+  meta: ['meta'],
 };
 
 const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary, udh,
   encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id, created_at,
-  send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id, meta)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
 const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail) VALUES (?, ?, ?, ?)';
 
@@ -300,10 +321,15 @@ export class SqliteWrites {
       );
     }
     if (version === 1) this.db.exec(upgradeFromVersion1);
-    // Version 3 keeps a message's own user data header.
+    // Version 3 keeps a message's own user data header; version 4 its meta.
     const columns = this.db.prepare('PRAGMA table_info(messages)').all();
-    if (columns.length > 0 && !columns.some((c) => c['name'] === 'udh')) {
-      this.db.exec('ALTER TABLE messages ADD COLUMN udh BLOB;');
+    for (const [column, type] of [
+      ['udh', 'BLOB'],
+      ['meta', 'TEXT'],
+    ]) {
+      if (columns.length > 0 && !columns.some((c) => c['name'] === column)) {
+        this.db.exec(`ALTER TABLE messages ADD COLUMN ${column} ${type};`);
+      }
     }
     this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
   }
@@ -354,7 +380,9 @@ export class SqliteWrites {
       const values = fields.flatMap((f): SQLInputValue[] =>
         f === 'error'
           ? [patch.error?.code ?? null, patch.error?.message ?? null]
-          : [patch[f] as SQLInputValue],
+          : f === 'meta'
+            ? [json(patch.meta ?? null)]
+            : [patch[f] as SQLInputValue],
       );
       found = this.statement(sql).run(...values, id).changes > 0;
     }
@@ -481,6 +509,34 @@ export class SqliteWrites {
     this.statement('DELETE FROM esme_deliveries WHERE id = ?').run(id);
   }
 
+  putRecord<T>(record: NewRecord<T>, expectedVersion?: number): StoredRecord<T> {
+    const current = this.statement('SELECT version FROM records WHERE kind = ? AND id = ?').get(
+      record.kind,
+      record.id,
+    );
+    const version = (current?.['version'] as number | undefined) ?? 0;
+    if (expectedVersion !== undefined && expectedVersion !== version) {
+      throw new StoreConflictError(
+        `${record.kind} ${record.id} is at version ${version}, not ${expectedVersion}`,
+      );
+    }
+    const stored = { ...record, version: version + 1 };
+    this.upsertRecord(stored);
+    return stored;
+  }
+
+  putRecords<T>(records: NewRecord<T>[]): void {
+    const versionOf = this.statement('SELECT version FROM records WHERE kind = ? AND id = ?');
+    for (const r of records) {
+      const version = (versionOf.get(r.kind, r.id)?.['version'] as number | undefined) ?? 0;
+      this.upsertRecord({ ...r, version: version + 1 });
+    }
+  }
+
+  deleteRecord(kind: string, id: string): boolean {
+    return this.statement('DELETE FROM records WHERE kind = ? AND id = ?').run(kind, id).changes > 0;
+  }
+
   /** Undoes the open transaction, if a failure has not already made SQLite undo it. */
   private rollback(): void {
     if (this.db.isTransaction) this.db.exec('ROLLBACK');
@@ -488,6 +544,27 @@ export class SqliteWrites {
 
   private statement(sql: string): StatementSync {
     return this.statements.get(sql);
+  }
+
+  private upsertRecord<T>(r: StoredRecord<T>): void {
+    this.statement(
+      `INSERT INTO records (kind, id, account_id, ref, status, due_at, created_at, updated_at, version, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (kind, id) DO UPDATE SET account_id = excluded.account_id, ref = excluded.ref,
+         status = excluded.status, due_at = excluded.due_at, updated_at = excluded.updated_at,
+         version = excluded.version, data = excluded.data`,
+    ).run(
+      r.kind,
+      r.id,
+      r.accountId,
+      r.ref,
+      r.status,
+      r.dueAt,
+      r.createdAt,
+      r.updatedAt,
+      r.version,
+      JSON.stringify(r.data),
+    );
   }
 
   /** Stores a message and its first event, or conflicts having written nothing. */
@@ -521,6 +598,7 @@ export class SqliteWrites {
       m.error?.code ?? null,
       m.error?.message ?? null,
       m.groupId,
+      json(m.meta),
     );
     if (changes === 0) throw new StoreConflictError(`message ${m.id} is already stored`);
     this.statement(insertEventSql).run(m.id, m.createdAt, m.status, null);
@@ -569,6 +647,21 @@ export function toReceipt(r: Row): StoredReceipt {
     smscId: r['smsc_id'] as string,
     receivedAt: r['received_at'] as number,
     receipt: parse(r['receipt']) as Record<string, unknown>,
+  };
+}
+
+export function toRecord<T>(r: Row): StoredRecord<T> {
+  return {
+    kind: r['kind'] as string,
+    id: r['id'] as string,
+    accountId: r['account_id'] as string,
+    ref: r['ref'] as string | null,
+    status: r['status'] as string | null,
+    dueAt: r['due_at'] as number | null,
+    createdAt: r['created_at'] as number,
+    updatedAt: r['updated_at'] as number,
+    version: r['version'] as number,
+    data: parse(r['data']) as T,
   };
 }
 

@@ -22,6 +22,7 @@ import {
   StatementCache,
   toError,
   toReceipt,
+  toRecord,
   type WriteArgs,
   type WriteOp,
   type WriteOperation,
@@ -33,11 +34,14 @@ import type {
   IdempotencyRecord,
   MessageFilter,
   MessagePatch,
+  NewRecord,
   Page,
+  RecordFilter,
   SmscIdLink,
   Store,
   StoredAccount,
   StoredReceipt,
+  StoredRecord,
   WebhookDelivery,
 } from './types.ts';
 
@@ -364,6 +368,59 @@ export class SqliteStore implements Store {
     return this.write('deleteEsmeDelivery', id);
   }
 
+  putRecord<T>(record: NewRecord<T>, expectedVersion?: number): Promise<StoredRecord<T>> {
+    return this.write('putRecord', record, expectedVersion) as Promise<StoredRecord<T>>;
+  }
+
+  putRecords<T>(records: NewRecord<T>[]): Promise<void> {
+    return this.write('putRecords', records);
+  }
+
+  async getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null> {
+    const row = this.statement('SELECT * FROM records WHERE kind = ? AND id = ?').get(kind, id);
+    return row ? toRecord<T>(row) : null;
+  }
+
+  async listRecords<T>(
+    kind: string,
+    filter: RecordFilter,
+    cursor: string | null,
+    limit: number,
+  ): Promise<Page<StoredRecord<T>>> {
+    const [where, params] = recordWhere(kind, filter);
+    if (cursor !== null) {
+      const after = decodeCursor(cursor);
+      where.push('(created_at, id) < (?, ?)');
+      params.push(after.createdAt, after.id);
+    }
+    const size = Math.max(1, Math.floor(limit));
+    const rows = this.statement(
+      `SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    ).all(...params, size + 1);
+    const data = rows.slice(0, size).map((r) => toRecord<T>(r));
+    const last = data[data.length - 1];
+    return { data, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  async countRecords(kind: string, filter: RecordFilter): Promise<number> {
+    const [where, params] = recordWhere(kind, filter);
+    return this.statement(`SELECT count(*) AS n FROM records WHERE ${where.join(' AND ')}`).get(...params)![
+      'n'
+    ] as number;
+  }
+
+  async dueRecords<T>(kind: string, now: number, limit: number): Promise<StoredRecord<T>[]> {
+    return this.statement(
+      'SELECT * FROM records WHERE kind = ? AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?',
+    )
+      .all(kind, now, limit)
+      .map((r) => toRecord<T>(r));
+  }
+
+  deleteRecord(kind: string, id: string): Promise<boolean> {
+    return this.write('deleteRecord', kind, id);
+  }
+
   private statement(sql: string): StatementSync {
     return this.statements.get(sql);
   }
@@ -479,7 +536,23 @@ function toMessage(r: Row): Message {
     nextAttemptAt: r['next_attempt_at'] as number | null,
     error: errorCode === null ? null : { code: errorCode, message: r['error_message'] as string },
     groupId: r['group_id'] as string | null,
+    meta: parse(r['meta']) as Record<string, unknown> | null,
   };
+}
+
+function recordWhere(kind: string, filter: RecordFilter): [string[], SQLInputValue[]] {
+  const where = ['kind = ?'];
+  const params: SQLInputValue[] = [kind];
+  for (const [column, value] of [
+    ['account_id', filter.accountId],
+    ['ref', filter.ref],
+    ['status', filter.status],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  return [where, params];
 }
 
 function settle(batch: PendingWrite[], outcomes: WriteOutcome[]): void {

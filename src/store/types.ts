@@ -17,6 +17,7 @@ export type MessagePatch = Partial<
     | 'text'
     | 'binary'
     | 'encoding'
+    | 'meta'
   >
 >;
 
@@ -95,6 +96,36 @@ export interface EsmeDelivery {
   payload: Record<string, unknown>;
 }
 
+/**
+ * A feature's durable record (a suppression, verification, batch, reminder, contact...):
+ * a JSON document under (kind, id) with the few fields it is looked up by. Features keep
+ * their own shapes in `data`; the store indexes only these columns.
+ */
+export interface StoredRecord<T = Record<string, unknown>> {
+  kind: string;
+  id: string;
+  /** Owner: lists are per account, and one account never sees another's records. */
+  accountId: string;
+  /** Secondary lookup key: a phone number, a parent's id. */
+  ref: string | null;
+  status: string | null;
+  /** When the record wants attention (a reminder's send time, an expiry); null: never. */
+  dueAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** 1 on creation, bumped by every put: a put naming an older version is refused. */
+  version: number;
+  data: T;
+}
+
+export type NewRecord<T = Record<string, unknown>> = Omit<StoredRecord<T>, 'version'>;
+
+export interface RecordFilter {
+  accountId?: string;
+  ref?: string;
+  status?: string;
+}
+
 export interface Store {
   /** Creates tables; safe to call on an existing database. */
   migrate(): Promise<void>;
@@ -156,4 +187,26 @@ export interface Store {
   enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number>;
   pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]>;
   deleteEsmeDelivery(id: number): Promise<void>;
+
+  /**
+   * Creates or replaces a record; resolves with it as stored (its new version). With
+   * `expectedVersion` the write is a compare-and-set: 0 means "must not exist yet", n means
+   * "must still be at version n"; otherwise StoreConflictError and nothing is written.
+   */
+  putRecord<T>(record: NewRecord<T>, expectedVersion?: number): Promise<StoredRecord<T>>;
+  /** Creates or replaces many records in one transaction (imports). */
+  putRecords<T>(records: NewRecord<T>[]): Promise<void>;
+  getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null>;
+  /** Newest first, like messages. */
+  listRecords<T>(
+    kind: string,
+    filter: RecordFilter,
+    cursor: string | null,
+    limit: number,
+  ): Promise<Page<StoredRecord<T>>>;
+  countRecords(kind: string, filter: RecordFilter): Promise<number>;
+  /** Records of a kind whose dueAt has come, earliest first. */
+  dueRecords<T>(kind: string, now: number, limit: number): Promise<StoredRecord<T>[]>;
+  /** Resolves true if there was one to delete. */
+  deleteRecord(kind: string, id: string): Promise<boolean>;
 }

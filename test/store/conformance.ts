@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Message, MessageEvent } from '../../src/core/message.ts';
-import type { IdempotencyRecord, Store } from '../../src/store/index.ts';
+import type { IdempotencyRecord, NewRecord, RecordFilter, Store } from '../../src/store/index.ts';
 import { StoreConflictError, StoreNotFoundError } from '../../src/store/index.ts';
 
 /** Message times are offsets from the wall clock at load, as in production. */
@@ -40,6 +40,7 @@ export function makeMessage(fields: Partial<Message> = {}): Message {
     nextAttemptAt: null,
     error: null,
     groupId: null,
+    meta: null,
     ...fields,
   };
 }
@@ -100,6 +101,7 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           nextAttemptAt: t0 + 40,
           error: { code: 'SMSC_THROTTLED', message: 'throttled by the SMSC (0x58)' },
           groupId: 'batch-1',
+          meta: { dlr: { format: 'kannel', url: 'http://x/?s=%d', mask: 31 } },
         });
         const sparse = makeMessage({ text: 'ünïcödé 😀', encoding: 'ucs2' });
         const mo = makeMessage({ direction: 'mo', status: 'received', priority: 'bulk', text: '' });
@@ -130,12 +132,14 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           submittedAt: t0 + 200,
           segments: 2,
           error: { code: 'E1', message: 'first' },
+          meta: { twilio: { redacted: true } },
         });
         assert.deepEqual(await store.getMessage(m.id), {
           ...m,
           status: 'submitted',
           connectorId: 'conn-2',
           attempts: 1,
+          meta: { twilio: { redacted: true } },
           submittedAt: t0 + 200,
           segments: 2,
           error: { code: 'E1', message: 'first' },
@@ -705,6 +709,105 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
 
       test('an empty store counts nothing', async () => {
         assert.deepEqual(await store.countByStatus(), {});
+      });
+    });
+
+    describe('records', () => {
+      const record = (fields: Partial<NewRecord> = {}): NewRecord => ({
+        kind: 'suppression',
+        id: randomUUID(),
+        accountId: 'acc-a',
+        ref: '+447700900001',
+        status: 'active',
+        dueAt: null,
+        createdAt: t0 + ++created,
+        updatedAt: t0 + created,
+        data: { source: 'api', words: ['STOP'] },
+        ...fields,
+      });
+
+      test('put and get round-trip every field, with version 1', async () => {
+        const r = record({ dueAt: t0 + 5 });
+        assert.deepEqual(await store.putRecord(r), { ...r, version: 1 });
+        assert.deepEqual(await store.getRecord('suppression', r.id), { ...r, version: 1 });
+        assert.equal(await store.getRecord('suppression', 'nope'), null);
+        assert.equal(await store.getRecord('verification', r.id), null, 'kinds are apart');
+      });
+
+      test('a put replaces and bumps the version; expectedVersion makes it compare-and-set', async () => {
+        const r = record();
+        await store.putRecord(r, 0);
+        await assert.rejects(store.putRecord(r, 0), StoreConflictError, 'exists already');
+        const second = await store.putRecord({ ...r, status: 'removed', data: { n: 2 } }, 1);
+        assert.equal(second.version, 2);
+        await assert.rejects(store.putRecord({ ...r, data: { n: 3 } }, 1), StoreConflictError, 'stale');
+        // Two concurrent compare-and-sets on the same version: exactly one wins.
+        const outcomes = await Promise.allSettled([
+          store.putRecord({ ...r, data: { n: 'a' } }, 2),
+          store.putRecord({ ...r, data: { n: 'b' } }, 2),
+        ]);
+        assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+        const stored = await store.getRecord('suppression', r.id);
+        assert.equal(stored?.version, 3);
+        assert.equal(stored?.status, 'active');
+        assert.deepEqual(await store.putRecord({ ...r, data: { n: 4 } }), {
+          ...r,
+          data: { n: 4 },
+          version: 4,
+        });
+      });
+
+      test('list filters by account, ref and status, newest first, in pages', async () => {
+        const a = [record(), record({ ref: '+447700900002' }), record({ status: 'removed' })];
+        const other = record({ accountId: 'acc-b' });
+        await store.putRecords([...a, other, record({ kind: 'contact' })]);
+        const list = async (filter: RecordFilter) =>
+          (await store.listRecords('suppression', filter, null, 10)).data.map((r) => r.id);
+        assert.deepEqual(await list({ accountId: 'acc-a' }), [a[2]!.id, a[1]!.id, a[0]!.id]);
+        assert.deepEqual(await list({ accountId: 'acc-a', ref: '+447700900001', status: 'active' }), [
+          a[0]!.id,
+        ]);
+        assert.deepEqual(await list({ ref: '+447700900001' }), [other.id, a[2]!.id, a[0]!.id]);
+        assert.equal(await store.countRecords('suppression', { accountId: 'acc-a' }), 3);
+        assert.equal(await store.countRecords('suppression', {}), 4);
+        const first = await store.listRecords('suppression', { accountId: 'acc-a' }, null, 2);
+        assert.deepEqual(
+          first.data.map((r) => r.id),
+          [a[2]!.id, a[1]!.id],
+        );
+        assert.ok(first.nextCursor);
+        const second = await store.listRecords('suppression', { accountId: 'acc-a' }, first.nextCursor, 2);
+        assert.deepEqual(
+          second.data.map((r) => r.id),
+          [a[0]!.id],
+        );
+        assert.equal(second.nextCursor, null);
+      });
+
+      test('due records come earliest first, only once due', async () => {
+        const late = record({ kind: 'reminder', dueAt: t0 + 2_000 });
+        const early = record({ kind: 'reminder', dueAt: t0 + 1_000 });
+        await store.putRecords([late, early, record({ kind: 'reminder' }), record({ dueAt: t0 })]);
+        assert.deepEqual(
+          (await store.dueRecords('reminder', t0 + 5_000, 10)).map((r) => r.id),
+          [early.id, late.id],
+        );
+        assert.deepEqual(
+          (await store.dueRecords('reminder', t0 + 1_500, 10)).map((r) => r.id),
+          [early.id],
+        );
+        assert.deepEqual(
+          (await store.dueRecords('reminder', t0 + 5_000, 1)).map((r) => r.id),
+          [early.id],
+        );
+      });
+
+      test('delete says whether there was one', async () => {
+        const r = record();
+        await store.putRecord(r);
+        assert.equal(await store.deleteRecord('suppression', r.id), true);
+        assert.equal(await store.deleteRecord('suppression', r.id), false);
+        assert.equal(await store.getRecord('suppression', r.id), null);
       });
     });
   });

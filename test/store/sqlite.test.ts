@@ -104,7 +104,7 @@ describe('SqliteStore on disk', () => {
     await store.close();
 
     const upgraded = new DatabaseSync(path);
-    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 3);
+    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 4);
     assert.deepEqual(
       upgraded
         .prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%deliveries%' ORDER BY name`)
@@ -129,7 +129,7 @@ describe('SqliteStore on disk', () => {
         text: 'text of ' + id, binary: null, udh: null, encoding: 'gsm7', segments: 1, priority: 'bulk', clientRef: null,
         callbackUrl: null, flash: false, origin: 'http', receiptRequested: false, connectorId: null,
         createdAt: Date.now(), sendAt: null, validUntil: null, submittedAt: null, doneAt: null, attempts: 0,
-        nextAttemptAt: null, error: null, groupId: null,
+        nextAttemptAt: null, error: null, groupId: null, meta: null,
       });
       for (let batch = 0; ; batch++) {
         const ids = Array.from({ length: 25 }, (_, i) => 'm-' + batch + '-' + i);
