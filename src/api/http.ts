@@ -15,6 +15,7 @@ import { GatewayError, messageStatuses, messageView, priorities, secretEquals } 
 import { calculateSegments } from '../sms/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { suppressionRoutes } from './suppressions.ts';
 
 export interface HttpApiOptions {
   gateway: Gateway;
@@ -231,6 +232,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       if (!message) throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
       return messageView(message);
     });
+    await v1.register(suppressionRoutes(o.gateway.suppressions));
     for (const plugin of o.plugins?.account ?? []) await v1.register(plugin);
   });
   for (const plugin of o.plugins?.public ?? []) app.register(plugin);

@@ -355,8 +355,15 @@ const multiGroup = 'smpp-multi:';
 const unknownHash =
   'scrypt$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000';
 
+/**
+ * command_status for a recipient on the account's suppression list: from the range SMPP 3.4
+ * §5.1.3 reserves for SMSC vendors, so an ESME can tell it from a bad address (0x0B).
+ */
+export const optedOutStatus = 0x00000401;
+
 function statusOf(err: unknown): number {
   if (!(err instanceof GatewayError)) return CommandStatus.ESME_RSYSERR;
+  if (err.code === 'recipient_opted_out') return optedOutStatus;
   switch (err.field) {
     case 'to':
       return CommandStatus.ESME_RINVDSTADR;

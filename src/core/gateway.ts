@@ -23,6 +23,7 @@ import type { Message, MessageStatus, Priority, TextEncoding } from './message.t
 import { finalStatuses, priorities } from './message.ts';
 import { normaliseNumber, normaliseSender } from './numbers.ts';
 import { MoRouter, MtRouter } from './router.ts';
+import { Suppressions } from './suppressions.ts';
 
 export interface SubmitRequest {
   to: string;
@@ -51,6 +52,11 @@ export interface SubmitOptions {
   idempotency?: Omit<IdempotencyRecord, 'response' | 'statusCode'> & { render(m: Message): unknown };
   /** Account default sender. */
   defaultFrom?: string;
+  /**
+   * Sent even to a suppressed number: the confirmation of an opt-out itself, or an
+   * emergency alert. Never set from a client's request.
+   */
+  optOutExempt?: boolean;
 }
 
 export interface GatewayEvents {
@@ -75,6 +81,8 @@ const maxValiditySeconds = 7 * 24 * 3600;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly store: Store;
+  /** The opt-out list every outbound message is checked against. */
+  readonly suppressions: Suppressions;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly #router: MtRouter;
   readonly #moRouter: MoRouter;
@@ -108,6 +116,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
+    this.suppressions = new Suppressions(this.store, this.#now);
     this.#dispatcher = new Dispatcher({
       router: this.#router,
       connectors: this.connectors,
@@ -161,6 +170,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
     const message = this.#build(accountId, req, options, now);
+    if (!options.optOutExempt) await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
     if (options.idempotency) {
       const { render, ...rest } = options.idempotency;
@@ -189,17 +199,27 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     options: Omit<SubmitOptions, 'idempotency'> = {},
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
     const now = this.#now();
-    const results = requests.map((req): { message: Message } | { error: GatewayError } => {
-      try {
-        return { message: this.#build(accountId, req, options, now) };
-      } catch (err) {
-        if (err instanceof GatewayError) return { error: err };
-        throw err;
-      }
-    });
+    const results = await Promise.all(
+      requests.map(async (req): Promise<{ message: Message } | { error: GatewayError }> => {
+        try {
+          const message = this.#build(accountId, req, options, now);
+          if (!options.optOutExempt) await this.#refuseOptedOut(message);
+          return { message };
+        } catch (err) {
+          if (err instanceof GatewayError) return { error: err };
+          throw err;
+        }
+      }),
+    );
     const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
     if (accepted.length > 0) await this.store.insertMessages(accepted);
     return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
+  }
+
+  async #refuseOptedOut(m: Message): Promise<void> {
+    if (await this.suppressions.isSuppressed(m.accountId, m.to, m.from)) {
+      throw new GatewayError('recipient_opted_out', `${m.to} has opted out of messages from ${m.from}`, 'to');
+    }
   }
 
   /** Checks a request and prices it (encoding, segments) without storing anything. */

@@ -14,3 +14,4 @@ export * from './message.ts';
 export { normaliseNumber, normaliseSender } from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
+export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';

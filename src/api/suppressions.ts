@@ -1,0 +1,118 @@
+// /v1/suppressions (CONTRACT §3): an account's opt-out list — list, add, remove, import a
+// CSV. The gateway refuses messages to listed numbers on every path (recipient_opted_out).
+import { parse } from 'csv-parse';
+import type { FastifyInstance } from 'fastify';
+import { GatewayError, Suppressions } from '../core/index.ts';
+
+const maxPageSize = 500;
+/** Rows an import may hold; a bigger list goes in several requests. */
+const maxImportRows = 1_000_000;
+const maxImportBytes = 64 * 1024 * 1024;
+
+export function suppressionRoutes(suppressions: Suppressions) {
+  return async (app: FastifyInstance) => {
+    app.addContentTypeParser(
+      ['text/csv', 'text/plain'],
+      { parseAs: 'string', bodyLimit: maxImportBytes },
+      (_req, body, done) => done(null, body),
+    );
+
+    app.get('/v1/suppressions', async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const limit = q.limit === undefined ? 50 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
+        throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
+      const to = q.to === undefined ? undefined : Suppressions.parse(q.to).to;
+      const page = await suppressions.list(req.account.id, { to }, q.cursor ?? null, limit).catch((err) => {
+        throw err instanceof RangeError ? new GatewayError('invalid_cursor', err.message, 'cursor') : err;
+      });
+      return { data: page.data.map(view), nextCursor: page.nextCursor };
+    });
+
+    app.post('/v1/suppressions', async (req, reply) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof body !== 'object' || Array.isArray(body))
+        throw new GatewayError('invalid_body', 'expected a JSON object');
+      const scope = body.scope ?? (body.from === undefined ? 'account' : 'sender');
+      if (scope !== 'account' && scope !== 'sender')
+        throw new GatewayError('invalid_scope', 'scope must be account or sender', 'scope');
+      if (scope === 'sender' && body.from === undefined)
+        throw new GatewayError('missing_field', 'a sender-scoped entry needs from', 'from');
+      const entry = Suppressions.parse(body.to, scope === 'sender' ? body.from : undefined);
+      const reason = typeof body.reason === 'string' ? body.reason.slice(0, 256) : null;
+      const added = await suppressions.add(req.account.id, { ...entry, source: 'api', reason });
+      return reply.code(201).send(view(added));
+    });
+
+    app.post('/v1/suppressions/import', async (req) => {
+      if (typeof req.body !== 'string')
+        throw new GatewayError(
+          'invalid_body',
+          'send the list as text/csv: a `to` column, or one number a line',
+        );
+      const entries: Array<{ to: string; from: string | null }> = [];
+      const invalid: Array<{ line: number; value: string }> = [];
+      let columns: { to: number; from: number } | null = null;
+      let line = 0;
+      for await (const row of parse(req.body, {
+        relax_column_count: true,
+        skip_empty_lines: true,
+        trim: true,
+      }) as AsyncIterable<string[]>) {
+        line++;
+        if (line === 1) {
+          const header = row.map((c) => c.toLowerCase());
+          if (header.includes('to')) {
+            columns = { to: header.indexOf('to'), from: header.indexOf('from') };
+            continue;
+          }
+        }
+        if (entries.length + invalid.length >= maxImportRows)
+          throw new GatewayError(
+            'too_many_rows',
+            `an import holds at most ${maxImportRows} rows`,
+            undefined,
+            413,
+          );
+        const to = row[columns?.to ?? 0] ?? '';
+        const from = columns && columns.from >= 0 ? row[columns.from] || undefined : undefined;
+        try {
+          entries.push(Suppressions.parse(to, from));
+        } catch {
+          invalid.push({ line, value: to });
+        }
+      }
+      await suppressions.addMany(
+        req.account.id,
+        entries.map((e) => ({ ...e, source: 'import' as const })),
+      );
+      return { added: entries.length, invalid: invalid.length, invalidRows: invalid.slice(0, 100) };
+    });
+
+    app.delete('/v1/suppressions/:to', async (req, reply) => {
+      const { to: raw } = req.params as { to: string };
+      const q = req.query as Record<string, string | undefined>;
+      const { to, from } = Suppressions.parse(raw, q.from);
+      if (!(await suppressions.remove(req.account.id, to, from)))
+        throw new GatewayError('not_found', `${to} is not on the suppression list`, 'to', 404);
+      return reply.code(204).send();
+    });
+  };
+}
+
+function view(s: {
+  to: string;
+  from: string | null;
+  source: string;
+  reason: string | null;
+  createdAt: number;
+}) {
+  return {
+    to: s.to,
+    scope: s.from === null ? 'account' : 'sender',
+    from: s.from,
+    source: s.source,
+    reason: s.reason,
+    createdAt: new Date(s.createdAt).toISOString(),
+  };
+}

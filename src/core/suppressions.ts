@@ -1,0 +1,136 @@
+// The suppression (opt-out) list: numbers an account must not message, for all its senders
+// or for one sender number. Fed by the API, by STOP-style replies and by hard-failure
+// receipts; checked by the gateway on every outbound path, so no front door can forget it.
+import type { NewRecord, Page, Store, StoredRecord } from '../store/index.ts';
+import { GatewayError } from './errors.ts';
+import { normaliseNumber, normaliseSender } from './numbers.ts';
+
+const kind = 'suppression';
+/** The sender part of the id of an account-wide entry. */
+const everySender = '*';
+
+export type SuppressionSource = 'api' | 'import' | 'keyword' | 'receipt';
+
+export interface Suppression {
+  to: string;
+  /** The sender number this entry is for; null: every sender of the account. */
+  from: string | null;
+  source: SuppressionSource;
+  /** The word that opted out (STOP...), or why (a receipt's error). */
+  reason: string | null;
+  createdAt: number;
+}
+
+interface SuppressionData {
+  from: string | null;
+  source: SuppressionSource;
+  reason: string | null;
+}
+
+export class Suppressions {
+  readonly #store: Store;
+  readonly #now: () => number;
+
+  constructor(store: Store, now: () => number = Date.now) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /** Normalises the number (and sender); refuses what is not one, naming the field. */
+  static parse(to: unknown, from?: unknown): { to: string; from: string | null } {
+    const number = typeof to === 'string' ? normaliseNumber(to) : null;
+    if (!number) throw new GatewayError('invalid_number', `'${String(to)}' is not a phone number`, 'to');
+    if (from === undefined || from === null) return { to: number, from: null };
+    const sender = typeof from === 'string' ? normaliseSender(from) : null;
+    if (!sender) throw new GatewayError('invalid_sender', `'${String(from)}' is not a sender`, 'from');
+    return { to: number, from: sender };
+  }
+
+  async add(
+    accountId: string,
+    entry: { to: string; from: string | null; source: SuppressionSource; reason?: string | null },
+  ): Promise<Suppression> {
+    const stored = await this.#store.putRecord(this.#record(accountId, entry, this.#now()));
+    return view(stored);
+  }
+
+  /** Many at once, in one transaction (CSV import). */
+  async addMany(
+    accountId: string,
+    entries: Array<{ to: string; from: string | null; source: SuppressionSource; reason?: string | null }>,
+  ): Promise<void> {
+    const now = this.#now();
+    await this.#store.putRecords(entries.map((e) => this.#record(accountId, e, now)));
+  }
+
+  /** Removes the entry for this sender (or the account-wide one); true if there was one. */
+  remove(accountId: string, to: string, from: string | null = null): Promise<boolean> {
+    return this.#store.deleteRecord(kind, recordId(accountId, to, from));
+  }
+
+  /** Removes every entry for the number, whatever the sender (START, UNSTOP); how many. */
+  async removeAll(accountId: string, to: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const page = await this.#store.listRecords<SuppressionData>(kind, { accountId, ref: to }, null, 500);
+      for (const r of page.data) if (await this.#store.deleteRecord(kind, r.id)) removed++;
+      if (page.nextCursor === null) return removed;
+    }
+  }
+
+  async list(
+    accountId: string,
+    filter: { to?: string },
+    cursor: string | null,
+    limit: number,
+  ): Promise<Page<Suppression>> {
+    const page = await this.#store.listRecords<SuppressionData>(
+      kind,
+      { accountId, ...(filter.to ? { ref: filter.to } : {}) },
+      cursor,
+      limit,
+    );
+    return { data: page.data.map(view), nextCursor: page.nextCursor };
+  }
+
+  /** Whether the account may not send to `to` from `from` (normalised numbers). */
+  async isSuppressed(accountId: string, to: string, from: string): Promise<boolean> {
+    const [anySender, thisSender] = await Promise.all([
+      this.#store.getRecord(kind, recordId(accountId, to, null)),
+      this.#store.getRecord(kind, recordId(accountId, to, from)),
+    ]);
+    return anySender !== null || thisSender !== null;
+  }
+
+  #record(
+    accountId: string,
+    e: { to: string; from: string | null; source: SuppressionSource; reason?: string | null },
+    now: number,
+  ): NewRecord<SuppressionData> {
+    return {
+      kind,
+      id: recordId(accountId, e.to, e.from),
+      accountId,
+      ref: e.to,
+      status: 'active',
+      dueAt: null,
+      createdAt: now,
+      updatedAt: now,
+      data: { from: e.from, source: e.source, reason: e.reason ?? null },
+    };
+  }
+}
+
+function recordId(accountId: string, to: string, from: string | null): string {
+  return `${accountId}\u0000${from ?? everySender}\u0000${to}`;
+}
+
+function view(r: StoredRecord<SuppressionData>): Suppression {
+  return {
+    to: r.ref!,
+    from: r.data.from,
+    source: r.data.source,
+    reason: r.data.reason,
+    createdAt: r.createdAt,
+  };
+}
