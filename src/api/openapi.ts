@@ -137,6 +137,50 @@ export const openApiDocument = {
         responses: { '200': { description: 'The calculation' } },
       },
     },
+    '/v1/suppressions': {
+      get: {
+        summary: 'The opt-out list (paged; ?to= filters)',
+        responses: { '200': { description: 'A page' } },
+      },
+      post: {
+        summary: 'Add a number: {to, scope?: account|sender, from?, reason?}',
+        responses: { '201': { description: 'Added' }, ...errors },
+      },
+    },
+    '/v1/suppressions/import': {
+      post: {
+        summary: 'Add numbers from text/csv (a `to` column, optional `from`) or one number a line',
+        responses: { '200': { description: '{added, invalid, invalidRows}' }, ...errors },
+      },
+    },
+    '/v1/suppressions/{to}': {
+      delete: {
+        summary: 'Remove a number (?from= for a sender-scoped entry)',
+        responses: { '204': { description: 'Removed' }, '404': { description: 'Not listed' } },
+      },
+    },
+    '/v1/conversations': {
+      get: {
+        summary: 'Threads between your numbers and people',
+        responses: { '200': { description: 'A page' } },
+      },
+    },
+    '/v1/conversations/{id}': {
+      get: {
+        summary: 'A thread',
+        responses: { '200': { description: 'The thread' }, '404': { description: 'Not found' } },
+      },
+    },
+    '/v1/conversations/{id}/messages': {
+      get: { summary: 'Messages either way, newest first', responses: { '200': { description: 'A page' } } },
+      post: {
+        summary: 'Reply {text}: from your number, over the connector they wrote in on',
+        responses: {
+          '202': { description: 'Accepted', content: { 'application/json': { schema: message } } },
+          ...errors,
+        },
+      },
+    },
     '/health': {
       get: {
         security: [],

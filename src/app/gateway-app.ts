@@ -20,6 +20,7 @@ import {
 } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
+import { conversationRoutes, inboundView, moAdminRoutes, moRoutesInForce, TwoWay } from '../twoway/index.ts';
 import { WebhookSender } from '../webhooks/index.ts';
 
 /** Webhooks report `submitted` and every final status of an outbound message. */
@@ -89,25 +90,23 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     config.connectors.map((c) => [c.id, createConnector(c, sink)]),
   );
   gateway = new Gateway({ store, config, connectors });
+  // MO rules an admin set through the API outlive a restart.
+  gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
 
   const webhooks = new WebhookSender({ store });
+  let http: FastifyInstance | undefined;
+  const twoWay = new TwoWay({
+    gateway,
+    config,
+    webhooks,
+    webhookSecret: (id) => accounts.get(id)?.webhook?.secret ?? null,
+    onError: (err, m) => http?.log.warn({ err, message: m.id }, 'two-way handling failed'),
+  });
   const notify = (m: Message, type: 'message.status' | 'message.inbound') => {
     const account = accounts.get(m.accountId);
     const url = type === 'message.status' ? (m.callbackUrl ?? account?.webhook?.url) : account?.webhook?.url;
     if (!url) return;
-    const data =
-      type === 'message.inbound'
-        ? {
-            id: m.id,
-            from: m.from,
-            to: m.to,
-            text: m.text,
-            encoding: m.encoding,
-            segments: m.segments,
-            connector: m.connectorId,
-            receivedAt: new Date(m.createdAt).toISOString(),
-          }
-        : messageView(m);
+    const data = type === 'message.inbound' ? inboundView(m) : messageView(m);
     // Same tick as the status write, so both land in one store transaction.
     webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
   };
@@ -115,7 +114,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows.
     if (m.direction === 'mt' && notifiedStatuses.has(m.status)) notify(m, 'message.status');
   });
-  gateway.on('inbound', (m) => notify(m, 'message.inbound'));
+  gateway.on('inbound', (m) => {
+    if (m.accountId) notify(m, 'message.inbound');
+  });
 
   const adminKeyHashes = config.admin.apiKeys.map(hashApiKey);
   if (options.demoAccount && adminKeyHashes.length === 0) {
@@ -125,7 +126,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   const metrics = gatewayMetrics(gateway, connectors);
   const limits = new AccountLimits();
-  const http = await buildHttpApi({
+  http = await buildHttpApi({
     gateway,
     accounts,
     adminKeyHashes,
@@ -133,6 +134,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     limits,
     routes: config.routes,
     logger: options.logger,
+    plugins: {
+      account: [conversationRoutes(twoWay, gateway)],
+      admin: [
+        moAdminRoutes({
+          gateway,
+          store,
+          configured: config.routes.mo,
+          accountIds: () => new Set(accounts.list().map((a) => a.id)),
+        }),
+      ],
+    },
     injectInbound: async (id, sms) => {
       const c = connectors.get(id);
       if (!(c instanceof SimulatorConnector)) return false;
@@ -207,5 +219,6 @@ export function defaultConfig(): GatewayConfig {
     accounts: [],
     connectors: [{ id: 'simulator', type: 'simulator', deliveryDelayMs: 200, outcomes: [], tps: 0 }],
     routes: { mt: [{ connectors: ['simulator'], strategy: 'failover' }], mo: [{ account: 'demo' }] },
+    optOut: { enabled: true, scope: 'account', replies: {}, receiptErrors: [] },
   };
 }

@@ -1,2 +1,2 @@
-export { ConfigError, loadConfigFile, parseConfig, validateConfig } from './load.ts';
+export { ConfigError, loadConfigFile, parseConfig, validateConfig, validateMoRoutes } from './load.ts';
 export type * from './types.ts';

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { configSchema } from './schema.ts';
-import type { GatewayConfig } from './types.ts';
+import { configSchema, moRoute } from './schema.ts';
+import type { GatewayConfig, MoRouteConfig } from './types.ts';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -18,6 +18,7 @@ export class ConfigError extends Error {
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validate = ajv.compile(configSchema);
+const validateMo = ajv.compile({ type: 'array', items: moRoute, maxItems: 10_000 });
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let text: string;
@@ -60,6 +61,26 @@ export function validateConfig(value: unknown): GatewayConfig {
   const problems = crossCheck(config);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * Validates MO rules given at run time (the admin API) as the config file's `routes.mo`
+ * would be, problems named by the same paths; `accountIds`: the accounts they may name.
+ */
+export function validateMoRoutes(value: unknown, accountIds: ReadonlySet<string>): MoRouteConfig[] {
+  if (!validateMo(value)) {
+    throw new ConfigError(
+      dedupe(
+        (validateMo.errors ?? [])
+          .flatMap(describeError)
+          .map((line) => `routes.mo${line.startsWith('(root)') ? line.slice(6) : line}`),
+      ),
+    );
+  }
+  const routes = value as MoRouteConfig[];
+  const problems = moRouteProblems(routes, accountIds);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return routes;
 }
 
 function substituteEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
@@ -186,8 +207,24 @@ function crossCheck(config: GatewayConfig): string[] {
       });
     }
   });
-  config.routes.mo.forEach((r, i) => {
-    if (!accountIds.has(r.account)) problems.push(`routes.mo[${i}].account: no account '${r.account}'`);
+  problems.push(...moRouteProblems(config.routes.mo, accountIds));
+  return problems;
+}
+
+function moRouteProblems(routes: readonly MoRouteConfig[], accountIds: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  routes.forEach((r, i) => {
+    // A rule must take the message somewhere.
+    if (r.account === undefined && r.url === undefined && r.reply === undefined)
+      problems.push(`routes.mo[${i}]: needs an account, a url or a reply`);
+    if (r.account !== undefined && !accountIds.has(r.account))
+      problems.push(`routes.mo[${i}].account: no account '${r.account}'`);
+    for (const [k, pattern] of Object.entries(r.match ?? {})) {
+      (pattern as string[]).forEach((p, j) => {
+        const problem = patternProblem(p);
+        if (problem) problems.push(`routes.mo[${i}].match.${k}[${j}]: ${problem}`);
+      });
+    }
   });
   return problems;
 }

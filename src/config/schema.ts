@@ -98,10 +98,13 @@ const mtRoute = {
   },
 } as const;
 
-const moRoute = {
+const httpUrl = { type: 'string', pattern: '^https?://', description: 'an http:// or https:// URL' } as const;
+/** An SMS text to send back; {{from}} {{to}} {{text}} {{keyword}} {{args}} are filled in. */
+const replyTemplate = { type: 'string', minLength: 1, maxLength: 1600 } as const;
+
+export const moRoute = {
   type: 'object',
   additionalProperties: false,
-  required: ['account'],
   properties: {
     match: {
       type: 'object',
@@ -109,7 +112,49 @@ const moRoute = {
       properties: { to: patternList, from: patternList, connector: patternList, keyword: patternList },
     },
     account: id,
+    url: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: httpUrl,
+        method: { enum: ['GET', 'POST'], default: 'GET' },
+        format: { enum: ['kannel', 'json'], default: 'kannel' },
+        replyWithBody: { type: 'boolean', default: false },
+      },
+    },
+    reply: replyTemplate,
   },
+} as const;
+
+const wordList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1, maxLength: 32, pattern: '^\\S+$', description: 'one word' },
+  maxItems: 100,
+} as const;
+
+const optOut = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    scope: { enum: ['account', 'sender'], default: 'account' },
+    stopWords: wordList,
+    startWords: wordList,
+    helpWords: wordList,
+    replies: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        stop: { anyOf: [replyTemplate, { type: 'null' }] },
+        start: { anyOf: [replyTemplate, { type: 'null' }] },
+        help: { anyOf: [replyTemplate, { type: 'null' }] },
+      },
+      default: {},
+    },
+    receiptErrors: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 16 }, default: [] },
+  },
+  default: {},
 } as const;
 
 const account = {
@@ -207,5 +252,6 @@ export const configSchema = {
       },
       default: {},
     },
+    optOut,
   },
 } as const;

@@ -8,6 +8,22 @@ export interface GatewayConfig {
   accounts: AccountConfig[];
   connectors: ConnectorConfig[];
   routes: { mt: MtRouteConfig[]; mo: MoRouteConfig[] };
+  optOut: OptOutConfig;
+}
+
+/** STOP/START/HELP handling of inbound messages (the defaults fill what is not given). */
+export interface OptOutConfig {
+  enabled: boolean;
+  /** A STOP suppresses the number for the whole account, or only for the number it was sent to. */
+  scope: 'account' | 'sender';
+  /** Words added to the built-in lists (other languages...). */
+  stopWords?: string[];
+  startWords?: string[];
+  helpWords?: string[];
+  /** Confirmation texts; null sends none. */
+  replies: { stop?: string | null; start?: string | null; help?: string | null };
+  /** Error codes of undelivered receipts that suppress the number (e.g. unknown subscriber). */
+  receiptErrors: string[];
 }
 
 export interface AccountConfig {
@@ -67,5 +83,10 @@ export interface MtRouteConfig {
 
 export interface MoRouteConfig {
   match?: { to?: string[]; from?: string[]; connector?: string[]; keyword?: string[] };
-  account: string;
+  /** The account that owns the message: its webhook and SMPP receiver binds get it. */
+  account?: string;
+  /** Forward to a URL (Kannel-style escapes, or the JSON webhook); its body may be the reply. */
+  url?: { url: string; method: 'GET' | 'POST'; format: 'kannel' | 'json'; replyWithBody: boolean };
+  /** Auto-reply template, sent from the number the message came to, over its connector. */
+  reply?: string;
 }

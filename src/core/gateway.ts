@@ -2,7 +2,7 @@
 // and store, route and dispatch, follow submit responses and receipts to a final status,
 // take inbound messages in. Fronts listen to `status` and `inbound` to tell their clients.
 import { EventEmitter } from 'node:events';
-import type { GatewayConfig } from '../config/index.ts';
+import type { GatewayConfig, MoRouteConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
 import { messageIdCandidates, normaliseMessageId } from '../smpp/index.ts';
 import {
@@ -62,8 +62,11 @@ export interface SubmitOptions {
 export interface GatewayEvents {
   /** A message changed status (the message after the change). */
   status: [message: Message];
-  /** An inbound message was stored for an account. */
-  inbound: [message: Message];
+  /**
+   * An inbound message was stored: for the account of the MO rule that took it (with that
+   * rule), or for no account ('' and null) when no rule did.
+   */
+  inbound: [message: Message, route: MoRouteConfig | null];
 }
 
 export interface GatewayOptions {
@@ -85,7 +88,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly suppressions: Suppressions;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly #router: MtRouter;
-  readonly #moRouter: MoRouter;
+  #moRouter: MoRouter;
   readonly #dispatcher: Dispatcher;
   readonly #maxParts: number;
   readonly #maxAttempts: number;
@@ -111,7 +114,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     super();
     this.store = options.store;
     this.connectors = options.connectors;
-    this.#router = new MtRouter(options.config.routes.mt);
+    this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()]);
     this.#moRouter = new MoRouter(options.config.routes.mo);
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
@@ -627,8 +630,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const to = normaliseNumber(sms.to) ?? sms.to;
     const from = normaliseSender(sms.from) ?? sms.from;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
-    const accountId =
-      this.#moRouter.accountFor({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? '';
+    const route = this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? null;
+    const accountId = route?.account ?? '';
     const message: Message = {
       id: newId(sms.receivedAt),
       accountId,
@@ -662,7 +665,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       meta: null,
     };
     await this.store.insertMessages([message]);
-    this.emit('inbound', message);
+    this.emit('inbound', message, route);
+  }
+
+  /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
+  setMoRoutes(routes: readonly MoRouteConfig[]): void {
+    this.#moRouter = new MoRouter(routes);
   }
 
   async #tick(): Promise<void> {

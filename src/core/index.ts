@@ -14,4 +14,6 @@ export * from './message.ts';
 export { normaliseNumber, normaliseSender } from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
+export { firstWord, foldKeyword } from './router.ts';
 export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';
+export { fillTemplate, templateNames } from './template.ts';

@@ -8,6 +8,8 @@ export interface MtRouteInput {
   to: string;
   from: string;
   accountId: string;
+  /** `meta.via` names a connector the message must leave by (a reply to an inbound one). */
+  meta?: Record<string, unknown> | null;
 }
 
 interface CompiledMtRoute {
@@ -25,9 +27,19 @@ interface CompiledMtRoute {
 
 export class MtRouter {
   readonly #routes: CompiledMtRoute[];
+  /** Per connector, a route of that connector alone, after the configured ones. */
+  readonly #pinned = new Map<string, number>();
+  /** How many routes came from the config: only those match by filters. */
+  readonly #configured: number;
 
-  constructor(routes: readonly MtRouteConfig[]) {
-    this.#routes = routes.map((r, index) => ({
+  /** `connectorIds`: the connectors a message may be pinned to (see MtRouteInput.meta). */
+  constructor(routes: readonly MtRouteConfig[], connectorIds: readonly string[] = []) {
+    this.#configured = routes.length;
+    const pinned = connectorIds.map((c): MtRouteConfig => ({ connectors: [c], strategy: 'failover' }));
+    connectorIds.forEach((c, i) => {
+      this.#pinned.set(c, routes.length + i);
+    });
+    this.#routes = [...routes, ...pinned].map((r, index) => ({
       index,
       to: compilePatterns(r.match?.to),
       from: compilePatterns(r.match?.from),
@@ -42,7 +54,10 @@ export class MtRouter {
 
   /** Index of the matching rule, or -1 when no rule matches (the message cannot be routed). */
   match(input: MtRouteInput): number {
-    for (const r of this.#routes) {
+    const via = input.meta?.via;
+    if (typeof via === 'string') return this.#pinned.get(via) ?? -1;
+    for (let i = 0; i < this.#configured; i++) {
+      const r = this.#routes[i]!;
       if (r.to(input.to) && r.from(input.from) && r.account(input.accountId)) return r.index;
     }
     return -1;
@@ -102,37 +117,44 @@ export interface MoRouteInput {
 
 export class MoRouter {
   readonly #routes: Array<{
+    rule: MoRouteConfig;
     to: Matcher;
     from: Matcher;
     connector: Matcher;
-    keyword: Matcher;
-    hasKeyword: boolean;
-    account: string;
+    keyword: Matcher | null;
   }>;
 
   constructor(routes: readonly MoRouteConfig[]) {
-    this.#routes = routes.map((r) => ({
-      to: compilePatterns(r.match?.to),
-      from: compilePatterns(r.match?.from),
-      connector: compilePatterns(r.match?.connector),
-      keyword: compilePatterns(r.match?.keyword?.map((k) => k.toUpperCase())),
-      hasKeyword: (r.match?.keyword?.length ?? 0) > 0,
-      account: r.account,
+    this.#routes = routes.map((rule) => ({
+      rule,
+      to: compilePatterns(rule.match?.to),
+      from: compilePatterns(rule.match?.from),
+      connector: compilePatterns(rule.match?.connector),
+      keyword: rule.match?.keyword?.length ? compilePatterns(rule.match.keyword.map(foldKeyword)) : null,
     }));
   }
 
-  /** The account an inbound message belongs to, or undefined when no rule claims it. */
-  accountFor(input: MoRouteInput): string | undefined {
-    const keyword = firstWord(input.text);
+  /** The first rule that takes an inbound message, or undefined when none does. */
+  match(input: MoRouteInput): MoRouteConfig | undefined {
+    const keyword = foldKeyword(firstWord(input.text));
     for (const r of this.#routes) {
       if (!r.to(input.to) || !r.from(input.from) || !r.connector(input.connectorId)) continue;
-      if (r.hasKeyword && !r.keyword(keyword)) continue;
-      return r.account;
+      if (r.keyword && !r.keyword(keyword)) continue;
+      return r.rule;
     }
     return undefined;
   }
 }
 
-function firstWord(text: string | null): string {
-  return (text ?? '').trim().split(/\s+/, 1)[0]!.toUpperCase();
+/** The first word of a text, as people type keywords: `stop`, ` Stop.`, `STOP please`. */
+export function firstWord(text: string | null): string {
+  return (text ?? '')
+    .trim()
+    .split(/\s+/, 1)[0]!
+    .replace(/[.!?,;:]+$/, '');
+}
+
+/** A keyword as compared: case and accents folded (`Arrêt` and `ARRET` are one word). */
+export function foldKeyword(word: string): string {
+  return word.normalize('NFD').replace(/\p{M}/gu, '').toUpperCase();
 }

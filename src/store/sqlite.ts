@@ -167,6 +167,11 @@ export class SqliteStore implements Store {
       where.push(`${column} = ?`);
       params.push(value);
     }
+    if (filter.between) {
+      const [a, b] = filter.between;
+      where.push('((to_addr = ? AND from_addr = ?) OR (to_addr = ? AND from_addr = ?))');
+      params.push(a, b, b, a);
+    }
     if (cursor !== null) {
       const after = decodeCursor(cursor);
       where.push('(created_at, id) < (?, ?)');

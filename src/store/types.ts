@@ -27,6 +27,8 @@ export interface MessageFilter {
   to?: string;
   direction?: 'mt' | 'mo';
   groupId?: string;
+  /** Messages either way between two numbers (a conversation): to one and from the other. */
+  between?: [string, string];
 }
 
 export interface Page<T> {

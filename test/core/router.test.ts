@@ -2,7 +2,7 @@
 // MO rules by number, connector and keyword.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MoRouter, MtRouter } from '../../src/core/router.ts';
+import { firstWord, foldKeyword, MoRouter, MtRouter } from '../../src/core/router.ts';
 
 const mt = new MtRouter([
   { match: { to: ['+44*'], account: ['acme'] }, connectors: ['a', 'b'], strategy: 'failover' },
@@ -62,27 +62,46 @@ describe('MT router', () => {
 
 describe('MO router', () => {
   const mo = new MoRouter([
-    { match: { to: ['+15550100'], keyword: ['stop', 'unsubscribe'] }, account: 'optout' },
+    { match: { to: ['+15550100'], keyword: ['stop', 'unsubscribe', 'arrêt'] }, account: 'optout' },
     { match: { to: ['+15550100'] }, account: 'acme' },
-    { match: { connector: ['carrier-b'] }, account: 'beta' },
+    {
+      match: { connector: ['carrier-b'] },
+      url: { url: 'http://x', method: 'GET', format: 'kannel', replyWithBody: true },
+    },
   ]);
+  const route = (to: string, connectorId: string, text: string | null) =>
+    mo.match({ to, from: '+447700900001', connectorId, text });
 
-  test('routes by number, by keyword (first word, any case) and by connector', () => {
-    assert.equal(
-      mo.accountFor({ to: '+15550100', from: '+447700900001', connectorId: 'x', text: 'Stop please' }),
-      'optout',
-    );
-    assert.equal(
-      mo.accountFor({ to: '+15550100', from: '+447700900001', connectorId: 'x', text: 'stopped' }),
-      'acme',
-    );
-    assert.equal(
-      mo.accountFor({ to: '+15550199', from: '+447700900001', connectorId: 'carrier-b', text: 'hi' }),
-      'beta',
-    );
-    assert.equal(
-      mo.accountFor({ to: '+15550199', from: '+447700900001', connectorId: 'carrier-a', text: 'hi' }),
-      undefined,
-    );
+  test('routes by number, by keyword (first word, any case and accents) and by connector', () => {
+    assert.equal(route('+15550100', 'x', 'Stop please')?.account, 'optout');
+    assert.equal(route('+15550100', 'x', '  stop.')?.account, 'optout');
+    assert.equal(route('+15550100', 'x', 'ARRET')?.account, 'optout');
+    assert.equal(route('+15550100', 'x', 'Arrêt')?.account, 'optout');
+    assert.equal(route('+15550100', 'x', 'stopped')?.account, 'acme');
+    assert.equal(route('+15550100', 'x', null)?.account, 'acme');
+    assert.equal(route('+15550199', 'carrier-b', 'hi')?.url?.url, 'http://x');
+    assert.equal(route('+15550199', 'carrier-a', 'hi'), undefined);
+  });
+
+  test('keywords fold case and accents; the first word loses trailing punctuation', () => {
+    assert.equal(foldKeyword('Désabonner'), 'DESABONNER');
+    assert.equal(firstWord('  Help! me'), 'Help');
+    assert.equal(firstWord(''), '');
+  });
+});
+
+describe('MT router: pinned connectors', () => {
+  const pinned = new MtRouter(
+    [{ match: { to: ['+44*'] }, connectors: ['a'], strategy: 'failover' }],
+    ['a', 'b'],
+  );
+
+  test('meta.via pins a message to its connector; unknown or absent pins route as configured', () => {
+    const input = { to: '+15550100', from: 'X', accountId: 'acc' };
+    assert.equal(pinned.match(input), -1, 'a pinned route does not take unpinned messages');
+    const viaB = pinned.match({ ...input, meta: { via: 'b' } });
+    assert.deepEqual(pinned.connectorsOf(viaB), ['b']);
+    assert.equal(pinned.match({ ...input, meta: { via: 'nope' } }), -1);
+    assert.equal(pinned.match({ ...input, to: '+447700900001', meta: null }), 0);
   });
 });

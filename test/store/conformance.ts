@@ -257,6 +257,11 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           data: [a3, a2, a1],
           nextCursor: null,
         });
+        const reply = makeMessage({ direction: 'mo', from: '111', to: 'Brand' });
+        await store.insertMessages([reply]);
+        assert.deepEqual(await list({ between: ['Brand', '111'] }), [reply.id, a3.id, a1.id]);
+        assert.deepEqual(await list({ between: ['111', 'Brand'], direction: 'mo' }), [reply.id, a3.id]);
+        assert.deepEqual(await list({ between: ['Brand', '222'] }), [a2.id]);
       });
 
       test('cursor paging walks 250 messages with no duplicate, no miss and no other account', async () => {

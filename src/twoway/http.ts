@@ -1,0 +1,150 @@
+// HTTP for two-way messaging: conversations for accounts (list, messages, reply), and for
+// admins the MO rules in force (read, replace, reset to the config's) and the inbound
+// messages no rule took.
+import type { FastifyInstance } from 'fastify';
+import type { MoRouteConfig } from '../config/index.ts';
+import { ConfigError, validateMoRoutes } from '../config/index.ts';
+import type { Gateway } from '../core/index.ts';
+import { GatewayError, messageView } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Conversation } from './conversations.ts';
+import type { TwoWay } from './service.ts';
+
+const maxPageSize = 500;
+const routesRecord = { kind: 'setting', id: 'routes.mo' } as const;
+
+function pageLimit(q: Record<string, string | undefined>): number {
+  const limit = q.limit === undefined ? 50 : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
+    throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
+  return limit;
+}
+
+function badCursor(err: unknown): never {
+  throw err instanceof RangeError ? new GatewayError('invalid_cursor', err.message, 'cursor') : err;
+}
+
+export function conversationRoutes(twoWay: TwoWay, gateway: Gateway) {
+  return async (app: FastifyInstance) => {
+    const find = async (accountId: string, id: string): Promise<Conversation> => {
+      const c = await twoWay.conversations.get(accountId, id);
+      if (!c) throw new GatewayError('not_found', `no conversation ${id}`, 'id', 404);
+      return c;
+    };
+
+    app.get('/v1/conversations', async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const page = await twoWay.conversations
+        .list(req.account.id, q.cursor ?? null, pageLimit(q))
+        .catch(badCursor);
+      return { data: page.data.map(conversationView), nextCursor: page.nextCursor };
+    });
+
+    app.get('/v1/conversations/:id', async (req) => {
+      const { id } = req.params as { id: string };
+      return conversationView(await find(req.account.id, id));
+    });
+
+    app.get('/v1/conversations/:id/messages', async (req) => {
+      const { id } = req.params as { id: string };
+      const q = req.query as Record<string, string | undefined>;
+      const c = await find(req.account.id, id);
+      const page = await gateway.store
+        .listMessages(
+          { accountId: req.account.id, between: [c.ourNumber, c.theirNumber] },
+          q.cursor ?? null,
+          pageLimit(q),
+        )
+        .catch(badCursor);
+      return { data: page.data.map((m) => messageView(gateway.live(m))), nextCursor: page.nextCursor };
+    });
+
+    app.post('/v1/conversations/:id/messages', async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof body.text !== 'string' || body.text.length === 0)
+        throw new GatewayError('missing_field', 'text is required', 'text');
+      if (body.text.length > 10_000)
+        throw new GatewayError('invalid_field', 'text is longer than 10000 characters', 'text');
+      const c = await find(req.account.id, id);
+      const message = await twoWay.reply(
+        { accountId: req.account.id, from: c.theirNumber, to: c.ourNumber, connectorId: c.connectorId },
+        body.text,
+      );
+      await twoWay.conversations.touch(req.account.id, c.ourNumber, c.theirNumber, message.createdAt, null);
+      return reply.code(202).send(messageView(message));
+    });
+  };
+}
+
+export function moAdminRoutes(o: {
+  gateway: Gateway;
+  store: Store;
+  configured: readonly MoRouteConfig[];
+  accountIds: () => ReadonlySet<string>;
+}) {
+  return async (app: FastifyInstance) => {
+    app.get('/v1/admin/routes/mo', async () => {
+      const saved = await o.store.getRecord<{ routes: MoRouteConfig[] }>(routesRecord.kind, routesRecord.id);
+      return saved
+        ? { source: 'admin', updatedAt: new Date(saved.updatedAt).toISOString(), routes: saved.data.routes }
+        : { source: 'config', updatedAt: null, routes: o.configured };
+    });
+
+    app.put('/v1/admin/routes/mo', async (req) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      let routes: MoRouteConfig[];
+      try {
+        routes = validateMoRoutes(body.routes, o.accountIds());
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        throw new GatewayError('invalid_routes', err.problems.join('; '), 'routes');
+      }
+      const now = Date.now();
+      // Kept in the store, so a restart keeps what an admin set (until reset).
+      await o.store.putRecord({
+        ...routesRecord,
+        accountId: '',
+        ref: null,
+        status: null,
+        dueAt: null,
+        createdAt: now,
+        updatedAt: now,
+        data: { routes },
+      });
+      o.gateway.setMoRoutes(routes);
+      return { source: 'admin', updatedAt: new Date(now).toISOString(), routes };
+    });
+
+    app.delete('/v1/admin/routes/mo', async () => {
+      await o.store.deleteRecord(routesRecord.kind, routesRecord.id);
+      o.gateway.setMoRoutes(o.configured);
+      return { source: 'config', updatedAt: null, routes: o.configured };
+    });
+
+    app.get('/v1/admin/inbound/unrouted', async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const page = await o.store
+        .listMessages({ accountId: '', direction: 'mo' }, q.cursor ?? null, pageLimit(q))
+        .catch(badCursor);
+      return { data: page.data.map((m) => messageView(m)), nextCursor: page.nextCursor };
+    });
+  };
+}
+
+/** The MO rules to start with: an admin's saved ones, else the config's. */
+export async function moRoutesInForce(store: Store, configured: readonly MoRouteConfig[]) {
+  const saved = await store.getRecord<{ routes: MoRouteConfig[] }>(routesRecord.kind, routesRecord.id);
+  return saved?.data.routes ?? configured;
+}
+
+function conversationView(c: Conversation) {
+  return {
+    id: c.id,
+    ourNumber: c.ourNumber,
+    theirNumber: c.theirNumber,
+    connector: c.connectorId,
+    createdAt: new Date(c.createdAt).toISOString(),
+    lastMessageAt: new Date(c.lastMessageAt).toISOString(),
+  };
+}
