@@ -22,6 +22,7 @@ import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import { conversationRoutes, inboundView, moAdminRoutes, moRoutesInForce, TwoWay } from '../twoway/index.ts';
 import { WebhookSender } from '../webhooks/index.ts';
+import { keptPartsIn } from './kept-parts.ts';
 
 /** Webhooks report `submitted` and every final status of an outbound message. */
 const notifiedStatuses = new Set<Message['status']>([
@@ -85,6 +86,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const sink: ConnectorSink = {
     receipt: (r) => gateway!.receipt(r),
     inbound: (sms) => gateway!.inbound(sms),
+    parts: keptPartsIn(store),
   };
   const connectors = new Map<string, Connector>(
     config.connectors.map((c) => [c.id, createConnector(c, sink)]),

@@ -22,7 +22,7 @@ import {
   toSmppAddress,
 } from '../smpp/index.ts';
 import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import { dataCodingFor, encodeText, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
+import { dataCodingFor, encodeText, parseUdh, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
@@ -139,7 +139,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     return new Reassembler({
       timeoutMs,
       sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverIncomplete(message)),
+      onExpire: (message) => this.#track(this.#deliverSet(message)),
     });
   }
 
@@ -155,6 +155,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     }
     if (this.#started) return;
     this.#started = true;
+    await this.#replayKeptParts();
     const c = this.#config;
     for (let index = 0; index < c.binds; index++) {
       const client = new SmppClient({
@@ -285,8 +286,9 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
     if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;
-    // Their parts were acknowledged already: what came is handed over rather than lost.
-    this.#reassembler.flush();
+    // Their parts were acknowledged already: kept durably they wait for the next start;
+    // held in memory only, what came is handed over rather than lost.
+    if (!this.#sink.parts) this.#reassembler.flush();
     this.#reassembler.close();
     await Promise.allSettled([...this.#inbound]);
     this.#stopped = true;
@@ -500,10 +502,12 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       tlvs.sarSegmentSeqnum !== undefined
         ? { reference: tlvs.sarMsgRefNum, total: tlvs.sarTotalSegments, sequence: tlvs.sarSegmentSeqnum }
         : null;
+    const concat = udh ? parseUdh(body)?.concat : sar ? { ...sar, referenceBits: 16 as const } : undefined;
     // The SMSC sends the very same part again after a refusal; by then the reassembler has
     // closed its set, so the message it completed is kept under the part's identity.
     const partId = `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`;
     let sms = this.#refused.get(partId);
+    let completed: ReassembledMessage | undefined;
     if (sms !== undefined) {
       this.#refused.delete(partId);
     } else {
@@ -511,11 +515,33 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       if (udh) done = this.#reassembler.addUdhPart(key, body, pdu.dataCoding);
       else if (sar !== null) done = this.#reassembler.addSarPart(key, body, pdu.dataCoding, sar);
       else done = this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, body, pdu.dataCoding);
-      if (done === undefined) return CommandStatus.ESME_ROK; // kept until the other parts come
+      if (done === undefined) {
+        // Kept until the other parts come: on disk before it is acknowledged, if the sink can.
+        if (concat && this.#sink.parts) {
+          try {
+            await this.#sink.parts.keep(this.id, {
+              id: keptPartId(key, concat),
+              key,
+              body,
+              dataCoding: pdu.dataCoding,
+              sar,
+            });
+          } catch (err) {
+            this.#log.warn(
+              { connector: this.id, err },
+              'part of a long inbound message not kept; the SMSC will retry',
+            );
+            return CommandStatus.ESME_RX_T_APPN;
+          }
+        }
+        return CommandStatus.ESME_ROK;
+      }
       sms = this.#inboundSms(done);
+      if (concat) completed = done;
     }
     try {
       await this.#sink.inbound(sms);
+      if (completed) await this.#forgetParts(completed);
       return CommandStatus.ESME_ROK;
     } catch (err) {
       this.#log.warn(
@@ -530,20 +556,47 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     }
   }
 
-  async #deliverIncomplete(message: ReassembledMessage): Promise<void> {
+  /** Parts kept before a restart go back into the reassembler; a set they complete goes on. */
+  async #replayKeptParts(): Promise<void> {
+    if (!this.#sink.parts) return;
+    for (const part of await this.#sink.parts.kept(this.id)) {
+      const done = part.sar
+        ? this.#reassembler.addSarPart(part.key, part.body, part.dataCoding, part.sar)
+        : this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
+      if (done) this.#track(this.#deliverSet(done));
+    }
+  }
+
+  /** A set that timed out incomplete, or was completed by kept parts: handed over, then forgotten. */
+  async #deliverSet(message: ReassembledMessage): Promise<void> {
     const sms = this.#inboundSms(message);
-    this.#log.warn(
-      { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-      'long inbound message incomplete; handing over the parts that came',
-    );
+    if (!message.complete) {
+      this.#log.warn(
+        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
+        'long inbound message incomplete; handing over the parts that came',
+      );
+    }
     try {
       await this.#sink.inbound(sms);
+      await this.#forgetParts(message);
     } catch (err) {
       this.#log.error(
         { connector: this.id, from: sms.from, err },
         'incomplete inbound message lost: the sink refused it',
       );
     }
+  }
+
+  /** The kept parts of a set handed over (the reference size is not in `message`: both). */
+  async #forgetParts(message: ReassembledMessage): Promise<void> {
+    if (!this.#sink.parts) return;
+    const ids: string[] = [];
+    for (let sequence = 1; sequence <= message.total; sequence++) {
+      for (const referenceBits of [8, 16] as const) {
+        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
+      }
+    }
+    await this.#sink.parts.forget(this.id, ids);
   }
 
   #inboundSms(message: ReassembledMessage): InboundSms {
@@ -561,6 +614,10 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       receivedAt: Date.now(),
     };
   }
+}
+
+function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {
+  return `${c.referenceBits}/${c.reference}/${c.sequence}/${key}`;
 }
 
 function canSend(bind: Bind): boolean {

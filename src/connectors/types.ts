@@ -100,6 +100,32 @@ export interface ConnectorState {
 export interface ConnectorSink {
   receipt(receipt: InboundReceipt): Promise<void>;
   inbound(sms: InboundSms): Promise<void>;
+  /**
+   * Where the parts of a long inbound message wait for the rest, durably: each is kept
+   * before it is acknowledged, so a crash between two parts loses neither. Without it,
+   * parts wait in memory only.
+   */
+  parts?: InboundPartStore;
+}
+
+/** One acknowledged part of a long inbound message whose other parts have not all come. */
+export interface KeptPart {
+  /** Unique within the connector: the same part sent again has the same id. */
+  id: string;
+  /** Sender and receiver, as the reassembler keys its sets. */
+  key: string;
+  /** The short message as received (with its UDH, for a UDH part). */
+  body: Buffer;
+  dataCoding: number;
+  /** The SAR TLVs of a SAR part; null for a UDH part. */
+  sar: { reference: number; total: number; sequence: number } | null;
+}
+
+export interface InboundPartStore {
+  keep(connectorId: string, part: KeptPart): Promise<void>;
+  forget(connectorId: string, ids: readonly string[]): Promise<void>;
+  /** Every part kept for the connector, oldest first. */
+  kept(connectorId: string): Promise<KeptPart[]>;
 }
 
 export interface ConnectorEvents {

@@ -39,20 +39,32 @@ export async function webhookReceiver(status: () => number = () => 200) {
 }
 
 /** Starts a gateway from YAML (`DIR` in it becomes a fresh temp dir). */
-export async function gatewayFrom(
-  yaml: string,
-): Promise<{ app: GatewayApp; base: string; dir: string; close(): Promise<void> }> {
+export async function gatewayFrom(yaml: string): Promise<{
+  app: GatewayApp;
+  base: string;
+  dir: string;
+  /** Stops it in order and starts it again on the same config and store. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-e2e-'));
-  const app = await startGateway(parseConfig(yaml.replaceAll('DIR', dir)));
-  return {
+  const start = () => startGateway(parseConfig(yaml.replaceAll('DIR', dir)));
+  const app = await start();
+  const gw = {
     app,
     dir,
     base: `http://127.0.0.1:${app.httpAddress.port}`,
+    async restart() {
+      await gw.app.close();
+      gw.app = await start();
+      gw.base = `http://127.0.0.1:${gw.app.httpAddress.port}`;
+    },
     async close() {
-      await app.close();
+      await gw.app.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return gw;
 }
 
 export async function waitFor<T>(

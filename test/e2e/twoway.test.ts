@@ -184,7 +184,7 @@ routes:
   mt: [{ connectors: [sim] }]
   mo: [{ account: acme }]
 `;
-  let gw = await gatewayFrom(config);
+  const gw = await gatewayFrom(config);
   t.after(() => gw.close());
   let admin = api(gw.base, 'admin-key-1');
   assert.deepEqual((await admin('GET', '/v1/admin/routes/mo')).body, {
@@ -218,13 +218,7 @@ routes:
   await waitFor(async () => (await beta('GET', '/v1/messages?direction=inbound')).body.data.length === 1);
 
   // A restart on the same store keeps the admin's rules.
-  const dir = gw.dir;
-  await gw.app.close();
-  const { startGateway } = await import('../../src/app/index.ts');
-  const { parseConfig } = await import('../../src/config/index.ts');
-  const app = await startGateway(parseConfig(config.replaceAll('DIR', dir)));
-  gw = { app, dir, base: `http://127.0.0.1:${app.httpAddress.port}`, close: gw.close };
-  gw.close = async () => app.close();
+  await gw.restart();
   admin = api(gw.base, 'admin-key-1');
   assert.equal((await admin('GET', '/v1/admin/routes/mo')).body.source, 'admin');
   await admin('POST', '/v1/admin/connectors/sim/inbound', {
@@ -346,4 +340,51 @@ optOut: { receiptErrors: ["001"] }
   );
   assert.equal((await acme('POST', '/v1/messages', { to: '+15550001234', text: 'again' })).status, 400);
   assert.equal((await acme('POST', '/v1/messages', { to: '+15551111234', text: 'again' })).status, 202);
+});
+
+test('the parts of a long inbound message survive a restart between them: acknowledged parts are kept on disk', async (t) => {
+  if (!requirePeer(t, 'npm smpp')) return;
+  const smsc = await NpmSmppServer.start(t, { accounts: [{ systemId: 'gw', password: 'pw' }] });
+  const hooks = await webhookReceiver();
+  t.after(() => hooks.close());
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], webhook: { url: "${hooks.url}" } }
+connectors:
+  - { id: npm, type: smpp, host: 127.0.0.1, port: ${smsc.port}, systemId: gw, password: pw }
+routes:
+  mt: [{ connectors: [npm] }]
+  mo: [{ account: acme }]
+`);
+  t.after(() => gw.close());
+  const parts = ['Part one, ', 'part two, ', 'part three.'];
+  const deliver = async (session: number, i: number) =>
+    (
+      await smsc.deliver(session, {
+        source_addr: '447700900777',
+        destination_addr: '447700900500',
+        esm_class: 0x40,
+        short_message: Buffer.concat([
+          Buffer.from([0x05, 0x00, 0x03, 0x33, 3, i + 1]),
+          Buffer.from(parts[i]!, 'latin1'),
+        ]),
+      })
+    ).command_status;
+  const first = (await smsc.waitPdu('bind_transceiver')).session;
+  assert.equal(await deliver(first, 0), 0);
+  assert.equal(await deliver(first, 2), 0);
+  // A graceful stop no longer hands over the incomplete set: it waits on disk.
+  await gw.restart();
+  const second = await waitFor(
+    () => smsc.received.findLast((r) => r.pdu.command === 'bind_transceiver' && r.session !== first)?.session,
+  );
+  assert.equal(await deliver(second, 1), 0);
+  const inbound = await waitFor(() => hooks.hooks.find((h) => h.body.type === 'message.inbound'));
+  assert.equal(inbound.body.data.text, parts.join(''));
+  assert.equal(inbound.body.data.segments, 3);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(hooks.hooks.filter((h) => h.body.type === 'message.inbound').length, 1, 'handed over once');
+  assert.equal(await gw.app.store.countRecords('mo-part', {}), 0, 'the kept parts are forgotten');
 });
