@@ -14,6 +14,8 @@ export const peers: Peer[] = [
   { name: 'Perl Net::SMPP', debianPackage: 'libnet-smpp-perl', check: ['perl', '-MNet::SMPP', '-e', '1'] },
   { name: 'OpenSSL', debianPackage: 'openssl', check: ['openssl', 'version'] },
   { name: 'Kannel', debianPackage: 'kannel', check: ['test', '-x', '/usr/sbin/bearerbox'] },
+  // The browser the console tests drive (through playwright-core, which downloads none).
+  { name: 'Chromium', debianPackage: 'chromium', check: ['test', '-x', '/usr/bin/chromium'] },
 ];
 
 export function peerAvailable(peer: Peer): boolean {

@@ -8,6 +8,7 @@ import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
 import { createConnector, SimulatorConnector } from '../connectors/index.ts';
+import { consolePlugin } from '../console/index.ts';
 import type { Message } from '../core/index.ts';
 import {
   AccountLimits,
@@ -146,6 +147,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
         }),
       ],
+      public: [consolePlugin()],
     },
     injectInbound: async (id, sms) => {
       const c = connectors.get(id);

@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test';
 import { peerAvailable, peers } from '../../scripts/peers.ts';
 
 /** The Debian peers of scripts/peers.ts by their names, and the npm `smpp` devDependency. */
-export type PeerName = 'Perl Net::SMPP' | 'OpenSSL' | 'Kannel' | 'npm smpp';
+export type PeerName = 'Perl Net::SMPP' | 'OpenSSL' | 'Kannel' | 'Chromium' | 'npm smpp';
 
 const known = new Map<PeerName, boolean>();
 

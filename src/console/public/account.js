@@ -1,0 +1,349 @@
+// An account's view: send a message (with a live encoding/segment count), its messages
+// (filters, paging, auto-refresh), and one message with its events.
+import { ApiError, errorText, query } from './api.js';
+import { badge, every, field, h, time } from './dom.js';
+
+const statuses = [
+  'scheduled',
+  'queued',
+  'sending',
+  'submitted',
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'canceled',
+  'received',
+];
+/** Statuses a message does not leave: its detail stops refreshing there. */
+const finalStatuses = new Set([
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'canceled',
+  'received',
+]);
+const encodingNames = { gsm7: 'GSM-7', ucs2: 'UCS-2', latin1: 'Latin-1', binary: 'binary' };
+const pageSize = 20;
+const refreshMs = 2000;
+
+const messageHref = (id) => `#/messages/${encodeURIComponent(id)}`;
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * @param {HTMLElement} root
+ * @param {import('./api.js').Client} client
+ * @returns {() => void} stops the view's timers
+ */
+export function accountView(root, client) {
+  const list = messageList(client);
+  const send = sendForm(client, () => list.reload());
+  root.replaceChildren(h('div', { class: 'columns' }, send.element, list.element));
+  return () => {
+    list.stop();
+    send.stop();
+  };
+}
+
+function sendForm(client, onSent) {
+  const to = h('input', {
+    id: 'to',
+    name: 'to',
+    required: true,
+    autocomplete: 'off',
+    placeholder: '+447700900123',
+  });
+  const from = h('input', { id: 'from', name: 'from', autocomplete: 'off', placeholder: 'account default' });
+  const text = /** @type {HTMLTextAreaElement} */ (
+    h('textarea', { id: 'text', name: 'text', rows: 5, required: true })
+  );
+  const counter = h('p', { id: 'segment-counter', class: 'muted', 'aria-live': 'polite' });
+  const result = h('p', { id: 'send-result', role: 'status' });
+  const button = h('button', { type: 'submit' }, 'Send');
+  const inputs = { to, from, text };
+
+  // The count is the gateway's own (same tables and rules as sending). POST, not GET: a
+  // long text would not fit in a request line.
+  let asked = 0;
+  let debounce;
+  const count = async () => {
+    const n = ++asked;
+    if (text.value === '') {
+      counter.replaceChildren('Encoding and segments appear as you type.');
+      return;
+    }
+    try {
+      const s = await client.post('/v1/messages/segments', { text: text.value });
+      if (n !== asked) return;
+      counter.replaceChildren(
+        `${encodingNames[s.encoding] ?? s.encoding} · ${plural(s.segments, 'segment')} · ` +
+          `${s.used}/${s.perSegment} in the last, ${s.remaining} left`,
+        s.unicodeCharacters?.length ? ` · UCS-2 because of ${s.unicodeCharacters.join(' ')}` : '',
+      );
+    } catch (err) {
+      if (n === asked) counter.replaceChildren(errorText(err));
+    }
+  };
+  text.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(count, 150);
+  });
+  count();
+
+  const submit = async (/** @type {SubmitEvent} */ ev) => {
+    ev.preventDefault();
+    for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
+    const value = (el) => /** @type {HTMLInputElement} */ (el).value.trim();
+    button.toggleAttribute('disabled', true);
+    result.className = '';
+    result.replaceChildren('Sending…');
+    try {
+      const m = await client.post('/v1/messages', {
+        to: value(to),
+        text: text.value,
+        ...(value(from) ? { from: value(from) } : {}),
+      });
+      result.className = 'ok';
+      result.replaceChildren(
+        'Accepted ',
+        h('a', { href: messageHref(m.id) }, m.id),
+        ` · ${m.status} · ${plural(m.segments, 'segment')} · ${encodingNames[m.encoding] ?? m.encoding}`,
+      );
+      text.value = '';
+      count();
+      onSent();
+    } catch (err) {
+      result.className = 'error';
+      result.replaceChildren(errorText(err));
+      if (err instanceof ApiError && err.field && err.field in inputs) {
+        inputs[err.field].setAttribute('aria-invalid', 'true');
+        inputs[err.field].focus();
+      }
+    } finally {
+      button.toggleAttribute('disabled', false);
+    }
+  };
+
+  const element = h(
+    'form',
+    { id: 'send-form', class: 'panel', onsubmit: submit },
+    h('h2', null, 'Send a message'),
+    field('To', to),
+    field('From', from),
+    field('Text', text),
+    counter,
+    button,
+    result,
+  );
+  return { element, stop: () => clearTimeout(debounce) };
+}
+
+function messageList(client) {
+  const status = h(
+    'select',
+    { id: 'filter-status', name: 'status' },
+    h('option', { value: '' }, 'any status'),
+    statuses.map((s) => h('option', { value: s }, s)),
+  );
+  const direction = h(
+    'select',
+    { id: 'filter-direction', name: 'direction' },
+    h('option', { value: '' }, 'both directions'),
+    h('option', { value: 'outbound' }, 'outbound'),
+    h('option', { value: 'inbound' }, 'inbound'),
+  );
+  const auto = /** @type {HTMLInputElement} */ (
+    h('input', { id: 'auto-refresh', type: 'checkbox', checked: true })
+  );
+  const rows = h('tbody');
+  const newer = h('button', { type: 'button', id: 'page-newer' }, '← Newer');
+  const older = h('button', { type: 'button', id: 'page-older' }, 'Older →');
+  const pageLabel = h('span', { class: 'muted' });
+  const error = h('p', { class: 'error', role: 'alert' });
+
+  /** The cursor of each page shown so far: the last is the current page. */
+  let cursors = [null];
+  let nextCursor = null;
+  const selected = (el) => /** @type {HTMLSelectElement} */ (el).value;
+
+  const load = async () => {
+    try {
+      const page = await client.get(
+        `/v1/messages${query({ limit: pageSize, status: selected(status), direction: selected(direction), cursor: cursors.at(-1) })}`,
+      );
+      nextCursor = page.nextCursor;
+      rows.replaceChildren(
+        ...(page.data.length
+          ? page.data.map(row)
+          : [h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No messages.'))]),
+      );
+      newer.toggleAttribute('disabled', cursors.length === 1);
+      older.toggleAttribute('disabled', !nextCursor);
+      pageLabel.replaceChildren(`page ${cursors.length}`);
+      error.replaceChildren();
+    } catch (err) {
+      error.replaceChildren(errorText(err));
+    }
+  };
+  const restart = () => {
+    cursors = [null];
+    load();
+  };
+  status.addEventListener('change', restart);
+  direction.addEventListener('change', restart);
+  newer.addEventListener('click', () => {
+    if (cursors.length > 1) cursors.pop();
+    load();
+  });
+  older.addEventListener('click', () => {
+    if (!nextCursor) return;
+    cursors.push(nextCursor);
+    load();
+  });
+
+  const stop = every(refreshMs, () => (auto.checked ? load() : undefined));
+  const element = h(
+    'section',
+    { class: 'panel wide' },
+    h('h2', null, 'Messages'),
+    h(
+      'div',
+      { class: 'toolbar' },
+      status,
+      direction,
+      h('label', { class: 'inline' }, auto, ' auto-refresh'),
+      h('span', { class: 'spacer' }),
+      newer,
+      pageLabel,
+      older,
+    ),
+    error,
+    h(
+      'table',
+      { id: 'messages' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Created', 'Dir', 'To', 'From', 'Status', 'Seg', 'Text'].map((c) => h('th', null, c)),
+        ),
+      ),
+      rows,
+    ),
+  );
+  return { element, reload: load, stop };
+}
+
+function row(m) {
+  const text = m.text ?? (m.binaryHex ? `(binary ${m.binaryHex.length / 2} octets)` : '');
+  return h(
+    'tr',
+    { 'data-id': m.id, 'data-status': m.status },
+    h('td', null, h('a', { href: messageHref(m.id), title: m.id }, time(m.createdAt))),
+    h('td', { title: m.direction }, m.direction === 'inbound' ? '↓ in' : '↑ out'),
+    h('td', null, m.to),
+    h('td', null, m.from ?? ''),
+    h('td', null, badge(m.status)),
+    h('td', { class: 'num' }, m.segments),
+    h('td', { class: 'text' }, text.length > 60 ? `${text.slice(0, 60)}…` : text),
+  );
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {import('./api.js').Client} client
+ * @param {string} id
+ */
+export function messageDetailView(root, client, id) {
+  const body = h('div', { id: 'message-detail' }, h('p', { class: 'muted' }, 'Loading…'));
+  root.replaceChildren(
+    h('section', { class: 'panel wide' }, h('p', null, h('a', { href: '#/messages' }, '← Messages')), body),
+  );
+  let done = false;
+  const load = async () => {
+    if (done) return;
+    try {
+      const m = await client.get(`/v1/messages/${encodeURIComponent(id)}`);
+      done = finalStatuses.has(m.status);
+      body.replaceChildren(...detail(m, client, load));
+    } catch (err) {
+      done = err instanceof ApiError && err.status === 404;
+      body.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorText(err)));
+    }
+  };
+  return every(refreshMs, load);
+}
+
+function detail(m, client, reload) {
+  const rows = [
+    ['ID', m.id],
+    ['Status', badge(m.status)],
+    ['Direction', m.direction],
+    ['To', m.to],
+    ['From', m.from ?? '—'],
+    ['Text', m.text ?? (m.binaryHex ? `binary ${m.binaryHex}` : '—')],
+    ['Encoding', `${encodingNames[m.encoding] ?? m.encoding} · ${plural(m.segments, 'segment')}`],
+    ['Priority', m.priority ?? '—'],
+    ['Client ref', m.clientRef ?? '—'],
+    ['Connector', m.connector ?? '—'],
+    ['Error', m.error ? `${m.error.code}: ${m.error.message ?? ''}` : '—'],
+    ['Created', time(m.createdAt)],
+    ['Send at', time(m.sendAt)],
+    ['Valid until', time(m.validUntil)],
+    ['Submitted', time(m.submittedAt)],
+    ['Done', time(m.doneAt)],
+  ];
+  const out = [
+    h('h2', null, `Message ${m.id}`),
+    h(
+      'dl',
+      { class: 'fields' },
+      rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-field': k }, v)]),
+    ),
+  ];
+  if (m.status === 'queued' || m.status === 'scheduled') {
+    const result = h('span', { class: 'error', role: 'alert' });
+    const cancel = async () => {
+      try {
+        await client.delete(`/v1/messages/${encodeURIComponent(m.id)}`);
+        reload();
+      } catch (err) {
+        result.replaceChildren(errorText(err));
+      }
+    };
+    out.push(
+      h('p', null, h('button', { type: 'button', id: 'cancel', onclick: cancel }, 'Cancel'), ' ', result),
+    );
+  }
+  out.push(
+    h('h3', null, 'Events'),
+    h(
+      'ol',
+      { id: 'events', class: 'timeline' },
+      (m.events ?? []).map((e) =>
+        h(
+          'li',
+          { 'data-type': e.type },
+          h('time', null, time(e.at)),
+          ' ',
+          badge(e.type),
+          e.detail
+            ? h(
+                'span',
+                { class: 'muted' },
+                ` ${Object.entries(e.detail)
+                  .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+                  .join(', ')}`,
+              )
+            : '',
+        ),
+      ),
+    ),
+  );
+  return out;
+}

@@ -1,0 +1,113 @@
+// The console's entry: sign-in, the header, and the hash routes
+// (#/messages, #/messages/<id> for an account key; #/admin for an admin key).
+import { accountView, messageDetailView } from './account.js';
+import { adminView } from './admin.js';
+import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
+import { field, h } from './dom.js';
+
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+const sessionBar = /** @type {HTMLElement} */ (document.getElementById('session'));
+
+/** Stops the current view's refresh timers. */
+let stopView = () => {};
+/** Shown on the sign-in form once (why the user was signed out). */
+let notice = '';
+
+function route() {
+  stopView();
+  stopView = () => {};
+  const session = loadSession();
+  renderSessionBar(session);
+  if (!session) {
+    main.replaceChildren(signInView());
+    return;
+  }
+  const client = createClient(session.key, () => {
+    clearSession();
+    notice = 'The key is no longer accepted: sign in again.';
+    route();
+  });
+  if (session.role === 'admin') {
+    stopView = adminView(main, client);
+    return;
+  }
+  const detail = /^#\/messages\/(.+)$/.exec(location.hash);
+  stopView = detail
+    ? messageDetailView(main, client, decodeURIComponent(detail[1]))
+    : accountView(main, client);
+}
+
+function renderSessionBar(session) {
+  if (!session) {
+    sessionBar.replaceChildren();
+    return;
+  }
+  const signOut = () => {
+    clearSession();
+    history.replaceState(null, '', '#');
+    route();
+  };
+  sessionBar.replaceChildren(
+    session.role === 'admin'
+      ? h('a', { href: '#/admin' }, 'Admin')
+      : h('a', { href: '#/messages' }, 'Messages'),
+    h(
+      'span',
+      { id: 'signed-in', class: 'muted' },
+      `${session.role === 'admin' ? 'admin key' : 'account key'} …${session.key.slice(-4)}`,
+    ),
+    h('button', { type: 'button', id: 'sign-out', onclick: signOut }, 'Sign out'),
+  );
+}
+
+function signInView() {
+  const key = h('input', {
+    id: 'key',
+    name: 'key',
+    type: 'password',
+    required: true,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const message = h('p', { id: 'sign-in-error', class: 'error', role: 'alert' }, notice);
+  notice = '';
+  const button = h('button', { type: 'submit' }, 'Sign in');
+  const submit = async (/** @type {SubmitEvent} */ ev) => {
+    ev.preventDefault();
+    const value = /** @type {HTMLInputElement} */ (key).value.trim();
+    if (!value) return;
+    button.toggleAttribute('disabled', true);
+    message.replaceChildren('Checking the key…');
+    try {
+      const role = await roleOf(value);
+      if (!role) {
+        message.replaceChildren('This key is neither an account API key nor an admin key.');
+        return;
+      }
+      saveSession({ role, key: value });
+      history.replaceState(null, '', role === 'admin' ? '#/admin' : '#/messages');
+      route();
+    } catch (err) {
+      message.replaceChildren(errorText(err));
+    } finally {
+      button.toggleAttribute('disabled', false);
+    }
+  };
+  return h(
+    'form',
+    { id: 'sign-in', class: 'panel narrow', onsubmit: submit },
+    h('h2', null, 'Sign in'),
+    h(
+      'p',
+      { class: 'muted' },
+      'With an account API key (send and follow messages) or an admin key (connectors, routes, accounts). ',
+      'The key stays in this tab only.',
+    ),
+    field('API key or admin key', key),
+    button,
+    message,
+  );
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,76 @@
+// Serves the web console (CONTRACT §7: `/console`): a fixed set of static files read once
+// from public/ at start-up. Only names in that set are answered, so no request path is
+// ever joined onto the file system and `..` in any spelling finds nothing.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../core/index.ts';
+
+const publicDir = join(import.meta.dirname, 'public');
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * The console is a client of /v1 on the same origin: scripts, styles and requests from
+ * here only, nothing inline (every value is rendered as text, never as markup), no
+ * framing, no forms posted anywhere.
+ */
+export const consoleSecurityHeaders: Readonly<Record<string, string>> = {
+  'content-security-policy': [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  // Revalidated on every load (cheap with the ETag), so an upgraded gateway serves its own console.
+  'cache-control': 'no-cache',
+};
+
+interface ConsoleFile {
+  body: Buffer;
+  contentType: string;
+  etag: string;
+}
+
+function loadFiles(): Map<string, ConsoleFile> {
+  const files = new Map<string, ConsoleFile>();
+  for (const entry of readdirSync(publicDir, { withFileTypes: true })) {
+    const contentType = contentTypes[extname(entry.name)];
+    if (!entry.isFile() || !contentType) continue;
+    const body = readFileSync(join(publicDir, entry.name));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    files.set(entry.name, { body, contentType, etag });
+  }
+  return files;
+}
+
+/** The fastify plugin for the `public` scope of buildHttpApi: GET /console and its files. */
+export function consolePlugin(): (app: FastifyInstance) => Promise<void> {
+  const files = loadFiles();
+  const send = (name: string, req: FastifyRequest, reply: FastifyReply) => {
+    const file = files.get(name);
+    if (!file) throw new GatewayError('not_found', `no console file ${name}`, undefined, 404);
+    reply.headers(consoleSecurityHeaders).header('etag', file.etag);
+    if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
+    return reply.type(file.contentType).send(file.body);
+  };
+  return async (app) => {
+    app.get('/console', (req, reply) => send('index.html', req, reply));
+    app.get('/console/', (req, reply) => send('index.html', req, reply));
+    app.get('/console/:file', (req, reply) => send((req.params as { file: string }).file, req, reply));
+  };
+}
