@@ -195,5 +195,12 @@ export const openApiDocument = {
         responses: { '200': { description: 'Metrics text' } },
       },
     },
+    '/console': {
+      get: {
+        security: [],
+        summary: 'The web console (HTML; signs in with an account API key or an admin key)',
+        responses: { '200': { description: 'The console page', content: { 'text/html': {} } } },
+      },
+    },
   },
 };

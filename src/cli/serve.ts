@@ -41,6 +41,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const http = `http://${app.httpAddress.address}:${app.httpAddress.port}`;
   out(`smsgw listening: HTTP ${http}`);
+  out(`web console: ${http}/console (sign in with an account API key or an admin key)`);
   if (app.smppAddress) out(`smsgw listening: SMPP ${app.smppAddress.address}:${app.smppAddress.port}`);
   if (app.smppTlsAddress)
     out(`smsgw listening: SMPP/TLS ${app.smppTlsAddress.address}:${app.smppTlsAddress.port}`);

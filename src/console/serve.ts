@@ -1,6 +1,9 @@
 // Serves the web console (CONTRACT §7: `/console`): a fixed set of static files read once
 // from public/ at start-up. Only names in that set are answered, so no request path is
-// ever joined onto the file system and `..` in any spelling finds nothing.
+// ever joined onto the file system and `..` in any spelling finds nothing. The browser
+// code is plain .js with JSDoc rather than .ts: it is served byte for byte (no transform
+// per request, no experimental node:module API), and the project's tsconfig has no DOM
+// library to check browser code against; the Chromium tests in test/console cover it.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';

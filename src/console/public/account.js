@@ -337,7 +337,7 @@ function detail(m, client, reload) {
                 'span',
                 { class: 'muted' },
                 ` ${Object.entries(e.detail)
-                  .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+                  .map(([k, v]) => `${k}: ${detailValue(k, v)}`)
                   .join(', ')}`,
               )
             : '',
@@ -346,4 +346,10 @@ function detail(m, client, reload) {
     ),
   );
   return out;
+}
+
+/** An event detail's value as text: times (`…At`, epoch ms) as local times. */
+function detailValue(key, value) {
+  if (typeof value === 'number' && key.endsWith('At')) return time(new Date(value).toISOString());
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

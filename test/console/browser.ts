@@ -1,0 +1,37 @@
+// Debian's Chromium driven by playwright-core (which brings no browser of its own): a
+// headless browser with a fresh temporary profile, nothing fetched from the network.
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const chromiumPath = '/usr/bin/chromium';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 60_000,
+  });
+}
+
+/**
+ * Every script error, console error and CSP violation the page reports: a console that
+ * works only because an error went unseen is broken. The browser's own line for an API
+ * refusal (4xx) is left out: the tests provoke those and check what the page shows.
+ */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/^Failed to load resource: .* status of 4\d\d /.test(msg.text()))
+      problems.push(`console error: ${msg.text()}`);
+  });
+  return problems;
+}
