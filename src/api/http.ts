@@ -15,6 +15,7 @@ import { GatewayError, messageStatuses, messageView, priorities, secretEquals } 
 import { calculateSegments } from '../sms/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { cursorRefused, pageLimit } from './paging.ts';
 import { suppressionRoutes } from './suppressions.ts';
 
 export interface HttpApiOptions {
@@ -46,8 +47,6 @@ declare module 'fastify' {
     account: Account;
   }
 }
-
-const maxPageSize = 500;
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
@@ -198,9 +197,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 
     v1.get('/v1/messages', async (req) => {
       const q = req.query as Record<string, string | undefined>;
-      const limit = q.limit === undefined ? 50 : Number(q.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
-        throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
+      const limit = pageLimit(q);
       if (q.status !== undefined && !(messageStatuses as readonly string[]).includes(q.status)) {
         throw new GatewayError(
           'invalid_status',
@@ -220,9 +217,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
           q.cursor ?? null,
           limit,
         )
-        .catch((err: Error) => {
-          throw new GatewayError('invalid_cursor', err.message, 'cursor');
-        });
+        .catch(cursorRefused);
       return { data: page.data.map((m) => messageView(o.gateway.live(m))), nextCursor: page.nextCursor };
     });
 

@@ -2,4 +2,5 @@
 // server for ESME accounts.
 export { buildHttpApi, type HttpApiOptions, type HttpPlugin, objectBody } from './http.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
+export { cursorRefused, maxPageSize, pageLimit } from './paging.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';

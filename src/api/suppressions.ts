@@ -3,8 +3,8 @@
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, Suppressions } from '../core/index.ts';
+import { cursorRefused, pageLimit } from './paging.ts';
 
-const maxPageSize = 500;
 /** Rows an import may hold; a bigger list goes in several requests. */
 const maxImportRows = 1_000_000;
 const maxImportBytes = 64 * 1024 * 1024;
@@ -19,13 +19,11 @@ export function suppressionRoutes(suppressions: Suppressions) {
 
     app.get('/v1/suppressions', async (req) => {
       const q = req.query as Record<string, string | undefined>;
-      const limit = q.limit === undefined ? 50 : Number(q.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
-        throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
+      const limit = pageLimit(q);
       const to = q.to === undefined ? undefined : Suppressions.parse(q.to).to;
-      const page = await suppressions.list(req.account.id, { to }, q.cursor ?? null, limit).catch((err) => {
-        throw err instanceof RangeError ? new GatewayError('invalid_cursor', err.message, 'cursor') : err;
-      });
+      const page = await suppressions
+        .list(req.account.id, { to }, q.cursor ?? null, limit)
+        .catch(cursorRefused);
       return { data: page.data.map(view), nextCursor: page.nextCursor };
     });
 

@@ -172,19 +172,7 @@ export class SqliteStore implements Store {
       where.push('((to_addr = ? AND from_addr = ?) OR (to_addr = ? AND from_addr = ?))');
       params.push(a, b, b, a);
     }
-    if (cursor !== null) {
-      const after = decodeCursor(cursor);
-      where.push('(created_at, id) < (?, ?)');
-      params.push(after.createdAt, after.id);
-    }
-    const size = Math.max(1, Math.floor(limit));
-    // One row more than asked tells whether another page exists without a second query.
-    const rows = this.statement(
-      `SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
-    ).all(...params, size + 1);
-    const data = rows.slice(0, size).map(toMessage);
-    const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last.id) : null };
+    return this.page('messages', where, params, cursor, limit, toMessage);
   }
 
   async listEvents(messageId: string): Promise<MessageEvent[]> {
@@ -393,18 +381,7 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<Page<StoredRecord<T>>> {
     const [where, params] = recordWhere(kind, filter);
-    if (cursor !== null) {
-      const after = decodeCursor(cursor);
-      where.push('(created_at, id) < (?, ?)');
-      params.push(after.createdAt, after.id);
-    }
-    const size = Math.max(1, Math.floor(limit));
-    const rows = this.statement(
-      `SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
-    ).all(...params, size + 1);
-    const data = rows.slice(0, size).map((r) => toRecord<T>(r));
-    const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last.id) : null };
+    return this.page('records', where, params, cursor, limit, (r) => toRecord<T>(r));
   }
 
   async countRecords(kind: string, filter: RecordFilter): Promise<number> {
@@ -428,6 +405,30 @@ export class SqliteStore implements Store {
 
   private statement(sql: string): StatementSync {
     return this.statements.get(sql);
+  }
+
+  /** A page of a table's rows matching `where`, newest first, after the cursor's row. */
+  private page<T extends { createdAt: number; id: string }>(
+    table: 'messages' | 'records',
+    where: string[],
+    params: SQLInputValue[],
+    cursor: string | null,
+    limit: number,
+    toItem: (row: Row) => T,
+  ): Page<T> {
+    if (cursor !== null) {
+      const after = decodeCursor(cursor);
+      where.push('(created_at, id) < (?, ?)');
+      params.push(after.createdAt, after.id);
+    }
+    const size = Math.max(1, Math.floor(limit));
+    // One row more than asked tells whether another page exists without a second query.
+    const rows = this.statement(
+      `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    ).all(...params, size + 1);
+    const data = rows.slice(0, size).map(toItem);
+    const last = data[data.length - 1];
+    return { data, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /** Queues a write for this tick's batch; settles after the COMMIT of its transaction. */

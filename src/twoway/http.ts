@@ -2,6 +2,7 @@
 // admins the MO rules in force (read, replace, reset to the config's) and the inbound
 // messages no rule took.
 import type { FastifyInstance } from 'fastify';
+import { cursorRefused, pageLimit } from '../api/index.ts';
 import type { MoRouteConfig } from '../config/index.ts';
 import { ConfigError, validateMoRoutes } from '../config/index.ts';
 import type { Gateway } from '../core/index.ts';
@@ -10,19 +11,7 @@ import type { Store } from '../store/index.ts';
 import type { Conversation } from './conversations.ts';
 import type { TwoWay } from './service.ts';
 
-const maxPageSize = 500;
 const routesRecord = { kind: 'setting', id: 'routes.mo' } as const;
-
-function pageLimit(q: Record<string, string | undefined>): number {
-  const limit = q.limit === undefined ? 50 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
-    throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
-  return limit;
-}
-
-function badCursor(err: unknown): never {
-  throw err instanceof RangeError ? new GatewayError('invalid_cursor', err.message, 'cursor') : err;
-}
 
 export function conversationRoutes(twoWay: TwoWay, gateway: Gateway) {
   return async (app: FastifyInstance) => {
@@ -36,7 +25,7 @@ export function conversationRoutes(twoWay: TwoWay, gateway: Gateway) {
       const q = req.query as Record<string, string | undefined>;
       const page = await twoWay.conversations
         .list(req.account.id, q.cursor ?? null, pageLimit(q))
-        .catch(badCursor);
+        .catch(cursorRefused);
       return { data: page.data.map(conversationView), nextCursor: page.nextCursor };
     });
 
@@ -55,7 +44,7 @@ export function conversationRoutes(twoWay: TwoWay, gateway: Gateway) {
           q.cursor ?? null,
           pageLimit(q),
         )
-        .catch(badCursor);
+        .catch(cursorRefused);
       return { data: page.data.map((m) => messageView(gateway.live(m))), nextCursor: page.nextCursor };
     });
 
@@ -126,7 +115,7 @@ export function moAdminRoutes(o: {
       const q = req.query as Record<string, string | undefined>;
       const page = await o.store
         .listMessages({ accountId: '', direction: 'mo' }, q.cursor ?? null, pageLimit(q))
-        .catch(badCursor);
+        .catch(cursorRefused);
       return { data: page.data.map((m) => messageView(m)), nextCursor: page.nextCursor };
     });
   };
