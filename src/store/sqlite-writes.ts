@@ -42,6 +42,27 @@ export type WriteResult<K extends WriteOperation> = ReturnType<WriteOperations[K
 /** One write as it crosses to the writer: structured-clonable data only. */
 export type WriteOp = { [K in WriteOperation]: { op: K; args: WriteArgs<K> } }[WriteOperation];
 
+/**
+ * A batch of writes as it crosses to the writer thread: JSON, which V8 writes about twice
+ * as fast as it structured-clones the same objects (measured with threadCpuUsage around
+ * postMessage in the gateway: 2.1 against 4.2 µs of main-thread CPU per write). Buffers (a
+ * message's binary body and header) arrive in Buffer's JSON form, which `bytes` reads back.
+ * JSON has no `undefined`: an argument left out arrives as null; every operation takes both.
+ */
+export function encodeBatch(batch: readonly WriteOp[]): string {
+  return JSON.stringify(batch);
+}
+
+export function decodeBatch(text: string): WriteOp[] {
+  return JSON.parse(text);
+}
+
+/** Octets given in-process (a Buffer) or through encodeBatch (Buffer's JSON form). */
+function bytes(value: Buffer | { data: number[] } | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.data);
+}
+
 /** An error as data: name and message, and node:sqlite's code, errcode and errstr if any. */
 export interface WriteFailure {
   name: string;
@@ -384,7 +405,9 @@ export class SqliteWrites {
           ? [patch.error?.code ?? null, patch.error?.message ?? null]
           : f === 'meta'
             ? [json(patch.meta ?? null)]
-            : [patch[f] as SQLInputValue],
+            : f === 'binary'
+              ? [bytes(patch.binary)]
+              : [patch[f] as SQLInputValue],
       );
       found = this.statement(sql).run(...values, id).changes > 0;
     }
@@ -517,7 +540,7 @@ export class SqliteWrites {
       record.id,
     );
     const version = (current?.['version'] as number | undefined) ?? 0;
-    if (expectedVersion !== undefined && expectedVersion !== version) {
+    if (expectedVersion !== undefined && expectedVersion !== null && expectedVersion !== version) {
       throw new StoreConflictError(
         `${record.kind} ${record.id} is at version ${version}, not ${expectedVersion}`,
       );
@@ -579,8 +602,8 @@ export class SqliteWrites {
       m.to,
       m.from,
       m.text,
-      m.binary,
-      m.udh,
+      bytes(m.binary),
+      bytes(m.udh),
       m.encoding,
       m.segments,
       priorityRank.get(m.priority)!,
