@@ -119,6 +119,17 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         ]);
       });
 
+      test('updateMessage replaces content, binary octets included', async () => {
+        const m = makeMessage();
+        await store.insertMessages([m]);
+        const octets = Buffer.from([0x00, 0xff, 0x10, 0x7f]);
+        await store.updateMessage(m.id, { text: null, binary: octets, encoding: 'binary', segments: 1 });
+        const stored = await store.getMessage(m.id);
+        assert.deepEqual(stored?.binary, octets);
+        assert.equal(stored?.text, null);
+        assert.equal(stored?.encoding, 'binary');
+      });
+
       test('updateMessage applies only the patch and records the event', async () => {
         const m = makeMessage();
         await store.insertMessages([m]);
