@@ -175,20 +175,25 @@ export class SmppFront {
         if (!stored || stored.accountId !== account.id)
           return session.respond(pdu, CommandStatus.ESME_RREPLACEFAIL);
         try {
-          await this.#o.gateway.replace(
-            account.id,
-            pdu.messageId,
-            stored.encoding === 'binary'
-              ? { binary: Buffer.from(pdu.shortMessage) }
-              : { text: decodeText(pdu.shortMessage, stored.encoding) },
-          );
+          const sendAt = pdu.scheduleDeliveryTime ? parseSmppTime(pdu.scheduleDeliveryTime) : null;
+          const validUntil = pdu.validityPeriod ? parseSmppTime(pdu.validityPeriod) : null;
+          // An empty short_message with a new time changes the time only.
+          const content =
+            pdu.shortMessage.length === 0 && (sendAt || validUntil)
+              ? {}
+              : stored.encoding === 'binary'
+                ? { binary: Buffer.from(pdu.shortMessage) }
+                : { text: decodeText(pdu.shortMessage, stored.encoding) };
+          await this.#o.gateway.replace(account.id, pdu.messageId, {
+            ...content,
+            ...(sendAt ? { sendAt: sendAt.getTime() } : {}),
+            ...(validUntil ? { validUntil: validUntil.getTime() } : {}),
+          });
           session.respond(pdu);
         } catch (err) {
           session.respond(
             pdu,
-            err instanceof GatewayError && err.field === 'text'
-              ? CommandStatus.ESME_RINVMSGLEN
-              : CommandStatus.ESME_RREPLACEFAIL,
+            err instanceof GatewayError && err.field ? statusOf(err) : CommandStatus.ESME_RREPLACEFAIL,
           );
         }
         return;

@@ -14,7 +14,7 @@ import {
   splitBinary,
   splitMessage,
 } from '../sms/index.ts';
-import type { IdempotencyRecord, SmscIdLink, Store } from '../store/index.ts';
+import type { IdempotencyRecord, MessagePatch, SmscIdLink, Store } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError } from './errors.ts';
@@ -364,13 +364,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Replaces the content of a message that has not left yet (SMPP replace_sm); null when
-   * the account has no such message. Its header, if it has one, stays.
+   * Replaces what a message that has not left yet will be (SMPP replace_sm): its content,
+   * when and until when it may go; null when the account has no such message. Its header,
+   * if it has one, stays; what `change` leaves out stays too.
    */
   async replace(
     accountId: string,
     id: string,
-    content: { text?: string; binary?: Buffer },
+    change: { text?: string; binary?: Buffer; sendAt?: number; validUntil?: number },
   ): Promise<Message | null> {
     const message = await this.store.getMessage(id);
     if (!message || message.accountId !== accountId) return null;
@@ -378,28 +379,47 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (status !== 'queued' && status !== 'scheduled') {
       throw new GatewayError('not_replaceable', `message is ${status}`, undefined, 409);
     }
-    const req: SubmitRequest = {
-      to: message.to,
-      ...(content.binary !== undefined ? { binary: content.binary } : { text: content.text ?? '' }),
-      encoding: message.udh ? message.encoding : 'auto',
-    };
-    if (req.text === '') throw new GatewayError('empty_text', 'text must not be empty', 'text');
-    const priced = this.#price(req, message.udh);
-    const patch = {
-      text: req.text ?? null,
-      binary: req.binary ?? null,
-      encoding: priced.encoding,
-      segments: priced.segments,
-    };
+    const patch: MessagePatch = {};
+    if (change.text !== undefined || change.binary !== undefined) {
+      const req: SubmitRequest = {
+        to: message.to,
+        ...(change.binary !== undefined ? { binary: change.binary } : { text: change.text ?? '' }),
+        encoding: message.udh ? message.encoding : 'auto',
+      };
+      if (req.text === '') throw new GatewayError('empty_text', 'text must not be empty', 'text');
+      const priced = this.#price(req, message.udh);
+      Object.assign(patch, {
+        text: req.text ?? null,
+        binary: req.binary ?? null,
+        encoding: priced.encoding,
+        segments: priced.segments,
+      });
+    }
+    const now = this.#now();
+    if (change.validUntil !== undefined) {
+      if (change.validUntil <= now)
+        throw new GatewayError('invalid_validity', 'the new validity has already ended', 'validitySeconds');
+      patch.validUntil = change.validUntil;
+    }
+    if (change.sendAt !== undefined) {
+      patch.sendAt = change.sendAt;
+      patch.status = change.sendAt > now ? 'scheduled' : 'queued';
+    }
     // The dispatcher's copy changes at once (it is what gets sent); the store's follows.
+    // Rescheduled for later, the copy is dropped; brought forward, the message is queued.
     const held = this.#dispatcher.held(id);
-    if (held) Object.assign(held, patch);
+    if (held && patch.status === 'scheduled') this.#dispatcher.cancel(id);
+    else if (held) Object.assign(held, patch);
     Object.assign(message, patch);
     await this.store.updateMessage(id, patch, {
-      at: this.#now(),
+      at: now,
       type: 'replaced',
-      detail: { segments: priced.segments },
+      detail: {
+        segments: message.segments,
+        ...(change.sendAt !== undefined ? { sendAt: change.sendAt } : {}),
+      },
     });
+    if (status === 'scheduled' && patch.status === 'queued') this.#dispatcher.enqueue(message);
     return message;
   }
 

@@ -250,6 +250,8 @@ const patchColumns: Record<keyof MessagePatch, string[]> = {
   binary: ['binary'],
   encoding: ['encoding'],
   meta: ['meta'],
+  sendAt: ['send_at'],
+  validUntil: ['valid_until'],
 };
 
 const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary, udh,

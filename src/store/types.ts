@@ -18,6 +18,8 @@ export type MessagePatch = Partial<
     | 'binary'
     | 'encoding'
     | 'meta'
+    | 'sendAt'
+    | 'validUntil'
   >
 >;
 

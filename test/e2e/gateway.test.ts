@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import type { Pdu } from '../../src/smpp/index.ts';
-import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
+import { CommandStatus, formatSmppTime, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
 import { verifyWebhook } from '../../src/webhooks/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
 import { api, esme, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
@@ -468,6 +468,56 @@ routes:
       );
       // Delivered now: too late.
       assert.equal((await client.request(replace)).commandStatus, CommandStatus.ESME_RREPLACEFAIL);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  test('replace_sm moves a scheduled message: later, then at once with an empty short_message; a past validity is refused', async () => {
+    const { client } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+    client.start();
+    try {
+      await client.waitBound();
+      const resp = (await client.request(
+        submitSm({
+          destinationAddr: '447700900881',
+          scheduleDeliveryTime: '000000000002000R',
+          shortMessage: Buffer.from('keep me'),
+        }),
+      )) as Pdu & { messageId: string };
+      const replace = (fields: Record<string, unknown>) =>
+        client.request({
+          command: 'replace_sm',
+          messageId: resp.messageId,
+          sourceAddrTon: 1,
+          sourceAddrNpi: 1,
+          sourceAddr: '447700900000',
+          scheduleDeliveryTime: '',
+          validityPeriod: '',
+          registeredDelivery: 0,
+          smDefaultMsgId: 0,
+          shortMessage: Buffer.alloc(0),
+          ...fields,
+        } as unknown as Pdu);
+      // An hour later: still scheduled after the first 2 s have passed.
+      assert.equal((await replace({ scheduleDeliveryTime: '000000010000000R' })).commandStatus, 0);
+      const later = (await call('GET', `/v1/messages/${resp.messageId}`)).body;
+      assert.equal(later.status, 'scheduled');
+      assert.ok(Date.parse(later.sendAt) > Date.now() + 3_500_000);
+      assert.equal(
+        (await replace({ validityPeriod: formatSmppTime(new Date(Date.now() - 60_000)) })).commandStatus,
+        CommandStatus.ESME_RINVEXPIRY,
+      );
+      // Now (an absolute time just past): queued at once, sent with its text unchanged.
+      assert.equal(
+        (await replace({ scheduleDeliveryTime: formatSmppTime(new Date(Date.now() - 1000)) })).commandStatus,
+        0,
+      );
+      const sent = await waitFor(async () => {
+        const r = await call('GET', `/v1/messages/${resp.messageId}`);
+        return r.body.status === 'delivered' && r.body;
+      }, 10_000);
+      assert.equal(sent.text, 'keep me');
     } finally {
       await client.stop();
     }
