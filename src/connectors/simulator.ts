@@ -53,7 +53,10 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
   #status: ConnectorState['status'] = 'starting';
   #inFlight = 0;
   readonly #sends = new SendTracker();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Receipts (and their retries) to report later, by their timers. */
+  readonly #timers = new Map<NodeJS.Timeout, { dueAt: number; report: () => void }>();
+  /** Receipts due while stopped: reported after the next start, as an SMSC does on rebind. */
+  #deferred: Array<{ dueAt: number; report: () => void }> = [];
   #wakeTimer: NodeJS.Timeout | null = null;
 
   constructor(config: SimulatorConnectorConfig, sink: ConnectorSink, logger: ConnectorLogger = silentLogger) {
@@ -73,6 +76,8 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
   async start(): Promise<void> {
     if (this.#status === 'up') return;
     this.#status = 'up';
+    const now = Date.now();
+    for (const { dueAt, report } of this.#deferred.splice(0)) this.#later(Math.max(0, dueAt - now), report);
     this.emit('state', this.state());
     this.emit('ready');
   }
@@ -81,7 +86,10 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
     if (this.#status === 'stopped') return;
     this.#status = 'stopped';
     await this.#sends.settled();
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const [timer, pending] of this.#timers) {
+      clearTimeout(timer);
+      this.#deferred.push(pending);
+    }
     this.#timers.clear();
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;
@@ -189,12 +197,12 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
     });
   }
 
-  #later(ms: number, fn: () => void): void {
+  #later(ms: number, report: () => void): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      fn();
+      report();
     }, ms);
-    this.#timers.add(timer);
+    this.#timers.set(timer, { dueAt: Date.now() + ms, report });
   }
 
   #wakeWhenTokens(bucket: TokenBucket): void {

@@ -105,9 +105,10 @@ describe('SimulatorConnector', () => {
     await conn.stop();
   });
 
-  test('stop() clears pending receipts and refuses further sends', async () => {
+  test('stop() holds pending receipts back and refuses further sends; start() reports them', async () => {
     const { conn, sink } = await started({ deliveryDelayMs: 200 });
-    assert.ok((await conn.send(outbound({ receipt: true }))).ok);
+    const sent = await conn.send(outbound({ receipt: true }));
+    assert.ok(sent.ok);
     await conn.stop();
     await sleep(300);
     assert.equal(sink.receipts.length, 0);
@@ -115,6 +116,11 @@ describe('SimulatorConnector', () => {
     assert.equal(conn.capacity(), 0);
     const late = await conn.send(outbound());
     assert.ok(!late.ok && late.temporary);
+    // Back up: the receipt that fell due meanwhile comes, as an SMSC sends it after a rebind.
+    await conn.start();
+    await waitFor(() => sink.receipts.length === 1);
+    assert.equal(sink.receipts[0]!.smscId, sent.smscIds[0]);
+    await conn.stop();
   });
 
   test('a message it cannot encode is refused for good', async () => {
