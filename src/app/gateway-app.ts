@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
+import { compatApis } from '../compat/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
 import { createConnector, SimulatorConnector } from '../connectors/index.ts';
@@ -129,6 +130,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   const metrics = gatewayMetrics(gateway, connectors);
   const limits = new AccountLimits();
+  // Twilio signs with the auth token, which is the account's first API key: kept in memory
+  // from the config (the store has only hashes), never written anywhere.
+  const authTokens = new Map<string, string>();
+  for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
+  if (created.apiKey) authTokens.set('demo', created.apiKey);
+  const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens });
   http = await buildHttpApi({
     gateway,
     accounts,
@@ -138,6 +145,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     routes: config.routes,
     logger: options.logger,
     plugins: {
+      public: compat,
       account: [conversationRoutes(twoWay, gateway)],
       admin: [
         moAdminRoutes({

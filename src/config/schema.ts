@@ -174,6 +174,7 @@ const account = {
           pattern: '^AC[0-9a-fA-F]{32}$',
           description: 'AC followed by 32 hex digits',
         },
+        smsUrl: { type: 'string', pattern: '^https?://', description: 'an http:// or https:// URL' },
       },
     },
     smpp: {

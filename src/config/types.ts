@@ -29,7 +29,8 @@ export interface OptOutConfig {
 export interface AccountConfig {
   id: string;
   apiKeys: string[];
-  twilio?: { accountSid: string };
+  /** Twilio compatibility: the account's SID; inbound messages POSTed to smsUrl as Twilio does. */
+  twilio?: { accountSid: string; smsUrl?: string };
   smpp?: { systemId: string; password: string; maxBinds: number };
   webhook?: { url: string; secret?: string };
   defaultFrom?: string;

@@ -14,7 +14,7 @@ export interface Account {
   smpp: { systemId: string; passwordHash: string; maxBinds: number } | null;
   defaultFrom: string | null;
   mps: number;
-  twilio: { accountSid: string } | null;
+  twilio: { accountSid: string; smsUrl?: string } | null;
 }
 
 export function hashApiKey(key: string): string {

@@ -14,11 +14,11 @@ import type {
   IdempotencyRecord,
   MessagePatch,
   NewRecord,
+  NewWebhookDelivery,
   SmscIdLink,
   StoredAccount,
   StoredReceipt,
   StoredRecord,
-  WebhookDelivery,
 } from './types.ts';
 
 /** How each connection to the file is opened: the same for the reader and the writer. */
@@ -78,7 +78,7 @@ export function toError({ name, message, properties }: WriteFailure): Error {
   return Object.assign(new Error(message), properties);
 }
 
-const schemaVersion = 4;
+const schemaVersion = 5;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -92,7 +92,11 @@ const webhookDeliveriesTable = `(
   next_attempt_at INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   last_error TEXT,
-  abandoned_at INTEGER
+  abandoned_at INTEGER,
+  method TEXT NOT NULL DEFAULT 'POST',
+  content_type TEXT,
+  headers TEXT,
+  reply TEXT
 ) STRICT`;
 const esmeDeliveriesTable = `(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -345,17 +349,23 @@ export class SqliteWrites {
         `database ${this.db.location() ?? ':memory:'} has schema version ${version}; this smsgw knows up to ${schemaVersion}`,
       );
     }
-    if (version === 1) this.db.exec(upgradeFromVersion1);
-    // Version 3 keeps a message's own user data header; version 4 its meta.
-    const columns = this.db.prepare('PRAGMA table_info(messages)').all();
-    for (const [column, type] of [
-      ['udh', 'BLOB'],
-      ['meta', 'TEXT'],
+    // Version 3 keeps a message's own user data header; version 4 its meta; version 5 how a
+    // webhook is sent (compat callbacks). Added before the version 1 rebuild, which copies
+    // the webhook table into the current definition column for column.
+    for (const [table, column, type] of [
+      ['messages', 'udh', 'BLOB'],
+      ['messages', 'meta', 'TEXT'],
+      ['webhook_deliveries', 'method', "TEXT NOT NULL DEFAULT 'POST'"],
+      ['webhook_deliveries', 'content_type', 'TEXT'],
+      ['webhook_deliveries', 'headers', 'TEXT'],
+      ['webhook_deliveries', 'reply', 'TEXT'],
     ]) {
+      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all();
       if (columns.length > 0 && !columns.some((c) => c['name'] === column)) {
-        this.db.exec(`ALTER TABLE messages ADD COLUMN ${column} ${type};`);
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type};`);
       }
     }
+    if (version === 1) this.db.exec(upgradeFromVersion1);
     this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
   }
 
@@ -495,10 +505,11 @@ export class SqliteWrites {
     for (const [position, hash] of account.apiKeyHashes.entries()) insertKey.run(hash, account.id, position);
   }
 
-  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): void {
+  enqueueWebhook(delivery: NewWebhookDelivery): void {
     this.statement(
-      `INSERT INTO webhook_deliveries (account_id, url, secret, body, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO webhook_deliveries
+         (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       delivery.accountId,
       delivery.url,
@@ -506,6 +517,10 @@ export class SqliteWrites {
       delivery.body,
       delivery.nextAttemptAt,
       delivery.createdAt,
+      delivery.method ?? 'POST',
+      delivery.contentType ?? null,
+      json(delivery.headers ?? null),
+      delivery.reply ?? null,
     );
   }
 

@@ -36,6 +36,7 @@ import type {
   MessageFilter,
   MessagePatch,
   NewRecord,
+  NewWebhookDelivery,
   Page,
   RecordFilter,
   SmscIdLink,
@@ -312,7 +313,7 @@ export class SqliteStore implements Store {
       .map((row) => this.toAccount(row));
   }
 
-  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): Promise<void> {
+  enqueueWebhook(delivery: NewWebhookDelivery): Promise<void> {
     return this.write('enqueueWebhook', delivery);
   }
 
@@ -332,6 +333,10 @@ export class SqliteStore implements Store {
         nextAttemptAt: r['next_attempt_at'] as number,
         createdAt: r['created_at'] as number,
         lastError: r['last_error'] as string | null,
+        method: r['method'] as 'GET' | 'POST',
+        contentType: r['content_type'] as string | null,
+        headers: parse(r['headers']) as Record<string, string> | null,
+        reply: r['reply'] as string | null,
       }));
   }
 

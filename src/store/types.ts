@@ -90,7 +90,22 @@ export interface WebhookDelivery {
   nextAttemptAt: number;
   createdAt: number;
   lastError: string | null;
+  /** GET (the body is then empty) or POST; a compat API's callback may be either. */
+  method: 'GET' | 'POST';
+  /** Of the body; null is the gateway's own JSON event. */
+  contentType: string | null;
+  /** Extra headers sent as stored (a signature computed at enqueue time). */
+  headers: Record<string, string> | null;
+  /** A reply handler registered with the sender by this name reads the 2xx answer (TwiML). */
+  reply: string | null;
 }
+
+/** What enqueueWebhook takes: the request fields default to a JSON POST. */
+export type NewWebhookDelivery = Omit<
+  WebhookDelivery,
+  'id' | 'attempts' | 'lastError' | 'method' | 'contentType' | 'headers' | 'reply'
+> &
+  Partial<Pick<WebhookDelivery, 'method' | 'contentType' | 'headers' | 'reply'>>;
 
 /** A deliver_sm (receipt or MO) waiting for one of the account's receiver binds. */
 export interface EsmeDelivery {
@@ -181,7 +196,7 @@ export interface Store {
   findAccountByApiKeyHash(hash: string): Promise<StoredAccount | null>;
   listAccounts(): Promise<StoredAccount[]>;
 
-  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): Promise<void>;
+  enqueueWebhook(delivery: NewWebhookDelivery): Promise<void>;
   dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]>;
   /** Records a failed attempt and when to try again. */
   rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): Promise<void>;

@@ -1,2 +1,8 @@
-export { type WebhookEvent, WebhookSender, type WebhookSenderOptions } from './sender.ts';
+export {
+  type ReplyHandler,
+  type WebhookEvent,
+  type WebhookRequest,
+  WebhookSender,
+  type WebhookSenderOptions,
+} from './sender.ts';
 export { signWebhook, verifyWebhook } from './sign.ts';

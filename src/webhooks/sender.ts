@@ -10,6 +10,24 @@ export interface WebhookEvent {
   data: unknown;
 }
 
+/** A request of a compat API's own shape (Kannel/Jasmin DLR, Twilio callback), sent as given. */
+export interface WebhookRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  /** Empty for a GET. */
+  body: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Name of a handler given to `onReply`, called with the 2xx answer. */
+  reply?: string;
+}
+
+/** Reads the answer to a delivered request (e.g. TwiML); its errors are the handler's own. */
+export type ReplyHandler = (
+  delivery: WebhookDelivery,
+  answer: { contentType: string; body: string },
+) => Promise<void>;
+
 export interface WebhookSenderOptions {
   store: Store;
   /** Requests in flight at most. */
@@ -32,6 +50,7 @@ export interface WebhookSenderOptions {
 export class WebhookSender {
   readonly #o: Required<Omit<WebhookSenderOptions, 'onResult'>> & Pick<WebhookSenderOptions, 'onResult'>;
   readonly #inFlight = new Set<number>();
+  readonly #replies = new Map<string, ReplyHandler>();
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
   #again = false;
@@ -72,6 +91,29 @@ export class WebhookSender {
     if (this.#timer) setImmediate(() => this.poll());
   }
 
+  /** Stores a request of the caller's own shape (same queue, retries and give-up time). */
+  async enqueueRequest(accountId: string, request: WebhookRequest): Promise<void> {
+    const now = this.#o.now();
+    await this.#o.store.enqueueWebhook({
+      accountId,
+      url: request.url,
+      secret: null,
+      body: request.body,
+      nextAttemptAt: now,
+      createdAt: now,
+      method: request.method,
+      contentType: request.contentType ?? null,
+      headers: request.headers ?? null,
+      reply: request.reply ?? null,
+    });
+    if (this.#timer) setImmediate(() => this.poll());
+  }
+
+  /** Registers the handler that deliveries enqueued with `reply: name` are answered to. */
+  onReply(name: string, handler: ReplyHandler): void {
+    this.#replies.set(name, handler);
+  }
+
   poll(): void {
     if (this.#polling) {
       this.#again = true;
@@ -106,24 +148,32 @@ export class WebhookSender {
 
   async #deliver(d: WebhookDelivery): Promise<void> {
     const headers: Record<string, string> = {
-      'content-type': 'application/json',
       'user-agent': 'smsgw-webhooks/1',
+      ...(d.method === 'POST' ? { 'content-type': d.contentType ?? 'application/json' } : {}),
+      ...d.headers,
     };
     if (d.secret)
       headers['smsgw-signature'] = signWebhook(d.secret, d.body, Math.floor(this.#o.now() / 1000));
+    const reply = d.reply ? this.#replies.get(d.reply) : undefined;
     let problem: string;
     try {
       const res = await fetch(d.url, {
-        method: 'POST',
+        method: d.method,
         headers,
-        body: d.body,
+        body: d.method === 'POST' ? d.body : undefined,
         signal: AbortSignal.timeout(this.#o.timeoutMs),
         redirect: 'manual',
       });
-      await res.body?.cancel();
+      const answer = reply && res.status >= 200 && res.status < 300 ? await res.text() : undefined;
+      if (answer === undefined) await res.body?.cancel();
       if (res.status >= 200 && res.status < 300) {
         await this.#o.store.finishWebhook(d.id, 'delivered');
         this.#o.onResult?.(d, 'delivered', String(res.status));
+        if (reply && answer !== undefined) {
+          await reply(d, { contentType: res.headers.get('content-type') ?? '', body: answer }).catch(
+            () => {},
+          );
+        }
         return;
       }
       problem = `HTTP ${res.status}`;

@@ -629,6 +629,10 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           ...hook(t0 + 5, { secret: null, accountId: 'acc-b' }),
           attempts: 0,
           lastError: null,
+          method: 'POST',
+          contentType: null,
+          headers: null,
+          reply: null,
         });
         assert.equal((await store.dueWebhooks(t0 + 50, 1)).length, 1);
 
@@ -650,6 +654,40 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           (await store.dueWebhooks(t0 + 1_000, 10)).map((d) => d.nextAttemptAt),
           [t0 + 100],
         );
+      });
+
+      test('a delivery keeps its method, content type, headers and reply handler', async () => {
+        await store.enqueueWebhook({
+          ...hook(t0 - 1),
+          secret: null,
+          url: 'https://example.com/dlr?type=1',
+          body: '',
+          method: 'GET',
+        });
+        await store.enqueueWebhook({
+          ...hook(t0 - 1),
+          secret: null,
+          body: 'MessageSid=SM1&MessageStatus=sent',
+          contentType: 'application/x-www-form-urlencoded',
+          headers: { 'x-twilio-signature': 'abc=' },
+          reply: 'twilio-twiml',
+        });
+        const due = (await store.dueWebhooks(t0, 10)).filter((d) => d.nextAttemptAt === t0 - 1);
+        assert.deepEqual(
+          due.map((d) => [d.method, d.url, d.body, d.contentType, d.headers, d.reply]),
+          [
+            ['GET', 'https://example.com/dlr?type=1', '', null, null, null],
+            [
+              'POST',
+              'https://example.com/hook',
+              'MessageSid=SM1&MessageStatus=sent',
+              'application/x-www-form-urlencoded',
+              { 'x-twilio-signature': 'abc=' },
+              'twilio-twiml',
+            ],
+          ],
+        );
+        for (const d of due) await store.finishWebhook(d.id, 'delivered');
       });
 
       test('a delivery id is never given again, even once the queue is empty', async () => {
