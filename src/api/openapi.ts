@@ -202,5 +202,94 @@ export const openApiDocument = {
         responses: { '200': { description: 'The console page', content: { 'text/html': {} } } },
       },
     },
+    // Compatibility APIs (CONTRACT §6): each authenticates and answers in its own protocol's way.
+    '/2010-04-01/Accounts/{AccountSid}/Messages.json': {
+      post: {
+        security: [],
+        tags: ['twilio'],
+        summary: 'Twilio: create a message (form: To, From, Body, StatusCallback, ValidityPeriod, SendAt...)',
+        responses: { '201': { description: 'The message in Twilio JSON' } },
+      },
+      get: {
+        security: [],
+        tags: ['twilio'],
+        summary: "Twilio: list messages (To, From, DateSent, PageSize, Page, PageToken) with Twilio's paging",
+        responses: { '200': { description: 'A page of messages' } },
+      },
+    },
+    '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json': {
+      get: {
+        security: [],
+        tags: ['twilio'],
+        summary: 'Twilio: fetch a message',
+        responses: { '200': { description: 'The message' } },
+      },
+      post: {
+        security: [],
+        tags: ['twilio'],
+        summary: 'Twilio: update a message (Status=canceled, or Body= to redact)',
+        responses: { '200': { description: 'The message' } },
+      },
+      delete: {
+        security: [],
+        tags: ['twilio'],
+        summary: 'Twilio: delete a message',
+        responses: { '204': { description: 'Deleted' } },
+      },
+    },
+    '/cgi-bin/sendsms': {
+      get: {
+        security: [],
+        tags: ['kannel'],
+        summary:
+          'Kannel sendsms (username, password, from, to, text, charset, coding, udh, dlr-mask, dlr-url, validity, deferred, mclass)',
+        responses: { '202': { description: '0: Accepted for delivery' } },
+      },
+      post: {
+        security: [],
+        tags: ['kannel'],
+        summary: 'Kannel sendsms by form, or text/plain body with X-Kannel-* headers',
+        responses: { '202': { description: '0: Accepted for delivery' } },
+      },
+    },
+    '/send': {
+      get: {
+        security: [],
+        tags: ['jasmin'],
+        summary:
+          'Jasmin send (username, password, to, from, content | hex-content, coding, dlr-url, dlr-level, dlr-method...)',
+        responses: { '200': { description: 'Success "<id>"' } },
+      },
+      post: {
+        security: [],
+        tags: ['jasmin'],
+        summary: 'Jasmin send (form or JSON)',
+        responses: { '200': { description: 'Success "<id>"' } },
+      },
+    },
+    '/balance': {
+      get: {
+        security: [],
+        tags: ['jasmin'],
+        summary: 'Jasmin balance',
+        responses: { '200': { description: 'JSON' } },
+      },
+    },
+    '/rate': {
+      get: {
+        security: [],
+        tags: ['jasmin'],
+        summary: 'Jasmin rate',
+        responses: { '200': { description: 'JSON' } },
+      },
+    },
+    '/ping': {
+      get: {
+        security: [],
+        tags: ['jasmin'],
+        summary: 'Jasmin ping',
+        responses: { '200': { description: 'Jasmin/PONG' } },
+      },
+    },
   },
 };

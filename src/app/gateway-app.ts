@@ -145,7 +145,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     routes: config.routes,
     logger: options.logger,
     plugins: {
-      public: compat,
       account: [conversationRoutes(twoWay, gateway)],
       admin: [
         moAdminRoutes({
@@ -155,7 +154,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
         }),
       ],
-      public: [consolePlugin()],
+      public: [consolePlugin(), ...compat],
     },
     injectInbound: async (id, sms) => {
       const c = connectors.get(id);
