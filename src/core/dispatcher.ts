@@ -218,15 +218,17 @@ export class Dispatcher {
         continue;
       }
       const failed = this.#failedOn.get(message.id);
+      // Emergency traffic goes out over every connector of its route at once.
+      const spread = message.priority === 'emergency';
       let chosen: string | undefined;
       if (failed) {
-        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id));
+        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id), spread);
         // Every connector failed it once: any of them may try again.
         if (!chosen && this.#o.router.connectorsOf(route).every((id) => failed.has(id))) {
-          chosen = this.#o.router.pick(route, usable);
+          chosen = this.#o.router.pick(route, usable, spread);
         }
       } else {
-        chosen = this.#o.router.pick(route, usable);
+        chosen = this.#o.router.pick(route, usable, spread);
       }
       if (!chosen) return; // wait for a 'ready'
       q.shift();

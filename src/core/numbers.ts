@@ -27,3 +27,14 @@ export function normaliseSender(input: string): string | undefined {
   if (/^[A-Za-z0-9 _.&'-]{1,11}$/.test(trimmed) && /[A-Za-z]/.test(trimmed)) return trimmed;
   return normaliseNumber(trimmed);
 }
+
+/**
+ * The ISO 3166 country of an international number (`GB` for `+447700900123`): where the
+ * number alone does not tell (fictional or unassigned ranges), the main country of its
+ * calling code. Undefined for short codes and non-numbers.
+ */
+export function countryOfNumber(number: string): string | undefined {
+  if (!number.startsWith('+')) return undefined;
+  const parsed = parsePhoneNumberFromString(number);
+  return parsed?.country ?? parsed?.getPossibleCountries()[0];
+}

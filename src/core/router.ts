@@ -22,6 +22,8 @@ interface CompiledMtRoute {
   weights: number[];
   /** Round-robin position, and for weighted: smooth weighted round-robin credits. */
   next: number;
+  /** Round-robin position of spread picks (emergency traffic), apart from the strategy's. */
+  spreadNext: number;
   credits: number[];
 }
 
@@ -48,6 +50,7 @@ export class MtRouter {
       strategy: r.strategy,
       weights: r.connectors.map((c) => r.weights?.[c] ?? 1),
       next: 0,
+      spreadNext: 0,
       credits: r.connectors.map(() => 0),
     }));
   }
@@ -71,11 +74,23 @@ export class MtRouter {
   /**
    * The connector to use now under the rule's strategy, among those `usable` says can take
    * a message (up, capacity free, not already failed for this message). Undefined: none.
+   * `spread` (emergency traffic) ignores the strategy and takes turns over every connector
+   * the rule allows (a weight of 0 still excludes one), so an alert uses all their capacity.
    */
-  pick(route: number, usable: (connectorId: string) => boolean): string | undefined {
+  pick(route: number, usable: (connectorId: string) => boolean, spread = false): string | undefined {
     const r = this.#routes[route];
     if (!r) return undefined;
     const n = r.connectors.length;
+    if (spread) {
+      for (let i = 0; i < n; i++) {
+        const at = (r.spreadNext + i) % n;
+        if (r.weights[at] !== 0 && usable(r.connectors[at]!)) {
+          r.spreadNext = (at + 1) % n;
+          return r.connectors[at];
+        }
+      }
+      return undefined;
+    }
     switch (r.strategy) {
       case 'failover':
         return r.connectors.find(usable);

@@ -58,6 +58,25 @@ describe('MT router', () => {
     assert.ok(!picks.join('').includes('aaaa'));
     assert.ok(Array.from({ length: 10 }, () => mt.pick(2, (c) => c === 'b')).every((p) => p === 'b'));
   });
+
+  test('a spread pick (emergency) takes turns over every connector whatever the strategy', () => {
+    assert.deepEqual(
+      Array.from({ length: 4 }, () => mt.pick(0, () => true, true)),
+      ['a', 'b', 'a', 'b'],
+      'a failover rule spreads too',
+    );
+    assert.equal(mt.pick(0, () => true), 'a', 'other traffic keeps to failover');
+    assert.deepEqual(
+      Array.from({ length: 3 }, () => mt.pick(0, (c) => c !== 'a', true)),
+      ['b', 'b', 'b'],
+    );
+    const zero = new MtRouter([{ connectors: ['a', 'b'], strategy: 'weighted', weights: { a: 1, b: 0 } }]);
+    assert.deepEqual(
+      Array.from({ length: 3 }, () => zero.pick(0, () => true, true)),
+      ['a', 'a', 'a'],
+      'a weight of 0 still excludes',
+    );
+  });
 });
 
 describe('MO router', () => {
