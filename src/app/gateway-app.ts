@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
+import { type Apps, buildApps } from '../apps/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
@@ -35,6 +36,7 @@ const notifiedStatuses = new Set<Message['status']>([
 export interface GatewayApp {
   config: GatewayConfig;
   gateway: Gateway;
+  apps: Apps;
   store: Store;
   accounts: AccountRegistry;
   http: FastifyInstance;
@@ -114,6 +116,21 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     // Same tick as the status write, so both land in one store transaction.
     webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
   };
+  const apps = buildApps(
+    {
+      gateway,
+      store,
+      accounts,
+      now: Date.now,
+      async notify(accountId, type, data) {
+        const hook = accounts.get(accountId)?.webhook;
+        if (hook) await webhooks.enqueue(accountId, hook.url, hook.secret ?? null, { type, data });
+      },
+    },
+    config.accounts,
+  );
+  // Applications first: a verification's message loses its code before webhooks see it.
+  gateway.on('status', (m) => apps.onStatus(m));
   gateway.on('status', (m) => {
     // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows.
     if (m.direction === 'mt' && notifiedStatuses.has(m.status)) notify(m, 'message.status');
@@ -145,7 +162,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     routes: config.routes,
     logger: options.logger,
     plugins: {
-      account: [conversationRoutes(twoWay, gateway)],
+      account: [conversationRoutes(twoWay, gateway), ...apps.plugins],
       admin: [
         moAdminRoutes({
           gateway,
@@ -201,6 +218,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   return {
     config,
     gateway,
+    apps,
     store,
     accounts,
     http,

@@ -157,6 +157,41 @@ const optOut = {
   default: {},
 } as const;
 
+const countryList = {
+  type: 'array',
+  items: { type: 'string', pattern: '^[A-Z]{2}$', description: 'an ISO 3166 country code (GB, US...)' },
+  maxItems: 300,
+} as const;
+const verifyTemplate = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 480,
+  pattern: '\\{\\{?\\s*code\\s*\\}?\\}',
+  description: 'a text holding {code}',
+} as const;
+
+/** One-time passwords (src/apps/verify.ts); what is left out takes the defaults there. */
+const verifySettings = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    codeLength: { type: 'integer', minimum: 4, maximum: 10 },
+    ttlSeconds: { type: 'integer', minimum: 30, maximum: 86_400 },
+    maxChecks: { type: 'integer', minimum: 1, maximum: 100 },
+    maxSends: { type: 'integer', minimum: 1, maximum: 1000 },
+    sendWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400 },
+    prefixDigits: { type: 'integer', minimum: 2, maximum: 15 },
+    maxPerPrefix: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+    maxPerAccount: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+    velocityWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400 },
+    allowedCountries: countryList,
+    blockedCountries: countryList,
+    from: { type: 'string', minLength: 1, maxLength: 20 },
+    template: verifyTemplate,
+    templates: { type: 'object', additionalProperties: verifyTemplate },
+  },
+} as const;
+
 const account = {
   type: 'object',
   additionalProperties: false,
@@ -198,6 +233,7 @@ const account = {
     },
     defaultFrom: { type: 'string', minLength: 1, maxLength: 20 },
     mps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+    verify: verifySettings,
   },
 } as const;
 

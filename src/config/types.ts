@@ -35,6 +35,33 @@ export interface AccountConfig {
   webhook?: { url: string; secret?: string };
   defaultFrom?: string;
   mps: number;
+  verify?: VerifySettingsConfig;
+}
+
+/** One-time passwords per account; what is absent takes the defaults of src/apps/verify.ts. */
+export interface VerifySettingsConfig {
+  codeLength?: number;
+  ttlSeconds?: number;
+  /** Wrong checks before the verification is `max_attempts_reached`. */
+  maxChecks?: number;
+  /** Codes sent to one number within sendWindowSeconds. */
+  maxSends?: number;
+  sendWindowSeconds?: number;
+  /** SMS pumping defence: sends to numbers sharing their first prefixDigits digits... */
+  prefixDigits?: number;
+  /** ...at most this many per velocityWindowSeconds (0: no limit), */
+  maxPerPrefix?: number;
+  /** and for the whole account (0: no limit). */
+  maxPerAccount?: number;
+  velocityWindowSeconds?: number;
+  /** ISO 3166 codes; empty or absent: every country not blocked. */
+  allowedCountries?: string[];
+  blockedCountries?: string[];
+  from?: string;
+  /** The text sent; `{code}` and `{minutes}` are filled in. */
+  template?: string;
+  /** Texts by locale (`fr`, `pt-BR`), picked by the request's `locale`. */
+  templates?: Record<string, string>;
 }
 
 export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig;

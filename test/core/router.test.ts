@@ -65,7 +65,11 @@ describe('MT router', () => {
       ['a', 'b', 'a', 'b'],
       'a failover rule spreads too',
     );
-    assert.equal(mt.pick(0, () => true), 'a', 'other traffic keeps to failover');
+    assert.equal(
+      mt.pick(0, () => true),
+      'a',
+      'other traffic keeps to failover',
+    );
     assert.deepEqual(
       Array.from({ length: 3 }, () => mt.pick(0, (c) => c !== 'a', true)),
       ['b', 'b', 'b'],
