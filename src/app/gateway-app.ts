@@ -136,7 +136,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     if (m.direction === 'mt' && notifiedStatuses.has(m.status)) notify(m, 'message.status');
   });
   gateway.on('inbound', (m) => {
-    if (m.accountId) notify(m, 'message.inbound');
+    if (!m.accountId) return;
+    notify(m, 'message.inbound');
+    apps.onInbound(m).catch(() => {});
   });
 
   const adminKeyHashes = config.admin.apiKeys.map(hashApiKey);
@@ -202,6 +204,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   await gateway.start();
   webhooks.start();
+  apps.start();
   await Promise.all([...connectors.values()].map((c) => c.start()));
   const { host, port } = splitListen(config.http.listen);
   await http.listen({ host, port });
@@ -232,6 +235,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await smpp?.close();
       await Promise.all([...connectors.values()].map((c) => c.stop()));
       webhooks.stop();
+      apps.stop();
       await gateway.stop();
       await store.close();
     },

@@ -4,9 +4,11 @@
 import type { HttpPlugin } from '../api/index.ts';
 import type { AccountConfig } from '../config/index.ts';
 import type { Message } from '../core/index.ts';
+import { RemindersService, reminderRoutes } from './reminders.ts';
 import type { AppContext } from './shared.ts';
 import { VerifyService, type VerifySettings, verifyDefaults, verifyRoutes } from './verify.ts';
 
+export { type Reminder, RemindersService, reminderView } from './reminders.ts';
 export type { AppContext } from './shared.ts';
 export {
   RetryLater,
@@ -19,10 +21,18 @@ export {
 
 export interface Apps {
   verify: VerifyService;
+  reminders: RemindersService;
   /** Account routes of every application. */
   plugins: HttpPlugin[];
   /** Every status change of a message; runs before webhooks are told. */
   onStatus(message: Message): void;
+  /**
+   * An inbound message stored for an account: true when an application took it as its own
+   * (a reminder's reply). The hook for the inbound pipeline.
+   */
+  onInbound(message: Message): Promise<boolean>;
+  start(): void;
+  stop(): void;
 }
 
 export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): Apps {
@@ -38,11 +48,21 @@ export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): 
     ]),
   );
   const verify = new VerifyService(ctx, (id) => verifySettings.get(id) ?? verifyDefaults);
+  const reminders = new RemindersService(ctx);
   return {
     verify,
-    plugins: [verifyRoutes(verify)],
+    reminders,
+    plugins: [verifyRoutes(verify), reminderRoutes(reminders)],
     onStatus(message) {
       verify.redact(message);
+      reminders.onStatus(message);
+    },
+    onInbound: (message) => reminders.matchReply(message),
+    start() {
+      reminders.start();
+    },
+    stop() {
+      reminders.stop();
     },
   };
 }
