@@ -4,10 +4,14 @@
 import type { HttpPlugin } from '../api/index.ts';
 import type { AccountConfig } from '../config/index.ts';
 import type { Message } from '../core/index.ts';
+import { AlertsService, alertRoutes } from './alerts.ts';
+import { ContactsService, contactRoutes } from './contacts.ts';
 import { RemindersService, reminderRoutes } from './reminders.ts';
 import type { AppContext } from './shared.ts';
 import { VerifyService, type VerifySettings, verifyDefaults, verifyRoutes } from './verify.ts';
 
+export { type Alert, AlertsService, alertView } from './alerts.ts';
+export { type Contact, ContactsService, type Group } from './contacts.ts';
 export { type Reminder, RemindersService, reminderView } from './reminders.ts';
 export type { AppContext } from './shared.ts';
 export {
@@ -22,6 +26,8 @@ export {
 export interface Apps {
   verify: VerifyService;
   reminders: RemindersService;
+  contacts: ContactsService;
+  alerts: AlertsService;
   /** Account routes of every application. */
   plugins: HttpPlugin[];
   /** Every status change of a message; runs before webhooks are told. */
@@ -49,10 +55,14 @@ export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): 
   );
   const verify = new VerifyService(ctx, (id) => verifySettings.get(id) ?? verifyDefaults);
   const reminders = new RemindersService(ctx);
+  const contacts = new ContactsService(ctx);
+  const alerts = new AlertsService(ctx, contacts);
   return {
     verify,
     reminders,
-    plugins: [verifyRoutes(verify), reminderRoutes(reminders)],
+    contacts,
+    alerts,
+    plugins: [verifyRoutes(verify), reminderRoutes(reminders), contactRoutes(contacts), alertRoutes(alerts)],
     onStatus(message) {
       verify.redact(message);
       reminders.onStatus(message);

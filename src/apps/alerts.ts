@@ -1,0 +1,246 @@
+// Emergency alerts: one text to every recipient (numbers, contact groups, CSV), accepted in
+// one transaction at `emergency` priority, which the dispatcher sends ahead of everything
+// else and spreads over every connector of each route; progress is counted from the
+// alert's messages (its id is their groupId); cancel takes back what has not left.
+import type { FastifyInstance } from 'fastify';
+import type { HttpPlugin } from '../api/index.ts';
+import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
+import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
+import type { StoredRecord } from '../store/index.ts';
+import { type ContactsService, readCsv } from './contacts.ts';
+import { type AppContext, badCursor, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
+
+export const alertKind = 'alert';
+const maxRecipients = 100_000;
+const failedStatuses = new Set<MessageStatus>(['undelivered', 'expired', 'rejected', 'failed']);
+
+export interface Alert {
+  text: string;
+  flash: boolean;
+  from: string | null;
+  groups: string[];
+  total: number;
+  /** Recipients left out: unreadable, given twice, refused by the pipeline (no route...). */
+  skipped: { invalid: number; duplicate: number; refused: number };
+  completedAt: number | null;
+  canceledAt: number | null;
+}
+
+export class AlertsService {
+  readonly #ctx: AppContext;
+  readonly #contacts: ContactsService;
+  readonly #lock = new KeyedLock();
+
+  constructor(ctx: AppContext, contacts: ContactsService) {
+    this.#ctx = ctx;
+    this.#contacts = contacts;
+  }
+
+  async create(accountId: string, body: unknown): Promise<StoredRecord<Alert>> {
+    const f = new Fields(body);
+    const text = f.requiredString('text', 1600);
+    const flash = f.boolean('flash') ?? false;
+    const from = f.string('from', 20);
+    const recipients = f.stringList('recipients', maxRecipients, 32);
+    const groups = f.stringList('groups', 100, 64) ?? [];
+    const csv = f.string('csv', 20 * 1_048_576);
+    if (!recipients && groups.length === 0 && csv === undefined)
+      throw new GatewayError('missing_field', 'give recipients, groups or csv', 'recipients');
+
+    const numbers = new Set<string>();
+    const skipped = { invalid: 0, duplicate: 0, refused: 0 };
+    const add = (raw: string) => {
+      const to = normaliseNumber(raw);
+      if (!to) skipped.invalid++;
+      else if (numbers.has(to)) skipped.duplicate++;
+      else if (numbers.size >= maxRecipients)
+        throw new GatewayError('too_many_recipients', `an alert reaches at most ${maxRecipients} numbers`);
+      else numbers.add(to);
+    };
+    for (const r of recipients ?? []) add(r);
+    if (csv !== undefined) {
+      const { rows, numberColumn } = readCsv(csv);
+      for (const { record } of rows) add(record[numberColumn] ?? '');
+    }
+    for await (const to of this.#contacts.numbersOf(accountId, groups)) add(to);
+    if (numbers.size === 0) throw new GatewayError('no_recipients', 'no valid recipient', 'recipients');
+
+    const now = this.#ctx.now();
+    const id = newId(now);
+    const requests: SubmitRequest[] = [...numbers].map((to) => ({
+      to,
+      from,
+      text,
+      flash,
+      priority: 'emergency',
+      groupId: id,
+    }));
+    const results = await this.#ctx.gateway.submitMany(accountId, requests, {
+      defaultFrom: this.#ctx.accounts.get(accountId)?.defaultFrom ?? undefined,
+    });
+    const refusals = results.flatMap((r) => ('error' in r ? [r.error] : []));
+    // Refused for every recipient (a bad sender, text too long): the request is at fault.
+    if (refusals.length === results.length) throw refusals[0]!;
+    skipped.refused = refusals.length;
+    return this.#ctx.store.putRecord<Alert>(
+      {
+        kind: alertKind,
+        id,
+        accountId,
+        ref: null,
+        status: 'sending',
+        dueAt: null,
+        createdAt: now,
+        updatedAt: now,
+        data: {
+          text,
+          flash,
+          from: from ?? null,
+          groups,
+          total: results.length - refusals.length,
+          skipped,
+          completedAt: null,
+          canceledAt: null,
+        },
+      },
+      0,
+    );
+  }
+
+  async get(accountId: string, id: string): Promise<StoredRecord<Alert>> {
+    const record = await this.#ctx.store.getRecord<Alert>(alertKind, id);
+    if (!record || record.accountId !== accountId) throw notFound('alert', id);
+    return record;
+  }
+
+  list(accountId: string, query: unknown) {
+    const { limit, cursor } = pageOf(query);
+    return this.#ctx.store.listRecords<Alert>(alertKind, { accountId }, cursor, limit).catch(badCursor);
+  }
+
+  /** The alert with its message counts; `sending` becomes `completed` once nothing is left to send. */
+  async view(record: StoredRecord<Alert>): Promise<Record<string, unknown>> {
+    const counts = await this.#ctx.store.countByStatus(record.id);
+    let current = record;
+    if (record.status === 'sending' && !counts.queued && !counts.scheduled) {
+      current = await this.#lock.run(record.id, async () => {
+        const latest = (await this.#ctx.store.getRecord<Alert>(alertKind, record.id))!;
+        if (latest.status !== 'sending') return latest;
+        const now = this.#ctx.now();
+        return this.#ctx.store.putRecord<Alert>(
+          { ...latest, status: 'completed', updatedAt: now, data: { ...latest.data, completedAt: now } },
+          latest.version,
+        );
+      });
+    }
+    return alertView(current, counts);
+  }
+
+  /** Sent, delivered and failed per minute, read from the alert's messages. */
+  async progress(accountId: string, id: string) {
+    const record = await this.get(accountId, id);
+    const minutes = new Map<number, { sent: number; delivered: number; failed: number }>();
+    const bucket = (t: number) => {
+      const minute = t - (t % 60_000);
+      let b = minutes.get(minute);
+      if (!b) {
+        b = { sent: 0, delivered: 0, failed: 0 };
+        minutes.set(minute, b);
+      }
+      return b;
+    };
+    let cursor: string | null = null;
+    do {
+      const page: { data: Message[]; nextCursor: string | null } = await this.#ctx.store.listMessages(
+        { accountId, groupId: id },
+        cursor,
+        500,
+      );
+      for (const m of page.data) {
+        if (m.submittedAt !== null) bucket(m.submittedAt).sent++;
+        if (m.doneAt === null) continue;
+        if (m.status === 'delivered') bucket(m.doneAt).delivered++;
+        else if (failedStatuses.has(m.status)) bucket(m.doneAt).failed++;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return {
+      id: record.id,
+      total: record.data.total,
+      perMinute: [...minutes.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([minute, counts]) => ({ minute: iso(minute), ...counts })),
+    };
+  }
+
+  /** Stops the alert: every message not yet on its way is canceled. */
+  async cancel(accountId: string, id: string): Promise<{ record: StoredRecord<Alert>; canceled: number }> {
+    await this.get(accountId, id);
+    const record = await this.#lock.run(id, async () => {
+      const latest = await this.get(accountId, id);
+      if (latest.status !== 'sending')
+        throw new GatewayError('not_cancelable', `alert is ${latest.status}`, undefined, 409);
+      const now = this.#ctx.now();
+      return this.#ctx.store.putRecord<Alert>(
+        { ...latest, status: 'canceled', updatedAt: now, data: { ...latest.data, canceledAt: now } },
+        latest.version,
+      );
+    });
+    let canceled = 0;
+    let cursor: string | null = null;
+    do {
+      const page: { data: Message[]; nextCursor: string | null } = await this.#ctx.store.listMessages(
+        { accountId, groupId: id, status: 'queued' },
+        cursor,
+        500,
+      );
+      for (const m of page.data) {
+        // One already on the wire cannot be called back: it is left to finish.
+        if (await this.#ctx.gateway.cancel(accountId, m.id).catch(() => null)) canceled++;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { record, canceled };
+  }
+}
+
+export function alertView(
+  r: StoredRecord<Alert>,
+  counts: Partial<Record<MessageStatus, number>>,
+): Record<string, unknown> {
+  return {
+    id: r.id,
+    status: r.status,
+    total: r.data.total,
+    counts,
+    skipped: r.data.skipped,
+    text: r.data.text,
+    flash: r.data.flash,
+    groups: r.data.groups,
+    createdAt: iso(r.createdAt),
+    completedAt: iso(r.data.completedAt),
+    canceledAt: iso(r.data.canceledAt),
+  };
+}
+
+export function alertRoutes(service: AlertsService): HttpPlugin {
+  return async (app: FastifyInstance) => {
+    const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
+    app.post('/v1/alerts', { bodyLimit: 20 * 1_048_576 }, async (req, reply) => {
+      const record = await service.create(req.account.id, req.body);
+      return reply
+        .code(202)
+        .send({ ...(await service.view(record)), id: record.id, total: record.data.total });
+    });
+    app.get('/v1/alerts', async (req) => {
+      const page = await service.list(req.account.id, req.query);
+      return { data: await Promise.all(page.data.map((r) => service.view(r))), nextCursor: page.nextCursor };
+    });
+    app.get('/v1/alerts/:id', async (req) => service.view(await service.get(req.account.id, idOf(req))));
+    app.get('/v1/alerts/:id/progress', async (req) => service.progress(req.account.id, idOf(req)));
+    app.post('/v1/alerts/:id/cancel', async (req) => {
+      const { record, canceled } = await service.cancel(req.account.id, idOf(req));
+      return { ...(await service.view(record)), canceledMessages: canceled };
+    });
+  };
+}

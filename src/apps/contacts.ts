@@ -1,0 +1,410 @@
+// Contacts and groups to address alerts (and any later feature) to: a contact is a number
+// with a name and variables, one per number in an account; a group holds contacts through
+// member records (one per group and contact) so a group of any size is read page by page.
+
+import { parse } from 'csv-parse/sync';
+import type { FastifyInstance } from 'fastify';
+import type { HttpPlugin } from '../api/index.ts';
+import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
+import type { NewRecord, StoredRecord } from '../store/index.ts';
+import { type AppContext, badCursor, Fields, iso, notFound, pageOf } from './shared.ts';
+
+export const contactKind = 'contact';
+export const groupKind = 'group';
+/** id `<group id>:<contact id>`, ref the group: a group's members in pages. */
+export const memberKind = 'group-member';
+
+export interface Contact {
+  to: string;
+  name: string | null;
+  vars: Record<string, string>;
+  groups: string[];
+}
+
+export interface Group {
+  name: string;
+  description: string | null;
+}
+
+interface Member {
+  contactId: string;
+  to: string;
+}
+
+const maxGroupsPerContact = 100;
+const maxImportRows = 100_000;
+
+export class ContactsService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  async createGroup(accountId: string, body: unknown): Promise<StoredRecord<Group>> {
+    const f = new Fields(body);
+    const now = this.#ctx.now();
+    return this.#ctx.store.putRecord<Group>(
+      {
+        kind: groupKind,
+        id: newId(now),
+        accountId,
+        ref: null,
+        status: null,
+        dueAt: null,
+        createdAt: now,
+        updatedAt: now,
+        data: { name: f.requiredString('name', 200), description: f.string('description', 1000) ?? null },
+      },
+      0,
+    );
+  }
+
+  async group(accountId: string, id: string): Promise<StoredRecord<Group>> {
+    const g = await this.#ctx.store.getRecord<Group>(groupKind, id);
+    if (!g || g.accountId !== accountId) throw notFound('group', id);
+    return g;
+  }
+
+  groupSize(accountId: string, id: string): Promise<number> {
+    return this.#ctx.store.countRecords(memberKind, { accountId, ref: id });
+  }
+
+  listGroups(accountId: string, query: unknown) {
+    const { limit, cursor } = pageOf(query);
+    return this.#ctx.store.listRecords<Group>(groupKind, { accountId }, cursor, limit).catch(badCursor);
+  }
+
+  async deleteGroup(accountId: string, id: string): Promise<void> {
+    await this.group(accountId, id);
+    for await (const member of this.#members(accountId, id)) {
+      const contact = await this.#ctx.store.getRecord<Contact>(contactKind, member.data.contactId);
+      if (contact)
+        await this.#ctx.store.putRecord({
+          ...contact,
+          data: { ...contact.data, groups: contact.data.groups.filter((g) => g !== id) },
+        });
+      await this.#ctx.store.deleteRecord(memberKind, member.id);
+    }
+    await this.#ctx.store.deleteRecord(groupKind, id);
+  }
+
+  /** Every number in these groups of the account, each group page by page. */
+  async *numbersOf(accountId: string, groupIds: readonly string[]): AsyncGenerator<string> {
+    for (const id of groupIds) {
+      await this.group(accountId, id);
+      for await (const member of this.#members(accountId, id)) yield member.data.to;
+    }
+  }
+
+  async *#members(accountId: string, groupId: string): AsyncGenerator<StoredRecord<Member>> {
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof this.listMembers>> = await this.listMembers(accountId, groupId, {
+        cursor,
+        limit: 500,
+      });
+      yield* page.data;
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  listMembers(accountId: string, groupId: string, page: { cursor: string | null; limit: number }) {
+    return this.#ctx.store
+      .listRecords<Member>(memberKind, { accountId, ref: groupId }, page.cursor, page.limit)
+      .catch(badCursor);
+  }
+
+  async createContact(accountId: string, body: unknown): Promise<StoredRecord<Contact>> {
+    const f = new Fields(body);
+    const to = numberOf(f.requiredString('to', 32));
+    const existing = await this.#byNumber(accountId, to);
+    if (existing)
+      throw new GatewayError('duplicate_contact', `contact ${existing.id} has this number`, 'to', 409);
+    const groups = await this.#groupsOf(accountId, f.stringList('groups', maxGroupsPerContact, 64) ?? []);
+    const now = this.#ctx.now();
+    const contact: NewRecord<Contact> = {
+      kind: contactKind,
+      id: newId(now),
+      accountId,
+      ref: to,
+      status: null,
+      dueAt: null,
+      createdAt: now,
+      updatedAt: now,
+      data: { to, name: f.string('name', 200) ?? null, vars: varsOf(f), groups },
+    };
+    await this.#ctx.store.putRecords<unknown>([contact, ...memberRecords(contact, groups, now)]);
+    return (await this.#ctx.store.getRecord<Contact>(contactKind, contact.id))!;
+  }
+
+  async contact(accountId: string, id: string): Promise<StoredRecord<Contact>> {
+    const c = await this.#ctx.store.getRecord<Contact>(contactKind, id);
+    if (!c || c.accountId !== accountId) throw notFound('contact', id);
+    return c;
+  }
+
+  listContacts(accountId: string, query: unknown) {
+    const { limit, cursor } = pageOf(query);
+    const to = new Fields(query ?? {}).string('to', 32);
+    return this.#ctx.store
+      .listRecords<Contact>(
+        contactKind,
+        { accountId, ref: to === undefined ? undefined : (normaliseNumber(to) ?? to) },
+        cursor,
+        limit,
+      )
+      .catch(badCursor);
+  }
+
+  /** Name, variables and groups (the list given replaces the contact's). */
+  async updateContact(accountId: string, id: string, body: unknown): Promise<StoredRecord<Contact>> {
+    const current = await this.contact(accountId, id);
+    const f = new Fields(body);
+    const groups = f.has('groups')
+      ? await this.#groupsOf(accountId, f.stringList('groups', maxGroupsPerContact, 64)!)
+      : current.data.groups;
+    const now = this.#ctx.now();
+    const updated = {
+      ...current,
+      updatedAt: now,
+      data: {
+        ...current.data,
+        name: f.has('name') ? (f.string('name', 200) ?? null) : current.data.name,
+        vars: f.has('vars') ? varsOf(f) : current.data.vars,
+        groups,
+      },
+    };
+    for (const g of current.data.groups)
+      if (!groups.includes(g)) await this.#ctx.store.deleteRecord(memberKind, `${g}:${id}`);
+    await this.#ctx.store.putRecords<unknown>([
+      updated,
+      ...memberRecords(
+        updated,
+        groups.filter((g) => !current.data.groups.includes(g)),
+        now,
+      ),
+    ]);
+    return this.contact(accountId, id);
+  }
+
+  async deleteContact(accountId: string, id: string): Promise<void> {
+    const c = await this.contact(accountId, id);
+    for (const g of c.data.groups) await this.#ctx.store.deleteRecord(memberKind, `${g}:${id}`);
+    await this.#ctx.store.deleteRecord(contactKind, id);
+  }
+
+  /**
+   * Contacts from CSV (a header row naming `to` — or `phone`, `number` — and optionally
+   * `name`; other columns become variables), created or updated by number, all added to
+   * `group` if given. Rows that cannot be read are reported, not fatal.
+   */
+  async importCsv(accountId: string, csv: string, groupId: string | undefined) {
+    if (groupId !== undefined) await this.group(accountId, groupId);
+    const { rows, numberColumn } = readCsv(csv);
+    const now = this.#ctx.now();
+    const writes: NewRecord<unknown>[] = [];
+    const seen = new Map<string, NewRecord<Contact>>();
+    /** The first hundred unreadable rows, for the caller to fix. */
+    const invalidRows: Array<{ line: number; value: string }> = [];
+    let invalid = 0;
+    let created = 0;
+    let updated = 0;
+    for (const { record, info } of rows) {
+      const raw = record[numberColumn] ?? '';
+      const to = normaliseNumber(raw);
+      if (!to) {
+        if (invalid++ < 100) invalidRows.push({ line: info.lines, value: raw });
+        continue;
+      }
+      const vars = Object.fromEntries(
+        Object.entries(record).filter(([k, v]) => k !== numberColumn && k !== 'name' && v !== ''),
+      );
+      const existing = seen.get(to) ?? (await this.#byNumber(accountId, to));
+      const groups = existing?.data.groups ?? [];
+      const contact: NewRecord<Contact> = {
+        kind: contactKind,
+        id: existing?.id ?? newId(now),
+        accountId,
+        ref: to,
+        status: null,
+        dueAt: null,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+        data: {
+          to,
+          name: record.name || existing?.data.name || null,
+          vars: { ...existing?.data.vars, ...vars },
+          groups: groupId && !groups.includes(groupId) ? [...groups, groupId] : groups,
+        },
+      };
+      if (existing) updated++;
+      else created++;
+      seen.set(to, contact);
+      if (groupId && !groups.includes(groupId)) writes.push(...memberRecords(contact, [groupId], now));
+    }
+    writes.push(...seen.values());
+    await this.#ctx.store.putRecords(writes);
+    return { total: rows.length, created, updated, invalid, invalidRows };
+  }
+
+  async #byNumber(accountId: string, to: string): Promise<StoredRecord<Contact> | undefined> {
+    return (await this.#ctx.store.listRecords<Contact>(contactKind, { accountId, ref: to }, null, 1)).data[0];
+  }
+
+  async #groupsOf(accountId: string, ids: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    for (const id of unique) {
+      const g = await this.#ctx.store.getRecord(groupKind, id);
+      if (!g || g.accountId !== accountId)
+        throw new GatewayError('invalid_group', `no group ${id}`, 'groups');
+    }
+    return unique;
+  }
+}
+
+/**
+ * CSV with a header row naming the number's column (`to`, `phone`, `number` or `msisdn`,
+ * any case); each row with the line it started on.
+ */
+export function readCsv(csv: string): {
+  rows: Array<{ record: Record<string, string>; info: { lines: number } }>;
+  numberColumn: string;
+} {
+  let rows: Array<{ record: Record<string, string>; info: { lines: number } }>;
+  try {
+    rows = parse(csv, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      relax_column_count: true,
+      info: true,
+      to: maxImportRows,
+    });
+  } catch (err) {
+    throw new GatewayError('invalid_csv', (err as Error).message, 'csv');
+  }
+  const columns = rows[0] ? Object.keys(rows[0].record) : [];
+  const numberColumn = ['to', 'phone', 'number', 'msisdn'].find((c) => columns.includes(c));
+  if (rows.length > 0 && !numberColumn)
+    throw new GatewayError('invalid_csv', 'the header row must name a `to` column', 'csv');
+  return { rows, numberColumn: numberColumn ?? 'to' };
+}
+
+function numberOf(input: string): string {
+  const to = normaliseNumber(input);
+  if (!to) throw new GatewayError('invalid_number', `'${input}' is not a phone number`, 'to');
+  return to;
+}
+
+function varsOf(f: Fields): Record<string, string> {
+  const v = f.raw('vars');
+  if (v === undefined || v === null) return {};
+  if (
+    typeof v !== 'object' ||
+    Array.isArray(v) ||
+    Object.keys(v).length > 50 ||
+    Object.values(v).some((x) => typeof x !== 'string' || x.length > 1000)
+  )
+    throw new GatewayError('invalid_field', 'vars must be an object of at most 50 strings', 'vars');
+  return v as Record<string, string>;
+}
+
+function memberRecords(
+  contact: NewRecord<Contact>,
+  groups: readonly string[],
+  now: number,
+): NewRecord<Member>[] {
+  return groups.map((g) => ({
+    kind: memberKind,
+    id: `${g}:${contact.id}`,
+    accountId: contact.accountId,
+    ref: g,
+    status: null,
+    dueAt: null,
+    createdAt: now,
+    updatedAt: now,
+    data: { contactId: contact.id, to: contact.data.to },
+  }));
+}
+
+export function contactView(c: StoredRecord<Contact>): Record<string, unknown> {
+  return {
+    id: c.id,
+    to: c.data.to,
+    name: c.data.name,
+    vars: c.data.vars,
+    groups: c.data.groups,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
+  };
+}
+
+export function groupView(g: StoredRecord<Group>, size?: number): Record<string, unknown> {
+  return {
+    id: g.id,
+    name: g.data.name,
+    description: g.data.description,
+    ...(size === undefined ? {} : { size }),
+    createdAt: iso(g.createdAt),
+  };
+}
+
+export function contactRoutes(service: ContactsService): HttpPlugin {
+  return async (app: FastifyInstance) => {
+    app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
+
+    app.post('/v1/contacts', async (req, reply) =>
+      reply.code(201).send(contactView(await service.createContact(req.account.id, req.body))),
+    );
+    app.get('/v1/contacts', async (req) => {
+      const page = await service.listContacts(req.account.id, req.query);
+      return { data: page.data.map(contactView), nextCursor: page.nextCursor };
+    });
+    app.post('/v1/contacts/import', { bodyLimit: 20 * 1_048_576 }, async (req) => {
+      const query = new Fields(req.query ?? {});
+      if (typeof req.body === 'string')
+        return service.importCsv(req.account.id, req.body, query.string('group', 64));
+      const f = new Fields(req.body);
+      return service.importCsv(
+        req.account.id,
+        f.requiredString('csv', 20 * 1_048_576),
+        f.string('group', 64) ?? query.string('group', 64),
+      );
+    });
+    app.get('/v1/contacts/:id', async (req) => contactView(await service.contact(req.account.id, idOf(req))));
+    app.patch('/v1/contacts/:id', async (req) =>
+      contactView(await service.updateContact(req.account.id, idOf(req), req.body)),
+    );
+    app.delete('/v1/contacts/:id', async (req, reply) => {
+      await service.deleteContact(req.account.id, idOf(req));
+      return reply.code(204).send();
+    });
+
+    app.post('/v1/groups', async (req, reply) =>
+      reply.code(201).send(groupView(await service.createGroup(req.account.id, req.body), 0)),
+    );
+    app.get('/v1/groups', async (req) => {
+      const page = await service.listGroups(req.account.id, req.query);
+      return { data: page.data.map((g) => groupView(g)), nextCursor: page.nextCursor };
+    });
+    app.get('/v1/groups/:id', async (req) => {
+      const g = await service.group(req.account.id, idOf(req));
+      return groupView(g, await service.groupSize(req.account.id, g.id));
+    });
+    app.get('/v1/groups/:id/contacts', async (req) => {
+      await service.group(req.account.id, idOf(req));
+      const page = await service.listMembers(req.account.id, idOf(req), pageOf(req.query));
+      const contacts = await Promise.all(
+        page.data.map((m) => service.contact(req.account.id, m.data.contactId)),
+      );
+      return { data: contacts.map(contactView), nextCursor: page.nextCursor };
+    });
+    app.delete('/v1/groups/:id', async (req, reply) => {
+      await service.deleteGroup(req.account.id, idOf(req));
+      return reply.code(204).send();
+    });
+  };
+}

@@ -1,0 +1,146 @@
+// Contacts, groups and CSV import; emergency alerts to numbers, groups and CSV, with counts,
+// per-minute progress, flash, completion and cancel.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+
+describe('contacts, groups and alerts', () => {
+  let gw: Awaited<ReturnType<typeof gatewayFrom>>;
+  let call: ReturnType<typeof api>;
+  let other: ReturnType<typeof api>;
+
+  before(async () => {
+    gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+  - { id: other, apiKeys: [other-key-1], defaultFrom: OTHER }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+  - { id: slow, type: simulator, deliveryDelayMs: 10, tps: 20 }
+routes:
+  mt:
+    - match: { to: ["+3*"] }
+      connectors: [slow]
+    - match: { to: ["+44*", "+1*"] }
+      connectors: [sim]
+`);
+    call = api(gw.base, 'acme-key-1');
+    other = api(gw.base, 'other-key-1');
+  });
+
+  after(() => gw?.close());
+
+  test('contacts and groups: create, CSV import by number, membership, one account only', async () => {
+    const group = await call('POST', '/v1/groups', { name: 'Night shift' });
+    assert.equal(group.status, 201);
+    const gid = group.body.id as string;
+    const ann = await call('POST', '/v1/contacts', { to: '+447700900001', name: 'Ann', groups: [gid] });
+    assert.equal(ann.status, 201);
+    assert.deepEqual(ann.body.groups, [gid]);
+    assert.equal(
+      (await call('POST', '/v1/contacts', { to: '447700900001' })).status,
+      409,
+      'one contact per number',
+    );
+    assert.equal((await call('POST', '/v1/contacts', { to: '+447700900009', groups: ['nope'] })).status, 400);
+
+    const csv =
+      'To,Name,Site\n+447700900001,Ann B,North\n+447700900002,Bob,South\nnot-a-number,Eve,\n447700900003,,East\n';
+    const imported = await fetch(`${gw.base}/v1/contacts/import?group=${gid}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv' },
+      body: csv,
+    });
+    assert.equal(imported.status, 200);
+    const summary = (await imported.json()) as Record<string, unknown>;
+    assert.deepEqual(
+      { total: summary.total, created: summary.created, updated: summary.updated, invalid: summary.invalid },
+      { total: 4, created: 2, updated: 1, invalid: 1 },
+    );
+    assert.deepEqual(summary.invalidRows, [{ line: 4, value: 'not-a-number' }]);
+    const annNow = (await call('GET', `/v1/contacts/${ann.body.id}`)).body;
+    assert.equal(annNow.name, 'Ann B');
+    assert.deepEqual(annNow.vars, { site: 'North' });
+    assert.deepEqual(annNow.groups, [gid], 'not added twice');
+    assert.equal((await call('GET', `/v1/groups/${gid}`)).body.size, 3);
+    const members = (await call('GET', `/v1/groups/${gid}/contacts?limit=2`)).body;
+    assert.equal(members.data.length, 2);
+    assert.ok(members.nextCursor);
+    const byNumber = (await call('GET', '/v1/contacts?to=%2B447700900003')).body.data;
+    assert.equal(byNumber.length, 1);
+
+    const bob = byNumber[0].id as string;
+    const out = await call('PATCH', `/v1/contacts/${bob}`, { groups: [] });
+    assert.deepEqual(out.body.groups, []);
+    assert.equal((await call('GET', `/v1/groups/${gid}`)).body.size, 2);
+
+    assert.equal((await other('GET', `/v1/groups/${gid}`)).status, 404);
+    assert.equal((await other('GET', `/v1/contacts/${ann.body.id}`)).status, 404);
+    assert.equal((await other('POST', '/v1/alerts', { text: 'x', groups: [gid] })).status, 404);
+    assert.equal((await other('GET', '/v1/contacts')).body.data.length, 0);
+
+    assert.equal((await call('DELETE', `/v1/contacts/${bob}`)).status, 204);
+    assert.equal((await call('GET', `/v1/contacts/${bob}`)).status, 404);
+  });
+
+  test('an alert to numbers, a group and CSV: emergency, flash, deduplicated, counted, completed', async () => {
+    const gid = (await call('POST', '/v1/groups', { name: 'Wardens' })).body.id as string;
+    for (const to of ['+447700900101', '+447700900102'])
+      await call('POST', '/v1/contacts', { to, groups: [gid] });
+    const res = await call('POST', '/v1/alerts', {
+      text: 'Flood warning: move to higher ground now.',
+      recipients: ['+447700900101', '+447700900103', 'garbage', '+15550001111'],
+      groups: [gid],
+      csv: 'phone\n+447700900104\n+447700900103\n',
+      flash: true,
+    });
+    assert.equal(res.status, 202);
+    assert.equal(res.body.total, 5);
+    assert.deepEqual(res.body.skipped, { invalid: 1, duplicate: 2, refused: 0 });
+    const id = res.body.id as string;
+
+    const done = await waitFor(async () => {
+      const a = (await call('GET', `/v1/alerts/${id}`)).body;
+      return a.counts.delivered === 5 && a;
+    });
+    assert.equal(done.status, 'completed');
+    assert.equal(done.total, 5);
+    const messages = (await gw.app.store.listMessages({ accountId: 'acme', groupId: id }, null, 50)).data;
+    assert.equal(messages.length, 5);
+    assert.ok(messages.every((m) => m.priority === 'emergency' && m.flash));
+    const progress = (await call('GET', `/v1/alerts/${id}/progress`)).body;
+    const sum = (k: 'sent' | 'delivered' | 'failed') =>
+      progress.perMinute.reduce((n: number, b: Record<string, number>) => n + b[k]!, 0);
+    assert.deepEqual([sum('sent'), sum('delivered'), sum('failed')], [5, 5, 0]);
+    assert.match(progress.perMinute[0].minute, /:00\.000Z$/);
+    assert.equal((await call('POST', `/v1/alerts/${id}/cancel`)).status, 409, 'nothing left to cancel');
+
+    for (const body of [
+      { text: 'x' },
+      { text: 'x', recipients: ['garbage'] },
+      { recipients: ['+447700900101'] },
+    ]) {
+      const bad = await call('POST', '/v1/alerts', body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await other('GET', `/v1/alerts/${id}`)).status, 404);
+  });
+
+  test('cancel stops what has not left yet', async () => {
+    const recipients = Array.from({ length: 200 }, (_, i) => `+3361234${String(i).padStart(4, '0')}`);
+    const res = await call('POST', '/v1/alerts', { text: 'Test alert', recipients });
+    assert.equal(res.status, 202);
+    assert.equal(res.body.total, 200);
+    const canceled = await call('POST', `/v1/alerts/${res.body.id}/cancel`);
+    assert.equal(canceled.status, 200);
+    assert.equal(canceled.body.status, 'canceled');
+    // At 20/s the slow connector has sent only a few by now.
+    assert.ok(canceled.body.canceledMessages > 150, `${canceled.body.canceledMessages} canceled`);
+    const after = (await call('GET', `/v1/alerts/${res.body.id}`)).body;
+    assert.equal(after.status, 'canceled');
+    assert.equal(after.counts.canceled, canceled.body.canceledMessages);
+    assert.equal(after.counts.queued ?? 0, 0);
+  });
+});
