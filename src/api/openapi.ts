@@ -40,6 +40,175 @@ const errors = {
   '401': { description: 'Missing or invalid API key', content: { 'application/json': { schema: error } } },
 };
 
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+const json = (properties: Record<string, unknown>, required: string[] = []) => ({
+  content: { 'application/json': { schema: { type: 'object', required, properties } } },
+});
+const str = { type: 'string' };
+const int = { type: 'integer' };
+const strings = { type: 'array', items: str };
+const keywords = { type: 'object', additionalProperties: str };
+/** An operation of the applications (src/apps): summary, body, success code, further answers. */
+const op = (
+  summary: string,
+  ok: [string, string],
+  body?: ReturnType<typeof json>,
+  more: Record<string, string> = {},
+) => ({
+  summary,
+  ...(body ? { requestBody: body } : {}),
+  responses: {
+    [ok[0]]: { description: ok[1] },
+    ...Object.fromEntries(Object.entries(more).map(([code, description]) => [code, { description }])),
+    ...errors,
+  },
+});
+const page = ['cursor', 'limit'].map((name) => ({ name, in: 'query', schema: str }));
+const reminderBody = {
+  to: str,
+  from: str,
+  at: { type: 'string', description: 'ISO 8601; without an offset, a wall-clock time in `timezone`' },
+  timezone: { type: 'string', description: 'IANA zone, e.g. Europe/London (default UTC)' },
+  text: str,
+  replies: { ...keywords, description: 'reply keyword → status it sets, e.g. {"YES": "confirmed"}' },
+  ack: { ...keywords, description: 'reply keyword → acknowledgement text' },
+  replyWindowSeconds: int,
+};
+
+/** Verify (OTP), reminders, contacts and groups, alerts. */
+const applicationPaths = {
+  '/v1/verify': {
+    post: op(
+      'Start a verification: a one-time code sent by SMS',
+      ['201', 'Pending verification {id, to, status}'],
+      json({ to: str, codeLength: int, ttlSeconds: int, template: str, locale: str, from: str }, ['to']),
+      { '403': 'Country not allowed', '429': 'Send limit or velocity limit (Retry-After)' },
+    ),
+  },
+  '/v1/verify/{id}': { parameters: idParam, get: op('A verification', ['200', 'The verification']) },
+  '/v1/verify/{id}/check': {
+    parameters: idParam,
+    post: op(
+      'Check a code',
+      ['200', '{id, status: approved | pending | max_attempts_reached | expired, valid}'],
+      json({ code: str }, ['code']),
+      { '404': 'No such verification, or it is approved or canceled' },
+    ),
+  },
+  '/v1/verify/{id}/resend': {
+    parameters: idParam,
+    post: op('Send a new code (the previous one stops working)', ['200', 'The verification'], undefined, {
+      '409': 'Not pending',
+      '429': 'Send limit (Retry-After)',
+    }),
+  },
+  '/v1/verify/{id}/cancel': {
+    parameters: idParam,
+    post: op('Cancel a pending verification', ['200', 'Canceled'], undefined, { '409': 'Not pending' }),
+  },
+  '/v1/reminders': {
+    post: op(
+      'Schedule a reminder',
+      ['201', '{id, status: scheduled, ...}'],
+      json(reminderBody, ['to', 'at', 'text', 'replies']),
+    ),
+    get: {
+      ...op('List reminders', ['200', 'A page']),
+      parameters: [...page, ...['status', 'to'].map((name) => ({ name, in: 'query', schema: str }))],
+    },
+  },
+  '/v1/reminders/{id}': {
+    parameters: idParam,
+    get: op('A reminder: status scheduled | sent | <reply outcome> | canceled | expired | failed, reply', [
+      '200',
+      'The reminder',
+    ]),
+    patch: op('Change a reminder not sent yet', ['200', 'The reminder'], json(reminderBody), {
+      '409': 'Already sent',
+    }),
+    delete: op('Cancel a reminder', ['200', 'Canceled'], undefined, { '409': 'Already settled' }),
+  },
+  '/v1/reminders/{id}/cancel': {
+    parameters: idParam,
+    post: op('Cancel a reminder', ['200', 'Canceled'], undefined, { '409': 'Already settled' }),
+  },
+  '/v1/contacts': {
+    post: op(
+      'Create a contact',
+      ['201', 'The contact'],
+      json({ to: str, name: str, vars: keywords, groups: strings }, ['to']),
+      { '409': 'A contact has this number' },
+    ),
+    get: {
+      ...op('List contacts', ['200', 'A page']),
+      parameters: [...page, { name: 'to', in: 'query', schema: str }],
+    },
+  },
+  '/v1/contacts/import': {
+    post: {
+      ...op('Import contacts from CSV (header: to, name, any variables), by number', [
+        '200',
+        '{total, created, updated, invalid, invalidRows}',
+      ]),
+      parameters: [{ name: 'group', in: 'query', schema: str }],
+      requestBody: {
+        content: {
+          'text/csv': { schema: str },
+          'application/json': { schema: { type: 'object', properties: { csv: str, group: str } } },
+        },
+      },
+    },
+  },
+  '/v1/contacts/{id}': {
+    parameters: idParam,
+    get: op('A contact', ['200', 'The contact']),
+    patch: op(
+      'Change a contact',
+      ['200', 'The contact'],
+      json({ name: str, vars: keywords, groups: strings }),
+    ),
+    delete: op('Delete a contact', ['204', 'Deleted']),
+  },
+  '/v1/groups': {
+    post: op('Create a group', ['201', 'The group'], json({ name: str, description: str }, ['name'])),
+    get: { ...op('List groups', ['200', 'A page']), parameters: page },
+  },
+  '/v1/groups/{id}': {
+    parameters: idParam,
+    get: op('A group with its size', ['200', 'The group']),
+    delete: op('Delete a group (its contacts stay)', ['204', 'Deleted']),
+  },
+  '/v1/groups/{id}/contacts': {
+    parameters: idParam,
+    get: { ...op("A group's contacts", ['200', 'A page']), parameters: page },
+  },
+  '/v1/alerts': {
+    post: op(
+      'Send an emergency alert',
+      ['202', '{id, total, status, counts, skipped}'],
+      json(
+        { text: str, recipients: strings, groups: strings, csv: str, flash: { type: 'boolean' }, from: str },
+        ['text'],
+      ),
+    ),
+    get: { ...op('List alerts', ['200', 'A page']), parameters: page },
+  },
+  '/v1/alerts/{id}': {
+    parameters: idParam,
+    get: op('An alert: {id, status: sending | completed | canceled, total, counts}', ['200', 'The alert']),
+  },
+  '/v1/alerts/{id}/progress': {
+    parameters: idParam,
+    get: op('Sent, delivered and failed per minute', ['200', '{id, total, perMinute}']),
+  },
+  '/v1/alerts/{id}/cancel': {
+    parameters: idParam,
+    post: op('Cancel what has not left yet', ['200', 'The alert with canceledMessages'], undefined, {
+      '409': 'Not sending',
+    }),
+  },
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'smsgw REST API', version: '1' },
@@ -181,6 +350,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...applicationPaths,
     '/health': {
       get: {
         security: [],

@@ -1,7 +1,12 @@
 // One-time passwords end to end: send, wrong code, right code, expiry, attempt limit, send
 // limit, a blocked country, velocity per prefix; the code never rests in clear.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startGateway } from '../../src/app/index.ts';
+import { parseConfig } from '../../src/config/index.ts';
 import type { Message } from '../../src/core/index.ts';
 import { api, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
 
@@ -198,4 +203,39 @@ routes:
     }
     assert.equal((await call('POST', `/v1/verify/${id}/check`, {})).status, 400);
   });
+});
+
+test('a verification survives a restart: the stored hash still checks the code sent before', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-verify-'));
+  const config = () =>
+    parseConfig(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:${dir}/gw.db
+accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors: [{ id: sim, type: simulator, deliveryDelayMs: 10 }]
+routes: { mt: [{ connectors: [sim] }] }
+`);
+  let text = '';
+  const first = await startGateway(config());
+  first.gateway.on('status', (m: Message) => {
+    if (m.meta?.verify && m.status === 'queued') text = m.text!;
+  });
+  const started = await api(`http://127.0.0.1:${first.httpAddress.port}`, 'acme-key-1')(
+    'POST',
+    '/v1/verify',
+    {
+      to: '+447700900050',
+    },
+  );
+  assert.equal(started.status, 201);
+  await first.close();
+  const second = await startGateway(config());
+  try {
+    const call = api(`http://127.0.0.1:${second.httpAddress.port}`, 'acme-key-1');
+    const check = await call('POST', `/v1/verify/${started.body.id}/check`, { code: /\d{6}/.exec(text)![0] });
+    assert.deepEqual([check.status, check.body.status], [200, 'approved']);
+  } finally {
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
