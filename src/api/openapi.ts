@@ -187,7 +187,20 @@ const applicationPaths = {
       'Send an emergency alert',
       ['202', '{id, total, status, counts, skipped}'],
       json(
-        { text: str, recipients: strings, groups: strings, csv: str, flash: { type: 'boolean' }, from: str },
+        {
+          text: str,
+          recipients: strings,
+          groups: strings,
+          csv: str,
+          flash: { type: 'boolean' },
+          from: str,
+          broadcast: {
+            type: 'object',
+            description: 'cell broadcast (SMPP 5.0 broadcast_sm) on connectors with broadcast: true',
+            required: ['areas'],
+            properties: { areas: strings, repetitions: int, frequencySeconds: int, connectors: strings },
+          },
+        },
         ['text'],
       ),
     ),

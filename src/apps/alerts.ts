@@ -4,6 +4,7 @@
 // alert's messages (its id is their groupId); cancel takes back what has not left.
 import type { FastifyInstance } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
+import type { Connector } from '../connectors/index.ts';
 import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
@@ -13,6 +14,15 @@ import { type AppContext, badCursor, Fields, iso, KeyedLock, notFound, pageOf } 
 export const alertKind = 'alert';
 const maxRecipients = 100_000;
 const failedStatuses = new Set<MessageStatus>(['undelivered', 'expired', 'rejected', 'failed']);
+
+/** A cell broadcast of the alert on one connector. */
+export interface AlertBroadcast {
+  connector: string;
+  status: 'accepted' | 'failed';
+  broadcastId: string | null;
+  failedAreas: string[];
+  error: { code: string; message: string } | null;
+}
 
 export interface Alert {
   text: string;
@@ -24,6 +34,9 @@ export interface Alert {
   skipped: { invalid: number; duplicate: number; refused: number };
   completedAt: number | null;
   canceledAt: number | null;
+  /** Areas it was broadcast to, and how each broadcast-capable connector answered. */
+  areas: string[];
+  broadcasts: AlertBroadcast[];
 }
 
 export class AlertsService {
@@ -44,8 +57,10 @@ export class AlertsService {
     const recipients = f.stringList('recipients', maxRecipients, 32);
     const groups = f.stringList('groups', 100, 64) ?? [];
     const csv = f.string('csv', 20 * 1_048_576);
-    if (!recipients && groups.length === 0 && csv === undefined)
-      throw new GatewayError('missing_field', 'give recipients, groups or csv', 'recipients');
+    const broadcast = broadcastOf(f);
+    if (!recipients && groups.length === 0 && csv === undefined && !broadcast)
+      throw new GatewayError('missing_field', 'give recipients, groups, csv or broadcast', 'recipients');
+    const broadcasters = broadcast ? this.#broadcasters(broadcast.connectors) : [];
 
     const numbers = new Set<string>();
     const skipped = { invalid: 0, duplicate: 0, refused: 0 };
@@ -63,10 +78,12 @@ export class AlertsService {
       for (const { record } of rows) add(record[numberColumn] ?? '');
     }
     for await (const to of this.#contacts.numbersOf(accountId, groups)) add(to);
-    if (numbers.size === 0) throw new GatewayError('no_recipients', 'no valid recipient', 'recipients');
+    if (numbers.size === 0 && !broadcast)
+      throw new GatewayError('no_recipients', 'no valid recipient', 'recipients');
 
     const now = this.#ctx.now();
     const id = newId(now);
+    const defaultFrom = this.#ctx.accounts.get(accountId)?.defaultFrom ?? undefined;
     const requests: SubmitRequest[] = [...numbers].map((to) => ({
       to,
       from,
@@ -75,13 +92,39 @@ export class AlertsService {
       priority: 'emergency',
       groupId: id,
     }));
-    const results = await this.#ctx.gateway.submitMany(accountId, requests, {
-      defaultFrom: this.#ctx.accounts.get(accountId)?.defaultFrom ?? undefined,
-    });
+    const results =
+      requests.length > 0 ? await this.#ctx.gateway.submitMany(accountId, requests, { defaultFrom }) : [];
     const refusals = results.flatMap((r) => ('error' in r ? [r.error] : []));
     // Refused for every recipient (a bad sender, text too long): the request is at fault.
-    if (refusals.length === results.length) throw refusals[0]!;
+    if (refusals.length > 0 && refusals.length === results.length) throw refusals[0]!;
     skipped.refused = refusals.length;
+    const broadcasts = await Promise.all(
+      broadcasters.map(async ([connector, send]): Promise<AlertBroadcast> => {
+        const result = await send({
+          from: from ?? defaultFrom ?? '',
+          text,
+          areas: broadcast!.areas,
+          repetitions: broadcast!.repetitions,
+          frequencySeconds: broadcast!.frequencySeconds,
+          validUntil: null,
+        });
+        return result.ok
+          ? {
+              connector,
+              status: 'accepted',
+              broadcastId: result.broadcastId,
+              failedAreas: result.failedAreas,
+              error: null,
+            }
+          : {
+              connector,
+              status: 'failed',
+              broadcastId: null,
+              failedAreas: broadcast!.areas,
+              error: { code: result.code, message: result.message },
+            };
+      }),
+    );
     return this.#ctx.store.putRecord<Alert>(
       {
         kind: alertKind,
@@ -101,10 +144,27 @@ export class AlertsService {
           skipped,
           completedAt: null,
           canceledAt: null,
+          areas: broadcast?.areas ?? [],
+          broadcasts,
         },
       },
       0,
     );
+  }
+
+  /** Connectors that can broadcast (`broadcast: true`), all of them or those named. */
+  #broadcasters(named: string[] | undefined): Array<[string, NonNullable<Connector['broadcast']>]> {
+    const all = [...this.#ctx.gateway.connectors.values()].flatMap((c) =>
+      c.broadcast ? [[c.id, c.broadcast] as [string, NonNullable<Connector['broadcast']>]] : [],
+    );
+    const chosen = named ? all.filter(([id]) => named.includes(id)) : all;
+    if (chosen.length === 0)
+      throw new GatewayError(
+        'broadcast_unavailable',
+        'no connector is configured for cell broadcast (SMPP 5.0, broadcast: true)',
+        'broadcast',
+      );
+    return chosen;
   }
 
   async get(accountId: string, id: string): Promise<StoredRecord<Alert>> {
@@ -204,6 +264,22 @@ export class AlertsService {
   }
 }
 
+/** `broadcast: {areas, repetitions?, frequencySeconds?, connectors?}` of an alert request. */
+function broadcastOf(f: Fields) {
+  const raw = f.raw('broadcast');
+  if (raw === undefined || raw === null) return undefined;
+  const b = new Fields(raw);
+  const areas = b.stringList('areas', 100, 100);
+  if (!areas || areas.length === 0 || areas.some((a) => a.length === 0))
+    throw new GatewayError('invalid_field', 'broadcast.areas must name 1..100 areas', 'broadcast');
+  return {
+    areas,
+    repetitions: b.integer('repetitions', 1, 65_535) ?? 1,
+    frequencySeconds: b.integer('frequencySeconds', 0, 65_535) ?? 60,
+    connectors: b.stringList('connectors', 100, 64),
+  };
+}
+
 export function alertView(
   r: StoredRecord<Alert>,
   counts: Partial<Record<MessageStatus, number>>,
@@ -217,6 +293,8 @@ export function alertView(
     text: r.data.text,
     flash: r.data.flash,
     groups: r.data.groups,
+    areas: r.data.areas ?? [],
+    broadcasts: r.data.broadcasts ?? [],
     createdAt: iso(r.createdAt),
     completedAt: iso(r.data.completedAt),
     canceledAt: iso(r.data.canceledAt),

@@ -173,6 +173,9 @@ function crossCheck(config: GatewayConfig): string[] {
   config.connectors.forEach((c, i) => {
     if (connectorIds.has(c.id)) problems.push(`connectors[${i}].id: duplicate id '${c.id}'`);
     connectorIds.add(c.id);
+    // broadcast_sm exists from SMPP 5.0 on.
+    if (c.type === 'smpp' && c.broadcast && c.interfaceVersion !== '5.0')
+      problems.push(`connectors[${i}].broadcast: needs interfaceVersion 5.0`);
   });
   const accountIds = new Set<string>();
   const apiKeys = new Set<string>(config.admin.apiKeys);

@@ -22,12 +22,22 @@ import {
   toSmppAddress,
 } from '../smpp/index.ts';
 import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import { dataCodingFor, encodeText, parseUdh, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
+import {
+  chooseEncoding,
+  dataCodingFor,
+  encodeText,
+  parseUdh,
+  Reassembler,
+  splitBinary,
+  splitMessage,
+} from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
 import type {
   BindState,
+  BroadcastRequest,
+  BroadcastResult,
   Connector,
   ConnectorEvents,
   ConnectorSink,
@@ -132,6 +142,62 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#options = options;
     this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
     this.#reassembler = this.#newReassembler();
+    if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
+  }
+
+  readonly broadcast?: (request: BroadcastRequest) => Promise<BroadcastResult>;
+
+  /** broadcast_sm: the text in message_payload, as an emergency broadcast to the named areas. */
+  async #broadcast(request: BroadcastRequest): Promise<BroadcastResult> {
+    const session = this.#leastLoaded()?.client.session;
+    if (!session || this.#stopping !== null)
+      return { ok: false, code: 'not_bound', message: 'no bind is up' };
+    const { encoding } = chooseEncoding(request.text);
+    const source = sourceAddress(request.from, this.#config);
+    const interval = Math.min(0xffff, Math.max(0, Math.round(request.frequencySeconds)));
+    try {
+      const response = await session.request({
+        command: 'broadcast_sm',
+        commandStatus: 0,
+        sequenceNumber: 0,
+        serviceType: '',
+        sourceAddrTon: source.ton,
+        sourceAddrNpi: source.npi,
+        sourceAddr: source.address,
+        messageId: '',
+        priorityFlag: 3,
+        scheduleDeliveryTime: '',
+        validityPeriod: request.validUntil === null ? '' : formatSmppTime(new Date(request.validUntil)),
+        replaceIfPresentFlag: 0,
+        dataCoding: dataCodingFor(encoding),
+        smDefaultMsgId: 0,
+        tlvs: {
+          messagePayload: encodeText(request.text, encoding),
+          // Format 0x00: the area by its alias/name (SMPP 5.0 §4.8.4.7).
+          broadcastAreaIdentifier: request.areas.map((a) =>
+            Buffer.concat([Buffer.of(0), Buffer.from(a, 'latin1')]),
+          ),
+          // GSM network (0x01), content type Emergency Broadcasts (0x0001).
+          broadcastContentType: Buffer.of(0x01, 0x00, 0x01),
+          broadcastRepNum: Math.min(0xffff, Math.max(1, request.repetitions)),
+          // Unit 0x08 = seconds, then the count (0x00 would mean "as often as possible").
+          broadcastFrequencyInterval: Buffer.of(interval === 0 ? 0x00 : 0x08, interval >> 8, interval & 0xff),
+        },
+      });
+      if (response.commandStatus !== CommandStatus.ESME_ROK) {
+        const name = statusName(response.commandStatus);
+        return { ok: false, code: `smpp_${name}`, message: `the SMSC answered ${name}` };
+      }
+      const failed = response.tlvs?.broadcastAreaIdentifier ?? [];
+      return {
+        ok: true,
+        broadcastId: 'messageId' in response ? response.messageId : '',
+        failedAreas: failed.map((b) => b.subarray(1).toString('latin1')),
+      };
+    } catch (err) {
+      const code = err instanceof SmppError ? `smpp_${err.code}` : 'smpp_error';
+      return { ok: false, code, message: (err as Error).message };
+    }
   }
 
   #newReassembler(): Reassembler {

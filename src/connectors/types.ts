@@ -40,6 +40,23 @@ export type SubmitResult =
       smscIds?: string[];
     };
 
+/** A cell broadcast (SMPP 5.0 broadcast_sm): one text to every handset in some areas. */
+export interface BroadcastRequest {
+  from: string;
+  text: string;
+  /** Broadcast area names, as the carrier knows them (broadcast_area_identifier, format alias/name). */
+  areas: string[];
+  /** How many times it is broadcast, and how often (seconds). */
+  repetitions: number;
+  frequencySeconds: number;
+  /** Epoch ms after which it stops, or null for the carrier's default. */
+  validUntil: number | null;
+}
+
+export type BroadcastResult =
+  | { ok: true; broadcastId: string; failedAreas: string[] }
+  | { ok: false; code: string; message: string };
+
 export type ReceiptStatus =
   | 'delivered'
   | 'undelivered'
@@ -147,4 +164,6 @@ export interface Connector extends EventEmitter<ConnectorEvents> {
   capacity(): number;
   send(sms: OutboundSms): Promise<SubmitResult>;
   state(): ConnectorState;
+  /** Cell broadcast; present only on a connector configured for it (`broadcast: true`). */
+  readonly broadcast?: (request: BroadcastRequest) => Promise<BroadcastResult>;
 }
