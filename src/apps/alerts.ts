@@ -3,13 +3,13 @@
 // else and spreads over every connector of each route; progress is counted from the
 // alert's messages (its id is their groupId); cancel takes back what has not left.
 import type { FastifyInstance } from 'fastify';
-import type { HttpPlugin } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin } from '../api/index.ts';
 import type { Connector } from '../connectors/index.ts';
 import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
 import { type ContactsService, readCsv } from './contacts.ts';
-import { type AppContext, badCursor, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
+import { type AppContext, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
 
 export const alertKind = 'alert';
 const maxRecipients = 100_000;
@@ -30,8 +30,8 @@ export interface Alert {
   from: string | null;
   groups: string[];
   total: number;
-  /** Recipients left out: unreadable, given twice, refused by the pipeline (no route...). */
-  skipped: { invalid: number; duplicate: number; refused: number };
+  /** Recipients left out: unreadable, given twice, opted out, refused otherwise (no route...). */
+  skipped: { invalid: number; duplicate: number; opted_out: number; refused: number };
   completedAt: number | null;
   canceledAt: number | null;
   /** Areas it was broadcast to, and how each broadcast-capable connector answered. */
@@ -63,7 +63,7 @@ export class AlertsService {
     const broadcasters = broadcast ? this.#broadcasters(broadcast.connectors) : [];
 
     const numbers = new Set<string>();
-    const skipped = { invalid: 0, duplicate: 0, refused: 0 };
+    const skipped = { invalid: 0, duplicate: 0, opted_out: 0, refused: 0 };
     const add = (raw: string) => {
       const to = normaliseNumber(raw);
       if (!to) skipped.invalid++;
@@ -97,7 +97,8 @@ export class AlertsService {
     const refusals = results.flatMap((r) => ('error' in r ? [r.error] : []));
     // Refused for every recipient (a bad sender, text too long): the request is at fault.
     if (refusals.length > 0 && refusals.length === results.length) throw refusals[0]!;
-    skipped.refused = refusals.length;
+    skipped.opted_out = refusals.filter((e) => e.code === 'recipient_opted_out').length;
+    skipped.refused = refusals.length - skipped.opted_out;
     const broadcasts = await Promise.all(
       broadcasters.map(async ([connector, send]): Promise<AlertBroadcast> => {
         const result = await send({
@@ -175,7 +176,7 @@ export class AlertsService {
 
   list(accountId: string, query: unknown) {
     const { limit, cursor } = pageOf(query);
-    return this.#ctx.store.listRecords<Alert>(alertKind, { accountId }, cursor, limit).catch(badCursor);
+    return this.#ctx.store.listRecords<Alert>(alertKind, { accountId }, cursor, limit).catch(cursorRefused);
   }
 
   /** The alert with its message counts; `sending` becomes `completed` once nothing is left to send. */

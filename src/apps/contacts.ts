@@ -4,10 +4,10 @@
 
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
-import type { HttpPlugin } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin } from '../api/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
-import { type AppContext, badCursor, Fields, iso, notFound, pageOf } from './shared.ts';
+import { type AppContext, Fields, iso, notFound, pageOf } from './shared.ts';
 
 export const contactKind = 'contact';
 export const groupKind = 'group';
@@ -72,7 +72,7 @@ export class ContactsService {
 
   listGroups(accountId: string, query: unknown) {
     const { limit, cursor } = pageOf(query);
-    return this.#ctx.store.listRecords<Group>(groupKind, { accountId }, cursor, limit).catch(badCursor);
+    return this.#ctx.store.listRecords<Group>(groupKind, { accountId }, cursor, limit).catch(cursorRefused);
   }
 
   async deleteGroup(accountId: string, id: string): Promise<void> {
@@ -112,7 +112,7 @@ export class ContactsService {
   listMembers(accountId: string, groupId: string, page: { cursor: string | null; limit: number }) {
     return this.#ctx.store
       .listRecords<Member>(memberKind, { accountId, ref: groupId }, page.cursor, page.limit)
-      .catch(badCursor);
+      .catch(cursorRefused);
   }
 
   async createContact(accountId: string, body: unknown): Promise<StoredRecord<Contact>> {
@@ -154,7 +154,7 @@ export class ContactsService {
         cursor,
         limit,
       )
-      .catch(badCursor);
+      .catch(cursorRefused);
   }
 
   /** Name, variables and groups (the list given replaces the contact's). */

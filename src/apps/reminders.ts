@@ -4,11 +4,18 @@
 // The record is written before its message, and a sweep over due records mends whatever a
 // crash or a lost event left half done (a missing message, a status not yet followed).
 import type { FastifyInstance } from 'fastify';
-import type { HttpPlugin } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin } from '../api/index.ts';
 import type { Message } from '../core/index.ts';
-import { finalStatuses, GatewayError, newId, normaliseNumber } from '../core/index.ts';
+import {
+  finalStatuses,
+  firstWord,
+  foldKeyword,
+  GatewayError,
+  newId,
+  normaliseNumber,
+} from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
-import { type AppContext, badCursor, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
+import { type AppContext, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
 
 export const reminderKind = 'reminder';
 
@@ -117,7 +124,7 @@ export class RemindersService {
         cursor,
         limit,
       )
-      .catch(badCursor);
+      .catch(cursorRefused);
   }
 
   /** Changes the time, text or replies of a reminder not sent yet. */
@@ -327,12 +334,16 @@ export class RemindersService {
   }
 }
 
-/** The first word of the reply, or the whole reply, as a configured keyword (any case). */
+/** The whole reply, or its first word, as a configured keyword (case and accents folded). */
 function keywordOf(text: string, replies: Record<string, string>): string | null {
-  const whole = text.trim().replace(/\s+/g, ' ').toUpperCase();
+  const whole = keywordKey(text);
   if (replies[whole]) return whole;
-  const first = whole.split(' ', 1)[0]!.replace(/[^\p{L}\p{N}]+$/u, '');
+  const first = foldKeyword(firstWord(text));
   return replies[first] ? first : null;
+}
+
+function keywordKey(text: string): string {
+  return foldKeyword(text.trim().replace(/\s+/g, ' '));
 }
 
 type ReminderContent = Pick<Reminder, 'at' | 'timezone' | 'text' | 'replies' | 'ack' | 'replyWindowSeconds'>;
@@ -387,7 +398,7 @@ function keywordMap(f: Fields, field: string, required: boolean): Record<string,
     throw new GatewayError('invalid_field', `${field} must have 1..50 keywords`, field);
   const out: Record<string, string> = {};
   for (const [key, value] of entries) {
-    const keyword = key.trim().replace(/\s+/g, ' ').toUpperCase();
+    const keyword = keywordKey(key);
     if (keyword.length === 0 || keyword.length > 32 || typeof value !== 'string' || value.length === 0)
       throw new GatewayError(
         'invalid_field',

@@ -1,5 +1,6 @@
 // What the applications (verify, alerts, contacts, reminders) share: the services they
 // run on, request field readers that refuse wrong input by field, and a per-key lock.
+import { pageLimit } from '../api/index.ts';
 import type { AccountRegistry, Gateway } from '../core/index.ts';
 import { GatewayError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
@@ -86,15 +87,10 @@ export class Fields {
   }
 }
 
-/** `limit` and `cursor` of a list request. */
+/** `limit` and `cursor` of a list request, as every REST list reads them. */
 export function pageOf(query: unknown): { limit: number; cursor: string | null } {
-  const q = new Fields(query ?? {});
-  return { limit: q.integer('limit', 1, 500) ?? 50, cursor: q.string('cursor', 512) ?? null };
-}
-
-/** A store cursor the store could not read is the caller's mistake. */
-export function badCursor(err: unknown): never {
-  throw new GatewayError('invalid_cursor', (err as Error).message, 'cursor');
+  const q = (query ?? {}) as Record<string, string | undefined>;
+  return { limit: pageLimit(q), cursor: q.cursor ?? null };
 }
 
 export function notFound(what: string, id: string): GatewayError {

@@ -10,12 +10,14 @@ import type { VerifySettingsConfig } from '../config/index.ts';
 import type { Message } from '../core/index.ts';
 import {
   countryOfNumber,
+  fillTemplate,
   finalStatuses,
   GatewayError,
   hashPassword,
   newId,
   normaliseNumber,
   TokenBucket,
+  templateNames,
   verifyPassword,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
@@ -37,12 +39,12 @@ export const verifyDefaults: VerifySettings = {
   velocityWindowSeconds: 3600,
   allowedCountries: [],
   blockedCountries: [],
-  template: 'Your verification code is {code}. It expires in {minutes} minutes.',
+  template: 'Your verification code is {{code}}. It expires in {{minutes}} minutes.',
   templates: {
-    en: 'Your verification code is {code}. It expires in {minutes} minutes.',
-    fr: 'Votre code de vérification est {code}. Il expire dans {minutes} minutes.',
-    de: 'Ihr Bestätigungscode lautet {code}. Er läuft in {minutes} Minuten ab.',
-    es: 'Tu código de verificación es {code}. Caduca en {minutes} minutos.',
+    en: 'Your verification code is {{code}}. It expires in {{minutes}} minutes.',
+    fr: 'Votre code de vérification est {{code}}. Il expire dans {{minutes}} minutes.',
+    de: 'Ihr Bestätigungscode lautet {{code}}. Er läuft in {{minutes}} Minuten ab.',
+    es: 'Tu código de verificación es {{code}}. Caduca en {{minutes}} minutos.',
   },
 };
 
@@ -83,7 +85,6 @@ export class RetryLater extends GatewayError {
   }
 }
 
-const placeholders = /\{\{?\s*(code|minutes)\s*\}?\}/g;
 const maxTrackedBuckets = 10_000;
 
 export class VerifyService {
@@ -325,9 +326,7 @@ export class VerifyService {
     unsent: Pick<StoredRecord<Verification>, 'status' | 'data'>,
   ): Promise<StoredRecord<Verification>> {
     const fill = (shownCode: string) =>
-      template.replace(placeholders, (_m, name: string) =>
-        name === 'code' ? shownCode : String(Math.max(1, Math.round(ttlSeconds / 60))),
-      );
+      fillTemplate(template, { code: shownCode, minutes: String(Math.max(1, Math.round(ttlSeconds / 60))) });
     const text = fill(code);
     let message: Awaited<ReturnType<AppContext['gateway']['submit']>>;
     try {
@@ -394,8 +393,8 @@ export function verifyRoutes(service: VerifyService): HttpPlugin {
     app.post('/v1/verify', async (req, reply) => {
       const f = new Fields(req.body);
       const template = f.string('template', 480);
-      if (template !== undefined && !/\{\{?\s*code\s*\}?\}/.test(template))
-        throw new GatewayError('invalid_template', 'template must hold {code}', 'template');
+      if (template !== undefined && !templateNames(template).includes('code'))
+        throw new GatewayError('invalid_template', 'template must hold {{code}}', 'template');
       const locale = f.string('locale', 16);
       if (locale !== undefined && !/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(locale))
         throw new GatewayError('invalid_field', 'locale must be a language tag (en, pt-BR)', 'locale');

@@ -166,8 +166,8 @@ const verifyTemplate = {
   type: 'string',
   minLength: 1,
   maxLength: 480,
-  pattern: '\\{\\{?\\s*code\\s*\\}?\\}',
-  description: 'a text holding {code}',
+  pattern: '\\{\\{\\s*code\\s*\\}\\}',
+  description: 'a text holding {{code}}',
 } as const;
 
 /** One-time passwords (src/apps/verify.ts); what is left out takes the defaults there. */

@@ -58,7 +58,7 @@ export interface VerifySettingsConfig {
   allowedCountries?: string[];
   blockedCountries?: string[];
   from?: string;
-  /** The text sent; `{code}` and `{minutes}` are filled in. */
+  /** The text sent; `{{code}}` and `{{minutes}}` are filled in. */
   template?: string;
   /** Texts by locale (`fr`, `pt-BR`), picked by the request's `locale`. */
   templates?: Record<string, string>;

@@ -89,16 +89,18 @@ routes:
     const gid = (await call('POST', '/v1/groups', { name: 'Wardens' })).body.id as string;
     for (const to of ['+447700900101', '+447700900102'])
       await call('POST', '/v1/contacts', { to, groups: [gid] });
+    // An opted-out number is left out, and counted.
+    assert.equal((await call('POST', '/v1/suppressions', { to: '+447700900109' })).status, 201);
     const res = await call('POST', '/v1/alerts', {
       text: 'Flood warning: move to higher ground now.',
-      recipients: ['+447700900101', '+447700900103', 'garbage', '+15550001111'],
+      recipients: ['+447700900101', '+447700900103', 'garbage', '+15550001111', '+447700900109'],
       groups: [gid],
       csv: 'phone\n+447700900104\n+447700900103\n',
       flash: true,
     });
     assert.equal(res.status, 202);
     assert.equal(res.body.total, 5);
-    assert.deepEqual(res.body.skipped, { invalid: 1, duplicate: 2, refused: 0 });
+    assert.deepEqual(res.body.skipped, { invalid: 1, duplicate: 2, opted_out: 1, refused: 0 });
     const id = res.body.id as string;
 
     const done = await waitFor(async () => {

@@ -34,7 +34,7 @@ accounts:
       allowedCountries: [GB, FR]
       prefixDigits: 9
       maxPerPrefix: 4
-      templates: { fr: "Code {code} ({minutes} min)" }
+      templates: { fr: "Code {{code}} ({{minutes}} min)" }
   - id: other
     apiKeys: [other-key-1]
     defaultFrom: OTHER
