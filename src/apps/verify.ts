@@ -57,6 +57,8 @@ export interface Verification {
   /** `scrypt$salt$hash` of the code last sent (a resend replaces it). */
   codeHash: string;
   codeLength: number;
+  /** Each code's lifetime; a resend starts it again. */
+  ttlSeconds: number;
   expiresAt: number;
   checks: number;
   maxChecks: number;
@@ -64,6 +66,9 @@ export interface Verification {
   sends: number[];
   messageIds: string[];
   locale: string | null;
+  /** What the codes are sent with (a resend uses them again). */
+  template: string;
+  from: string | null;
 }
 
 export interface StartVerification {
@@ -140,17 +145,20 @@ export class VerifyService {
             to,
             codeHash: await hashPassword(code),
             codeLength,
+            ttlSeconds,
             expiresAt: now + ttlSeconds * 1000,
             checks: 0,
             maxChecks: s.maxChecks,
             sends: [now],
             messageIds: [],
             locale: req.locale ?? null,
+            template,
+            from: req.from ?? s.from ?? null,
           },
         },
         0,
       );
-      const sent = await this.#send(accountId, record, code, ttlSeconds, template, req.from ?? s.from, {
+      const sent = await this.#send(accountId, record, code, {
         status: 'canceled',
         data: { ...record.data, sends: [] },
       });
@@ -168,15 +176,12 @@ export class VerifyService {
   /** A new code for a pending verification (the old one stops working); counts as a send. */
   async resend(accountId: string, id: string): Promise<StoredRecord<Verification>> {
     const s = this.#settings(accountId);
-    const current = await this.get(accountId, id);
-    return this.#lock.run(`${accountId}\0${current.data.to}`, async () => {
-      const record = await this.get(accountId, id);
+    return this.#locked(accountId, id, async (record) => {
       if (record.status !== 'pending')
         throw new GatewayError('not_pending', `verification is ${record.status}`, undefined, 409);
       const now = this.#ctx.now();
       this.#checkSendLimit(s, await this.#recent(accountId, record.data.to), now);
       this.#checkVelocity(accountId, s, record.data.to);
-      const ttlSeconds = Math.round((record.data.expiresAt - record.createdAt) / 1000);
       const code = newCode(record.data.codeLength);
       const updated = await this.#ctx.store.putRecord<Verification>(
         {
@@ -185,14 +190,13 @@ export class VerifyService {
           data: {
             ...record.data,
             codeHash: await hashPassword(code),
-            expiresAt: now + ttlSeconds * 1000,
+            expiresAt: now + record.data.ttlSeconds * 1000,
             sends: [...record.data.sends, now],
           },
         },
         record.version,
       );
-      const template = record.data.locale ? templateFor(s, record.data.locale) : s.template;
-      return this.#send(accountId, updated, code, ttlSeconds, template, s.from, record);
+      return this.#send(accountId, updated, code, record);
     });
   }
 
@@ -213,8 +217,7 @@ export class VerifyService {
     id: string,
     code: string,
   ): Promise<{ record: StoredRecord<Verification>; valid: boolean }> {
-    return this.#lock.run(`check\0${id}`, async () => {
-      const record = await this.get(accountId, id);
+    return this.#locked(accountId, id, async (record) => {
       if (record.status === 'approved' || record.status === 'canceled')
         // As Twilio: a verification that is over cannot be checked again.
         throw new GatewayError('not_found', `verification ${id} is ${record.status}`, 'id', 404);
@@ -235,8 +238,7 @@ export class VerifyService {
   }
 
   async cancel(accountId: string, id: string): Promise<StoredRecord<Verification>> {
-    return this.#lock.run(`check\0${id}`, async () => {
-      const record = await this.get(accountId, id);
+    return this.#locked(accountId, id, async (record) => {
       if (record.status !== 'pending')
         throw new GatewayError('not_pending', `verification is ${record.status}`, undefined, 409);
       const lastMessage = record.data.messageIds.at(-1);
@@ -259,6 +261,19 @@ export class VerifyService {
     if (m.status !== 'submitted' && !finalStatuses.has(m.status)) return;
     m.text = masked;
     this.#ctx.store.updateMessage(m.id, { text: masked }).catch(() => {});
+  }
+
+  /**
+   * Runs `task` on the verification as it is once every earlier operation on its number
+   * (a start, resend, check, cancel) is done: its compare-and-set writes never collide.
+   */
+  async #locked<T>(
+    accountId: string,
+    id: string,
+    task: (r: StoredRecord<Verification>) => Promise<T>,
+  ): Promise<T> {
+    const { to } = (await this.get(accountId, id)).data;
+    return this.#lock.run(`${accountId}\0${to}`, async () => task(await this.get(accountId, id)));
   }
 
   /** The account's recent verifications to this number, newest first. */
@@ -319,12 +334,10 @@ export class VerifyService {
     accountId: string,
     record: StoredRecord<Verification>,
     code: string,
-    ttlSeconds: number,
-    template: string,
-    from: string | undefined,
     /** What the record goes back to when the message is refused. */
     unsent: Pick<StoredRecord<Verification>, 'status' | 'data'>,
   ): Promise<StoredRecord<Verification>> {
+    const { template, ttlSeconds } = record.data;
     const fill = (shownCode: string) =>
       fillTemplate(template, { code: shownCode, minutes: String(Math.max(1, Math.round(ttlSeconds / 60))) });
     const text = fill(code);
@@ -334,7 +347,7 @@ export class VerifyService {
         accountId,
         {
           to: record.data.to,
-          from,
+          from: record.data.from ?? undefined,
           text,
           priority: 'otp',
           // A code is worth nothing once it expired: the carrier may drop it then too.

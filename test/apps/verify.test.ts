@@ -109,6 +109,25 @@ routes:
     const after = await call('POST', `/v1/verify/${id}/check`, { code });
     assert.equal(after.status, 200);
     assert.deepEqual([after.body.status, after.body.valid], ['max_attempts_reached', false]);
+
+    // Checks at once are counted one by one: no more than the limit slip through.
+    const raced = (await call('POST', '/v1/verify', { to: '+447700901006' })).body.id as string;
+    const guess = wrong(codeOf(raced));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => call('POST', `/v1/verify/${raced}/check`, { code: guess })),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200, 200],
+    );
+    assert.deepEqual(answers.map((a) => a.body.status).sort(), [
+      'max_attempts_reached',
+      'max_attempts_reached',
+      'max_attempts_reached',
+      'pending',
+      'pending',
+    ]);
+    assert.equal((await call('GET', `/v1/verify/${raced}`)).body.attempts, 3);
   });
 
   test('expiry: once its time has passed a verification reads expired and refuses its code', async () => {
