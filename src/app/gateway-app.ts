@@ -154,7 +154,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const authTokens = new Map<string, string>();
   for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   if (created.apiKey) authTokens.set('demo', created.apiKey);
-  const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens });
+  const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens, verify: apps.verify });
   http = await buildHttpApi({
     gateway,
     accounts,

@@ -16,11 +16,13 @@ export { type Reminder, RemindersService, reminderView } from './reminders.ts';
 export type { AppContext } from './shared.ts';
 export {
   RetryLater,
+  type Verification,
   VerifyService,
   type VerifySettings,
   type VerifyStatus,
   verificationView,
   verifyDefaults,
+  verifyKind,
 } from './verify.ts';
 
 export interface Apps {

@@ -69,6 +69,8 @@ export interface Verification {
   /** What the codes are sent with (a resend uses them again). */
   template: string;
   from: string | null;
+  /** What an API groups verifications by (a Twilio Verify Service sid); null for none. */
+  tag: string | null;
 }
 
 export interface StartVerification {
@@ -78,6 +80,7 @@ export interface StartVerification {
   template?: string;
   locale?: string;
   from?: string;
+  tag?: string;
 }
 
 /** Refused for now; the HTTP layer adds `Retry-After`. */
@@ -154,6 +157,7 @@ export class VerifyService {
             locale: req.locale ?? null,
             template,
             from: req.from ?? s.from ?? null,
+            tag: req.tag ?? null,
           },
         },
         0,

@@ -7,6 +7,7 @@ import type { CompatContext } from './context.ts';
 import { jasminApi, jasminDlr } from './jasmin.ts';
 import { kannelApi, kannelDlr } from './kannel.ts';
 import { sendTwimlReplies, twilioApi, twilioInbound, twilioStatusCallback, twimlReply } from './twilio.ts';
+import { twilioVerifyApi } from './twilio-verify.ts';
 
 export type { CompatContext } from './context.ts';
 export { idOfSid, sidOf, twilioSignature } from './twilio.ts';
@@ -26,5 +27,5 @@ export function compatApis(ctx: CompatContext): HttpPlugin[] {
   ctx.gateway.on('inbound', (m) => {
     twilioInbound(ctx, m).catch(() => {});
   });
-  return [kannelApi(ctx), jasminApi(ctx), twilioApi(ctx)];
+  return [kannelApi(ctx), jasminApi(ctx), twilioApi(ctx), twilioVerifyApi(ctx, ctx.verify)];
 }

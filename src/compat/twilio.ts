@@ -4,7 +4,7 @@
 // and inbound messages POSTed to the account's smsUrl with a TwiML <Message> reply sent back.
 import { createHmac } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
 import { GatewayError, normaliseNumber } from '../core/index.ts';
@@ -19,14 +19,15 @@ const idAlphabet = '0123456789abcdefghjkmnpqrstvwxyz';
  * Our ids are 26 base32 digits of which only 128 bits are used (a 48-bit time, good for
  * thousands of years, and 80 random bits): a Message SID is those bits in hex, both ways.
  */
-export function sidOf(id: string): string {
+export function sidOf(id: string, prefix = 'SM'): string {
   let n = 0n;
   for (const ch of id) n = n * 32n + BigInt(idAlphabet.indexOf(ch));
-  return `SM${n.toString(16).padStart(32, '0')}`;
+  return `${prefix}${n.toString(16).padStart(32, '0')}`;
 }
 
-export function idOfSid(sid: string): string | undefined {
-  if (!/^(SM|MM)[0-9a-f]{32}$/.test(sid)) return undefined;
+/** The id a sid of one of `prefixes` (Message SIDs by default) stands for. */
+export function idOfSid(sid: string, prefixes: readonly string[] = ['SM', 'MM']): string | undefined {
+  if (!/^[A-Z]{2}[0-9a-f]{32}$/.test(sid) || !prefixes.includes(sid.slice(0, 2))) return undefined;
   let n = BigInt(`0x${sid.slice(2)}`);
   let id = '';
   for (let i = 0; i < 26; i++) {
@@ -52,7 +53,7 @@ interface TwilioMeta {
   deleted?: boolean;
 }
 
-class TwilioError extends Error {
+export class TwilioError extends Error {
   readonly status: number;
   readonly code: number;
   constructor(status: number, code: number, message: string) {
@@ -62,7 +63,7 @@ class TwilioError extends Error {
   }
 }
 
-const notFound = (path: string) =>
+export const notFound = (path: string) =>
   new TwilioError(404, 20404, `The requested resource ${path} was not found`);
 
 /** Our refusals in Twilio's terms, by code string (the field tells which of a pair). */
@@ -171,45 +172,51 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What every Twilio API scope has: form bodies kept raw, Twilio's error bodies, and Basic
+ * auth as `AccountSid:apiKey` (an `:AccountSid` in the path must be the same account).
+ */
+export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
+  rawBodies(app);
+  app.decorateRequest('twilioAccount', null as unknown as FastifyRequest['twilioAccount']);
+  const send = (reply: FastifyReply, e: TwilioError) =>
+    reply.code(e.status).send({
+      code: e.code,
+      message: e.message,
+      more_info: `https://www.twilio.com/docs/errors/${e.code}`,
+      status: e.status,
+    });
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof TwilioError) return send(reply, err);
+    if (err instanceof GatewayError) return send(reply, twilioErrorOf(err));
+    if (err.statusCode && err.statusCode < 500)
+      return send(reply, new TwilioError(err.statusCode, 20001, err.message));
+    app.log.error(err);
+    return send(reply, new TwilioError(500, 20500, 'Internal Server Error'));
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    const auth = req.headers.authorization ?? '';
+    const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    const sid = decoded.slice(0, colon);
+    const key = decoded.slice(colon + 1);
+    const account = colon > 0 ? ctx.accounts.byApiKey(key) : undefined;
+    if (!account?.twilio || account.twilio.accountSid !== sid) {
+      reply.header('www-authenticate', 'Basic realm="Twilio API"');
+      throw new TwilioError(401, 20003, 'Authenticate');
+    }
+    const { AccountSid } = (req.params ?? {}) as { AccountSid?: string };
+    if (AccountSid !== undefined && AccountSid !== sid) throw notFound(req.url.split('?')[0]!);
+    // An account with no configured key still gets signed callbacks while it runs.
+    if (!ctx.authTokens.has(account.id)) ctx.authTokens.set(account.id, key);
+    req.twilioAccount = account as FastifyRequest['twilioAccount'];
+  });
+}
+
 export function twilioApi(ctx: CompatContext): HttpPlugin {
   return async (app) => {
-    rawBodies(app);
-    app.decorateRequest('twilioAccount', null as unknown as FastifyRequest['twilioAccount']);
-    const send = (reply: FastifyReply, e: TwilioError) =>
-      reply.code(e.status).send({
-        code: e.code,
-        message: e.message,
-        more_info: `https://www.twilio.com/docs/errors/${e.code}`,
-        status: e.status,
-      });
-    app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-      if (err instanceof TwilioError) return send(reply, err);
-      if (err instanceof GatewayError) return send(reply, twilioErrorOf(err));
-      if (err.statusCode && err.statusCode < 500)
-        return send(reply, new TwilioError(err.statusCode, 20001, err.message));
-      app.log.error(err);
-      return send(reply, new TwilioError(500, 20500, 'Internal Server Error'));
-    });
-
+    twilioScope(app, ctx);
     const prefix = `/${apiVersion}/Accounts/:AccountSid`;
-    app.addHook('onRequest', async (req, reply) => {
-      const auth = req.headers.authorization ?? '';
-      const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
-      const colon = decoded.indexOf(':');
-      const sid = decoded.slice(0, colon);
-      const key = decoded.slice(colon + 1);
-      const account = colon > 0 ? ctx.accounts.byApiKey(key) : undefined;
-      if (!account?.twilio || account.twilio.accountSid !== sid) {
-        reply.header('www-authenticate', 'Basic realm="Twilio API"');
-        throw new TwilioError(401, 20003, 'Authenticate');
-      }
-      const { AccountSid } = req.params as { AccountSid: string };
-      if (AccountSid !== sid) throw notFound(req.url.split('?')[0]!);
-      // An account with no configured key still gets signed callbacks while it runs.
-      if (!ctx.authTokens.has(account.id)) ctx.authTokens.set(account.id, key);
-      req.twilioAccount = account as FastifyRequest['twilioAccount'];
-    });
-
     app.post(`${prefix}/Messages.json`, async (req, reply) => create(ctx, req, reply));
     app.get(`${prefix}/Messages.json`, async (req) => list(ctx, req));
     app.get(`${prefix}/Messages/:MessageSid.json`, async (req) => {
