@@ -138,5 +138,8 @@ test("cancel, the check limit, Twilio codes for refusals, and one account cannot
     other.verify.v2.services(service.sid).fetch(),
     (err: { status: number; code: number }) => err.status === 404 && err.code === 20404,
   );
-  await assert.rejects(twilio(accountSid, 'wrong-key-000', {}).verify.v2.services.list(), () => true);
+  await assert.rejects(
+    wrongKey.verify.v2.services.list(),
+    (err: { status: number; code: number }) => err.status === 401 && err.code === 20003,
+  );
 });
