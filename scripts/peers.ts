@@ -16,6 +16,12 @@ export const peers: Peer[] = [
   { name: 'Kannel', debianPackage: 'kannel', check: ['test', '-x', '/usr/sbin/bearerbox'] },
   // The browser the console tests drive (through playwright-core, which downloads none).
   { name: 'Chromium', debianPackage: 'chromium', check: ['test', '-x', '/usr/bin/chromium'] },
+  // The PostgreSQL store's tests run a throwaway server from these binaries.
+  {
+    name: 'PostgreSQL',
+    debianPackage: 'postgresql',
+    check: ['sh', '-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl'],
+  },
 ];
 
 export function peerAvailable(peer: Peer): boolean {

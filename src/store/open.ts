@@ -1,18 +1,13 @@
 // Picks the store from a URL in the config: `sqlite:./var/smsgw.db`, `sqlite::memory:`,
-// optionally `?synchronous=NORMAL&busy_timeout=10000`; `postgres://` for cluster mode.
+// optionally `?synchronous=NORMAL&busy_timeout=10000`; `postgres://user:pass@host:5432/db`
+// for cluster mode, optionally `?pool_size=4&lease_ms=30000` besides what `pg` reads itself.
+import { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
 import { SqliteStore, type SqliteStoreOptions, type SynchronousMode, synchronousModes } from './sqlite.ts';
 import type { Store } from './types.ts';
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(url: string): Promise<Store> {
-  if (/^postgres(ql)?:/.test(url)) throw new Error('PostgreSQL store not implemented yet');
-  if (!url.startsWith('sqlite:'))
-    throw new Error(`unknown store URL ${JSON.stringify(url)}: use sqlite:<path>`);
-  const [location = '', query = ''] = url.slice('sqlite:'.length).split('?', 2);
-  // `sqlite:///abs/path` and `sqlite://./rel` are read as the path after the slashes.
-  const path = location.startsWith('//') ? location.slice(2) : location;
-  if (path === '') throw new Error(`store URL ${JSON.stringify(url)} names no file`);
-  const store = new SqliteStore(path, sqliteOptions(url, new URLSearchParams(query)));
+  const store = /^postgres(ql)?:/.test(url) ? new PostgresStore(postgresOptions(url)) : openSqlite(url);
   try {
     await store.migrate();
   } catch (error) {
@@ -20,6 +15,42 @@ export async function openStore(url: string): Promise<Store> {
     throw error;
   }
   return store;
+}
+
+function openSqlite(url: string): SqliteStore {
+  if (!url.startsWith('sqlite:'))
+    throw new Error(`unknown store URL ${JSON.stringify(url)}: use sqlite:<path> or postgres://…`);
+  const [location = '', query = ''] = url.slice('sqlite:'.length).split('?', 2);
+  // `sqlite:///abs/path` and `sqlite://./rel` are read as the path after the slashes.
+  const path = location.startsWith('//') ? location.slice(2) : location;
+  if (path === '') throw new Error(`store URL ${JSON.stringify(url)} names no file`);
+  return new SqliteStore(path, sqliteOptions(url, new URLSearchParams(query)));
+}
+
+/** Our options come off the URL; the rest of it (sslmode, host=/socket/dir...) is for `pg`. */
+function postgresOptions(url: string): PostgresStoreOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('store URL is not a valid postgres:// URL');
+  }
+  const options: PostgresStoreOptions = { connectionString: url };
+  for (const [name, key, min] of [
+    ['pool_size', 'poolSize', 2],
+    ['lease_ms', 'leaseMs', 1_000],
+  ] as const) {
+    const value = parsed.searchParams.get(name);
+    if (value === null) continue;
+    const n = Number(value);
+    // Not echoed: the URL may hold a password.
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`store URL: ${name} must be an integer of at least ${min}`);
+    options[key] = n;
+    parsed.searchParams.delete(name);
+  }
+  options.connectionString = parsed.toString();
+  return options;
 }
 
 function sqliteOptions(url: string, params: URLSearchParams): SqliteStoreOptions {

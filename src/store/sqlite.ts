@@ -13,6 +13,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   type ConnectionSettings,
   encodeBatch,
@@ -575,21 +576,4 @@ function settle(batch: PendingWrite[], outcomes: WriteOutcome[]): void {
     if (outcome.ok) write.resolve(outcome.value as never);
     else write.reject(toError(outcome.failure));
   }
-}
-
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = null;
-  }
-  if (!Array.isArray(decoded) || typeof decoded[0] !== 'number' || typeof decoded[1] !== 'string') {
-    throw new RangeError('invalid cursor');
-  }
-  return { createdAt: decoded[0], id: decoded[1] };
 }

@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test';
 import { peerAvailable, peers } from '../../scripts/peers.ts';
 
 /** The Debian peers of scripts/peers.ts by their names, and the npm `smpp` devDependency. */
-export type PeerName = 'Perl Net::SMPP' | 'OpenSSL' | 'Kannel' | 'Chromium' | 'npm smpp';
+export type PeerName = 'Perl Net::SMPP' | 'OpenSSL' | 'Kannel' | 'Chromium' | 'PostgreSQL' | 'npm smpp';
 
 const known = new Map<PeerName, boolean>();
 
@@ -32,9 +32,18 @@ function isAvailable(name: PeerName): boolean {
 
 /** True when the peer is there; otherwise skips the test (or, under CI, throws). */
 export function requirePeer(t: TestContext, name: PeerName): boolean {
-  if (isAvailable(name)) return true;
+  const missing = missingPeer(name);
+  if (missing) t.skip(missing);
+  return !missing;
+}
+
+/**
+ * For suites that need the peer to be registered at all (a server started at load): null
+ * when it is there, otherwise why not, to skip with (under CI this throws instead).
+ */
+export function missingPeer(name: PeerName): string | null {
+  if (isAvailable(name)) return null;
   const missing = `interop peer ${name} is not installed`;
   if (process.env.CI) throw new Error(`${missing}; CI installs every peer`);
-  t.skip(missing);
-  return false;
+  return missing;
 }

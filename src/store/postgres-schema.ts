@@ -1,0 +1,451 @@
+// The PostgreSQL store's schema and its write function. Writes reach the database as data:
+// a batch (every write made in one tick) goes as one JSON array to smsgw_apply, which
+// applies it in call order inside the one statement's transaction and answers with one
+// outcome per write, so a batch costs one round trip and one COMMIT however many messages
+// it holds. JSON documents (meta, details, receipts, settings, records) travel as strings
+// and are stored as `json`, which keeps them exactly as written (key order included).
+
+/** Bumped with every change below; a database from a newer smsgw is refused. */
+export const schemaVersion = 1;
+
+/** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
+export const migrationLock = 0x736d7367; // "smsg"
+
+export const schemaTables = `
+CREATE TABLE IF NOT EXISTS smsgw_schema (version integer NOT NULL);
+
+-- Gateway processes sharing the database, each alive while its lease (database clock, ms) runs.
+CREATE TABLE IF NOT EXISTS smsgw_instances (
+  id text PRIMARY KEY,
+  lease_until bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS messages (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text COLLATE "C" NOT NULL UNIQUE,
+  account_id text NOT NULL,
+  direction text NOT NULL,
+  status text NOT NULL,
+  to_addr text NOT NULL,
+  from_addr text NOT NULL,
+  text text,
+  binary_data bytea,
+  udh bytea,
+  encoding text NOT NULL,
+  segments integer NOT NULL,
+  priority smallint NOT NULL,
+  client_ref text,
+  callback_url text,
+  flash boolean NOT NULL,
+  origin text NOT NULL,
+  receipt_requested boolean NOT NULL,
+  connector_id text,
+  created_at bigint NOT NULL,
+  send_at bigint,
+  valid_until bigint,
+  submitted_at bigint,
+  done_at bigint,
+  attempts integer NOT NULL,
+  next_attempt_at bigint,
+  error_code text,
+  error_message text,
+  group_id text,
+  meta json,
+  -- The instance that holds the message for sending (see smsgw_claimable).
+  claimed_by text
+);
+-- Dispatch order (priority rank, then acceptance).
+CREATE INDEX IF NOT EXISTS messages_due ON messages (priority, created_at, seq) WHERE status = 'queued';
+CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_status ON messages (status, send_at);
+CREATE INDEX IF NOT EXISTS messages_validity
+  ON messages (valid_until) WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_group ON messages (group_id, status) WHERE group_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS message_events (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  message_id text COLLATE "C" NOT NULL,
+  at bigint NOT NULL,
+  type text NOT NULL,
+  detail json
+);
+CREATE INDEX IF NOT EXISTS message_events_message ON message_events (message_id, seq);
+
+CREATE TABLE IF NOT EXISTS smsc_links (
+  connector_id text NOT NULL,
+  smsc_id text NOT NULL,
+  message_id text NOT NULL,
+  part integer NOT NULL,
+  parts integer NOT NULL,
+  PRIMARY KEY (connector_id, smsc_id)
+);
+
+CREATE TABLE IF NOT EXISTS unmatched_receipts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  connector_id text NOT NULL,
+  smsc_id text NOT NULL,
+  received_at bigint NOT NULL,
+  receipt json NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unmatched_receipts_smsc ON unmatched_receipts (connector_id, smsc_id);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+  account_id text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status_code integer NOT NULL,
+  response json NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (account_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_expiry ON idempotency (expires_at);
+
+CREATE TABLE IF NOT EXISTS accounts (
+  id text COLLATE "C" PRIMARY KEY,
+  settings json NOT NULL
+);
+CREATE TABLE IF NOT EXISTS account_api_keys (
+  hash text PRIMARY KEY,
+  account_id text NOT NULL,
+  position integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS account_api_keys_account ON account_api_keys (account_id, position);
+
+-- Identity ids are never reused: senders track deliveries in flight by id.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account_id text NOT NULL,
+  url text NOT NULL,
+  secret text,
+  body text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL,
+  created_at bigint NOT NULL,
+  last_error text,
+  abandoned_at bigint,
+  claimed_by text
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due
+  ON webhook_deliveries (next_attempt_at, id) WHERE abandoned_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS esme_deliveries (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account_id text NOT NULL,
+  created_at bigint NOT NULL,
+  payload json NOT NULL
+);
+CREATE INDEX IF NOT EXISTS esme_deliveries_account ON esme_deliveries (account_id, id);
+
+CREATE TABLE IF NOT EXISTS records (
+  kind text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  account_id text NOT NULL,
+  ref text,
+  status text,
+  due_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  version integer NOT NULL,
+  data json NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_account ON records (kind, account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS records_ref ON records (kind, ref, created_at, id) WHERE ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_due ON records (kind, due_at, id) WHERE due_at IS NOT NULL;
+`;
+
+/** Replaced on every migrate, so a fix to them needs no schema version of its own. */
+export const schemaFunctions = `
+-- Lease times follow the database's clock, the one clock every instance shares.
+CREATE OR REPLACE FUNCTION smsgw_now_ms() RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT (extract(epoch FROM statement_timestamp()) * 1000)::bigint
+$$;
+
+-- Whether instance me may take a row claimed by claimer: unclaimed, its own, or the
+-- claimer's lease has run out (it stopped or died).
+CREATE OR REPLACE FUNCTION smsgw_claimable(claimer text, me text) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT claimer IS NULL OR claimer = me OR NOT EXISTS (
+    SELECT 1 FROM smsgw_instances WHERE id = claimer AND lease_until > smsgw_now_ms())
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_refused(name text, message text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('ok', false, 'name', name, 'message', message)
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_insert_messages(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  idem jsonb := w->'idempotency';
+  m jsonb;
+  taken text;
+BEGIN
+  -- Refused before anything is written: a kept key, or an id stored (or given twice).
+  IF jsonb_typeof(idem) = 'object' AND EXISTS (
+    SELECT 1 FROM idempotency WHERE account_id = idem->>'accountId' AND key = idem->>'key'
+  ) THEN
+    RETURN smsgw_refused('StoreConflictError', format('idempotency key %s is already in use', idem->>'key'));
+  END IF;
+  SELECT e->>'id' INTO taken FROM jsonb_array_elements(w->'messages') e
+    WHERE EXISTS (SELECT 1 FROM messages WHERE id = e->>'id') LIMIT 1;
+  IF taken IS NULL THEN
+    SELECT e->>'id' INTO taken FROM jsonb_array_elements(w->'messages') e
+      GROUP BY e->>'id' HAVING count(*) > 1 LIMIT 1;
+  END IF;
+  IF taken IS NOT NULL THEN
+    RETURN smsgw_refused('StoreConflictError', format('message %s is already stored', taken));
+  END IF;
+  FOR m IN SELECT value FROM jsonb_array_elements(w->'messages') WITH ORDINALITY ORDER BY ordinality LOOP
+    INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
+      encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
+      created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
+      error_message, group_id, meta, claimed_by)
+    VALUES (m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
+      decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
+      (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
+      (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
+      (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
+      (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
+      m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, w->>'instance');
+    INSERT INTO message_events (message_id, at, type, detail)
+      VALUES (m->>'id', (m->>'createdAt')::bigint, m->>'status', NULL);
+  END LOOP;
+  IF jsonb_typeof(idem) = 'object' THEN
+    INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
+      VALUES (idem->>'accountId', idem->>'key', idem->>'requestHash', (idem->>'statusCode')::integer,
+        (idem->>'response')::json, (idem->>'expiresAt')::bigint);
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION smsgw_update_message(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  p jsonb := w->'patch';
+  ev jsonb := w->'event';
+BEGIN
+  IF p = '{}'::jsonb THEN
+    PERFORM 1 FROM messages WHERE id = w->>'id';
+  ELSE
+    UPDATE messages SET
+      status = CASE WHEN p ? 'status' THEN p->>'status' ELSE status END,
+      connector_id = CASE WHEN p ? 'connectorId' THEN p->>'connectorId' ELSE connector_id END,
+      submitted_at = CASE WHEN p ? 'submittedAt' THEN (p->>'submittedAt')::bigint ELSE submitted_at END,
+      done_at = CASE WHEN p ? 'doneAt' THEN (p->>'doneAt')::bigint ELSE done_at END,
+      attempts = CASE WHEN p ? 'attempts' THEN (p->>'attempts')::integer ELSE attempts END,
+      next_attempt_at = CASE WHEN p ? 'nextAttemptAt' THEN (p->>'nextAttemptAt')::bigint ELSE next_attempt_at END,
+      error_code = CASE WHEN p ? 'error' THEN p->'error'->>'code' ELSE error_code END,
+      error_message = CASE WHEN p ? 'error' THEN p->'error'->>'message' ELSE error_message END,
+      segments = CASE WHEN p ? 'segments' THEN (p->>'segments')::integer ELSE segments END,
+      text = CASE WHEN p ? 'text' THEN p->>'text' ELSE text END,
+      binary_data = CASE WHEN p ? 'binary' THEN decode(p->>'binary', 'base64') ELSE binary_data END,
+      encoding = CASE WHEN p ? 'encoding' THEN p->>'encoding' ELSE encoding END,
+      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END
+    WHERE id = w->>'id';
+  END IF;
+  IF NOT FOUND THEN
+    RETURN smsgw_refused('StoreNotFoundError', format('no message %s', w->>'id'));
+  END IF;
+  IF jsonb_typeof(ev) = 'object' THEN
+    INSERT INTO message_events (message_id, at, type, detail)
+      VALUES (w->>'id', (ev->>'at')::bigint, ev->>'type', (ev->>'detail')::json);
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- Released messages are claimed by nobody: any instance may send them.
+CREATE OR REPLACE FUNCTION smsgw_release_scheduled(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH released AS (
+    UPDATE messages SET status = 'queued', claimed_by = NULL
+    WHERE status = 'scheduled' AND send_at <= (w->>'now')::bigint RETURNING id
+  ), events AS (
+    INSERT INTO message_events (message_id, at, type, detail)
+    SELECT id, (w->>'now')::bigint, 'queued', NULL FROM released
+  )
+  SELECT to_jsonb(count(*)) FROM released
+$$;
+
+-- Leaves alone what another live instance holds: it is on that instance's wire.
+CREATE OR REPLACE FUNCTION smsgw_requeue_in_flight(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH requeued AS (
+    UPDATE messages SET status = 'queued', claimed_by = NULL
+    WHERE status = 'sending' AND smsgw_claimable(claimed_by, w->>'instance') RETURNING id
+  ), events AS (
+    INSERT INTO message_events (message_id, at, type, detail)
+    SELECT id, (w->>'at')::bigint, 'queued', '{"reason":"restart"}'::json FROM requeued
+  )
+  SELECT to_jsonb(count(*)) FROM requeued
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_expire_overdue(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH expired AS (
+    UPDATE messages SET status = 'expired', done_at = (w->>'now')::bigint
+    WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= (w->>'now')::bigint
+      AND id <> ALL (ARRAY(SELECT jsonb_array_elements_text(w->'skip')))
+      AND smsgw_claimable(claimed_by, w->>'instance')
+    RETURNING id
+  ), events AS (
+    INSERT INTO message_events (message_id, at, type, detail)
+    SELECT id, (w->>'now')::bigint, 'expired', NULL FROM expired
+  )
+  SELECT coalesce(jsonb_agg(id), '[]'::jsonb) FROM expired
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_link_smsc_ids(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  l jsonb;
+BEGIN
+  -- One by one: a batch may name the same SMSC id twice, and the later link wins.
+  FOR l IN SELECT value FROM jsonb_array_elements(w->'links') WITH ORDINALITY ORDER BY ordinality LOOP
+    INSERT INTO smsc_links (connector_id, smsc_id, message_id, part, parts)
+      VALUES (l->>'connectorId', l->>'smscId', l->>'messageId', (l->>'part')::integer, (l->>'parts')::integer)
+      ON CONFLICT (connector_id, smsc_id) DO UPDATE
+        SET message_id = excluded.message_id, part = excluded.part, parts = excluded.parts;
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION smsgw_take_unmatched_receipts(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH taken AS (
+    DELETE FROM unmatched_receipts WHERE connector_id = w->>'connectorId' AND smsc_id = w->>'smscId'
+    RETURNING *
+  )
+  SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'connectorId', connector_id, 'smscId', smsc_id,
+    'receivedAt', received_at, 'receipt', receipt::text) ORDER BY id), '[]'::jsonb) FROM taken
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_upsert_account(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO accounts (id, settings) VALUES (w->>'id', (w->>'settings')::json)
+    ON CONFLICT (id) DO UPDATE SET settings = excluded.settings;
+  DELETE FROM account_api_keys WHERE account_id = w->>'id';
+  -- A key moved to another account in the config follows it there.
+  INSERT INTO account_api_keys (hash, account_id, position)
+    SELECT k.hash, w->>'id', k.ordinality - 1
+    FROM jsonb_array_elements_text(w->'apiKeyHashes') WITH ORDINALITY AS k(hash, ordinality)
+    ON CONFLICT (hash) DO UPDATE SET account_id = excluded.account_id, position = excluded.position;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION smsgw_put_record(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  r jsonb := w->'record';
+  expected integer := (w->>'expectedVersion')::integer;
+  stored integer;
+BEGIN
+  IF expected IS NULL OR expected = 0 THEN
+    INSERT INTO records AS old (kind, id, account_id, ref, status, due_at, created_at, updated_at, version, data)
+      VALUES (r->>'kind', r->>'id', r->>'accountId', r->>'ref', r->>'status', (r->>'dueAt')::bigint,
+        (r->>'createdAt')::bigint, (r->>'updatedAt')::bigint, 1, (r->>'data')::json)
+      ON CONFLICT (kind, id) DO UPDATE SET account_id = excluded.account_id, ref = excluded.ref,
+        status = excluded.status, due_at = excluded.due_at, updated_at = excluded.updated_at,
+        version = old.version + 1, data = excluded.data
+        WHERE expected IS NULL
+      RETURNING version INTO stored;
+  ELSE
+    UPDATE records SET account_id = r->>'accountId', ref = r->>'ref', status = r->>'status',
+      due_at = (r->>'dueAt')::bigint, updated_at = (r->>'updatedAt')::bigint, version = version + 1,
+      data = (r->>'data')::json
+    WHERE kind = r->>'kind' AND id = r->>'id' AND version = expected
+    RETURNING version INTO stored;
+  END IF;
+  IF stored IS NULL THEN
+    SELECT version INTO stored FROM records WHERE kind = r->>'kind' AND id = r->>'id';
+    RETURN smsgw_refused('StoreConflictError',
+      format('%s %s is at version %s, not %s', r->>'kind', r->>'id', coalesce(stored, 0), expected));
+  END IF;
+  RETURN to_jsonb(stored);
+END $$;
+
+CREATE OR REPLACE FUNCTION smsgw_write(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+  r jsonb;
+BEGIN
+  CASE w->>'op'
+  WHEN 'insertMessages' THEN RETURN smsgw_insert_messages(w);
+  WHEN 'updateMessage' THEN RETURN smsgw_update_message(w);
+  WHEN 'releaseScheduled' THEN RETURN smsgw_release_scheduled(w);
+  WHEN 'requeueInFlight' THEN RETURN smsgw_requeue_in_flight(w);
+  WHEN 'expireOverdue' THEN RETURN smsgw_expire_overdue(w);
+  WHEN 'linkSmscIds' THEN RETURN smsgw_link_smsc_ids(w);
+  WHEN 'saveUnmatchedReceipt' THEN
+    INSERT INTO unmatched_receipts (connector_id, smsc_id, received_at, receipt)
+      VALUES (w->>'connectorId', w->>'smscId', (w->>'receivedAt')::bigint, (w->>'receipt')::json);
+  WHEN 'takeUnmatchedReceipts' THEN RETURN smsgw_take_unmatched_receipts(w);
+  WHEN 'purgeUnmatchedReceipts' THEN
+    DELETE FROM unmatched_receipts WHERE received_at < (w->>'before')::bigint;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN to_jsonb(n);
+  WHEN 'forgetIdempotency' THEN
+    DELETE FROM idempotency
+    WHERE account_id = w->>'accountId' AND key = w->>'key' AND expires_at <= (w->>'now')::bigint;
+  WHEN 'sweepIdempotency' THEN
+    DELETE FROM idempotency WHERE expires_at <= (w->>'before')::bigint;
+  WHEN 'upsertAccount' THEN RETURN smsgw_upsert_account(w);
+  WHEN 'enqueueWebhook' THEN
+    INSERT INTO webhook_deliveries (account_id, url, secret, body, next_attempt_at, created_at)
+      VALUES (w->>'accountId', w->>'url', w->>'secret', w->>'body', (w->>'nextAttemptAt')::bigint,
+        (w->>'createdAt')::bigint);
+  WHEN 'rescheduleWebhook' THEN
+    UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = (w->>'nextAttemptAt')::bigint,
+      last_error = w->>'lastError'
+    WHERE id = (w->>'id')::bigint;
+    IF NOT FOUND THEN RETURN smsgw_refused('StoreNotFoundError', format('no webhook delivery %s', w->>'id')); END IF;
+  WHEN 'finishWebhook' THEN
+    -- Delivered ones are done with; abandoned ones stay (out of the due index) for inspection.
+    IF w->>'outcome' = 'delivered' THEN
+      DELETE FROM webhook_deliveries WHERE id = (w->>'id')::bigint;
+    ELSE
+      UPDATE webhook_deliveries SET abandoned_at = (w->>'at')::bigint WHERE id = (w->>'id')::bigint;
+    END IF;
+    IF NOT FOUND THEN RETURN smsgw_refused('StoreNotFoundError', format('no webhook delivery %s', w->>'id')); END IF;
+  WHEN 'enqueueEsmeDelivery' THEN
+    INSERT INTO esme_deliveries (account_id, created_at, payload)
+      VALUES (w->>'accountId', (w->>'createdAt')::bigint, (w->>'payload')::json) RETURNING id INTO n;
+    RETURN to_jsonb(n);
+  WHEN 'deleteEsmeDelivery' THEN
+    DELETE FROM esme_deliveries WHERE id = (w->>'id')::bigint;
+  WHEN 'putRecord' THEN RETURN smsgw_put_record(w);
+  WHEN 'putRecords' THEN
+    FOR r IN SELECT value FROM jsonb_array_elements(w->'records') WITH ORDINALITY ORDER BY ordinality LOOP
+      PERFORM smsgw_put_record(jsonb_build_object('record', r));
+    END LOOP;
+  WHEN 'deleteRecord' THEN
+    DELETE FROM records WHERE kind = w->>'kind' AND id = w->>'id';
+    RETURN to_jsonb(FOUND);
+  END CASE;
+  RETURN NULL;
+END $$;
+
+-- Applies a batch in call order, one outcome per write: {"ok":true,"value":...} or
+-- {"ok":false,"name":...,"message":...}. Refusals (a conflict, an unknown row) are checked
+-- before anything is written, so they need no savepoint. Any other error fails the whole
+-- statement; the caller then applies the batch again with isolate, each write in a
+-- subtransaction of its own, so that only the failing write fails. (Subtransactions are
+-- not the default: hundreds in one transaction slow every session's snapshots down.)
+CREATE OR REPLACE FUNCTION smsgw_apply(batch jsonb, isolate boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  w jsonb;
+  outcome jsonb;
+  outcomes jsonb[] := '{}';
+BEGIN
+  FOR w IN SELECT value FROM jsonb_array_elements(batch) WITH ORDINALITY ORDER BY ordinality LOOP
+    IF isolate THEN
+      BEGIN
+        outcome := smsgw_write(w);
+      EXCEPTION
+        WHEN unique_violation THEN
+          outcome := smsgw_refused('StoreConflictError', SQLERRM);
+        WHEN OTHERS THEN
+          outcome := jsonb_build_object('ok', false, 'name', 'Error', 'message', SQLERRM, 'code', SQLSTATE);
+      END;
+    ELSE
+      outcome := smsgw_write(w);
+    END IF;
+    -- No write's value is an object: an object is a refusal.
+    IF outcome IS NULL OR jsonb_typeof(outcome) <> 'object' THEN
+      outcome := jsonb_build_object('ok', true, 'value', outcome);
+    END IF;
+    outcomes := outcomes || outcome;
+  END LOOP;
+  RETURN to_jsonb(outcomes);
+END $$;
+`;

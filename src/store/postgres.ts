@@ -1,0 +1,714 @@
+// The cluster store: PostgreSQL through a small `pg` pool, shared by several gateway
+// processes. Writes are queued like the SQLite store's: those made in one tick, and those
+// made while a batch commits, go together as the next batch, one statement (smsgw_apply,
+// see postgres-schema.ts) and one COMMIT; each caller's promise resolves only after it.
+// Reads are plain queries and see committed data only.
+//
+// Sharing: each store is an instance with a lease it renews in smsgw_instances. Queued
+// messages and webhook deliveries are claimed by the instance that handles them
+// (claimed_by): what a live instance holds no other is handed, and once its lease runs
+// out (it stopped or died) the others take its claims over. A resolved write is durable
+// as PostgreSQL's COMMIT is (synchronous_commit).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
+import { priorities } from '../core/message.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
+import type {
+  EsmeDelivery,
+  IdempotencyRecord,
+  MessageFilter,
+  MessagePatch,
+  NewRecord,
+  Page,
+  RecordFilter,
+  SmscIdLink,
+  Store,
+  StoredAccount,
+  StoredReceipt,
+  StoredRecord,
+  WebhookDelivery,
+} from './types.ts';
+
+export interface PostgresStoreOptions {
+  /** A `postgres://` connection string, as `pg` reads it. */
+  connectionString: string;
+  /** Connections: one writes batches, the others read and claim. */
+  poolSize?: number;
+  /**
+   * How long this instance's claims outlive its last heartbeat (renewed every third of it).
+   * A crashed instance's messages wait this long before another instance sends them.
+   */
+  leaseMs?: number;
+}
+
+/** One write as smsgw_apply reads it: the operation's name and its arguments as JSON. */
+type PgWrite = { op: string } & Record<string, unknown>;
+
+interface PendingWrite {
+  write: PgWrite;
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; name: string; message: string; code?: string };
+
+type Row = Record<string, unknown>;
+
+/** Expired Idempotency-Keys are swept at most this often, in the time its callers pass. */
+const idempotencySweepMs = 60_000;
+/** Most writes in one statement; more wait for the next. */
+const maxBatch = 2_000;
+/** Rows read at a time while looking for messages to claim. */
+const claimPage = 2_000;
+/** Instances whose lease ended this long ago are forgotten. */
+const forgetInstancesMs = 24 * 3600_000;
+
+const priorityRank = new Map(priorities.map((p, rank) => [p, rank]));
+
+/** bigint (epoch ms, ids, counts) as numbers: every one of ours fits in 2^53. */
+const int8Oid = 20;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === int8Oid ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export class PostgresStore implements Store {
+  /** This process's name in smsgw_instances and in the claims it makes. */
+  readonly instanceId = randomUUID();
+  readonly #pool: pg.Pool;
+  readonly #leaseMs: number;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #pending: PendingWrite[] = [];
+  /** The batch being applied, if any: one at a time, so writes apply in call order. */
+  #writing: Promise<void> | null = null;
+  #flushTimer: NodeJS.Immediate | null = null;
+  #nextIdempotencySweep = 0;
+  #closing: Promise<void> | null = null;
+
+  constructor(options: PostgresStoreOptions) {
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    if (!(this.#leaseMs >= 1_000)) throw new Error('the PostgreSQL claim lease must be at least 1000 ms');
+    this.#pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 4,
+      types,
+    });
+    // A connection that breaks while idle is replaced; the query that needs it reports the error.
+    this.#pool.on('error', () => {});
+  }
+
+  /** Creates or upgrades the schema (one instance at a time), then joins the cluster. */
+  async migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL client_min_messages = 'warning'");
+      await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLock]);
+      await client.query('CREATE TABLE IF NOT EXISTS smsgw_schema (version integer NOT NULL)');
+      const found = (await client.query('SELECT max(version) AS version FROM smsgw_schema')).rows[0]?.version;
+      const version = (found as number | null) ?? 0;
+      if (version > schemaVersion) {
+        throw new Error(
+          `database has smsgw schema version ${version}; this smsgw knows up to ${schemaVersion}`,
+        );
+      }
+      await client.query(schemaTables);
+      await client.query(schemaFunctions);
+      if (version < schemaVersion) {
+        await client.query('DELETE FROM smsgw_schema');
+        await client.query('INSERT INTO smsgw_schema (version) VALUES ($1)', [schemaVersion]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+    // Alive before the first claim, so no other instance takes this one's claims for a dead one's.
+    await this.#beat();
+    this.#heartbeat ??= setInterval(() => this.#beat().catch(() => {}), Math.floor(this.#leaseMs / 3));
+    this.#heartbeat.unref();
+  }
+
+  /** Sends the writes still waiting, waits for them, gives the claims up, then closes. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
+    return this.#write({
+      op: 'insertMessages',
+      messages: messages.map(encodeMessage),
+      idempotency: idempotency
+        ? { ...idempotency, response: JSON.stringify(idempotency.response ?? null) }
+        : null,
+      instance: this.instanceId,
+    });
+  }
+
+  updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void> {
+    const encoded: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      encoded[field] =
+        field === 'binary'
+          ? base64(value as Buffer | null)
+          : field === 'meta'
+            ? json(value as Record<string, unknown> | null)
+            : value;
+    }
+    return this.#write({
+      op: 'updateMessage',
+      id,
+      patch: encoded,
+      event: event ? { at: event.at, type: event.type, detail: json(event.detail) } : null,
+    });
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    const { rows } = await this.#pool.query('SELECT * FROM messages WHERE id = $1', [id]);
+    return rows[0] ? toMessage(rows[0]) : null;
+  }
+
+  async listMessages(filter: MessageFilter, cursor: string | null, limit: number): Promise<Page<Message>> {
+    const query = new Where();
+    query.equal('account_id', filter.accountId);
+    query.equal('status', filter.status);
+    query.equal('to_addr', filter.to);
+    query.equal('direction', filter.direction);
+    query.equal('group_id', filter.groupId);
+    return this.#page(query, 'messages', cursor, limit, toMessage);
+  }
+
+  async listEvents(messageId: string): Promise<MessageEvent[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT at, type, detail FROM message_events WHERE message_id = $1 ORDER BY seq',
+      [messageId],
+    );
+    return rows.map((r) => ({ messageId, at: r.at, type: r.type, detail: r.detail }));
+  }
+
+  async countByStatus(groupId?: string): Promise<Partial<Record<MessageStatus, number>>> {
+    const { rows } =
+      groupId === undefined
+        ? await this.#pool.query('SELECT status, count(*) AS n FROM messages GROUP BY status')
+        : await this.#pool.query(
+            'SELECT status, count(*) AS n FROM messages WHERE group_id = $1 GROUP BY status',
+            [groupId],
+          );
+    return Object.fromEntries(rows.map((r) => [r.status as MessageStatus, r.n as number]));
+  }
+
+  /**
+   * Claims due messages for this instance in dispatch order: rows no live instance holds,
+   * or rows this one holds already but not in `exclude` (accepted here but not taken into
+   * memory). Rows another transaction is claiming are skipped, not waited for, so two
+   * instances claiming at once get disjoint sets.
+   */
+  async dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]> {
+    if (limit <= 0) return [];
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const chosen: number[] = [];
+      let after: Row | null = null;
+      for (;;) {
+        const params: unknown[] = [now, this.instanceId, claimPage];
+        if (after) params.push(after.priority, after.created_at, after.seq);
+        const { rows }: pg.QueryResult<Row> = await client.query(
+          `SELECT seq, id, priority, created_at FROM messages
+           WHERE status = 'queued' AND (send_at IS NULL OR send_at <= $1)
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND smsgw_claimable(claimed_by, $2)
+             ${after ? 'AND (priority, created_at, seq) > ($4, $5, $6)' : ''}
+           ORDER BY priority, created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED`,
+          params,
+        );
+        for (const row of rows) {
+          if (exclude.has(row.id as string)) continue;
+          chosen.push(row.seq as number);
+          if (chosen.length >= limit) break;
+        }
+        if (chosen.length >= limit || rows.length < claimPage) break;
+        after = rows[rows.length - 1]!;
+      }
+      const claimed =
+        chosen.length === 0
+          ? []
+          : (
+              await client.query(
+                'UPDATE messages SET claimed_by = $1 WHERE seq = ANY($2::bigint[]) RETURNING *',
+                [this.instanceId, chosen],
+              )
+            ).rows;
+      await client.query('COMMIT');
+      const order = new Map(chosen.map((seq, i) => [seq, i]));
+      return claimed.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!).map(toMessage);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  releaseScheduled(now: number): Promise<number> {
+    return this.#write({ op: 'releaseScheduled', now });
+  }
+
+  requeueInFlight(): Promise<number> {
+    return this.#write({ op: 'requeueInFlight', at: Date.now(), instance: this.instanceId });
+  }
+
+  expireOverdue(now: number, skip: readonly string[] = []): Promise<string[]> {
+    return this.#write({ op: 'expireOverdue', now, skip, instance: this.instanceId });
+  }
+
+  linkSmscIds(links: SmscIdLink[]): Promise<void> {
+    return this.#write({ op: 'linkSmscIds', links });
+  }
+
+  async findSmscId(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM smsc_links WHERE connector_id = $1 AND smsc_id = $2',
+      [connectorId, smscId],
+    );
+    const r = rows[0];
+    return r
+      ? {
+          connectorId: r.connector_id,
+          smscId: r.smsc_id,
+          messageId: r.message_id,
+          part: r.part,
+          parts: r.parts,
+        }
+      : null;
+  }
+
+  saveUnmatchedReceipt(connectorId: string, smscId: string, receipt: Record<string, unknown>): Promise<void> {
+    return this.#write({
+      op: 'saveUnmatchedReceipt',
+      connectorId,
+      smscId,
+      receivedAt: Date.now(),
+      receipt: JSON.stringify(receipt),
+    });
+  }
+
+  async takeUnmatchedReceipts(connectorId: string, smscId: string): Promise<StoredReceipt[]> {
+    const taken = await this.#write<Array<Omit<StoredReceipt, 'receipt'> & { receipt: string }>>({
+      op: 'takeUnmatchedReceipts',
+      connectorId,
+      smscId,
+    });
+    return taken.map((r) => ({ ...r, receipt: JSON.parse(r.receipt) }));
+  }
+
+  async listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]> {
+    const { rows } = await this.#pool.query('SELECT * FROM unmatched_receipts ORDER BY id LIMIT $1', [limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      connectorId: r.connector_id,
+      smscId: r.smsc_id,
+      receivedAt: r.received_at,
+      receipt: r.receipt,
+    }));
+  }
+
+  purgeUnmatchedReceipts(before: number): Promise<number> {
+    return this.#write({ op: 'purgeUnmatchedReceipts', before });
+  }
+
+  async getIdempotency(accountId: string, key: string, now: number): Promise<IdempotencyRecord | null> {
+    // The store has no clock of its own: expiry follows the `now` its callers pass.
+    if (now >= this.#nextIdempotencySweep) {
+      this.#nextIdempotencySweep = now + idempotencySweepMs;
+      // Housekeeping nobody waits for: if it fails, so do the writes that matter.
+      this.#write({ op: 'sweepIdempotency', before: now }).catch(() => {});
+    }
+    const { rows } = await this.#pool.query('SELECT * FROM idempotency WHERE account_id = $1 AND key = $2', [
+      accountId,
+      key,
+    ]);
+    const r = rows[0];
+    if (!r) return null;
+    if (r.expires_at <= now) {
+      // Forgotten before answering, so the request that follows may use the key again.
+      await this.#write({ op: 'forgetIdempotency', accountId, key, now });
+      return null;
+    }
+    return {
+      accountId: r.account_id,
+      key: r.key,
+      requestHash: r.request_hash,
+      statusCode: r.status_code,
+      response: r.response,
+      expiresAt: r.expires_at,
+    };
+  }
+
+  upsertAccount(account: StoredAccount): Promise<void> {
+    return this.#write({
+      op: 'upsertAccount',
+      id: account.id,
+      apiKeyHashes: account.apiKeyHashes,
+      settings: JSON.stringify(account.settings),
+    });
+  }
+
+  async getAccount(id: string): Promise<StoredAccount | null> {
+    return (await this.#accounts('WHERE a.id = $1', [id]))[0] ?? null;
+  }
+
+  async findAccountByApiKeyHash(hash: string): Promise<StoredAccount | null> {
+    const where = 'WHERE a.id = (SELECT account_id FROM account_api_keys WHERE hash = $1)';
+    return (await this.#accounts(where, [hash]))[0] ?? null;
+  }
+
+  listAccounts(): Promise<StoredAccount[]> {
+    return this.#accounts('', []);
+  }
+
+  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): Promise<void> {
+    return this.#write({ op: 'enqueueWebhook', ...delivery });
+  }
+
+  /** Claims the due deliveries for this instance, as dueMessages does messages. */
+  async dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]> {
+    const { rows } = await this.#pool.query(
+      `UPDATE webhook_deliveries SET claimed_by = $3 WHERE id IN (
+         SELECT id FROM webhook_deliveries
+         WHERE abandoned_at IS NULL AND next_attempt_at <= $1 AND smsgw_claimable(claimed_by, $3)
+         ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [now, limit, this.instanceId],
+    );
+    return rows
+      .sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id)
+      .map((r) => ({
+        id: r.id,
+        accountId: r.account_id,
+        url: r.url,
+        secret: r.secret,
+        body: r.body,
+        attempts: r.attempts,
+        nextAttemptAt: r.next_attempt_at,
+        createdAt: r.created_at,
+        lastError: r.last_error,
+      }));
+  }
+
+  rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): Promise<void> {
+    return this.#write({ op: 'rescheduleWebhook', id, nextAttemptAt, lastError });
+  }
+
+  finishWebhook(id: number, outcome: 'delivered' | 'abandoned'): Promise<void> {
+    return this.#write({ op: 'finishWebhook', id, outcome, at: Date.now() });
+  }
+
+  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number> {
+    return this.#write({
+      op: 'enqueueEsmeDelivery',
+      accountId,
+      createdAt: Date.now(),
+      payload: JSON.stringify(payload),
+    });
+  }
+
+  async pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM esme_deliveries WHERE account_id = $1 ORDER BY id LIMIT $2',
+      [accountId, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      accountId: r.account_id,
+      createdAt: r.created_at,
+      payload: r.payload,
+    }));
+  }
+
+  deleteEsmeDelivery(id: number): Promise<void> {
+    return this.#write({ op: 'deleteEsmeDelivery', id });
+  }
+
+  async putRecord<T>(record: NewRecord<T>, expectedVersion?: number): Promise<StoredRecord<T>> {
+    const version = await this.#write<number>({
+      op: 'putRecord',
+      record: encodeRecord(record),
+      expectedVersion: expectedVersion ?? null,
+    });
+    return { ...record, version };
+  }
+
+  putRecords<T>(records: NewRecord<T>[]): Promise<void> {
+    return this.#write({ op: 'putRecords', records: records.map(encodeRecord) });
+  }
+
+  async getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null> {
+    const { rows } = await this.#pool.query('SELECT * FROM records WHERE kind = $1 AND id = $2', [kind, id]);
+    return rows[0] ? toRecord<T>(rows[0]) : null;
+  }
+
+  listRecords<T>(
+    kind: string,
+    filter: RecordFilter,
+    cursor: string | null,
+    limit: number,
+  ): Promise<Page<StoredRecord<T>>> {
+    return this.#page(recordWhere(kind, filter), 'records', cursor, limit, (r) => toRecord<T>(r));
+  }
+
+  async countRecords(kind: string, filter: RecordFilter): Promise<number> {
+    const where = recordWhere(kind, filter);
+    const { rows } = await this.#pool.query(
+      `SELECT count(*) AS n FROM records WHERE ${where.sql()}`,
+      where.params,
+    );
+    return rows[0].n;
+  }
+
+  async dueRecords<T>(kind: string, now: number, limit: number): Promise<StoredRecord<T>[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM records WHERE kind = $1 AND due_at IS NOT NULL AND due_at <= $2 ORDER BY due_at, id LIMIT $3',
+      [kind, now, limit],
+    );
+    return rows.map((r) => toRecord<T>(r));
+  }
+
+  deleteRecord(kind: string, id: string): Promise<boolean> {
+    return this.#write({ op: 'deleteRecord', kind, id });
+  }
+
+  /** Renews this instance's lease, and forgets instances long gone. */
+  async #beat(): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO smsgw_instances (id, lease_until) VALUES ($1, smsgw_now_ms() + $2)
+       ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`,
+      [this.instanceId, this.#leaseMs],
+    );
+    await this.#pool.query('DELETE FROM smsgw_instances WHERE lease_until < smsgw_now_ms() - $1', [
+      forgetInstancesMs,
+    ]);
+  }
+
+  /** Newest first in pages of `limit`; the cursor is the last row's (created_at, id). */
+  async #page<T>(
+    where: Where,
+    table: 'messages' | 'records',
+    cursor: string | null,
+    limit: number,
+    convert: (row: Row) => T & { createdAt: number; id: string },
+  ): Promise<Page<T>> {
+    if (cursor !== null) {
+      const after = decodeCursor(cursor);
+      where.add(`(created_at, id) < (${where.param(after.createdAt)}, ${where.param(after.id)})`);
+    }
+    const size = Math.max(1, Math.floor(limit));
+    // One row more than asked tells whether another page exists without a second query.
+    const { rows } = await this.#pool.query(
+      `SELECT * FROM ${table} WHERE ${where.sql()} ORDER BY created_at DESC, id DESC LIMIT ${where.param(size + 1)}`,
+      where.params,
+    );
+    const data = rows.slice(0, size).map(convert);
+    const last = data[data.length - 1];
+    return { data, nextCursor: rows.length > size && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  async #accounts(where: string, params: unknown[]): Promise<StoredAccount[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT a.id, a.settings,
+         coalesce((SELECT array_agg(k.hash ORDER BY k.position) FROM account_api_keys k WHERE k.account_id = a.id),
+           '{}') AS hashes
+       FROM accounts a ${where} ORDER BY a.id`,
+      params,
+    );
+    return rows.map((r) => ({ id: r.id, apiKeyHashes: r.hashes, settings: r.settings }));
+  }
+
+  /** Queues a write for this tick's batch; settles after the COMMIT of its statement. */
+  #write<T>(write: PgWrite): Promise<T> {
+    if (this.#closing) return Promise.reject(new Error('the PostgreSQL store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ write, resolve: resolve as (value: never) => void, reject });
+      this.#flushTimer ??= setImmediate(() => this.#flush());
+    });
+  }
+
+  /** Sends the waiting writes as one batch, unless one is being applied (they go next). */
+  #flush(): void {
+    this.#flushTimer = null;
+    if (this.#writing || this.#pending.length === 0) return;
+    const batch = this.#pending.splice(0, maxBatch);
+    this.#writing = this.#apply(batch).finally(() => {
+      this.#writing = null;
+      // On setImmediate, so writes that the settled callers make straight away go too.
+      if (this.#pending.length > 0) this.#flushTimer ??= setImmediate(() => this.#flush());
+    });
+  }
+
+  async #apply(batch: PendingWrite[]): Promise<void> {
+    const writes = JSON.stringify(batch.map((p) => p.write));
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.#run(writes, false);
+    } catch (error) {
+      // PostgreSQL refused the statement, so nothing of it is stored: again, each write on its own.
+      // Anything else (the connection broke) leaves the outcome unknown.
+      try {
+        if (!(error instanceof pg.DatabaseError)) throw error;
+        outcomes = await this.#run(writes, true);
+      } catch (failure) {
+        const reason = new Error(
+          `PostgreSQL store: a batch of writes failed and may or may not be stored: ${(failure as Error).message}`,
+        );
+        for (const p of batch) p.reject(reason);
+        return;
+      }
+    }
+    for (const [i, p] of batch.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) p.resolve(outcome.value as never);
+      else p.reject(toError(outcome));
+    }
+  }
+
+  async #run(writes: string, isolate: boolean): Promise<Outcome[]> {
+    const { rows } = await this.#pool.query('SELECT smsgw_apply($1::jsonb, $2) AS outcomes', [
+      writes,
+      isolate,
+    ]);
+    return rows[0].outcomes;
+  }
+
+  async #shutDown(): Promise<void> {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#flushTimer) clearImmediate(this.#flushTimer);
+    this.#flushTimer = null;
+    while (this.#writing || this.#pending.length > 0) {
+      this.#flush();
+      await this.#writing;
+    }
+    // Gone from the cluster: what this instance claimed is the others' to take at once.
+    await this.#pool.query('DELETE FROM smsgw_instances WHERE id = $1', [this.instanceId]).catch(() => {});
+    await this.#pool.end();
+  }
+}
+
+/** A WHERE clause and its parameters, numbered as they are added. */
+class Where {
+  readonly params: unknown[] = [];
+  readonly #terms: string[] = [];
+
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  add(term: string): void {
+    this.#terms.push(term);
+  }
+
+  /** column = value, unless the value is undefined (no filter). */
+  equal(column: string, value: unknown): void {
+    if (value !== undefined) this.add(`${column} = ${this.param(value)}`);
+  }
+
+  sql(): string {
+    return this.#terms.length > 0 ? this.#terms.join(' AND ') : 'TRUE';
+  }
+}
+
+function recordWhere(kind: string, filter: RecordFilter): Where {
+  const where = new Where();
+  where.equal('kind', kind);
+  where.equal('account_id', filter.accountId);
+  where.equal('ref', filter.ref);
+  where.equal('status', filter.status);
+  return where;
+}
+
+function toError(outcome: Extract<Outcome, { ok: false }>): Error {
+  if (outcome.name === StoreConflictError.name) return new StoreConflictError(outcome.message);
+  if (outcome.name === StoreNotFoundError.name) return new StoreNotFoundError(outcome.message);
+  return Object.assign(new Error(outcome.message), outcome.code ? { code: outcome.code } : {});
+}
+
+function base64(value: Buffer | null): string | null {
+  return value === null ? null : value.toString('base64');
+}
+
+function json(value: Record<string, unknown> | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function encodeMessage(m: Message): Record<string, unknown> {
+  return {
+    ...m,
+    binary: base64(m.binary),
+    udh: base64(m.udh),
+    priority: priorityRank.get(m.priority)!,
+    meta: json(m.meta),
+  };
+}
+
+function encodeRecord<T>(r: NewRecord<T>): Record<string, unknown> {
+  return { ...r, data: JSON.stringify(r.data) };
+}
+
+function toMessage(r: Row): Message {
+  const errorCode = r.error_code as string | null;
+  return {
+    id: r.id as string,
+    accountId: r.account_id as string,
+    direction: r.direction as Message['direction'],
+    status: r.status as MessageStatus,
+    to: r.to_addr as string,
+    from: r.from_addr as string,
+    text: r.text as string | null,
+    binary: r.binary_data as Buffer | null,
+    udh: r.udh as Buffer | null,
+    encoding: r.encoding as Message['encoding'],
+    segments: r.segments as number,
+    priority: priorities[r.priority as number]!,
+    clientRef: r.client_ref as string | null,
+    callbackUrl: r.callback_url as string | null,
+    flash: r.flash as boolean,
+    origin: r.origin as Message['origin'],
+    receiptRequested: r.receipt_requested as boolean,
+    connectorId: r.connector_id as string | null,
+    createdAt: r.created_at as number,
+    sendAt: r.send_at as number | null,
+    validUntil: r.valid_until as number | null,
+    submittedAt: r.submitted_at as number | null,
+    doneAt: r.done_at as number | null,
+    attempts: r.attempts as number,
+    nextAttemptAt: r.next_attempt_at as number | null,
+    error: errorCode === null ? null : { code: errorCode, message: r.error_message as string },
+    groupId: r.group_id as string | null,
+    meta: r.meta as Record<string, unknown> | null,
+  };
+}
+
+function toRecord<T>(r: Row): StoredRecord<T> {
+  return {
+    kind: r.kind as string,
+    id: r.id as string,
+    accountId: r.account_id as string,
+    ref: r.ref as string | null,
+    status: r.status as string | null,
+    dueAt: r.due_at as number | null,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+    version: r.version as number,
+    data: r.data as T,
+  };
+}
