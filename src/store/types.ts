@@ -145,6 +145,13 @@ export interface RecordFilter {
   status?: string;
 }
 
+/**
+ * A store may be shared by several gateway processes (PostgreSQL, cluster mode); each
+ * opened store is then one instance of the cluster, alive while its lease runs. Queued
+ * messages and webhook deliveries are *claimed* by one instance at a time, so no two send
+ * the same one; the claims of an instance that stops or dies pass to the others once its
+ * lease ends. A store of one process (SQLite) has nobody to share with: every claim is its own.
+ */
 export interface Store {
   /** Creates tables; safe to call on an existing database. */
   migrate(): Promise<void>;
@@ -155,7 +162,8 @@ export interface Store {
   /**
    * Stores accepted messages with their first events, atomically with the idempotency
    * record if one is given. Resolves once durable: only then may the caller answer 202
-   * or submit_sm_resp. Concurrent calls in one tick share a transaction.
+   * or submit_sm_resp. Concurrent calls in one tick share a transaction. The messages are
+   * claimed by this instance (it queues them itself).
    */
   insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void>;
   /** Applies a patch and records an event, durably (batched per tick like inserts). */
@@ -167,16 +175,21 @@ export interface Store {
 
   /**
    * Queued messages due at `now` (sendAt and nextAttemptAt passed), in dispatch order:
-   * priority, then acceptance. `exclude` skips ids the caller already holds.
+   * priority, then acceptance. `exclude` skips ids the caller already holds. Only messages
+   * no other live instance has claimed; those returned are claimed by this one.
    */
   dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]>;
-  /** Scheduled messages whose sendAt has come become queued; returns how many. */
+  /** Scheduled messages whose sendAt has come become queued, claimed by nobody; returns how many. */
   releaseScheduled(now: number): Promise<number>;
-  /** After a restart: messages left `sending` go back to `queued` (at-least-once). */
+  /**
+   * After a restart: messages left `sending` go back to `queued` (at-least-once); not those
+   * another live instance has claimed (they are on its wire).
+   */
   requeueInFlight(): Promise<number>;
   /**
    * Queued/scheduled messages whose validity ended become expired; returns their ids.
-   * `skip`: ids the caller has on the wire (stored as queued while in flight).
+   * `skip`: ids the caller has on the wire (stored as queued while in flight). Not those
+   * another live instance has claimed: that one may have them on the wire, and expires them.
    */
   expireOverdue(now: number, skip?: readonly string[]): Promise<string[]>;
 
@@ -197,6 +210,7 @@ export interface Store {
   listAccounts(): Promise<StoredAccount[]>;
 
   enqueueWebhook(delivery: NewWebhookDelivery): Promise<void>;
+  /** Due deliveries no other live instance has claimed; those returned are claimed by this one. */
   dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]>;
   /** Records a failed attempt and when to try again. */
   rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): Promise<void>;

@@ -1,10 +1,18 @@
 // The PostgreSQL store against a throwaway server: the shared conformance suite, then what
 // only a shared database shows: several instances claiming one queue, leases, migrations.
-import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import type { Message } from '../../src/core/message.ts';
 import { openStore, PostgresStore } from '../../src/store/index.ts';
+import { waitFor } from '../e2e/helpers.ts';
 import { missingPeer } from '../peers/available.ts';
 import { startPostgres } from '../peers/postgres.ts';
-import { storeConformance } from './conformance.ts';
+import { makeMessage, storeConformance } from './conformance.ts';
+
+const ids = (messages: Message[]) => messages.map((m) => m.id);
+const later = Date.now() + 3600_000;
 
 const missing = missingPeer('PostgreSQL');
 if (missing) {
@@ -19,4 +27,190 @@ if (missing) {
     return store;
   });
   storeConformance('PostgreSQL through openStore', async () => openStore(await server.createDatabase()));
+
+  describe('PostgreSQL store shared by several instances', () => {
+    const open: PostgresStore[] = [];
+    after(async () => {
+      for (const store of open) await store.close();
+    });
+    async function instance(url: string, leaseMs?: number): Promise<PostgresStore> {
+      const store = new PostgresStore({ connectionString: url, ...(leaseMs ? { leaseMs } : {}) });
+      await store.migrate();
+      open.push(store);
+      return store;
+    }
+    /** Messages queued by an instance that has since stopped: claimed by nobody alive. */
+    async function backlog(url: string, messages: Message[]): Promise<void> {
+      const store = await instance(url);
+      await store.insertMessages(messages);
+      await store.close();
+    }
+
+    test('instances claiming at once get disjoint sets that cover the queue', async () => {
+      const url = await server.createDatabase();
+      const messages = Array.from({ length: 600 }, (_, i) =>
+        makeMessage({ priority: i % 3 === 0 ? 'otp' : 'bulk' }),
+      );
+      await backlog(url, messages);
+      const instances = await Promise.all([instance(url), instance(url), instance(url)]);
+      // Each takes small bites as a dispatcher refills, holding what it got (exclude).
+      const taken = await Promise.all(
+        instances.map(async (store) => {
+          const held = new Map<string, Message>();
+          for (;;) {
+            const due = await store.dueMessages(later, 25, held);
+            if (due.length === 0) return held;
+            for (const m of due) {
+              assert.ok(!held.has(m.id), 'an instance is not handed what it holds');
+              held.set(m.id, m);
+            }
+          }
+        }),
+      );
+      const all = taken.flatMap((held) => [...held.keys()]);
+      assert.equal(all.length, messages.length, 'no message handed to two instances');
+      assert.deepEqual(new Set(all), new Set(ids(messages)));
+      // Claimed, they stay with their instance: nobody finds any more, and each its own again.
+      for (const [i, store] of instances.entries()) {
+        assert.deepEqual(await store.dueMessages(later, 1000, taken[i]!), []);
+        assert.equal((await store.dueMessages(later, 1000, new Set())).length, taken[i]!.size);
+      }
+    });
+
+    test('what an instance accepted is its own to send; the others get it once it closes', async () => {
+      const url = await server.createDatabase();
+      const [a, b] = [await instance(url), await instance(url)];
+      const accepted = [makeMessage(), makeMessage()];
+      await a.insertMessages(accepted);
+      assert.deepEqual(await b.dueMessages(later, 10, new Set()), []);
+      // Not held in memory any more (a spill): a's own refill finds it again.
+      assert.deepEqual(ids(await a.dueMessages(later, 10, new Set())), ids(accepted));
+      assert.deepEqual(ids(await a.dueMessages(later, 10, new Set([accepted[0]!.id]))), [accepted[1]!.id]);
+      await a.close();
+      assert.deepEqual(ids(await b.dueMessages(later, 10, new Set())), ids(accepted));
+    });
+
+    test('released scheduled messages are claimed by nobody: any instance may send them', async () => {
+      const url = await server.createDatabase();
+      const [a, b] = [await instance(url), await instance(url)];
+      const scheduled = makeMessage({ status: 'scheduled', sendAt: Date.now() });
+      await a.insertMessages([scheduled]);
+      assert.equal(await a.releaseScheduled(later), 1);
+      assert.deepEqual(ids(await b.dueMessages(later, 10, new Set())), [scheduled.id]);
+      assert.deepEqual(await a.dueMessages(later, 10, new Set()), [], 'now b holds it');
+    });
+
+    test("requeueInFlight and expireOverdue leave another live instance's messages alone", async () => {
+      const url = await server.createDatabase();
+      const [a, b] = [await instance(url), await instance(url)];
+      const sending = makeMessage({ status: 'sending', attempts: 1 });
+      const overdue = makeMessage({ validUntil: Date.now() - 1000 });
+      await a.insertMessages([sending, overdue]);
+      assert.equal(await b.requeueInFlight(), 0);
+      assert.deepEqual(await b.expireOverdue(Date.now()), []);
+      assert.equal((await b.getMessage(sending.id))?.status, 'sending');
+      assert.equal((await b.getMessage(overdue.id))?.status, 'queued');
+      assert.equal(await a.requeueInFlight(), 1);
+      assert.deepEqual(await a.expireOverdue(Date.now()), [overdue.id]);
+      assert.equal((await a.getMessage(sending.id))?.status, 'queued');
+    });
+
+    test('webhook deliveries are claimed like messages', async () => {
+      const url = await server.createDatabase();
+      const [a, b] = [await instance(url), await instance(url)];
+      const now = Date.now();
+      for (const n of [1, 2, 3]) {
+        await a.enqueueWebhook({
+          accountId: 'acc-a',
+          url: 'https://example.com/hook',
+          secret: null,
+          body: `{"n":${n}}`,
+          nextAttemptAt: now,
+          createdAt: now,
+        });
+      }
+      const first = await a.dueWebhooks(now, 2);
+      assert.deepEqual(
+        first.map((d) => d.body),
+        ['{"n":1}', '{"n":2}'],
+      );
+      assert.deepEqual(
+        (await b.dueWebhooks(now, 10)).map((d) => d.body),
+        ['{"n":3}'],
+      );
+      assert.deepEqual(
+        (await a.dueWebhooks(now, 10)).map((d) => d.id),
+        first.map((d) => d.id),
+        'its own again',
+      );
+      await a.close();
+      assert.equal((await b.dueWebhooks(now, 10)).length, 3);
+    });
+
+    test("a crashed instance's claims pass to the others when its lease ends", async () => {
+      const url = await server.createDatabase();
+      const survivor = await instance(url);
+      const leaseMs = 3_000;
+      // A process that accepts two messages and dies without closing its store.
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/index.ts', import.meta.url).href)};
+           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
+           await store.migrate();
+           const m = JSON.parse(process.argv[1]);
+           await store.insertMessages(m);
+           console.log('stored');
+           process.exit(0);`,
+          JSON.stringify([makeMessage(), makeMessage()]),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      assert.equal(await exited, 0);
+      assert.equal(output.trim(), 'stored');
+      const crashedAt = Date.now();
+      const first = await survivor.dueMessages(later, 10, new Set());
+      // The lease is still running unless this machine was slower than the lease itself.
+      if (Date.now() - crashedAt < leaseMs / 2) assert.deepEqual(first, [], 'still the dead instance’s');
+      const taken = await waitFor(
+        async () => {
+          const due = await survivor.dueMessages(later, 10, new Set());
+          return due.length > 0 && due;
+        },
+        30_000,
+        'the lease to end',
+      );
+      assert.equal(taken.length, 2);
+    });
+
+    test('gateways starting together migrate once; a newer schema is refused', async () => {
+      const url = await server.createDatabase();
+      await Promise.all([instance(url), instance(url), instance(url)]);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 1 }]);
+        await admin.query('UPDATE smsgw_schema SET version = 99');
+      } finally {
+        await admin.end();
+      }
+      const newer = new PostgresStore({ connectionString: url });
+      await assert.rejects(newer.migrate(), /schema version 99/);
+      await newer.close();
+    });
+
+    test('openStore reads its own options off the URL and refuses bad ones', async () => {
+      const url = await server.createDatabase();
+      const store = await openStore(`${url}?pool_size=2&lease_ms=5000`);
+      await store.ping();
+      await store.close();
+      await assert.rejects(openStore(`${url}?lease_ms=soon`), /lease_ms must be an integer/);
+      await assert.rejects(openStore(`${url}?pool_size=0`), /pool_size must be an integer/);
+    });
+  });
 }
