@@ -94,6 +94,9 @@ export class PostgresStore implements Store {
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 4,
+      // A database out of reach fails requests (503) rather than holding them for minutes.
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
       types,
     });
     // A connection that breaks while idle is replaced; the query that needs it reports the error.
