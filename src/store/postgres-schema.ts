@@ -136,9 +136,10 @@ CREATE TABLE IF NOT EXISTS esme_deliveries (
 );
 CREATE INDEX IF NOT EXISTS esme_deliveries_account ON esme_deliveries (account_id, id);
 
+-- id: UTF-8 bytes (see recordKey in postgres.ts).
 CREATE TABLE IF NOT EXISTS records (
   kind text COLLATE "C" NOT NULL,
-  id text COLLATE "C" NOT NULL,
+  id bytea NOT NULL,
   account_id text NOT NULL,
   ref text,
   status text,
@@ -332,7 +333,7 @@ DECLARE
 BEGIN
   IF expected IS NULL OR expected = 0 THEN
     INSERT INTO records AS old (kind, id, account_id, ref, status, due_at, created_at, updated_at, version, data)
-      VALUES (r->>'kind', r->>'id', r->>'accountId', r->>'ref', r->>'status', (r->>'dueAt')::bigint,
+      VALUES (r->>'kind', decode(r->>'id', 'hex'), r->>'accountId', r->>'ref', r->>'status', (r->>'dueAt')::bigint,
         (r->>'createdAt')::bigint, (r->>'updatedAt')::bigint, 1, (r->>'data')::json)
       ON CONFLICT (kind, id) DO UPDATE SET account_id = excluded.account_id, ref = excluded.ref,
         status = excluded.status, due_at = excluded.due_at, updated_at = excluded.updated_at,
@@ -343,13 +344,13 @@ BEGIN
     UPDATE records SET account_id = r->>'accountId', ref = r->>'ref', status = r->>'status',
       due_at = (r->>'dueAt')::bigint, updated_at = (r->>'updatedAt')::bigint, version = version + 1,
       data = (r->>'data')::json
-    WHERE kind = r->>'kind' AND id = r->>'id' AND version = expected
+    WHERE kind = r->>'kind' AND id = decode(r->>'id', 'hex') AND version = expected
     RETURNING version INTO stored;
   END IF;
   IF stored IS NULL THEN
-    SELECT version INTO stored FROM records WHERE kind = r->>'kind' AND id = r->>'id';
+    SELECT version INTO stored FROM records WHERE kind = r->>'kind' AND id = decode(r->>'id', 'hex');
     RETURN smsgw_refused('StoreConflictError',
-      format('%s %s is at version %s, not %s', r->>'kind', r->>'id', coalesce(stored, 0), expected));
+      format('%s %s is at version %s, not %s', r->>'kind', r->>'label', coalesce(stored, 0), expected));
   END IF;
   RETURN to_jsonb(stored);
 END $$;
@@ -409,7 +410,7 @@ BEGIN
       PERFORM smsgw_put_record(jsonb_build_object('record', r));
     END LOOP;
   WHEN 'deleteRecord' THEN
-    DELETE FROM records WHERE kind = w->>'kind' AND id = w->>'id';
+    DELETE FROM records WHERE kind = w->>'kind' AND id = decode(w->>'id', 'hex');
     RETURN to_jsonb(FOUND);
   END CASE;
   RETURN NULL;

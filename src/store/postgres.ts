@@ -189,6 +189,10 @@ export class PostgresStore implements Store {
     query.equal('to_addr', filter.to);
     query.equal('direction', filter.direction);
     query.equal('group_id', filter.groupId);
+    if (filter.between) {
+      const [a, b] = filter.between.map((n) => query.param(n));
+      query.add(`((to_addr = ${a} AND from_addr = ${b}) OR (to_addr = ${b} AND from_addr = ${a}))`);
+    }
     return this.#page(query, 'messages', cursor, limit, toMessage);
   }
 
@@ -457,7 +461,10 @@ export class PostgresStore implements Store {
   }
 
   async getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null> {
-    const { rows } = await this.#pool.query('SELECT * FROM records WHERE kind = $1 AND id = $2', [kind, id]);
+    const { rows } = await this.#pool.query('SELECT * FROM records WHERE kind = $1 AND id = $2', [
+      kind,
+      recordKey(id),
+    ]);
     return rows[0] ? toRecord<T>(rows[0]) : null;
   }
 
@@ -467,7 +474,7 @@ export class PostgresStore implements Store {
     cursor: string | null,
     limit: number,
   ): Promise<Page<StoredRecord<T>>> {
-    return this.#page(recordWhere(kind, filter), 'records', cursor, limit, (r) => toRecord<T>(r));
+    return this.#page(recordWhere(kind, filter), 'records', cursor, limit, (r) => toRecord<T>(r), recordKey);
   }
 
   async countRecords(kind: string, filter: RecordFilter): Promise<number> {
@@ -488,7 +495,7 @@ export class PostgresStore implements Store {
   }
 
   deleteRecord(kind: string, id: string): Promise<boolean> {
-    return this.#write({ op: 'deleteRecord', kind, id });
+    return this.#write({ op: 'deleteRecord', kind, id: recordKey(id).toString('hex') });
   }
 
   /** Renews this instance's lease, and forgets instances long gone. */
@@ -510,10 +517,11 @@ export class PostgresStore implements Store {
     cursor: string | null,
     limit: number,
     convert: (row: Row) => T & { createdAt: number; id: string },
+    key: (id: string) => unknown = (id) => id,
   ): Promise<Page<T>> {
     if (cursor !== null) {
       const after = decodeCursor(cursor);
-      where.add(`(created_at, id) < (${where.param(after.createdAt)}, ${where.param(after.id)})`);
+      where.add(`(created_at, id) < (${where.param(after.createdAt)}, ${where.param(key(after.id))})`);
     }
     const size = Math.max(1, Math.floor(limit));
     // One row more than asked tells whether another page exists without a second query.
@@ -663,8 +671,22 @@ function encodeMessage(m: Message): Record<string, unknown> {
   };
 }
 
+/**
+ * A record's id as stored: its UTF-8 bytes (bytea), since features build ids with U+0000
+ * separators, which PostgreSQL text cannot hold. Bytes order as SQLite's text does.
+ */
+function recordKey(id: string): Buffer {
+  return Buffer.from(id, 'utf8');
+}
+
 function encodeRecord<T>(r: NewRecord<T>): Record<string, unknown> {
-  return { ...r, data: JSON.stringify(r.data) };
+  // The id as hex (JSON text cannot carry U+0000 into PostgreSQL either), and as JSON for messages.
+  return {
+    ...r,
+    id: recordKey(r.id).toString('hex'),
+    label: JSON.stringify(r.id),
+    data: JSON.stringify(r.data),
+  };
 }
 
 function toMessage(r: Row): Message {
@@ -704,7 +726,7 @@ function toMessage(r: Row): Message {
 function toRecord<T>(r: Row): StoredRecord<T> {
   return {
     kind: r.kind as string,
-    id: r.id as string,
+    id: (r.id as Buffer).toString('utf8'),
     accountId: r.account_id as string,
     ref: r.ref as string | null,
     status: r.status as string | null,

@@ -856,6 +856,28 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         );
       });
 
+      test('ids may hold any character, U+0000 included (features join keys with it)', async () => {
+        const ids = ['acc-a\u0000*\u0000+447700900001', 'acc-a\u0000Brand\u0000+447700900001', 'ünï😀'];
+        for (const id of ids) await store.putRecord(record({ id, createdAt: t0 }), 0);
+        for (const id of ids) assert.equal((await store.getRecord('suppression', id))?.id, id);
+        await assert.rejects(store.putRecord(record({ id: ids[0]! }), 0), StoreConflictError);
+        const listed: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Awaited<ReturnType<Store['listRecords']>> = await store.listRecords(
+            'suppression',
+            { accountId: 'acc-a' },
+            cursor,
+            1,
+          );
+          listed.push(...page.data.map((r) => r.id));
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        assert.deepEqual(listed, [...ids].sort().reverse(), 'same createdAt: by id, descending');
+        assert.equal(await store.deleteRecord('suppression', ids[0]!), true);
+        assert.equal(await store.getRecord('suppression', ids[0]!), null);
+      });
+
       test('delete says whether there was one', async () => {
         const r = record();
         await store.putRecord(r);

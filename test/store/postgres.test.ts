@@ -209,6 +209,9 @@ if (missing) {
       const store = await openStore(`${url}?pool_size=2&lease_ms=5000`);
       await store.ping();
       await store.close();
+      const spelledOut = await openStore(url.replace(/^postgres:/, 'postgresql:'));
+      await spelledOut.ping();
+      await spelledOut.close();
       await assert.rejects(openStore(`${url}?lease_ms=soon`), /lease_ms must be an integer/);
       await assert.rejects(openStore(`${url}?pool_size=0`), /pool_size must be an integer/);
     });

@@ -273,15 +273,8 @@ describe('openStore', () => {
     await again.close();
   });
 
-  test('PostgreSQL is not there yet, and other URLs are refused', async () => {
-    await assert.rejects(
-      openStore('postgres://smsgw@localhost/smsgw'),
-      /PostgreSQL store not implemented yet/,
-    );
-    await assert.rejects(
-      openStore('postgresql://smsgw@localhost/smsgw'),
-      /PostgreSQL store not implemented yet/,
-    );
+  // postgres:// URLs: test/store/postgres.test.ts.
+  test('other URLs are refused', async () => {
     await assert.rejects(openStore('mysql://localhost/smsgw'), /unknown store URL/);
     await assert.rejects(openStore('sqlite:'), /names no file/);
     await assert.rejects(openStore('sqlite::memory:?synchronous=maybe'), /synchronous must be one of/);
