@@ -238,7 +238,9 @@ BEGIN
       text = CASE WHEN p ? 'text' THEN p->>'text' ELSE text END,
       binary_data = CASE WHEN p ? 'binary' THEN decode(p->>'binary', 'base64') ELSE binary_data END,
       encoding = CASE WHEN p ? 'encoding' THEN p->>'encoding' ELSE encoding END,
-      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END
+      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END,
+      send_at = CASE WHEN p ? 'sendAt' THEN (p->>'sendAt')::bigint ELSE send_at END,
+      valid_until = CASE WHEN p ? 'validUntil' THEN (p->>'validUntil')::bigint ELSE valid_until END
     WHERE id = w->>'id';
   END IF;
   IF NOT FOUND THEN

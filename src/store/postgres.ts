@@ -68,6 +68,24 @@ const forgetInstancesMs = 24 * 3600_000;
 
 const priorityRank = new Map(priorities.map((p, rank) => [p, rank]));
 
+/** The fields smsgw_update_message sets (postgres-schema.ts): a field added to MessagePatch fails typechecking here until it does too. */
+const patchFields: Record<keyof MessagePatch, true> = {
+  status: true,
+  connectorId: true,
+  submittedAt: true,
+  doneAt: true,
+  attempts: true,
+  nextAttemptAt: true,
+  error: true,
+  segments: true,
+  text: true,
+  binary: true,
+  encoding: true,
+  meta: true,
+  sendAt: true,
+  validUntil: true,
+};
+
 /** bigint (epoch ms, ids, counts) as numbers: every one of ours fits in 2^53. */
 const int8Oid = 20;
 const types: pg.CustomTypesConfig = {
@@ -162,6 +180,7 @@ export class PostgresStore implements Store {
     const encoded: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
+      if (!Object.hasOwn(patchFields, field)) throw new Error(`unknown message field ${field}`);
       encoded[field] =
         field === 'binary'
           ? base64(value as Buffer | null)

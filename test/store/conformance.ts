@@ -130,6 +130,22 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.equal(stored?.encoding, 'binary');
       });
 
+      test('updateMessage moves the schedule and the validity', async () => {
+        const m = makeMessage({ status: 'scheduled', sendAt: t0 + 1_000, validUntil: t0 + 2_000 });
+        await store.insertMessages([m]);
+        await store.updateMessage(m.id, { status: 'queued', sendAt: t0 + 10, validUntil: t0 + 5_000 });
+        assert.deepEqual(await store.getMessage(m.id), {
+          ...m,
+          status: 'queued',
+          sendAt: t0 + 10,
+          validUntil: t0 + 5_000,
+        });
+        await store.updateMessage(m.id, { sendAt: null, validUntil: null });
+        const cleared = await store.getMessage(m.id);
+        assert.equal(cleared?.sendAt, null);
+        assert.equal(cleared?.validUntil, null);
+      });
+
       test('updateMessage applies only the patch and records the event', async () => {
         const m = makeMessage();
         await store.insertMessages([m]);
