@@ -123,6 +123,12 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   created_at bigint NOT NULL,
   last_error text,
   abandoned_at bigint,
+  -- How it is sent: a compat API's callback may be a GET, a form, signed in a header.
+  method text NOT NULL DEFAULT 'POST',
+  content_type text,
+  headers json,
+  -- A reply handler registered with the sender by this name reads the 2xx answer (TwiML).
+  reply text,
   claimed_by text
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due
@@ -384,9 +390,10 @@ BEGIN
     DELETE FROM idempotency WHERE expires_at <= (w->>'before')::bigint;
   WHEN 'upsertAccount' THEN RETURN smsgw_upsert_account(w);
   WHEN 'enqueueWebhook' THEN
-    INSERT INTO webhook_deliveries (account_id, url, secret, body, next_attempt_at, created_at)
+    INSERT INTO webhook_deliveries
+        (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply)
       VALUES (w->>'accountId', w->>'url', w->>'secret', w->>'body', (w->>'nextAttemptAt')::bigint,
-        (w->>'createdAt')::bigint);
+        (w->>'createdAt')::bigint, w->>'method', w->>'contentType', (w->>'headers')::json, w->>'reply');
   WHEN 'rescheduleWebhook' THEN
     UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = (w->>'nextAttemptAt')::bigint,
       last_error = w->>'lastError'

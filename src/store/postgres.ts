@@ -22,6 +22,7 @@ import type {
   MessageFilter,
   MessagePatch,
   NewRecord,
+  NewWebhookDelivery,
   Page,
   RecordFilter,
   SmscIdLink,
@@ -403,8 +404,13 @@ export class PostgresStore implements Store {
     return this.#accounts('', []);
   }
 
-  enqueueWebhook(delivery: Omit<WebhookDelivery, 'id' | 'attempts' | 'lastError'>): Promise<void> {
-    return this.#write({ op: 'enqueueWebhook', ...delivery });
+  enqueueWebhook(delivery: NewWebhookDelivery): Promise<void> {
+    return this.#write({
+      op: 'enqueueWebhook',
+      ...delivery,
+      method: delivery.method ?? 'POST',
+      headers: json(delivery.headers ?? null),
+    });
   }
 
   /** Claims the due deliveries for this instance, as dueMessages does messages. */
@@ -429,6 +435,10 @@ export class PostgresStore implements Store {
         nextAttemptAt: r.next_attempt_at,
         createdAt: r.created_at,
         lastError: r.last_error,
+        method: r.method,
+        contentType: r.content_type,
+        headers: r.headers,
+        reply: r.reply,
       }));
   }
 
