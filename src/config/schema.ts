@@ -79,6 +79,7 @@ const smppConnector = {
     destTon: { type: 'integer', minimum: 0, maximum: 6, default: 1 },
     destNpi: { type: 'integer', minimum: 0, maximum: 18, default: 1 },
     broadcast: { type: 'boolean', default: false },
+    receiptIds: { enum: ['as-submitted', 'decimal', 'hex'], default: 'as-submitted' },
   },
 } as const;
 

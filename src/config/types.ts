@@ -100,6 +100,8 @@ export interface SmppConnectorConfig {
   destTon: number;
   destNpi: number;
   broadcast: boolean;
+  /** How the SMSC writes message ids in receipt texts (see ReceiptIdForm in src/smpp). */
+  receiptIds: 'as-submitted' | 'decimal' | 'hex';
 }
 
 export interface MtRouteConfig {

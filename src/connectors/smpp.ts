@@ -19,6 +19,7 @@ import {
   SmppEncodeError,
   SmppError,
   statusName,
+  submittedIdOf,
   toSmppAddress,
 } from '../smpp/index.ts';
 import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
@@ -538,7 +539,10 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     try {
       await this.#sink.receipt({
         connectorId: this.id,
-        smscId: normaliseMessageId(parsed.id),
+        smscId:
+          parsed.idFrom === 'tlv'
+            ? normaliseMessageId(parsed.id)
+            : submittedIdOf(parsed.id, this.#config.receiptIds ?? 'as-submitted'),
         status: receiptStatusOf[parsed.stat],
         stat: parsed.rawStat || parsed.stat,
         err: parsed.err ?? '',

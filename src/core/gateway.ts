@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayConfig, MoRouteConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
-import { messageIdCandidates, normaliseMessageId } from '../smpp/index.ts';
+import { normaliseMessageId } from '../smpp/index.ts';
 import {
   chooseEncoding,
   encodeText,
@@ -102,7 +102,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #awaiting = new BoundedMap<string, Message>(200_000);
   readonly #links = new BoundedMap<string, SmscIdLink>(200_000);
   /** Receipts this process stored unmatched; only these can be waiting for a submit response. */
-  readonly #unmatched = new Set<string>();
+  readonly #unmatched = new Map<string, Promise<void>>();
   /** Per connector: answered by the SMSC, outcome not yet committed (see Dispatcher). */
   readonly #unrecorded = new Map<string, number>();
   /** Submit responses being stored; a receipt for one of them waits for it. */
@@ -523,9 +523,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       this.emit('status', message);
       // A receipt may have come before the submit response was stored: it waits here.
-      for (const link of links) {
-        for (const candidate of messageIdCandidates(link.smscId)) await this.#applyKept(candidate, link);
-      }
+      for (const link of links) await this.#applyKept(link.smscId, link);
       return;
     }
     const error = { code: result.code, message: result.message };
@@ -555,17 +553,31 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const link = await this.#findLink(r.connectorId, r.smscId);
     if (link) return this.#applyReceipt(link.messageId, link.part, link.parts, r);
     const smscId = normaliseMessageId(r.smscId);
-    // Marked before it is stored, and the link looked up again after: whichever side
-    // commits second sees the other, and takeUnmatchedReceipts hands a receipt out once.
-    this.#unmatched.add(linkKey(r.connectorId, smscId));
-    await this.store.saveUnmatchedReceipt(r.connectorId, smscId, r as unknown as Record<string, unknown>);
+    // Marked with its write before it is stored, and the link looked up again after:
+    // whichever side comes second sees the other, waits for the write, and
+    // takeUnmatchedReceipts hands a receipt out once.
+    const key = linkKey(r.connectorId, smscId);
+    const saved = this.store.saveUnmatchedReceipt(
+      r.connectorId,
+      smscId,
+      r as unknown as Record<string, unknown>,
+    );
+    this.#unmatched.set(
+      key,
+      saved.catch(() => {}),
+    );
+    await saved;
     const late = await this.#findLink(r.connectorId, r.smscId);
     if (late) await this.#applyKept(smscId, late);
   }
 
   /** Applies the receipts stored unmatched under this id (as the link's connector gave it). */
   async #applyKept(smscId: string, link: SmscIdLink): Promise<void> {
-    if (!this.#unmatched.delete(linkKey(link.connectorId, smscId))) return;
+    const key = linkKey(link.connectorId, smscId);
+    const saving = this.#unmatched.get(key);
+    if (!saving) return;
+    this.#unmatched.delete(key);
+    await saving;
     for (const kept of await this.store.takeUnmatchedReceipts(link.connectorId, smscId)) {
       await this.#applyReceipt(
         link.messageId,
@@ -576,15 +588,24 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  /** The id as given first (memory, then store); only then its other-base readings. */
+  /**
+   * The message a receipt names: by the id its submit response gave (connectors hand
+   * receipts over in that form), from memory, then the store.
+   */
   async #findLink(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
-    for (const candidate of messageIdCandidates(smscId)) {
-      const link =
-        this.#links.get(linkKey(connectorId, candidate)) ??
-        (await this.store.findSmscId(connectorId, candidate));
-      if (link) return link;
-    }
-    return null;
+    const id = normaliseMessageId(smscId);
+    const link = await this.#linkOf(connectorId, id);
+    if (link) return link;
+    // A receipt read in the same packet as its submit response can come before the
+    // response's outcome is known here; once pending callbacks have run, it is.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.#linkOf(connectorId, id);
+  }
+
+  async #linkOf(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
+    return (
+      this.#links.get(linkKey(connectorId, smscId)) ?? (await this.store.findSmscId(connectorId, smscId))
+    );
   }
 
   async #applyReceipt(messageId: string, part: number, parts: number, r: InboundReceipt): Promise<void> {

@@ -49,6 +49,11 @@ export interface SmscSimulatorOptions {
   /** How message ids are printed: in submit_sm_resp, and (independently) in receipts. */
   messageIdFormat?: 'hex' | 'decimal';
   receiptIdFormat?: 'hex' | 'decimal';
+  /**
+   * Receipts carry the receipted_message_id and message_state TLVs (default), or only
+   * their text, as many older SMSCs send them.
+   */
+  receiptTlvs?: boolean;
   /** Seed for the pseudo-random choices (failRate), so runs repeat. */
   seed?: number;
   /** Messages remembered for query_sm / cancel_sm / replace_sm (oldest forgotten first). */
@@ -163,6 +168,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       failStatus: CommandStatus.ESME_RSUBMITFAIL,
       messageIdFormat: 'hex',
       receiptIdFormat: 'hex',
+      receiptTlvs: true,
       seed: 1,
       maxMessages: 1_000_000,
       maxPendingDeliveries: 100_000,
@@ -465,18 +471,19 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       }),
       'latin1',
     );
-    pdu.tlvs = {
-      receiptedMessageId: this.#formatId(message.id, this.#o.messageIdFormat),
-      messageState: message.state,
-      ...(success
-        ? {}
-        : {
-            networkErrorCode: networkErrorCode(
-              NetworkErrorType.GSM,
-              (Number.parseInt(message.err, 10) || 0) & 0xffff,
-            ),
-          }),
-    };
+    if (this.#o.receiptTlvs)
+      pdu.tlvs = {
+        receiptedMessageId: this.#formatId(message.id, this.#o.messageIdFormat),
+        messageState: message.state,
+        ...(success
+          ? {}
+          : {
+              networkErrorCode: networkErrorCode(
+                NetworkErrorType.GSM,
+                (Number.parseInt(message.err, 10) || 0) & 0xffff,
+              ),
+            }),
+      };
     this.stats.receiptsSent++;
     this.emit('receipt', message);
     this.#deliver({ systemId: message.systemId, pdu, preferred: session, attempts: 0 });

@@ -122,6 +122,8 @@ export function formatReceipt(r: ReceiptFields): string {
 export interface ParsedReceipt {
   /** The message id as the SMSC printed it (see normaliseMessageId to match it). */
   id: string;
+  /** Where the id came from: the receipted_message_id TLV, or the receipt's text. */
+  idFrom?: 'tlv' | 'text';
   sub: number | undefined;
   dlvrd: number | undefined;
   submitDate: Date | undefined;
@@ -277,6 +279,7 @@ export function receiptFromPdu(pdu: Pdu): ParsedReceipt | null {
     tlvs.networkErrorCode === undefined ? undefined : readNetworkErrorCode(tlvs.networkErrorCode);
   const receipt: ParsedReceipt = {
     id,
+    idFrom: tlvs.receiptedMessageId ? 'tlv' : 'text',
     sub: fromText?.sub,
     dlvrd: fromText?.dlvrd,
     submitDate: fromText?.submitDate,
@@ -321,18 +324,24 @@ export function normaliseMessageId(id: string): string {
 }
 
 /**
- * The normalised forms a receipt's id may have been stored under: the id as printed first,
- * then the same number in the other base. Appendix B prints the receipt id in decimal while
- * many SMSCs give the submit_sm_resp message_id in hex (and some do it the other way round),
- * so store `normaliseMessageId(resp.messageId)` and look the receipt up by each of these,
- * in order: '6699' → ['6699', '1a2b'], '1A2B' → ['1a2b', '6699'], '10' → ['10', 'a', '16'].
- * Ids of more than 32 digits, or not made of hex digits, give just themselves.
+ * How an SMSC writes a message's id in the text of its receipts, next to its
+ * submit_sm_resp: `as-submitted` (the same, as most do and the receipted_message_id TLV
+ * always is), `decimal` (the response's id is hex, the receipt prints it in decimal) or
+ * `hex` (the response's id is decimal, the receipt prints it in hex), as Kannel's
+ * msg-id-type says per SMSC. Guessing is not safe: `10` reads both ways, and in a busy
+ * window both readings name a message.
  */
-export function messageIdCandidates(id: string): string[] {
-  const own = normaliseMessageId(id);
-  if (own.length > 32 || !/^[0-9a-f]+$/.test(own)) return [own];
-  const candidates = [own];
-  if (/^\d+$/.test(own)) candidates.push(BigInt(own).toString(16));
-  candidates.push(BigInt(`0x${own}`).toString(10));
-  return [...new Set(candidates)];
+export type ReceiptIdForm = 'as-submitted' | 'decimal' | 'hex';
+export const receiptIdForms: readonly ReceiptIdForm[] = ['as-submitted', 'decimal', 'hex'];
+
+/**
+ * A receipt's id written as its submit_sm_resp wrote it, normalised (normaliseMessageId);
+ * an id that is not a number in the base `form` names is only normalised.
+ */
+export function submittedIdOf(receiptId: string, form: ReceiptIdForm): string {
+  const id = normaliseMessageId(receiptId);
+  if (id.length > 40) return id;
+  if (form === 'decimal' && /^\d+$/.test(id)) return BigInt(id).toString(16);
+  if (form === 'hex' && /^[0-9a-f]+$/.test(id)) return BigInt(`0x${id}`).toString(10);
+  return id;
 }

@@ -68,6 +68,7 @@ export function smppConfig(port: number, fields: Partial<SmppConnectorConfig> = 
     destTon: 1,
     destNpi: 1,
     broadcast: false,
+    receiptIds: 'as-submitted',
     ...fields,
   };
 }

@@ -7,10 +7,10 @@ import {
   buildReceiptTlvs,
   canonicalStat,
   formatReceipt,
-  messageIdCandidates,
   normaliseMessageId,
   parseReceipt,
   receiptFromPdu,
+  submittedIdOf,
 } from '../../src/smpp/receipt.ts';
 import { networkErrorCode } from '../../src/smpp/tlv.ts';
 
@@ -278,23 +278,17 @@ describe('receipt: matching ids', () => {
     assert.equal(normaliseMessageId('msg_XYZ'), 'msg_XYZ');
   });
 
-  test('a receipt id printed in the other base finds the stored submit_sm_resp id', () => {
-    const stored = new Set(['1a2b', '4660', 'ff'].map(normaliseMessageId));
-    // decimal receipt for a hex message_id (0x1a2b = 6699), the appendix's case
-    assert.ok(messageIdCandidates('6699').some((c) => stored.has(c)));
-    // hex-looking digits: 0x1234 = 4660
-    assert.ok(messageIdCandidates('1234').some((c) => stored.has(c)));
+  test('submittedIdOf: a receipt id in the form the SMSC prints it, as its submit_sm_resp gave it', () => {
+    // decimal receipt for a hex message_id (0x1a2b = 6699), as many SMSCs print the text
+    assert.equal(submittedIdOf('6699', 'decimal'), '1a2b');
+    assert.equal(submittedIdOf('10', 'decimal'), 'a');
     // hex receipt for a decimal message_id
-    assert.ok(messageIdCandidates('00000FF').some((c) => stored.has(c)));
-    assert.ok(!messageIdCandidates('7777').some((c) => stored.has(c)));
-  });
-
-  test('candidates: the id as printed first, then the other readings', () => {
-    assert.deepEqual(messageIdCandidates('6699'), ['6699', '1a2b', '26265']);
-    assert.deepEqual(messageIdCandidates('1A2B'), ['1a2b', '6699']);
-    assert.deepEqual(messageIdCandidates('10'), ['10', 'a', '16']);
-    assert.deepEqual(messageIdCandidates('0'), ['0']);
-    assert.deepEqual(messageIdCandidates('uuid-1'), ['uuid-1']);
-    assert.deepEqual(messageIdCandidates('f'.repeat(40)), ['f'.repeat(40)]);
+    assert.equal(submittedIdOf('00000FF', 'hex'), '255');
+    assert.equal(submittedIdOf('10', 'hex'), '16');
+    // as submitted: only normalised; ids that are not numbers of that base are kept
+    assert.equal(submittedIdOf('0001A2B', 'as-submitted'), '1a2b');
+    assert.equal(submittedIdOf('1a2b', 'decimal'), '1a2b');
+    assert.equal(submittedIdOf('uuid-1', 'hex'), 'uuid-1');
+    assert.equal(submittedIdOf('9'.repeat(50), 'decimal'), '9'.repeat(50));
   });
 });
