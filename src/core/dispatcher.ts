@@ -22,6 +22,8 @@ export interface DispatcherOptions {
   send(message: Message, connector: Connector): void;
   /** A message no rule routes. */
   unroutable(message: Message): void;
+  /** True for a message that must not go now (its group is paused or canceled): it is dropped. */
+  withheld?(message: Message): boolean;
 }
 
 const rank = new Map(priorities.map((p, i) => [p, i]));
@@ -43,6 +45,19 @@ class PriorityQueue {
       if (this.#heads[i]! < lane.length) return lane[this.#heads[i]!];
     }
     return undefined;
+  }
+
+  /** Removes the messages that match; returns them. */
+  remove(matches: (m: Message) => boolean): Message[] {
+    const removed: Message[] = [];
+    for (let i = 0; i < this.#lanes.length; i++) {
+      const kept: Message[] = [];
+      for (const m of this.#lanes[i]!.slice(this.#heads[i]!)) (matches(m) ? removed : kept).push(m);
+      this.#lanes[i] = kept;
+      this.#heads[i] = 0;
+    }
+    this.size -= removed.length;
+    return removed;
   }
 
   shift(): Message | undefined {
@@ -84,7 +99,7 @@ export class Dispatcher {
   readonly #onReady = () => this.pump();
 
   constructor(options: DispatcherOptions) {
-    this.#o = { maxHeld: 100_000, ...options };
+    this.#o = { maxHeld: 100_000, withheld: () => false, ...options };
   }
 
   get queued(): number {
@@ -105,7 +120,7 @@ export class Dispatcher {
 
   /** A message became due (accepted, released from schedule, back-off over). */
   enqueue(message: Message): void {
-    if (this.#held.has(message.id)) return;
+    if (this.#held.has(message.id) || this.#o.withheld(message)) return;
     if (this.#held.size >= this.#o.maxHeld) {
       this.#spilled = true;
       return;
@@ -161,6 +176,20 @@ export class Dispatcher {
     return true;
   }
 
+  /**
+   * Forgets the held messages that match (a paused or canceled group): those queued here at
+   * once, those waiting out a back-off when it ends. Those on the wire are not touched.
+   */
+  evict(matches: (m: Message) => boolean): void {
+    for (const q of this.#queues.values()) {
+      for (const m of q.remove(matches)) {
+        this.#queued--;
+        this.done(m.id);
+      }
+    }
+    for (const m of this.#held.values()) if (m.status === 'queued' && matches(m)) this.#canceled.add(m.id);
+  }
+
   /** Reads more from the store when memory has room and the store may have more. */
   refill(): void {
     if (this.#stopped || this.#refilling || !this.#spilled || this.#held.size > this.#o.maxHeld / 2) return;
@@ -211,7 +240,7 @@ export class Dispatcher {
     for (;;) {
       const message = q.peek();
       if (!message) return;
-      if (this.#canceled.delete(message.id)) {
+      if (this.#canceled.delete(message.id) || this.#o.withheld(message)) {
         q.shift();
         this.#queued--;
         this.done(message.id);

@@ -57,6 +57,11 @@ export interface SubmitOptions {
    * emergency alert. Never set from a client's request.
    */
   optOutExempt?: boolean;
+  /**
+   * Stored `paused`, not queued: held back with its group (a batch still being uploaded)
+   * until resumeGroup lets the group go.
+   */
+  hold?: boolean;
 }
 
 export interface GatewayEvents {
@@ -107,6 +112,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #unrecorded = new Map<string, number>();
   /** Submit responses being stored; a receipt for one of them waits for it. */
   readonly #submitting = new Map<string, Promise<unknown>>();
+  /** Groups held back (paused) or canceled: none of their messages may leave. */
+  readonly #groupHolds = new Map<string, 'paused' | 'canceled'>();
+  /** Groups whose store operation runs again for messages that slipped past it (see #withheld). */
+  readonly #reholding = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
   #purgedAt = 0;
 
@@ -126,6 +135,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       unrecorded: (id) => this.#unrecorded.get(id) ?? 0,
       loadDue: (limit, exclude) => this.store.dueMessages(this.#now(), limit, exclude),
       send: (m, c) => this.#send(m, c),
+      withheld: (m) => this.#withheld(m),
       unroutable: (m) => {
         this.#finish(m, 'failed', { code: 'no_route', message: 'no route matches this message' }).catch(
           () => {},
@@ -201,8 +211,34 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     requests: SubmitRequest[],
     options: Omit<SubmitOptions, 'idempotency'> = {},
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
+    const results = await this.#buildMany(accountId, requests, options);
+    const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
+    if (accepted.length > 0) await this.store.insertMessages(accepted);
+    return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
+  }
+
+  /**
+   * What submitMany would accept (priced, with the connectors of its route) or refuse,
+   * storing nothing: a batch's dry run.
+   */
+  async checkMany(
+    accountId: string,
+    requests: SubmitRequest[],
+    options: Omit<SubmitOptions, 'idempotency'> = {},
+  ): Promise<Array<{ message: Message; connectors: readonly string[] } | { error: GatewayError }>> {
+    const results = await this.#buildMany(accountId, requests, options);
+    return results.map((r) =>
+      'message' in r ? { ...r, connectors: this.#router.connectorsOf(this.#router.match(r.message)) } : r,
+    );
+  }
+
+  async #buildMany(
+    accountId: string,
+    requests: SubmitRequest[],
+    options: Omit<SubmitOptions, 'idempotency'>,
+  ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
     const now = this.#now();
-    const results = await Promise.all(
+    return Promise.all(
       requests.map(async (req): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
           const message = this.#build(accountId, req, options, now);
@@ -214,9 +250,68 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         }
       }),
     );
-    const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
-    if (accepted.length > 0) await this.store.insertMessages(accepted);
-    return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
+  }
+
+  /**
+   * Holds back a group's unsent messages (a paused batch) until resumeGroup: those queued
+   * in memory are dropped, those on disk become `paused`; those on the wire go on. Returns
+   * how many were paused.
+   */
+  async pauseGroup(groupId: string): Promise<number> {
+    this.#groupHolds.set(groupId, 'paused');
+    this.#dispatcher.evict((m) => m.groupId === groupId);
+    return this.store.pauseGroup(groupId, this.#now(), this.#flyingIn(groupId));
+  }
+
+  /** Lets a paused group's messages go again (or wait for their sendAt); returns how many. */
+  async resumeGroup(groupId: string): Promise<number> {
+    if (this.#groupHolds.get(groupId) === 'canceled') return 0;
+    this.#groupHolds.delete(groupId);
+    const resumed = await this.store.resumeGroup(groupId, this.#now());
+    this.#dispatcher.markSpilled();
+    return resumed;
+  }
+
+  /**
+   * Cancels a group's unsent messages (queued, scheduled, paused) in one store operation;
+   * those on the wire go on. Returns how many were canceled. No status event is emitted per
+   * message: the group's owner reports the cancel as a whole.
+   */
+  async cancelGroup(groupId: string): Promise<number> {
+    this.#groupHolds.set(groupId, 'canceled');
+    this.#dispatcher.evict((m) => m.groupId === groupId);
+    return this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
+  }
+
+  #flyingIn(groupId: string): string[] {
+    return [...this.#inFlight.values()].filter((f) => f.message.groupId === groupId).map((f) => f.message.id);
+  }
+
+  /**
+   * Whether a message the dispatcher is about to queue or send belongs to a held group. It
+   * was then read before the group's store operation, or was on the wire then and came back
+   * for a retry: the operation runs again (once per tick) so the store catches up with it.
+   */
+  #withheld(m: Message): boolean {
+    const hold = m.groupId === null ? undefined : this.#groupHolds.get(m.groupId);
+    if (hold === undefined) return false;
+    const groupId = m.groupId!;
+    if (!this.#reholding.has(groupId)) {
+      this.#reholding.add(groupId);
+      setImmediate(() => {
+        this.#reholding.delete(groupId);
+        const skip = this.#flyingIn(groupId);
+        const now = this.#now();
+        const op =
+          this.#groupHolds.get(groupId) === 'canceled'
+            ? this.store.cancelGroup(groupId, now, skip)
+            : this.#groupHolds.get(groupId) === 'paused'
+              ? this.store.pauseGroup(groupId, now, skip)
+              : null;
+        op?.catch(() => {});
+      });
+    }
+    return true;
   }
 
   async #refuseOptedOut(m: Message): Promise<void> {
@@ -275,7 +370,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       id: newId(now),
       accountId,
       direction: 'mt',
-      status: scheduled ? 'scheduled' : 'queued',
+      status: options.hold ? 'paused' : scheduled ? 'scheduled' : 'queued',
       to,
       from,
       text: req.text ?? null,
@@ -355,7 +450,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (!message || message.accountId !== accountId) return null;
     // On disk a message on the wire is still `queued`: `live` tells.
     const status = this.live(message).status;
-    if (status !== 'queued' && status !== 'scheduled') {
+    if (status !== 'queued' && status !== 'scheduled' && status !== 'paused') {
       throw new GatewayError('not_cancelable', `message is ${status}`, undefined, 409);
     }
     this.#dispatcher.cancel(id);
@@ -376,7 +471,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const message = await this.store.getMessage(id);
     if (!message || message.accountId !== accountId) return null;
     const status = this.live(message).status;
-    if (status !== 'queued' && status !== 'scheduled') {
+    if (status !== 'queued' && status !== 'scheduled' && status !== 'paused') {
       throw new GatewayError('not_replaceable', `message is ${status}`, undefined, 409);
     }
     const patch: MessagePatch = {};

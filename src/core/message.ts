@@ -4,6 +4,8 @@
 export const messageStatuses = [
   'scheduled',
   'queued',
+  // Held back with its batch (paused, or still being uploaded): not sent until resumed.
+  'paused',
   'sending',
   'submitted',
   'delivered',

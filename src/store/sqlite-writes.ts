@@ -453,6 +453,24 @@ export class SqliteWrites {
     return ids.map((r) => r['id'] as string);
   }
 
+  pauseGroup(groupId: string, now: number, skip: readonly string[]): number {
+    return this.moveGroup(groupId, "('queued', 'scheduled')", ["'paused'"], now, skip);
+  }
+
+  resumeGroup(groupId: string, now: number): number {
+    return this.moveGroup(
+      groupId,
+      "('paused')",
+      ["CASE WHEN send_at IS NOT NULL AND send_at > ? THEN 'scheduled' ELSE 'queued' END", now],
+      now,
+      [],
+    );
+  }
+
+  cancelGroup(groupId: string, now: number, skip: readonly string[]): number {
+    return this.moveGroup(groupId, "('queued', 'scheduled', 'paused')", ["'canceled'"], now, skip, true);
+  }
+
   linkSmscIds(links: SmscIdLink[]): void {
     const upsert = this.statement(
       `INSERT INTO smsc_links (connector_id, smsc_id, message_id, part, parts) VALUES (?, ?, ?, ?, ?)
@@ -577,6 +595,36 @@ export class SqliteWrites {
 
   deleteRecord(kind: string, id: string): boolean {
     return this.statement('DELETE FROM records WHERE kind = ? AND id = ?').run(kind, id).changes > 0;
+  }
+
+  /**
+   * Moves a group's messages in `from` (an SQL list) to the status `to` computes (an SQL
+   * expression of the row and its parameters), with an event of the new status each: events
+   * first, from the rows still in `from`, then one UPDATE, so a million messages cost two
+   * statements and no round trips.
+   */
+  private moveGroup(
+    groupId: string,
+    from: string,
+    [to, ...toParams]: [string, ...SQLInputValue[]],
+    now: number,
+    skip: readonly string[],
+    done = false,
+  ): number {
+    const where = `group_id = ? AND status IN ${from} AND id NOT IN (SELECT value FROM json_each(?))`;
+    const whereParams = [groupId, JSON.stringify(skip)];
+    this.statement(
+      `INSERT INTO message_events (message_id, at, type, detail)
+       SELECT id, ?, ${to}, NULL FROM messages INDEXED BY messages_group WHERE ${where} ORDER BY seq`,
+    ).run(now, ...toParams, ...whereParams);
+    const set = done ? `status = ${to}, done_at = ?` : `status = ${to}`;
+    const setParams = done ? [...toParams, now] : toParams;
+    return Number(
+      this.statement(`UPDATE messages INDEXED BY messages_group SET ${set} WHERE ${where}`).run(
+        ...setParams,
+        ...whereParams,
+      ).changes,
+    );
   }
 
   /** Undoes the open transaction, if a failure has not already made SQLite undo it. */

@@ -230,6 +230,18 @@ export class SqliteStore implements Store {
     return this.write('expireOverdue', now, skip);
   }
 
+  pauseGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
+    return this.write('pauseGroup', groupId, now, skip);
+  }
+
+  resumeGroup(groupId: string, now: number): Promise<number> {
+    return this.write('resumeGroup', groupId, now);
+  }
+
+  cancelGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
+    return this.write('cancelGroup', groupId, now, skip);
+  }
+
   linkSmscIds(links: SmscIdLink[]): Promise<void> {
     return this.write('linkSmscIds', links);
   }

@@ -193,6 +193,22 @@ export interface Store {
    */
   expireOverdue(now: number, skip?: readonly string[]): Promise<string[]>;
 
+  /**
+   * A group's (batch's) queued and scheduled messages become `paused`, each with a `paused`
+   * event, in one statement; returns how many. `skip`: ids the caller has on the wire.
+   */
+  pauseGroup(groupId: string, now: number, skip?: readonly string[]): Promise<number>;
+  /**
+   * A group's paused messages go back: `scheduled` while their sendAt is still ahead of
+   * `now`, `queued` otherwise, each with an event of that status; returns how many.
+   */
+  resumeGroup(groupId: string, now: number): Promise<number>;
+  /**
+   * A group's queued, scheduled and paused messages become `canceled` (doneAt `now`), each
+   * with a `canceled` event, in one statement; returns how many. `skip` as for pauseGroup.
+   */
+  cancelGroup(groupId: string, now: number, skip?: readonly string[]): Promise<number>;
+
   linkSmscIds(links: SmscIdLink[]): Promise<void>;
   findSmscId(connectorId: string, smscId: string): Promise<SmscIdLink | null>;
   saveUnmatchedReceipt(connectorId: string, smscId: string, receipt: Record<string, unknown>): Promise<void>;

@@ -476,6 +476,63 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
       });
     });
 
+    describe('groups', () => {
+      test('pauseGroup, resumeGroup and cancelGroup move one group, with an event per message', async () => {
+        const now = t0 + 5_000;
+        const queued = makeMessage({ groupId: 'g1' });
+        const later = makeMessage({ groupId: 'g1', status: 'scheduled', sendAt: now + 60_000 });
+        const passed = makeMessage({ groupId: 'g1', status: 'scheduled', sendAt: now + 1_000 });
+        const onTheWire = makeMessage({ groupId: 'g1' });
+        const submitted = makeMessage({ groupId: 'g1', status: 'submitted' });
+        const other = makeMessage({ groupId: 'g2' });
+        const none = makeMessage();
+        await store.insertMessages([queued, later, passed, onTheWire, submitted, other, none]);
+
+        assert.equal(await store.pauseGroup('g1', now, [onTheWire.id]), 3);
+        for (const m of [queued, later, passed])
+          assert.equal((await store.getMessage(m.id))?.status, 'paused', 'paused');
+        assert.equal((await store.getMessage(onTheWire.id))?.status, 'queued', 'the one on the wire stays');
+        assert.equal((await store.getMessage(submitted.id))?.status, 'submitted');
+        assert.deepEqual(
+          (await store.listEvents(queued.id)).map((e) => e.type),
+          ['queued', 'paused'],
+        );
+        // Paused messages are not due, not released, and other groups are untouched.
+        assert.deepEqual(
+          new Set(ids(await store.dueMessages(now + 10_000, 100, new Set()))),
+          new Set([onTheWire.id, other.id, none.id]),
+        );
+        assert.equal(await store.releaseScheduled(now + 120_000), 0);
+        assert.equal(await store.pauseGroup('g1', now, [onTheWire.id]), 0, 'already paused');
+
+        // Resumed: scheduled again while sendAt is ahead, queued once it has passed.
+        assert.equal(await store.resumeGroup('g1', now + 2_000), 3);
+        assert.equal((await store.getMessage(queued.id))?.status, 'queued');
+        assert.equal((await store.getMessage(passed.id))?.status, 'queued');
+        assert.equal((await store.getMessage(later.id))?.status, 'scheduled');
+        assert.deepEqual(
+          (await store.listEvents(later.id)).map((e) => e.type),
+          ['scheduled', 'paused', 'scheduled'],
+        );
+        assert.equal(await store.resumeGroup('g1', now), 0);
+
+        await store.pauseGroup('g1', now, []);
+        assert.equal(await store.cancelGroup('g1', now + 3_000, [queued.id]), 3);
+        for (const m of [later, passed, onTheWire]) {
+          const stored = await store.getMessage(m.id);
+          assert.equal(stored?.status, 'canceled');
+          assert.equal(stored?.doneAt, now + 3_000);
+          assert.equal((await store.listEvents(m.id)).at(-1)?.type, 'canceled');
+        }
+        assert.equal((await store.getMessage(queued.id))?.status, 'paused', 'skipped');
+        assert.equal((await store.getMessage(submitted.id))?.status, 'submitted');
+        assert.equal((await store.getMessage(other.id))?.status, 'queued');
+        assert.deepEqual(await store.countByStatus('g1'), { paused: 1, canceled: 3, submitted: 1 });
+        assert.equal(await store.cancelGroup('g1', now, []), 1);
+        assert.equal(await store.cancelGroup('g1', now, []), 0);
+      });
+    });
+
     describe('receipts', () => {
       test('SMSC ids link to message parts, per connector', async () => {
         const m = makeMessage({ segments: 2 });
