@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
+import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
@@ -40,6 +41,7 @@ export interface GatewayApp {
   store: Store;
   accounts: AccountRegistry;
   http: FastifyInstance;
+  batches: Batches;
   httpAddress: AddressInfo;
   smpp: SmppFront | null;
   smppAddress: AddressInfo | null;
@@ -133,7 +135,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   gateway.on('status', (m) => apps.onStatus(m));
   gateway.on('status', (m) => {
     // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows.
-    if (m.direction === 'mt' && notifiedStatuses.has(m.status)) notify(m, 'message.status');
+    // A batch's messages report only when the batch asked for it (statusWebhooks).
+    if (m.direction === 'mt' && notifiedStatuses.has(m.status) && m.meta?.statusWebhooks !== false)
+      notify(m, 'message.status');
+  });
+  const batches = new Batches({
+    gateway,
+    onEvent: (accountId, type, data) => {
+      const account = accounts.get(accountId);
+      if (!account?.webhook) return;
+      webhooks
+        .enqueue(accountId, account.webhook.url, account.webhook.secret, { type, data })
+        .catch(() => {});
+    },
   });
   gateway.on('inbound', (m) => {
     if (!m.accountId) return;
@@ -164,7 +178,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     routes: config.routes,
     logger: options.logger,
     plugins: {
-      account: [conversationRoutes(twoWay, gateway), ...apps.plugins],
+      account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
       admin: [
         moAdminRoutes({
           gateway,
@@ -203,6 +217,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
 
   await gateway.start();
+  await batches.start();
   webhooks.start();
   apps.start();
   await Promise.all([...connectors.values()].map((c) => c.start()));
@@ -225,6 +240,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     store,
     accounts,
     http,
+    batches,
     httpAddress,
     smpp,
     smppAddress,
@@ -236,6 +252,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await Promise.all([...connectors.values()].map((c) => c.stop()));
       webhooks.stop();
       apps.stop();
+      batches.stop();
       await gateway.stop();
       await store.close();
     },

@@ -1,0 +1,599 @@
+// Batches (CONTRACT §3): one template, many recipients, stored as messages of one group.
+//
+// Ingest streams: recipients are read one at a time (a JSON array or a CSV as it uploads),
+// normalised, de-duplicated in a compact number set, and stored in chunks through
+// Gateway.submitMany, each chunk one transaction, while the upload waits (backpressure).
+// Every message is stored `paused` until the last row is in, then the whole batch is let go
+// at once: a batch is sent whole or not at all. An upload that fails (bad CSV, client gone)
+// cancels what it stored and leaves the batch `failed` with the count it had reached; a
+// crash mid-upload leaves it `loading`, which the next start turns into the same `failed`.
+// The 202 is sent only once every message is on disk.
+
+import type { CountryCode } from 'libphonenumber-js/min';
+import type { Account, Gateway, Message, MessageStatus, Priority, SubmitRequest } from '../core/index.ts';
+import { finalStatuses, GatewayError, messageStatuses, newId, normaliseSender } from '../core/index.ts';
+import type { StoredRecord } from '../store/index.ts';
+import { StoreConflictError } from '../store/index.ts';
+import type { RecipientRow } from './csv.ts';
+import { NumberSet, numberKey } from './number-set.ts';
+import { type QuietHours, QuietWindow } from './quiet-hours.ts';
+import { RateMeter } from './rate-meter.ts';
+import { normaliseRecipient } from './recipients.ts';
+import { compileTemplate } from './template.ts';
+
+const kind = 'batch';
+
+export type BatchStatus =
+  | 'loading'
+  | 'scheduled'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'canceled'
+  | 'failed';
+
+/** What a batch request asks for, checked by the HTTP layer. */
+export interface BatchSpec {
+  name: string | null;
+  from: string | null;
+  text: string;
+  priority: Priority;
+  /** Epoch ms, or null: now. */
+  sendAt: number | null;
+  validitySeconds: number | null;
+  /** Country for numbers written without their country code. */
+  country: CountryCode | null;
+  /** Messages a second for this batch (0: as fast as the route goes). */
+  mps: number;
+  quietHours: QuietHours | null;
+  callbackUrl: string | null;
+  /** Send a `message.status` webhook for each message of the batch (off by default). */
+  statusWebhooks: boolean;
+  dryRun: boolean;
+}
+
+interface BatchData extends Omit<BatchSpec, 'dryRun' | 'from'> {
+  from: string;
+  source: 'json' | 'csv';
+  /** Recipient rows read. */
+  rows: number;
+  /** Messages stored. */
+  total: number;
+  skipped: Record<string, number>;
+  /** The first refused rows, to tell the user what was wrong. */
+  errors: Array<{ row: number; to: string; reason: string }>;
+  startedAt: number | null;
+  pausedAt: number | null;
+  completedAt: number | null;
+  canceledAt: number | null;
+  failure: { code: string; message: string } | null;
+}
+
+type BatchRecord = StoredRecord<BatchData>;
+
+export interface BatchesOptions {
+  gateway: Gateway;
+  /** Tells the account about a batch as a whole (`batch.completed`, `batch.canceled`). */
+  onEvent?: (accountId: string, type: string, batch: Record<string, unknown>) => void;
+  /** Messages stored per transaction while a batch uploads. */
+  chunkSize?: number;
+  /** Most recipient rows one batch may have. */
+  maxRows?: number;
+  /** How often running batches are looked at (completion, scheduled start). */
+  checkIntervalMs?: number;
+  now?: () => number;
+}
+
+const maxErrorsKept = 100;
+/** Message statuses still to leave the gateway. */
+const pendingStatuses: MessageStatus[] = ['queued', 'scheduled', 'paused', 'sending'];
+/** Statuses a batch's counts always show (with 0), in lifecycle order. */
+const countedStatuses = messageStatuses.filter((s) => s !== 'received');
+
+/** A batch whose messages are on their way: watched for its rate and completion. */
+interface Active {
+  accountId: string;
+  status: 'scheduled' | 'running';
+  sendAt: number | null;
+  /** A message changed status since the last look. */
+  changed: boolean;
+}
+
+export class Batches {
+  readonly #gateway: Gateway;
+  readonly #o: Required<Omit<BatchesOptions, 'gateway' | 'onEvent'>> & Pick<BatchesOptions, 'onEvent'>;
+  readonly #active = new Map<string, Active>();
+  readonly #meters = new Map<string, RateMeter>();
+  #timer: NodeJS.Timeout | null = null;
+  #checking = false;
+  readonly #onStatus = (m: Message) => this.#observe(m);
+
+  constructor(options: BatchesOptions) {
+    this.#gateway = options.gateway;
+    this.#o = {
+      chunkSize: 1000,
+      maxRows: 10_000_000,
+      checkIntervalMs: 1000,
+      now: Date.now,
+      ...options,
+    };
+  }
+
+  get #store() {
+    return this.#gateway.store;
+  }
+
+  /**
+   * Picks up where the last run stopped: uploads cut short fail, paused batches stay held,
+   * cancels not finished finish, running and scheduled batches are watched again.
+   */
+  async start(): Promise<void> {
+    this.#gateway.on('status', this.#onStatus);
+    for (const status of ['loading', 'paused', 'canceled', 'running', 'scheduled'] as const) {
+      for await (const record of this.#records(status)) {
+        if (status === 'loading') {
+          await this.#failUpload(record, {
+            code: 'interrupted',
+            message: 'the gateway stopped while the batch was uploading',
+          });
+        } else if (status === 'paused') await this.#gateway.pauseGroup(record.id);
+        else if (status === 'canceled') {
+          if (record.dueAt !== null) await this.#finishCancel(record);
+        } else {
+          // A crash between storing the batch's status and letting its messages go.
+          await this.#gateway.resumeGroup(record.id);
+          this.#watch(record);
+        }
+      }
+    }
+    this.#timer = setInterval(() => void this.#check(), this.#o.checkIntervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#gateway.off('status', this.#onStatus);
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /**
+   * Stores a batch and its messages (or, for a dry run, only counts them). Resolves once
+   * every message is durable; refuses the whole batch on bad input, storing nothing.
+   */
+  async create(
+    account: Account,
+    spec: BatchSpec,
+    recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>,
+    source: 'json' | 'csv',
+  ): Promise<Record<string, unknown>> {
+    const now = this.#o.now();
+    const template = compileTemplate(spec.text);
+    const fromInput = spec.from ?? account.defaultFrom;
+    if (!fromInput)
+      throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
+    const from = normaliseSender(fromInput);
+    if (!from)
+      throw new GatewayError(
+        'invalid_sender',
+        `'${fromInput}' is not a number or an alphanumeric sender of at most 11 characters`,
+        'from',
+      );
+    const { dryRun, ...kept } = spec;
+    const data: BatchData = {
+      ...kept,
+      from,
+      source,
+      rows: 0,
+      total: 0,
+      skipped: { duplicate: 0, opted_out: 0, invalid: 0 },
+      errors: [],
+      startedAt: null,
+      pausedAt: null,
+      completedAt: null,
+      canceledAt: null,
+      failure: null,
+    };
+    const id = newId(now);
+    // The account's rate bounds its batches too; a batch may ask for less.
+    const mps = [spec.mps, account.mps].filter((r) => r > 0).reduce((a, b) => Math.min(a, b), Infinity);
+    const startAt = Math.max(now, spec.sendAt ?? now);
+    const quiet = spec.quietHours ? new QuietWindow(spec.quietHours) : null;
+    const preview = {
+      encodings: {} as Record<string, number>,
+      segments: 0,
+      routes: new Map<string, number>(),
+    };
+
+    let record: BatchRecord | null = dryRun
+      ? null
+      : await this.#store.putRecord<BatchData>(
+          {
+            kind,
+            id,
+            accountId: account.id,
+            ref: null,
+            status: 'loading',
+            // Due at once: found by the next start if this one dies mid-upload.
+            dueAt: now,
+            createdAt: now,
+            updatedAt: now,
+            data,
+          },
+          0,
+        );
+
+    const skip = (reason: string, row: number, to: string) => {
+      data.skipped[reason] = (data.skipped[reason] ?? 0) + 1;
+      if (data.errors.length < maxErrorsKept) data.errors.push({ row, to: to.slice(0, 64), reason });
+    };
+    let chunk: Array<{ row: number; request: SubmitRequest }> = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const requests = chunk.map((c) => c.request);
+      const options = { defaultFrom: from, hold: true };
+      const results: Array<{ message: Message; connectors?: readonly string[] } | { error: GatewayError }> =
+        dryRun
+          ? await this.#gateway.checkMany(account.id, requests, options)
+          : await this.#gateway.submitMany(account.id, requests, options);
+      for (const [i, result] of results.entries()) {
+        if ('error' in result) {
+          skip(skipReason(result.error.code), chunk[i]!.row, chunk[i]!.request.to);
+          continue;
+        }
+        data.total++;
+        if (result.connectors) {
+          const m = result.message;
+          preview.encodings[m.encoding] = (preview.encodings[m.encoding] ?? 0) + 1;
+          preview.segments += m.segments;
+          const route = result.connectors.join(',');
+          preview.routes.set(route, (preview.routes.get(route) ?? 0) + m.segments);
+        }
+      }
+      chunk = [];
+    };
+
+    const seen = new NumberSet();
+    let paced = 0;
+    try {
+      for await (const recipient of recipients) {
+        const row = ++data.rows;
+        if (row > this.#o.maxRows)
+          throw new GatewayError(
+            'too_many_recipients',
+            `a batch holds at most ${this.#o.maxRows} recipients`,
+            'recipients',
+            413,
+          );
+        const to = normaliseRecipient(recipient.to, spec.country);
+        if (to === undefined) {
+          skip('invalid', row, recipient.to);
+          continue;
+        }
+        if (!seen.add(numberKey(to))) {
+          skip('duplicate', row, to);
+          continue;
+        }
+        // The pace spreads send times a second apart per `mps` messages; quiet hours defer.
+        let sendAt = Number.isFinite(mps) ? startAt + Math.floor(paced++ / mps) * 1000 : startAt;
+        if (quiet) sendAt = quiet.defer(to, sendAt);
+        chunk.push({
+          row,
+          request: {
+            to,
+            from,
+            text: template.render({ to, ...recipient.vars }),
+            priority: spec.priority,
+            sendAt: sendAt > now ? sendAt : undefined,
+            validitySeconds: spec.validitySeconds ?? undefined,
+            callbackUrl: spec.callbackUrl ?? undefined,
+            groupId: id,
+            meta: spec.statusWebhooks ? undefined : { statusWebhooks: false },
+            origin: 'http',
+          },
+        });
+        if (chunk.length >= this.#o.chunkSize) await flush();
+      }
+      await flush();
+    } catch (err) {
+      if (record) {
+        const failure =
+          err instanceof GatewayError
+            ? { code: err.code, message: err.message }
+            : { code: 'upload_failed', message: (err as Error).message };
+        await this.#failUpload({ ...record, data }, failure).catch(() => {});
+      }
+      throw err;
+    }
+
+    data.errors.sort((a, b) => a.row - b.row);
+    if (dryRun) {
+      return {
+        id: null,
+        status: 'dry_run',
+        dryRun: true,
+        total: data.total,
+        rows: data.rows,
+        skipped: data.skipped,
+        errors: data.errors,
+        encodings: preview.encodings,
+        segments: preview.segments,
+        routes: [...preview.routes].map(([connectors, segments]) => ({
+          connectors: connectors.split(','),
+          segments,
+        })),
+      };
+    }
+    const status: BatchStatus =
+      data.total === 0 ? 'completed' : spec.sendAt !== null && spec.sendAt > now ? 'scheduled' : 'running';
+    const done = this.#o.now();
+    data.startedAt = done;
+    if (status === 'completed') data.completedAt = done;
+    record = await this.#store.putRecord<BatchData>(
+      { ...record!, status, dueAt: null, updatedAt: done, data },
+      record!.version,
+    );
+    // Stored as running before the messages go: a crash in between is resumed at start.
+    await this.#gateway.resumeGroup(id);
+    if (status === 'completed') this.#o.onEvent?.(account.id, 'batch.completed', this.#view(record, {}));
+    else this.#watch(record);
+    return {
+      id,
+      status,
+      total: data.total,
+      rows: data.rows,
+      skipped: data.skipped,
+      errors: data.errors,
+      createdAt: new Date(record.createdAt).toISOString(),
+    };
+  }
+
+  /** The batch with live counts, rate and ETA; null when the account has no such batch. */
+  async get(accountId: string, id: string): Promise<Record<string, unknown> | null> {
+    const record = await this.#store.getRecord<BatchData>(kind, id);
+    if (!record || record.accountId !== accountId) return null;
+    return this.#view(record, await this.#store.countByStatus(id));
+  }
+
+  async list(
+    accountId: string,
+    filter: { status?: string },
+    cursor: string | null,
+    limit: number,
+  ): Promise<{ data: Array<Record<string, unknown>>; nextCursor: string | null }> {
+    const page = await this.#store.listRecords<BatchData>(
+      kind,
+      { accountId, ...(filter.status ? { status: filter.status } : {}) },
+      cursor,
+      limit,
+    );
+    return { data: page.data.map((r) => this.#view(r, null)), nextCursor: page.nextCursor };
+  }
+
+  /** Holds every unsent message back; the batch stays paused until resumed. */
+  pause(accountId: string, id: string): Promise<Record<string, unknown>> {
+    return this.#transition(accountId, id, 'pause', async (record) => {
+      if (record.status === 'paused') return null;
+      if (record.status !== 'running' && record.status !== 'scheduled') return 'cannot';
+      // Stored first: a crash before the messages are held is finished at the next start.
+      const paused = await this.#put(record, 'paused', { pausedAt: this.#o.now() });
+      this.#active.delete(id);
+      await this.#gateway.pauseGroup(id);
+      return paused;
+    });
+  }
+
+  resume(accountId: string, id: string): Promise<Record<string, unknown>> {
+    return this.#transition(accountId, id, 'resume', async (record) => {
+      if (record.status === 'running' || record.status === 'scheduled') return null;
+      if (record.status !== 'paused') return 'cannot';
+      const now = this.#o.now();
+      const status = record.data.sendAt !== null && record.data.sendAt > now ? 'scheduled' : 'running';
+      const resumed = await this.#put(record, status, { pausedAt: null });
+      await this.#gateway.resumeGroup(id);
+      this.#watch(resumed);
+      return resumed;
+    });
+  }
+
+  /** Cancels every unsent message; those already with the carrier go on to their receipts. */
+  cancel(accountId: string, id: string): Promise<Record<string, unknown>> {
+    return this.#transition(accountId, id, 'cancel', async (record) => {
+      if (record.status === 'canceled') return null;
+      if (!['running', 'scheduled', 'paused'].includes(record.status as string)) return 'cannot';
+      // Due until its messages are canceled: a crash in between is finished at the next start.
+      const canceled = await this.#put(record, 'canceled', { canceledAt: this.#o.now() }, this.#o.now());
+      this.#active.delete(id);
+      await this.#finishCancel(canceled);
+      return canceled;
+    });
+  }
+
+  async #transition(
+    accountId: string,
+    id: string,
+    action: string,
+    apply: (record: BatchRecord) => Promise<BatchRecord | null | 'cannot'>,
+  ): Promise<Record<string, unknown>> {
+    for (;;) {
+      const record = await this.#store.getRecord<BatchData>(kind, id);
+      if (!record || record.accountId !== accountId)
+        throw new GatewayError('not_found', `no batch ${id}`, 'id', 404);
+      try {
+        const outcome = await apply(record);
+        if (outcome === 'cannot')
+          throw new GatewayError(`not_${action}able`, `batch ${id} is ${record.status}`, undefined, 409);
+        return this.#view(outcome ?? record, await this.#store.countByStatus(id));
+      } catch (err) {
+        // Another change (completion, a second request) came first: look again.
+        if (!(err instanceof StoreConflictError)) throw err;
+      }
+    }
+  }
+
+  #put(
+    record: BatchRecord,
+    status: BatchStatus,
+    patch: Partial<BatchData>,
+    dueAt: number | null = null,
+  ): Promise<BatchRecord> {
+    return this.#store.putRecord<BatchData>(
+      { ...record, status, dueAt, updatedAt: this.#o.now(), data: { ...record.data, ...patch } },
+      record.version,
+    );
+  }
+
+  async #finishCancel(record: BatchRecord): Promise<void> {
+    await this.#gateway.cancelGroup(record.id);
+    const done = await this.#store.putRecord<BatchData>({ ...record, dueAt: null }, record.version);
+    this.#o.onEvent?.(
+      record.accountId,
+      'batch.canceled',
+      this.#view(done, await this.#store.countByStatus(record.id)),
+    );
+  }
+
+  /** An upload that could not finish: what it stored is canceled, the batch says why. */
+  async #failUpload(record: BatchRecord, failure: { code: string; message: string }): Promise<void> {
+    await this.#gateway.cancelGroup(record.id);
+    await this.#store.putRecord<BatchData>({
+      ...record,
+      status: 'failed',
+      dueAt: null,
+      updatedAt: this.#o.now(),
+      data: { ...record.data, failure },
+    });
+  }
+
+  async *#records(status: BatchStatus): AsyncGenerator<BatchRecord> {
+    let cursor: string | null = null;
+    do {
+      const page: { data: BatchRecord[]; nextCursor: string | null } =
+        await this.#store.listRecords<BatchData>(kind, { status }, cursor, 500);
+      yield* page.data;
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+  }
+
+  #watch(record: BatchRecord): void {
+    this.#active.set(record.id, {
+      accountId: record.accountId,
+      status: record.status as Active['status'],
+      sendAt: record.data.sendAt,
+      changed: true,
+    });
+    if (!this.#meters.has(record.id)) this.#meters.set(record.id, new RateMeter());
+  }
+
+  /** A message of a watched batch moved: count what left the gateway, look at the batch soon. */
+  #observe(m: Message): void {
+    if (m.groupId === null) return;
+    const active = this.#active.get(m.groupId);
+    if (!active) return;
+    active.changed = true;
+    const left = m.status === 'submitted' || (finalStatuses.has(m.status) && m.submittedAt === null);
+    if (left && m.status !== 'canceled') this.#meters.get(m.groupId)?.add(this.#o.now());
+  }
+
+  /** Starts scheduled batches whose time came; completes those with nothing left to send. */
+  async #check(): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
+    try {
+      const now = this.#o.now();
+      for (const [id, active] of this.#active) {
+        if (active.status === 'scheduled' && (active.sendAt ?? 0) <= now) {
+          await this.#update(id, (r) => (r.status === 'scheduled' ? this.#put(r, 'running', {}) : null));
+          active.status = 'running';
+          active.changed = true;
+        }
+        if (!active.changed) continue;
+        active.changed = false;
+        const counts = await this.#store.countByStatus(id);
+        if (pendingStatuses.some((s) => (counts[s] ?? 0) > 0)) continue;
+        const completed = await this.#update(id, (r) =>
+          r.status === 'running' ? this.#put(r, 'completed', { completedAt: now }) : null,
+        );
+        this.#active.delete(id);
+        if (completed)
+          this.#o.onEvent?.(completed.accountId, 'batch.completed', this.#view(completed, counts));
+      }
+      // Meters of batches no longer watched are kept a minute for GET's rate, then dropped.
+      for (const [id, meter] of this.#meters)
+        if (!this.#active.has(id) && meter.idleSince(now) > 60_000) this.#meters.delete(id);
+    } catch {
+      // The store is unavailable: the next look tries again.
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  /** Applies a change to the stored batch, again if another write came first. */
+  async #update(
+    id: string,
+    change: (record: BatchRecord) => Promise<BatchRecord> | null,
+  ): Promise<BatchRecord | null> {
+    for (;;) {
+      const record = await this.#store.getRecord<BatchData>(kind, id);
+      const pending = record ? change(record) : null;
+      if (!pending) return null;
+      try {
+        return await pending;
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err;
+      }
+    }
+  }
+
+  #view(record: BatchRecord, stored: Partial<Record<MessageStatus, number>> | null): Record<string, unknown> {
+    const d = record.data;
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const view: Record<string, unknown> = {
+      id: record.id,
+      name: d.name,
+      status: record.status,
+      from: d.from,
+      text: d.text,
+      priority: d.priority,
+      total: d.total,
+      rows: d.rows,
+    };
+    if (stored) {
+      const counts = Object.fromEntries(countedStatuses.map((s) => [s, stored[s] ?? 0]));
+      const meter = this.#meters.get(record.id);
+      const rate = meter ? meter.rate(this.#o.now()) : 0;
+      const pending = pendingStatuses.reduce((n, s) => n + (stored[s] ?? 0), 0);
+      const etaSeconds =
+        record.status === 'running' && rate > 0 ? Math.ceil(pending / rate) : pending === 0 ? 0 : null;
+      Object.assign(view, {
+        counts,
+        rate: Math.round(rate * 10) / 10,
+        eta: etaSeconds === null ? null : iso(this.#o.now() + etaSeconds * 1000),
+        etaSeconds,
+      });
+    }
+    return Object.assign(view, {
+      skipped: d.skipped,
+      errors: d.errors,
+      mps: d.mps,
+      country: d.country,
+      quietHours: d.quietHours,
+      sendAt: iso(d.sendAt),
+      validitySeconds: d.validitySeconds,
+      statusWebhooks: d.statusWebhooks,
+      source: d.source,
+      failure: d.failure,
+      createdAt: iso(record.createdAt),
+      startedAt: iso(d.startedAt),
+      pausedAt: iso(d.pausedAt),
+      completedAt: iso(d.completedAt),
+      canceledAt: iso(d.canceledAt),
+    });
+  }
+}
+
+/** A refusal's reason as the batch counts it. */
+function skipReason(code: string): string {
+  if (code === 'recipient_opted_out') return 'opted_out';
+  if (code === 'invalid_number') return 'invalid';
+  return code;
+}

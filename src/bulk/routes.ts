@@ -1,0 +1,239 @@
+// /v1/batches (CONTRACT §3) as an `account` plugin of the HTTP API: create from JSON
+// (recipients or a CSV string) or from a streamed `text/csv` body with the settings as query
+// parameters; read with counts, rate and ETA; list; pause, resume, cancel; the messages.
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Gateway, Message, Priority } from '../core/index.ts';
+import { GatewayError, messageStatuses, messageView, priorities } from '../core/index.ts';
+import type { Batches, BatchSpec } from './batches.ts';
+import { csvRecipients, type RecipientRow } from './csv.ts';
+import { parseQuietHours } from './quiet-hours.ts';
+import { isCountryCode } from './recipients.ts';
+import { compileTemplate } from './template.ts';
+
+/** A JSON batch is parsed whole: bigger lists go as a streamed text/csv body. */
+const maxJsonBytes = 64 * 1024 * 1024;
+/** Uploads one account may run at once. */
+const maxConcurrentUploads = 4;
+const maxPageSize = 500;
+const maxValiditySeconds = 7 * 24 * 3600;
+
+export function batchRoutes(batches: Batches, gateway: Gateway) {
+  return async (app: FastifyInstance) => {
+    // The CSV body reaches the route as the request stream, read while it arrives.
+    app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
+    const uploads = new Map<string, number>();
+
+    app.post('/v1/batches', { bodyLimit: maxJsonBytes }, async (req, reply) => {
+      const streamed = isStream(req.body);
+      const fields = streamed
+        ? (req.query as Record<string, unknown>)
+        : objectOf(req.body ?? {}, 'expected a JSON object, or a text/csv body');
+      const spec = specOf(fields, streamed);
+      const variables = compileTemplate(spec.text).variables;
+      let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
+      if (streamed) recipients = csvRecipients(req.body as Readable, variables);
+      else if (fields.recipients !== undefined && fields.csv !== undefined)
+        throw new GatewayError('invalid_field', 'give recipients or csv, not both', 'csv');
+      else if (typeof fields.csv === 'string') recipients = csvRecipients(fields.csv, variables);
+      else if (fields.csv !== undefined)
+        throw new GatewayError('invalid_field', 'csv must be the CSV text, header row first', 'csv');
+      else if (Array.isArray(fields.recipients)) recipients = jsonRecipients(fields.recipients);
+      else
+        throw new GatewayError(
+          'missing_field',
+          'recipients (an array of {to, vars}) or csv is required',
+          'recipients',
+        );
+
+      const account = req.account;
+      const running = uploads.get(account.id) ?? 0;
+      if (running >= maxConcurrentUploads) {
+        reply.header('retry-after', '5');
+        throw new GatewayError(
+          'too_many_uploads',
+          `at most ${maxConcurrentUploads} batches may upload at once`,
+          undefined,
+          429,
+        );
+      }
+      uploads.set(account.id, running + 1);
+      try {
+        const created = await batches.create(
+          account,
+          spec,
+          recipients,
+          streamed || fields.csv ? 'csv' : 'json',
+        );
+        return reply.code(spec.dryRun ? 200 : 202).send(created);
+      } finally {
+        const left = (uploads.get(account.id) ?? 1) - 1;
+        if (left > 0) uploads.set(account.id, left);
+        else uploads.delete(account.id);
+      }
+    });
+
+    app.get('/v1/batches', async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const page = await batches
+        .list(req.account.id, { status: q.status }, q.cursor ?? null, limitOf(q.limit))
+        .catch((err: Error) => {
+          throw err instanceof RangeError ? new GatewayError('invalid_cursor', err.message, 'cursor') : err;
+        });
+      return page;
+    });
+
+    app.get('/v1/batches/:id', async (req) => {
+      const { id } = req.params as { id: string };
+      const batch = await batches.get(req.account.id, id);
+      if (!batch) throw new GatewayError('not_found', `no batch ${id}`, 'id', 404);
+      return batch;
+    });
+
+    app.get('/v1/batches/:id/messages', async (req) => {
+      const { id } = req.params as { id: string };
+      const q = req.query as Record<string, string | undefined>;
+      if (!(await batches.get(req.account.id, id)))
+        throw new GatewayError('not_found', `no batch ${id}`, 'id', 404);
+      if (q.status !== undefined && !(messageStatuses as readonly string[]).includes(q.status))
+        throw new GatewayError(
+          'invalid_status',
+          `status must be one of ${messageStatuses.join(', ')}`,
+          'status',
+        );
+      const page = await gateway.store
+        .listMessages(
+          { accountId: req.account.id, groupId: id, status: q.status as Message['status'] | undefined },
+          q.cursor ?? null,
+          limitOf(q.limit),
+        )
+        .catch((err: Error) => {
+          throw new GatewayError('invalid_cursor', err.message, 'cursor');
+        });
+      return { data: page.data.map((m) => messageView(gateway.live(m))), nextCursor: page.nextCursor };
+    });
+
+    for (const action of ['pause', 'resume', 'cancel'] as const) {
+      app.post(`/v1/batches/:id/${action}`, async (req) => {
+        const { id } = req.params as { id: string };
+        return batches[action](req.account.id, id);
+      });
+    }
+  };
+}
+
+function isStream(body: unknown): boolean {
+  return typeof (body as Readable | null)?.pipe === 'function';
+}
+
+function objectOf(value: unknown, message: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new GatewayError('invalid_body', message);
+  return value as Record<string, unknown>;
+}
+
+function limitOf(raw: string | undefined): number {
+  const limit = raw === undefined ? 50 : Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
+    throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
+  return limit;
+}
+
+/** Each entry `{to, vars}` (or a bare number); a malformed one is counted as invalid. */
+function* jsonRecipients(list: unknown[]): Generator<RecipientRow> {
+  for (const item of list) {
+    if (typeof item === 'string' || typeof item === 'number') {
+      yield { to: String(item), vars: {} };
+      continue;
+    }
+    const entry = (item ?? {}) as Record<string, unknown>;
+    const to = typeof entry.to === 'string' || typeof entry.to === 'number' ? String(entry.to) : '';
+    const vars: Record<string, string> = {};
+    if (entry.vars !== null && typeof entry.vars === 'object' && !Array.isArray(entry.vars)) {
+      for (const [name, value] of Object.entries(entry.vars))
+        if (value !== null && value !== undefined && typeof value !== 'object') vars[name] = String(value);
+    }
+    yield { to, vars };
+  }
+}
+
+/**
+ * The batch settings, from a JSON body or (for a streamed CSV) the query string, where
+ * every value is a string. Wrong types are refused naming the field.
+ */
+export function specOf(f: Record<string, unknown>, fromQuery: boolean): BatchSpec {
+  const str = (field: string, max: number): string | null => {
+    const v = f[field];
+    if (v === undefined || v === null || v === '') return null;
+    if (typeof v !== 'string') throw new GatewayError('invalid_field', `${field} must be a string`, field);
+    if (v.length > max)
+      throw new GatewayError('invalid_field', `${field} is longer than ${max} characters`, field);
+    return v;
+  };
+  const num = (field: string): number | null => {
+    const v = f[field];
+    if (v === undefined || v === null || v === '') return null;
+    const n = fromQuery && typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n))
+      throw new GatewayError('invalid_field', `${field} must be a number`, field);
+    return n;
+  };
+  const bool = (field: string): boolean => {
+    const v = f[field];
+    if (v === undefined || v === null || v === '') return false;
+    if (typeof v === 'boolean') return v;
+    if (fromQuery && ['true', '1', 'false', '0'].includes(String(v)))
+      return ['true', '1'].includes(String(v));
+    throw new GatewayError('invalid_field', `${field} must be true or false`, field);
+  };
+
+  const text = str('text', 10_000);
+  if (text === null) throw new GatewayError('missing_field', 'text is required', 'text');
+  const priority = (str('priority', 16) ?? 'bulk') as Priority;
+  if (!priorities.includes(priority))
+    throw new GatewayError(
+      'invalid_priority',
+      `priority must be one of ${priorities.join(', ')}`,
+      'priority',
+    );
+  const sendAtText = f.sendAt === undefined || f.sendAt === null ? null : String(f.sendAt);
+  const sendAt = sendAtText === null || sendAtText === '' ? null : Date.parse(sendAtText);
+  if (sendAt !== null && !Number.isFinite(sendAt))
+    throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+  const country = str('country', 2)?.toUpperCase() ?? null;
+  if (country !== null && !isCountryCode(country))
+    throw new GatewayError(
+      'invalid_country',
+      'country must be an ISO 3166 alpha-2 code such as GB',
+      'country',
+    );
+  const mps = num('mps') ?? 0;
+  if (mps < 0 || mps > 100_000) throw new GatewayError('invalid_mps', 'mps must be 0..100000', 'mps');
+  const validitySeconds = num('validitySeconds');
+  if (
+    validitySeconds !== null &&
+    !(Number.isInteger(validitySeconds) && validitySeconds > 0 && validitySeconds <= maxValiditySeconds)
+  )
+    throw new GatewayError(
+      'invalid_validity',
+      `validitySeconds must be an integer 1..${maxValiditySeconds}`,
+      'validitySeconds',
+    );
+  const callbackUrl = str('callbackUrl', 2048);
+  if (callbackUrl !== null && !/^https?:\/\/[^\s]+$/.test(callbackUrl))
+    throw new GatewayError('invalid_field', 'callbackUrl must be an http(s) URL', 'callbackUrl');
+  return {
+    name: str('name', 200),
+    from: str('from', 32),
+    text,
+    priority,
+    sendAt,
+    validitySeconds,
+    country: country as BatchSpec['country'],
+    mps,
+    quietHours: parseQuietHours(f.quietHours),
+    callbackUrl,
+    statusWebhooks: bool('statusWebhooks'),
+    dryRun: bool('dryRun'),
+  };
+}

@@ -1,0 +1,336 @@
+// /v1/batches end to end (CONTRACT §3): JSON and CSV recipients with per-recipient
+// variables, E.164 with a default country, duplicates, opt-outs and invalid numbers
+// skipped and counted, dry runs, pause / resume / cancel, scheduling, one account's
+// batches invisible to another, and batch.completed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Message } from '../../src/core/index.ts';
+import { api, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
+
+const config = (extra = '', connector = '{ id: sim, type: simulator, deliveryDelayMs: 10 }') => `
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME ${extra} }
+  - { id: other, apiKeys: [other-key-1] }
+connectors:
+  - ${connector}
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+
+async function messagesOf(gw: Awaited<ReturnType<typeof gatewayFrom>>, batchId: string): Promise<Message[]> {
+  const all: Message[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { data: Message[]; nextCursor: string | null } = await gw.app.store.listMessages(
+      { accountId: 'acme', groupId: batchId },
+      cursor,
+      500,
+    );
+    all.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+test('JSON batch: variables, default country, duplicates, opt-outs, invalid; counts and completion', async (t) => {
+  const hooks = await webhookReceiver();
+  t.after(() => hooks.close());
+  const gw = await gatewayFrom(config(`, webhook: { url: "${hooks.url}", secret: s3cret }`));
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  assert.equal((await call('POST', '/v1/suppressions', { to: '+447700900003' })).status, 201);
+
+  const res = await call('POST', '/v1/batches', {
+    text: 'Hi {{name}}, your table is {{ table }}',
+    country: 'GB',
+    recipients: [
+      { to: '+447700900001', vars: { name: 'Ann', table: 4 } },
+      { to: '07700 900002', vars: { name: 'Bob', table: '7' } },
+      { to: '447700900001', vars: { name: 'Ann again' } },
+      { to: '+447700900003', vars: { name: 'Opted' } },
+      { to: 'not a number', vars: { name: 'X' } },
+      { to: '+447700900004' },
+    ],
+  });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.status, 'running');
+  assert.equal(res.body.total, 3);
+  assert.deepEqual(res.body.skipped, { duplicate: 1, opted_out: 1, invalid: 1 });
+  assert.equal(typeof res.body.id, 'string');
+
+  const done = await waitFor(async () => {
+    const b = (await call('GET', `/v1/batches/${res.body.id}`)).body;
+    return b.status === 'completed' && b.counts.delivered === 3 && b;
+  }, 15_000);
+  assert.equal(done.total, 3);
+  assert.deepEqual(done.skipped, { duplicate: 1, opted_out: 1, invalid: 1 });
+  assert.equal(done.counts.queued, 0);
+  assert.equal(typeof done.rate, 'number');
+  assert.deepEqual(
+    done.errors.map((e: { row: number; reason: string }) => [e.row, e.reason]),
+    [
+      [3, 'duplicate'],
+      [4, 'opted_out'],
+      [5, 'invalid'],
+    ],
+  );
+  const texts = Object.fromEntries((await messagesOf(gw, res.body.id)).map((m) => [m.to, m.text]));
+  assert.deepEqual(texts, {
+    '+447700900001': 'Hi Ann, your table is 4',
+    '+447700900002': 'Hi Bob, your table is 7',
+    '+447700900004': 'Hi , your table is ',
+  });
+  const listed = await call('GET', `/v1/batches/${res.body.id}/messages?limit=2`);
+  assert.equal(listed.body.data.length, 2);
+  assert.ok(listed.body.nextCursor);
+
+  const completed = await waitFor(() => hooks.hooks.find((h) => h.body.type === 'batch.completed'));
+  assert.equal(completed.body.data.id, res.body.id);
+  assert.equal((completed.body.data.counts as { queued: number }).queued, 0);
+  // Per-message status webhooks were not asked for.
+  assert.equal(hooks.hooks.filter((h) => h.body.type === 'message.status').length, 0);
+
+  // Another account sees none of it.
+  const other = api(gw.base, 'other-key-1');
+  assert.equal((await other('GET', `/v1/batches/${res.body.id}`)).status, 404);
+  assert.equal((await other('POST', `/v1/batches/${res.body.id}/cancel`)).status, 404);
+  assert.equal((await other('GET', `/v1/batches/${res.body.id}/messages`)).status, 404);
+  assert.deepEqual((await other('GET', '/v1/batches')).body.data, []);
+  assert.equal((await call('GET', '/v1/batches')).body.data[0].id, res.body.id);
+});
+
+test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+
+  const csv = 'to,name,code\n+447700900101,Ann,A1\n"+44 7700 900102","Bob, Jr.",B2\n+447700900101,Dup,X\n\n';
+  const inJson = await call('POST', '/v1/batches', { from: 'SHOP', text: '{{name}}: {{code}}', csv });
+  assert.equal(inJson.status, 202, JSON.stringify(inJson.body));
+  assert.equal(inJson.body.total, 2);
+  assert.equal(inJson.body.skipped.duplicate, 1);
+  const stored = Object.fromEntries(
+    (await messagesOf(gw, inJson.body.id)).map((m) => [m.to, [m.from, m.text]]),
+  );
+  assert.deepEqual(stored, {
+    '+447700900101': ['SHOP', 'Ann: A1'],
+    '+447700900102': ['SHOP', 'Bob, Jr.: B2'],
+  });
+
+  const q = new URLSearchParams({ from: 'SHOP', text: 'Hello {{name}}', priority: 'transactional' });
+  const streamed = await call('POST', `/v1/batches?${q}`, 'number,name\n447700900201,Cy\n447700900202,Di\n', {
+    'content-type': 'text/csv',
+  });
+  assert.equal(streamed.status, 202, JSON.stringify(streamed.body));
+  assert.equal(streamed.body.total, 2);
+  const messages = await messagesOf(gw, streamed.body.id);
+  assert.deepEqual(messages.map((m) => m.text).sort(), ['Hello Cy', 'Hello Di']);
+  assert.ok(messages.every((m) => m.priority === 'transactional'));
+
+  // A variable the header does not name, a header without a number column, a broken quote.
+  const unknown = await call('POST', '/v1/batches', {
+    text: 'Hi {{first}}',
+    csv: 'to,name\n+447700900301,A\n',
+  });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.error.code, 'unknown_variable');
+  const noNumber = await call('POST', '/v1/batches', { text: 'Hi', csv: 'name\nA\n' });
+  assert.equal(noNumber.body.error.code, 'invalid_csv');
+  // A broken quote after 2,500 good rows, sent in two pieces: the first rows are stored
+  // (in chunks) before the parser meets it, then canceled with the batch.
+  const good = Array.from({ length: 2500 }, (_, i) => `+4477009${String(10000 + i)}`).join('\n');
+  const pieces = [`to\n${good}\n`, '"+447700900402\n'];
+  const body = new ReadableStream({
+    async pull(controller) {
+      const piece = pieces.shift();
+      if (piece === undefined) return controller.close();
+      if (pieces.length === 0) await new Promise((r) => setTimeout(r, 300));
+      controller.enqueue(new TextEncoder().encode(piece));
+    },
+  });
+  const broken = await fetch(`${gw.base}/v1/batches?text=Hi`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv' },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  assert.equal(broken.status, 400);
+  assert.equal(((await broken.json()) as { error: { code: string } }).error.code, 'invalid_csv');
+  // What a refused upload stored is canceled; the batch says why and how far it got.
+  const failed = (await call('GET', '/v1/batches?status=failed')).body.data;
+  assert.deepEqual(failed.map((b: { failure: { code: string } }) => b.failure.code).sort(), [
+    'invalid_csv',
+    'invalid_csv',
+    'unknown_variable',
+  ]);
+  const cut = failed.find((b: { rows: number }) => b.rows > 0);
+  assert.ok(cut.total >= 2000, `stored before the error: ${cut.total}`);
+  const counts = await gw.app.store.countByStatus(cut.id);
+  assert.deepEqual(counts, { canceled: cut.total });
+
+  const dry = await call('POST', '/v1/batches', {
+    text: 'Hi {{name}}',
+    dryRun: true,
+    recipients: [
+      { to: '+447700900501', vars: { name: 'Ann' } },
+      { to: '+447700900502', vars: { name: 'Zoë ✓' } },
+      { to: '+447700900503', vars: { name: 'x'.repeat(200) } },
+      { to: '+447700900501' },
+      { to: 'nope' },
+    ],
+  });
+  assert.equal(dry.status, 200, JSON.stringify(dry.body));
+  assert.equal(dry.body.dryRun, true);
+  assert.equal(dry.body.total, 3);
+  assert.deepEqual(dry.body.skipped, { duplicate: 1, opted_out: 0, invalid: 1 });
+  assert.deepEqual(dry.body.encodings, { gsm7: 2, ucs2: 1 });
+  assert.equal(dry.body.segments, 1 + 1 + 2);
+  assert.deepEqual(dry.body.routes, [{ connectors: ['sim'], segments: 4 }]);
+  assert.equal((await gw.app.store.countByStatus()).queued ?? 0, 0, 'a dry run stores nothing');
+
+  for (const [body, code] of [
+    [{ recipients: [] }, 'missing_field'],
+    [{ text: 'x' }, 'missing_field'],
+    [{ text: 'x', recipients: [], csv: 'to\n' }, 'invalid_field'],
+    [{ text: 'x', recipients: [], priority: 'urgent' }, 'invalid_priority'],
+    [{ text: 'x', recipients: [], sendAt: 'tomorrow' }, 'invalid_send_at'],
+    [{ text: 'x', recipients: [], country: 'XX' }, 'invalid_country'],
+    [{ text: 'x', recipients: [], quietHours: '25:00-08:00' }, 'invalid_quiet_hours'],
+    [{ text: 'x {{', recipients: [] }, 'invalid_template'],
+    [{ text: 'x', recipients: [], from: 'a sender name too long' }, 'invalid_sender'],
+  ] as const) {
+    const r = await call('POST', '/v1/batches', body);
+    assert.equal(r.status, 400, `${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.code, code, JSON.stringify(body));
+  }
+});
+
+test('pause holds every message back until resumed; cancel stops the rest', async (t) => {
+  // 50/s: the batch takes seconds, long enough to pause and cancel it midway.
+  const gw = await gatewayFrom(config('', '{ id: sim, type: simulator, deliveryDelayMs: 10, tps: 50 }'));
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const recipients = Array.from({ length: 400 }, (_, i) => ({ to: `+4477009${String(i).padStart(5, '0')}` }));
+  const batch = (await call('POST', '/v1/batches', { text: 'Sale', recipients })).body;
+  assert.equal(batch.total, 400);
+  const get = async () => (await call('GET', `/v1/batches/${batch.id}`)).body;
+  await waitFor(async () => (await get()).counts.submitted + (await get()).counts.delivered >= 20);
+
+  const paused = await call('POST', `/v1/batches/${batch.id}/pause`);
+  assert.equal(paused.status, 200);
+  assert.equal(paused.body.status, 'paused');
+  // What was on the wire settles; then nothing more leaves.
+  await new Promise((r) => setTimeout(r, 500));
+  const left = gw.app.gateway.connectors.get('sim')!.state().sent;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(gw.app.gateway.connectors.get('sim')!.state().sent, left, 'nothing sent while paused');
+  const whilePaused = await get();
+  assert.equal(whilePaused.status, 'paused');
+  assert.ok(whilePaused.counts.paused > 300, JSON.stringify(whilePaused.counts));
+  assert.equal(whilePaused.counts.queued, 0);
+  assert.equal(whilePaused.etaSeconds, null);
+  assert.equal(
+    (await call('POST', `/v1/batches/${batch.id}/pause`)).status,
+    200,
+    'pausing twice is harmless',
+  );
+
+  const resumed = await call('POST', `/v1/batches/${batch.id}/resume`);
+  assert.equal(resumed.body.status, 'running');
+  await waitFor(
+    () => gw.app.gateway.connectors.get('sim')!.state().sent > left + 20,
+    10_000,
+    'sending again',
+  );
+  const running = await get();
+  assert.ok(running.rate > 0, `rate ${running.rate}`);
+  assert.ok(running.etaSeconds > 0, `eta ${running.etaSeconds}`);
+
+  const canceled = await call('POST', `/v1/batches/${batch.id}/cancel`);
+  assert.equal(canceled.body.status, 'canceled');
+  await new Promise((r) => setTimeout(r, 500));
+  const atCancel = gw.app.gateway.connectors.get('sim')!.state().sent;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(gw.app.gateway.connectors.get('sim')!.state().sent, atCancel, 'nothing sent after cancel');
+  const final = await get();
+  assert.equal(final.status, 'canceled');
+  assert.ok(final.counts.canceled > 100, JSON.stringify(final.counts));
+  assert.equal(final.counts.queued + final.counts.paused + final.counts.scheduled, 0);
+  const sent = final.counts.submitted + final.counts.delivered;
+  assert.equal(sent + final.counts.canceled, 400);
+  assert.equal(sent, atCancel, 'every message the carrier got is counted as sent');
+  assert.equal((await call('POST', `/v1/batches/${batch.id}/resume`)).status, 409);
+  assert.equal((await call('POST', `/v1/batches/${batch.id}/pause`)).status, 409);
+  assert.equal((await call('POST', '/v1/batches/nope/pause')).status, 404);
+});
+
+test('sendAt schedules a batch; it starts on time, or is canceled before', async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const soon = new Date(Date.now() + 1500).toISOString();
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  const a = (await call('POST', '/v1/batches', { text: 'A', sendAt: soon, recipients: ['+447700900601'] }))
+    .body;
+  const b = (await call('POST', '/v1/batches', { text: 'B', sendAt: later, recipients: ['+447700900602'] }))
+    .body;
+  assert.equal(a.status, 'scheduled');
+  assert.equal(b.status, 'scheduled');
+  assert.equal((await call('GET', `/v1/batches/${a.id}`)).body.counts.scheduled, 1);
+  const started = await waitFor(async () => {
+    const got = (await call('GET', `/v1/batches/${a.id}`)).body;
+    return got.status === 'completed' && got;
+  }, 10_000);
+  assert.ok(Date.parse(started.completedAt) >= Date.parse(soon));
+  const canceled = await call('POST', `/v1/batches/${b.id}/cancel`);
+  assert.equal(canceled.body.status, 'canceled');
+  assert.deepEqual(canceled.body.counts.canceled, 1);
+});
+
+test('mps paces a batch; quiet hours defer recipients in their own time zone', async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const paced = (
+    await call('POST', '/v1/batches', {
+      text: 'paced',
+      mps: 2,
+      recipients: Array.from({ length: 6 }, (_, i) => `+4477009007${i}0`),
+    })
+  ).body;
+  const times = (await messagesOf(gw, paced.id)).map((m) => m.sendAt ?? m.createdAt).sort();
+  assert.equal(times.length, 6);
+  // Two a second: the last pair goes two seconds after the first.
+  assert.ok(times[5]! - times[0]! >= 1900 && times[5]! - times[0]! <= 2100, `${times[5]! - times[0]!}`);
+
+  // The whole day is quiet except one hour; each recipient waits for it in its own zone.
+  const hourUtc = new Date().getUTCHours();
+  const start = `${String((hourUtc + 2) % 24).padStart(2, '0')}:00`;
+  const end = `${String((hourUtc + 1) % 24).padStart(2, '0')}:00`;
+  const quiet = (
+    await call('POST', '/v1/batches', {
+      text: 'quiet',
+      quietHours: { start, end },
+      recipients: ['+81312345678', '+12125550123'],
+    })
+  ).body;
+  assert.equal(quiet.total, 2);
+  const byTo = Object.fromEntries((await messagesOf(gw, quiet.id)).map((m) => [m.to, m]));
+  for (const [to, zone] of [
+    ['+81312345678', 'Asia/Tokyo'],
+    ['+12125550123', 'America/New_York'],
+  ] as const) {
+    const m = byTo[to]!;
+    assert.equal(m.status, 'scheduled', to);
+    const local = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(m.sendAt!);
+    assert.equal(local, end, `${to} goes at ${end} in ${zone}`);
+    assert.ok(m.sendAt! > Date.now() && m.sendAt! <= Date.now() + 24 * 3600_000);
+  }
+});
