@@ -104,6 +104,8 @@ export class Batches {
   readonly #o: Required<Omit<BatchesOptions, 'gateway' | 'onEvent'>> & Pick<BatchesOptions, 'onEvent'>;
   readonly #active = new Map<string, Active>();
   readonly #meters = new Map<string, RateMeter>();
+  /** Recent counts per batch: a count reads every message of the batch, so polls share one a second. */
+  readonly #counted = new Map<string, { at: number; counts: Partial<Record<MessageStatus, number>> }>();
   #timer: NodeJS.Timeout | null = null;
   #checking = false;
   readonly #onStatus = (m: Message) => this.#observe(m);
@@ -351,7 +353,18 @@ export class Batches {
   async get(accountId: string, id: string): Promise<Record<string, unknown> | null> {
     const record = await this.#store.getRecord<BatchData>(kind, id);
     if (!record || record.accountId !== accountId) return null;
-    return this.#view(record, await this.#store.countByStatus(id));
+    return this.#view(record, await this.#counts(id, 1000));
+  }
+
+  /** The batch's messages by status, read again when the last read is older than `maxAgeMs`. */
+  async #counts(id: string, maxAgeMs: number): Promise<Partial<Record<MessageStatus, number>>> {
+    const now = this.#o.now();
+    const last = this.#counted.get(id);
+    if (last && now - last.at < maxAgeMs) return last.counts;
+    const counts = await this.#store.countByStatus(id);
+    this.#counted.set(id, { at: now, counts });
+    if (this.#counted.size > 1000) this.#counted.delete(this.#counted.keys().next().value!);
+    return counts;
   }
 
   async list(
@@ -422,7 +435,7 @@ export class Batches {
         const outcome = await apply(record);
         if (outcome === 'cannot')
           throw new GatewayError(`not_${action}able`, `batch ${id} is ${record.status}`, undefined, 409);
-        return this.#view(outcome ?? record, await this.#store.countByStatus(id));
+        return this.#view(outcome ?? record, await this.#counts(id, 0));
       } catch (err) {
         // Another change (completion, a second request) came first: look again.
         if (!(err instanceof StoreConflictError)) throw err;
@@ -445,11 +458,7 @@ export class Batches {
   async #finishCancel(record: BatchRecord): Promise<void> {
     await this.#gateway.cancelGroup(record.id);
     const done = await this.#store.putRecord<BatchData>({ ...record, dueAt: null }, record.version);
-    this.#o.onEvent?.(
-      record.accountId,
-      'batch.canceled',
-      this.#view(done, await this.#store.countByStatus(record.id)),
-    );
+    this.#o.onEvent?.(record.accountId, 'batch.canceled', this.#view(done, await this.#counts(record.id, 0)));
   }
 
   /** An upload that could not finish: what it stored is canceled, the batch says why. */
@@ -508,7 +517,7 @@ export class Batches {
         }
         if (!active.changed) continue;
         active.changed = false;
-        const counts = await this.#store.countByStatus(id);
+        const counts = await this.#counts(id, 0);
         if (pendingStatuses.some((s) => (counts[s] ?? 0) > 0)) continue;
         const completed = await this.#update(id, (r) =>
           r.status === 'running' ? this.#put(r, 'completed', { completedAt: now }) : null,

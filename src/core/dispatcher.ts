@@ -27,6 +27,8 @@ export interface DispatcherOptions {
 }
 
 const rank = new Map(priorities.map((p, i) => [p, i]));
+/** Most messages one refill reads from the store. */
+const refillSlice = 5_000;
 
 /** A FIFO per priority; shift is O(1) amortised. */
 class PriorityQueue {
@@ -99,7 +101,7 @@ export class Dispatcher {
   readonly #onReady = () => this.pump();
 
   constructor(options: DispatcherOptions) {
-    this.#o = { maxHeld: 100_000, withheld: () => false, ...options };
+    this.#o = { maxHeld: 20_000, withheld: () => false, ...options };
   }
 
   get queued(): number {
@@ -195,7 +197,8 @@ export class Dispatcher {
     if (this.#stopped || this.#refilling || !this.#spilled || this.#held.size > this.#o.maxHeld / 2) return;
     this.#refilling = true;
     this.#spilled = false;
-    const limit = this.#o.maxHeld - this.#held.size;
+    // In slices: a read runs on the event loop, and an urgent message waits for it to end.
+    const limit = Math.min(this.#o.maxHeld - this.#held.size, refillSlice);
     this.#o
       .loadDue(limit, this.#held)
       .then((messages) => {

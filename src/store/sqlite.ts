@@ -204,15 +204,18 @@ export class SqliteStore implements Store {
     if (limit <= 0) return due;
     // Walks messages_due in dispatch order and stops at `limit` (named: without statistics the
     // planner prefers messages_status and sorts every queued row). Excluded ids are skipped
-    // here rather than bound as SQL parameters, since the caller may hold thousands.
-    const rows = this.statement(
-      `SELECT * FROM messages INDEXED BY messages_due WHERE status = 'queued'
+    // here rather than bound as SQL parameters, since the caller may hold thousands — and
+    // they come first, so the walk reads only their ids: a whole row is read for the rest.
+    const candidates = this.statement(
+      `SELECT seq, id FROM messages INDEXED BY messages_due WHERE status = 'queued'
          AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
        ORDER BY priority, created_at, seq`,
     ).iterate(now, now);
-    for (const row of rows) {
-      if (exclude.has(row['id'] as string)) continue;
-      due.push(toMessage(row));
+    const bySeq = this.statement('SELECT * FROM messages WHERE seq = ?');
+    for (const candidate of candidates) {
+      if (exclude.has(candidate['id'] as string)) continue;
+      const row = bySeq.get(candidate['seq'] as number);
+      if (row) due.push(toMessage(row));
       if (due.length >= limit) break;
     }
     return due;

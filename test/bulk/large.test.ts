@@ -81,6 +81,7 @@ async function runLargeBatch(
 
   // Mid-batch: an OTP overtakes the bulk on the same connector.
   await waitFor(() => sent().length >= accepted / 10, 120_000, 'a tenth of the batch sent');
+  const otpAt = Date.now();
   const otp = await call('POST', '/v1/messages', {
     to: '+447700900999',
     from: 'ACME',
@@ -88,6 +89,7 @@ async function runLargeBatch(
     priority: 'otp',
   });
   assert.equal(otp.status, 202);
+  process.stdout.write(`# OTP 202 after ${Date.now() - otpAt} ms\n`);
   const otpDone = await waitFor(async () => {
     const m = (await call('GET', `/v1/messages/${otp.body.id}`)).body;
     return m.submittedAt ? m : undefined;
