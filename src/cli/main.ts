@@ -1,5 +1,6 @@
 // The `smsgw` command: one entry point, a subcommand per job.
 import { configCommand } from './config.ts';
+import { sendCommand } from './send.ts';
 import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
 
@@ -7,6 +8,9 @@ const usage = `usage: smsgw <command> [options]
 
 commands:
   serve [--config FILE]   run the gateway (no config: embedded default with a demo account)
+  send --csv FILE | --to NUMBER --text TEXT
+                          send a batch or one message through a running gateway
+                          (see: smsgw send --help)
   config check FILE       validate a config file
   simulate smsc           run a standalone SMSC simulator (see: smsgw simulate smsc --help)
 `;
@@ -18,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
       return serveCommand(rest);
     case 'config':
       return configCommand(rest);
+    case 'send':
+      return sendCommand(rest);
     case 'simulate':
       return simulateCommand(rest);
     case undefined:
