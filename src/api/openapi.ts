@@ -35,6 +35,61 @@ const message = {
     events: { type: 'array', items: { type: 'object' } },
   },
 };
+const batchSettings = {
+  from: { type: 'string' },
+  text: { type: 'string', description: "May hold {{variables}}: a recipient's vars or a CSV column" },
+  sendAt: { type: 'string', format: 'date-time' },
+  priority: { type: 'string', enum: [...priorities], default: 'bulk' },
+  dryRun: { type: 'boolean', description: 'Counts, encodings, segments and routes; nothing stored' },
+  name: { type: 'string' },
+  country: { type: 'string', description: 'ISO 3166 country of numbers written without one' },
+  mps: { type: 'number', description: 'Messages a second for this batch' },
+  quietHours: {
+    description: 'Local times of the recipient (zone from the number) when nothing is sent',
+    oneOf: [
+      { type: 'string', example: '21:00-08:00' },
+      { type: 'object', properties: { start: { type: 'string' }, end: { type: 'string' } } },
+    ],
+  },
+  validitySeconds: { type: 'integer' },
+  callbackUrl: { type: 'string' },
+  statusWebhooks: { type: 'boolean', description: 'A message.status webhook per message (off by default)' },
+};
+const batch = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: {
+      type: 'string',
+      enum: ['loading', 'scheduled', 'running', 'paused', 'completed', 'canceled', 'failed'],
+    },
+    total: { type: 'integer', description: 'Messages stored' },
+    rows: { type: 'integer', description: 'Recipient rows read' },
+    counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Messages by status' },
+    skipped: {
+      type: 'object',
+      properties: {
+        duplicate: { type: 'integer' },
+        opted_out: { type: 'integer' },
+        invalid: { type: 'integer' },
+      },
+      additionalProperties: { type: 'integer' },
+    },
+    errors: { type: 'array', items: { type: 'object' }, description: 'The first skipped rows and why' },
+    rate: { type: 'number', description: 'Messages a second over the last ten seconds' },
+    eta: { type: ['string', 'null'], format: 'date-time' },
+    etaSeconds: { type: ['integer', 'null'] },
+    failure: { type: ['object', 'null'] },
+  },
+};
+const batchAction = (summary: string) => ({
+  summary,
+  responses: {
+    '200': { description: 'The batch', content: { 'application/json': { schema: batch } } },
+    '404': { description: 'Not found' },
+    '409': { description: "Not possible in the batch's status" },
+  },
+});
 const errors = {
   '400': { description: 'Bad input', content: { 'application/json': { schema: error } } },
   '401': { description: 'Missing or invalid API key', content: { 'application/json': { schema: error } } },
@@ -364,6 +419,90 @@ export const openApiDocument = {
       },
     },
     ...applicationPaths,
+    '/v1/batches': {
+      post: {
+        summary: 'Send a template to many recipients',
+        description:
+          'JSON with `recipients` ([{to, vars}]) or `csv` (text, header row: to plus variable names); or a streamed text/csv body with the settings as query parameters.',
+        parameters: Object.keys(batchSettings).map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: 'string' },
+        })),
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['text'],
+                properties: {
+                  ...batchSettings,
+                  recipients: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: { to: { type: 'string' }, vars: { type: 'object' } },
+                    },
+                  },
+                  csv: { type: 'string' },
+                },
+              },
+            },
+            'text/csv': { schema: { type: 'string' } },
+          },
+        },
+        responses: {
+          '202': { description: 'Every message stored', content: { 'application/json': { schema: batch } } },
+          '200': { description: 'Dry run: counts, encodings, segments, routes' },
+          '413': { description: 'Too many recipients' },
+          '429': { description: 'Too many uploads at once' },
+          ...errors,
+        },
+      },
+      get: {
+        summary: 'List batches, newest first',
+        parameters: ['status', 'cursor', 'limit'].map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: 'string' },
+        })),
+        responses: { '200': { description: 'A page' }, ...errors },
+      },
+    },
+    '/v1/batches/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: 'A batch with counts by status, rate and ETA',
+        responses: {
+          '200': { description: 'The batch', content: { 'application/json': { schema: batch } } },
+          '404': { description: 'Not found' },
+        },
+      },
+    },
+    '/v1/batches/{id}/messages': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: "The batch's messages",
+        parameters: ['status', 'cursor', 'limit'].map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: 'string' },
+        })),
+        responses: { '200': { description: 'A page of messages' }, '404': { description: 'Not found' } },
+      },
+    },
+    '/v1/batches/{id}/pause': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: batchAction('Hold every unsent message back'),
+    },
+    '/v1/batches/{id}/resume': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: batchAction('Send again'),
+    },
+    '/v1/batches/{id}/cancel': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: batchAction('Cancel every unsent message'),
+    },
     '/health': {
       get: {
         security: [],
