@@ -1,6 +1,7 @@
 // `npm run bench`: prints throughput and latency figures, with independent peers measured
 // side by side in the same run. Nothing here passes or fails. `npm run bench -- codec`
 // runs one part.
+import { benchBatch } from './batch.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
 import { benchSession } from './session.ts';
@@ -13,6 +14,7 @@ const parts: Record<string, () => Promise<void>> = {
   session: benchSession,
   store: benchStore,
   gateway: benchGateway,
+  batch: benchBatch,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,0 +1,138 @@
+// Batches: a CSV of BENCH_BATCH_ROWS recipients (default 1,000,000) streamed into
+// `smsgw serve` (its own process, durable SQLite, a simulator carrier), generated while it
+// uploads so no file is written. Reports ingest rate, the gateway's resident memory through
+// the upload (it must stay flat: rows are stored in chunks, duplicates found in a compact
+// number set) and its peak, then the drain rate over BENCH_BATCH_DRAIN_MS of sending.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { formatRate, printTable } from './report.ts';
+
+const rows = Number(process.env.BENCH_BATCH_ROWS ?? 1_000_000);
+const drainMs = Number(process.env.BENCH_BATCH_DRAIN_MS ?? 20_000);
+
+function startGateway(dir: string): Promise<{ child: ChildProcess; base: string }> {
+  const config = join(dir, 'smsgw.yaml');
+  writeFileSync(
+    config,
+    `
+http: { listen: 127.0.0.1:0 }
+store: sqlite:${dir}/gw.db
+accounts: [{ id: bench, apiKeys: [bench-key-1], defaultFrom: BENCH }]
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+routes:
+  mt: [{ connectors: [sim] }]
+`,
+  );
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--config', config], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`smsgw serve exited with ${code}`)));
+    lines.on('line', (line) => {
+      const m = /HTTP (http:\/\/\S+)/.exec(line);
+      if (m) resolve({ child, base: m[1]!.replace(/\/$/, '') });
+    });
+  });
+}
+
+/** Resident and peak resident memory of a process, in MB (Linux). */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** The CSV, made as it is read: header, then one row per recipient with two variables. */
+function csvStream(onRows: (n: number) => void): ReadableStream<Uint8Array> {
+  let i = 0;
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    pull(controller) {
+      if (i === 0) controller.enqueue(encoder.encode('to,name,code\n'));
+      if (i >= rows) return controller.close();
+      let lines = '';
+      for (const end = Math.min(rows, i + 5000); i < end; i++)
+        lines += `+4477${String(i).padStart(8, '0')},Customer ${i},${i % 10_000}\n`;
+      controller.enqueue(encoder.encode(lines));
+      onRows(i);
+    },
+  });
+}
+
+export async function benchBatch(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-bench-batch-'));
+  const { child, base } = await startGateway(dir);
+  const headers = { authorization: 'Bearer bench-key-1' };
+  try {
+    const before = memoryOf(child.pid!);
+    const samples: string[][] = [];
+    let pulled = 0;
+    const started = performance.now();
+    const sampler = setInterval(
+      () => {
+        const m = memoryOf(child.pid!);
+        samples.push([
+          ((performance.now() - started) / 1000).toFixed(0),
+          pulled.toLocaleString('en-US'),
+          m.rss.toFixed(0),
+        ]);
+      },
+      Math.max(1000, rows / 50),
+    );
+    const q = new URLSearchParams({ text: 'Hello {{name}}, your code is {{code}}' });
+    const res = await fetch(`${base}/v1/batches?${q}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/csv' },
+      body: csvStream((n) => {
+        pulled = n;
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    const created = (await res.json()) as { id: string; total: number };
+    clearInterval(sampler);
+    if (res.status !== 202) throw new Error(`batch refused: ${JSON.stringify(created)}`);
+    const ingestS = (performance.now() - started) / 1000;
+    const after = memoryOf(child.pid!);
+
+    // Drain: messages that left the gateway over a fixed time, then the rest is canceled.
+    const sentOf = async () => {
+      const b = (await (await fetch(`${base}/v1/batches/${created.id}`, { headers })).json()) as {
+        counts: Record<string, number>;
+      };
+      return created.total - b.counts.queued! - b.counts.scheduled! - b.counts.paused!;
+    };
+    const drainStart = performance.now();
+    const sent0 = await sentOf();
+    await new Promise((r) => setTimeout(r, drainMs));
+    const sent1 = await sentOf();
+    const drainS = (performance.now() - drainStart) / 1000;
+    await fetch(`${base}/v1/batches/${created.id}/cancel`, { method: 'POST', headers });
+    const end = memoryOf(child.pid!);
+
+    printTable(
+      `Batch ingest: ${rows.toLocaleString('en-US')} CSV rows streamed into \`smsgw serve\``,
+      ['measure', 'value'],
+      [
+        ['recipients stored', created.total.toLocaleString('en-US')],
+        ['ingest time', `${ingestS.toFixed(1)} s`],
+        ['ingest rate', `${formatRate(created.total / ingestS)} recipients/s`],
+        ['gateway RSS before', `${before.rss.toFixed(0)} MB`],
+        ['gateway RSS after ingest', `${after.rss.toFixed(0)} MB`],
+        ['gateway peak RSS (ingest)', `${after.peak.toFixed(0)} MB`],
+        ['drain rate (simulator carrier)', `${formatRate((sent1 - sent0) / drainS)} messages/s`],
+        ['gateway peak RSS (with drain)', `${end.peak.toFixed(0)} MB`],
+      ],
+    );
+    printTable('Gateway RSS while the CSV uploads', ['s', 'rows sent', 'RSS MB'], samples);
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
