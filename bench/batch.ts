@@ -73,17 +73,14 @@ export async function benchBatch(): Promise<void> {
     const samples: string[][] = [];
     let pulled = 0;
     const started = performance.now();
-    const sampler = setInterval(
-      () => {
-        const m = memoryOf(child.pid!);
-        samples.push([
-          ((performance.now() - started) / 1000).toFixed(0),
-          pulled.toLocaleString('en-US'),
-          m.rss.toFixed(0),
-        ]);
-      },
-      Math.max(1000, rows / 50),
-    );
+    const sampler = setInterval(() => {
+      const m = memoryOf(child.pid!);
+      samples.push([
+        ((performance.now() - started) / 1000).toFixed(0),
+        pulled.toLocaleString('en-US'),
+        m.rss.toFixed(0),
+      ]);
+    }, 5000);
     const q = new URLSearchParams({ text: 'Hello {{name}}, your code is {{code}}' });
     const res = await fetch(`${base}/v1/batches?${q}`, {
       method: 'POST',

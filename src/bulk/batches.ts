@@ -424,7 +424,7 @@ export class Batches {
   async #transition(
     accountId: string,
     id: string,
-    action: string,
+    action: keyof typeof refusal,
     apply: (record: BatchRecord) => Promise<BatchRecord | null | 'cannot'>,
   ): Promise<Record<string, unknown>> {
     for (;;) {
@@ -434,7 +434,7 @@ export class Batches {
       try {
         const outcome = await apply(record);
         if (outcome === 'cannot')
-          throw new GatewayError(`not_${action}able`, `batch ${id} is ${record.status}`, undefined, 409);
+          throw new GatewayError(refusal[action], `batch ${id} is ${record.status}`, undefined, 409);
         return this.#view(outcome ?? record, await this.#counts(id, 0));
       } catch (err) {
         // Another change (completion, a second request) came first: look again.
@@ -599,6 +599,9 @@ export class Batches {
     });
   }
 }
+
+/** The error code of an action the batch's status does not allow. */
+const refusal = { pause: 'not_pausable', resume: 'not_resumable', cancel: 'not_cancelable' } as const;
 
 /** A refusal's reason as the batch counts it. */
 function skipReason(code: string): string {

@@ -261,8 +261,15 @@ test('pause holds every message back until resumed; cancel stops the rest', asyn
   const sent = final.counts.submitted + final.counts.delivered;
   assert.equal(sent + final.counts.canceled, 400);
   assert.equal(sent, atCancel, 'every message the carrier got is counted as sent');
-  assert.equal((await call('POST', `/v1/batches/${batch.id}/resume`)).status, 409);
-  assert.equal((await call('POST', `/v1/batches/${batch.id}/pause`)).status, 409);
+  const again = await call('POST', `/v1/batches/${batch.id}/resume`);
+  assert.equal(again.status, 409);
+  assert.equal(again.body.error.code, 'not_resumable');
+  assert.equal((await call('POST', `/v1/batches/${batch.id}/pause`)).body.error.code, 'not_pausable');
+  assert.equal(
+    (await call('POST', `/v1/batches/${batch.id}/cancel`)).status,
+    200,
+    'canceling twice is harmless',
+  );
   assert.equal((await call('POST', '/v1/batches/nope/pause')).status, 404);
 });
 
