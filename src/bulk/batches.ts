@@ -11,7 +11,15 @@
 
 import type { CountryCode } from 'libphonenumber-js/min';
 import type { Account, Gateway, Message, MessageStatus, Priority, SubmitRequest } from '../core/index.ts';
-import { finalStatuses, GatewayError, messageStatuses, newId, normaliseSender } from '../core/index.ts';
+import {
+  fillTemplate,
+  finalStatuses,
+  GatewayError,
+  messageStatuses,
+  newId,
+  normaliseSender,
+  templateNames,
+} from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
 import { StoreConflictError } from '../store/index.ts';
 import type { RecipientRow } from './csv.ts';
@@ -19,7 +27,6 @@ import { NumberSet, numberKey } from './number-set.ts';
 import { type QuietHours, QuietWindow } from './quiet-hours.ts';
 import { RateMeter } from './rate-meter.ts';
 import { normaliseRecipient } from './recipients.ts';
-import { compileTemplate } from './template.ts';
 
 const kind = 'batch';
 
@@ -169,7 +176,7 @@ export class Batches {
     source: 'json' | 'csv',
   ): Promise<Record<string, unknown>> {
     const now = this.#o.now();
-    const template = compileTemplate(spec.text);
+    templateVariables(spec.text);
     const fromInput = spec.from ?? account.defaultFrom;
     if (!fromInput)
       throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
@@ -283,7 +290,7 @@ export class Batches {
           request: {
             to,
             from,
-            text: template.render({ to, ...recipient.vars }),
+            text: fillTemplate(spec.text, { to, ...recipient.vars }),
             priority: spec.priority,
             sendAt: sendAt > now ? sendAt : undefined,
             validitySeconds: spec.validitySeconds ?? undefined,
@@ -598,6 +605,20 @@ export class Batches {
       canceledAt: iso(d.canceledAt),
     });
   }
+}
+
+/**
+ * The variables a batch text uses (`{{name}}`); a brace that is not part of one is refused
+ * rather than sent as it is.
+ */
+export function templateVariables(text: string): string[] {
+  if (/\{\{|\}\}/.test(fillTemplate(text, {})))
+    throw new GatewayError(
+      'invalid_template',
+      'text has a {{ or }} that is not a variable like {{name}} (letters, digits, _ . -)',
+      'text',
+    );
+  return templateNames(text);
 }
 
 /** The error code of an action the batch's status does not allow. */

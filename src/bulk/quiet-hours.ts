@@ -3,8 +3,7 @@
 // recipient's zone comes from the number's country; a country with several zones uses the
 // one where most of its people live (the table below), an approximation the README names.
 import ct from 'countries-and-timezones';
-import { GatewayError } from '../core/index.ts';
-import { countryOf } from './recipients.ts';
+import { countryOfNumber, GatewayError } from '../core/index.ts';
 
 /** Multi-zone countries: the zone of most of the population (others use their only zone). */
 const mainZone: Record<string, string> = {
@@ -91,7 +90,7 @@ export class QuietWindow {
    * (`at` itself for a number whose country or zone is unknown).
    */
   defer(to: string, at: number): number {
-    const country = countryOf(to);
+    const country = countryOfNumber(to);
     const zone = country === undefined ? undefined : zoneOfCountry(country);
     if (zone === undefined) return at;
     const minute = Math.floor(at / 60_000);

@@ -1,7 +1,6 @@
 // A recipient's number as the gateway keeps it, read with the batch's default country
-// (`07700 900123` with GB is +447700900123), and the country a number belongs to.
+// (`07700 900123` with GB is +447700900123).
 
-import metadata from 'libphonenumber-js/metadata.min.json';
 import type { CountryCode } from 'libphonenumber-js/min';
 import { getCountries, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { normaliseNumber } from '../core/index.ts';
@@ -24,23 +23,4 @@ export function normaliseRecipient(raw: string, country: CountryCode | null): st
     if (parsed?.isPossible()) return parsed.number;
   }
   return normaliseNumber(trimmed);
-}
-
-/** The main country of each calling code (`44` → GB, `1` → US), as libphonenumber lists them. */
-const mainCountry = new Map<string, CountryCode>(
-  Object.entries(metadata.country_calling_codes as Record<string, string[]>).map(([code, list]) => [
-    code,
-    list[0] as CountryCode,
-  ]),
-);
-
-/**
- * The country of an E.164 number: the one its number range belongs to when that is known,
- * else the main country of its calling code (+44 7700 900xxx, a range for drama, is GB).
- */
-export function countryOf(e164: string): CountryCode | undefined {
-  if (!e164.startsWith('+')) return undefined;
-  const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) return undefined;
-  return parsed.country ?? mainCountry.get(parsed.countryCallingCode);
 }

@@ -5,11 +5,10 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, priorities } from '../core/index.ts';
-import type { Batches, BatchSpec } from './batches.ts';
+import { type Batches, type BatchSpec, templateVariables } from './batches.ts';
 import { csvRecipients, type RecipientRow } from './csv.ts';
 import { parseQuietHours } from './quiet-hours.ts';
 import { isCountryCode } from './recipients.ts';
-import { compileTemplate } from './template.ts';
 
 /** A JSON batch is parsed whole: bigger lists go as a streamed text/csv body. */
 const maxJsonBytes = 64 * 1024 * 1024;
@@ -30,7 +29,7 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
         ? (req.query as Record<string, unknown>)
         : objectOf(req.body ?? {}, 'expected a JSON object, or a text/csv body');
       const spec = specOf(fields, streamed);
-      const variables = compileTemplate(spec.text).variables;
+      const variables = templateVariables(spec.text);
       let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
       if (streamed) recipients = csvRecipients(req.body as Readable, variables);
       else if (fields.recipients !== undefined && fields.csv !== undefined)

@@ -104,6 +104,8 @@ function twilioErrorOf(err: GatewayError): TwilioError {
 const twilioStatus: Record<Message['status'], string> = {
   scheduled: 'scheduled',
   queued: 'queued',
+  // Held with its batch (paused or uploading): waiting to go, as Twilio's queue is.
+  paused: 'queued',
   sending: 'sending',
   submitted: 'sent',
   delivered: 'delivered',
@@ -228,6 +230,7 @@ export function twilioApi(ctx: CompatContext): HttpPlugin {
       const m = ctx.gateway.live(await ownMessage(ctx, req));
       if (
         m.status === 'queued' ||
+        m.status === 'paused' ||
         m.status === 'sending' ||
         m.status === 'submitted' ||
         m.status === 'scheduled'
@@ -326,7 +329,7 @@ async function update(ctx: CompatContext, req: FastifyRequest) {
     if (body !== '')
       throw new TwilioError(400, 20001, 'Body may only be set to the empty string (redaction)');
     const live = ctx.gateway.live(m);
-    if (live.status === 'queued' || live.status === 'sending' || live.status === 'scheduled')
+    if (['queued', 'paused', 'sending', 'scheduled'].includes(live.status))
       throw new TwilioError(400, 20009, 'Cannot redact a message that has not been sent yet.');
     const meta = { ...m.meta, twilio: { ...(m.meta?.twilio as TwilioMeta), redacted: true } };
     await ctx.gateway.store.updateMessage(m.id, { text: m.text === null ? null : '', meta });
