@@ -297,6 +297,47 @@ CREATE OR REPLACE FUNCTION smsgw_expire_overdue(w jsonb) RETURNS jsonb LANGUAGE 
   SELECT coalesce(jsonb_agg(id), '[]'::jsonb) FROM expired
 $$;
 
+-- A group's (a batch's) messages move together, each with an event of its new status.
+-- Resumed messages are claimed by nobody: any instance may send them.
+CREATE OR REPLACE FUNCTION smsgw_pause_group(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH moved AS (
+    UPDATE messages SET status = 'paused'
+    WHERE group_id = w->>'groupId' AND status IN ('queued', 'scheduled')
+      AND id <> ALL (ARRAY(SELECT jsonb_array_elements_text(w->'skip')))
+    RETURNING id
+  ), events AS (
+    INSERT INTO message_events (message_id, at, type, detail)
+    SELECT id, (w->>'now')::bigint, 'paused', NULL FROM moved
+  )
+  SELECT to_jsonb(count(*)) FROM moved
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_resume_group(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH moved AS (
+    UPDATE messages SET claimed_by = NULL, status =
+      CASE WHEN send_at IS NOT NULL AND send_at > (w->>'now')::bigint THEN 'scheduled' ELSE 'queued' END
+    WHERE group_id = w->>'groupId' AND status = 'paused'
+    RETURNING id, status
+  ), events AS (
+    INSERT INTO message_events (message_id, at, type, detail)
+    SELECT id, (w->>'now')::bigint, status, NULL FROM moved
+  )
+  SELECT to_jsonb(count(*)) FROM moved
+$$;
+
+CREATE OR REPLACE FUNCTION smsgw_cancel_group(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  WITH moved AS (
+    UPDATE messages SET status = 'canceled', done_at = (w->>'now')::bigint
+    WHERE group_id = w->>'groupId' AND status IN ('queued', 'scheduled', 'paused')
+      AND id <> ALL (ARRAY(SELECT jsonb_array_elements_text(w->'skip')))
+    RETURNING id
+  ), events AS (
+    INSERT INTO message_events (message_id, at, type, detail)
+    SELECT id, (w->>'now')::bigint, 'canceled', NULL FROM moved
+  )
+  SELECT to_jsonb(count(*)) FROM moved
+$$;
+
 CREATE OR REPLACE FUNCTION smsgw_link_smsc_ids(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   l jsonb;
@@ -374,6 +415,9 @@ BEGIN
   WHEN 'releaseScheduled' THEN RETURN smsgw_release_scheduled(w);
   WHEN 'requeueInFlight' THEN RETURN smsgw_requeue_in_flight(w);
   WHEN 'expireOverdue' THEN RETURN smsgw_expire_overdue(w);
+  WHEN 'pauseGroup' THEN RETURN smsgw_pause_group(w);
+  WHEN 'resumeGroup' THEN RETURN smsgw_resume_group(w);
+  WHEN 'cancelGroup' THEN RETURN smsgw_cancel_group(w);
   WHEN 'linkSmscIds' THEN RETURN smsgw_link_smsc_ids(w);
   WHEN 'saveUnmatchedReceipt' THEN
     INSERT INTO unmatched_receipts (connector_id, smsc_id, received_at, receipt)

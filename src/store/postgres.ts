@@ -299,6 +299,18 @@ export class PostgresStore implements Store {
     return this.#write({ op: 'expireOverdue', now, skip, instance: this.instanceId });
   }
 
+  pauseGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
+    return this.#write({ op: 'pauseGroup', groupId, now, skip });
+  }
+
+  resumeGroup(groupId: string, now: number): Promise<number> {
+    return this.#write({ op: 'resumeGroup', groupId, now });
+  }
+
+  cancelGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
+    return this.#write({ op: 'cancelGroup', groupId, now, skip });
+  }
+
   linkSmscIds(links: SmscIdLink[]): Promise<void> {
     return this.#write({ op: 'linkSmscIds', links });
   }
