@@ -5,35 +5,19 @@
 //  2. SMPP server → SMPP: an ESME submitting with registered_delivery, counted when its
 //     receipt comes back;
 //  3. latency from the POST to submit_sm at the SMSC at a fixed rate (SMSC in this process).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { SmscSimulator } from '../src/simulator/index.ts';
 import type { Pdu } from '../src/smpp/index.ts';
 import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
 import { LeanHttpConnection } from './http-client.ts';
 import { formatRate, percentile, printTable } from './report.ts';
+import { spawnLines } from './systems.ts';
 
 const runMs = Number(process.env.BENCH_GATEWAY_MS ?? 5_000);
-
-function spawnLines(args: string[], match: RegExp[]): Promise<{ child: ChildProcess; found: string[] }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const found: string[] = [];
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    lines.on('line', (line) => {
-      for (let i = 0; i < match.length; i++) {
-        const m = match[i]!.exec(line);
-        if (m) found[i] = m[1]!;
-      }
-      if (match.every((_, i) => found[i] !== undefined)) resolve({ child, found });
-    });
-  });
-}
 
 async function startGateway(dir: string, smscPort: number) {
   mkdirSync(dir, { recursive: true });

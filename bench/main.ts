@@ -1,32 +1,58 @@
 // `npm run bench`: prints throughput and latency figures, with independent peers measured
 // side by side in the same run. Nothing here passes or fails. `npm run bench -- codec`
-// runs one part.
+// runs one part; `npm run bench -- --vs kannel` runs smsgw head to head with Kannel (and
+// adds Kannel to `scaling` when that part runs too).
+import { parseArgs } from 'node:util';
 import { benchBatch } from './batch.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
+import { benchScaling } from './scaling.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
 import { benchStore } from './store.ts';
+import { benchVsKannel } from './vs-kannel.ts';
 
-const parts: Record<string, () => Promise<void>> = {
+interface BenchOptions {
+  vsKannel: boolean;
+}
+
+const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   sms: benchSms,
   codec: benchCodec,
   session: benchSession,
   store: benchStore,
   gateway: benchGateway,
   batch: benchBatch,
+  scaling: benchScaling,
+  'vs-kannel': benchVsKannel,
 };
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const unknown = wanted.filter((w) => !(w in parts));
-if (unknown.length > 0) {
+function usage(problem: string): never {
   process.stderr.write(
-    `unknown bench part(s): ${unknown.join(', ')}; parts: ${Object.keys(parts).join(', ')}\n`,
+    `${problem}\nusage: npm run bench -- [--vs kannel] [part ...]; parts: ${Object.keys(parts).join(', ')}\n`,
   );
   process.exit(2);
 }
+
+let args: { values: { vs?: string }; positionals: string[] };
+try {
+  args = parseArgs({ options: { vs: { type: 'string' } }, allowPositionals: true });
+} catch (err) {
+  usage((err as Error).message);
+}
+if (args.values.vs !== undefined && args.values.vs !== 'kannel')
+  usage(`--vs ${args.values.vs}: the only peer is kannel`);
+const options: BenchOptions = { vsKannel: args.values.vs === 'kannel' };
+const unknown = args.positionals.filter((w) => !(w in parts));
+if (unknown.length > 0) usage(`unknown bench part(s): ${unknown.join(', ')}`);
+// With no part named: everything but the Kannel head-to-head, which `--vs kannel` asks for.
+const wanted =
+  args.positionals.length > 0 || options.vsKannel
+    ? [...new Set([...(options.vsKannel ? ['vs-kannel'] : []), ...args.positionals])]
+    : Object.keys(parts).filter((p) => p !== 'vs-kannel');
+
 const os = await import('node:os');
 process.stdout.write(
   `smsgw bench — ${new Date().toISOString()} — node ${process.version} — ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}\n`,
 );
-for (const name of wanted.length > 0 ? wanted : Object.keys(parts)) await parts[name]!();
+for (const name of wanted) await parts[name]!(options);

@@ -1,0 +1,268 @@
+// One measured run of a system under test against the SMPP sink, every process started
+// afresh: the same load generator (keep-alive HTTP for Kannel's sendsms and smsgw's REST
+// API, or an SMPP ESME for smsgw's SMPP server), the same message count, a warm-up first.
+// A message counts when the sink has it, or — with receipts — when its delivery-report
+// callback (HTTP, or deliver_sm to the ESME) has arrived.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pdu } from '../src/smpp/index.ts';
+import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
+import { LeanHttpConnection } from './http-client.ts';
+import { percentile } from './report.ts';
+import {
+  account,
+  CallbackReceiver,
+  cpuSeconds,
+  nowUs,
+  peakMemoryMb,
+  type SmppLink,
+  type SystemUnderTest,
+  startKannel,
+  startSink,
+  startSmsgw,
+  until,
+} from './systems.ts';
+
+export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp';
+
+export interface RunCase {
+  system: SystemKind;
+  link: SmppLink;
+  /** A delivery receipt per message, and a callback per receipt (the count waits for them). */
+  receipts: boolean;
+  /** SMS parts per message (1, 3, 10): the text is long enough for that many GSM parts. */
+  parts: number;
+  messages: number;
+  /** HTTP connections, or the ESME's window. */
+  concurrency: number;
+}
+
+export interface RunResult {
+  messagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuSecondsPer1k: number;
+  peakMemoryMb: number;
+  /** submit_sm PDUs the sink received per message (the parts the system sent). */
+  pdusPerMessage: number;
+  /** Requests not answered with 202 (or submits not answered with ESME_ROK). */
+  refused: number;
+  /** Messages that never completed (no submit at the sink, or no callback) within the wait. */
+  lost: number;
+}
+
+const lengthForParts: Record<number, number> = { 1: 60, 3: 400, 10: 1500 };
+
+/** A GSM text of the wanted length starting with the send time `T<µs>` the sink reads. */
+function textOf(i: number, parts: number): string {
+  const head = `T${nowUs()} bench ${i} `;
+  return head.padEnd(lengthForParts[parts] ?? 60, 'x');
+}
+
+export const systemLabel: Record<SystemKind, string> = {
+  kannel: 'Kannel: sendsms → bearerbox (spool store) → SMPP',
+  'kannel-nostore': 'Kannel: sendsms → bearerbox (no store) → SMPP',
+  'smsgw-rest': 'smsgw: REST → SMPP',
+  'smsgw-smpp': 'smsgw: SMPP server → SMPP',
+};
+
+export async function runCase(c: RunCase): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-vs-'));
+  const sink = await startSink(c.receipts);
+  const receiver = new CallbackReceiver();
+  const receiverPort = await receiver.listen();
+  let system: SystemUnderTest | undefined;
+  try {
+    const kannel = c.system === 'kannel' || c.system === 'kannel-nostore';
+    system = kannel
+      ? await startKannel(dir, sink.port, c.link, c.system === 'kannel')
+      : await startSmsgw(
+          dir,
+          sink.port,
+          c.link,
+          c.receipts ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
+        );
+    const load =
+      c.system === 'smsgw-smpp'
+        ? await smppLoad(system.smppPort!, c)
+        : await httpLoad(system.httpPort, c, kannel, receiverPort);
+    // Callbacks or receipts count when asked for; otherwise arrival at the sink.
+    const completed = async () =>
+      c.receipts
+        ? c.system === 'smsgw-smpp'
+          ? load.receipts()
+          : receiver.delivered
+        : (await sink.stats()).messages;
+    const wait = Math.max(30_000, c.messages * 5);
+
+    const warmup = Math.max(20, Math.min(1_000, Math.round(c.messages / 10)));
+    await load.send(0, warmup);
+    await until(async () => (await completed()) >= warmup, wait);
+    await sink.stats(true);
+    receiver.reset();
+    load.resetLatencies();
+    const sinkBefore = (await sink.stats()).submits;
+    const completedBefore = await completed();
+
+    const cpuBefore = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const t0 = performance.now();
+    const refused = await load.send(warmup, c.messages);
+    const target = completedBefore + c.messages;
+    await until(async () => (await completed()) >= target, wait);
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+    const done = (await completed()) - completedBefore;
+    const sinkStats = await sink.stats(true);
+    const latenciesUs = c.receipts
+      ? c.system === 'smsgw-smpp'
+        ? load.latenciesUs()
+        : receiver.latenciesUs
+      : (sinkStats.latenciesUs ?? []);
+    load.close();
+    return {
+      messagesPerSecond: done / elapsed,
+      p50Ms: percentile(latenciesUs, 50) / 1000,
+      p99Ms: percentile(latenciesUs, 99) / 1000,
+      cpuSecondsPer1k: (cpu / c.messages) * 1000,
+      peakMemoryMb: system.pids.reduce((sum, pid) => sum + peakMemoryMb(pid), 0),
+      pdusPerMessage: (sinkStats.submits - sinkBefore) / c.messages,
+      refused,
+      lost: c.messages - done,
+    };
+  } finally {
+    await system?.close();
+    await sink.close();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Load {
+  /** Sends messages `from`..`from + count - 1`; resolves when all were answered, with the refusals. */
+  send(from: number, count: number): Promise<number>;
+  receipts(): number;
+  latenciesUs(): number[];
+  resetLatencies(): void;
+  close(): void;
+}
+
+/** `concurrency` keep-alive connections, each sending its next request once answered. */
+async function httpLoad(port: number, c: RunCase, kannel: boolean, receiverPort: number): Promise<Load> {
+  const pool = await Promise.all(
+    Array.from({ length: c.concurrency }, () => LeanHttpConnection.connect(port)),
+  );
+  const restHead = `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${account.apiKey}\r\ncontent-type: application/json\r\n`;
+  const request = (i: number): [string, string] => {
+    const text = textOf(i, c.parts);
+    if (!kannel) return [restHead, `{"to":"+447700900123","text":"${text}"}`];
+    const dlr = c.receipts
+      ? `&dlr-mask=1&dlr-url=${encodeURIComponent(`http://127.0.0.1:${receiverPort}/kannel?t=${text.slice(1, text.indexOf(' '))}&s=%d`)}`
+      : '';
+    return [
+      `GET /cgi-bin/sendsms?username=u&password=p&from=BENCH&to=447700900123&text=${encodeURIComponent(text)}${dlr} HTTP/1.1\r\nhost: 127.0.0.1\r\n`,
+      '',
+    ];
+  };
+  return {
+    async send(from, count) {
+      let next = from;
+      const end = from + count;
+      let refused = 0;
+      await Promise.all(
+        pool.map(async (connection) => {
+          while (next < end) {
+            const [head, body] = request(next++);
+            if ((await connection.request(head, body)) !== 202) refused++;
+          }
+        }),
+      );
+      return refused;
+    },
+    receipts: () => 0,
+    latenciesUs: () => [],
+    resetLatencies: () => {},
+    close: () => {
+      for (const connection of pool) connection.close();
+    },
+  };
+}
+
+/** One ESME bind with `concurrency` submits outstanding; receipts matched by message id. */
+async function smppLoad(port: number, c: RunCase): Promise<Load> {
+  const client = new SmppClient({
+    host: '127.0.0.1',
+    port,
+    systemId: account.systemId,
+    password: account.password,
+    bindType: 'transceiver',
+    reconnect: false,
+    window: c.concurrency,
+    enquireLinkMs: 0,
+  });
+  const sentAt = new Map<string, number>();
+  const earlyReceipts = new Map<string, number>();
+  let receipts = 0;
+  let latencies: number[] = [];
+  client.on('request', (pdu: Pdu, session) => {
+    session.respond(pdu);
+    if (pdu.command !== 'deliver_sm') return;
+    receipts++;
+    const now = nowUs();
+    const id = pdu.tlvs?.receiptedMessageId;
+    if (id === undefined) return;
+    const t = sentAt.get(id);
+    if (t === undefined) earlyReceipts.set(id, now);
+    else {
+      sentAt.delete(id);
+      latencies.push(now - t);
+    }
+  });
+  client.start();
+  await client.waitBound();
+  return {
+    async send(from, count) {
+      let next = from;
+      const end = from + count;
+      let refused = 0;
+      await Promise.all(
+        Array.from({ length: c.concurrency }, async () => {
+          while (next < end) {
+            const t = nowUs();
+            const resp = await client.request(
+              shortMessagePdu('submit_sm', {
+                sourceAddrTon: 5,
+                sourceAddr: 'BENCH',
+                destAddrTon: 1,
+                destAddrNpi: 1,
+                destinationAddr: '447700900123',
+                registeredDelivery: c.receipts ? 1 : 0,
+                shortMessage: Buffer.from(textOf(next++, 1), 'latin1'),
+              }),
+            );
+            if (resp.commandStatus !== 0 || resp.command !== 'submit_sm_resp') {
+              refused++;
+              continue;
+            }
+            if (!c.receipts) continue;
+            const early = earlyReceipts.get(resp.messageId);
+            if (early === undefined) sentAt.set(resp.messageId, t);
+            else {
+              earlyReceipts.delete(resp.messageId);
+              latencies.push(early - t);
+            }
+          }
+        }),
+      );
+      return refused;
+    },
+    receipts: () => receipts,
+    latenciesUs: () => latencies,
+    resetLatencies: () => {
+      latencies = [];
+    },
+    close: () => {
+      client.stop().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// `npm run bench -- scaling`: smsgw REST → SMPP throughput as one thing varies at a time
+// around the head-to-head set-up (2 binds, window 64, 1-part messages, no receipts):
+// binds, window, message length in parts, receipts (a receipt and a webhook per message).
+// With `--vs kannel` every case also runs on Kannel (spool store; receipts: dlr-url),
+// alternated with smsgw.
+import { formatRate, printTable } from './report.ts';
+import { runCase, type SystemKind } from './runs.ts';
+import { kannelInstalled } from './systems.ts';
+import { headToHeadConcurrency } from './vs-kannel.ts';
+
+const smoke = process.env.BENCH_SMOKE === '1';
+const baseMessages = Number(process.env.BENCH_SCALING_MESSAGES ?? (smoke ? 100 : 5_000));
+
+interface Scale {
+  binds: number;
+  window: number;
+  parts: number;
+  receipts: boolean;
+}
+
+const base: Scale = { binds: 2, window: 64, parts: 1, receipts: false };
+const scales: Scale[] = [
+  { ...base, binds: 1 },
+  base,
+  { ...base, binds: 4 },
+  { ...base, window: 1 },
+  { ...base, window: 10 },
+  { ...base, window: 256 },
+  { ...base, parts: 3 },
+  { ...base, parts: 10 },
+  { ...base, receipts: true },
+];
+// The smoke runs each code path once.
+const smokeScales: Scale[] = [
+  { ...base, binds: 1, window: 10 },
+  { ...base, parts: 3 },
+  { ...base, receipts: true },
+];
+
+export async function benchScaling(options: { vsKannel: boolean }): Promise<void> {
+  const withKannel = options.vsKannel && kannelInstalled;
+  if (options.vsKannel && !kannelInstalled)
+    process.stdout.write('\nKannel is not installed (apt-get install kannel): smsgw columns only.\n');
+  const systems: SystemKind[] = withKannel ? ['kannel', 'smsgw-rest'] : ['smsgw-rest'];
+  const rows: string[][] = [];
+  for (const s of smoke ? smokeScales : scales) {
+    // Long messages cost their parts: fewer of them, about as many SMPP parts.
+    const messages = Math.max(smoke ? 20 : 500, Math.round(baseMessages / s.parts));
+    const cells: string[] = [];
+    const rates: number[] = [];
+    for (const system of systems) {
+      const r = await runCase({
+        system,
+        link: { binds: s.binds, window: s.window },
+        receipts: s.receipts,
+        parts: s.parts,
+        messages,
+        concurrency: headToHeadConcurrency,
+      });
+      rates.push(r.messagesPerSecond);
+      const lost = r.refused + r.lost > 0 ? ` (refused ${r.refused}, lost ${r.lost})` : '';
+      cells.push(
+        `${formatRate(r.messagesPerSecond)}${lost}`,
+        formatRate(r.messagesPerSecond * r.pdusPerMessage),
+        r.p50Ms.toFixed(1),
+      );
+    }
+    rows.push([
+      String(s.binds),
+      String(s.window),
+      String(s.parts),
+      s.receipts ? 'on' : 'off',
+      String(messages),
+      ...cells,
+      ...(withKannel ? [`${(rates[1]! / rates[0]!).toFixed(2)}×`] : []),
+    ]);
+  }
+  const columns = (who: string) => [`${who} msgs/s`, `${who} parts/s`, `${who} p50 ms`];
+  printTable(
+    `Scaling: REST → SMPP${withKannel ? ' (smsgw) against sendsms → SMPP (Kannel, spool store)' : ''}, one factor at a time around 2 binds × window 64, 1 part, no receipts; ${headToHeadConcurrency} HTTP connections; receipts on: a receipt per message and a callback per receipt, counted when the callback arrives`,
+    [
+      'binds',
+      'window',
+      'parts',
+      'receipts',
+      'messages',
+      ...(withKannel ? columns('Kannel') : []),
+      ...columns('smsgw'),
+      ...(withKannel ? ['smsgw / Kannel'] : []),
+    ],
+    rows,
+  );
+}

@@ -1,0 +1,324 @@
+// The processes a head-to-head run starts, each on its own: the SMPP sink, smsgw
+// (`smsgw serve`) and Kannel (bearerbox + smsbox), plus what is read of them from /proc
+// (CPU seconds, peak memory) and an HTTP receiver for delivery-report callbacks.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { SinkStats } from './smpp-sink.ts';
+
+export const bearerbox = '/usr/sbin/bearerbox';
+export const smsbox = '/usr/sbin/smsbox';
+export const kannelInstalled = existsSync(bearerbox) && existsSync(smsbox);
+
+/** The sender's clock, microseconds: CLOCK_MONOTONIC, the same in every process here. */
+export function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `done` every 20 ms until it holds or `ms` pass; says whether it held. */
+export async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!(await done())) {
+    if (performance.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/** Spawns node on `args` and resolves once its stdout printed a line for every pattern. */
+export function spawnLines(
+  args: string[],
+  match: RegExp[],
+): Promise<{ child: ChildProcess; found: string[] }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const found: string[] = [];
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    lines.on('line', (line) => {
+      for (let i = 0; i < match.length; i++) {
+        const m = match[i]!.exec(line);
+        if (m) found[i] = m[1]!;
+      }
+      if (match.every((_, i) => found[i] !== undefined)) resolve({ child, found });
+    });
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+// ---- /proc -------------------------------------------------------------------------
+
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** utime + stime of the whole process (all its threads), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5); the slice starts at field 3.
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** VmHWM: the process's peak resident memory, in MB. */
+export function peakMemoryMb(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+  return Number(kb ?? 0) / 1024;
+}
+
+// ---- the sink --------------------------------------------------------------------------
+
+export interface Sink {
+  port: number;
+  pid: number;
+  stats(latencies?: boolean): Promise<SinkStats>;
+  close(): Promise<void>;
+}
+
+export async function startSink(receipts: boolean): Promise<Sink> {
+  const child = spawn(
+    process.execPath,
+    [
+      'bench/smpp-sink.ts',
+      'smsgw',
+      ...(receipts ? ['--receipts'] : []),
+      ...(process.env.BENCH_SINK_HEX_IDS === '1' ? ['--hex-ids'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await once(lines, 'line')) as [string];
+  return {
+    port: (JSON.parse(line) as { port: number }).port,
+    pid: child.pid!,
+    async stats(latencies = false) {
+      const answer = once(child, 'message') as Promise<[SinkStats]>;
+      child.send({ latencies });
+      return (await answer)[0];
+    },
+    close: () => stop(child),
+  };
+}
+
+// ---- systems under test ---------------------------------------------------------------
+
+export interface SystemUnderTest {
+  name: string;
+  pids: number[];
+  httpPort: number;
+  smppPort?: number;
+  close(): Promise<void>;
+}
+
+export interface SmppLink {
+  binds: number;
+  window: number;
+}
+
+export const account = { id: 'bench', apiKey: 'bench-key-1', systemId: 'bench', password: 'pw' };
+
+export async function startSmsgw(
+  dir: string,
+  sinkPort: number,
+  link: SmppLink,
+  webhookUrl?: string,
+): Promise<SystemUnderTest> {
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'smsgw.yaml');
+  const webhook = webhookUrl ? `, webhook: { url: "${webhookUrl}", secret: bench-secret }` : '';
+  writeFileSync(
+    config,
+    `http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: sqlite:${dir}/gw.db
+accounts:
+  - { id: ${account.id}, apiKeys: [${account.apiKey}], defaultFrom: BENCH, smpp: { systemId: ${account.systemId}, password: ${account.password}, maxBinds: 8 }${webhook} }
+connectors:
+  - { id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }
+routes:
+  mt: [{ connectors: [sink] }]
+`,
+  );
+  const { child, found } = await spawnLines(
+    ['src/cli/main.ts', 'serve', '--config', config],
+    [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
+  );
+  return {
+    name: 'smsgw',
+    pids: [child.pid!],
+    httpPort: Number(found[0]),
+    smppPort: Number(found[1]),
+    close: () => stop(child),
+  };
+}
+
+/**
+ * Kannel as operators run it: sendsms on smsbox, bearerbox with `link.binds` SMPP binds
+ * (one smsc group each) to the sink, its spool store unless `store` is false, logs at
+ * warning level and no access log.
+ */
+export async function startKannel(
+  dir: string,
+  sinkPort: number,
+  link: SmppLink,
+  store: boolean,
+): Promise<SystemUnderTest> {
+  mkdirSync(join(dir, 'store'), { recursive: true });
+  const [admin, box, sendsms] = [await freePort(), await freePort(), await freePort()];
+  const smsc = Array.from(
+    { length: link.binds },
+    () => `group = smsc
+smsc = smpp
+smsc-id = sink
+host = 127.0.0.1
+port = ${sinkPort}
+transceiver-mode = true
+interface-version = 34
+smsc-username = "kannel"
+smsc-password = "pw"
+system-type = ""
+reconnect-delay = 2
+max-pending-submits = ${link.window}
+`,
+  ).join('\n');
+  const conf = join(dir, 'kannel.conf');
+  writeFileSync(
+    conf,
+    `group = core
+admin-port = ${admin}
+admin-interface = 127.0.0.1
+admin-password = kadmin
+status-password = kstatus
+admin-allow-ip = "127.0.0.1"
+smsbox-port = ${box}
+smsbox-interface = 127.0.0.1
+box-allow-ip = "127.0.0.1"
+log-file = "${dir}/bearerbox.log"
+log-level = 2
+${store ? `store-type = spool\nstore-location = "${dir}/store"\n` : ''}dlr-storage = internal
+
+${smsc}
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = ${box}
+sendsms-port = ${sendsms}
+sendsms-interface = 127.0.0.1
+global-sender = 12345
+log-file = "${dir}/smsbox.log"
+log-level = 2
+
+group = sendsms-user
+username = u
+password = p
+user-allow-ip = "127.0.0.1"
+max-messages = 10
+concatenation = true
+`,
+  );
+  const bb = spawn(bearerbox, ['-v', '2', conf], { stdio: 'ignore' });
+  const children = [bb];
+  const close = async () => {
+    for (const c of children.reverse()) await stop(c);
+  };
+  try {
+    const bound = await until(async () => {
+      const status = await fetch(`http://127.0.0.1:${admin}/status.txt?password=kstatus`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      return (status.match(/\(online /g)?.length ?? 0) >= link.binds;
+    }, 30_000);
+    if (!bound) throw new Error(`Kannel did not bind to the sink (see ${dir}/bearerbox.log)`);
+    const sb = spawn(smsbox, ['-v', '2', conf], { stdio: 'ignore' });
+    children.push(sb);
+    // Up once sendsms answers (without parameters it refuses, which is all we need).
+    const up = await until(
+      () =>
+        fetch(`http://127.0.0.1:${sendsms}/cgi-bin/sendsms`).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+    );
+    if (!up) throw new Error(`Kannel's smsbox did not answer (see ${dir}/smsbox.log)`);
+    return { name: 'Kannel', pids: [bb.pid!, sb.pid!], httpPort: sendsms, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+// ---- the callback receiver ----------------------------------------------------------------
+
+/**
+ * Counts delivery-report callbacks: Kannel's dlr-url (GET /kannel?t=<µs>&s=<%d>) and
+ * smsgw's webhook (POST /smsgw, `message.status` with status `delivered`; the text holds
+ * the send time). Latency: from the send to the callback.
+ */
+export class CallbackReceiver {
+  delivered = 0;
+  other = 0;
+  latenciesUs: number[] = [];
+  readonly #server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.end('ok');
+      const now = nowUs();
+      if (req.url!.startsWith('/kannel')) {
+        const q = new URL(req.url!, 'http://x').searchParams;
+        if (q.get('s') === '1') this.#count(now, Number(q.get('t')));
+        else this.other++;
+      } else {
+        const event = JSON.parse(Buffer.concat(chunks).toString()) as {
+          data: { status: string; text: string };
+        };
+        if (event.data.status === 'delivered') this.#count(now, Number(/^T(\d+)/.exec(event.data.text)?.[1]));
+        else this.other++;
+      }
+    });
+  });
+
+  #count(now: number, sentUs: number): void {
+    this.delivered++;
+    if (sentUs > 0) this.latenciesUs.push(now - sentUs);
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  reset(): void {
+    this.delivered = 0;
+    this.other = 0;
+    this.latenciesUs = [];
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((r) => this.#server.close(() => r()));
+  }
+}

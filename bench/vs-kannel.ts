@@ -1,0 +1,202 @@
+// `npm run bench -- --vs kannel`: smsgw head to head with Kannel 1.4.5 (Debian's, when
+// installed) on this machine, in this run: the same SMPP sink, the same load generator,
+// the same message count, runs alternated (Kannel, smsgw, Kannel, smsgw, …), the median
+// of each figure over the rounds. BENCH_SMOKE=1 makes it tiny (for CI: no figures to trust).
+import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
+import { formatRate, printTable } from './report.ts';
+import { type RunCase, type RunResult, runCase, type SystemKind, systemLabel } from './runs.ts';
+import { cpuSeconds, kannelInstalled, startSink, until } from './systems.ts';
+
+const smoke = process.env.BENCH_SMOKE === '1';
+const messages = Number(process.env.BENCH_VS_MESSAGES ?? (smoke ? 200 : 20_000));
+const receiptMessages = Number(process.env.BENCH_VS_RECEIPT_MESSAGES ?? (smoke ? 100 : 5_000));
+const rounds = Number(process.env.BENCH_VS_ROUNDS ?? (smoke ? 1 : 3));
+/** Both systems: two SMPP binds to the sink, 64 submits outstanding on each. */
+export const headToHeadLink = { binds: 2, window: 64 };
+/** HTTP connections (or the ESME's window). */
+export const headToHeadConcurrency = 64;
+
+interface Row {
+  system: SystemKind;
+  receipts: boolean;
+}
+
+const rows: Row[] = [
+  { system: 'kannel', receipts: false },
+  { system: 'smsgw-rest', receipts: false },
+  { system: 'kannel-nostore', receipts: false },
+  { system: 'smsgw-smpp', receipts: false },
+  { system: 'kannel', receipts: true },
+  { system: 'smsgw-rest', receipts: true },
+  { system: 'smsgw-smpp', receipts: true },
+];
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function medianResult(results: RunResult[]): RunResult {
+  const of = (key: keyof RunResult) => median(results.map((r) => r[key]));
+  return {
+    messagesPerSecond: of('messagesPerSecond'),
+    p50Ms: of('p50Ms'),
+    p99Ms: of('p99Ms'),
+    cpuSecondsPer1k: of('cpuSecondsPer1k'),
+    peakMemoryMb: of('peakMemoryMb'),
+    pdusPerMessage: of('pdusPerMessage'),
+    refused: results.reduce((sum, r) => sum + r.refused, 0),
+    lost: results.reduce((sum, r) => sum + r.lost, 0),
+  };
+}
+
+function rowLabel(row: Row): string {
+  if (!row.receipts) return systemLabel[row.system];
+  return row.system === 'kannel'
+    ? 'Kannel + receipt + dlr-url callback'
+    : row.system === 'smsgw-rest'
+      ? 'smsgw REST + receipt + webhook'
+      : 'smsgw SMPP + receipt + deliver_sm to the ESME';
+}
+
+/** What the sink takes on its own: our SMPP client straight at it, the same binds and window. */
+async function sinkCeiling(receipts: boolean, count: number) {
+  const sink = await startSink(receipts);
+  const clients = Array.from(
+    { length: headToHeadLink.binds },
+    () =>
+      new SmppClient({
+        host: '127.0.0.1',
+        port: sink.port,
+        systemId: 'ceiling',
+        password: 'pw',
+        bindType: 'transceiver',
+        reconnect: false,
+        window: headToHeadLink.window,
+        enquireLinkMs: 0,
+      }),
+  );
+  let received = 0;
+  for (const client of clients) {
+    client.on('request', (pdu, session) => {
+      session.respond(pdu);
+      if (pdu.command === 'deliver_sm') received++;
+    });
+    client.start();
+  }
+  await Promise.all(clients.map((c) => c.waitBound()));
+  const cpuBefore = cpuSeconds(sink.pid);
+  const t0 = performance.now();
+  let next = 0;
+  const body = Buffer.from('Your verification code is 123456. It expires in 10 minutes.');
+  await Promise.all(
+    clients.flatMap((client) =>
+      Array.from({ length: headToHeadLink.window }, async () => {
+        while (next++ < count) {
+          await client.request(
+            shortMessagePdu('submit_sm', {
+              sourceAddr: 'BENCH',
+              destAddrTon: 1,
+              destAddrNpi: 1,
+              destinationAddr: '447700900123',
+              registeredDelivery: receipts ? 1 : 0,
+              shortMessage: body,
+            }),
+          );
+        }
+      }),
+    ),
+  );
+  if (receipts) await until(() => received >= count, 30_000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(sink.pid) - cpuBefore;
+  await Promise.all(clients.map((c) => c.stop()));
+  await sink.close();
+  return { rate: count / seconds, cpuPer1k: (cpu / count) * 1000 };
+}
+
+export async function benchVsKannel(): Promise<void> {
+  const ceilingCount = smoke ? 1_000 : 100_000;
+  const ceiling = [await sinkCeiling(false, ceilingCount), await sinkCeiling(true, ceilingCount)];
+  printTable(
+    `SMPP sink ceiling (bench/smpp-sink.ts): our SMPP client straight at it, ${headToHeadLink.binds} binds × window ${headToHeadLink.window}, ${ceilingCount.toLocaleString('en-US')} messages`,
+    ['sink', 'submit_sm/s', 'sink CPU s per 1k', 'one sink core would take msgs/s'],
+    ceiling.map((c, i) => [
+      i === 0 ? 'answers at once' : 'answers and sends a receipt (deliver_sm) at once',
+      formatRate(c.rate),
+      c.cpuPer1k.toFixed(3),
+      formatRate(1000 / c.cpuPer1k),
+    ]),
+  );
+
+  const wanted = rows.filter((r) => kannelInstalled || !r.system.startsWith('kannel'));
+  if (!kannelInstalled)
+    process.stdout.write('\nKannel is not installed (apt-get install kannel): smsgw rows only.\n');
+  const results = new Map<Row, RunResult[]>(wanted.map((r) => [r, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const row of wanted) {
+      const c: RunCase = {
+        system: row.system,
+        link: headToHeadLink,
+        receipts: row.receipts,
+        parts: 1,
+        messages: row.receipts ? receiptMessages : messages,
+        concurrency: headToHeadConcurrency,
+      };
+      results.get(row)!.push(await runCase(c));
+    }
+  }
+  const summary = new Map<Row, RunResult>([...results].map(([row, rs]) => [row, medianResult(rs)]));
+  printTable(
+    `Head to head, ${rounds} alternated round(s), median of each figure; ${messages.toLocaleString('en-US')} messages (${receiptMessages.toLocaleString('en-US')} with receipts) per run; SMPP: ${headToHeadLink.binds} binds × window ${headToHeadLink.window}; load: ${headToHeadConcurrency} keep-alive HTTP connections (SMPP: one bind, window ${headToHeadConcurrency})`,
+    [
+      'path',
+      'msgs/s',
+      'msgs/s each round',
+      'p50 ms',
+      'p99 ms',
+      'CPU s / 1k msgs',
+      'peak MB',
+      'refused / lost',
+    ],
+    wanted.map((row) => {
+      const r = summary.get(row)!;
+      return [
+        rowLabel(row),
+        formatRate(r.messagesPerSecond),
+        results
+          .get(row)!
+          .map((x) => formatRate(x.messagesPerSecond))
+          .join(', '),
+        r.p50Ms.toFixed(1),
+        r.p99Ms.toFixed(1),
+        r.cpuSecondsPer1k.toFixed(3),
+        r.peakMemoryMb.toFixed(0),
+        `${r.refused} / ${r.lost}`,
+      ];
+    }),
+  );
+  if (!kannelInstalled) return;
+  const find = (system: SystemKind, receipts: boolean) =>
+    summary.get(wanted.find((r) => r.system === system && r.receipts === receipts)!)!;
+  const pairs: Array<[string, RunResult, RunResult]> = [
+    ['REST → SMPP vs Kannel (spool store)', find('smsgw-rest', false), find('kannel', false)],
+    ['REST → SMPP vs Kannel (no store)', find('smsgw-rest', false), find('kannel-nostore', false)],
+    ['SMPP → SMPP vs Kannel (spool store)', find('smsgw-smpp', false), find('kannel', false)],
+    ['REST + receipts + webhook vs Kannel + dlr-url', find('smsgw-rest', true), find('kannel', true)],
+    ['SMPP + receipts vs Kannel + dlr-url', find('smsgw-smpp', true), find('kannel', true)],
+  ];
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  printTable(
+    'Ratios smsgw / Kannel (throughput: above 1 is smsgw faster; latency, CPU and memory: below 1 is smsgw leaner)',
+    ['smsgw path vs Kannel', 'msgs/s', 'p50', 'p99', 'CPU per msg', 'peak memory'],
+    pairs.map(([label, s, k]) => [
+      label,
+      ratio(s.messagesPerSecond, k.messagesPerSecond),
+      ratio(s.p50Ms, k.p50Ms),
+      ratio(s.p99Ms, k.p99Ms),
+      ratio(s.cpuSecondsPer1k, k.cpuSecondsPer1k),
+      ratio(s.peakMemoryMb, k.peakMemoryMb),
+    ]),
+  );
+}
