@@ -1,5 +1,5 @@
 // `npm run bench`: prints throughput and latency figures, with independent peers measured
-// side by side in the same run. Nothing here passes or fails. `npm run bench -- codec`
+// side by side in the same run. No figure passes or fails (a lost message does). `npm run bench -- codec`
 // runs one part; `npm run bench -- --vs kannel` runs smsgw head to head with Kannel (and
 // adds Kannel to `scaling` when that part runs too).
 import { parseArgs } from 'node:util';

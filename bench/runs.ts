@@ -2,7 +2,8 @@
 // afresh: the same load generator (keep-alive HTTP for Kannel's sendsms and smsgw's REST
 // API, or an SMPP ESME for smsgw's SMPP server), the same message count, a warm-up first.
 // A message counts when the sink has it, or — with receipts — when its delivery-report
-// callback (HTTP, or deliver_sm to the ESME) has arrived.
+// callback (HTTP, or deliver_sm to the ESME) has arrived. A message refused or never
+// completed makes the bench exit 1 (the only thing it fails on).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +121,13 @@ export async function runCase(c: RunCase): Promise<RunResult> {
         : receiver.latenciesUs
       : (sinkStats.latenciesUs ?? []);
     load.close();
+    if (refused > 0 || done < c.messages) {
+      // Not a speed figure: a message refused or lost is a fault, and the run says so.
+      process.stderr.write(
+        `${systemLabel[c.system]}${c.receipts ? ' with receipts' : ''}: ${refused} refused, ${c.messages - done} of ${c.messages} not completed\n`,
+      );
+      process.exitCode = 1;
+    }
     return {
       messagesPerSecond: done / elapsed,
       p50Ms: percentile(latenciesUs, 50) / 1000,

@@ -120,11 +120,11 @@ export async function benchVsKannel(): Promise<void> {
   const ceiling = [await sinkCeiling(false, ceilingCount), await sinkCeiling(true, ceilingCount)];
   printTable(
     `SMPP sink ceiling (bench/smpp-sink.ts): our SMPP client straight at it, ${headToHeadLink.binds} binds × window ${headToHeadLink.window}, ${ceilingCount.toLocaleString('en-US')} messages`,
-    ['sink', 'submit_sm/s', 'sink CPU s per 1k', 'one sink core would take msgs/s'],
+    ['sink', 'submit_sm/s', 'sink CPU µs / msg', 'one sink core would take msgs/s'],
     ceiling.map((c, i) => [
       i === 0 ? 'answers at once' : 'answers and sends a receipt (deliver_sm) at once',
       formatRate(c.rate),
-      c.cpuPer1k.toFixed(3),
+      (c.cpuPer1k * 1000).toFixed(1),
       formatRate(1000 / c.cpuPer1k),
     ]),
   );
