@@ -17,7 +17,7 @@ import {
   GatewayError,
   messageStatuses,
   newId,
-  normaliseSender,
+  senderOf,
   templateNames,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
@@ -177,16 +177,7 @@ export class Batches {
   ): Promise<Record<string, unknown>> {
     const now = this.#o.now();
     templateVariables(spec.text);
-    const fromInput = spec.from ?? account.defaultFrom;
-    if (!fromInput)
-      throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
-    const from = normaliseSender(fromInput);
-    if (!from)
-      throw new GatewayError(
-        'invalid_sender',
-        `'${fromInput}' is not a number or an alphanumeric sender of at most 11 characters`,
-        'from',
-      );
+    const from = senderOf(spec.from, account.defaultFrom);
     const { dryRun, ...kept } = spec;
     const data: BatchData = {
       ...kept,

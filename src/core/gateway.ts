@@ -21,7 +21,7 @@ import { GatewayError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
-import { normaliseNumber, normaliseSender } from './numbers.ts';
+import { normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 import { MoRouter, MtRouter } from './router.ts';
 import { Suppressions } from './suppressions.ts';
 
@@ -324,16 +324,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #build(accountId: string, req: SubmitRequest, options: SubmitOptions, now: number): Message {
     const to = normaliseNumber(req.to ?? '');
     if (!to) throw new GatewayError('invalid_number', `'${req.to}' is not a phone number`, 'to');
-    const fromInput = req.from ?? options.defaultFrom;
-    if (!fromInput)
-      throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
-    const from = normaliseSender(fromInput);
-    if (!from)
-      throw new GatewayError(
-        'invalid_sender',
-        `'${fromInput}' is not a number or an alphanumeric sender of at most 11 characters`,
-        'from',
-      );
+    const from = senderOf(req.from, options.defaultFrom);
     if (req.text === undefined && req.binary === undefined)
       throw new GatewayError('missing_field', 'text is required', 'text');
     if (req.text !== undefined && req.text.length === 0)

@@ -11,7 +11,7 @@ export { GatewayError } from './errors.ts';
 export { Gateway, type GatewayOptions, type SubmitOptions, type SubmitRequest } from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
-export { countryOfNumber, normaliseNumber, normaliseSender } from './numbers.ts';
+export { countryOfNumber, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
 export { firstWord, foldKeyword } from './router.ts';

@@ -1,6 +1,7 @@
 // Phone numbers as the gateway keeps them: E.164 with a leading `+` where the number is
 // international, digits for short codes, and alphanumeric sender ids as given.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { GatewayError } from './errors.ts';
 
 /**
  * `+447700900123` and `447700900123` (SMPP and Kannel send international numbers without
@@ -26,6 +27,27 @@ export function normaliseSender(input: string): string | undefined {
   const trimmed = input.trim();
   if (/^[A-Za-z0-9 _.&'-]{1,11}$/.test(trimmed) && /[A-Za-z]/.test(trimmed)) return trimmed;
   return normaliseNumber(trimmed);
+}
+
+/**
+ * The sender a message goes from: the one asked for, else the account's default, refused
+ * (naming `from`) when there is none or it is neither a number nor an alphanumeric id.
+ */
+export function senderOf(
+  asked: string | null | undefined,
+  accountDefault: string | null | undefined,
+): string {
+  const input = asked ?? accountDefault ?? undefined;
+  if (!input)
+    throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
+  const from = normaliseSender(input);
+  if (!from)
+    throw new GatewayError(
+      'invalid_sender',
+      `'${input}' is not a number or an alphanumeric sender of at most 11 characters`,
+      'from',
+    );
+  return from;
 }
 
 /**
