@@ -27,9 +27,18 @@ interface SuppressionData {
   reason: string | null;
 }
 
+/**
+ * How long an account known to have no entries is taken to have none: the two lookups
+ * per message are skipped meanwhile. Entries added here count at once; one added by
+ * another gateway on the same store (cluster mode), within this long.
+ */
+const emptyForMs = 1000;
+
 export class Suppressions {
   readonly #store: Store;
   readonly #now: () => number;
+  /** Accounts seen with no entries, and when. */
+  readonly #emptyAt = new Map<string, number>();
 
   constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
@@ -51,6 +60,8 @@ export class Suppressions {
     entry: { to: string; from: string | null; source: SuppressionSource; reason?: string | null },
   ): Promise<Suppression> {
     const stored = await this.#store.putRecord(this.#record(accountId, entry, this.#now()));
+    // After the commit: a check that read the list before it must not vouch for it.
+    this.#emptyAt.delete(accountId);
     return view(stored);
   }
 
@@ -61,6 +72,7 @@ export class Suppressions {
   ): Promise<void> {
     const now = this.#now();
     await this.#store.putRecords(entries.map((e) => this.#record(accountId, e, now)));
+    this.#emptyAt.delete(accountId);
   }
 
   /** Removes the entry for this sender (or the account-wide one); true if there was one. */
@@ -95,6 +107,14 @@ export class Suppressions {
 
   /** Whether the account may not send to `to` from `from` (normalised numbers). */
   async isSuppressed(accountId: string, to: string, from: string): Promise<boolean> {
+    const now = this.#now();
+    const emptyAt = this.#emptyAt.get(accountId);
+    if (emptyAt !== undefined && now - emptyAt < emptyForMs) return false;
+    if ((await this.#store.listRecords(kind, { accountId }, null, 1)).data.length === 0) {
+      this.#emptyAt.set(accountId, now);
+      return false;
+    }
+    this.#emptyAt.delete(accountId);
     const [anySender, thisSender] = await Promise.all([
       this.#store.getRecord(kind, recordId(accountId, to, null)),
       this.#store.getRecord(kind, recordId(accountId, to, from)),

@@ -265,6 +265,49 @@ const insertMessageSql = `INSERT INTO messages (id, account_id, direction, statu
   ON CONFLICT (id) DO NOTHING`;
 const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail) VALUES (?, ?, ?, ?)';
 
+/**
+ * A message as the values of insertMessageSql, in its column order: what insertMessages
+ * takes, so a batch crosses to the writer as arrays rather than objects with their keys.
+ */
+export type MessageRow = ReadonlyArray<SQLInputValue | { data: number[] }>;
+const binaryColumn = 7;
+const udhColumn = 8;
+const createdAtColumn = 18;
+
+export function messageRow(m: Message): MessageRow {
+  return [
+    m.id,
+    m.accountId,
+    m.direction,
+    m.status,
+    m.to,
+    m.from,
+    m.text,
+    m.binary,
+    m.udh,
+    m.encoding,
+    m.segments,
+    priorityRank.get(m.priority)!,
+    m.clientRef,
+    m.callbackUrl,
+    m.flash ? 1 : 0,
+    m.origin,
+    m.receiptRequested ? 1 : 0,
+    m.connectorId,
+    m.createdAt,
+    m.sendAt,
+    m.validUntil,
+    m.submittedAt,
+    m.doneAt,
+    m.attempts,
+    m.nextAttemptAt,
+    m.error?.code ?? null,
+    m.error?.message ?? null,
+    m.groupId,
+    json(m.meta),
+  ];
+}
+
 /** Conflicts and unknown rows: the failures an operation reports having written nothing. */
 const isRefusal = (error: unknown) =>
   error instanceof StoreConflictError || error instanceof StoreNotFoundError;
@@ -369,7 +412,7 @@ export class SqliteWrites {
     this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
   }
 
-  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): void {
+  insertMessages(messages: MessageRow[], idempotency?: IdempotencyRecord | null): void {
     // Refused before anything is written: a key still kept (even expired: getIdempotency
     // forgets those) is looked up first, and a single message either goes in or conflicts.
     if (
@@ -658,40 +701,15 @@ export class SqliteWrites {
   }
 
   /** Stores a message and its first event, or conflicts having written nothing. */
-  private insertMessage(m: Message): void {
-    const { changes } = this.statement(insertMessageSql).run(
-      m.id,
-      m.accountId,
-      m.direction,
-      m.status,
-      m.to,
-      m.from,
-      m.text,
-      bytes(m.binary),
-      bytes(m.udh),
-      m.encoding,
-      m.segments,
-      priorityRank.get(m.priority)!,
-      m.clientRef,
-      m.callbackUrl,
-      m.flash ? 1 : 0,
-      m.origin,
-      m.receiptRequested ? 1 : 0,
-      m.connectorId,
-      m.createdAt,
-      m.sendAt,
-      m.validUntil,
-      m.submittedAt,
-      m.doneAt,
-      m.attempts,
-      m.nextAttemptAt,
-      m.error?.code ?? null,
-      m.error?.message ?? null,
-      m.groupId,
-      json(m.meta),
-    );
-    if (changes === 0) throw new StoreConflictError(`message ${m.id} is already stored`);
-    this.statement(insertEventSql).run(m.id, m.createdAt, m.status, null);
+  private insertMessage(row: MessageRow): void {
+    const values = row.slice() as SQLInputValue[];
+    // Octets that crossed as JSON come back to bytes (see encodeBatch).
+    values[binaryColumn] = bytes(row[binaryColumn] as Buffer | null);
+    values[udhColumn] = bytes(row[udhColumn] as Buffer | null);
+    const { changes } = this.statement(insertMessageSql).run(...values);
+    const [id, , , status] = row as [string, string, string, string];
+    if (changes === 0) throw new StoreConflictError(`message ${id} is already stored`);
+    this.statement(insertEventSql).run(id, row[createdAtColumn] as number, status, null);
   }
 
   /** Runs `write` all or nothing, for an operation that may be refused halfway through. */

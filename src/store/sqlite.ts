@@ -17,6 +17,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   type ConnectionSettings,
   encodeBatch,
+  messageRow,
   openConnection,
   parse,
   type Row,
@@ -144,7 +145,7 @@ export class SqliteStore implements Store {
   }
 
   insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
-    return this.write('insertMessages', messages, idempotency);
+    return this.write('insertMessages', messages.map(messageRow), idempotency);
   }
 
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void> {
