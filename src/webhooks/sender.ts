@@ -1,6 +1,8 @@
 // Durable webhook delivery: every event is stored before it is tried, tried at once, then
 // retried with growing back-off for 24 hours; a restart resumes what was pending.
 
+import http from 'node:http';
+import https from 'node:https';
 import { newId } from '../core/index.ts';
 import type { Store, WebhookDelivery } from '../store/index.ts';
 import { signWebhook } from './sign.ts';
@@ -47,13 +49,26 @@ export interface WebhookSenderOptions {
   ) => void;
 }
 
+/** The most of an answer read (a TwiML reply, say); a longer one fails the delivery. */
+const maxAnswerChars = 64 * 1024;
+
 export class WebhookSender {
   readonly #o: Required<Omit<WebhookSenderOptions, 'onResult'>> & Pick<WebhookSenderOptions, 'onResult'>;
-  readonly #inFlight = new Set<number>();
+  /** Ids read from the store and not finished: waiting in #ready, or being sent. */
+  readonly #taken = new Set<number>();
+  /** Due deliveries read ahead of sending, oldest first: one store read serves many. */
+  #ready: WebhookDelivery[] = [];
+  #sending = 0;
   readonly #replies = new Map<string, ReplyHandler>();
+  /** Keep-alive connections per scheme: a busy receiver is not reconnected to per event. */
+  readonly #agents = {
+    'http:': new http.Agent({ keepAlive: true }),
+    'https:': new https.Agent({ keepAlive: true }),
+  };
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
   #again = false;
+  #pollSoon = false;
 
   constructor(options: WebhookSenderOptions) {
     this.#o = {
@@ -76,6 +91,9 @@ export class WebhookSender {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    this.#ready = [];
+    this.#agents['http:'].destroy();
+    this.#agents['https:'].destroy();
   }
 
   /** Stores the event for delivery; resolves when it is durable. */
@@ -88,7 +106,17 @@ export class WebhookSender {
       data: event.data,
     });
     await this.#o.store.enqueueWebhook({ accountId, url, secret, body, nextAttemptAt: now, createdAt: now });
-    if (this.#timer) setImmediate(() => this.poll());
+    this.#soon();
+  }
+
+  /** One poll for the events stored in this turn, not one each. */
+  #soon(): void {
+    if (!this.#timer || this.#pollSoon) return;
+    this.#pollSoon = true;
+    setImmediate(() => {
+      this.#pollSoon = false;
+      this.poll();
+    });
   }
 
   /** Stores a request of the caller's own shape (same queue, retries and give-up time). */
@@ -106,7 +134,7 @@ export class WebhookSender {
       headers: request.headers ?? null,
       reply: request.reply ?? null,
     });
-    if (this.#timer) setImmediate(() => this.poll());
+    this.#soon();
   }
 
   /** Registers the handler that deliveries enqueued with `reply: name` are answered to. */
@@ -114,27 +142,24 @@ export class WebhookSender {
     this.#replies.set(name, handler);
   }
 
+  /** Starts what is ready, and reads more due deliveries when few are left. */
   poll(): void {
+    this.#startReady();
+    if (this.#ready.length >= this.#o.concurrency) return;
     if (this.#polling) {
       this.#again = true;
       return;
     }
-    const room = this.#o.concurrency - this.#inFlight.size;
-    if (room <= 0) return;
     this.#polling = true;
     this.#o.store
-      .dueWebhooks(this.#o.now(), room + this.#inFlight.size)
+      .dueWebhooks(this.#o.now(), this.#o.concurrency * 4 + this.#taken.size)
       .then((due) => {
         for (const d of due) {
-          if (this.#inFlight.has(d.id) || this.#inFlight.size >= this.#o.concurrency) continue;
-          this.#inFlight.add(d.id);
-          void this.#deliver(d)
-            .catch(() => {})
-            .finally(() => {
-              this.#inFlight.delete(d.id);
-              this.poll();
-            });
+          if (this.#taken.has(d.id)) continue;
+          this.#taken.add(d.id);
+          this.#ready.push(d);
         }
+        this.#startReady();
       })
       .catch(() => {})
       .finally(() => {
@@ -144,6 +169,20 @@ export class WebhookSender {
           this.poll();
         }
       });
+  }
+
+  #startReady(): void {
+    while (this.#sending < this.#o.concurrency && this.#ready.length > 0) {
+      const d = this.#ready.shift()!;
+      this.#sending++;
+      void this.#deliver(d)
+        .catch(() => {})
+        .finally(() => {
+          this.#sending--;
+          this.#taken.delete(d.id);
+          this.poll();
+        });
+    }
   }
 
   async #deliver(d: WebhookDelivery): Promise<void> {
@@ -157,22 +196,12 @@ export class WebhookSender {
     const reply = d.reply ? this.#replies.get(d.reply) : undefined;
     let problem: string;
     try {
-      const res = await fetch(d.url, {
-        method: d.method,
-        headers,
-        body: d.method === 'POST' ? d.body : undefined,
-        signal: AbortSignal.timeout(this.#o.timeoutMs),
-        redirect: 'manual',
-      });
-      const answer = reply && res.status >= 200 && res.status < 300 ? await res.text() : undefined;
-      if (answer === undefined) await res.body?.cancel();
+      const res = await this.#request(d, headers, reply !== undefined);
       if (res.status >= 200 && res.status < 300) {
         await this.#o.store.finishWebhook(d.id, 'delivered');
         this.#o.onResult?.(d, 'delivered', String(res.status));
-        if (reply && answer !== undefined) {
-          await reply(d, { contentType: res.headers.get('content-type') ?? '', body: answer }).catch(
-            () => {},
-          );
+        if (reply && res.body !== undefined) {
+          await reply(d, { contentType: res.contentType, body: res.body }).catch(() => {});
         }
         return;
       }
@@ -192,5 +221,49 @@ export class WebhookSender {
       (0.8 + Math.random() * 0.4);
     await this.#o.store.rescheduleWebhook(d.id, now + Math.round(delay), problem);
     this.#o.onResult?.(d, 'retry', problem);
+  }
+
+  /** One request over a kept-alive connection; redirects are not followed. */
+  #request(
+    d: WebhookDelivery,
+    headers: Record<string, string>,
+    readBody: boolean,
+  ): Promise<{ status: number; contentType: string; body?: string }> {
+    const url = new URL(d.url);
+    const scheme = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = scheme.request(
+        url,
+        {
+          method: d.method,
+          headers:
+            d.method === 'POST' ? { ...headers, 'content-length': Buffer.byteLength(d.body) } : headers,
+          agent: this.#agents[url.protocol === 'https:' ? 'https:' : 'http:'],
+          timeout: this.#o.timeoutMs,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          const contentType = res.headers['content-type'] ?? '';
+          if (!readBody || status < 200 || status >= 300) {
+            res.resume();
+            res.on('end', () => resolve({ status, contentType }));
+            res.on('error', reject);
+            return;
+          }
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+            if (body.length > maxAnswerChars)
+              res.destroy(new Error(`answer longer than ${maxAnswerChars} characters`));
+          });
+          res.on('end', () => resolve({ status, contentType, body }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#o.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(d.method === 'POST' ? d.body : undefined);
+    });
   }
 }

@@ -1,14 +1,14 @@
-// An alert to 10,000 recipients started while a bulk run is going out: every alert message
-// is submitted before the bulk backlog moves on, over both connectors of the route.
+// An alert to 10,000 recipients started while a bulk batch is going out: every alert
+// message is submitted before the batch moves on, over both connectors of the route.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Message, SubmitRequest } from '../../src/core/index.ts';
+import type { Message } from '../../src/core/index.ts';
 import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
 
 const alertSize = 10_000;
 const bulkSize = 4000;
 
-test('a 10k alert during a running bulk backlog goes out first, spread over the route', async (t) => {
+test('a 10k alert during a running bulk batch goes out first, spread over the route', async (t) => {
   const gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
@@ -20,26 +20,30 @@ routes:
   mt: [{ connectors: [sim-a, sim-b], strategy: failover }]
 `);
   t.after(() => gw.close());
-  const { gateway, store } = gw.app;
+  const { store } = gw.app;
+  const call = api(gw.base, 'acme-key-1');
 
-  // The running batch: bulk messages, held to the connectors' tps, so the backlog lasts.
-  const bulk: SubmitRequest[] = Array.from({ length: bulkSize }, (_, i) => ({
-    to: `+4477009${String(i).padStart(5, '0')}`,
-    text: `Newsletter ${i}`,
-    priority: 'bulk',
-    groupId: 'bulk-run',
-  }));
-  const accepted = await gateway.submitMany('acme', bulk, { defaultFrom: 'ACME' });
-  assert.ok(accepted.every((r) => 'message' in r));
+  // The running batch (bulk priority), held to the connectors' tps, so it lasts.
+  const batch = await call('POST', '/v1/batches', {
+    from: 'ACME',
+    text: 'Newsletter {{n}}',
+    recipients: Array.from({ length: bulkSize }, (_, i) => ({
+      to: `+4477009${String(i).padStart(5, '0')}`,
+      vars: { n: String(i) },
+    })),
+  });
+  assert.equal(batch.status, 202);
+  assert.equal(batch.body.total, bulkSize);
+  const batchId = batch.body.id as string;
   const left = async (groupId: string) => {
     const c = await store.countByStatus(groupId);
     return (c.queued ?? 0) + (c.scheduled ?? 0);
   };
-  await waitFor(async () => (await left('bulk-run')) <= bulkSize - 200, 30_000, 'bulk run under way');
+  await waitFor(async () => (await left(batchId)) <= bulkSize - 200, 30_000, 'batch under way');
 
   const started = Date.now();
   const recipients = Array.from({ length: alertSize }, (_, i) => `+4478009${String(i).padStart(5, '0')}`);
-  const res = await api(gw.base, 'acme-key-1')('POST', '/v1/alerts', {
+  const res = await call('POST', '/v1/alerts', {
     text: 'Evacuate zone B now',
     recipients,
   });
@@ -49,12 +53,13 @@ routes:
   const accepting = Date.now() - started;
 
   await waitFor(async () => (await left(alertId)) === 0, 120_000, 'every alert message submitted');
-  const bulkLeft = await left('bulk-run');
+  const bulkLeft = await left(batchId);
   t.diagnostic(
     `alert of ${alertSize}: accepted in ${accepting} ms, all submitted after ${Date.now() - started} ms; ` +
-      `${bulkLeft} of ${bulkSize} bulk messages still waiting then`,
+      `${bulkLeft} of ${bulkSize} batch messages still waiting then`,
   );
-  assert.ok(bulkLeft > 0, 'the bulk backlog had not drained when the alert was out');
+  assert.ok(bulkLeft > 0, 'the batch had not drained when the alert was out');
+  assert.equal((await call('GET', `/v1/batches/${batchId}`)).body.status, 'running');
 
   const all = async (groupId: string) => {
     const out: Message[] = [];
@@ -76,7 +81,7 @@ routes:
   const first = Math.min(...alert.map((m) => m.submittedAt!));
   const last = Math.max(...alert.map((m) => m.submittedAt!));
   // Bulk messages submitted while the alert went out: only those already on the wire.
-  const overlapping = (await all('bulk-run')).filter(
+  const overlapping = (await all(batchId)).filter(
     (m) => m.submittedAt !== null && m.submittedAt > first && m.submittedAt < last,
   ).length;
   assert.ok(overlapping < 200, `${overlapping} bulk messages went out during the alert`);
