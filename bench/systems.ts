@@ -147,7 +147,10 @@ export async function startSmsgw(
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
-  const webhook = webhookUrl ? `, webhook: { url: "${webhookUrl}", secret: bench-secret }` : '';
+  // Final statuses only, as Kannel's dlr-mask=1 reports only the delivery.
+  const webhook = webhookUrl
+    ? `, webhook: { url: "${webhookUrl}", secret: bench-secret, statuses: [delivered, undelivered, expired, rejected, failed] }`
+    : '';
   writeFileSync(
     config,
     `http: { listen: 127.0.0.1:0 }

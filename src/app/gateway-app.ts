@@ -134,10 +134,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Applications first: a verification's message loses its code before webhooks see it.
   gateway.on('status', (m) => apps.onStatus(m));
   gateway.on('status', (m) => {
-    // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows.
-    // A batch's messages report only when the batch asked for it (statusWebhooks).
-    if (m.direction === 'mt' && notifiedStatuses.has(m.status) && m.meta?.statusWebhooks !== false)
-      notify(m, 'message.status');
+    // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows
+    // (the statuses the account chose, if it did). A batch's messages report only when the
+    // batch asked for it (statusWebhooks).
+    if (m.direction !== 'mt' || !notifiedStatuses.has(m.status) || m.meta?.statusWebhooks === false) return;
+    const chosen = accounts.get(m.accountId)?.webhook?.statuses;
+    if (!chosen || chosen.includes(m.status)) notify(m, 'message.status');
   });
   const batches = new Batches({
     gateway,

@@ -230,6 +230,15 @@ const account = {
       properties: {
         url: { type: 'string', pattern: '^https?://', description: 'an http:// or https:// URL' },
         secret: { type: 'string', minLength: 1 },
+        // The message statuses reported as `message.status` (default: submitted and every final one).
+        statuses: {
+          type: 'array',
+          items: {
+            enum: ['submitted', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'canceled'],
+          },
+          minItems: 1,
+          uniqueItems: true,
+        },
       },
     },
     defaultFrom: { type: 'string', minLength: 1, maxLength: 20 },

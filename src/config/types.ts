@@ -32,7 +32,8 @@ export interface AccountConfig {
   /** Twilio compatibility: the account's SID; inbound messages POSTed to smsUrl as Twilio does. */
   twilio?: { accountSid: string; smsUrl?: string };
   smpp?: { systemId: string; password: string; maxBinds: number };
-  webhook?: { url: string; secret?: string };
+  /** `statuses`: which message statuses are reported (default: submitted and every final one). */
+  webhook?: { url: string; secret?: string; statuses?: string[] };
   defaultFrom?: string;
   mps: number;
   verify?: VerifySettingsConfig;

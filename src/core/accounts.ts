@@ -10,7 +10,8 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen
 
 export interface Account {
   id: string;
-  webhook: { url: string; secret: string | null } | null;
+  /** `statuses`: the message statuses reported to it; null for the default set. */
+  webhook: { url: string; secret: string | null; statuses?: string[] | null } | null;
   smpp: { systemId: string; passwordHash: string; maxBinds: number } | null;
   defaultFrom: string | null;
   mps: number;
@@ -66,7 +67,9 @@ export class AccountRegistry {
             : null;
       const account: Account = {
         id: a.id,
-        webhook: a.webhook ? { url: a.webhook.url, secret: a.webhook.secret ?? null } : null,
+        webhook: a.webhook
+          ? { url: a.webhook.url, secret: a.webhook.secret ?? null, statuses: a.webhook.statuses ?? null }
+          : null,
         smpp:
           a.smpp && passwordHash
             ? { systemId: a.smpp.systemId, passwordHash, maxBinds: a.smpp.maxBinds }
