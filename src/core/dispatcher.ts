@@ -1,6 +1,7 @@
 // Moves queued messages onto connectors: keeps every connector's window full while its
-// capacity() allows, highest priority first, one queue per route so a busy route never
-// blocks another. The store is the queue; memory holds a bounded, ordered prefetch of it.
+// capacity() allows, highest priority first, accounts in turn within a priority, one queue
+// per route so a busy route never blocks another. The store is the queue; memory holds a
+// bounded, ordered prefetch of it.
 import type { Connector } from '../connectors/index.ts';
 import type { Message } from './message.ts';
 import { priorities } from './message.ts';
@@ -30,10 +31,104 @@ const rank = new Map(priorities.map((p, i) => [p, i]));
 /** Most messages one refill reads from the store. */
 const refillSlice = 5_000;
 
-/** A FIFO per priority; shift is O(1) amortised. */
+/** A FIFO; shift is O(1) amortised. */
+class Fifo {
+  #items: Message[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(m: Message): void {
+    this.#items.push(m);
+  }
+
+  peek(): Message | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): Message | undefined {
+    const m = this.#items[this.#head];
+    if (m === undefined) return undefined;
+    this.#items[this.#head++] = undefined as unknown as Message;
+    if (this.#head === this.#items.length || this.#head > 4096) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return m;
+  }
+
+  /** Removes the messages that match; returns them. */
+  remove(matches: (m: Message) => boolean): Message[] {
+    const removed: Message[] = [];
+    const kept: Message[] = [];
+    for (const m of this.#items.slice(this.#head)) (matches(m) ? removed : kept).push(m);
+    this.#items = kept;
+    this.#head = 0;
+    return removed;
+  }
+}
+
+/**
+ * One priority's messages: a FIFO per account, served in turn, so that one account's
+ * million-message batch does not hold back another account's batch of the same priority.
+ */
+class Lane {
+  readonly #flows = new Map<string, Fifo>();
+  /** Accounts with messages here, in serving order; #next is whose turn it is. */
+  #turns: string[] = [];
+  #next = 0;
+  size = 0;
+
+  push(m: Message): void {
+    let flow = this.#flows.get(m.accountId);
+    if (!flow) {
+      flow = new Fifo();
+      this.#flows.set(m.accountId, flow);
+      this.#turns.push(m.accountId);
+    }
+    flow.push(m);
+    this.size++;
+  }
+
+  peek(): Message | undefined {
+    if (this.size === 0) return undefined;
+    return this.#flows.get(this.#turns[this.#next]!)!.peek();
+  }
+
+  shift(): Message | undefined {
+    if (this.size === 0) return undefined;
+    const account = this.#turns[this.#next]!;
+    const flow = this.#flows.get(account)!;
+    const m = flow.shift()!;
+    this.size--;
+    if (flow.size === 0) {
+      this.#flows.delete(account);
+      this.#turns.splice(this.#next, 1);
+    } else {
+      this.#next++;
+    }
+    if (this.#next >= this.#turns.length) this.#next = 0;
+    return m;
+  }
+
+  remove(matches: (m: Message) => boolean): Message[] {
+    const removed: Message[] = [];
+    for (const [account, flow] of this.#flows) {
+      removed.push(...flow.remove(matches));
+      if (flow.size === 0) this.#flows.delete(account);
+    }
+    this.#turns = this.#turns.filter((a) => this.#flows.has(a));
+    this.#next = 0;
+    this.size -= removed.length;
+    return removed;
+  }
+}
+
+/** The lanes of one route, highest priority first. */
 class PriorityQueue {
-  readonly #lanes: Message[][] = priorities.map(() => []);
-  readonly #heads: number[] = priorities.map(() => 0);
+  readonly #lanes: Lane[] = priorities.map(() => new Lane());
   size = 0;
 
   push(m: Message): void {
@@ -42,43 +137,25 @@ class PriorityQueue {
   }
 
   peek(): Message | undefined {
-    for (let i = 0; i < this.#lanes.length; i++) {
-      const lane = this.#lanes[i]!;
-      if (this.#heads[i]! < lane.length) return lane[this.#heads[i]!];
+    for (const lane of this.#lanes) if (lane.size > 0) return lane.peek();
+    return undefined;
+  }
+
+  shift(): Message | undefined {
+    for (const lane of this.#lanes) {
+      if (lane.size > 0) {
+        this.size--;
+        return lane.shift();
+      }
     }
     return undefined;
   }
 
   /** Removes the messages that match; returns them. */
   remove(matches: (m: Message) => boolean): Message[] {
-    const removed: Message[] = [];
-    for (let i = 0; i < this.#lanes.length; i++) {
-      const kept: Message[] = [];
-      for (const m of this.#lanes[i]!.slice(this.#heads[i]!)) (matches(m) ? removed : kept).push(m);
-      this.#lanes[i] = kept;
-      this.#heads[i] = 0;
-    }
+    const removed = this.#lanes.flatMap((lane) => lane.remove(matches));
     this.size -= removed.length;
     return removed;
-  }
-
-  shift(): Message | undefined {
-    for (let i = 0; i < this.#lanes.length; i++) {
-      const lane = this.#lanes[i]!;
-      const head = this.#heads[i]!;
-      if (head < lane.length) {
-        const m = lane[head]!;
-        lane[head] = undefined as unknown as Message;
-        this.#heads[i] = head + 1;
-        if (head + 1 === lane.length || head > 4096) {
-          lane.splice(0, head + 1);
-          this.#heads[i] = 0;
-        }
-        this.size--;
-        return m;
-      }
-    }
-    return undefined;
   }
 }
 

@@ -155,6 +155,9 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_due
   ON messages (priority, created_at, seq, send_at, next_attempt_at) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, created_at, id);
+-- Each account's queued messages in dispatch order: refills take accounts in turn.
+CREATE INDEX IF NOT EXISTS messages_due_account
+  ON messages (account_id, priority, created_at, seq) WHERE status = 'queued';
 -- A number's messages (filter by to, conversations) without walking the whole account.
 CREATE INDEX IF NOT EXISTS messages_to ON messages (account_id, to_addr, created_at);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status, send_at);

@@ -201,12 +201,63 @@ export class SqliteStore implements Store {
   }
 
   async dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]> {
+    if (limit <= 0) return [];
+    // The accounts with queued messages, one index seek each (a loose index scan).
+    const accounts = this.statement(
+      `WITH RECURSIVE queued(account) AS (
+         SELECT (SELECT account_id FROM messages INDEXED BY messages_due_account
+                 WHERE status = 'queued' ORDER BY account_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT account_id FROM messages INDEXED BY messages_due_account
+                 WHERE status = 'queued' AND account_id > queued.account ORDER BY account_id LIMIT 1)
+         FROM queued WHERE queued.account IS NOT NULL)
+       SELECT account FROM queued WHERE account IS NOT NULL`,
+    )
+      .all()
+      .map((r) => r['account'] as string);
+    if (accounts.length <= 1) return this.dueInOrder(now, limit, exclude);
+    // Several accounts: each gets an equal share of the slice (what one cannot use goes to
+    // the others), merged priority first, then in turns, so a refill never fills up with
+    // one account's backlog. Only ids are walked; rows are read for the messages taken.
+    const queues = accounts.map((account) => this.dueSeqs(account, now, limit, exclude));
+    const counts = queues.map(() => 0);
+    let room = limit;
+    let open = queues.map((_, i) => i).filter((i) => queues[i]!.length > 0);
+    while (room > 0 && open.length > 0) {
+      const share = Math.max(1, Math.floor(room / open.length));
+      for (const i of open) {
+        const take = Math.min(share, queues[i]!.length - counts[i]!, room);
+        counts[i]! += take;
+        room -= take;
+      }
+      open = open.filter((i) => counts[i]! < queues[i]!.length);
+    }
+    const turns = queues.flatMap((q, account) => {
+      // An account's nth message of a priority takes the nth turn of that priority.
+      const nth = new Map<number, number>();
+      return q.slice(0, counts[account]).map((c) => {
+        const turn = nth.get(c.priority) ?? 0;
+        nth.set(c.priority, turn + 1);
+        return { ...c, turn, account };
+      });
+    });
+    turns.sort((a, b) => a.priority - b.priority || a.turn - b.turn || a.account - b.account);
+    const bySeq = this.statement('SELECT * FROM messages WHERE seq = ?');
+    return turns.flatMap((t) => {
+      const row = bySeq.get(t.seq);
+      return row ? [toMessage(row)] : [];
+    });
+  }
+
+  /**
+   * Due messages of every account in dispatch order. Walks messages_due and stops at
+   * `limit` (named: without statistics the planner prefers messages_status and sorts every
+   * queued row). Excluded ids are skipped here rather than bound as SQL parameters, since
+   * the caller may hold thousands — and they come first, so the walk reads only their ids:
+   * a whole row is read for the rest.
+   */
+  private dueInOrder(now: number, limit: number, exclude: { has(id: string): boolean }): Message[] {
     const due: Message[] = [];
-    if (limit <= 0) return due;
-    // Walks messages_due in dispatch order and stops at `limit` (named: without statistics the
-    // planner prefers messages_status and sorts every queued row). Excluded ids are skipped
-    // here rather than bound as SQL parameters, since the caller may hold thousands — and
-    // they come first, so the walk reads only their ids: a whole row is read for the rest.
     const candidates = this.statement(
       `SELECT seq, id FROM messages INDEXED BY messages_due WHERE status = 'queued'
          AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
@@ -217,6 +268,27 @@ export class SqliteStore implements Store {
       if (exclude.has(candidate['id'] as string)) continue;
       const row = bySeq.get(candidate['seq'] as number);
       if (row) due.push(toMessage(row));
+      if (due.length >= limit) break;
+    }
+    return due;
+  }
+
+  /** One account's due messages in dispatch order, at most `limit`: their seq and priority rank. */
+  private dueSeqs(
+    accountId: string,
+    now: number,
+    limit: number,
+    exclude: { has(id: string): boolean },
+  ): Array<{ seq: number; priority: number }> {
+    const due: Array<{ seq: number; priority: number }> = [];
+    const candidates = this.statement(
+      `SELECT seq, id, priority FROM messages INDEXED BY messages_due_account WHERE status = 'queued'
+         AND account_id = ? AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+       ORDER BY priority, created_at, seq`,
+    ).iterate(accountId, now, now);
+    for (const c of candidates) {
+      if (exclude.has(c['id'] as string)) continue;
+      due.push({ seq: c['seq'] as number, priority: c['priority'] as number });
       if (due.length >= limit) break;
     }
     return due;

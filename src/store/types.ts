@@ -175,8 +175,10 @@ export interface Store {
 
   /**
    * Queued messages due at `now` (sendAt and nextAttemptAt passed), in dispatch order:
-   * priority, then acceptance. `exclude` skips ids the caller already holds. Only messages
-   * no other live instance has claimed; those returned are claimed by this one.
+   * priority, then acceptance; the SQLite store shares `limit` between the accounts that
+   * have some and takes them in turns within a priority. `exclude` skips ids the caller
+   * already holds. Only messages no other live instance has claimed; those returned are
+   * claimed by this one.
    */
   dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]>;
   /** Scheduled messages whose sendAt has come become queued, claimed by nobody; returns how many. */
