@@ -64,7 +64,7 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
           recipients,
           streamed || fields.csv ? 'csv' : 'json',
         );
-        return reply.code(spec.dryRun ? 200 : 202).send(created);
+        return reply.code(202).send(created);
       } finally {
         const left = (uploads.get(account.id) ?? 1) - 1;
         if (left > 0) uploads.set(account.id, left);

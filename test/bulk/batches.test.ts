@@ -181,7 +181,7 @@ test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', as
       { to: 'nope' },
     ],
   });
-  assert.equal(dry.status, 200, JSON.stringify(dry.body));
+  assert.equal(dry.status, 202, JSON.stringify(dry.body));
   assert.equal(dry.body.dryRun, true);
   assert.equal(dry.body.total, 3);
   assert.deepEqual(dry.body.skipped, { duplicate: 1, opted_out: 0, invalid: 1 });
