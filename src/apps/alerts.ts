@@ -43,6 +43,8 @@ export class AlertsService {
   readonly #ctx: AppContext;
   readonly #contacts: ContactsService;
   readonly #lock = new KeyedLock();
+  /** Alerts with a completion check pending. */
+  readonly #checks = new Set<string>();
 
   constructor(ctx: AppContext, contacts: ContactsService) {
     this.#ctx = ctx;
@@ -91,6 +93,7 @@ export class AlertsService {
       flash,
       priority: 'emergency',
       groupId: id,
+      meta: { alert: id },
     }));
     const results =
       requests.length > 0 ? await this.#ctx.gateway.submitMany(accountId, requests, { defaultFrom }) : [];
@@ -188,13 +191,36 @@ export class AlertsService {
         const latest = (await this.#ctx.store.getRecord<Alert>(alertKind, record.id))!;
         if (latest.status !== 'sending') return latest;
         const now = this.#ctx.now();
-        return this.#ctx.store.putRecord<Alert>(
+        const completed = await this.#ctx.store.putRecord<Alert>(
           { ...latest, status: 'completed', updatedAt: now, data: { ...latest.data, completedAt: now } },
           latest.version,
         );
+        // Once, under the lock: whoever completes it tells the account.
+        await this.#ctx
+          .notify(completed.accountId, 'alert.completed', alertView(completed, counts))
+          .catch(() => {});
+        return completed;
       });
     }
     return alertView(current, counts);
+  }
+
+  /**
+   * A message of an alert left the queue: the alert is looked at (at most every quarter
+   * second) and completed once nothing is left to send, with an `alert.completed` webhook.
+   */
+  onStatus(m: Message): void {
+    const id = m.meta?.alert;
+    if (typeof id !== 'string' || m.status === 'queued' || m.status === 'scheduled' || this.#checks.has(id))
+      return;
+    this.#checks.add(id);
+    setTimeout(() => {
+      this.#checks.delete(id);
+      this.#ctx.store
+        .getRecord<Alert>(alertKind, id)
+        .then((r) => (r?.status === 'sending' ? this.view(r) : undefined))
+        .catch(() => {});
+    }, 250).unref();
   }
 
   /** Sent, delivered and failed per minute, read from the alert's messages. */

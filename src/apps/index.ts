@@ -68,6 +68,7 @@ export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): 
     onStatus(message) {
       verify.redact(message);
       reminders.onStatus(message);
+      alerts.onStatus(message);
     },
     onInbound: (message) => reminders.matchReply(message),
     start() {

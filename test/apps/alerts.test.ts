@@ -2,19 +2,21 @@
 // per-minute progress, flash, completion and cancel.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+import { api, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
 
 describe('contacts, groups and alerts', () => {
   let gw: Awaited<ReturnType<typeof gatewayFrom>>;
   let call: ReturnType<typeof api>;
   let other: ReturnType<typeof api>;
+  let hooks: Awaited<ReturnType<typeof webhookReceiver>>;
 
   before(async () => {
+    hooks = await webhookReceiver();
     gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 accounts:
-  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, webhook: { url: "${hooks.url}" } }
   - { id: other, apiKeys: [other-key-1], defaultFrom: OTHER }
 connectors:
   - { id: sim, type: simulator, deliveryDelayMs: 10 }
@@ -30,7 +32,10 @@ routes:
     other = api(gw.base, 'other-key-1');
   });
 
-  after(() => gw?.close());
+  after(async () => {
+    await gw?.close();
+    await hooks?.close();
+  });
 
   test('contacts and groups: create, CSV import by number, membership, one account only', async () => {
     const group = await call('POST', '/v1/groups', { name: 'Night shift' });
@@ -103,11 +108,20 @@ routes:
     assert.deepEqual(res.body.skipped, { invalid: 1, duplicate: 2, opted_out: 1, refused: 0 });
     const id = res.body.id as string;
 
+    // Completion is pushed, not only seen on the next GET: one alert.completed webhook.
+    const completed = await waitFor(() =>
+      hooks.hooks.find((h) => h.body.type === 'alert.completed' && h.body.data.id === id),
+    );
+    assert.equal(completed.body.data.status, 'completed');
     const done = await waitFor(async () => {
       const a = (await call('GET', `/v1/alerts/${id}`)).body;
       return a.counts.delivered === 5 && a;
     });
     assert.equal(done.status, 'completed');
+    assert.equal(
+      hooks.hooks.filter((h) => h.body.type === 'alert.completed' && h.body.data.id === id).length,
+      1,
+    );
     assert.equal(done.total, 5);
     const messages = (await gw.app.store.listMessages({ accountId: 'acme', groupId: id }, null, 50)).data;
     assert.equal(messages.length, 5);
