@@ -175,7 +175,21 @@ export class Dispatcher {
   #pumping = false;
   #pumpAgain = false;
   #stopped = true;
-  readonly #onReady = () => this.pump();
+  #readySoon = false;
+  /**
+   * Capacity came free: pumped once the turn's callbacks have run. A connector announces a
+   * send's end before its caller has counted the answer as unrecorded (see `unrecorded`);
+   * pumping at once would hand the freed slot out while the answer is counted nowhere, and
+   * a packet of answers would let a crash resend that many more than the window.
+   */
+  readonly #onReady = () => {
+    if (this.#readySoon) return;
+    this.#readySoon = true;
+    setImmediate(() => {
+      this.#readySoon = false;
+      this.pump();
+    });
+  };
 
   constructor(options: DispatcherOptions) {
     this.#o = { maxHeld: 20_000, withheld: () => false, ...options };
