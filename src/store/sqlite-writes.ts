@@ -160,7 +160,11 @@ CREATE INDEX IF NOT EXISTS messages_due_account
   ON messages (account_id, priority, created_at, seq) WHERE status = 'queued';
 -- A number's messages (filter by to, conversations) without walking the whole account.
 CREATE INDEX IF NOT EXISTS messages_to ON messages (account_id, to_addr, created_at);
-CREATE INDEX IF NOT EXISTS messages_status ON messages (status, send_at);
+-- Only the rows a status sweep looks for (schedules to release, sends a crash left): an
+-- index of every status would move on each of a message's status changes.
+DROP INDEX IF EXISTS messages_status;
+CREATE INDEX IF NOT EXISTS messages_scheduled ON messages (send_at) WHERE status = 'scheduled';
+CREATE INDEX IF NOT EXISTS messages_sending ON messages (seq) WHERE status = 'sending';
 CREATE INDEX IF NOT EXISTS messages_validity
   ON messages (valid_until) WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_group ON messages (group_id, status) WHERE group_id IS NOT NULL;

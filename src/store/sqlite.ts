@@ -251,7 +251,7 @@ export class SqliteStore implements Store {
 
   /**
    * Due messages of every account in dispatch order. Walks messages_due and stops at
-   * `limit` (named: without statistics the planner prefers messages_status and sorts every
+   * `limit` (named: without statistics the planner may pick another index and sort every
    * queued row). Excluded ids are skipped here rather than bound as SQL parameters, since
    * the caller may hold thousands — and they come first, so the walk reads only their ids:
    * a whole row is read for the rest.
