@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, priorities } from '../core/index.ts';
+import { StoreConflictError } from '../store/index.ts';
 import { type Batches, type BatchSpec, templateVariables } from './batches.ts';
 import { csvRecipients, type RecipientRow } from './csv.ts';
 import { parseQuietHours } from './quiet-hours.ts';
@@ -16,6 +17,68 @@ const maxJsonBytes = 64 * 1024 * 1024;
 const maxConcurrentUploads = 4;
 const maxPageSize = 500;
 const maxValiditySeconds = 7 * 24 * 3600;
+
+const idempotencyKind = 'batch-idempotency';
+/** How long a key is kept; and how long an upload holding a key may go without finishing. */
+const idempotencyKeptMs = 24 * 3600_000;
+const uploadAbandonedMs = 3600_000;
+
+function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key !== undefined && (key.length === 0 || key.length > 255))
+    throw new GatewayError(
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1..255 characters',
+      'Idempotency-Key',
+    );
+  return key;
+}
+
+/**
+ * Takes an Idempotency-Key for a batch upload: the first answer is given again for 24 h, a
+ * second upload with the key while the first runs is a 409. (A batch body may be a stream,
+ * so unlike POST /v1/messages the body is not compared: the key alone names the batch.)
+ */
+async function claimKey(gateway: Gateway, accountId: string, key: string) {
+  const id = `${accountId}\u0000${key}`;
+  const now = Date.now();
+  const held = await gateway.store.getRecord<{ response?: unknown }>(idempotencyKind, id);
+  if (held && held.status === 'done' && now - held.createdAt < idempotencyKeptMs)
+    return { replay: held.data.response, record: held };
+  if (held && held.status === 'uploading' && now - held.updatedAt < uploadAbandonedMs)
+    throw new GatewayError(
+      'idempotency_conflict',
+      'a batch with this Idempotency-Key is still uploading',
+      'Idempotency-Key',
+      409,
+    );
+  try {
+    const record = await gateway.store.putRecord<{ response?: unknown }>(
+      {
+        kind: idempotencyKind,
+        id,
+        accountId,
+        ref: null,
+        status: 'uploading',
+        dueAt: null,
+        createdAt: now,
+        updatedAt: now,
+        data: {},
+      },
+      held?.version ?? 0,
+    );
+    return { replay: undefined, record };
+  } catch (err) {
+    if (err instanceof StoreConflictError)
+      throw new GatewayError(
+        'idempotency_conflict',
+        'a batch with this Idempotency-Key is still uploading',
+        'Idempotency-Key',
+        409,
+      );
+    throw err;
+  }
+}
 
 export function batchRoutes(batches: Batches, gateway: Gateway) {
   return async (app: FastifyInstance) => {
@@ -46,6 +109,12 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
         );
 
       const account = req.account;
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
+      const claim = key === undefined ? undefined : await claimKey(gateway, account.id, key);
+      if (claim?.replay) {
+        reply.header('idempotent-replayed', 'true');
+        return reply.code(202).send(claim.replay);
+      }
       const running = uploads.get(account.id) ?? 0;
       if (running >= maxConcurrentUploads) {
         reply.header('retry-after', '5');
@@ -58,12 +127,19 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
       }
       uploads.set(account.id, running + 1);
       try {
-        const created = await batches.create(
-          account,
-          spec,
-          recipients,
-          streamed || fields.csv ? 'csv' : 'json',
-        );
+        const created = await batches
+          .create(account, spec, recipients, streamed || fields.csv ? 'csv' : 'json')
+          .catch(async (err) => {
+            // Nothing was accepted: the key is free for the retry.
+            if (claim) await gateway.store.deleteRecord(idempotencyKind, claim.record.id).catch(() => {});
+            throw err;
+          });
+        if (claim && !spec.dryRun) {
+          await gateway.store.putRecord(
+            { ...claim.record, updatedAt: Date.now(), status: 'done', data: { response: created } },
+            claim.record.version,
+          );
+        } else if (claim) await gateway.store.deleteRecord(idempotencyKind, claim.record.id);
         return reply.code(202).send(created);
       } finally {
         const left = (uploads.get(account.id) ?? 1) - 1;

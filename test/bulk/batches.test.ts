@@ -341,3 +341,46 @@ test('mps paces a batch; quiet hours defer recipients in their own time zone', a
     assert.ok(m.sendAt! > Date.now() && m.sendAt! <= Date.now() + 24 * 3600_000);
   }
 });
+
+test('Idempotency-Key: the same batch posted again is answered with the first, not sent twice; a refused one frees the key', async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const body = {
+    text: 'Hello {{n}}',
+    recipients: [1, 2, 3].map((n) => ({ to: `+44770090010${n}`, vars: { n } })),
+  };
+  const first = await call('POST', '/v1/batches', body, { 'idempotency-key': 'newsletter-42' });
+  assert.equal(first.status, 202);
+  const again = await call('POST', '/v1/batches', body, { 'idempotency-key': 'newsletter-42' });
+  assert.equal(again.status, 202);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(again.body.id, first.body.id);
+  assert.equal((await messagesOf(gw, first.body.id)).length, 3, 'sent once');
+  // Another account's same key is its own.
+  const theirs = await api(gw.base, 'other-key-1')(
+    'POST',
+    '/v1/batches',
+    { ...body, from: 'OTHER' },
+    {
+      'idempotency-key': 'newsletter-42',
+    },
+  );
+  assert.notEqual(theirs.body.id, first.body.id);
+  // A refused upload leaves the key free: the corrected retry goes through.
+  const refused = await call(
+    'POST',
+    '/v1/batches',
+    { ...body, from: 'a sender far too long' },
+    { 'idempotency-key': 'retry-me' },
+  );
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error.code, 'invalid_sender');
+  const retried = await call('POST', '/v1/batches', body, { 'idempotency-key': 'retry-me' });
+  assert.equal(retried.status, 202);
+  assert.notEqual(retried.headers.get('idempotent-replayed'), 'true');
+  assert.equal(
+    (await call('POST', '/v1/batches', body, { 'idempotency-key': 'x'.repeat(256) })).body.error.code,
+    'invalid_idempotency_key',
+  );
+});
