@@ -86,6 +86,10 @@ export interface GatewayOptions {
 }
 
 const maxValiditySeconds = 7 * 24 * 3600;
+/** A receipt kept unmatched this long is looked up by the sweep (before, the process that kept it may still). */
+const strayAfterMs = 2_000;
+/** How far back the sweep looks: a submit answered later than this is not waited for. */
+const strayWindowMs = 15 * 60_000;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly store: Store;
@@ -800,6 +804,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#moRouter = new MoRouter(routes);
   }
 
+  /**
+   * Receipts kept unmatched that this process will not be told about: another gateway on
+   * the same store kept them (cluster mode, where an SMSC may send a receipt down any
+   * bind), or they lost a race here. Looked up again while their submit may still be
+   * recorded; taking them from the store hands each out once, whoever takes it.
+   */
+  async #matchStrays(now: number): Promise<void> {
+    const strays = await this.store.listUnmatchedReceipts(200, now - strayWindowMs);
+    const looked = new Set<string>();
+    for (const r of strays) {
+      const key = linkKey(r.connectorId, r.smscId);
+      if (now - r.receivedAt < strayAfterMs || looked.has(key)) continue;
+      looked.add(key);
+      const link = await this.#linkOf(r.connectorId, r.smscId);
+      if (!link) continue;
+      this.#unmatched.delete(key);
+      for (const kept of await this.store.takeUnmatchedReceipts(r.connectorId, r.smscId)) {
+        await this.#applyReceipt(
+          link.messageId,
+          link.part,
+          link.parts,
+          kept.receipt as unknown as InboundReceipt,
+        );
+      }
+    }
+  }
+
   async #tick(): Promise<void> {
     const now = this.#now();
     try {
@@ -808,6 +839,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.#purgedAt = now;
         await this.store.purgeUnmatchedReceipts(now - 24 * 3600_000);
       }
+      await this.#matchStrays(now);
       await this.store.releaseScheduled(now);
       for (const id of await this.store.expireOverdue(now, [...this.#inFlight.keys()])) {
         // Expired on disk: the copy held for sending must not go (nor expire a second time).

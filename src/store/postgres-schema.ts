@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS unmatched_receipts (
   receipt json NOT NULL
 );
 CREATE INDEX IF NOT EXISTS unmatched_receipts_smsc ON unmatched_receipts (connector_id, smsc_id);
+CREATE INDEX IF NOT EXISTS unmatched_receipts_received ON unmatched_receipts (received_at);
 
 CREATE TABLE IF NOT EXISTS idempotency (
   account_id text NOT NULL,

@@ -351,8 +351,11 @@ export class PostgresStore implements Store {
     return taken.map((r) => ({ ...r, receipt: JSON.parse(r.receipt) }));
   }
 
-  async listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]> {
-    const { rows } = await this.#pool.query('SELECT * FROM unmatched_receipts ORDER BY id LIMIT $1', [limit]);
+  async listUnmatchedReceipts(limit: number, receivedSince = 0): Promise<StoredReceipt[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM unmatched_receipts WHERE received_at >= $2 ORDER BY id LIMIT $1',
+      [limit, receivedSince],
+    );
     return rows.map((r) => ({
       id: r.id,
       connectorId: r.connector_id,

@@ -195,6 +195,7 @@ CREATE TABLE IF NOT EXISTS unmatched_receipts (
   receipt TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS unmatched_receipts_smsc ON unmatched_receipts (connector_id, smsc_id);
+CREATE INDEX IF NOT EXISTS unmatched_receipts_received ON unmatched_receipts (received_at);
 
 CREATE TABLE IF NOT EXISTS idempotency (
   account_id TEXT NOT NULL,

@@ -349,8 +349,10 @@ export class SqliteStore implements Store {
     return this.write('purgeUnmatchedReceipts', before);
   }
 
-  async listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]> {
-    return this.statement('SELECT * FROM unmatched_receipts ORDER BY id LIMIT ?').all(limit).map(toReceipt);
+  async listUnmatchedReceipts(limit: number, receivedSince = 0): Promise<StoredReceipt[]> {
+    return this.statement('SELECT * FROM unmatched_receipts WHERE received_at >= ? ORDER BY id LIMIT ?')
+      .all(receivedSince, limit)
+      .map(toReceipt);
   }
 
   async getIdempotency(accountId: string, key: string, now: number): Promise<IdempotencyRecord | null> {

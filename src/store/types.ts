@@ -216,7 +216,8 @@ export interface Store {
   saveUnmatchedReceipt(connectorId: string, smscId: string, receipt: Record<string, unknown>): Promise<void>;
   /** Removes and returns receipts kept for this SMSC id. */
   takeUnmatchedReceipts(connectorId: string, smscId: string): Promise<StoredReceipt[]>;
-  listUnmatchedReceipts(limit: number): Promise<StoredReceipt[]>;
+  /** Oldest first; with `receivedSince` (epoch ms) only those received since. */
+  listUnmatchedReceipts(limit: number, receivedSince?: number): Promise<StoredReceipt[]>;
   /** Forgets unmatched receipts received before `before` (epoch ms); returns how many. */
   purgeUnmatchedReceipts(before: number): Promise<number>;
 

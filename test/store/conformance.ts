@@ -575,6 +575,8 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.ok(listed.every((r, i) => i === 0 || r.id > listed[i - 1]!.id));
         assert.ok(listed.every((r) => r.receivedAt >= before && r.receivedAt <= Date.now()));
         assert.equal((await store.listUnmatchedReceipts(2)).length, 2);
+        assert.deepEqual(await store.listUnmatchedReceipts(10, Date.now() + 1000), []);
+        assert.deepEqual(await store.listUnmatchedReceipts(10, before), listed);
 
         const taken = await store.takeUnmatchedReceipts('c1', 's1');
         assert.deepEqual(taken, [listed[0], listed[3]]);
