@@ -322,9 +322,9 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function objectBody(body: unknown): Record<string, unknown> {
+export function objectBody(body: unknown, expected = 'expected a JSON object'): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new GatewayError('invalid_body', 'expected a JSON object');
+    throw new GatewayError('invalid_body', expected);
   return body as Record<string, unknown>;
 }
 

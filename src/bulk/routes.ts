@@ -3,6 +3,7 @@
 // parameters; read with counts, rate and ETA; list; pause, resume, cancel; the messages.
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, priorities } from '../core/index.ts';
 import { StoreConflictError } from '../store/index.ts';
@@ -15,7 +16,6 @@ import { isCountryCode } from './recipients.ts';
 const maxJsonBytes = 64 * 1024 * 1024;
 /** Uploads one account may run at once. */
 const maxConcurrentUploads = 4;
-const maxPageSize = 500;
 const maxValiditySeconds = 7 * 24 * 3600;
 
 const idempotencyKind = 'batch-idempotency';
@@ -90,7 +90,7 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
       const streamed = isStream(req.body);
       const fields = streamed
         ? (req.query as Record<string, unknown>)
-        : objectOf(req.body ?? {}, 'expected a JSON object, or a text/csv body');
+        : objectBody(req.body ?? {}, 'expected a JSON object, or a text/csv body');
       const spec = specOf(fields, streamed);
       const variables = templateVariables(spec.text);
       let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
@@ -151,10 +151,8 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
     app.get('/v1/batches', async (req) => {
       const q = req.query as Record<string, string | undefined>;
       const page = await batches
-        .list(req.account.id, { status: q.status }, q.cursor ?? null, limitOf(q.limit))
-        .catch((err: Error) => {
-          throw err instanceof RangeError ? new GatewayError('invalid_cursor', err.message, 'cursor') : err;
-        });
+        .list(req.account.id, { status: q.status }, q.cursor ?? null, pageLimit(q))
+        .catch(cursorRefused);
       return page;
     });
 
@@ -180,11 +178,9 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
         .listMessages(
           { accountId: req.account.id, groupId: id, status: q.status as Message['status'] | undefined },
           q.cursor ?? null,
-          limitOf(q.limit),
+          pageLimit(q),
         )
-        .catch((err: Error) => {
-          throw new GatewayError('invalid_cursor', err.message, 'cursor');
-        });
+        .catch(cursorRefused);
       return { data: page.data.map((m) => messageView(gateway.live(m))), nextCursor: page.nextCursor };
     });
 
@@ -199,19 +195,6 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
 
 function isStream(body: unknown): boolean {
   return typeof (body as Readable | null)?.pipe === 'function';
-}
-
-function objectOf(value: unknown, message: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new GatewayError('invalid_body', message);
-  return value as Record<string, unknown>;
-}
-
-function limitOf(raw: string | undefined): number {
-  const limit = raw === undefined ? 50 : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
-    throw new GatewayError('invalid_limit', `limit must be an integer 1..${maxPageSize}`, 'limit');
-  return limit;
 }
 
 /** Each entry `{to, vars}` (or a bare number); a malformed one is counted as invalid. */

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { GatewayError } from '../core/index.ts';
+import { fillKannelEscapes, GatewayError } from '../core/index.ts';
 import { formatReceipt } from '../smpp/index.ts';
 import type { CompatContext } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
@@ -287,10 +287,6 @@ export async function kannelDlr(ctx: CompatContext, m: Message): Promise<void> {
     n: () => m.accountId,
     o: () => m.accountId,
   };
-  const url = meta.dlrUrl.replace(/%(.)/gs, (all, code: string) => {
-    if (code === '%') return '%';
-    const value = values[code];
-    return value ? encodeURIComponent(value()) : all;
-  });
+  const url = fillKannelEscapes(meta.dlrUrl, values);
   await ctx.webhooks.enqueueRequest(m.accountId, { url, method: 'GET', body: '' });
 }

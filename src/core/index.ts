@@ -16,4 +16,4 @@ export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
 export { firstWord, foldKeyword } from './router.ts';
 export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';
-export { fillTemplate, templateNames } from './template.ts';
+export { fillKannelEscapes, fillTemplate, templateNames } from './template.ts';

@@ -2,7 +2,7 @@
 // Kannel's escape codes in the URL (%p sender, %P receiver, %a text...), the text as the
 // body with X-Kannel-* headers on POST, and the response body as the reply to send back.
 import type { Message } from '../core/index.ts';
-import { firstWord } from '../core/index.ts';
+import { fillKannelEscapes, firstWord } from '../core/index.ts';
 
 /** Kannel sms-service escapes (user guide, "sms-service configurations"), URL-encoded. */
 export function expandKannelEscapes(url: string, m: Message): string {
@@ -26,10 +26,7 @@ export function expandKannelEscapes(url: string, m: Message): string {
     I: () => m.id,
     c: () => (m.encoding === 'ucs2' ? '2' : m.encoding === 'binary' || m.encoding === 'latin1' ? '1' : '0'),
   };
-  return url.replace(/%([A-Za-z])/g, (unknown, code: string) => {
-    const value = values[code];
-    return value ? encodeURIComponent(value()) : unknown;
-  });
+  return fillKannelEscapes(url, values);
 }
 
 export interface ForwardTarget {
