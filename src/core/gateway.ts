@@ -657,7 +657,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       saved.catch(() => {}),
     );
     await saved;
-    const late = await this.#findLink(r.connectorId, r.smscId);
+    // Looked up again as it is: the turn's pending callbacks had their wait above.
+    const late = await this.#linkOf(r.connectorId, smscId);
     if (late) await this.#applyKept(smscId, late);
   }
 

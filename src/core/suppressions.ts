@@ -28,17 +28,17 @@ interface SuppressionData {
 }
 
 /**
- * How long an account known to have no entries is taken to have none: the two lookups
- * per message are skipped meanwhile. Entries added here count at once; one added by
- * another gateway on the same store (cluster mode), within this long.
+ * How long an account's "has entries or not" is taken as known. With none, the two lookups
+ * per message are skipped; with some, only the check for any is. Entries added here count
+ * at once; one added by another gateway on the same store (cluster mode), within this long.
  */
-const emptyForMs = 1000;
+const knownForMs = 1000;
 
 export class Suppressions {
   readonly #store: Store;
   readonly #now: () => number;
-  /** Accounts seen with no entries, and when. */
-  readonly #emptyAt = new Map<string, number>();
+  /** Per account: whether it had any entry when last looked at, and when. */
+  readonly #known = new Map<string, { any: boolean; at: number }>();
 
   constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
@@ -61,7 +61,7 @@ export class Suppressions {
   ): Promise<Suppression> {
     const stored = await this.#store.putRecord(this.#record(accountId, entry, this.#now()));
     // After the commit: a check that read the list before it must not vouch for it.
-    this.#emptyAt.delete(accountId);
+    this.#known.delete(accountId);
     return view(stored);
   }
 
@@ -72,7 +72,7 @@ export class Suppressions {
   ): Promise<void> {
     const now = this.#now();
     await this.#store.putRecords(entries.map((e) => this.#record(accountId, e, now)));
-    this.#emptyAt.delete(accountId);
+    this.#known.delete(accountId);
   }
 
   /** Removes the entry for this sender (or the account-wide one); true if there was one. */
@@ -108,13 +108,12 @@ export class Suppressions {
   /** Whether the account may not send to `to` from `from` (normalised numbers). */
   async isSuppressed(accountId: string, to: string, from: string): Promise<boolean> {
     const now = this.#now();
-    const emptyAt = this.#emptyAt.get(accountId);
-    if (emptyAt !== undefined && now - emptyAt < emptyForMs) return false;
-    if ((await this.#store.listRecords(kind, { accountId }, null, 1)).data.length === 0) {
-      this.#emptyAt.set(accountId, now);
-      return false;
+    let known = this.#known.get(accountId);
+    if (known === undefined || now - known.at >= knownForMs) {
+      known = { any: (await this.#store.listRecords(kind, { accountId }, null, 1)).data.length > 0, at: now };
+      this.#known.set(accountId, known);
     }
-    this.#emptyAt.delete(accountId);
+    if (!known.any) return false;
     const [anySender, thisSender] = await Promise.all([
       this.#store.getRecord(kind, recordId(accountId, to, null)),
       this.#store.getRecord(kind, recordId(accountId, to, from)),
