@@ -2,67 +2,17 @@
 // the store's messages and the dispatcher's memory both, with the messages on the wire left
 // to finish — including one that comes back for a retry while its group is paused.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { parseConfig } from '../../src/config/index.ts';
-import type {
-  Connector,
-  ConnectorEvents,
-  ConnectorState,
-  OutboundSms,
-  SubmitResult,
-} from '../../src/connectors/index.ts';
-import { Gateway } from '../../src/core/index.ts';
-import { SqliteStore } from '../../src/store/index.ts';
+import type { SubmitResult } from '../../src/connectors/index.ts';
 import { waitFor } from '../e2e/helpers.ts';
-
-/** A carrier the test answers by hand, with a window of 10. */
-class ManualConnector extends EventEmitter<ConnectorEvents> implements Connector {
-  readonly id = 'manual';
-  readonly type = 'manual';
-  readonly pending: Array<{ sms: OutboundSms; answer: (r: SubmitResult) => void }> = [];
-  readonly sent: OutboundSms[] = [];
-  async start(): Promise<void> {
-    this.emit('ready');
-  }
-  async stop(): Promise<void> {}
-  capacity(): number {
-    return 10 - this.pending.length;
-  }
-  send(sms: OutboundSms): Promise<SubmitResult> {
-    this.sent.push(sms);
-    return new Promise((answer) => this.pending.push({ sms, answer }));
-  }
-  /** Answers the oldest `n` sends; capacity comes free. */
-  answer(n: number, result: (sms: OutboundSms) => SubmitResult): void {
-    for (const { sms, answer } of this.pending.splice(0, n)) answer(result(sms));
-    this.emit('ready');
-  }
-  state(): ConnectorState {
-    return { id: this.id, type: this.type, status: 'up', binds: [], inFlight: 0, sent: 0, failed: 0 };
-  }
-}
+import { gatewayOn, ManualConnector } from './manual-connector.ts';
 
 const ok = (): SubmitResult => ({ ok: true, smscIds: [Math.random().toString(16).slice(2)] });
 const busy = (): SubmitResult => ({ ok: false, temporary: true, code: 'throttled', message: 'busy' });
 
 test('pauseGroup, resumeGroup, cancelGroup: store and memory, with messages on the wire', async (t) => {
-  const store = new SqliteStore(':memory:');
-  await store.migrate();
   const carrier = new ManualConnector();
-  const config = parseConfig(`
-http: { listen: 127.0.0.1:0 }
-store: "sqlite::memory:"
-connectors: [{ id: manual, type: simulator }]
-routes: { mt: [{ connectors: [manual] }] }
-`);
-  const gateway = new Gateway({ store, config, connectors: new Map([['manual', carrier]]) });
-  await gateway.start();
-  await carrier.start();
-  t.after(async () => {
-    await gateway.stop();
-    await store.close();
-  });
+  const { store, gateway } = await gatewayOn(t, carrier);
   const submit = (groupId: string, n: number, priority: 'bulk' | 'otp' = 'bulk') =>
     gateway.submitMany(
       'acme',
