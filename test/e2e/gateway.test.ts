@@ -442,18 +442,7 @@ routes:
       )) as Pdu & { messageId: string };
       assert.equal(resp.commandStatus, 0);
       assert.equal((await call('GET', `/v1/messages/${resp.messageId}`)).body.status, 'scheduled');
-      const replace = {
-        command: 'replace_sm',
-        messageId: resp.messageId,
-        sourceAddrTon: 1,
-        sourceAddrNpi: 1,
-        sourceAddr: '447700900000',
-        scheduleDeliveryTime: '',
-        validityPeriod: '',
-        registeredDelivery: 0,
-        smDefaultMsgId: 0,
-        shortMessage: Buffer.from('new text'),
-      } as unknown as Pdu;
+      const replace = replaceSm(resp.messageId, { shortMessage: Buffer.from('new text') });
       assert.equal((await client.request(replace)).commandStatus, 0);
       const m = await waitFor(async () => {
         const r = await call('GET', `/v1/messages/${resp.messageId}`);
@@ -485,20 +474,7 @@ routes:
           shortMessage: Buffer.from('keep me'),
         }),
       )) as Pdu & { messageId: string };
-      const replace = (fields: Record<string, unknown>) =>
-        client.request({
-          command: 'replace_sm',
-          messageId: resp.messageId,
-          sourceAddrTon: 1,
-          sourceAddrNpi: 1,
-          sourceAddr: '447700900000',
-          scheduleDeliveryTime: '',
-          validityPeriod: '',
-          registeredDelivery: 0,
-          smDefaultMsgId: 0,
-          shortMessage: Buffer.alloc(0),
-          ...fields,
-        } as unknown as Pdu);
+      const replace = (fields: Record<string, unknown>) => client.request(replaceSm(resp.messageId, fields));
       // An hour later: still scheduled after the first 2 s have passed.
       assert.equal((await replace({ scheduleDeliveryTime: '000000010000000R' })).commandStatus, 0);
       const later = (await call('GET', `/v1/messages/${resp.messageId}`)).body;
@@ -523,3 +499,20 @@ routes:
     }
   });
 });
+
+/** A replace_sm for a message the ESME submitted: no new time and no text unless given. */
+function replaceSm(messageId: string, fields: Record<string, unknown>): Pdu {
+  return {
+    command: 'replace_sm',
+    messageId,
+    sourceAddrTon: 1,
+    sourceAddrNpi: 1,
+    sourceAddr: '447700900000',
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    smDefaultMsgId: 0,
+    shortMessage: Buffer.alloc(0),
+    ...fields,
+  } as unknown as Pdu;
+}

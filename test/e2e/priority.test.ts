@@ -4,17 +4,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
-test('emergency and otp overtake a bulk backlog', async (t) => {
-  const gw = await gatewayFrom(`
+/** A gateway whose one connector (a simulator) takes `tps` messages a second. */
+const slowCarrier = (tps: number) => `
 http: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 admin: { apiKeys: [admin-key-1] }
 accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
 connectors:
-  - { id: slow, type: simulator, deliveryDelayMs: 10, tps: 20 }
+  - { id: slow, type: simulator, deliveryDelayMs: 10, tps: ${tps} }
 routes:
   mt: [{ connectors: [slow] }]
-`);
+`;
+
+test('emergency and otp overtake a bulk backlog', async (t) => {
+  const gw = await gatewayFrom(slowCarrier(20));
   t.after(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
   const bulk: string[] = [];
@@ -43,16 +46,7 @@ routes:
 });
 
 test('waiting together, emergency leaves before otp, and otp before bulk', async (t) => {
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0 }
-store: sqlite:DIR/gw.db
-admin: { apiKeys: [admin-key-1] }
-accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
-connectors:
-  - { id: slow, type: simulator, deliveryDelayMs: 10, tps: 5 }
-routes:
-  mt: [{ connectors: [slow] }]
-`);
+  const gw = await gatewayFrom(slowCarrier(5));
   t.after(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
   const admin = api(gw.base, 'admin-key-1');

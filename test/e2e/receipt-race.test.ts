@@ -5,6 +5,20 @@ import { test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
+/** A gateway whose one connector binds to the simulator at `port`. */
+function carrierConfig(port: number, connector: string, extra = '') {
+  return `
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-123] }
+accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors:
+  - { id: ${connector}, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw${extra ? `, ${extra}` : ''} }
+routes:
+  mt: [{ connectors: [${connector}] }]
+`;
+}
+
 test('receipts that arrive before the submit response are matched when it comes', async (t) => {
   const sim = new SmscSimulator({ deliveryDelayMs: 0, responseDelayMs: 300 });
   const { port } = await sim.listen(0);
@@ -14,16 +28,7 @@ test('receipts that arrive before the submit response are matched when it comes'
   sim.on('receipt', (m) => {
     if (m.doneAt && m.doneAt.getTime() - m.submittedAt.getTime() < 300) receiptsBeforeResponse++;
   });
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0 }
-store: sqlite:DIR/gw.db
-admin: { apiKeys: [admin-key-123] }
-accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
-connectors:
-  - { id: late, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw }
-routes:
-  mt: [{ connectors: [late] }]
-`);
+  const gw = await gatewayFrom(carrierConfig(port, 'late'));
   t.after(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
   const ids: string[] = [];
@@ -47,16 +52,7 @@ test('an early receipt is not taken for an older message whose id its other-base
   const sim = new SmscSimulator({ deliveryDelayMs: 0, responseDelayMs: 300 });
   const { port } = await sim.listen(0);
   t.after(() => sim.close());
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0 }
-store: sqlite:DIR/gw.db
-admin: { apiKeys: [admin-key-123] }
-accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
-connectors:
-  - { id: late, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw }
-routes:
-  mt: [{ connectors: [late] }]
-`);
+  const gw = await gatewayFrom(carrierConfig(port, 'late'));
   t.after(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
   const round = async (n: number, label: string) => {
@@ -94,16 +90,7 @@ test('an SMSC that answers in hex and prints receipts in decimal (receiptIds: de
   });
   const { port } = await sim.listen(0);
   t.after(() => sim.close());
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0 }
-store: sqlite:DIR/gw.db
-admin: { apiKeys: [admin-key-123] }
-accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
-connectors:
-  - { id: converting, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw, receiptIds: decimal }
-routes:
-  mt: [{ connectors: [converting] }]
-`);
+  const gw = await gatewayFrom(carrierConfig(port, 'converting', 'receiptIds: decimal'));
   t.after(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
   const sent: Array<{ id: string; expect: string }> = [];
