@@ -87,7 +87,8 @@ export class SmppFront {
     this.server.on('request', (pdu, b) => {
       this.#onRequest(pdu, b).catch(() => b.session.respond(pdu, CommandStatus.ESME_RSYSERR));
     });
-    options.gateway.on('status', (m) => this.#onStatus(m));
+    // The receipt for the ESME is stored in the transaction of the status it reports.
+    options.gateway.on('statusWrite', (m) => this.#onStatus(m));
     options.gateway.on('inbound', (m) => this.#onInbound(m));
   }
 

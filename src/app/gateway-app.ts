@@ -115,7 +115,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const url = type === 'message.status' ? (m.callbackUrl ?? account?.webhook?.url) : account?.webhook?.url;
     if (!url) return;
     const data = type === 'message.inbound' ? inboundView(m) : messageView(m);
-    // Same tick as the status write, so both land in one store transaction.
     webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
   };
   const apps = buildApps(
@@ -132,8 +131,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     config.accounts,
   );
   // Applications first: a verification's message loses its code before webhooks see it.
+  gateway.on('statusWrite', (m) => apps.onStatusWrite(m));
   gateway.on('status', (m) => apps.onStatus(m));
-  gateway.on('status', (m) => {
+  // As the status is written, so its event is stored in the same transaction.
+  gateway.on('statusWrite', (m) => {
     // The caller learnt `queued`/`scheduled` from the 202; webhooks report what follows
     // (the statuses the account chose, if it did). A batch's messages report only when the
     // batch asked for it (statusWebhooks).

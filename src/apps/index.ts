@@ -32,7 +32,9 @@ export interface Apps {
   alerts: AlertsService;
   /** Account routes of every application. */
   plugins: HttpPlugin[];
-  /** Every status change of a message; runs before webhooks are told. */
+  /** A status change as it is written; runs before webhooks are told (codes are masked). */
+  onStatusWrite(message: Message): void;
+  /** A status change once it is durable. */
   onStatus(message: Message): void;
   /**
    * An inbound message stored for an account: true when an application took it as its own
@@ -65,8 +67,8 @@ export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): 
     contacts,
     alerts,
     plugins: [verifyRoutes(verify), reminderRoutes(reminders), contactRoutes(contacts), alertRoutes(alerts)],
+    onStatusWrite: (message) => verify.redact(message),
     onStatus(message) {
-      verify.redact(message);
       reminders.onStatus(message);
       alerts.onStatus(message);
     },

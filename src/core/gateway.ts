@@ -65,8 +65,14 @@ export interface SubmitOptions {
 }
 
 export interface GatewayEvents {
-  /** A message changed status (the message after the change). */
+  /** A message changed status (the message after the change); the change is durable. */
   status: [message: Message];
+  /**
+   * The same, emitted as the status write is issued, before it is durable: what a listener
+   * writes now shares that write's store transaction (or commits after it), so an event
+   * about the status is stored neither without it nor a commit later. For writes only.
+   */
+  statusWrite: [message: Message];
   /**
    * An inbound message was stored: for the account of the MO rule that took it (with that
    * rule), or for no account ('' and null) when no rule did.
@@ -199,6 +205,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** A stored message goes out: announced, queued; the caller gets it as accepted. */
   #accept(message: Message): Message {
+    this.emit('statusWrite', message);
     this.emit('status', message);
     // A copy for the caller: the dispatcher's moves on at once.
     const accepted = { ...message };
@@ -607,11 +614,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       for (const link of links) this.#links.set(linkKey(connectorId, link.smscId), link);
       this.#submitting.set(message.id, stored);
       try {
-        await stored;
+        await this.#announce(message, stored);
       } finally {
         this.#submitting.delete(message.id);
       }
-      this.emit('status', message);
       // A receipt may have come before the submit response was stored: it waits here.
       for (const link of links) await this.#applyKept(link.smscId, link);
       return;
@@ -685,10 +691,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async #findLink(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
     const id = normaliseMessageId(smscId);
-    const link = await this.#linkOf(connectorId, id);
+    const link = this.#links.get(linkKey(connectorId, id));
     if (link) return link;
     // A receipt read in the same packet as its submit response can come before the
-    // response's outcome is known here; once pending callbacks have run, it is.
+    // response's outcome is known here; once pending callbacks have run, it is. Only then
+    // the store is read (a sending that is not in memory any more): one read, not two.
     await new Promise<void>((resolve) => setImmediate(resolve));
     return this.#linkOf(connectorId, id);
   }
@@ -749,11 +756,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     message.doneAt = doneAt;
     this.#awaiting.delete(message.id);
     const eventDetail = error ? { ...error, ...detail } : detail;
-    await this.store.updateMessage(
-      message.id,
-      { status, error, doneAt },
-      { at: this.#now(), type: status, detail: Object.keys(eventDetail).length > 0 ? eventDetail : null },
+    await this.#announce(
+      message,
+      this.store.updateMessage(
+        message.id,
+        { status, error, doneAt },
+        { at: this.#now(), type: status, detail: Object.keys(eventDetail).length > 0 ? eventDetail : null },
+      ),
     );
+  }
+
+  /** A status whose write was issued in this turn: `statusWrite` now, `status` once durable. */
+  async #announce(message: Message, written: Promise<unknown>): Promise<void> {
+    this.emit('statusWrite', message);
+    await written;
     this.emit('status', message);
   }
 
@@ -846,7 +862,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         // Expired on disk: the copy held for sending must not go (nor expire a second time).
         this.#dispatcher.cancel(id);
         const m = await this.store.getMessage(id);
-        if (m) this.emit('status', m);
+        if (m) {
+          this.emit('statusWrite', m);
+          this.emit('status', m);
+        }
       }
       // Released schedules and ended back-offs are in the store: let the dispatcher look.
       this.#dispatcher.markSpilled();

@@ -435,10 +435,15 @@ BEGIN
     DELETE FROM idempotency WHERE expires_at <= (w->>'before')::bigint;
   WHEN 'upsertAccount' THEN RETURN smsgw_upsert_account(w);
   WHEN 'enqueueWebhook' THEN
+    -- Claimed by the instance that stored it: it sends the delivery without reading it back.
     INSERT INTO webhook_deliveries
-        (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply)
+        (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply,
+         claimed_by)
       VALUES (w->>'accountId', w->>'url', w->>'secret', w->>'body', (w->>'nextAttemptAt')::bigint,
-        (w->>'createdAt')::bigint, w->>'method', w->>'contentType', (w->>'headers')::json, w->>'reply');
+        (w->>'createdAt')::bigint, w->>'method', w->>'contentType', (w->>'headers')::json, w->>'reply',
+        w->>'instance')
+      RETURNING id INTO n;
+    RETURN to_jsonb(n);
   WHEN 'rescheduleWebhook' THEN
     UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = (w->>'nextAttemptAt')::bigint,
       last_error = w->>'lastError'

@@ -419,12 +419,13 @@ export class PostgresStore implements Store {
     return this.#accounts('', []);
   }
 
-  enqueueWebhook(delivery: NewWebhookDelivery): Promise<void> {
+  enqueueWebhook(delivery: NewWebhookDelivery): Promise<number> {
     return this.#write({
       op: 'enqueueWebhook',
       ...delivery,
       method: delivery.method ?? 'POST',
       headers: json(delivery.headers ?? null),
+      instance: this.instanceId,
     });
   }
 

@@ -574,8 +574,8 @@ export class SqliteWrites {
     for (const [position, hash] of account.apiKeyHashes.entries()) insertKey.run(hash, account.id, position);
   }
 
-  enqueueWebhook(delivery: NewWebhookDelivery): void {
-    this.statement(
+  enqueueWebhook(delivery: NewWebhookDelivery): number {
+    const { lastInsertRowid } = this.statement(
       `INSERT INTO webhook_deliveries
          (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -591,6 +591,7 @@ export class SqliteWrites {
       json(delivery.headers ?? null),
       delivery.reply ?? null,
     );
+    return Number(lastInsertRowid);
   }
 
   rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): void {

@@ -404,7 +404,7 @@ export class SqliteStore implements Store {
       .map((row) => this.toAccount(row));
   }
 
-  enqueueWebhook(delivery: NewWebhookDelivery): Promise<void> {
+  enqueueWebhook(delivery: NewWebhookDelivery): Promise<number> {
     return this.write('enqueueWebhook', delivery);
   }
 

@@ -228,7 +228,8 @@ export interface Store {
   findAccountByApiKeyHash(hash: string): Promise<StoredAccount | null>;
   listAccounts(): Promise<StoredAccount[]>;
 
-  enqueueWebhook(delivery: NewWebhookDelivery): Promise<void>;
+  /** Stores a delivery, held by this instance (it sends it without reading it back); its id. */
+  enqueueWebhook(delivery: NewWebhookDelivery): Promise<number>;
   /** Due deliveries no other live instance has claimed; those returned are claimed by this one. */
   dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]>;
   /** Records a failed attempt and when to try again. */

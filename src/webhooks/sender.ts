@@ -1,10 +1,9 @@
 // Durable webhook delivery: every event is stored before it is tried, tried at once, then
 // retried with growing back-off for 24 hours; a restart resumes what was pending.
 
-import http from 'node:http';
-import https from 'node:https';
+import { Agent, type Dispatcher } from 'undici';
 import { newId } from '../core/index.ts';
-import type { Store, WebhookDelivery } from '../store/index.ts';
+import type { NewWebhookDelivery, Store, WebhookDelivery } from '../store/index.ts';
 import { signWebhook } from './sign.ts';
 
 export interface WebhookEvent {
@@ -60,13 +59,17 @@ export class WebhookSender {
   #ready: WebhookDelivery[] = [];
   #sending = 0;
   readonly #replies = new Map<string, ReplyHandler>();
-  /** Keep-alive connections per scheme: a busy receiver is not reconnected to per event. */
-  readonly #agents = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true }),
-  };
+  /** Keep-alive connections per receiver: a busy receiver is not reconnected to per event. */
+  readonly #agent: Agent;
   #timer: NodeJS.Timeout | null = null;
-  #polling = false;
+  /**
+   * Whether the store may hold due deliveries that are not in memory: at start, after a
+   * delivery stored while the ready queue was full, and on each poll tick (retries come due).
+   */
+  #backlog = true;
+  /** Counts those overflows, so a read that began before one does not clear #backlog. */
+  #overflows = 0;
+  #reading = false;
   #again = false;
   #pollSoon = false;
 
@@ -80,20 +83,23 @@ export class WebhookSender {
       now: Date.now,
       ...options,
     };
+    this.#agent = new Agent({ headersTimeout: this.#o.timeoutMs, bodyTimeout: this.#o.timeoutMs });
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.poll(), this.#o.pollMs);
+    this.#timer = setInterval(() => {
+      this.#backlog = true;
+      this.#poll();
+    }, this.#o.pollMs);
     this.#timer.unref();
-    this.poll();
+    this.#poll();
   }
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#ready = [];
-    this.#agents['http:'].destroy();
-    this.#agents['https:'].destroy();
+    void this.#agent.destroy();
   }
 
   /** Stores the event for delivery; resolves when it is durable. */
@@ -105,7 +111,32 @@ export class WebhookSender {
       createdAt: new Date(now).toISOString(),
       data: event.data,
     });
-    await this.#o.store.enqueueWebhook({ accountId, url, secret, body, nextAttemptAt: now, createdAt: now });
+    const delivery = { accountId, url, secret, body, nextAttemptAt: now, createdAt: now };
+    this.#stored(await this.#o.store.enqueueWebhook(delivery), delivery);
+  }
+
+  /**
+   * A delivery just stored goes straight to the ready queue while that is short: no read
+   * back from the store. Once the queue is long, the store is where it waits (oldest first).
+   */
+  #stored(id: number, delivery: NewWebhookDelivery): void {
+    if (this.#timer && this.#ready.length < this.#o.concurrency * 4 && !this.#taken.has(id)) {
+      this.#taken.add(id);
+      this.#ready.push({
+        id,
+        attempts: 0,
+        lastError: null,
+        ...delivery,
+        method: delivery.method ?? 'POST',
+        contentType: delivery.contentType ?? null,
+        headers: delivery.headers ?? null,
+        reply: delivery.reply ?? null,
+      });
+      this.#startReady();
+      return;
+    }
+    this.#overflows++;
+    this.#backlog = true;
     this.#soon();
   }
 
@@ -115,14 +146,14 @@ export class WebhookSender {
     this.#pollSoon = true;
     setImmediate(() => {
       this.#pollSoon = false;
-      this.poll();
+      this.#poll();
     });
   }
 
   /** Stores a request of the caller's own shape (same queue, retries and give-up time). */
   async enqueueRequest(accountId: string, request: WebhookRequest): Promise<void> {
     const now = this.#o.now();
-    await this.#o.store.enqueueWebhook({
+    const delivery = {
       accountId,
       url: request.url,
       secret: null,
@@ -133,8 +164,8 @@ export class WebhookSender {
       contentType: request.contentType ?? null,
       headers: request.headers ?? null,
       reply: request.reply ?? null,
-    });
-    this.#soon();
+    };
+    this.#stored(await this.#o.store.enqueueWebhook(delivery), delivery);
   }
 
   /** Registers the handler that deliveries enqueued with `reply: name` are answered to. */
@@ -142,31 +173,35 @@ export class WebhookSender {
     this.#replies.set(name, handler);
   }
 
-  /** Starts what is ready, and reads more due deliveries when few are left. */
-  poll(): void {
+  /** Starts what is ready, and reads due deliveries from the store when it may hold some. */
+  #poll(): void {
     this.#startReady();
-    if (this.#ready.length >= this.#o.concurrency) return;
-    if (this.#polling) {
+    if (!this.#backlog || this.#ready.length >= this.#o.concurrency) return;
+    if (this.#reading) {
       this.#again = true;
       return;
     }
-    this.#polling = true;
+    this.#reading = true;
+    const overflows = this.#overflows;
+    const limit = this.#o.concurrency * 4 + this.#taken.size;
     this.#o.store
-      .dueWebhooks(this.#o.now(), this.#o.concurrency * 4 + this.#taken.size)
+      .dueWebhooks(this.#o.now(), limit)
       .then((due) => {
         for (const d of due) {
           if (this.#taken.has(d.id)) continue;
           this.#taken.add(d.id);
           this.#ready.push(d);
         }
+        // Fewer than asked for: every due delivery is now in memory.
+        if (due.length < limit && overflows === this.#overflows) this.#backlog = false;
         this.#startReady();
       })
       .catch(() => {})
       .finally(() => {
-        this.#polling = false;
+        this.#reading = false;
         if (this.#again) {
           this.#again = false;
-          this.poll();
+          this.#poll();
         }
       });
   }
@@ -175,17 +210,25 @@ export class WebhookSender {
     while (this.#sending < this.#o.concurrency && this.#ready.length > 0) {
       const d = this.#ready.shift()!;
       this.#sending++;
-      void this.#deliver(d)
+      // The slot is free once the receiver has answered; recording the outcome (a durable
+      // write) need not hold it. The id stays taken until that write is done.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        this.#sending--;
+        this.#poll();
+      };
+      void this.#deliver(d, release)
         .catch(() => {})
         .finally(() => {
-          this.#sending--;
           this.#taken.delete(d.id);
-          this.poll();
+          release();
         });
     }
   }
 
-  async #deliver(d: WebhookDelivery): Promise<void> {
+  async #deliver(d: WebhookDelivery, answered: () => void): Promise<void> {
     const headers: Record<string, string> = {
       'user-agent': 'smsgw-webhooks/1',
       ...(d.method === 'POST' ? { 'content-type': d.contentType ?? 'application/json' } : {}),
@@ -197,6 +240,7 @@ export class WebhookSender {
     let problem: string;
     try {
       const res = await this.#request(d, headers, reply !== undefined);
+      answered();
       if (res.status >= 200 && res.status < 300) {
         await this.#o.store.finishWebhook(d.id, 'delivered');
         this.#o.onResult?.(d, 'delivered', String(res.status));
@@ -209,6 +253,7 @@ export class WebhookSender {
     } catch (err) {
       problem = (err as Error).message;
     }
+    answered();
     const now = this.#o.now();
     if (now - d.createdAt >= this.#o.giveUpAfterMs) {
       await this.#o.store.finishWebhook(d.id, 'abandoned');
@@ -224,46 +269,44 @@ export class WebhookSender {
   }
 
   /** One request over a kept-alive connection; redirects are not followed. */
-  #request(
+  async #request(
     d: WebhookDelivery,
     headers: Record<string, string>,
     readBody: boolean,
   ): Promise<{ status: number; contentType: string; body?: string }> {
     const url = new URL(d.url);
-    const scheme = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = scheme.request(
-        url,
-        {
-          method: d.method,
-          headers:
-            d.method === 'POST' ? { ...headers, 'content-length': Buffer.byteLength(d.body) } : headers,
-          agent: this.#agents[url.protocol === 'https:' ? 'https:' : 'http:'],
-          timeout: this.#o.timeoutMs,
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const contentType = res.headers['content-type'] ?? '';
-          if (!readBody || status < 200 || status >= 300) {
-            res.resume();
-            res.on('end', () => resolve({ status, contentType }));
-            res.on('error', reject);
-            return;
-          }
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            body += chunk;
-            if (body.length > maxAnswerChars)
-              res.destroy(new Error(`answer longer than ${maxAnswerChars} characters`));
-          });
-          res.on('end', () => resolve({ status, contentType, body }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#o.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(d.method === 'POST' ? d.body : undefined);
-    });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: d.method,
+        headers,
+        body: d.method === 'POST' ? d.body : null,
+      });
+    } catch (err) {
+      throw timedOut(err) ? new Error(`no answer within ${this.#o.timeoutMs} ms`) : err;
+    }
+    const status = res.statusCode;
+    const contentType = String(res.headers['content-type'] ?? '');
+    if (!readBody || status < 200 || status >= 300) {
+      await res.body.dump();
+      return { status, contentType };
+    }
+    let body = '';
+    res.body.setEncoding('utf8');
+    for await (const chunk of res.body as AsyncIterable<string>) {
+      body += chunk;
+      if (body.length > maxAnswerChars) {
+        res.body.destroy();
+        throw new Error(`answer longer than ${maxAnswerChars} characters`);
+      }
+    }
+    return { status, contentType, body };
   }
+}
+
+function timedOut(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

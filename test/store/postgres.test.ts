@@ -115,36 +115,42 @@ if (missing) {
       assert.equal((await a.getMessage(sending.id))?.status, 'queued');
     });
 
-    test('webhook deliveries are claimed like messages', async () => {
+    test("a webhook delivery is its storing instance's to send; the others get it once it closes", async () => {
       const url = await server.createDatabase();
       const [a, b] = [await instance(url), await instance(url)];
       const now = Date.now();
+      const ids: number[] = [];
       for (const n of [1, 2, 3]) {
-        await a.enqueueWebhook({
-          accountId: 'acc-a',
-          url: 'https://example.com/hook',
-          secret: null,
-          body: `{"n":${n}}`,
-          nextAttemptAt: now,
-          createdAt: now,
-        });
+        ids.push(
+          await a.enqueueWebhook({
+            accountId: 'acc-a',
+            url: 'https://example.com/hook',
+            secret: null,
+            body: `{"n":${n}}`,
+            nextAttemptAt: now,
+            createdAt: now,
+          }),
+        );
       }
-      const first = await a.dueWebhooks(now, 2);
+      assert.equal(new Set(ids).size, 3, 'each delivery has its own id');
+      assert.deepEqual(await b.dueWebhooks(now, 10), [], 'held by the instance that stored them');
       assert.deepEqual(
-        first.map((d) => d.body),
-        ['{"n":1}', '{"n":2}'],
-      );
-      assert.deepEqual(
-        (await b.dueWebhooks(now, 10)).map((d) => d.body),
-        ['{"n":3}'],
-      );
-      assert.deepEqual(
-        (await a.dueWebhooks(now, 10)).map((d) => d.id),
-        first.map((d) => d.id),
-        'its own again',
+        (await a.dueWebhooks(now, 10)).map((d) => [d.id, d.body]),
+        ids.map((id, i) => [id, `{"n":${i + 1}}`]),
+        'its own again (after a restart of its sender, say)',
       );
       await a.close();
-      assert.equal((await b.dueWebhooks(now, 10)).length, 3);
+      const taken = await b.dueWebhooks(now, 2);
+      assert.deepEqual(
+        taken.map((d) => d.body),
+        ['{"n":1}', '{"n":2}'],
+      );
+      const c = await instance(url);
+      assert.deepEqual(
+        (await c.dueWebhooks(now, 10)).map((d) => d.body),
+        ['{"n":3}'],
+        'what b claimed is not handed to c',
+      );
     });
 
     test("a crashed instance's claims pass to the others when its lease ends", async () => {
