@@ -82,7 +82,8 @@ export async function runCase(c: RunCase): Promise<RunResult> {
           dir,
           sink.port,
           c.link,
-          c.receipts ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
+          // The SMPP path's callback is the deliver_sm to the ESME: no webhook besides.
+          c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
         );
     const load =
       c.system === 'smsgw-smpp'
