@@ -98,7 +98,9 @@ export async function runCase(c: RunCase): Promise<RunResult> {
         : (await sink.stats()).messages;
     const wait = Math.max(30_000, c.messages * 5);
 
-    const warmup = Math.max(20, Math.min(1_000, Math.round(c.messages / 10)));
+    // Long enough for V8 to have compiled the hot paths (a JIT runtime's first thousand
+    // messages run mostly interpreted), the same for both systems.
+    const warmup = Math.max(20, Math.min(5_000, Math.round(c.messages / 10)));
     await load.send(0, warmup);
     await until(async () => (await completed()) >= warmup, wait);
     await sink.stats(true);

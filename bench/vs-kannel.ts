@@ -8,8 +8,8 @@ import { type RunCase, type RunResult, runCase, type SystemKind, systemLabel } f
 import { cpuSeconds, kannelInstalled, startSink, until } from './systems.ts';
 
 const smoke = process.env.BENCH_SMOKE === '1';
-const messages = Number(process.env.BENCH_VS_MESSAGES ?? (smoke ? 200 : 20_000));
-const receiptMessages = Number(process.env.BENCH_VS_RECEIPT_MESSAGES ?? (smoke ? 100 : 5_000));
+const messages = Number(process.env.BENCH_VS_MESSAGES ?? (smoke ? 200 : 60_000));
+const receiptMessages = Number(process.env.BENCH_VS_RECEIPT_MESSAGES ?? (smoke ? 100 : 20_000));
 const rounds = Number(process.env.BENCH_VS_ROUNDS ?? (smoke ? 1 : 3));
 /** Both systems: two SMPP binds to the sink, 64 submits outstanding on each. */
 export const headToHeadLink = { binds: 2, window: 64 };
