@@ -20,12 +20,14 @@ import {
   type SmppLink,
   type SystemUnderTest,
   startKannel,
+  startNullSystem,
   startSink,
   startSmsgw,
   until,
 } from './systems.ts';
 
-export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp';
+/** `null`: bench/null-system.ts, with receipts only (it calls back; it has no SMPP side). */
+export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp' | 'null';
 
 export interface RunCase {
   system: SystemKind;
@@ -66,6 +68,7 @@ export const systemLabel: Record<SystemKind, string> = {
   'kannel-nostore': 'Kannel: sendsms → bearerbox (no store) → SMPP',
   'smsgw-rest': 'smsgw: REST → SMPP',
   'smsgw-smpp': 'smsgw: SMPP server → SMPP',
+  null: 'null system: HTTP 202 and a callback at once',
 };
 
 export async function runCase(c: RunCase): Promise<RunResult> {
@@ -78,13 +81,15 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     const kannel = c.system === 'kannel' || c.system === 'kannel-nostore';
     system = kannel
       ? await startKannel(dir, sink.port, c.link, c.system === 'kannel')
-      : await startSmsgw(
-          dir,
-          sink.port,
-          c.link,
-          // The SMPP path's callback is the deliver_sm to the ESME: no webhook besides.
-          c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
-        );
+      : c.system === 'null'
+        ? await startNullSystem(`http://127.0.0.1:${receiverPort}/smsgw`)
+        : await startSmsgw(
+            dir,
+            sink.port,
+            c.link,
+            // The SMPP path's callback is the deliver_sm to the ESME: no webhook besides.
+            c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
+          );
     const load =
       c.system === 'smsgw-smpp'
         ? await smppLoad(system.smppPort!, c)

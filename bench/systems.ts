@@ -177,6 +177,22 @@ routes:
   };
 }
 
+/** bench/null-system.ts: answers at once and calls back at once (the harness's ceiling). */
+export async function startNullSystem(callbackUrl?: string): Promise<SystemUnderTest> {
+  const child = spawn(
+    process.execPath,
+    ['bench/null-system.ts', ...(callbackUrl ? ['--callback', callbackUrl] : [])],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    name: 'null system',
+    pids: [child.pid!],
+    httpPort: (JSON.parse(line) as { port: number }).port,
+    close: () => stop(child),
+  };
+}
+
 /**
  * Kannel as operators run it: sendsms on smsbox, bearerbox with `link.binds` SMPP binds
  * (one smsc group each) to the sink, its spool store unless `store` is false, logs at

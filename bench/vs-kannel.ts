@@ -129,6 +129,22 @@ export async function benchVsKannel(): Promise<void> {
     ]),
   );
 
+  // What the load generator and the callback receiver take on their own, here: no system
+  // with a callback per message can be measured faster than this.
+  const harness = await runCase({
+    system: 'null',
+    link: headToHeadLink,
+    receipts: true,
+    parts: 1,
+    messages: receiptMessages,
+    concurrency: headToHeadConcurrency,
+  });
+  printTable(
+    `Harness ceiling: the same load (${headToHeadConcurrency} keep-alive HTTP connections) against ${systemLabel.null} (bench/null-system.ts: no SMPP, no store), ${receiptMessages.toLocaleString('en-US')} messages`,
+    ['system', 'round trips/s (request → callback)', 'its CPU µs / msg'],
+    [['null system', formatRate(harness.messagesPerSecond), (harness.cpuSecondsPer1k * 1000).toFixed(1)]],
+  );
+
   const wanted = rows.filter((r) => kannelInstalled || !r.system.startsWith('kannel'));
   if (!kannelInstalled)
     process.stdout.write('\nKannel is not installed (apt-get install kannel): smsgw rows only.\n');
