@@ -4,6 +4,7 @@
 // A message counts when the sink has it, or — with receipts — when its delivery-report
 // callback (HTTP, or deliver_sm to the ESME) has arrived. A message refused or never
 // completed makes the bench exit 1 (the only thing it fails on).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,9 @@ export const systemLabel: Record<SystemKind, string> = {
 };
 
 export async function runCase(c: RunCase): Promise<RunResult> {
+  // What the previous run left to write back (a store, Kannel's spool files) is flushed
+  // first: otherwise the kernel writes it during this run, and whoever runs second pays.
+  execFileSync('sync');
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-vs-'));
   const sink = await startSink(c.receipts);
   const receiver = new CallbackReceiver();

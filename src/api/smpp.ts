@@ -58,6 +58,9 @@ const receiptWords: Partial<Record<Message['status'], [stat: string, state: numb
   canceled: ['DELETED', MessageState.DELETED],
 };
 
+/** How often stored deliveries are looked for, for accounts with a receiver bound here. */
+const pollMs = 1000;
+
 export class SmppFront {
   readonly server: SmppServer;
   readonly #o: SmppFrontOptions;
@@ -66,6 +69,10 @@ export class SmppFront {
   /** Deliveries sent and not yet answered, so a flush does not send them twice. */
   readonly #sending = new Set<number>();
   readonly #retrying = new Set<string>();
+  /** Accounts whose stored deliveries are being read (one read each at a time). */
+  readonly #flushing = new Set<string>();
+  /** Looks for deliveries stored by other gateways (cluster mode) or let go by them. */
+  #poll: NodeJS.Timeout | null = null;
 
   constructor(options: SmppFrontOptions) {
     this.#o = options;
@@ -93,10 +100,15 @@ export class SmppFront {
   }
 
   listen(port: number, host: string, secure = false) {
+    this.#poll ??= setInterval(() => {
+      for (const accountId of this.#receivers.keys()) void this.#flush(accountId).catch(() => {});
+    }, pollMs).unref();
     return this.server.listen(port, host, secure);
   }
 
   close(): Promise<void> {
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = null;
     return this.server.close();
   }
 
@@ -119,7 +131,12 @@ export class SmppFront {
   }
 
   #onUnbound(b: BoundSession): void {
-    this.#receivers.get((b.context as Account).id)?.delete(b);
+    const accountId = (b.context as Account).id;
+    const binds = this.#receivers.get(accountId);
+    if (!binds?.delete(b) || binds.size > 0) return;
+    // No receiver left here: what this gateway held may go out through another one.
+    this.#receivers.delete(accountId);
+    this.#o.gateway.store.releaseEsmeDeliveries(accountId).catch(() => {});
   }
 
   async #onRequest(pdu: Pdu, b: BoundSession): Promise<void> {
@@ -299,21 +316,29 @@ export class SmppFront {
     this.#enqueue(m.accountId, { kind: 'inbound', from: m.from, to: m.to, text: m.text }).catch(() => {});
   }
 
+  /** Stored, then sent at once if a receiver is bound here (held by this gateway meanwhile). */
   async #enqueue(accountId: string, delivery: Delivery): Promise<void> {
-    const id = await this.#o.gateway.store.enqueueEsmeDelivery(accountId, delivery);
-    this.#deliver(accountId, id, delivery);
+    const here = (this.#receivers.get(accountId)?.size ?? 0) > 0;
+    const id = await this.#o.gateway.store.enqueueEsmeDelivery(accountId, delivery, here);
+    if (here) this.#deliver(accountId, id, delivery);
   }
 
-  /** Everything stored for the account (on bind, and to retry what failed). */
+  /** Everything stored for the account (on bind, each poll, and to retry what failed). */
   async #flush(accountId: string): Promise<void> {
-    for (;;) {
-      const binds = this.#receivers.get(accountId);
-      if (!binds || binds.size === 0) return;
-      const stored = await this.#o.gateway.store.pendingEsmeDeliveries(accountId, 1000);
-      const pending = stored.filter((d) => !this.#sending.has(d.id));
-      await Promise.all(pending.map((d) => this.#deliver(accountId, d.id, d.payload as Delivery)));
-      // A full page may hide more; anything that failed waits for #retryLater.
-      if (stored.length < 1000 || pending.length === 0) return;
+    if (this.#flushing.has(accountId)) return;
+    this.#flushing.add(accountId);
+    try {
+      for (;;) {
+        const binds = this.#receivers.get(accountId);
+        if (!binds || binds.size === 0) return;
+        const stored = await this.#o.gateway.store.pendingEsmeDeliveries(accountId, 1000);
+        const pending = stored.filter((d) => !this.#sending.has(d.id));
+        await Promise.all(pending.map((d) => this.#deliver(accountId, d.id, d.payload as Delivery)));
+        // A full page may hide more; anything that failed waits for #retryLater.
+        if (stored.length < 1000 || pending.length === 0) return;
+      }
+    } finally {
+      this.#flushing.delete(accountId);
     }
   }
 

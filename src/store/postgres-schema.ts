@@ -142,6 +142,8 @@ CREATE TABLE IF NOT EXISTS esme_deliveries (
   payload json NOT NULL
 );
 CREATE INDEX IF NOT EXISTS esme_deliveries_account ON esme_deliveries (account_id, id);
+-- The instance that sends it (see smsgw_claimable); NULL: any with a receiver bind may.
+ALTER TABLE esme_deliveries ADD COLUMN IF NOT EXISTS claimed_by text;
 
 -- id: UTF-8 bytes (see recordKey in postgres.ts).
 CREATE TABLE IF NOT EXISTS records (
@@ -458,11 +460,15 @@ BEGIN
     END IF;
     IF NOT FOUND THEN RETURN smsgw_refused('StoreNotFoundError', format('no webhook delivery %s', w->>'id')); END IF;
   WHEN 'enqueueEsmeDelivery' THEN
-    INSERT INTO esme_deliveries (account_id, created_at, payload)
-      VALUES (w->>'accountId', (w->>'createdAt')::bigint, (w->>'payload')::json) RETURNING id INTO n;
+    INSERT INTO esme_deliveries (account_id, created_at, payload, claimed_by)
+      VALUES (w->>'accountId', (w->>'createdAt')::bigint, (w->>'payload')::json, w->>'instance')
+      RETURNING id INTO n;
     RETURN to_jsonb(n);
   WHEN 'deleteEsmeDelivery' THEN
     DELETE FROM esme_deliveries WHERE id = (w->>'id')::bigint;
+  WHEN 'releaseEsmeDeliveries' THEN
+    UPDATE esme_deliveries SET claimed_by = NULL
+    WHERE account_id = w->>'accountId' AND claimed_by = w->>'instance';
   WHEN 'putRecord' THEN RETURN smsgw_put_record(w);
   WHEN 'putRecords' THEN
     FOR r IN SELECT value FROM jsonb_array_elements(w->'records') WITH ORDINALITY ORDER BY ordinality LOOP

@@ -466,20 +466,27 @@ export class PostgresStore implements Store {
     return this.#write({ op: 'finishWebhook', id, outcome, at: Date.now() });
   }
 
-  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number> {
+  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>, claim = false): Promise<number> {
     return this.#write({
       op: 'enqueueEsmeDelivery',
       accountId,
       createdAt: Date.now(),
       payload: JSON.stringify(payload),
+      instance: claim ? this.instanceId : null,
     });
   }
 
+  /** Claims the account's deliveries for this instance, as dueWebhooks does webhooks. */
   async pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]> {
     const { rows } = await this.#pool.query(
-      'SELECT * FROM esme_deliveries WHERE account_id = $1 ORDER BY id LIMIT $2',
-      [accountId, limit],
+      `UPDATE esme_deliveries SET claimed_by = $3 WHERE id IN (
+         SELECT id FROM esme_deliveries
+         WHERE account_id = $1 AND smsgw_claimable(claimed_by, $3)
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [accountId, limit, this.instanceId],
     );
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
     return rows.map((r) => ({
       id: r.id,
       accountId: r.account_id,
@@ -490,6 +497,10 @@ export class PostgresStore implements Store {
 
   deleteEsmeDelivery(id: number): Promise<void> {
     return this.#write({ op: 'deleteEsmeDelivery', id });
+  }
+
+  releaseEsmeDeliveries(accountId: string): Promise<void> {
+    return this.#write({ op: 'releaseEsmeDeliveries', accountId, instance: this.instanceId });
   }
 
   async putRecord<T>(record: NewRecord<T>, expectedVersion?: number): Promise<StoredRecord<T>> {

@@ -441,6 +441,7 @@ export class SqliteStore implements Store {
     return this.write('finishWebhook', id, outcome);
   }
 
+  /** One process holds every delivery: nothing to claim. */
   enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number> {
     return this.write('enqueueEsmeDelivery', accountId, payload);
   }
@@ -459,6 +460,8 @@ export class SqliteStore implements Store {
   deleteEsmeDelivery(id: number): Promise<void> {
     return this.write('deleteEsmeDelivery', id);
   }
+
+  async releaseEsmeDeliveries(): Promise<void> {}
 
   putRecord<T>(record: NewRecord<T>, expectedVersion?: number): Promise<StoredRecord<T>> {
     return this.write('putRecord', record, expectedVersion) as Promise<StoredRecord<T>>;

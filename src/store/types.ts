@@ -237,8 +237,15 @@ export interface Store {
   /** Delivered, or given up on (kept out of the way, for inspection). */
   finishWebhook(id: number, outcome: 'delivered' | 'abandoned'): Promise<void>;
 
-  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number>;
+  /**
+   * Stores a deliver_sm for the account's receiver binds; its id. `claim`: held by this
+   * instance, which sends it at once (it has a receiver bind); otherwise any instance may.
+   */
+  enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>, claim?: boolean): Promise<number>;
+  /** The account's deliveries no other live instance holds, oldest first; now held by this one. */
   pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]>;
+  /** Lets go of this instance's deliveries for the account (its receivers unbound). */
+  releaseEsmeDeliveries(accountId: string): Promise<void>;
   deleteEsmeDelivery(id: number): Promise<void>;
 
   /**

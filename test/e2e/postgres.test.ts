@@ -1,14 +1,15 @@
 // Cluster mode end to end: gateways on a throwaway PostgreSQL server. One gateway takes REST
 // messages to delivered and keeps them across a restart; two gateways on one database
 // share a backlog and the SMSC sees every message exactly once; a gateway's backlog passes
-// to the other when it stops.
+// to the other when it stops; an inbound message taken by one gateway reaches an ESME bound
+// to the other.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SimulatedMessage } from '../../src/simulator/index.ts';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { missingPeer } from '../peers/available.ts';
 import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
-import { api, gatewayFrom, waitFor } from './helpers.ts';
+import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
 
 type Gateway = Awaited<ReturnType<typeof gatewayFrom>>;
 
@@ -186,6 +187,55 @@ routes:
         assert.equal(textsAtSmsc('handover ').length, 10, 'sent once');
         await stop(b);
       });
+    });
+
+    test('an inbound message taken by a gateway without a receiver reaches the ESME through the other, once', async () => {
+      const store = await server.createDatabase();
+      const yaml = `
+http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: ${store}
+admin: { apiKeys: [admin-key-1] }
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, smpp: { systemId: acme, password: secret } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+routes:
+  mt: [{ connectors: [sim] }]
+  mo: [{ match: { to: ["+15550100"] }, account: acme }]
+`;
+      const a = await start(() => gatewayFrom(yaml));
+      const b = await start(() => gatewayFrom(yaml));
+      const receiver = esme(b.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+      receiver.client.start();
+      await receiver.client.waitBound();
+      try {
+        const admin = api(a.base, 'admin-key-1');
+        for (const text of ['one', 'two', 'three']) {
+          const res = await admin('POST', '/v1/admin/connectors/sim/inbound', {
+            from: '+447700900001',
+            to: '+15550100',
+            text,
+          });
+          assert.equal(res.status, 202);
+        }
+        const delivered = () => receiver.received.filter((p) => p.command === 'deliver_sm');
+        await waitFor(
+          () => delivered().length >= 3 || undefined,
+          10_000,
+          'delivered through the other gateway',
+        );
+        // A few more polls of both gateways: nothing goes twice.
+        await new Promise((r) => setTimeout(r, 2_500));
+        assert.deepEqual(
+          delivered()
+            .map((p) => p.shortMessage.toString('latin1'))
+            .sort(),
+          ['one', 'three', 'two'],
+        );
+      } finally {
+        await receiver.client.stop();
+      }
     });
   });
 }

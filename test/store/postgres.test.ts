@@ -153,6 +153,34 @@ if (missing) {
       );
     });
 
+    test('an ESME delivery is held by the instance that sends it; released or unclaimed, another takes it', async () => {
+      const url = await server.createDatabase();
+      const [a, b] = [await instance(url), await instance(url)];
+      const held = await a.enqueueEsmeDelivery('acc-a', { n: 1 }, true);
+      // Stored by an instance with no receiver bound: any instance may send it.
+      const open = await a.enqueueEsmeDelivery('acc-a', { n: 2 });
+      assert.deepEqual(
+        (await b.pendingEsmeDeliveries('acc-a', 10)).map((d) => d.id),
+        [open],
+      );
+      assert.deepEqual(
+        (await a.pendingEsmeDeliveries('acc-a', 10)).map((d) => d.id),
+        [held],
+        'its own, not what b took',
+      );
+      await a.releaseEsmeDeliveries('acc-a');
+      assert.deepEqual(
+        (await b.pendingEsmeDeliveries('acc-a', 10)).map((d) => [d.id, d.payload]),
+        [
+          [held, { n: 1 }],
+          [open, { n: 2 }],
+        ],
+      );
+      assert.deepEqual(await a.pendingEsmeDeliveries('acc-a', 10), [], 'b holds both');
+      await b.close();
+      assert.equal((await a.pendingEsmeDeliveries('acc-a', 10)).length, 2, 'a closed instance holds nothing');
+    });
+
     test("a crashed instance's claims pass to the others when its lease ends", async () => {
       const url = await server.createDatabase();
       const survivor = await instance(url);
