@@ -14,7 +14,7 @@ import {
   splitBinary,
   splitMessage,
 } from '../sms/index.ts';
-import type { IdempotencyRecord, MessagePatch, SmscIdLink, Store } from '../store/index.ts';
+import type { IdempotencyRecord, MessagePatch, SmscIdLink, Store, StoreNotice } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError } from './errors.ts';
@@ -139,6 +139,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
     this.suppressions = new Suppressions(this.store, this.#now);
+    this.store.onNotice((notice) => this.#heard(notice)).catch(() => {});
     this.#dispatcher = new Dispatcher({
       router: this.#router,
       connectors: this.connectors,
@@ -269,16 +270,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * how many were paused.
    */
   async pauseGroup(groupId: string): Promise<number> {
-    this.#groupHolds.set(groupId, 'paused');
-    this.#dispatcher.evict((m) => m.groupId === groupId);
-    return this.store.pauseGroup(groupId, this.#now(), this.#flyingIn(groupId));
+    this.#hold(groupId, 'paused');
+    const paused = this.store.pauseGroup(groupId, this.#now(), this.#flyingIn(groupId));
+    this.#tellOthers({ kind: 'group', groupId, hold: 'paused' });
+    return paused;
   }
 
   /** Lets a paused group's messages go again (or wait for their sendAt); returns how many. */
   async resumeGroup(groupId: string): Promise<number> {
     if (this.#groupHolds.get(groupId) === 'canceled') return 0;
     this.#groupHolds.delete(groupId);
-    const resumed = await this.store.resumeGroup(groupId, this.#now());
+    const resuming = this.store.resumeGroup(groupId, this.#now());
+    this.#tellOthers({ kind: 'group', groupId, hold: 'resumed' });
+    const resumed = await resuming;
     this.#dispatcher.markSpilled();
     return resumed;
   }
@@ -289,9 +293,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * message: the group's owner reports the cancel as a whole.
    */
   async cancelGroup(groupId: string): Promise<number> {
-    this.#groupHolds.set(groupId, 'canceled');
+    this.#hold(groupId, 'canceled');
+    const canceled = this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
+    this.#tellOthers({ kind: 'group', groupId, hold: 'canceled' });
+    return canceled;
+  }
+
+  #hold(groupId: string, hold: 'paused' | 'canceled'): void {
+    this.#groupHolds.set(groupId, hold);
     this.#dispatcher.evict((m) => m.groupId === groupId);
-    return this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
+  }
+
+  /**
+   * Tells the other gateways on the store (cluster mode), in the transaction of the writes
+   * just issued, so they drop or refresh the copies they hold in memory (#heard).
+   */
+  #tellOthers(notice: StoreNotice): void {
+    this.store.announce(notice).catch(() => {});
+  }
+
+  /** Another gateway changed messages this one may hold: held copies follow it. */
+  #heard(notice: StoreNotice): void {
+    if (notice.kind === 'group') {
+      if (notice.hold !== 'resumed') this.#hold(notice.groupId, notice.hold);
+      else if (this.#groupHolds.get(notice.groupId) === 'paused') {
+        this.#groupHolds.delete(notice.groupId);
+        this.#dispatcher.markSpilled();
+      }
+      return;
+    }
+    // Canceled: gone. Replaced: the store's version is read again with the next refill.
+    if (this.#dispatcher.held(notice.id)) {
+      this.#dispatcher.cancel(notice.id);
+      if (notice.change === 'replaced') this.#dispatcher.markSpilled();
+    }
   }
 
   #flyingIn(groupId: string): string[] {
@@ -456,7 +491,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throw new GatewayError('not_cancelable', `message is ${status}`, undefined, 409);
     }
     this.#dispatcher.cancel(id);
-    await this.#finish(message, 'canceled', null);
+    const finished = this.#finish(message, 'canceled', null);
+    this.#tellOthers({ kind: 'message', id, change: 'canceled' });
+    await finished;
     return message;
   }
 
@@ -508,7 +545,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (held && patch.status === 'scheduled') this.#dispatcher.cancel(id);
     else if (held) Object.assign(held, patch);
     Object.assign(message, patch);
-    await this.store.updateMessage(id, patch, {
+    const stored = this.store.updateMessage(id, patch, {
       at: now,
       type: 'replaced',
       detail: {
@@ -516,6 +553,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         ...(change.sendAt !== undefined ? { sendAt: change.sendAt } : {}),
       },
     });
+    this.#tellOthers({ kind: 'message', id, change: 'replaced' });
+    await stored;
     if (status === 'scheduled' && patch.status === 'queued') this.#dispatcher.enqueue(message);
     return message;
   }

@@ -464,6 +464,9 @@ BEGIN
       VALUES (w->>'accountId', (w->>'createdAt')::bigint, (w->>'payload')::json, w->>'instance')
       RETURNING id INTO n;
     RETURN to_jsonb(n);
+  WHEN 'announce' THEN
+    -- Delivered to the listeners when this transaction commits, after the writes before it.
+    PERFORM pg_notify('smsgw_notices', w->>'notice');
   WHEN 'deleteEsmeDelivery' THEN
     DELETE FROM esme_deliveries WHERE id = (w->>'id')::bigint;
   WHEN 'releaseEsmeDeliveries' THEN

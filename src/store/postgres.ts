@@ -30,6 +30,7 @@ import type {
   StoredAccount,
   StoredReceipt,
   StoredRecord,
+  StoreNotice,
   WebhookDelivery,
 } from './types.ts';
 
@@ -106,8 +107,14 @@ export class PostgresStore implements Store {
   #flushTimer: NodeJS.Immediate | null = null;
   #nextIdempotencySweep = 0;
   #closing: Promise<void> | null = null;
+  readonly #connectionString: string | undefined;
+  readonly #noticeListeners: Array<(notice: StoreNotice) => void> = [];
+  /** The connection that LISTENs for the other instances' notices (opened by onNotice). */
+  #listener: pg.Client | null = null;
+  #listening: Promise<void> | null = null;
 
   constructor(options: PostgresStoreOptions) {
+    this.#connectionString = options.connectionString;
     this.#leaseMs = options.leaseMs ?? 30_000;
     if (!(this.#leaseMs >= 1_000)) throw new Error('the PostgreSQL claim lease must be at least 1000 ms');
     this.#pool = new pg.Pool({
@@ -164,6 +171,44 @@ export class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await this.#pool.query('SELECT 1');
+  }
+
+  announce(notice: StoreNotice): Promise<void> {
+    return this.#write({ op: 'announce', notice: JSON.stringify({ ...notice, from: this.instanceId }) });
+  }
+
+  onNotice(listener: (notice: StoreNotice) => void): Promise<void> {
+    this.#noticeListeners.push(listener);
+    this.#listening ??= this.#listen();
+    return this.#listening;
+  }
+
+  /** LISTENs on a connection of its own; reconnects (after a second) while the store is open. */
+  async #listen(): Promise<void> {
+    if (this.#closing) return;
+    const client = new pg.Client({ connectionString: this.#connectionString, keepAlive: true, types });
+    this.#listener = client;
+    let again = false;
+    const reconnect = () => {
+      if (again) return;
+      again = true;
+      client.end().catch(() => {});
+      if (!this.#closing) setTimeout(() => void this.#listen(), 1_000).unref();
+    };
+    client.on('error', reconnect);
+    client.on('end', reconnect);
+    client.on('notification', (n) => {
+      if (n.channel !== 'smsgw_notices' || !n.payload) return;
+      const { from, ...notice } = JSON.parse(n.payload) as StoreNotice & { from: string };
+      if (from === this.instanceId) return;
+      for (const listener of this.#noticeListeners) listener(notice as StoreNotice);
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN smsgw_notices');
+    } catch {
+      reconnect();
+    }
   }
 
   insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
@@ -664,6 +709,7 @@ export class PostgresStore implements Store {
       this.#flush();
       await this.#writing;
     }
+    await this.#listener?.end().catch(() => {});
     // Gone from the cluster: what this instance claimed is the others' to take at once.
     await this.#pool.query('DELETE FROM smsgw_instances WHERE id = $1', [this.instanceId]).catch(() => {});
     await this.#pool.end();

@@ -441,6 +441,11 @@ export class SqliteStore implements Store {
     return this.write('finishWebhook', id, outcome);
   }
 
+  /** One process: nobody else holds a copy. */
+  async announce(): Promise<void> {}
+
+  async onNotice(): Promise<void> {}
+
   /** One process holds every delivery: nothing to claim. */
   enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>): Promise<number> {
     return this.write('enqueueEsmeDelivery', accountId, payload);

@@ -152,12 +152,27 @@ export interface RecordFilter {
  * the same one; the claims of an instance that stops or dies pass to the others once its
  * lease ends. A store of one process (SQLite) has nobody to share with: every claim is its own.
  */
+/**
+ * A change to messages that another process of the cluster may hold a copy of in memory
+ * (queued for sending): a group paused, canceled or resumed, a message canceled or replaced.
+ */
+export type StoreNotice =
+  | { kind: 'group'; groupId: string; hold: 'paused' | 'canceled' | 'resumed' }
+  | { kind: 'message'; id: string; change: 'canceled' | 'replaced' };
+
 export interface Store {
   /** Creates tables; safe to call on an existing database. */
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** Answers when the database does (for /health). */
   ping(): Promise<void>;
+  /**
+   * Tells the other processes on this store, once the writes issued before it commit (in
+   * the same transaction). A store of one process (SQLite) has nobody to tell.
+   */
+  announce(notice: StoreNotice): Promise<void>;
+  /** Hears what the other processes announce (never this one's own); resolves once listening. */
+  onNotice(listener: (notice: StoreNotice) => void): Promise<void>;
 
   /**
    * Stores accepted messages with their first events, atomically with the idempotency

@@ -237,5 +237,62 @@ routes:
         await receiver.client.stop();
       }
     });
+
+    test('a batch paused and canceled through one gateway stops going out of the other, which holds it', async () => {
+      const store = await server.createDatabase();
+      const yaml = `
+http: { listen: 127.0.0.1:0 }
+store: ${store}
+${account}
+connectors:
+  - { id: sim, type: simulator, tps: 100 }
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+      const a = await start(() => gatewayFrom(yaml));
+      const b = await start(() => gatewayFrom(yaml));
+      const sent = () =>
+        [a, b].reduce((sum, gw) => sum + gw.app.gateway.connectors.get('sim')!.state().sent, 0);
+      const settled = async () => {
+        // Notices travel after the commit; what was on the wire then still goes.
+        await new Promise((r) => setTimeout(r, 500));
+        const at = sent();
+        await new Promise((r) => setTimeout(r, 1_500));
+        return [at, sent()];
+      };
+      const recipients = Array.from({ length: 600 }, (_, i) => ({
+        to: `+4477009${String(i).padStart(5, '0')}`,
+      }));
+      // Accepted by b: b holds the messages and sends them, 100 a second.
+      const created = await api(b.base, 'acme-key-1')('POST', '/v1/batches', {
+        text: 'Sale today',
+        recipients,
+      });
+      assert.equal(created.status, 202, JSON.stringify(created.body));
+      const id = created.body.id as string;
+      const throughA = api(a.base, 'acme-key-1');
+      await waitFor(() => sent() > 50 || undefined, 10_000, 'sending');
+
+      assert.equal((await throughA('POST', `/v1/batches/${id}/pause`)).status, 200);
+      const [paused, stillPaused] = await settled();
+      assert.equal(stillPaused, paused, 'nothing goes out while paused');
+      assert.ok(paused < 500, `paused after ${paused}`);
+
+      assert.equal((await throughA('POST', `/v1/batches/${id}/resume`)).status, 200);
+      await waitFor(() => sent() > paused + 20 || undefined, 10_000, 'sending again');
+
+      assert.equal((await throughA('POST', `/v1/batches/${id}/cancel`)).status, 200);
+      const [canceled, stillCanceled] = await settled();
+      assert.equal(stillCanceled, canceled, 'nothing goes out once canceled');
+      assert.ok(canceled < 600, `canceled after ${canceled}`);
+      const final = (await throughA('GET', `/v1/batches/${id}`)).body;
+      assert.equal(final.status, 'canceled');
+      assert.equal(
+        final.counts.canceled + final.counts.submitted + final.counts.delivered,
+        600,
+        JSON.stringify(final.counts),
+      );
+      assert.equal(final.counts.submitted + final.counts.delivered, canceled, 'each sent once');
+    });
   });
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Message } from '../../src/core/message.ts';
-import { openStore, PostgresStore } from '../../src/store/index.ts';
+import { openStore, PostgresStore, type StoreNotice } from '../../src/store/index.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { missingPeer } from '../peers/available.ts';
 import { startPostgres } from '../peers/postgres.ts';
@@ -179,6 +179,27 @@ if (missing) {
       assert.deepEqual(await a.pendingEsmeDeliveries('acc-a', 10), [], 'b holds both');
       await b.close();
       assert.equal((await a.pendingEsmeDeliveries('acc-a', 10)).length, 2, 'a closed instance holds nothing');
+    });
+
+    test('a notice reaches the other instances once the writes before it commit, not its announcer', async () => {
+      const url = await server.createDatabase();
+      const [a, b] = [await instance(url), await instance(url)];
+      const m = makeMessage({ groupId: 'g1' });
+      await a.insertMessages([m]);
+      const heardByA: StoreNotice[] = [];
+      const heardByB: Array<[StoreNotice, string | undefined]> = [];
+      await a.onNotice((n) => heardByA.push(n));
+      await b.onNotice((n) => {
+        void b.getMessage(m.id).then((stored) => heardByB.push([n, stored?.status]));
+      });
+      const canceled = a.cancelGroup('g1', Date.now(), []);
+      await a.announce({ kind: 'group', groupId: 'g1', hold: 'canceled' });
+      assert.equal(await canceled, 1);
+      await waitFor(() => heardByB.length > 0 || undefined, 5_000, 'b hears it');
+      assert.deepEqual(heardByB, [[{ kind: 'group', groupId: 'g1', hold: 'canceled' }, 'canceled']]);
+      await b.announce({ kind: 'message', id: m.id, change: 'replaced' });
+      await waitFor(() => heardByA.length > 0 || undefined, 5_000, 'a hears b');
+      assert.deepEqual(heardByA, [{ kind: 'message', id: m.id, change: 'replaced' }], 'not its own');
     });
 
     test("a crashed instance's claims pass to the others when its lease ends", async () => {
