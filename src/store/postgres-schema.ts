@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 -- Dispatch order (priority rank, then acceptance).
 CREATE INDEX IF NOT EXISTS messages_due ON messages (priority, created_at, seq) WHERE status = 'queued';
+-- Each account's queued messages in dispatch order: refills take accounts in turn.
+CREATE INDEX IF NOT EXISTS messages_due_account
+  ON messages (account_id, priority, created_at, seq) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, created_at, id);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status, send_at);
 CREATE INDEX IF NOT EXISTS messages_validity

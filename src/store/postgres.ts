@@ -15,6 +15,7 @@ import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
 import type {
   EsmeDelivery,
@@ -286,32 +287,35 @@ export class PostgresStore implements Store {
    * memory). Rows another transaction is claiming are skipped, not waited for, so two
    * instances claiming at once get disjoint sets.
    */
+  /**
+   * Claims due messages for this instance, at most `limit`. With several accounts queued
+   * they take turns (fairOrder), as in the SQLite store; claimed rows are locked (SKIP
+   * LOCKED) so instances looking at once get disjoint sets.
+   */
   async dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]> {
     if (limit <= 0) return [];
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
-      const chosen: number[] = [];
-      let after: Row | null = null;
-      for (;;) {
-        const params: unknown[] = [now, this.instanceId, claimPage];
-        if (after) params.push(after.priority, after.created_at, after.seq);
-        const { rows }: pg.QueryResult<Row> = await client.query(
-          `SELECT seq, id, priority, created_at FROM messages
-           WHERE status = 'queued' AND (send_at IS NULL OR send_at <= $1)
-             AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND smsgw_claimable(claimed_by, $2)
-             ${after ? 'AND (priority, created_at, seq) > ($4, $5, $6)' : ''}
-           ORDER BY priority, created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED`,
-          params,
-        );
-        for (const row of rows) {
-          if (exclude.has(row.id as string)) continue;
-          chosen.push(row.seq as number);
-          if (chosen.length >= limit) break;
-        }
-        if (chosen.length >= limit || rows.length < claimPage) break;
-        after = rows[rows.length - 1]!;
-      }
+      // The accounts with queued messages, one index seek each (a loose index scan).
+      const { rows: accounts } = await client.query<{ account: string }>(
+        `WITH RECURSIVE queued(account) AS (
+           (SELECT account_id FROM messages WHERE status = 'queued' ORDER BY account_id LIMIT 1)
+           UNION ALL
+           SELECT (SELECT account_id FROM messages WHERE status = 'queued' AND account_id > queued.account
+                   ORDER BY account_id LIMIT 1)
+           FROM queued WHERE queued.account IS NOT NULL)
+         SELECT account FROM queued WHERE account IS NOT NULL`,
+      );
+      const chosen =
+        accounts.length <= 1
+          ? (await this.#dueSeqs(client, now, limit, exclude, null)).map((c) => c.seq)
+          : fairOrder(
+              await Promise.all(
+                accounts.map(({ account }) => this.#dueSeqs(client, now, limit, exclude, account)),
+              ),
+              limit,
+            );
       const claimed =
         chosen.length === 0
           ? []
@@ -329,6 +333,41 @@ export class PostgresStore implements Store {
       throw error;
     } finally {
       client.release();
+    }
+  }
+
+  /**
+   * Due messages this instance may claim (of one account, or of all), in dispatch order, at
+   * most `limit`, locked; read a page at a time, as excluded ones (held here) are skipped.
+   */
+  async #dueSeqs(
+    client: pg.PoolClient,
+    now: number,
+    limit: number,
+    exclude: { has(id: string): boolean },
+    accountId: string | null,
+  ): Promise<DueCandidate[]> {
+    const chosen: DueCandidate[] = [];
+    let after: Row | null = null;
+    for (;;) {
+      const params: unknown[] = [now, this.instanceId, claimPage, accountId];
+      if (after) params.push(after.priority, after.created_at, after.seq);
+      const { rows }: pg.QueryResult<Row> = await client.query(
+        `SELECT seq, id, priority, created_at FROM messages
+         WHERE status = 'queued' AND (send_at IS NULL OR send_at <= $1)
+           AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND smsgw_claimable(claimed_by, $2)
+           AND ($4::text IS NULL OR account_id = $4)
+           ${after ? 'AND (priority, created_at, seq) > ($5, $6, $7)' : ''}
+         ORDER BY priority, created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        params,
+      );
+      for (const row of rows) {
+        if (exclude.has(row.id as string)) continue;
+        chosen.push({ seq: row.seq as number, priority: row.priority as number });
+        if (chosen.length >= limit) return chosen;
+      }
+      if (rows.length < claimPage) return chosen;
+      after = rows[rows.length - 1]!;
     }
   }
 

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { type DueCandidate, fairOrder } from './fair.ts';
 import {
   type ConnectionSettings,
   encodeBatch,
@@ -218,35 +219,12 @@ export class SqliteStore implements Store {
       .all()
       .map((r) => r['account'] as string);
     if (accounts.length <= 1) return this.dueInOrder(now, limit, exclude);
-    // Several accounts: each gets an equal share of the slice (what one cannot use goes to
-    // the others), merged priority first, then in turns, so a refill never fills up with
-    // one account's backlog. Only ids are walked; rows are read for the messages taken.
+    // Several accounts: they take turns (fairOrder). Only ids are walked; rows are read
+    // for the messages taken.
     const queues = accounts.map((account) => this.dueSeqs(account, now, limit, exclude));
-    const counts = queues.map(() => 0);
-    let room = limit;
-    let open = queues.map((_, i) => i).filter((i) => queues[i]!.length > 0);
-    while (room > 0 && open.length > 0) {
-      const share = Math.max(1, Math.floor(room / open.length));
-      for (const i of open) {
-        const take = Math.min(share, queues[i]!.length - counts[i]!, room);
-        counts[i]! += take;
-        room -= take;
-      }
-      open = open.filter((i) => counts[i]! < queues[i]!.length);
-    }
-    const turns = queues.flatMap((q, account) => {
-      // An account's nth message of a priority takes the nth turn of that priority.
-      const nth = new Map<number, number>();
-      return q.slice(0, counts[account]).map((c) => {
-        const turn = nth.get(c.priority) ?? 0;
-        nth.set(c.priority, turn + 1);
-        return { ...c, turn, account };
-      });
-    });
-    turns.sort((a, b) => a.priority - b.priority || a.turn - b.turn || a.account - b.account);
     const bySeq = this.statement('SELECT * FROM messages WHERE seq = ?');
-    return turns.flatMap((t) => {
-      const row = bySeq.get(t.seq);
+    return fairOrder(queues, limit).flatMap((seq) => {
+      const row = bySeq.get(seq);
       return row ? [toMessage(row)] : [];
     });
   }
@@ -281,8 +259,8 @@ export class SqliteStore implements Store {
     now: number,
     limit: number,
     exclude: { has(id: string): boolean },
-  ): Array<{ seq: number; priority: number }> {
-    const due: Array<{ seq: number; priority: number }> = [];
+  ): DueCandidate[] {
+    const due: DueCandidate[] = [];
     const candidates = this.statement(
       `SELECT seq, id, priority FROM messages INDEXED BY messages_due_account WHERE status = 'queued'
          AND account_id = ? AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)

@@ -386,6 +386,42 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual(await store.dueMessages(now, 0, new Set()), []);
       });
 
+      test('due messages of several accounts come in turns within a priority, priority first', async () => {
+        // A queued a long backlog first; B a few later; A has one OTP among them.
+        const a = Array.from({ length: 100 }, (_, i) =>
+          makeMessage({ accountId: 'acc-a', priority: 'bulk', text: `a${i}` }),
+        );
+        const b = Array.from({ length: 5 }, (_, i) =>
+          makeMessage({ accountId: 'acc-b', priority: 'bulk', text: `b${i}` }),
+        );
+        const otp = makeMessage({ accountId: 'acc-a', priority: 'otp', text: 'otp' });
+        await store.insertMessages([...a, ...b, otp]);
+        const due = await store.dueMessages(Date.now() + 1000, 21, new Set([a[0]!.id]));
+        assert.deepEqual(
+          due.map((m) => m.text),
+          [
+            'otp',
+            'a1',
+            'b0',
+            'a2',
+            'b1',
+            'a3',
+            'b2',
+            'a4',
+            'b3',
+            'a5',
+            'b4',
+            ...Array.from({ length: 10 }, (_, i) => `a${6 + i}`),
+          ],
+        );
+        // A small slice: the turns start with the first account.
+        const small = await store.dueMessages(Date.now() + 1000, 3, new Set());
+        assert.deepEqual(
+          small.map((m) => m.text),
+          ['otp', 'a0', 'b0'],
+        );
+      });
+
       test('messages created in the same millisecond come out in acceptance order', async () => {
         const batch = Array.from({ length: 20 }, () => makeMessage({ createdAt: t0 }));
         await store.insertMessages(batch);

@@ -256,47 +256,6 @@ describe('SqliteStore writes', () => {
   });
 });
 
-describe('SqliteStore fair refills', () => {
-  test('due messages of several accounts come in turns within a priority, priority first', async () => {
-    const store = new SqliteStore(':memory:');
-    await store.migrate();
-    after(() => store.close());
-    // A queued a long backlog first; B a few later; A has one OTP among them.
-    const a = Array.from({ length: 100 }, (_, i) =>
-      makeMessage({ accountId: 'acc-a', priority: 'bulk', text: `a${i}` }),
-    );
-    const b = Array.from({ length: 5 }, (_, i) =>
-      makeMessage({ accountId: 'acc-b', priority: 'bulk', text: `b${i}` }),
-    );
-    const otp = makeMessage({ accountId: 'acc-a', priority: 'otp', text: 'otp' });
-    await store.insertMessages([...a, ...b, otp]);
-    const due = await store.dueMessages(Date.now() + 1000, 21, new Set([a[0]!.id]));
-    assert.deepEqual(
-      due.map((m) => m.text),
-      [
-        'otp',
-        'a1',
-        'b0',
-        'a2',
-        'b1',
-        'a3',
-        'b2',
-        'a4',
-        'b3',
-        'a5',
-        'b4',
-        ...Array.from({ length: 10 }, (_, i) => `a${6 + i}`),
-      ],
-    );
-    // A small slice: the turns start with the account queued first.
-    const small = await store.dueMessages(Date.now() + 1000, 3, new Set());
-    assert.deepEqual(
-      small.map((m) => m.text),
-      ['otp', 'a0', 'b0'],
-    );
-  });
-});
-
 describe('openStore', () => {
   test('sqlite::memory: and sqlite:<path> open migrated stores', async () => {
     const memory = await openStore('sqlite::memory:');
