@@ -33,6 +33,19 @@ routes:
 `);
 }
 
+/** A gateway's config on `store` whose one connector `sim` is a simulator with `options`. */
+function simulatorMember(store: string, options: string): string {
+  return `
+http: { listen: 127.0.0.1:0 }
+store: ${store}
+${account}
+connectors:
+  - { id: sim, type: simulator, ${options} }
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+}
+
 const missing = missingPeer('PostgreSQL');
 if (missing) {
   test('cluster mode on PostgreSQL', (t) => t.skip(missing));
@@ -59,16 +72,7 @@ if (missing) {
 
     test('one gateway: REST messages reach the connector, become delivered, and outlive a restart', async () => {
       const store = await server.createDatabase();
-      const yaml = `
-http: { listen: 127.0.0.1:0 }
-store: ${store}
-${account}
-connectors:
-  - { id: sim, type: simulator, deliveryDelayMs: 20 }
-routes:
-  mt:
-    - connectors: [sim]
-`;
+      const yaml = simulatorMember(store, 'deliveryDelayMs: 20');
       const gw = await start(() => gatewayFrom(yaml));
       const call = api(gw.base, 'acme-key-1');
       const accepted = await Promise.all(
@@ -240,15 +244,7 @@ routes:
 
     test('a batch paused and canceled through one gateway stops going out of the other, which holds it', async () => {
       const store = await server.createDatabase();
-      const yaml = `
-http: { listen: 127.0.0.1:0 }
-store: ${store}
-${account}
-connectors:
-  - { id: sim, type: simulator, tps: 100 }
-routes:
-  mt: [{ connectors: [sim] }]
-`;
+      const yaml = simulatorMember(store, 'tps: 100');
       const a = await start(() => gatewayFrom(yaml));
       const b = await start(() => gatewayFrom(yaml));
       const sent = () =>
