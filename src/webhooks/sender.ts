@@ -53,7 +53,10 @@ const maxAnswerChars = 64 * 1024;
 
 export class WebhookSender {
   readonly #o: Required<Omit<WebhookSenderOptions, 'onResult'>> & Pick<WebhookSenderOptions, 'onResult'>;
-  /** Ids read from the store and not finished: waiting in #ready, or being sent. */
+  /**
+   * Ids in hand (stored here, or read from the store) whose outcome is not yet written:
+   * waiting in #ready, being sent, or answered with the outcome's write under way.
+   */
   readonly #taken = new Set<number>();
   /** Due deliveries read ahead of sending, oldest first: one store read serves many. */
   #ready: WebhookDelivery[] = [];
