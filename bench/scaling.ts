@@ -9,7 +9,7 @@ import { kannelInstalled } from './systems.ts';
 import { headToHeadConcurrency } from './vs-kannel.ts';
 
 const smoke = process.env.BENCH_SMOKE === '1';
-const baseMessages = Number(process.env.BENCH_SCALING_MESSAGES ?? (smoke ? 100 : 5_000));
+const baseMessages = Number(process.env.BENCH_SCALING_MESSAGES ?? (smoke ? 100 : 20_000));
 
 interface Scale {
   binds: number;
