@@ -1,7 +1,7 @@
 // An account's view: send a message (with a live encoding/segment count), its messages
 // (filters, paging, auto-refresh), and one message with its events.
 import { ApiError, errorText, query } from './api.js';
-import { badge, every, field, h, time } from './dom.js';
+import { badge, every, field, fieldList, h, pagedTable, plural, time } from './dom.js';
 
 const statuses = [
   'scheduled',
@@ -31,7 +31,6 @@ const pageSize = 20;
 const refreshMs = 2000;
 
 const messageHref = (id) => `#/messages/${encodeURIComponent(id)}`;
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
  * @param {HTMLElement} root
@@ -158,53 +157,22 @@ function messageList(client) {
   const auto = /** @type {HTMLInputElement} */ (
     h('input', { id: 'auto-refresh', type: 'checkbox', checked: true })
   );
-  const rows = h('tbody');
-  const newer = h('button', { type: 'button', id: 'page-newer' }, '← Newer');
-  const older = h('button', { type: 'button', id: 'page-older' }, 'Older →');
-  const pageLabel = h('span', { class: 'muted' });
-  const error = h('p', { class: 'error', role: 'alert' });
-
-  /** The cursor of each page shown so far: the last is the current page. */
-  let cursors = [null];
-  let nextCursor = null;
   const selected = (el) => /** @type {HTMLSelectElement} */ (el).value;
-
-  const load = async () => {
-    try {
-      const page = await client.get(
-        `/v1/messages${query({ limit: pageSize, status: selected(status), direction: selected(direction), cursor: cursors.at(-1) })}`,
-      );
-      nextCursor = page.nextCursor;
-      rows.replaceChildren(
-        ...(page.data.length
-          ? page.data.map(row)
-          : [h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No messages.'))]),
-      );
-      newer.toggleAttribute('disabled', cursors.length === 1);
-      older.toggleAttribute('disabled', !nextCursor);
-      pageLabel.replaceChildren(`page ${cursors.length}`);
-      error.replaceChildren();
-    } catch (err) {
-      error.replaceChildren(errorText(err));
-    }
-  };
-  const restart = () => {
-    cursors = [null];
-    load();
-  };
-  status.addEventListener('change', restart);
-  direction.addEventListener('change', restart);
-  newer.addEventListener('click', () => {
-    if (cursors.length > 1) cursors.pop();
-    load();
+  const list = pagedTable({
+    id: 'messages',
+    pager: 'page',
+    headings: ['Created', 'Dir', 'To', 'From', 'Status', 'Seg', 'Text'],
+    empty: 'No messages.',
+    fetchPage: (cursor) =>
+      client.get(
+        `/v1/messages${query({ limit: pageSize, status: selected(status), direction: selected(direction), cursor })}`,
+      ),
+    row,
   });
-  older.addEventListener('click', () => {
-    if (!nextCursor) return;
-    cursors.push(nextCursor);
-    load();
-  });
+  status.addEventListener('change', list.restart);
+  direction.addEventListener('change', list.restart);
 
-  const stop = every(refreshMs, () => (auto.checked ? load() : undefined));
+  const stop = every(refreshMs, () => (auto.checked ? list.load() : undefined));
   const element = h(
     'section',
     { class: 'panel wide' },
@@ -216,27 +184,12 @@ function messageList(client) {
       direction,
       h('label', { class: 'inline' }, auto, ' auto-refresh'),
       h('span', { class: 'spacer' }),
-      newer,
-      pageLabel,
-      older,
+      list.controls,
     ),
-    error,
-    h(
-      'table',
-      { id: 'messages' },
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Created', 'Dir', 'To', 'From', 'Status', 'Seg', 'Text'].map((c) => h('th', null, c)),
-        ),
-      ),
-      rows,
-    ),
+    list.error,
+    list.table,
   );
-  return { element, reload: load, stop };
+  return { element, reload: list.load, stop };
 }
 
 function row(m) {
@@ -298,14 +251,7 @@ function detail(m, client, reload) {
     ['Submitted', time(m.submittedAt)],
     ['Done', time(m.doneAt)],
   ];
-  const out = [
-    h('h2', null, `Message ${m.id}`),
-    h(
-      'dl',
-      { class: 'fields' },
-      rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-field': k }, v)]),
-    ),
-  ];
+  const out = [h('h2', null, `Message ${m.id}`), fieldList(rows)];
   if (m.status === 'queued' || m.status === 'scheduled') {
     const result = h('span', { class: 'error', role: 'alert' });
     const cancel = async () => {

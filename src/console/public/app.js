@@ -1,8 +1,10 @@
-// The console's entry: sign-in, the header, and the hash routes
-// (#/messages, #/messages/<id> for an account key; #/admin for an admin key).
+// The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
+// #/alerts and #/<page>/<id> for an account key; #/admin for an admin key).
 import { accountView, messageDetailView } from './account.js';
 import { adminView } from './admin.js';
+import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
+import { batchDetailView, batchesView } from './batches.js';
 import { field, h } from './dom.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
@@ -31,10 +33,22 @@ function route() {
     stopView = adminView(main, client);
     return;
   }
-  const detail = /^#\/messages\/(.+)$/.exec(location.hash);
-  stopView = detail
-    ? messageDetailView(main, client, decodeURIComponent(detail[1]))
-    : accountView(main, client);
+  const { page, id } = accountPage();
+  const views = accountPages[page];
+  stopView = id ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
+}
+
+/** An account's pages: the list at #/<page>, one item at #/<page>/<id>. */
+const accountPages = {
+  messages: { label: 'Messages', list: accountView, detail: messageDetailView },
+  batches: { label: 'Batches', list: batchesView, detail: batchDetailView },
+  alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
+};
+
+/** The account page the location names (messages when it names none). */
+function accountPage() {
+  const [, page, id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
+  return Object.hasOwn(accountPages, page) ? { page, id } : { page: 'messages', id: undefined };
 }
 
 function renderSessionBar(session) {
@@ -48,9 +62,18 @@ function renderSessionBar(session) {
     route();
   };
   sessionBar.replaceChildren(
-    session.role === 'admin'
-      ? h('a', { href: '#/admin' }, 'Admin')
-      : h('a', { href: '#/messages' }, 'Messages'),
+    ...(session.role === 'admin'
+      ? [h('a', { href: '#/admin' }, 'Admin')]
+      : Object.entries(accountPages).map(([page, { label }]) =>
+          h(
+            'a',
+            {
+              href: `#/${page}`,
+              'aria-current': accountPage().page === page ? 'page' : undefined,
+            },
+            label,
+          ),
+        )),
     h(
       'span',
       { id: 'signed-in', class: 'muted' },

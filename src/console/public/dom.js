@@ -1,5 +1,6 @@
 // Building the page from values. Every value becomes a text node or an attribute, never
 // markup: nothing a message, a carrier or a config holds can turn into HTML or script.
+import { errorText } from './api.js';
 
 /**
  * An element with attributes and children. `on<event>` attributes that are functions become
@@ -63,4 +64,146 @@ export function every(ms, fn) {
   tick();
   const timer = setInterval(tick, ms);
   return () => clearInterval(timer);
+}
+
+/** `1 segment`, `2 segments`. */
+export function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A record's fields as a definition list; each value is found by `dd[data-field=<label>]`. */
+export function fieldList(rows) {
+  return h(
+    'dl',
+    { class: 'fields' },
+    rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-field': k }, v)]),
+  );
+}
+
+/** `{delivered: 3, queued: 0, invalid: 1}` as `delivered 3 · invalid 1` (the non-zero ones). */
+export function countsText(counts) {
+  const parts = Object.entries(counts ?? {})
+    .filter(([, n]) => n)
+    .map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(' · ') : 'none';
+}
+
+/**
+ * A table of API pages (newest first) with Newer/Older buttons (`#<pager>-newer`,
+ * `#<pager>-older`) that follow the cursor.
+ * @param {{ id: string, pager: string, headings: string[], empty: string,
+ *   fetchPage: (cursor: string | null) => Promise<{ data: any[], nextCursor: string | null }>,
+ *   row: (item: any) => HTMLElement }} options
+ */
+export function pagedTable({ id, pager, headings, empty, fetchPage, row }) {
+  const rows = h('tbody');
+  const newer = h('button', { type: 'button', id: `${pager}-newer` }, '← Newer');
+  const older = h('button', { type: 'button', id: `${pager}-older` }, 'Older →');
+  const pageLabel = h('span', { class: 'muted' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  /** The cursor of each page shown so far: the last is the current page. */
+  let cursors = [null];
+  let nextCursor = null;
+
+  const load = async () => {
+    try {
+      const page = await fetchPage(cursors.at(-1));
+      nextCursor = page.nextCursor;
+      rows.replaceChildren(
+        ...(page.data.length
+          ? page.data.map(row)
+          : [h('tr', null, h('td', { colspan: headings.length, class: 'muted' }, empty))]),
+      );
+      newer.toggleAttribute('disabled', cursors.length === 1);
+      older.toggleAttribute('disabled', !nextCursor);
+      pageLabel.replaceChildren(`page ${cursors.length}`);
+      error.replaceChildren();
+    } catch (err) {
+      error.replaceChildren(errorText(err));
+    }
+  };
+  newer.addEventListener('click', () => {
+    if (cursors.length > 1) cursors.pop();
+    load();
+  });
+  older.addEventListener('click', () => {
+    if (!nextCursor) return;
+    cursors.push(nextCursor);
+    load();
+  });
+  const table = h(
+    'table',
+    { id },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        headings.map((c) => h('th', null, c)),
+      ),
+    ),
+    rows,
+  );
+  return {
+    table,
+    error,
+    /** Newer, the page number, Older: for the toolbar. */
+    controls: [newer, pageLabel, older],
+    load,
+    /** Back to the first page (after a filter changed). */
+    restart: () => {
+      cursors = [null];
+      return load();
+    },
+  };
+}
+
+/** Message statuses of a batch or an alert that have not left the gateway yet. */
+const pendingStatuses = ['queued', 'scheduled', 'paused', 'sending'];
+const failedStatuses = ['undelivered', 'expired', 'rejected', 'failed'];
+
+/** How many of `counts` (messages by status) are still to send, delivered, failed. */
+export function progressOf(counts) {
+  const sum = (statuses) => statuses.reduce((n, s) => n + (counts?.[s] ?? 0), 0);
+  return { pending: sum(pendingStatuses), delivered: sum(['delivered']), failed: sum(failedStatuses) };
+}
+
+/** A progress bar of the messages of `total` that have left the gateway, with the outcomes so far. */
+export function progressBar(total, counts) {
+  const { pending, delivered, failed } = progressOf(counts);
+  const sent = Math.max(0, total - pending);
+  return h(
+    'p',
+    { class: 'progress', 'data-sent': sent, 'data-total': total },
+    h('progress', { value: sent, max: Math.max(total, 1) }),
+    ` ${sent} of ${total} sent · ${delivered} delivered · ${failed} failed · ${pending} to send`,
+  );
+}
+
+/** Messages by status as a table (`tr[data-status]`), in the order given, zeros left out. */
+export function countsTable(id, counts) {
+  const rows = Object.entries(counts ?? {}).filter(([, n]) => n);
+  return h(
+    'table',
+    { id, class: 'counts' },
+    h('thead', null, h('tr', null, h('th', null, 'Status'), h('th', { class: 'num' }, 'Messages'))),
+    h(
+      'tbody',
+      null,
+      rows.length
+        ? rows.map(([s, n]) =>
+            h('tr', { 'data-status': s }, h('td', null, badge(s)), h('td', { class: 'num' }, n)),
+          )
+        : h('tr', null, h('td', { colspan: 2, class: 'muted' }, 'No messages.')),
+    ),
+  );
+}
+
+/** Seconds as `2 h 5 min`, `3 min 20 s`, `45 s`. */
+export function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${s} s`;
 }
