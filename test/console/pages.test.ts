@@ -94,6 +94,10 @@ routes:
     assert.equal(await text('#batch-detail h2'), `Batch ${id}`);
     assert.equal(await text('dd[data-field="Total"]'), String(recipients));
     assert.equal(await text('dd[data-field="Text"]'), 'Hello {{name}}, your table is ready');
+    assert.deepEqual(await page.locator('#batch-detail ul.skipped-rows li').allTextContents(), [
+      `row ${recipients + 1}: +447700901000 — duplicate`,
+      `row ${recipients + 2}: not-a-number — invalid`,
+    ]);
     // The page refreshes itself: messages go out, the rate and the ETA appear.
     await waitFor(
       async () =>
@@ -174,6 +178,20 @@ routes:
     assert.equal(await page.getAttribute('#batch-csv', 'aria-invalid'), 'true');
     // What was typed is kept, to be corrected.
     assert.equal(await page.inputValue('#batch-csv'), body.csv);
+  });
+
+  await t.test('a batch with a send time is scheduled for that time', async () => {
+    await page.fill('#batch-text', 'Later, {{name}}');
+    await page.fill('#batch-csv', 'to,name\n+447700904000,Ann');
+    // The field is the reader's local time; the API is given the same instant in UTC.
+    await page.fill('#batch-send-at', '2099-01-02T03:04');
+    const expected = await page.evaluate(() => new Date('2099-01-02T03:04').toISOString());
+    await page.click('#batch-form button[type=submit]');
+    await page.waitForSelector('#batch-result.ok');
+    assert.match(await text('#batch-result'), / · scheduled · 1 message · skipped: none$/);
+    const scheduled = await acme('GET', `/v1/batches/${await text('#batch-result a')}`);
+    assert.equal(scheduled.body.status, 'scheduled');
+    assert.equal(scheduled.body.sendAt, expected);
   });
 
   await t.test("another account's batch is neither listed nor shown", async () => {

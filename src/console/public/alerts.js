@@ -169,7 +169,7 @@ function alertDetail(a, progress, cancel, actionError) {
     h('h3', null, 'Per minute'),
     h(
       'table',
-      { id: 'alert-minutes' },
+      { id: 'alert-minutes', class: 'counts' },
       h(
         'thead',
         null,

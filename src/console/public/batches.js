@@ -100,7 +100,7 @@ function batchForm(client, onCreated) {
           ' · skipped: ',
           h('span', { 'data-skipped': skippedTotal(b.skipped) }, countsText(b.skipped)),
         ),
-        skippedRows(b.errors),
+        ...skippedRows(b.errors),
       );
       for (const input of [text, csv, sendAt, file]) /** @type {HTMLInputElement} */ (input).value = '';
       onCreated();
@@ -130,14 +130,16 @@ function batchForm(client, onCreated) {
   );
 }
 
-/** The first rows a batch skipped, and why. */
+/** The first rows a batch skipped, and why (a list, or nothing when none was skipped). */
 function skippedRows(errors) {
-  if (!errors?.length) return null;
-  return h(
-    'ul',
-    { class: 'skipped-rows' },
-    errors.map((e) => h('li', null, `row ${e.row}: ${e.to || '(empty)'} — ${e.reason}`)),
-  );
+  if (!errors?.length) return [];
+  return [
+    h(
+      'ul',
+      { class: 'skipped-rows' },
+      errors.map((e) => h('li', null, `row ${e.row}: ${e.to || '(empty)'} — ${e.reason}`)),
+    ),
+  ];
 }
 
 function batchList(client) {
@@ -292,6 +294,6 @@ function batchDetail(b, act, actionError) {
     fieldList(rows),
     h('h3', null, 'Messages by status'),
     countsTable('batch-counts', b.counts),
-    b.errors?.length ? [h('h3', null, 'Skipped rows'), skippedRows(b.errors)] : null,
+    ...(b.errors?.length ? [h('h3', null, 'Skipped rows'), ...skippedRows(b.errors)] : []),
   ];
 }
