@@ -64,9 +64,9 @@ export class WebhookSender {
   readonly #replies = new Map<string, ReplyHandler>();
   /**
    * Keep-alive connections per receiver: a busy receiver is not reconnected to per event.
-   * undici, loaded with the first request: it outpaces node:http here (about 12% more
-   * webhooks per CPU second), but costs some 30 MB at load and more at peak, which a
-   * gateway that sends no webhooks need not pay.
+   * undici, loaded with the first request: it costs less CPU than node:http's agent here
+   * (docs/PERFORMANCE.md), but some 30 MB at load and more at peak, which a gateway that
+   * sends no webhooks need not pay.
    */
   #agent: Promise<Agent> | null = null;
   #timer: NodeJS.Timeout | null = null;
