@@ -315,8 +315,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Another gateway changed messages this one may hold: held copies follow it. */
   #heard(notice: StoreNotice): void {
     if (notice.kind === 'group') {
-      if (notice.hold !== 'resumed') this.#hold(notice.groupId, notice.hold);
-      else if (this.#groupHolds.get(notice.groupId) === 'paused') {
+      if (notice.hold === 'paused' || notice.hold === 'canceled') this.#hold(notice.groupId, notice.hold);
+      else if (notice.hold === 'resumed' && this.#groupHolds.get(notice.groupId) === 'paused') {
         this.#groupHolds.delete(notice.groupId);
         this.#dispatcher.markSpilled();
       }

@@ -200,7 +200,13 @@ export class PostgresStore implements Store {
     client.on('end', reconnect);
     client.on('notification', (n) => {
       if (n.channel !== 'smsgw_notices' || !n.payload) return;
-      const { from, ...notice } = JSON.parse(n.payload) as StoreNotice & { from: string };
+      let heard: StoreNotice & { from: string };
+      try {
+        heard = JSON.parse(n.payload);
+      } catch {
+        return; // not one of ours (anyone may NOTIFY on the channel)
+      }
+      const { from, ...notice } = heard;
       if (from === this.instanceId) return;
       for (const listener of this.#noticeListeners) listener(notice as StoreNotice);
     });
