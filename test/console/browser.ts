@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core (which brings no browser of its own): a
 // headless browser with a fresh temporary profile, nothing fetched from the network.
+import type { TestContext } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const chromiumPath = '/usr/bin/chromium';
@@ -19,6 +20,26 @@ export function launchChromium(): Promise<Browser> {
     ],
     timeout: 60_000,
   });
+}
+
+/**
+ * A page in a fresh Chromium for a test of the console of `gateway`, both closed after the
+ * test; `problems` collects what the page reports (pageProblems).
+ */
+export async function consolePage(
+  t: TestContext,
+  gateway: { close(): Promise<void> },
+  timeoutMs: number,
+): Promise<{ page: Page; problems: string[] }> {
+  let browser: Browser | undefined;
+  t.after(async () => {
+    await browser?.close();
+    await gateway.close();
+  });
+  browser = await launchChromium();
+  const page = await browser.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  return { page, problems: pageProblems(page) };
 }
 
 /**

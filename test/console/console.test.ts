@@ -3,10 +3,9 @@
 // in as admin and stop and start a connector.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
 import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
-import { launchChromium, pageProblems } from './browser.ts';
+import { consolePage } from './browser.ts';
 
 const waitMs = 20_000;
 
@@ -27,15 +26,7 @@ routes:
 `);
   const acme = api(gw.base, 'acme-key-1');
   const admin = api(gw.base, 'admin-key-123');
-  let browser: Browser | undefined;
-  t.after(async () => {
-    await browser?.close();
-    await gw.close();
-  });
-  browser = await launchChromium();
-  const page: Page = await browser.newPage();
-  page.setDefaultTimeout(waitMs);
-  const problems = pageProblems(page);
+  const { page, problems } = await consolePage(t, gw, waitMs);
 
   const signIn = async (key: string) => {
     await page.goto(`${gw.base}/console`);

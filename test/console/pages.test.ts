@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
 import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
-import { launchChromium, pageProblems } from './browser.ts';
+import { consolePage } from './browser.ts';
 
 const waitMs = 30_000;
 const recipients = 100;
@@ -32,15 +31,7 @@ routes:
   const acme = api(gw.base, 'acme-key-1');
   const other = api(gw.base, 'other-key-1');
   const admin = api(gw.base, 'admin-key-123');
-  let browser: Browser | undefined;
-  t.after(async () => {
-    await browser?.close();
-    await gw.close();
-  });
-  browser = await launchChromium();
-  const page: Page = await browser.newPage();
-  page.setDefaultTimeout(waitMs);
-  const problems = pageProblems(page);
+  const { page, problems } = await consolePage(t, gw, waitMs);
 
   const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
   const batch = async (id: string) => {

@@ -1,7 +1,7 @@
 // An account's view: send a message (with a live encoding/segment count), its messages
 // (filters, paging, auto-refresh), and one message with its events.
 import { ApiError, errorText, query } from './api.js';
-import { badge, every, field, fieldList, h, pagedTable, plural, time } from './dom.js';
+import { badge, every, field, fieldList, h, pagedTable, plural, showFormError, time } from './dom.js';
 
 const statuses = [
   'scheduled',
@@ -115,12 +115,7 @@ function sendForm(client, onSent) {
       count();
       onSent();
     } catch (err) {
-      result.className = 'error';
-      result.replaceChildren(errorText(err));
-      if (err instanceof ApiError && err.field && err.field in inputs) {
-        inputs[err.field].setAttribute('aria-invalid', 'true');
-        inputs[err.field].focus();
-      }
+      showFormError(result, err, inputs);
     } finally {
       button.toggleAttribute('disabled', false);
     }

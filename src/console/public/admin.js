@@ -1,7 +1,7 @@
 // The admin view: key metrics at a glance, connectors with live state and start/stop,
 // routes, accounts, and receipts that matched no message.
 import { errorText } from './api.js';
-import { badge, every, h, time } from './dom.js';
+import { badge, every, h, table, time } from './dom.js';
 
 const refreshMs = 2000;
 
@@ -123,23 +123,6 @@ export function adminView(root, client) {
   );
   loadOnce();
   return every(refreshMs, () => Promise.all([loadConnectors(), loadGlance(), loadReceipts()]));
-}
-
-function table(headings, body, id) {
-  return h(
-    'table',
-    { id },
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        headings.map((c) => h('th', null, c)),
-      ),
-    ),
-    body,
-  );
 }
 
 function connectorRow(c, act) {

@@ -15,6 +15,7 @@ import {
   plural,
   progressBar,
   progressOf,
+  showFormError,
   time,
 } from './dom.js';
 
@@ -105,12 +106,7 @@ function batchForm(client, onCreated) {
       for (const input of [text, csv, sendAt, file]) /** @type {HTMLInputElement} */ (input).value = '';
       onCreated();
     } catch (err) {
-      result.className = 'error';
-      result.replaceChildren(errorText(err));
-      if (err instanceof ApiError && err.field && err.field in inputs) {
-        inputs[err.field].setAttribute('aria-invalid', 'true');
-        inputs[err.field].focus();
-      }
+      showFormError(result, err, inputs);
     } finally {
       button.toggleAttribute('disabled', false);
     }

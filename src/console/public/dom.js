@@ -1,6 +1,6 @@
 // Building the page from values. Every value becomes a text node or an attribute, never
 // markup: nothing a message, a carrier or a config holds can turn into HTML or script.
-import { errorText } from './api.js';
+import { ApiError, errorText } from './api.js';
 
 /**
  * An element with attributes and children. `on<event>` attributes that are functions become
@@ -95,6 +95,37 @@ export function countsText(counts) {
  *   fetchPage: (cursor: string | null) => Promise<{ data: any[], nextCursor: string | null }>,
  *   row: (item: any) => HTMLElement }} options
  */
+/** A table with a header row of `headings` over `body` (a tbody). */
+export function table(headings, body, id) {
+  return h(
+    'table',
+    { id },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        headings.map((c) => h('th', null, c)),
+      ),
+    ),
+    body,
+  );
+}
+
+/**
+ * A refused form: the API's error in `result`, and the field it names (if the form has
+ * it, among `inputs`) marked and focused.
+ */
+export function showFormError(result, err, inputs) {
+  result.className = 'error';
+  result.replaceChildren(errorText(err));
+  if (err instanceof ApiError && err.field && err.field in inputs) {
+    inputs[err.field].setAttribute('aria-invalid', 'true');
+    inputs[err.field].focus();
+  }
+}
+
 export function pagedTable({ id, pager, headings, empty, fetchPage, row }) {
   const rows = h('tbody');
   const newer = h('button', { type: 'button', id: `${pager}-newer` }, '← Newer');
@@ -131,22 +162,8 @@ export function pagedTable({ id, pager, headings, empty, fetchPage, row }) {
     cursors.push(nextCursor);
     load();
   });
-  const table = h(
-    'table',
-    { id },
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        headings.map((c) => h('th', null, c)),
-      ),
-    ),
-    rows,
-  );
   return {
-    table,
+    table: table(headings, rows, id),
     error,
     /** Newer, the page number, Older: for the toolbar. */
     controls: [newer, pageLabel, older],
