@@ -249,6 +249,21 @@ describe('SMSC simulator', () => {
     );
   });
 
+  test('the simulator keeps at most maxMessages, the newest', async () => {
+    const { sim, port } = await simulator({ maxMessages: 10 });
+    const { session } = await bind(port);
+    for (let i = 0; i < 25; i++) {
+      await session.request(submitSm({ destinationAddr: `4477009000${String(i).padStart(2, '0')}` }));
+      assert.ok(sim.messages.size <= 10, `${sim.messages.size} kept after ${i + 1}`);
+    }
+    const kept = [...sim.messages.values()].map((m) => m.to);
+    assert.ok(kept.length >= 9, `${kept.length} kept`);
+    assert.deepEqual(
+      kept.slice(-9),
+      Array.from({ length: 9 }, (_, i) => `4477009000${16 + i}`),
+    );
+  });
+
   test('a long inbound message arrives as UDH parts that reassemble to the text', async () => {
     const { sim, port } = await simulator();
     const { inbound } = await bind(port, 'receiver');
