@@ -461,12 +461,30 @@ export const openApiDocument = {
       },
       get: {
         summary: 'List batches, newest first',
+        description:
+          'Each item is the batch as GET /v1/batches/{id} shows it, with its counts by status (kept a second), rate and ETA',
         parameters: ['status', 'cursor', 'limit'].map((name) => ({
           name,
           in: 'query',
           schema: { type: 'string' },
         })),
-        responses: { '200': { description: 'A page' }, ...errors },
+        responses: {
+          '200': {
+            description: 'A page',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    data: { type: 'array', items: batch },
+                    nextCursor: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
       },
     },
     '/v1/batches/{id}': {

@@ -377,7 +377,10 @@ export class Batches {
       cursor,
       limit,
     );
-    return { data: page.data.map((r) => this.#view(r, null)), nextCursor: page.nextCursor };
+    // Each item as GET shows it, counts from the same second-old cache: a console polling
+    // the list reads each batch's messages once a second at most, not once per poll.
+    const data = await Promise.all(page.data.map(async (r) => this.#view(r, await this.#counts(r.id, 1000))));
+    return { data, nextCursor: page.nextCursor };
   }
 
   /** Holds every unsent message back; the batch stays paused until resumed. */
@@ -551,10 +554,15 @@ export class Batches {
     }
   }
 
-  #view(record: BatchRecord, stored: Partial<Record<MessageStatus, number>> | null): Record<string, unknown> {
+  #view(record: BatchRecord, stored: Partial<Record<MessageStatus, number>>): Record<string, unknown> {
     const d = record.data;
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-    const view: Record<string, unknown> = {
+    const meter = this.#meters.get(record.id);
+    const rate = meter ? meter.rate(this.#o.now()) : 0;
+    const pending = pendingStatuses.reduce((n, s) => n + (stored[s] ?? 0), 0);
+    const etaSeconds =
+      record.status === 'running' && rate > 0 ? Math.ceil(pending / rate) : pending === 0 ? 0 : null;
+    return {
       id: record.id,
       name: d.name,
       status: record.status,
@@ -563,22 +571,10 @@ export class Batches {
       priority: d.priority,
       total: d.total,
       rows: d.rows,
-    };
-    if (stored) {
-      const counts = Object.fromEntries(countedStatuses.map((s) => [s, stored[s] ?? 0]));
-      const meter = this.#meters.get(record.id);
-      const rate = meter ? meter.rate(this.#o.now()) : 0;
-      const pending = pendingStatuses.reduce((n, s) => n + (stored[s] ?? 0), 0);
-      const etaSeconds =
-        record.status === 'running' && rate > 0 ? Math.ceil(pending / rate) : pending === 0 ? 0 : null;
-      Object.assign(view, {
-        counts,
-        rate: Math.round(rate * 10) / 10,
-        eta: etaSeconds === null ? null : iso(this.#o.now() + etaSeconds * 1000),
-        etaSeconds,
-      });
-    }
-    return Object.assign(view, {
+      counts: Object.fromEntries(countedStatuses.map((s) => [s, stored[s] ?? 0])),
+      rate: Math.round(rate * 10) / 10,
+      eta: etaSeconds === null ? null : iso(this.#o.now() + etaSeconds * 1000),
+      etaSeconds,
       skipped: d.skipped,
       errors: d.errors,
       mps: d.mps,
@@ -594,7 +590,7 @@ export class Batches {
       pausedAt: iso(d.pausedAt),
       completedAt: iso(d.completedAt),
       canceledAt: iso(d.canceledAt),
-    });
+    };
   }
 }
 

@@ -169,6 +169,10 @@ test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', as
   assert.ok(cut.total >= 2000, `stored before the error: ${cut.total}`);
   const counts = await gw.app.store.countByStatus(cut.id);
   assert.deepEqual(counts, { canceled: cut.total });
+  // The list carries each batch's counts: every status, the stored ones non-zero.
+  assert.equal(cut.counts.canceled, cut.total);
+  assert.equal(cut.counts.queued, 0);
+  assert.deepEqual(Object.fromEntries(Object.entries(cut.counts).filter(([, n]) => n)), counts);
 
   const dry = await call('POST', '/v1/batches', {
     text: 'Hi {{name}}',
@@ -271,6 +275,40 @@ test('pause holds every message back until resumed; cancel stops the rest', asyn
     'canceling twice is harmless',
   );
   assert.equal((await call('POST', '/v1/batches/nope/pause')).status, 404);
+});
+
+test("the list carries each batch's counts, the same as the batch's own page", async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const sent = (
+    await call('POST', '/v1/batches', { text: 'A', recipients: ['+447700900701', '+447700900702'] })
+  ).body;
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  const held = (
+    await call('POST', '/v1/batches', { text: 'B', sendAt: later, recipients: ['+447700900703'] })
+  ).body;
+  assert.equal((await call('POST', `/v1/batches/${held.id}/cancel`)).status, 200);
+  await waitFor(
+    async () => (await call('GET', `/v1/batches/${sent.id}`)).body.counts.delivered === 2,
+    15_000,
+  );
+  // Past the second the counts are kept, so the list reads them again.
+  await new Promise((r) => setTimeout(r, 1100));
+
+  const listed = (await call('GET', '/v1/batches')).body.data;
+  assert.deepEqual(listed.map((b: { id: string }) => b.id).sort(), [held.id, sent.id].sort());
+  const heldItem = listed.find((b: { id: string }) => b.id === held.id);
+  const sentItem = listed.find((b: { id: string }) => b.id === sent.id);
+  assert.equal(sentItem.counts.delivered, 2);
+  assert.equal(sentItem.counts.queued, 0);
+  assert.equal(heldItem.counts.canceled, 1);
+  assert.equal(heldItem.counts.scheduled, 0);
+  for (const item of listed) {
+    const detail = (await call('GET', `/v1/batches/${item.id}`)).body;
+    assert.deepEqual(item.counts, detail.counts, item.id);
+  }
+  assert.deepEqual((await call('GET', '/v1/batches?status=canceled')).body.data[0].counts, heldItem.counts);
 });
 
 test('sendAt schedules a batch; it starts on time, or is canceled before', async (t) => {

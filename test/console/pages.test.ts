@@ -50,6 +50,12 @@ routes:
 
   let id = '';
   await t.test('a batch is created through the form and shows on the list', async () => {
+    // The list carries each batch's counts: the page asks for no batch one by one.
+    const batchReads: string[] = [];
+    const onRequest = (req: { method(): string; url(): string }) => {
+      if (req.method() === 'GET' && /\/v1\/batches\/[^/?]+(\?|$)/.test(req.url())) batchReads.push(req.url());
+    };
+    page.on('request', onRequest);
     await page.click('nav a[href="#/batches"]');
     await page.waitForSelector('#batch-form');
     assert.equal(await page.getAttribute('nav a[href="#/batches"]', 'aria-current'), 'page');
@@ -76,6 +82,15 @@ routes:
     const cells = await row.locator('td').allTextContents();
     assert.equal(cells[3], String(recipients));
     assert.equal(cells[6], '2');
+    // Counts by status (`queued 98 · submitted 2`) of every message of the batch.
+    assert.match(cells[5]!, /^[a-z]+ \d+( · [a-z]+ \d+)*$/);
+    const counted = [...cells[5]!.matchAll(/\d+/g)].reduce((n, [k]) => n + Number(k), 0);
+    assert.equal(counted, recipients);
+    assert.match(cells[4]!, /^\d+$/);
+    // A refresh of the list (every 5 s) reads no batch by itself either.
+    await page.waitForResponse((res) => /\/v1\/batches\?/.test(res.url()), { timeout: 10_000 });
+    page.off('request', onRequest);
+    assert.deepEqual(batchReads, []);
   });
 
   let pausedLeft = 0;
