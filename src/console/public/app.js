@@ -1,11 +1,12 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
-// #/alerts and #/<page>/<id> for an account key; #/admin for an admin key).
+// #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin for an admin key).
 import { accountView, messageDetailView } from './account.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
 import { batchDetailView, batchesView } from './batches.js';
 import { field, h } from './dom.js';
+import { reminderDetailView, remindersView } from './reminders.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const sessionBar = /** @type {HTMLElement} */ (document.getElementById('session'));
@@ -43,6 +44,7 @@ const accountPages = {
   messages: { label: 'Messages', list: accountView, detail: messageDetailView },
   batches: { label: 'Batches', list: batchesView, detail: batchDetailView },
   alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
+  reminders: { label: 'Reminders', list: remindersView, detail: reminderDetailView },
 };
 
 /** The account page the location names (messages when it names none). */
