@@ -95,6 +95,18 @@ const errors = {
   '401': { description: 'Missing or invalid API key', content: { 'application/json': { schema: error } } },
 };
 
+/** A page of a list: `data` and the cursor of the next page. */
+const pageOf = (items: unknown) => ({
+  description: 'A page',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: { data: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } },
+      },
+    },
+  },
+});
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 const json = (properties: Record<string, unknown>, required: string[] = []) => ({
   content: { 'application/json': { schema: { type: 'object', required, properties } } },
@@ -326,23 +338,7 @@ export const openApiDocument = {
           in: 'query',
           schema: { type: 'string' },
         })),
-        responses: {
-          '200': {
-            description: 'A page',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    data: { type: 'array', items: message },
-                    nextCursor: { type: ['string', 'null'] },
-                  },
-                },
-              },
-            },
-          },
-          ...errors,
-        },
+        responses: { '200': pageOf(message), ...errors },
       },
     },
     '/v1/messages/{id}': {
@@ -468,23 +464,7 @@ export const openApiDocument = {
           in: 'query',
           schema: { type: 'string' },
         })),
-        responses: {
-          '200': {
-            description: 'A page',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    data: { type: 'array', items: batch },
-                    nextCursor: { type: ['string', 'null'] },
-                  },
-                },
-              },
-            },
-          },
-          ...errors,
-        },
+        responses: { '200': pageOf(batch), ...errors },
       },
     },
     '/v1/batches/{id}': {

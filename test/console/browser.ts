@@ -24,13 +24,19 @@ export function launchChromium(): Promise<Browser> {
 
 /**
  * A page in a fresh Chromium for a test of the console of `gateway`, both closed after the
- * test; `problems` collects what the page reports (pageProblems).
+ * test; `problems` collects what the page reports (pageProblems). `signIn` opens the
+ * console and signs in with a key; `text` is an element's trimmed text.
  */
 export async function consolePage(
   t: TestContext,
-  gateway: { close(): Promise<void> },
+  gateway: { base: string; close(): Promise<void> },
   timeoutMs: number,
-): Promise<{ page: Page; problems: string[] }> {
+): Promise<{
+  page: Page;
+  problems: string[];
+  signIn(key: string): Promise<void>;
+  text(selector: string): Promise<string>;
+}> {
   let browser: Browser | undefined;
   t.after(async () => {
     await browser?.close();
@@ -39,7 +45,16 @@ export async function consolePage(
   browser = await launchChromium();
   const page = await browser.newPage();
   page.setDefaultTimeout(timeoutMs);
-  return { page, problems: pageProblems(page) };
+  return {
+    page,
+    problems: pageProblems(page),
+    async signIn(key) {
+      await page.goto(`${gateway.base}/console`);
+      await page.fill('#key', key);
+      await page.click('#sign-in button[type=submit]');
+    },
+    text: async (selector) => ((await page.textContent(selector)) ?? '').trim(),
+  };
 }
 
 /**

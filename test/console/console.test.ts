@@ -26,13 +26,8 @@ routes:
 `);
   const acme = api(gw.base, 'acme-key-1');
   const admin = api(gw.base, 'admin-key-123');
-  const { page, problems } = await consolePage(t, gw, waitMs);
+  const { page, problems, signIn } = await consolePage(t, gw, waitMs);
 
-  const signIn = async (key: string) => {
-    await page.goto(`${gw.base}/console`);
-    await page.fill('#key', key);
-    await page.click('#sign-in button[type=submit]');
-  };
   /** Until an element matching `selector` has text matching `text`. */
   const waitText = (selector: string, text: RegExp) =>
     page.locator(selector, { hasText: text }).first().waitFor();

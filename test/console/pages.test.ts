@@ -31,9 +31,8 @@ routes:
   const acme = api(gw.base, 'acme-key-1');
   const other = api(gw.base, 'other-key-1');
   const admin = api(gw.base, 'admin-key-123');
-  const { page, problems } = await consolePage(t, gw, waitMs);
+  const { page, problems, signIn, text } = await consolePage(t, gw, waitMs);
 
-  const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
   const batch = async (id: string) => {
     const res = await acme('GET', `/v1/batches/${id}`);
     assert.equal(res.status, 200);
@@ -43,9 +42,7 @@ routes:
   const left = (b: { total: number; counts: Counts }) =>
     b.total - ['queued', 'scheduled', 'paused', 'sending'].reduce((n, s) => n + (b.counts[s] ?? 0), 0);
 
-  await page.goto(`${gw.base}/console`);
-  await page.fill('#key', 'acme-key-1');
-  await page.click('#sign-in button[type=submit]');
+  await signIn('acme-key-1');
   await page.waitForSelector('#send-form');
 
   let id = '';

@@ -29,8 +29,7 @@ routes:
   const acme = api(gw.base, 'acme-key-1');
   const other = api(gw.base, 'other-key-1');
   const admin = api(gw.base, 'admin-key-123');
-  const { page, problems } = await consolePage(t, gw, waitMs);
-  const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
+  const { page, problems, signIn, text } = await consolePage(t, gw, waitMs);
   const field = (label: string) => text(`#reminder-detail dd[data-field="${label}"]`);
 
   const inAnHour = new Date(Date.now() + 3600_000).toISOString();
@@ -73,9 +72,7 @@ routes:
   );
   await waitFor(async () => (await acme('GET', `/v1/reminders/${soon.body.id}`)).body.status === 'confirmed');
 
-  await page.goto(`${gw.base}/console`);
-  await page.fill('#key', 'acme-key-1');
-  await page.click('#sign-in button[type=submit]');
+  await signIn('acme-key-1');
   await page.waitForSelector('#send-form');
 
   await t.test("the account's reminders are listed, another account's are not", async () => {
