@@ -9,6 +9,7 @@ import { benchGateway } from './gateway.ts';
 import { benchScaling } from './scaling.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
+import { benchSoak } from './soak.ts';
 import { benchStore } from './store.ts';
 import { benchVsKannel } from './vs-kannel.ts';
 
@@ -24,6 +25,7 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   gateway: benchGateway,
   batch: benchBatch,
   scaling: benchScaling,
+  soak: benchSoak,
   'vs-kannel': benchVsKannel,
 };
 

@@ -40,6 +40,8 @@ export interface RunCase {
   messages: number;
   /** HTTP connections, or the ESME's window. */
   concurrency: number;
+  /** Measured in this many equal slices, one after another (for a soak; default 1). */
+  slices?: number;
 }
 
 export interface RunResult {
@@ -54,6 +56,8 @@ export interface RunResult {
   refused: number;
   /** Messages that never completed (no submit at the sink, or no callback) within the wait. */
   lost: number;
+  /** msgs/s of each slice, in order. */
+  sliceRates: number[];
 }
 
 const lengthForParts: Record<number, number> = { 1: 60, 3: 400, 10: 1500 };
@@ -120,9 +124,17 @@ export async function runCase(c: RunCase): Promise<RunResult> {
 
     const cpuBefore = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t0 = performance.now();
-    const refused = await load.send(warmup, c.messages);
-    const target = completedBefore + c.messages;
-    await until(async () => (await completed()) >= target, wait);
+    let refused = 0;
+    const sliceRates: number[] = [];
+    const perSlice = Math.ceil(c.messages / (c.slices ?? 1));
+    for (let sent = 0; sent < c.messages; sent += perSlice) {
+      const count = Math.min(perSlice, c.messages - sent);
+      const s0 = performance.now();
+      refused += await load.send(warmup + sent, count);
+      const target = completedBefore + sent + count;
+      if (!(await until(async () => (await completed()) >= target, wait))) break;
+      sliceRates.push(count / ((performance.now() - s0) / 1000));
+    }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
     const done = (await completed()) - completedBefore;
@@ -149,6 +161,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       pdusPerMessage: (sinkStats.submits - sinkBefore) / c.messages,
       refused,
       lost: c.messages - done,
+      sliceRates,
     };
   } finally {
     await system?.close();
