@@ -1,7 +1,7 @@
 // An account's view: send a message (with a live encoding/segment count), its messages
 // (filters, paging, auto-refresh), and one message with its events.
 import { ApiError, errorText, query } from './api.js';
-import { badge, every, field, fieldList, h, pagedTable, plural, showFormError, time } from './dom.js';
+import { badge, every, field, fieldList, h, pagedTable, plural, short, showFormError, time } from './dom.js';
 
 const statuses = [
   'scheduled',
@@ -198,7 +198,7 @@ function row(m) {
     h('td', null, m.from ?? ''),
     h('td', null, badge(m.status)),
     h('td', { class: 'num' }, m.segments),
-    h('td', { class: 'text' }, text.length > 60 ? `${text.slice(0, 60)}…` : text),
+    h('td', { class: 'text' }, short(text)),
   );
 }
 

@@ -8,10 +8,12 @@ import {
   every,
   fieldList,
   h,
+  listPanel,
   pagedTable,
   plural,
   progressBar,
   progressOf,
+  short,
   time,
 } from './dom.js';
 
@@ -38,23 +40,12 @@ export function alertsView(root, client) {
     fetchPage: (cursor) => client.get(`/v1/alerts${query({ limit: pageSize, cursor })}`),
     row: alertRow,
   });
-  root.replaceChildren(
-    h(
-      'section',
-      { class: 'panel wide' },
-      h('h2', null, 'Alerts'),
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('span', { class: 'muted' }, 'Alerts are sent with POST /v1/alerts.'),
-        h('span', { class: 'spacer' }),
-        list.controls,
-      ),
-      list.error,
-      list.table,
-    ),
-  );
-  return every(listRefreshMs, list.load);
+  return listPanel(root, {
+    title: 'Alerts',
+    note: 'Alerts are sent with POST /v1/alerts.',
+    list,
+    refreshMs: listRefreshMs,
+  });
 }
 
 function alertRow(a) {
@@ -66,7 +57,7 @@ function alertRow(a) {
     h('td', { class: 'num' }, a.total),
     h('td', { class: 'num' }, a.total - progressOf(a.counts).pending),
     h('td', { class: 'counts' }, countsText(a.counts)),
-    h('td', { class: 'text' }, a.text.length > 60 ? `${a.text.slice(0, 60)}…` : a.text),
+    h('td', { class: 'text' }, short(a.text)),
   );
 }
 

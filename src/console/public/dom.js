@@ -67,6 +67,35 @@ export function every(ms, fn) {
 }
 
 /** `1 segment`, `2 segments`. */
+/** A long text cut to its first 60 characters, for a table cell. */
+export function short(text) {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/**
+ * A panel listing an account's items of one kind (a `pagedTable`), with a note on how they
+ * are made, refreshed every `refreshMs`; returns what stops the refresh.
+ */
+export function listPanel(root, { title, note, list, refreshMs }) {
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'panel wide' },
+      h('h2', null, title),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('span', { class: 'muted' }, note),
+        h('span', { class: 'spacer' }),
+        list.controls,
+      ),
+      list.error,
+      list.table,
+    ),
+  );
+  return every(refreshMs, list.load);
+}
+
 export function plural(n, word) {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,7 +1,7 @@
 // An account's appointment reminders (/v1/reminders): the list, and one reminder with its
 // message, the reply it got and Cancel while it is scheduled or waiting for its reply.
 import { ApiError, errorText, query } from './api.js';
-import { badge, duration, every, fieldList, h, pagedTable, time } from './dom.js';
+import { badge, duration, every, fieldList, h, listPanel, pagedTable, short, time } from './dom.js';
 
 const pageSize = 20;
 const listRefreshMs = 5000;
@@ -11,7 +11,6 @@ const openStatuses = new Set(['scheduled', 'sent']);
 
 const reminderHref = (id) => `#/reminders/${encodeURIComponent(id)}`;
 const reminderPath = (id) => `/v1/reminders/${encodeURIComponent(id)}`;
-const short = (text) => (text.length > 60 ? `${text.slice(0, 60)}…` : text);
 
 /**
  * @param {HTMLElement} root
@@ -27,23 +26,12 @@ export function remindersView(root, client) {
     fetchPage: (cursor) => client.get(`/v1/reminders${query({ limit: pageSize, cursor })}`),
     row: reminderRow,
   });
-  root.replaceChildren(
-    h(
-      'section',
-      { class: 'panel wide' },
-      h('h2', null, 'Reminders'),
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('span', { class: 'muted' }, 'Reminders are made with POST /v1/reminders.'),
-        h('span', { class: 'spacer' }),
-        list.controls,
-      ),
-      list.error,
-      list.table,
-    ),
-  );
-  return every(listRefreshMs, list.load);
+  return listPanel(root, {
+    title: 'Reminders',
+    note: 'Reminders are made with POST /v1/reminders.',
+    list,
+    refreshMs: listRefreshMs,
+  });
 }
 
 function reminderRow(r) {
