@@ -169,9 +169,9 @@ export class WebhookSender {
       nextAttemptAt: now,
       createdAt: now,
       method: request.method,
-      contentType: request.contentType ?? null,
-      headers: request.headers ?? null,
-      reply: request.reply ?? null,
+      contentType: request.contentType,
+      headers: request.headers,
+      reply: request.reply,
     };
     this.#stored(await this.#o.store.enqueueWebhook(delivery), delivery);
   }
