@@ -112,7 +112,10 @@ export class Batches {
   readonly #active = new Map<string, Active>();
   readonly #meters = new Map<string, RateMeter>();
   /** Recent counts per batch: a count reads every message of the batch, so polls share one a second. */
-  readonly #counted = new Map<string, { at: number; counts: Partial<Record<MessageStatus, number>> }>();
+  readonly #counted = new Map<
+    string,
+    { at: number; counts: Partial<Record<MessageStatus, number>>; settled: boolean }
+  >();
   #timer: NodeJS.Timeout | null = null;
   #checking = false;
   readonly #onStatus = (m: Message) => this.#observe(m);
@@ -358,9 +361,14 @@ export class Batches {
   async #counts(id: string, maxAgeMs: number): Promise<Partial<Record<MessageStatus, number>>> {
     const now = this.#o.now();
     const last = this.#counted.get(id);
-    if (last && now - last.at < maxAgeMs) return last.counts;
+    if (last && (last.settled || now - last.at < maxAgeMs)) return last.counts;
     const counts = await this.#store.countByStatus(id);
-    this.#counted.set(id, { at: now, counts });
+    // Once every message is stored and in a final status, the counts cannot change: kept,
+    // not re-read (a list of large finished batches would otherwise count them all every
+    // second). None counted yet may be a batch still being uploaded.
+    const counted = Object.entries(counts).filter(([, n]) => (n ?? 0) > 0);
+    const settled = counted.length > 0 && counted.every(([s]) => finalStatuses.has(s as MessageStatus));
+    this.#counted.set(id, { at: now, counts, settled });
     if (this.#counted.size > 1000) this.#counted.delete(this.#counted.keys().next().value!);
     return counts;
   }

@@ -293,7 +293,8 @@ test("the list carries each batch's counts, the same as the batch's own page", a
     async () => (await call('GET', `/v1/batches/${sent.id}`)).body.counts.delivered === 2,
     15_000,
   );
-  // Past the second the counts are kept, so the list reads them again.
+  // Past the second the counts are kept: the list reads them again (or keeps them, once
+  // every message of the batch is final).
   await new Promise((r) => setTimeout(r, 1100));
 
   const listed = (await call('GET', '/v1/batches')).body.data;
@@ -309,6 +310,22 @@ test("the list carries each batch's counts, the same as the batch's own page", a
     assert.deepEqual(item.counts, detail.counts, item.id);
   }
   assert.deepEqual((await call('GET', '/v1/batches?status=canceled')).body.data[0].counts, heldItem.counts);
+
+  // Both batches are over, every message final: their counts are not read again.
+  const store = gw.app.gateway.store;
+  const counted: string[] = [];
+  const countByStatus = store.countByStatus.bind(store);
+  store.countByStatus = (groupId) => {
+    counted.push(String(groupId));
+    return countByStatus(groupId);
+  };
+  await new Promise((r) => setTimeout(r, 1100));
+  const again = (await call('GET', '/v1/batches')).body.data;
+  assert.deepEqual(
+    again.map((b: { counts: unknown }) => b.counts),
+    listed.map((b: { counts: unknown }) => b.counts),
+  );
+  assert.deepEqual(counted, []);
 });
 
 test('sendAt schedules a batch; it starts on time, or is canceled before', async (t) => {
