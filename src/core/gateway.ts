@@ -14,7 +14,15 @@ import {
   splitBinary,
   splitMessage,
 } from '../sms/index.ts';
-import type { IdempotencyRecord, MessagePatch, SmscIdLink, Store, StoreNotice } from '../store/index.ts';
+import type {
+  IdempotencyRecord,
+  MessagePatch,
+  PartOutcome,
+  PartTally,
+  SmscIdLink,
+  Store,
+  StoreNotice,
+} from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError } from './errors.ts';
@@ -760,27 +768,30 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       await this.store.updateMessage(messageId, {}, { at: now, type: 'receipt', detail });
       return;
     }
-    if (parts > 1 && final === 'delivered') {
-      // Delivered once every part is; a failed part settles the message at once.
-      const events = await this.store.listEvents(messageId);
-      const delivered = new Set(
-        events
-          .filter((e) => e.type === 'receipt' && e.detail?.status === 'delivered')
-          .map((e) => e.detail!.part),
-      );
-      delivered.add(part);
-      if (delivered.size < parts) {
-        await this.store.updateMessage(
-          messageId,
-          {},
-          { at: now, type: 'receipt', detail: { ...detail, status: 'delivered' } },
-        );
-        return;
-      }
+    const receipt = { ...detail, status: final };
+    // An SMSC's done date has minutes or seconds and a clock of its own: never before the
+    // submission, never ahead of us.
+    const doneAt = Math.min(now, Math.max(r.doneAt ?? now, message.submittedAt ?? 0));
+    if (parts > 1) {
+      // Settled from every part's outcome, counted by the store in one transaction per
+      // receipt, so parts whose receipts arrive together (or on other gateways) see each other.
+      const outcome = final === 'delivered' ? 'delivered' : 'failed';
+      const tally = await this.store.recordPartOutcome(messageId, part, outcome, {
+        at: now,
+        type: 'receipt',
+        detail: receipt,
+      });
+      if (!settles(tally, outcome, parts)) return;
+      const error =
+        outcome === 'delivered'
+          ? null
+          : { code: r.err || final, message: `SMSC reported ${r.stat} for part ${part + 1} of ${parts}` };
+      await this.#finish(message, final, error, doneAt, { parts });
+      return;
     }
     const error = final === 'delivered' ? null : { code: r.err || final, message: `SMSC reported ${r.stat}` };
     // The final status event carries the receipt: one write, not two.
-    await this.#finish(message, final, error, r.doneAt ?? now, { receipt: { ...detail, status: final } });
+    await this.#finish(message, final, error, doneAt, { receipt });
   }
 
   async #finish(
@@ -912,6 +923,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       // The store is unavailable; the next tick tries again.
     }
   }
+}
+
+/**
+ * Whether a part's outcome settles its long message: the first failed part does (with its
+ * status), or the last part delivered. Exactly one receipt's tally decides; a receipt seen
+ * again after the decision was counted but not written (a crash between them) decides too.
+ */
+function settles(tally: PartTally, outcome: PartOutcome, parts: number): boolean {
+  if (tally.settled) return false;
+  if (!tally.recorded) return tally.failed > 0 || tally.delivered >= parts;
+  return outcome === 'failed' ? tally.failed === 1 : tally.failed === 0 && tally.delivered === parts;
 }
 
 /** Key of the in-memory maps of SMSC ids, per connector. */

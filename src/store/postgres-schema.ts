@@ -6,7 +6,7 @@
 // and are stored as `json`, which keeps them exactly as written (key order included).
 
 /** Bumped with every change below; a database from a newer smsgw is refused. */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
@@ -81,6 +81,15 @@ CREATE TABLE IF NOT EXISTS smsc_links (
   part integer NOT NULL,
   parts integer NOT NULL,
   PRIMARY KEY (connector_id, smsc_id)
+);
+
+-- The final outcome each part of a long message got from its receipt (version 2): the
+-- message is settled from all of them.
+CREATE TABLE IF NOT EXISTS message_parts (
+  message_id text COLLATE "C" NOT NULL,
+  part integer NOT NULL,
+  outcome text NOT NULL,
+  PRIMARY KEY (message_id, part)
 );
 
 CREATE TABLE IF NOT EXISTS unmatched_receipts (
@@ -358,6 +367,29 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- Answers [recorded, delivered, failed, settled]. The message's row is locked first, so
+-- the receipts of one message's parts, taken by any instance, are counted one after the
+-- other: each transaction sees the parts the ones before it recorded.
+CREATE OR REPLACE FUNCTION smsgw_record_part_outcome(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  current_status text;
+  recorded boolean;
+  delivered bigint;
+  failed bigint;
+BEGIN
+  SELECT status INTO current_status FROM messages WHERE id = w->>'messageId' FOR UPDATE;
+  IF NOT FOUND THEN RETURN smsgw_refused('StoreNotFoundError', format('no message %s', w->>'messageId')); END IF;
+  INSERT INTO message_parts (message_id, part, outcome)
+    VALUES (w->>'messageId', (w->>'part')::integer, w->>'outcome') ON CONFLICT DO NOTHING;
+  recorded := FOUND;
+  INSERT INTO message_events (message_id, at, type, detail)
+    VALUES (w->>'messageId', (w->'event'->>'at')::bigint, w->'event'->>'type', (w->'event'->>'detail')::json);
+  SELECT count(*) FILTER (WHERE outcome = 'delivered'), count(*) FILTER (WHERE outcome = 'failed')
+    INTO delivered, failed FROM message_parts WHERE message_id = w->>'messageId';
+  RETURN jsonb_build_array(recorded, delivered, failed,
+    current_status IN (SELECT jsonb_array_elements_text(w->'finalStatuses')));
+END $$;
+
 CREATE OR REPLACE FUNCTION smsgw_take_unmatched_receipts(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
   WITH taken AS (
     DELETE FROM unmatched_receipts WHERE connector_id = w->>'connectorId' AND smsc_id = w->>'smscId'
@@ -425,6 +457,7 @@ BEGIN
   WHEN 'resumeGroup' THEN RETURN smsgw_resume_group(w);
   WHEN 'cancelGroup' THEN RETURN smsgw_cancel_group(w);
   WHEN 'linkSmscIds' THEN RETURN smsgw_link_smsc_ids(w);
+  WHEN 'recordPartOutcome' THEN RETURN smsgw_record_part_outcome(w);
   WHEN 'saveUnmatchedReceipt' THEN
     INSERT INTO unmatched_receipts (connector_id, smsc_id, received_at, receipt)
       VALUES (w->>'connectorId', w->>'smscId', (w->>'receivedAt')::bigint, (w->>'receipt')::json);

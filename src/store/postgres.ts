@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
-import { priorities } from '../core/message.ts';
+import { finalStatuses, priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
@@ -25,6 +25,8 @@ import type {
   NewRecord,
   NewWebhookDelivery,
   Page,
+  PartOutcome,
+  PartTally,
   RecordFilter,
   SmscIdLink,
   Store,
@@ -399,6 +401,23 @@ export class PostgresStore implements Store {
 
   cancelGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
     return this.#write({ op: 'cancelGroup', groupId, now, skip });
+  }
+
+  async recordPartOutcome(
+    messageId: string,
+    part: number,
+    outcome: PartOutcome,
+    event: Omit<MessageEvent, 'messageId'>,
+  ): Promise<PartTally> {
+    const [recorded, delivered, failed, settled] = await this.#write<[boolean, number, number, boolean]>({
+      op: 'recordPartOutcome',
+      messageId,
+      part,
+      outcome,
+      event: { at: event.at, type: event.type, detail: json(event.detail) },
+      finalStatuses: [...finalStatuses],
+    });
+    return { recorded, delivered, failed, settled };
   }
 
   linkSmscIds(links: SmscIdLink[]): Promise<void> {

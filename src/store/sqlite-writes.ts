@@ -6,8 +6,8 @@
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 // core/message.ts, not core/index.ts: the writer thread loads this file, and needs the
 // message's shape without the rest of the gateway.
-import type { Message, MessageEvent } from '../core/message.ts';
-import { priorities } from '../core/message.ts';
+import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
+import { finalStatuses, priorities } from '../core/message.ts';
 import { StoreConflictError, StoreNotFoundError } from './errors.ts';
 import type { SynchronousMode } from './sqlite.ts';
 import type {
@@ -15,6 +15,8 @@ import type {
   MessagePatch,
   NewRecord,
   NewWebhookDelivery,
+  PartOutcome,
+  PartTally,
   SmscIdLink,
   StoredAccount,
   StoredReceipt,
@@ -78,7 +80,7 @@ export function toError({ name, message, properties }: WriteFailure): Error {
   return Object.assign(new Error(message), properties);
 }
 
-const schemaVersion = 5;
+const schemaVersion = 6;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -185,6 +187,15 @@ CREATE TABLE IF NOT EXISTS smsc_links (
   part INTEGER NOT NULL,
   parts INTEGER NOT NULL,
   PRIMARY KEY (connector_id, smsc_id)
+) STRICT, WITHOUT ROWID;
+
+-- The final outcome each part of a long message got from its receipt: the message is
+-- settled from all of them.
+CREATE TABLE IF NOT EXISTS message_parts (
+  message_id TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY (message_id, part)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS unmatched_receipts (
@@ -401,7 +412,8 @@ export class SqliteWrites {
       );
     }
     // Version 3 keeps a message's own user data header; version 4 its meta; version 5 how a
-    // webhook is sent (compat callbacks). Added before the version 1 rebuild, which copies
+    // webhook is sent (compat callbacks); version 6 the outcomes of long messages' parts
+    // (a new table, made by the schema below). Added before the version 1 rebuild, which copies
     // the webhook table into the current definition column for column.
     for (const [table, column, type] of [
       ['messages', 'udh', 'BLOB'],
@@ -520,6 +532,33 @@ export class SqliteWrites {
 
   cancelGroup(groupId: string, now: number, skip: readonly string[]): number {
     return this.moveGroup(groupId, "('queued', 'scheduled', 'paused')", ["'canceled'"], now, skip, true);
+  }
+
+  /** One writer, one transaction per batch: the count sees every part recorded before it. */
+  recordPartOutcome(
+    messageId: string,
+    part: number,
+    outcome: PartOutcome,
+    event: Omit<MessageEvent, 'messageId'>,
+  ): PartTally {
+    const status = this.statement('SELECT status FROM messages WHERE id = ?').get(messageId);
+    if (!status) throw new StoreNotFoundError(`no message ${messageId}`);
+    const recorded =
+      this.statement(
+        'INSERT INTO message_parts (message_id, part, outcome) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(messageId, part, outcome).changes > 0;
+    this.statement(insertEventSql).run(messageId, event.at, event.type, json(event.detail));
+    const counts = this.statement(
+      `SELECT count(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+         count(*) FILTER (WHERE outcome = 'failed') AS failed
+       FROM message_parts WHERE message_id = ?`,
+    ).get(messageId)!;
+    return {
+      recorded,
+      delivered: counts['delivered'] as number,
+      failed: counts['failed'] as number,
+      settled: finalStatuses.has(status['status'] as MessageStatus),
+    };
   }
 
   linkSmscIds(links: SmscIdLink[]): void {

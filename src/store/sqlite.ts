@@ -41,6 +41,8 @@ import type {
   NewRecord,
   NewWebhookDelivery,
   Page,
+  PartOutcome,
+  PartTally,
   RecordFilter,
   SmscIdLink,
   Store,
@@ -296,6 +298,15 @@ export class SqliteStore implements Store {
 
   cancelGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
     return this.write('cancelGroup', groupId, now, skip);
+  }
+
+  recordPartOutcome(
+    messageId: string,
+    part: number,
+    outcome: PartOutcome,
+    event: Omit<MessageEvent, 'messageId'>,
+  ): Promise<PartTally> {
+    return this.write('recordPartOutcome', messageId, part, outcome, event);
   }
 
   linkSmscIds(links: SmscIdLink[]): Promise<void> {

@@ -60,6 +60,24 @@ export interface SmscIdLink {
   parts: number;
 }
 
+/** The final outcome one part of a long message got from its receipt. */
+export type PartOutcome = 'delivered' | 'failed';
+
+/**
+ * The outcomes a long message's parts have, as recordPartOutcome saw them in its
+ * transaction (its own part's included).
+ */
+export interface PartTally {
+  /** This part had no outcome before: this call gave it one (the first outcome stands). */
+  recorded: boolean;
+  /** Parts delivered. */
+  delivered: number;
+  /** Parts failed for good. */
+  failed: number;
+  /** The message was already in a final status. */
+  settled: boolean;
+}
+
 /** A delivery receipt that arrived before (or without) its submit response. */
 export interface StoredReceipt {
   id: number;
@@ -225,6 +243,19 @@ export interface Store {
    * with a `canceled` event, in one statement; returns how many. `skip` as for pauseGroup.
    */
   cancelGroup(groupId: string, now: number, skip?: readonly string[]): Promise<number>;
+
+  /**
+   * Records the final outcome of one part of a long message, with its event, and counts
+   * the outcomes of all its parts in the same transaction, serialised per message (across
+   * processes on PostgreSQL): parts whose receipts arrive together each see the others.
+   * A part keeps the first outcome it gets.
+   */
+  recordPartOutcome(
+    messageId: string,
+    part: number,
+    outcome: PartOutcome,
+    event: Omit<MessageEvent, 'messageId'>,
+  ): Promise<PartTally>;
 
   linkSmscIds(links: SmscIdLink[]): Promise<void>;
   findSmscId(connectorId: string, smscId: string): Promise<SmscIdLink | null>;
