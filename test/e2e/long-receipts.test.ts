@@ -236,6 +236,47 @@ describe('long messages settled from all their parts (SQLite)', () => {
   }
 });
 
+test('long messages through the simulator connector, whose parts report in one turn', async (t) => {
+  const hooks = await webhookReceiver();
+  t.after(() => hooks.close());
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, webhook: { url: "${hooks.url}", secret: whsec-1 } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 50, outcomes: [{ to: "+4477009009*", status: undelivered }] }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const sent: Array<{ id: string; expect: string }> = [];
+  for (const [to, expect] of [
+    ['+447700900123', 'delivered'],
+    ['+447700900900', 'undelivered'],
+  ]) {
+    for (let i = 0; i < 4; i++) {
+      const res = await call('POST', '/v1/messages', { to, text: longText(`sim ${i}`) });
+      assert.equal(res.body.segments, 3);
+      sent.push({ id: res.body.id, expect: expect! });
+    }
+  }
+  for (const m of sent) {
+    const hook = await waitFor(
+      () => hooks.hooks.find((h) => h.body.data.id === m.id && h.body.data.status !== 'submitted'),
+      10_000,
+      `final webhook of ${m.id}`,
+    );
+    assert.equal(hook.body.data.status, m.expect);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  for (const m of sent) {
+    const finals = hooks.hooks.filter((h) => h.body.data.id === m.id && h.body.data.status !== 'submitted');
+    assert.equal(finals.length, 1, `one final webhook for ${m.id}`);
+  }
+});
+
 const missing = missingPeer('PostgreSQL');
 if (missing) {
   test('long messages settled from all their parts (PostgreSQL)', (t) => t.skip(missing));
