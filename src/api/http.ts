@@ -13,6 +13,7 @@ import type {
 } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
+import { StoreConflictError } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -124,21 +125,25 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const slot = idempotencyKey === undefined ? undefined : `${account.id}\u0000${idempotencyKey}`;
       const requestHash =
         slot === undefined ? '' : createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      /** The answer first given to this key, again; or a 409 when it came with another body. */
+      const replay = async (key: string) => {
+        const previous = await o.gateway.store.getIdempotency(account.id, key, Date.now());
+        if (!previous) return undefined;
+        if (previous.requestHash !== requestHash) {
+          throw new GatewayError(
+            'idempotency_conflict',
+            'this Idempotency-Key was used with a different request',
+            'Idempotency-Key',
+            409,
+          );
+        }
+        reply.header('idempotent-replayed', 'true');
+        return reply.code(previous.statusCode).send(previous.response);
+      };
       if (slot !== undefined && idempotencyKey !== undefined) {
         while (pendingKeys.has(slot)) await pendingKeys.get(slot)!.catch(() => {});
-        const previous = await o.gateway.store.getIdempotency(account.id, idempotencyKey, Date.now());
-        if (previous) {
-          if (previous.requestHash !== requestHash) {
-            throw new GatewayError(
-              'idempotency_conflict',
-              'this Idempotency-Key was used with a different request',
-              'Idempotency-Key',
-              409,
-            );
-          }
-          reply.header('idempotent-replayed', 'true');
-          return reply.code(previous.statusCode).send(previous.response);
-        }
+        const replayed = await replay(idempotencyKey);
+        if (replayed) return replayed;
       }
       rateLimit(account, reply);
       const request = submitRequestOf(body);
@@ -159,7 +164,21 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         pendingKeys.set(slot, submit);
         submit.finally(() => pendingKeys.delete(slot)).catch(() => {});
       }
-      const message = await submit;
+      let message: Message;
+      try {
+        message = await submit;
+      } catch (err) {
+        // The same key at once on another gateway of the cluster: its request won the key.
+        if (!(err instanceof StoreConflictError) || idempotencyKey === undefined) throw err;
+        const replayed = await replay(idempotencyKey);
+        if (replayed) return replayed;
+        throw new GatewayError(
+          'request_in_progress',
+          'a request with this Idempotency-Key is still being processed; try again',
+          'Idempotency-Key',
+          409,
+        );
+      }
       return reply.code(202).send(acceptedView(message));
     });
 
