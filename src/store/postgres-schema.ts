@@ -197,39 +197,25 @@ $$;
 CREATE OR REPLACE FUNCTION smsgw_insert_messages(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   idem jsonb := w->'idempotency';
-  m jsonb;
-  taken text;
 BEGIN
-  -- Refused before anything is written: a kept key, or an id stored (or given twice).
-  IF jsonb_typeof(idem) = 'object' AND EXISTS (
-    SELECT 1 FROM idempotency WHERE account_id = idem->>'accountId' AND key = idem->>'key'
-  ) THEN
-    RETURN smsgw_refused('StoreConflictError', format('idempotency key %s is already in use', idem->>'key'));
-  END IF;
-  SELECT e->>'id' INTO taken FROM jsonb_array_elements(w->'messages') e
-    WHERE EXISTS (SELECT 1 FROM messages WHERE id = e->>'id') LIMIT 1;
-  IF taken IS NULL THEN
-    SELECT e->>'id' INTO taken FROM jsonb_array_elements(w->'messages') e
-      GROUP BY e->>'id' HAVING count(*) > 1 LIMIT 1;
-  END IF;
-  IF taken IS NOT NULL THEN
-    RETURN smsgw_refused('StoreConflictError', format('message %s is already stored', taken));
-  END IF;
-  FOR m IN SELECT value FROM jsonb_array_elements(w->'messages') WITH ORDINALITY ORDER BY ordinality LOOP
-    INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
-      encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
-      created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
-      error_message, group_id, meta, claimed_by)
-    VALUES (m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
-      decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
-      (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
-      (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
-      (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
-      (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
-      m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, w->>'instance');
-    INSERT INTO message_events (message_id, at, type, detail)
-      VALUES (m->>'id', (m->>'createdAt')::bigint, m->>'status', NULL);
-  END LOOP;
+  -- Nothing is looked up first: an id already stored (or given twice), or a key still kept,
+  -- breaks a unique index, which fails the batch; smsgw_apply's caller then applies it
+  -- again write by write, and this write alone is refused (a conflict), with none of its rows.
+  INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
+    encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
+    created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
+    error_message, group_id, meta, claimed_by)
+  SELECT m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
+    decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
+    (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
+    (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
+    (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
+    (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
+    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, w->>'instance'
+  FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n) ORDER BY n;
+  INSERT INTO message_events (message_id, at, type, detail)
+    SELECT m->>'id', (m->>'createdAt')::bigint, m->>'status', NULL
+    FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n) ORDER BY n;
   IF jsonb_typeof(idem) = 'object' THEN
     INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
       VALUES (idem->>'accountId', idem->>'key', idem->>'requestHash', (idem->>'statusCode')::integer,
@@ -522,7 +508,9 @@ END $$;
 
 -- Applies a batch in call order, one outcome per write: {"ok":true,"value":...} or
 -- {"ok":false,"name":...,"message":...}. Refusals (a conflict, an unknown row) are checked
--- before anything is written, so they need no savepoint. Any other error fails the whole
+-- before anything is written, so they need no savepoint; a message or key already stored is
+-- found by its unique index instead (a lookup before each insert cost as much as the
+-- insert), which breaks the batch like any other error. Any other error fails the whole
 -- statement; the caller then applies the batch again with isolate, each write in a
 -- subtransaction of its own, so that only the failing write fails. (Subtransactions are
 -- not the default: hundreds in one transaction slow every session's snapshots down.)
