@@ -265,12 +265,12 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     admin.get('/v1/admin/connectors/:id', async (req) => connector(req).state());
     admin.post('/v1/admin/connectors/:id/start', async (req) => {
       const c = connector(req);
-      await c.start();
+      await o.gateway.controlConnector(c, 'start');
       return c.state();
     });
     admin.post('/v1/admin/connectors/:id/stop', async (req) => {
       const c = connector(req);
-      await c.stop();
+      await o.gateway.controlConnector(c, 'stop');
       return c.state();
     });
     admin.post('/v1/admin/connectors/:id/inbound', async (req, reply) => {

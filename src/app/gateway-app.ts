@@ -24,7 +24,14 @@ import {
 } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
-import { conversationRoutes, inboundView, moAdminRoutes, moRoutesInForce, TwoWay } from '../twoway/index.ts';
+import {
+  conversationRoutes,
+  followMoRoutes,
+  inboundView,
+  moAdminRoutes,
+  moRoutesInForce,
+  TwoWay,
+} from '../twoway/index.ts';
 import { WebhookSender } from '../webhooks/index.ts';
 import { keptPartsIn } from './kept-parts.ts';
 
@@ -100,6 +107,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   gateway = new Gateway({ store, config, connectors });
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
+  // And those another gateway on the store sets or resets, from then on.
+  await followMoRoutes(store, gateway, config.routes.mo);
 
   const webhooks = new WebhookSender({ store });
   let http: FastifyInstance | undefined;

@@ -320,7 +320,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.store.announce(notice).catch(() => {});
   }
 
-  /** Another gateway changed messages this one may hold: held copies follow it. */
+  /**
+   * An admin started or stopped a connector: the same connector of every other gateway on
+   * the store follows.
+   */
+  async controlConnector(connector: Connector, action: 'start' | 'stop'): Promise<void> {
+    await (action === 'start' ? connector.start() : connector.stop());
+    this.#tellOthers({ kind: 'connector', id: connector.id, action });
+  }
+
+  /** Another gateway changed what this one holds in memory: the copies follow it. */
   #heard(notice: StoreNotice): void {
     if (notice.kind === 'group') {
       if (notice.hold === 'paused' || notice.hold === 'canceled') this.#hold(notice.groupId, notice.hold);
@@ -330,6 +339,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       return;
     }
+    if (notice.kind === 'connector') {
+      const connector = this.connectors.get(notice.id);
+      if (connector) (notice.action === 'start' ? connector.start() : connector.stop()).catch(() => {});
+      return;
+    }
+    if (notice.kind !== 'message') return; // heard by those who keep that copy
     // Canceled: gone. Replaced: the store's version is read again with the next refill.
     if (this.#dispatcher.held(notice.id)) {
       this.#dispatcher.cancel(notice.id);

@@ -30,7 +30,8 @@ interface SuppressionData {
 /**
  * How long an account's "has entries or not" is taken as known. With none, the two lookups
  * per message are skipped; with some, only the check for any is. Entries added here count
- * at once; one added by another gateway on the same store (cluster mode), within this long.
+ * at once; one added by another gateway on the same store (cluster mode) as soon as its
+ * notice is heard, and within this long if it is not.
  */
 const knownForMs = 1000;
 
@@ -43,6 +44,17 @@ export class Suppressions {
   constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
     this.#now = now;
+    store
+      .onNotice((notice) => {
+        if (notice.kind === 'suppressions') this.#known.delete(notice.accountId);
+      })
+      .catch(() => {}); // unheard: knownForMs bounds how long a change goes unseen
+  }
+
+  /** After the commit: a check that read the list before it must not vouch for it, here or elsewhere. */
+  #changed(accountId: string): void {
+    this.#known.delete(accountId);
+    this.#store.announce({ kind: 'suppressions', accountId }).catch(() => {});
   }
 
   /** Normalises the number (and sender); refuses what is not one, naming the field. */
@@ -60,8 +72,7 @@ export class Suppressions {
     entry: { to: string; from: string | null; source: SuppressionSource; reason?: string | null },
   ): Promise<Suppression> {
     const stored = await this.#store.putRecord(this.#record(accountId, entry, this.#now()));
-    // After the commit: a check that read the list before it must not vouch for it.
-    this.#known.delete(accountId);
+    this.#changed(accountId);
     return view(stored);
   }
 
@@ -72,7 +83,7 @@ export class Suppressions {
   ): Promise<void> {
     const now = this.#now();
     await this.#store.putRecords(entries.map((e) => this.#record(accountId, e, now)));
-    this.#known.delete(accountId);
+    this.#changed(accountId);
   }
 
   /** Removes the entry for this sender (or the account-wide one); true if there was one. */

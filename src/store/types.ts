@@ -171,12 +171,17 @@ export interface RecordFilter {
  * lease ends. A store of one process (SQLite) has nobody to share with: every claim is its own.
  */
 /**
- * A change to messages that another process of the cluster may hold a copy of in memory
- * (queued for sending): a group paused, canceled or resumed, a message canceled or replaced.
+ * A change that another process of the cluster holds a copy of in memory: messages queued
+ * for sending (a group paused, canceled or resumed, a message canceled or replaced), the
+ * MO rules an admin set, an account's suppression list, a connector an admin started or
+ * stopped.
  */
 export type StoreNotice =
   | { kind: 'group'; groupId: string; hold: 'paused' | 'canceled' | 'resumed' }
-  | { kind: 'message'; id: string; change: 'canceled' | 'replaced' };
+  | { kind: 'message'; id: string; change: 'canceled' | 'replaced' }
+  | { kind: 'moRoutes' }
+  | { kind: 'suppressions'; accountId: string }
+  | { kind: 'connector'; id: string; action: 'start' | 'stop' };
 
 export interface Store {
   /** Creates tables; safe to call on an existing database. */

@@ -102,12 +102,14 @@ export function moAdminRoutes(o: {
         data: { routes },
       });
       o.gateway.setMoRoutes(routes);
+      await o.store.announce({ kind: 'moRoutes' });
       return { source: 'admin', updatedAt: new Date(now).toISOString(), routes };
     });
 
     app.delete('/v1/admin/routes/mo', async () => {
       await o.store.deleteRecord(routesRecord.kind, routesRecord.id);
       o.gateway.setMoRoutes(o.configured);
+      await o.store.announce({ kind: 'moRoutes' });
       return { source: 'config', updatedAt: null, routes: o.configured };
     });
 
@@ -119,6 +121,16 @@ export function moAdminRoutes(o: {
       return { data: page.data.map((m) => messageView(m)), nextCursor: page.nextCursor };
     });
   };
+}
+
+/** The MO rules another gateway on the store set or reset are read again and put in force here. */
+export function followMoRoutes(store: Store, gateway: Gateway, configured: readonly MoRouteConfig[]) {
+  return store.onNotice((notice) => {
+    if (notice.kind !== 'moRoutes') return;
+    moRoutesInForce(store, configured)
+      .then((routes) => gateway.setMoRoutes(routes))
+      .catch(() => {}); // the store is out of reach: the next change is heard again
+  });
 }
 
 /** The MO rules to start with: an admin's saved ones, else the config's. */
