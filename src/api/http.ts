@@ -294,6 +294,19 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         );
       return reply.code(202).send({ status: 'injected' });
     });
+    admin.get('/v1/admin/nodes', async () => ({
+      data: (await o.gateway.store.nodes()).map((n) => ({
+        id: n.id,
+        self: n.id === o.gateway.store.instanceId,
+        host: n.host,
+        pid: n.pid,
+        startedAt: new Date(n.startedAt).toISOString(),
+        leaseUntil: n.leaseUntil === null ? null : new Date(n.leaseUntil).toISOString(),
+        alive: n.alive,
+        backlog: n.backlog,
+        ...n.info,
+      })),
+    }));
     admin.get('/v1/admin/routes', async () => o.routes);
     admin.get('/v1/admin/accounts', async () => ({
       data: o.accounts.list().map((a) => ({

@@ -148,6 +148,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#now = options.now ?? Date.now;
     this.suppressions = new Suppressions(this.store, this.#now);
     this.store.onNotice((notice) => this.#heard(notice)).catch(() => {});
+    // What the other gateways (and GET /v1/admin/nodes) see of this one.
+    this.store.describeNode(() => ({
+      connectors: Object.fromEntries(
+        [...this.connectors.values()].map((c) => {
+          const binds = c.state().binds;
+          return [c.id, { bound: binds.filter((b) => b.state === 'bound').length, binds: binds.length }];
+        }),
+      ),
+      queued: this.queued,
+      inFlight: this.inFlight,
+    }));
     this.#dispatcher = new Dispatcher({
       router: this.#router,
       connectors: this.connectors,

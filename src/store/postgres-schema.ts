@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS smsgw_instances (
   id text PRIMARY KEY,
   lease_until bigint NOT NULL
 );
+-- Who each is, for GET /v1/admin/nodes (added in place: a gateway of version 2 ignores them).
+ALTER TABLE smsgw_instances ADD COLUMN IF NOT EXISTS host text,
+  ADD COLUMN IF NOT EXISTS pid integer, ADD COLUMN IF NOT EXISTS started_at bigint,
+  ADD COLUMN IF NOT EXISTS info json;
 
 CREATE TABLE IF NOT EXISTS messages (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

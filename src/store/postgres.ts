@@ -10,6 +10,7 @@
 // out (it stopped or died) the others take its claims over. A resolved write is durable
 // as PostgreSQL's COMMIT is (synchronous_commit).
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
@@ -33,6 +34,7 @@ import type {
   StoredAccount,
   StoredReceipt,
   StoredRecord,
+  StoreNode,
   StoreNotice,
   WebhookDelivery,
 } from './types.ts';
@@ -103,6 +105,8 @@ export class PostgresStore implements Store {
   readonly instanceId = randomUUID();
   readonly #pool: pg.Pool;
   readonly #leaseMs: number;
+  readonly #startedAt = Date.now();
+  #describe: () => Record<string, unknown> = () => ({});
   #heartbeat: NodeJS.Timeout | null = null;
   #pending: PendingWrite[] = [];
   /** The batch being applied, if any: one at a time, so writes apply in call order. */
@@ -118,7 +122,7 @@ export class PostgresStore implements Store {
 
   constructor(options: PostgresStoreOptions) {
     this.#connectionString = options.connectionString;
-    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#leaseMs = options.leaseMs ?? 10_000;
     if (!(this.#leaseMs >= 1_000)) throw new Error('the PostgreSQL claim lease must be at least 1000 ms');
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
@@ -164,6 +168,28 @@ export class PostgresStore implements Store {
     await this.#beat();
     this.#heartbeat ??= setInterval(() => this.#beat().catch(() => {}), Math.floor(this.#leaseMs / 3));
     this.#heartbeat.unref();
+  }
+
+  describeNode(describe: () => Record<string, unknown>): void {
+    this.#describe = describe;
+  }
+
+  async nodes(): Promise<StoreNode[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT i.id, i.host, i.pid, i.started_at, i.lease_until, i.info, i.lease_until > smsgw_now_ms() AS alive,
+         (SELECT count(*) FROM messages m WHERE m.status = 'queued' AND m.claimed_by = i.id) AS backlog
+       FROM smsgw_instances i ORDER BY i.started_at NULLS FIRST, i.id`,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      host: r.host ?? '',
+      pid: r.pid ?? 0,
+      startedAt: r.started_at ?? 0,
+      leaseUntil: r.lease_until,
+      alive: r.alive,
+      backlog: r.backlog,
+      info: r.info,
+    }));
   }
 
   /** Sends the writes still waiting, waits for them, gives the claims up, then closes. */
@@ -666,9 +692,10 @@ export class PostgresStore implements Store {
   /** Renews this instance's lease, and forgets instances long gone. */
   async #beat(): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO smsgw_instances (id, lease_until) VALUES ($1, smsgw_now_ms() + $2)
-       ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`,
-      [this.instanceId, this.#leaseMs],
+      `INSERT INTO smsgw_instances (id, lease_until, host, pid, started_at, info)
+         VALUES ($1, smsgw_now_ms() + $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until, info = excluded.info`,
+      [this.instanceId, this.#leaseMs, hostname(), process.pid, this.#startedAt, json(this.#describe())],
     );
     await this.#pool.query('DELETE FROM smsgw_instances WHERE lease_until < smsgw_now_ms() - $1', [
       forgetInstancesMs,

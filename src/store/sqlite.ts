@@ -7,7 +7,9 @@
 // Reads run synchronously on this thread's own connection and see committed data only.
 // `:memory:` cannot be shared by two connections, so there the same writes run in-process
 // on the one connection, committed on setImmediate.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
@@ -49,6 +51,7 @@ import type {
   StoredAccount,
   StoredReceipt,
   StoredRecord,
+  StoreNode,
   WebhookDelivery,
 } from './types.ts';
 
@@ -82,7 +85,10 @@ const writerBatchesInFlight = 2;
 const idempotencySweepMs = 60_000;
 
 export class SqliteStore implements Store {
+  readonly instanceId = randomUUID();
   readonly path: string;
+  readonly #startedAt = Date.now();
+  #describe: () => Record<string, unknown> = () => ({});
   /** Reads; and writes too when they run in-process. */
   private readonly db: DatabaseSync;
   private readonly statements: StatementCache;
@@ -136,6 +142,27 @@ export class SqliteStore implements Store {
 
   migrate(): Promise<void> {
     return this.write('migrate');
+  }
+
+  describeNode(describe: () => Record<string, unknown>): void {
+    this.#describe = describe;
+  }
+
+  /** One process has the file: this one, which holds every queued message. */
+  async nodes(): Promise<StoreNode[]> {
+    const backlog = this.statement("SELECT count(*) AS n FROM messages WHERE status = 'queued'").get()!;
+    return [
+      {
+        id: this.instanceId,
+        host: hostname(),
+        pid: process.pid,
+        startedAt: this.#startedAt,
+        leaseUntil: null,
+        alive: true,
+        backlog: backlog['n'] as number,
+        info: this.#describe(),
+      },
+    ];
   }
 
   /** Sends the writes still waiting for their tick, waits for their outcomes, then closes. */

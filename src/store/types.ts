@@ -183,7 +183,29 @@ export type StoreNotice =
   | { kind: 'suppressions'; accountId: string }
   | { kind: 'connector'; id: string; action: 'start' | 'stop' };
 
+/** A gateway process on the store (one for SQLite; the cluster's for PostgreSQL). */
+export interface StoreNode {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  /** Until when its lease runs (PostgreSQL), or null (SQLite: the only process there is). */
+  leaseUntil: number | null;
+  /** Its lease runs: it is alive, and its claims are its own. */
+  alive: boolean;
+  /** Queued messages it has claimed (a dead one's pass to the others when its lease ends). */
+  backlog: number;
+  /** What it last said of itself (see describeNode). */
+  info: Record<string, unknown> | null;
+}
+
 export interface Store {
+  /** This process's id on the store: what it claims rows under, and its name among nodes. */
+  readonly instanceId: string;
+  /** What this process says of itself to the others (its connectors' binds), read when asked. */
+  describeNode(describe: () => Record<string, unknown>): void;
+  /** Every gateway process on the store, this one included, oldest first. */
+  nodes(): Promise<StoreNode[]>;
   /** Creates tables; safe to call on an existing database. */
   migrate(): Promise<void>;
   close(): Promise<void>;
