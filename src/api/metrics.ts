@@ -11,8 +11,6 @@ export interface Metrics {
 
 export function gatewayMetrics(gateway: Gateway, connectors: ReadonlyMap<string, Connector>): Metrics {
   const registry = new client.Registry();
-  // Which gateway of a cluster each series comes from.
-  registry.setDefaultLabels({ node: gateway.store.instanceId });
   client.collectDefaultMetrics({ register: registry, prefix: 'smsgw_process_' });
   const transitions = new client.Counter({
     name: 'smsgw_messages_total',

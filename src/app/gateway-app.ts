@@ -174,7 +174,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
   const metrics = gatewayMetrics(gateway, connectors);
-  const limits = new AccountLimits();
+  const limits = new AccountLimits(() => gateway.shares.fraction);
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();

@@ -115,7 +115,10 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #log: ConnectorLogger;
   readonly #options: SmppConnectorOptions;
   #binds: Bind[] = [];
-  readonly #bucket: TokenBucket | null;
+  #bucket: TokenBucket | null;
+  /** Binds it may have open: all it is configured with, or its share of a cluster's. */
+  #bindShare: number;
+  readonly budget: { binds: number; tps: number };
   #reassembler: Reassembler;
   readonly #sends = new SendTracker();
   readonly #inbound = new Set<Promise<void>>();
@@ -142,6 +145,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#log = logger;
     this.#options = options;
     this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
+    this.#bindShare = config.binds;
+    this.budget = { binds: config.binds, tps: config.tps };
     this.#reassembler = this.#newReassembler();
     if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
   }
@@ -223,8 +228,27 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     if (this.#started) return;
     this.#started = true;
     await this.#replayKeptParts();
+    this.#openBinds();
+    this.emit('state', this.state());
+  }
+
+  async share(binds: number, tps: number): Promise<void> {
     const c = this.#config;
-    for (let index = 0; index < c.binds; index++) {
+    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
+    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
+    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
+    if (!this.#started || this.#stopping !== null) return;
+    this.#openBinds();
+    // The binds above the share take no more sends, and unbind once those on them settled.
+    const closing = this.#binds.splice(this.#bindShare);
+    if (closing.length > 0) this.emit('state', this.state());
+    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
+  }
+
+  /** Opens binds up to the share, numbered after those open. */
+  #openBinds(): void {
+    const c = this.#config;
+    for (let index = this.#binds.length; index < this.#bindShare; index++) {
       const client = new SmppClient({
         host: c.host,
         port: c.port,
@@ -244,7 +268,6 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       this.#binds.push(bind);
       client.start();
     }
-    this.emit('state', this.state());
   }
 
   stop(): Promise<void> {
@@ -282,6 +305,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     }));
     let status: ConnectorState['status'];
     if (this.#stopped) status = 'stopped';
+    else if (this.#bindShare === 0) status = 'standby';
     else if (binds.some((b) => b.state === 'bound')) status = 'up';
     else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
     else status = 'starting';

@@ -101,8 +101,11 @@ export interface BindState {
 export interface ConnectorState {
   id: string;
   type: string;
-  /** `up` when at least one bind can send. */
-  status: 'starting' | 'up' | 'down' | 'stopped';
+  /**
+   * `up` when at least one bind can send; `standby` when its share of a cluster's binds is
+   * none (the other gateways hold them all).
+   */
+  status: 'starting' | 'up' | 'down' | 'stopped' | 'standby';
   binds: BindState[];
   inFlight: number;
   sent: number;
@@ -164,6 +167,17 @@ export interface Connector extends EventEmitter<ConnectorEvents> {
   capacity(): number;
   send(sms: OutboundSms): Promise<SubmitResult>;
   state(): ConnectorState;
+  /**
+   * Present on a connector whose binds and tps are what the carrier allows in all: the
+   * gateways of a cluster share them (see `share`).
+   */
+  readonly budget?: { binds: number; tps: number };
+  /**
+   * Runs on a share of the budget: `binds` of its binds (others are unbound, once their
+   * sends have settled) and `tps` per second (0: no limit). Resolves once the binds above
+   * the share are closed, so another gateway may open its own.
+   */
+  share?(binds: number, tps: number): Promise<void>;
   /** Cell broadcast; present only on a connector configured for it (`broadcast: true`). */
   readonly broadcast?: (request: BroadcastRequest) => Promise<BroadcastResult>;
 }

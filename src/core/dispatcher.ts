@@ -25,6 +25,13 @@ export interface DispatcherOptions {
   unroutable(message: Message): void;
   /** True for a message that must not go now (its group is paused or canceled): it is dropped. */
   withheld?(message: Message): boolean;
+  /**
+   * Whether the connector may send from this gateway (in a cluster it may hold none of its
+   * binds). A message none of whose route's connectors may is handed over, not queued.
+   */
+  serves?(connectorId: string): boolean;
+  /** Gives a message this gateway cannot send back to the others (see `serves`). */
+  handOver?(message: Message): void;
 }
 
 const rank = new Map(priorities.map((p, i) => [p, i]));
@@ -192,7 +199,7 @@ export class Dispatcher {
   };
 
   constructor(options: DispatcherOptions) {
-    this.#o = { maxHeld: 20_000, withheld: () => false, ...options };
+    this.#o = { maxHeld: 20_000, withheld: () => false, serves: () => true, handOver: () => {}, ...options };
   }
 
   get queued(): number {
@@ -221,6 +228,10 @@ export class Dispatcher {
     const route = this.#o.router.match(message);
     if (route < 0) {
       this.#o.unroutable(message);
+      return;
+    }
+    if (!this.#servesRoute(route)) {
+      this.#o.handOver(message);
       return;
     }
     this.#held.set(message.id, message);
@@ -281,6 +292,22 @@ export class Dispatcher {
       }
     }
     for (const m of this.#held.values()) if (m.status === 'queued' && matches(m)) this.#canceled.add(m.id);
+  }
+
+  /** Hands over the queued messages of routes this gateway no longer sends on (see `serves`). */
+  handOverUnserved(): void {
+    for (const [route, q] of this.#queues) {
+      if (this.#servesRoute(route)) continue;
+      for (const m of q.remove(() => true)) {
+        this.#queued--;
+        this.done(m.id);
+        this.#o.handOver(m);
+      }
+    }
+  }
+
+  #servesRoute(route: number): boolean {
+    return this.#o.router.connectorsOf(route).some((id) => this.#o.serves(id));
   }
 
   /** Reads more from the store when memory has room and the store may have more. */

@@ -24,6 +24,7 @@ import type {
   StoreNotice,
 } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
+import { ClusterShares } from './cluster-shares.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -104,12 +105,16 @@ const maxValiditySeconds = 7 * 24 * 3600;
 const strayAfterMs = 2_000;
 /** How far back the sweep looks: a submit answered later than this is not waited for. */
 const strayWindowMs = 15 * 60_000;
+/** A message handed to the other gateways is not claimed back by this one for so long. */
+const handedOverForMs = 10_000;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly store: Store;
   /** The opt-out list every outbound message is checked against. */
   readonly suppressions: Suppressions;
   readonly connectors: ReadonlyMap<string, Connector>;
+  /** This gateway's share of what a cluster shares: carrier binds and tps, accounts' rates. */
+  readonly shares: ClusterShares;
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   readonly #dispatcher: Dispatcher;
@@ -136,6 +141,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #reholding = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
   #purgedAt = 0;
+  /**
+   * Messages handed to the other gateways (no bind of their route here), and until when
+   * this one leaves them to those: it does not claim them back at once.
+   */
+  readonly #handedOver = new Map<string, number>();
 
   constructor(options: GatewayOptions) {
     super();
@@ -147,6 +157,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
     this.suppressions = new Suppressions(this.store, this.#now);
+    this.shares = new ClusterShares(this.store, this.connectors);
     this.store.onNotice((notice) => this.#heard(notice)).catch(() => {});
     // What the other gateways (and GET /v1/admin/nodes) see of this one.
     this.store.describeNode(() => ({
@@ -158,14 +169,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ),
       queued: this.queued,
       inFlight: this.inFlight,
+      share: this.shares.fraction,
     }));
     this.#dispatcher = new Dispatcher({
       router: this.#router,
       connectors: this.connectors,
       unrecorded: (id) => this.#unrecorded.get(id) ?? 0,
-      loadDue: (limit, exclude) => this.store.dueMessages(this.#now(), limit, exclude),
+      loadDue: (limit, exclude) => this.#loadDue(limit, exclude),
       send: (m, c) => this.#send(m, c),
       withheld: (m) => this.#withheld(m),
+      serves: (id) => this.shares.serves(id),
+      handOver: (m) => this.#handOver(m),
       unroutable: (m) => {
         this.#finish(m, 'failed', { code: 'no_route', message: 'no route matches this message' }).catch(
           () => {},
@@ -197,6 +211,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   async start(): Promise<void> {
+    // Before any connector binds: in a cluster each opens only its share of the binds.
+    await this.shares.update();
     await this.store.requeueInFlight();
     this.#dispatcher.start();
     this.#timer = setInterval(() => void this.#tick(), 1000);
@@ -207,6 +223,29 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#dispatcher.stop();
+  }
+
+  /** Due messages from the store; none while no connector may send from here. */
+  async #loadDue(limit: number, exclude: { has(id: string): boolean }): Promise<Message[]> {
+    if (![...this.connectors.keys()].some((id) => this.shares.serves(id))) return [];
+    const now = this.#now();
+    for (const [id, until] of this.#handedOver) if (until <= now) this.#handedOver.delete(id);
+    const excluded =
+      this.#handedOver.size === 0
+        ? exclude
+        : { has: (id: string) => exclude.has(id) || this.#handedOver.has(id) };
+    return this.store.dueMessages(now, limit, excluded);
+  }
+
+  #handOver(message: Message): void {
+    this.#handedOver.set(message.id, this.#now() + handedOverForMs);
+    this.store.releaseMessages([message.id]).catch(() => {}); // held until the lease ends, then
+  }
+
+  /** Takes this gateway's share of the cluster's binds anew; hands over what it can no longer send. */
+  async #reshare(): Promise<void> {
+    await this.shares.update();
+    this.#dispatcher.handOverUnserved();
   }
 
   /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
@@ -932,6 +971,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.#purgedAt = now;
         await this.store.purgeUnmatchedReceipts(now - 24 * 3600_000);
       }
+      await this.#reshare();
       await this.#matchStrays(now);
       await this.store.releaseScheduled(now);
       for (const id of await this.store.expireOverdue(now, [...this.#inFlight.keys()])) {

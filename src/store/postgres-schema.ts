@@ -87,6 +87,15 @@ CREATE TABLE IF NOT EXISTS smsc_links (
   PRIMARY KEY (connector_id, smsc_id)
 );
 
+-- Each connector's binds, a budget the instances share: a slot is held by one instance at a
+-- time, and is free again once its holder's lease ends.
+CREATE TABLE IF NOT EXISTS smsgw_bind_slots (
+  connector_id text NOT NULL,
+  slot integer NOT NULL,
+  holder text,
+  PRIMARY KEY (connector_id, slot)
+);
+
 -- The final outcome each part of a long message got from its receipt (version 2): the
 -- message is settled from all of them.
 CREATE TABLE IF NOT EXISTS message_parts (
@@ -380,6 +389,35 @@ BEGIN
     current_status IN (SELECT jsonb_array_elements_text(w->'finalStatuses')));
 END $$;
 
+-- Gives back the slots held above want (the highest first), then takes free ones up to it;
+-- answers how many the instance holds.
+CREATE OR REPLACE FUNCTION smsgw_hold_bind_slots(connector text, total integer, want integer, me text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  held integer;
+  taken integer;
+BEGIN
+  INSERT INTO smsgw_bind_slots (connector_id, slot)
+    SELECT connector, g FROM generate_series(0, total - 1) AS g ON CONFLICT DO NOTHING;
+  DELETE FROM smsgw_bind_slots WHERE connector_id = connector AND slot >= total;
+  SELECT count(*) INTO held FROM smsgw_bind_slots WHERE connector_id = connector AND holder = me;
+  IF held > want THEN
+    UPDATE smsgw_bind_slots SET holder = NULL WHERE connector_id = connector AND slot IN (
+      SELECT slot FROM smsgw_bind_slots WHERE connector_id = connector AND holder = me
+      ORDER BY slot DESC LIMIT held - want);
+    RETURN want;
+  END IF;
+  IF held < want THEN
+    UPDATE smsgw_bind_slots SET holder = me WHERE connector_id = connector AND slot IN (
+      SELECT slot FROM smsgw_bind_slots
+      WHERE connector_id = connector AND holder IS DISTINCT FROM me AND smsgw_claimable(holder, me)
+      ORDER BY slot LIMIT want - held FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS taken = ROW_COUNT;
+    held := held + taken;
+  END IF;
+  RETURN held;
+END $$;
+
 CREATE OR REPLACE FUNCTION smsgw_take_unmatched_receipts(w jsonb) RETURNS jsonb LANGUAGE sql AS $$
   WITH taken AS (
     DELETE FROM unmatched_receipts WHERE connector_id = w->>'connectorId' AND smsc_id = w->>'smscId'
@@ -448,6 +486,9 @@ BEGIN
   WHEN 'cancelGroup' THEN RETURN smsgw_cancel_group(w);
   WHEN 'linkSmscIds' THEN RETURN smsgw_link_smsc_ids(w);
   WHEN 'recordPartOutcome' THEN RETURN smsgw_record_part_outcome(w);
+  WHEN 'releaseMessages' THEN
+    UPDATE messages SET claimed_by = NULL
+    WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text(w->'ids'))) AND claimed_by = w->>'instance';
   WHEN 'saveUnmatchedReceipt' THEN
     INSERT INTO unmatched_receipts (connector_id, smsc_id, received_at, receipt)
       VALUES (w->>'connectorId', w->>'smscId', (w->>'receivedAt')::bigint, (w->>'receipt')::json);

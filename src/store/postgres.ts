@@ -188,8 +188,30 @@ export class PostgresStore implements Store {
       leaseUntil: r.lease_until,
       alive: r.alive,
       backlog: r.backlog,
-      info: r.info,
+      // This one's as it is now; the others' as of their last heartbeat.
+      info: r.id === this.instanceId ? this.#describe() : r.info,
     }));
+  }
+
+  async liveInstances(): Promise<string[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT id FROM smsgw_instances WHERE lease_until > smsgw_now_ms() ORDER BY id',
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  async holdBindSlots(connectorId: string, total: number, want: number): Promise<number> {
+    const { rows } = await this.#pool.query('SELECT smsgw_hold_bind_slots($1, $2, $3, $4) AS held', [
+      connectorId,
+      total,
+      want,
+      this.instanceId,
+    ]);
+    return rows[0].held as number;
+  }
+
+  releaseMessages(ids: readonly string[]): Promise<void> {
+    return this.#write({ op: 'releaseMessages', ids, instance: this.instanceId });
   }
 
   /** Sends the writes still waiting, waits for them, gives the claims up, then closes. */

@@ -148,6 +148,17 @@ export class SqliteStore implements Store {
     this.#describe = describe;
   }
 
+  async liveInstances(): Promise<string[]> {
+    return [this.instanceId];
+  }
+
+  async holdBindSlots(_connectorId: string, total: number, want: number): Promise<number> {
+    return Math.min(total, want);
+  }
+
+  /** Nobody to hand them to: this process sends every message. */
+  async releaseMessages(_ids: readonly string[]): Promise<void> {}
+
   /** One process has the file: this one, which holds every queued message. */
   async nodes(): Promise<StoreNode[]> {
     const backlog = this.statement("SELECT count(*) AS n FROM messages WHERE status = 'queued'").get()!;

@@ -206,6 +206,21 @@ export interface Store {
   describeNode(describe: () => Record<string, unknown>): void;
   /** Every gateway process on the store, this one included, oldest first. */
   nodes(): Promise<StoreNode[]>;
+  /** The ids of the processes whose lease runs, sorted (a store of one process: this one). */
+  liveInstances(): Promise<string[]>;
+  /**
+   * A connector's `total` binds are a budget the processes on the store share (the SMSC
+   * allows so many): its bind slots are held by one process each. This one gives back what
+   * it holds above `want`, and takes free slots (held by nobody, or by a process whose lease
+   * ended) up to `want`. Resolves with how many it holds. A store of one process holds
+   * them all.
+   */
+  holdBindSlots(connectorId: string, total: number, want: number): Promise<number>;
+  /**
+   * Hands queued messages this process claimed back to the others (it cannot send them:
+   * it holds no bind of their route's connectors). Their claim ends; nothing else changes.
+   */
+  releaseMessages(ids: readonly string[]): Promise<void>;
   /** Creates tables; safe to call on an existing database. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
 import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
 
 type Gateway = Awaited<ReturnType<typeof gatewayFrom>>;
+type NodeBinds = { connectors?: Record<string, { bound: number }> };
 
 const account = `
 accounts:
@@ -19,14 +20,18 @@ accounts:
     apiKeys: [acme-key-1]
     defaultFrom: ACME`;
 
-/** A gateway on `store` whose one connector is an SMPP bind to `smscPort` as `systemId`. */
+/**
+ * A gateway on `store` whose one connector binds to `smscPort` as `systemId`: 2 binds for
+ * the cluster (a connector's binds are the cluster's total), so two gateways hold one each.
+ */
 function clusterMember(store: string, smscPort: number, systemId: string): Promise<Gateway> {
   return gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
 store: ${store}
+admin: { apiKeys: [admin-key-123] }
 ${account}
 connectors:
-  - { id: carrier, type: smpp, host: 127.0.0.1, port: ${smscPort}, systemId: ${systemId}, password: pw, window: 8 }
+  - { id: carrier, type: smpp, host: 127.0.0.1, port: ${smscPort}, systemId: ${systemId}, password: pw, binds: 2, window: 8 }
 routes:
   mt:
     - connectors: [carrier]
@@ -125,6 +130,11 @@ if (missing) {
         const a = await start(() => clusterMember(store, smscPort, 'gw-a'));
         const b = await start(() => clusterMember(store, smscPort, 'gw-b'));
         const calls = [api(a.base, 'acme-key-1'), api(b.base, 'acme-key-1')];
+        // Each has taken its one of the two binds.
+        await waitFor(async () => {
+          const nodes = (await api(a.base, 'admin-key-123')('GET', '/v1/admin/nodes')).body.data;
+          return nodes.length === 2 && nodes.every((n: NodeBinds) => n.connectors?.carrier?.bound === 1);
+        });
         // Scheduled ones are released claimed by nobody: both gateways race for them.
         const sendAt = new Date(Date.now() + 2_000).toISOString();
         const requests = Array.from({ length: 120 }, (_, i) => ({

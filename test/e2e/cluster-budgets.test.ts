@@ -1,0 +1,180 @@
+// Cluster mode: a connector's `binds` and an account's `mps` are totals for the whole
+// cluster. Three gateways on one PostgreSQL and a connector with 2 binds never hold more
+// than 2 binds at the SMSC together; a gateway with none hands its messages to those with
+// one, and when a gateway holding binds stops, the others take its binds. Three gateways
+// and an account with mps 30 accept about 30 a second together, not 90.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
+import { missingPeer } from '../peers/available.ts';
+import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
+import { api, gatewayFrom, waitFor } from './helpers.ts';
+
+type Gateway = Awaited<ReturnType<typeof gatewayFrom>>;
+
+interface NodeView {
+  self: boolean;
+  share: number;
+  connectors: Record<string, { bound: number; binds: number }>;
+}
+
+const missing = missingPeer('PostgreSQL');
+if (missing) {
+  test('cluster-wide budgets', (t) => t.skip(missing));
+} else {
+  describe('cluster-wide budgets', () => {
+    let server: PostgresServer;
+    before(async () => {
+      server = await startPostgres();
+    });
+    after(() => server.stop());
+
+    /** Starts `n` gateways on one new database; each is closed after the test unless closed before. */
+    async function cluster(t: { after(fn: () => unknown): void }, n: number, body: string) {
+      const store = await server.createDatabase();
+      const gateways: Gateway[] = [];
+      const open = new Set<Gateway>();
+      t.after(async () => {
+        for (const gw of open) await gw.close();
+      });
+      for (let i = 0; i < n; i++) {
+        const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: ${store}
+admin: { apiKeys: [admin-key-123] }
+${body}`);
+        gateways.push(gw);
+        open.add(gw);
+      }
+      const self = async (gw: Gateway) =>
+        ((await api(gw.base, 'admin-key-123')('GET', '/v1/admin/nodes')).body.data as NodeView[]).find(
+          (v) => v.self,
+        )!;
+      // Every gateway has seen the others and taken its share.
+      await waitFor(
+        async () => (await Promise.all(gateways.map(self))).every((v) => Math.abs(v.share - 1 / n) < 1e-9),
+        15_000,
+        'every gateway on its share',
+      );
+      return {
+        gateways,
+        self,
+        async stop(gw: Gateway) {
+          open.delete(gw);
+          await gw.close();
+        },
+      };
+    }
+
+    test('a connector’s binds are a budget for the cluster; a stopped gateway’s binds move', async (t) => {
+      const sim = new SmscSimulator({ deliveryDelayMs: 20 });
+      let open = 0;
+      let most = 0;
+      sim.on('bound', () => {
+        open++;
+        most = Math.max(most, open);
+      });
+      sim.on('unbound', () => open--);
+      const { port } = await sim.listen(0);
+      t.after(() => sim.close());
+      const c = await cluster(
+        t,
+        3,
+        `accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors:
+  - { id: carrier, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw, binds: 2, window: 8 }
+routes: { mt: [{ connectors: [carrier] }] }`,
+      );
+      const held = async () =>
+        (await Promise.all(c.gateways.map(c.self))).map((v) => v.connectors.carrier?.bound ?? 0);
+      await waitFor(
+        async () => open === 2 && (await held()).reduce((a, b) => a + b, 0) === 2,
+        15_000,
+        '2 binds up',
+      );
+      const holders = (await held()).map((n, i) => (n > 0 ? i : -1)).filter((i) => i >= 0);
+      assert.equal(holders.length, 2, 'two gateways hold one bind each');
+
+      const send = async (gateways: Gateway[], label: string, count: number) => {
+        const ids = await Promise.all(
+          Array.from({ length: count }, async (_, i) => {
+            const res = await api(gateways[i % gateways.length]!.base, 'acme-key-1')('POST', '/v1/messages', {
+              to: '+447700900123',
+              text: `${label} ${i}`,
+            });
+            assert.equal(res.status, 202, JSON.stringify(res.body));
+            return res.body.id as string;
+          }),
+        );
+        const call = api(gateways[0]!.base, 'acme-key-1');
+        await waitFor(
+          async () => {
+            for (const id of ids)
+              if ((await call('GET', `/v1/messages/${id}`)).body.status !== 'delivered') return false;
+            return true;
+          },
+          30_000,
+          `${label}: every message delivered`,
+        );
+      };
+      // Through every gateway, the one without a bind too.
+      await send(c.gateways, 'first', 60);
+      assert.ok(most <= 2, `at most 2 binds at the SMSC (saw ${most})`);
+
+      // A gateway holding a bind stops: its bind passes to the one that had none.
+      const stopped = c.gateways[holders[0]!]!;
+      await c.stop(stopped);
+      const rest = c.gateways.filter((gw) => gw !== stopped);
+      await waitFor(
+        async () => {
+          if (open !== 2) return false;
+          const views = await Promise.all(rest.map(c.self));
+          return views.every((v) => v.connectors.carrier?.bound === 1);
+        },
+        20_000,
+        'both remaining gateways hold a bind',
+      );
+      await send(rest, 'second', 40);
+      assert.ok(most <= 2, `at most 2 binds at the SMSC (saw ${most})`);
+    });
+
+    test('an account’s mps holds for the cluster', async (t) => {
+      const mps = 30;
+      const c = await cluster(
+        t,
+        3,
+        `accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, mps: ${mps} }]
+connectors: [{ id: sim, type: simulator }]
+routes: { mt: [{ connectors: [sim] }] }`,
+      );
+      const calls = c.gateways.map((gw) => api(gw.base, 'acme-key-1'));
+      // Each gateway's first second's burst is spent first; then accepted requests are counted.
+      const hammer = async (ms: number) => {
+        let accepted = 0;
+        const until = Date.now() + ms;
+        await Promise.all(
+          calls.flatMap((call) =>
+            [0, 1].map(async () => {
+              while (Date.now() < until) {
+                const res = await call('POST', '/v1/messages', { to: '+447700900123', text: 'rate' });
+                if (res.status === 202) accepted++;
+                else assert.equal(res.status, 429);
+              }
+            }),
+          ),
+        );
+        return accepted;
+      };
+      await hammer(1_500);
+      const seconds = 5;
+      const accepted = await hammer(seconds * 1000);
+      t.diagnostic(`accepted ${accepted} in ${seconds} s with mps ${mps} over 3 gateways`);
+      // The budget for the window, and each gateway's refill of at most one request's rounding.
+      assert.ok(
+        accepted <= mps * seconds * 1.1 + 3,
+        `at most about ${mps}/s together, got ${accepted / seconds}/s`,
+      );
+      assert.ok(accepted > mps, `more than a second’s worth in ${seconds} s, got ${accepted}`);
+    });
+  });
+}
