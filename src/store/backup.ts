@@ -2,6 +2,7 @@
 // single read transaction, so the copy is consistent, and in WAL mode that transaction
 // blocks no writer: a gateway (in this process or another) keeps accepting meanwhile.
 import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface BackupReport {
@@ -20,6 +21,7 @@ export function backupSqlite(source: string, target: string, busyTimeoutMs = 10_
   // DatabaseSync would create an empty database where there is none.
   if (!existsSync(source)) throw new Error(`no SQLite store at ${source}`);
   if (existsSync(target)) throw new Error(`${target} already exists; a backup never overwrites`);
+  if (!existsSync(dirname(target))) throw new Error(`no directory ${dirname(target)} to write ${target} in`);
   const partial = `${target}.partial-${process.pid}`;
   try {
     const db = new DatabaseSync(source, { timeout: busyTimeoutMs });

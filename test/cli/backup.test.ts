@@ -143,12 +143,18 @@ routes: { mt: [{ connectors: [sim] }] }
   assert.match(overwrite.stderr, /already exists; a backup never overwrites/);
 });
 
-test('backup refuses what it cannot copy: no store, a PostgreSQL store, no file named', () => {
+test('backup refuses what it cannot copy: no store, no directory for the copy, a PostgreSQL store, no file named', () => {
   const run = (args: string[]) =>
     spawnSync(process.execPath, [main, 'backup', ...args], { encoding: 'utf8' });
   const none = run(['--store', `sqlite:${join(dir, 'absent.db')}`, join(dir, 'x.db')]);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no SQLite store at .*absent\.db/);
+
+  const source = join(dir, 'source.db');
+  writeFileSync(source, '');
+  const noDirectory = run(['--store', `sqlite:${source}`, join(dir, 'absent', 'x.db')]);
+  assert.equal(noDirectory.status, 1);
+  assert.match(noDirectory.stderr, /no directory .*absent to write/);
 
   const postgres = run(['--store', 'postgres://smsgw@db.example.com/smsgw', join(dir, 'x.db')]);
   assert.equal(postgres.status, 2);
