@@ -4,6 +4,10 @@
 // simulator that speaks only TLS. The certificate is made by openssl for this run.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { SmscSimulator } from '../../src/simulator/index.ts';
@@ -203,5 +207,46 @@ routes:
     await waitFor(() => connectors.get('relaxed')!.state().status === 'up', 10_000, 'relaxed bound');
     await waitFor(() => connectors.get('system-cas')!.state().status === 'down', 10_000, 'system-cas failed');
     assert.deepEqual([...new Set(simBinds)].sort(), ['relaxed', 'verified']);
+  });
+
+  test('smsgw serve prints the https:// address and the SMPP/TLS listener', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsgw-tls-serve-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const config = join(dir, 'gw.yaml');
+    writeFileSync(
+      config,
+      `http: { listen: 127.0.0.1:0, tls: { cert: ${cert!.certPath}, key: ${cert!.keyPath} } }
+smppServer: { tls: { listen: 127.0.0.1:0, cert: ${cert!.certPath}, key: ${cert!.keyPath} } }
+store: sqlite:${join(dir, 'gw.db')}
+`,
+    );
+    const child = spawn(process.execPath, [resolve('src/cli/main.ts'), 'serve', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    t.after(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    const lines: string[] = [];
+    await new Promise<void>((ready, reject) => {
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${lines.join('\n')}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        lines.push(line);
+        if (line.startsWith('store: ')) ready();
+      });
+    });
+    assert.ok(
+      lines.some((l) => /^smsgw listening: HTTP https:\/\/127\.0\.0\.1:\d+$/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /^smsgw listening: SMPP\/TLS 127\.0\.0\.1:\d+$/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      !lines.some((l) => /^smsgw listening: SMPP \d/.test(l)),
+      'no plain SMPP listener was asked for',
+    );
   });
 });
