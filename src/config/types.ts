@@ -3,7 +3,7 @@
 export interface GatewayConfig {
   /** `tls`: HTTPS on `listen` with these PEM files. */
   http: { listen: string; tls?: { cert: string; key: string } };
-  smppServer?: { listen?: string; tls?: { listen?: string; cert: string; key: string; ca?: string } };
+  smppServer?: { listen?: string; tls?: { listen: string; cert: string; key: string; ca?: string } };
   store: string;
   admin: { apiKeys: string[] };
   accounts: AccountConfig[];
