@@ -8,7 +8,7 @@ const defaultStore = 'sqlite:./var/smsgw.db';
 
 const help = `usage: smsgw backup [--store URL | --config FILE] FILE
 
-Copies the SQLite store to FILE (which must not exist) while the gateway keeps running,
+Copies the SQLite store to FILE (which must not exist, or be empty) while the gateway keeps running,
 then checks the copy's integrity. The store is --store, else SMSGW_STORE, else the store of
 --config (or SMSGW_CONFIG), else ${defaultStore}. Restore: stop the gateway and put FILE
 in the store's place. A PostgreSQL store is backed up with pg_dump instead.

@@ -1,7 +1,7 @@
 // An online copy of a SQLite store: `VACUUM INTO` reads one snapshot of the database in a
 // single read transaction, so the copy is consistent, and in WAL mode that transaction
 // blocks no writer: a gateway (in this process or another) keeps accepting meanwhile.
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -13,14 +13,16 @@ export interface BackupReport {
 }
 
 /**
- * Copies the store at `source` to `target`, which must not exist. The copy is written
+ * Copies the store at `source` to `target`, which must not exist or be empty. The copy is written
  * beside the target under another name, checked (PRAGMA integrity_check), then renamed
  * into place, so `target` never names a partial or damaged copy.
  */
 export function backupSqlite(source: string, target: string, busyTimeoutMs = 10_000): BackupReport {
   // DatabaseSync would create an empty database where there is none.
   if (!existsSync(source)) throw new Error(`no SQLite store at ${source}`);
-  if (existsSync(target)) throw new Error(`${target} already exists; a backup never overwrites`);
+  // An empty file holds nothing to lose (a name made by mktemp, say); anything else is kept.
+  if (existsSync(target) && statSync(target).size > 0)
+    throw new Error(`${target} already exists; a backup never overwrites`);
   if (!existsSync(dirname(target))) throw new Error(`no directory ${dirname(target)} to write ${target} in`);
   const partial = `${target}.partial-${process.pid}`;
   try {

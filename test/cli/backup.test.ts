@@ -141,6 +141,12 @@ routes: { mt: [{ connectors: [sim] }] }
   const overwrite = await smsgw(['backup', '--store', `sqlite:${dbPath}`, copyPath]);
   assert.equal(overwrite.code, 1);
   assert.match(overwrite.stderr, /already exists; a backup never overwrites/);
+  // An empty file (made by mktemp, say) is taken as the name to write.
+  const empty = join(dir, 'empty.db');
+  writeFileSync(empty, '');
+  const intoEmpty = await smsgw(['backup', '--store', `sqlite:${dbPath}`, empty]);
+  assert.equal(intoEmpty.code, 0, intoEmpty.stderr);
+  assert.match(intoEmpty.stdout, new RegExp(`: ${total} messages`));
 });
 
 test('backup refuses what it cannot copy: no store, no directory for the copy, a PostgreSQL store, no file named', () => {
