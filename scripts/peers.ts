@@ -13,6 +13,8 @@ export interface Peer {
 export const peers: Peer[] = [
   { name: 'Perl Net::SMPP', debianPackage: 'libnet-smpp-perl', check: ['perl', '-MNet::SMPP', '-e', '1'] },
   { name: 'OpenSSL', debianPackage: 'openssl', check: ['openssl', 'version'] },
+  // An HTTPS client of someone else's making for the gateway's http.tls.
+  { name: 'curl', debianPackage: 'curl', check: ['curl', '--version'] },
   { name: 'Kannel', debianPackage: 'kannel', check: ['test', '-x', '/usr/sbin/bearerbox'] },
   // The browser the console tests drive (through playwright-core, which downloads none).
   { name: 'Chromium', debianPackage: 'chromium', check: ['test', '-x', '/usr/bin/chromium'] },

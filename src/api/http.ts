@@ -39,6 +39,8 @@ export interface HttpApiOptions {
   plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
   logger?: boolean | object;
+  /** Serve HTTPS with this PEM certificate and key. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -50,7 +52,11 @@ declare module 'fastify' {
 }
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
+  const options = { logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 };
+  // Fastify types an HTTPS instance apart; the routes are the same either way.
+  const app = o.https
+    ? (Fastify({ ...options, https: o.https }) as unknown as FastifyInstance)
+    : Fastify(options);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
 

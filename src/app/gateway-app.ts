@@ -189,6 +189,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     limits,
     routes: config.routes,
     logger: options.logger,
+    ...(config.http.tls
+      ? { https: { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } }
+      : {}),
     plugins: {
       account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
       admin: [

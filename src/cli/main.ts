@@ -1,4 +1,5 @@
 // The `smsgw` command: one entry point, a subcommand per job.
+import { backupCommand } from './backup.ts';
 import { configCommand } from './config.ts';
 import { sendCommand } from './send.ts';
 import { serveCommand } from './serve.ts';
@@ -13,6 +14,8 @@ commands:
                           (see: smsgw send --help)
   config check FILE       validate a config file
   simulate smsc           run a standalone SMSC simulator (see: smsgw simulate smsc --help)
+  backup FILE             copy the SQLite store to FILE while the gateway runs
+                          (see: smsgw backup --help)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -26,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return sendCommand(rest);
     case 'simulate':
       return simulateCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -37,9 +37,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const app = await startGateway(config, { demoAccount: !file });
+  let app: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    app = await startGateway(config, { demoAccount: !file });
+  } catch (err) {
+    // A store from a newer smsgw, a certificate gone since the config was checked, a port in
+    // use. Exits at once: what had started before the failure would hold the process open.
+    process.stderr.write(`smsgw serve: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const http = `http://${app.httpAddress.address}:${app.httpAddress.port}`;
+  const http = `${config.http.tls ? 'https' : 'http'}://${app.httpAddress.address}:${app.httpAddress.port}`;
   out(`smsgw listening: HTTP ${http}`);
   out(`web console: ${http}/console (sign in with an account API key or an admin key)`);
   if (app.smppAddress) out(`smsgw listening: SMPP ${app.smppAddress.address}:${app.smppAddress.port}`);

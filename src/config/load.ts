@@ -1,6 +1,8 @@
 // Reads, substitutes and validates the config file. Every problem is reported as one line
 // naming its path (`connectors[1].port: expected integer 1..65535`), all at once.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { configSchema, moRoute } from './schema.ts';
@@ -116,7 +118,7 @@ function displayPath(instancePath: string): string {
 function describeError(e: ErrorObject): string[] {
   const path = displayPath(e.instancePath);
   const schema = e.parentSchema as
-    | { type?: string; minimum?: number; maximum?: number; description?: string }
+    | { type?: string | string[]; minimum?: number; maximum?: number; description?: string }
     | undefined;
   const range = (s: typeof schema) =>
     s?.type === 'integer' || s?.type === 'number'
@@ -126,6 +128,8 @@ function describeError(e: ErrorObject): string[] {
     case 'type':
     case 'minimum':
     case 'maximum':
+      if (Array.isArray(schema?.type) && schema.description)
+        return [`${path}: expected ${schema.description}`];
       return [`${path}: ${range(schema) ?? `expected ${(e.params as { type: string }).type}`}`];
     case 'required':
       return [
@@ -211,6 +215,59 @@ function crossCheck(config: GatewayConfig): string[] {
     }
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
+  problems.push(...certificateProblems(config));
+  return problems;
+}
+
+/** The TLS files the gateway reads at start: found, readable, PEM of the right kind, a key that fits its certificate. */
+function certificateProblems(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  const read = (path: string, file: string): Buffer | undefined => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      problems.push(`${path}: cannot read ${file}: ${why}`);
+      return undefined;
+    }
+  };
+  const parse = (path: string, file: string, check: (pem: Buffer) => unknown, kind: string) => {
+    const pem = read(path, file);
+    if (pem === undefined) return undefined;
+    try {
+      check(pem);
+      return pem;
+    } catch {
+      problems.push(`${path}: ${file} holds no PEM ${kind}`);
+      return undefined;
+    }
+  };
+  const certificate = (path: string, file: string) =>
+    parse(path, file, (pem) => new X509Certificate(pem), 'certificate');
+  const pair = (path: string, files: { cert: string; key: string }) => {
+    const cert = certificate(`${path}.cert`, files.cert);
+    const key = parse(`${path}.key`, files.key, (pem) => createPrivateKey(pem), 'private key');
+    if (cert === undefined || key === undefined) return;
+    try {
+      createSecureContext({ cert, key });
+    } catch (err) {
+      // OpenSSL's reason without its code: `error:05800074:x509 certificate routines::key values mismatch`.
+      const reason = (err as Error).message.replace(/^error:.*::/, '');
+      problems.push(`${path}: ${files.key} does not fit ${files.cert} (${reason})`);
+    }
+  };
+  if (config.http.tls) pair('http.tls', config.http.tls);
+  const smppTls = config.smppServer?.tls;
+  if (smppTls) {
+    pair('smppServer.tls', smppTls);
+    if (smppTls.ca !== undefined) certificate('smppServer.tls.ca', smppTls.ca);
+  }
+  config.connectors.forEach((c, i) => {
+    if (c.type === 'smpp' && typeof c.tls === 'object' && c.tls.ca !== undefined)
+      certificate(`connectors[${i}].tls.ca`, c.tls.ca);
+  });
   return problems;
 }
 

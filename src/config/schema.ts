@@ -20,11 +20,28 @@ const patternList = {
   maxItems: 10_000,
 } as const;
 
-const tlsFiles = {
+/** PEM files, paths from the working directory; load.ts checks that they read and parse. */
+const certificateFiles = {
   type: 'object',
   additionalProperties: false,
   required: ['cert', 'key'],
+  properties: { cert: nonEmpty, key: nonEmpty },
+} as const;
+
+const tlsFiles = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['listen', 'cert', 'key'],
   properties: { listen, cert: nonEmpty, key: nonEmpty, ca: nonEmpty },
+} as const;
+
+/** `true` verifies the SMSC against the system's CAs; the object narrows or relaxes that. */
+const connectorTls = {
+  type: ['boolean', 'object'],
+  description: 'true, false or { ca, servername, rejectUnauthorized }',
+  additionalProperties: false,
+  properties: { ca: nonEmpty, servername: nonEmpty, rejectUnauthorized: { type: 'boolean' } },
+  default: false,
 } as const;
 
 const simulatorConnector = {
@@ -62,7 +79,7 @@ const smppConnector = {
     type: { const: 'smpp' },
     host: nonEmpty,
     port,
-    tls: { type: 'boolean', default: false },
+    tls: connectorTls,
     systemId: { type: 'string', minLength: 1, maxLength: 15 },
     password: { type: 'string', maxLength: 8 },
     systemType: { type: 'string', maxLength: 12, default: '' },
@@ -254,7 +271,7 @@ export const configSchema = {
     http: {
       type: 'object',
       additionalProperties: false,
-      properties: { listen: { ...listen, default: '127.0.0.1:8080' } },
+      properties: { listen: { ...listen, default: '127.0.0.1:8080' }, tls: certificateFiles },
       default: {},
     },
     smppServer: {

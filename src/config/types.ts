@@ -1,8 +1,9 @@
 // The validated config (defaults filled in). Mirrors schema.ts.
 
 export interface GatewayConfig {
-  http: { listen: string };
-  smppServer?: { listen?: string; tls?: { listen?: string; cert: string; key: string; ca?: string } };
+  /** `tls`: HTTPS on `listen` with these PEM files. */
+  http: { listen: string; tls?: { cert: string; key: string } };
+  smppServer?: { listen?: string; tls?: { listen: string; cert: string; key: string; ca?: string } };
   store: string;
   admin: { apiKeys: string[] };
   accounts: AccountConfig[];
@@ -84,7 +85,8 @@ export interface SmppConnectorConfig {
   type: 'smpp';
   host: string;
   port: number;
-  tls: boolean;
+  /** `true`: TLS verified against the system's CAs; `ca` a PEM file path. */
+  tls: boolean | { ca?: string; servername?: string; rejectUnauthorized?: boolean };
   systemId: string;
   password: string;
   systemType: string;

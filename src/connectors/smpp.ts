@@ -3,6 +3,8 @@
 // of a message on the same bind; inbound receipts and MO messages go to the sink, and the
 // SMSC gets its deliver_sm_resp only once the sink has kept them.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import type { SmppConnectorConfig } from '../config/index.ts';
 import { TokenBucket } from '../core/index.ts';
 import type { Pdu, PduOf, ReceiptStat, SmppAddress, SmppSession } from '../smpp/index.ts';
@@ -248,11 +250,12 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   /** Opens binds up to the share, numbered after those open. */
   #openBinds(): void {
     const c = this.#config;
+    const tls = tlsOptions(c.tls);
     for (let index = this.#binds.length; index < this.#bindShare; index++) {
       const client = new SmppClient({
         host: c.host,
         port: c.port,
-        tls: c.tls,
+        tls,
         systemId: c.systemId,
         password: c.password,
         systemType: c.systemType,
@@ -753,4 +756,11 @@ function withOwnHeader(sms: OutboundSms): SplitResult {
     parts: [{ payload, udh: sms.udh! }],
     segments: 1,
   };
+}
+
+/** The connector's `tls` setting as node:tls takes it: the CA file read (each time binds are opened, so a renewed one is picked up). */
+function tlsOptions(setting: SmppConnectorConfig['tls']): boolean | ConnectionOptions {
+  if (typeof setting === 'boolean') return setting;
+  const { ca, ...rest } = setting;
+  return { ...rest, ...(ca === undefined ? {} : { ca: readFileSync(ca) }) };
 }

@@ -7,7 +7,7 @@ import type { Store } from './types.ts';
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(url: string): Promise<Store> {
-  const store = /^postgres(ql)?:/.test(url) ? new PostgresStore(postgresOptions(url)) : openSqlite(url);
+  const store = isPostgresUrl(url) ? new PostgresStore(postgresOptions(url)) : openSqlite(url);
   try {
     await store.migrate();
   } catch (error) {
@@ -17,14 +17,25 @@ export async function openStore(url: string): Promise<Store> {
   return store;
 }
 
-function openSqlite(url: string): SqliteStore {
+/** Whether the store URL names a PostgreSQL database (else it is SQLite). */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:/.test(url);
+}
+
+/** The database file a `sqlite:` store URL names (`:memory:` for none). */
+export function sqlitePath(url: string): string {
   if (!url.startsWith('sqlite:'))
     throw new Error(`unknown store URL ${JSON.stringify(url)}: use sqlite:<path> or postgres://…`);
-  const [location = '', query = ''] = url.slice('sqlite:'.length).split('?', 2);
+  const [location = ''] = url.slice('sqlite:'.length).split('?', 1);
   // `sqlite:///abs/path` and `sqlite://./rel` are read as the path after the slashes.
   const path = location.startsWith('//') ? location.slice(2) : location;
   if (path === '') throw new Error(`store URL ${JSON.stringify(url)} names no file`);
-  return new SqliteStore(path, sqliteOptions(url, new URLSearchParams(query)));
+  return path;
+}
+
+function openSqlite(url: string): SqliteStore {
+  const query = url.split('?', 2)[1] ?? '';
+  return new SqliteStore(sqlitePath(url), sqliteOptions(url, new URLSearchParams(query)));
 }
 
 /** Our options come off the URL; the rest of it (sslmode, host=/socket/dir...) is for `pg`. */

@@ -148,7 +148,7 @@ export class PostgresStore implements Store {
       const version = (found as number | null) ?? 0;
       if (version > schemaVersion) {
         throw new Error(
-          `database has smsgw schema version ${version}; this smsgw knows up to ${schemaVersion}`,
+          `database was written by a newer smsgw (schema version ${version}; this one knows up to ${schemaVersion}): run that version, or restore a backup taken before it`,
         );
       }
       await client.query(schemaTables);

@@ -80,6 +80,11 @@ export function toError({ name, message, properties }: WriteFailure): Error {
   return Object.assign(new Error(message), properties);
 }
 
+/**
+ * The schema this code writes: an older store is upgraded when opened, a newer one refused.
+ * Version 6 added message_parts (the outcomes of long messages' parts), a new table that
+ * `schema` creates: no upgrade step.
+ */
 const schemaVersion = 6;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
@@ -107,18 +112,64 @@ const esmeDeliveriesTable = `(
   payload TEXT NOT NULL
 ) STRICT`;
 
-/** Version 1 had the delivery queues on plain rowids: rebuilt, rows kept (indexes follow in `schema`). */
-const upgradeFromVersion1 = [
-  ['webhook_deliveries', webhookDeliveriesTable],
-  ['esme_deliveries', esmeDeliveriesTable],
-]
-  .map(
-    ([table, definition]) => `CREATE TABLE ${table}_v2 ${definition};
-INSERT INTO ${table}_v2 SELECT * FROM ${table};
+/**
+ * How a store written by an older smsgw is brought up to date, in version order: each step
+ * takes it to version `to` and is stamped as it ends. They run in the one transaction that
+ * opens the store, so an upgrade that fails leaves the store as it was; and each step looks
+ * before it changes, so one that finds its work done does nothing. A table or index new in
+ * a version needs no step (`schema` creates what is missing once the steps have run); a
+ * change to an existing table does: add a step with the next version and raise schemaVersion.
+ */
+const upgrades: ReadonlyArray<{ to: number; apply(db: DatabaseSync): void }> = [
+  // Version 1 had the delivery queues on plain rowids. Rebuilt in today's definition: the
+  // columns later steps add are then there already, with their defaults.
+  {
+    to: 2,
+    apply(db) {
+      rebuildWithAutoincrement(db, 'webhook_deliveries', webhookDeliveriesTable);
+      rebuildWithAutoincrement(db, 'esme_deliveries', esmeDeliveriesTable);
+    },
+  },
+  // A message's own user data header (an ESME's long-message parts).
+  { to: 3, apply: (db) => addColumn(db, 'messages', 'udh', 'BLOB') },
+  // A message's meta.
+  { to: 4, apply: (db) => addColumn(db, 'messages', 'meta', 'TEXT') },
+  // How a webhook is sent (the compat APIs' callbacks).
+  {
+    to: 5,
+    apply(db) {
+      addColumn(db, 'webhook_deliveries', 'method', "TEXT NOT NULL DEFAULT 'POST'");
+      addColumn(db, 'webhook_deliveries', 'content_type', 'TEXT');
+      addColumn(db, 'webhook_deliveries', 'headers', 'TEXT');
+      addColumn(db, 'webhook_deliveries', 'reply', 'TEXT');
+    },
+  },
+];
+
+function columnsOf(db: DatabaseSync, table: string): string[] {
+  return db
+    .prepare(`PRAGMA table_info(${table})`)
+    .all()
+    .map((c) => c['name'] as string);
+}
+
+/** Adds the column unless the table has it (or is yet to be created by `schema`). */
+function addColumn(db: DatabaseSync, table: string, column: string, type: string): void {
+  const columns = columnsOf(db, table);
+  if (columns.length > 0 && !columns.includes(column))
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type};`);
+}
+
+/** Rebuilds the table in `definition`, its rows kept, unless it is AUTOINCREMENT already (indexes follow in `schema`). */
+function rebuildWithAutoincrement(db: DatabaseSync, table: string, definition: string): void {
+  const found = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").get(table);
+  if (found === undefined || /AUTOINCREMENT/i.test(String(found['sql']))) return;
+  const columns = columnsOf(db, table).join(', ');
+  db.exec(`CREATE TABLE ${table}_rebuilt ${definition};
+INSERT INTO ${table}_rebuilt (${columns}) SELECT ${columns} FROM ${table};
 DROP TABLE ${table};
-ALTER TABLE ${table}_v2 RENAME TO ${table};`,
-  )
-  .join('\n');
+ALTER TABLE ${table}_rebuilt RENAME TO ${table};`);
+}
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -403,32 +454,19 @@ export class SqliteWrites {
     return outcomes;
   }
 
-  /** Creates tables, or refuses a database from a newer smsgw. */
+  /** Creates the tables, upgrades a store from an older smsgw, or refuses one from a newer. */
   migrate(): void {
     const version = this.statement('PRAGMA user_version').get()!['user_version'] as number;
     if (version > schemaVersion) {
       throw new Error(
-        `database ${this.db.location() ?? ':memory:'} has schema version ${version}; this smsgw knows up to ${schemaVersion}`,
+        `store ${this.db.location() ?? ':memory:'} was written by a newer smsgw (schema version ${version}; this one knows up to ${schemaVersion}): run that version, or restore a backup taken before it`,
       );
     }
-    // Version 3 keeps a message's own user data header; version 4 its meta; version 5 how a
-    // webhook is sent (compat callbacks); version 6 the outcomes of long messages' parts
-    // (a new table, made by the schema below). Added before the version 1 rebuild, which copies
-    // the webhook table into the current definition column for column.
-    for (const [table, column, type] of [
-      ['messages', 'udh', 'BLOB'],
-      ['messages', 'meta', 'TEXT'],
-      ['webhook_deliveries', 'method', "TEXT NOT NULL DEFAULT 'POST'"],
-      ['webhook_deliveries', 'content_type', 'TEXT'],
-      ['webhook_deliveries', 'headers', 'TEXT'],
-      ['webhook_deliveries', 'reply', 'TEXT'],
-    ]) {
-      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all();
-      if (columns.length > 0 && !columns.some((c) => c['name'] === column)) {
-        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type};`);
-      }
+    for (const step of upgrades) {
+      if (step.to <= version) continue;
+      step.apply(this.db);
+      this.db.exec(`PRAGMA user_version = ${step.to};`);
     }
-    if (version === 1) this.db.exec(upgradeFromVersion1);
     this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
   }
 

@@ -6,7 +6,14 @@ import type { TestContext } from 'node:test';
 import { peerAvailable, peers } from '../../scripts/peers.ts';
 
 /** The Debian peers of scripts/peers.ts by their names, and the npm `smpp` devDependency. */
-export type PeerName = 'Perl Net::SMPP' | 'OpenSSL' | 'Kannel' | 'Chromium' | 'PostgreSQL' | 'npm smpp';
+export type PeerName =
+  | 'Perl Net::SMPP'
+  | 'OpenSSL'
+  | 'curl'
+  | 'Kannel'
+  | 'Chromium'
+  | 'PostgreSQL'
+  | 'npm smpp';
 
 const known = new Map<PeerName, boolean>();
 
