@@ -1,7 +1,12 @@
 // The HTTP front door: REST API (CONTRACT §3), health, metrics, OpenAPI, admin (§7).
 // Every refusal is `{"error": {code, message, field?}}` with a 4xx; nothing is half-stored.
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import type { Connector } from '../connectors/index.ts';
 import type {
   Account,
@@ -38,6 +43,8 @@ export interface HttpApiOptions {
   plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
   logger?: boolean | object;
+  /** Told of every route as it is registered (the OpenAPI coverage test lists them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -50,6 +57,7 @@ declare module 'fastify' {
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
+  if (o.onRoute) app.addHook('onRoute', o.onRoute);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
 
