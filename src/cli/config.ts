@@ -1,5 +1,7 @@
-// `smsgw config check FILE`: validates a config without starting anything.
-import { ConfigError, loadConfigFile } from '../config/index.ts';
+// `smsgw config check FILE`: validates a config without starting anything. Each problem is
+// `FILE:LINE:COL path: message`; warnings (`... path: warning: message`) do not fail it.
+import { readFileSync } from 'node:fs';
+import { checkConfigText } from '../config/index.ts';
 
 export async function configCommand(argv: string[]): Promise<number> {
   const [what, file] = argv;
@@ -7,15 +9,23 @@ export async function configCommand(argv: string[]): Promise<number> {
     process.stderr.write('usage: smsgw config check FILE\n');
     return 2;
   }
+  let text: string;
   try {
-    const config = loadConfigFile(file);
-    process.stdout.write(
-      `${file}: ok (${config.accounts.length} accounts, ${config.connectors.length} connectors, ${config.routes.mt.length} MT and ${config.routes.mo.length} MO routes)\n`,
-    );
-    return 0;
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.problems.join('\n')}\n`);
+    const code = (err as NodeJS.ErrnoException).code;
+    process.stderr.write(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}\n`);
     return 2;
   }
+  const { findings, config } = checkConfigText(text);
+  for (const f of findings) {
+    const kind = f.severity === 'warning' ? 'warning: ' : '';
+    process.stderr.write(`${file}:${f.line}:${f.col} ${f.path}: ${kind}${f.message}\n`);
+  }
+  if (!config) return 2;
+  const warnings = findings.length;
+  process.stdout.write(
+    `${file}: ok (${config.accounts.length} accounts, ${config.connectors.length} connectors, ${config.routes.mt.length} MT and ${config.routes.mo.length} MO routes${warnings > 0 ? `; ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})\n`,
+  );
+  return 0;
 }

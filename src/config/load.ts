@@ -211,6 +211,46 @@ function crossCheck(config: GatewayConfig): string[] {
     }
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
+  problems.push(...listenProblems(config));
+  return problems;
+}
+
+/**
+ * Every `listen` of the config (found by name, wherever it is): a port the schema's
+ * pattern lets through but no socket takes, and two servers on one address — which `serve`
+ * would only find out when the second fails to listen.
+ */
+function listenProblems(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  const taken: Array<{ path: string; host: string; port: number }> = [];
+  const wildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
+  const visit = (value: unknown, path: string) => {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) visit(v, `${path}[${i}]`);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const at = path ? `${path}.${k}` : k;
+        if (k === 'listen' && typeof v === 'string') check(v, at);
+        else visit(v, at);
+      }
+    }
+  };
+  const check = (listen: string, path: string) => {
+    const at = listen.lastIndexOf(':');
+    const host = listen.slice(0, at).toLowerCase();
+    const port = Number(listen.slice(at + 1));
+    if (!(port >= 0 && port <= 65535)) {
+      problems.push(`${path}: port ${listen.slice(at + 1)} is out of range 0..65535`);
+      return;
+    }
+    if (port === 0) return; // any free port: never a clash
+    const clash = taken.find(
+      (t) => t.port === port && (t.host === host || wildcard(t.host) || wildcard(host)),
+    );
+    if (clash) problems.push(`${path}: ${listen} is already taken by ${clash.path}`);
+    taken.push({ path, host, port });
+  };
+  visit(config, '');
   return problems;
 }
 
