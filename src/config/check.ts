@@ -1,6 +1,8 @@
 // `smsgw config check`: the start-up validation (parseConfig) with each problem placed at
-// its line and column in the file, plus warnings about what `serve` would accept but never
-// use: rules after a catch-all, routes naming what the file does not define, an empty file.
+// its line and column in the file; TLS files `serve` could not read; and warnings about what
+// `serve` would accept but never use: rules after a catch-all, routes naming what the file
+// does not define, an empty file.
+import { accessSync, constants } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, parseConfig } from './load.ts';
 import type { GatewayConfig } from './types.ts';
@@ -50,11 +52,43 @@ export function checkConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     });
     return { findings: findings.sort((a, b) => a.line - b.line || a.col - b.col) };
   }
+  const errors = unreadableFiles(config).map(
+    ({ path, message }): ConfigFinding => ({ severity: 'error', ...place(path), path, message }),
+  );
+  if (errors.length > 0) return { findings: errors };
   const raw = doc.toJS() as unknown;
   const findings: ConfigFinding[] = warnings(config, raw)
     .map(({ path, message }) => ({ severity: 'warning' as const, ...place(path), path, message }))
     .sort((a, b) => a.line - b.line || a.col - b.col);
   return { findings, config };
+}
+
+/**
+ * The PEM files of every `tls` setting (`cert`, `key`, `ca`), wherever it is: `serve` reads
+ * them as it starts and would stop there. Relative paths are read from the working directory,
+ * as `serve` reads them.
+ */
+function unreadableFiles(config: GatewayConfig): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  const visit = (value: unknown, path: string, inTls: boolean) => {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) visit(v, `${path}[${i}]`, false);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const at = path ? `${path}.${k}` : k;
+        if (inTls && (k === 'cert' || k === 'key' || k === 'ca') && typeof v === 'string') {
+          try {
+            accessSync(v, constants.R_OK);
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            out.push({ path: at, message: `cannot read ${v}: ${code === 'ENOENT' ? 'no such file' : code}` });
+          }
+        } else visit(v, at, k === 'tls');
+      }
+    }
+  };
+  visit(config, '', false);
+  return out;
 }
 
 function warnings(config: GatewayConfig, raw: unknown): Array<{ path: string; message: string }> {

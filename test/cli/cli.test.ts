@@ -209,3 +209,22 @@ routes:
     ]);
   }
 });
+
+test('config check: a TLS file serve could not read is an error naming its setting', () => {
+  const key = join(dir, 'present.key');
+  writeFileSync(key, 'not read, only looked for');
+  const res = check(
+    'tls.yaml',
+    `smppServer:
+  listen: 127.0.0.1:0
+  tls:
+    listen: 127.0.0.1:0
+    cert: ${join(dir, 'missing.pem')}
+    key: ${key}
+`,
+  );
+  assert.equal(res.status, 2);
+  assert.deepEqual(res.stderr, [
+    `${res.file}:5:5 smppServer.tls.cert: cannot read ${join(dir, 'missing.pem')}: no such file`,
+  ]);
+});
