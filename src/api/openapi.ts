@@ -752,14 +752,14 @@ export const openApiDocument = {
     // Compatibility APIs (CONTRACT §6): each authenticates and answers in its own protocol's way.
     '/2010-04-01/Accounts/{AccountSid}/Messages.json': {
       post: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
         operationId: 'twilioCreateMessage',
         summary: 'Twilio: create a message (form: To, From, Body, StatusCallback, ValidityPeriod, SendAt...)',
         responses: { '201': { description: 'The message in Twilio JSON' } },
       },
       get: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
         operationId: 'twilioListMessages',
         summary: "Twilio: list messages (To, From, DateSent, PageSize, Page, PageToken) with Twilio's paging",
@@ -768,21 +768,21 @@ export const openApiDocument = {
     },
     '/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json': {
       get: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
         operationId: 'twilioFetchMessage',
         summary: 'Twilio: fetch a message',
         responses: { '200': { description: 'The message' } },
       },
       post: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
         operationId: 'twilioUpdateMessage',
         summary: 'Twilio: update a message (Status=canceled, or Body= to redact)',
         responses: { '200': { description: 'The message' } },
       },
       delete: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
         operationId: 'twilioDeleteMessage',
         summary: 'Twilio: delete a message',
