@@ -23,6 +23,7 @@ interface SchemaNode {
   items?: SchemaNode;
   anyOf?: readonly SchemaNode[];
   oneOf?: readonly SchemaNode[];
+  allOf?: readonly SchemaNode[];
   if?: SchemaNode;
   then?: SchemaNode;
   else?: SchemaNode;
@@ -52,6 +53,7 @@ regular expression).
 `;
 
 export function configReference(schema: SchemaNode = configSchema as SchemaNode): string {
+  schema = inlined(schema, schema, 0) as SchemaNode;
   const out = [header];
   for (const [key, node] of Object.entries(schema.properties ?? {})) {
     out.push(`## \`${key}\``, '');
@@ -101,11 +103,38 @@ function collect(
   }
 }
 
+/** The schema with every local `$ref` (`#/$defs/x`) replaced by what it points at. */
+function inlined(node: unknown, root: unknown, depth: number): unknown {
+  if (Array.isArray(node)) return node.map((n) => inlined(n, root, depth));
+  if (node === null || typeof node !== 'object') return node;
+  const { $ref, ...rest } = node as { $ref?: unknown };
+  let base: object = {};
+  if (typeof $ref === 'string' && $ref.startsWith('#/') && depth < 32) {
+    const target = $ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>(
+        (at, key) =>
+          (at as Record<string, unknown> | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')],
+        root,
+      );
+    base = (inlined(target, root, depth + 1) ?? {}) as object;
+  }
+  return {
+    ...base,
+    ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, inlined(v, root, depth)])),
+  };
+}
+
 /** The object shapes an `if/then/else`, `oneOf` or `anyOf` chooses between (else none). */
 function variantsOf(node: SchemaNode): SchemaNode[] {
-  const branches = [node.then, node.else, ...(node.oneOf ?? []), ...(node.anyOf ?? [])].filter(
-    (b): b is SchemaNode => b !== undefined,
-  );
+  const branches = [
+    node.then,
+    node.else,
+    ...(node.oneOf ?? []),
+    ...(node.anyOf ?? []),
+    ...(node.allOf ?? []),
+  ].filter((b): b is SchemaNode => b !== undefined);
   return branches.flatMap((b) => (b.properties ? [b] : variantsOf(b)));
 }
 

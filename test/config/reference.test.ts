@@ -45,3 +45,35 @@ test('every setting gets a row, described or not; connector types get a table ea
   assert.match(text, /^### `things\[\]` with `type: b`$/m);
   assert.match(text, /^\| `things\[\]\.name` \| string \| {2}\| Its name\. \|$/m);
 });
+
+test('local $refs are followed and allOf branches are variants too', () => {
+  const text = configReference({
+    type: 'object',
+    $defs: { port: { type: 'integer', minimum: 1, maximum: 65535, description: 'A port' } },
+    properties: {
+      server: { type: 'object', properties: { port: { $ref: '#/$defs/port' } } },
+      links: {
+        type: 'array',
+        items: {
+          allOf: [
+            {
+              if: { properties: { type: { const: 'x' } } },
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
+              then: { properties: { type: { const: 'x' }, depth: { type: 'integer' } } },
+            },
+            {
+              if: { properties: { type: { const: 'y' } } },
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
+              then: { properties: { type: { const: 'y' }, width: { type: 'integer' } } },
+            },
+          ],
+        },
+      },
+    },
+  } as Parameters<typeof configReference>[0]);
+  assert.match(text, /^\| `server\.port` \| integer 1\.\.65535 \| {2}\| A port\. \|$/m);
+  assert.match(text, /^### `links\[\]` with `type: x`$/m);
+  assert.match(text, /^\| `links\[\]\.depth` \| integer \|/m);
+  assert.match(text, /^### `links\[\]` with `type: y`$/m);
+  assert.match(text, /^\| `links\[\]\.width` \| integer \|/m);
+});
