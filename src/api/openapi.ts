@@ -526,6 +526,7 @@ export const openApiDocument = {
   paths: completed({
     '/v1/messages': {
       post: {
+        operationId: 'sendMessage',
         summary: 'Send a message',
         parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
         requestBody: {
@@ -559,6 +560,7 @@ export const openApiDocument = {
         },
       },
       get: {
+        operationId: 'listMessages',
         summary: 'List messages',
         parameters: ['status', 'to', 'direction', 'cursor', 'limit'].map((name) => ({
           name,
@@ -571,6 +573,7 @@ export const openApiDocument = {
     '/v1/messages/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
+        operationId: 'getMessage',
         summary: 'A message with its events',
         responses: {
           '200': { description: 'The message', content: { 'application/json': { schema: message } } },
@@ -578,6 +581,7 @@ export const openApiDocument = {
         },
       },
       delete: {
+        operationId: 'cancelMessage',
         summary: 'Cancel a queued or scheduled message',
         responses: {
           '200': { description: 'Canceled' },
@@ -588,11 +592,13 @@ export const openApiDocument = {
     },
     '/v1/messages/segments': {
       get: {
+        operationId: 'getSegments',
         summary: 'Encoding and segments of a text',
         parameters: [{ name: 'text', in: 'query', required: true, schema: { type: 'string' } }],
         responses: { '200': { description: 'The calculation' } },
       },
       post: {
+        operationId: 'calculateSegments',
         summary: 'Encoding and segments of a text',
         responses: { '200': { description: 'The calculation' } },
       },
