@@ -497,6 +497,42 @@ function derivedOperationId(method: string, path: string): string {
   return method + words.join('');
 }
 
+/** Query parameters, all strings, as the compat APIs take them. */
+const queryParams = (names: string[], required: string[] = []) =>
+  names.map((name) => ({ name, in: 'query', required: required.includes(name), schema: str }));
+const kannelParams = [
+  'username',
+  'password',
+  'from',
+  'to',
+  'text',
+  'charset',
+  'coding',
+  'udh',
+  'mclass',
+  'validity',
+  'deferred',
+  'priority',
+  'dlr-mask',
+  'dlr-url',
+];
+const jasminParams = [
+  'username',
+  'password',
+  'to',
+  'from',
+  'content',
+  'hex-content',
+  'coding',
+  'priority',
+  'sdt',
+  'validity-period',
+  'dlr',
+  'dlr-url',
+  'dlr-level',
+  'dlr-method',
+];
+
 const jasminBalance = {
   operationId: 'jasminBalance',
   security: [],
@@ -802,6 +838,7 @@ export const openApiDocument = {
         operationId: 'kannelSendSms',
         summary:
           'Kannel sendsms (username, password, from, to, text, charset, coding, udh, dlr-mask, dlr-url, validity, deferred, mclass)',
+        parameters: queryParams(kannelParams, ['username', 'password', 'to']),
         responses: { '202': { description: '0: Accepted for delivery' } },
       },
       post: {
@@ -819,6 +856,7 @@ export const openApiDocument = {
         operationId: 'jasminSend',
         summary:
           'Jasmin send (username, password, to, from, content | hex-content, coding, dlr-url, dlr-level, dlr-method...)',
+        parameters: queryParams(jasminParams, ['username', 'password', 'to']),
         responses: { '200': { description: 'Success "<id>"' } },
       },
       post: {
