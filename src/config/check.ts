@@ -5,6 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigError, parseConfig } from './load.ts';
+import { eachSetting } from './settings.ts';
 import type { GatewayConfig } from './types.ts';
 
 export interface ConfigFinding {
@@ -70,24 +71,15 @@ export function checkConfigText(text: string, env: NodeJS.ProcessEnv = process.e
  */
 function unreadableFiles(config: GatewayConfig): Array<{ path: string; message: string }> {
   const out: Array<{ path: string; message: string }> = [];
-  const visit = (value: unknown, path: string, inTls: boolean) => {
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) visit(v, `${path}[${i}]`, false);
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        const at = path ? `${path}.${k}` : k;
-        if (inTls && (k === 'cert' || k === 'key' || k === 'ca') && typeof v === 'string') {
-          try {
-            accessSync(v, constants.R_OK);
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            out.push({ path: at, message: `cannot read ${v}: ${code === 'ENOENT' ? 'no such file' : code}` });
-          }
-        } else visit(v, at, k === 'tls');
-      }
+  eachSetting(config, (path, key, value, parentKey) => {
+    if (parentKey !== 'tls' || !['cert', 'key', 'ca'].includes(key) || typeof value !== 'string') return;
+    try {
+      accessSync(value, constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      out.push({ path, message: `cannot read ${value}: ${code === 'ENOENT' ? 'no such file' : code}` });
     }
-  };
-  visit(config, '', false);
+  });
   return out;
 }
 

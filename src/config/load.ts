@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { configSchema, moRoute } from './schema.ts';
+import { eachSetting } from './settings.ts';
 import type { GatewayConfig, MoRouteConfig } from './types.ts';
 
 export class ConfigError extends Error {
@@ -224,17 +225,6 @@ function listenProblems(config: GatewayConfig): string[] {
   const problems: string[] = [];
   const taken: Array<{ path: string; host: string; port: number }> = [];
   const wildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
-  const visit = (value: unknown, path: string) => {
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) visit(v, `${path}[${i}]`);
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        const at = path ? `${path}.${k}` : k;
-        if (k === 'listen' && typeof v === 'string') check(v, at);
-        else visit(v, at);
-      }
-    }
-  };
   const check = (listen: string, path: string) => {
     const at = listen.lastIndexOf(':');
     const host = listen.slice(0, at).toLowerCase();
@@ -250,7 +240,9 @@ function listenProblems(config: GatewayConfig): string[] {
     if (clash) problems.push(`${path}: ${listen} is already taken by ${clash.path}`);
     taken.push({ path, host, port });
   };
-  visit(config, '');
+  eachSetting(config, (path, key, value) => {
+    if (key === 'listen' && typeof value === 'string') check(value, path);
+  });
   return problems;
 }
 
