@@ -135,6 +135,14 @@ connectors:
     `${schema.file}:7:5 connectors[0].deliveryDelayMs: expected integer 0..86400000`,
     `${schema.file}:8:5 connectors[0].colour: unknown field`,
   ]);
+
+  // JSON is YAML too: the same positions.
+  const json = check(
+    'schema.json',
+    '{\n  "connectors": [\n    {"id": "sim", "type": "simulator", "tps": -1}\n  ]\n}\n',
+  );
+  assert.equal(json.status, 2);
+  assert.deepEqual(json.stderr, [`${json.file}:3:40 connectors[0].tps: expected integer 0..1000000`]);
 });
 
 test('config check (and serve): ports out of range, two listeners on one address, routes naming unknown connectors or accounts', () => {
