@@ -3,10 +3,21 @@
 import { readFileSync } from 'node:fs';
 import { checkConfigText } from '../config/index.ts';
 
+const usage = `usage: smsgw config check FILE
+
+Validates a config file without starting anything. Each problem is printed as
+FILE:LINE:COL path: message (exit code 2); warnings (FILE:LINE:COL path: warning: message)
+do not fail the check.
+`;
+
 export async function configCommand(argv: string[]): Promise<number> {
   const [what, file] = argv;
+  if (what === '--help' || what === '-h' || file === '--help' || file === '-h') {
+    process.stdout.write(usage);
+    return 0;
+  }
   if (what !== 'check' || !file) {
-    process.stderr.write('usage: smsgw config check FILE\n');
+    process.stderr.write(usage);
     return 2;
   }
   let text: string;

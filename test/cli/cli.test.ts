@@ -236,3 +236,10 @@ test('config check: a TLS file serve could not read is an error naming its setti
     `${res.file}:5:5 smppServer.tls.cert: cannot read ${join(dir, 'missing.pem')}: no such file`,
   ]);
 });
+
+test('config check --help: the usage on stdout, exit 0', () => {
+  const res = spawnSync(process.execPath, [main, 'config', 'check', '--help'], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  assert.match(res.stdout, /^usage: smsgw config check FILE$/m);
+  assert.match(res.stdout, /FILE:LINE:COL path: message/);
+});
