@@ -1,7 +1,8 @@
 // `smsgw config check FILE`: validates a config without starting anything. Each problem is
 // `FILE:LINE:COL path: message`; warnings (`... path: warning: message`) do not fail it.
 import { readFileSync } from 'node:fs';
-import { checkConfigText } from '../config/index.ts';
+import { checkConfigText, type GatewayConfig } from '../config/index.ts';
+import { storeUrlProblem } from '../store/index.ts';
 
 const usage = `usage: smsgw config check FILE
 
@@ -28,7 +29,11 @@ export async function configCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}\n`);
     return 2;
   }
-  const { findings, config } = checkConfigText(text);
+  const storeUrl = (c: GatewayConfig) => {
+    const problem = storeUrlProblem(c.store);
+    return problem ? [{ path: 'store', message: problem }] : [];
+  };
+  const { findings, config } = checkConfigText(text, process.env, [storeUrl]);
   for (const f of findings) {
     const kind = f.severity === 'warning' ? 'warning: ' : '';
     process.stderr.write(`${file}:${f.line}:${f.col} ${f.path}: ${kind}${f.message}\n`);

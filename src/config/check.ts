@@ -23,7 +23,14 @@ export interface ConfigCheck {
   config?: GatewayConfig;
 }
 
-export function checkConfigText(text: string, env: NodeJS.ProcessEnv = process.env): ConfigCheck {
+/** A check the caller adds (one that needs another module, e.g. the store's URL rules). */
+export type ExtraCheck = (config: GatewayConfig) => Array<{ path: string; message: string }>;
+
+export function checkConfigText(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  extraChecks: readonly ExtraCheck[] = [],
+): ConfigCheck {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   const at = (offset: number) => {
@@ -53,7 +60,7 @@ export function checkConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     });
     return { findings: findings.sort((a, b) => a.line - b.line || a.col - b.col) };
   }
-  const errors = unreadableFiles(config).map(
+  const errors = [...unreadableFiles(config), ...extraChecks.flatMap((check) => check(config))].map(
     ({ path, message }): ConfigFinding => ({ severity: 'error', ...place(path), path, message }),
   );
   if (errors.length > 0) return { findings: errors };

@@ -17,14 +17,30 @@ export async function openStore(url: string): Promise<Store> {
   return store;
 }
 
+/** Why `openStore` would refuse this URL before connecting to anything, if it would. */
+export function storeUrlProblem(url: string): string | undefined {
+  try {
+    if (/^postgres(ql)?:/.test(url)) postgresOptions(url);
+    else sqliteSettings(url);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function openSqlite(url: string): SqliteStore {
+  const { path, options } = sqliteSettings(url);
+  return new SqliteStore(path, options);
+}
+
+function sqliteSettings(url: string): { path: string; options: SqliteStoreOptions } {
   if (!url.startsWith('sqlite:'))
     throw new Error(`unknown store URL ${JSON.stringify(url)}: use sqlite:<path> or postgres://…`);
   const [location = '', query = ''] = url.slice('sqlite:'.length).split('?', 2);
   // `sqlite:///abs/path` and `sqlite://./rel` are read as the path after the slashes.
   const path = location.startsWith('//') ? location.slice(2) : location;
   if (path === '') throw new Error(`store URL ${JSON.stringify(url)} names no file`);
-  return new SqliteStore(path, sqliteOptions(url, new URLSearchParams(query)));
+  return { path, options: sqliteOptions(url, new URLSearchParams(query)) };
 }
 
 /** Our options come off the URL; the rest of it (sslmode, host=/socket/dir...) is for `pg`. */

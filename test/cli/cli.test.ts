@@ -243,3 +243,14 @@ test('config check --help: the usage on stdout, exit 0', () => {
   assert.match(res.stdout, /^usage: smsgw config check FILE$/m);
   assert.match(res.stdout, /FILE:LINE:COL path: message/);
 });
+
+test('config check: a store URL the store would refuse is an error on store', () => {
+  const sqlite = check('store.yaml', 'store: "sqlite:./x.db?synchronous=fast"\n');
+  assert.equal(sqlite.status, 2);
+  assert.deepEqual(sqlite.stderr, [
+    `${sqlite.file}:1:1 store: store URL sqlite:./x.db?synchronous=fast: synchronous must be one of OFF, NORMAL, FULL, EXTRA`,
+  ]);
+  const postgres = check('store-pg.yaml', 'store: "postgres://u:secret@db:99999/smsgw"\n');
+  assert.equal(postgres.status, 2);
+  assert.deepEqual(postgres.stderr, [`${postgres.file}:1:1 store: store URL is not a valid postgres:// URL`]);
+});
