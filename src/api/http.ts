@@ -1,7 +1,12 @@
 // The HTTP front door: REST API (CONTRACT §3), health, metrics, OpenAPI, admin (§7).
 // Every refusal is `{"error": {code, message, field?}}` with a 4xx; nothing is half-stored.
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import type { Connector } from '../connectors/index.ts';
 import type {
   Account,
@@ -41,6 +46,8 @@ export interface HttpApiOptions {
   logger?: boolean | object;
   /** Serve HTTPS with this PEM certificate and key. */
   https?: { cert: Buffer; key: Buffer };
+  /** Told of every route as it is registered (the OpenAPI coverage test lists them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -57,6 +64,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const app = o.https
     ? (Fastify({ ...options, https: o.https }) as unknown as FastifyInstance)
     : Fastify(options);
+  if (o.onRoute) app.addHook('onRoute', o.onRoute);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
 

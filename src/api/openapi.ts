@@ -289,16 +289,286 @@ const applicationPaths = {
   },
 };
 
+const admin = { security: [{ adminKey: [] }], tags: ['admin'] };
+const adminOp = (
+  operationId: string,
+  summary: string,
+  ok: [string, string],
+  more: Record<string, string> = {},
+) => ({
+  ...admin,
+  ...op(summary, ok, undefined, { '401': 'Missing or invalid admin key', ...more }),
+  operationId,
+});
+const connectorParam = [{ name: 'id', in: 'path', required: true, schema: str, description: 'connector id' }];
+
+/** /v1/admin/*: behind an admin key (`admin.apiKeys`). */
+const adminPaths = {
+  '/v1/admin/nodes': {
+    get: adminOp('listNodes', "The gateway processes on the store (a cluster's nodes)", [
+      '200',
+      '{data: [{id, self, host, pid, startedAt, leaseUntil, alive, backlog, connectors, queued, inFlight, share}]}',
+    ]),
+  },
+  '/v1/admin/connectors': {
+    get: adminOp('listConnectors', 'Connectors with their live state', ['200', '{data: [connector state]}']),
+  },
+  '/v1/admin/connectors/{id}': {
+    parameters: connectorParam,
+    get: adminOp('getConnector', "A connector's live state", ['200', 'The state'], {
+      '404': 'No such connector',
+    }),
+  },
+  '/v1/admin/connectors/{id}/start': {
+    parameters: connectorParam,
+    post: adminOp('startConnector', 'Start (bind) a connector', ['200', 'The state'], {
+      '404': 'No such connector',
+    }),
+  },
+  '/v1/admin/connectors/{id}/stop': {
+    parameters: connectorParam,
+    post: adminOp('stopConnector', 'Stop (unbind) a connector', ['200', 'The state'], {
+      '404': 'No such connector',
+    }),
+  },
+  '/v1/admin/connectors/{id}/inbound': {
+    parameters: connectorParam,
+    post: {
+      ...adminOp(
+        'injectInbound',
+        'Inject an inbound message at a simulator connector, as a carrier would send it',
+        ['202', '{status: "injected"}'],
+        { '404': 'No such connector', '409': 'The connector cannot inject (not a simulator)' },
+      ),
+      requestBody: json({ from: str, to: str, text: str }, ['from', 'to', 'text']),
+    },
+  },
+  '/v1/admin/routes': {
+    get: adminOp('getRoutes', 'The MT and MO routes as configured', ['200', '{mt: [...], mo: [...]}']),
+  },
+  '/v1/admin/routes/mo': {
+    get: adminOp('getMoRoutes', 'The MO rules in force and where they come from', [
+      '200',
+      '{source: config | admin, updatedAt, routes}',
+    ]),
+    put: {
+      ...adminOp('putMoRoutes', 'Replace the MO rules (kept in the store, survive restarts)', [
+        '200',
+        '{source: "admin", updatedAt, routes}',
+      ]),
+      requestBody: json({ routes: { type: 'array', items: { type: 'object' } } }, ['routes']),
+    },
+    delete: adminOp('resetMoRoutes', "Go back to the config file's MO rules", [
+      '200',
+      '{source: "config", updatedAt: null, routes}',
+    ]),
+  },
+  '/v1/admin/accounts': {
+    get: adminOp('listAccounts', 'Accounts (no secrets)', ['200', '{data: [{id, smpp, webhook, mps}]}']),
+  },
+  '/v1/admin/receipts/unmatched': {
+    get: adminOp('listUnmatchedReceipts', 'Receipts no message was found for (the newest 500)', [
+      '200',
+      '{data}',
+    ]),
+  },
+  '/v1/admin/inbound/unrouted': {
+    get: {
+      ...adminOp('listUnroutedInbound', 'Inbound messages no MO rule took', ['200', 'A page of messages']),
+      parameters: page,
+    },
+  },
+};
+
+/** A Twilio-compatible operation: Basic auth AccountSid:apiKey, form bodies, Twilio JSON and errors. */
+const twilioOp = (operationId: string, summary: string, ok: [string, string]) => ({
+  operationId,
+  security: [{ basic: [] }],
+  tags: ['twilio'],
+  summary,
+  responses: {
+    [ok[0]]: { description: ok[1] },
+    '400': { description: 'Twilio error {code, message, more_info, status}' },
+    '401': { description: 'Twilio error 20003' },
+    '404': { description: 'Twilio error 20404' },
+  },
+});
+const form = (fields: string[], required: string[] = []) => ({
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: { type: 'object', required, properties: Object.fromEntries(fields.map((f) => [f, str])) },
+    },
+  },
+});
+
+/** Twilio Verify v2 over the gateway's own Verify (SMS channel only). */
+const twilioVerifyPaths = {
+  '/v2/Services': {
+    post: {
+      ...twilioOp('twilioCreateVerifyService', 'Verify: create a service', ['201', 'The service (VA…)']),
+      requestBody: form(['FriendlyName', 'CodeLength'], ['FriendlyName']),
+    },
+    get: {
+      ...twilioOp('twilioListVerifyServices', 'Verify: list services (PageSize, PageToken)', [
+        '200',
+        'A page',
+      ]),
+      parameters: ['PageSize', 'Page', 'PageToken'].map((name) => ({ name, in: 'query', schema: str })),
+    },
+  },
+  '/v2/Services/{ServiceSid}': {
+    get: twilioOp('twilioFetchVerifyService', 'Verify: fetch a service', ['200', 'The service']),
+    post: {
+      ...twilioOp('twilioUpdateVerifyService', 'Verify: update a service', ['200', 'The service']),
+      requestBody: form(['FriendlyName', 'CodeLength']),
+    },
+    delete: twilioOp('twilioDeleteVerifyService', 'Verify: delete a service', ['204', 'Deleted']),
+  },
+  '/v2/Services/{ServiceSid}/Verifications': {
+    post: {
+      ...twilioOp('twilioCreateVerification', 'Verify: send a code', [
+        '201',
+        'The verification (VE…), pending',
+      ]),
+      requestBody: form(['To', 'Channel', 'Locale', 'CustomFriendlyName'], ['To']),
+    },
+  },
+  '/v2/Services/{ServiceSid}/Verifications/{Sid}': {
+    get: twilioOp('twilioFetchVerification', 'Verify: fetch a verification', ['200', 'The verification']),
+    post: {
+      ...twilioOp('twilioUpdateVerification', 'Verify: cancel a verification (Status=canceled)', [
+        '200',
+        'The verification',
+      ]),
+      requestBody: form(['Status'], ['Status']),
+    },
+  },
+  '/v2/Services/{ServiceSid}/VerificationCheck': {
+    post: {
+      ...twilioOp('twilioCheckVerification', 'Verify: check a code (Code with To or VerificationSid)', [
+        '200',
+        'The check: status approved or pending, valid',
+      ]),
+      requestBody: form(['Code', 'To', 'VerificationSid'], ['Code']),
+    },
+  },
+};
+
+const httpMethods = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/**
+ * Every operation gets an `operationId` (derived from its method and path when none is
+ * written) and every `{name}` of its path a declared path parameter, so client generators
+ * need nothing more.
+ */
+function completed(paths: Record<string, Record<string, unknown>>) {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+      const declared = ((item.parameters ?? []) as { name: string; in: string }[]).filter(
+        (p) => p.in === 'path',
+      );
+      const missing = templated.filter((name) => !declared.some((p) => p.name === name));
+      const parameters = [
+        ...((item.parameters ?? []) as unknown[]),
+        ...missing.map((name) => ({ name, in: 'path', required: true, schema: str })),
+      ];
+      const operations = Object.fromEntries(
+        Object.entries(item).map(([key, value]) =>
+          (httpMethods as readonly string[]).includes(key) &&
+          (value as { operationId?: string }).operationId === undefined
+            ? [key, { operationId: derivedOperationId(key, path), ...(value as object) }]
+            : [key, value],
+        ),
+      );
+      return [path, { ...operations, ...(parameters.length > 0 ? { parameters } : {}) }];
+    }),
+  );
+}
+
+/** `get /v1/messages/{id}` → `getV1MessagesById` */
+function derivedOperationId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .map((seg) => {
+      const param = /^\{(.+)\}$/.exec(seg);
+      const word = (param ? `by-${param[1]}` : seg).replace(/\.json$/, '');
+      return word
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join('');
+    });
+  return method + words.join('');
+}
+
+/** Query parameters, all strings, as the compat APIs take them. */
+const queryParams = (names: string[], required: string[] = []) =>
+  names.map((name) => ({ name, in: 'query', required: required.includes(name), schema: str }));
+const kannelParams = [
+  'username',
+  'password',
+  'from',
+  'to',
+  'text',
+  'charset',
+  'coding',
+  'udh',
+  'mclass',
+  'validity',
+  'deferred',
+  'priority',
+  'dlr-mask',
+  'dlr-url',
+];
+const jasminParams = [
+  'username',
+  'password',
+  'to',
+  'from',
+  'content',
+  'hex-content',
+  'coding',
+  'priority',
+  'sdt',
+  'validity-period',
+  'dlr',
+  'dlr-url',
+  'dlr-level',
+  'dlr-method',
+];
+
+const jasminBalance = {
+  operationId: 'jasminBalance',
+  security: [],
+  tags: ['jasmin'],
+  summary: 'Jasmin balance (username, password): {"balance": "ND", "sms_count": "ND"}',
+  responses: { '200': { description: 'JSON' } },
+};
+const jasminRate = {
+  operationId: 'jasminRate',
+  security: [],
+  tags: ['jasmin'],
+  summary: 'Jasmin rate (username, password, to, content): the part count, unit_rate 0',
+  responses: { '200': { description: 'JSON' } },
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'smsgw REST API', version: '1' },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      basic: { type: 'http', scheme: 'basic' },
+      adminKey: { type: 'http', scheme: 'bearer', description: 'an admin key (admin.apiKeys)' },
+    },
   },
   security: [{ bearer: [] }, { basic: [] }],
-  paths: {
+  paths: completed({
     '/v1/messages': {
       post: {
+        operationId: 'sendMessage',
         summary: 'Send a message',
         parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
         requestBody: {
@@ -332,6 +602,7 @@ export const openApiDocument = {
         },
       },
       get: {
+        operationId: 'listMessages',
         summary: 'List messages',
         parameters: ['status', 'to', 'direction', 'cursor', 'limit'].map((name) => ({
           name,
@@ -344,6 +615,7 @@ export const openApiDocument = {
     '/v1/messages/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
+        operationId: 'getMessage',
         summary: 'A message with its events',
         responses: {
           '200': { description: 'The message', content: { 'application/json': { schema: message } } },
@@ -351,6 +623,7 @@ export const openApiDocument = {
         },
       },
       delete: {
+        operationId: 'cancelMessage',
         summary: 'Cancel a queued or scheduled message',
         responses: {
           '200': { description: 'Canceled' },
@@ -361,11 +634,13 @@ export const openApiDocument = {
     },
     '/v1/messages/segments': {
       get: {
+        operationId: 'getSegments',
         summary: 'Encoding and segments of a text',
         parameters: [{ name: 'text', in: 'query', required: true, schema: { type: 'string' } }],
         responses: { '200': { description: 'The calculation' } },
       },
       post: {
+        operationId: 'calculateSegments',
         summary: 'Encoding and segments of a text',
         responses: { '200': { description: 'The calculation' } },
       },
@@ -525,34 +800,39 @@ export const openApiDocument = {
     // Compatibility APIs (CONTRACT §6): each authenticates and answers in its own protocol's way.
     '/2010-04-01/Accounts/{AccountSid}/Messages.json': {
       post: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
+        operationId: 'twilioCreateMessage',
         summary: 'Twilio: create a message (form: To, From, Body, StatusCallback, ValidityPeriod, SendAt...)',
         responses: { '201': { description: 'The message in Twilio JSON' } },
       },
       get: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
+        operationId: 'twilioListMessages',
         summary: "Twilio: list messages (To, From, DateSent, PageSize, Page, PageToken) with Twilio's paging",
         responses: { '200': { description: 'A page of messages' } },
       },
     },
-    '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json': {
+    '/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json': {
       get: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
+        operationId: 'twilioFetchMessage',
         summary: 'Twilio: fetch a message',
         responses: { '200': { description: 'The message' } },
       },
       post: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
+        operationId: 'twilioUpdateMessage',
         summary: 'Twilio: update a message (Status=canceled, or Body= to redact)',
         responses: { '200': { description: 'The message' } },
       },
       delete: {
-        security: [],
+        security: [{ basic: [] }],
         tags: ['twilio'],
+        operationId: 'twilioDeleteMessage',
         summary: 'Twilio: delete a message',
         responses: { '204': { description: 'Deleted' } },
       },
@@ -561,13 +841,16 @@ export const openApiDocument = {
       get: {
         security: [],
         tags: ['kannel'],
+        operationId: 'kannelSendSms',
         summary:
           'Kannel sendsms (username, password, from, to, text, charset, coding, udh, dlr-mask, dlr-url, validity, deferred, mclass)',
+        parameters: queryParams(kannelParams, ['username', 'password', 'to']),
         responses: { '202': { description: '0: Accepted for delivery' } },
       },
       post: {
         security: [],
         tags: ['kannel'],
+        operationId: 'kannelSendSmsPost',
         summary: 'Kannel sendsms by form, or text/plain body with X-Kannel-* headers',
         responses: { '202': { description: '0: Accepted for delivery' } },
       },
@@ -576,40 +859,54 @@ export const openApiDocument = {
       get: {
         security: [],
         tags: ['jasmin'],
+        operationId: 'jasminSend',
         summary:
           'Jasmin send (username, password, to, from, content | hex-content, coding, dlr-url, dlr-level, dlr-method...)',
+        parameters: queryParams(jasminParams, ['username', 'password', 'to']),
         responses: { '200': { description: 'Success "<id>"' } },
       },
       post: {
         security: [],
         tags: ['jasmin'],
+        operationId: 'jasminSendPost',
         summary: 'Jasmin send (form or JSON)',
         responses: { '200': { description: 'Success "<id>"' } },
       },
     },
-    '/balance': {
-      get: {
-        security: [],
-        tags: ['jasmin'],
-        summary: 'Jasmin balance',
-        responses: { '200': { description: 'JSON' } },
-      },
-    },
-    '/rate': {
-      get: {
-        security: [],
-        tags: ['jasmin'],
-        summary: 'Jasmin rate',
-        responses: { '200': { description: 'JSON' } },
-      },
-    },
+    '/balance': { get: jasminBalance, post: { ...jasminBalance, operationId: 'jasminBalancePost' } },
+    '/rate': { get: jasminRate, post: { ...jasminRate, operationId: 'jasminRatePost' } },
     '/ping': {
       get: {
         security: [],
         tags: ['jasmin'],
+        operationId: 'jasminPing',
         summary: 'Jasmin ping',
         responses: { '200': { description: 'Jasmin/PONG' } },
       },
     },
-  },
+    '/openapi.json': {
+      get: {
+        security: [],
+        summary: 'This document',
+        responses: { '200': { description: 'The OpenAPI 3.1 document' } },
+      },
+    },
+    '/console/': {
+      get: {
+        security: [],
+        operationId: 'getConsoleIndex',
+        summary: 'The web console (the same page as /console)',
+        responses: { '200': { description: 'The console page', content: { 'text/html': {} } } },
+      },
+    },
+    '/console/{file}': {
+      get: {
+        security: [],
+        summary: "One of the console's own files (scripts, styles); no other name is answered",
+        responses: { '200': { description: 'The file' }, '404': { description: 'Not a console file' } },
+      },
+    },
+    ...adminPaths,
+    ...twilioVerifyPaths,
+  }),
 };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
+import { buildHttpApi, gatewayMetrics, type HttpApiOptions, SmppFront } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
@@ -62,6 +62,8 @@ export interface StartOptions {
   /** Create a `demo` account with fresh credentials when the store has none (no-config start). */
   demoAccount?: boolean;
   logger?: boolean | object;
+  /** Told of every HTTP route as it is registered. */
+  onRoute?: HttpApiOptions['onRoute'];
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
@@ -192,6 +194,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     ...(config.http.tls
       ? { https: { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } }
       : {}),
+    onRoute: options.onRoute,
     plugins: {
       account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
       admin: [

@@ -6,6 +6,7 @@ import { createSecureContext } from 'node:tls';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { configSchema, moRoute } from './schema.ts';
+import { eachSetting } from './settings.ts';
 import type { GatewayConfig, MoRouteConfig } from './types.ts';
 
 export class ConfigError extends Error {
@@ -216,6 +217,7 @@ function crossCheck(config: GatewayConfig): string[] {
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
   problems.push(...certificateProblems(config));
+  problems.push(...listenProblems(config));
   return problems;
 }
 
@@ -267,6 +269,36 @@ function certificateProblems(config: GatewayConfig): string[] {
   config.connectors.forEach((c, i) => {
     if (c.type === 'smpp' && typeof c.tls === 'object' && c.tls.ca !== undefined)
       certificate(`connectors[${i}].tls.ca`, c.tls.ca);
+  });
+  return problems;
+}
+
+/**
+ * Every `listen` of the config (found by name, wherever it is): a port the schema's
+ * pattern lets through but no socket takes, and two servers on one address — which `serve`
+ * would only find out when the second fails to listen.
+ */
+function listenProblems(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  const taken: Array<{ path: string; host: string; port: number }> = [];
+  const wildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
+  const check = (listen: string, path: string) => {
+    const at = listen.lastIndexOf(':');
+    const host = listen.slice(0, at).toLowerCase();
+    const port = Number(listen.slice(at + 1));
+    if (!(port >= 0 && port <= 65535)) {
+      problems.push(`${path}: port ${listen.slice(at + 1)} is out of range 0..65535`);
+      return;
+    }
+    if (port === 0) return; // any free port: never a clash
+    const clash = taken.find(
+      (t) => t.port === port && (t.host === host || wildcard(t.host) || wildcard(host)),
+    );
+    if (clash) problems.push(`${path}: ${listen} is already taken by ${clash.path}`);
+    taken.push({ path, host, port });
+  };
+  eachSetting(config, (path, key, value) => {
+    if (key === 'listen' && typeof value === 'string') check(value, path);
   });
   return problems;
 }

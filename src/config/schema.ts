@@ -51,7 +51,13 @@ const simulatorConnector = {
   properties: {
     id,
     type: { const: 'simulator' },
-    deliveryDelayMs: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 200 },
+    deliveryDelayMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      default: 200,
+      description: 'Time from a submit to its delivery receipt, in ms',
+    },
     outcomes: {
       type: 'array',
       items: {
@@ -59,14 +65,24 @@ const simulatorConnector = {
         additionalProperties: false,
         required: ['to', 'status'],
         properties: {
-          to: nonEmpty,
-          status: { enum: ['delivered', 'undelivered', 'expired', 'rejected', 'failed'] },
-          error: { type: 'string', maxLength: 16 },
+          to: { ...nonEmpty, description: 'Recipient pattern: `+1555*`, `*`, `re:^\\+1...`' },
+          status: {
+            enum: ['delivered', 'undelivered', 'expired', 'rejected', 'failed'],
+            description: "The receipt's final status",
+          },
+          error: { type: 'string', maxLength: 16, description: "The receipt's `err:` code" },
         },
       },
       default: [],
+      description: 'Receipts other than delivered, by recipient; first match wins',
     },
-    tps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Submits per second it takes (0 = no limit)',
+    },
   },
 } as const;
 
@@ -77,26 +93,82 @@ const smppConnector = {
   properties: {
     id,
     type: { const: 'smpp' },
-    host: nonEmpty,
+    host: { ...nonEmpty, description: "The SMSC's host name or address" },
     port,
     tls: connectorTls,
     systemId: { type: 'string', minLength: 1, maxLength: 15 },
-    password: { type: 'string', maxLength: 8 },
-    systemType: { type: 'string', maxLength: 12, default: '' },
-    interfaceVersion: { enum: ['3.4', '5.0'], default: '3.4' },
-    bindType: { enum: ['transmitter', 'receiver', 'transceiver'], default: 'transceiver' },
-    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
-    window: { type: 'integer', minimum: 1, maximum: 4096, default: 64 },
-    tps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-    enquireLinkSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
-    requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 600, default: 10 },
-    longMessages: { enum: ['udh', 'sar', 'payload'], default: 'udh' },
-    sourceTon: { type: 'integer', minimum: 0, maximum: 6 },
-    sourceNpi: { type: 'integer', minimum: 0, maximum: 18 },
-    destTon: { type: 'integer', minimum: 0, maximum: 6, default: 1 },
-    destNpi: { type: 'integer', minimum: 0, maximum: 18, default: 1 },
-    broadcast: { type: 'boolean', default: false },
-    receiptIds: { enum: ['as-submitted', 'decimal', 'hex'], default: 'as-submitted' },
+    password: { type: 'string', maxLength: 8, description: 'password of the bind' },
+    systemType: { type: 'string', maxLength: 12, default: '', description: 'system_type of the bind' },
+    interfaceVersion: {
+      enum: ['3.4', '5.0'],
+      default: '3.4',
+      description: 'SMPP version of the bind (5.0 for broadcast)',
+    },
+    bindType: {
+      enum: ['transmitter', 'receiver', 'transceiver'],
+      default: 'transceiver',
+      description: 'Bind type; receipts and inbound need receiver or transceiver',
+    },
+    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Parallel sessions' },
+    window: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 4096,
+      default: 64,
+      description: 'Requests outstanding per session',
+    },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'submit_sm per second for the whole connector (0 = no limit)',
+    },
+    enquireLinkSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600,
+      default: 30,
+      description: 'enquire_link interval (0 = never)',
+    },
+    requestTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+      description: 'Wait for a response this long; then the message is retried',
+    },
+    longMessages: {
+      enum: ['udh', 'sar', 'payload'],
+      default: 'udh',
+      description: 'How long text goes: parts with a UDH, parts with SAR TLVs, or whole in message_payload',
+    },
+    sourceTon: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 6,
+      description:
+        'source_addr_ton (default: guessed from the sender — alphanumeric, international, short code)',
+    },
+    sourceNpi: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 18,
+      description: 'source_addr_npi (default: guessed)',
+    },
+    destTon: { type: 'integer', minimum: 0, maximum: 6, default: 1, description: 'dest_addr_ton' },
+    destNpi: { type: 'integer', minimum: 0, maximum: 18, default: 1, description: 'dest_addr_npi' },
+    broadcast: {
+      type: 'boolean',
+      default: false,
+      description: 'Send cell broadcast alerts here (broadcast_sm; needs interfaceVersion 5.0)',
+    },
+    receiptIds: {
+      enum: ['as-submitted', 'decimal', 'hex'],
+      default: 'as-submitted',
+      description:
+        "How receipt texts write the submit_sm_resp id: as it is, or in decimal or hex (Kannel's msg-id-type)",
+    },
   },
 } as const;
 
@@ -108,11 +180,22 @@ const mtRoute = {
     match: {
       type: 'object',
       additionalProperties: false,
+      description:
+        'Conditions, all of which must hold; each a list of patterns (`+44*`, `+15550100`, `*`, `re:^\\+1..`), any of which may match. No match: the rule takes every message',
       properties: { to: patternList, from: patternList, account: patternList },
     },
-    connectors: { type: 'array', items: id, minItems: 1 },
+    connectors: {
+      type: 'array',
+      items: id,
+      minItems: 1,
+      description: 'Connector ids, in the order failover tries them',
+    },
     strategy: { enum: ['failover', 'roundrobin', 'weighted'], default: 'failover' },
-    weights: { type: 'object', additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 } },
+    weights: {
+      type: 'object',
+      additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+      description: 'Connector id → weight, for strategy weighted (0 excludes one)',
+    },
   },
 } as const;
 
@@ -127,6 +210,8 @@ export const moRoute = {
     match: {
       type: 'object',
       additionalProperties: false,
+      description:
+        'Conditions, all of which must hold; each a list of patterns. `keyword`: the first word, case and accents folded. No match: the rule takes every message',
       properties: { to: patternList, from: patternList, connector: patternList, keyword: patternList },
     },
     account: id,
@@ -134,14 +219,27 @@ export const moRoute = {
       type: 'object',
       additionalProperties: false,
       required: ['url'],
+      description: "Forward to a URL, as Kannel's get-url does",
       properties: {
         url: httpUrl,
-        method: { enum: ['GET', 'POST'], default: 'GET' },
-        format: { enum: ['kannel', 'json'], default: 'kannel' },
-        replyWithBody: { type: 'boolean', default: false },
+        method: { enum: ['GET', 'POST'], default: 'GET', description: 'HTTP method' },
+        format: {
+          enum: ['kannel', 'json'],
+          default: 'kannel',
+          description:
+            "kannel: Kannel's escapes in the URL and X-Kannel-* headers; json: the signed message.inbound webhook",
+        },
+        replyWithBody: {
+          type: 'boolean',
+          default: false,
+          description: "Send the answer's text/plain body back to the sender as the reply",
+        },
       },
     },
-    reply: replyTemplate,
+    reply: {
+      ...replyTemplate,
+      description: 'Auto-reply text; {{from}} {{to}} {{text}} {{keyword}} {{args}} are filled in',
+    },
   },
 } as const;
 
@@ -155,24 +253,38 @@ const optOut = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    enabled: { type: 'boolean', default: true },
-    scope: { enum: ['account', 'sender'], default: 'account' },
-    stopWords: wordList,
-    startWords: wordList,
-    helpWords: wordList,
+    enabled: { type: 'boolean', default: true, description: 'Act on STOP, START and HELP' },
+    scope: {
+      enum: ['account', 'sender'],
+      default: 'account',
+      description: 'A STOP suppresses the number for the whole account, or only for the number written to',
+    },
+    stopWords: {
+      ...wordList,
+      description: 'Words that opt out, besides STOP STOPALL UNSUBSCRIBE CANCEL END QUIT',
+    },
+    startWords: { ...wordList, description: 'Words that opt back in, besides START UNSTOP' },
+    helpWords: { ...wordList, description: 'Words answered with the help text, besides HELP INFO' },
     replies: {
       type: 'object',
       additionalProperties: false,
+      description: 'The confirmations sent back (null: none)',
       properties: {
-        stop: { anyOf: [replyTemplate, { type: 'null' }] },
-        start: { anyOf: [replyTemplate, { type: 'null' }] },
-        help: { anyOf: [replyTemplate, { type: 'null' }] },
+        stop: { anyOf: [replyTemplate, { type: 'null' }], description: 'Sent after an opt-out' },
+        start: { anyOf: [replyTemplate, { type: 'null' }], description: 'Sent after an opt-in' },
+        help: { anyOf: [replyTemplate, { type: 'null' }], description: 'The answer to HELP' },
       },
       default: {},
     },
-    receiptErrors: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 16 }, default: [] },
+    receiptErrors: {
+      type: 'array',
+      items: { type: 'string', minLength: 1, maxLength: 16 },
+      default: [],
+      description: 'Receipt error codes that put the recipient on the suppression list',
+    },
   },
   default: {},
+  description: 'Opt-out keywords (STOP/START/HELP) on inbound messages',
 } as const;
 
 const countryList = {
@@ -190,23 +302,58 @@ const verifyTemplate = {
 
 /** One-time passwords (src/apps/verify.ts); what is left out takes the defaults there. */
 const verifySettings = {
+  description: 'One-time passwords: codes and their limits',
   type: 'object',
   additionalProperties: false,
   properties: {
-    codeLength: { type: 'integer', minimum: 4, maximum: 10 },
-    ttlSeconds: { type: 'integer', minimum: 30, maximum: 86_400 },
-    maxChecks: { type: 'integer', minimum: 1, maximum: 100 },
-    maxSends: { type: 'integer', minimum: 1, maximum: 1000 },
-    sendWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400 },
-    prefixDigits: { type: 'integer', minimum: 2, maximum: 15 },
-    maxPerPrefix: { type: 'integer', minimum: 0, maximum: 1_000_000 },
-    maxPerAccount: { type: 'integer', minimum: 0, maximum: 10_000_000 },
-    velocityWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400 },
-    allowedCountries: countryList,
-    blockedCountries: countryList,
-    from: { type: 'string', minLength: 1, maxLength: 20 },
+    codeLength: { type: 'integer', minimum: 4, maximum: 10, description: 'Digits in a code (default 6)' },
+    ttlSeconds: {
+      type: 'integer',
+      minimum: 30,
+      maximum: 86_400,
+      description: 'Lifetime of a code (default 600)',
+    },
+    maxChecks: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      description: 'Wrong checks before max_attempts_reached (default 5)',
+    },
+    maxSends: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      description: 'Codes to one number per sendWindowSeconds (default 5)',
+    },
+    sendWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400, description: 'Default 600' },
+    prefixDigits: {
+      type: 'integer',
+      minimum: 2,
+      maximum: 15,
+      description: 'Digits of the number prefix that maxPerPrefix counts by (default 8)',
+    },
+    maxPerPrefix: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      description: 'Codes to numbers sharing a prefix per velocityWindowSeconds (default 30)',
+    },
+    maxPerAccount: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10_000_000,
+      description: 'Codes per velocityWindowSeconds (default 10000)',
+    },
+    velocityWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400, description: 'Default 3600' },
+    allowedCountries: { ...countryList, description: 'Only numbers of these countries' },
+    blockedCountries: { ...countryList, description: 'Never numbers of these countries' },
+    from: { type: 'string', minLength: 1, maxLength: 20, description: 'Sender of the codes' },
     template: verifyTemplate,
-    templates: { type: 'object', additionalProperties: verifyTemplate },
+    templates: {
+      type: 'object',
+      additionalProperties: verifyTemplate,
+      description: 'Locale → text with {{code}} (and {{minutes}}); built in: en, fr, de, es',
+    },
   },
 } as const;
 
@@ -216,8 +363,14 @@ const account = {
   required: ['id'],
   properties: {
     id,
-    apiKeys: { type: 'array', items: { type: 'string', minLength: 8, maxLength: 256 }, default: [] },
+    apiKeys: {
+      type: 'array',
+      items: { type: 'string', minLength: 8, maxLength: 256 },
+      default: [],
+      description: 'Bearer tokens for /v1 (also the Twilio auth token and the Kannel/Jasmin password)',
+    },
     twilio: {
+      description: 'The Twilio-compatible API for this account',
       type: 'object',
       additionalProperties: false,
       required: ['accountSid'],
@@ -231,22 +384,30 @@ const account = {
       },
     },
     smpp: {
+      description: 'Binds to the SMPP server for this account',
       type: 'object',
       additionalProperties: false,
       required: ['systemId', 'password'],
       properties: {
-        systemId: { type: 'string', minLength: 1, maxLength: 15 },
-        password: { type: 'string', minLength: 1, maxLength: 8 },
-        maxBinds: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
+        systemId: { type: 'string', minLength: 1, maxLength: 15, description: 'system_id to bind with' },
+        password: { type: 'string', minLength: 1, maxLength: 8, description: 'password to bind with' },
+        maxBinds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 4,
+          description: 'Binds open at once',
+        },
       },
     },
     webhook: {
+      description: 'Where message.status, message.inbound and the other events are POSTed',
       type: 'object',
       additionalProperties: false,
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^https?://', description: 'an http:// or https:// URL' },
-        secret: { type: 'string', minLength: 1 },
+        secret: { type: 'string', minLength: 1, description: 'Signs each request (Smsgw-Signature)' },
         // The message statuses reported as `message.status` (default: submitted and every final one).
         statuses: {
           type: 'array',
@@ -255,11 +416,18 @@ const account = {
           },
           minItems: 1,
           uniqueItems: true,
+          description: 'The statuses reported (default: submitted and every final one)',
         },
       },
     },
     defaultFrom: { type: 'string', minLength: 1, maxLength: 20 },
-    mps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+    mps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Messages per second over REST and SMPP together (0 = no limit)',
+    },
     verify: verifySettings,
   },
 } as const;
@@ -269,12 +437,14 @@ export const configSchema = {
   additionalProperties: false,
   properties: {
     http: {
+      description: 'The HTTP server: REST API, compatibility APIs, /health, /metrics, /openapi.json, console',
       type: 'object',
       additionalProperties: false,
       properties: { listen: { ...listen, default: '127.0.0.1:8080' }, tls: certificateFiles },
       default: {},
     },
     smppServer: {
+      description: 'The SMPP server for ESME clients (leave out to have none)',
       type: 'object',
       additionalProperties: false,
       properties: { listen, tls: tlsFiles },
@@ -286,15 +456,27 @@ export const configSchema = {
       default: 'sqlite:./var/smsgw.db',
     },
     admin: {
+      description: 'Access to /v1/admin/* and the console as an admin',
       type: 'object',
       additionalProperties: false,
       properties: {
-        apiKeys: { type: 'array', items: { type: 'string', minLength: 8, maxLength: 256 }, default: [] },
+        apiKeys: {
+          type: 'array',
+          items: { type: 'string', minLength: 8, maxLength: 256 },
+          default: [],
+          description: 'Admin keys (Bearer tokens)',
+        },
       },
       default: {},
     },
-    accounts: { type: 'array', items: account, default: [] },
+    accounts: {
+      type: 'array',
+      items: account,
+      default: [],
+      description: 'Who may send, and how they authenticate',
+    },
     connectors: {
+      description: 'Carrier connections (one entry per connector; its `type` decides its settings)',
       type: 'array',
       items: {
         type: 'object',
@@ -308,11 +490,22 @@ export const configSchema = {
       default: [],
     },
     routes: {
+      description: 'Which connectors send a message (mt), whom an inbound message goes to (mo)',
       type: 'object',
       additionalProperties: false,
       properties: {
-        mt: { type: 'array', items: mtRoute, default: [] },
-        mo: { type: 'array', items: moRoute, default: [] },
+        mt: {
+          type: 'array',
+          items: mtRoute,
+          default: [],
+          description: 'Outbound rules; the first that matches wins',
+        },
+        mo: {
+          type: 'array',
+          items: moRoute,
+          default: [],
+          description: 'Inbound rules; the first that matches wins',
+        },
       },
       default: {},
     },

@@ -17,6 +17,17 @@ export async function openStore(url: string): Promise<Store> {
   return store;
 }
 
+/** Why `openStore` would refuse this URL before connecting to anything, if it would. */
+export function storeUrlProblem(url: string): string | undefined {
+  try {
+    if (isPostgresUrl(url)) postgresOptions(url);
+    else sqliteOptionsOf(url);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** Whether the store URL names a PostgreSQL database (else it is SQLite). */
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:/.test(url);
@@ -33,9 +44,12 @@ export function sqlitePath(url: string): string {
   return path;
 }
 
+function sqliteOptionsOf(url: string): SqliteStoreOptions {
+  return sqliteOptions(url, new URLSearchParams(url.split('?', 2)[1] ?? ''));
+}
+
 function openSqlite(url: string): SqliteStore {
-  const query = url.split('?', 2)[1] ?? '';
-  return new SqliteStore(sqlitePath(url), sqliteOptions(url, new URLSearchParams(query)));
+  return new SqliteStore(sqlitePath(url), sqliteOptionsOf(url));
 }
 
 /** Our options come off the URL; the rest of it (sslmode, host=/socket/dir...) is for `pg`. */

@@ -72,7 +72,10 @@ connectors:
   );
   const res = spawnSync(process.execPath, [main, 'config', 'check', file], { encoding: 'utf8' });
   assert.equal(res.status, 2, res.stdout);
-  assert.deepEqual(res.stderr.trim().split('\n').sort(), [
+  // Each line is placed in the file (FILE:LINE:COL), then names the setting.
+  const lines = res.stderr.trim().split('\n');
+  for (const line of lines) assert.match(line, new RegExp(`^${file}:\\d+:\\d+ `));
+  assert.deepEqual(lines.map((line) => line.replace(/^\S+:\d+:\d+ /, '')).sort(), [
     `connectors[0].tls.ca: ${notPem} holds no PEM certificate`,
     `connectors[1].tls.ca: cannot read ${missing}: no such file`,
     `http.tls.cert: cannot read ${missing}: no such file`,
