@@ -13,6 +13,7 @@ import type {
 } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
+import { OutboundPolicy } from '../webhooks/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -38,6 +39,8 @@ export interface HttpApiOptions {
   plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
   logger?: boolean | object;
+  /** What client-supplied callback URLs may reach (default: no internal address). */
+  callbacks?: OutboundPolicy;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -52,6 +55,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
+  const callbacks = o.callbacks ?? new OutboundPolicy();
 
   app.decorateRequest('account', null as unknown as Account);
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -142,6 +146,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       }
       rateLimit(account, reply);
       const request = submitRequestOf(body);
+      if (request.callbackUrl !== undefined) await callbacks.check(request.callbackUrl, 'callbackUrl');
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
         idempotency:

@@ -25,7 +25,7 @@ import {
 import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import { conversationRoutes, inboundView, moAdminRoutes, moRoutesInForce, TwoWay } from '../twoway/index.ts';
-import { WebhookSender } from '../webhooks/index.ts';
+import { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
 import { keptPartsIn } from './kept-parts.ts';
 
 /** Webhooks report `submitted` and every final status of an outbound message. */
@@ -101,7 +101,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
 
-  const webhooks = new WebhookSender({ store });
+  const callbacks = new OutboundPolicy(config.callbacks?.allow);
+  const webhooks = new WebhookSender({
+    store,
+    outbound: {
+      policy: callbacks,
+      // What the operator configured is trusted; every other URL came from a client.
+      trusted: (accountId, url) => {
+        const account = accounts.get(accountId);
+        return (
+          url === account?.webhook?.url ||
+          url === account?.twilio?.smsUrl ||
+          gateway!.moRoutes.some((r) => r.url?.url === url)
+        );
+      },
+    },
+  });
   let http: FastifyInstance | undefined;
   const twoWay = new TwoWay({
     gateway,
@@ -171,7 +186,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const authTokens = new Map<string, string>();
   for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   if (created.apiKey) authTokens.set('demo', created.apiKey);
-  const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens, verify: apps.verify });
+  const compat = compatApis({
+    gateway,
+    accounts,
+    limits,
+    webhooks,
+    authTokens,
+    verify: apps.verify,
+    callbacks,
+  });
   http = await buildHttpApi({
     gateway,
     accounts,
@@ -180,8 +203,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     limits,
     routes: config.routes,
     logger: options.logger,
+    callbacks,
     plugins: {
-      account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
+      account: [
+        conversationRoutes(twoWay, gateway),
+        ...apps.plugins,
+        batchRoutes(batches, gateway, callbacks),
+      ],
       admin: [
         moAdminRoutes({
           gateway,

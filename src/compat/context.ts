@@ -2,7 +2,7 @@
 // rate limit and the durable webhook queue its callbacks go through.
 import type { VerifyService } from '../apps/index.ts';
 import type { AccountLimits, AccountRegistry, Gateway } from '../core/index.ts';
-import type { WebhookSender } from '../webhooks/index.ts';
+import type { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
 
 export interface CompatContext {
   gateway: Gateway;
@@ -16,4 +16,6 @@ export interface CompatContext {
    * memory only: Twilio signatures need it, and the store keeps only hashes.
    */
   authTokens: Map<string, string>;
+  /** What a client's StatusCallback or dlr-url may reach. */
+  callbacks: OutboundPolicy;
 }

@@ -169,6 +169,8 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   const dlr = dlrUrl !== undefined || level !== undefined ? 'yes' : (params.get('dlr') ?? 'no');
   if (dlr !== 'yes' && dlr !== 'no') throw invalid('dlr', dlr);
   const account = authenticate(ctx, params);
+  const dlrRefusal = dlrUrl === undefined ? null : await ctx.callbacks.refusal(dlrUrl);
+  if (dlrRefusal !== null) throw new JasminError(400, `Argument [dlr-url] is not allowed: it ${dlrRefusal}.`);
   const content = contentOf(params);
   if (!params.has('content') && !params.has('hex-content'))
     throw new JasminError(400, 'content or hex-content not present.');

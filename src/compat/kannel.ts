@@ -94,6 +94,8 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
   if (receivers.length > 1000) throw new KannelRefusal(400, 'Too many receivers, rejected');
 
   const base = messageOf(params, account);
+  const dlrRefusal = base.dlr ? await ctx.callbacks.refusal(base.dlr.dlrUrl) : null;
+  if (dlrRefusal !== null) throw new KannelRefusal(400, `DLR-URL not allowed (it ${dlrRefusal}), rejected`);
   const limitWait = ctx.limits.take(account, receivers.length);
   if (limitWait > 0) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(limitWait / 1000))));

@@ -273,6 +273,13 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
   const statusCallback = p.get('StatusCallback');
   if (statusCallback !== undefined && !/^https?:\/\/[^\s]+$/.test(statusCallback))
     throw new TwilioError(400, 21609, `The StatusCallback URL ${statusCallback} is not a valid URL.`);
+  const callbackRefusal = statusCallback === undefined ? null : await ctx.callbacks.refusal(statusCallback);
+  if (callbackRefusal !== null)
+    throw new TwilioError(
+      400,
+      21609,
+      `The StatusCallback URL ${statusCallback} is not allowed: it ${callbackRefusal}.`,
+    );
   const validity = p.get('ValidityPeriod');
   if (
     validity !== undefined &&

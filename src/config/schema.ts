@@ -300,5 +300,26 @@ export const configSchema = {
       default: {},
     },
     optOut,
+    // Addresses and hosts client-supplied callback URLs may reach although they are
+    // loopback, private or reserved (CONTRACT §8): CIDR ranges, addresses, host names.
+    callbacks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allow: {
+          type: 'array',
+          items: { type: 'string', minLength: 1, maxLength: 256 },
+          maxItems: 10_000,
+          default: [],
+        },
+      },
+      default: {},
+    },
+    // /metrics behind a key of its own (the admin keys work too), or on a listener of its own.
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { apiKey: { type: 'string', minLength: 8, maxLength: 256 }, listen },
+    },
   },
 } as const;

@@ -9,6 +9,10 @@ export interface GatewayConfig {
   connectors: ConnectorConfig[];
   routes: { mt: MtRouteConfig[]; mo: MoRouteConfig[] };
   optOut: OptOutConfig;
+  /** Loopback/private/reserved ranges and hosts client callbacks may reach (absent: none). */
+  callbacks?: { allow: string[] };
+  /** `apiKey`: /metrics asks for it (or an admin key); `listen`: /metrics served there only. */
+  metrics?: { apiKey?: string; listen?: string };
 }
 
 /** STOP/START/HELP handling of inbound messages (the defaults fill what is not given). */

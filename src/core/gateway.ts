@@ -104,6 +104,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly #router: MtRouter;
   #moRouter: MoRouter;
+  #moRoutes: readonly MoRouteConfig[];
   readonly #dispatcher: Dispatcher;
   readonly #maxParts: number;
   readonly #maxAttempts: number;
@@ -135,6 +136,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.connectors = options.connectors;
     this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()]);
     this.#moRouter = new MoRouter(options.config.routes.mo);
+    this.#moRoutes = options.config.routes.mo;
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
@@ -858,6 +860,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
     this.#moRouter = new MoRouter(routes);
+    this.#moRoutes = routes;
+  }
+
+  /** The MO rules in force. */
+  get moRoutes(): readonly MoRouteConfig[] {
+    return this.#moRoutes;
   }
 
   /**

@@ -7,6 +7,7 @@ export {
   secretEquals,
   verifyPassword,
 } from './accounts.ts';
+export { BoundedMap } from './bounded-map.ts';
 export { GatewayError } from './errors.ts';
 export { Gateway, type GatewayOptions, type SubmitOptions, type SubmitRequest } from './gateway.ts';
 export { newId } from './ids.ts';
