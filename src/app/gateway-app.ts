@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildHttpApi, gatewayMetrics, metricsRoute, SmppFront } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
@@ -46,6 +46,8 @@ export interface GatewayApp {
   smpp: SmppFront | null;
   smppAddress: AddressInfo | null;
   smppTlsAddress: AddressInfo | null;
+  /** Where /metrics is served when `metrics.listen` gives it a listener of its own. */
+  metricsAddress: AddressInfo | null;
   /** Keys created on this start (the demo account's), shown once. */
   created: { apiKey?: string; smppPassword?: string; adminKey?: string };
   close(): Promise<void>;
@@ -180,6 +182,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
   const metrics = gatewayMetrics(gateway, connectors);
+  // metrics.apiKey puts /metrics behind that key or an admin key.
+  const metricsKeyHashes = config.metrics?.apiKey
+    ? [hashApiKey(config.metrics.apiKey), ...adminKeyHashes]
+    : [];
+  const metricsHttp = config.metrics?.listen ? Fastify() : null;
+  await metricsHttp?.register(metricsRoute(metrics, metricsKeyHashes));
   const limits = new AccountLimits();
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
@@ -204,6 +212,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     routes: config.routes,
     logger: options.logger,
     callbacks,
+    metricsAccess: { keyHashes: metricsKeyHashes, elsewhere: metricsHttp !== null },
     plugins: {
       account: [
         conversationRoutes(twoWay, gateway),
@@ -255,6 +264,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const { host, port } = splitListen(config.http.listen);
   await http.listen({ host, port });
   const httpAddress = http.server.address() as AddressInfo;
+  let metricsAddress: AddressInfo | null = null;
+  if (metricsHttp && config.metrics?.listen) {
+    await metricsHttp.listen(splitListen(config.metrics.listen));
+    metricsAddress = metricsHttp.server.address() as AddressInfo;
+  }
   if (smpp && config.smppServer?.listen) {
     const l = splitListen(config.smppServer.listen);
     smppAddress = await smpp.listen(l.port, l.host);
@@ -276,9 +290,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     smpp,
     smppAddress,
     smppTlsAddress,
+    metricsAddress,
     created,
     async close() {
       await http.close();
+      await metricsHttp?.close();
       await smpp?.close();
       await Promise.all([...connectors.values()].map((c) => c.stop()));
       webhooks.stop();

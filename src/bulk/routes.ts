@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities } from '../core/index.ts';
+import { GatewayError, messageStatuses, messageView, priorities, refuseFarFuture } from '../core/index.ts';
 import { StoreConflictError } from '../store/index.ts';
 import type { OutboundPolicy } from '../webhooks/index.ts';
 import { type Batches, type BatchSpec, templateVariables } from './batches.ts';
@@ -261,6 +261,7 @@ export function specOf(f: Record<string, unknown>, fromQuery: boolean): BatchSpe
   const sendAt = sendAtText === null || sendAtText === '' ? null : Date.parse(sendAtText);
   if (sendAt !== null && !Number.isFinite(sendAt))
     throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+  if (sendAt !== null) refuseFarFuture(sendAt, Date.now());
   const country = str('country', 2)?.toUpperCase() ?? null;
   if (country !== null && !isCountryCode(country))
     throw new GatewayError(

@@ -92,6 +92,13 @@ export interface GatewayOptions {
 }
 
 const maxValiditySeconds = 7 * 24 * 3600;
+/** The furthest ahead a message may be scheduled: further is a typo, or an attempt to park rows forever. */
+export const maxScheduleAheadMs = 10 * 365.25 * 24 * 3600_000;
+
+export function refuseFarFuture(sendAt: number | undefined, now: number): void {
+  if (sendAt !== undefined && sendAt > now + maxScheduleAheadMs)
+    throw new GatewayError('invalid_send_at', 'sendAt must be within 10 years from now', 'sendAt');
+}
 /** A receipt kept unmatched this long is looked up by the sweep (before, the process that kept it may still). */
 const strayAfterMs = 2_000;
 /** How far back the sweep looks: a submit answered later than this is not waited for. */
@@ -400,6 +407,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+    refuseFarFuture(req.sendAt, now);
     if (this.#router.match({ to, from, accountId }) < 0)
       throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
@@ -538,6 +546,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       patch.validUntil = change.validUntil;
     }
     if (change.sendAt !== undefined) {
+      refuseFarFuture(change.sendAt, now);
       patch.sendAt = change.sendAt;
       patch.status = change.sendAt > now ? 'scheduled' : 'queued';
     }
