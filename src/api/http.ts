@@ -1,6 +1,7 @@
 // The HTTP front door: REST API (CONTRACT §3), health, metrics, OpenAPI, admin (§7).
 // Every refusal is `{"error": {code, message, field?}}` with a 4xx; nothing is half-stored.
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Connector } from '../connectors/index.ts';
 import type {
@@ -12,6 +13,7 @@ import type {
   SubmitRequest,
 } from '../core/index.ts';
 import {
+  AuthGuard,
   GatewayError,
   hashApiKey,
   messageStatuses,
@@ -53,6 +55,8 @@ export interface HttpApiOptions {
    * `elsewhere`: /metrics is served on a listener of its own (metricsRoute), not here.
    */
   metricsAccess?: { keyHashes: string[]; elsewhere: boolean };
+  /** Failed API keys, counted per address and account (shared with the other front doors). */
+  authGuard?: AuthGuard;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -68,6 +72,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
   const callbacks = o.callbacks ?? new OutboundPolicy();
+  const authGuard = o.authGuard ?? new AuthGuard();
 
   app.decorateRequest('account', null as unknown as Account);
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -94,22 +99,40 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization ?? '';
     let account: Account | undefined;
+    /** The account a Basic header names: its failures count against that account too. */
+    let named: string | undefined;
     const bearer = bearerOf(req);
-    if (bearer !== undefined) {
-      account = o.accounts.byApiKey(bearer);
-    } else if (/^basic[ \t]/i.test(auth)) {
+    if (bearer === undefined && !/^basic[ \t]/i.test(auth))
+      return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
+    let key = bearer ?? '';
+    if (bearer === undefined) {
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      const candidate = colon > 0 ? o.accounts.byApiKey(decoded.slice(colon + 1)) : undefined;
-      if (candidate && candidate.id === decoded.slice(0, colon)) account = candidate;
+      named = colon > 0 ? `account:${decoded.slice(0, colon)}` : undefined;
+      key = colon > 0 ? decoded.slice(colon + 1) : '';
     }
-    if (!account) return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
+    const locked = authGuard.lockedFor(req.ip, named);
+    if (locked > 0) return lockedOut(reply, locked);
+    const candidate = key ? o.accounts.byApiKey(key) : undefined;
+    if (candidate && (named === undefined || named === `account:${candidate.id}`)) account = candidate;
+    if (!account) {
+      await sleep(authGuard.failed(req.ip, named));
+      return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
+    }
+    authGuard.succeeded(req.ip, `account:${account.id}`);
     req.account = account;
   };
 
   const authenticateAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!keyMatches(bearerOf(req), o.adminKeyHashes))
+    const key = bearerOf(req);
+    if (key === undefined) return sendError(reply, 401, 'unauthorized', 'missing or invalid admin key');
+    const locked = authGuard.lockedFor(req.ip, 'admin');
+    if (locked > 0) return lockedOut(reply, locked);
+    if (!keyMatches(key, o.adminKeyHashes)) {
+      await sleep(authGuard.failed(req.ip, 'admin'));
       return sendError(reply, 401, 'unauthorized', 'missing or invalid admin key');
+    }
+    authGuard.succeeded(req.ip, 'admin');
   };
 
   app.get('/health', async (_req, reply) => {
@@ -383,6 +406,12 @@ function isJsonContainer(value: unknown): value is object {
   if (Array.isArray(value)) return true;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/** The answer to an attempt from a locked-out address or at a locked-out account. */
+function lockedOut(reply: FastifyReply, waitMs: number) {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+  return sendError(reply, 429, 'too_many_failed_attempts', 'too many failed attempts; try again later');
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string) {

@@ -16,6 +16,7 @@ import type { Message } from '../core/index.ts';
 import {
   AccountLimits,
   AccountRegistry,
+  AuthGuard,
   finalStatuses,
   Gateway,
   hashApiKey,
@@ -189,6 +190,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const metricsHttp = config.metrics?.listen ? Fastify() : null;
   await metricsHttp?.register(metricsRoute(metrics, metricsKeyHashes));
   const limits = new AccountLimits();
+  // One count of failed logins for every front door: REST, compat APIs, SMPP binds.
+  const authGuard = new AuthGuard({
+    onLockout: (event) => logLine('warn', 'authentication locked out', event),
+  });
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();
@@ -202,6 +207,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     authTokens,
     verify: apps.verify,
     callbacks,
+    authGuard,
   });
   http = await buildHttpApi({
     gateway,
@@ -212,6 +218,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     routes: config.routes,
     logger: options.logger,
     callbacks,
+    authGuard,
     metricsAccess: { keyHashes: metricsKeyHashes, elsewhere: metricsHttp !== null },
     plugins: {
       account: [
@@ -246,6 +253,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       gateway,
       accounts,
       limits,
+      authGuard,
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),
@@ -304,6 +312,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await store.close();
     },
   };
+}
+
+/** A JSON log line on stdout (CONTRACT §8: logs are JSON lines, never holding a secret). */
+function logLine(level: 'info' | 'warn', msg: string, fields: object): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
 }
 
 /** What `npm start` runs with no config file (CONTRACT §1). */

@@ -9,7 +9,7 @@ import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
 import { GatewayError, normaliseNumber } from '../core/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
-import type { CompatContext } from './context.ts';
+import { type CompatContext, guardedLogin } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
 
 const apiVersion = '2010-04-01';
@@ -198,15 +198,26 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
   });
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.headers.authorization ?? '';
-    const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
+    const decoded = /^basic[ \t]/i.test(auth) ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
     const sid = decoded.slice(0, colon);
     const key = decoded.slice(colon + 1);
-    const account = colon > 0 ? ctx.accounts.byApiKey(key) : undefined;
-    if (!account?.twilio || account.twilio.accountSid !== sid) {
+    const authenticate = () => {
       reply.header('www-authenticate', 'Basic realm="Twilio API"');
-      throw new TwilioError(401, 20003, 'Authenticate');
-    }
+      return new TwilioError(401, 20003, 'Authenticate');
+    };
+    if (colon <= 0) throw authenticate();
+    const account = await guardedLogin(
+      ctx,
+      req,
+      reply,
+      `twilio:${sid}`,
+      () => {
+        const found = ctx.accounts.byApiKey(key);
+        return found?.twilio?.accountSid === sid ? found : undefined;
+      },
+      { locked: () => new TwilioError(429, 20429, 'Too Many Requests'), refused: authenticate },
+    );
     const { AccountSid } = (req.params ?? {}) as { AccountSid?: string };
     if (AccountSid !== undefined && AccountSid !== sid) throw notFound(req.url.split('?')[0]!);
     // An account with no configured key still gets signed callbacks while it runs.

@@ -7,6 +7,7 @@ export {
   secretEquals,
   verifyPassword,
 } from './accounts.ts';
+export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
 export { BoundedMap } from './bounded-map.ts';
 export { GatewayError } from './errors.ts';
 export {
