@@ -116,7 +116,9 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     const candidate = key ? o.accounts.byApiKey(key) : undefined;
     if (candidate && (named === undefined || named === `account:${candidate.id}`)) account = candidate;
     if (!account) {
-      await sleep(authGuard.failed(req.ip, named));
+      // An admin key here is no guess (the console tries a key as an account's first).
+      if (named !== undefined || !keyMatches(key, o.adminKeyHashes))
+        await sleep(authGuard.failed(req.ip, named));
       return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
     }
     authGuard.succeeded(req.ip, `account:${account.id}`);
@@ -145,7 +147,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  if (!o.metricsAccess?.elsewhere) app.register(metricsRoute(o.metrics, o.metricsAccess?.keyHashes ?? []));
+  if (!o.metricsAccess?.elsewhere)
+    app.register(metricsRoute(o.metrics, o.metricsAccess?.keyHashes ?? [], authGuard));
   app.get('/openapi.json', async () => openApiDocument);
 
   app.register(async (v1) => {
@@ -358,12 +361,27 @@ function acceptedView(m: Message) {
   };
 }
 
-/** GET /metrics (Prometheus text), behind one of `keyHashes` when there are any. */
-export function metricsRoute(metrics: Metrics, keyHashes: readonly string[]): HttpPlugin {
+/**
+ * GET /metrics (Prometheus text), behind one of `keyHashes` when there are any; wrong keys
+ * count with the other failed logins (an admin key opens it too).
+ */
+export function metricsRoute(
+  metrics: Metrics,
+  keyHashes: readonly string[],
+  authGuard: AuthGuard,
+): HttpPlugin {
   return async (app) => {
     app.get('/metrics', async (req, reply) => {
-      if (keyHashes.length > 0 && !keyMatches(bearerOf(req), keyHashes))
-        return sendError(reply, 401, 'unauthorized', 'missing or invalid metrics key');
+      if (keyHashes.length > 0) {
+        const key = bearerOf(req);
+        if (key === undefined) return sendError(reply, 401, 'unauthorized', 'missing or invalid metrics key');
+        const locked = authGuard.lockedFor(req.ip, 'metrics');
+        if (locked > 0) return lockedOut(reply, locked);
+        if (!keyMatches(key, keyHashes)) {
+          await sleep(authGuard.failed(req.ip, 'metrics'));
+          return sendError(reply, 401, 'unauthorized', 'missing or invalid metrics key');
+        }
+      }
       reply.header('content-type', metrics.contentType);
       return metrics.render();
     });

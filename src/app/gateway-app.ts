@@ -182,18 +182,18 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     created.adminKey = `admin_${randomBytes(18).toString('base64url')}`;
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
+  // One count of failed logins for every front door: REST, compat APIs, SMPP binds.
+  const authGuard = new AuthGuard({
+    onLockout: (event) => logLine('warn', 'authentication locked out', event),
+  });
   const metrics = gatewayMetrics(gateway, connectors);
   // metrics.apiKey puts /metrics behind that key or an admin key.
   const metricsKeyHashes = config.metrics?.apiKey
     ? [hashApiKey(config.metrics.apiKey), ...adminKeyHashes]
     : [];
   const metricsHttp = config.metrics?.listen ? Fastify() : null;
-  await metricsHttp?.register(metricsRoute(metrics, metricsKeyHashes));
+  await metricsHttp?.register(metricsRoute(metrics, metricsKeyHashes, authGuard));
   const limits = new AccountLimits();
-  // One count of failed logins for every front door: REST, compat APIs, SMPP binds.
-  const authGuard = new AuthGuard({
-    onLockout: (event) => logLine('warn', 'authentication locked out', event),
-  });
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();

@@ -19,6 +19,7 @@ before(async () => {
 http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-0001] }
 accounts:
   - id: acme
     apiKeys: [acme-key-0001]
@@ -100,6 +101,13 @@ test('compat: Twilio basic auth, Kannel and Jasmin logins are locked out in thei
   for (let i = 0; i < 11 && j.status !== 429; i++) j = await jasmin(`x${i}`);
   assert.equal(j.status, 429);
   assert.match(j.body, /^Error "/);
+});
+
+test('an admin key tried as an account key (as the console signs in) is no failed attempt', async () => {
+  for (let i = 0; i < 12; i++)
+    assert.equal((await request('/v1/messages', '127.0.0.9', bearer('admin-key-0001'))).status, 401);
+  assert.equal((await request('/v1/messages', '127.0.0.9', bearer('acme-key-0001'))).status, 200);
+  assert.equal((await request('/v1/admin/connectors', '127.0.0.9', bearer('admin-key-0001'))).status, 200);
 });
 
 async function bind(from: string, systemId: string, password: string): Promise<Pdu> {
