@@ -95,6 +95,8 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
         : objectBody(req.body ?? {}, 'expected a JSON object, or a text/csv body');
       const spec = specOf(fields, streamed);
       if (spec.callbackUrl !== null) await callbacks.check(spec.callbackUrl, 'callbackUrl');
+      // A sender the account may not use refuses the batch, not each of its rows.
+      if (spec.from !== null) gateway.checkSender(req.account.id, spec.from);
       const variables = templateVariables(spec.text);
       let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
       if (streamed) recipients = csvRecipients(req.body as Readable, variables);

@@ -84,6 +84,12 @@ function twilioErrorOf(err: GatewayError): TwilioError {
     case 'too_many_parts':
     case 'text_too_long':
       return new TwilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    case 'sender_not_allowed':
+      return new TwilioError(
+        400,
+        21606,
+        `The 'From' phone number is not a valid, SMS-capable phone number for your account: ${err.message}`,
+      );
     case 'recipient_opted_out':
       return new TwilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
     case 'no_route':

@@ -244,6 +244,12 @@ const account = {
     defaultFrom: { type: 'string', minLength: 1, maxLength: 20 },
     mps: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
     verify: verifySettings,
+    // The senders (patterns) the account may use; no other account may use them.
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { senders: patternList },
+    },
   },
 } as const;
 

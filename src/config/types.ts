@@ -41,6 +41,8 @@ export interface AccountConfig {
   defaultFrom?: string;
   mps: number;
   verify?: VerifySettingsConfig;
+  /** `senders`: the only senders (patterns) the account may use, and no other account. */
+  policy?: { senders?: string[] };
 }
 
 /** One-time passwords per account; what is absent takes the defaults of src/apps/verify.ts. */

@@ -2,7 +2,7 @@
 // and store, route and dispatch, follow submit responses and receipts to a final status,
 // take inbound messages in. Fronts listen to `status` and `inbound` to tell their clients.
 import { EventEmitter } from 'node:events';
-import type { GatewayConfig, MoRouteConfig } from '../config/index.ts';
+import type { AccountConfig, GatewayConfig, MoRouteConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
 import { normaliseMessageId } from '../smpp/index.ts';
 import {
@@ -23,6 +23,7 @@ import type { Message, MessageStatus, Priority, TextEncoding } from './message.t
 import { finalStatuses, priorities } from './message.ts';
 import { normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 import { MoRouter, MtRouter } from './router.ts';
+import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
 export interface SubmitRequest {
@@ -62,6 +63,11 @@ export interface SubmitOptions {
    * until resumeGroup lets the group go.
    */
   hold?: boolean;
+  /**
+   * An answer from the number an inbound message came to (two-way): the gateway chose the
+   * sender, so it is not held to other accounts' senders.
+   */
+  replying?: boolean;
 }
 
 export interface GatewayEvents {
@@ -112,6 +118,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
+  readonly #accounts: readonly AccountConfig[];
+  /** Who may send from which sender: rebuilt with the MO rules, which give numbers owners. */
+  #senders: SenderOwnership;
   readonly #dispatcher: Dispatcher;
   readonly #maxParts: number;
   readonly #maxAttempts: number;
@@ -144,6 +153,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()]);
     this.#moRouter = new MoRouter(options.config.routes.mo);
     this.#moRoutes = options.config.routes.mo;
+    this.#accounts = options.config.accounts;
+    this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
@@ -380,6 +391,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const to = normaliseNumber(req.to ?? '');
     if (!to) throw new GatewayError('invalid_number', `'${req.to}' is not a phone number`, 'to');
     const from = senderOf(req.from, options.defaultFrom);
+    if (!options.replying) this.#senders.check(accountId, from);
     if (req.text === undefined && req.binary === undefined)
       throw new GatewayError('missing_field', 'text is required', 'text');
     if (req.text !== undefined && req.text.length === 0)
@@ -866,10 +878,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.emit('inbound', message, route);
   }
 
+  /** Refuses (400 `sender_not_allowed`, naming `from`) a sender the account may not use. */
+  checkSender(accountId: string, asked: string | null | undefined, accountDefault?: string | null): void {
+    this.#senders.check(accountId, senderOf(asked, accountDefault));
+  }
+
   /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
     this.#moRouter = new MoRouter(routes);
     this.#moRoutes = routes;
+    this.#senders = new SenderOwnership(this.#accounts, routes);
   }
 
   /** The MO rules in force. */
