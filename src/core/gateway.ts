@@ -878,9 +878,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.emit('inbound', message, route);
   }
 
-  /** Refuses (400 `sender_not_allowed`, naming `from`) a sender the account may not use. */
-  checkSender(accountId: string, asked: string | null | undefined, accountDefault?: string | null): void {
-    this.#senders.check(accountId, senderOf(asked, accountDefault));
+  /**
+   * Refuses (400 `sender_not_allowed`, naming `from`) a sender the account may not use; one
+   * that is no sender at all is left to submit's own refusal.
+   */
+  checkSender(accountId: string, asked: string): void {
+    const from = normaliseSender(asked);
+    if (from !== undefined) this.#senders.check(accountId, from);
   }
 
   /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
