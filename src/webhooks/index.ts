@@ -1,4 +1,4 @@
-export { isSpecialAddress, OutboundPolicy } from './outbound-policy.ts';
+export { OutboundPolicy } from './outbound-policy.ts';
 export {
   type ReplyHandler,
   type WebhookEvent,

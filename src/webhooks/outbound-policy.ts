@@ -67,7 +67,7 @@ publicV6.addSubnet('::ffff:0:0', 96, 'ipv6');
 publicV6.addSubnet('64:ff9b::', 96, 'ipv6');
 
 /** Whether an IP address (either family) is one a client's callback may not reach. */
-export function isSpecialAddress(address: string): boolean {
+function isSpecialAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return refused.check(address, 'ipv4');
   if (family === 6) return !publicV6.check(address, 'ipv6') || refused.check(address, 'ipv6');
