@@ -27,11 +27,12 @@ export class SenderOwnership {
       }
     }
     // A rule that routes a number to an account makes it the account's (a rule without a
-    // `to` takes whatever is left: it names no number).
+    // `to`, or with `*`, takes whatever is left: it names no number).
     for (const r of moRoutes) {
-      if (r.account === undefined || !r.match?.to?.length) continue;
-      for (const pattern of r.match.to)
-        this.#patterns.push({ accountId: r.account, match: compilePattern(pattern) });
+      if (r.account === undefined) continue;
+      for (const pattern of r.match?.to ?? []) {
+        if (pattern !== '*') this.#patterns.push({ accountId: r.account, match: compilePattern(pattern) });
+      }
     }
   }
 
