@@ -3,18 +3,21 @@
 // nothing of the internals, and /metrics behind a key or on a listener of its own.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { gatewayFrom } from './helpers.ts';
+import { CommandStatus } from '../../src/smpp/index.ts';
+import { submitSm } from '../smpp/raw-peer.ts';
+import { esme, gatewayFrom } from './helpers.ts';
 
 let gw: Awaited<ReturnType<typeof gatewayFrom>>;
 
 before(async () => {
   gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 admin: { apiKeys: [admin-key-0001] }
 metrics: { apiKey: metrics-key-0001 }
 accounts:
-  - { id: acme, apiKeys: [acme-key-0001], defaultFrom: ACME }
+  - { id: acme, apiKeys: [acme-key-0001], defaultFrom: ACME, smpp: { systemId: acme, password: secret } }
 connectors:
   - { id: sim, type: simulator }
 routes:
@@ -71,6 +74,22 @@ test('sendAt more than 10 years ahead is refused (messages and batches)', async 
   const near = new Date(Date.now() + 9 * 365 * 24 * 3600_000).toISOString();
   const ok = await post('/v1/messages', JSON.stringify({ to: '+447700900001', text: 'hi', sendAt: near }));
   assert.equal(ok.status, 202);
+});
+
+test('a far-future schedule is refused on SMPP and Kannel too', async (t) => {
+  const { client } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+  client.start();
+  t.after(() => client.stop());
+  await client.waitBound();
+  const far = await client.request(submitSm({ scheduleDeliveryTime: '991231235959000+' }));
+  assert.equal(far.commandStatus, CommandStatus.ESME_RINVSCHED);
+  const near = await client.request(submitSm({ scheduleDeliveryTime: '000001000000000R' }));
+  assert.equal(near.commandStatus, CommandStatus.ESME_ROK);
+  const kannel = await fetch(
+    `${gw.base}/cgi-bin/sendsms?${new URLSearchParams({ username: 'acme', password: 'acme-key-0001', to: '447700900001', text: 'hi', deferred: String(11 * 365 * 24 * 60) })}`,
+  );
+  assert.equal(kannel.status, 400);
+  assert.match(await kannel.text(), /within 10 years/);
 });
 
 test('the segment calculator takes no more text than a message', async () => {
