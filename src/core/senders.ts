@@ -43,9 +43,16 @@ export class SenderOwnership {
       if (!allowed(from)) throw refused(`${from} is not among the senders of account ${accountId}`);
       return;
     }
-    const owners = new Set(this.#exact.get(from.toUpperCase()));
-    for (const p of this.#patterns) if (!owners.has(p.accountId) && p.match(from)) owners.add(p.accountId);
-    if (owners.size > 0 && !owners.has(accountId)) throw refused(`${from} belongs to another account`);
+    const exact = this.#exact.get(from.toUpperCase());
+    if (exact?.has(accountId)) return;
+    // Claimed by another account, unless this one claims it too (a shared number).
+    let claimed = exact !== undefined;
+    for (const p of this.#patterns) {
+      if (!p.match(from)) continue;
+      if (p.accountId === accountId) return;
+      claimed = true;
+    }
+    if (claimed) throw refused(`${from} belongs to another account`);
   }
 
   #own(sender: string, accountId: string): void {
