@@ -30,6 +30,8 @@ routes:
   mt: [{ connectors: [sim] }]
   mo:
     - { match: { to: ["+15550100"] }, account: acme, reply: "Thanks" }
+    - { match: { to: ["+15550300"], keyword: [PIZZA] }, account: acme }
+    - { match: { to: ["+15550300"], keyword: [SHOES] }, account: shop }
     - { account: shop }
 `);
 });
@@ -69,6 +71,11 @@ test("REST: another account's defaultFrom, MO number or policy sender is 400 sen
       [400, 'sender_not_allowed', 'from'],
       from,
     );
+});
+
+test('a number the MO rules share between accounts (by keyword) is open to each of them', async () => {
+  assert.equal((await send('acme-key-0001', '+15550300')).status, 202);
+  assert.equal((await send('shop-key-0001', '+15550300')).status, 202);
 });
 
 test('batches: the whole batch is refused for a sender of another account', async () => {
