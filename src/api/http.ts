@@ -1,6 +1,7 @@
 // The HTTP front door: REST API (CONTRACT §3), health, metrics, OpenAPI, admin (§7).
 // Every refusal is `{"error": {code, message, field?}}` with a 4xx; nothing is half-stored.
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -16,9 +17,18 @@ import type {
   Message,
   SubmitRequest,
 } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
+import {
+  AuthGuard,
+  GatewayError,
+  hashApiKey,
+  messageStatuses,
+  messageView,
+  priorities,
+  secretEquals,
+} from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import { StoreConflictError } from '../store/index.ts';
+import { OutboundPolicy } from '../webhooks/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -48,6 +58,15 @@ export interface HttpApiOptions {
   https?: { cert: Buffer; key: Buffer };
   /** Told of every route as it is registered (the OpenAPI coverage test lists them). */
   onRoute?: (route: RouteOptions) => void;
+  /** What client-supplied callback URLs may reach (default: no internal address). */
+  callbacks?: OutboundPolicy;
+  /**
+   * `keyHashes`: /metrics answers only a Bearer key among these (none: open to all);
+   * `elsewhere`: /metrics is served on a listener of its own (metricsRoute), not here.
+   */
+  metricsAccess?: { keyHashes: string[]; elsewhere: boolean };
+  /** Failed API keys, counted per address and account (shared with the other front doors). */
+  authGuard?: AuthGuard;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -67,6 +86,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
+  const callbacks = o.callbacks ?? new OutboundPolicy();
+  const authGuard = o.authGuard ?? new AuthGuard();
 
   app.decorateRequest('account', null as unknown as Account);
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -80,6 +101,12 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     app.log.error(err);
     return sendError(reply, 500, 'internal_error', 'internal error');
   });
+  // A parsed body nested deeper than any request of ours needs is refused before a handler
+  // walks it recursively (hashing an Idempotency-Key's body, storing it) and overflows the stack.
+  app.addHook('preValidation', async (req) => {
+    if (nestedDeeperThan(req.body, maxBodyDepth))
+      throw new GatewayError('invalid_body', `the JSON body is nested deeper than ${maxBodyDepth} levels`);
+  });
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
@@ -87,24 +114,42 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization ?? '';
     let account: Account | undefined;
-    if (auth.startsWith('Bearer ')) {
-      account = o.accounts.byApiKey(auth.slice(7).trim());
-    } else if (auth.startsWith('Basic ')) {
+    /** The account a Basic header names: its failures count against that account too. */
+    let named: string | undefined;
+    const bearer = bearerOf(req);
+    if (bearer === undefined && !/^basic[ \t]/i.test(auth))
+      return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
+    let key = bearer ?? '';
+    if (bearer === undefined) {
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      const candidate = colon > 0 ? o.accounts.byApiKey(decoded.slice(colon + 1)) : undefined;
-      if (candidate && candidate.id === decoded.slice(0, colon)) account = candidate;
+      named = colon > 0 ? `account:${decoded.slice(0, colon)}` : undefined;
+      key = colon > 0 ? decoded.slice(colon + 1) : '';
     }
-    if (!account) return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
+    const locked = authGuard.lockedFor(req.ip, named);
+    if (locked > 0) return lockedOut(reply, locked);
+    const candidate = key ? o.accounts.byApiKey(key) : undefined;
+    if (candidate && (named === undefined || named === `account:${candidate.id}`)) account = candidate;
+    if (!account) {
+      // An admin key here is no guess (the console tries a key as an account's first).
+      if (named !== undefined || !keyMatches(key, o.adminKeyHashes))
+        await sleep(authGuard.failed(req.ip, named));
+      return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
+    }
+    authGuard.succeeded(req.ip, `account:${account.id}`);
     req.account = account;
   };
 
   const authenticateAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
-    const auth = req.headers.authorization ?? '';
-    const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    const hash = createHash('sha256').update(key).digest('hex');
-    if (!key || !o.adminKeyHashes.some((h) => secretEquals(h, hash)))
+    const key = bearerOf(req);
+    if (key === undefined) return sendError(reply, 401, 'unauthorized', 'missing or invalid admin key');
+    const locked = authGuard.lockedFor(req.ip, 'admin');
+    if (locked > 0) return lockedOut(reply, locked);
+    if (!keyMatches(key, o.adminKeyHashes)) {
+      await sleep(authGuard.failed(req.ip, 'admin'));
       return sendError(reply, 401, 'unauthorized', 'missing or invalid admin key');
+    }
+    authGuard.succeeded(req.ip, 'admin');
   };
 
   app.get('/health', async (_req, reply) => {
@@ -112,13 +157,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       await o.gateway.store.ping();
       return { status: 'ok' };
     } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', error: (err as Error).message });
+      // The reason (a database address, say) goes to the log, not to whoever asks.
+      app.log.warn({ err }, 'health: the store does not answer');
+      return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', o.metrics.contentType);
-    return o.metrics.render();
-  });
+  if (!o.metricsAccess?.elsewhere)
+    app.register(metricsRoute(o.metrics, o.metricsAccess?.keyHashes ?? [], authGuard));
   app.get('/openapi.json', async () => openApiDocument);
 
   app.register(async (v1) => {
@@ -161,6 +206,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       }
       rateLimit(account, reply);
       const request = submitRequestOf(body);
+      if (request.callbackUrl !== undefined) await callbacks.check(request.callbackUrl, 'callbackUrl');
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
         idempotency:
@@ -199,6 +245,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     const segments = async (text: unknown, encoding: unknown) => {
       if (typeof text !== 'string' || text.length === 0)
         throw new GatewayError('missing_field', 'text is required', 'text');
+      if (text.length > maxTextChars)
+        throw new GatewayError('invalid_field', `text is longer than ${maxTextChars} characters`, 'text');
       if (
         encoding !== undefined &&
         !['auto', 'gsm7', 'ucs2', 'latin1', 'binary'].includes(encoding as string)
@@ -359,6 +407,77 @@ function acceptedView(m: Message) {
   };
 }
 
+/**
+ * GET /metrics (Prometheus text), behind one of `keyHashes` when there are any; wrong keys
+ * count with the other failed logins (an admin key opens it too).
+ */
+export function metricsRoute(
+  metrics: Metrics,
+  keyHashes: readonly string[],
+  authGuard: AuthGuard,
+): HttpPlugin {
+  return async (app) => {
+    app.get('/metrics', async (req, reply) => {
+      if (keyHashes.length > 0) {
+        const key = bearerOf(req);
+        if (key === undefined) return sendError(reply, 401, 'unauthorized', 'missing or invalid metrics key');
+        const locked = authGuard.lockedFor(req.ip, 'metrics');
+        if (locked > 0) return lockedOut(reply, locked);
+        if (!keyMatches(key, keyHashes)) {
+          await sleep(authGuard.failed(req.ip, 'metrics'));
+          return sendError(reply, 401, 'unauthorized', 'missing or invalid metrics key');
+        }
+      }
+      reply.header('content-type', metrics.contentType);
+      return metrics.render();
+    });
+  };
+}
+
+/** The token of an `Authorization: Bearer` header (the scheme in any case, RFC 9110 §11.1). */
+function bearerOf(req: FastifyRequest): string | undefined {
+  const match = /^bearer[ \t]+(.*)$/is.exec(req.headers.authorization ?? '');
+  const token = match?.[1]?.trim();
+  return token ? token : undefined;
+}
+
+/** Whether a key hashes to one of `hashes` (compared in constant time). */
+function keyMatches(key: string | undefined, hashes: readonly string[]): boolean {
+  if (!key) return false;
+  const hash = hashApiKey(key);
+  return hashes.some((h) => secretEquals(h, hash));
+}
+
+/** The deepest nesting of arrays and objects a request body may have. */
+const maxBodyDepth = 32;
+
+/** Whether parsed JSON (plain objects and arrays) nests deeper than `limit`; walked without recursion. */
+function nestedDeeperThan(body: unknown, limit: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (!isJsonContainer(value)) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value))
+      if (isJsonContainer(child)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
+/** An array or plain object (what JSON.parse makes), not a stream or a buffer. */
+function isJsonContainer(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The answer to an attempt from a locked-out address or at a locked-out account. */
+function lockedOut(reply: FastifyReply, waitMs: number) {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+  return sendError(reply, 429, 'too_many_failed_attempts', 'too many failed attempts; try again later');
+}
+
 function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string) {
   return reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } });
 }
@@ -382,6 +501,9 @@ function directionOf(value: string): 'mt' | 'mo' {
 
 const encodings = ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'];
 
+/** The longest text a message (or a segment count) takes, in UTF-16 units. */
+const maxTextChars = 10_000;
+
 /** The JSON body of POST /v1/messages as a core request, refusing wrong types by field. */
 function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
   const str = (field: string, max = 2048): string | undefined => {
@@ -394,7 +516,7 @@ function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
   };
   const to = str('to', 32);
   if (to === undefined) throw new GatewayError('missing_field', 'to is required', 'to');
-  const text = str('text', 10_000);
+  const text = str('text', maxTextChars);
   const binaryHex = str('binaryHex', 20_000);
   if (text !== undefined && binaryHex !== undefined)
     throw new GatewayError('invalid_field', 'give text or binaryHex, not both', 'binaryHex');

@@ -93,6 +93,11 @@ const batchAction = (summary: string) => ({
 const errors = {
   '400': { description: 'Bad input', content: { 'application/json': { schema: error } } },
   '401': { description: 'Missing or invalid API key', content: { 'application/json': { schema: error } } },
+  '429': {
+    description:
+      'Too many failed API keys from this address or for this account (Retry-After), or the account rate',
+    content: { 'application/json': { schema: error } },
+  },
 };
 
 /** A page of a list: `data` and the cursor of the next page. */
@@ -583,9 +588,13 @@ export const openApiDocument = {
                   text: { type: 'string' },
                   binaryHex: { type: 'string' },
                   encoding: { type: 'string', enum: ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'] },
-                  callbackUrl: { type: 'string' },
+                  callbackUrl: {
+                    type: 'string',
+                    description:
+                      'Refused (callback_not_allowed) when it leads to an internal address (SECURITY.md)',
+                  },
                   validitySeconds: { type: 'integer' },
-                  sendAt: { type: 'string', format: 'date-time' },
+                  sendAt: { type: 'string', format: 'date-time', description: 'At most 10 years ahead' },
                   priority: { type: 'string', enum: [...priorities] },
                   clientRef: { type: 'string' },
                   flash: { type: 'boolean' },
@@ -597,8 +606,8 @@ export const openApiDocument = {
         responses: {
           '202': { description: 'Accepted and stored', content: { 'application/json': { schema: message } } },
           '409': { description: 'Idempotency-Key reused with another body' },
-          '429': { description: 'Rate limited' },
           ...errors,
+          '429': { description: 'Rate limited, or too many failed API keys (Retry-After)' },
         },
       },
       get: {
@@ -726,8 +735,8 @@ export const openApiDocument = {
           '202': { description: 'Every message stored', content: { 'application/json': { schema: batch } } },
           '200': { description: 'Dry run: counts, encodings, segments, routes' },
           '413': { description: 'Too many recipients' },
-          '429': { description: 'Too many uploads at once' },
           ...errors,
+          '429': { description: 'Too many uploads at once, or too many failed API keys (Retry-After)' },
         },
       },
       get: {

@@ -1,9 +1,10 @@
 // The SMPP front door (CONTRACT §5): ESME accounts bind, submit into the same pipeline as
 // the REST API, and get receipts and inbound messages as deliver_sm. What an ESME is owed
 // is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TlsOptions } from 'node:tls';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
-import { GatewayError, newId, verifyPassword } from '../core/index.ts';
+import { AuthGuard, GatewayError, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
@@ -33,6 +34,8 @@ export interface SmppFrontOptions {
   tls?: TlsOptions;
   /** Submits per second per bind above which ESME_RTHROTTLED is answered (0 = none). */
   maxRequestsPerSecond?: number;
+  /** Failed binds, counted per address and system_id (shared with the other front doors). */
+  authGuard?: AuthGuard;
 }
 
 type Delivery =
@@ -76,15 +79,26 @@ export class SmppFront {
 
   constructor(options: SmppFrontOptions) {
     this.#o = options;
+    const authGuard = options.authGuard ?? new AuthGuard();
     this.server = new SmppServer({
       systemId: 'smsgw',
       tls: options.tls,
       maxRequestsPerSecond: options.maxRequestsPerSecond ?? 0,
       authenticate: async (req) => {
+        // Failed binds are limited per address and system_id: a locked-out one is refused
+        // before its password is looked at; a wrong password is answered after a delay.
+        const named = `smpp:${req.systemId}`;
+        // The session names its peer `address:port`; the guard counts per address.
+        const address = req.remoteAddress.slice(0, req.remoteAddress.lastIndexOf(':'));
+        if (authGuard.lockedFor(address, named) > 0) return { status: CommandStatus.ESME_RBINDFAIL };
         const account = options.accounts.bySystemId(req.systemId);
         // Verify even for an unknown system_id, so timing does not tell which ids exist.
         const ok = await verifyPassword(req.password, account?.smpp?.passwordHash ?? unknownHash);
-        if (!account?.smpp || !ok) return { status: CommandStatus.ESME_RINVPASWD };
+        if (!account?.smpp || !ok) {
+          await sleep(authGuard.failed(address, named));
+          return { status: CommandStatus.ESME_RINVPASWD };
+        }
+        authGuard.succeeded(address, named);
         if (this.#bindsOf(account) >= account.smpp.maxBinds) return { status: CommandStatus.ESME_RBINDFAIL };
         return { status: 0, context: account };
       },

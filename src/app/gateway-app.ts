@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { buildHttpApi, gatewayMetrics, type HttpApiOptions, SmppFront } from '../api/index.ts';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildHttpApi, gatewayMetrics, type HttpApiOptions, metricsRoute, SmppFront } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
@@ -16,6 +16,7 @@ import type { Message } from '../core/index.ts';
 import {
   AccountLimits,
   AccountRegistry,
+  AuthGuard,
   finalStatuses,
   Gateway,
   hashApiKey,
@@ -32,7 +33,7 @@ import {
   moRoutesInForce,
   TwoWay,
 } from '../twoway/index.ts';
-import { WebhookSender } from '../webhooks/index.ts';
+import { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
 import { keptPartsIn } from './kept-parts.ts';
 
 /** Webhooks report `submitted` and every final status of an outbound message. */
@@ -53,6 +54,8 @@ export interface GatewayApp {
   smpp: SmppFront | null;
   smppAddress: AddressInfo | null;
   smppTlsAddress: AddressInfo | null;
+  /** Where /metrics is served when `metrics.listen` gives it a listener of its own. */
+  metricsAddress: AddressInfo | null;
   /** Keys created on this start (the demo account's), shown once. */
   created: { apiKey?: string; smppPassword?: string; adminKey?: string };
   close(): Promise<void>;
@@ -112,7 +115,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // And those another gateway on the store sets or resets, from then on.
   await followMoRoutes(store, gateway, config.routes.mo);
 
-  const webhooks = new WebhookSender({ store });
+  const callbacks = new OutboundPolicy(config.callbacks?.allow);
+  const webhooks = new WebhookSender({
+    store,
+    outbound: {
+      policy: callbacks,
+      // What the operator configured is trusted; every other URL came from a client.
+      trusted: (accountId, url) => {
+        const account = accounts.get(accountId);
+        return (
+          url === account?.webhook?.url ||
+          url === account?.twilio?.smsUrl ||
+          gateway!.moRoutes.some((r) => r.url?.url === url)
+        );
+      },
+    },
+  });
   let http: FastifyInstance | undefined;
   const twoWay = new TwoWay({
     gateway,
@@ -175,14 +193,33 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     created.adminKey = `admin_${randomBytes(18).toString('base64url')}`;
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
+  // One count of failed logins for every front door: REST, compat APIs, SMPP binds.
+  const authGuard = new AuthGuard({
+    onLockout: (event) => logLine('warn', 'authentication locked out', event),
+  });
   const metrics = gatewayMetrics(gateway, connectors);
+  // metrics.apiKey puts /metrics behind that key or an admin key.
+  const metricsKeyHashes = config.metrics?.apiKey
+    ? [hashApiKey(config.metrics.apiKey), ...adminKeyHashes]
+    : [];
+  const metricsHttp = config.metrics?.listen ? Fastify() : null;
+  await metricsHttp?.register(metricsRoute(metrics, metricsKeyHashes, authGuard));
   const limits = new AccountLimits(() => gateway.shares.fraction);
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();
   for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   if (created.apiKey) authTokens.set('demo', created.apiKey);
-  const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens, verify: apps.verify });
+  const compat = compatApis({
+    gateway,
+    accounts,
+    limits,
+    webhooks,
+    authTokens,
+    verify: apps.verify,
+    callbacks,
+    authGuard,
+  });
   http = await buildHttpApi({
     gateway,
     accounts,
@@ -195,8 +232,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ? { https: { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } }
       : {}),
     onRoute: options.onRoute,
+    callbacks,
+    authGuard,
+    metricsAccess: { keyHashes: metricsKeyHashes, elsewhere: metricsHttp !== null },
     plugins: {
-      account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
+      account: [
+        conversationRoutes(twoWay, gateway),
+        ...apps.plugins,
+        batchRoutes(batches, gateway, callbacks),
+      ],
       admin: [
         moAdminRoutes({
           gateway,
@@ -224,6 +268,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       gateway,
       accounts,
       limits,
+      authGuard,
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),
@@ -242,6 +287,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const { host, port } = splitListen(config.http.listen);
   await http.listen({ host, port });
   const httpAddress = http.server.address() as AddressInfo;
+  let metricsAddress: AddressInfo | null = null;
+  if (metricsHttp && config.metrics?.listen) {
+    await metricsHttp.listen(splitListen(config.metrics.listen));
+    metricsAddress = metricsHttp.server.address() as AddressInfo;
+  }
   if (smpp && config.smppServer?.listen) {
     const l = splitListen(config.smppServer.listen);
     smppAddress = await smpp.listen(l.port, l.host);
@@ -263,9 +313,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     smpp,
     smppAddress,
     smppTlsAddress,
+    metricsAddress,
     created,
     async close() {
       await http.close();
+      await metricsHttp?.close();
       await smpp?.close();
       await Promise.all([...connectors.values()].map((c) => c.stop()));
       webhooks.stop();
@@ -275,6 +327,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await store.close();
     },
   };
+}
+
+/** A JSON log line on stdout (CONTRACT §8: logs are JSON lines, never holding a secret). */
+function logLine(level: 'info' | 'warn', msg: string, fields: object): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
 }
 
 /** What `npm start` runs with no config file (CONTRACT §1). */

@@ -5,8 +5,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities } from '../core/index.ts';
+import { GatewayError, messageStatuses, messageView, priorities, refuseFarFuture } from '../core/index.ts';
 import { StoreConflictError } from '../store/index.ts';
+import type { OutboundPolicy } from '../webhooks/index.ts';
 import { type Batches, type BatchSpec, templateVariables } from './batches.ts';
 import { csvRecipients, type RecipientRow } from './csv.ts';
 import { parseQuietHours } from './quiet-hours.ts';
@@ -80,7 +81,8 @@ async function claimKey(gateway: Gateway, accountId: string, key: string) {
   }
 }
 
-export function batchRoutes(batches: Batches, gateway: Gateway) {
+/** `callbacks`: what a batch's callbackUrl may reach. */
+export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: OutboundPolicy) {
   return async (app: FastifyInstance) => {
     // The CSV body reaches the route as the request stream, read while it arrives.
     app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
@@ -92,6 +94,9 @@ export function batchRoutes(batches: Batches, gateway: Gateway) {
         ? (req.query as Record<string, unknown>)
         : objectBody(req.body ?? {}, 'expected a JSON object, or a text/csv body');
       const spec = specOf(fields, streamed);
+      if (spec.callbackUrl !== null) await callbacks.check(spec.callbackUrl, 'callbackUrl');
+      // A sender the account may not use refuses the batch, not each of its rows.
+      if (spec.from !== null) gateway.checkSender(req.account.id, spec.from);
       const variables = templateVariables(spec.text);
       let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
       if (streamed) recipients = csvRecipients(req.body as Readable, variables);
@@ -258,6 +263,7 @@ export function specOf(f: Record<string, unknown>, fromQuery: boolean): BatchSpe
   const sendAt = sendAtText === null || sendAtText === '' ? null : Date.parse(sendAtText);
   if (sendAt !== null && !Number.isFinite(sendAt))
     throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+  if (sendAt !== null) refuseFarFuture(sendAt, Date.now());
   const country = str('country', 2)?.toUpperCase() ?? null;
   if (country !== null && !isCountryCode(country))
     throw new GatewayError(

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { defaultConfig, startGateway } from '../app/index.ts';
 import { ConfigError, loadConfigFile } from '../config/index.ts';
+import { redactStoreUrl } from '../store/index.ts';
 
 const help = `usage: smsgw serve [--config FILE]
 
@@ -53,8 +54,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (app.smppAddress) out(`smsgw listening: SMPP ${app.smppAddress.address}:${app.smppAddress.port}`);
   if (app.smppTlsAddress)
     out(`smsgw listening: SMPP/TLS ${app.smppTlsAddress.address}:${app.smppTlsAddress.port}`);
+  if (app.metricsAddress)
+    out(`smsgw listening: metrics http://${app.metricsAddress.address}:${app.metricsAddress.port}/metrics`);
   out(
-    `store: ${config.store}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`,
+    `store: ${redactStoreUrl(config.store)}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`,
   );
   if (app.created.apiKey) {
     out('demo account created; its credentials are shown this once:');

@@ -1,8 +1,11 @@
 // What every compat API is built from: the pipeline, the accounts, the shared per-account
 // rate limit and the durable webhook queue its callbacks go through.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VerifyService } from '../apps/index.ts';
-import type { AccountLimits, AccountRegistry, Gateway } from '../core/index.ts';
-import type { WebhookSender } from '../webhooks/index.ts';
+import type { Account, AccountLimits, AccountRegistry, AuthGuard, Gateway } from '../core/index.ts';
+import type { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
 
 export interface CompatContext {
   gateway: Gateway;
@@ -16,4 +19,36 @@ export interface CompatContext {
    * memory only: Twilio signatures need it, and the store keeps only hashes.
    */
   authTokens: Map<string, string>;
+  /** What a client's StatusCallback or dlr-url may reach. */
+  callbacks: OutboundPolicy;
+  /** Failed logins, counted per address and account with the other front doors. */
+  authGuard: AuthGuard;
+}
+
+/**
+ * A compat API's login through the shared guard: a locked-out address or account gets
+ * `locked` (with Retry-After) before its key is looked at; a wrong key waits the guard's
+ * delay, then gets `refused`. `named`: the account the request names (its failures count
+ * against it too).
+ */
+export async function guardedLogin(
+  ctx: CompatContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  named: string,
+  find: () => Account | undefined,
+  errors: { locked: () => Error; refused: () => Error },
+): Promise<Account> {
+  const wait = ctx.authGuard.lockedFor(req.ip, named);
+  if (wait > 0) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
+    throw errors.locked();
+  }
+  const account = find();
+  if (!account) {
+    await sleep(ctx.authGuard.failed(req.ip, named));
+    throw errors.refused();
+  }
+  ctx.authGuard.succeeded(req.ip, named);
+  return account;
 }

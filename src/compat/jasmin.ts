@@ -7,7 +7,7 @@ import type { Account, Message, SubmitRequest } from '../core/index.ts';
 import { GatewayError } from '../core/index.ts';
 import { parseSmppTime } from '../smpp/index.ts';
 import { calculateSegments } from '../sms/index.ts';
-import type { CompatContext } from './context.ts';
+import { type CompatContext, guardedLogin } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
 
 interface JasminMeta {
@@ -47,7 +47,7 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     app.get('/send', send);
     app.post('/send', send);
     const balance = async (req: FastifyRequest, reply: FastifyReply) => {
-      authenticate(ctx, paramsOf(req));
+      await authenticate(ctx, paramsOf(req), req, reply);
       // No billing here: Jasmin's answer for a user without quotas.
       return reply.header('content-type', 'application/json').send({ balance: 'ND', sms_count: 'ND' });
     };
@@ -55,7 +55,7 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     app.post('/balance', balance);
     const rate = async (req: FastifyRequest, reply: FastifyReply) => {
       const params = paramsOf(req);
-      authenticate(ctx, params);
+      await authenticate(ctx, params, req, reply);
       const to = params.get('to');
       if (to === undefined) throw new JasminError(400, 'Mandatory argument [to] is not found.');
       if (!/^\+?\d+$/.test(to)) throw invalid('to', to);
@@ -88,15 +88,30 @@ function paramsOf(req: FastifyRequest): FormParams {
   return params;
 }
 
-function authenticate(ctx: CompatContext, params: FormParams): Account {
+function authenticate(
+  ctx: CompatContext,
+  params: FormParams,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Account> {
   for (const name of ['username', 'password']) {
     if (!params.has(name)) throw new JasminError(400, `Mandatory argument [${name}] is not found.`);
   }
   const username = params.get('username')!;
-  const account = ctx.accounts.byApiKey(params.get('password')!);
-  if (!account || account.id !== username)
-    throw new JasminError(403, `Authentication failure for username:${username}`);
-  return account;
+  return guardedLogin(
+    ctx,
+    req,
+    reply,
+    `account:${username}`,
+    () => {
+      const account = ctx.accounts.byApiKey(params.get('password')!);
+      return account?.id === username ? account : undefined;
+    },
+    {
+      locked: () => new JasminError(429, 'Too many failed logins, try again later'),
+      refused: () => new JasminError(403, `Authentication failure for username:${username}`),
+    },
+  );
 }
 
 /** `content` (text) or `hex-content` (octets), read by `coding` as Jasmin's SMSCs would. */
@@ -168,7 +183,9 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   if (method !== undefined && !/^(get|post)$/i.test(method)) throw invalid('dlr-method', method);
   const dlr = dlrUrl !== undefined || level !== undefined ? 'yes' : (params.get('dlr') ?? 'no');
   if (dlr !== 'yes' && dlr !== 'no') throw invalid('dlr', dlr);
-  const account = authenticate(ctx, params);
+  const account = await authenticate(ctx, params, req, reply);
+  const dlrRefusal = dlrUrl === undefined ? null : await ctx.callbacks.refusal(dlrUrl);
+  if (dlrRefusal !== null) throw new JasminError(400, `Argument [dlr-url] is not allowed: it ${dlrRefusal}.`);
   const content = contentOf(params);
   if (!params.has('content') && !params.has('hex-content'))
     throw new JasminError(400, 'content or hex-content not present.');

@@ -7,7 +7,7 @@ import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
 import { fillKannelEscapes, GatewayError } from '../core/index.ts';
 import { formatReceipt } from '../smpp/index.ts';
-import type { CompatContext } from './context.ts';
+import { type CompatContext, guardedLogin } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
 
 /** dlr-mask bits (Kannel's dlr.h). */
@@ -83,9 +83,19 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
   const params = requestParams(req);
   const username = params.get('username') ?? params.get('user');
   const password = params.get('password') ?? params.get('pass');
-  const candidate = password === undefined ? undefined : ctx.accounts.byApiKey(password);
-  const account = candidate && candidate.id === username ? candidate : undefined;
-  if (!account) throw new KannelRefusal(403, 'Authorization failed for sendsms');
+  const refused = () => new KannelRefusal(403, 'Authorization failed for sendsms');
+  if (username === undefined || password === undefined) throw refused();
+  const account = await guardedLogin(
+    ctx,
+    req,
+    reply,
+    `account:${username}`,
+    () => {
+      const candidate = ctx.accounts.byApiKey(password);
+      return candidate?.id === username ? candidate : undefined;
+    },
+    { locked: () => new KannelRefusal(429, 'Too many failed logins, try again later'), refused },
+  );
 
   const to = params.get('to');
   if (to === undefined) throw new KannelRefusal(400, 'Missing receiver number, rejected');
@@ -94,6 +104,8 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
   if (receivers.length > 1000) throw new KannelRefusal(400, 'Too many receivers, rejected');
 
   const base = messageOf(params, account);
+  const dlrRefusal = base.dlr ? await ctx.callbacks.refusal(base.dlr.dlrUrl) : null;
+  if (dlrRefusal !== null) throw new KannelRefusal(400, `DLR-URL not allowed (it ${dlrRefusal}), rejected`);
   const limitWait = ctx.limits.take(account, receivers.length);
   if (limitWait > 0) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(limitWait / 1000))));

@@ -9,7 +9,7 @@ import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
 import { GatewayError, normaliseNumber } from '../core/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
-import type { CompatContext } from './context.ts';
+import { type CompatContext, guardedLogin } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
 
 const apiVersion = '2010-04-01';
@@ -84,6 +84,12 @@ function twilioErrorOf(err: GatewayError): TwilioError {
     case 'too_many_parts':
     case 'text_too_long':
       return new TwilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    case 'sender_not_allowed':
+      return new TwilioError(
+        400,
+        21606,
+        `The 'From' phone number is not a valid, SMS-capable phone number for your account: ${err.message}`,
+      );
     case 'recipient_opted_out':
       return new TwilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
     case 'no_route':
@@ -198,15 +204,26 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
   });
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.headers.authorization ?? '';
-    const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
+    const decoded = /^basic[ \t]/i.test(auth) ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
     const sid = decoded.slice(0, colon);
     const key = decoded.slice(colon + 1);
-    const account = colon > 0 ? ctx.accounts.byApiKey(key) : undefined;
-    if (!account?.twilio || account.twilio.accountSid !== sid) {
+    const authenticate = () => {
       reply.header('www-authenticate', 'Basic realm="Twilio API"');
-      throw new TwilioError(401, 20003, 'Authenticate');
-    }
+      return new TwilioError(401, 20003, 'Authenticate');
+    };
+    if (colon <= 0) throw authenticate();
+    const account = await guardedLogin(
+      ctx,
+      req,
+      reply,
+      `twilio:${sid}`,
+      () => {
+        const found = ctx.accounts.byApiKey(key);
+        return found?.twilio?.accountSid === sid ? found : undefined;
+      },
+      { locked: () => new TwilioError(429, 20429, 'Too Many Requests'), refused: authenticate },
+    );
     const { AccountSid } = (req.params ?? {}) as { AccountSid?: string };
     if (AccountSid !== undefined && AccountSid !== sid) throw notFound(req.url.split('?')[0]!);
     // An account with no configured key still gets signed callbacks while it runs.
@@ -273,6 +290,13 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
   const statusCallback = p.get('StatusCallback');
   if (statusCallback !== undefined && !/^https?:\/\/[^\s]+$/.test(statusCallback))
     throw new TwilioError(400, 21609, `The StatusCallback URL ${statusCallback} is not a valid URL.`);
+  const callbackRefusal = statusCallback === undefined ? null : await ctx.callbacks.refusal(statusCallback);
+  if (callbackRefusal !== null)
+    throw new TwilioError(
+      400,
+      21609,
+      `The StatusCallback URL ${statusCallback} is not allowed: it ${callbackRefusal}.`,
+    );
   const validity = p.get('ValidityPeriod');
   if (
     validity !== undefined &&

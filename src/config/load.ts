@@ -2,6 +2,7 @@
 // naming its path (`connectors[1].port: expected integer 1..65535`), all at once.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
@@ -218,6 +219,10 @@ function crossCheck(config: GatewayConfig): string[] {
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
   problems.push(...certificateProblems(config));
   problems.push(...listenProblems(config));
+  config.callbacks?.allow.forEach((entry, i) => {
+    if (!allowEntryValid(entry))
+      problems.push(`callbacks.allow[${i}]: expected a CIDR range (10.0.0.0/8), an address or a host name`);
+  });
   return problems;
 }
 
@@ -301,6 +306,20 @@ function listenProblems(config: GatewayConfig): string[] {
     if (key === 'listen' && typeof value === 'string') check(value, path);
   });
   return problems;
+}
+
+/** A `callbacks.allow` entry: a CIDR range, an address, or a host name (`*.` for a whole domain). */
+function allowEntryValid(entry: string): boolean {
+  const slash = entry.indexOf('/');
+  if (slash >= 0) {
+    const family = isIP(entry.slice(0, slash));
+    const bits = entry.slice(slash + 1);
+    return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  }
+  return (
+    isIP(entry) !== 0 ||
+    /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i.test(entry)
+  );
 }
 
 function moRouteProblems(routes: readonly MoRouteConfig[], accountIds: ReadonlySet<string>): string[] {

@@ -429,6 +429,12 @@ const account = {
       description: 'Messages per second over REST and SMPP together (0 = no limit)',
     },
     verify: verifySettings,
+    // The senders (patterns) the account may use; no other account may use them.
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { senders: patternList },
+    },
   },
 } as const;
 
@@ -510,5 +516,26 @@ export const configSchema = {
       default: {},
     },
     optOut,
+    // Addresses and hosts client-supplied callback URLs may reach although they are
+    // loopback, private or reserved (CONTRACT §8): CIDR ranges, addresses, host names.
+    callbacks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allow: {
+          type: 'array',
+          items: { type: 'string', minLength: 1, maxLength: 256 },
+          maxItems: 10_000,
+          default: [],
+        },
+      },
+      default: {},
+    },
+    // /metrics behind a key of its own (the admin keys work too), or on a listener of its own.
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { apiKey: { type: 'string', minLength: 8, maxLength: 256 }, listen },
+    },
   },
 } as const;

@@ -10,6 +10,10 @@ export interface GatewayConfig {
   connectors: ConnectorConfig[];
   routes: { mt: MtRouteConfig[]; mo: MoRouteConfig[] };
   optOut: OptOutConfig;
+  /** Loopback/private/reserved ranges and hosts client callbacks may reach (absent: none). */
+  callbacks?: { allow: string[] };
+  /** `apiKey`: /metrics asks for it (or an admin key); `listen`: /metrics served there only. */
+  metrics?: { apiKey?: string; listen?: string };
 }
 
 /** STOP/START/HELP handling of inbound messages (the defaults fill what is not given). */
@@ -38,6 +42,8 @@ export interface AccountConfig {
   defaultFrom?: string;
   mps: number;
   verify?: VerifySettingsConfig;
+  /** `senders`: the only senders (patterns) the account may use, and no other account. */
+  policy?: { senders?: string[] };
 }
 
 /** One-time passwords per account; what is absent takes the defaults of src/apps/verify.ts. */

@@ -2,7 +2,7 @@
 // and store, route and dispatch, follow submit responses and receipts to a final status,
 // take inbound messages in. Fronts listen to `status` and `inbound` to tell their clients.
 import { EventEmitter } from 'node:events';
-import type { GatewayConfig, MoRouteConfig } from '../config/index.ts';
+import type { AccountConfig, GatewayConfig, MoRouteConfig } from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
 import { normaliseMessageId } from '../smpp/index.ts';
 import {
@@ -32,6 +32,7 @@ import type { Message, MessageStatus, Priority, TextEncoding } from './message.t
 import { finalStatuses, priorities } from './message.ts';
 import { normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 import { MoRouter, MtRouter } from './router.ts';
+import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
 export interface SubmitRequest {
@@ -71,6 +72,11 @@ export interface SubmitOptions {
    * until resumeGroup lets the group go.
    */
   hold?: boolean;
+  /**
+   * An answer from the number an inbound message came to (two-way): the gateway chose the
+   * sender, so it is not held to other accounts' senders.
+   */
+  replying?: boolean;
 }
 
 export interface GatewayEvents {
@@ -101,6 +107,13 @@ export interface GatewayOptions {
 }
 
 const maxValiditySeconds = 7 * 24 * 3600;
+/** The furthest ahead a message may be scheduled: further is a typo, or an attempt to park rows forever. */
+export const maxScheduleAheadMs = 10 * 365.25 * 24 * 3600_000;
+
+export function refuseFarFuture(sendAt: number | undefined, now: number): void {
+  if (sendAt !== undefined && sendAt > now + maxScheduleAheadMs)
+    throw new GatewayError('invalid_send_at', 'sendAt must be within 10 years from now', 'sendAt');
+}
 /** A receipt kept unmatched this long is looked up by the sweep (before, the process that kept it may still). */
 const strayAfterMs = 2_000;
 /** How far back the sweep looks: a submit answered later than this is not waited for. */
@@ -117,6 +130,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly shares: ClusterShares;
   readonly #router: MtRouter;
   #moRouter: MoRouter;
+  #moRoutes: readonly MoRouteConfig[];
+  readonly #accounts: readonly AccountConfig[];
+  /** Who may send from which sender: rebuilt with the MO rules, which give numbers owners. */
+  #senders: SenderOwnership;
   readonly #dispatcher: Dispatcher;
   readonly #maxParts: number;
   readonly #maxAttempts: number;
@@ -153,6 +170,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.connectors = options.connectors;
     this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()]);
     this.#moRouter = new MoRouter(options.config.routes.mo);
+    this.#moRoutes = options.config.routes.mo;
+    this.#accounts = options.config.accounts;
+    this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
@@ -444,6 +464,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const to = normaliseNumber(req.to ?? '');
     if (!to) throw new GatewayError('invalid_number', `'${req.to}' is not a phone number`, 'to');
     const from = senderOf(req.from, options.defaultFrom);
+    if (!options.replying) this.#senders.check(accountId, from);
     if (req.text === undefined && req.binary === undefined)
       throw new GatewayError('missing_field', 'text is required', 'text');
     if (req.text !== undefined && req.text.length === 0)
@@ -471,6 +492,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
+    refuseFarFuture(req.sendAt, now);
     if (this.#router.match({ to, from, accountId }) < 0)
       throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
@@ -609,6 +631,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       patch.validUntil = change.validUntil;
     }
     if (change.sendAt !== undefined) {
+      refuseFarFuture(change.sendAt, now);
       patch.sendAt = change.sendAt;
       patch.status = change.sendAt > now ? 'scheduled' : 'queued';
     }
@@ -931,9 +954,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.emit('inbound', message, route);
   }
 
+  /**
+   * Refuses (400 `sender_not_allowed`, naming `from`) a sender the account may not use; one
+   * that is no sender at all is left to submit's own refusal.
+   */
+  checkSender(accountId: string, asked: string): void {
+    const from = normaliseSender(asked);
+    if (from !== undefined) this.#senders.check(accountId, from);
+  }
+
   /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
     this.#moRouter = new MoRouter(routes);
+    this.#moRoutes = routes;
+    this.#senders = new SenderOwnership(this.#accounts, routes);
+  }
+
+  /** The MO rules in force. */
+  get moRoutes(): readonly MoRouteConfig[] {
+    return this.#moRoutes;
   }
 
   /**

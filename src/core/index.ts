@@ -7,8 +7,16 @@ export {
   secretEquals,
   verifyPassword,
 } from './accounts.ts';
+export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
+export { BoundedMap } from './bounded-map.ts';
 export { GatewayError } from './errors.ts';
-export { Gateway, type GatewayOptions, type SubmitOptions, type SubmitRequest } from './gateway.ts';
+export {
+  Gateway,
+  type GatewayOptions,
+  refuseFarFuture,
+  type SubmitOptions,
+  type SubmitRequest,
+} from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
 export { countryOfNumber, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';

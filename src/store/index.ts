@@ -2,7 +2,7 @@
 
 export { type BackupReport, backupSqlite } from './backup.ts';
 export { StoreConflictError, StoreNotFoundError } from './errors.ts';
-export { isPostgresUrl, openStore, sqlitePath, storeUrlProblem } from './open.ts';
+export { isPostgresUrl, openStore, redactStoreUrl, sqlitePath, storeUrlProblem } from './open.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
 export { SqliteStore, type SqliteStoreOptions, type SynchronousMode, synchronousModes } from './sqlite.ts';
 export type * from './types.ts';

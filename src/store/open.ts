@@ -17,6 +17,23 @@ export async function openStore(url: string): Promise<Store> {
   return store;
 }
 
+/** Query parameters of a store URL whose values are secrets (libpq's and pg's names). */
+const secretParams = ['password', 'sslpassword', 'sslkey'];
+
+/** The store URL fit to print: its password (and any secret parameter) masked. */
+export function redactStoreUrl(url: string): string {
+  if (!isPostgresUrl(url)) return url;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'postgres://(unreadable URL)';
+  }
+  if (parsed.password) parsed.password = '***';
+  for (const name of secretParams) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
+  return parsed.toString();
+}
+
 /** Why `openStore` would refuse this URL before connecting to anything, if it would. */
 export function storeUrlProblem(url: string): string | undefined {
   try {

@@ -54,7 +54,7 @@ export class TwoWay {
         ...(inbound.id ? { inReplyTo: inbound.id } : {}),
       },
     };
-    return this.#o.gateway.submit(inbound.accountId, request, { optOutExempt: exempt });
+    return this.#o.gateway.submit(inbound.accountId, request, { optOutExempt: exempt, replying: true });
   }
 
   async #onInbound(m: Message, route: MoRouteConfig | null): Promise<void> {

@@ -1,3 +1,4 @@
+export { OutboundPolicy } from './outbound-policy.ts';
 export {
   type ReplyHandler,
   type WebhookEvent,

@@ -1,9 +1,11 @@
 // Durable webhook delivery: every event is stored before it is tried, tried at once, then
 // retried with growing back-off for 24 hours; a restart resumes what was pending.
 
+import { isIP } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
 import { newId } from '../core/index.ts';
 import type { NewWebhookDelivery, Store, WebhookDelivery } from '../store/index.ts';
+import { notAllowed, type OutboundPolicy } from './outbound-policy.ts';
 import { signWebhook } from './sign.ts';
 
 export interface WebhookEvent {
@@ -41,6 +43,12 @@ export interface WebhookSenderOptions {
   /** How often the store is polled for due retries. */
   pollMs?: number;
   now?: () => number;
+  /**
+   * Client-supplied URLs (callbackUrl, dlr-url, StatusCallback) are held to `policy` on
+   * every connection; `trusted` names the deliveries whose URL the operator configured.
+   * Without it every URL is called as given.
+   */
+  outbound?: { policy: OutboundPolicy; trusted: (accountId: string, url: string) => boolean };
   onResult?: (
     delivery: WebhookDelivery,
     outcome: 'delivered' | 'retry' | 'abandoned',
@@ -52,7 +60,8 @@ export interface WebhookSenderOptions {
 const maxAnswerChars = 64 * 1024;
 
 export class WebhookSender {
-  readonly #o: Required<Omit<WebhookSenderOptions, 'onResult'>> & Pick<WebhookSenderOptions, 'onResult'>;
+  readonly #o: Required<Omit<WebhookSenderOptions, 'onResult' | 'outbound'>> &
+    Pick<WebhookSenderOptions, 'onResult' | 'outbound'>;
   /**
    * Ids in hand (stored here, or read from the store) whose outcome is not yet written:
    * waiting in #ready, being sent, or answered with the outcome's write under way.
@@ -69,6 +78,8 @@ export class WebhookSender {
    * sends no webhooks need not pay.
    */
   #agent: Promise<Agent> | null = null;
+  /** The same for client-supplied URLs: its connections resolve through the outbound policy. */
+  #guardedAgent: Promise<Agent> | null = null;
   #timer: NodeJS.Timeout | null = null;
   /**
    * Whether the store may hold due deliveries that are not in memory: at start, after a
@@ -106,8 +117,9 @@ export class WebhookSender {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#ready = [];
-    void this.#agent?.then((agent) => agent.destroy());
+    for (const agent of [this.#agent, this.#guardedAgent]) void agent?.then((a) => a.destroy());
     this.#agent = null;
+    this.#guardedAgent = null;
   }
 
   /** Stores the event for delivery; resolves when it is durable. */
@@ -246,6 +258,7 @@ export class WebhookSender {
       headers['smsgw-signature'] = signWebhook(d.secret, d.body, Math.floor(this.#o.now() / 1000));
     const reply = d.reply ? this.#replies.get(d.reply) : undefined;
     let problem: string;
+    let refused = false;
     try {
       const res = await this.#request(d, headers, reply !== undefined);
       answered();
@@ -260,10 +273,12 @@ export class WebhookSender {
       problem = `HTTP ${res.status}`;
     } catch (err) {
       problem = (err as Error).message;
+      refused = (err as NodeJS.ErrnoException).code === 'ECALLBACKNOTALLOWED';
     }
     answered();
     const now = this.#o.now();
-    if (now - d.createdAt >= this.#o.giveUpAfterMs) {
+    // A URL that leads where callbacks may not go is not tried again.
+    if (refused || now - d.createdAt >= this.#o.giveUpAfterMs) {
       await this.#o.store.finishWebhook(d.id, 'abandoned');
       this.#o.onResult?.(d, 'abandoned', problem);
       return;
@@ -283,12 +298,25 @@ export class WebhookSender {
     readBody: boolean,
   ): Promise<{ status: number; contentType: string; body?: string }> {
     const url = new URL(d.url);
+    const outbound = this.#o.outbound;
+    const guarded = outbound !== undefined && !outbound.trusted(d.accountId, d.url);
+    if (guarded) {
+      // A socket to an address literal resolves nothing, so the policy's lookup is not asked.
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host) !== 0 && !outbound.policy.allowsHost(host) && !outbound.policy.allowsAddress(host))
+        throw notAllowed(host);
+    }
     let res: Dispatcher.ResponseData;
     try {
-      this.#agent ??= import('undici').then(
-        ({ Agent }) => new Agent({ headersTimeout: this.#o.timeoutMs, bodyTimeout: this.#o.timeoutMs }),
-      );
-      res = await (await this.#agent).request({
+      let agent: Promise<Agent>;
+      if (guarded) {
+        this.#guardedAgent ??= this.#newAgent(outbound.policy);
+        agent = this.#guardedAgent;
+      } else {
+        this.#agent ??= this.#newAgent();
+        agent = this.#agent;
+      }
+      res = await (await agent).request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: d.method,
@@ -314,6 +342,17 @@ export class WebhookSender {
       }
     }
     return { status, contentType, body };
+  }
+
+  #newAgent(policy?: OutboundPolicy): Promise<Agent> {
+    return import('undici').then(
+      ({ Agent }) =>
+        new Agent({
+          headersTimeout: this.#o.timeoutMs,
+          bodyTimeout: this.#o.timeoutMs,
+          ...(policy ? { connect: { lookup: policy.lookup } } : {}),
+        }),
+    );
   }
 }
 

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
+import { missingPeer } from '../peers/available.ts';
+import { startPostgres } from '../peers/postgres.ts';
 
 const main = resolve('src/cli/main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'smsgw-cli-'));
@@ -256,4 +258,28 @@ test('config check: a store URL the store would refuse is an error on store', ()
   const postgres = check('store-pg.yaml', 'store: "postgres://u:secret@db:99999/smsgw"\n');
   assert.equal(postgres.status, 2);
   assert.deepEqual(postgres.stderr, [`${postgres.file}:1:1 store: store URL is not a valid postgres:// URL`]);
+});
+test('serve on PostgreSQL: the store password is not printed', async (t) => {
+  const missing = missingPeer('PostgreSQL');
+  if (missing) return t.skip(missing);
+  const server = await startPostgres();
+  try {
+    // The throwaway server trusts every connection, so any password gets in.
+    const url = (await server.createDatabase()).replace(
+      'postgres://smsgw@',
+      'postgres://smsgw:pg-s3cret-pw@',
+    );
+    const cwd = mkdtempSync(join(dir, 'pg-'));
+    writeFileSync(
+      join(cwd, 'smsgw.yaml'),
+      `http: { listen: "127.0.0.1:0" }\nstore: "${url}?password=pg-s3cret-pw"\nconnectors: [{ id: sim, type: simulator }]\nroutes: { mt: [{ connectors: [sim] }] }\n`,
+    );
+    const gw = await serve(cwd, ['--config', 'smsgw.yaml']);
+    await gw.stop();
+    const store = gw.lines.find((l) => l.startsWith('store: '));
+    assert.ok(store?.includes('postgres://smsgw:***@127.0.0.1:'), store);
+    assert.ok(!gw.lines.join('\n').includes('pg-s3cret-pw'), gw.lines.join('\n'));
+  } finally {
+    await server.stop();
+  }
 });

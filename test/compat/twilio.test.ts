@@ -26,6 +26,7 @@ before(async () => {
   gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
+callbacks: { allow: ["127.0.0.0/8"] }   # the callback receivers of these tests listen on loopback
 admin: { apiKeys: [admin-key-0001] }
 accounts:
   - id: app

@@ -26,6 +26,7 @@ describe('gateway end to end', () => {
 http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
+callbacks: { allow: ["127.0.0.0/8"] }   # the callback receivers of these tests listen on loopback
 admin: { apiKeys: [admin-key-123] }
 accounts:
   - id: acme
