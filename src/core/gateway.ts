@@ -78,6 +78,8 @@ export interface GatewayEvents {
    * rule), or for no account ('' and null) when no rule did.
    */
   inbound: [message: Message, route: MoRouteConfig | null];
+  /** A group cancel (cancelGroup, or its replay) canceled this many unsent messages at once. */
+  groupCanceled: [groupId: string, count: number];
 }
 
 export interface GatewayOptions {
@@ -294,9 +296,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async cancelGroup(groupId: string): Promise<number> {
     this.#hold(groupId, 'canceled');
-    const canceled = this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
+    const canceling = this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
     this.#tellOthers({ kind: 'group', groupId, hold: 'canceled' });
+    const canceled = await canceling;
+    this.#groupCanceled(groupId, canceled);
     return canceled;
+  }
+
+  #groupCanceled(groupId: string, count: number): void {
+    if (count > 0) this.emit('groupCanceled', groupId, count);
   }
 
   #hold(groupId: string, hold: 'paused' | 'canceled'): void {
@@ -350,7 +358,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         const now = this.#now();
         const op =
           this.#groupHolds.get(groupId) === 'canceled'
-            ? this.store.cancelGroup(groupId, now, skip)
+            ? this.store.cancelGroup(groupId, now, skip).then((n) => this.#groupCanceled(groupId, n))
             : this.#groupHolds.get(groupId) === 'paused'
               ? this.store.pauseGroup(groupId, now, skip)
               : null;

@@ -351,6 +351,27 @@ test('sendAt schedules a batch; it starts on time, or is canceled before', async
   assert.deepEqual(canceled.body.counts.canceled, 1);
 });
 
+test("a batch cancel counts every message it canceled in /metrics' canceled", async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const canceledTotal = async () => {
+    const text = await (await fetch(`${gw.base}/metrics`)).text();
+    return [...text.matchAll(/^smsgw_messages_total\{([^}]*)\} (\d+)$/gm)]
+      .filter(([, labels]) => /status="canceled"/.test(labels!) && /direction="outbound"/.test(labels!))
+      .reduce((sum, [, , n]) => sum + Number(n), 0);
+  };
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  const recipients = ['+447700900801', '+447700900802', '+447700900803'];
+  const batch = (await call('POST', '/v1/batches', { text: 'B', sendAt: later, recipients })).body;
+  assert.equal(batch.total, 3);
+  const single = (await call('POST', '/v1/messages', { to: '+447700900804', text: 'S', sendAt: later })).body;
+  assert.equal(await canceledTotal(), 0);
+  assert.equal((await call('DELETE', `/v1/messages/${single.id}`)).status, 200);
+  assert.equal((await call('POST', `/v1/batches/${batch.id}/cancel`)).body.counts.canceled, 3);
+  assert.equal(await canceledTotal(), 4);
+});
+
 test('mps paces a batch; quiet hours defer recipients in their own time zone', async (t) => {
   const gw = await gatewayFrom(config());
   t.after(() => gw.close());
