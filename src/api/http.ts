@@ -140,8 +140,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
           return reply.code(previous.statusCode).send(previous.response);
         }
       }
-      rateLimit(account, reply);
       const request = submitRequestOf(body);
+      rateLimit(account, reply);
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
         idempotency:
@@ -155,6 +155,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
                 render: acceptedView,
               },
       });
+      // Only accepted messages use the account's rate: a refused one gives its share back.
+      submit.catch(() => o.limits.giveBack(account));
       if (slot !== undefined) {
         pendingKeys.set(slot, submit);
         submit.finally(() => pendingKeys.delete(slot)).catch(() => {});
