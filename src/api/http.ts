@@ -330,7 +330,7 @@ export function objectBody(body: unknown, expected = 'expected a JSON object'): 
   return body as Record<string, unknown>;
 }
 
-function directionOf(value: string): 'mt' | 'mo' {
+export function directionOf(value: string): 'mt' | 'mo' {
   if (value === 'outbound' || value === 'mt') return 'mt';
   if (value === 'inbound' || value === 'mo') return 'mo';
   throw new GatewayError('invalid_direction', 'direction must be outbound or inbound', 'direction');

@@ -22,7 +22,7 @@ import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
 import { normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
-import { MoRouter, MtRouter } from './router.ts';
+import { inboundOwner, MoRouter, MtRouter } from './router.ts';
 import { Suppressions } from './suppressions.ts';
 
 export interface SubmitRequest {
@@ -75,7 +75,8 @@ export interface GatewayEvents {
   statusWrite: [message: Message];
   /**
    * An inbound message was stored: for the account of the MO rule that took it (with that
-   * rule), or for no account ('' and null) when no rule did.
+   * rule; `systemAccountId` for a rule naming none), or for no account ('' and null) when
+   * no rule did.
    */
   inbound: [message: Message, route: MoRouteConfig | null];
   /** A group cancel (cancelGroup, or its replay) canceled this many unsent messages at once. */
@@ -406,7 +407,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
-    if (this.#router.match({ to, from, accountId }) < 0)
+    // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone.
+    if (this.#router.match({ to, from, accountId, meta: req.meta }) < 0)
       throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     const { encoding, segments } = this.#price(req, req.udh);
@@ -826,7 +828,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const from = normaliseSender(sms.from) ?? sms.from;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
     const route = this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? null;
-    const accountId = route?.account ?? '';
+    const accountId = inboundOwner(route);
     const message: Message = {
       id: newId(sms.receivedAt),
       accountId,
