@@ -99,11 +99,10 @@ export class TwoWay {
   /** A rule's reply, noted on the inbound message (`replied`, with the reply's id). */
   async #replyTraced(m: Message, text: string): Promise<void> {
     const sent = await this.reply(m, text);
-    await this.#o.gateway.store.updateMessage(
-      m.id,
-      {},
-      { at: sent.createdAt, type: 'replied', detail: { messageId: sent.id } },
-    );
+    // The reply is on its way whatever happens to this note: a failure here is no rule failure.
+    await this.#o.gateway.store
+      .updateMessage(m.id, {}, { at: sent.createdAt, type: 'replied', detail: { messageId: sent.id } })
+      .catch((err: Error) => this.#o.onError?.(err, m));
   }
 
   /** Runs one target of a rule; its failure is told (onError) and kept as a `rule_failed` event. */
@@ -115,7 +114,7 @@ export class TwoWay {
       const error =
         err instanceof GatewayError
           ? { code: err.code, message: err.message }
-          : { message: String((err as Error).message ?? err) };
+          : { message: err instanceof Error ? err.message : String(err) };
       await this.#o.gateway.store
         .updateMessage(m.id, {}, { at: Date.now(), type: 'rule_failed', detail: { target, ...error } })
         .catch(() => {});
