@@ -86,7 +86,7 @@ http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 accounts:
-  - { id: rest, apiKeys: [rest-key-1], defaultFrom: REST, mps: 1 }
+  - { id: rest, apiKeys: [rest-key-1], defaultFrom: REST, mps: 1, twilio: { accountSid: AC00000000000000000000000000000009 } }
   - { id: esme, apiKeys: [esme-key-1], defaultFrom: ESME, mps: 2, smpp: { systemId: esme, password: secret } }
 connectors:
   - { id: sim, type: simulator, deliveryDelayMs: 10 }
@@ -104,6 +104,15 @@ routes:
   assert.equal((await call('POST', '/v1/suppressions', { to: '+447700900999' })).status, 201);
   const jasmin = `${gw.base}/send?${new URLSearchParams({ username: 'rest', password: 'rest-key-1', to: '+447700900999', content: 'j' })}`;
   for (let i = 0; i < 3; i++) assert.equal((await fetch(jasmin)).status, 400);
+  // And Twilio's.
+  const sid = 'AC00000000000000000000000000000009';
+  const twilio = () =>
+    fetch(`${gw.base}/2010-04-01/Accounts/${sid}/Messages.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${sid}:rest-key-1`).toString('base64')}` },
+      body: new URLSearchParams({ To: '+447700900999', From: 'REST', Body: 't' }),
+    });
+  for (let i = 0; i < 3; i++) assert.equal((await twilio()).status, 400);
   assert.equal((await call('POST', '/v1/messages', { to: '+447700900900', text: 'ok' })).status, 202);
   // Kannel's door draws on the same budget: a denied receiver gives its share back.
   const kannel = (to: string) =>
