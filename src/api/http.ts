@@ -204,9 +204,9 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         const replayed = await replay(idempotencyKey);
         if (replayed) return replayed;
       }
-      rateLimit(account, reply);
       const request = submitRequestOf(body);
       if (request.callbackUrl !== undefined) await callbacks.check(request.callbackUrl, 'callbackUrl');
+      rateLimit(account, reply);
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
         idempotency:
@@ -220,6 +220,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
                 render: acceptedView,
               },
       });
+      // Only accepted messages use the account's rate: a refused one gives its share back.
+      submit.catch(() => o.limits.giveBack(account));
       if (slot !== undefined) {
         pendingKeys.set(slot, submit);
         submit.finally(() => pendingKeys.delete(slot)).catch(() => {});
@@ -493,7 +495,7 @@ export function objectBody(body: unknown, expected = 'expected a JSON object'): 
   return body as Record<string, unknown>;
 }
 
-function directionOf(value: string): 'mt' | 'mo' {
+export function directionOf(value: string): 'mt' | 'mo' {
   if (value === 'outbound' || value === 'mt') return 'mt';
   if (value === 'inbound' || value === 'mo') return 'mo';
   throw new GatewayError('invalid_direction', 'direction must be outbound or inbound', 'direction');

@@ -1,6 +1,13 @@
 // The front doors: the HTTP API (REST, health, metrics, OpenAPI, admin) and the SMPP
 // server for ESME accounts.
-export { buildHttpApi, type HttpApiOptions, type HttpPlugin, metricsRoute, objectBody } from './http.ts';
+export {
+  buildHttpApi,
+  directionOf,
+  type HttpApiOptions,
+  type HttpPlugin,
+  metricsRoute,
+  objectBody,
+} from './http.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit } from './paging.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';

@@ -65,5 +65,9 @@ export function gatewayMetrics(gateway: Gateway, connectors: ReadonlyMap<string,
   };
   gateway.on('status', count);
   gateway.on('inbound', count);
+  // A group cancel (a batch's) emits no status per message: its count is added at once.
+  gateway.on('groupCanceled', (_groupId, n) =>
+    transitions.inc({ status: 'canceled', connector: '', direction: 'outbound' }, n),
+  );
   return { contentType: registry.contentType, render: () => registry.metrics() };
 }

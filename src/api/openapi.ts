@@ -383,6 +383,30 @@ const adminPaths = {
       parameters: page,
     },
   },
+  '/v1/admin/system/messages': {
+    get: {
+      ...adminOp(
+        'listSystemMessages',
+        'What MO rules without an account took, and the replies sent for them (owner `_system`)',
+        ['200', 'A page of messages'],
+      ),
+      parameters: [
+        ...page,
+        { name: 'direction', in: 'query', schema: { type: 'string', enum: ['mt', 'mo'] } },
+      ],
+    },
+  },
+  '/v1/admin/messages/{id}': {
+    parameters: idParam,
+    get: adminOp(
+      'getAnyMessage',
+      'Any message with its events and its owner (`account`)',
+      ['200', 'The message'],
+      {
+        '404': 'No such message',
+      },
+    ),
+  },
 };
 
 /** A Twilio-compatible operation: Basic auth AccountSid:apiKey, form bodies, Twilio JSON and errors. */

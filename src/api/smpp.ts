@@ -166,27 +166,34 @@ export class SmppFront {
           });
           session.respond(pdu, 0, { messageId: message.id });
         } catch (err) {
+          this.#o.limits.giveBack(account);
           session.respond(pdu, statusOf(err));
         }
         return;
       }
       case 'submit_multi': {
+        const base = this.#requestOf(pdu);
         if (this.#o.limits.take(account, pdu.destinations.length) > 0) {
           return session.respond(pdu, CommandStatus.ESME_RTHROTTLED);
         }
         // One id for the ESME (as an SMSC gives); each destination is its own message in
         // the group, all stored together, and each receipt carries that one id.
         const multiId = newId();
-        const base = this.#requestOf(pdu);
-        const results = await this.#o.gateway.submitMany(
-          account.id,
-          pdu.destinations.map((d) => ({
-            ...base,
-            to: d.kind === 'sme' ? d.address : '',
-            groupId: `${multiGroup}${multiId}`,
-          })),
-          { defaultFrom: account.defaultFrom ?? undefined },
-        );
+        const results = await this.#o.gateway
+          .submitMany(
+            account.id,
+            pdu.destinations.map((d) => ({
+              ...base,
+              to: d.kind === 'sme' ? d.address : '',
+              groupId: `${multiGroup}${multiId}`,
+            })),
+            { defaultFrom: account.defaultFrom ?? undefined },
+          )
+          .catch((err: unknown) => {
+            this.#o.limits.giveBack(account, pdu.destinations.length);
+            throw err;
+          });
+        this.#o.limits.giveBack(account, results.filter((r) => !('message' in r)).length);
         const unsuccess = results.flatMap((r, i) => {
           if ('message' in r) return [];
           const d = pdu.destinations[i]!;

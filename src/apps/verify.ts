@@ -48,6 +48,17 @@ export const verifyDefaults: VerifySettings = {
   },
 };
 
+/** The built-in texts as they read for a code valid one minute (looked up by the plural text). */
+const builtInSingulars = new Map<string, string>([
+  [verifyDefaults.templates.en!, 'Your verification code is {{code}}. It expires in {{minutes}} minute.'],
+  [
+    verifyDefaults.templates.fr!,
+    'Votre code de vérification est {{code}}. Il expire dans {{minutes}} minute.',
+  ],
+  [verifyDefaults.templates.de!, 'Ihr Bestätigungscode lautet {{code}}. Er läuft in {{minutes}} Minute ab.'],
+  [verifyDefaults.templates.es!, 'Tu código de verificación es {{code}}. Caduca en {{minutes}} minuto.'],
+]);
+
 export const verifyKind = 'verify';
 export const verifyStatuses = ['pending', 'approved', 'canceled', 'max_attempts_reached', 'expired'] as const;
 export type VerifyStatus = (typeof verifyStatuses)[number];
@@ -341,9 +352,10 @@ export class VerifyService {
     /** What the record goes back to when the message is refused. */
     unsent: Pick<StoredRecord<Verification>, 'status' | 'data'>,
   ): Promise<StoredRecord<Verification>> {
-    const { template, ttlSeconds } = record.data;
-    const fill = (shownCode: string) =>
-      fillTemplate(template, { code: shownCode, minutes: String(Math.max(1, Math.round(ttlSeconds / 60))) });
+    const { ttlSeconds } = record.data;
+    const minutes = Math.max(1, Math.round(ttlSeconds / 60));
+    const template = (minutes === 1 && builtInSingulars.get(record.data.template)) || record.data.template;
+    const fill = (shownCode: string) => fillTemplate(template, { code: shownCode, minutes: String(minutes) });
     const text = fill(code);
     let message: Awaited<ReturnType<AppContext['gateway']['submit']>>;
     try {

@@ -67,8 +67,8 @@ interface BatchData extends Omit<BatchSpec, 'dryRun' | 'from'> {
   /** Messages stored. */
   total: number;
   skipped: Record<string, number>;
-  /** The first refused rows, to tell the user what was wrong. */
-  errors: Array<{ row: number; to: string; reason: string }>;
+  /** The first refused rows, to tell the user what was wrong (`variable`: the one missing). */
+  errors: Array<{ row: number; to: string; reason: string; variable?: string }>;
   startedAt: number | null;
   pausedAt: number | null;
   completedAt: number | null;
@@ -179,7 +179,8 @@ export class Batches {
     source: 'json' | 'csv',
   ): Promise<Record<string, unknown>> {
     const now = this.#o.now();
-    templateVariables(spec.text);
+    // `{{to}}` is always there (the recipient's number); every other variable a row must give.
+    const variables = templateVariables(spec.text).filter((v) => v !== 'to');
     const from = senderOf(spec.from, account.defaultFrom);
     const { dryRun, ...kept } = spec;
     const data: BatchData = {
@@ -225,9 +226,10 @@ export class Batches {
           0,
         );
 
-    const skip = (reason: string, row: number, to: string) => {
+    const skip = (reason: string, row: number, to: string, variable?: string) => {
       data.skipped[reason] = (data.skipped[reason] ?? 0) + 1;
-      if (data.errors.length < maxErrorsKept) data.errors.push({ row, to: to.slice(0, 64), reason });
+      if (data.errors.length < maxErrorsKept)
+        data.errors.push({ row, to: to.slice(0, 64), reason, ...(variable ? { variable } : {}) });
     };
     let chunk: Array<{ row: number; request: SubmitRequest }> = [];
     const flush = async () => {
@@ -270,6 +272,13 @@ export class Batches {
         const to = normaliseRecipient(recipient.to, spec.country);
         if (to === undefined) {
           skip('invalid', row, recipient.to);
+          continue;
+        }
+        // A variable with no value would be sent blank ("Hi , ..."): the row is skipped
+        // instead, before it counts as the number's row (a later full row may still go).
+        const missing = variables.find((v) => !recipient.vars[v]?.trim());
+        if (missing !== undefined) {
+          skip('missing_variable', row, to, missing);
           continue;
         }
         if (!seen.add(numberKey(to))) {

@@ -169,7 +169,8 @@ async function sendBatch(client: Client, v: Values, waits: Waits): Promise<numbe
     const counts = batch.counts as Record<string, number>;
     const left =
       (counts.queued ?? 0) + (counts.scheduled ?? 0) + (counts.paused ?? 0) + (counts.sending ?? 0);
-    const note = `${counts.delivered ?? 0} delivered${batch.rate ? `, ${batch.rate}/s` : ''}${
+    // Every count by status: at 100% (all left the gateway) most are still waiting for receipts.
+    const note = `${countsText(counts) || 'none yet'}${batch.rate ? `, ${batch.rate}/s` : ''}${
       batch.etaSeconds ? `, ${seconds((batch.etaSeconds as number) * 1000)} left` : ''
     }${batch.status === 'paused' ? ' (paused)' : ''}`;
     delivery.update(total - left, note);
@@ -180,10 +181,7 @@ async function sendBatch(client: Client, v: Values, waits: Waits): Promise<numbe
     await new Promise((r) => setTimeout(r, 1000));
   }
   delivery.finish(`${batch.status} after ${seconds(Date.now() - started)}`);
-  const counts = Object.entries(batch.counts as Record<string, number>)
-    .filter(([, n]) => n > 0)
-    .map(([status, n]) => `${status} ${n}`)
-    .join(', ');
+  const counts = countsText(batch.counts as Record<string, number>);
   process.stdout.write(
     `summary: batch ${batch.id} ${batch.status}; ${total} messages: ${counts || 'none'}; skipped: ${skipped || 'none'}\n`,
   );
@@ -220,6 +218,14 @@ async function sendOne(client: Client, v: Values, waits: Waits): Promise<number>
     `summary: message ${m.id} ${m.status}${error ? ` (${error.code}: ${error.message})` : ''}\n`,
   );
   return m.status === 'delivered' ? 0 : 1;
+}
+
+/** `delivered 480, submitted 20`: the statuses that have messages. */
+function countsText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${status} ${n}`)
+    .join(', ');
 }
 
 const finalStatuses = new Set(['delivered', 'undelivered', 'expired', 'rejected', 'failed', 'canceled']);
@@ -266,7 +272,10 @@ class Client {
   }
 }
 
-/** One line on stderr, redrawn in place on a terminal; elsewhere a line every tenth. */
+/**
+ * One line on stderr, redrawn in place on a terminal; elsewhere a line every tenth. Either way
+ * the last state stays on screen at the end (receipts keep coming after 100%).
+ */
 class ProgressBar {
   readonly #label: string;
   readonly #total: number;
@@ -274,31 +283,37 @@ class ProgressBar {
   readonly #tty = process.stderr.isTTY === true;
   #shownTenth = -1;
   #drawnAt = 0;
+  #shownLine = '';
+  #lastLine = '';
 
   constructor(label: string, total: number, format: (n: number) => string) {
     this.#label = label;
     this.#total = total;
     this.#format = format;
+    this.#lastLine = this.#line(0, total > 0 ? 0 : 1, '');
   }
 
   update(done: number, note = ''): void {
     const share = this.#total > 0 ? Math.min(1, done / this.#total) : 1;
+    this.#lastLine = this.#line(done, share, note);
     if (this.#tty) {
       const now = Date.now();
       if (now - this.#drawnAt < 100 && share < 1) return;
       this.#drawnAt = now;
-      process.stderr.write(`\r\x1b[K${this.#line(done, share, note)}`);
+      process.stderr.write(`\r\x1b[K${this.#lastLine}`);
       return;
     }
     const tenth = Math.floor(share * 10);
     if (tenth === this.#shownTenth) return;
     this.#shownTenth = tenth;
-    process.stderr.write(`${this.#line(done, share, note)}\n`);
+    this.#shownLine = this.#lastLine;
+    process.stderr.write(`${this.#lastLine}\n`);
   }
 
   finish(note: string): void {
-    const line = `${this.#label} done: ${note}`;
-    process.stderr.write(this.#tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+    if (this.#tty) process.stderr.write(`\r\x1b[K${this.#lastLine}\n`);
+    else if (this.#lastLine !== this.#shownLine) process.stderr.write(`${this.#lastLine}\n`);
+    process.stderr.write(`${this.#label} done: ${note}\n`);
   }
 
   #line(done: number, share: number, note: string): string {

@@ -202,7 +202,7 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
           method: (method ?? 'POST').toUpperCase() as 'GET' | 'POST',
         }
       : undefined;
-  const message = await ctx.gateway.submit(
+  const submitting = ctx.gateway.submit(
     account.id,
     {
       to,
@@ -216,6 +216,9 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
     },
     { defaultFrom: account.defaultFrom ?? undefined },
   );
+  // Only accepted messages use the account's rate.
+  submitting.catch(() => ctx.limits.giveBack(account));
+  const message = await submitting;
   return reply.header('content-type', 'text/plain').send(`Success "${message.id}"`);
 }
 

@@ -111,7 +111,7 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
     reply.header('retry-after', String(Math.max(1, Math.ceil(limitWait / 1000))));
     throw new KannelRefusal(503, 'Temporal failure, try again later.');
   }
-  const results = await ctx.gateway.submitMany(
+  const submitting = ctx.gateway.submitMany(
     account.id,
     receivers.map((receiver) => ({
       ...base.request,
@@ -120,7 +120,11 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
     })),
     { defaultFrom: account.defaultFrom ?? undefined },
   );
+  // Only accepted messages use the account's rate.
+  submitting.catch(() => ctx.limits.giveBack(account, receivers.length));
+  const results = await submitting;
   const denied = receivers.filter((_, i) => 'error' in results[i]!);
+  ctx.limits.giveBack(account, denied.length);
   if (denied.length === receivers.length) {
     const first = results[0] as { error: GatewayError };
     throw receivers.length === 1

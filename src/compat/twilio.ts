@@ -321,7 +321,7 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
     ...(statusCallback ? { statusCallback } : {}),
     ...(messagingServiceSid ? { messagingServiceSid } : {}),
   };
-  const message = await ctx.gateway.submit(
+  const submitting = ctx.gateway.submit(
     account.id,
     {
       to,
@@ -334,6 +334,9 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
     },
     { defaultFrom: account.defaultFrom ?? undefined },
   );
+  // Only accepted messages use the account's rate.
+  submitting.catch(() => ctx.limits.giveBack(account));
+  const message = await submitting;
   return reply.code(201).send(messageJson(message, account.twilio.accountSid));
 }
 

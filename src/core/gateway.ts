@@ -31,7 +31,7 @@ import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
 import { normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
-import { MoRouter, MtRouter } from './router.ts';
+import { inboundOwner, MoRouter, MtRouter } from './router.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
@@ -90,9 +90,12 @@ export interface GatewayEvents {
   statusWrite: [message: Message];
   /**
    * An inbound message was stored: for the account of the MO rule that took it (with that
-   * rule), or for no account ('' and null) when no rule did.
+   * rule; `systemAccountId` for a rule naming none), or for no account ('' and null) when
+   * no rule did.
    */
   inbound: [message: Message, route: MoRouteConfig | null];
+  /** A group cancel (cancelGroup, or its replay) canceled this many unsent messages at once. */
+  groupCanceled: [groupId: string, count: number];
 }
 
 export interface GatewayOptions {
@@ -372,9 +375,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async cancelGroup(groupId: string): Promise<number> {
     this.#hold(groupId, 'canceled');
-    const canceled = this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
+    const canceling = this.store.cancelGroup(groupId, this.#now(), this.#flyingIn(groupId));
     this.#tellOthers({ kind: 'group', groupId, hold: 'canceled' });
+    const canceled = await canceling;
+    this.#groupCanceled(groupId, canceled);
     return canceled;
+  }
+
+  #groupCanceled(groupId: string, count: number): void {
+    if (count > 0) this.emit('groupCanceled', groupId, count);
   }
 
   #hold(groupId: string, hold: 'paused' | 'canceled'): void {
@@ -443,7 +452,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         const now = this.#now();
         const op =
           this.#groupHolds.get(groupId) === 'canceled'
-            ? this.store.cancelGroup(groupId, now, skip)
+            ? this.store.cancelGroup(groupId, now, skip).then((n) => this.#groupCanceled(groupId, n))
             : this.#groupHolds.get(groupId) === 'paused'
               ? this.store.pauseGroup(groupId, now, skip)
               : null;
@@ -493,7 +502,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
     refuseFarFuture(req.sendAt, now);
-    if (this.#router.match({ to, from, accountId }) < 0)
+    // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone.
+    if (this.#router.match({ to, from, accountId, meta: req.meta }) < 0)
       throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     const { encoding, segments } = this.#price(req, req.udh);
@@ -917,7 +927,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const from = normaliseSender(sms.from) ?? sms.from;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
     const route = this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? null;
-    const accountId = route?.account ?? '';
+    const accountId = inboundOwner(route);
     const message: Message = {
       id: newId(sms.receivedAt),
       accountId,

@@ -22,6 +22,6 @@ export * from './message.ts';
 export { countryOfNumber, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
-export { firstWord, foldKeyword } from './router.ts';
+export { firstWord, foldKeyword, inboundOwner, systemAccountId } from './router.ts';
 export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';
 export { fillKannelEscapes, fillTemplate, templateNames } from './template.ts';

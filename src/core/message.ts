@@ -90,8 +90,11 @@ export interface Message {
 export interface MessageEvent {
   messageId: string;
   at: number;
-  /** The status entered, or an event that changes none: a retry planned, a receipt (of a part). */
-  type: MessageStatus | 'retry' | 'receipt' | 'replaced';
+  /**
+   * The status entered, or an event that changes none: a retry planned, a receipt (of a
+   * part); on an inbound message, a rule's reply sent (`replied`) or a target that failed.
+   */
+  type: MessageStatus | 'retry' | 'receipt' | 'replaced' | 'replied' | 'rule_failed';
   detail: Record<string, unknown> | null;
 }
 

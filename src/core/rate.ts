@@ -30,6 +30,12 @@ export class TokenBucket {
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens * 1000) / this.perSecond);
   }
 
+  /** Puts back tokens taken for something that did not happen (never above the burst). */
+  giveBack(count: number, now = Date.now()): void {
+    this.#refill(now);
+    this.#tokens = Math.min(this.burst, this.#tokens + count);
+  }
+
   /** Milliseconds until a whole token is there (0 when one is). */
   msUntilAvailable(now = Date.now()): number {
     this.#refill(now);

@@ -123,6 +123,19 @@ export class MtRouter {
   }
 }
 
+/**
+ * The owner of inbound messages taken by a rule that names no account (only a `url` or a
+ * `reply`) and of the replies sent for them. Configured ids start with a letter or digit,
+ * so this one is never an account's; admins list its messages (`/v1/admin/system/messages`).
+ * Inbound that no rule takes is owned by nobody (`''`): that is the unrouted list.
+ */
+export const systemAccountId = '_system';
+
+/** The owner of an inbound message: its rule's account, the system for a rule without one, none without a rule. */
+export function inboundOwner(rule: MoRouteConfig | null): string {
+  return rule ? (rule.account ?? systemAccountId) : '';
+}
+
 export interface MoRouteInput {
   to: string;
   from: string;

@@ -1,12 +1,12 @@
 // HTTP for two-way messaging: conversations for accounts (list, messages, reply), and for
-// admins the MO rules in force (read, replace, reset to the config's) and the inbound
-// messages no rule took.
+// admins the MO rules in force (read, replace, reset to the config's), the inbound
+// messages no rule took, and the system owner's (rules without an account, their replies).
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, pageLimit } from '../api/index.ts';
+import { cursorRefused, directionOf, pageLimit } from '../api/index.ts';
 import type { MoRouteConfig } from '../config/index.ts';
 import { ConfigError, validateMoRoutes } from '../config/index.ts';
 import type { Gateway } from '../core/index.ts';
-import { GatewayError, messageView } from '../core/index.ts';
+import { GatewayError, messageView, systemAccountId } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Conversation } from './conversations.ts';
 import type { TwoWay } from './service.ts';
@@ -119,6 +119,28 @@ export function moAdminRoutes(o: {
         .listMessages({ accountId: '', direction: 'mo' }, q.cursor ?? null, pageLimit(q))
         .catch(cursorRefused);
       return { data: page.data.map((m) => messageView(m)), nextCursor: page.nextCursor };
+    });
+
+    // What rules without an account took and the replies sent for them (the system owner).
+    app.get('/v1/admin/system/messages', async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const limit = pageLimit(q);
+      const direction = q.direction === undefined ? undefined : directionOf(q.direction);
+      const page = await o.store
+        .listMessages({ accountId: systemAccountId, direction }, q.cursor ?? null, limit)
+        .catch(cursorRefused);
+      return { data: page.data.map((m) => messageView(o.gateway.live(m))), nextCursor: page.nextCursor };
+    });
+
+    // Any message with its events, whoever owns it (an inbound's `replied` / `rule_failed`).
+    app.get('/v1/admin/messages/:id', async (req) => {
+      const { id } = req.params as { id: string };
+      const message = await o.store.getMessage(id);
+      if (!message) throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
+      return {
+        ...messageView(o.gateway.live(message), await o.store.listEvents(id)),
+        account: message.accountId,
+      };
     });
   };
 }

@@ -4,7 +4,7 @@
 // the number the message came to, over the connector it came from.
 import type { GatewayConfig, MoRouteConfig } from '../config/index.ts';
 import type { Gateway, Message, SubmitRequest } from '../core/index.ts';
-import { fillTemplate, firstWord } from '../core/index.ts';
+import { fillTemplate, firstWord, GatewayError, systemAccountId } from '../core/index.ts';
 import type { WebhookSender } from '../webhooks/index.ts';
 import { Conversations } from './conversations.ts';
 import { type ForwardOptions, forwardInbound } from './forward.ts';
@@ -59,36 +59,65 @@ export class TwoWay {
 
   async #onInbound(m: Message, route: MoRouteConfig | null): Promise<void> {
     if (!route) return;
+    // A rule without an account (Kannel's sms-service) has no suppression list or
+    // conversations to keep: its messages belong to the system owner.
+    const ofAccount = m.accountId !== systemAccountId;
     const optOut = this.#o.config.optOut;
-    const action = m.accountId && optOut.enabled ? this.#words.classify(m.text) : null;
-    if (m.accountId) await this.conversations.touch(m.accountId, m.to, m.from, m.createdAt, m.connectorId);
+    const action = ofAccount && optOut.enabled ? this.#words.classify(m.text) : null;
+    if (ofAccount) await this.conversations.touch(m.accountId, m.to, m.from, m.createdAt, m.connectorId);
     if (action) await this.#optOut(m, action);
 
+    // Each target runs even when another failed; a failure is kept on the inbound message.
     if (route.url) {
       const target = route.url;
-      if (target.format === 'json') {
-        await this.#o.webhooks.enqueue(m.accountId, target.url, this.#o.webhookSecret(m.accountId), {
-          type: 'message.inbound',
-          data: inboundView(m),
-        });
-      } else {
+      await this.#traced(m, 'url', async () => {
+        if (target.format === 'json') {
+          await this.#o.webhooks.enqueue(m.accountId, target.url, this.#o.webhookSecret(m.accountId), {
+            type: 'message.inbound',
+            data: inboundView(m),
+          });
+          return;
+        }
         const body = await forwardInbound(target, m, this.#o.forward);
         // An opt-out word was answered already: the service's answer would be a second reply.
-        if (target.replyWithBody && body && !action) await this.reply(m, body);
-      }
+        if (target.replyWithBody && body && !action) await this.#replyTraced(m, body);
+      });
     }
     if (route.reply && !action) {
       const words = (m.text ?? '').trim().split(/\s+/);
-      await this.reply(
-        m,
-        fillTemplate(route.reply, {
-          from: m.from,
-          to: m.to,
-          text: m.text ?? '',
-          keyword: firstWord(m.text),
-          args: words.slice(1).join(' '),
-        }),
-      );
+      const text = fillTemplate(route.reply, {
+        from: m.from,
+        to: m.to,
+        text: m.text ?? '',
+        keyword: firstWord(m.text),
+        args: words.slice(1).join(' '),
+      });
+      await this.#traced(m, 'reply', () => this.#replyTraced(m, text));
+    }
+  }
+
+  /** A rule's reply, noted on the inbound message (`replied`, with the reply's id). */
+  async #replyTraced(m: Message, text: string): Promise<void> {
+    const sent = await this.reply(m, text);
+    // The reply is on its way whatever happens to this note: a failure here is no rule failure.
+    await this.#o.gateway.store
+      .updateMessage(m.id, {}, { at: sent.createdAt, type: 'replied', detail: { messageId: sent.id } })
+      .catch((err: Error) => this.#o.onError?.(err, m));
+  }
+
+  /** Runs one target of a rule; its failure is told (onError) and kept as a `rule_failed` event. */
+  async #traced(m: Message, target: 'url' | 'reply', run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      this.#o.onError?.(err as Error, m);
+      const error =
+        err instanceof GatewayError
+          ? { code: err.code, message: err.message }
+          : { message: err instanceof Error ? err.message : String(err) };
+      await this.#o.gateway.store
+        .updateMessage(m.id, {}, { at: Date.now(), type: 'rule_failed', detail: { target, ...error } })
+        .catch(() => {});
     }
   }
 

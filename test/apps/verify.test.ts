@@ -136,6 +136,8 @@ routes:
     assert.equal(Date.parse(res.body.expiresAt) - Date.parse(res.body.createdAt), 30_000);
     const id = res.body.id as string;
     const code = codeOf(id);
+    // A code valid under a minute and a half reads "1 minute", not "1 minutes".
+    assert.equal(sent.get(id)![0], `Your verification code is ${code}. It expires in 1 minute.`);
     // Thirty seconds pass: the stored expiry is moved back rather than waited for.
     const record = (await gw.app.store.getRecord<{ expiresAt: number }>('verify', id))!;
     await gw.app.store.putRecord({ ...record, data: { ...record.data, expiresAt: Date.now() - 1 } });

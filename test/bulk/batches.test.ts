@@ -48,24 +48,25 @@ test('JSON batch: variables, default country, duplicates, opt-outs, invalid; cou
     recipients: [
       { to: '+447700900001', vars: { name: 'Ann', table: 4 } },
       { to: '07700 900002', vars: { name: 'Bob', table: '7' } },
-      { to: '447700900001', vars: { name: 'Ann again' } },
-      { to: '+447700900003', vars: { name: 'Opted' } },
+      { to: '447700900001', vars: { name: 'Ann again', table: 1 } },
+      { to: '+447700900003', vars: { name: 'Opted', table: 2 } },
       { to: 'not a number', vars: { name: 'X' } },
       { to: '+447700900004' },
     ],
   });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   assert.equal(res.body.status, 'running');
-  assert.equal(res.body.total, 3);
-  assert.deepEqual(res.body.skipped, { duplicate: 1, opted_out: 1, invalid: 1 });
+  assert.equal(res.body.total, 2);
+  // The last recipient gives no name and table: skipped, not sent as "Hi , your table is ".
+  assert.deepEqual(res.body.skipped, { duplicate: 1, opted_out: 1, invalid: 1, missing_variable: 1 });
   assert.equal(typeof res.body.id, 'string');
 
   const done = await waitFor(async () => {
     const b = (await call('GET', `/v1/batches/${res.body.id}`)).body;
-    return b.status === 'completed' && b.counts.delivered === 3 && b;
+    return b.status === 'completed' && b.counts.delivered === 2 && b;
   }, 15_000);
-  assert.equal(done.total, 3);
-  assert.deepEqual(done.skipped, { duplicate: 1, opted_out: 1, invalid: 1 });
+  assert.equal(done.total, 2);
+  assert.deepEqual(done.skipped, { duplicate: 1, opted_out: 1, invalid: 1, missing_variable: 1 });
   assert.equal(done.counts.queued, 0);
   assert.equal(typeof done.rate, 'number');
   assert.deepEqual(
@@ -74,16 +75,17 @@ test('JSON batch: variables, default country, duplicates, opt-outs, invalid; cou
       [3, 'duplicate'],
       [4, 'opted_out'],
       [5, 'invalid'],
+      [6, 'missing_variable'],
     ],
   );
+  assert.equal(done.errors[3].variable, 'name');
   const texts = Object.fromEntries((await messagesOf(gw, res.body.id)).map((m) => [m.to, m.text]));
   assert.deepEqual(texts, {
     '+447700900001': 'Hi Ann, your table is 4',
     '+447700900002': 'Hi Bob, your table is 7',
-    '+447700900004': 'Hi , your table is ',
   });
-  const listed = await call('GET', `/v1/batches/${res.body.id}/messages?limit=2`);
-  assert.equal(listed.body.data.length, 2);
+  const listed = await call('GET', `/v1/batches/${res.body.id}/messages?limit=1`);
+  assert.equal(listed.body.data.length, 1);
   assert.ok(listed.body.nextCursor);
 
   const completed = await waitFor(() => hooks.hooks.find((h) => h.body.type === 'batch.completed'));
@@ -99,6 +101,51 @@ test('JSON batch: variables, default country, duplicates, opt-outs, invalid; cou
   assert.equal((await other('GET', `/v1/batches/${res.body.id}/messages`)).status, 404);
   assert.deepEqual((await other('GET', '/v1/batches')).body.data, []);
   assert.equal((await call('GET', '/v1/batches')).body.data[0].id, res.body.id);
+});
+
+test('a row without a value for a variable the text uses is skipped as missing_variable, never sent blank', async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  // A short row, an empty cell, a blank one; a later full row for the same number still goes.
+  const csv = [
+    'to,name,code',
+    '+447700900401,Ann,A1',
+    '+447700900402,Bob',
+    '+447700900403,,C3',
+    '+447700900404,Di,   ',
+    '+447700900402,Bob,B2',
+  ].join('\n');
+  const text = '{{name}}: {{code}} ({{to}})';
+  const dry = await call('POST', '/v1/batches', { text, csv, dryRun: true });
+  assert.equal(dry.status, 202, JSON.stringify(dry.body));
+  assert.equal(dry.body.total, 2);
+  assert.equal(dry.body.skipped.missing_variable, 3);
+
+  const res = await call('POST', '/v1/batches', { text, csv });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.total, 2);
+  assert.deepEqual(res.body.skipped, { duplicate: 0, opted_out: 0, invalid: 0, missing_variable: 3 });
+  assert.deepEqual(
+    res.body.errors.map((e: { row: number; to: string; reason: string; variable: string }) => [
+      e.row,
+      e.to,
+      e.reason,
+      e.variable,
+    ]),
+    [
+      [2, '+447700900402', 'missing_variable', 'code'],
+      [3, '+447700900403', 'missing_variable', 'name'],
+      [4, '+447700900404', 'missing_variable', 'code'],
+    ],
+  );
+  const texts = Object.fromEntries((await messagesOf(gw, res.body.id)).map((m) => [m.to, m.text]));
+  assert.deepEqual(texts, {
+    '+447700900401': 'Ann: A1 (+447700900401)',
+    '+447700900402': 'Bob: B2 (+447700900402)',
+  });
+  // The batch's own page keeps the count.
+  assert.equal((await call('GET', `/v1/batches/${res.body.id}`)).body.skipped.missing_variable, 3);
 });
 
 test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', async (t) => {
@@ -181,7 +228,7 @@ test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', as
       { to: '+447700900501', vars: { name: 'Ann' } },
       { to: '+447700900502', vars: { name: 'Zoë ✓' } },
       { to: '+447700900503', vars: { name: 'x'.repeat(200) } },
-      { to: '+447700900501' },
+      { to: '+447700900501', vars: { name: 'Again' } },
       { to: 'nope' },
     ],
   });
@@ -349,6 +396,27 @@ test('sendAt schedules a batch; it starts on time, or is canceled before', async
   const canceled = await call('POST', `/v1/batches/${b.id}/cancel`);
   assert.equal(canceled.body.status, 'canceled');
   assert.deepEqual(canceled.body.counts.canceled, 1);
+});
+
+test("a batch cancel counts every message it canceled in /metrics' canceled", async (t) => {
+  const gw = await gatewayFrom(config());
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  const canceledTotal = async () => {
+    const text = await (await fetch(`${gw.base}/metrics`)).text();
+    return [...text.matchAll(/^smsgw_messages_total\{([^}]*)\} (\d+)$/gm)]
+      .filter(([, labels]) => /status="canceled"/.test(labels!) && /direction="outbound"/.test(labels!))
+      .reduce((sum, [, , n]) => sum + Number(n), 0);
+  };
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  const recipients = ['+447700900801', '+447700900802', '+447700900803'];
+  const batch = (await call('POST', '/v1/batches', { text: 'B', sendAt: later, recipients })).body;
+  assert.equal(batch.total, 3);
+  const single = (await call('POST', '/v1/messages', { to: '+447700900804', text: 'S', sendAt: later })).body;
+  assert.equal(await canceledTotal(), 0);
+  assert.equal((await call('DELETE', `/v1/messages/${single.id}`)).status, 200);
+  assert.equal((await call('POST', `/v1/batches/${batch.id}/cancel`)).body.counts.canceled, 3);
+  assert.equal(await canceledTotal(), 4);
 });
 
 test('mps paces a batch; quiet hours defer recipients in their own time zone', async (t) => {

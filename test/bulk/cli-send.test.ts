@@ -50,6 +50,17 @@ routes:
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /upload +\[#{30}\] 100%/);
   assert.match(run.stderr, /delivery \[#{30}\] 100% 500\/500/);
+  // Each delivery line shows the real counts: those of the messages gone add up to its figure,
+  // and the last (after the receipts came) has them all delivered.
+  const progress = [...run.stderr.matchAll(/^delivery \[[#.]+\] +\d+% (\d+)\/500 {2}(.*)$/gm)];
+  assert.ok(progress.length > 0, run.stderr);
+  for (const [line, done, note] of progress) {
+    const gone = [
+      ...note!.matchAll(/\b(submitted|delivered|undelivered|expired|rejected|failed|canceled) (\d+)/g),
+    ].reduce((sum, [, , n]) => sum + Number(n), 0);
+    assert.equal(gone, Number(done), line);
+  }
+  assert.match(progress.at(-1)![2]!, /^delivered 500\b/);
   const id = /batch (\w+): 500 messages accepted/.exec(run.stdout)?.[1];
   assert.ok(id, run.stdout);
   assert.match(run.stdout, new RegExp(`summary: batch ${id} completed; 500 messages: .*delivered 500`));

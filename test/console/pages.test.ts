@@ -57,28 +57,29 @@ routes:
     await page.waitForSelector('#batch-form');
     assert.equal(await page.getAttribute('nav a[href="#/batches"]', 'aria-current'), 'page');
     const rows = Array.from({ length: recipients }, (_, i) => `+44770090${1000 + i},Guest ${i}`);
-    // One number twice and one that is not a number: both skipped and counted.
-    const csv = ['to,name', ...rows, rows[0], 'not-a-number,Nobody'].join('\n');
+    // One number twice, one that is not a number, one without a name: skipped and counted.
+    const csv = ['to,name', ...rows, rows[0], 'not-a-number,Nobody', '+447700909999,'].join('\n');
     await page.fill('#batch-text', 'Hello {{name}}, your table is ready');
     await page.fill('#batch-csv', csv);
     await page.click('#batch-form button[type=submit]');
     await page.waitForSelector('#batch-result.ok');
     id = await text('#batch-result a');
     assert.equal(await page.getAttribute('#batch-result [data-total]', 'data-total'), String(recipients));
-    assert.match(await text('#batch-result'), /duplicate 1 · invalid 1/);
-    assert.equal(await page.getAttribute('#batch-result [data-skipped]', 'data-skipped'), '2');
+    assert.match(await text('#batch-result'), /duplicate 1 · invalid 1 · missing_variable 1/);
+    assert.equal(await page.getAttribute('#batch-result [data-skipped]', 'data-skipped'), '3');
     assert.match(await text('#batch-result ul'), /not-a-number — invalid/);
+    assert.match(await text('#batch-result ul'), /\+447700909999 — missing_variable \(no \{\{name\}\}\)/);
     // The form is ready for the next batch.
     assert.equal(await page.inputValue('#batch-csv'), '');
 
     const stored = await batch(id);
     assert.equal(stored.total, recipients);
-    assert.deepEqual(stored.skipped, { duplicate: 1, opted_out: 0, invalid: 1 });
+    assert.deepEqual(stored.skipped, { duplicate: 1, opted_out: 0, invalid: 1, missing_variable: 1 });
     const row = page.locator(`#batches tr[data-id="${id}"]`);
     await row.waitFor();
     const cells = await row.locator('td').allTextContents();
     assert.equal(cells[3], String(recipients));
-    assert.equal(cells[6], '2');
+    assert.equal(cells[6], '3');
     // Counts by status (`queued 98 · submitted 2`) of every message of the batch.
     assert.match(cells[5]!, /^[a-z]+ \d+( · [a-z]+ \d+)*$/);
     const counted = [...cells[5]!.matchAll(/\d+/g)].reduce((n, [k]) => n + Number(k), 0);
@@ -100,6 +101,7 @@ routes:
     assert.deepEqual(await page.locator('#batch-detail ul.skipped-rows li').allTextContents(), [
       `row ${recipients + 1}: +447700901000 — duplicate`,
       `row ${recipients + 2}: not-a-number — invalid`,
+      `row ${recipients + 3}: +447700909999 — missing_variable (no {{name}})`,
     ]);
     // The page refreshes itself: messages go out, the rate and the ETA appear.
     await waitFor(

@@ -170,6 +170,103 @@ optOut: { replies: { help: "ACME help: reply STOP to stop." } }
   assert.equal((await acme('GET', '/v1/messages?direction=inbound&to=%2B15559999')).body.data.length, 0);
 });
 
+test('rules without an account (Kannel sms-service): reply and get-url answers go back over the inbound connector, owned by the system', async (t) => {
+  // The service answers a text, except on /missing (404): that failure is kept on the message.
+  const calls: URL[] = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    calls.push(url);
+    if (url.pathname === '/missing') return void res.writeHead(404).end('no');
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end(`Balance for ${url.searchParams.get('from')}: 42`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const service = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // MT routing covers only acme's messages over sim-a: the replies must not depend on it.
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-1] }
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim-a, type: simulator, deliveryDelayMs: 10 }
+  - { id: sim-b, type: simulator, deliveryDelayMs: 10 }
+routes:
+  mt: [{ match: { account: [acme] }, connectors: [sim-a] }]
+  mo:
+    - { match: { to: ["+15550200"], keyword: [info] }, reply: "Info for {{from}}: {{args}}" }
+    - { match: { to: ["+15550200"], keyword: [broken] }, url: { url: "${service}/missing?from=%p", replyWithBody: true } }
+    - { match: { to: ["+15550200"] }, url: { url: "${service}/kw?from=%p&text=%a", replyWithBody: true } }
+`);
+  t.after(() => gw.close());
+  const admin = api(gw.base, 'admin-key-1');
+  const acme = api(gw.base, 'acme-key-1');
+  const inject = async (connector: string, from: string, text: string) =>
+    assert.equal(
+      (await admin('POST', `/v1/admin/connectors/${connector}/inbound`, { from, to: '+15550200', text }))
+        .status,
+      202,
+    );
+  type Admitted = Listed & {
+    status: string;
+    events: Array<{ type: string; detail: Record<string, string> }>;
+  };
+  const system = async (direction: string) =>
+    (await admin('GET', `/v1/admin/system/messages?direction=${direction}`)).body.data as Admitted[];
+  const deliveredReplyTo = (to: string) =>
+    waitFor(async () => {
+      const reply = (await system('outbound')).find((m) => m.to === to);
+      return reply?.status === 'delivered' && reply;
+    });
+
+  // An auto-reply: from the number written to, over the connector the message came by.
+  await inject('sim-b', '+447700900301', 'INFO opening hours');
+  const info = await deliveredReplyTo('+447700900301');
+  assert.deepEqual(
+    [info.from, info.text, info.connector],
+    ['+15550200', 'Info for +447700900301: opening hours', 'sim-b'],
+  );
+
+  // get-url with replyWithBody: the service is called, its answer is the reply.
+  await inject('sim-b', '+447700900302', 'balance please');
+  const balance = await deliveredReplyTo('+447700900302');
+  assert.deepEqual(
+    [balance.from, balance.text, balance.connector],
+    ['+15550200', 'Balance for +447700900302: 42', 'sim-b'],
+  );
+  assert.equal(calls.find((c) => c.pathname === '/kw')!.searchParams.get('text'), 'balance please');
+  assert.equal(gw.app.gateway.connectors.get('sim-b')!.state().sent, 2);
+
+  // The inbound messages are handled, not unrouted; each names the reply it got.
+  const inbound = await system('inbound');
+  assert.deepEqual(inbound.map((m) => m.from).sort(), ['+447700900301', '+447700900302']);
+  assert.deepEqual((await admin('GET', '/v1/admin/inbound/unrouted')).body.data, []);
+  const infoIn = (
+    await admin('GET', `/v1/admin/messages/${inbound.find((m) => m.from === '+447700900301')!.id}`)
+  ).body as Admitted & { account: string };
+  assert.equal(infoIn.account, '_system');
+  assert.deepEqual(
+    infoIn.events.filter((e) => e.type === 'replied').map((e) => e.detail.messageId),
+    [info.id],
+  );
+  // No account sees them.
+  assert.equal((await acme('GET', '/v1/messages')).body.data.length, 0);
+
+  // A failing URL sends nothing and says why on the inbound message.
+  await inject('sim-a', '+447700900303', 'broken thing');
+  const failed = await waitFor(async () => {
+    const m = (await system('inbound')).find((x) => x.from === '+447700900303');
+    if (!m) return false;
+    const events = (await admin('GET', `/v1/admin/messages/${m.id}`)).body.events as Admitted['events'];
+    return events.find((e) => e.type === 'rule_failed');
+  });
+  assert.equal(failed.detail.target, 'url');
+  assert.match(failed.detail.message, /HTTP 404/);
+  assert.equal((await system('outbound')).length, 2);
+});
+
 test('MO rules through the admin API: validated, in force at once, kept across a restart, reset to the config', async (t) => {
   const config = `
 http: { listen: 127.0.0.1:0 }

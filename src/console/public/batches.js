@@ -133,7 +133,13 @@ function skippedRows(errors) {
     h(
       'ul',
       { class: 'skipped-rows' },
-      errors.map((e) => h('li', null, `row ${e.row}: ${e.to || '(empty)'} — ${e.reason}`)),
+      errors.map((e) =>
+        h(
+          'li',
+          null,
+          `row ${e.row}: ${e.to || '(empty)'} — ${e.reason}${e.variable ? ` (no {{${e.variable}}})` : ''}`,
+        ),
+      ),
     ),
   ];
 }
