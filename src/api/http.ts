@@ -7,11 +7,19 @@ import type {
   Account,
   AccountLimits,
   AccountRegistry,
+  CountryCode,
   Gateway,
   Message,
   SubmitRequest,
 } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
+import {
+  GatewayError,
+  isCountryCode,
+  messageStatuses,
+  messageView,
+  priorities,
+  secretEquals,
+} from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -144,6 +152,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const request = submitRequestOf(body);
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
+        country: countryOf(body) ?? account.defaultCountry,
         idempotency:
           idempotencyKey === undefined
             ? undefined
@@ -335,6 +344,19 @@ function directionOf(value: string): 'mt' | 'mo' {
 }
 
 const encodings = ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'];
+
+/** The request's own `country` for a `to` written without `+` (it overrides the account's). */
+function countryOf(b: Record<string, unknown>): CountryCode | undefined {
+  const country = b.country;
+  if (country === undefined || country === null) return undefined;
+  if (typeof country !== 'string' || !isCountryCode(country))
+    throw new GatewayError(
+      'invalid_country',
+      'country must be an ISO 3166 alpha-2 code such as GB',
+      'country',
+    );
+  return country;
+}
 
 /** The JSON body of POST /v1/messages as a core request, refusing wrong types by field. */
 function submitRequestOf(b: Record<string, unknown>): SubmitRequest {

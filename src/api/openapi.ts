@@ -319,6 +319,11 @@ export const openApiDocument = {
                   priority: { type: 'string', enum: [...priorities] },
                   clientRef: { type: 'string' },
                   flash: { type: 'boolean' },
+                  country: {
+                    type: 'string',
+                    description:
+                      "ISO 3166 country of a `to` written without +; default the account's defaultCountry",
+                  },
                 },
               },
             },

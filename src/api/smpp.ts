@@ -3,7 +3,7 @@
 // is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
 import type { TlsOptions } from 'node:tls';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
-import { GatewayError, newId, verifyPassword } from '../core/index.ts';
+import { GatewayError, internationalDigits, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
@@ -14,6 +14,7 @@ import {
   parseSmppTime,
   SmppServer,
   shortMessagePdu,
+  Ton,
   toSmppAddress,
 } from '../smpp/index.ts';
 import {
@@ -146,10 +147,14 @@ export class SmppFront {
       case 'submit_sm':
       case 'data_sm': {
         if (this.#o.limits.take(account) > 0) return session.respond(pdu, CommandStatus.ESME_RTHROTTLED);
+        const to = destinationOf(pdu.destinationAddr, pdu.destAddrTon, account);
+        if (to === undefined) return session.respond(pdu, CommandStatus.ESME_RINVDSTADR);
         try {
-          const message = await this.#o.gateway.submit(account.id, this.#requestOf(pdu), {
-            defaultFrom: account.defaultFrom ?? undefined,
-          });
+          const message = await this.#o.gateway.submit(
+            account.id,
+            { ...this.#requestOf(pdu), to },
+            { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
+          );
           session.respond(pdu, 0, { messageId: message.id });
         } catch (err) {
           session.respond(pdu, statusOf(err));
@@ -164,25 +169,33 @@ export class SmppFront {
         // the group, all stored together, and each receipt carries that one id.
         const multiId = newId();
         const base = this.#requestOf(pdu);
+        // Destinations that cannot be read (a distribution list, a national number with no
+        // country to read it in) are refused without reaching the pipeline.
+        const readable = pdu.destinations.flatMap((d) => {
+          const to = d.kind === 'sme' ? destinationOf(d.address, d.ton, account) : undefined;
+          return to === undefined ? [] : [{ d, to }];
+        });
         const results = await this.#o.gateway.submitMany(
           account.id,
-          pdu.destinations.map((d) => ({
-            ...base,
-            to: d.kind === 'sme' ? d.address : '',
-            groupId: `${multiGroup}${multiId}`,
-          })),
-          { defaultFrom: account.defaultFrom ?? undefined },
+          readable.map(({ to }) => ({ ...base, to, groupId: `${multiGroup}${multiId}` })),
+          { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
         );
-        const unsuccess = results.flatMap((r, i) => {
-          if ('message' in r) return [];
-          const d = pdu.destinations[i]!;
+        const refused = new Map(
+          readable.flatMap(({ d }, i) => {
+            const r = results[i]!;
+            return 'error' in r ? [[d, statusOf(r.error)] as const] : [];
+          }),
+        );
+        const unsuccess = pdu.destinations.flatMap((d) => {
+          if (readable.some((r) => r.d === d) && !refused.has(d)) return [];
+          const errorStatus = refused.get(d) ?? CommandStatus.ESME_RINVDSTADR;
           return [
             d.kind === 'sme'
-              ? { ton: d.ton, npi: d.npi, address: d.address, errorStatus: statusOf(r.error) }
-              : { ton: 0, npi: 0, address: d.name, errorStatus: CommandStatus.ESME_RINVDSTADR },
+              ? { ton: d.ton, npi: d.npi, address: d.address, errorStatus }
+              : { ton: 0, npi: 0, address: d.name, errorStatus },
           ];
         });
-        if (unsuccess.length === results.length)
+        if (unsuccess.length === pdu.destinations.length)
           return session.respond(pdu, unsuccess[0]?.errorStatus ?? CommandStatus.ESME_RINVNUMDESTS);
         session.respond(pdu, 0, { messageId: multiId, unsuccess });
         return;
@@ -273,7 +286,6 @@ export class SmppFront {
         : null;
     const now = Date.now();
     return {
-      to: 'destinationAddr' in pdu ? pdu.destinationAddr : '',
       from: pdu.sourceAddr || undefined,
       ...(encoding === 'binary'
         ? { binary: Buffer.from(body) }
@@ -412,6 +424,23 @@ function statusOf(err: unknown): number {
     default:
       return err.httpStatus === 429 ? CommandStatus.ESME_RTHROTTLED : CommandStatus.ESME_RSYSERR;
   }
+}
+
+/**
+ * A destination as the ESME wrote it, in the gateway's terms, or undefined when it cannot
+ * be read. TON international: the digits are international (`+` added). TON national or
+ * subscriber: a number of the account's defaultCountry (refused without one). TON unknown,
+ * under which ESMEs commonly send full international numbers: read as internationalDigits
+ * does (7–15 digits not starting with 0 are international, as before; a leading 0 makes
+ * them national, read in the account's defaultCountry). Other TONs (network-specific,
+ * abbreviated) and short digit strings are short codes, sent as written.
+ */
+function destinationOf(address: string, ton: number, account: Account): string | undefined {
+  if (!/^\d+$/.test(address)) return address;
+  if (ton === Ton.INTERNATIONAL) return `+${address}`;
+  if (ton === Ton.NATIONAL || ton === Ton.SUBSCRIBER_NUMBER)
+    return account.defaultCountry ? address : undefined;
+  return ton === Ton.UNKNOWN ? internationalDigits(address) : address;
 }
 
 function stateOf(status: Message['status']): number {

@@ -10,18 +10,18 @@ import type { VerifySettingsConfig } from '../config/index.ts';
 import type { Message } from '../core/index.ts';
 import {
   countryOfNumber,
+  destinationOf,
   fillTemplate,
   finalStatuses,
   GatewayError,
   hashPassword,
   newId,
-  normaliseNumber,
   TokenBucket,
   templateNames,
   verifyPassword,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
-import { type AppContext, Fields, iso, KeyedLock, notFound } from './shared.ts';
+import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound } from './shared.ts';
 
 export type VerifySettings = Required<Omit<VerifySettingsConfig, 'from' | 'templates'>> &
   Pick<VerifySettingsConfig, 'from'> & { templates: Record<string, string> };
@@ -109,8 +109,8 @@ export class VerifyService {
 
   async start(accountId: string, req: StartVerification): Promise<StoredRecord<Verification>> {
     const s = this.#settings(accountId);
-    const to = normaliseNumber(req.to);
-    if (!to?.startsWith('+'))
+    const to = destinationOf(req.to, countryOf(this.#ctx, accountId));
+    if (!to.startsWith('+'))
       throw new GatewayError('invalid_number', `'${req.to}' is not an international phone number`, 'to');
     const country = countryOfNumber(to);
     if (

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { GatewayError } from '../core/index.ts';
+import { GatewayError, internationalDigits } from '../core/index.ts';
 import { parseSmppTime } from '../smpp/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import type { CompatContext } from './context.ts';
@@ -188,7 +188,8 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   const message = await ctx.gateway.submit(
     account.id,
     {
-      to,
+      // Jasmin clients write international numbers as bare digits.
+      to: internationalDigits(to),
       from: params.get('from'),
       ...content,
       ...(validity !== undefined && Number(validity) > 0 ? { validitySeconds: Number(validity) * 60 } : {}),
@@ -197,7 +198,7 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
       origin: 'http',
       ...(meta ? { meta: { jasmin: meta } } : {}),
     },
-    { defaultFrom: account.defaultFrom ?? undefined },
+    { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
   );
   return reply.header('content-type', 'text/plain').send(`Success "${message.id}"`);
 }

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { fillKannelEscapes, GatewayError } from '../core/index.ts';
+import { fillKannelEscapes, GatewayError, internationalDigits } from '../core/index.ts';
 import { formatReceipt } from '../smpp/index.ts';
 import type { CompatContext } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
@@ -103,10 +103,11 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
     account.id,
     receivers.map((receiver) => ({
       ...base.request,
-      to: receiver,
+      // Kannel clients write international numbers as bare digits.
+      to: internationalDigits(receiver),
       ...(base.dlr ? { meta: { kannel: { ...base.dlr, to: receiver } satisfies KannelMeta } } : {}),
     })),
-    { defaultFrom: account.defaultFrom ?? undefined },
+    { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
   );
   const denied = receivers.filter((_, i) => 'error' in results[i]!);
   if (denied.length === receivers.length) {

@@ -270,7 +270,11 @@ async function pendingId(
   if (!to) throw new TwilioError(400, 60200, 'Invalid parameter: To or VerificationSid is required');
   const numbers = await ctx.gateway.store.listRecords<Verification>(
     verifyKind,
-    { accountId, ref: normaliseNumber(to) ?? to, status: 'pending' },
+    {
+      accountId,
+      ref: normaliseNumber(to, ctx.accounts.get(accountId)?.defaultCountry) ?? to,
+      status: 'pending',
+    },
     null,
     20,
   );

@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
-import { GatewayError, normaliseNumber } from '../core/index.ts';
+import { GatewayError, normaliseNumber, normaliseSender } from '../core/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import type { CompatContext } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
@@ -308,7 +308,7 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
       origin: 'http',
       meta: { twilio: meta },
     },
-    { defaultFrom: account.defaultFrom ?? undefined },
+    { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
   );
   return reply.code(201).send(messageJson(message, account.twilio.accountSid));
 }
@@ -351,9 +351,10 @@ async function list(ctx: CompatContext, req: FastifyRequest) {
   if (!Number.isInteger(page) || page < 0) throw new TwilioError(400, 20001, 'Page must be a whole number');
   const token = p.get('PageToken') ?? null;
   const toText = p.get('To');
-  const to = toText === undefined ? undefined : (normaliseNumber(toText) ?? toText);
+  const to = toText === undefined ? undefined : (normaliseNumber(toText, account.defaultCountry) ?? toText);
   const fromText = p.get('From');
-  const from = fromText === undefined ? undefined : (normaliseNumber(fromText) ?? fromText);
+  const from =
+    fromText === undefined ? undefined : (normaliseSender(fromText, account.defaultCountry) ?? fromText);
   const day = (name: string) => {
     const v = p.get(name);
     if (v === undefined) return undefined;

@@ -11,7 +11,17 @@ export { GatewayError } from './errors.ts';
 export { Gateway, type GatewayOptions, type SubmitOptions, type SubmitRequest } from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
-export { countryOfNumber, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
+export type { CountryCode, NumberReading } from './numbers.ts';
+export {
+  countryCodeList,
+  countryOfNumber,
+  destinationOf,
+  internationalDigits,
+  isCountryCode,
+  normaliseNumber,
+  normaliseSender,
+  senderOf,
+} from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
 export { firstWord, foldKeyword } from './router.ts';
