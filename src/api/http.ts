@@ -21,6 +21,7 @@ import {
   secretEquals,
 } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
+import { refuseUnknownFields } from './fields.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -73,6 +74,10 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     app.log.error(err);
     return sendError(reply, 500, 'internal_error', 'internal error');
   });
+  // One check for every /v1 operation, before its handler reads the body.
+  app.addHook('preHandler', async (req) =>
+    refuseUnknownFields(req.method, req.routeOptions.url ?? '', req.body),
+  );
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );

@@ -372,6 +372,10 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Encoding and segments of a text',
+        requestBody: json({
+          text: str,
+          encoding: { type: 'string', enum: ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'] },
+        }),
         responses: { '200': { description: 'The calculation' } },
       },
     },
@@ -382,12 +386,17 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Add a number: {to, scope?: account|sender, from?, reason?}',
+        requestBody: json(
+          { to: str, scope: { type: 'string', enum: ['account', 'sender'] }, from: str, reason: str },
+          ['to'],
+        ),
         responses: { '201': { description: 'Added' }, ...errors },
       },
     },
     '/v1/suppressions/import': {
       post: {
         summary: 'Add numbers from text/csv (a `to` column, optional `from`) or one number a line',
+        requestBody: { content: { 'text/csv': { schema: str }, 'text/plain': { schema: str } } },
         responses: { '200': { description: '{added, invalid, invalidRows}' }, ...errors },
       },
     },
@@ -413,6 +422,7 @@ export const openApiDocument = {
       get: { summary: 'Messages either way, newest first', responses: { '200': { description: 'A page' } } },
       post: {
         summary: 'Reply {text}: from your number, over the connector they wrote in on',
+        requestBody: json({ text: str }, ['text']),
         responses: {
           '202': { description: 'Accepted', content: { 'application/json': { schema: message } } },
           ...errors,
@@ -505,6 +515,18 @@ export const openApiDocument = {
     '/v1/batches/{id}/cancel': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: batchAction('Cancel every unsent message'),
+    },
+    '/v1/admin/connectors/{id}/inbound': {
+      parameters: idParam,
+      post: {
+        summary: 'Admin: inject an inbound message at a simulator connector, as a carrier would send it',
+        requestBody: json({ from: str, to: str, text: str }, ['from', 'to', 'text']),
+        responses: {
+          '202': { description: 'Injected' },
+          '409': { description: 'Not a simulator' },
+          ...errors,
+        },
+      },
     },
     '/health': {
       get: {
