@@ -81,6 +81,13 @@ export interface StartVerification {
   locale?: string;
   from?: string;
   tag?: string;
+  /**
+   * The code to send and check, chosen by the caller (Twilio Verify's CustomCode, validated
+   * there); by default a random one of `codeLength` digits. A resend sends a random one.
+   */
+  code?: string;
+  /** Android SMS Retriever's app hash, put on a line of its own at the end of the text. */
+  appHash?: string;
 }
 
 /** Refused for now; the HTTP layer adds `Retry-After`. */
@@ -125,15 +132,17 @@ export class VerifyService {
         403,
       );
     }
-    const codeLength = req.codeLength ?? s.codeLength;
+    const codeLength = req.code?.length ?? req.codeLength ?? s.codeLength;
     const ttlSeconds = req.ttlSeconds ?? s.ttlSeconds;
-    const template = req.template ?? (req.locale ? templateFor(s, req.locale) : s.template);
+    const template =
+      (req.template ?? (req.locale ? templateFor(s, req.locale) : s.template)) +
+      (req.appHash ? `\n${req.appHash}` : '');
     return this.#lock.run(`${accountId}\0${to}`, async () => {
       const now = this.#ctx.now();
       const previous = await this.#recent(accountId, to);
       this.#checkSendLimit(s, previous, now);
       this.#checkVelocity(accountId, s, to);
-      const code = newCode(codeLength);
+      const code = req.code ?? newCode(codeLength);
       const record = await this.#ctx.store.putRecord<Verification>(
         {
           kind: verifyKind,

@@ -28,6 +28,28 @@ class JasminError extends Error {
 const invalid = (name: string, value: string) =>
   new JasminError(400, `Argument [${name}] has an invalid value: [${value}].`);
 
+const credentials = ['username', 'password'];
+const contentArgs = ['to', 'from', 'coding', 'content', 'hex-content'];
+/** The arguments each endpoint acts on; any other is refused as Jasmin refuses one. */
+const sendArgs = new Set([
+  ...credentials,
+  ...contentArgs,
+  'priority',
+  'sdt',
+  'validity-period',
+  'dlr',
+  'dlr-url',
+  'dlr-level',
+  'dlr-method',
+]);
+const rateArgs = new Set([...credentials, ...contentArgs]);
+const balanceArgs = new Set(credentials);
+
+function refuseUnknownArgs(params: FormParams, known: ReadonlySet<string>): void {
+  for (const name of params.names())
+    if (!known.has(name)) throw new JasminError(400, `Argument [${name}] is unknown.`);
+}
+
 export function jasminApi(ctx: CompatContext): HttpPlugin {
   return async (app) => {
     rawBodies(app);
@@ -47,7 +69,9 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     app.get('/send', send);
     app.post('/send', send);
     const balance = async (req: FastifyRequest, reply: FastifyReply) => {
-      authenticate(ctx, paramsOf(req));
+      const params = paramsOf(req);
+      authenticate(ctx, params);
+      refuseUnknownArgs(params, balanceArgs);
       // No billing here: Jasmin's answer for a user without quotas.
       return reply.header('content-type', 'application/json').send({ balance: 'ND', sms_count: 'ND' });
     };
@@ -56,6 +80,7 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     const rate = async (req: FastifyRequest, reply: FastifyReply) => {
       const params = paramsOf(req);
       authenticate(ctx, params);
+      refuseUnknownArgs(params, rateArgs);
       const to = params.get('to');
       if (to === undefined) throw new JasminError(400, 'Mandatory argument [to] is not found.');
       if (!/^\+?\d+$/.test(to)) throw invalid('to', to);
@@ -81,8 +106,10 @@ function paramsOf(req: FastifyRequest): FormParams {
   const params = FormParams.ofRequest(req);
   if (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
     for (const [name, value] of Object.entries(req.body as Record<string, unknown>)) {
-      if (value !== null && value !== undefined && typeof value !== 'object')
-        params.add(name, Buffer.from(String(value)));
+      if (value === null || value === undefined) continue;
+      // A list or an object is no argument value Jasmin takes.
+      if (typeof value === 'object') throw invalid(name, JSON.stringify(value));
+      params.add(name, Buffer.from(String(value)));
     }
   }
   return params;
@@ -166,9 +193,13 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   if (level !== undefined && !/^[1-3]$/.test(level)) throw invalid('dlr-level', level);
   const method = params.get('dlr-method');
   if (method !== undefined && !/^(get|post)$/i.test(method)) throw invalid('dlr-method', method);
-  const dlr = dlrUrl !== undefined || level !== undefined ? 'yes' : (params.get('dlr') ?? 'no');
+  // dlr-url or dlr-level alone ask for DLRs; an explicit dlr=no is honoured.
+  const dlr = params.get('dlr') ?? (dlrUrl !== undefined || level !== undefined ? 'yes' : 'no');
   if (dlr !== 'yes' && dlr !== 'no') throw invalid('dlr', dlr);
+  if (dlr === 'yes' && dlrUrl === undefined)
+    throw new JasminError(400, 'Argument [dlr-url] is mandatory if dlr is set to yes.');
   const account = authenticate(ctx, params);
+  refuseUnknownArgs(params, sendArgs);
   const content = contentOf(params);
   if (!params.has('content') && !params.has('hex-content'))
     throw new JasminError(400, 'content or hex-content not present.');

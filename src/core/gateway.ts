@@ -160,6 +160,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
   }
 
+  /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
+  accountMayUse(accountId: string, connectorId: string): boolean {
+    return this.#router.accountMayUse(accountId, connectorId);
+  }
+
   /** Messages waiting in memory for a connector. */
   get queued(): number {
     return this.#dispatcher.queued;
@@ -402,7 +407,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
-    if (this.#router.match({ to, from, accountId }) < 0)
+    // A message pinned to a connector (meta.via) is routed to it, as the dispatcher will.
+    if (this.#router.match({ to, from, accountId, meta: req.meta }) < 0)
       throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     const { encoding, segments } = this.#price(req, req.udh);
