@@ -516,6 +516,25 @@ export const openApiDocument = {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: batchAction('Cancel every unsent message'),
     },
+    '/v1/admin/connectors/{id}/start': {
+      parameters: idParam,
+      post: { summary: 'Admin: start a connector', responses: { '200': { description: 'Its state' } } },
+    },
+    '/v1/admin/connectors/{id}/stop': {
+      parameters: idParam,
+      post: { summary: 'Admin: stop a connector', responses: { '200': { description: 'Its state' } } },
+    },
+    '/v1/admin/routes/mo': {
+      put: {
+        summary: 'Admin: replace the inbound (MO) rules, validated as the config file’s routes.mo',
+        requestBody: json({ routes: { type: 'array', items: { type: 'object' } } }, ['routes']),
+        responses: { '200': { description: 'The rules in force' }, ...errors },
+      },
+      delete: {
+        summary: 'Admin: back to the config file’s rules',
+        responses: { '200': { description: 'The rules in force' } },
+      },
+    },
     '/v1/admin/connectors/{id}/inbound': {
       parameters: idParam,
       post: {

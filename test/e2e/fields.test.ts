@@ -120,5 +120,7 @@ routes:
       connector: 'x',
     });
     refused(inject, 'connector');
+    refused(await admin('PUT', '/v1/admin/routes/mo', { routes: [], replace: true }), 'replace');
+    refused(await admin('POST', '/v1/admin/connectors/sim/stop', { force: true }), 'force');
   });
 });
