@@ -152,10 +152,30 @@ function contentOf(params: FormParams): Pick<SubmitRequest, 'text' | 'binary' | 
         text: hex !== undefined ? octets.toString('latin1') : octets.toString('utf8'),
         encoding: 'auto',
       };
-    default:
+    case '2':
+    case '4':
       return { binary: octets, encoding: 'binary' };
+    default: {
+      // A national character set no connector here sends as such: its text is read and sent
+      // in the encoding the gateway picks. JIS (5, 13) and pictograms (9) cannot be read.
+      const charset = nationalCharsets[coding];
+      if (!charset) throw new JasminError(400, `coding ${coding} is not supported by this gateway`);
+      try {
+        return { text: new TextDecoder(charset, { fatal: true }).decode(octets), encoding: 'auto' };
+      } catch {
+        throw invalid(hex !== undefined ? 'hex-content' : 'content', octets.toString('latin1'));
+      }
+    }
   }
 }
+
+/** SMPP data_coding values that name a character set text can be read in. */
+const nationalCharsets: Record<string, string> = {
+  '6': 'iso-8859-5',
+  '7': 'iso-8859-8',
+  '10': 'iso-2022-jp',
+  '14': 'euc-kr',
+};
 
 /**
  * Jasmin passes coding 8 content through as UCS-2 octets, and its documented clients send

@@ -233,6 +233,13 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
         );
       const name = p.get('CustomFriendlyName') ?? s.data.friendlyName;
       const locale = p.get('Locale');
+      // The texts per locale are the account's, without a name to put in.
+      if (locale && p.has('CustomFriendlyName'))
+        throw new TwilioError(
+          400,
+          invalidParameter,
+          'Invalid parameter `CustomFriendlyName`: not used with `Locale` (the localized texts carry no name)',
+        );
       // As Twilio: a code of 4 to 10 characters, the one sent and checked.
       const code = p.get('CustomCode');
       if (code !== undefined && !/^[0-9A-Za-z]{4,10}$/.test(code))

@@ -173,6 +173,12 @@ describe('Twilio Verify', () => {
       assert.equal(res.body.code, 60200);
     }
     assert.equal((await verify('Services', { FriendlyName: 'X', LookupEnabled: 'true' })).body.code, 60200);
+    const named = await verify(`Services/${service}/Verifications`, {
+      To: '+447700900202',
+      Locale: 'fr',
+      CustomFriendlyName: 'Boutique',
+    });
+    assert.equal(named.body.code, 60200);
     const check = await verify(`Services/${service}/VerificationCheck`, {
       To: '+447700900201',
       Code: '1234',
@@ -266,6 +272,27 @@ describe('Jasmin /send', () => {
     });
     assert.equal(json.status, 400);
     assert.deepEqual(await messagesTo('+447700900401'), []);
+  });
+
+  test('a national character set is read as text; one that cannot be read is refused', async () => {
+    // ISO-8859-5 (data_coding 6) octets of "Привет".
+    const cyrillic = await send({
+      to: '447700900404',
+      coding: '6',
+      'hex-content': 'bfe0d8d2d5e2',
+      content: '',
+    });
+    assert.equal(cyrillic.status, 400, 'content and hex-content together are refused');
+    const read = await fetch(
+      `${gw.base}/send?${new URLSearchParams({ username: 'shop', password: 'shop-key-0001', to: '447700900404', coding: '6', 'hex-content': 'bfe0d8d2d5e2' })}`,
+    );
+    assert.equal(read.status, 200, await read.text());
+    const [m] = await messagesTo('+447700900404');
+    assert.equal(m!.text, 'Привет');
+    assert.equal(m!.encoding, 'ucs2');
+    const jis = await send({ to: '447700900405', coding: '5' });
+    assert.equal(jis.status, 400);
+    assert.match(await jis.text(), /^Error "coding 5/);
   });
 
   test('dlr=no is honoured beside a dlr-url', async () => {
