@@ -17,6 +17,7 @@ import {
   isCountryCode,
   messageStatuses,
   messageView,
+  normaliseNumber,
   priorities,
   secretEquals,
 } from '../core/index.ts';
@@ -225,7 +226,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
           {
             accountId: req.account.id,
             status: q.status as Message['status'] | undefined,
-            to: q.to,
+            // Looked up as it is stored: `07700 900123` in the account's country is +447700900123.
+            to: q.to === undefined ? undefined : (normaliseNumber(q.to, req.account.defaultCountry) ?? q.to),
             direction,
           },
           q.cursor ?? null,

@@ -51,6 +51,12 @@ describe('numbers without a country code', () => {
     const sent = await uk('POST', '/v1/messages', { to: '07700 900123', text: 'hi' });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
     assert.equal(sent.body.to, '+447700900123');
+    // Looked up the same way.
+    const found = await uk('GET', `/v1/messages?to=${encodeURIComponent('07700 900123')}`);
+    assert.deepEqual(
+      found.body.data.map((m: { id: string }) => m.id),
+      [sent.body.id],
+    );
     refusedOnTo(await plain('POST', '/v1/messages', { to: '07700900123', text: 'hi' }));
     refusedOnTo(await plain('POST', '/v1/messages', { to: '447700900123', text: 'hi' }));
     assert.equal((await plain('GET', '/v1/messages')).body.data.length, 0, 'nothing stored');
