@@ -147,7 +147,7 @@ export class SmppFront {
       case 'submit_sm':
       case 'data_sm': {
         if (this.#o.limits.take(account) > 0) return session.respond(pdu, CommandStatus.ESME_RTHROTTLED);
-        const to = destinationOf(pdu.destinationAddr, pdu.destAddrTon, account);
+        const to = smppNumber(pdu.destinationAddr, pdu.destAddrTon, account);
         if (to === undefined) return session.respond(pdu, CommandStatus.ESME_RINVDSTADR);
         try {
           const message = await this.#o.gateway.submit(
@@ -172,7 +172,7 @@ export class SmppFront {
         // Destinations that cannot be read (a distribution list, a national number with no
         // country to read it in) are refused without reaching the pipeline.
         const readable = pdu.destinations.flatMap((d) => {
-          const to = d.kind === 'sme' ? destinationOf(d.address, d.ton, account) : undefined;
+          const to = d.kind === 'sme' ? smppNumber(d.address, d.ton, account) : undefined;
           return to === undefined ? [] : [{ d, to }];
         });
         const results = await this.#o.gateway.submitMany(
@@ -286,7 +286,8 @@ export class SmppFront {
         : null;
     const now = Date.now();
     return {
-      from: pdu.sourceAddr || undefined,
+      // A sender's TON is read as a destination's: TON international digits are not national.
+      from: (pdu.sourceAddr && smppNumber(pdu.sourceAddr, pdu.sourceAddrTon, null)) || undefined,
       ...(encoding === 'binary'
         ? { binary: Buffer.from(body) }
         : { text: decodeText(body, encoding), encoding: udh ? encoding : ('auto' as const) }),
@@ -427,19 +428,20 @@ function statusOf(err: unknown): number {
 }
 
 /**
- * A destination as the ESME wrote it, in the gateway's terms, or undefined when it cannot
- * be read. TON international: the digits are international (`+` added). TON national or
- * subscriber: a number of the account's defaultCountry (refused without one). TON unknown,
+ * A number as the ESME wrote it, in the gateway's terms, or undefined when it cannot be
+ * read. TON international: the digits are international (`+` added). TON national or
+ * subscriber: a number of the account's defaultCountry (a destination is refused without
+ * one; `account` null, for a sender, leaves it to the sender rules). TON unknown,
  * under which ESMEs commonly send full international numbers: read as internationalDigits
  * does (7–15 digits not starting with 0 are international, as before; a leading 0 makes
  * them national, read in the account's defaultCountry). Other TONs (network-specific,
  * abbreviated) and short digit strings are short codes, sent as written.
  */
-function destinationOf(address: string, ton: number, account: Account): string | undefined {
+function smppNumber(address: string, ton: number, account: Account | null): string | undefined {
   if (!/^\d+$/.test(address)) return address;
   if (ton === Ton.INTERNATIONAL) return `+${address}`;
   if (ton === Ton.NATIONAL || ton === Ton.SUBSCRIBER_NUMBER)
-    return account.defaultCountry ? address : undefined;
+    return !account || account.defaultCountry ? address : undefined;
   return ton === Ton.UNKNOWN ? internationalDigits(address) : address;
 }
 

@@ -241,7 +241,7 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
     {
       // Jasmin clients write international numbers as bare digits.
       to: internationalDigits(to),
-      from: params.get('from'),
+      from: params.has('from') ? internationalDigits(params.get('from')!) : undefined,
       ...content,
       ...(validity !== undefined && Number(validity) > 0 ? { validitySeconds: Number(validity) * 60 } : {}),
       ...(sendAt !== undefined ? { sendAt } : {}),

@@ -273,7 +273,7 @@ function messageOf(
   const now = Date.now();
   return {
     request: {
-      from: sender,
+      from: internationalDigits(sender),
       ...content,
       ...(header ? { udh: header } : {}),
       ...(validity !== undefined && validity > 0 ? { validitySeconds: validity * 60 } : {}),

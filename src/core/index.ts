@@ -13,7 +13,6 @@ export { newId } from './ids.ts';
 export * from './message.ts';
 export type { CountryCode, NumberReading } from './numbers.ts';
 export {
-  countryCodeList,
   countryOfNumber,
   destinationOf,
   internationalDigits,

@@ -13,14 +13,11 @@ export function isCountryCode(value: string): value is CountryCode {
   return countryCodes.has(value);
 }
 
-/** Every ISO 3166 alpha-2 code numbers can be read in (the config schema lists them). */
-export const countryCodeList: readonly string[] = [...countryCodes].sort();
-
 /**
  * How digits written with neither `+` nor an international prefix are read: in a country
  * (an account's `defaultCountry`, a batch's `country`), as international (what carriers
- * hand in, and SMPP's TON international), or — none given — not at all: a national number
- * is refused rather than guessed at.
+ * hand in, and senders without a country), or — none given — not at all: a national
+ * number is refused rather than guessed at.
  */
 export type NumberReading = CountryCode | 'international' | null | undefined;
 

@@ -171,8 +171,8 @@ describe('numbers without a country code', () => {
       client.start();
       t.after(() => client.stop());
       await client.waitBound();
-      return (destAddrTon: number, destinationAddr: string) =>
-        client.request(submitSm({ destAddrTon, destinationAddr })).then((r) => r.commandStatus);
+      return (destAddrTon: number, destinationAddr: string, source: Record<string, unknown> = {}) =>
+        client.request(submitSm({ destAddrTon, destinationAddr, ...source })).then((r) => r.commandStatus);
     };
     const ukSubmit = await bind('uk');
     const plainSubmit = await bind('plain');
@@ -184,11 +184,18 @@ describe('numbers without a country code', () => {
     assert.equal(await plainSubmit(2, '07700900503'), CommandStatus.ESME_RINVDSTADR);
     assert.equal(await ukSubmit(0, '07700900504'), 0);
     assert.equal(await plainSubmit(0, '07700900504'), CommandStatus.ESME_RINVDSTADR);
+    // A sender's TON is read the same way.
+    assert.equal(await ukSubmit(1, '447700900506', { sourceAddrTon: 2, sourceAddr: '07700900600' }), 0);
+    assert.equal(await ukSubmit(1, '447700900507', { sourceAddrTon: 1, sourceAddr: '12025550100' }), 0);
     // A leading 0 is no calling code.
     assert.equal(await plainSubmit(1, '07700900505'), CommandStatus.ESME_RINVDSTADR);
 
     const ukSent = (await uk('GET', '/v1/messages')).body.data.map((m: { to: string }) => m.to);
     assert.ok(ukSent.includes('+447700900503') && ukSent.includes('+447700900504'));
+    const fromOf = async (to: string) =>
+      (await uk('GET', `/v1/messages?to=${encodeURIComponent(to)}`)).body.data[0]?.from;
+    assert.equal(await fromOf('+447700900506'), '+447700900600');
+    assert.equal(await fromOf('+447700900507'), '+12025550100');
     const plainSent = (await plain('GET', '/v1/messages')).body.data.map((m: { to: string }) => m.to);
     assert.ok(plainSent.includes('+447700900501') && plainSent.includes('+447700900502'));
     assert.ok(!plainSent.some((to: string) => to.startsWith('+0')));
