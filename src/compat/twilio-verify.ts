@@ -169,6 +169,7 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
 
     app.get('/v2/Services', async (req) => {
       const q = FormParams.ofRequest(req);
+      refuseUnknownParams(q, new Set(['PageSize', 'PageToken']), { Page: '0' }, invalidParameter);
       const pageSize = Math.min(1000, Math.max(1, Number(q.get('PageSize') ?? 50) || 50));
       const page = await ctx.gateway.store.listRecords<ServiceData>(
         serviceKind,

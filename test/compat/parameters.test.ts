@@ -179,6 +179,8 @@ describe('Twilio Verify', () => {
       CustomFriendlyName: 'Boutique',
     });
     assert.equal(named.body.code, 60200);
+    const pageTwo = await fetch(`${gw.base}/v2/Services?Page=2`, { headers: { authorization: auth } });
+    assert.equal(((await pageTwo.json()) as { code: number }).code, 60200);
     const check = await verify(`Services/${service}/VerificationCheck`, {
       To: '+447700900201',
       Code: '1234',
