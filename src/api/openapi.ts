@@ -142,6 +142,8 @@ const reminderBody = {
   replyWindowSeconds: int,
 };
 
+const { to: _to, from: _from, ...reminderChange } = reminderBody;
+
 /** Verify (OTP), reminders, contacts and groups, alerts. */
 const applicationPaths = {
   '/v1/verify': {
@@ -190,7 +192,8 @@ const applicationPaths = {
       '200',
       'The reminder',
     ]),
-    patch: op('Change a reminder not sent yet', ['200', 'The reminder'], json(reminderBody), {
+    // The number and sender are the reminder's own: a change takes the rest.
+    patch: op('Change a reminder not sent yet', ['200', 'The reminder'], json(reminderChange), {
       '409': 'Already sent',
     }),
     delete: op('Cancel a reminder', ['200', 'Canceled'], undefined, { '409': 'Already settled' }),

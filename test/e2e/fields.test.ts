@@ -94,8 +94,15 @@ routes:
     );
     const at = new Date(Date.now() + 3600_000).toISOString();
     const reminder = { to: '+447700900013', at, text: 'Visit', replies: { YES: 'confirmed', MAYBE: 'x' } };
-    assert.equal((await call('POST', '/v1/reminders', reminder)).status, 201);
+    const created = await call('POST', '/v1/reminders', reminder);
+    assert.equal(created.status, 201);
     refused(await call('POST', '/v1/reminders', { ...reminder, tz: 'UTC' }), 'tz');
+    // A change takes the time, text and replies; the number is the reminder's own.
+    refused(await call('PATCH', `/v1/reminders/${created.body.id}`, { to: '+447700900014' }), 'to');
+    assert.equal(
+      (await call('PATCH', `/v1/reminders/${created.body.id}`, { text: 'Visit at 10' })).status,
+      200,
+    );
   });
 
   test('apps, suppressions and conversations; an operation with no body takes no field', async () => {
