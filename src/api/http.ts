@@ -13,6 +13,7 @@ import type {
   Account,
   AccountLimits,
   AccountRegistry,
+  CountryCode,
   Gateway,
   Message,
   SubmitRequest,
@@ -21,14 +22,17 @@ import {
   AuthGuard,
   GatewayError,
   hashApiKey,
+  isCountryCode,
   messageStatuses,
   messageView,
+  normaliseNumber,
   priorities,
   secretEquals,
 } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import { StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
+import { refuseUnknownFields } from './fields.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -107,6 +111,10 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     if (nestedDeeperThan(req.body, maxBodyDepth))
       throw new GatewayError('invalid_body', `the JSON body is nested deeper than ${maxBodyDepth} levels`);
   });
+  // One check for every /v1 operation, before its handler reads the body.
+  app.addHook('preHandler', async (req) =>
+    refuseUnknownFields(req.method, req.routeOptions.url ?? '', req.body),
+  );
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
@@ -209,6 +217,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       rateLimit(account, reply);
       const submit = o.gateway.submit(account.id, request, {
         defaultFrom: account.defaultFrom ?? undefined,
+        country: countryOf(body) ?? account.defaultCountry,
         idempotency:
           idempotencyKey === undefined
             ? undefined
@@ -294,7 +303,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
           {
             accountId: req.account.id,
             status: q.status as Message['status'] | undefined,
-            to: q.to,
+            // Looked up as it is stored: `07700 900123` in the account's country is +447700900123.
+            to: q.to === undefined ? undefined : (normaliseNumber(q.to, req.account.defaultCountry) ?? q.to),
             direction,
           },
           q.cursor ?? null,
@@ -505,6 +515,19 @@ const encodings = ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'];
 
 /** The longest text a message (or a segment count) takes, in UTF-16 units. */
 const maxTextChars = 10_000;
+
+/** The request's own `country` for a `to` written without `+` (it overrides the account's). */
+function countryOf(b: Record<string, unknown>): CountryCode | undefined {
+  const country = b.country;
+  if (country === undefined || country === null) return undefined;
+  if (typeof country !== 'string' || !isCountryCode(country))
+    throw new GatewayError(
+      'invalid_country',
+      'country must be an ISO 3166 alpha-2 code such as GB',
+      'country',
+    );
+  return country;
+}
 
 /** The JSON body of POST /v1/messages as a core request, refusing wrong types by field. */
 function submitRequestOf(b: Record<string, unknown>): SubmitRequest {

@@ -147,6 +147,8 @@ const reminderBody = {
   replyWindowSeconds: int,
 };
 
+const { to: _to, from: _from, ...reminderChange } = reminderBody;
+
 /** Verify (OTP), reminders, contacts and groups, alerts. */
 const applicationPaths = {
   '/v1/verify': {
@@ -195,7 +197,8 @@ const applicationPaths = {
       '200',
       'The reminder',
     ]),
-    patch: op('Change a reminder not sent yet', ['200', 'The reminder'], json(reminderBody), {
+    // The number and sender are the reminder's own: a change takes the rest.
+    patch: op('Change a reminder not sent yet', ['200', 'The reminder'], json(reminderChange), {
       '409': 'Already sent',
     }),
     delete: op('Cancel a reminder', ['200', 'Canceled'], undefined, { '409': 'Already settled' }),
@@ -622,6 +625,11 @@ export const openApiDocument = {
                   priority: { type: 'string', enum: [...priorities] },
                   clientRef: { type: 'string' },
                   flash: { type: 'boolean' },
+                  country: {
+                    type: 'string',
+                    description:
+                      "ISO 3166 country of a `to` written without +; default the account's defaultCountry",
+                  },
                 },
               },
             },
@@ -675,6 +683,10 @@ export const openApiDocument = {
       post: {
         operationId: 'calculateSegments',
         summary: 'Encoding and segments of a text',
+        requestBody: json({
+          text: str,
+          encoding: { type: 'string', enum: ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'] },
+        }),
         responses: { '200': { description: 'The calculation' } },
       },
     },
@@ -685,12 +697,17 @@ export const openApiDocument = {
       },
       post: {
         summary: 'Add a number: {to, scope?: account|sender, from?, reason?}',
+        requestBody: json(
+          { to: str, scope: { type: 'string', enum: ['account', 'sender'] }, from: str, reason: str },
+          ['to'],
+        ),
         responses: { '201': { description: 'Added' }, ...errors },
       },
     },
     '/v1/suppressions/import': {
       post: {
         summary: 'Add numbers from text/csv (a `to` column, optional `from`) or one number a line',
+        requestBody: { content: { 'text/csv': { schema: str }, 'text/plain': { schema: str } } },
         responses: { '200': { description: '{added, invalid, invalidRows}' }, ...errors },
       },
     },
@@ -716,6 +733,7 @@ export const openApiDocument = {
       get: { summary: 'Messages either way, newest first', responses: { '200': { description: 'A page' } } },
       post: {
         summary: 'Reply {text}: from your number, over the connector they wrote in on',
+        requestBody: json({ text: str }, ['text']),
         responses: {
           '202': { description: 'Accepted', content: { 'application/json': { schema: message } } },
           ...errors,

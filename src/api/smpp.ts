@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TlsOptions } from 'node:tls';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
-import { AuthGuard, GatewayError, newId, verifyPassword } from '../core/index.ts';
+import { AuthGuard, GatewayError, internationalDigits, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
@@ -15,6 +15,7 @@ import {
   parseSmppTime,
   SmppServer,
   shortMessagePdu,
+  Ton,
   toSmppAddress,
 } from '../smpp/index.ts';
 import {
@@ -159,11 +160,16 @@ export class SmppFront {
     switch (pdu.command) {
       case 'submit_sm':
       case 'data_sm': {
+        // An address that cannot be read is refused before the account's rate is touched.
+        const to = smppNumber(pdu.destinationAddr, pdu.destAddrTon, account);
+        if (to === undefined) return session.respond(pdu, CommandStatus.ESME_RINVDSTADR);
         if (this.#o.limits.take(account) > 0) return session.respond(pdu, CommandStatus.ESME_RTHROTTLED);
         try {
-          const message = await this.#o.gateway.submit(account.id, this.#requestOf(pdu), {
-            defaultFrom: account.defaultFrom ?? undefined,
-          });
+          const message = await this.#o.gateway.submit(
+            account.id,
+            { ...this.#requestOf(pdu), to },
+            { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
+          );
           session.respond(pdu, 0, { messageId: message.id });
         } catch (err) {
           this.#o.limits.giveBack(account);
@@ -179,31 +185,40 @@ export class SmppFront {
         // One id for the ESME (as an SMSC gives); each destination is its own message in
         // the group, all stored together, and each receipt carries that one id.
         const multiId = newId();
+        // Destinations that cannot be read (a distribution list, a national number with no
+        // country to read it in) are refused without reaching the pipeline.
+        const readable = pdu.destinations.flatMap((d) => {
+          const to = d.kind === 'sme' ? smppNumber(d.address, d.ton, account) : undefined;
+          return to === undefined ? [] : [{ d, to }];
+        });
         const results = await this.#o.gateway
           .submitMany(
             account.id,
-            pdu.destinations.map((d) => ({
-              ...base,
-              to: d.kind === 'sme' ? d.address : '',
-              groupId: `${multiGroup}${multiId}`,
-            })),
-            { defaultFrom: account.defaultFrom ?? undefined },
+            readable.map(({ to }) => ({ ...base, to, groupId: `${multiGroup}${multiId}` })),
+            { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
           )
           .catch((err: unknown) => {
             this.#o.limits.giveBack(account, pdu.destinations.length);
             throw err;
           });
-        this.#o.limits.giveBack(account, results.filter((r) => !('message' in r)).length);
-        const unsuccess = results.flatMap((r, i) => {
-          if ('message' in r) return [];
-          const d = pdu.destinations[i]!;
+        const refused = new Map(
+          readable.flatMap(({ d }, i) => {
+            const r = results[i]!;
+            return 'error' in r ? [[d, statusOf(r.error)] as const] : [];
+          }),
+        );
+        const unsuccess = pdu.destinations.flatMap((d) => {
+          if (readable.some((r) => r.d === d) && !refused.has(d)) return [];
+          const errorStatus = refused.get(d) ?? CommandStatus.ESME_RINVDSTADR;
           return [
             d.kind === 'sme'
-              ? { ton: d.ton, npi: d.npi, address: d.address, errorStatus: statusOf(r.error) }
-              : { ton: 0, npi: 0, address: d.name, errorStatus: CommandStatus.ESME_RINVDSTADR },
+              ? { ton: d.ton, npi: d.npi, address: d.address, errorStatus }
+              : { ton: 0, npi: 0, address: d.name, errorStatus },
           ];
         });
-        if (unsuccess.length === results.length)
+        // Only accepted messages use the account's rate: the refused give their share back.
+        this.#o.limits.giveBack(account, unsuccess.length);
+        if (unsuccess.length === pdu.destinations.length)
           return session.respond(pdu, unsuccess[0]?.errorStatus ?? CommandStatus.ESME_RINVNUMDESTS);
         session.respond(pdu, 0, { messageId: multiId, unsuccess });
         return;
@@ -294,8 +309,8 @@ export class SmppFront {
         : null;
     const now = Date.now();
     return {
-      to: 'destinationAddr' in pdu ? pdu.destinationAddr : '',
-      from: pdu.sourceAddr || undefined,
+      // A sender's TON is read as a destination's: TON international digits are not national.
+      from: (pdu.sourceAddr && smppNumber(pdu.sourceAddr, pdu.sourceAddrTon, null)) || undefined,
       ...(encoding === 'binary'
         ? { binary: Buffer.from(body) }
         : { text: decodeText(body, encoding), encoding: udh ? encoding : ('auto' as const) }),
@@ -433,6 +448,24 @@ function statusOf(err: unknown): number {
     default:
       return err.httpStatus === 429 ? CommandStatus.ESME_RTHROTTLED : CommandStatus.ESME_RSYSERR;
   }
+}
+
+/**
+ * A number as the ESME wrote it, in the gateway's terms, or undefined when it cannot be
+ * read. TON international: the digits are international (`+` added). TON national or
+ * subscriber: a number of the account's defaultCountry (a destination is refused without
+ * one; `account` null, for a sender, leaves it to the sender rules). TON unknown,
+ * under which ESMEs commonly send full international numbers: read as internationalDigits
+ * does (7–15 digits not starting with 0 are international, as before; a leading 0 makes
+ * them national, read in the account's defaultCountry). Other TONs (network-specific,
+ * abbreviated) and short digit strings are short codes, sent as written.
+ */
+function smppNumber(address: string, ton: number, account: Account | null): string | undefined {
+  if (!/^\d+$/.test(address)) return address;
+  if (ton === Ton.INTERNATIONAL) return `+${address}`;
+  if (ton === Ton.NATIONAL || ton === Ton.SUBSCRIBER_NUMBER)
+    return !account || account.defaultCountry ? address : undefined;
+  return ton === Ton.UNKNOWN ? internationalDigits(address) : address;
 }
 
 function stateOf(status: Message['status']): number {

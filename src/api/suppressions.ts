@@ -20,7 +20,8 @@ export function suppressionRoutes(suppressions: Suppressions) {
     app.get('/v1/suppressions', async (req) => {
       const q = req.query as Record<string, string | undefined>;
       const limit = pageLimit(q);
-      const to = q.to === undefined ? undefined : Suppressions.parse(q.to).to;
+      const to =
+        q.to === undefined ? undefined : Suppressions.parse(q.to, undefined, req.account.defaultCountry).to;
       const page = await suppressions
         .list(req.account.id, { to }, q.cursor ?? null, limit)
         .catch(cursorRefused);
@@ -36,7 +37,11 @@ export function suppressionRoutes(suppressions: Suppressions) {
         throw new GatewayError('invalid_scope', 'scope must be account or sender', 'scope');
       if (scope === 'sender' && body.from === undefined)
         throw new GatewayError('missing_field', 'a sender-scoped entry needs from', 'from');
-      const entry = Suppressions.parse(body.to, scope === 'sender' ? body.from : undefined);
+      const entry = Suppressions.parse(
+        body.to,
+        scope === 'sender' ? body.from : undefined,
+        req.account.defaultCountry,
+      );
       const reason = typeof body.reason === 'string' ? body.reason.slice(0, 256) : null;
       const added = await suppressions.add(req.account.id, { ...entry, source: 'api', reason });
       return reply.code(201).send(view(added));
@@ -75,7 +80,7 @@ export function suppressionRoutes(suppressions: Suppressions) {
         const to = row[columns?.to ?? 0] ?? '';
         const from = columns && columns.from >= 0 ? row[columns.from] || undefined : undefined;
         try {
-          entries.push(Suppressions.parse(to, from));
+          entries.push(Suppressions.parse(to, from, req.account.defaultCountry));
         } catch {
           invalid.push({ line, value: to });
         }
@@ -90,7 +95,7 @@ export function suppressionRoutes(suppressions: Suppressions) {
     app.delete('/v1/suppressions/:to', async (req, reply) => {
       const { to: raw } = req.params as { to: string };
       const q = req.query as Record<string, string | undefined>;
-      const { to, from } = Suppressions.parse(raw, q.from);
+      const { to, from } = Suppressions.parse(raw, q.from, req.account.defaultCountry);
       if (!(await suppressions.remove(req.account.id, to, from)))
         throw new GatewayError('not_found', `${to} is not on the suppression list`, 'to', 404);
       return reply.code(204).send();

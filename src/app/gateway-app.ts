@@ -92,6 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         webhook: null,
         smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 },
         defaultFrom: 'smsgw',
+        defaultCountry: null,
         mps: 0,
         twilio: null,
       },

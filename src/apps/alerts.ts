@@ -9,7 +9,7 @@ import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
 import { type ContactsService, readCsv } from './contacts.ts';
-import { type AppContext, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
+import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
 
 export const alertKind = 'alert';
 const maxRecipients = 100_000;
@@ -66,8 +66,9 @@ export class AlertsService {
 
     const numbers = new Set<string>();
     const skipped = { invalid: 0, duplicate: 0, opted_out: 0, refused: 0 };
+    const country = countryOf(this.#ctx, accountId);
     const add = (raw: string) => {
-      const to = normaliseNumber(raw);
+      const to = normaliseNumber(raw, country);
       if (!to) skipped.invalid++;
       else if (numbers.has(to)) skipped.duplicate++;
       else if (numbers.size >= maxRecipients)

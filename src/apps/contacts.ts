@@ -5,9 +5,9 @@
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { cursorRefused, type HttpPlugin } from '../api/index.ts';
-import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
+import { destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
-import { type AppContext, Fields, iso, notFound, pageOf } from './shared.ts';
+import { type AppContext, countryOf, Fields, iso, notFound, pageOf } from './shared.ts';
 
 export const contactKind = 'contact';
 export const groupKind = 'group';
@@ -117,7 +117,7 @@ export class ContactsService {
 
   async createContact(accountId: string, body: unknown): Promise<StoredRecord<Contact>> {
     const f = new Fields(body);
-    const to = numberOf(f.requiredString('to', 32));
+    const to = destinationOf(f.requiredString('to', 32), countryOf(this.#ctx, accountId));
     const existing = await this.#byNumber(accountId, to);
     if (existing)
       throw new GatewayError('duplicate_contact', `contact ${existing.id} has this number`, 'to', 409);
@@ -150,7 +150,10 @@ export class ContactsService {
     return this.#ctx.store
       .listRecords<Contact>(
         contactKind,
-        { accountId, ref: to === undefined ? undefined : (normaliseNumber(to) ?? to) },
+        {
+          accountId,
+          ref: to === undefined ? undefined : (normaliseNumber(to, countryOf(this.#ctx, accountId)) ?? to),
+        },
         cursor,
         limit,
       )
@@ -210,9 +213,10 @@ export class ContactsService {
     let invalid = 0;
     let created = 0;
     let updated = 0;
+    const country = countryOf(this.#ctx, accountId);
     for (const { record, info } of rows) {
       const raw = record[numberColumn] ?? '';
-      const to = normaliseNumber(raw);
+      const to = normaliseNumber(raw, country);
       if (!to) {
         if (invalid++ < 100) invalidRows.push({ line: info.lines, value: raw });
         continue;
@@ -290,12 +294,6 @@ export function readCsv(csv: string): {
   if (rows.length > 0 && !numberColumn)
     throw new GatewayError('invalid_csv', 'the header row must name a `to` column', 'csv');
   return { rows, numberColumn: numberColumn ?? 'to' };
-}
-
-function numberOf(input: string): string {
-  const to = normaliseNumber(input);
-  if (!to) throw new GatewayError('invalid_number', `'${input}' is not a phone number`, 'to');
-  return to;
 }
 
 function varsOf(f: Fields): Record<string, string> {

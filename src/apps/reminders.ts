@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { cursorRefused, type HttpPlugin } from '../api/index.ts';
 import type { Message } from '../core/index.ts';
 import {
+  destinationOf,
   finalStatuses,
   firstWord,
   foldKeyword,
@@ -15,7 +16,7 @@ import {
   normaliseNumber,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
-import { type AppContext, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
+import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
 
 export const reminderKind = 'reminder';
 
@@ -69,8 +70,7 @@ export class RemindersService {
   async create(accountId: string, body: unknown): Promise<StoredRecord<Reminder>> {
     const f = new Fields(body);
     const toInput = f.requiredString('to', 32);
-    const to = normaliseNumber(toInput);
-    if (!to) throw new GatewayError('invalid_number', `'${toInput}' is not a phone number`, 'to');
+    const to = destinationOf(toInput, countryOf(this.#ctx, accountId));
     const from = f.string('from', 20) ?? this.#ctx.accounts.get(accountId)?.defaultFrom ?? undefined;
     if (!from)
       throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
@@ -119,7 +119,7 @@ export class RemindersService {
         {
           accountId,
           status: q.string('status', 32),
-          ref: to === undefined ? undefined : (normaliseNumber(to) ?? to),
+          ref: to === undefined ? undefined : (normaliseNumber(to, countryOf(this.#ctx, accountId)) ?? to),
         },
         cursor,
         limit,

@@ -1,7 +1,7 @@
 // What the applications (verify, alerts, contacts, reminders) share: the services they
 // run on, request field readers that refuse wrong input by field, and a per-key lock.
 import { pageLimit } from '../api/index.ts';
-import type { AccountRegistry, Gateway } from '../core/index.ts';
+import type { AccountRegistry, CountryCode, Gateway } from '../core/index.ts';
 import { GatewayError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -12,6 +12,11 @@ export interface AppContext {
   /** Sends an event to the account's webhook (CONTRACT §4 envelope), durably; no-op without one. */
   notify(accountId: string, type: string, data: unknown): Promise<void>;
   now(): number;
+}
+
+/** The country an account's numbers written without `+` are read in (null: refused). */
+export function countryOf(ctx: AppContext, accountId: string): CountryCode | null {
+  return ctx.accounts.get(accountId)?.defaultCountry ?? null;
 }
 
 export function iso(t: number | null | undefined): string | null {

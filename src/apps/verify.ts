@@ -10,18 +10,18 @@ import type { VerifySettingsConfig } from '../config/index.ts';
 import type { Message } from '../core/index.ts';
 import {
   countryOfNumber,
+  destinationOf,
   fillTemplate,
   finalStatuses,
   GatewayError,
   hashPassword,
   newId,
-  normaliseNumber,
   TokenBucket,
   templateNames,
   verifyPassword,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
-import { type AppContext, Fields, iso, KeyedLock, notFound } from './shared.ts';
+import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound } from './shared.ts';
 
 export type VerifySettings = Required<Omit<VerifySettingsConfig, 'from' | 'templates'>> &
   Pick<VerifySettingsConfig, 'from'> & { templates: Record<string, string> };
@@ -92,6 +92,13 @@ export interface StartVerification {
   locale?: string;
   from?: string;
   tag?: string;
+  /**
+   * The code to send and check, chosen by the caller (Twilio Verify's CustomCode, validated
+   * there); by default a random one of `codeLength` digits. A resend sends a random one.
+   */
+  code?: string;
+  /** Android SMS Retriever's app hash, put on a line of its own at the end of the text. */
+  appHash?: string;
 }
 
 /** Refused for now; the HTTP layer adds `Retry-After`. */
@@ -120,8 +127,8 @@ export class VerifyService {
 
   async start(accountId: string, req: StartVerification): Promise<StoredRecord<Verification>> {
     const s = this.#settings(accountId);
-    const to = normaliseNumber(req.to);
-    if (!to?.startsWith('+'))
+    const to = destinationOf(req.to, countryOf(this.#ctx, accountId));
+    if (!to.startsWith('+'))
       throw new GatewayError('invalid_number', `'${req.to}' is not an international phone number`, 'to');
     const country = countryOfNumber(to);
     if (
@@ -136,15 +143,17 @@ export class VerifyService {
         403,
       );
     }
-    const codeLength = req.codeLength ?? s.codeLength;
+    const codeLength = req.code?.length ?? req.codeLength ?? s.codeLength;
     const ttlSeconds = req.ttlSeconds ?? s.ttlSeconds;
-    const template = req.template ?? (req.locale ? templateFor(s, req.locale) : s.template);
+    const template =
+      (req.template ?? (req.locale ? templateFor(s, req.locale) : s.template)) +
+      (req.appHash ? `\n${req.appHash}` : '');
     return this.#lock.run(`${accountId}\0${to}`, async () => {
       const now = this.#ctx.now();
       const previous = await this.#recent(accountId, to);
       this.#checkSendLimit(s, previous, now);
       this.#checkVelocity(accountId, s, to);
-      const code = newCode(codeLength);
+      const code = req.code ?? newCode(codeLength);
       const record = await this.#ctx.store.putRecord<Verification>(
         {
           kind: verifyKind,

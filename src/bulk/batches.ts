@@ -9,14 +9,22 @@
 // crash mid-upload leaves it `loading`, which the next start turns into the same `failed`.
 // The 202 is sent only once every message is on disk.
 
-import type { CountryCode } from 'libphonenumber-js/min';
-import type { Account, Gateway, Message, MessageStatus, Priority, SubmitRequest } from '../core/index.ts';
+import type {
+  Account,
+  CountryCode,
+  Gateway,
+  Message,
+  MessageStatus,
+  Priority,
+  SubmitRequest,
+} from '../core/index.ts';
 import {
   fillTemplate,
   finalStatuses,
   GatewayError,
   messageStatuses,
   newId,
+  normaliseNumber,
   senderOf,
   templateNames,
 } from '../core/index.ts';
@@ -26,7 +34,6 @@ import type { RecipientRow } from './csv.ts';
 import { NumberSet, numberKey } from './number-set.ts';
 import { type QuietHours, QuietWindow } from './quiet-hours.ts';
 import { RateMeter } from './rate-meter.ts';
-import { normaliseRecipient } from './recipients.ts';
 
 const kind = 'batch';
 
@@ -181,7 +188,9 @@ export class Batches {
     const now = this.#o.now();
     // `{{to}}` is always there (the recipient's number); every other variable a row must give.
     const variables = templateVariables(spec.text).filter((v) => v !== 'to');
-    const from = senderOf(spec.from, account.defaultFrom);
+    // The batch's country, else the account's, reads numbers written without `+`.
+    const country = spec.country ?? account.defaultCountry;
+    const from = senderOf(spec.from, account.defaultFrom, country);
     const { dryRun, ...kept } = spec;
     const data: BatchData = {
       ...kept,
@@ -269,7 +278,7 @@ export class Batches {
             'recipients',
             413,
           );
-        const to = normaliseRecipient(recipient.to, spec.country);
+        const to = normaliseNumber(recipient.to, country);
         if (to === undefined) {
           skip('invalid', row, recipient.to);
           continue;

@@ -11,5 +11,4 @@ export { csvRecipients, type RecipientRow } from './csv.ts';
 export { NumberSet, numberKey } from './number-set.ts';
 export { parseQuietHours, type QuietHours, QuietWindow, zoneOfCountry } from './quiet-hours.ts';
 export { RateMeter } from './rate-meter.ts';
-export { normaliseRecipient } from './recipients.ts';
 export { batchRoutes } from './routes.ts';

@@ -5,13 +5,19 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities, refuseFarFuture } from '../core/index.ts';
+import {
+  GatewayError,
+  isCountryCode,
+  messageStatuses,
+  messageView,
+  priorities,
+  refuseFarFuture,
+} from '../core/index.ts';
 import { StoreConflictError } from '../store/index.ts';
 import type { OutboundPolicy } from '../webhooks/index.ts';
 import { type Batches, type BatchSpec, templateVariables } from './batches.ts';
 import { csvRecipients, type RecipientRow } from './csv.ts';
 import { parseQuietHours } from './quiet-hours.ts';
-import { isCountryCode } from './recipients.ts';
 
 /** A JSON batch is parsed whole: bigger lists go as a streamed text/csv body. */
 const maxJsonBytes = 64 * 1024 * 1024;

@@ -195,6 +195,7 @@ async function sendOne(client: Client, v: Values, waits: Waits): Promise<number>
     ['from', 'from'],
     ['priority', 'priority'],
     ['send-at', 'sendAt'],
+    ['country', 'country'],
   ] as const) {
     if (typeof v[option] === 'string') body[field] = v[option];
   }

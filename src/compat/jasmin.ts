@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { GatewayError } from '../core/index.ts';
+import { GatewayError, internationalDigits } from '../core/index.ts';
 import { parseSmppTime } from '../smpp/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
@@ -28,6 +28,28 @@ class JasminError extends Error {
 const invalid = (name: string, value: string) =>
   new JasminError(400, `Argument [${name}] has an invalid value: [${value}].`);
 
+const credentials = ['username', 'password'];
+const contentArgs = ['to', 'from', 'coding', 'content', 'hex-content'];
+/** The arguments each endpoint acts on; any other is refused as Jasmin refuses one. */
+const sendArgs = new Set([
+  ...credentials,
+  ...contentArgs,
+  'priority',
+  'sdt',
+  'validity-period',
+  'dlr',
+  'dlr-url',
+  'dlr-level',
+  'dlr-method',
+]);
+const rateArgs = new Set([...credentials, ...contentArgs]);
+const balanceArgs = new Set(credentials);
+
+function refuseUnknownArgs(params: FormParams, known: ReadonlySet<string>): void {
+  for (const name of params.names())
+    if (!known.has(name)) throw new JasminError(400, `Argument [${name}] is unknown.`);
+}
+
 export function jasminApi(ctx: CompatContext): HttpPlugin {
   return async (app) => {
     rawBodies(app);
@@ -47,7 +69,9 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     app.get('/send', send);
     app.post('/send', send);
     const balance = async (req: FastifyRequest, reply: FastifyReply) => {
-      await authenticate(ctx, paramsOf(req), req, reply);
+      const params = paramsOf(req);
+      await authenticate(ctx, params, req, reply);
+      refuseUnknownArgs(params, balanceArgs);
       // No billing here: Jasmin's answer for a user without quotas.
       return reply.header('content-type', 'application/json').send({ balance: 'ND', sms_count: 'ND' });
     };
@@ -56,6 +80,7 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     const rate = async (req: FastifyRequest, reply: FastifyReply) => {
       const params = paramsOf(req);
       await authenticate(ctx, params, req, reply);
+      refuseUnknownArgs(params, rateArgs);
       const to = params.get('to');
       if (to === undefined) throw new JasminError(400, 'Mandatory argument [to] is not found.');
       if (!/^\+?\d+$/.test(to)) throw invalid('to', to);
@@ -81,8 +106,10 @@ function paramsOf(req: FastifyRequest): FormParams {
   const params = FormParams.ofRequest(req);
   if (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
     for (const [name, value] of Object.entries(req.body as Record<string, unknown>)) {
-      if (value !== null && value !== undefined && typeof value !== 'object')
-        params.add(name, Buffer.from(String(value)));
+      if (value === null || value === undefined) continue;
+      // A list or an object is no argument value Jasmin takes.
+      if (typeof value === 'object') throw invalid(name, JSON.stringify(value));
+      params.add(name, Buffer.from(String(value)));
     }
   }
   return params;
@@ -140,10 +167,30 @@ function contentOf(params: FormParams): Pick<SubmitRequest, 'text' | 'binary' | 
         text: hex !== undefined ? octets.toString('latin1') : octets.toString('utf8'),
         encoding: 'auto',
       };
-    default:
+    case '2':
+    case '4':
       return { binary: octets, encoding: 'binary' };
+    default: {
+      // A national character set no connector here sends as such: its text is read and sent
+      // in the encoding the gateway picks. JIS (5, 13) and pictograms (9) cannot be read.
+      const charset = nationalCharsets[coding];
+      if (!charset) throw new JasminError(400, `coding ${coding} is not supported by this gateway`);
+      try {
+        return { text: new TextDecoder(charset, { fatal: true }).decode(octets), encoding: 'auto' };
+      } catch {
+        throw invalid(hex !== undefined ? 'hex-content' : 'content', octets.toString('latin1'));
+      }
+    }
   }
 }
+
+/** SMPP data_coding values that name a character set text can be read in. */
+const nationalCharsets: Record<string, string> = {
+  '6': 'iso-8859-5',
+  '7': 'iso-8859-8',
+  '10': 'iso-2022-jp',
+  '14': 'euc-kr',
+};
 
 /**
  * Jasmin passes coding 8 content through as UCS-2 octets, and its documented clients send
@@ -181,9 +228,13 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   if (level !== undefined && !/^[1-3]$/.test(level)) throw invalid('dlr-level', level);
   const method = params.get('dlr-method');
   if (method !== undefined && !/^(get|post)$/i.test(method)) throw invalid('dlr-method', method);
-  const dlr = dlrUrl !== undefined || level !== undefined ? 'yes' : (params.get('dlr') ?? 'no');
+  // dlr-url or dlr-level alone ask for DLRs; an explicit dlr=no is honoured.
+  const dlr = params.get('dlr') ?? (dlrUrl !== undefined || level !== undefined ? 'yes' : 'no');
   if (dlr !== 'yes' && dlr !== 'no') throw invalid('dlr', dlr);
+  if (dlr === 'yes' && dlrUrl === undefined)
+    throw new JasminError(400, 'Argument [dlr-url] is mandatory if dlr is set to yes.');
   const account = await authenticate(ctx, params, req, reply);
+  refuseUnknownArgs(params, sendArgs);
   const dlrRefusal = dlrUrl === undefined ? null : await ctx.callbacks.refusal(dlrUrl);
   if (dlrRefusal !== null) throw new JasminError(400, `Argument [dlr-url] is not allowed: it ${dlrRefusal}.`);
   const content = contentOf(params);
@@ -205,8 +256,9 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   const submitting = ctx.gateway.submit(
     account.id,
     {
-      to,
-      from: params.get('from'),
+      // Jasmin clients write international numbers as bare digits.
+      to: internationalDigits(to),
+      from: params.has('from') ? internationalDigits(params.get('from')!) : undefined,
       ...content,
       ...(validity !== undefined && Number(validity) > 0 ? { validitySeconds: Number(validity) * 60 } : {}),
       ...(sendAt !== undefined ? { sendAt } : {}),
@@ -214,7 +266,7 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
       origin: 'http',
       ...(meta ? { meta: { jasmin: meta } } : {}),
     },
-    { defaultFrom: account.defaultFrom ?? undefined },
+    { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
   );
   // Only accepted messages use the account's rate.
   submitting.catch(() => ctx.limits.giveBack(account));

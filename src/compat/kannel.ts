@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { fillKannelEscapes, GatewayError } from '../core/index.ts';
+import { fillKannelEscapes, GatewayError, internationalDigits } from '../core/index.ts';
 import { formatReceipt } from '../smpp/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
@@ -26,6 +26,9 @@ interface KannelMeta {
   /** The numbers as the client wrote them: %p and %P give them back so. */
   to: string;
   from: string;
+  /** `account` and `binfo` as the client gave them: %o and %B give them back. */
+  account?: string;
+  binfo?: string;
 }
 
 /** Kannel reports one refusal per request, in plain text with its HTTP status. */
@@ -38,6 +41,44 @@ class KannelRefusal extends Error {
 }
 
 const misformed = (field: string) => new KannelRefusal(400, `${field} field misformed, rejected`);
+
+/** sendsms parameters this gateway acts on (Kannel's aliases included). */
+const knownParams = new Set([
+  'username',
+  'user',
+  'password',
+  'pass',
+  'from',
+  'to',
+  'text',
+  'charset',
+  'coding',
+  'udh',
+  'smsc',
+  'mclass',
+  'validity',
+  'deferred',
+  'priority',
+  'dlr-mask',
+  'dlrmask',
+  'dlr-url',
+  'dlrurl',
+  'account',
+  'binfo',
+]);
+/**
+ * Kannel options that change the PDU in ways no connector here sends (message waiting
+ * indicator, compression, protocol id, alternative coding, reply path, SMPP TLVs): taken
+ * only unset (empty, or -1 / 0 as Kannel's "none"), refused otherwise.
+ */
+const unsupportedParams: Record<string, string> = {
+  mwi: 'MWI',
+  compress: 'Compress',
+  pid: 'PID',
+  'alt-dcs': 'Alt-DCS',
+  rpi: 'RPI',
+  'meta-data': 'Meta-Data',
+};
 
 /** X-Kannel-* headers as sendsms parameter names. */
 const headerParams: Record<string, string> = {
@@ -56,6 +97,13 @@ const headerParams: Record<string, string> = {
   'x-kannel-account': 'account',
   'x-kannel-priority': 'priority',
   'x-kannel-charset': 'charset',
+  'x-kannel-binfo': 'binfo',
+  'x-kannel-mwi': 'mwi',
+  'x-kannel-compress': 'compress',
+  'x-kannel-pid': 'pid',
+  'x-kannel-alt-dcs': 'alt-dcs',
+  'x-kannel-rpi': 'rpi',
+  'x-kannel-meta-data': 'meta-data',
 };
 
 export function kannelApi(ctx: CompatContext): HttpPlugin {
@@ -97,6 +145,18 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
     { locked: () => new KannelRefusal(429, 'Too many failed logins, try again later'), refused },
   );
 
+  for (const name of params.names()) {
+    const field = unsupportedParams[name];
+    const value = params.get(name)?.trim() ?? '';
+    if (field !== undefined && !['', '-1', '0'].includes(value))
+      throw new KannelRefusal(400, `${field} not supported, rejected`);
+    if (field === undefined && !knownParams.has(name))
+      throw new KannelRefusal(400, `Unknown parameter '${name}', rejected`);
+  }
+  const smsc = params.get('smsc');
+  // Only a connector one of the account's routes may use; an unknown one is refused alike.
+  if (smsc && !ctx.gateway.accountMayUse(account.id, smsc))
+    throw new KannelRefusal(403, `SMSC '${smsc}' not allowed for this user, rejected`);
   const to = params.get('to');
   if (to === undefined) throw new KannelRefusal(400, 'Missing receiver number, rejected');
   const receivers = to.split(/\s+/).filter((r) => r.length > 0);
@@ -115,10 +175,19 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
     account.id,
     receivers.map((receiver) => ({
       ...base.request,
-      to: receiver,
-      ...(base.dlr ? { meta: { kannel: { ...base.dlr, to: receiver } satisfies KannelMeta } } : {}),
+      // Kannel clients write international numbers as bare digits.
+      to: internationalDigits(receiver),
+      ...(base.dlr || smsc
+        ? {
+            meta: {
+              ...(base.dlr ? { kannel: { ...base.dlr, to: receiver } satisfies KannelMeta } : {}),
+              // Sent through that connector only (see MtRouter.match).
+              ...(smsc ? { via: smsc } : {}),
+            },
+          }
+        : {}),
     })),
-    { defaultFrom: account.defaultFrom ?? undefined },
+    { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
   );
   // Only accepted messages use the account's rate.
   submitting.catch(() => ctx.limits.giveBack(account, receivers.length));
@@ -189,6 +258,9 @@ function messageOf(
   if (dlrUrl && !/^https?:\/\/./i.test(dlrUrl)) throw misformed('DLR-URL');
   const mclass = integer(params, 'mclass', 'MClass');
   if (mclass !== undefined && (mclass < -1 || mclass > 3)) throw misformed('MClass');
+  // Class 0 is a flash message; no connector here sets the other classes.
+  if (mclass !== undefined && mclass > 0)
+    throw new KannelRefusal(400, `MClass ${mclass} not supported, rejected`);
   const coding = integer(params, 'coding', 'Coding');
   if (coding !== undefined && (coding < -1 || coding > 2)) throw misformed('Coding');
   const validity = integer(params, 'validity', 'Validity');
@@ -217,7 +289,7 @@ function messageOf(
   const now = Date.now();
   return {
     request: {
-      from: sender,
+      from: internationalDigits(sender),
       ...content,
       ...(header ? { udh: header } : {}),
       ...(validity !== undefined && validity > 0 ? { validitySeconds: validity * 60 } : {}),
@@ -226,8 +298,18 @@ function messageOf(
       flash: mclass === 0,
       origin: 'http',
     },
-    dlr: dlrUrl && dlrMask !== undefined && dlrMask > 0 ? { dlrUrl, dlrMask, from: sender } : undefined,
+    dlr:
+      dlrUrl && dlrMask !== undefined && dlrMask > 0
+        ? { dlrUrl, dlrMask, from: sender, ...tags(params) }
+        : undefined,
   };
+}
+
+/** `account` and `binfo`, kept for %o and %B. */
+function tags(params: FormParams): Pick<KannelMeta, 'account' | 'binfo'> {
+  const account = params.get('account');
+  const binfo = params.get('binfo');
+  return { ...(account ? { account } : {}), ...(binfo ? { binfo } : {}) };
 }
 
 /** The text in the charset the client named (UTF-8 when none). */
@@ -301,7 +383,8 @@ export async function kannelDlr(ctx: CompatContext, m: Message): Promise<void> {
     I: () => m.id,
     F: () => facts?.smscId ?? '',
     n: () => m.accountId,
-    o: () => m.accountId,
+    o: () => meta.account ?? m.accountId,
+    B: () => meta.binfo ?? '',
   };
   const url = fillKannelEscapes(meta.dlrUrl, values);
   await ctx.webhooks.enqueueRequest(m.accountId, { url, method: 'GET', body: '' });

@@ -9,7 +9,30 @@ import { GatewayError, normaliseNumber } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
 import type { CompatContext } from './context.ts';
 import { FormParams } from './form.ts';
-import { idOfSid, notFound, sidOf, TwilioError, twilioScope } from './twilio.ts';
+import { idOfSid, notFound, refuseUnknownParams, sidOf, TwilioError, twilioScope } from './twilio.ts';
+
+/** Verify's code for a bad parameter. */
+const invalidParameter = 60200;
+const serviceParams = new Set(['FriendlyName', 'CodeLength']);
+/** Service options taken only as what this gateway does. */
+const serviceFixed = {
+  LookupEnabled: 'false',
+  SkipSmsToLandlines: 'false',
+  DtmfInputRequired: 'false',
+  Psd2Enabled: 'false',
+  DoNotShareWarningEnabled: 'false',
+  CustomCodeEnabled: 'true',
+  VerifyEventSubscriptionEnabled: 'false',
+};
+const verificationParams = new Set([
+  'To',
+  'Channel',
+  'CustomFriendlyName',
+  'Locale',
+  'CustomCode',
+  'AppHash',
+]);
+const checkParams = new Set(['Code', 'To', 'VerificationSid']);
 
 const serviceKind = 'twilio-verify-service';
 const base = 'https://verify.twilio.com/v2';
@@ -34,7 +57,7 @@ function serviceJson(r: StoredRecord<ServiceData>, accountSid: string) {
     dtmf_input_required: false,
     tts_name: null,
     do_not_share_warning_enabled: false,
-    custom_code_enabled: false,
+    custom_code_enabled: true,
     push: {},
     totp: {},
     default_template_sid: null,
@@ -122,6 +145,7 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
 
     app.post('/v2/Services', async (req, reply) => {
       const p = FormParams.ofRequest(req);
+      refuseUnknownParams(p, serviceParams, serviceFixed, invalidParameter);
       const name = friendlyName(p);
       if (name === undefined)
         throw new TwilioError(400, 20001, 'Missing required parameter FriendlyName in the post body');
@@ -145,6 +169,7 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
 
     app.get('/v2/Services', async (req) => {
       const q = FormParams.ofRequest(req);
+      refuseUnknownParams(q, new Set(['PageSize', 'PageToken']), { Page: '0' }, invalidParameter);
       const pageSize = Math.min(1000, Math.max(1, Number(q.get('PageSize') ?? 50) || 50));
       const page = await ctx.gateway.store.listRecords<ServiceData>(
         serviceKind,
@@ -174,6 +199,7 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
     app.post('/v2/Services/:ServiceSid', async (req) => {
       const r = await service(req);
       const p = FormParams.ofRequest(req);
+      refuseUnknownParams(p, serviceParams, serviceFixed, invalidParameter);
       const updated = await ctx.gateway.store.putRecord<ServiceData>(
         {
           ...r,
@@ -196,6 +222,7 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
     app.post('/v2/Services/:ServiceSid/Verifications', async (req, reply) => {
       const s = await service(req);
       const p = FormParams.ofRequest(req);
+      refuseUnknownParams(p, verificationParams, {}, invalidParameter);
       const to = p.get('To');
       if (!to) throw new TwilioError(400, 20001, 'Missing required parameter To in the post body');
       const channel = p.get('Channel') ?? 'sms';
@@ -207,11 +234,32 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
         );
       const name = p.get('CustomFriendlyName') ?? s.data.friendlyName;
       const locale = p.get('Locale');
+      // The texts per locale are the account's, without a name to put in.
+      if (locale && p.has('CustomFriendlyName'))
+        throw new TwilioError(
+          400,
+          invalidParameter,
+          'Invalid parameter `CustomFriendlyName`: not used with `Locale` (the localized texts carry no name)',
+        );
+      // As Twilio: a code of 4 to 10 characters, the one sent and checked.
+      const code = p.get('CustomCode');
+      if (code !== undefined && !/^[0-9A-Za-z]{4,10}$/.test(code))
+        throw new TwilioError(
+          400,
+          invalidParameter,
+          'Invalid parameter `CustomCode`: 4 to 10 letters or digits',
+        );
+      // Android's SMS Retriever reads the app's 11-character hash from the end of the text.
+      const appHash = p.get('AppHash');
+      if (appHash !== undefined && !/^[A-Za-z0-9+/]{11}$/.test(appHash))
+        throw new TwilioError(400, invalidParameter, 'Invalid parameter `AppHash`: 11 characters');
       const record = await verify
         .start(req.twilioAccount.id, {
           to,
           codeLength: s.data.codeLength,
           ...(locale ? { locale } : { template: `Your ${name} verification code is: {{code}}` }),
+          ...(code !== undefined ? { code } : {}),
+          ...(appHash !== undefined ? { appHash } : {}),
           tag: s.id,
         })
         .catch(verifyError);
@@ -233,7 +281,9 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
 
     app.post('/v2/Services/:ServiceSid/Verifications/:Sid', async (req) => {
       const r = await verification(req);
-      const status = FormParams.ofRequest(req).get('Status');
+      const p = FormParams.ofRequest(req);
+      refuseUnknownParams(p, new Set(['Status']), {}, invalidParameter);
+      const status = p.get('Status');
       if (status !== 'canceled')
         throw new TwilioError(400, 60200, 'Invalid parameter `Status`: only canceled can be set');
       const canceled = await verify.cancel(req.twilioAccount.id, r.id).catch(verifyError);
@@ -243,6 +293,7 @@ export function twilioVerifyApi(ctx: CompatContext, verify: VerifyService): Http
     app.post('/v2/Services/:ServiceSid/VerificationCheck', async (req) => {
       const s = await service(req);
       const p = FormParams.ofRequest(req);
+      refuseUnknownParams(p, checkParams, {}, invalidParameter);
       const code = p.get('Code');
       if (!code) throw new TwilioError(400, 20001, 'Missing required parameter Code in the post body');
       const id = await pendingId(ctx, req.twilioAccount.id, s.id, p);
@@ -270,7 +321,11 @@ async function pendingId(
   if (!to) throw new TwilioError(400, 60200, 'Invalid parameter: To or VerificationSid is required');
   const numbers = await ctx.gateway.store.listRecords<Verification>(
     verifyKind,
-    { accountId, ref: normaliseNumber(to) ?? to, status: 'pending' },
+    {
+      accountId,
+      ref: normaliseNumber(to, ctx.accounts.get(accountId)?.defaultCountry) ?? to,
+      status: 'pending',
+    },
     null,
     20,
   );

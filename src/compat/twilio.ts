@@ -7,7 +7,8 @@ import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
-import { GatewayError, normaliseNumber } from '../core/index.ts';
+import { GatewayError, normaliseNumber, normaliseSender } from '../core/index.ts';
+import { chooseEncoding } from '../sms/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
@@ -65,6 +66,65 @@ export class TwilioError extends Error {
 
 export const notFound = (path: string) =>
   new TwilioError(404, 20404, `The requested resource ${path} was not found`);
+
+/**
+ * Refuses a parameter the operation does not act on, rather than dropping it: one not in
+ * `known`, or one of `fixed` (a Twilio option this gateway does not offer) given with
+ * another value than the one it acts as. `code`: the API's code for a bad parameter
+ * (Messaging 20001, Verify 60200).
+ */
+export function refuseUnknownParams(
+  p: FormParams,
+  known: ReadonlySet<string>,
+  fixed: Readonly<Record<string, string>> = {},
+  code = 20001,
+): void {
+  for (const name of p.names()) {
+    const only = fixed[name];
+    if (only === undefined && !known.has(name))
+      throw new TwilioError(400, code, `Unknown parameter: ${name} is not supported by this gateway`);
+    if (only !== undefined && p.get(name)?.toLowerCase() !== only)
+      throw new TwilioError(
+        400,
+        code,
+        `Invalid parameter ${name}: only ${only} is supported by this gateway`,
+      );
+  }
+}
+
+const createParams = new Set([
+  'To',
+  'From',
+  'Body',
+  'MessagingServiceSid',
+  'StatusCallback',
+  'ValidityPeriod',
+  'SendAt',
+  'ScheduleType',
+  'SmartEncoded',
+  'MediaUrl',
+]);
+/** Options of Messages create taken only as what this gateway does anyway. */
+const createFixed = {
+  ShortenUrls: 'false',
+  ProvideFeedback: 'false',
+  SendAsMms: 'false',
+  ForceDelivery: 'false',
+  ContentRetention: 'retain',
+  AddressRetention: 'retain',
+  RiskCheck: 'disable',
+};
+const updateParams = new Set(['Status', 'Body']);
+const listParams = new Set([
+  'To',
+  'From',
+  'DateSent',
+  'DateSent<',
+  'DateSent>',
+  'PageSize',
+  'Page',
+  'PageToken',
+]);
 
 /** Our refusals in Twilio's terms, by code string (the field tells which of a pair). */
 function twilioErrorOf(err: GatewayError): TwilioError {
@@ -275,16 +335,22 @@ async function ownMessage(ctx: CompatContext, req: FastifyRequest): Promise<Mess
 async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyReply) {
   const account = req.twilioAccount;
   const p = FormParams.ofRequest(req);
+  // No MMS: media is refused even beside a body, never dropped.
+  if (p.has('MediaUrl')) throw new TwilioError(400, 21620, 'Media messages (MMS) are not supported');
+  refuseUnknownParams(p, createParams, createFixed);
   const to = p.get('To');
   if (!to) throw new TwilioError(400, 21604, "A 'To' phone number is required.");
   const messagingServiceSid = p.get('MessagingServiceSid');
   const from = p.get('From') ?? (messagingServiceSid ? (account.defaultFrom ?? undefined) : undefined);
   if (!from && !account.defaultFrom) throw new TwilioError(400, 21603, "A 'From' phone number is required.");
-  const body = p.get('Body');
-  if (body === undefined || body.length === 0) {
-    if (p.has('MediaUrl')) throw new TwilioError(400, 21620, 'Media messages (MMS) are not supported');
+  const written = p.get('Body');
+  if (written === undefined || written.length === 0)
     throw new TwilioError(400, 21602, 'Message body is required.');
-  }
+  const smartEncoded = p.get('SmartEncoded')?.toLowerCase();
+  if (smartEncoded !== undefined && smartEncoded !== 'true' && smartEncoded !== 'false')
+    throw new TwilioError(400, 20001, 'Invalid parameter SmartEncoded: true or false');
+  // Smart encoding: look-alike characters become GSM ones where that avoids UCS-2.
+  const body = smartEncoded === 'true' ? chooseEncoding(written, { smartReplace: true }).text : written;
   if (body.length > 1600)
     throw new TwilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
   const statusCallback = p.get('StatusCallback');
@@ -305,6 +371,8 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
     throw new TwilioError(400, 90007, 'Invalid validity period value: give whole seconds 1..36000');
   const sendAtText = p.get('SendAt');
   let sendAt: number | undefined;
+  if (sendAtText === undefined && p.has('ScheduleType'))
+    throw new TwilioError(400, 35111, 'SendAt is required to schedule a message');
   if (sendAtText !== undefined) {
     if (p.get('ScheduleType') !== 'fixed')
       throw new TwilioError(400, 35111, "ScheduleType must be 'fixed' to schedule a message");
@@ -332,7 +400,7 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
       origin: 'http',
       meta: { twilio: meta },
     },
-    { defaultFrom: account.defaultFrom ?? undefined },
+    { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
   );
   // Only accepted messages use the account's rate.
   submitting.catch(() => ctx.limits.giveBack(account));
@@ -345,8 +413,11 @@ async function update(ctx: CompatContext, req: FastifyRequest) {
   const account = req.twilioAccount;
   const m = await ownMessage(ctx, req);
   const p = FormParams.ofRequest(req);
+  refuseUnknownParams(p, updateParams);
   const status = p.get('Status');
   const body = p.get('Body');
+  if (status !== undefined && body !== undefined)
+    throw new TwilioError(400, 20001, 'Give Status or Body, not both');
   if (status !== undefined) {
     if (status !== 'canceled') throw new TwilioError(400, 20001, "Status may only be set to 'canceled'");
     const canceled = await ctx.gateway.cancel(account.id, m.id);
@@ -371,16 +442,21 @@ async function list(ctx: CompatContext, req: FastifyRequest) {
   const account = req.twilioAccount;
   const sid = account.twilio.accountSid;
   const p = FormParams.ofRequest(req);
+  refuseUnknownParams(p, listParams);
   const pageSize = Number(p.get('PageSize') ?? '50');
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize)
     throw new TwilioError(400, 20001, `PageSize must be an integer 1..${maxPageSize}`);
   const page = Number(p.get('Page') ?? '0');
   if (!Number.isInteger(page) || page < 0) throw new TwilioError(400, 20001, 'Page must be a whole number');
   const token = p.get('PageToken') ?? null;
+  // Pages are read by token: a page number alone cannot be jumped to.
+  if (page > 0 && token === null)
+    throw new TwilioError(400, 20001, 'Page needs its PageToken: follow next_page_uri');
   const toText = p.get('To');
-  const to = toText === undefined ? undefined : (normaliseNumber(toText) ?? toText);
+  const to = toText === undefined ? undefined : (normaliseNumber(toText, account.defaultCountry) ?? toText);
   const fromText = p.get('From');
-  const from = fromText === undefined ? undefined : (normaliseNumber(fromText) ?? fromText);
+  const from =
+    fromText === undefined ? undefined : (normaliseSender(fromText, account.defaultCountry) ?? fromText);
   const day = (name: string) => {
     const v = p.get(name);
     if (v === undefined) return undefined;

@@ -143,7 +143,7 @@ function describeError(e: ErrorObject): string[] {
       ];
     case 'enum':
       return [
-        `${path}: expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
+        `${path}: expected ${schema?.description ?? `one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`}`,
       ];
     case 'const':
       return [`${path}: expected ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`];

@@ -1,5 +1,6 @@
 // The config file's JSON Schema (CONTRACT §2). Validation messages are built from it, so
 // every bound a user can hit is written here once: type, range, pattern description.
+import { getCountries } from 'libphonenumber-js/min';
 
 const listen = {
   type: 'string',
@@ -421,6 +422,12 @@ const account = {
       },
     },
     defaultFrom: { type: 'string', minLength: 1, maxLength: 20 },
+    // The country a number written without `+` is read in; without one such numbers are refused.
+    defaultCountry: {
+      type: 'string',
+      enum: getCountries().sort(),
+      description: 'an ISO 3166 alpha-2 country code in capitals (GB, US...)',
+    },
     mps: {
       type: 'integer',
       minimum: 0,

@@ -40,6 +40,8 @@ export interface AccountConfig {
   /** `statuses`: which message statuses are reported (default: submitted and every final one). */
   webhook?: { url: string; secret?: string; statuses?: string[] };
   defaultFrom?: string;
+  /** ISO 3166 alpha-2: numbers written without `+` are read in this country. */
+  defaultCountry?: string;
   mps: number;
   verify?: VerifySettingsConfig;
   /** `senders`: the only senders (patterns) the account may use, and no other account. */

@@ -5,6 +5,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { AccountConfig } from '../config/index.ts';
 import type { Store, StoredAccount } from '../store/index.ts';
+import { type CountryCode, isCountryCode } from './numbers.ts';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -14,6 +15,8 @@ export interface Account {
   webhook: { url: string; secret: string | null; statuses?: string[] | null } | null;
   smpp: { systemId: string; passwordHash: string; maxBinds: number } | null;
   defaultFrom: string | null;
+  /** Numbers written without `+` are read in this country; null: they are refused. */
+  defaultCountry: CountryCode | null;
   mps: number;
   twilio: { accountSid: string; smsUrl?: string } | null;
 }
@@ -75,6 +78,7 @@ export class AccountRegistry {
             ? { systemId: a.smpp.systemId, passwordHash, maxBinds: a.smpp.maxBinds }
             : null,
         defaultFrom: a.defaultFrom ?? null,
+        defaultCountry: a.defaultCountry && isCountryCode(a.defaultCountry) ? a.defaultCountry : null,
         mps: a.mps,
         twilio: a.twilio ?? null,
       };
@@ -127,6 +131,7 @@ export class AccountRegistry {
       webhook: s.webhook ?? null,
       smpp: s.smpp ?? null,
       defaultFrom: s.defaultFrom ?? null,
+      defaultCountry: s.defaultCountry ?? null,
       mps: s.mps ?? 0,
       twilio: s.twilio ?? null,
     };

@@ -30,7 +30,7 @@ import { GatewayError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
-import { normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
+import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 import { inboundOwner, MoRouter, MtRouter } from './router.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
@@ -62,6 +62,11 @@ export interface SubmitOptions {
   idempotency?: Omit<IdempotencyRecord, 'response' | 'statusCode'> & { render(m: Message): unknown };
   /** Account default sender. */
   defaultFrom?: string;
+  /**
+   * The account's defaultCountry: numbers written without `+` are read in it; with none,
+   * such a destination is refused (never given a `+` it does not have).
+   */
+  country?: CountryCode | null;
   /**
    * Sent even to a suppressed number: the confirmation of an opt-out itself, or an
    * emergency alert. Never set from a client's request.
@@ -209,6 +214,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         );
       },
     });
+  }
+
+  /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
+  accountMayUse(accountId: string, connectorId: string): boolean {
+    return this.#router.accountMayUse(accountId, connectorId);
   }
 
   /** Messages waiting in memory for a connector. */
@@ -470,9 +480,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Checks a request and prices it (encoding, segments) without storing anything. */
   #build(accountId: string, req: SubmitRequest, options: SubmitOptions, now: number): Message {
-    const to = normaliseNumber(req.to ?? '');
-    if (!to) throw new GatewayError('invalid_number', `'${req.to}' is not a phone number`, 'to');
-    const from = senderOf(req.from, options.defaultFrom);
+    const to = destinationOf(req.to ?? '', options.country);
+    const from = senderOf(req.from, options.defaultFrom, options.country);
     if (!options.replying) this.#senders.check(accountId, from);
     if (req.text === undefined && req.binary === undefined)
       throw new GatewayError('missing_field', 'text is required', 'text');
@@ -923,7 +932,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Connector sink: an inbound message. Resolves once it is stored (then it is acked). */
   async inbound(sms: InboundSms): Promise<void> {
-    const to = normaliseNumber(sms.to) ?? sms.to;
+    // Carriers write international numbers without the `+` (SMPP TON unknown among them).
+    const to = normaliseNumber(sms.to, 'international') ?? sms.to;
     const from = normaliseSender(sms.from) ?? sms.from;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
     const route = this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? null;

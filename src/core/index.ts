@@ -19,7 +19,16 @@ export {
 } from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
-export { countryOfNumber, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
+export type { CountryCode, NumberReading } from './numbers.ts';
+export {
+  countryOfNumber,
+  destinationOf,
+  internationalDigits,
+  isCountryCode,
+  normaliseNumber,
+  normaliseSender,
+  senderOf,
+} from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
 export { firstWord, foldKeyword, inboundOwner, systemAccountId } from './router.ts';

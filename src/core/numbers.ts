@@ -1,32 +1,95 @@
 // Phone numbers as the gateway keeps them: E.164 with a leading `+` where the number is
 // international, digits for short codes, and alphanumeric sender ids as given.
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import type { CountryCode } from 'libphonenumber-js/min';
+import { getCountries, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { GatewayError } from './errors.ts';
 
-/**
- * `+447700900123` and `447700900123` (SMPP and Kannel send international numbers without
- * the plus) → `+447700900123`; short codes (3–8 digits) stay as they are; written forms
- * such as `+44 (0) 7700 900-123` or `0044 7700 900123` are parsed by libphonenumber, which
- * knows the trunk prefixes a naive compaction gets wrong. Undefined for a non-number.
- */
-export function normaliseNumber(input: string): string | undefined {
-  const raw = input.trim();
-  // The common case, already machine-written, needs no parsing.
-  if (/^\+?\d{7,15}$/.test(raw) && !raw.startsWith('00')) return raw.startsWith('+') ? raw : `+${raw}`;
-  if (/^\d{3,8}$/.test(raw)) return raw;
-  if (!/^[+\d][\d\s().-]*$/.test(raw)) return undefined;
-  const international = raw.startsWith('00') ? `+${raw.slice(2)}` : raw.startsWith('+') ? raw : `+${raw}`;
-  const parsed = parsePhoneNumberFromString(international);
-  if (parsed?.isPossible()) return parsed.number;
-  const digits = international.replace(/[\s().-]/g, '');
-  return /^\+\d{7,15}$/.test(digits) ? digits : undefined;
+export type { CountryCode };
+
+const countryCodes = new Set<string>(getCountries());
+
+/** Whether `value` is an ISO 3166 alpha-2 code libphonenumber knows (`GB`). */
+export function isCountryCode(value: string): value is CountryCode {
+  return countryCodes.has(value);
 }
 
-/** A sender: a number (normalised) or an alphanumeric id of at most 11 GSM characters. */
-export function normaliseSender(input: string): string | undefined {
+/**
+ * How digits written with neither `+` nor an international prefix are read: in a country
+ * (an account's `defaultCountry`, a batch's `country`), as international (what carriers
+ * hand in, and senders without a country), or — none given — not at all: a national
+ * number is refused rather than guessed at.
+ */
+export type NumberReading = CountryCode | 'international' | null | undefined;
+
+/**
+ * `+447700900123` → itself; `07700 900123` read in GB → `+447700900123`; `0044 7700 900123`
+ * (the ITU international prefix) and `+44 (0) 7700 900-123` → `+447700900123`, parsed by
+ * libphonenumber, which knows the trunk prefixes a naive compaction gets wrong; a short code
+ * (3–8 digits, not starting with 0, and not a number of the country) stays as written.
+ * Undefined for a non-number, and for a national number with no country to read it in.
+ */
+export function normaliseNumber(input: string, reading?: NumberReading): string | undefined {
+  const raw = input.trim();
+  // The common case, already machine-written, needs no parsing (no calling code starts with 0).
+  if (/^\+[1-9]\d{6,14}$/.test(raw)) return raw;
+  if (!/^[+\d(][\d\s().-]*$/.test(raw)) return undefined;
+  if (raw.startsWith('+')) return international(raw);
+  if (raw.startsWith('00')) return international(`+${raw.slice(2)}`);
+  if (reading === 'international') return /^\d{3,6}$/.test(raw) ? raw : international(`+${raw}`);
+  if (reading) {
+    const parsed = parsePhoneNumberFromString(raw, reading);
+    if (parsed?.isPossible()) return parsed.number;
+  }
+  return /^[1-9]\d{2,7}$/.test(raw) ? raw : undefined;
+}
+
+function international(written: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(written);
+  if (parsed?.isPossible()) return parsed.number;
+  const digits = written.replace(/[\s().-]/g, '');
+  return /^\+[1-9]\d{6,14}$/.test(digits) ? digits : undefined;
+}
+
+/**
+ * A number as SMPP (TON unknown), Kannel and Jasmin clients write it: those interfaces carry
+ * international numbers as bare digits, so 7–15 digits get their `+` — unless they start
+ * with 0, a trunk prefix no calling code has: a national number, left as written for the
+ * account's country to read (refused without one). Anything else is returned as written.
+ */
+export function internationalDigits(input: string): string {
+  const raw = input.trim();
+  return /^[1-9]\d{6,14}$/.test(raw) ? `+${raw}` : input;
+}
+
+/**
+ * A destination a client gave, read as normaliseNumber does with the account's country;
+ * refused `invalid_number` naming `field` (`to`), saying why when it is a national number.
+ */
+export function destinationOf(input: string, country: CountryCode | null | undefined, field = 'to'): string {
+  const to = normaliseNumber(input, country);
+  if (to) return to;
+  if (!country && /^[\d\s().-]+$/.test(input.trim()) && /\d{3}/.test(input))
+    throw new GatewayError(
+      'invalid_number',
+      `'${input}' has no country code: write it as +<country code><number>, or set the account's defaultCountry`,
+      field,
+    );
+  throw new GatewayError('invalid_number', `'${input}' is not a phone number`, field);
+}
+
+/**
+ * A sender: an alphanumeric id of at most 11 GSM characters, or a number — read in
+ * `country` when one is given; otherwise digits are international (as SMPP ESMEs and
+ * Kannel clients write them) except a national number (leading 0), kept as written for
+ * the SMSC to read in its own country rather than given a `+` it does not have.
+ */
+export function normaliseSender(input: string, country?: CountryCode | null): string | undefined {
   const trimmed = input.trim();
   if (/^[A-Za-z0-9 _.&'-]{1,11}$/.test(trimmed) && /[A-Za-z]/.test(trimmed)) return trimmed;
-  return normaliseNumber(trimmed);
+  const national = country ? normaliseNumber(trimmed, country) : undefined;
+  if (national) return national;
+  if (/^0\d{6,14}$/.test(trimmed)) return trimmed;
+  return normaliseNumber(trimmed, 'international');
 }
 
 /**
@@ -36,11 +99,12 @@ export function normaliseSender(input: string): string | undefined {
 export function senderOf(
   asked: string | null | undefined,
   accountDefault: string | null | undefined,
+  country?: CountryCode | null,
 ): string {
   const input = asked ?? accountDefault ?? undefined;
   if (!input)
     throw new GatewayError('missing_field', 'from is required (the account has no default sender)', 'from');
-  const from = normaliseSender(input);
+  const from = normaliseSender(input, country);
   if (!from)
     throw new GatewayError(
       'invalid_sender',

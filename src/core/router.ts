@@ -66,6 +66,18 @@ export class MtRouter {
     return -1;
   }
 
+  /**
+   * Whether a message of this account may be pinned to this connector (`meta.via` from a
+   * client, as Kannel's `smsc=`): some configured rule that can match the account lists it.
+   */
+  accountMayUse(accountId: string, connectorId: string): boolean {
+    for (let i = 0; i < this.#configured; i++) {
+      const r = this.#routes[i]!;
+      if (r.account(accountId) && r.connectors.includes(connectorId)) return true;
+    }
+    return false;
+  }
+
   /** Every connector a rule may use, in its order. */
   connectorsOf(route: number): readonly string[] {
     return this.#routes[route]?.connectors ?? [];

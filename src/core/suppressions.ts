@@ -3,7 +3,7 @@
 // receipts; checked by the gateway on every outbound path, so no front door can forget it.
 import type { NewRecord, Page, Store, StoredRecord } from '../store/index.ts';
 import { GatewayError } from './errors.ts';
-import { normaliseNumber, normaliseSender } from './numbers.ts';
+import { type CountryCode, destinationOf, normaliseSender } from './numbers.ts';
 
 const kind = 'suppression';
 /** The sender part of the id of an account-wide entry. */
@@ -57,12 +57,16 @@ export class Suppressions {
     this.#store.announce({ kind: 'suppressions', accountId }).catch(() => {});
   }
 
-  /** Normalises the number (and sender); refuses what is not one, naming the field. */
-  static parse(to: unknown, from?: unknown): { to: string; from: string | null } {
-    const number = typeof to === 'string' ? normaliseNumber(to) : null;
-    if (!number) throw new GatewayError('invalid_number', `'${String(to)}' is not a phone number`, 'to');
+  /**
+   * Normalises the number (and sender), reading one written without `+` in the account's
+   * country; refuses what is not one, naming the field.
+   */
+  static parse(to: unknown, from: unknown, country: CountryCode | null): { to: string; from: string | null } {
+    if (typeof to !== 'string')
+      throw new GatewayError('invalid_number', `'${String(to)}' is not a phone number`, 'to');
+    const number = destinationOf(to, country);
     if (from === undefined || from === null) return { to: number, from: null };
-    const sender = typeof from === 'string' ? normaliseSender(from) : null;
+    const sender = typeof from === 'string' ? normaliseSender(from, country) : null;
     if (!sender) throw new GatewayError('invalid_sender', `'${String(from)}' is not a sender`, 'from');
     return { to: number, from: sender };
   }

@@ -45,14 +45,14 @@ routes:
     assert.equal(ann.status, 201);
     assert.deepEqual(ann.body.groups, [gid]);
     assert.equal(
-      (await call('POST', '/v1/contacts', { to: '447700900001' })).status,
+      (await call('POST', '/v1/contacts', { to: '+44 7700 900001' })).status,
       409,
       'one contact per number',
     );
     assert.equal((await call('POST', '/v1/contacts', { to: '+447700900009', groups: ['nope'] })).status, 400);
 
     const csv =
-      'To,Name,Site\n+447700900001,Ann B,North\n+447700900002,Bob,South\nnot-a-number,Eve,\n447700900003,,East\n';
+      'To,Name,Site\n+447700900001,Ann B,North\n+447700900002,Bob,South\nnot-a-number,Eve,\n+44 7700 900003,,East\n';
     const imported = await fetch(`${gw.base}/v1/contacts/import?group=${gid}`, {
       method: 'POST',
       headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv' },

@@ -97,6 +97,24 @@ routes:
   ]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /summary: message \w+ delivered/);
+  // --country reads one number written without + too (the account has no defaultCountry).
+  const national = await smsgw([
+    '--url',
+    gw.base,
+    '--key',
+    'acme-key-1',
+    '--to',
+    '07700900997',
+    '--country',
+    'GB',
+    '--text',
+    'hi',
+    '--from',
+    'ACME',
+    '--no-wait',
+  ]);
+  assert.equal(national.code, 0, national.stderr);
+  assert.match(national.stdout, /to \+447700900997: queued/);
 
   const refused = await smsgw([...common, '--key', 'wrong']);
   assert.equal(refused.code, 1);

@@ -6,7 +6,6 @@ import { describe, test } from 'node:test';
 import {
   csvRecipients,
   NumberSet,
-  normaliseRecipient,
   numberKey,
   parseQuietHours,
   QuietWindow,
@@ -14,7 +13,7 @@ import {
   templateVariables,
   zoneOfCountry,
 } from '../../src/bulk/index.ts';
-import type { GatewayError } from '../../src/core/index.ts';
+import { type GatewayError, normaliseNumber } from '../../src/core/index.ts';
 
 describe('templates', () => {
   test('the variables a text uses; a brace that is not a variable is refused', () => {
@@ -63,13 +62,14 @@ describe('NumberSet', () => {
 
 describe('numbers and countries', () => {
   test('national numbers read in the default country; international ones as they are', () => {
-    assert.equal(normaliseRecipient('07700 900123', 'GB'), '+447700900123');
-    assert.equal(normaliseRecipient('(212) 555-0123', 'US'), '+12125550123');
-    assert.equal(normaliseRecipient('+33 6 12 34 56 78', 'GB'), '+33612345678');
-    assert.equal(normaliseRecipient('0033612345678', 'GB'), '+33612345678');
-    assert.equal(normaliseRecipient('447700900123', 'GB'), '+447700900123');
-    assert.equal(normaliseRecipient('447700900123', null), '+447700900123');
-    assert.equal(normaliseRecipient('not a number', 'GB'), undefined);
+    assert.equal(normaliseNumber('07700 900123', 'GB'), '+447700900123');
+    assert.equal(normaliseNumber('(212) 555-0123', 'US'), '+12125550123');
+    assert.equal(normaliseNumber('+33 6 12 34 56 78', 'GB'), '+33612345678');
+    assert.equal(normaliseNumber('0033612345678', 'GB'), '+33612345678');
+    assert.equal(normaliseNumber('447700900123', 'GB'), '+447700900123');
+    // With no country, digits without `+` are not guessed at.
+    assert.equal(normaliseNumber('447700900123', null), undefined);
+    assert.equal(normaliseNumber('not a number', 'GB'), undefined);
   });
   test('the zone used for a country', () => {
     assert.equal(zoneOfCountry('GB'), 'Europe/London');

@@ -42,7 +42,8 @@ http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 accounts:
-  - { id: kannel, apiKeys: [kannel-key-1], smpp: { systemId: kannel, password: kpass } }
+  # Kannel sends numbers written without + as TON national: read in this country.
+  - { id: kannel, apiKeys: [kannel-key-1], smpp: { systemId: kannel, password: kpass }, defaultCountry: GB }
 connectors:
   - { id: sim, type: simulator, deliveryDelayMs: 50 }
 routes:
