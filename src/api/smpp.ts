@@ -4,7 +4,7 @@
 import type { TlsOptions } from 'node:tls';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
 import { GatewayError, newId, verifyPassword } from '../core/index.ts';
-import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
+import type { BoundSession, Pdu, PduOf, SmppServerOptions } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
   CommandStatus,
@@ -33,6 +33,11 @@ export interface SmppFrontOptions {
   tls?: TlsOptions;
   /** Submits per second per bind above which ESME_RTHROTTLED is answered (0 = none). */
   maxRequestsPerSecond?: number;
+  /** Limits on connections and on peers that do not read (the server's defaults otherwise). */
+  connectionLimits?: Pick<
+    SmppServerOptions,
+    'maxConnections' | 'maxConnectionsPerAddress' | 'bindTimeoutMs' | 'writeStallMs' | 'maxWriteQueueBytes'
+  >;
 }
 
 type Delivery =
@@ -80,6 +85,7 @@ export class SmppFront {
       systemId: 'smsgw',
       tls: options.tls,
       maxRequestsPerSecond: options.maxRequestsPerSecond ?? 0,
+      ...options.connectionLimits,
       authenticate: async (req) => {
         const account = options.accounts.bySystemId(req.systemId);
         // Verify even for an unknown system_id, so timing does not tell which ids exist.
