@@ -13,6 +13,7 @@ import type {
 } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
+import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -37,6 +38,8 @@ export interface HttpApiOptions {
    */
   plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
+  /** Connections, pipelined requests and stalled writes (httpLimitDefaults otherwise). */
+  connectionLimits?: HttpConnectionLimits;
   logger?: boolean | object;
 }
 
@@ -50,6 +53,7 @@ declare module 'fastify' {
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
+  limitConnections(app, o.connectionLimits);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
 

@@ -180,6 +180,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     limits,
     routes: config.routes,
     logger: options.logger,
+    connectionLimits: {
+      maxConnections: config.http.maxConnections,
+      maxPipelined: config.http.maxPipelined,
+      writeStallMs: secondsToMs(config.http.writeStallSeconds),
+    },
     plugins: {
       account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
       admin: [
@@ -209,6 +214,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       gateway,
       accounts,
       limits,
+      connectionLimits: {
+        maxConnections: config.smppServer?.maxConnections,
+        maxConnectionsPerAddress: config.smppServer?.maxConnectionsPerAddress,
+        bindTimeoutMs: secondsToMs(config.smppServer?.bindTimeoutSeconds),
+        writeStallMs: secondsToMs(config.smppServer?.writeStallSeconds),
+      },
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),
@@ -260,6 +271,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await store.close();
     },
   };
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
 }
 
 /** What `npm start` runs with no config file (CONTRACT §1). */

@@ -1,8 +1,15 @@
 // The validated config (defaults filled in). Mirrors schema.ts.
 
 export interface GatewayConfig {
-  http: { listen: string };
-  smppServer?: { listen?: string; tls?: { listen?: string; cert: string; key: string; ca?: string } };
+  http: { listen: string; maxConnections?: number; maxPipelined?: number; writeStallSeconds?: number };
+  smppServer?: {
+    listen?: string;
+    tls?: { listen?: string; cert: string; key: string; ca?: string };
+    maxConnections?: number;
+    maxConnectionsPerAddress?: number;
+    bindTimeoutSeconds?: number;
+    writeStallSeconds?: number;
+  };
   store: string;
   admin: { apiKeys: string[] };
   accounts: AccountConfig[];
