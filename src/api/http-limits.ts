@@ -3,6 +3,7 @@
 // chunk it is in: one 64 KiB read of pipelined `GET`s is thousands of requests, each
 // answered into memory. So a connection may have only so many requests in flight, a
 // connection whose writes stay blocked is closed, and connections are counted.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
@@ -17,7 +18,7 @@ export interface HttpConnectionLimits {
 
 export const httpLimitDefaults = { maxConnections: 1_000, maxPipelined: 16, writeStallMs: 30_000 };
 
-/** Installs the limits on the app's server; call before any route or plugin is registered. */
+/** Installs the limits on the app's server (right after it is made). */
 export function limitConnections(app: FastifyInstance, limits: HttpConnectionLimits = {}): void {
   const maxPipelined = limits.maxPipelined ?? httpLimitDefaults.maxPipelined;
   const writeStallMs = limits.writeStallMs ?? httpLimitDefaults.writeStallMs;
@@ -28,10 +29,23 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // a peer taking any of it changes the figure. (http's writes leave writableNeedDrain
   // unset, so 'drain' cannot tell.)
   const waiting = new Map<Socket, { octets: number; since: number }>();
-  // The socket the requests arrive on (under TLS not the one 'connection' gives).
+  // Fastify's handler is wrapped rather than hooked: the rest of a chunk from a connection
+  // already dropped is then let go before fastify builds anything for it.
+  const server = app.server;
   const watched = new WeakSet<Socket>();
-  app.addHook('onRequest', (req, reply, done) => {
-    const socket = req.raw.socket;
+  const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    // The socket the requests arrive on (under TLS not the one 'connection' gives).
+    const socket = req.socket;
+    if (socket.destroyed) return;
+    const n = (inFlight.get(socket) ?? 0) + 1;
+    if (n > maxPipelined) {
+      // A client this far ahead of its answers is not reading them: nothing it sent on
+      // this connection is worth working on.
+      socket.destroy();
+      return;
+    }
     if (!watched.has(socket)) {
       watched.add(socket);
       socket.once('close', () => {
@@ -39,21 +53,13 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
         inFlight.delete(socket);
       });
     }
-    const n = (inFlight.get(socket) ?? 0) + 1;
-    if (socket.destroyed || n > maxPipelined) {
-      // A client this far ahead of its answers is not reading them: nothing it sent on
-      // this connection is worth working on.
-      reply.hijack();
-      socket.destroy();
-      return;
-    }
     inFlight.set(socket, n);
-    reply.raw.once('close', () => {
+    res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left > 0) inFlight.set(socket, left);
       else inFlight.delete(socket);
     });
-    done();
+    for (const handler of handlers) handler.call(server, req, res);
   });
 
   const sweep = setInterval(

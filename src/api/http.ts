@@ -108,7 +108,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     reply.header('content-type', o.metrics.contentType);
     return o.metrics.render();
   });
-  app.get('/openapi.json', async () => openApiDocument);
+  // Serialized once: a client asking for it again and again costs no new copy each time.
+  const openApiJson = Buffer.from(JSON.stringify(openApiDocument));
+  app.get('/openapi.json', async (_req, reply) =>
+    reply.type('application/json; charset=utf-8').send(openApiJson),
+  );
 
   app.register(async (v1) => {
     v1.addHook('onRequest', authenticate);
