@@ -179,12 +179,12 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
           return;
         }
         binding = true;
-        this.#bind(session, pdu).then((result) => {
+        // Taken as bound before anyone hears of it, so a close from then on releases it.
+        this.#bind(session, pdu, (result) => {
+          bound = result;
+          clearTimeout(bindTimer);
+        }).finally(() => {
           binding = false;
-          if (result) {
-            bound = result;
-            clearTimeout(bindTimer);
-          }
         });
         return;
       }
@@ -209,7 +209,7 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     });
   }
 
-  async #bind(session: SmppSession, pdu: BindPdu): Promise<BoundSession | null> {
+  async #bind(session: SmppSession, pdu: BindPdu, onBound: (bound: BoundSession) => void): Promise<void> {
     const o = this.#options;
     const request: BindRequest = {
       systemId: pdu.systemId,
@@ -228,7 +228,7 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     }
     // The peer may have gone while the bind was checked: its close has already been
     // handled, so counting the bind now would keep it (and its maxBinds slot) for good.
-    if (session.state === 'closed') return null;
+    if (session.closed) return;
     const limit = o.maxBindsPerSystemId ?? 0;
     if (decision.status === 0 && limit > 0 && (this.#bindsBySystemId.get(pdu.systemId) ?? 0) >= limit) {
       decision = { status: CommandStatus.ESME_RBINDFAIL };
@@ -237,7 +237,7 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     if (decision.status !== 0) {
       this.emit('bindRefused', request, decision.status);
       session.respond(pdu, decision.status, { systemId });
-      return null;
+      return;
     }
     // An ESME that speaks 3.4 or later is told our version (sc_interface_version).
     const interfaceVersion = Math.min(pdu.interfaceVersion, InterfaceVersion.V50);
@@ -247,6 +247,8 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
         ? { tlvs: { scInterfaceVersion: interfaceVersion } }
         : {}),
     });
+    // Answering may itself have dropped a peer that does not read.
+    if (session.closed) return;
     session.state = 'bound';
     session.bindType = request.bindType;
     session.peerSystemId = pdu.systemId;
@@ -259,8 +261,8 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
       context: 'context' in decision ? decision.context : undefined,
     };
     this.bound.add(bound);
+    onBound(bound);
     this.emit('bound', bound);
-    return bound;
   }
 }
 

@@ -164,6 +164,11 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.#ticker.unref();
   }
 
+  /** The connection is gone. (A getter: TypeScript keeps no stale narrowing of it across a call.) */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
   /** Requests on the wire awaiting their response. */
   get outstanding(): number {
     return this.#outstanding.size;

@@ -190,4 +190,21 @@ describe('SMPP server: binds of connections that die while binding', () => {
     await next.until((r) => r.length === 1);
     assert.equal(next.received[0]!.commandStatus, CommandStatus.ESME_ROK);
   });
+
+  test('a session closed by whoever hears of its bind first releases that bind', async () => {
+    const { server, port } = await startServer({ maxBindsPerSystemId: 1 });
+    let closes = 1;
+    server.on('bound', (b) => {
+      if (closes-- > 0) b.session.close();
+    });
+    const dropped = await RawPeer.connect(port);
+    dropped.send(bindPdu('bind_transceiver'));
+    await dropped.waitClosed();
+    assert.equal(server.bound.size, 0);
+    const next = await RawPeer.connect(port);
+    closers.push(() => next.close());
+    next.send(bindPdu('bind_transceiver'));
+    await next.until((r) => r.length === 1);
+    assert.equal(next.received[0]!.commandStatus, CommandStatus.ESME_ROK);
+  });
 });
