@@ -38,7 +38,7 @@ export interface SessionOptions {
   throttleBackoffMs?: { min: number; max: number };
   /**
    * A peer that does not read: while our writes to it are blocked the session stops reading
-   * its requests, and closes the connection once they have stayed blocked this long…
+   * its requests, and closes the connection once it has taken nothing for this long…
    */
   writeStallMs?: number;
   /** …or once this many octets wait to be written to it. */
@@ -116,7 +116,9 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   #flushScheduled = false;
   /** The socket refused more (write returned false) and has not drained since then. */
   #socketBlocked = false;
+  /** Since when the blocked socket has sent nothing (octets still waiting: `#blockedOctets`). */
   #blockedSince = 0;
+  #blockedOctets = 0;
   #pausedUntil = 0;
   #throttlePause = 0;
   #resumeTimer: NodeJS.Timeout | null = null;
@@ -316,6 +318,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     if (this.#socket.write(this.#writer.take()) || this.#socketBlocked) return;
     this.#socketBlocked = true;
     this.#blockedSince = Date.now();
+    this.#blockedOctets = this.#socket.writableLength;
     this.#updateReading();
   }
 
@@ -448,9 +451,15 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   #tick(): void {
     const now = Date.now();
-    if (this.#socketBlocked && now - this.#blockedSince >= this.#writeStallMs) {
-      this.#dropSlowPeer(`writes blocked for ${this.#writeStallMs} ms`);
-      return;
+    if (this.#socketBlocked) {
+      // A slow peer that takes some of it is making progress; only one that takes none stalls.
+      if (this.#socket.writableLength < this.#blockedOctets) {
+        this.#blockedOctets = this.#socket.writableLength;
+        this.#blockedSince = now;
+      } else if (now - this.#blockedSince >= this.#writeStallMs) {
+        this.#dropSlowPeer(`nothing written to it for ${this.#writeStallMs} ms`);
+        return;
+      }
     }
     for (const pending of this.#outstanding.values()) {
       if (pending.deadline > now) break;
