@@ -33,6 +33,7 @@ import { calculateSegments } from '../sms/index.ts';
 import { StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
 import { refuseUnknownFields } from './fields.ts';
+import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -57,6 +58,8 @@ export interface HttpApiOptions {
    */
   plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
+  /** Connections, pipelined requests and stalled writes (httpLimitDefaults otherwise). */
+  connectionLimits?: HttpConnectionLimits;
   logger?: boolean | object;
   /** Serve HTTPS with this PEM certificate and key. */
   https?: { cert: Buffer; key: Buffer };
@@ -88,6 +91,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     ? (Fastify({ ...options, https: o.https }) as unknown as FastifyInstance)
     : Fastify(options);
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
+  limitConnections(app, o.connectionLimits);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
   const callbacks = o.callbacks ?? new OutboundPolicy();
@@ -172,7 +176,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   });
   if (!o.metricsAccess?.elsewhere)
     app.register(metricsRoute(o.metrics, o.metricsAccess?.keyHashes ?? [], authGuard));
-  app.get('/openapi.json', async () => openApiDocument);
+  // Serialized once: a client asking for it again and again costs no new copy each time.
+  const openApiJson = Buffer.from(JSON.stringify(openApiDocument));
+  app.get('/openapi.json', async (_req, reply) =>
+    reply.type('application/json; charset=utf-8').send(openApiJson),
+  );
 
   app.register(async (v1) => {
     v1.addHook('onRequest', authenticate);

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TlsOptions } from 'node:tls';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
 import { AuthGuard, GatewayError, internationalDigits, newId, verifyPassword } from '../core/index.ts';
-import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
+import type { BoundSession, Pdu, PduOf, SmppServerOptions } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
   CommandStatus,
@@ -37,6 +37,11 @@ export interface SmppFrontOptions {
   maxRequestsPerSecond?: number;
   /** Failed binds, counted per address and system_id (shared with the other front doors). */
   authGuard?: AuthGuard;
+  /** Limits on connections and on peers that do not read (the server's defaults otherwise). */
+  connectionLimits?: Pick<
+    SmppServerOptions,
+    'maxConnections' | 'maxConnectionsPerAddress' | 'bindTimeoutMs' | 'writeStallMs' | 'maxWriteQueueBytes'
+  >;
 }
 
 type Delivery =
@@ -85,6 +90,7 @@ export class SmppFront {
       systemId: 'smsgw',
       tls: options.tls,
       maxRequestsPerSecond: options.maxRequestsPerSecond ?? 0,
+      ...options.connectionLimits,
       authenticate: async (req) => {
         // Failed binds are limited per address and system_id: a locked-out one is refused
         // before its password is looked at; a wrong password is answered after a delay.

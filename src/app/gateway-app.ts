@@ -236,6 +236,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     callbacks,
     authGuard,
     metricsAccess: { keyHashes: metricsKeyHashes, elsewhere: metricsHttp !== null },
+    connectionLimits: {
+      maxConnections: config.http.maxConnections,
+      maxPipelined: config.http.maxPipelined,
+      writeStallMs: secondsToMs(config.http.writeStallSeconds),
+    },
     plugins: {
       account: [
         conversationRoutes(twoWay, gateway),
@@ -270,6 +275,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       accounts,
       limits,
       authGuard,
+      connectionLimits: {
+        maxConnections: config.smppServer?.maxConnections,
+        maxConnectionsPerAddress: config.smppServer?.maxConnectionsPerAddress,
+        bindTimeoutMs: secondsToMs(config.smppServer?.bindTimeoutSeconds),
+        writeStallMs: secondsToMs(config.smppServer?.writeStallSeconds),
+      },
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),
@@ -333,6 +344,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 /** A JSON log line on stdout (CONTRACT §8: logs are JSON lines, never holding a secret). */
 function logLine(level: 'info' | 'warn', msg: string, fields: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
 }
 
 /** What `npm start` runs with no config file (CONTRACT §1). */

@@ -453,14 +453,30 @@ export const configSchema = {
       description: 'The HTTP server: REST API, compatibility APIs, /health, /metrics, /openapi.json, console',
       type: 'object',
       additionalProperties: false,
-      properties: { listen: { ...listen, default: '127.0.0.1:8080' }, tls: certificateFiles },
+      properties: {
+        listen: { ...listen, default: '127.0.0.1:8080' },
+        tls: certificateFiles,
+        // Limits against clients that hold connections or pipeline requests without reading
+        // (defaults: src/api/http-limits.ts).
+        maxConnections: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        maxPipelined: { type: 'integer', minimum: 1, maximum: 1_000 },
+        writeStallSeconds: { type: 'integer', minimum: 1, maximum: 3_600 },
+      },
       default: {},
     },
     smppServer: {
       description: 'The SMPP server for ESME clients (leave out to have none)',
       type: 'object',
       additionalProperties: false,
-      properties: { listen, tls: tlsFiles },
+      properties: {
+        listen,
+        tls: tlsFiles,
+        // Defaults: serverLimitDefaults in src/smpp/server.ts, SessionOptions in src/smpp/session.ts.
+        maxConnections: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        maxConnectionsPerAddress: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        bindTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3_600 },
+        writeStallSeconds: { type: 'integer', minimum: 1, maximum: 3_600 },
+      },
     },
     store: {
       type: 'string',

@@ -2,8 +2,21 @@
 
 export interface GatewayConfig {
   /** `tls`: HTTPS on `listen` with these PEM files. */
-  http: { listen: string; tls?: { cert: string; key: string } };
-  smppServer?: { listen?: string; tls?: { listen: string; cert: string; key: string; ca?: string } };
+  http: {
+    listen: string;
+    tls?: { cert: string; key: string };
+    maxConnections?: number;
+    maxPipelined?: number;
+    writeStallSeconds?: number;
+  };
+  smppServer?: {
+    listen?: string;
+    tls?: { listen: string; cert: string; key: string; ca?: string };
+    maxConnections?: number;
+    maxConnectionsPerAddress?: number;
+    bindTimeoutSeconds?: number;
+    writeStallSeconds?: number;
+  };
   store: string;
   admin: { apiKeys: string[] };
   accounts: AccountConfig[];

@@ -9,7 +9,8 @@ export type SmppErrorCode =
   | 'dead_peer'
   | 'connection_lost'
   | 'unexpected_response'
-  | 'bind_failed';
+  | 'bind_failed'
+  | 'slow_peer';
 
 export class SmppError extends Error {
   readonly code: SmppErrorCode;

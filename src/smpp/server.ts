@@ -32,9 +32,11 @@ export interface SmppServerOptions extends SessionOptions {
   systemId?: string;
   /** Binds allowed at once per system_id (0 = no limit). */
   maxBindsPerSystemId?: number;
-  /** Connections allowed at once, bound or not. */
+  /** Connections allowed at once, bound or not (default 1,000); more are closed at once. */
   maxConnections?: number;
-  /** A connection that has not bound within this time is closed. */
+  /** Connections allowed at once from one remote address (default 100). */
+  maxConnectionsPerAddress?: number;
+  /** A connection that has not bound within this time is closed (default 10 s). */
   bindTimeoutMs?: number;
   /** Inbound requests per second per bind; above it ESME_RTHROTTLED (0 = no limit). */
   maxRequestsPerSecond?: number;
@@ -78,10 +80,17 @@ const transmitterRequests = new Set([
   'cancel_broadcast_sm',
 ]);
 
+export const serverLimitDefaults = {
+  maxConnections: 1_000,
+  maxConnectionsPerAddress: 100,
+  bindTimeoutMs: 10_000,
+};
+
 export class SmppServer extends EventEmitter<SmppServerEvents> {
   readonly #options: SmppServerOptions;
   readonly #servers: net.Server[] = [];
   readonly #sessions = new Set<SmppSession>();
+  readonly #connectionsByAddress = new Map<string, number>();
   readonly #bindsBySystemId = new Map<string, number>();
   readonly bound = new Set<BoundSession>();
 
@@ -124,15 +133,21 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
 
   #accept(socket: net.Socket): void {
     const o = this.#options;
-    if (o.maxConnections !== undefined && this.#sessions.size >= o.maxConnections) {
+    const address = socket.remoteAddress ?? '?';
+    const fromAddress = this.#connectionsByAddress.get(address) ?? 0;
+    if (
+      this.#sessions.size >= (o.maxConnections ?? serverLimitDefaults.maxConnections) ||
+      fromAddress >= (o.maxConnectionsPerAddress ?? serverLimitDefaults.maxConnectionsPerAddress)
+    ) {
       socket.destroy();
       return;
     }
+    this.#connectionsByAddress.set(address, fromAddress + 1);
     const session = new SmppSession(socket, o);
     this.#sessions.add(session);
     const bindTimer = setTimeout(() => {
       if (session.bindType === null) session.close();
-    }, o.bindTimeoutMs ?? 30_000);
+    }, o.bindTimeoutMs ?? serverLimitDefaults.bindTimeoutMs);
     bindTimer.unref();
     let bound: BoundSession | null = null;
     let binding = false;
@@ -142,6 +157,9 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     session.on('close', () => {
       clearTimeout(bindTimer);
       this.#sessions.delete(session);
+      const left = (this.#connectionsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#connectionsByAddress.set(address, left);
+      else this.#connectionsByAddress.delete(address);
       if (bound) {
         this.bound.delete(bound);
         const n = (this.#bindsBySystemId.get(bound.systemId) ?? 1) - 1;
@@ -161,12 +179,12 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
           return;
         }
         binding = true;
-        this.#bind(session, pdu).then((result) => {
+        // Taken as bound before anyone hears of it, so a close from then on releases it.
+        this.#bind(session, pdu, (result) => {
+          bound = result;
+          clearTimeout(bindTimer);
+        }).finally(() => {
           binding = false;
-          if (result) {
-            bound = result;
-            clearTimeout(bindTimer);
-          }
         });
         return;
       }
@@ -191,7 +209,7 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     });
   }
 
-  async #bind(session: SmppSession, pdu: BindPdu): Promise<BoundSession | null> {
+  async #bind(session: SmppSession, pdu: BindPdu, onBound: (bound: BoundSession) => void): Promise<void> {
     const o = this.#options;
     const request: BindRequest = {
       systemId: pdu.systemId,
@@ -208,6 +226,9 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     } catch {
       decision = { status: CommandStatus.ESME_RSYSERR };
     }
+    // The peer may have gone while the bind was checked: its close has already been
+    // handled, so counting the bind now would keep it (and its maxBinds slot) for good.
+    if (session.closed) return;
     const limit = o.maxBindsPerSystemId ?? 0;
     if (decision.status === 0 && limit > 0 && (this.#bindsBySystemId.get(pdu.systemId) ?? 0) >= limit) {
       decision = { status: CommandStatus.ESME_RBINDFAIL };
@@ -216,7 +237,7 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     if (decision.status !== 0) {
       this.emit('bindRefused', request, decision.status);
       session.respond(pdu, decision.status, { systemId });
-      return null;
+      return;
     }
     // An ESME that speaks 3.4 or later is told our version (sc_interface_version).
     const interfaceVersion = Math.min(pdu.interfaceVersion, InterfaceVersion.V50);
@@ -226,6 +247,8 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
         ? { tlvs: { scInterfaceVersion: interfaceVersion } }
         : {}),
     });
+    // Answering may itself have dropped a peer that does not read.
+    if (session.closed) return;
     session.state = 'bound';
     session.bindType = request.bindType;
     session.peerSystemId = pdu.systemId;
@@ -238,8 +261,8 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
       context: 'context' in decision ? decision.context : undefined,
     };
     this.bound.add(bound);
+    onBound(bound);
     this.emit('bound', bound);
-    return bound;
   }
 }
 

@@ -36,6 +36,13 @@ export interface SessionOptions {
   maxPduLength?: number;
   /** Pause after ESME_RTHROTTLED / ESME_RMSGQFUL, doubled on each repeat up to the max. */
   throttleBackoffMs?: { min: number; max: number };
+  /**
+   * A peer that does not read: while our writes to it are blocked the session stops reading
+   * its requests, and closes the connection once it has taken nothing for this long…
+   */
+  writeStallMs?: number;
+  /** …or once this many octets wait to be written to it. */
+  maxWriteQueueBytes?: number;
 }
 
 const defaults = {
@@ -45,6 +52,8 @@ const defaults = {
   maxQueued: 100_000,
   maxPendingInbound: 1_000,
   throttleBackoffMs: { min: 100, max: 5_000 },
+  writeStallMs: 30_000,
+  maxWriteQueueBytes: 8 * 1024 * 1024,
 };
 
 interface PendingRequest {
@@ -92,6 +101,8 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   readonly #maxQueued: number;
   readonly #maxPendingInbound: number;
   readonly #throttleBackoff: { min: number; max: number };
+  readonly #writeStallMs: number;
+  readonly #maxWriteQueueBytes: number;
 
   #nextSequence = 1;
   // Map keeps insertion order, and every request has the same timeout, so the oldest
@@ -100,9 +111,14 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   readonly #queue: QueuedRequest[] = [];
   #queueHead = 0;
   #pendingInbound = 0;
+  /** Reading stopped because too many inbound requests await their answer. */
   #readPaused = false;
   #flushScheduled = false;
+  /** The socket refused more (write returned false) and has not drained since then. */
   #socketBlocked = false;
+  /** Since when the blocked socket has sent nothing (octets still waiting: `#blockedOctets`). */
+  #blockedSince = 0;
+  #blockedOctets = 0;
   #pausedUntil = 0;
   #throttlePause = 0;
   #resumeTimer: NodeJS.Timeout | null = null;
@@ -121,6 +137,8 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.#maxQueued = options.maxQueued ?? defaults.maxQueued;
     this.#maxPendingInbound = options.maxPendingInbound ?? defaults.maxPendingInbound;
     this.#throttleBackoff = options.throttleBackoffMs ?? defaults.throttleBackoffMs;
+    this.#writeStallMs = options.writeStallMs ?? defaults.writeStallMs;
+    this.#maxWriteQueueBytes = options.maxWriteQueueBytes ?? defaults.maxWriteQueueBytes;
     this.#framer = new PduFramer(
       {
         pdu: (pdu) => this.#onPdu(pdu),
@@ -136,6 +154,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     });
     socket.on('drain', () => {
       this.#socketBlocked = false;
+      this.#updateReading();
       this.#scheduleFlush();
     });
     socket.on('error', (err) => {
@@ -145,6 +164,11 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     const tickMs = Math.max(50, Math.min(1_000, this.#requestTimeoutMs / 4));
     this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.#ticker.unref();
+  }
+
+  /** The connection is gone. (A getter: TypeScript keeps no stale narrowing of it across a call.) */
+  get closed(): boolean {
+    return this.state === 'closed';
   }
 
   /** Requests on the wire awaiting their response. */
@@ -193,7 +217,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.#pendingInbound--;
     if (this.#readPaused && this.#pendingInbound < this.#maxPendingInbound / 2) {
       this.#readPaused = false;
-      this.#socket.resume();
+      this.#updateReading();
     }
     this.send({
       ...defaultResponseBody(command),
@@ -208,6 +232,10 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   send(pdu: Pdu): void {
     if (this.state === 'closed') return;
     this.#writer.write(pdu);
+    if (this.#writer.length + this.#socket.writableLength > this.#maxWriteQueueBytes) {
+      this.#dropSlowPeer(`more than ${this.#maxWriteQueueBytes} octets wait to be written to it`);
+      return;
+    }
     this.#scheduleFlush();
   }
 
@@ -287,7 +315,27 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   #flush(): void {
     if (this.#writer.length === 0 || this.#socket.destroyed) return;
-    if (!this.#socket.write(this.#writer.take())) this.#socketBlocked = true;
+    if (this.#socket.write(this.#writer.take()) || this.#socketBlocked) return;
+    this.#socketBlocked = true;
+    this.#blockedSince = Date.now();
+    this.#blockedOctets = this.#socket.writableLength;
+    this.#updateReading();
+  }
+
+  /**
+   * Reads only while the peer takes what we write and its requests are being answered:
+   * a peer that sends without reading cannot make us queue answers without end.
+   */
+  #updateReading(): void {
+    if (this.state === 'closed') return;
+    if (this.#readPaused || this.#socketBlocked) this.#socket.pause();
+    else this.#socket.resume();
+  }
+
+  /** Drops a peer that does not read what we write (PDUs still queued for it are lost). */
+  #dropSlowPeer(why: string): void {
+    this.#closeError ??= new SmppError('slow_peer', `peer does not read: ${why}`);
+    this.abort();
   }
 
   #pump(): void {
@@ -332,7 +380,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
         if (responseOf(pdu.command) !== undefined) this.#pendingInbound++;
         if (this.#pendingInbound >= this.#maxPendingInbound && !this.#readPaused) {
           this.#readPaused = true;
-          this.#socket.pause();
+          this.#updateReading();
         }
         this.emit('request', pdu);
     }
@@ -403,6 +451,16 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   #tick(): void {
     const now = Date.now();
+    if (this.#socketBlocked) {
+      // A slow peer that takes some of it is making progress; only one that takes none stalls.
+      if (this.#socket.writableLength < this.#blockedOctets) {
+        this.#blockedOctets = this.#socket.writableLength;
+        this.#blockedSince = now;
+      } else if (now - this.#blockedSince >= this.#writeStallMs) {
+        this.#dropSlowPeer(`nothing written to it for ${this.#writeStallMs} ms`);
+        return;
+      }
+    }
     for (const pending of this.#outstanding.values()) {
       if (pending.deadline > now) break;
       this.#outstanding.delete(pending.sequenceNumber);

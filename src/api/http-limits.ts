@@ -1,0 +1,83 @@
+// Bounds on what one HTTP client can make the gateway hold. Node already stops reading a
+// connection whose responses are not being taken, but only after it has parsed the whole
+// chunk it is in: one 64 KiB read of pipelined `GET`s is thousands of requests, each
+// answered into memory. So a connection may have only so many requests in flight, a
+// connection whose writes stay blocked is closed, and connections are counted.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+export interface HttpConnectionLimits {
+  /** Connections open at once; more are refused by the listener. */
+  maxConnections?: number;
+  /** Requests read on one connection and not yet answered; one more closes the connection. */
+  maxPipelined?: number;
+  /** A connection whose responses have stayed unread this long is closed. */
+  writeStallMs?: number;
+}
+
+export const httpLimitDefaults = { maxConnections: 1_000, maxPipelined: 16, writeStallMs: 30_000 };
+
+/** Installs the limits on the app's server (right after it is made). */
+export function limitConnections(app: FastifyInstance, limits: HttpConnectionLimits = {}): void {
+  const maxPipelined = limits.maxPipelined ?? httpLimitDefaults.maxPipelined;
+  const writeStallMs = limits.writeStallMs ?? httpLimitDefaults.writeStallMs;
+  app.server.maxConnections = limits.maxConnections ?? httpLimitDefaults.maxConnections;
+
+  const inFlight = new Map<Socket, number>();
+  // What each socket had waiting to be written, and since when it has been exactly that:
+  // a peer taking any of it changes the figure. (http's writes leave writableNeedDrain
+  // unset, so 'drain' cannot tell.)
+  const waiting = new Map<Socket, { octets: number; since: number }>();
+  // Fastify's handler is wrapped rather than hooked: the rest of a chunk from a connection
+  // already dropped is then let go before fastify builds anything for it.
+  const server = app.server;
+  const watched = new WeakSet<Socket>();
+  const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    // The socket the requests arrive on (under TLS not the one 'connection' gives).
+    const socket = req.socket;
+    if (socket.destroyed) return;
+    const n = (inFlight.get(socket) ?? 0) + 1;
+    if (n > maxPipelined) {
+      // A client this far ahead of its answers is not reading them: nothing it sent on
+      // this connection is worth working on.
+      socket.destroy();
+      return;
+    }
+    if (!watched.has(socket)) {
+      watched.add(socket);
+      socket.once('close', () => {
+        waiting.delete(socket);
+        inFlight.delete(socket);
+      });
+    }
+    inFlight.set(socket, n);
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      if (left > 0) inFlight.set(socket, left);
+      else inFlight.delete(socket);
+    });
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const socket of inFlight.keys()) {
+        const octets = socket.writableLength;
+        const before = waiting.get(socket);
+        if (octets === 0) waiting.delete(socket);
+        else if (before?.octets !== octets) waiting.set(socket, { octets, since: now });
+        else if (now - before.since >= writeStallMs) socket.destroy();
+      }
+    },
+    Math.min(1_000, writeStallMs / 4),
+  );
+  sweep.unref();
+  app.addHook('onClose', (_app, done) => {
+    clearInterval(sweep);
+    done();
+  });
+}

@@ -1,0 +1,90 @@
+// HTTP clients that do not read what they asked for (src/api/http-limits.ts): too many
+// pipelined requests close the connection, a response left unread closes it after
+// `http.writeStallSeconds`, and `http.maxConnections` caps connections. A client that
+// reads its answers is unaffected however many requests it sends on one connection.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { gatewayFrom, waitFor } from './helpers.ts';
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** `count` pipelined GETs of `path` in one write; nothing is read. */
+function pipeline(socket: net.Socket, path: string, count: number): void {
+  socket.pause();
+  socket.on('error', () => {});
+  socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`.repeat(count));
+}
+
+/** Connections the gateway's HTTP server holds open. */
+function openConnections(gw: Awaited<ReturnType<typeof gatewayFrom>>): Promise<number> {
+  return new Promise((resolve, reject) =>
+    gw.app.http.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+test('HTTP: a connection with more requests in flight than maxPipelined is closed', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0, maxPipelined: 8, maxConnections: 6 }
+`);
+  t.after(() => gw.close());
+  const port = gw.app.httpAddress.port;
+
+  await t.test('2,000 pipelined requests, none read', async () => {
+    const socket = await connect(port);
+    pipeline(socket, '/openapi.json', 2_000);
+    await waitFor(async () => (await openConnections(gw)) === 0, 10_000, 'the connection closed');
+    socket.destroy();
+  });
+
+  await t.test('a client that reads may send any number of requests on one connection', async () => {
+    const socket = await connect(port);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    for (let i = 1; i <= 40; i++) {
+      socket.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+      await waitFor(() => received.split('HTTP/1.1 200').length - 1 === i, 10_000, `answer ${i}`);
+    }
+    // Eight at once (the limit) are answered too.
+    socket.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n'.repeat(8));
+    await waitFor(() => received.split('HTTP/1.1 200').length - 1 === 48, 10_000, 'eight pipelined answers');
+    socket.destroy();
+  });
+
+  await t.test('connections past maxConnections are refused', async () => {
+    await waitFor(async () => (await openConnections(gw)) === 0, 10_000, 'no connection left');
+    const open = await Promise.all(Array.from({ length: 6 }, () => connect(port)));
+    await waitFor(async () => (await openConnections(gw)) === 6, 10_000, 'six connections taken');
+    const extra = await connect(port);
+    extra.on('error', () => {});
+    let answered = false;
+    extra.on('data', () => {
+      answered = true;
+    });
+    extra.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise<void>((resolve) => extra.once('close', () => resolve()));
+    assert.equal(answered, false);
+    for (const s of open) s.destroy();
+  });
+});
+
+test('HTTP: a connection whose answers stay unread is closed after writeStallSeconds', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0, maxPipelined: 1000, writeStallSeconds: 1 }
+`);
+  t.after(() => gw.close());
+  const socket = await connect(gw.app.httpAddress.port);
+  // 500 answers of ~47 kB: far more than the loopback buffers hold, so the writes block.
+  pipeline(socket, '/openapi.json', 500);
+  await waitFor(async () => (await openConnections(gw)) === 1, 10_000, 'the connection taken');
+  await waitFor(async () => (await openConnections(gw)) === 0, 20_000, 'the stalled connection closed');
+  socket.destroy();
+});
