@@ -11,7 +11,14 @@ import type {
   Message,
   SubmitRequest,
 } from '../core/index.ts';
-import { GatewayError, messageStatuses, messageView, priorities, secretEquals } from '../core/index.ts';
+import {
+  GatewayError,
+  messageStatuses,
+  messageView,
+  priorities,
+  StoreUnavailableError,
+  secretEquals,
+} from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -55,6 +62,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 
   app.decorateRequest('account', null as unknown as Account);
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)
       return sendError(reply, err.httpStatus, err.code, err.message, err.field);
     if (err.statusCode === 413)
@@ -126,7 +134,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         slot === undefined ? '' : createHash('sha256').update(JSON.stringify(body)).digest('hex');
       if (slot !== undefined && idempotencyKey !== undefined) {
         while (pendingKeys.has(slot)) await pendingKeys.get(slot)!.catch(() => {});
-        const previous = await o.gateway.store.getIdempotency(account.id, idempotencyKey, Date.now());
+        const previous = await o.gateway.store
+          .getIdempotency(account.id, idempotencyKey, Date.now())
+          .catch(() => {
+            throw new StoreUnavailableError();
+          });
         if (previous) {
           if (previous.requestHash !== requestHash) {
             throw new GatewayError(

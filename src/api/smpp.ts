@@ -395,6 +395,9 @@ export const optedOutStatus = 0x00000401;
 function statusOf(err: unknown): number {
   if (!(err instanceof GatewayError)) return CommandStatus.ESME_RSYSERR;
   if (err.code === 'recipient_opted_out') return optedOutStatus;
+  // A temporary refusal ESMEs wait out and retry (as they do ESME_RTHROTTLED), where
+  // ESME_RSYSERR reads as a fault of the SMSC that many report and give up on.
+  if (err.code === 'store_unavailable') return CommandStatus.ESME_RMSGQFUL;
   switch (err.field) {
     case 'to':
       return CommandStatus.ESME_RINVDSTADR;

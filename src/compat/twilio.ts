@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
-import { GatewayError, normaliseNumber } from '../core/index.ts';
+import { GatewayError, normaliseNumber, StoreUnavailableError } from '../core/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import type { CompatContext } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
@@ -190,6 +190,7 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
     });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof TwilioError) return send(reply, err);
+    if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError) return send(reply, twilioErrorOf(err));
     if (err.statusCode && err.statusCode < 500)
       return send(reply, new TwilioError(err.statusCode, 20001, err.message));

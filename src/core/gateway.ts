@@ -15,9 +15,10 @@ import {
   splitMessage,
 } from '../sms/index.ts';
 import type { IdempotencyRecord, MessagePatch, SmscIdLink, Store, StoreNotice } from '../store/index.ts';
+import { StoreConflictError, StoreNotFoundError } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { GatewayError } from './errors.ts';
+import { GatewayError, StoreUnavailableError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
@@ -80,6 +81,16 @@ export interface GatewayEvents {
   inbound: [message: Message, route: MoRouteConfig | null];
 }
 
+/** Whether the store takes the gateway's writes (see Gateway.storeHealth). */
+export interface StoreHealth {
+  /** False from a failed write until a write succeeds again. */
+  ok: boolean;
+  /** Epoch ms at which `ok` took its current value (the gateway's start at first). */
+  since: number;
+  /** Why the latest failed write failed; null if none has. */
+  lastError: string | null;
+}
+
 export interface GatewayOptions {
   store: Store;
   config: GatewayConfig;
@@ -88,6 +99,8 @@ export interface GatewayOptions {
   maxParts?: number;
   /** Attempts before a message that keeps failing temporarily is failed. */
   maxAttempts?: number;
+  /** While the store refuses writes, how often one is tried again, in ms. */
+  storeProbeMs?: number;
   now?: () => number;
 }
 
@@ -96,6 +109,8 @@ const maxValiditySeconds = 7 * 24 * 3600;
 const strayAfterMs = 2_000;
 /** How far back the sweep looks: a submit answered later than this is not waited for. */
 const strayWindowMs = 15 * 60_000;
+/** The record written to learn whether the store writes again, when no outcome waits to be. */
+const storeProbe = { kind: 'store_probe', id: 'write' } as const;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly store: Store;
@@ -120,6 +135,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #unmatched = new Map<string, Promise<void>>();
   /** Per connector: answered by the SMSC, outcome not yet committed (see Dispatcher). */
   readonly #unrecorded = new Map<string, number>();
+  /**
+   * Messages answered by their SMSC whose outcome is not stored yet (the store may be
+   * down): on disk they are still `queued`, so memory tells what they are (see `live`).
+   */
+  readonly #recording = new Map<string, Message>();
+  #storeHealth: StoreHealth;
+  readonly #storeProbeMs: number;
+  #storeProbe: NodeJS.Timeout | null = null;
+  /** Outcome writes waiting for the store to write again, oldest first (see #durably). */
+  #storeWaiters: Array<() => void> = [];
   /** Submit responses being stored; a receipt for one of them waits for it. */
   readonly #submitting = new Map<string, Promise<unknown>>();
   /** Groups held back (paused) or canceled: none of their messages may leave. */
@@ -138,6 +163,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
+    this.#storeProbeMs = options.storeProbeMs ?? 500;
+    this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
     this.store.onNotice((notice) => this.#heard(notice)).catch(() => {});
     this.#dispatcher = new Dispatcher({
@@ -146,6 +173,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       unrecorded: (id) => this.#unrecorded.get(id) ?? 0,
       loadDue: (limit, exclude) => this.store.dueMessages(this.#now(), limit, exclude),
       send: (m, c) => this.#send(m, c),
+      sendable: () => this.#storeHealth.ok,
       withheld: (m) => this.#withheld(m),
       unroutable: (m) => {
         this.#finish(m, 'failed', { code: 'no_route', message: 'no route matches this message' }).catch(
@@ -164,8 +192,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.#inFlight.size;
   }
 
-  /** The message as it is now: one on the wire is `sending`, which only memory knows. */
+  /**
+   * Whether the store takes writes: false from a failed write until one succeeds again.
+   * Meanwhile nothing is accepted (`store_unavailable`) and nothing is sent.
+   */
+  storeHealth(): StoreHealth {
+    return { ...this.#storeHealth };
+  }
+
+  /**
+   * The message as it is now: one on the wire is `sending`, and one whose outcome is not
+   * stored yet is what its outcome made it; only memory knows either.
+   */
   live(stored: Message): Message {
+    const recording = this.#recording.get(stored.id);
+    if (recording) return { ...recording };
     const flying = this.#inFlight.get(stored.id);
     return flying
       ? {
@@ -187,6 +228,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    if (this.#storeProbe) clearTimeout(this.#storeProbe);
+    this.#storeProbe = null;
     this.#dispatcher.stop();
   }
 
@@ -194,13 +237,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
     const message = this.#build(accountId, req, options, now);
+    this.#refuseWhileStoreDown();
     if (!options.optOutExempt) await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
     if (options.idempotency) {
       const { render, ...rest } = options.idempotency;
       idempotency = { ...rest, statusCode: 202, response: render(message) };
     }
-    await this.store.insertMessages([message], idempotency);
+    await this.#insert([message], idempotency);
     return this.#accept(message);
   }
 
@@ -214,6 +258,93 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return accepted;
   }
 
+  /** Nothing is accepted while the store is known not to write: the client tries again later. */
+  #refuseWhileStoreDown(): void {
+    if (!this.#storeHealth.ok) throw new StoreUnavailableError();
+  }
+
+  /** Stores accepted messages; when the store cannot, it is marked down and they are refused. */
+  async #insert(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
+    try {
+      await this.store.insertMessages(messages, idempotency);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw err;
+      this.#storeFailed(err);
+      throw new StoreUnavailableError();
+    }
+    this.#storeWrote();
+  }
+
+  /**
+   * Issues an outcome's writes (`write` issues them anew each call) until they are stored.
+   * A failure marks the store down, which stops all sending; the writes are issued again
+   * once the store writes again. The caller holds the message meanwhile: it is neither sent
+   * again (the store still says `queued`) nor lost.
+   */
+  async #durably(write: () => Promise<unknown>): Promise<void> {
+    for (;;) {
+      try {
+        await write();
+        this.#storeWrote();
+        return;
+      } catch (err) {
+        // Refused for what it says, not for the store's state: it would fail again.
+        if (err instanceof StoreConflictError || err instanceof StoreNotFoundError) throw err;
+        this.#storeFailed(err);
+        await new Promise<void>((resolve) => this.#storeWaiters.push(resolve));
+      }
+    }
+  }
+
+  #storeFailed(err: unknown): void {
+    const lastError = err instanceof Error ? err.message : String(err);
+    this.#storeHealth = this.#storeHealth.ok
+      ? { ok: false, since: this.#now(), lastError }
+      : { ...this.#storeHealth, lastError };
+    this.#storeProbe ??= setTimeout(() => this.#probeStore(), this.#storeProbeMs).unref();
+  }
+
+  #storeWrote(): void {
+    if (this.#storeHealth.ok) return;
+    this.#storeHealth = { ok: true, since: this.#now(), lastError: this.#storeHealth.lastError };
+    const waiting = this.#storeWaiters;
+    this.#storeWaiters = [];
+    for (const retry of waiting) retry();
+    // What waited in the store meanwhile goes now.
+    this.#dispatcher.markSpilled();
+    this.#dispatcher.pump();
+  }
+
+  /**
+   * A write tried while the store is down: the oldest waiting outcome's own, or a probe
+   * record when none waits. It reports back (#storeWrote or #storeFailed, which tries again).
+   */
+  #probeStore(): void {
+    this.#storeProbe = null;
+    if (this.#storeHealth.ok) return;
+    const oldest = this.#storeWaiters.shift();
+    if (oldest) {
+      oldest();
+      return;
+    }
+    const now = this.#now();
+    this.store
+      .putRecord({
+        ...storeProbe,
+        accountId: '',
+        ref: null,
+        status: null,
+        dueAt: null,
+        createdAt: now,
+        updatedAt: now,
+        data: { at: now },
+      })
+      .then(
+        () => this.#storeWrote(),
+        (err: unknown) => this.#storeFailed(err),
+      );
+  }
+
   /**
    * Several messages accepted together: those that pass are stored in one transaction (all
    * or none), those that do not come back with their error, in request order.
@@ -223,9 +354,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     requests: SubmitRequest[],
     options: Omit<SubmitOptions, 'idempotency'> = {},
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
+    this.#refuseWhileStoreDown();
     const results = await this.#buildMany(accountId, requests, options);
     const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
-    if (accepted.length > 0) await this.store.insertMessages(accepted);
+    if (accepted.length > 0) await this.#insert(accepted);
     return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
   }
 
@@ -329,8 +461,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /** Ids of the group's messages on the wire or answered and not yet recorded. */
   #flyingIn(groupId: string): string[] {
-    return [...this.#inFlight.values()].filter((f) => f.message.groupId === groupId).map((f) => f.message.id);
+    return [...this.#inFlight.values()]
+      .map((f) => f.message)
+      .concat([...this.#recording.values()])
+      .filter((m) => m.groupId === groupId)
+      .map((m) => m.id);
   }
 
   /**
@@ -361,7 +498,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   async #refuseOptedOut(m: Message): Promise<void> {
-    if (await this.suppressions.isSuppressed(m.accountId, m.to, m.from)) {
+    const suppressed = await this.suppressions.isSuppressed(m.accountId, m.to, m.from).catch(() => {
+      throw new StoreUnavailableError();
+    });
+    if (suppressed) {
       throw new GatewayError('recipient_opted_out', `${m.to} has opted out of messages from ${m.from}`, 'to');
     }
   }
@@ -606,10 +746,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async #sent(message: Message, connectorId: string, result: SubmitResult): Promise<void> {
     const sentAt = this.#inFlight.get(message.id)?.since ?? null;
     this.#inFlight.delete(message.id);
+    this.#recording.set(message.id, message);
     this.#unrecorded.set(connectorId, (this.#unrecorded.get(connectorId) ?? 0) + 1);
     try {
       await this.#record(message, connectorId, result, sentAt);
     } finally {
+      this.#recording.delete(message.id);
       this.#unrecorded.set(connectorId, this.#unrecorded.get(connectorId)! - 1);
       // Held until its outcome is on disk: until then the store still says `queued`, and a
       // refill must not hand it out again. A retry stays held through its back-off.
@@ -636,24 +778,30 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         parts: result.smscIds.length,
       }));
       // Known in memory at once, so a receipt that overtakes the store write matches its own
-      // message exactly (not another one under a hex/decimal reading); it waits for the write.
-      const stored = Promise.all([
-        this.store.linkSmscIds(links),
-        this.store.updateMessage(
-          message.id,
-          { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
-          {
-            at: now,
-            type: 'submitted',
-            detail: { connector: connectorId, attempt: message.attempts, sentAt, smscIds: result.smscIds },
-          },
-        ),
-      ]);
+      // message exactly (not another one under a hex/decimal reading); it waits for the write,
+      // however long the store takes to come back.
       this.#awaiting.set(message.id, message);
       for (const link of links) this.#links.set(linkKey(connectorId, link.smscId), link);
+      const stored = this.#durably(() => {
+        const written = Promise.all([
+          this.store.linkSmscIds(links),
+          this.store.updateMessage(
+            message.id,
+            { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
+            {
+              at: now,
+              type: 'submitted',
+              detail: { connector: connectorId, attempt: message.attempts, sentAt, smscIds: result.smscIds },
+            },
+          ),
+        ]);
+        this.emit('statusWrite', message);
+        return written;
+      });
       this.#submitting.set(message.id, stored);
       try {
-        await this.#announce(message, stored);
+        await stored;
+        this.emit('status', message);
       } finally {
         this.#submitting.delete(message.id);
       }
@@ -663,22 +811,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     const error = { code: result.code, message: result.message };
     if (!result.temporary) {
-      await this.#finish(message, result.status !== undefined ? 'rejected' : 'failed', error);
+      const status = result.status !== undefined ? 'rejected' : 'failed';
+      await this.#durably(() => this.#finish(message, status, error, now));
       return;
     }
     const expired = message.validUntil !== null && message.validUntil <= now;
     if (message.attempts >= this.#maxAttempts || expired) {
-      await this.#finish(message, expired ? 'expired' : 'failed', error);
+      await this.#durably(() => this.#finish(message, expired ? 'expired' : 'failed', error, now));
       return;
     }
     // Back-off: 1 s, 2 s, 4 s ... up to a minute; another connector of the route goes first.
     const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1));
     message.status = 'queued';
     message.nextAttemptAt = now + delay;
-    await this.store.updateMessage(
-      message.id,
-      { status: 'queued', nextAttemptAt: message.nextAttemptAt, connectorId, attempts: message.attempts },
-      { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } },
+    await this.#durably(() =>
+      this.store.updateMessage(
+        message.id,
+        { status: 'queued', nextAttemptAt: message.nextAttemptAt, connectorId, attempts: message.attempts },
+        { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } },
+      ),
     );
     this.#dispatcher.retryLater(message, connectorId, delay);
   }
@@ -897,7 +1048,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       await this.#matchStrays(now);
       await this.store.releaseScheduled(now);
-      for (const id of await this.store.expireOverdue(now, [...this.#inFlight.keys()])) {
+      for (const id of await this.store.expireOverdue(now, [
+        ...this.#inFlight.keys(),
+        ...this.#recording.keys(),
+      ])) {
         // Expired on disk: the copy held for sending must not go (nor expire a second time).
         this.#dispatcher.cancel(id);
         const m = await this.store.getMessage(id);

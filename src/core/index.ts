@@ -7,8 +7,14 @@ export {
   secretEquals,
   verifyPassword,
 } from './accounts.ts';
-export { GatewayError } from './errors.ts';
-export { Gateway, type GatewayOptions, type SubmitOptions, type SubmitRequest } from './gateway.ts';
+export { GatewayError, StoreUnavailableError } from './errors.ts';
+export {
+  Gateway,
+  type GatewayOptions,
+  type StoreHealth,
+  type SubmitOptions,
+  type SubmitRequest,
+} from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
 export { countryOfNumber, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
