@@ -328,6 +328,7 @@ export const openApiDocument = {
           '202': { description: 'Accepted and stored', content: { 'application/json': { schema: message } } },
           '409': { description: 'Idempotency-Key reused with another body' },
           '429': { description: 'Rate limited' },
+          '503': { description: 'store_unavailable: the store cannot write now (Retry-After)' },
           ...errors,
         },
       },

@@ -18,6 +18,7 @@ import { HoldingSmsc } from './holding-smsc.ts';
 type Gateway = Awaited<ReturnType<typeof gatewayFrom>>;
 
 const window = 8;
+const twilioSid = 'AC00000000000000000000000000000001';
 
 function gatewayConfig(store: string, smscPort: number, systemId: string): string {
   return `
@@ -29,6 +30,7 @@ accounts:
     apiKeys: [acme-key-1]
     defaultFrom: ACME
     smpp: { systemId: acme, password: secret }
+    twilio: { accountSid: ${twilioSid} }
 connectors:
   # The SMSC holds its answers for a while in these tests: no timeout (and retry) meanwhile.
   - { id: carrier, type: smpp, host: 127.0.0.1, port: ${smscPort}, systemId: ${systemId}, password: pw,
@@ -88,6 +90,27 @@ async function sendThroughFault(gateways: Gateway[], smsc: HoldingSmsc, fault: F
     assert.equal(health.ok, false);
     assert.ok(health.lastError, 'the failure is told');
   }
+  // The compat APIs refuse in their own shape, each telling when to try again.
+  const base = gateways[0]!.base;
+  const kannel = await fetch(
+    `${base}/cgi-bin/sendsms?${new URLSearchParams({ username: 'acme', password: 'acme-key-1', to: '+447700900998', text: 'by kannel' })}`,
+  );
+  assert.equal(kannel.status, 503);
+  assert.equal(await kannel.text(), 'Temporal failure, try again later.');
+  assert.ok(kannel.headers.get('retry-after'));
+  const jasmin = await fetch(
+    `${base}/send?${new URLSearchParams({ username: 'acme', password: 'acme-key-1', to: '447700900997', content: 'by jasmin' })}`,
+  );
+  assert.equal(jasmin.status, 503);
+  assert.ok(jasmin.headers.get('retry-after'));
+  const twilio = await fetch(`${base}/2010-04-01/Accounts/${twilioSid}/Messages.json`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${twilioSid}:acme-key-1`).toString('base64')}` },
+    body: new URLSearchParams({ To: '+447700900996', From: 'ACME', Body: 'by twilio' }),
+  });
+  assert.equal(twilio.status, 503);
+  assert.equal(((await twilio.json()) as { code: number }).code, 20503);
+  assert.ok(twilio.headers.get('retry-after'));
   // The SMPP front refuses with a temporary status, never a 500-like fault.
   const { client } = esme(gateways[0]!.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
   client.start();
