@@ -63,8 +63,20 @@ async function sendThroughFault(gateways: Gateway[], smsc: HoldingSmsc, fault: F
     return res;
   };
 
-  // Before: messages go and are recorded as usual.
+  const store = gateways[0]!.app.store;
+  const delivered = (id: string, text: string) =>
+    waitFor(
+      async () => {
+        const m = await store.getMessage(id);
+        return m?.status === 'delivered' && m;
+      },
+      60_000,
+      `${text} delivered`,
+    );
+
+  // Before: messages go and are recorded as usual (their receipts too, before the fault).
   for (let gw = 0; gw < gateways.length; gw++) for (let i = 0; i < 5; i++) await post(gw);
+  for (const [id, text] of accepted) await delivered(id, text);
 
   // A window on the wire per gateway, and more queued behind it.
   smsc.hold();
@@ -137,16 +149,8 @@ async function sendThroughFault(gateways: Gateway[], smsc: HoldingSmsc, fault: F
   assert.ok(sentDuringFault <= total(smsc.submits));
 
   // Every accepted message ends with its submission data, and went to the SMSC once.
-  const store = gateways[0]!.app.store;
   for (const [id, text] of accepted) {
-    const message = await waitFor(
-      async () => {
-        const m = await store.getMessage(id);
-        return m?.status === 'delivered' && m;
-      },
-      60_000,
-      `${text} delivered`,
-    );
+    const message = await delivered(id, text);
     assert.equal(message.connectorId, 'carrier', `${text}: connector`);
     assert.ok(message.submittedAt, `${text}: submittedAt`);
     const submitted = (await store.listEvents(id)).filter((e) => e.type === 'submitted');
