@@ -61,7 +61,11 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const pendingKeys = new Map<string, Promise<unknown>>();
 
   app.decorateRequest('account', null as unknown as Account);
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    // An error no route expects is most likely the store's (disk full, database gone): then
+    // the client may try again; only with a store that writes is it the gateway's own.
+    if (!(err instanceof GatewayError) && !err.statusCode && !(await o.gateway.checkStore()))
+      err = new StoreUnavailableError();
     if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)
       return sendError(reply, err.httpStatus, err.code, err.message, err.field);
@@ -134,11 +138,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         slot === undefined ? '' : createHash('sha256').update(JSON.stringify(body)).digest('hex');
       if (slot !== undefined && idempotencyKey !== undefined) {
         while (pendingKeys.has(slot)) await pendingKeys.get(slot)!.catch(() => {});
-        const previous = await o.gateway.store
-          .getIdempotency(account.id, idempotencyKey, Date.now())
-          .catch(() => {
-            throw new StoreUnavailableError();
-          });
+        const previous = await o.gateway.store.getIdempotency(account.id, idempotencyKey, Date.now());
         if (previous) {
           if (previous.requestHash !== requestHash) {
             throw new GatewayError(

@@ -327,9 +327,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       oldest();
       return;
     }
+    void this.checkStore();
+  }
+
+  /**
+   * Tries a write now (a probe record) and notes the outcome in storeHealth: false when the
+   * store cannot write. For a caller that met an error it cannot place, to tell the store's
+   * failure (the client may try again) from its own.
+   */
+  async checkStore(): Promise<boolean> {
     const now = this.#now();
-    this.store
-      .putRecord({
+    try {
+      await this.store.putRecord({
         ...storeProbe,
         accountId: '',
         ref: null,
@@ -338,11 +347,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         createdAt: now,
         updatedAt: now,
         data: { at: now },
-      })
-      .then(
-        () => this.#storeWrote(),
-        (err: unknown) => this.#storeFailed(err),
-      );
+      });
+    } catch (err) {
+      this.#storeFailed(err);
+      return false;
+    }
+    this.#storeWrote();
+    return true;
   }
 
   /**

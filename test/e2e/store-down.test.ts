@@ -102,6 +102,14 @@ async function sendThroughFault(gateways: Gateway[], smsc: HoldingSmsc, fault: F
     assert.equal(health.ok, false);
     assert.ok(health.lastError, 'the failure is told');
   }
+  const batch = await calls[0]!('POST', '/v1/batches', {
+    from: 'ACME',
+    text: 'batch',
+    recipients: [{ to: '+447700900995' }],
+  });
+  assert.equal(batch.status, 503);
+  assert.equal(batch.body.error.code, 'store_unavailable');
+  assert.ok(batch.headers.get('retry-after'));
   // The compat APIs refuse in their own shape, each telling when to try again.
   const base = gateways[0]!.base;
   const kannel = await fetch(
