@@ -806,6 +806,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
             },
           ),
         ]);
+        // Again with each try: what listeners write with the status (its webhook) shares the
+        // try's transaction, and failed with it.
         this.emit('statusWrite', message);
         return written;
       });
