@@ -99,8 +99,6 @@ export interface GatewayOptions {
   maxParts?: number;
   /** Attempts before a message that keeps failing temporarily is failed. */
   maxAttempts?: number;
-  /** While the store refuses writes, how often one is tried again, in ms. */
-  storeProbeMs?: number;
   now?: () => number;
 }
 
@@ -109,6 +107,8 @@ const maxValiditySeconds = 7 * 24 * 3600;
 const strayAfterMs = 2_000;
 /** How far back the sweep looks: a submit answered later than this is not waited for. */
 const strayWindowMs = 15 * 60_000;
+/** While the store refuses writes, how often one is tried again. */
+const storeProbeMs = 500;
 /** The record written to learn whether the store writes again, when no outcome waits to be. */
 const storeProbe = { kind: 'store_probe', id: 'write' } as const;
 
@@ -141,7 +141,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   readonly #recording = new Map<string, Message>();
   #storeHealth: StoreHealth;
-  readonly #storeProbeMs: number;
   #storeProbe: NodeJS.Timeout | null = null;
   /** Outcome writes waiting for the store to write again, oldest first (see #durably). */
   #storeWaiters: Array<() => void> = [];
@@ -163,7 +162,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
-    this.#storeProbeMs = options.storeProbeMs ?? 500;
     this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
     this.store.onNotice((notice) => this.#heard(notice)).catch(() => {});
@@ -301,7 +299,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#storeHealth = this.#storeHealth.ok
       ? { ok: false, since: this.#now(), lastError }
       : { ...this.#storeHealth, lastError };
-    this.#storeProbe ??= setTimeout(() => this.#probeStore(), this.#storeProbeMs).unref();
+    this.#storeProbe ??= setTimeout(() => this.#probeStore(), storeProbeMs).unref();
   }
 
   #storeWrote(): void {
