@@ -92,7 +92,8 @@ export class SmppFront {
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
     this.server.on('request', (pdu, b) => {
-      this.#onRequest(pdu, b).catch(() => b.session.respond(pdu, CommandStatus.ESME_RSYSERR));
+      // A refusal thrown through (the store unavailable to submit_multi) keeps its status.
+      this.#onRequest(pdu, b).catch((err: unknown) => b.session.respond(pdu, statusOf(err)));
     });
     // The receipt for the ESME is stored in the transaction of the status it reports.
     options.gateway.on('statusWrite', (m) => this.#onStatus(m));

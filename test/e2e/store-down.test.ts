@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
-import { CommandStatus } from '../../src/smpp/index.ts';
+import { CommandStatus, type Pdu } from '../../src/smpp/index.ts';
 import { missingPeer } from '../peers/available.ts';
 import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
@@ -151,6 +151,15 @@ async function sendThroughFault(gateways: Gateway[], smsc: HoldingSmsc, fault: F
       submitSm({ destinationAddr: '447700900999', shortMessage: Buffer.from('by smpp') }),
     );
     assert.equal(resp.commandStatus, CommandStatus.ESME_RMSGQFUL);
+    const multi = {
+      ...submitSm({ shortMessage: Buffer.from('by smpp to many') }),
+      command: 'submit_multi',
+      destinations: [
+        { kind: 'sme', ton: 1, npi: 1, address: '447700900701' },
+        { kind: 'sme', ton: 1, npi: 1, address: '447700900702' },
+      ],
+    } as unknown as Pdu;
+    assert.equal((await client.request(multi)).commandStatus, CommandStatus.ESME_RMSGQFUL);
   } finally {
     await client.stop();
   }
