@@ -188,7 +188,11 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
       more_info: `https://www.twilio.com/docs/errors/${e.code}`,
       status: e.status,
     });
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
+    // As on the REST API: an unexpected error while the store cannot write is the store's.
+    if (!(err instanceof TwilioError || err instanceof GatewayError) && !err.statusCode) {
+      if (!(await ctx.gateway.checkStore())) err = new StoreUnavailableError();
+    }
     if (err instanceof TwilioError) return send(reply, err);
     if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError) return send(reply, twilioErrorOf(err));

@@ -142,6 +142,14 @@ async function sendThroughFault(gateways: Gateway[], smsc: HoldingSmsc, fault: F
   assert.equal(twilio.status, 503);
   assert.equal(((await twilio.json()) as { code: number }).code, 20503);
   assert.ok(twilio.headers.get('retry-after'));
+  // Twilio Verify stores a record of its own first: refused the same way.
+  const service = await fetch(`${base}/v2/Services`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${twilioSid}:acme-key-1`).toString('base64')}` },
+    body: new URLSearchParams({ FriendlyName: 'Acme' }),
+  });
+  assert.equal(service.status, 503);
+  assert.equal(((await service.json()) as { code: number }).code, 20503);
   // The SMPP front refuses with a temporary status, never a 500-like fault.
   const { client } = esme(gateways[0]!.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
   client.start();
