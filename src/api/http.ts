@@ -27,6 +27,7 @@ import {
   messageView,
   normaliseNumber,
   priorities,
+  StoreUnavailableError,
   secretEquals,
 } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
@@ -98,7 +99,12 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const authGuard = o.authGuard ?? new AuthGuard();
 
   app.decorateRequest('account', null as unknown as Account);
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    // An error no route expects is most likely the store's (disk full, database gone): then
+    // the client may try again; only with a store that writes is it the gateway's own.
+    if (!(err instanceof GatewayError) && !err.statusCode && !(await o.gateway.checkStore()))
+      err = new StoreUnavailableError();
+    if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)
       return sendError(reply, err.httpStatus, err.code, err.message, err.field);
     if (err.statusCode === 413)

@@ -638,6 +638,7 @@ export const openApiDocument = {
         responses: {
           '202': { description: 'Accepted and stored', content: { 'application/json': { schema: message } } },
           '409': { description: 'Idempotency-Key reused with another body' },
+          '503': { description: 'store_unavailable: the store cannot write now (Retry-After)' },
           ...errors,
           '429': { description: 'Rate limited, or too many failed API keys (Retry-After)' },
         },

@@ -113,7 +113,8 @@ export class SmppFront {
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
     this.server.on('request', (pdu, b) => {
-      this.#onRequest(pdu, b).catch(() => b.session.respond(pdu, CommandStatus.ESME_RSYSERR));
+      // A refusal thrown through (the store unavailable to submit_multi) keeps its status.
+      this.#onRequest(pdu, b).catch((err: unknown) => b.session.respond(pdu, statusOf(err)));
     });
     // The receipt for the ESME is stored in the transaction of the status it reports.
     options.gateway.on('statusWrite', (m) => this.#onStatus(m));
@@ -437,6 +438,9 @@ export const optedOutStatus = 0x00000401;
 function statusOf(err: unknown): number {
   if (!(err instanceof GatewayError)) return CommandStatus.ESME_RSYSERR;
   if (err.code === 'recipient_opted_out') return optedOutStatus;
+  // A temporary refusal ESMEs wait out and retry (as they do ESME_RTHROTTLED), where
+  // ESME_RSYSERR reads as a fault of the SMSC that many report and give up on.
+  if (err.code === 'store_unavailable') return CommandStatus.ESME_RMSGQFUL;
   switch (err.field) {
     case 'to':
       return CommandStatus.ESME_RINVDSTADR;

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { GatewayError, internationalDigits } from '../core/index.ts';
+import { GatewayError, internationalDigits, StoreUnavailableError } from '../core/index.ts';
 import { parseSmppTime } from '../smpp/index.ts';
 import { calculateSegments } from '../sms/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
@@ -62,7 +62,8 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
             : err.statusCode && err.statusCode < 500
               ? [err.statusCode, err.message]
               : [500, 'Cannot send submit_sm, check SMPPClientManagerPB log file for details'];
-      if (status >= 500) app.log.error(err);
+      if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
+      else if (status >= 500) app.log.error(err);
       return reply.code(status).header('content-type', 'text/plain').send(`Error "${text}"`);
     });
     const send = (req: FastifyRequest, reply: FastifyReply) => sendMessage(ctx, req, reply);

@@ -5,7 +5,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message, SubmitRequest } from '../core/index.ts';
-import { fillKannelEscapes, GatewayError, internationalDigits } from '../core/index.ts';
+import {
+  fillKannelEscapes,
+  GatewayError,
+  internationalDigits,
+  StoreUnavailableError,
+} from '../core/index.ts';
 import { formatReceipt } from '../smpp/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
@@ -40,6 +45,8 @@ class KannelRefusal extends Error {
   }
 }
 
+/** Kannel's answer when it cannot take a message now (its queue is full). */
+const temporalFailure = 'Temporal failure, try again later.';
 const misformed = (field: string) => new KannelRefusal(400, `${field} field misformed, rejected`);
 
 /** sendsms parameters this gateway acts on (Kannel's aliases included). */
@@ -111,6 +118,10 @@ export function kannelApi(ctx: CompatContext): HttpPlugin {
     rawBodies(app, true);
     app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
       if (err instanceof KannelRefusal) return plain(reply, err.status, err.message);
+      if (err instanceof StoreUnavailableError) {
+        reply.header('retry-after', String(err.retryAfterSeconds));
+        return plain(reply, 503, temporalFailure);
+      }
       if (err instanceof GatewayError) return plain(reply, err.httpStatus === 429 ? 503 : 400, err.message);
       if (err.statusCode === 413) return plain(reply, 413, 'Request too large, rejected');
       if (err.statusCode && err.statusCode < 500) return plain(reply, err.statusCode, err.message);
@@ -169,7 +180,7 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
   const limitWait = ctx.limits.take(account, receivers.length);
   if (limitWait > 0) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(limitWait / 1000))));
-    throw new KannelRefusal(503, 'Temporal failure, try again later.');
+    throw new KannelRefusal(503, temporalFailure);
   }
   const submitting = ctx.gateway.submitMany(
     account.id,

@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
-import { GatewayError, normaliseNumber, normaliseSender } from '../core/index.ts';
+import { GatewayError, normaliseNumber, normaliseSender, StoreUnavailableError } from '../core/index.ts';
 import { chooseEncoding } from '../sms/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
@@ -254,8 +254,13 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
       more_info: `https://www.twilio.com/docs/errors/${e.code}`,
       status: e.status,
     });
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
+    // As on the REST API: an unexpected error while the store cannot write is the store's.
+    if (!(err instanceof TwilioError || err instanceof GatewayError) && !err.statusCode) {
+      if (!(await ctx.gateway.checkStore())) err = new StoreUnavailableError();
+    }
     if (err instanceof TwilioError) return send(reply, err);
+    if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError) return send(reply, twilioErrorOf(err));
     if (err.statusCode && err.statusCode < 500)
       return send(reply, new TwilioError(err.statusCode, 20001, err.message));

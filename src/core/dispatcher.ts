@@ -21,6 +21,11 @@ export interface DispatcherOptions {
   loadDue(limit: number, exclude: { has(id: string): boolean }): Promise<Message[]>;
   /** Sends one message on the connector chosen for it; settles on its own. */
   send(message: Message, connector: Connector): void;
+  /**
+   * False while an outcome could not be recorded (the store refuses writes): nothing is
+   * handed to a connector then, and `pump` is called once it is true again.
+   */
+  sendable?(): boolean;
   /** A message no rule routes. */
   unroutable(message: Message): void;
   /** True for a message that must not go now (its group is paused or canceled): it is dropped. */
@@ -199,7 +204,14 @@ export class Dispatcher {
   };
 
   constructor(options: DispatcherOptions) {
-    this.#o = { maxHeld: 20_000, withheld: () => false, serves: () => true, handOver: () => {}, ...options };
+    this.#o = {
+      maxHeld: 20_000,
+      withheld: () => false,
+      sendable: () => true,
+      serves: () => true,
+      handOver: () => {},
+      ...options,
+    };
   }
 
   get queued(): number {
@@ -338,7 +350,7 @@ export class Dispatcher {
   }
 
   pump(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#o.sendable()) return;
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;

@@ -14,3 +14,18 @@ export class GatewayError extends Error {
     this.httpStatus = httpStatus;
   }
 }
+
+/**
+ * Nothing was accepted because the store cannot write now (disk full, database down): a
+ * temporary refusal (HTTP 503, SMPP ESME_RMSGQFUL), to be tried again after
+ * `retryAfterSeconds`.
+ */
+export class StoreUnavailableError extends GatewayError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds = 1) {
+    super('store_unavailable', 'messages cannot be stored right now; try again later', undefined, 503);
+    this.name = 'StoreUnavailableError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -23,10 +23,11 @@ import type {
   Store,
   StoreNotice,
 } from '../store/index.ts';
+import { StoreConflictError, StoreNotFoundError } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { ClusterShares } from './cluster-shares.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { GatewayError } from './errors.ts';
+import { GatewayError, StoreUnavailableError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
@@ -103,6 +104,16 @@ export interface GatewayEvents {
   groupCanceled: [groupId: string, count: number];
 }
 
+/** Whether the store takes the gateway's writes (see Gateway.storeHealth). */
+export interface StoreHealth {
+  /** False from a failed write until a write succeeds again. */
+  ok: boolean;
+  /** Epoch ms at which `ok` took its current value (the gateway's start at first). */
+  since: number;
+  /** Why the latest failed write failed; null if none has. */
+  lastError: string | null;
+}
+
 export interface GatewayOptions {
   store: Store;
   config: GatewayConfig;
@@ -128,6 +139,10 @@ const strayAfterMs = 2_000;
 const strayWindowMs = 15 * 60_000;
 /** A message handed to the other gateways is not claimed back by this one for so long. */
 const handedOverForMs = 10_000;
+/** While the store refuses writes, how often one is tried again. */
+const storeProbeMs = 500;
+/** The record written to learn whether the store writes again, when no outcome waits to be. */
+const storeProbe = { kind: 'store_probe', id: 'write' } as const;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly store: Store;
@@ -158,6 +173,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #unmatched = new Map<string, Promise<void>>();
   /** Per connector: answered by the SMSC, outcome not yet committed (see Dispatcher). */
   readonly #unrecorded = new Map<string, number>();
+  /**
+   * Messages answered by their SMSC whose outcome is not stored yet (the store may be
+   * down): on disk they are still `queued`, so memory tells what they are (see `live`).
+   */
+  readonly #recording = new Map<string, Message>();
+  #storeHealth: StoreHealth;
+  #storeProbe: NodeJS.Timeout | null = null;
+  /** Outcome writes waiting for the store to write again, oldest first (see #durably). */
+  #storeWaiters: Array<() => void> = [];
   /** Submit responses being stored; a receipt for one of them waits for it. */
   readonly #submitting = new Map<string, Promise<unknown>>();
   /** Groups held back (paused) or canceled: none of their messages may leave. */
@@ -184,6 +208,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#now = options.now ?? Date.now;
+    this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
     this.shares = new ClusterShares(this.store, this.connectors);
     this.store.onNotice((notice) => this.#heard(notice)).catch(() => {});
@@ -205,6 +230,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       unrecorded: (id) => this.#unrecorded.get(id) ?? 0,
       loadDue: (limit, exclude) => this.#loadDue(limit, exclude),
       send: (m, c) => this.#send(m, c),
+      sendable: () => this.#storeHealth.ok,
       withheld: (m) => this.#withheld(m),
       serves: (id) => this.shares.serves(id),
       handOver: (m) => this.#handOver(m),
@@ -230,8 +256,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.#inFlight.size;
   }
 
-  /** The message as it is now: one on the wire is `sending`, which only memory knows. */
+  /**
+   * Whether the store takes writes: false from a failed write until one succeeds again.
+   * Meanwhile nothing is accepted (`store_unavailable`) and nothing is sent.
+   */
+  storeHealth(): StoreHealth {
+    return { ...this.#storeHealth };
+  }
+
+  /**
+   * The message as it is now: one on the wire is `sending`, and one whose outcome is not
+   * stored yet is what its outcome made it; only memory knows either.
+   */
   live(stored: Message): Message {
+    const recording = this.#recording.get(stored.id);
+    if (recording) return { ...recording };
     const flying = this.#inFlight.get(stored.id);
     return flying
       ? {
@@ -255,6 +294,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    if (this.#storeProbe) clearTimeout(this.#storeProbe);
+    this.#storeProbe = null;
     this.#dispatcher.stop();
   }
 
@@ -285,13 +326,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
     const message = this.#build(accountId, req, options, now);
+    this.#refuseWhileStoreDown();
     if (!options.optOutExempt) await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
     if (options.idempotency) {
       const { render, ...rest } = options.idempotency;
       idempotency = { ...rest, statusCode: 202, response: render(message) };
     }
-    await this.store.insertMessages([message], idempotency);
+    await this.#insert([message], idempotency);
     return this.#accept(message);
   }
 
@@ -305,6 +347,104 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return accepted;
   }
 
+  /** Nothing is accepted while the store is known not to write: the client tries again later. */
+  #refuseWhileStoreDown(): void {
+    if (!this.#storeHealth.ok) throw new StoreUnavailableError();
+  }
+
+  /** Stores accepted messages; when the store cannot, it is marked down and they are refused. */
+  async #insert(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
+    try {
+      await this.store.insertMessages(messages, idempotency);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw err;
+      this.#storeFailed(err);
+      throw new StoreUnavailableError();
+    }
+    this.#storeWrote();
+  }
+
+  /**
+   * Issues an outcome's writes (`write` issues them anew each call) until they are stored.
+   * A failure marks the store down, which stops all sending; the writes are issued again
+   * once the store writes again. The caller holds the message meanwhile: it is neither sent
+   * again (the store still says `queued`) nor lost.
+   */
+  async #durably(write: () => Promise<unknown>): Promise<void> {
+    for (;;) {
+      try {
+        await write();
+        this.#storeWrote();
+        return;
+      } catch (err) {
+        // Refused for what it says, not for the store's state: it would fail again.
+        if (err instanceof StoreConflictError || err instanceof StoreNotFoundError) throw err;
+        this.#storeFailed(err);
+        await new Promise<void>((resolve) => this.#storeWaiters.push(resolve));
+      }
+    }
+  }
+
+  #storeFailed(err: unknown): void {
+    const lastError = err instanceof Error ? err.message : String(err);
+    this.#storeHealth = this.#storeHealth.ok
+      ? { ok: false, since: this.#now(), lastError }
+      : { ...this.#storeHealth, lastError };
+    this.#storeProbe ??= setTimeout(() => this.#probeStore(), storeProbeMs).unref();
+  }
+
+  #storeWrote(): void {
+    if (this.#storeHealth.ok) return;
+    this.#storeHealth = { ok: true, since: this.#now(), lastError: this.#storeHealth.lastError };
+    const waiting = this.#storeWaiters;
+    this.#storeWaiters = [];
+    for (const retry of waiting) retry();
+    // What waited in the store meanwhile goes now.
+    this.#dispatcher.markSpilled();
+    this.#dispatcher.pump();
+  }
+
+  /**
+   * A write tried while the store is down: the oldest waiting outcome's own, or a probe
+   * record when none waits. It reports back (#storeWrote or #storeFailed, which tries again).
+   */
+  #probeStore(): void {
+    this.#storeProbe = null;
+    if (this.#storeHealth.ok) return;
+    const oldest = this.#storeWaiters.shift();
+    if (oldest) {
+      oldest();
+      return;
+    }
+    void this.checkStore();
+  }
+
+  /**
+   * Tries a write now (a probe record) and notes the outcome in storeHealth: false when the
+   * store cannot write. For a caller that met an error it cannot place, to tell the store's
+   * failure (the client may try again) from its own.
+   */
+  async checkStore(): Promise<boolean> {
+    const now = this.#now();
+    try {
+      await this.store.putRecord({
+        ...storeProbe,
+        accountId: '',
+        ref: null,
+        status: null,
+        dueAt: null,
+        createdAt: now,
+        updatedAt: now,
+        data: { at: now },
+      });
+    } catch (err) {
+      this.#storeFailed(err);
+      return false;
+    }
+    this.#storeWrote();
+    return true;
+  }
+
   /**
    * Several messages accepted together: those that pass are stored in one transaction (all
    * or none), those that do not come back with their error, in request order.
@@ -314,9 +454,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     requests: SubmitRequest[],
     options: Omit<SubmitOptions, 'idempotency'> = {},
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
+    this.#refuseWhileStoreDown();
     const results = await this.#buildMany(accountId, requests, options);
     const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
-    if (accepted.length > 0) await this.store.insertMessages(accepted);
+    if (accepted.length > 0) await this.#insert(accepted);
     return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
   }
 
@@ -441,8 +582,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /** Ids of the group's messages on the wire or answered and not yet recorded. */
   #flyingIn(groupId: string): string[] {
-    return [...this.#inFlight.values()].filter((f) => f.message.groupId === groupId).map((f) => f.message.id);
+    return [...this.#inFlight.values()]
+      .map((f) => f.message)
+      .concat([...this.#recording.values()])
+      .filter((m) => m.groupId === groupId)
+      .map((m) => m.id);
   }
 
   /**
@@ -473,7 +619,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   async #refuseOptedOut(m: Message): Promise<void> {
-    if (await this.suppressions.isSuppressed(m.accountId, m.to, m.from)) {
+    const suppressed = await this.suppressions.isSuppressed(m.accountId, m.to, m.from).catch(() => {
+      throw new StoreUnavailableError();
+    });
+    if (suppressed) {
       throw new GatewayError('recipient_opted_out', `${m.to} has opted out of messages from ${m.from}`, 'to');
     }
   }
@@ -721,10 +870,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async #sent(message: Message, connectorId: string, result: SubmitResult): Promise<void> {
     const sentAt = this.#inFlight.get(message.id)?.since ?? null;
     this.#inFlight.delete(message.id);
+    this.#recording.set(message.id, message);
     this.#unrecorded.set(connectorId, (this.#unrecorded.get(connectorId) ?? 0) + 1);
     try {
       await this.#record(message, connectorId, result, sentAt);
     } finally {
+      this.#recording.delete(message.id);
       this.#unrecorded.set(connectorId, this.#unrecorded.get(connectorId)! - 1);
       // Held until its outcome is on disk: until then the store still says `queued`, and a
       // refill must not hand it out again. A retry stays held through its back-off.
@@ -751,24 +902,32 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         parts: result.smscIds.length,
       }));
       // Known in memory at once, so a receipt that overtakes the store write matches its own
-      // message exactly (not another one under a hex/decimal reading); it waits for the write.
-      const stored = Promise.all([
-        this.store.linkSmscIds(links),
-        this.store.updateMessage(
-          message.id,
-          { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
-          {
-            at: now,
-            type: 'submitted',
-            detail: { connector: connectorId, attempt: message.attempts, sentAt, smscIds: result.smscIds },
-          },
-        ),
-      ]);
+      // message exactly (not another one under a hex/decimal reading); it waits for the write,
+      // however long the store takes to come back.
       this.#awaiting.set(message.id, message);
       for (const link of links) this.#links.set(linkKey(connectorId, link.smscId), link);
+      const stored = this.#durably(() => {
+        const written = Promise.all([
+          this.store.linkSmscIds(links),
+          this.store.updateMessage(
+            message.id,
+            { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
+            {
+              at: now,
+              type: 'submitted',
+              detail: { connector: connectorId, attempt: message.attempts, sentAt, smscIds: result.smscIds },
+            },
+          ),
+        ]);
+        // Again with each try: what listeners write with the status (its webhook) shares the
+        // try's transaction, and failed with it.
+        this.emit('statusWrite', message);
+        return written;
+      });
       this.#submitting.set(message.id, stored);
       try {
-        await this.#announce(message, stored);
+        await stored;
+        this.emit('status', message);
       } finally {
         this.#submitting.delete(message.id);
       }
@@ -778,22 +937,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     const error = { code: result.code, message: result.message };
     if (!result.temporary) {
-      await this.#finish(message, result.status !== undefined ? 'rejected' : 'failed', error);
+      const status = result.status !== undefined ? 'rejected' : 'failed';
+      await this.#durably(() => this.#finish(message, status, error, now));
       return;
     }
     const expired = message.validUntil !== null && message.validUntil <= now;
     if (message.attempts >= this.#maxAttempts || expired) {
-      await this.#finish(message, expired ? 'expired' : 'failed', error);
+      await this.#durably(() => this.#finish(message, expired ? 'expired' : 'failed', error, now));
       return;
     }
     // Back-off: 1 s, 2 s, 4 s ... up to a minute; another connector of the route goes first.
     const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1));
     message.status = 'queued';
     message.nextAttemptAt = now + delay;
-    await this.store.updateMessage(
-      message.id,
-      { status: 'queued', nextAttemptAt: message.nextAttemptAt, connectorId, attempts: message.attempts },
-      { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } },
+    await this.#durably(() =>
+      this.store.updateMessage(
+        message.id,
+        { status: 'queued', nextAttemptAt: message.nextAttemptAt, connectorId, attempts: message.attempts },
+        { at: now, type: 'retry', detail: { connector: connectorId, error, delayMs: delay } },
+      ),
     );
     this.#dispatcher.retryLater(message, connectorId, delay);
   }
@@ -1033,7 +1195,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       await this.#reshare();
       await this.#matchStrays(now);
       await this.store.releaseScheduled(now);
-      for (const id of await this.store.expireOverdue(now, [...this.#inFlight.keys()])) {
+      for (const id of await this.store.expireOverdue(now, [
+        ...this.#inFlight.keys(),
+        ...this.#recording.keys(),
+      ])) {
         // Expired on disk: the copy held for sending must not go (nor expire a second time).
         this.#dispatcher.cancel(id);
         const m = await this.store.getMessage(id);

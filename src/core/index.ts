@@ -9,11 +9,12 @@ export {
 } from './accounts.ts';
 export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
 export { BoundedMap } from './bounded-map.ts';
-export { GatewayError } from './errors.ts';
+export { GatewayError, StoreUnavailableError } from './errors.ts';
 export {
   Gateway,
   type GatewayOptions,
   refuseFarFuture,
+  type StoreHealth,
   type SubmitOptions,
   type SubmitRequest,
 } from './gateway.ts';

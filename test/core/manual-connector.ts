@@ -11,7 +11,7 @@ import type {
   SubmitResult,
 } from '../../src/connectors/index.ts';
 import { Gateway } from '../../src/core/index.ts';
-import { SqliteStore } from '../../src/store/index.ts';
+import { SqliteStore, type Store } from '../../src/store/index.ts';
 
 export class ManualConnector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id = 'manual';
@@ -45,9 +45,12 @@ export class ManualConnector extends EventEmitter<ConnectorEvents> implements Co
   }
 }
 
-/** A started gateway routing everything to `carrier`, stopped (with its store) after the test. */
-export async function gatewayOn(t: TestContext, carrier: ManualConnector) {
-  const store = new SqliteStore(':memory:');
+/**
+ * A started gateway routing everything to `carrier`, stopped (with its store) after the test;
+ * on a fresh in-memory store unless given one (migrated).
+ */
+export async function gatewayOn(t: TestContext, carrier: ManualConnector, given?: Store) {
+  const store = given ?? new SqliteStore(':memory:');
   await store.migrate();
   const config = parseConfig(`
 store: "sqlite::memory:"

@@ -17,6 +17,10 @@ export interface PostgresServer {
   url(database: string): string;
   /** Creates an empty database and returns its URL. */
   createDatabase(): Promise<string>;
+  /** Stops the server as an operator would (fast: open sessions are ended), keeping its data. */
+  shutDown(): Promise<void>;
+  /** Starts it again after shutDown, on the same port and data. */
+  startAgain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,11 +81,13 @@ export async function startPostgres(): Promise<PostgresServer> {
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stopNow);
+  // fsync off: a throwaway cluster; what a COMMIT promises is PostgreSQL's, not under test.
+  const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const start = () =>
+    exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
   try {
     await exec('initdb', ['-D', data, '-U', 'smsgw', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    // fsync off: a throwaway cluster; what a COMMIT promises is PostgreSQL's, not under test.
-    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-    await exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
+    await start();
   } catch (error) {
     stopNow();
     throw error;
@@ -100,6 +106,12 @@ export async function startPostgres(): Promise<PostgresServer> {
         await admin.end();
       }
       return url(name);
+    },
+    async shutDown() {
+      await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async startAgain() {
+      await start();
     },
     async stop() {
       process.off('exit', stopNow);

@@ -1,0 +1,89 @@
+// The pipeline's rules when the store refuses writes, on a store whose writes the test breaks
+// and mends (the end-to-end tests fill a real disk and stop a real PostgreSQL): answers that
+// come while it is broken are kept and recorded later, nothing is sent meanwhile and
+// nothing twice, accepting is refused as store_unavailable, storeHealth tells.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { SubmitResult } from '../../src/connectors/index.ts';
+import { StoreUnavailableError } from '../../src/core/index.ts';
+import { SqliteStore, type Store } from '../../src/store/index.ts';
+import { waitFor } from '../e2e/helpers.ts';
+import { gatewayOn, ManualConnector } from './manual-connector.ts';
+
+const writes = new Set(['insertMessages', 'updateMessage', 'linkSmscIds', 'putRecord']);
+
+/** An in-memory store whose writes fail while `broken`; `refused` counts the failed ones. */
+function breakableStore() {
+  const inner = new SqliteStore(':memory:');
+  const state = { broken: false, refused: 0 };
+  const store = new Proxy(inner, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      if (!writes.has(name as string)) return value.bind(target);
+      return (...args: unknown[]) => {
+        if (!state.broken) return value.apply(target, args);
+        state.refused++;
+        return Promise.reject(new Error('database or disk is full'));
+      };
+    },
+  }) as Store;
+  return { store, state };
+}
+
+const ok = (id: string): SubmitResult => ({ ok: true, smscIds: [`smsc-${id}`] });
+
+test('answers that come while the store refuses writes are recorded once it takes them, and nothing is sent meanwhile', async (t) => {
+  const window = 4;
+  const carrier = new ManualConnector(window);
+  const { store, state } = breakableStore();
+  const { gateway } = await gatewayOn(t, carrier, store);
+  assert.equal(gateway.storeHealth().ok, true);
+  const accepted = await gateway.submitMany(
+    'acme',
+    Array.from({ length: 10 }, (_, i) => ({ to: `+4477009${10000 + i}`, from: 'ACME', text: `m ${i}` })),
+  );
+  const ids = accepted.map((r) => ('message' in r ? r.message.id : assert.fail('refused')));
+  await waitFor(() => carrier.pending.length === window, 5_000, 'a window on the wire');
+
+  state.broken = true;
+  carrier.answer(window, (sms) => ok(sms.messageId));
+  await waitFor(() => !gateway.storeHealth().ok, 5_000, 'the store seen down');
+  assert.match(gateway.storeHealth().lastError ?? '', /disk is full/);
+  await assert.rejects(
+    gateway.submit('acme', { to: '+447700900999', from: 'ACME', text: 'refused' }),
+    (err) =>
+      err instanceof StoreUnavailableError && err.code === 'store_unavailable' && err.httpStatus === 503,
+  );
+  // The kept outcomes are tried again (and refused) several times: nothing goes meanwhile.
+  const refusedAtAnswer = state.refused;
+  await waitFor(() => state.refused >= refusedAtAnswer + 3, 10_000, 'writes tried again');
+  assert.equal(carrier.sent.length, window, 'nothing sent while answers cannot be recorded');
+  // Memory tells what the store cannot yet: these are submitted, not cancelable.
+  const onDisk = (await store.getMessage(ids[0]!))!;
+  assert.equal(onDisk.status, 'queued');
+  assert.equal(gateway.live(onDisk).status, 'submitted');
+
+  state.broken = false;
+  await waitFor(() => gateway.storeHealth().ok, 10_000, 'the store seen back');
+  for (let answered = window; answered < ids.length; ) {
+    await waitFor(() => carrier.pending.length > 0, 5_000, 'sending resumed');
+    answered += carrier.pending.length;
+    carrier.answer(carrier.pending.length, (sms) => ok(sms.messageId));
+  }
+  for (const id of ids) {
+    const m = await waitFor(async () => {
+      const stored = await store.getMessage(id);
+      return stored?.status === 'submitted' && stored;
+    });
+    assert.equal(m.connectorId, 'manual');
+    assert.ok(m.submittedAt);
+    const submitted = (await store.listEvents(id)).filter((e) => e.type === 'submitted');
+    assert.deepEqual(
+      submitted.map((e) => e.detail?.smscIds),
+      [[`smsc-${id}`]],
+    );
+    assert.equal(await store.findSmscId('manual', `smsc-${id}`).then((l) => l?.messageId), id);
+  }
+  assert.deepEqual(carrier.sent.map((s) => s.messageId).sort(), [...ids].sort(), 'every message sent once');
+});
