@@ -1,6 +1,6 @@
 // The HTTP front door: REST API (CONTRACT §3), health, metrics, OpenAPI, admin (§7).
 // Every refusal is `{"error": {code, message, field?}}` with a 4xx; nothing is half-stored.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Connector } from '../connectors/index.ts';
 import type {
@@ -38,6 +38,10 @@ export interface HttpApiOptions {
   plugins?: { account?: HttpPlugin[]; admin?: HttpPlugin[]; public?: HttpPlugin[] };
   bodyLimit?: number;
   logger?: boolean | object;
+  /** Where 5xx answers are logged, with the request id also sent as `x-request-id`. */
+  log?: { error(obj: object, msg?: string): void };
+  /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
+  draining?: () => boolean;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -45,16 +49,54 @@ export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
 declare module 'fastify' {
   interface FastifyRequest {
     account: Account;
+    /** The unexpected error behind a 500, for its log line. */
+    failure: Error | null;
   }
 }
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 });
+  // Request ids: unique across restarts (a random prefix), cheap per request (a counter).
+  const idPrefix = randomBytes(4).toString('hex');
+  let requests = 0;
+  const app = Fastify({
+    logger: o.logger ?? false,
+    bodyLimit: o.bodyLimit ?? 1_048_576,
+    genReqId: () => `${idPrefix}-${(++requests).toString(36)}`,
+    // While draining, our own hook answers (with the REST error body and /ready's own).
+    return503OnClosing: o.draining === undefined,
+  });
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
 
   app.decorateRequest('account', null as unknown as Account);
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.decorateRequest('failure', null);
+  const draining = o.draining;
+  if (draining) {
+    app.addHook('onRequest', async (req, reply) => {
+      // /ready answers for itself (503 while draining), so a balancer sees why.
+      if (!draining() || req.url === '/ready') return;
+      reply.header('connection', 'close');
+      return sendError(reply, 503, 'shutting_down', 'the gateway is shutting down');
+    });
+  }
+  const log = o.log;
+  if (log) {
+    app.addHook('onSend', async (req, reply) => {
+      if (reply.statusCode < 500) return;
+      reply.header('x-request-id', req.id);
+      log.error(
+        {
+          reqId: req.id,
+          method: req.method,
+          url: req.url.split('?')[0],
+          status: reply.statusCode,
+          err: req.failure,
+        },
+        'HTTP request failed',
+      );
+    });
+  }
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof GatewayError)
       return sendError(reply, err.httpStatus, err.code, err.message, err.field);
     if (err.statusCode === 413)
@@ -62,7 +104,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     if (err.statusCode === 415) return sendError(reply, 415, 'unsupported_media_type', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
       return sendError(reply, err.statusCode, 'invalid_request', err.message);
-    app.log.error(err);
+    req.failure = err;
     return sendError(reply, 500, 'internal_error', 'internal error');
   });
   app.setNotFoundHandler((req, reply) =>

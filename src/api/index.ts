@@ -3,4 +3,5 @@
 export { buildHttpApi, type HttpApiOptions, type HttpPlugin, objectBody } from './http.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit } from './paging.ts';
+export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';

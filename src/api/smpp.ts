@@ -2,6 +2,7 @@
 // the REST API, and get receipts and inbound messages as deliver_sm. What an ESME is owed
 // is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
 import type { TlsOptions } from 'node:tls';
+import type { ConnectorLogger } from '../connectors/index.ts';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
 import { GatewayError, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf } from '../smpp/index.ts';
@@ -14,6 +15,7 @@ import {
   parseSmppTime,
   SmppServer,
   shortMessagePdu,
+  statusName,
   toSmppAddress,
 } from '../smpp/index.ts';
 import {
@@ -33,6 +35,8 @@ export interface SmppFrontOptions {
   tls?: TlsOptions;
   /** Submits per second per bind above which ESME_RTHROTTLED is answered (0 = none). */
   maxRequestsPerSecond?: number;
+  /** Binds, unbinds and refused binds are logged here (never a password). */
+  log?: ConnectorLogger;
 }
 
 type Delivery =
@@ -91,6 +95,23 @@ export class SmppFront {
     });
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
+    const log = options.log;
+    if (log) {
+      const who = (b: BoundSession) => ({
+        account: (b.context as Account).id,
+        systemId: b.systemId,
+        bindType: b.bindType,
+        remote: b.session.remoteAddress,
+      });
+      this.server.on('bound', (b) => log.info(who(b), 'ESME bound'));
+      this.server.on('unbound', (b) => log.info(who(b), 'ESME unbound'));
+      this.server.on('bindRefused', (req, status) =>
+        log.warn(
+          { systemId: req.systemId, remote: req.remoteAddress, status: statusName(status) },
+          'ESME bind refused',
+        ),
+      );
+    }
     this.server.on('request', (pdu, b) => {
       this.#onRequest(pdu, b).catch(() => b.session.respond(pdu, CommandStatus.ESME_RSYSERR));
     });

@@ -3,8 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpApi, gatewayMetrics, SmppFront } from '../api/index.ts';
+import { buildHttpApi, gatewayMetrics, readyRoutes, SmppFront } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
@@ -27,6 +28,7 @@ import { openStore } from '../store/index.ts';
 import { conversationRoutes, inboundView, moAdminRoutes, moRoutesInForce, TwoWay } from '../twoway/index.ts';
 import { WebhookSender } from '../webhooks/index.ts';
 import { keptPartsIn } from './kept-parts.ts';
+import { type Logger, maskStoreUrl, perKeyLimiter, silentLog } from './log.ts';
 
 /** Webhooks report `submitted` and every final status of an outbound message. */
 const notifiedStatuses = new Set<Message['status']>([
@@ -48,13 +50,38 @@ export interface GatewayApp {
   smppTlsAddress: AddressInfo | null;
   /** Keys created on this start (the demo account's), shown once. */
   created: { apiKey?: string; smppPassword?: string; adminKey?: string };
+  /** This process in logs (its cluster instance id with PostgreSQL). */
+  nodeId: string;
+  /**
+   * Drains and stops: new HTTP requests get 503 (`Connection: close`), ESMEs and carriers
+   * are unbound, sends on the wire settle; what is left after `shutdownGraceSeconds` is cut
+   * (it stays queued in the store and goes at the next start).
+   */
   close(): Promise<void>;
+}
+
+/** A listener could not be opened (port in use, no such address): one line for the operator. */
+export class ListenError extends Error {
+  constructor(what: string, listen: string, err: NodeJS.ErrnoException) {
+    const reason =
+      err.code === 'EADDRINUSE'
+        ? 'address already in use'
+        : err.code === 'EADDRNOTAVAIL'
+          ? 'address not available on this host'
+          : err.code === 'EACCES'
+            ? 'permission denied'
+            : err.message;
+    super(`cannot listen on ${listen} for ${what}: ${reason}`);
+    this.name = 'ListenError';
+  }
 }
 
 export interface StartOptions {
   /** Create a `demo` account with fresh credentials when the store has none (no-config start). */
   demoAccount?: boolean;
   logger?: boolean | object;
+  /** Where the gateway logs (JSON lines); none: nothing is logged. */
+  log?: Logger;
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
@@ -66,26 +93,13 @@ export function splitListen(listen: string): { host: string; port: number } {
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayApp> {
+  const log = options.log ?? silentLog;
   const store = await openStore(config.store);
   await store.migrate();
+  const nodeId = 'instanceId' in store ? String(store.instanceId) : `${hostname()}:${process.pid}`;
   const accounts = new AccountRegistry(store);
   await accounts.load(config.accounts);
   const created: GatewayApp['created'] = {};
-  if (options.demoAccount && !accounts.get('demo')) {
-    created.apiKey = `demo_${randomBytes(18).toString('base64url')}`;
-    created.smppPassword = randomBytes(6).toString('base64url').slice(0, 8);
-    await accounts.save(
-      {
-        id: 'demo',
-        webhook: null,
-        smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 },
-        defaultFrom: 'smsgw',
-        mps: 0,
-        twilio: null,
-      },
-      [hashApiKey(created.apiKey)],
-    );
-  }
 
   // Connectors call into the pipeline, which is built after them: a sink that forwards.
   let gateway: Gateway | undefined;
@@ -95,13 +109,30 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     parts: keptPartsIn(store),
   };
   const connectors = new Map<string, Connector>(
-    config.connectors.map((c) => [c.id, createConnector(c, sink)]),
+    config.connectors.map((c) => [c.id, createConnector(c, sink, log)]),
   );
   gateway = new Gateway({ store, config, connectors });
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
 
-  const webhooks = new WebhookSender({ store });
+  // Failures are logged per receiver host (never the path or the signature), once a minute.
+  const logWebhookFailure = perKeyLimiter(60_000);
+  const webhooks = new WebhookSender({
+    store,
+    onResult(delivery, outcome, detail) {
+      if (outcome === 'delivered') return;
+      let host = '?';
+      try {
+        host = new URL(delivery.url).host;
+      } catch {}
+      logWebhookFailure(host, (skipped) =>
+        log.warn(
+          { host, outcome, reason: detail, alsoFailedSinceLastLine: skipped },
+          'webhook delivery failed',
+        ),
+      );
+    },
+  });
   let http: FastifyInstance | undefined;
   const twoWay = new TwoWay({
     gateway,
@@ -165,12 +196,31 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
   const metrics = gatewayMetrics(gateway, connectors);
+  let draining = false;
+  let storeFailing = false;
+  /**
+   * Whether the store can be used, for /ready: the one place a better signal plugs in (the
+   * gateway's own record of failing writes, once it keeps one); a ping for now.
+   */
+  const storeProblem = async (): Promise<string | null> => {
+    let problem: string | null = null;
+    try {
+      await withTimeout(store.ping(), 2000, 'the store did not answer within 2 s');
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if ((problem !== null) !== storeFailing) {
+      storeFailing = problem !== null;
+      if (storeFailing) log.error({ reason: problem }, 'store unavailable');
+      else log.info('store available again');
+    }
+    return problem;
+  };
   const limits = new AccountLimits();
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();
   for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
-  if (created.apiKey) authTokens.set('demo', created.apiKey);
   const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens, verify: apps.verify });
   http = await buildHttpApi({
     gateway,
@@ -180,6 +230,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     limits,
     routes: config.routes,
     logger: options.logger,
+    log,
+    draining: () => draining,
     plugins: {
       account: [conversationRoutes(twoWay, gateway), ...apps.plugins, batchRoutes(batches, gateway)],
       admin: [
@@ -190,7 +242,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
         }),
       ],
-      public: [consolePlugin(), ...compat],
+      public: [
+        readyRoutes({ connectors, draining: () => draining, storeProblem }),
+        consolePlugin(),
+        ...compat,
+      ],
     },
     injectInbound: async (id, sms) => {
       const c = connectors.get(id);
@@ -201,14 +257,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
 
   let smpp: SmppFront | null = null;
-  let smppAddress: AddressInfo | null = null;
-  let smppTlsAddress: AddressInfo | null = null;
   const tlsFiles = config.smppServer?.tls;
   if (config.smppServer?.listen || tlsFiles?.listen) {
     smpp = new SmppFront({
       gateway,
       accounts,
       limits,
+      log,
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),
@@ -219,22 +274,94 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     });
   }
 
-  await gateway.start();
-  await batches.start();
-  webhooks.start();
-  apps.start();
-  await Promise.all([...connectors.values()].map((c) => c.start()));
+  const graceMs = (config.shutdownGraceSeconds ?? 10) * 1000;
+  let closing: Promise<void> | null = null;
+  /** Takes everything down in order; each wait ends by `deadline`, after which what is left is cut. */
+  const stop = async (deadline: number) => {
+    const until = <T>(p: Promise<T>) => withTimeout(p, Math.max(0, deadline - Date.now()), 'grace over');
+    // New work is refused from here on (503 + Connection: close, /ready 503).
+    draining = true;
+    const httpClosed = http.close();
+    await until(smpp?.close() ?? Promise.resolve()).catch(() =>
+      log.warn('ESMEs cut at the end of the grace'),
+    );
+    await gateway.stop();
+    await until(Promise.all([...connectors.values()].map((c) => c.stop()))).catch(() =>
+      log.warn('connectors cut at the end of the grace; their messages on the wire will be sent again'),
+    );
+    await until(httpClosed).catch(() => {
+      log.warn('HTTP connections cut at the end of the grace');
+      http.server.closeAllConnections();
+    });
+    webhooks.stop();
+    apps.stop();
+    batches.stop();
+    await withTimeout(store.close(), 2000, 'store close').catch((err) =>
+      log.error({ reason: (err as Error).message }, 'store did not close'),
+    );
+  };
+
+  let smppAddress: AddressInfo | null = null;
+  let smppTlsAddress: AddressInfo | null = null;
+  let httpAddress: AddressInfo;
   const { host, port } = splitListen(config.http.listen);
-  await http.listen({ host, port });
-  const httpAddress = http.server.address() as AddressInfo;
-  if (smpp && config.smppServer?.listen) {
-    const l = splitListen(config.smppServer.listen);
-    smppAddress = await smpp.listen(l.port, l.host);
+  try {
+    await gateway.start();
+    await batches.start();
+    webhooks.start();
+    apps.start();
+    await Promise.all([...connectors.values()].map((c) => c.start()));
+    await http.listen({ host, port }).catch((err) => {
+      throw new ListenError('HTTP', config.http.listen, err);
+    });
+    httpAddress = http.server.address() as AddressInfo;
+    if (smpp && config.smppServer?.listen) {
+      const listen = config.smppServer.listen;
+      const l = splitListen(listen);
+      smppAddress = await smpp.listen(l.port, l.host).catch((err) => {
+        throw new ListenError('SMPP', listen, err);
+      });
+    }
+    if (smpp && tlsFiles?.listen) {
+      const listen = tlsFiles.listen;
+      const l = splitListen(listen);
+      smppTlsAddress = await smpp.listen(l.port, l.host, true).catch((err) => {
+        throw new ListenError('SMPP/TLS', listen, err);
+      });
+    }
+    // Only once every listener is up: a start that fails leaves no demo account whose
+    // key was never shown.
+    if (options.demoAccount && !accounts.get('demo')) {
+      created.apiKey = `demo_${randomBytes(18).toString('base64url')}`;
+      created.smppPassword = randomBytes(6).toString('base64url').slice(0, 8);
+      await accounts.save(
+        {
+          id: 'demo',
+          webhook: null,
+          smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 },
+          defaultFrom: 'smsgw',
+          mps: 0,
+          twilio: null,
+        },
+        [hashApiKey(created.apiKey)],
+      );
+      authTokens.set('demo', created.apiKey);
+    }
+  } catch (err) {
+    await stop(Date.now() + graceMs);
+    throw err;
   }
-  if (smpp && tlsFiles?.listen) {
-    const l = splitListen(tlsFiles.listen);
-    smppTlsAddress = await smpp.listen(l.port, l.host, true);
-  }
+  log.info(
+    {
+      node: nodeId,
+      http: `${httpAddress.address}:${httpAddress.port}`,
+      smpp: smppAddress ? `${smppAddress.address}:${smppAddress.port}` : null,
+      smppTls: smppTlsAddress ? `${smppTlsAddress.address}:${smppTlsAddress.port}` : null,
+      store: maskStoreUrl(config.store),
+      connectors: config.connectors.map((c) => c.id),
+    },
+    'gateway started',
+  );
 
   return {
     config,
@@ -249,17 +376,27 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     smppAddress,
     smppTlsAddress,
     created,
-    async close() {
-      await http.close();
-      await smpp?.close();
-      await Promise.all([...connectors.values()].map((c) => c.stop()));
-      webhooks.stop();
-      apps.stop();
-      batches.stop();
-      await gateway.stop();
-      await store.close();
+    nodeId,
+    close() {
+      closing ??= (async () => {
+        const started = Date.now();
+        log.info({ graceSeconds: graceMs / 1000 }, 'shutting down');
+        // The last moments of the grace are kept for closing the store.
+        await stop(started + graceMs - Math.min(1000, graceMs / 4));
+        log.info({ tookMs: Date.now() - started }, 'shut down');
+      })();
+      return closing;
     },
   };
+}
+
+/** `p`, or a rejection with `message` once `ms` have passed. */
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** What `npm start` runs with no config file (CONTRACT §1). */

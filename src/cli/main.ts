@@ -7,7 +7,8 @@ import { simulateCommand } from './simulate.ts';
 const usage = `usage: smsgw <command> [options]
 
 commands:
-  serve [--config FILE]   run the gateway (no config: embedded default with a demo account)
+  serve [--config FILE] [--http H:P] [--smpp H:P] [--store URL]
+                          run the gateway (no config: embedded default with a demo account)
   send --csv FILE | --to NUMBER --text TEXT
                           send a batch or one message through a running gateway
                           (see: smsgw send --help)

@@ -9,7 +9,13 @@ export interface GatewayConfig {
   connectors: ConnectorConfig[];
   routes: { mt: MtRouteConfig[]; mo: MoRouteConfig[] };
   optOut: OptOutConfig;
+  /** JSON log lines on stdout at this level and above (SMSGW_LOG_LEVEL overrides it). */
+  log?: { level: LogLevel };
+  /** Seconds a SIGTERM/SIGINT may take before what is left is cut (default 10). */
+  shutdownGraceSeconds?: number;
 }
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** STOP/START/HELP handling of inbound messages (the defaults fill what is not given). */
 export interface OptOutConfig {
