@@ -173,6 +173,21 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const chosen = accounts.get(m.accountId)?.webhook?.statuses;
     if (!chosen || chosen.includes(m.status)) notify(m, 'message.status');
   });
+  // Per message only at debug: at info the hot path pays nothing for the log.
+  if (log.isLevelEnabled('debug')) {
+    gateway.on('status', (m) =>
+      log.debug(
+        {
+          message: m.id,
+          account: m.accountId,
+          status: m.status,
+          connector: m.connectorId,
+          error: m.error?.code,
+        },
+        'message status',
+      ),
+    );
+  }
   const batches = new Batches({
     gateway,
     onEvent: (accountId, type, data) => {

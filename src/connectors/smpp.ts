@@ -318,7 +318,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       }
     });
     client.on('unbound', (err) => {
-      const reason = err?.message ?? 'unbound';
+      if (this.#stopping !== null) return;
+      const reason = err?.message ?? 'unbound by the SMSC';
       this.#log.warn({ ...where, reason }, 'connector bind down');
       failed(reason);
     });
