@@ -115,7 +115,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     const auth = req.headers.authorization ?? '';
     let account: Account | undefined;
     if (auth.startsWith('Bearer ')) {
-      account = o.accounts.byApiKey(auth.slice(7).trim());
+      account = await o.accounts.byApiKeyOrStored(auth.slice(7).trim());
     } else if (auth.startsWith('Basic ')) {
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');

@@ -1,5 +1,6 @@
 // The `smsgw` command: one entry point, a subcommand per job.
 import { configCommand } from './config.ts';
+import { keysCommand } from './keys.ts';
 import { sendCommand } from './send.ts';
 import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
@@ -13,6 +14,8 @@ commands:
                           send a batch or one message through a running gateway
                           (see: smsgw send --help)
   config check FILE       validate a config file
+  keys create --account ID
+                          print a new API key for an account (stored hashed)
   simulate smsc           run a standalone SMSC simulator (see: smsgw simulate smsc --help)
 `;
 
@@ -23,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
       return serveCommand(rest);
     case 'config':
       return configCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
     case 'send':
       return sendCommand(rest);
     case 'simulate':

@@ -124,15 +124,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The config with what the command line and environment set, validated again. */
+/** The config with what the command line and environment set, each checked as the config file's would be. */
 function withOverrides(
   config: GatewayConfig,
   o: { 'http.listen'?: string; 'smppServer.listen'?: string; store?: string },
 ): GatewayConfig {
-  if (!o['http.listen'] && !o['smppServer.listen'] && !o.store) return config;
-  const changed: GatewayConfig = { ...config, http: { ...config.http } };
-  if (o['http.listen']) changed.http.listen = o['http.listen'];
-  if (o['smppServer.listen']) changed.smppServer = { ...config.smppServer, listen: o['smppServer.listen'] };
-  if (o.store) changed.store = o.store;
-  return validateConfig(changed);
+  const http = o['http.listen'] || config.http.listen;
+  const smpp = o['smppServer.listen'] || config.smppServer?.listen;
+  const store = o.store || config.store;
+  // Only these three are checked here: the rest was checked as it was loaded.
+  validateConfig({ http: { listen: http }, ...(smpp ? { smppServer: { listen: smpp } } : {}), store });
+  return {
+    ...config,
+    http: { ...config.http, listen: http },
+    ...(smpp ? { smppServer: { ...config.smppServer, listen: smpp } } : {}),
+    store,
+  };
 }
