@@ -104,7 +104,6 @@ routes: { mt: [{ connectors: [carrier] }] }
   await app.close();
   closed = true;
 
-  if (process.env.SHOW_LOG) console.log(lines.join(''));
   const entries = lines.map((l) => JSON.parse(l) as { level: string; msg: string; [k: string]: unknown });
   const messages = entries.map((e) => e.msg);
   for (const expected of [
