@@ -133,6 +133,16 @@ export class SmppFront {
     return this.server.close();
   }
 
+  /** Bound ESMEs per account (for /metrics). */
+  bindsByAccount(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const b of this.server.bound) {
+      const id = (b.context as Account).id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   #bindsOf(account: Account): number {
     let n = 0;
     for (const b of this.server.bound) if ((b.context as Account).id === account.id) n++;

@@ -120,6 +120,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const webhooks = new WebhookSender({
     store,
     onResult(delivery, outcome, detail) {
+      metrics.webhookAttempt?.(outcome);
       if (outcome === 'delivered') return;
       let host = '?';
       try {
@@ -210,7 +211,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     created.adminKey = `admin_${randomBytes(18).toString('base64url')}`;
     adminKeyHashes.push(hashApiKey(created.adminKey));
   }
-  const metrics = gatewayMetrics(gateway, connectors);
+  const metrics = gatewayMetrics(gateway, connectors, {
+    webhookBacklog: () => webhooks.backlog,
+    esmeBinds: () => smpp?.bindsByAccount() ?? new Map(),
+  });
   let draining = false;
   let storeFailing = false;
   /**
