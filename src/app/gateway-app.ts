@@ -218,13 +218,18 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let draining = false;
   let storeFailing = false;
   /**
-   * Whether the store can be used, for /ready: the one place a better signal plugs in (the
-   * gateway's own record of failing writes, once it keeps one); a ping for now.
+   * Whether the store can be used, for /ready and the log: the one place where store health
+   * is judged. A ping, and the gateway's own record of failing writes where it keeps one
+   * (`storeHealth()`: a write fails while a ping may still answer).
    */
+  const writeHealth = (gateway as { storeHealth?: () => { ok: boolean; lastError: string | null } })
+    .storeHealth;
   const storeProblem = async (): Promise<string | null> => {
     let problem: string | null = null;
     try {
       await withTimeout(store.ping(), 2000, 'the store did not answer within 2 s');
+      const writes = writeHealth?.call(gateway);
+      if (writes && !writes.ok) problem = `store writes failing: ${writes.lastError ?? 'unknown error'}`;
     } catch (err) {
       problem = (err as Error).message;
     }
@@ -235,6 +240,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     }
     return problem;
   };
+  // Store trouble is logged when it starts and ends, whether or not anyone asks /ready.
+  const storeWatch = setInterval(() => void storeProblem(), 5000);
+  storeWatch.unref();
   const limits = new AccountLimits();
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
@@ -259,6 +267,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           store,
           configured: config.routes.mo,
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
+          onReplaced: (source, rules) => log.info({ source, rules }, 'MO routes replaced'),
         }),
       ],
       public: [
@@ -300,6 +309,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const until = <T>(p: Promise<T>) => withTimeout(p, Math.max(0, deadline - Date.now()), 'grace over');
     // New work is refused from here on (503 + Connection: close, /ready 503).
     draining = true;
+    clearInterval(storeWatch);
     const httpClosed = http.close();
     await until(smpp?.close() ?? Promise.resolve()).catch(() =>
       log.warn('ESMEs cut at the end of the grace'),

@@ -71,6 +71,8 @@ export function moAdminRoutes(o: {
   store: Store;
   configured: readonly MoRouteConfig[];
   accountIds: () => ReadonlySet<string>;
+  /** Told when the rules in force are replaced: by an admin's set, or reset to the config. */
+  onReplaced?: (source: 'admin' | 'config', rules: number) => void;
 }) {
   return async (app: FastifyInstance) => {
     app.get('/v1/admin/routes/mo', async () => {
@@ -102,12 +104,14 @@ export function moAdminRoutes(o: {
         data: { routes },
       });
       o.gateway.setMoRoutes(routes);
+      o.onReplaced?.('admin', routes.length);
       return { source: 'admin', updatedAt: new Date(now).toISOString(), routes };
     });
 
     app.delete('/v1/admin/routes/mo', async () => {
       await o.store.deleteRecord(routesRecord.kind, routesRecord.id);
       o.gateway.setMoRoutes(o.configured);
+      o.onReplaced?.('config', o.configured.length);
       return { source: 'config', updatedAt: null, routes: o.configured };
     });
 

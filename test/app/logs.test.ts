@@ -97,8 +97,10 @@ routes: { mt: [{ connectors: [carrier] }] }
   await waitFor(() => codes.length > 0, 10_000, 'code message');
   const checked = await call('POST', `/v1/verify/${id}/check`, { code: codes[0] });
   assert.equal(checked.body.status, 'approved');
-  // Admin view, with the admin key.
-  assert.equal((await api(base, secrets.adminKey)('GET', '/v1/admin/connectors')).status, 200);
+  // Admin view and a change of the MO rules, with the admin key.
+  const admin = api(base, secrets.adminKey);
+  assert.equal((await admin('GET', '/v1/admin/connectors')).status, 200);
+  assert.equal((await admin('PUT', '/v1/admin/routes/mo', { routes: [{ account: 'acme' }] })).status, 200);
   await waitFor(() => hooks.hooks.length >= 3, 30_000, 'webhooks delivered after the failures');
   await client.stop();
   await app.close();
@@ -112,6 +114,7 @@ routes: { mt: [{ connectors: [carrier] }] }
     'ESME bind refused',
     'ESME bound',
     'webhook delivery failed',
+    'MO routes replaced',
     'shutting down',
     'connector stopped',
     'shut down',
