@@ -380,16 +380,26 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await stop(Date.now() + graceMs);
     throw err;
   }
+  const hostPort = (a: AddressInfo | null) => (a ? `${a.address}:${a.port}` : null);
+  const listening = {
+    http: hostPort(httpAddress),
+    smpp: hostPort(smppAddress),
+    smppTls: hostPort(smppTlsAddress),
+  };
+  // The addresses are in the message too, as the banner words them, for whoever greps stdout.
+  const where = [
+    `HTTP http://${listening.http}`,
+    ...(listening.smpp ? [`SMPP ${listening.smpp}`] : []),
+    ...(listening.smppTls ? [`SMPP/TLS ${listening.smppTls}`] : []),
+  ];
   log.info(
     {
       node: nodeId,
-      http: `${httpAddress.address}:${httpAddress.port}`,
-      smpp: smppAddress ? `${smppAddress.address}:${smppAddress.port}` : null,
-      smppTls: smppTlsAddress ? `${smppTlsAddress.address}:${smppTlsAddress.port}` : null,
+      ...listening,
       store: maskStoreUrl(config.store),
       connectors: config.connectors.map((c) => c.id),
     },
-    'gateway started',
+    `gateway started: ${where.join(', ')}`,
   );
 
   return {

@@ -12,7 +12,7 @@ export interface ServeProcess {
   stderr(): string;
   /** The JSON log lines so far. */
   logs(): Array<Record<string, unknown> & { msg?: string; level?: string }>;
-  /** Resolves with the first log line whose msg is `msg` (waiting for it). */
+  /** Resolves with the first log line whose msg starts with `msg` (waiting for it). */
   logged(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): void;
@@ -55,7 +55,7 @@ export function serve(
     async logged(msg, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const found = logs().find((l) => l.msg === msg);
+        const found = logs().find((l) => l.msg?.startsWith(msg));
         if (found) return found;
         if (done) throw new Error(`serve exited before logging '${msg}': ${stderr}\n${lines.join('\n')}`);
         if (Date.now() > deadline) throw new Error(`no '${msg}' within ${timeoutMs} ms: ${lines.join('\n')}`);

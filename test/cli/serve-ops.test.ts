@@ -38,6 +38,11 @@ test('--http, --smpp and --store set where it listens and stores; the flags win 
     const started = await gw.logged('gateway started');
     assert.equal(started.http, `127.0.0.1:${httpPort}`);
     assert.equal(started.smpp, `127.0.0.1:${smppPort}`);
+    assert.equal(
+      started.msg,
+      `gateway started: HTTP http://127.0.0.1:${httpPort}, SMPP 127.0.0.1:${smppPort}`,
+      'the addresses as the banner words them',
+    );
     assert.equal((await fetch(`http://127.0.0.1:${httpPort}/health`)).status, 200);
     const smpp = net.connect(smppPort, '127.0.0.1');
     await new Promise<void>((ok, fail) => smpp.once('connect', ok).once('error', fail));
