@@ -122,7 +122,23 @@ test('a port in use: one line naming it, exit 1, and the demo account is made on
   assert.ok(!/\n\s+at /.test(refused.stdout + refused.stderr), 'no stack trace');
   assert.ok(!/API key/.test(refused.stdout), 'no credentials for a gateway that did not start');
 
-  // The same ./var, the port free: the demo account is created now, its key shown.
+  // SMPP's port taken instead: the same, named for SMPP.
+  const smppBlocker = net.createServer();
+  await new Promise<void>((r) => smppBlocker.listen(smppPort, '127.0.0.1', r));
+  const smppRefused = spawnSync(process.execPath, [main, 'serve', ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  await new Promise((r) => smppBlocker.close(r));
+  assert.equal(smppRefused.status, 1);
+  assert.equal(
+    smppRefused.stderr,
+    `smsgw serve: cannot listen on 127.0.0.1:${smppPort} for SMPP: address already in use\n`,
+  );
+  assert.ok(!/API key/.test(smppRefused.stdout));
+
+  // The same ./var, the ports free: the demo account is created now, its key shown.
   const gw = serve(args, { cwd });
   try {
     await gw.logged('gateway started');
@@ -205,3 +221,28 @@ async function waitHealthy(port: number) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test('log.level and shutdownGraceSeconds are checked as config; log.level sets the level', async () => {
+  const cwd = mkdtempSync(join(dir, 'level-'));
+  const bad = join(cwd, 'bad.yaml');
+  writeFileSync(bad, 'log: { level: loud }\nshutdownGraceSeconds: 0\n');
+  const checked = spawnSync(process.execPath, [main, 'config', 'check', bad], { encoding: 'utf8' });
+  assert.equal(checked.status, 2);
+  const problems = checked.stderr.trim().split('\n');
+  assert.ok(
+    problems.includes('log.level: expected one of fatal, error, warn, info, debug, trace, silent'),
+    checked.stderr,
+  );
+  assert.ok(problems.includes('shutdownGraceSeconds: expected integer 1..3600'), checked.stderr);
+
+  const port = await freePort();
+  const config = join(cwd, 'gw.yaml');
+  writeFileSync(
+    config,
+    `http: { listen: 127.0.0.1:${port} }\nstore: sqlite:${cwd}/gw.db\nlog: { level: warn }\n`,
+  );
+  const gw = serve(['--config', config], { cwd });
+  await waitHealthy(port);
+  await stopped(gw);
+  assert.deepEqual(gw.lines, [], 'nothing at info or below');
+});
