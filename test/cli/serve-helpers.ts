@@ -1,11 +1,17 @@
 // `smsgw serve` as a child process: its stdout lines (JSON log lines, plus the banner with no
 // config), its stderr, and its exit.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after } from 'node:test';
 
 const main = resolve('src/cli/main.ts');
+/** Gateways still running when a test file ends (a failed assertion skipped their stop). */
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export interface ServeProcess {
   lines: string[];
@@ -27,6 +33,8 @@ export function serve(
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
