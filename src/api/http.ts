@@ -82,14 +82,28 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   }
   const log = o.log;
   if (log) {
+    // A 503 (store out of reach, draining) answers every request alike: one line a second
+    // says so, with how many were left out, rather than a line per request.
+    let quietUntil = 0;
+    let quieted = 0;
     app.addHook('onSend', (req, reply, payload, done) => {
-      if (reply.statusCode >= 500) {
+      const status = reply.statusCode;
+      if (status >= 500) {
         reply.header('x-request-id', req.id);
-        const url = req.url.split('?')[0];
-        log.error(
-          { reqId: req.id, method: req.method, url, status: reply.statusCode, err: req.failure },
-          'HTTP request failed',
-        );
+        const now = status === 503 ? Date.now() : 0;
+        if (now !== 0 && now < quietUntil) quieted++;
+        else {
+          const url = req.url.split('?')[0];
+          const also = now === 0 ? {} : { alsoFailedSinceLastLine: quieted };
+          log.error(
+            { reqId: req.id, method: req.method, url, status, err: req.failure, ...also },
+            'HTTP request failed',
+          );
+          if (now !== 0) {
+            quietUntil = now + 1000;
+            quieted = 0;
+          }
+        }
       }
       done(null, payload);
     });

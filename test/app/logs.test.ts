@@ -11,6 +11,7 @@ import { buildHttpApi } from '../../src/api/index.ts';
 import { createLogger, maskStoreUrl, startGateway } from '../../src/app/index.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import type { AccountLimits, AccountRegistry, Gateway, Message } from '../../src/core/index.ts';
+import { GatewayError } from '../../src/core/index.ts';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { shortMessagePdu } from '../../src/smpp/index.ts';
 import { api, esme, waitFor, webhookReceiver } from '../e2e/helpers.ts';
@@ -152,6 +153,9 @@ test('a 500 is logged with its request id, which the answer carries as x-request
           app.get('/boom', async () => {
             throw new Error('kaboom');
           });
+          app.get('/busy', async () => {
+            throw new GatewayError('store_unavailable', 'the store is out of reach', undefined, 503);
+          });
         },
       ],
     },
@@ -169,6 +173,16 @@ test('a 500 is logged with its request id, which the answer carries as x-request
   assert.equal(entry.url, '/boom');
   assert.equal(entry.status, 500);
   assert.equal(entry.err.message, 'kaboom');
+
+  // A run of 503s: each answer has its id, the log one line for the run.
+  lines.length = 0;
+  for (let i = 0; i < 5; i++) {
+    const busy = await http.inject({ method: 'GET', url: '/busy' });
+    assert.equal(busy.statusCode, 503);
+    assert.ok(busy.headers['x-request-id']);
+  }
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.equal(JSON.parse(lines[0]!).status, 503);
 });
 
 test('the store URL is logged without its password', () => {
