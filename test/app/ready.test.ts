@@ -5,6 +5,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { readyRoutes } from '../../src/api/index.ts';
+import { createLogger } from '../../src/app/index.ts';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
 
@@ -23,7 +24,9 @@ test('ready: 200 while the store answers, whatever the connectors; each connecto
   const deadPort = (spare.address() as net.AddressInfo).port;
   await new Promise((r) => spare.close(r));
 
-  const gw = await gatewayFrom(`
+  const logged: Array<{ msg: string; reason?: string }> = [];
+  const gw = await gatewayFrom(
+    `
 http: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 admin: { apiKeys: [admin-key-123] }
@@ -32,7 +35,9 @@ connectors:
   - { id: refused, type: smpp, host: 127.0.0.1, port: ${smscPort}, systemId: gw, password: wrong }
   - { id: nobody, type: smpp, host: 127.0.0.1, port: ${deadPort}, systemId: gw, password: pw }
 routes: { mt: [{ connectors: [good, refused, nobody] }] }
-`);
+`,
+    { log: createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line)) }) },
+  );
   let closed = false;
   t.after(() => (closed ? undefined : gw.close()));
   const ready = async () => {
@@ -77,6 +82,8 @@ routes: { mt: [{ connectors: [good, refused, nobody] }] }
   assert.equal(down.status, 503);
   assert.equal(down.body.status, 'store_unavailable');
   assert.equal(down.body.connectors.length, 3);
+  const storeLine = logged.find((l) => l.msg === 'store unavailable');
+  assert.ok(storeLine?.reason, 'store trouble is logged with its reason');
   await gw.close();
   closed = true;
 });
