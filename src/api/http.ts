@@ -127,7 +127,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     const auth = req.headers.authorization ?? '';
     let account: Account | undefined;
     if (auth.startsWith('Bearer ')) {
-      account = await o.accounts.byApiKeyOrStored(auth.slice(7).trim());
+      const key = auth.slice(7).trim();
+      account = o.accounts.byApiKey(key) ?? (await o.accounts.byStoredApiKey(key));
     } else if (auth.startsWith('Basic ')) {
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');

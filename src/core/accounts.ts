@@ -120,12 +120,10 @@ export class AccountRegistry {
   }
 
   /**
-   * As byApiKey, then the store: a key made by `smsgw keys create` while this gateway runs
-   * works at once. (Repeated wrong keys are the rate limiter's concern.)
+   * A key byApiKey does not know, looked up in the store: one made by `smsgw keys create`
+   * while this gateway runs works at once. (Repeated wrong keys are the rate limiter's concern.)
    */
-  async byApiKeyOrStored(key: string): Promise<Account | undefined> {
-    const known = this.byApiKey(key);
-    if (known) return known;
+  async byStoredApiKey(key: string): Promise<Account | undefined> {
     const stored = await this.#store.findAccountByApiKeyHash(hashApiKey(key));
     if (!stored) return undefined;
     this.#index(stored);
