@@ -76,19 +76,21 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     app.addHook('onRequest', (req, reply, done) => {
       // /ready answers for itself (503 while draining), so a balancer sees why.
       if (!draining() || req.url === '/ready') return done();
-      reply.header('connection', 'close');
       sendError(reply, 503, 'shutting_down', 'the gateway is shutting down');
     });
   }
   const log = o.log;
-  if (log) {
+  if (log || draining) {
     // A 503 (store out of reach, draining) answers every request alike: one line a second
     // says so, with how many were left out, rather than a line per request.
     let quietUntil = 0;
     let quieted = 0;
     app.addHook('onSend', (req, reply, payload, done) => {
+      // While draining, every answer (those of requests that came before too) closes its
+      // connection: a kept-alive client that goes quiet does not hold the shutdown.
+      if (draining?.()) reply.header('connection', 'close');
       const status = reply.statusCode;
-      if (status >= 500) {
+      if (log && status >= 500) {
         reply.header('x-request-id', req.id);
         const now = status === 503 ? Date.now() : 0;
         if (now !== 0 && now < quietUntil) quieted++;
