@@ -396,6 +396,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     {
       node: nodeId,
       ...listening,
+      storeKind: config.store.startsWith('sqlite:') ? 'sqlite' : 'postgres',
       store: maskStoreUrl(config.store),
       connectors: config.connectors.map((c) => c.id),
     },

@@ -16,7 +16,12 @@ function metricNames(expr: string): string[] {
 }
 
 test('metrics: standard process names, per account and error code, latencies, webhooks; the dashboard queries only what exists', async (t) => {
-  const hooks = await webhookReceiver();
+  let failFirst = true;
+  const hooks = await webhookReceiver(() => {
+    const status = failFirst ? 500 : 200;
+    failFirst = false;
+    return status;
+  });
   t.after(() => hooks.close());
   const gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
@@ -70,7 +75,8 @@ routes: { mt: [{ connectors: [sim] }] }
   sample(/^smsgw_esme_binds\{account="acme"\} 1$/m);
   sample(/^smsgw_messages_total\{status="received",connector="sim",direction="inbound"\} 1$/m);
   sample(/^smsgw_webhook_backlog \d+$/m);
-  sample(/^# TYPE smsgw_webhook_failures_total counter$/m);
+  sample(/^smsgw_webhook_failures_total 1$/m);
+  sample(/^smsgw_webhook_attempts_total\{outcome="retry"\} 1$/m);
 
   // Every metric a dashboard panel queries is one /metrics has (a family, or a histogram's series).
   const families = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => m[1]!));
