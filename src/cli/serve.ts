@@ -2,7 +2,7 @@
 // gateway. With no config it runs the embedded default of CONTRACT §1 and prints where
 // everything listens and the demo credentials; its log is JSON lines on stdout.
 import { parseArgs } from 'node:util';
-import { createLogger, defaultConfig, ListenError, startGateway } from '../app/index.ts';
+import { createLogger, defaultConfig, ListenError, maskStoreUrl, startGateway } from '../app/index.ts';
 import type { GatewayConfig, LogLevel } from '../config/index.ts';
 import { ConfigError, loadConfigFile, validateConfig } from '../config/index.ts';
 
@@ -66,7 +66,35 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const log = createLogger(level as LogLevel);
 
-  let app: Awaited<ReturnType<typeof startGateway>>;
+  // A signal while starting is acted on once started (the default would kill the process).
+  let app: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let signalled: string | null = null;
+  const onSignal = (signal: string) => {
+    signalled ??= signal;
+    if (app) shutdown(app, signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  let closing = false;
+  const shutdown = (running: NonNullable<typeof app>, signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'signal received');
+    const graceMs = (config.shutdownGraceSeconds ?? 10) * 1000;
+    // The last resort: whatever still holds the process does not keep it past the grace.
+    setTimeout(() => {
+      log.warn('shutdown grace over: exiting');
+      process.exit(0);
+    }, graceMs).unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+
   try {
     app = await startGateway(config, { demoAccount: !file, log });
   } catch (err) {
@@ -88,7 +116,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (app.smppTlsAddress)
     out(`smsgw listening: SMPP/TLS ${app.smppTlsAddress.address}:${app.smppTlsAddress.port}`);
   out(
-    `store: ${config.store}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`,
+    `store: ${maskStoreUrl(config.store)}; connectors: ${config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none'}`,
   );
   if (app.created.apiKey) {
     out('demo account created; its credentials are shown this once:');
@@ -100,27 +128,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'signal received');
-    const graceMs = (config.shutdownGraceSeconds ?? 10) * 1000;
-    // The last resort: whatever still holds the process does not keep it past the grace.
-    setTimeout(() => {
-      log.warn('shutdown grace over: exiting');
-      process.exit(0);
-    }, graceMs).unref();
-    app.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (signalled) shutdown(app, signalled);
   return 0;
 }
 
