@@ -246,3 +246,22 @@ test('log.level and shutdownGraceSeconds are checked as config; log.level sets t
   await stopped(gw);
   assert.deepEqual(gw.lines, [], 'nothing at info or below');
 });
+
+test('a store out of reach: one line, exit 1, its password nowhere', async () => {
+  const port = await freePort();
+  const res = spawnSync(
+    process.execPath,
+    [
+      main,
+      'serve',
+      '--store',
+      `postgres://smsgw:topsecret9@127.0.0.1:${port}/smsgw`,
+      '--http',
+      '127.0.0.1:0',
+    ],
+    { cwd: mkdtempSync(join(dir, 'no-store-')), encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(res.status, 1);
+  assert.equal(res.stderr, `smsgw serve: cannot start: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+  assert.ok(!(res.stdout + res.stderr).includes('topsecret9'));
+});
