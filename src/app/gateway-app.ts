@@ -310,7 +310,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     // New work is refused from here on (503 + Connection: close, /ready 503).
     draining = true;
     clearInterval(storeWatch);
+    // Awaited below, after the SMPP side; a failure is the cut's to handle, not unhandled meanwhile.
     const httpClosed = http.close();
+    httpClosed.catch(() => {});
     await until(smpp?.close() ?? Promise.resolve()).catch(() =>
       log.warn('ESMEs cut at the end of the grace'),
     );
