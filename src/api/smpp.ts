@@ -107,7 +107,12 @@ export class SmppFront {
       this.server.on('unbound', (b) => log.info(who(b), 'ESME unbound'));
       this.server.on('bindRefused', (req, status) =>
         log.warn(
-          { systemId: req.systemId, remote: req.remoteAddress, status: statusName(status) },
+          {
+            account: options.accounts.bySystemId(req.systemId)?.id ?? null,
+            systemId: req.systemId,
+            remote: req.remoteAddress,
+            status: statusName(status),
+          },
           'ESME bind refused',
         ),
       );

@@ -127,6 +127,7 @@ routes: { mt: [{ connectors: [carrier] }] }
   }
   const refusal = entries.find((e) => e.msg === 'ESME bind refused')!;
   assert.equal(refusal.systemId, 'acme');
+  assert.equal(refusal.account, 'acme');
   assert.equal(refusal.status, 'ESME_RINVPASWD');
   assert.match(String(refusal.remote), /^127\.0\.0\.1:\d+$/);
   const hookFailure = entries.find((e) => e.msg === 'webhook delivery failed')!;
