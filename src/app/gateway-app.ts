@@ -134,13 +134,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       );
     },
   });
-  let http: FastifyInstance | undefined;
   const twoWay = new TwoWay({
     gateway,
     config,
     webhooks,
     webhookSecret: (id) => accounts.get(id)?.webhook?.secret ?? null,
-    onError: (err, m) => http?.log.warn({ err, message: m.id }, 'two-way handling failed'),
+    onError: (err, m) => log.warn({ reason: err.message, message: m.id }, 'two-way handling failed'),
   });
   const notify = (m: Message, type: 'message.status' | 'message.inbound') => {
     const account = accounts.get(m.accountId);
@@ -249,7 +248,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const authTokens = new Map<string, string>();
   for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   const compat = compatApis({ gateway, accounts, limits, webhooks, authTokens, verify: apps.verify });
-  http = await buildHttpApi({
+  const http = await buildHttpApi({
     gateway,
     accounts,
     adminKeyHashes,
