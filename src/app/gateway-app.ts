@@ -117,6 +117,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   // Failures are logged per receiver host (never the path or the signature), once a minute.
   const logWebhookFailure = perKeyLimiter(60_000);
+  // An event the store did not take is lost: said, at most once every 10 s.
+  const logUnstored = perKeyLimiter(10_000);
+  const webhookNotStored = (err: Error) =>
+    logUnstored('webhook', (skipped) =>
+      log.error({ reason: err.message, alsoFailedSinceLastLine: skipped }, 'webhook event not stored'),
+    );
   const webhooks = new WebhookSender({
     store,
     onResult(delivery, outcome, detail) {
@@ -146,7 +152,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const url = type === 'message.status' ? (m.callbackUrl ?? account?.webhook?.url) : account?.webhook?.url;
     if (!url) return;
     const data = type === 'message.inbound' ? inboundView(m) : messageView(m);
-    webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
+    webhooks
+      .enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data })
+      .catch(webhookNotStored);
   };
   const apps = buildApps(
     {
@@ -195,7 +203,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       if (!account?.webhook) return;
       webhooks
         .enqueue(accountId, account.webhook.url, account.webhook.secret, { type, data })
-        .catch(() => {});
+        .catch(webhookNotStored);
     },
   });
   gateway.on('inbound', (m) => {
