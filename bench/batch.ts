@@ -34,7 +34,7 @@ routes:
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`smsgw serve exited with ${code}`)));
     lines.on('line', (line) => {
-      const m = /HTTP (http:\/\/\S+)/.exec(line);
+      const m = /HTTP (http:\/\/[^\s,"]+)/.exec(line);
       if (m) resolve({ child, base: m[1]!.replace(/\/$/, '') });
     });
   });

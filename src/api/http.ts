@@ -1,6 +1,6 @@
 // The HTTP front door: REST API (CONTRACT §3), health, metrics, OpenAPI, admin (§7).
 // Every refusal is `{"error": {code, message, field?}}` with a 4xx; nothing is half-stored.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, {
   type FastifyInstance,
@@ -75,6 +75,10 @@ export interface HttpApiOptions {
   metricsAccess?: { keyHashes: string[]; elsewhere: boolean };
   /** Failed API keys, counted per address and account (shared with the other front doors). */
   authGuard?: AuthGuard;
+  /** Where 5xx answers are logged, with the request id also sent as `x-request-id`. */
+  log?: { error(obj: object, msg?: string): void };
+  /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
+  draining?: () => boolean;
 }
 
 export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
@@ -82,11 +86,22 @@ export type HttpPlugin = (app: FastifyInstance) => Promise<void>;
 declare module 'fastify' {
   interface FastifyRequest {
     account: Account;
+    /** The unexpected error behind a 500, for its log line. */
+    failure: Error | null;
   }
 }
 
 export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
-  const options = { logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1_048_576 };
+  // Request ids: unique across restarts (a random prefix), cheap per request (a counter).
+  const idPrefix = randomBytes(4).toString('hex');
+  let requests = 0;
+  const options = {
+    logger: o.logger ?? false,
+    bodyLimit: o.bodyLimit ?? 1_048_576,
+    genReqId: () => `${idPrefix}-${(++requests).toString(36)}`,
+    // While draining, our own hook answers (with the REST error body and /ready's own).
+    return503OnClosing: o.draining === undefined,
+  };
   // Fastify types an HTTPS instance apart; the routes are the same either way.
   const app = o.https
     ? (Fastify({ ...options, https: o.https }) as unknown as FastifyInstance)
@@ -99,7 +114,48 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   const authGuard = o.authGuard ?? new AuthGuard();
 
   app.decorateRequest('account', null as unknown as Account);
-  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.decorateRequest('failure', null);
+  const draining = o.draining;
+  if (draining) {
+    // Callback hooks, not async ones: no promise per request on the hot path.
+    app.addHook('onRequest', (req, reply, done) => {
+      // /ready answers for itself (503 while draining), so a balancer sees why.
+      if (!draining() || req.url === '/ready') return done();
+      sendError(reply, 503, 'shutting_down', 'the gateway is shutting down');
+    });
+  }
+  const log = o.log;
+  if (log || draining) {
+    // A 503 (store out of reach, draining) answers every request alike: one line a second
+    // says so, with how many were left out, rather than a line per request.
+    let quietUntil = 0;
+    let quieted = 0;
+    app.addHook('onSend', (req, reply, payload, done) => {
+      // While draining, every answer (those of requests that came before too) closes its
+      // connection: a kept-alive client that goes quiet does not hold the shutdown.
+      if (draining?.()) reply.header('connection', 'close');
+      const status = reply.statusCode;
+      if (log && status >= 500) {
+        reply.header('x-request-id', req.id);
+        const now = status === 503 ? Date.now() : 0;
+        if (now !== 0 && now < quietUntil) quieted++;
+        else {
+          const url = req.url.split('?')[0];
+          const also = now === 0 ? {} : { alsoFailedSinceLastLine: quieted };
+          log.error(
+            { reqId: req.id, method: req.method, url, status, err: req.failure, ...also },
+            'HTTP request failed',
+          );
+          if (now !== 0) {
+            quietUntil = now + 1000;
+            quieted = 0;
+          }
+        }
+      }
+      done(null, payload);
+    });
+  }
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // An error no route expects is most likely the store's (disk full, database gone): then
     // the client may try again; only with a store that writes is it the gateway's own.
     if (!(err instanceof GatewayError) && !err.statusCode && !(await o.gateway.checkStore()))
@@ -112,7 +168,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     if (err.statusCode === 415) return sendError(reply, 415, 'unsupported_media_type', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
       return sendError(reply, err.statusCode, 'invalid_request', err.message);
-    app.log.error(err);
+    req.failure = err;
     return sendError(reply, 500, 'internal_error', 'internal error');
   });
   // A parsed body nested deeper than any request of ours needs is refused before a handler
@@ -146,7 +202,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     }
     const locked = authGuard.lockedFor(req.ip, named);
     if (locked > 0) return lockedOut(reply, locked);
-    const candidate = key ? o.accounts.byApiKey(key) : undefined;
+    // A key made with `smsgw keys create` while the gateway runs is in the store only.
+    const candidate = key ? (o.accounts.byApiKey(key) ?? (await o.accounts.byStoredApiKey(key))) : undefined;
     if (candidate && (named === undefined || named === `account:${candidate.id}`)) account = candidate;
     if (!account) {
       // An admin key here is no guess (the console tries a key as an account's first).

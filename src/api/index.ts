@@ -10,4 +10,5 @@ export {
 } from './http.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit } from './paging.ts';
+export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';

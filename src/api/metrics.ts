@@ -1,5 +1,8 @@
-// Prometheus metrics: messages by status and connector, queue depth, bind states, and the
-// time from acceptance to the SMSC's submit response.
+// Prometheus metrics: messages by status and connector (and by account, with error codes),
+// queue depth, bind states, ESME binds, webhooks, the time from acceptance to the SMSC's
+// submit response and from there to the receipt, and prom-client's process and Node.js
+// metrics under their standard names. Per message: a few counter increments on label
+// children looked up in a Map, nothing more.
 import client from 'prom-client';
 import type { Connector } from '../connectors/index.ts';
 import type { Gateway, Message } from '../core/index.ts';
@@ -7,11 +10,32 @@ import type { Gateway, Message } from '../core/index.ts';
 export interface Metrics {
   readonly contentType: string;
   render(): Promise<string>;
+  /** One webhook request's outcome (a retry or abandonment is a failure). */
+  webhookAttempt?(outcome: 'delivered' | 'retry' | 'abandoned'): void;
 }
 
-export function gatewayMetrics(gateway: Gateway, connectors: ReadonlyMap<string, Connector>): Metrics {
+/** What the metrics read from the parts built around the gateway. */
+export interface MetricSources {
+  /** Webhook deliveries in hand: read ahead, being sent, or their outcome being written. */
+  webhookBacklog?: () => number;
+  /** ESME binds by account. */
+  esmeBinds?: () => ReadonlyMap<string, number>;
+}
+
+/** Statuses a delivery receipt sets: their time since the submit is the receipt latency. */
+const receiptStatuses = new Set<Message['status']>(['delivered', 'undelivered', 'expired']);
+/** Final statuses that count as an error, by the message's error code. */
+const errorStatuses = new Set<Message['status']>(['undelivered', 'expired', 'rejected', 'failed']);
+
+export function gatewayMetrics(
+  gateway: Gateway,
+  connectors: ReadonlyMap<string, Connector>,
+  sources: MetricSources = {},
+): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'smsgw_process_' });
+  // Which gateway of a cluster each series comes from (its id among the store's nodes).
+  registry.setDefaultLabels({ node: gateway.store.instanceId });
+  client.collectDefaultMetrics({ register: registry });
   const transitions = new client.Counter({
     name: 'smsgw_messages_total',
     help: 'Messages entering each status, by connector',
@@ -54,14 +78,97 @@ export function gatewayMetrics(gateway: Gateway, connectors: ReadonlyMap<string,
       }
     },
   });
+  const receiptLatency = new client.Histogram({
+    name: 'smsgw_receipt_latency_seconds',
+    help: 'From the SMSC accepting a message to its delivery receipt',
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400],
+    registers: [registry],
+  });
+  const byAccount = new client.Counter({
+    name: 'smsgw_account_messages_total',
+    help: 'Messages entering each status, by account',
+    labelNames: ['account', 'status', 'direction'],
+    registers: [registry],
+  });
+  const errors = new client.Counter({
+    name: 'smsgw_message_errors_total',
+    help: 'Messages that ended in failure, by account, connector and error code',
+    labelNames: ['account', 'connector', 'code'],
+    registers: [registry],
+  });
+  const webhookAttempts = new client.Counter({
+    name: 'smsgw_webhook_attempts_total',
+    help: 'Webhook requests by outcome: delivered, retry (failed, tried again later), abandoned',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const webhookFailures = new client.Counter({
+    name: 'smsgw_webhook_failures_total',
+    help: 'Webhook requests that failed (the receiver answered other than 2xx, or not at all)',
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'smsgw_webhook_backlog',
+    help: 'Webhook deliveries in hand: read ahead, being sent, or their outcome being written',
+    registers: [registry],
+    collect() {
+      this.set(sources.webhookBacklog?.() ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: 'smsgw_connector_up',
+    help: '1 when the connector has a bind that can send, else 0',
+    labelNames: ['connector'],
+    registers: [registry],
+    collect() {
+      for (const c of connectors.values()) this.set({ connector: c.id }, c.state().status === 'up' ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'smsgw_esme_binds',
+    help: 'SMPP binds of ESME accounts to this gateway',
+    labelNames: ['account'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [account, n] of sources.esmeBinds?.() ?? []) this.set({ account }, n);
+    },
+  });
+  // Label children by key: prom-client hashes the label object on each inc() otherwise.
+  const children = new Map<string, client.Counter.Internal>();
+  const child = (counter: client.Counter, key: string, labels: Record<string, string>) => {
+    let c = children.get(key);
+    if (c === undefined) {
+      c = counter.labels(labels);
+      children.set(key, c);
+    }
+    return c;
+  };
   const count = (m: Message) => {
-    transitions.inc({
+    const direction = m.direction === 'mt' ? 'outbound' : 'inbound';
+    const connector = m.connectorId ?? '';
+    child(transitions, `t\0${m.status}\0${connector}\0${direction}`, {
       status: m.status,
-      connector: m.connectorId ?? '',
-      direction: m.direction === 'mt' ? 'outbound' : 'inbound',
-    });
+      connector,
+      direction,
+    }).inc();
+    child(byAccount, `a\0${m.accountId}\0${m.status}\0${direction}`, {
+      account: m.accountId,
+      status: m.status,
+      direction,
+    }).inc();
     if (m.status === 'submitted' && m.submittedAt !== null)
       submitLatency.observe((m.submittedAt - m.createdAt) / 1000);
+    else if (receiptStatuses.has(m.status) && m.submittedAt !== null)
+      receiptLatency.observe((Date.now() - m.submittedAt) / 1000);
+    if (errorStatuses.has(m.status)) {
+      const code = m.error?.code ?? m.status;
+      child(errors, `e\0${m.accountId}\0${connector}\0${code}`, {
+        account: m.accountId,
+        connector,
+        code,
+      }).inc();
+    }
   };
   gateway.on('status', count);
   gateway.on('inbound', count);
@@ -69,5 +176,12 @@ export function gatewayMetrics(gateway: Gateway, connectors: ReadonlyMap<string,
   gateway.on('groupCanceled', (_groupId, n) =>
     transitions.inc({ status: 'canceled', connector: '', direction: 'outbound' }, n),
   );
-  return { contentType: registry.contentType, render: () => registry.metrics() };
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    webhookAttempt(outcome) {
+      webhookAttempts.inc({ outcome });
+      if (outcome !== 'delivered') webhookFailures.inc();
+    },
+  };
 }

@@ -835,6 +835,16 @@ export const openApiDocument = {
         responses: { '200': { description: 'Healthy' }, '503': { description: 'Store down' } },
       },
     },
+    '/ready': {
+      get: {
+        security: [],
+        summary: 'Ready for traffic: the store answers and the gateway is not draining',
+        responses: {
+          '200': { description: '{status: "ready", connectors: [{id, state, binds, lastError, since}]}' },
+          '503': { description: '{status: "store_unavailable" | "draining", connectors: [...]}' },
+        },
+      },
+    },
     '/metrics': {
       get: {
         security: [],

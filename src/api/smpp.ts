@@ -3,6 +3,7 @@
 // is stored first and deleted only on its deliver_sm_resp, so it waits out a missing bind.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TlsOptions } from 'node:tls';
+import type { ConnectorLogger } from '../connectors/index.ts';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
 import { AuthGuard, GatewayError, internationalDigits, newId, verifyPassword } from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf, SmppServerOptions } from '../smpp/index.ts';
@@ -15,6 +16,7 @@ import {
   parseSmppTime,
   SmppServer,
   shortMessagePdu,
+  statusName,
   Ton,
   toSmppAddress,
 } from '../smpp/index.ts';
@@ -42,6 +44,8 @@ export interface SmppFrontOptions {
     SmppServerOptions,
     'maxConnections' | 'maxConnectionsPerAddress' | 'bindTimeoutMs' | 'writeStallMs' | 'maxWriteQueueBytes'
   >;
+  /** Binds, unbinds and refused binds are logged here (never a password). */
+  log?: ConnectorLogger;
 }
 
 type Delivery =
@@ -112,6 +116,28 @@ export class SmppFront {
     });
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
+    const log = options.log;
+    if (log) {
+      const who = (b: BoundSession) => ({
+        account: (b.context as Account).id,
+        systemId: b.systemId,
+        bindType: b.bindType,
+        remote: b.session.remoteAddress,
+      });
+      this.server.on('bound', (b) => log.info(who(b), 'ESME bound'));
+      this.server.on('unbound', (b) => log.info(who(b), 'ESME unbound'));
+      this.server.on('bindRefused', (req, status) =>
+        log.warn(
+          {
+            account: options.accounts.bySystemId(req.systemId)?.id ?? null,
+            systemId: req.systemId,
+            remote: req.remoteAddress,
+            status: statusName(status),
+          },
+          'ESME bind refused',
+        ),
+      );
+    }
     this.server.on('request', (pdu, b) => {
       // A refusal thrown through (the store unavailable to submit_multi) keeps its status.
       this.#onRequest(pdu, b).catch((err: unknown) => b.session.respond(pdu, statusOf(err)));
@@ -132,6 +158,16 @@ export class SmppFront {
     if (this.#poll) clearInterval(this.#poll);
     this.#poll = null;
     return this.server.close();
+  }
+
+  /** Bound ESMEs per account (for /metrics). */
+  bindsByAccount(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const b of this.server.bound) {
+      const id = (b.context as Account).id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
   }
 
   #bindsOf(account: Account): number {

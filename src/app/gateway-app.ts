@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { buildHttpApi, gatewayMetrics, type HttpApiOptions, metricsRoute, SmppFront } from '../api/index.ts';
+import {
+  buildHttpApi,
+  gatewayMetrics,
+  type HttpApiOptions,
+  metricsRoute,
+  readyRoutes,
+  SmppFront,
+} from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
@@ -24,7 +31,7 @@ import {
   messageView,
 } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, redactStoreUrl } from '../store/index.ts';
 import {
   conversationRoutes,
   followMoRoutes,
@@ -35,6 +42,7 @@ import {
 } from '../twoway/index.ts';
 import { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
 import { keptPartsIn } from './kept-parts.ts';
+import { type Logger, perKeyLimiter, silentLog } from './log.ts';
 
 /** Webhooks report `submitted` and every final status of an outbound message. */
 const notifiedStatuses = new Set<Message['status']>([
@@ -58,7 +66,30 @@ export interface GatewayApp {
   metricsAddress: AddressInfo | null;
   /** Keys created on this start (the demo account's), shown once. */
   created: { apiKey?: string; smppPassword?: string; adminKey?: string };
+  /** This process in logs (its cluster instance id with PostgreSQL). */
+  nodeId: string;
+  /**
+   * Drains and stops: new HTTP requests get 503 (`Connection: close`), ESMEs and carriers
+   * are unbound, sends on the wire settle; what is left after `shutdownGraceSeconds` is cut
+   * (it stays queued in the store and goes at the next start).
+   */
   close(): Promise<void>;
+}
+
+/** A listener could not be opened (port in use, no such address): one line for the operator. */
+export class ListenError extends Error {
+  constructor(what: string, listen: string, err: NodeJS.ErrnoException) {
+    const reason =
+      err.code === 'EADDRINUSE'
+        ? 'address already in use'
+        : err.code === 'EADDRNOTAVAIL'
+          ? 'address not available on this host'
+          : err.code === 'EACCES'
+            ? 'permission denied'
+            : err.message;
+    super(`cannot listen on ${listen} for ${what}: ${reason}`);
+    this.name = 'ListenError';
+  }
 }
 
 export interface StartOptions {
@@ -67,6 +98,8 @@ export interface StartOptions {
   logger?: boolean | object;
   /** Told of every HTTP route as it is registered. */
   onRoute?: HttpApiOptions['onRoute'];
+  /** Where the gateway logs (JSON lines); none: nothing is logged. */
+  log?: Logger;
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
@@ -78,27 +111,13 @@ export function splitListen(listen: string): { host: string; port: number } {
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayApp> {
+  const log = options.log ?? silentLog;
   const store = await openStore(config.store);
   await store.migrate();
+  const nodeId = store.instanceId;
   const accounts = new AccountRegistry(store);
   await accounts.load(config.accounts);
   const created: GatewayApp['created'] = {};
-  if (options.demoAccount && !accounts.get('demo')) {
-    created.apiKey = `demo_${randomBytes(18).toString('base64url')}`;
-    created.smppPassword = randomBytes(6).toString('base64url').slice(0, 8);
-    await accounts.save(
-      {
-        id: 'demo',
-        webhook: null,
-        smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 },
-        defaultFrom: 'smsgw',
-        defaultCountry: null,
-        mps: 0,
-        twilio: null,
-      },
-      [hashApiKey(created.apiKey)],
-    );
-  }
 
   // Connectors call into the pipeline, which is built after them: a sink that forwards.
   let gateway: Gateway | undefined;
@@ -108,7 +127,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     parts: keptPartsIn(store),
   };
   const connectors = new Map<string, Connector>(
-    config.connectors.map((c) => [c.id, createConnector(c, sink)]),
+    config.connectors.map((c) => [c.id, createConnector(c, sink, log)]),
   );
   gateway = new Gateway({ store, config, connectors });
   // MO rules an admin set through the API outlive a restart.
@@ -116,6 +135,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // And those another gateway on the store sets or resets, from then on.
   await followMoRoutes(store, gateway, config.routes.mo);
 
+  // Failures are logged per receiver host (never the path or the signature), once a minute.
+  const logWebhookFailure = perKeyLimiter(60_000);
+  // An event the store did not take is lost: said, at most once every 10 s.
+  const logUnstored = perKeyLimiter(10_000);
+  const webhookNotStored = (err: Error) =>
+    logUnstored('webhook', (skipped) =>
+      log.error({ reason: err.message, alsoFailedSinceLastLine: skipped }, 'webhook event not stored'),
+    );
   const callbacks = new OutboundPolicy(config.callbacks?.allow);
   const webhooks = new WebhookSender({
     store,
@@ -131,21 +158,36 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         );
       },
     },
+    onResult(delivery, outcome, detail) {
+      metrics.webhookAttempt?.(outcome);
+      if (outcome === 'delivered') return;
+      let host = '?';
+      try {
+        host = new URL(delivery.url).host;
+      } catch {}
+      logWebhookFailure(host, (skipped) =>
+        log.warn(
+          { host, outcome, reason: detail, alsoFailedSinceLastLine: skipped },
+          'webhook delivery failed',
+        ),
+      );
+    },
   });
-  let http: FastifyInstance | undefined;
   const twoWay = new TwoWay({
     gateway,
     config,
     webhooks,
     webhookSecret: (id) => accounts.get(id)?.webhook?.secret ?? null,
-    onError: (err, m) => http?.log.warn({ err, message: m.id }, 'two-way handling failed'),
+    onError: (err, m) => log.warn({ reason: err.message, message: m.id }, 'two-way handling failed'),
   });
   const notify = (m: Message, type: 'message.status' | 'message.inbound') => {
     const account = accounts.get(m.accountId);
     const url = type === 'message.status' ? (m.callbackUrl ?? account?.webhook?.url) : account?.webhook?.url;
     if (!url) return;
     const data = type === 'message.inbound' ? inboundView(m) : messageView(m);
-    webhooks.enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data }).catch(() => {});
+    webhooks
+      .enqueue(m.accountId, url, account?.webhook?.secret ?? null, { type, data })
+      .catch(webhookNotStored);
   };
   const apps = buildApps(
     {
@@ -172,6 +214,21 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const chosen = accounts.get(m.accountId)?.webhook?.statuses;
     if (!chosen || chosen.includes(m.status)) notify(m, 'message.status');
   });
+  // Per message only at debug: at info the hot path pays nothing for the log.
+  if (log.isLevelEnabled('debug')) {
+    gateway.on('status', (m) =>
+      log.debug(
+        {
+          message: m.id,
+          account: m.accountId,
+          status: m.status,
+          connector: m.connectorId,
+          error: m.error?.code,
+        },
+        'message status',
+      ),
+    );
+  }
   const batches = new Batches({
     gateway,
     onEvent: (accountId, type, data) => {
@@ -179,7 +236,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       if (!account?.webhook) return;
       webhooks
         .enqueue(accountId, account.webhook.url, account.webhook.secret, { type, data })
-        .catch(() => {});
+        .catch(webhookNotStored);
     },
   });
   gateway.on('inbound', (m) => {
@@ -196,9 +253,40 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   // One count of failed logins for every front door: REST, compat APIs, SMPP binds.
   const authGuard = new AuthGuard({
-    onLockout: (event) => logLine('warn', 'authentication locked out', event),
+    onLockout: (event) => log.warn(event, 'authentication locked out'),
   });
-  const metrics = gatewayMetrics(gateway, connectors);
+  const metrics = gatewayMetrics(gateway, connectors, {
+    webhookBacklog: () => webhooks.backlog,
+    esmeBinds: () => smpp?.bindsByAccount() ?? new Map(),
+  });
+  let draining = false;
+  let storeFailing = false;
+  /**
+   * Whether the store can be used, for /ready and the log: the one place where store health
+   * is judged. A ping, and the gateway's own record of failing writes where it keeps one
+   * (`storeHealth()`: a write fails while a ping may still answer).
+   */
+  const writeHealth = (gateway as { storeHealth?: () => { ok: boolean; lastError: string | null } })
+    .storeHealth;
+  const storeProblem = async (): Promise<string | null> => {
+    let problem: string | null = null;
+    try {
+      await withTimeout(store.ping(), 2000, 'the store did not answer within 2 s');
+      const writes = writeHealth?.call(gateway);
+      if (writes && !writes.ok) problem = `store writes failing: ${writes.lastError ?? 'unknown error'}`;
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if ((problem !== null) !== storeFailing) {
+      storeFailing = problem !== null;
+      if (storeFailing) log.error({ reason: problem }, 'store unavailable');
+      else log.info('store available again');
+    }
+    return problem;
+  };
+  // Store trouble is logged when it starts and ends, whether or not anyone asks /ready.
+  const storeWatch = setInterval(() => void storeProblem(), 5000);
+  storeWatch.unref();
   // metrics.apiKey puts /metrics behind that key or an admin key.
   const metricsKeyHashes = config.metrics?.apiKey
     ? [hashApiKey(config.metrics.apiKey), ...adminKeyHashes]
@@ -221,7 +309,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     callbacks,
     authGuard,
   });
-  http = await buildHttpApi({
+  const http = await buildHttpApi({
     gateway,
     accounts,
     adminKeyHashes,
@@ -241,6 +329,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxPipelined: config.http.maxPipelined,
       writeStallMs: secondsToMs(config.http.writeStallSeconds),
     },
+    log,
+    draining: () => draining,
     plugins: {
       account: [
         conversationRoutes(twoWay, gateway),
@@ -253,9 +343,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           store,
           configured: config.routes.mo,
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
+          onReplaced: (source, rules) => log.info({ source, rules }, 'MO routes replaced'),
         }),
       ],
-      public: [consolePlugin(), ...compat],
+      public: [
+        readyRoutes({ connectors, draining: () => draining, storeProblem }),
+        consolePlugin(),
+        ...compat,
+      ],
     },
     injectInbound: async (id, sms) => {
       const c = connectors.get(id);
@@ -266,8 +361,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
 
   let smpp: SmppFront | null = null;
-  let smppAddress: AddressInfo | null = null;
-  let smppTlsAddress: AddressInfo | null = null;
   const tlsFiles = config.smppServer?.tls;
   if (config.smppServer?.listen || tlsFiles?.listen) {
     smpp = new SmppFront({
@@ -281,6 +374,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         bindTimeoutMs: secondsToMs(config.smppServer?.bindTimeoutSeconds),
         writeStallMs: secondsToMs(config.smppServer?.writeStallSeconds),
       },
+      log,
       tls: tlsFiles
         ? {
             cert: readFileSync(tlsFiles.cert),
@@ -291,27 +385,118 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     });
   }
 
-  await gateway.start();
-  await batches.start();
-  webhooks.start();
-  apps.start();
-  await Promise.all([...connectors.values()].map((c) => c.start()));
-  const { host, port } = splitListen(config.http.listen);
-  await http.listen({ host, port });
-  const httpAddress = http.server.address() as AddressInfo;
+  const graceMs = (config.shutdownGraceSeconds ?? 10) * 1000;
+  let closing: Promise<void> | null = null;
+  /** Takes everything down in order; each wait ends by `deadline`, after which what is left is cut. */
+  const stop = async (deadline: number) => {
+    const until = <T>(p: Promise<T>) => withTimeout(p, Math.max(0, deadline - Date.now()), 'grace over');
+    // New work is refused from here on (503 + Connection: close, /ready 503).
+    draining = true;
+    clearInterval(storeWatch);
+    // Awaited below, after the SMPP side; a failure is the cut's to handle, not unhandled meanwhile.
+    const httpClosed = http.close();
+    httpClosed.catch(() => {});
+    await metricsHttp?.close().catch(() => {});
+    await until(smpp?.close() ?? Promise.resolve()).catch(() =>
+      log.warn('ESMEs cut at the end of the grace'),
+    );
+    await gateway.stop();
+    await until(Promise.all([...connectors.values()].map((c) => c.stop()))).catch(() =>
+      log.warn('connectors cut at the end of the grace; their messages on the wire will be sent again'),
+    );
+    await until(httpClosed).catch(() => {
+      log.warn('HTTP connections cut at the end of the grace');
+      http.server.closeAllConnections();
+    });
+    webhooks.stop();
+    apps.stop();
+    batches.stop();
+    await withTimeout(store.close(), 2000, 'store close').catch((err) =>
+      log.error({ reason: (err as Error).message }, 'store did not close'),
+    );
+  };
+
+  let smppAddress: AddressInfo | null = null;
+  let smppTlsAddress: AddressInfo | null = null;
+  let httpAddress: AddressInfo;
   let metricsAddress: AddressInfo | null = null;
-  if (metricsHttp && config.metrics?.listen) {
-    await metricsHttp.listen(splitListen(config.metrics.listen));
-    metricsAddress = metricsHttp.server.address() as AddressInfo;
+  const { host, port } = splitListen(config.http.listen);
+  try {
+    await gateway.start();
+    await batches.start();
+    webhooks.start();
+    apps.start();
+    await Promise.all([...connectors.values()].map((c) => c.start()));
+    await http.listen({ host, port }).catch((err) => {
+      throw new ListenError('HTTP', config.http.listen, err);
+    });
+    httpAddress = http.server.address() as AddressInfo;
+    if (metricsHttp && config.metrics?.listen) {
+      const listen = config.metrics.listen;
+      await metricsHttp.listen(splitListen(listen)).catch((err) => {
+        throw new ListenError('metrics', listen, err);
+      });
+      metricsAddress = metricsHttp.server.address() as AddressInfo;
+    }
+    if (smpp && config.smppServer?.listen) {
+      const listen = config.smppServer.listen;
+      const l = splitListen(listen);
+      smppAddress = await smpp.listen(l.port, l.host).catch((err) => {
+        throw new ListenError('SMPP', listen, err);
+      });
+    }
+    if (smpp && tlsFiles?.listen) {
+      const listen = tlsFiles.listen;
+      const l = splitListen(listen);
+      smppTlsAddress = await smpp.listen(l.port, l.host, true).catch((err) => {
+        throw new ListenError('SMPP/TLS', listen, err);
+      });
+    }
+    // Only once every listener is up: a start that fails leaves no demo account whose
+    // key was never shown.
+    if (options.demoAccount && !accounts.get('demo')) {
+      created.apiKey = `demo_${randomBytes(18).toString('base64url')}`;
+      created.smppPassword = randomBytes(6).toString('base64url').slice(0, 8);
+      await accounts.save(
+        {
+          id: 'demo',
+          webhook: null,
+          smpp: { systemId: 'demo', passwordHash: await hashPassword(created.smppPassword), maxBinds: 4 },
+          defaultFrom: 'smsgw',
+          defaultCountry: null,
+          mps: 0,
+          twilio: null,
+        },
+        [hashApiKey(created.apiKey)],
+      );
+      authTokens.set('demo', created.apiKey);
+    }
+  } catch (err) {
+    await stop(Date.now() + graceMs);
+    throw err;
   }
-  if (smpp && config.smppServer?.listen) {
-    const l = splitListen(config.smppServer.listen);
-    smppAddress = await smpp.listen(l.port, l.host);
-  }
-  if (smpp && tlsFiles?.listen) {
-    const l = splitListen(tlsFiles.listen);
-    smppTlsAddress = await smpp.listen(l.port, l.host, true);
-  }
+  const hostPort = (a: AddressInfo | null) => (a ? `${a.address}:${a.port}` : null);
+  const listening = {
+    http: hostPort(httpAddress),
+    smpp: hostPort(smppAddress),
+    smppTls: hostPort(smppTlsAddress),
+  };
+  // The addresses are in the message too, as the banner words them, for whoever greps stdout.
+  const where = [
+    `HTTP http://${listening.http}`,
+    ...(listening.smpp ? [`SMPP ${listening.smpp}`] : []),
+    ...(listening.smppTls ? [`SMPP/TLS ${listening.smppTls}`] : []),
+  ];
+  log.info(
+    {
+      node: nodeId,
+      ...listening,
+      storeKind: config.store.startsWith('sqlite:') ? 'sqlite' : 'postgres',
+      store: redactStoreUrl(config.store),
+      connectors: config.connectors.map((c) => c.id),
+    },
+    `gateway started: ${where.join(', ')}`,
+  );
 
   return {
     config,
@@ -327,23 +512,27 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     smppTlsAddress,
     metricsAddress,
     created,
-    async close() {
-      await http.close();
-      await metricsHttp?.close();
-      await smpp?.close();
-      await Promise.all([...connectors.values()].map((c) => c.stop()));
-      webhooks.stop();
-      apps.stop();
-      batches.stop();
-      await gateway.stop();
-      await store.close();
+    nodeId,
+    close() {
+      closing ??= (async () => {
+        const started = Date.now();
+        log.info({ graceSeconds: graceMs / 1000 }, 'shutting down');
+        // The last moments of the grace are kept for closing the store.
+        await stop(started + graceMs - Math.min(1000, graceMs / 4));
+        log.info({ tookMs: Date.now() - started }, 'shut down');
+      })();
+      return closing;
     },
   };
 }
 
-/** A JSON log line on stdout (CONTRACT §8: logs are JSON lines, never holding a secret). */
-function logLine(level: 'info' | 'warn', msg: string, fields: object): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+/** `p`, or a rejection with `message` once `ms` have passed. */
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function secondsToMs(seconds: number | undefined): number | undefined {

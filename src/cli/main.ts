@@ -1,6 +1,7 @@
 // The `smsgw` command: one entry point, a subcommand per job.
 import { backupCommand } from './backup.ts';
 import { configCommand } from './config.ts';
+import { keysCommand } from './keys.ts';
 import { sendCommand } from './send.ts';
 import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
@@ -8,11 +9,14 @@ import { simulateCommand } from './simulate.ts';
 const usage = `usage: smsgw <command> [options]
 
 commands:
-  serve [--config FILE]   run the gateway (no config: embedded default with a demo account)
+  serve [--config FILE] [--http H:P] [--smpp H:P] [--store URL]
+                          run the gateway (no config: embedded default with a demo account)
   send --csv FILE | --to NUMBER --text TEXT
                           send a batch or one message through a running gateway
                           (see: smsgw send --help)
   config check FILE       validate a config file
+  keys create --account ID
+                          print a new API key for an account (stored hashed)
   simulate smsc           run a standalone SMSC simulator (see: smsgw simulate smsc --help)
   backup FILE             copy the SQLite store to FILE while the gateway runs
                           (see: smsgw backup --help)
@@ -25,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return serveCommand(rest);
     case 'config':
       return configCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
     case 'send':
       return sendCommand(rest);
     case 'simulate':

@@ -1,23 +1,42 @@
-// `smsgw serve [--config FILE]` (also SMSGW_CONFIG): the gateway. With no config it runs
-// the embedded default of CONTRACT §1 and prints where everything listens.
+// `smsgw serve [--config FILE] [--http HOST:PORT] [--smpp HOST:PORT] [--store URL]`: the
+// gateway. With no config it runs the embedded default of CONTRACT §1 and prints where
+// everything listens and the demo credentials; its log is JSON lines on stdout.
 import { parseArgs } from 'node:util';
-import { defaultConfig, startGateway } from '../app/index.ts';
-import { ConfigError, loadConfigFile } from '../config/index.ts';
+import { createLogger, defaultConfig, ListenError, startGateway } from '../app/index.ts';
+import type { GatewayConfig, LogLevel } from '../config/index.ts';
+import { ConfigError, loadConfigFile, validateConfig } from '../config/index.ts';
 import { redactStoreUrl } from '../store/index.ts';
 
-const help = `usage: smsgw serve [--config FILE]
+const help = `usage: smsgw serve [--config FILE] [--http HOST:PORT] [--smpp HOST:PORT] [--store URL]
 
 Starts the gateway. Without --config (or SMSGW_CONFIG) it runs with SQLite under ./var,
 the HTTP API on 127.0.0.1:8080, the SMPP server on 127.0.0.1:2775, a simulator connector
 and a demo account whose credentials are printed on first start.
+
+  --config FILE      the config file (env SMSGW_CONFIG)
+  --http HOST:PORT   http.listen (env SMSGW_HTTP_LISTEN)
+  --smpp HOST:PORT   smppServer.listen (env SMSGW_SMPP_LISTEN)
+  --store URL        store: sqlite:PATH or postgres://... (env SMSGW_STORE)
+
+The flags win over the environment, which wins over the config file. Logs are JSON lines
+on stdout at log.level (env SMSGW_LOG_LEVEL: fatal error warn info debug trace silent).
+SIGTERM or SIGINT drains and exits 0 within shutdownGraceSeconds (default 10).
 `;
 
+const logLevels: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export async function serveCommand(argv: string[]): Promise<number> {
-  let values: { config?: string; help?: boolean };
+  let values: { config?: string; http?: string; smpp?: string; store?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        http: { type: 'string' },
+        smpp: { type: 'string' },
+        store: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
     process.stderr.write(`smsgw serve: ${(err as Error).message}\n${help}`);
@@ -27,27 +46,70 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  const file = values.config ?? process.env.SMSGW_CONFIG;
-  let config = defaultConfig();
-  if (file) {
-    try {
-      config = loadConfigFile(file);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      process.stderr.write(`${file}: invalid config\n${err.problems.join('\n')}\n`);
-      return 2;
-    }
-  }
-  let app: Awaited<ReturnType<typeof startGateway>>;
+  const env = process.env;
+  const file = values.config ?? env.SMSGW_CONFIG;
+  let config: GatewayConfig;
   try {
-    app = await startGateway(config, { demoAccount: !file });
+    config = withOverrides(file ? loadConfigFile(file) : defaultConfig(), {
+      'http.listen': values.http ?? env.SMSGW_HTTP_LISTEN,
+      'smppServer.listen': values.smpp ?? env.SMSGW_SMPP_LISTEN,
+      store: values.store ?? env.SMSGW_STORE,
+    });
   } catch (err) {
-    // A store from a newer smsgw, a certificate gone since the config was checked, a port in
-    // use. Exits at once: what had started before the failure would hold the process open.
-    process.stderr.write(`smsgw serve: cannot start: ${(err as Error).message}\n`);
-    process.exit(1);
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${file ?? 'smsgw serve'}: invalid config\n${err.problems.join('\n')}\n`);
+    return 2;
   }
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const level = env.SMSGW_LOG_LEVEL || config.log?.level || 'info';
+  if (!logLevels.includes(level)) {
+    process.stderr.write(`SMSGW_LOG_LEVEL: expected one of ${logLevels.join(', ')}\n`);
+    return 2;
+  }
+  const log = createLogger(level as LogLevel);
+
+  // A signal while starting is acted on once started (the default would kill the process).
+  let app: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let signalled: string | null = null;
+  const onSignal = (signal: string) => {
+    signalled ??= signal;
+    if (app) shutdown(app, signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  let closing = false;
+  const shutdown = (running: NonNullable<typeof app>, signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'signal received');
+    const graceMs = (config.shutdownGraceSeconds ?? 10) * 1000;
+    // The last resort: whatever still holds the process does not keep it past the grace.
+    setTimeout(() => {
+      log.warn('shutdown grace over: exiting');
+      process.exit(0);
+    }, graceMs).unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+
+  try {
+    app = await startGateway(config, { demoAccount: !file, log });
+  } catch (err) {
+    // One line for what an operator can fix (port in use, store out of reach); no stack.
+    const reason = err instanceof ListenError ? err.message : `cannot start: ${(err as Error).message}`;
+    log.fatal({ reason }, 'start failed');
+    process.stderr.write(`smsgw serve: ${reason}\n`);
+    return 1;
+  }
+
+  // With no config file a person is trying the gateway out: the banner goes with the log
+  // on stdout. Started from a config, stdout holds JSON lines only and the banner goes to stderr.
+  const banner = file ? process.stderr : process.stdout;
+  const out = (line: string) => banner.write(`${line}\n`);
   const http = `${config.http.tls ? 'https' : 'http'}://${app.httpAddress.address}:${app.httpAddress.port}`;
   out(`smsgw listening: HTTP ${http}`);
   out(`web console: ${http}/console (sign in with an account API key or an admin key)`);
@@ -68,14 +130,25 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   }
   if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    out(`${signal}: shutting down`);
-    await app.close();
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  if (signalled) shutdown(app, signalled);
   return 0;
+}
+
+/** The config with what the command line and environment set, each checked as the config file's would be. */
+function withOverrides(
+  config: GatewayConfig,
+  o: { 'http.listen'?: string; 'smppServer.listen'?: string; store?: string },
+): GatewayConfig {
+  const http = o['http.listen'] || config.http.listen;
+  const smpp = o['smppServer.listen'] || config.smppServer?.listen;
+  const store = o.store || config.store;
+  // Only these three are checked here: the rest was checked as it was loaded.
+  validateConfig({ http: { listen: http }, ...(smpp ? { smppServer: { listen: smpp } } : {}), store });
+  return {
+    ...config,
+    http: { ...config.http, listen: http },
+    ...(smpp ? { smppServer: { ...config.smppServer, listen: smpp } } : {}),
+    store,
+  };
 }

@@ -8,6 +8,9 @@ const listen = {
   description: 'host:port',
 } as const;
 
+/** pino's levels; `silent` logs nothing. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 const id = {
@@ -560,5 +563,13 @@ export const configSchema = {
       additionalProperties: false,
       properties: { apiKey: { type: 'string', minLength: 8, maxLength: 256 }, listen },
     },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { level: { enum: logLevels, default: 'info' } },
+      default: {},
+    },
+    /** How long SIGTERM/SIGINT may take: draining, then whatever is left is cut. */
+    shutdownGraceSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
   },
 } as const;

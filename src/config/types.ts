@@ -27,7 +27,13 @@ export interface GatewayConfig {
   callbacks?: { allow: string[] };
   /** `apiKey`: /metrics asks for it (or an admin key); `listen`: /metrics served there only. */
   metrics?: { apiKey?: string; listen?: string };
+  /** JSON log lines on stdout at this level and above (SMSGW_LOG_LEVEL overrides it). */
+  log?: { level: LogLevel };
+  /** Seconds a SIGTERM/SIGINT may take before what is left is cut (default 10). */
+  shutdownGraceSeconds?: number;
 }
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** STOP/START/HELP handling of inbound messages (the defaults fill what is not given). */
 export interface OptOutConfig {

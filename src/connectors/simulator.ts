@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { SimulatorConnectorConfig } from '../config/index.ts';
 import { compilePattern, type Matcher, TokenBucket } from '../core/index.ts';
 import { splitBinary, splitMessage } from '../sms/index.ts';
+import { StatusHistory } from './health.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
@@ -53,6 +54,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
   #status: ConnectorState['status'] = 'starting';
   #inFlight = 0;
   readonly #sends = new SendTracker();
+  readonly #history = new StatusHistory();
   /** Receipts (and their retries) to report later, by their timers. */
   readonly #timers = new Map<NodeJS.Timeout, { dueAt: number; report: () => void }>();
   /** Receipts due while stopped: reported after the next start, as an SMSC does on rebind. */
@@ -78,6 +80,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
     this.#status = 'up';
     const now = Date.now();
     for (const { dueAt, report } of this.#deferred.splice(0)) this.#later(Math.max(0, dueAt - now), report);
+    this.#log.info({ connector: this.id }, 'connector bind up');
     this.emit('state', this.state());
     this.emit('ready');
   }
@@ -93,6 +96,7 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
     this.#timers.clear();
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;
+    this.#log.info({ connector: this.id }, 'connector stopped');
     this.emit('state', this.state());
   }
 
@@ -141,6 +145,8 @@ export class SimulatorConnector extends EventEmitter<ConnectorEvents> implements
       inFlight: this.#inFlight,
       sent: this.#sends.sent,
       failed: this.#sends.failed,
+      lastError: null,
+      since: this.#history.since(this.#status),
     };
   }
 

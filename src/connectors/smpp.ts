@@ -34,6 +34,7 @@ import {
   splitBinary,
   splitMessage,
 } from '../sms/index.ts';
+import { StatusHistory } from './health.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
@@ -123,6 +124,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly budget: { binds: number; tps: number };
   #reassembler: Reassembler;
   readonly #sends = new SendTracker();
+  readonly #history = new StatusHistory();
   readonly #inbound = new Set<Promise<void>>();
   /** Keyed by the exact last part that completed them, which the SMSC sends again. */
   readonly #refused = new Map<string, InboundSms>();
@@ -320,6 +322,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
       sent: this.#sends.sent,
       failed: this.#sends.failed,
+      lastError: this.#history.lastError,
+      since: this.#history.since(status),
     };
   }
 
@@ -328,17 +332,35 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
+    const failed = (reason: string) => {
+      this.#history.lastError = reason;
+      this.emit('state', this.state());
+    };
     client.on('state', (state) => {
+      if (state === 'bound') this.#history.lastError = null;
       this.emit('state', this.state());
       if (state === 'bound') {
-        this.#log.info(where, 'bound');
+        this.#log.info(where, 'connector bind up');
         this.emit('ready');
       }
     });
-    client.on('unbound', (err) => this.#log.warn({ ...where, err }, 'bind lost'));
-    client.on('bindFailed', (status) =>
-      this.#log.error({ ...where, status: statusName(status) }, 'bind refused'),
-    );
+    client.on('unbound', (err) => {
+      if (this.#stopping !== null) return;
+      const reason = err?.message ?? 'unbound by the SMSC';
+      this.#log.warn({ ...where, reason }, 'connector bind down');
+      failed(reason);
+    });
+    client.on('bindFailed', (status) => {
+      const reason = statusName(status);
+      this.#log.error({ ...where, status: reason }, 'connector bind refused');
+      failed(`bind refused: ${reason}`);
+    });
+    // A refused bind is told by bindFailed above; this is the rest (socket errors, timeouts).
+    client.on('connectFailed', (err) => {
+      if (err instanceof SmppError && err.code === 'bind_failed') return;
+      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
+      failed(err.message);
+    });
     client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
     client.on('throttled', (status, pauseMs) => {
       this.#log.debug({ ...where, status: statusName(status), pauseMs }, 'throttled by the SMSC');
@@ -386,6 +408,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#reassembler.close();
     await Promise.allSettled([...this.#inbound]);
     this.#stopped = true;
+    this.#log.info({ connector: this.id }, 'connector stopped');
     this.emit('state', this.state());
   }
 

@@ -110,6 +110,10 @@ export interface ConnectorState {
   inFlight: number;
   sent: number;
   failed: number;
+  /** Why the last bind went down or was refused (SMPP status name, socket error); null once up. */
+  lastError?: string | null;
+  /** When `status` began (ISO 8601). */
+  since?: string;
 }
 
 /**

@@ -21,6 +21,11 @@ export interface Account {
   twilio: { accountSid: string; smsUrl?: string } | null;
 }
 
+/** Where the hashes of keys made by `smsgw keys create` are kept, so a config load keeps them. */
+interface IssuedKeys {
+  issuedKeyHashes?: string[];
+}
+
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -60,6 +65,7 @@ export class AccountRegistry {
   async load(configured: readonly AccountConfig[]): Promise<void> {
     for (const a of configured) {
       const previous = await this.#store.getAccount(a.id);
+      const issued = (previous?.settings as IssuedKeys | undefined)?.issuedKeyHashes ?? [];
       const previousSmpp = (previous?.settings as Partial<Account> | undefined)?.smpp;
       // Keep the stored hash when the password did not change: scrypt salts differ per run.
       const passwordHash =
@@ -84,8 +90,8 @@ export class AccountRegistry {
       };
       await this.#store.upsertAccount({
         id: a.id,
-        apiKeyHashes: a.apiKeys.map(hashApiKey),
-        settings: { ...account },
+        apiKeyHashes: [...a.apiKeys.map(hashApiKey), ...issued],
+        settings: { ...account, issuedKeyHashes: issued },
       });
     }
     for (const stored of await this.#store.listAccounts()) this.#index(stored);
@@ -96,6 +102,36 @@ export class AccountRegistry {
     await this.#store.upsertAccount({ id: account.id, apiKeyHashes, settings: { ...account } });
     const stored = await this.#store.getAccount(account.id);
     if (stored) this.#index(stored);
+  }
+
+  /**
+   * A new API key for a stored account (`smsgw keys create`): kept as its hash only, beside
+   * the configured keys, and kept when the config is loaded again. Null: no such account.
+   */
+  async issueKey(accountId: string): Promise<string | null> {
+    const stored = await this.#store.getAccount(accountId);
+    if (!stored) return null;
+    const key = `sk_${randomBytes(24).toString('base64url')}`;
+    const hash = hashApiKey(key);
+    const issued = [...((stored.settings as IssuedKeys).issuedKeyHashes ?? []), hash];
+    await this.#store.upsertAccount({
+      id: stored.id,
+      apiKeyHashes: [...stored.apiKeyHashes, hash],
+      settings: { ...stored.settings, issuedKeyHashes: issued },
+    });
+    this.#index({ ...stored, apiKeyHashes: [...stored.apiKeyHashes, hash] });
+    return key;
+  }
+
+  /**
+   * A key byApiKey does not know, looked up in the store: one made by `smsgw keys create`
+   * while this gateway runs works at once. (Repeated wrong keys are the rate limiter's concern.)
+   */
+  async byStoredApiKey(key: string): Promise<Account | undefined> {
+    const stored = await this.#store.findAccountByApiKeyHash(hashApiKey(key));
+    if (!stored) return undefined;
+    this.#index(stored);
+    return this.#byId.get(stored.id);
   }
 
   get(id: string): Account | undefined {

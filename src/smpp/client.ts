@@ -36,6 +36,8 @@ export interface SmppClientEvents {
   unbound: [err?: Error];
   /** The SMSC refused the bind; `status` is its command_status. */
   bindFailed: [status: number];
+  /** A connection or bind attempt ended before the bind was up (refused, timed out, closed). */
+  connectFailed: [err: Error];
   /** An inbound request (deliver_sm, data_sm, alert_notification): answer with session.respond. */
   request: [pdu: Pdu, session: SmppSession];
   throttled: [status: number, pauseMs: number];
@@ -127,7 +129,10 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
           });
     const connectEvent = o.tls ? 'secureConnect' : 'connect';
     socket.setTimeout(o.connectTimeoutMs ?? 10_000, () => socket.destroy(new Error('connect timeout')));
-    const onEarlyError = (err: Error) => this.#onLost(err);
+    const onEarlyError = (err: Error) => {
+      if (this.state !== 'stopped') this.emit('connectFailed', err);
+      this.#onLost(err);
+    };
     socket.once('error', onEarlyError);
     socket.once('close', () => {
       if (this.session === null)
@@ -148,6 +153,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       if (this.session === session) this.session = null;
       const wasBound = session.bindType !== null;
       if (wasBound) this.emit('unbound', err);
+      else if (this.state !== 'stopped')
+        this.emit('connectFailed', err ?? new SmppError('connection_lost', 'connection closed before bind'));
       this.#onLost(err);
     });
     session.on('request', (pdu) => this.emit('request', pdu, session));

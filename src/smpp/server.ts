@@ -126,7 +126,8 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
   /** Stops listening, unbinds every ESME in order, and closes what is left. */
   async close(): Promise<void> {
     const closing = this.#servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    await Promise.all([...this.#sessions].map((s) => s.unbind()));
+    // A connection that never bound is closed at once: there is no bind to end in order.
+    await Promise.all([...this.#sessions].map((s) => (s.bindType === null ? s.close() : s.unbind())));
     for (const s of this.#sessions) s.close();
     await Promise.all(closing);
   }

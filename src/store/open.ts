@@ -18,7 +18,7 @@ export async function openStore(url: string): Promise<Store> {
 }
 
 /** Query parameters of a store URL whose values are secrets (libpq's and pg's names). */
-const secretParams = ['password', 'sslpassword', 'sslkey'];
+const isSecretParam = (name: string) => /pass/i.test(name) || name === 'sslkey';
 
 /** The store URL fit to print: its password (and any secret parameter) masked. */
 export function redactStoreUrl(url: string): string {
@@ -30,7 +30,8 @@ export function redactStoreUrl(url: string): string {
     return 'postgres://(unreadable URL)';
   }
   if (parsed.password) parsed.password = '***';
-  for (const name of secretParams) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
+  for (const name of [...parsed.searchParams.keys()])
+    if (isSecretParam(name)) parsed.searchParams.set(name, '***');
   return parsed.toString();
 }
 

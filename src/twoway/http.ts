@@ -71,6 +71,8 @@ export function moAdminRoutes(o: {
   store: Store;
   configured: readonly MoRouteConfig[];
   accountIds: () => ReadonlySet<string>;
+  /** Told when the rules in force are replaced: by an admin's set, or reset to the config. */
+  onReplaced?: (source: 'admin' | 'config', rules: number) => void;
 }) {
   return async (app: FastifyInstance) => {
     app.get('/v1/admin/routes/mo', async () => {
@@ -102,6 +104,7 @@ export function moAdminRoutes(o: {
         data: { routes },
       });
       o.gateway.setMoRoutes(routes);
+      o.onReplaced?.('admin', routes.length);
       await o.store.announce({ kind: 'moRoutes' });
       return { source: 'admin', updatedAt: new Date(now).toISOString(), routes };
     });
@@ -109,6 +112,7 @@ export function moAdminRoutes(o: {
     app.delete('/v1/admin/routes/mo', async () => {
       await o.store.deleteRecord(routesRecord.kind, routesRecord.id);
       o.gateway.setMoRoutes(o.configured);
+      o.onReplaced?.('config', o.configured.length);
       await o.store.announce({ kind: 'moRoutes' });
       return { source: 'config', updatedAt: null, routes: o.configured };
     });

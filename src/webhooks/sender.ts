@@ -104,6 +104,11 @@ export class WebhookSender {
     };
   }
 
+  /** Deliveries in hand: read ahead, being sent, or their outcome being written (for /metrics). */
+  get backlog(): number {
+    return this.#taken.size;
+  }
+
   start(): void {
     this.#timer = setInterval(() => {
       this.#backlog = true;

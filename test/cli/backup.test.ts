@@ -52,7 +52,8 @@ routes: { mt: [{ connectors: [sim] }] }
   gateway.stderr.on('data', (d) => (gatewayErr += d));
   const base = await new Promise<string>((resolveBase, reject) => {
     gateway.once('exit', (code) => reject(new Error(`serve exited ${code}: ${gatewayErr}`)));
-    createInterface({ input: gateway.stdout }).on('line', (line) => {
+    // Started from a config, stdout holds the JSON log; the banner is on stderr.
+    createInterface({ input: gateway.stderr }).on('line', (line) => {
       const url = /^smsgw listening: HTTP (\S+)/.exec(line)?.[1];
       if (url) resolveBase(url);
     });

@@ -258,7 +258,7 @@ routes:
     const metrics = await (await fetch(`${gw.base}/metrics`)).text();
     assert.match(
       metrics,
-      /smsgw_messages_total\{status="delivered",connector="carrier",direction="outbound"\} \d+/,
+      /smsgw_messages_total\{status="delivered",connector="carrier",direction="outbound",node="[^"]+"\} \d+/,
     );
     const openapi = (await (await fetch(`${gw.base}/openapi.json`)).json()) as {
       paths: Record<string, unknown>;

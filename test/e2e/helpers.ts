@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GatewayApp, startGateway } from '../../src/app/index.ts';
+import { type GatewayApp, type StartOptions, startGateway } from '../../src/app/index.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import type { Pdu, SmppClientOptions } from '../../src/smpp/index.ts';
 import { SmppClient } from '../../src/smpp/index.ts';
@@ -39,7 +39,10 @@ export async function webhookReceiver(status: () => number = () => 200) {
 }
 
 /** Starts a gateway from YAML (`DIR` in it becomes a fresh temp dir). */
-export async function gatewayFrom(yaml: string): Promise<{
+export async function gatewayFrom(
+  yaml: string,
+  options: StartOptions = {},
+): Promise<{
   app: GatewayApp;
   base: string;
   dir: string;
@@ -48,7 +51,7 @@ export async function gatewayFrom(yaml: string): Promise<{
   close(): Promise<void>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-e2e-'));
-  const start = () => startGateway(parseConfig(yaml.replaceAll('DIR', dir)));
+  const start = () => startGateway(parseConfig(yaml.replaceAll('DIR', dir)), options);
   const app = await start();
   const gw = {
     app,

@@ -231,7 +231,8 @@ store: sqlite:${join(dir, 'gw.db')}
     const lines: string[] = [];
     await new Promise<void>((ready, reject) => {
       child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${lines.join('\n')}`)));
-      createInterface({ input: child.stdout }).on('line', (line) => {
+      // Started from a config, stdout holds the JSON log; the banner is on stderr.
+      createInterface({ input: child.stderr }).on('line', (line) => {
         lines.push(line);
         if (line.startsWith('store: ')) ready();
       });
