@@ -142,7 +142,8 @@ test('a 500 is logged with its request id, which the answer carries as x-request
   const lines: string[] = [];
   const log = createLogger('info', { write: (line: string) => void lines.push(line) });
   const http = await buildHttpApi({
-    gateway: {} as Gateway,
+    // A store that writes: an unexpected error is then the gateway's own (a 500).
+    gateway: { checkStore: async () => true } as unknown as Gateway,
     accounts: {} as AccountRegistry,
     adminKeyHashes: [],
     metrics: { contentType: 'text/plain', render: async () => '' },

@@ -18,15 +18,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function serve(cwd: string, args: string[] = []) {
   const child = spawn(process.execPath, [main, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const rl = createInterface({ input: child.stdout! });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   await new Promise<void>((resolveReady, reject) => {
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    rl.on('line', (line) => {
-      lines.push(line);
-      if (/^store: /.test(line)) setTimeout(resolveReady, 100); // the credentials follow at once
-    });
+    // The banner is on stdout with no config; from a config, on stderr (stdout is the JSON log).
+    for (const input of [child.stdout!, child.stderr!])
+      createInterface({ input }).on('line', (line) => {
+        lines.push(line);
+        if (/^store: /.test(line)) setTimeout(resolveReady, 100); // the credentials follow at once
+      });
   });
   return {
     lines,

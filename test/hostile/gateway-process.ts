@@ -26,24 +26,27 @@ export async function startGatewayProcess(yaml: string): Promise<GatewayProcess>
   const configFile = join(dir, 'smsgw.yaml');
   writeFileSync(configFile, yaml.replaceAll('DIR', dir));
   const child: ChildProcess = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--config', configFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let exited = false;
   child.once('exit', () => {
     exited = true;
   });
-  const lines = createInterface({ input: child.stdout! });
+  // Started from a config, stdout holds the JSON log and the banner is on stderr.
+  const banner = createInterface({ input: child.stderr! });
   const ports = await new Promise<{ http: number; smpp: number }>((resolve, reject) => {
     let http = 0;
     let smpp = 0;
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-    lines.on('line', (line) => {
+    banner.on('line', (line) => {
       http ||= Number(/listening: HTTP http:\/\/[^\s]+:(\d+)/.exec(line)?.[1] ?? 0);
       smpp ||= Number(/listening: SMPP [^\s]+:(\d+)/.exec(line)?.[1] ?? 0);
       if (http && smpp) resolve({ http, smpp });
     });
   });
-  lines.on('line', () => {}); // keep draining its output
+  // Both kept draining, so the gateway never waits on a full pipe.
+  banner.on('line', () => {});
+  child.stdout!.resume();
   return {
     httpPort: ports.http,
     smppPort: ports.smpp,
