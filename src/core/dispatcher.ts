@@ -280,6 +280,11 @@ export class Dispatcher {
     this.#failedOn.delete(id);
   }
 
+  /** Ids held here: queued, waiting out a back-off, or on the wire until their outcome is recorded. */
+  heldIds(): string[] {
+    return [...this.#held.keys()];
+  }
+
   /** The message object held for this id (queued here or waiting out a back-off). */
   held(id: string): Message | undefined {
     return this.#held.get(id);

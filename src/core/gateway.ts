@@ -195,6 +195,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * this one leaves them to those: it does not claim them back at once.
    */
   readonly #handedOver = new Map<string, number>();
+  /** The store writes again: what this gateway holds is being claimed anew (see #storeWrote). */
+  #reclaiming = false;
 
   constructor(options: GatewayOptions) {
     super();
@@ -395,13 +397,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #storeWrote(): void {
     if (this.#storeHealth.ok) return;
-    this.#storeHealth = { ok: true, since: this.#now(), lastError: this.#storeHealth.lastError };
     const waiting = this.#storeWaiters;
     this.#storeWaiters = [];
     for (const retry of waiting) retry();
-    // What waited in the store meanwhile goes now.
-    this.#dispatcher.markSpilled();
-    this.#dispatcher.pump();
+    if (this.#reclaiming) return;
+    this.#reclaiming = true;
+    // Sending waits until what is held here is known to be still this gateway's: in a
+    // cluster, another one may have taken it over while this one's lease had lapsed.
+    const held = this.#dispatcher
+      .heldIds()
+      .filter((id) => !this.#inFlight.has(id) && !this.#recording.has(id));
+    this.store
+      .reclaimMessages(held)
+      .then(
+        (kept) => {
+          const mine = new Set(kept);
+          const lost = new Set(held.filter((id) => !mine.has(id)));
+          if (lost.size > 0) this.#dispatcher.evict((m) => lost.has(m.id));
+          this.#storeHealth = { ok: true, since: this.#now(), lastError: this.#storeHealth.lastError };
+          // What waited in the store meanwhile goes now.
+          this.#dispatcher.markSpilled();
+          this.#dispatcher.pump();
+        },
+        (err: unknown) => this.#storeFailed(err),
+      )
+      .finally(() => {
+        this.#reclaiming = false;
+      });
   }
 
   /**

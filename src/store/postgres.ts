@@ -210,6 +210,18 @@ export class PostgresStore implements Store {
     return rows[0].held as number;
   }
 
+  async reclaimMessages(ids: readonly string[]): Promise<string[]> {
+    // Renewed (and committed) first: from then on no other instance takes what this one holds.
+    await this.#beat();
+    if (ids.length === 0) return [];
+    const { rows } = await this.#pool.query(
+      `UPDATE messages SET claimed_by = $1
+       WHERE id = ANY($2::text[]) AND status = 'queued' AND smsgw_claimable(claimed_by, $1) RETURNING id`,
+      [this.instanceId, ids],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
   releaseMessages(ids: readonly string[]): Promise<void> {
     return this.#write({ op: 'releaseMessages', ids, instance: this.instanceId });
   }

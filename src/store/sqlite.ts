@@ -156,6 +156,11 @@ export class SqliteStore implements Store {
     return Math.min(total, want);
   }
 
+  /** Nobody could have taken them. */
+  async reclaimMessages(ids: readonly string[]): Promise<string[]> {
+    return [...ids];
+  }
+
   /** Nobody to hand them to: this process sends every message. */
   async releaseMessages(_ids: readonly string[]): Promise<void> {}
 

@@ -221,6 +221,13 @@ export interface Store {
    * it holds no bind of their route's connectors). Their claim ends; nothing else changes.
    */
   releaseMessages(ids: readonly string[]): Promise<void>;
+  /**
+   * After this process could not reach the store: renews its lease first, then keeps, of
+   * these queued messages it holds in memory, those still its own — another process may
+   * have taken some while its lease had lapsed — and resolves with their ids. A store of
+   * one process keeps them all.
+   */
+  reclaimMessages(ids: readonly string[]): Promise<string[]>;
   /** Creates tables; safe to call on an existing database. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 // only a shared database shows: several instances claiming one queue, leases, migrations.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Message } from '../../src/core/message.ts';
@@ -241,6 +242,57 @@ if (missing) {
         'the lease to end',
       );
       assert.equal(taken.length, 2);
+    });
+
+    test('an instance whose lease lapsed keeps only the messages nobody took meanwhile', async () => {
+      const url = await server.createDatabase();
+      const other = await instance(url);
+      const leaseMs = 1_500;
+      const messages = [makeMessage(), makeMessage()];
+      // A process that stores (claims) two messages, is frozen past its lease, then looks
+      // at what is still its own.
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { createInterface } from 'node:readline';
+           import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/index.ts', import.meta.url).href)};
+           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
+           await store.migrate();
+           const m = JSON.parse(process.argv[1]);
+           await store.insertMessages(m);
+           console.log('stored');
+           for await (const line of createInterface({ input: process.stdin })) {
+             console.log(JSON.stringify(await store.reclaimMessages(m.map((x) => x.id))));
+             await store.close();
+             process.exit(0);
+           }`,
+          JSON.stringify(messages),
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      const lines = createInterface({ input: child.stdout! });
+      const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+      after(() => child.kill('SIGKILL'));
+      assert.equal(await next(), 'stored');
+      child.kill('SIGSTOP');
+      // Its lease runs out; the other instance takes one of the two.
+      const taken = await waitFor(
+        async () => {
+          const due = await other.dueMessages(later, 1, new Set());
+          return due.length > 0 && due;
+        },
+        30_000,
+        'the lease to lapse',
+      );
+      child.kill('SIGCONT');
+      child.stdin!.write('reclaim\n');
+      const kept = JSON.parse(await next()) as string[];
+      assert.deepEqual(
+        kept,
+        messages.map((m) => m.id).filter((id) => id !== taken[0]!.id),
+      );
     });
 
     test('gateways starting together migrate once; a newer schema is refused', async () => {
