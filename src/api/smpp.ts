@@ -110,12 +110,31 @@ export class SmppFront {
           return { status: CommandStatus.ESME_RINVPASWD };
         }
         authGuard.succeeded(address, named);
-        if (this.#bindsOf(account) >= account.smpp.maxBinds) return { status: CommandStatus.ESME_RBINDFAIL };
+        // maxBinds counts the account's binds on every gateway of a cluster (a store out of
+        // reach counts none elsewhere: binding goes on).
+        const elsewhere = await options.gateway.store.esmeBindsElsewhere(account.id).catch(() => 0);
+        if (this.#bindsOf(account) + elsewhere >= account.smpp.maxBinds)
+          return { status: CommandStatus.ESME_RBINDFAIL };
         return { status: 0, context: account };
       },
     });
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
+    // What the other gateways of a cluster count against the account's maxBinds: one write
+    // after another per account, each with the count as it is when it goes.
+    const telling = new Map<string, Promise<void>>();
+    const tellBinds = (b: BoundSession) => {
+      const account = b.context as Account;
+      const told = (telling.get(account.id) ?? Promise.resolve())
+        .then(() => options.gateway.store.setEsmeBinds(account.id, this.#bindsOf(account)))
+        .catch(() => {});
+      telling.set(account.id, told);
+      void told.then(() => {
+        if (telling.get(account.id) === told) telling.delete(account.id);
+      });
+    };
+    this.server.on('bound', tellBinds);
+    this.server.on('unbound', tellBinds);
     const log = options.log;
     if (log) {
       const who = (b: BoundSession) => ({

@@ -87,6 +87,14 @@ CREATE TABLE IF NOT EXISTS smsc_links (
   PRIMARY KEY (connector_id, smsc_id)
 );
 
+-- The binds each instance's ESMEs hold per account, so maxBinds holds for the cluster.
+CREATE TABLE IF NOT EXISTS smsgw_esme_binds (
+  instance text NOT NULL,
+  account_id text NOT NULL,
+  binds integer NOT NULL,
+  PRIMARY KEY (instance, account_id)
+);
+
 -- Each connector's binds, a budget the instances share: a slot is held by one instance at a
 -- time, and is free again once its holder's lease ends.
 CREATE TABLE IF NOT EXISTS smsgw_bind_slots (

@@ -210,6 +210,26 @@ export class PostgresStore implements Store {
     return rows[0].held as number;
   }
 
+  async setEsmeBinds(accountId: string, binds: number): Promise<void> {
+    await this.#pool.query(
+      binds > 0
+        ? `INSERT INTO smsgw_esme_binds (instance, account_id, binds) VALUES ($1, $2, $3)
+           ON CONFLICT (instance, account_id) DO UPDATE SET binds = excluded.binds`
+        : 'DELETE FROM smsgw_esme_binds WHERE instance = $1 AND account_id = $2',
+      binds > 0 ? [this.instanceId, accountId, binds] : [this.instanceId, accountId],
+    );
+  }
+
+  async esmeBindsElsewhere(accountId: string): Promise<number> {
+    const { rows } = await this.#pool.query(
+      `SELECT coalesce(sum(b.binds), 0) AS n FROM smsgw_esme_binds b
+       JOIN smsgw_instances i ON i.id = b.instance AND i.lease_until > smsgw_now_ms()
+       WHERE b.account_id = $1 AND b.instance <> $2`,
+      [accountId, this.instanceId],
+    );
+    return Number(rows[0].n);
+  }
+
   async reclaimMessages(ids: readonly string[]): Promise<string[]> {
     // Renewed (and committed) first: from then on no other instance takes what this one holds.
     await this.#beat();
@@ -734,6 +754,9 @@ export class PostgresStore implements Store {
     await this.#pool.query('DELETE FROM smsgw_instances WHERE lease_until < smsgw_now_ms() - $1', [
       forgetInstancesMs,
     ]);
+    await this.#pool.query(
+      'DELETE FROM smsgw_esme_binds b WHERE NOT EXISTS (SELECT 1 FROM smsgw_instances i WHERE i.id = b.instance)',
+    );
   }
 
   /** Newest first in pages of `limit`; the cursor is the last row's (created_at, id). */

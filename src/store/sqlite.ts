@@ -156,6 +156,13 @@ export class SqliteStore implements Store {
     return Math.min(total, want);
   }
 
+  /** One process: the ESME front counts its own binds. */
+  async setEsmeBinds(_accountId: string, _binds: number): Promise<void> {}
+
+  async esmeBindsElsewhere(_accountId: string): Promise<number> {
+    return 0;
+  }
+
   /** Nobody could have taken them. */
   async reclaimMessages(ids: readonly string[]): Promise<string[]> {
     return [...ids];

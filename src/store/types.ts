@@ -339,6 +339,10 @@ export interface Store {
   enqueueEsmeDelivery(accountId: string, payload: Record<string, unknown>, claim?: boolean): Promise<number>;
   /** The account's deliveries no other live instance holds, oldest first; now held by this one. */
   pendingEsmeDeliveries(accountId: string, limit: number): Promise<EsmeDelivery[]>;
+  /** How many binds the account's ESMEs hold on this instance now (for the others' maxBinds check). */
+  setEsmeBinds(accountId: string, binds: number): Promise<void>;
+  /** The binds the account's ESMEs hold on the other live instances (0 for a store of one process). */
+  esmeBindsElsewhere(accountId: string): Promise<number>;
   /** Lets go of this instance's deliveries for the account (its receivers unbound). */
   releaseEsmeDeliveries(accountId: string): Promise<void>;
   deleteEsmeDelivery(id: number): Promise<void>;

@@ -2,13 +2,15 @@
 // cluster. Three gateways on one PostgreSQL and a connector with 2 binds never hold more
 // than 2 binds at the SMSC together; a gateway with none hands its messages to those with
 // one, and when a gateway holding binds stops, the others take its binds. Three gateways
-// and an account with mps 30 accept about 30 a second together, not 90.
+// and an account with mps 30 accept about 30 a second together, not 90; an account's
+// maxBinds counts its ESMEs' binds on every gateway.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
+import { CommandStatus } from '../../src/smpp/index.ts';
 import { missingPeer } from '../peers/available.ts';
 import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
-import { api, gatewayFrom, waitFor } from './helpers.ts';
+import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
 
 type Gateway = Awaited<ReturnType<typeof gatewayFrom>>;
 
@@ -136,6 +138,47 @@ routes: { mt: [{ connectors: [carrier] }] }`,
       );
       await send(rest, 'second', 40);
       assert.ok(most <= 2, `at most 2 binds at the SMSC (saw ${most})`);
+    });
+
+    test('an account’s maxBinds holds for the cluster', async (t) => {
+      const c = await cluster(
+        t,
+        2,
+        `smppServer: { listen: 127.0.0.1:0 }
+accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, smpp: { systemId: acme, password: secret, maxBinds: 2 } }]
+connectors: [{ id: sim, type: simulator }]
+routes: { mt: [{ connectors: [sim] }] }`,
+      );
+      const bindTo = async (gw: Gateway) => {
+        const { client } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+        const refused = new Promise<number>((resolve) => client.once('bindFailed', resolve));
+        client.start();
+        const outcome = await Promise.race([client.waitBound().then(() => 0), refused]);
+        t.after(() => client.stop());
+        return { client, outcome };
+      };
+      const first = await bindTo(c.gateways[0]!);
+      const second = await bindTo(c.gateways[1]!);
+      assert.equal(first.outcome, 0);
+      assert.equal(second.outcome, 0);
+      // One bind on each gateway: a third, on either, is over the account's 2.
+      for (const gw of c.gateways) {
+        const third = await bindTo(gw);
+        assert.equal(third.outcome, CommandStatus.ESME_RBINDFAIL);
+        await third.client.stop();
+      }
+      // One unbinds: there is room again, on the other gateway too.
+      await first.client.stop();
+      const again = await waitFor(
+        async () => {
+          const b = await bindTo(c.gateways[1]!);
+          if (b.outcome !== 0) await b.client.stop();
+          return b.outcome === 0 && b;
+        },
+        15_000,
+        'a bind once one is released',
+      );
+      assert.equal(again.outcome, 0);
     });
 
     test('an account’s mps holds for the cluster', async (t) => {
