@@ -81,6 +81,11 @@ interface BatchData extends Omit<BatchSpec, 'dryRun' | 'from'> {
   completedAt: number | null;
   canceledAt: number | null;
   failure: { code: string; message: string } | null;
+  /**
+   * The gateway (its store instance) that uploads it: while it lives no other fails the
+   * upload. Absent on batches from before clusters shared them.
+   */
+  uploader?: string;
 }
 
 type BatchRecord = StoredRecord<BatchData>;
@@ -111,7 +116,16 @@ interface Active {
   sendAt: number | null;
   /** A message changed status since the last look. */
   changed: boolean;
+  /** When its messages were last counted. */
+  countedAt: number;
 }
+
+/**
+ * How often every batch in the store is looked at, beside those watched here: in a cluster
+ * another gateway may send a batch's messages (this one hears no status of them), or stop
+ * while it watches or uploads one.
+ */
+const sharedLookMs = 5_000;
 
 export class Batches {
   readonly #gateway: Gateway;
@@ -125,6 +139,7 @@ export class Batches {
   >();
   #timer: NodeJS.Timeout | null = null;
   #checking = false;
+  #lookedAt = 0;
   readonly #onStatus = (m: Message) => this.#observe(m);
 
   constructor(options: BatchesOptions) {
@@ -150,12 +165,8 @@ export class Batches {
     this.#gateway.on('status', this.#onStatus);
     for (const status of ['loading', 'paused', 'canceled', 'running', 'scheduled'] as const) {
       for await (const record of this.#records(status)) {
-        if (status === 'loading') {
-          await this.#failUpload(record, {
-            code: 'interrupted',
-            message: 'the gateway stopped while the batch was uploading',
-          });
-        } else if (status === 'paused') await this.#gateway.pauseGroup(record.id);
+        if (status === 'loading') await this.#failOrphanUpload(record, await this.#store.liveInstances());
+        else if (status === 'paused') await this.#gateway.pauseGroup(record.id);
         else if (status === 'canceled') {
           if (record.dueAt !== null) await this.#finishCancel(record);
         } else {
@@ -167,6 +178,30 @@ export class Batches {
     }
     this.#timer = setInterval(() => void this.#check(), this.#o.checkIntervalMs);
     this.#timer.unref();
+  }
+
+  /** An upload whose gateway is gone (stopped or dead) fails; one still uploading elsewhere goes on. */
+  async #failOrphanUpload(record: BatchRecord, live: readonly string[]): Promise<void> {
+    const uploader = record.data.uploader;
+    if (uploader !== undefined && uploader !== this.#store.instanceId && live.includes(uploader)) return;
+    await this.#failUpload(record, {
+      code: 'interrupted',
+      message: 'the gateway that uploaded the batch stopped before the upload ended',
+    });
+  }
+
+  /**
+   * Every batch in the store, now and then: uploads whose gateway died fail, running and
+   * scheduled batches nobody here watches are watched, and watched ones are counted again
+   * even when this gateway heard nothing of their messages.
+   */
+  async #lookAtStore(now: number): Promise<void> {
+    const live = await this.#store.liveInstances();
+    for await (const record of this.#records('loading')) await this.#failOrphanUpload(record, live);
+    for (const status of ['running', 'scheduled'] as const)
+      for await (const record of this.#records(status)) if (!this.#active.has(record.id)) this.#watch(record);
+    for (const active of this.#active.values())
+      if (now - active.countedAt >= sharedLookMs) active.changed = true;
   }
 
   stop(): void {
@@ -205,6 +240,7 @@ export class Batches {
       completedAt: null,
       canceledAt: null,
       failure: null,
+      uploader: this.#store.instanceId,
     };
     const id = newId(now);
     // The account's rate bounds its batches too; a batch may ask for less.
@@ -516,6 +552,7 @@ export class Batches {
       status: record.status as Active['status'],
       sendAt: record.data.sendAt,
       changed: true,
+      countedAt: 0,
     });
     if (!this.#meters.has(record.id)) this.#meters.set(record.id, new RateMeter());
   }
@@ -536,6 +573,10 @@ export class Batches {
     this.#checking = true;
     try {
       const now = this.#o.now();
+      if (now - this.#lookedAt >= sharedLookMs) {
+        this.#lookedAt = now;
+        await this.#lookAtStore(now);
+      }
       for (const [id, active] of this.#active) {
         if (active.status === 'scheduled' && (active.sendAt ?? 0) <= now) {
           await this.#update(id, (r) => (r.status === 'scheduled' ? this.#put(r, 'running', {}) : null));
@@ -544,6 +585,7 @@ export class Batches {
         }
         if (!active.changed) continue;
         active.changed = false;
+        active.countedAt = now;
         const counts = await this.#counts(id, 0);
         if (pendingStatuses.some((s) => (counts[s] ?? 0) > 0)) continue;
         const completed = await this.#update(id, (r) =>
