@@ -50,11 +50,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const file = values.config ?? env.SMSGW_CONFIG;
   let config: GatewayConfig;
   try {
-    config = withOverrides(file ? loadConfigFile(file) : defaultConfig(), {
-      'http.listen': values.http ?? env.SMSGW_HTTP_LISTEN,
-      'smppServer.listen': values.smpp ?? env.SMSGW_SMPP_LISTEN,
+    const override = overrides({
+      http: values.http ?? env.SMSGW_HTTP_LISTEN,
+      smpp: values.smpp ?? env.SMSGW_SMPP_LISTEN,
       store: values.store ?? env.SMSGW_STORE,
     });
+    if (file) config = loadConfigFile(file, env, override);
+    else {
+      config = defaultConfig();
+      override(config as unknown as Record<string, unknown>);
+      // The demo set-up is ours and sound (its routes name the account start-up makes):
+      // only what was set over it is checked.
+      const { http, smppServer, store } = config;
+      validateConfig({ http: { listen: http.listen }, ...(smppServer ? { smppServer } : {}), store });
+    }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${file ?? 'smsgw serve'}: invalid config\n${err.problems.join('\n')}\n`);
@@ -136,19 +145,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
 }
 
 /** The config with what the command line and environment set, each checked as the config file's would be. */
-function withOverrides(
-  config: GatewayConfig,
-  o: { 'http.listen'?: string; 'smppServer.listen'?: string; store?: string },
-): GatewayConfig {
-  const http = o['http.listen'] || config.http.listen;
-  const smpp = o['smppServer.listen'] || config.smppServer?.listen;
-  const store = o.store || config.store;
-  // Only these three are checked here: the rest was checked as it was loaded.
-  validateConfig({ http: { listen: http }, ...(smpp ? { smppServer: { listen: smpp } } : {}), store });
-  return {
-    ...config,
-    http: { ...config.http, listen: http },
-    ...(smpp ? { smppServer: { ...config.smppServer, listen: smpp } } : {}),
-    store,
+/** The listen addresses and store the command line or environment give, set on the settings before they are checked. */
+function overrides(o: { http?: string; smpp?: string; store?: string }) {
+  return (raw: Record<string, unknown>): void => {
+    const section = (name: string) => {
+      const value = raw[name];
+      if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+      const made: Record<string, unknown> = {};
+      raw[name] = made;
+      return made;
+    };
+    if (o.http) section('http').listen = o.http;
+    if (o.smpp) section('smppServer').listen = o.smpp;
+    if (o.store) raw.store = o.store;
   };
 }

@@ -24,7 +24,15 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose
 const validate = ajv.compile(configSchema);
 const validateMo = ajv.compile({ type: 'array', items: moRoute, maxItems: 10_000 });
 
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+/**
+ * `override`: changes made to the file's settings before they are checked (the command
+ * line's and the environment's), so that what is checked is what runs.
+ */
+export function loadConfigFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  override?: (raw: Record<string, unknown>) => void,
+): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -33,11 +41,15 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
       `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
     ]);
   }
-  return parseConfig(text, env);
+  return parseConfig(text, env, override);
 }
 
-/** Parses YAML (JSON is YAML too), substitutes `${ENV}` and validates. */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+/** Parses YAML (JSON is YAML too), substitutes `${ENV}`, applies `override` and validates. */
+export function parseConfig(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  override?: (raw: Record<string, unknown>) => void,
+): GatewayConfig {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -47,6 +59,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   const raw = doc.toJS() ?? {};
   const problems: string[] = [];
   const substituted = substituteEnv(raw, '', env, problems);
+  if (override && typeof substituted === 'object' && substituted !== null)
+    override(substituted as Record<string, unknown>);
   try {
     const config = validateConfig(substituted);
     if (problems.length > 0) throw new ConfigError(problems);

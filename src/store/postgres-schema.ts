@@ -6,7 +6,7 @@
 // and are stored as `json`, which keeps them exactly as written (key order included).
 
 /** Bumped with every change below; a database from a newer smsgw is refused. */
-export const schemaVersion = 2;
+export const schemaVersion = 3;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS smsgw_instances (
   id text PRIMARY KEY,
   lease_until bigint NOT NULL
 );
--- Who each is, for GET /v1/admin/nodes (added in place: a gateway of version 2 ignores them).
+-- Who each is, for GET /v1/admin/nodes (version 3).
 ALTER TABLE smsgw_instances ADD COLUMN IF NOT EXISTS host text,
   ADD COLUMN IF NOT EXISTS pid integer, ADD COLUMN IF NOT EXISTS started_at bigint,
   ADD COLUMN IF NOT EXISTS info json;

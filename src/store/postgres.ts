@@ -151,12 +151,15 @@ export class PostgresStore implements Store {
           `database was written by a newer smsgw (schema version ${version}; this one knows up to ${schemaVersion}): run that version, or restore a backup taken before it`,
         );
       }
-      await client.query(schemaTables);
-      await client.query(schemaFunctions);
+      // The tables only when they change: even a DDL that finds its work done (ADD COLUMN IF
+      // NOT EXISTS, CREATE INDEX IF NOT EXISTS) locks its table, and a gateway starting beside
+      // busy ones would deadlock with them.
       if (version < schemaVersion) {
+        await client.query(schemaTables);
         await client.query('DELETE FROM smsgw_schema');
         await client.query('INSERT INTO smsgw_schema (version) VALUES ($1)', [schemaVersion]);
       }
+      await client.query(schemaFunctions);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});

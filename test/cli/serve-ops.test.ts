@@ -230,10 +230,10 @@ test('log.level and shutdownGraceSeconds are checked as config; log.level sets t
   assert.equal(checked.status, 2);
   const problems = checked.stderr.trim().split('\n');
   assert.ok(
-    problems.includes('log.level: expected one of fatal, error, warn, info, debug, trace, silent'),
+    problems.includes(`${bad}:1:8 log.level: expected one of fatal, error, warn, info, debug, trace, silent`),
     checked.stderr,
   );
-  assert.ok(problems.includes('shutdownGraceSeconds: expected integer 1..3600'), checked.stderr);
+  assert.ok(problems.includes(`${bad}:2:1 shutdownGraceSeconds: expected integer 1..3600`), checked.stderr);
 
   const port = await freePort();
   const config = join(cwd, 'gw.yaml');
