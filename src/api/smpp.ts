@@ -528,8 +528,10 @@ function statusOf(err: unknown): number {
 function smppNumber(address: string, ton: number, account: Account | null): string | undefined {
   if (!/^\d+$/.test(address)) return address;
   if (ton === Ton.INTERNATIONAL) return `+${address}`;
+  // Read in the account's country; without one, as TON unknown: Kannel (among others) sends
+  // every number written without `+` as national, `447700900123` included.
   if (ton === Ton.NATIONAL || ton === Ton.SUBSCRIBER_NUMBER)
-    return !account || account.defaultCountry ? address : undefined;
+    return !account || account.defaultCountry ? address : internationalDigits(address);
   return ton === Ton.UNKNOWN ? internationalDigits(address) : address;
 }
 

@@ -42,8 +42,9 @@ http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 accounts:
-  # Kannel sends numbers written without + as TON national: read in this country.
-  - { id: kannel, apiKeys: [kannel-key-1], smpp: { systemId: kannel, password: kpass }, defaultCountry: GB }
+  # No defaultCountry: Kannel sends numbers written without + as TON national, and
+  # international digits under it are read as international.
+  - { id: kannel, apiKeys: [kannel-key-1], smpp: { systemId: kannel, password: kpass } }
 connectors:
   - { id: sim, type: simulator, deliveryDelayMs: 50 }
 routes:

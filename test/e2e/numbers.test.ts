@@ -182,6 +182,8 @@ describe('numbers without a country code', () => {
     // A national number is read in the account country, refused without one.
     assert.equal(await ukSubmit(2, '07700900503'), 0);
     assert.equal(await plainSubmit(2, '07700900503'), CommandStatus.ESME_RINVDSTADR);
+    // International digits under TON national (as Kannel sends them) still go without one.
+    assert.equal(await plainSubmit(2, '447700900508'), 0);
     assert.equal(await ukSubmit(0, '07700900504'), 0);
     assert.equal(await plainSubmit(0, '07700900504'), CommandStatus.ESME_RINVDSTADR);
     // A sender's TON is read the same way.
@@ -198,6 +200,7 @@ describe('numbers without a country code', () => {
     assert.equal(await fromOf('+447700900507'), '+12025550100');
     const plainSent = (await plain('GET', '/v1/messages')).body.data.map((m: { to: string }) => m.to);
     assert.ok(plainSent.includes('+447700900501') && plainSent.includes('+447700900502'));
+    assert.ok(plainSent.includes('+447700900508'));
     assert.ok(!plainSent.some((to: string) => to.startsWith('+0')));
   });
 });
