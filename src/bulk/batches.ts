@@ -180,10 +180,14 @@ export class Batches {
     this.#timer.unref();
   }
 
-  /** An upload whose gateway is gone (stopped or dead) fails; one still uploading elsewhere goes on. */
+  /**
+   * An upload whose gateway is gone (stopped or dead) fails; one still uploading, here or
+   * elsewhere, goes on. (A process's uploads die with it: those a restarted gateway finds
+   * have another instance's id.)
+   */
   async #failOrphanUpload(record: BatchRecord, live: readonly string[]): Promise<void> {
     const uploader = record.data.uploader;
-    if (uploader !== undefined && uploader !== this.#store.instanceId && live.includes(uploader)) return;
+    if (uploader !== undefined && live.includes(uploader)) return;
     await this.#failUpload(record, {
       code: 'interrupted',
       message: 'the gateway that uploaded the batch stopped before the upload ended',

@@ -69,7 +69,8 @@ routes: { mt: [{ connectors: [carrier] }] }
       let sent = 0;
       let secondStarted: Promise<Gateway> | undefined;
       const encoder = new TextEncoder();
-      // The upload trickles in; a second gateway starts halfway through.
+      // The upload trickles in for longer than the gateways take between two looks at every
+      // batch in the store (5 s); a second gateway starts halfway through.
       const csv = new ReadableStream<Uint8Array>({
         async pull(controller) {
           if (sent === 0) controller.enqueue(encoder.encode('to\n'));
@@ -81,7 +82,7 @@ routes: { mt: [{ connectors: [carrier] }] }
           let lines = '';
           for (const end = sent + 100; sent < end; sent++) lines += `+4477009${String(20000 + sent)}\n`;
           controller.enqueue(encoder.encode(lines));
-          await new Promise((r) => setTimeout(r, 50));
+          await new Promise((r) => setTimeout(r, 1_100));
         },
       });
       const res = await fetch(
