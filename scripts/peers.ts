@@ -24,6 +24,10 @@ export const peers: Peer[] = [
     debianPackage: 'postgresql',
     check: ['sh', '-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl'],
   },
+  // Wireshark's UCP and CIMD dissectors judge our UCP/EMI and CIMD2 frames on the wire.
+  { name: 'tshark', debianPackage: 'tshark', check: ['tshark', '--version'] },
+  // socat makes the pseudo-terminal pairs the modem emulator and connector talk over.
+  { name: 'socat', debianPackage: 'socat', check: ['socat', '-V'] },
 ];
 
 export function peerAvailable(peer: Peer): boolean {
