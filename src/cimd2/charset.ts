@@ -82,8 +82,9 @@ function septetOfChar(ch: number): number | undefined {
       return 0x11;
   }
   if (ch === 0x0a || ch === 0x0d || (ch >= 0x20 && ch <= 0x7e)) return ch;
-  // An 8-bit link may carry ISO 8859-1 characters as they are.
-  return gsm7Septets(String.fromCharCode(ch))?.[0];
+  // An 8-bit link may carry ISO 8859-1 characters as they are (those in the main table).
+  const septets = gsm7Septets(String.fromCharCode(ch));
+  return septets?.length === 1 ? septets[0] : undefined;
 }
 
 /** GSM septets (one per octet, escapes included) → the 033 value. */
