@@ -37,6 +37,8 @@ export interface Cimd2SessionOptions {
 
 export interface Cimd2SessionEvents {
   request: [packet: Cimd2Packet];
+  /** The peer's alive (40), answered already. */
+  alive: [];
   /** A packet that could not be read, or a response that matched nothing. */
   protocolError: [err: Error];
   close: [err: Error | null];
@@ -216,6 +218,7 @@ export class Cimd2Session extends EventEmitter<Cimd2SessionEvents> {
     if (packet.operation < Operation.RESPONSE) {
       if (packet.operation === Operation.ALIVE) {
         this.respond(packet);
+        this.emit('alive');
         return;
       }
       this.emit('request', packet);

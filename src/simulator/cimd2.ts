@@ -83,6 +83,8 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
     deliveriesDropped: 0,
   };
   readonly messages = new Map<string, Cimd2SimulatedMessage>();
+  /** Alive (40) packets answered. */
+  alives = 0;
   readonly #server: net.Server;
   readonly #options: Cimd2SimulatorOptions;
   /** Logged-in sessions and their user. */
@@ -165,6 +167,7 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
     });
     session.on('close', () => this.#sessions.delete(session));
     session.on('protocolError', () => {});
+    session.on('alive', () => this.alives++);
     session.on('request', (packet) => this.#onRequest(session, packet));
   }
 
