@@ -60,6 +60,13 @@ type PartOutcome =
   | { ok: true; smscId: string }
   | { ok: false; temporary: boolean; code: string; message: string };
 
+/** A request of the SMS centre: what it held, and the error code it is (or was) answered with. */
+interface HandledRequest {
+  content: string;
+  errorCode: Promise<number>;
+  result?: number;
+}
+
 interface Bind {
   index: number;
   client: Cimd2Client;
@@ -100,6 +107,8 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   readonly #history = new StatusHistory();
   readonly #inbound = new Set<Promise<void>>();
   readonly #refused = new Map<string, InboundSms>();
+  /** Per session, the last request under each packet number and the error code it was answered with. */
+  readonly #handled = new WeakMap<Cimd2Session, Map<number, HandledRequest>>();
   #reference = Math.floor(Math.random() * 0x100);
   #wakeTimer: NodeJS.Timeout | null = null;
   #wakeAt = 0;
@@ -411,20 +420,34 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       session.respond(packet, [[Param.ERROR_CODE, String(ErrorCode.UNEXPECTED_OPERATION)]]);
       return;
     }
-    const handling =
+    // The SMS centre sends a request again under its number when our answer was late or
+    // lost: the same packet gets the first one's answer and is not handled twice (unless
+    // that answer was an error, which asked for it again).
+    let handled = this.#handled.get(session);
+    if (handled === undefined) {
+      handled = new Map();
+      this.#handled.set(session, handled);
+    }
+    const content = JSON.stringify([packet.operation, packet.params]);
+    const earlier = handled.get(packet.packetNumber);
+    if (earlier?.content === content && (earlier.result ?? 0) === 0) {
+      void earlier.errorCode.then((errorCode) => session.respond(packet, answerOf(errorCode)));
+      return;
+    }
+    const errorCode = (
       packet.operation === Operation.DELIVER_STATUS_REPORT
         ? this.#handleReport(packet)
-        : this.#handleMo(packet);
-    this.#track(
-      handling.then(
-        (errorCode) =>
-          session.respond(packet, errorCode === 0 ? [] : [[Param.ERROR_CODE, String(errorCode)]]),
-        (err: unknown) => {
-          this.#log.error({ connector: this.id, err }, 'inbound message could not be handled');
-          session.respond(packet, [[Param.ERROR_CODE, String(ErrorCode.GENERAL_SYSTEM_ERROR)]]);
-        },
-      ),
-    );
+        : this.#handleMo(packet)
+    ).catch((err: unknown) => {
+      this.#log.error({ connector: this.id, err }, 'inbound message could not be handled');
+      return ErrorCode.GENERAL_SYSTEM_ERROR as number;
+    });
+    const entry: HandledRequest = { content, errorCode };
+    void errorCode.then((code) => {
+      entry.result = code;
+    });
+    handled.set(packet.packetNumber, entry);
+    this.#track(errorCode.then((code) => session.respond(packet, answerOf(code))));
   }
 
   #track(work: Promise<void>): void {
@@ -587,6 +610,11 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       receivedAt: Date.now(),
     };
   }
+}
+
+/** A 70/73 answer: empty, or the error code that makes the SMS centre try again. */
+function answerOf(errorCode: number): Cimd2Packet['params'] {
+  return errorCode === 0 ? [] : [[Param.ERROR_CODE, String(errorCode)]];
 }
 
 /** A part's smscId: its destination (without `+`) and the service centre timestamp. */

@@ -3,8 +3,18 @@
 // UDH, long inbound messages reassembled, a refused login told in the state, and the REST
 // API end to end (a long message delivered once every part's status report is in).
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, test } from 'node:test';
-import { cimd2ToText } from '../../src/cimd2/index.ts';
+import type { Cimd2Packet } from '../../src/cimd2/index.ts';
+import {
+  Cimd2Framer,
+  Cimd2Session,
+  cimd2ToText,
+  decodePacket,
+  encodePacket,
+  intParam,
+  param,
+} from '../../src/cimd2/index.ts';
 import type { Cimd2ConnectorConfig } from '../../src/config/types.ts';
 import { Cimd2Connector } from '../../src/connectors/index.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
@@ -202,4 +212,75 @@ routes:
   assert.equal(admin.body.data[0].type, 'cimd2');
   const metrics = await (await fetch(`${gw.base}/metrics`)).text();
   assert.match(metrics, /connector="nokia"/);
+});
+
+/** An SMS centre driven by hand: it logs in anyone, and the test sends what it likes. */
+async function handSmsc() {
+  const sessions: Cimd2Session[] = [];
+  const server = net.createServer((socket) => {
+    const session = new Cimd2Session(socket, { role: 'server', window: 8 });
+    session.on('request', (p) => {
+      if (p.operation === 1) {
+        session.respond(p);
+        sessions.push(session);
+      } else session.respond(p);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(r)));
+  return { port: (server.address() as net.AddressInfo).port, sessions };
+}
+
+/** Writes a request of the SMS centre under a packet number of the test's choosing; resolves with the answer. */
+async function sendAs(session: Cimd2Session, packet: Cimd2Packet): Promise<Cimd2Packet> {
+  const framer = new Cimd2Framer();
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer) => {
+      for (const frame of framer.push(chunk)) {
+        const answer = decodePacket(frame);
+        if (answer.packetNumber === packet.packetNumber && answer.operation === packet.operation + 50) {
+          session.socket.off('data', onData);
+          resolve(answer);
+        }
+      }
+    };
+    session.socket.on('data', onData);
+    session.socket.write(encodePacket(packet));
+  });
+}
+
+test('a deliver message sent again under its packet number is answered again, not taken twice', async () => {
+  const smsc = await handSmsc();
+  const { connector, sink } = await started(smsc.port);
+  await waitFor(() => connector.state().status === 'up');
+  const session = smsc.sessions[0]!;
+  const mo: Cimd2Packet = {
+    operation: 20,
+    packetNumber: 4,
+    params: [
+      [21, '12345'],
+      [23, '+447700900005'],
+      [60, '261205101010'],
+      [33, 'once only'],
+    ],
+  };
+  const first = await sendAs(session, mo);
+  const again = await sendAs(session, mo);
+  assert.equal(param(first, 900), undefined);
+  assert.equal(param(again, 900), undefined);
+  assert.equal(sink.inbounds.length, 1);
+
+  // Refused once (the store was down): the same packet again is taken afresh.
+  sink.refuseInbound = (_sms, call) => call === 2;
+  const refusedMo: Cimd2Packet = {
+    ...mo,
+    packetNumber: 6,
+    params: [...mo.params.slice(0, 3), [33, 'second']],
+  };
+  assert.equal(intParam(await sendAs(session, refusedMo), 900), 10);
+  assert.equal(param(await sendAs(session, refusedMo), 900), undefined);
+  assert.deepEqual(
+    sink.inbounds.map((s) => s.text),
+    ['once only', 'second'],
+  );
 });
