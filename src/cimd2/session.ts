@@ -46,6 +46,9 @@ export interface Cimd2SessionEvents {
 
 interface Pending {
   operation: number;
+  params: Cimd2Packet['params'];
+  /** Times it was sent again after a NACK. */
+  resent: number;
   resolve: (packet: Cimd2Packet) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
@@ -54,9 +57,13 @@ interface Pending {
 interface Waiting {
   operation: number;
   params: Cimd2Packet['params'];
+  resent: number;
   resolve: (packet: Cimd2Packet) => void;
   reject: (err: Error) => void;
 }
+
+/** A request the peer answers with NACK (99) is sent again this many times, then given up. */
+const maxResends = 2;
 
 /** Window size at most: the odd (or even) packet numbers 0..255 hold 128. */
 export const maxWindow = 128;
@@ -110,7 +117,7 @@ export class Cimd2Session extends EventEmitter<Cimd2SessionEvents> {
   request(operation: number, params: Cimd2Packet['params'] = []): Promise<Cimd2Packet> {
     if (this.#closed) return Promise.reject(new Cimd2Error('closed', 'the session is closed'));
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ operation, params, resolve, reject });
+      this.#waiting.push({ operation, params, resent: 0, resolve, reject });
       this.#pump();
     });
   }
@@ -146,12 +153,7 @@ export class Cimd2Session extends EventEmitter<Cimd2SessionEvents> {
         );
         this.#pump();
       }, this.#timeoutMs);
-      this.#pending.set(packetNumber, {
-        operation: w.operation,
-        resolve: w.resolve,
-        reject: w.reject,
-        timer,
-      });
+      this.#pending.set(packetNumber, { ...w, timer });
       try {
         this.#send({ operation: w.operation, packetNumber, params: w.params });
       } catch (err) {
@@ -239,7 +241,13 @@ export class Cimd2Session extends EventEmitter<Cimd2SessionEvents> {
     }
     clearTimeout(pending.timer);
     this.#pending.delete(packet.packetNumber);
-    pending.resolve(packet);
+    if (packet.operation === Operation.NACK && pending.resent < maxResends) {
+      // The peer could not read it (a checksum, say): sent again, first in line.
+      const { timer: _, ...request } = pending;
+      this.#waiting.unshift({ ...request, resent: pending.resent + 1 });
+    } else {
+      pending.resolve(packet);
+    }
     this.#pump();
   }
 

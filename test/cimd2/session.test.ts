@@ -149,3 +149,27 @@ test("the peer's alive is answered (90), a bad checksum gets a NACK (99), garbag
   assert.equal(requests.length, 0);
   session.close();
 });
+
+test('a request the peer NACKs is sent again under a new number, twice at most', async () => {
+  const peer = await rawPeer();
+  const session = new Cimd2Session(peer.client, { role: 'client' });
+  const nack = (p: Cimd2Packet) =>
+    peer.write(encodePacket({ operation: 99, packetNumber: p.packetNumber, params: [] }));
+  const answered = session.request(3, [[21, '1']]);
+  await waitFor(() => peer.received.length === 1);
+  nack(peer.received[0]!);
+  await waitFor(() => peer.received.length === 2);
+  assert.deepEqual(peer.received[1]!.params, [[21, '1']]);
+  assert.equal(peer.received[1]!.packetNumber, 3);
+  peer.answer(peer.received[1]!);
+  assert.equal((await answered).operation, 53);
+
+  const refused = session.request(3, [[21, '2']]);
+  for (let i = 2; i < 5; i++) {
+    await waitFor(() => peer.received.length === i + 1);
+    nack(peer.received[i]!);
+  }
+  assert.equal((await refused).operation, 99, 'the third NACK is the answer');
+  assert.equal(peer.received.length, 5);
+  session.close();
+});

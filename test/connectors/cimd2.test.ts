@@ -284,3 +284,39 @@ test('a deliver message sent again under its packet number is answered again, no
     ['once only', 'second'],
   );
 });
+
+test('an SMS centre that stops answering alive is dropped and logged in to again', async () => {
+  // It answers logins, then nothing at all.
+  let logins = 0;
+  const server = net.createServer((socket) => {
+    const framer = new Cimd2Framer();
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of framer.push(chunk)) {
+        const p = decodePacket(frame);
+        if (p.operation === 1) {
+          logins++;
+          socket.write(encodePacket({ operation: 51, packetNumber: p.packetNumber, params: [] }));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(r)));
+  const sink = new RecordingSink();
+  const connector = new Cimd2Connector(
+    cimd2Config((server.address() as net.AddressInfo).port, { requestTimeoutSeconds: 1 }),
+    sink,
+    undefined,
+    { reconnect: { minMs: 20, maxMs: 50 }, aliveMs: 50 },
+  );
+  closers.push(() => connector.stop());
+  // Every reason told, as it is told: the next login clears it again.
+  const reasons: string[] = [];
+  connector.on('state', (s) => {
+    if (s.lastError) reasons.push(s.lastError);
+  });
+  await connector.start();
+  await waitFor(() => reasons.length > 0, 10_000);
+  assert.equal(reasons[0], 'no answer to alive');
+  await waitFor(() => logins >= 2, 10_000);
+});
