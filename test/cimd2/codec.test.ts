@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  type Cimd2DecodeError,
+  Cimd2DecodeError,
   Cimd2EncodeError,
   Cimd2Framer,
   cimd2ToSeptets,
@@ -15,6 +15,7 @@ import {
   textToCimd2,
 } from '../../src/cimd2/index.ts';
 import { decodeGsm7, encodeGsm7 } from '../../src/sms/index.ts';
+import { Prng } from '../sms/prng.ts';
 
 test('a login packet is STX, OO:NNN, TAB-ended parameters and ETX, as the spec writes it', () => {
   const bytes = encodePacket({
@@ -126,4 +127,51 @@ test('character conversion: what the wire may hold besides the table reads sensi
   assert.equal(cimd2ToText('_--'), '_');
   assert.equal(cimd2ToText('_qq'), '"');
   assert.equal(decodeGsm7(cimd2ToSeptets('\u20ac')), '?', 'a character GSM lacks becomes ?');
+});
+
+test('random streams: the framer and decoder throw nothing but their own errors, and what decodes re-encodes the same', () => {
+  const prng = new Prng(0xc1d2);
+  const alphabet = [...'\x02\x03\t:0123456789_AF', 'x', '\x00', '\xff'];
+  let decoded = 0;
+  for (let round = 0; round < 2_000; round++) {
+    // Half the rounds: a valid packet with a few octets changed; the others: noise.
+    const length = prng.int(60);
+    const bytes =
+      round % 2 === 0
+        ? encodePacket(
+            {
+              operation: 3,
+              packetNumber: prng.int(256),
+              params: [
+                [21, '447700900001'],
+                [33, 'hi _Oa'],
+              ],
+            },
+            { checksum: prng.int(2) === 1 },
+          )
+        : Buffer.from(Array.from({ length }, () => prng.pick(alphabet)).join(''), 'latin1');
+    if (round % 2 === 0) {
+      for (let i = prng.int(3); i > 0; i--) bytes[prng.int(bytes.length)] = prng.pick(alphabet).charCodeAt(0);
+    }
+    const framer = new Cimd2Framer(40);
+    let frames: Buffer[] = [];
+    try {
+      frames = framer.push(bytes);
+    } catch (err) {
+      assert.ok(err instanceof Cimd2DecodeError, `round ${round}: ${String(err)}`);
+    }
+    for (const frame of frames) {
+      try {
+        const packet = decodePacket(frame);
+        assert.deepEqual(decodePacket(encodePacket(packet)), packet, `round ${round}`);
+        decoded++;
+      } catch (err) {
+        assert.ok(
+          err instanceof Cimd2DecodeError || err instanceof Cimd2EncodeError,
+          `round ${round}: ${String(err)}`,
+        );
+      }
+    }
+  }
+  assert.ok(decoded > 200, `${decoded} packets decoded`);
 });
