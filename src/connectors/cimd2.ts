@@ -327,15 +327,20 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     const bind = this.#leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
-    const outcomes = await Promise.all(submits.map((params) => this.#submit(bind, session, params)));
+    const to = sms.to.trim();
+    const outcomes = await Promise.all(submits.map((params) => this.#submit(bind, session, to, params)));
     const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
     const failure = outcomes.find((o) => !o.ok);
     if (failure === undefined) return { ok: true, smscIds: accepted };
     return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
   }
 
-  async #submit(bind: Bind, session: Cimd2Session, params: Cimd2Packet['params']): Promise<PartOutcome> {
-    const to = params[0]![1];
+  async #submit(
+    bind: Bind,
+    session: Cimd2Session,
+    to: string,
+    params: Cimd2Packet['params'],
+  ): Promise<PartOutcome> {
     bind.inFlight++;
     try {
       const wait = this.#bucket?.take() ?? 0;

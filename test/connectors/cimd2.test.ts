@@ -177,6 +177,7 @@ connectors:
   - { id: nokia, type: cimd2, host: 127.0.0.1, port: ${port}, username: u, password: p, window: 4 }
 routes:
   mt: [{ connectors: [nokia] }]
+  mo: [{ account: acme }]
 `);
   closers.push(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
@@ -212,6 +213,21 @@ routes:
   assert.equal(admin.body.data[0].type, 'cimd2');
   const metrics = await (await fetch(`${gw.base}/metrics`)).text();
   assert.match(metrics, /connector="nokia"/);
+
+  // A long reply from a handset, reassembled, is the account's inbound message.
+  const reply = `Thanks! ${'A reply long enough for three parts. '.repeat(10)}`;
+  assert.equal(sim.injectInbound({ from: '+447700900123', to: '+447700900200', text: reply }), 3);
+  const inbound = await waitForAsync(
+    async () => {
+      const list = await call('GET', '/v1/messages?direction=inbound');
+      return (list.body.data as Array<{ text: string; from: string; connector: string }>)[0];
+    },
+    10_000,
+    'the inbound message',
+  );
+  assert.equal(inbound.text, reply);
+  assert.equal(inbound.from, '+447700900123');
+  assert.equal(inbound.connector, 'nokia');
 });
 
 /** An SMS centre driven by hand: it logs in anyone, and the test sends what it likes. */
