@@ -400,7 +400,8 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
         );
       head.push([Param.ALPHANUMERIC_ORIGINATING_ADDRESS, alpha]);
     }
-    const gsmText = split.encoding === 'gsm7' && split.shift === undefined;
+    // GSM text travels as text (033) and the SMS centre packs it; everything else as octets (034).
+    const gsmText = split.encoding === 'gsm7';
     if (split.dataCoding !== 0) head.push([Param.DATA_CODING_SCHEME, String(split.dataCoding)]);
     if (sms.validUntil !== null) {
       head.push([Param.VALIDITY_PERIOD_RELATIVE, String(relativeValidity(sms.validUntil - Date.now()))]);
