@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import type { SimulatorOutcome, SmscSimulatorOptions } from '../simulator/index.ts';
-import { SmscSimulator } from '../simulator/index.ts';
+import { Cimd2Simulator, SmscSimulator } from '../simulator/index.ts';
 
 const help = `usage: smsgw simulate smsc [options]
 
@@ -13,6 +13,9 @@ Runs an SMSC that plays a carrier for ESMEs under test. It binds any credentials
 receipts when registered_delivery asks.
 
 options:
+  --protocol smpp|cimd2      what it speaks (default smpp); cimd2 takes the options up to
+                             --outcome and --http, logs in with --system-id/--password as the
+                             user identity and password, and sends status reports (23)
   --host ADDR                listen address (default 127.0.0.1)
   --port N                   SMPP port (default 2776)
   --system-id ID             accept only this system_id ...
@@ -45,6 +48,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     values = parseArgs({
       args: rest,
       options: {
+        protocol: { type: 'string', default: 'smpp' },
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '2776' },
         'system-id': { type: 'string' },
@@ -127,10 +131,14 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       }
     }
   }
+  const protocol = values.protocol;
+  if (protocol !== 'smpp' && protocol !== 'cimd2') problems.push(`--protocol: expected smpp or cimd2`);
+  if (protocol === 'cimd2' && tlsPort !== undefined) problems.push('--tls-port: only with --protocol smpp');
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`smsgw simulate smsc: ${p}\n`);
     return 2;
   }
+  if (protocol === 'cimd2') return simulateCimd2(options, port, String(values.host), values.http);
 
   const simulator = new SmscSimulator(options);
   const host = String(values.host);
@@ -141,7 +149,13 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     const tlsAddress = await simulator.listen(tlsPort, host, true);
     process.stdout.write(`SMSC simulator TLS on ${tlsAddress.address}:${tlsAddress.port}\n`);
   }
-  const http = values.http === undefined ? undefined : await startControl(simulator, String(values.http));
+  const http =
+    values.http === undefined
+      ? undefined
+      : await startControl(simulator, String(values.http), (id) => {
+          const m = simulator.findMessage(id);
+          return m && { ...m, shortMessage: m.shortMessage.toString('hex') };
+        });
   const stop = async () => {
     await http?.close();
     await simulator.close();
@@ -152,7 +166,41 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function startControl(simulator: SmscSimulator, listen: string) {
+/** The CIMD2 SMS centre, with the same control API. */
+async function simulateCimd2(
+  options: SmscSimulatorOptions,
+  port: number,
+  host: string,
+  http: string | boolean | string[] | undefined,
+): Promise<number> {
+  const simulator = new Cimd2Simulator(options);
+  const address = await simulator.listen(port, host);
+  const credentials = options.accounts ? `user ${options.accounts[0]!.systemId}` : 'any user/password';
+  process.stdout.write(
+    `CIMD2 SMSC simulator listening on ${address.address}:${address.port} (${credentials})\n`,
+  );
+  const control =
+    http === undefined
+      ? undefined
+      : await startControl(simulator, String(http), (id) => {
+          const m = simulator.findMessage(id);
+          return m && { ...m, udh: m.udh?.toString('hex') ?? null, userData: m.userData.toString('hex') };
+        });
+  const stop = async () => {
+    await control?.close();
+    await simulator.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return 0;
+}
+
+async function startControl(
+  simulator: Pick<SmscSimulator, 'injectInbound' | 'stats'>,
+  listen: string,
+  messageView: (id: string) => object | undefined,
+) {
   const colon = listen.lastIndexOf(':');
   const host = colon > 0 ? listen.slice(0, colon) : '127.0.0.1';
   const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
@@ -190,9 +238,9 @@ async function startControl(simulator: SmscSimulator, listen: string) {
   );
   app.get('/stats', async () => simulator.stats);
   app.get<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
-    const m = simulator.findMessage(req.params.id);
+    const m = messageView(req.params.id);
     if (!m) return reply.code(404).send({ error: { code: 'not_found', message: 'no such message' } });
-    return { ...m, shortMessage: m.shortMessage.toString('hex') };
+    return m;
   });
   const address = await app.listen({ host, port });
   process.stdout.write(`SMSC simulator control API on ${address}\n`);

@@ -176,6 +176,55 @@ const smppConnector = {
   },
 } as const;
 
+const cimd2Connector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'host', 'port', 'username', 'password'],
+  properties: {
+    id,
+    type: { const: 'cimd2' },
+    host: { ...nonEmpty, description: "The SMS centre's host name or address" },
+    port,
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 32,
+      description: 'User identity of the login (010)',
+    },
+    password: { type: 'string', maxLength: 32, description: 'Password of the login (011)' },
+    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Parallel sessions' },
+    window: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 128,
+      default: 1,
+      description: 'Requests outstanding per session (1 unless the SMS centre allows windowing)',
+    },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Submits per second for the whole connector (0 = no limit)',
+    },
+    aliveSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600,
+      default: 60,
+      description: 'Alive (40) after this long without a packet from the SMS centre (0 = never)',
+    },
+    requestTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 30,
+      description: 'Wait for a response this long; then the message is retried',
+    },
+    checksum: { type: 'boolean', default: false, description: 'Put a checksum on every packet sent' },
+  },
+} as const;
+
 const mtRoute = {
   type: 'object',
   additionalProperties: false,
@@ -513,11 +562,16 @@ export const configSchema = {
       items: {
         type: 'object',
         required: ['type'],
-        properties: { type: { enum: ['simulator', 'smpp'] } },
+        properties: { type: { enum: ['simulator', 'smpp', 'cimd2'] } },
         if: { properties: { type: { const: 'smpp' } } },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
         then: smppConnector,
-        else: simulatorConnector,
+        else: {
+          if: { properties: { type: { const: 'cimd2' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
+          then: cimd2Connector,
+          else: simulatorConnector,
+        },
       },
       default: [],
     },

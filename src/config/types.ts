@@ -93,7 +93,7 @@ export interface VerifySettingsConfig {
   templates?: Record<string, string>;
 }
 
-export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig;
+export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig | Cimd2ConnectorConfig;
 
 export interface SimulatorConnectorConfig {
   id: string;
@@ -132,6 +132,22 @@ export interface SmppConnectorConfig {
   broadcast: boolean;
   /** How the SMSC writes message ids in receipt texts (see ReceiptIdForm in src/smpp). */
   receiptIds: 'as-submitted' | 'decimal' | 'hex';
+}
+
+export interface Cimd2ConnectorConfig {
+  id: string;
+  type: 'cimd2';
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  binds: number;
+  window: number;
+  tps: number;
+  aliveSeconds: number;
+  requestTimeoutSeconds: number;
+  /** Put a checksum on every packet sent. */
+  checksum: boolean;
 }
 
 export interface MtRouteConfig {

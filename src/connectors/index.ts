@@ -1,11 +1,14 @@
-// Public surface of the carrier connectors: the interface the core sees, the SMPP and
-// simulator drivers behind it, and the factory that picks one from the config.
+// Public surface of the carrier connectors: the interface the core sees, the SMPP, CIMD2
+// and simulator drivers behind it, and the factory that picks one from the config.
 import type { ConnectorConfig } from '../config/index.ts';
+import { Cimd2Connector } from './cimd2.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { SimulatorConnector } from './simulator.ts';
 import { SmppConnector } from './smpp.ts';
 import type { Connector, ConnectorSink } from './types.ts';
 
+export type { Cimd2ConnectorOptions } from './cimd2.ts';
+export { Cimd2Connector, cimd2MessageId } from './cimd2.ts';
 export type { ConnectorLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { SimulatedInbound } from './simulator.ts';
@@ -25,5 +28,7 @@ export function createConnector(
       return new SmppConnector(config, sink, logger);
     case 'simulator':
       return new SimulatorConnector(config, sink, logger);
+    case 'cimd2':
+      return new Cimd2Connector(config, sink, logger);
   }
 }

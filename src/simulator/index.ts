@@ -1,3 +1,5 @@
+export type { Cimd2SimulatedMessage, Cimd2SimulatorOptions } from './cimd2.ts';
+export { Cimd2Simulator } from './cimd2.ts';
 export type {
   InboundMessage,
   SimulatedMessage,
