@@ -93,7 +93,7 @@ export interface VerifySettingsConfig {
   templates?: Record<string, string>;
 }
 
-export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig;
+export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig | UcpConnectorConfig;
 
 export interface SimulatorConnectorConfig {
   id: string;
@@ -132,6 +132,22 @@ export interface SmppConnectorConfig {
   broadcast: boolean;
   /** How the SMSC writes message ids in receipt texts (see ReceiptIdForm in src/smpp). */
   receiptIds: 'as-submitted' | 'decimal' | 'hex';
+}
+
+/** A UCP/EMI client (SMT) to an SMSC. */
+export interface UcpConnectorConfig {
+  id: string;
+  type: 'ucp';
+  host: string;
+  port: number;
+  /** Sent as OAdC of the login (operation 60). */
+  username: string;
+  password: string;
+  binds: number;
+  window: number;
+  tps: number;
+  keepAliveSeconds: number;
+  requestTimeoutSeconds: number;
 }
 
 export interface MtRouteConfig {

@@ -5,6 +5,7 @@ import type { ConnectorLogger } from './logger.ts';
 import { SimulatorConnector } from './simulator.ts';
 import { SmppConnector } from './smpp.ts';
 import type { Connector, ConnectorSink } from './types.ts';
+import { UcpConnector } from './ucp.ts';
 
 export type { ConnectorLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
@@ -13,6 +14,8 @@ export { SimulatorConnector } from './simulator.ts';
 export type { SmppConnectorOptions } from './smpp.ts';
 export { SmppConnector } from './smpp.ts';
 export type * from './types.ts';
+export type { UcpConnectorOptions } from './ucp.ts';
+export { UcpConnector } from './ucp.ts';
 
 /** The connector a config entry describes. */
 export function createConnector(
@@ -25,5 +28,7 @@ export function createConnector(
       return new SmppConnector(config, sink, logger);
     case 'simulator':
       return new SimulatorConnector(config, sink, logger);
+    case 'ucp':
+      return new UcpConnector(config, sink, logger);
   }
 }
