@@ -1,6 +1,7 @@
 // The gateway through a `ucp` connector, end to end: a long message sent through the REST
 // API goes out in parts that each ask for a notification, and is delivered once every
-// part's notification is in; a long inbound message comes in reassembled; the connector
+// part's notification is in; an ESME's submit over SMPP and a Kannel sendsms go out the
+// same way; a long inbound message comes in reassembled; the connector
 // shows in /ready, the admin API and /metrics. Everything our client put on the wire, and
 // the simulator's answers, then go through Wireshark's UCP dissector: nothing malformed.
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import type { UcpSimulatedMessage } from '../../src/simulator/index.ts';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import { requirePeer } from '../peers/available.ts';
 import { dissect, RecordingRelay } from '../peers/wire.ts';
-import { api, gatewayFrom, waitFor } from './helpers.ts';
+import { submitSm } from '../smpp/raw-peer.ts';
+import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -31,10 +33,11 @@ test('REST → ucp connector → UCP/EMI SMSC and back, checked on the wire by W
 
   const gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 admin: { apiKeys: [admin-key] }
 accounts:
-  - { id: acme, apiKeys: [acme-key], defaultFrom: ACME }
+  - { id: acme, apiKeys: [acme-key], defaultFrom: ACME, smpp: { systemId: acme, password: secret } }
 connectors:
   - { id: emi, type: ucp, host: 127.0.0.1, port: ${relayPort}, username: gw, password: pw, window: 4 }
 routes:
@@ -85,6 +88,33 @@ routes:
     [inboundText, '+447700900123', '+447700900000', 2],
   );
 
+  // The SMPP front door: an ESME's submit goes out over UCP, and its receipt comes back.
+  const { client, received } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+  client.start();
+  closers.push(() => client.stop());
+  await client.waitBound();
+  const resp = await client.request(
+    submitSm({
+      destinationAddr: '447700900124',
+      registeredDelivery: 1,
+      shortMessage: Buffer.from('via smpp'),
+    }),
+  );
+  assert.equal(resp.commandStatus, 0);
+  const receipt = await waitFor(() =>
+    received.find((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) !== 0),
+  );
+  assert.match('shortMessage' in receipt ? receipt.shortMessage.toString('latin1') : '', /stat:DELIVRD/);
+  assert.equal(submits.at(-1)?.text, 'via smpp');
+
+  // The Kannel-compatible front door.
+  const kannel = await fetch(
+    `${gw.base}/cgi-bin/sendsms?username=acme&password=acme-key&to=%2B447700900125&text=via+kannel`,
+  );
+  assert.equal(kannel.status, 202);
+  await waitFor(() => submits.find((m) => m.text === 'via kannel' && m.to === '447700900125'));
+  await waitFor(() => sim.stats.receiptsSent === 5);
+
   const connectors = (await admin('GET', '/v1/admin/connectors')).body;
   const listed = (Array.isArray(connectors) ? connectors : connectors.data) as Array<Record<string, unknown>>;
   assert.equal(listed.find((c) => c.id === 'emi')?.type, 'ucp');
@@ -97,7 +127,7 @@ routes:
   const file = join(dir, 'ucp.pcap');
   relay.writePcap(file, relayPort);
   const { frames, problems } = dissect(file, relayPort, 'ucp');
-  // Login and its ACK, three submits and ACKs, three notifications and ACKs, two delivers and ACKs.
+  // Login and its ACK, five submits, notifications and delivers, and their ACKs.
   assert.ok(frames.length >= 8, `tshark read UCP: ${frames.join('\n')}`);
   assert.deepEqual(problems, []);
 });
