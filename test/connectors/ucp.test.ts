@@ -2,11 +2,15 @@
 // notifications, every part of a long message asking for one, long inbound messages
 // reassembled, a refused login, windows and keep-alive.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, test } from 'node:test';
+import { type ConfigError, parseConfig } from '../../src/config/index.ts';
 import type { UcpConnectorConfig } from '../../src/config/types.ts';
 import { UcpConnector } from '../../src/connectors/index.ts';
 import type { UcpSimulatedMessage } from '../../src/simulator/index.ts';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
+import type { UcpFrame } from '../../src/ucp/index.ts';
+import { decodeIra, namedFields, Ot, op60Fields, UcpSession } from '../../src/ucp/index.ts';
 import { outbound, RecordingSink, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -151,4 +155,62 @@ test('binds and windows add up to the capacity; a lost connection comes back', a
   await waitFor(() => c.state().status === 'up', 10_000);
   const result = await c.send(outbound({ text: 'after the reconnect' }));
   assert.ok(result.ok);
+});
+
+test('an idle connector sends alerts (31) with its username, and the SMSC sees its login fields', async () => {
+  const operations: UcpFrame[] = [];
+  const server = net.createServer((socket) => {
+    const session = new UcpSession(socket);
+    session.on('operation', (frame) => {
+      operations.push(frame);
+      session.respond(frame, { ack: true });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(r)));
+  const { port } = server.address() as net.AddressInfo;
+  const { c } = await connector(port, { keepAliveSeconds: 1 });
+  await waitFor(() => c.state().status === 'up');
+  await waitFor(() => operations.filter((f) => f.ot === Ot.ALERT).length >= 2, 10_000);
+  const login = namedFields(op60Fields, operations[0]!.fields);
+  assert.deepEqual(
+    [login.OAdC, login.OTON, login.ONPI, login.STYP, decodeIra(login.PWD!), login.VERS],
+    ['gw', '6', '5', '1', 'secret', '0100'],
+  );
+  assert.deepEqual(operations.find((f) => f.ot === Ot.ALERT)!.fields, ['gw', '0539']);
+  assert.equal(c.state().status, 'up');
+});
+
+test('config: type ucp takes host, port, username, password, with window, tps, binds optional', () => {
+  const config = parseConfig(`
+connectors:
+  - { id: emi, type: ucp, host: 127.0.0.1, port: 3000, username: gw, password: pw }
+routes:
+  mt: [{ connectors: [emi] }]
+`);
+  assert.deepEqual(config.connectors[0], {
+    id: 'emi',
+    type: 'ucp',
+    host: '127.0.0.1',
+    port: 3000,
+    username: 'gw',
+    password: 'pw',
+    binds: 1,
+    window: 32,
+    tps: 0,
+    keepAliveSeconds: 30,
+    requestTimeoutSeconds: 10,
+  });
+  assert.throws(
+    () =>
+      parseConfig(`
+connectors:
+  - { id: emi, type: ucp, host: 127.0.0.1, port: 3000, username: gw, window: 101 }
+routes:
+  mt: [{ connectors: [emi] }]
+`),
+    (err: ConfigError) =>
+      err.problems.includes('connectors[0].password: required') &&
+      err.problems.includes('connectors[0].window: expected integer 1..100'),
+  );
 });
