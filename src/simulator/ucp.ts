@@ -154,6 +154,8 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
     connection.session.on('close', () => this.#connections.delete(connection));
     connection.session.on('protocolError', () => {});
     connection.session.on('operation', (frame) => this.#onOperation(connection, frame));
+    // With no logins to check, a connection may take what waits without logging in.
+    if (this.#openToAll()) this.#flushPending();
   }
 
   #openToAll(): boolean {
@@ -215,7 +217,9 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
       const body = readBody(op);
       text = op.MT === '3' ? body.payload.toString('latin1') : null;
     } catch (err) {
-      session.respond(frame, { ack: false, ec: '02', sm: (err as Error).message.slice(0, 60) });
+      // The reason as SM, without the characters a field cannot hold.
+      const reason = (err as Error).message.replace(/[^\x20-\x2e\x30-\x7e]/g, ' ').slice(0, 60);
+      session.respond(frame, { ack: false, ec: '02', sm: reason });
       return;
     }
     const now = new Date();

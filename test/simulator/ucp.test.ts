@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
+import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import type { UcpFrame } from '../../src/ucp/index.ts';
 import {
   decodeIra,
@@ -16,6 +18,7 @@ import {
   op5xFields,
   readResult,
   UcpClient,
+  UcpSession,
 } from '../../src/ucp/index.ts';
 import { waitFor } from '../connectors/helpers.ts';
 
@@ -151,4 +154,21 @@ describe('smsgw simulate smsc --protocol ucp', () => {
     assert.equal(code, 2);
     assert.match(stderr, /--protocol: expected smpp or ucp, got 'x25'/);
   });
+});
+
+test('with no logins to check, inbound waiting for an SMT goes to one that connects without logging in', async () => {
+  const sim = new UcpSmscSimulator();
+  const { port } = await sim.listen(0);
+  closers.push(() => sim.close());
+  assert.equal(sim.injectInbound({ from: '+447700900999', to: '12345', text: 'waited' }), 1);
+  const socket = net.connect(port, '127.0.0.1');
+  const session = new UcpSession(socket);
+  closers.push(() => session.destroy());
+  const delivers: UcpFrame[] = [];
+  session.on('operation', (frame) => {
+    delivers.push(frame);
+    session.respond(frame, { ack: true });
+  });
+  const deliver = await waitFor(() => delivers[0], 5_000);
+  assert.equal(decodeIra(namedFields(op5xFields, deliver.fields).Msg!), 'waited');
 });
