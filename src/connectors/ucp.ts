@@ -314,7 +314,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
       const wait = this.#bucket?.take() ?? 0;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const answer = readResult(await session.request(Ot.SUBMIT, fieldsOf(op5xFields, op)));
-      if (answer.ack) return { ok: true, smscId: answer.sm };
+      if (answer.ack) return { ok: true, smscId: partId(answer.sm) };
       return {
         ok: false,
         temporary: temporaryCodes.has(answer.ec),
@@ -392,7 +392,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
       await this.#sink.receipt({
         connectorId: this.id,
         // The notification's OAdC is the recipient of the message it is about.
-        smscId: `${op.OAdC}:${op.SCTS}`,
+        smscId: partId(`${op.OAdC}:${op.SCTS}`),
         status: outcome.status,
         stat: outcome.stat,
         err: op.Rsn ?? (outcome.status === 'delivered' ? '000' : ''),
@@ -533,6 +533,16 @@ function ownHeaderBody(sms: OutboundSms): Op5x {
   if (sms.text !== null && sms.encoding !== 'ucs2' && isIraText(sms.text)) return textBody(sms.text, sms.udh);
   const octets = sms.binary ?? encodeText(sms.text ?? '', sms.encoding);
   return dataBody(octets, dataCodingFor(sms.encoding, { flash: sms.flash }), sms.udh);
+}
+
+/**
+ * A part's SMSC id from `AdC:SCTS` (an ACK's SM, or a notification's OAdC and SCTS): the
+ * recipient's digits without a leading `+` or zeros, so `0044…`, `+44…` and `44…` meet.
+ */
+function partId(adcScts: string): string {
+  const colon = adcScts.lastIndexOf(':');
+  if (colon < 0) return adcScts;
+  return `${adcScts.slice(0, colon).replace(/^\+/, '').replace(/^0+/, '')}:${adcScts.slice(colon + 1)}`;
 }
 
 function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {

@@ -10,7 +10,16 @@ import { UcpConnector } from '../../src/connectors/index.ts';
 import type { UcpSimulatedMessage } from '../../src/simulator/index.ts';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import type { UcpFrame } from '../../src/ucp/index.ts';
-import { decodeIra, namedFields, Ot, op60Fields, UcpSession } from '../../src/ucp/index.ts';
+import {
+  decodeIra,
+  fieldsOf,
+  namedFields,
+  Ot,
+  op5xFields,
+  op60Fields,
+  readResult,
+  UcpSession,
+} from '../../src/ucp/index.ts';
 import { outbound, RecordingSink, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -213,4 +222,38 @@ routes:
       err.problems.includes('connectors[0].password: required') &&
       err.problems.includes('connectors[0].window: expected integer 1..100'),
   );
+});
+
+test('a notification matches its submit when the SMSC writes the recipient with 00 in one and not the other', async () => {
+  const server = net.createServer((socket) => {
+    const session = new UcpSession(socket);
+    session.on('operation', (frame) => {
+      if (frame.ot !== Ot.SUBMIT) return session.respond(frame, { ack: true });
+      session.respond(frame, { ack: true, sm: '447700900001:051226210409' });
+      void session
+        .request(
+          Ot.NOTIFICATION,
+          fieldsOf(op5xFields, {
+            AdC: '447700900000',
+            OAdC: '00447700900001',
+            SCTS: '051226210409',
+            Dst: '0',
+            Rsn: '000',
+            DSCTS: '051226210411',
+            MT: '3',
+          }),
+        )
+        .then((answer) => assert.ok(readResult(answer).ack));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(r)));
+  const { port } = server.address() as net.AddressInfo;
+  const { c, sink } = await connector(port);
+  await waitFor(() => c.state().status === 'up');
+  const result = await c.send(outbound({ receipt: true }));
+  assert.ok(result.ok);
+  const receipt = await waitFor(() => sink.receipts[0]);
+  assert.equal(receipt.smscId, result.smscIds[0]);
+  assert.equal(receipt.doneAt, Date.UTC(2026, 11, 5, 21, 4, 11));
 });
