@@ -121,6 +121,14 @@ routes:
   const metrics = await (await fetch(`${gw.base}/metrics`)).text();
   assert.match(metrics, /smsgw_connector_binds\{connector="emi",state="bound"[^}]*\} 1/);
 
+  // Stopped and started by an operator: the session ends and a new one logs in.
+  const stopped = await admin('POST', '/v1/admin/connectors/emi/stop');
+  assert.equal(stopped.body.status, 'stopped');
+  const started = await admin('POST', '/v1/admin/connectors/emi/start');
+  assert.equal(started.status, 200);
+  await waitFor(async () => (await admin('GET', '/v1/admin/connectors/emi')).body.status === 'up');
+  assert.equal(sim.stats.binds, 2);
+
   if (!requirePeer(t, 'tshark')) return;
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-ucp-wire-'));
   closers.push(async () => rmSync(dir, { recursive: true, force: true }));

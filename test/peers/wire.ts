@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 
 interface Chunk {
+  /** Which connection through the relay, from 0. */
+  connection: number;
   fromClient: boolean;
   data: Buffer;
   at: number;
@@ -19,7 +21,9 @@ export class RecordingRelay {
   port = 0;
 
   constructor(targetPort: number, targetHost = '127.0.0.1') {
+    let connections = 0;
     this.#server = net.createServer((client) => {
+      const connection = connections++;
       const upstream = net.connect(targetPort, targetHost);
       for (const s of [client, upstream]) {
         this.#sockets.add(s);
@@ -30,11 +34,11 @@ export class RecordingRelay {
         });
       }
       client.on('data', (data: Buffer) => {
-        this.chunks.push({ fromClient: true, data: Buffer.from(data), at: Date.now() });
+        this.chunks.push({ connection, fromClient: true, data: Buffer.from(data), at: Date.now() });
         upstream.write(data);
       });
       upstream.on('data', (data: Buffer) => {
-        this.chunks.push({ fromClient: false, data: Buffer.from(data), at: Date.now() });
+        this.chunks.push({ connection, fromClient: false, data: Buffer.from(data), at: Date.now() });
         client.write(data);
       });
     });
@@ -51,48 +55,43 @@ export class RecordingRelay {
     await new Promise((r) => this.#server.close(r));
   }
 
-  /** The recorded conversation as a pcap file, the server on `serverPort`. */
+  /** The recorded connections as a pcap file, the server on `serverPort`, each its own TCP stream. */
   writePcap(file: string, serverPort: number): void {
-    const clientPort = 40000;
-    const seq = { client: 1000, server: 5000 };
-    const packets: Array<{ at: number; packet: Buffer }> = [];
-    const start = this.chunks[0]?.at ?? Date.now();
-    const segment = (fromClient: boolean, flags: number, data: Buffer, at: number) => {
-      const own = fromClient ? 'client' : 'server';
-      const other = fromClient ? 'server' : 'client';
-      packets.push({
-        at,
-        packet: ipv4Tcp(
-          fromClient ? clientPort : serverPort,
-          fromClient ? serverPort : clientPort,
-          seq[own],
-          seq[other],
-          flags,
-          data,
-        ),
-      });
-      seq[own] += data.length + (flags & 0x02 ? 1 : 0);
-    };
+    const packets: Buffer[] = [];
+    const streams = new Map<number, { clientPort: number; client: number; server: number }>();
     const none = Buffer.alloc(0);
-    segment(true, 0x02, none, start); // SYN
-    segment(false, 0x12, none, start); // SYN-ACK
-    segment(true, 0x10, none, start); // ACK
-    for (const chunk of this.chunks) segment(chunk.fromClient, 0x18, chunk.data, chunk.at);
+    const segment = (connection: number, fromClient: boolean, flags: number, data: Buffer, at: number) => {
+      let stream = streams.get(connection);
+      if (!stream) {
+        stream = { clientPort: 40000 + connection, client: 1000, server: 5000 };
+        streams.set(connection, stream);
+        segment(connection, true, 0x02, none, at); // SYN
+        segment(connection, false, 0x12, none, at); // SYN-ACK
+        segment(connection, true, 0x10, none, at); // ACK
+      }
+      const [own, other] = fromClient ? (['client', 'server'] as const) : (['server', 'client'] as const);
+      const ports = fromClient ? [stream.clientPort, serverPort] : [serverPort, stream.clientPort];
+      const packet = ipv4Tcp(ports[0]!, ports[1]!, stream[own], stream[other], flags, data);
+      const record = Buffer.alloc(16);
+      record.writeUInt32LE(Math.floor(at / 1000), 0);
+      record.writeUInt32LE((at % 1000) * 1000, 4);
+      record.writeUInt32LE(packet.length, 8);
+      record.writeUInt32LE(packet.length, 12);
+      packets.push(record, packet);
+      stream[own] += data.length + (flags & 0x02 ? 1 : 0);
+    };
+    for (const chunk of this.chunks) {
+      // Segments of at most an Ethernet MSS, so every IPv4 length fits.
+      for (let at = 0; at < chunk.data.length; at += 1460)
+        segment(chunk.connection, chunk.fromClient, 0x18, chunk.data.subarray(at, at + 1460), chunk.at);
+    }
     const header = Buffer.alloc(24);
     header.writeUInt32LE(0xa1b2c3d4, 0);
     header.writeUInt16LE(2, 4);
     header.writeUInt16LE(4, 6);
     header.writeUInt32LE(65535, 16);
     header.writeUInt32LE(101, 20); // LINKTYPE_RAW: IPv4 packets
-    const records = packets.map(({ at, packet }) => {
-      const record = Buffer.alloc(16);
-      record.writeUInt32LE(Math.floor(at / 1000), 0);
-      record.writeUInt32LE((at % 1000) * 1000, 4);
-      record.writeUInt32LE(packet.length, 8);
-      record.writeUInt32LE(packet.length, 12);
-      return Buffer.concat([record, packet]);
-    });
-    writeFileSync(file, Buffer.concat([header, ...records]));
+    writeFileSync(file, Buffer.concat([header, ...packets]));
   }
 }
 
