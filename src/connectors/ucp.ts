@@ -259,7 +259,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
       failed(reason);
     });
     client.on('loginFailed', (ec, reason) => {
-      this.#log.error({ ...where, ec, reason }, 'connector login refused');
+      this.#log.error({ ...where, ec, reason }, 'connector bind refused');
       failed(`login refused: ${ec} ${reason}`);
     });
     client.on('connectFailed', (err) => {
