@@ -214,8 +214,8 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
     }
     let text: string | null;
     try {
-      const body = readBody(op);
-      text = op.MT === '3' ? body.payload.toString('latin1') : null;
+      readBody(op);
+      text = op.MT === '3' ? decodeIra(op.Msg ?? '') : null;
     } catch (err) {
       // The reason as SM, without the characters a field cannot hold.
       const reason = (err as Error).message.replace(/[^\x20-\x2e\x30-\x7e]/g, ' ').slice(0, 60);

@@ -2,7 +2,7 @@
 // senders packed as GSM 7-bit (OTOA 5039), extra services (XSer: type, length, data, all in
 // hex), timestamps DDMMYYhhmm[ss], and the body of a message (MT 3 text or MT 4 octets,
 // with the UDH and data coding in XSer).
-import { decodeGsm7, encodeGsm7, packSeptets, unpackSeptets } from '../sms/index.ts';
+import { decodeGsm7, encodeGsm7, gsm7Septets, packSeptets, unpackSeptets } from '../sms/index.ts';
 import type { Op5x } from './operations.ts';
 
 export class UcpFieldError extends Error {
@@ -112,14 +112,14 @@ export function parseUcpTime(text: string): Date | null {
 export interface MessageBody {
   /** The user data header (UDHL included), from XSer 01; null without one. */
   udh: Buffer | null;
-  /** SMPP/GSM data coding of `payload`: 0x03 (Latin-1) for MT 3 text, else XSer 02's (default 0x04). */
+  /**
+   * SMPP/GSM data coding of `payload`: for MT 3 text 0x00 (GSM 7-bit) when GSM can write
+   * it, else 0x03 (Latin-1); for MT 4 XSer 02's (default 0x04, 8-bit data).
+   */
   dataCoding: number;
-  /** The user data after the header: Latin-1 octets for MT 3, GSM septets (one per octet) for packed 7-bit. */
+  /** The user data after the header: GSM septets one per octet (as SMPP carries them), or octets. */
   payload: Buffer;
 }
-
-/** Latin-1's data coding: what MT 3 text is handed on as. */
-export const iraDataCoding = 0x03;
 
 /** MT 3: IRA text, with a header (the SMSC packs the text behind it) when one is given. */
 export function textBody(text: string, udh: Buffer | null): Op5x {
@@ -148,8 +148,14 @@ export function readBody(op: Op5x): MessageBody {
   const dcs = xser.find((e) => e.type === XSerType.DCS)?.data[0];
   const msg = op.Msg ?? '';
   switch (op.MT) {
-    case '3':
-      return { udh, dataCoding: iraDataCoding, payload: fromHex(msg, 'AMsg') };
+    case '3': {
+      // IRA text, which a handset most likely sent as GSM 7-bit: handed on as such if it can be.
+      const text = decodeIra(msg);
+      const septets = gsm7Septets(text);
+      return septets
+        ? { udh, dataCoding: 0x00, payload: septets }
+        : { udh, dataCoding: 0x03, payload: Buffer.from(text, 'latin1') };
+    }
     case '4': {
       const octets = fromHex(msg, 'TMsg');
       const dataCoding = dcs ?? 0x04;

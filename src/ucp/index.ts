@@ -27,7 +27,6 @@ export {
   encodeXSer,
   formatUcpTime,
   fromHex,
-  iraDataCoding,
   isIraText,
   parseUcpTime,
   readBody,

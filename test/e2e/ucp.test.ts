@@ -84,8 +84,8 @@ routes:
     return list[0];
   });
   assert.deepEqual(
-    [inbound.text, inbound.from, inbound.to, inbound.segments],
-    [inboundText, '+447700900123', '+447700900000', 2],
+    [inbound.text, inbound.from, inbound.to, inbound.segments, inbound.encoding],
+    [inboundText, '+447700900123', '+447700900000', 2, 'gsm7'],
   );
 
   // The SMPP front door: an ESME's submit goes out over UCP, and its receipt comes back.

@@ -23,6 +23,7 @@ import {
   readResult,
   resultFields,
   textBodies,
+  textBody,
   toUcpOriginator,
   type UcpDecodeError,
   UcpFramer,
@@ -124,7 +125,9 @@ test('a long text becomes MT 3 parts with a concatenation UDH in XSer, and reass
     done = reassembler.addUdhPart('k', Buffer.concat([read.udh!, read.payload]), read.dataCoding);
   }
   assert.equal(done!.text, text);
+  assert.equal(done!.encoding, 'gsm7', 'IRA text GSM can write is read as GSM 7-bit');
   reassembler.close();
+  assert.deepEqual(readBody(textBody('ÿ', null)), { udh: null, dataCoding: 3, payload: Buffer.of(0xff) });
 });
 
 test('UCS-2 and binary go as MT 4 with NB, the data coding in XSer 02; GSM text beyond IRA as UCS-2', () => {
