@@ -77,7 +77,9 @@ const maxPending = 100_000;
 const maxMessages = 1_000_000;
 
 export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimulatedMessage] }> {
-  readonly stats: SimulatorStats = {
+  /** The SMPP simulator's counts, and the alerts (31) answered. */
+  readonly stats: SimulatorStats & { alerts: number } = {
+    alerts: 0,
     binds: 0,
     submits: 0,
     throttled: 0,
@@ -187,6 +189,7 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
         return;
       }
       case Ot.ALERT:
+        this.stats.alerts++;
         session.respond(frame, { ack: true, sm: '0000' });
         return;
       case Ot.SUBMIT:

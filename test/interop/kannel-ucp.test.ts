@@ -126,6 +126,7 @@ catch-all = true
     'Kannel logged in to the simulator',
   ).catch((err: Error) => assert.fail(`${err.message}\n${log()}`));
   assert.equal(sim.stats.binds, 1, 'Kannel logged in with operation 60');
+  await waitFor(() => sim.stats.alerts > 0, 30_000, 'a keep-alive alert (31) from Kannel');
   children.push(spawn('/usr/sbin/smsbox', ['-v', '1', conf], { stdio: 'ignore' }));
 
   const dlrUrl = `http://127.0.0.1:${hookPort}/dlr?status=%d&to=%p`;
