@@ -4,18 +4,22 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import type { SimulatorOutcome, SmscSimulatorOptions } from '../simulator/index.ts';
-import { Cimd2Simulator, SmscSimulator } from '../simulator/index.ts';
+import { SmscSimulator } from '../simulator/index.ts';
+import { simulateCimd2 } from './simulate-cimd2.ts';
+import { simulateUcp } from './simulate-ucp.ts';
 
 const help = `usage: smsgw simulate smsc [options]
 
 Runs an SMSC that plays a carrier for ESMEs under test. It binds any credentials unless
 --system-id/--password are given, answers every SMPP 3.4 request, and sends delivery
-receipts when registered_delivery asks.
+receipts when registered_delivery asks. With --protocol ucp it speaks UCP/EMI instead:
+logins (60), submits (51, answered AdC:SCTS), notifications (53) when NRq asks, inbound
+as 52, alerts (31). With --protocol cimd2 it speaks CIMD2: logins (01, --system-id and
+--password as user identity and password), submits (03), status reports (23) when 056
+asks, inbound as 20, alive (40). The options below the misbehaviour line are SMPP only.
 
 options:
-  --protocol smpp|cimd2      what it speaks (default smpp); cimd2 takes the options up to
-                             --outcome and --http, logs in with --system-id/--password as the
-                             user identity and password, and sends status reports (23)
+  --protocol smpp|ucp|cimd2  the protocol it serves (default smpp)
   --host ADDR                listen address (default 127.0.0.1)
   --port N                   SMPP port (default 2776)
   --system-id ID             accept only this system_id ...
@@ -131,14 +135,18 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       }
     }
   }
-  const protocol = values.protocol;
-  if (protocol !== 'smpp' && protocol !== 'cimd2') problems.push(`--protocol: expected smpp or cimd2`);
-  if (protocol === 'cimd2' && tlsPort !== undefined) problems.push('--tls-port: only with --protocol smpp');
+  const protocol = String(values.protocol);
+  if (protocol !== 'smpp' && protocol !== 'ucp' && protocol !== 'cimd2')
+    problems.push(`--protocol: expected smpp, ucp or cimd2, got '${protocol}'`);
+  if (protocol !== 'smpp' && tlsPort !== undefined) problems.push('--tls-port: only with --protocol smpp');
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`smsgw simulate smsc: ${p}\n`);
     return 2;
   }
-  if (protocol === 'cimd2') return simulateCimd2(options, port, String(values.host), values.http);
+  if (protocol === 'ucp')
+    return simulateUcp(options, port, String(values.host), values.http as string | undefined);
+  if (protocol === 'cimd2')
+    return simulateCimd2(options, port, String(values.host), values.http as string | undefined);
 
   const simulator = new SmscSimulator(options);
   const host = String(values.host);
@@ -152,10 +160,17 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const http =
     values.http === undefined
       ? undefined
-      : await startControl(simulator, String(values.http), (id) => {
-          const m = simulator.findMessage(id);
-          return m && { ...m, shortMessage: m.shortMessage.toString('hex') };
-        });
+      : await startControl(
+          {
+            stats: () => simulator.stats,
+            injectInbound: (m) => simulator.injectInbound(m),
+            message: (id) => {
+              const m = simulator.findMessage(id);
+              return m && { ...m, shortMessage: m.shortMessage.toString('hex') };
+            },
+          },
+          String(values.http),
+        );
   const stop = async () => {
     await http?.close();
     await simulator.close();
@@ -166,41 +181,20 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The CIMD2 SMS centre, with the same control API. */
-async function simulateCimd2(
-  options: SmscSimulatorOptions,
-  port: number,
-  host: string,
-  http: string | boolean | string[] | undefined,
-): Promise<number> {
-  const simulator = new Cimd2Simulator(options);
-  const address = await simulator.listen(port, host);
-  const credentials = options.accounts ? `user ${options.accounts[0]!.systemId}` : 'any user/password';
-  process.stdout.write(
-    `CIMD2 SMSC simulator listening on ${address.address}:${address.port} (${credentials})\n`,
-  );
-  const control =
-    http === undefined
-      ? undefined
-      : await startControl(simulator, String(http), (id) => {
-          const m = simulator.findMessage(id);
-          return m && { ...m, udh: m.udh?.toString('hex') ?? null, userData: m.userData.toString('hex') };
-        });
-  const stop = async () => {
-    await control?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return 0;
+/** What the control API reaches, whichever protocol the simulator speaks. */
+export interface ControlTarget {
+  stats(): object;
+  injectInbound(message: {
+    from: string;
+    to: string;
+    text: string;
+    systemId?: string;
+    longMessages?: 'udh' | 'sar' | 'payload';
+  }): number;
+  message(id: string): object | undefined;
 }
 
-async function startControl(
-  simulator: Pick<SmscSimulator, 'injectInbound' | 'stats'>,
-  listen: string,
-  messageView: (id: string) => object | undefined,
-) {
+export async function startControl(simulator: ControlTarget, listen: string) {
   const colon = listen.lastIndexOf(':');
   const host = colon > 0 ? listen.slice(0, colon) : '127.0.0.1';
   const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
@@ -236,9 +230,9 @@ async function startControl(
       return reply.code(202).send({ parts });
     },
   );
-  app.get('/stats', async () => simulator.stats);
+  app.get('/stats', async () => simulator.stats());
   app.get<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
-    const m = messageView(req.params.id);
+    const m = simulator.message(req.params.id);
     if (!m) return reply.code(404).send({ error: { code: 'not_found', message: 'no such message' } });
     return m;
   });

@@ -225,6 +225,76 @@ const cimd2Connector = {
   },
 } as const;
 
+const ucpConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'host', 'port', 'username', 'password'],
+  properties: {
+    id,
+    type: { const: 'ucp' },
+    host: { ...nonEmpty, description: "The SMSC's host name or address" },
+    port,
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 16,
+      description: 'OAdC of the login (operation 60)',
+    },
+    password: { type: 'string', maxLength: 16, description: 'PWD of the login' },
+    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Parallel sessions' },
+    window: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 32,
+      description: 'Operations outstanding per session (TRNs 00-99 allow 100 at most)',
+    },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Submits (operation 51) per second for the whole connector (0 = no limit)',
+    },
+    keepAliveSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600,
+      default: 30,
+      description: 'An alert (operation 31) after this long without sending (0 = never)',
+    },
+    requestTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+      description: 'Wait for a result this long; then the message is retried and the link dropped',
+    },
+  },
+} as const;
+
+/** Each connector type's settings; a type not listed here is the simulator. */
+const connectorSettings = {
+  smpp: smppConnector,
+  cimd2: cimd2Connector,
+  ucp: ucpConnector,
+} as const;
+const connectorTypes = ['simulator', ...Object.keys(connectorSettings)];
+
+/**
+ * The connector's settings chosen by its `type`, as a chain of if/then/else (the form that
+ * keeps Ajv's defaults and error paths to the one schema that applies).
+ */
+const settingsByType = Object.entries(connectorSettings).reduceRight<Record<string, unknown>>(
+  (otherwise, [type, settings]) => ({
+    if: { properties: { type: { const: type } } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
+    then: settings,
+    else: otherwise,
+  }),
+  simulatorConnector,
+);
+
 const mtRoute = {
   type: 'object',
   additionalProperties: false,
@@ -562,16 +632,8 @@ export const configSchema = {
       items: {
         type: 'object',
         required: ['type'],
-        properties: { type: { enum: ['simulator', 'smpp', 'cimd2'] } },
-        if: { properties: { type: { const: 'smpp' } } },
-        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
-        then: smppConnector,
-        else: {
-          if: { properties: { type: { const: 'cimd2' } } },
-          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
-          then: cimd2Connector,
-          else: simulatorConnector,
-        },
+        properties: { type: { enum: connectorTypes } },
+        ...settingsByType,
       },
       default: [],
     },

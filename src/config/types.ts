@@ -93,7 +93,11 @@ export interface VerifySettingsConfig {
   templates?: Record<string, string>;
 }
 
-export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig | Cimd2ConnectorConfig;
+export type ConnectorConfig =
+  | SimulatorConnectorConfig
+  | SmppConnectorConfig
+  | Cimd2ConnectorConfig
+  | UcpConnectorConfig;
 
 export interface SimulatorConnectorConfig {
   id: string;
@@ -148,6 +152,22 @@ export interface Cimd2ConnectorConfig {
   requestTimeoutSeconds: number;
   /** Put a checksum on every packet sent. */
   checksum: boolean;
+}
+
+/** A UCP/EMI client (SMT) to an SMSC. */
+export interface UcpConnectorConfig {
+  id: string;
+  type: 'ucp';
+  host: string;
+  port: number;
+  /** Sent as OAdC of the login (operation 60). */
+  username: string;
+  password: string;
+  binds: number;
+  window: number;
+  tps: number;
+  keepAliveSeconds: number;
+  requestTimeoutSeconds: number;
 }
 
 export interface MtRouteConfig {

@@ -6,6 +6,7 @@ import type { ConnectorLogger } from './logger.ts';
 import { SimulatorConnector } from './simulator.ts';
 import { SmppConnector } from './smpp.ts';
 import type { Connector, ConnectorSink } from './types.ts';
+import { UcpConnector } from './ucp.ts';
 
 export type { Cimd2ConnectorOptions } from './cimd2.ts';
 export { Cimd2Connector, cimd2MessageId } from './cimd2.ts';
@@ -16,6 +17,8 @@ export { SimulatorConnector } from './simulator.ts';
 export type { SmppConnectorOptions } from './smpp.ts';
 export { SmppConnector } from './smpp.ts';
 export type * from './types.ts';
+export type { UcpConnectorOptions } from './ucp.ts';
+export { UcpConnector } from './ucp.ts';
 
 /** The connector a config entry describes. */
 export function createConnector(
@@ -30,5 +33,7 @@ export function createConnector(
       return new SimulatorConnector(config, sink, logger);
     case 'cimd2':
       return new Cimd2Connector(config, sink, logger);
+    case 'ucp':
+      return new UcpConnector(config, sink, logger);
   }
 }

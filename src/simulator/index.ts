@@ -8,3 +8,5 @@ export type {
   SmscSimulatorOptions,
 } from './smsc.ts';
 export { SmscSimulator } from './smsc.ts';
+export type { UcpInboundMessage, UcpSimulatedMessage, UcpSimulatorOptions } from './ucp.ts';
+export { UcpSmscSimulator } from './ucp.ts';
