@@ -141,5 +141,5 @@ test('simulate smsc: an unknown --protocol exits with code 2 and says so', async
   });
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 2);
-  assert.match(stderr, /--protocol: expected smpp or cimd2/);
+  assert.match(stderr, /--protocol: expected smpp, ucp or cimd2/);
 });

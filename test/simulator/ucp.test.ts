@@ -152,7 +152,7 @@ describe('smsgw simulate smsc --protocol ucp', () => {
     });
     const [code] = (await once(bad, 'exit')) as [number];
     assert.equal(code, 2);
-    assert.match(stderr, /--protocol: expected smpp or ucp, got 'x25'/);
+    assert.match(stderr, /--protocol: expected smpp, ucp or cimd2, got 'x25'/);
   });
 });
 
