@@ -196,6 +196,9 @@ function crossCheck(config: GatewayConfig): string[] {
     // broadcast_sm exists from SMPP 5.0 on.
     if (c.type === 'smpp' && c.broadcast && c.interfaceVersion !== '5.0')
       problems.push(`connectors[${i}].broadcast: needs interfaceVersion 5.0`);
+    // Pushes are authenticated by a secret derived from the credentials, or given.
+    if (c.type === 'http' && !c.preset && (c.receipts || c.inbound) && !c.secret && !c.auth && !c.headers)
+      problems.push(`connectors[${i}].secret: required: no credentials to derive the push secret from`);
   });
   const accountIds = new Set<string>();
   const apiKeys = new Set<string>(config.admin.apiKeys);

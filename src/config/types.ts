@@ -5,6 +5,8 @@ export interface GatewayConfig {
   http: {
     listen: string;
     tls?: { cert: string; key: string };
+    /** Where providers reach this gateway (http connectors' receipt and inbound URLs). */
+    publicUrl?: string;
     maxConnections?: number;
     maxPipelined?: number;
     writeStallSeconds?: number;
@@ -93,7 +95,7 @@ export interface VerifySettingsConfig {
   templates?: Record<string, string>;
 }
 
-export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig;
+export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig | HttpConnectorConfig;
 
 export interface SimulatorConnectorConfig {
   id: string;
@@ -132,6 +134,50 @@ export interface SmppConnectorConfig {
   broadcast: boolean;
   /** How the SMSC writes message ids in receipt texts (see ReceiptIdForm in src/smpp). */
   receiptIds: 'as-submitted' | 'decimal' | 'hex';
+}
+
+/** An upstream provider over HTTP: a preset's credentials, or generic request and mapping settings. */
+export interface HttpConnectorConfig {
+  id: string;
+  type: 'http';
+  preset?: 'twilio' | 'kannel' | 'smsgw' | 'vonage';
+  url?: string;
+  username?: string;
+  password?: string;
+  accountSid?: string;
+  authToken?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  /** Authenticates pushed receipts and inbound; absent: derived from the credentials. */
+  secret?: string;
+  method: 'POST' | 'GET';
+  format: 'json' | 'form';
+  headers?: Record<string, string>;
+  auth?: {
+    type: 'basic' | 'bearer' | 'hmac';
+    username?: string;
+    password?: string;
+    token?: string;
+    secret?: string;
+    header?: string;
+  };
+  /** Field → template (`{{to}}`, `{{text}}`...). */
+  body?: Record<string, string>;
+  accepted: { status?: number[]; idPath?: string; errorPath?: string };
+  receipts?: {
+    idPath: string;
+    statusPath: string;
+    errorPath?: string;
+    statuses?: Record<
+      string,
+      'delivered' | 'undelivered' | 'expired' | 'rejected' | 'failed' | 'accepted' | 'unknown'
+    >;
+  };
+  inbound?: { fromPath: string; toPath: string; textPath: string };
+  longMessages?: 'whole' | 'parts';
+  tps: number;
+  concurrency: number;
+  timeoutSeconds: number;
 }
 
 export interface MtRouteConfig {
