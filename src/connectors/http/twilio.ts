@@ -10,7 +10,6 @@ import {
   formFields,
   header,
   type Provider,
-  type Push,
   type PushedReceipt,
   parseJson,
   refused,
