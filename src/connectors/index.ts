@@ -9,7 +9,7 @@ import { SmppConnector } from './smpp.ts';
 import type { Connector, ConnectorSink } from './types.ts';
 
 export type { HttpConnectorOptions } from './http/index.ts';
-export { HttpConnector, httpPushRoutes } from './http/index.ts';
+export { HttpConnector, httpPushRoutes, type Push } from './http/index.ts';
 export type { ConnectorLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { SimulatedInbound } from './simulator.ts';
