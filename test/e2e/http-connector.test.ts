@@ -99,7 +99,7 @@ routes:
     assert.equal(noSecret.status, 401);
     const wrongSecret = await post(receiptUrl.replace(/secret=[^&]+/, 'secret=not-the-secret'), receipt);
     assert.equal(wrongSecret.status, 403);
-    assert.equal((await wrongSecret.json()).error.code, 'forbidden');
+    assert.equal(((await wrongSecret.json()) as { error: { code: string } }).error.code, 'forbidden');
     assert.equal((await messageOf(call, id)).status, 'submitted', 'a refused receipt is not applied');
     const unknown = await post(`${gw.base}/v1/connectors/nope/receipts`, receipt);
     assert.equal(unknown.status, 404);
@@ -131,9 +131,11 @@ routes:
     assert.equal(received.from, '+447700900555');
     assert.equal(received.status, 'received');
 
-    const ready = await fetch(`${gw.base}/ready`).then((r) => r.json());
+    const ready = (await fetch(`${gw.base}/ready`).then((r) => r.json())) as {
+      connectors: Array<{ id: string; state: string; binds: number }>;
+    };
     assert.deepEqual(
-      ready.connectors.map((c: { id: string; state: string; binds: number }) => [c.id, c.state, c.binds]),
+      ready.connectors.map((c) => [c.id, c.state, c.binds]),
       [['upstream', 'up', 1]],
     );
     const listed = await admin('GET', '/v1/admin/connectors');
