@@ -285,9 +285,12 @@ const httpConnector = {
       required: ['idPath', 'statusPath'],
       description: 'generic: how a pushed receipt reads (JSON body, form or query)',
       properties: {
-        idPath: fieldPath,
-        statusPath: fieldPath,
-        errorPath: fieldPath,
+        idPath: {
+          ...fieldPath,
+          description: "where the provider's message id is (as its send answer gave it)",
+        },
+        statusPath: { ...fieldPath, description: "where the provider's status word is" },
+        errorPath: { ...fieldPath, description: "where the provider's error code is" },
         statuses: {
           type: 'object',
           additionalProperties: {
@@ -303,12 +306,16 @@ const httpConnector = {
       additionalProperties: false,
       required: ['fromPath', 'toPath', 'textPath'],
       description: 'generic: how a pushed inbound message reads',
-      properties: { fromPath: fieldPath, toPath: fieldPath, textPath: fieldPath },
+      properties: {
+        fromPath: { ...fieldPath, description: "where the sender's number is" },
+        toPath: { ...fieldPath, description: 'where the number it was sent to is' },
+        textPath: { ...fieldPath, description: 'where the text is' },
+      },
     },
     longMessages: {
       enum: ['whole', 'parts'],
-      description:
-        "whole: the provider splits long text; parts: one request per part (default: the preset's; generic whole)",
+      description: 'whole: the provider splits long text (all presets do); parts: one request per part',
+      default: 'whole',
     },
     tps: {
       type: 'integer',

@@ -174,7 +174,8 @@ export interface HttpConnectorConfig {
     >;
   };
   inbound?: { fromPath: string; toPath: string; textPath: string };
-  longMessages?: 'whole' | 'parts';
+  /** whole: the provider splits long text; parts: one request per part. */
+  longMessages: 'whole' | 'parts';
   tps: number;
   concurrency: number;
   timeoutSeconds: number;

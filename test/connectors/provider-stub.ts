@@ -59,6 +59,7 @@ export function httpConfig(fields: Partial<HttpConnectorConfig> = {}): HttpConne
     method: 'POST',
     format: 'json',
     accepted: {},
+    longMessages: 'whole',
     tps: 0,
     concurrency: 8,
     timeoutSeconds: 5,

@@ -96,6 +96,8 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #options: HttpConnectorOptions;
   readonly #provider: Provider;
   readonly #secret: string | null;
+  /** The provider splits long text: it gets it whole. */
+  readonly #splits: boolean;
   readonly #bucket: TokenBucket | null;
   #agent: Agent | null = null;
   #status: ConnectorState['status'] = 'starting';
@@ -120,6 +122,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#options = options;
     this.#provider = providerFor(config);
     this.#secret = pushSecret(config);
+    this.#splits = config.longMessages === 'whole';
     this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
   }
 
@@ -309,7 +312,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
       encoding: sms.encoding,
       receipt: sms.receipt,
     };
-    if (this.#provider.splits || sms.text === null || sms.udh !== null) return [whole];
+    if (this.#splits || sms.text === null || sms.udh !== null) return [whole];
     const split = splitMessage(sms.text, { encoding: sms.encoding, mode: 'sar', maxParts: 255 });
     if (split.parts.length === 1) return [whole];
     return split.parts.map((part) => ({

@@ -20,7 +20,6 @@ export function genericProvider(c: HttpConnectorConfig): Provider {
   const fieldTemplates = Object.entries(c.body ?? {});
   const accepted = c.accepted;
   return {
-    splits: (c.longMessages ?? 'whole') === 'whole',
     request(sms, urls) {
       if (sms.text === null || sms.udh !== null)
         throw new Error('the generic HTTP provider takes text messages only');

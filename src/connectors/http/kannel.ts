@@ -19,7 +19,6 @@ const dlrMask = 1 + 2 + 16;
 
 export function kannelProvider(s: KannelSettings): Provider {
   return {
-    splits: true,
     request(sms, urls) {
       const query = new URLSearchParams({
         username: s.username,

@@ -63,8 +63,6 @@ export interface PushedInbound {
 }
 
 export interface Provider {
-  /** The provider splits long text itself: it gets the whole text in one request. */
-  readonly splits: boolean;
   request(sms: ProviderSms, urls: PushUrls): ProviderRequest;
   /** Reads a 2xx-4xx answer (429 and 5xx are the connector's: temporary). */
   answer(status: number, body: string): ProviderAnswer;

@@ -25,7 +25,6 @@ export function smsgwProvider(s: SmsgwSettings): Provider {
   const endpoint = `${s.url.replace(/\/+$/, '')}/v1/messages`;
   const authorization = `Bearer ${s.apiKey}`;
   return {
-    splits: true,
     request(sms, urls) {
       if (sms.udh !== null) throw new Error('smsgw takes no user data header through its REST API');
       const body: Record<string, string> = { to: sms.to, from: sms.from };

@@ -36,7 +36,6 @@ export function twilioProvider(s: TwilioSettings): Provider {
   const endpoint = `${origin}/2010-04-01/Accounts/${encodeURIComponent(s.accountSid)}/Messages.json`;
   const authorization = basicAuth(s.accountSid, s.authToken);
   return {
-    splits: true,
     request(sms, urls) {
       if (sms.text === null || sms.udh !== null) throw new Error('Twilio takes text messages only');
       const form = new URLSearchParams({ To: sms.to, From: sms.from, Body: sms.text });

@@ -27,7 +27,6 @@ const temporaryCodes = new Set(['1', '5', '9']);
 export function vonageProvider(s: VonageSettings): Provider {
   const endpoint = `${(s.url ?? 'https://rest.nexmo.com').replace(/\/+$/, '')}/sms/json`;
   return {
-    splits: true,
     request(sms, urls) {
       const form = new URLSearchParams({
         api_key: s.apiKey,
