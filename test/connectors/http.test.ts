@@ -173,6 +173,19 @@ test('tps holds the sends to the rate: capacity is what the rate allows, not the
   assert.equal(limited.capacity(), 1);
 });
 
+test("a cluster's share: its part of the concurrency and tps; none is standby", async () => {
+  const p = await stub();
+  const { c } = await connector({ url: p.base, body: { to: '{{to}}' }, concurrency: 6, tps: 100 });
+  assert.deepEqual(c.budget, { binds: 6, tps: 100 });
+  await c.share(0, 0);
+  assert.equal(c.state().status, 'standby');
+  assert.equal(c.capacity(), 0);
+  await c.share(3, 50);
+  assert.equal(c.state().status, 'up');
+  assert.equal(c.state().binds[0]?.window, 3);
+  assert.equal(c.capacity(), 3);
+});
+
 test('preset twilio: Messages.json with Basic auth and StatusCallback; callbacks checked by X-Twilio-Signature', async () => {
   const p = await stub(() => ({
     status: 201,

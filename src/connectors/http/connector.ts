@@ -98,7 +98,14 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #secret: string | null;
   /** The provider splits long text: it gets it whole. */
   readonly #splits: boolean;
-  readonly #bucket: TokenBucket | null;
+  #bucket: TokenBucket | null;
+  /**
+   * Requests it may have outstanding: `concurrency`, or this gateway's share of it in a
+   * cluster (see `share`; 0: standby, the other gateways send).
+   */
+  #concurrency: number;
+  /** What the provider allows in all, shared by the gateways of a cluster. */
+  readonly budget: { binds: number; tps: number };
   #agent: Agent | null = null;
   #status: ConnectorState['status'] = 'starting';
   #inFlight = 0;
@@ -124,6 +131,17 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#secret = pushSecret(config);
     this.#splits = config.longMessages === 'whole';
     this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
+    this.#concurrency = config.concurrency;
+    this.budget = { binds: config.concurrency, tps: config.tps };
+  }
+
+  /** A cluster's share: `binds` requests outstanding at once, `tps` per second. */
+  async share(binds: number, tps: number): Promise<void> {
+    this.#concurrency = Math.max(0, Math.min(this.#config.concurrency, binds));
+    const rate = this.#config.tps > 0 ? Math.max(0.1, Math.min(this.#config.tps, tps)) : 0;
+    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
+    this.emit('state', this.state());
+    this.emit('ready');
   }
 
   /** The URLs the provider is handed for its receipts and inbound messages. */
@@ -170,7 +188,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
       this.#wakeIn(this.#pausedUntil - now);
       return 0;
     }
-    const free = Math.max(0, this.#config.concurrency - this.#inFlight);
+    const free = Math.max(0, this.#concurrency - this.#inFlight);
     if (this.#bucket === null) return free;
     const tokens = this.#bucket.available(now);
     if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
@@ -182,7 +200,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   state(): ConnectorState {
-    const status = this.#status;
+    const status = this.#status === 'up' && this.#concurrency === 0 ? 'standby' : this.#status;
     return {
       id: this.id,
       type: this.type,
@@ -190,9 +208,9 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
       binds: [
         {
           index: 0,
-          state: status === 'up' ? 'bound' : status === 'stopped' ? 'stopped' : 'connecting',
+          state: status === 'up' ? 'bound' : status === 'starting' ? 'connecting' : 'stopped',
           inFlight: this.#inFlight,
-          window: this.#config.concurrency,
+          window: this.#concurrency,
         },
       ],
       inFlight: this.#inFlight,
