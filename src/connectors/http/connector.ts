@@ -46,7 +46,7 @@ const maxPauseMs = 10 * 60_000;
 const maxAnswerChars = 64 * 1024;
 
 /** The provider a config describes. */
-export function providerFor(c: HttpConnectorConfig): Provider {
+function providerFor(c: HttpConnectorConfig): Provider {
   const need = (value: string | undefined) => value ?? '';
   switch (c.preset) {
     case 'twilio':
@@ -67,7 +67,7 @@ export function providerFor(c: HttpConnectorConfig): Provider {
  * the connector's credentials (so it is the same after a restart and on every gateway of a
  * cluster); null when there is nothing secret to derive it from.
  */
-export function pushSecret(c: HttpConnectorConfig): string | null {
+function pushSecret(c: HttpConnectorConfig): string | null {
   if (c.secret) return c.secret;
   const material = [
     c.password,
@@ -429,7 +429,7 @@ function sameText(a: string, b: string): boolean {
 }
 
 /** Retry-After in ms: delta-seconds or an HTTP date; 0 when absent or unreadable. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number {
+function retryAfterMs(value: string | undefined, now = Date.now()): number {
   if (!value) return 0;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);

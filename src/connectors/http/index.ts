@@ -1,11 +1,5 @@
-// Public surface of the `http` connector: the connector, its push routes, and the pieces of
-// a provider for those who test against one.
-export {
-  HttpConnector,
-  type HttpConnectorOptions,
-  providerFor,
-  pushSecret,
-  retryAfterMs,
-} from './connector.ts';
-export type { Provider, ProviderSms, Push, PushUrls } from './provider.ts';
+// Public surface of the `http` connector: the connector, the routes providers push to, and
+// the shape of a push (for tests that push without a server).
+export { HttpConnector, type HttpConnectorOptions } from './connector.ts';
+export type { Push } from './provider.ts';
 export { httpPushRoutes } from './routes.ts';
