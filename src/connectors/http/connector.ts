@@ -279,7 +279,9 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
         ? problem(401, 'unauthorized', 'the provider signature is missing')
         : problem(403, 'forbidden', 'the provider signature does not match');
     }
-    if (this.#secret === null) return null;
+    // Nothing to check a push against (generic settings without credentials or secret): none is taken.
+    if (this.#secret === null)
+      return problem(401, 'unauthorized', 'this connector takes no pushes: it has no secret');
     const given = push.query.get('secret');
     const signature = push.headers['smsgw-signature'];
     if (given === null && typeof signature !== 'string')
