@@ -18,6 +18,8 @@ export function httpPushRoutes(
       app.route({
         method: ['GET', 'POST'],
         url: `/v1/connectors/:id/${kind}`,
+        // A HEAD is no push: it must not apply one.
+        exposeHeadRoute: false,
         handler: async (req: FastifyRequest, reply: FastifyReply) => {
           const { id } = req.params as { id: string };
           const connector = connectors.get(id);
