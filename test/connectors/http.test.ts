@@ -343,3 +343,15 @@ test('a connector with nothing to derive a secret from takes no pushes', async (
   assert.equal(answer.status, 401);
   assert.equal(sink.inbounds.length, 0);
 });
+
+test('the derived secret is the same for the same credentials (a restart, another gateway), new for others', async () => {
+  const settings = { preset: 'kannel' as const, url: 'http://127.0.0.1:9/cgi-bin/sendsms', username: 'u' };
+  const { c: first } = await connector({ ...settings, password: 'p' });
+  const { c: again } = await connector({ ...settings, password: 'p' });
+  const { c: other } = await connector({ ...settings, password: 'q' });
+  const { c: given } = await connector({ ...settings, password: 'p', secret: 'configured-secret' });
+  assert.match(first.pushUrls().receiptUrl, /\?secret=[A-Za-z0-9_-]{32}$/);
+  assert.equal(again.pushUrls().receiptUrl, first.pushUrls().receiptUrl);
+  assert.notEqual(other.pushUrls().receiptUrl, first.pushUrls().receiptUrl);
+  assert.match(given.pushUrls().receiptUrl, /\?secret=configured-secret$/);
+});
