@@ -258,7 +258,7 @@ const httpConnector = {
       type: 'object',
       additionalProperties: { type: 'string' },
       description:
-        'generic: field → template; {{to}} {{from}} {{text}} {{id}} {{toDigits}} {{fromDigits}} {{receiptUrl}} {{inboundUrl}}',
+        'generic: field → template; {{to}} {{from}} {{text}} {{id}} {{toDigits}} {{fromDigits}} {{receiptUrl}} {{inboundUrl}}; in JSON a dotted name (`messages.0.to`) nests',
     },
     accepted: {
       type: 'object',
@@ -285,6 +285,10 @@ const httpConnector = {
       required: ['idPath', 'statusPath'],
       description: 'generic: how a pushed receipt reads (JSON body, form or query)',
       properties: {
+        listPath: {
+          ...fieldPath,
+          description: 'where a push holds a list of receipts (the other paths are then read in each)',
+        },
         idPath: {
           ...fieldPath,
           description: "where the provider's message id is (as its send answer gave it)",

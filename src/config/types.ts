@@ -165,6 +165,8 @@ export interface HttpConnectorConfig {
   body?: Record<string, string>;
   accepted: { status?: number[]; idPath?: string; errorPath?: string };
   receipts?: {
+    /** Where a push holds a list of receipts; the other paths are read in each. */
+    listPath?: string;
     idPath: string;
     statusPath: string;
     errorPath?: string;

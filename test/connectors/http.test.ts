@@ -355,3 +355,59 @@ test('the derived secret is the same for the same credentials (a restart, anothe
   assert.notEqual(other.pushUrls().receiptUrl, first.pushUrls().receiptUrl);
   assert.match(given.pushUrls().receiptUrl, /\?secret=configured-secret$/);
 });
+
+test("generic as data for a nested API (Infobip's shape): a nested body, a list of receipts in one push", async () => {
+  const p = await stub(() => ({
+    body: '{"bulkId":"b1","messages":[{"to":"447700900001","status":{"groupName":"PENDING"},"messageId":"ib-1"}]}',
+  }));
+  const { c, sink } = await connector({
+    url: `${p.base}/sms/2/text/advanced`,
+    headers: { Authorization: 'App ib-key' },
+    body: {
+      'messages.0.destinations.0.to': '{{toDigits}}',
+      'messages.0.from': '{{from}}',
+      'messages.0.text': '{{text}}',
+      'messages.0.notifyUrl': '{{receiptUrl}}',
+    },
+    accepted: { idPath: 'messages.0.messageId' },
+    receipts: {
+      listPath: 'results',
+      idPath: 'messageId',
+      statusPath: 'status.groupName',
+      errorPath: 'error.name',
+      statuses: { DELIVERED: 'delivered', UNDELIVERABLE: 'undelivered', PENDING: 'accepted' },
+    },
+  });
+  const sms = outbound({ receipt: true });
+  assert.deepEqual(await c.send(sms), { ok: true, smscIds: ['ib-1'] });
+  const req = p.requests[0]!;
+  assert.equal(req.headers.authorization, 'App ib-key');
+  assert.deepEqual(JSON.parse(req.body), {
+    messages: [
+      {
+        destinations: [{ to: '447700900001' }],
+        from: sms.from,
+        text: sms.text,
+        notifyUrl: c.pushUrls().receiptUrl,
+      },
+    ],
+  });
+  const report = {
+    results: [
+      { messageId: 'ib-1', status: { groupName: 'DELIVERED' }, error: { name: 'NO_ERROR' } },
+      { messageId: 'ib-2', status: { groupName: 'UNDELIVERABLE' }, error: { name: 'EC_ABSENT_SUBSCRIBER' } },
+    ],
+  };
+  const answer = await c.push(
+    'receipts',
+    push(c.pushUrls().receiptUrl, report, { rawBody: JSON.stringify(report) }),
+  );
+  assert.equal(answer.status, 200);
+  assert.deepEqual(
+    sink.receipts.map((r) => [r.smscId, r.status, r.err]),
+    [
+      ['ib-1', 'delivered', 'NO_ERROR'],
+      ['ib-2', 'undelivered', 'EC_ABSENT_SUBSCRIBER'],
+    ],
+  );
+});

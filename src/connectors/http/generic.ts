@@ -40,7 +40,7 @@ export function genericProvider(c: HttpConnectorConfig): Provider {
         body = new URLSearchParams(fields).toString();
         headers['content-type'] = 'application/x-www-form-urlencoded';
       } else {
-        body = JSON.stringify(Object.fromEntries(fields));
+        body = JSON.stringify(nested(fields));
         headers['content-type'] = 'application/json';
       }
       const auth = c.auth;
@@ -70,13 +70,18 @@ export function genericProvider(c: HttpConnectorConfig): Provider {
     receipts(push) {
       const map = c.receipts;
       if (!map) return [];
-      const id = textAt(push.fields, map.idPath);
-      const stat = textAt(push.fields, map.statusPath);
-      if (!id || !stat) return [];
-      const status = map.statuses?.[stat] ?? map.statuses?.[stat.toLowerCase()] ?? wordStatus(stat);
-      return [
-        { smscId: id, status, stat, err: map.errorPath ? (textAt(push.fields, map.errorPath) ?? '') : '' },
-      ];
+      // One receipt per push, or a list of them (`listPath`), each read from its own fields.
+      const list = map.listPath ? valueAt(push.fields, map.listPath) : [push.fields];
+      if (!Array.isArray(list)) return [];
+      return list.flatMap((fields) => {
+        const id = textAt(fields, map.idPath);
+        const stat = textAt(fields, map.statusPath);
+        if (!id || !stat) return [];
+        const status = map.statuses?.[stat] ?? map.statuses?.[stat.toLowerCase()] ?? wordStatus(stat);
+        return [
+          { smscId: id, status, stat, err: map.errorPath ? (textAt(fields, map.errorPath) ?? '') : '' },
+        ];
+      });
     },
     inbound(push) {
       const map = c.inbound;
@@ -87,6 +92,27 @@ export function genericProvider(c: HttpConnectorConfig): Provider {
       return from && to && text !== undefined ? { from, to, text } : null;
     },
   };
+}
+
+/**
+ * A JSON body from dotted field names: `messages.0.to` is `{messages: [{to}]}` (a number
+ * names an array's item), so nested bodies (Infobip's, say) are written as data too.
+ */
+function nested(fields: Array<[string, string]>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [name, value] of fields) {
+    const keys = name.split('.');
+    let at: Record<string, unknown> = root;
+    keys.forEach((key, i) => {
+      if (i === keys.length - 1) {
+        at[key] = value;
+        return;
+      }
+      at[key] ??= /^\d+$/.test(keys[i + 1]!) ? [] : {};
+      at = at[key] as Record<string, unknown>;
+    });
+  }
+  return root;
 }
 
 /** A status word no `statuses` entry maps, read by its usual meaning. */
