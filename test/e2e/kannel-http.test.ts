@@ -67,8 +67,12 @@ connectors:
     username: u
     password: p
     secret: kannel-push-secret
+  # Kannel refuses its credentials (403): failed for good, not retried.
+  - { id: kannel-wrong, type: http, preset: kannel, url: "${kannel.sendsmsUrl}", username: u, password: wrong }
 routes:
-  mt: [{ connectors: [kannel] }]
+  mt:
+    - { match: { to: ["+447700900999"] }, connectors: [kannel-wrong] }
+    - { connectors: [kannel] }
   mo: [{ account: acme }]
 `);
   closers.push(() => gw.close());
@@ -99,6 +103,18 @@ routes:
     'undelivered through Kannel',
   );
   assert.equal(undelivered.error.code, '001');
+
+  const refused = await call('POST', '/v1/messages', { to: '+447700900999', text: 'Wrong password' });
+  const failed = await waitFor(
+    async () => {
+      const m = (await call('GET', `/v1/messages/${refused.body.id}`)).body;
+      return m.status === 'failed' && m;
+    },
+    30_000,
+    'refused by Kannel',
+  );
+  assert.equal(failed.error.code, 'http_403');
+  assert.equal(failed.events.filter((e: { type: string }) => e.type === 'retry').length, 0);
 
   smsc.injectInbound({ from: '447700900555', to: '447700900000', text: 'Hello from the handset' });
   const received = await waitFor(
