@@ -337,7 +337,12 @@ test('preset vonage: one id per part of a long text, a throttled answer is tempo
 });
 
 test('a connector with nothing to derive a secret from takes no pushes', async () => {
-  const { c, sink } = await connector({ url: 'http://127.0.0.1:9/sms', body: { to: '{{to}}' } });
+  // A header that is no credential derives nothing.
+  const { c, sink } = await connector({
+    url: 'http://127.0.0.1:9/sms',
+    body: { to: '{{to}}' },
+    headers: { 'X-Api-Version': '2' },
+  });
   assert.doesNotMatch(c.pushUrls().receiptUrl, /secret=/);
   const answer = await c.push('inbound', push(c.pushUrls().inboundUrl, { from: '1', to: '2', text: 'x' }));
   assert.equal(answer.status, 401);

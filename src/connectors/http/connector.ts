@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Agent } from 'undici';
-import type { HttpConnectorConfig } from '../../config/index.ts';
+import { type HttpConnectorConfig, isCredentialHeader } from '../../config/index.ts';
 import { TokenBucket } from '../../core/index.ts';
 import { calculateSegments, decodeText, splitMessage } from '../../sms/index.ts';
 import { verifyWebhook } from '../../webhooks/index.ts';
@@ -77,7 +77,9 @@ function pushSecret(c: HttpConnectorConfig): string | null {
     c.auth?.password,
     c.auth?.token,
     c.auth?.secret,
-    ...Object.values(c.headers ?? {}),
+    ...Object.entries(c.headers ?? {})
+      .filter(([name]) => isCredentialHeader(name))
+      .map(([, value]) => value),
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
   if (material.length === 0) return null;
   return createHmac('sha256', JSON.stringify(material))
