@@ -20,12 +20,9 @@ const dlrMask = 1 + 2 + 16;
 export function kannelProvider(s: KannelSettings): Provider {
   return {
     request(sms, urls) {
-      const query = new URLSearchParams({
-        username: s.username,
-        password: s.password,
-        from: sms.from,
-        to: sms.to,
-      });
+      const query = new URLSearchParams({ username: s.username, password: s.password, to: sms.to });
+      // None: Kannel's global-sender.
+      if (sms.from) query.set('from', sms.from);
       let text: string;
       if (sms.binary !== null) {
         query.set('coding', '1');
