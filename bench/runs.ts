@@ -28,7 +28,8 @@ import {
 } from './systems.ts';
 
 /** `null`: bench/null-system.ts, with receipts only (it calls back; it has no SMPP side). */
-export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp' | 'null';
+/** `smsgw-http`: REST in, an `http` connector out to bench/http-provider.ts (no receipts). */
+export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp' | 'smsgw-http' | 'null';
 
 export interface RunCase {
   system: SystemKind;
@@ -73,6 +74,7 @@ export const systemLabel: Record<SystemKind, string> = {
   'kannel-nostore': 'Kannel: sendsms → bearerbox (no store) → SMPP',
   'smsgw-rest': 'smsgw: REST → SMPP',
   'smsgw-smpp': 'smsgw: SMPP server → SMPP',
+  'smsgw-http': 'smsgw: REST → http connector → HTTP provider',
   null: 'null system: HTTP 202 and a callback at once',
 };
 
@@ -81,7 +83,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
   // first: otherwise the kernel writes it during this run, and whoever runs second pays.
   execFileSync('sync');
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-vs-'));
-  const sink = await startSink(c.receipts);
+  const sink = await startSink(c.receipts, c.system === 'smsgw-http');
   const receiver = new CallbackReceiver();
   const receiverPort = await receiver.listen();
   let system: SystemUnderTest | undefined;
@@ -97,6 +99,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             c.link,
             // The SMPP path's callback is the deliver_sm to the ESME: no webhook besides.
             c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
+            c.system === 'smsgw-http',
           );
     const load =
       c.system === 'smsgw-smpp'

@@ -97,17 +97,17 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-export async function startSink(receipts: boolean): Promise<Sink> {
-  const child = spawn(
-    process.execPath,
-    [
-      'bench/smpp-sink.ts',
-      'smsgw',
-      ...(receipts ? ['--receipts'] : []),
-      ...(process.env.BENCH_SINK_HEX_IDS === '1' ? ['--hex-ids'] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-  );
+/** The SMPP sink, or with `http` the HTTP provider (bench/http-provider.ts), which counts alike. */
+export async function startSink(receipts: boolean, http = false): Promise<Sink> {
+  const args = http
+    ? ['bench/http-provider.ts']
+    : [
+        'bench/smpp-sink.ts',
+        'smsgw',
+        ...(receipts ? ['--receipts'] : []),
+        ...(process.env.BENCH_SINK_HEX_IDS === '1' ? ['--hex-ids'] : []),
+      ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const lines = createInterface({ input: child.stdout! });
   const [line] = (await once(lines, 'line')) as [string];
   return {
@@ -144,6 +144,8 @@ export async function startSmsgw(
   sinkPort: number,
   link: SmppLink,
   webhookUrl?: string,
+  /** Send through an `http` connector to bench/http-provider.ts on `sinkPort` (`window`: its concurrency). */
+  httpConnector = false,
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
@@ -159,7 +161,11 @@ store: sqlite:${dir}/gw.db
 accounts:
   - { id: ${account.id}, apiKeys: [${account.apiKey}], defaultFrom: BENCH, smpp: { systemId: ${account.systemId}, password: ${account.password}, maxBinds: 8 }${webhook} }
 connectors:
-  - { id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }
+  - ${
+    httpConnector
+      ? `{ id: sink, type: http, url: "http://127.0.0.1:${sinkPort}/sms", body: { to: "{{to}}", text: "{{text}}", ref: "{{id}}" }, accepted: { idPath: id }, concurrency: ${link.window} }`
+      : `{ id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }`
+  }
 routes:
   mt: [{ connectors: [sink] }]
 `,

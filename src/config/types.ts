@@ -5,6 +5,8 @@ export interface GatewayConfig {
   http: {
     listen: string;
     tls?: { cert: string; key: string };
+    /** Where providers reach this gateway (http connectors' receipt and inbound URLs). */
+    publicUrl?: string;
     maxConnections?: number;
     maxPipelined?: number;
     writeStallSeconds?: number;
@@ -97,7 +99,8 @@ export type ConnectorConfig =
   | SimulatorConnectorConfig
   | SmppConnectorConfig
   | Cimd2ConnectorConfig
-  | UcpConnectorConfig;
+  | UcpConnectorConfig
+  | HttpConnectorConfig;
 
 export interface SimulatorConnectorConfig {
   id: string;
@@ -168,6 +171,53 @@ export interface UcpConnectorConfig {
   tps: number;
   keepAliveSeconds: number;
   requestTimeoutSeconds: number;
+}
+
+/** An upstream provider over HTTP: a preset's credentials, or generic request and mapping settings. */
+export interface HttpConnectorConfig {
+  id: string;
+  type: 'http';
+  preset?: 'twilio' | 'kannel' | 'smsgw' | 'vonage';
+  url?: string;
+  username?: string;
+  password?: string;
+  accountSid?: string;
+  authToken?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  /** Authenticates pushed receipts and inbound; absent: derived from the credentials. */
+  secret?: string;
+  method: 'POST' | 'GET';
+  format: 'json' | 'form';
+  headers?: Record<string, string>;
+  auth?: {
+    type: 'basic' | 'bearer' | 'hmac';
+    username?: string;
+    password?: string;
+    token?: string;
+    secret?: string;
+    header?: string;
+  };
+  /** Field → template (`{{to}}`, `{{text}}`...). */
+  body?: Record<string, string>;
+  accepted: { status?: number[]; idPath?: string; errorPath?: string };
+  receipts?: {
+    /** Where a push holds a list of receipts; the other paths are read in each. */
+    listPath?: string;
+    idPath: string;
+    statusPath: string;
+    errorPath?: string;
+    statuses?: Record<
+      string,
+      'delivered' | 'undelivered' | 'expired' | 'rejected' | 'failed' | 'accepted' | 'unknown'
+    >;
+  };
+  inbound?: { fromPath: string; toPath: string; textPath: string };
+  /** whole: the provider splits long text; parts: one request per part. */
+  longMessages: 'whole' | 'parts';
+  tps: number;
+  concurrency: number;
+  timeoutSeconds: number;
 }
 
 export interface MtRouteConfig {

@@ -1,7 +1,9 @@
-// Public surface of the carrier connectors: the interface the core sees, the SMPP, CIMD2
-// and simulator drivers behind it, and the factory that picks one from the config.
+// Public surface of the carrier connectors: the interface the core sees, the drivers behind
+// it (SMPP, UCP/EMI, CIMD2, http for upstream providers over HTTP with their push routes, and
+// the simulator), and the factory that picks one from the config.
 import type { ConnectorConfig } from '../config/index.ts';
 import { Cimd2Connector } from './cimd2.ts';
+import { HttpConnector, type HttpConnectorOptions } from './http/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { SimulatorConnector } from './simulator.ts';
 import { SmppConnector } from './smpp.ts';
@@ -10,6 +12,8 @@ import { UcpConnector } from './ucp.ts';
 
 export type { Cimd2ConnectorOptions } from './cimd2.ts';
 export { Cimd2Connector, cimd2MessageId } from './cimd2.ts';
+export type { HttpConnectorOptions } from './http/index.ts';
+export { HttpConnector, httpPushRoutes, type Push } from './http/index.ts';
 export type { ConnectorLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { SimulatedInbound } from './simulator.ts';
@@ -25,6 +29,8 @@ export function createConnector(
   config: ConnectorConfig,
   sink: ConnectorSink,
   logger?: ConnectorLogger,
+  /** What an `http` connector needs of the gateway: where providers reach it. */
+  http?: HttpConnectorOptions,
 ): Connector {
   switch (config.type) {
     case 'smpp':
@@ -35,5 +41,7 @@ export function createConnector(
       return new Cimd2Connector(config, sink, logger);
     case 'ucp':
       return new UcpConnector(config, sink, logger);
+    case 'http':
+      return new HttpConnector(config, sink, logger, http);
   }
 }
