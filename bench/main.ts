@@ -4,6 +4,7 @@
 // adds Kannel to `scaling` when that part runs too).
 import { parseArgs } from 'node:util';
 import { benchBatch } from './batch.ts';
+import { benchCluster } from './cluster.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
 import { benchHttpConnector, benchScaling } from './scaling.ts';
@@ -25,6 +26,7 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   gateway: benchGateway,
   batch: benchBatch,
   scaling: benchScaling,
+  cluster: benchCluster,
   'scaling-http': benchHttpConnector,
   soak: benchSoak,
   'vs-kannel': benchVsKannel,
