@@ -389,13 +389,13 @@ export class Dispatcher {
       const spread = message.priority === 'emergency';
       let chosen: string | undefined;
       if (failed) {
-        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id), spread);
+        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id), spread, message.to);
         // Every connector failed it once: any of them may try again.
         if (!chosen && this.#o.router.connectorsOf(route).every((id) => failed.has(id))) {
-          chosen = this.#o.router.pick(route, usable, spread);
+          chosen = this.#o.router.pick(route, usable, spread, message.to);
         }
       } else {
-        chosen = this.#o.router.pick(route, usable, spread);
+        chosen = this.#o.router.pick(route, usable, spread, message.to);
       }
       if (!chosen) return; // wait for a 'ready'
       q.shift();

@@ -32,7 +32,7 @@ import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
 import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
-import { inboundOwner, MoRouter, MtRouter } from './router.ts';
+import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
@@ -56,6 +56,8 @@ export interface SubmitRequest {
   groupId?: string;
   /** Kept with the message for the front door or feature that sent it (see Message.meta). */
   meta?: Record<string, unknown>;
+  /** Labels the client gives the message, for routing (`match.tags`); kept as `meta.tags`. */
+  tags?: string[];
 }
 
 export interface SubmitOptions {
@@ -202,14 +204,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     super();
     this.store = options.store;
     this.connectors = options.connectors;
-    this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()]);
-    this.#moRouter = new MoRouter(options.config.routes.mo);
+    this.#now = options.now ?? Date.now;
+    this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()], {
+      costs: Object.fromEntries(options.config.connectors.map((c) => [c.id, c.costs])),
+      now: this.#now,
+    });
+    this.#moRouter = new MoRouter(options.config.routes.mo, this.#now);
     this.#moRoutes = options.config.routes.mo;
     this.#accounts = options.config.accounts;
     this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
-    this.#now = options.now ?? Date.now;
     this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
     this.shares = new ClusterShares(this.store, this.connectors);
@@ -242,6 +247,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         );
       },
     });
+  }
+
+  /**
+   * Which MT rule a message would take now, the connectors in the order they would be tried
+   * and why (GET /v1/admin/routes/mt/explain): the very evaluation sending runs.
+   */
+  explainRoute(input: MtRouteInput): MtRouteExplanation {
+    return this.#router.explain(input);
   }
 
   /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
@@ -682,12 +695,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
     refuseFarFuture(req.sendAt, now);
-    // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone.
-    if (this.#router.match({ to, from, accountId, meta: req.meta }) < 0)
-      throw new GatewayError('no_route', `no route for ${to}`, 'to');
+    const meta = req.tags === undefined ? (req.meta ?? null) : { ...req.meta, tags: checkedTags(req.tags) };
+    const scheduled = req.sendAt !== undefined && req.sendAt > now;
+    // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone; a
+    // scheduled one by the rules as they stand when it is due.
+    const routed = { to, from, accountId, text: req.text ?? null, meta, at: scheduled ? req.sendAt : now };
+    if (this.#router.match(routed) < 0) throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     const { encoding, segments } = this.#price(req, req.udh);
-    const scheduled = req.sendAt !== undefined && req.sendAt > now;
     return {
       id: newId(now),
       accountId,
@@ -716,7 +731,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       nextAttemptAt: null,
       error: null,
       groupId: req.groupId ?? null,
-      meta: req.meta ?? null,
+      meta,
     };
   }
 
@@ -858,6 +873,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     message.status = 'sending';
     message.connectorId = connector.id;
     message.attempts++;
+    this.#noteCost(message, connector.id);
     this.#inFlight.set(message.id, { message, since: this.#now() });
     // `sending` lives in memory only (see `live`): on disk the message stays `queued` until
     // the SMSC answers, so a crash now means it is sent again after the restart
@@ -887,6 +903,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           }),
       )
       .catch(() => {});
+  }
+
+  /**
+   * Keeps on the message (`meta.cost`) what sending it through this connector costs: the
+   * connector's cost per part for its destination × its parts; none when the connector has
+   * no cost for it.
+   */
+  #noteCost(message: Message, connectorId: string): void {
+    const perPart = this.#router.costOf(connectorId, message.to);
+    if (perPart === undefined && message.meta?.cost === undefined) return;
+    const { cost: _, ...rest } = message.meta ?? {};
+    // Rounded to millionths: parts × a decimal price picks up binary noise (0.1 × 3).
+    message.meta =
+      perPart === undefined ? rest : { ...rest, cost: Math.round(perPart * message.segments * 1e6) / 1e6 };
   }
 
   async #sent(message: Message, connectorId: string, result: SubmitResult): Promise<void> {
@@ -933,7 +963,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           this.store.linkSmscIds(links),
           this.store.updateMessage(
             message.id,
-            { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
+            {
+              status: 'submitted',
+              submittedAt: now,
+              connectorId,
+              attempts: message.attempts,
+              ...(message.meta?.cost !== undefined ? { meta: message.meta } : {}),
+            },
             {
               at: now,
               type: 'submitted',
@@ -1169,7 +1205,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
-    this.#moRouter = new MoRouter(routes);
+    this.#moRouter = new MoRouter(routes, this.#now);
     this.#moRoutes = routes;
     this.#senders = new SenderOwnership(this.#accounts, routes);
   }
@@ -1260,3 +1296,21 @@ const receiptStatus: Partial<Record<InboundReceipt['status'], MessageStatus>> = 
   rejected: 'rejected',
   failed: 'undelivered',
 };
+
+/** At most this many tags on a message, each 1–64 characters with no comma or space. */
+const maxTags = 16;
+
+/** A request's tags, checked (a comma would not survive explain's `tags=a,b`); duplicates dropped. */
+export function checkedTags(tags: unknown): string[] {
+  if (
+    !Array.isArray(tags) ||
+    tags.length > maxTags ||
+    !tags.every((t) => typeof t === 'string' && /^[^\s,]{1,64}$/u.test(t))
+  )
+    throw new GatewayError(
+      'invalid_field',
+      `tags must be a list of at most ${maxTags} tags, each 1-64 characters with no comma or space`,
+      'tags',
+    );
+  return [...new Set(tags as string[])];
+}

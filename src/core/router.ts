@@ -1,24 +1,53 @@
 // Routes as plain data evaluated in order (after Jasmin): the first MT rule whose filters
 // all match picks the connectors and how to spread over them; the first MO rule picks the
-// account that receives an inbound message.
-import type { MoRouteConfig, MtRouteConfig } from '../config/index.ts';
+// account that receives an inbound message. Filters are compiled once (route-match.ts).
+import type { ConnectorCostConfig, MoRouteConfig, MtRouteConfig } from '../config/index.ts';
 import { compilePatterns, type Matcher } from './pattern.ts';
+import { type Condition, compileConditions, failedCondition, type RuleInput } from './route-match.ts';
 
 export interface MtRouteInput {
   to: string;
   from: string;
   accountId: string;
-  /** `meta.via` names a connector the message must leave by (a reply to an inbound one). */
+  /** The text (null for a binary message), for `match.text`. */
+  text?: string | null;
+  /**
+   * `meta.via` names a connector the message must leave by (a reply to an inbound one);
+   * `meta.tags` are the message's tags, for `match.tags`.
+   */
   meta?: Record<string, unknown> | null;
+  /** Epoch ms the message is routed for (`match.time`, `match.dates`); default now. */
+  at?: number;
+}
+
+/** The tags a message carries (kept as `meta.tags`). */
+export function tagsOf(meta: Record<string, unknown> | null | undefined): readonly string[] {
+  const tags = meta?.tags;
+  return Array.isArray(tags) ? (tags as string[]) : [];
+}
+
+export type MtStrategy = MtRouteConfig['strategy'];
+
+/** What GET /v1/admin/routes/mt/explain answers. */
+export interface MtRouteExplanation {
+  /** Index of the matching rule in `routes.mt`; null when none matches. */
+  rule: number | null;
+  /** Connector ids in the order they would be tried. */
+  connectors: string[];
+  strategy: MtStrategy | null;
+  reason: string;
+  /** Each rule before the match (or every rule, when none matched) and the condition it failed. */
+  skipped: Array<{ rule: number; condition: string }>;
+  /** Per connector of the rule, its cost for the destination (null: it has none). */
+  costs: Record<string, number | null>;
 }
 
 interface CompiledMtRoute {
   index: number;
-  to: Matcher;
-  from: Matcher;
+  conditions: Condition[];
   account: Matcher;
   connectors: string[];
-  strategy: MtRouteConfig['strategy'];
+  strategy: MtStrategy;
   weights: number[];
   /** Round-robin position, and for weighted: smooth weighted round-robin credits. */
   next: number;
@@ -27,24 +56,43 @@ interface CompiledMtRoute {
   credits: number[];
 }
 
+export interface MtRouterOptions {
+  /** Each connector's `costs`: a destination's cost is that of the first entry matching it. */
+  costs?: Readonly<Record<string, readonly ConnectorCostConfig[] | undefined>>;
+  now?: () => number;
+}
+
 export class MtRouter {
   readonly #routes: CompiledMtRoute[];
   /** Per connector, a route of that connector alone, after the configured ones. */
   readonly #pinned = new Map<string, number>();
   /** How many routes came from the config: only those match by filters. */
   readonly #configured: number;
+  readonly #costs = new Map<string, Array<{ to: Matcher; cost: number }>>();
+  readonly #now: () => number;
 
   /** `connectorIds`: the connectors a message may be pinned to (see MtRouteInput.meta). */
-  constructor(routes: readonly MtRouteConfig[], connectorIds: readonly string[] = []) {
+  constructor(
+    routes: readonly MtRouteConfig[],
+    connectorIds: readonly string[] = [],
+    options: MtRouterOptions = {},
+  ) {
     this.#configured = routes.length;
+    this.#now = options.now ?? Date.now;
+    for (const [id, costs] of Object.entries(options.costs ?? {})) {
+      if (costs)
+        this.#costs.set(
+          id,
+          costs.map((c) => ({ to: compilePatterns(c.to), cost: c.cost })),
+        );
+    }
     const pinned = connectorIds.map((c): MtRouteConfig => ({ connectors: [c], strategy: 'failover' }));
     connectorIds.forEach((c, i) => {
       this.#pinned.set(c, routes.length + i);
     });
     this.#routes = [...routes, ...pinned].map((r, index) => ({
       index,
-      to: compilePatterns(r.match?.to),
-      from: compilePatterns(r.match?.from),
+      conditions: compileConditions(r.match, ['to', 'from', 'account']),
       account: compilePatterns(r.match?.account),
       connectors: [...r.connectors],
       strategy: r.strategy,
@@ -59,11 +107,56 @@ export class MtRouter {
   match(input: MtRouteInput): number {
     const via = input.meta?.via;
     if (typeof via === 'string') return this.#pinned.get(via) ?? -1;
+    const rule = this.#ruleInput(input);
     for (let i = 0; i < this.#configured; i++) {
       const r = this.#routes[i]!;
-      if (r.to(input.to) && r.from(input.from) && r.account(input.accountId)) return r.index;
+      if (failedCondition(r.conditions, rule) === undefined) return r.index;
     }
     return -1;
+  }
+
+  /** Which rule a message would take, the connectors in the order they would be tried, and why. */
+  explain(input: MtRouteInput): MtRouteExplanation {
+    const rule = this.#ruleInput(input);
+    const skipped: MtRouteExplanation['skipped'] = [];
+    for (let i = 0; i < this.#configured; i++) {
+      const r = this.#routes[i]!;
+      const failed = failedCondition(r.conditions, rule);
+      if (failed) {
+        skipped.push({ rule: i, condition: failed.written });
+        continue;
+      }
+      const connectors = this.order(i, input.to);
+      const costs = Object.fromEntries(r.connectors.map((c) => [c, this.costOf(c, input.to) ?? null]));
+      const conditions = r.conditions.map((c) => c.written).join('; ');
+      const reason = [
+        conditions
+          ? `routes.mt[${i}] matches: ${conditions}`
+          : `routes.mt[${i}] has no conditions: it takes every message`,
+        ...skipped.map((s) => `routes.mt[${s.rule}] does not (${s.condition})`),
+        r.strategy === 'least-cost'
+          ? `least-cost order for ${input.to}: ${connectors.map((c) => `${c} ${costs[c] ?? 'no cost'}`).join(', ')}`
+          : `strategy ${r.strategy}`,
+      ].join('; ');
+      return { rule: i, connectors, strategy: r.strategy, reason, skipped, costs };
+    }
+    const reason =
+      this.#configured === 0
+        ? 'no rule matches: routes.mt is empty'
+        : `no rule matches: ${skipped.map((s) => `routes.mt[${s.rule}] does not (${s.condition})`).join('; ')}`;
+    return { rule: null, connectors: [], strategy: null, reason, skipped, costs: {} };
+  }
+
+  #ruleInput(input: MtRouteInput): RuleInput {
+    return {
+      to: input.to,
+      from: input.from,
+      accountId: input.accountId,
+      text: input.text ?? null,
+      tags: tagsOf(input.meta),
+      at: input.at ?? this.#now(),
+      countryOf: 'to',
+    };
   }
 
   /**
@@ -83,13 +176,49 @@ export class MtRouter {
     return this.#routes[route]?.connectors ?? [];
   }
 
+  /** The connector's cost (per part) for a destination: its first `costs` entry matching it. */
+  costOf(connectorId: string, to: string): number | undefined {
+    return this.#costs.get(connectorId)?.find((c) => c.to(to))?.cost;
+  }
+
+  /**
+   * The rule's connectors in the order they would be tried for a message to `to`: failover
+   * and least-cost as `pick` tries them, round-robin from its next turn, weighted without
+   * those of weight 0.
+   */
+  order(route: number, to: string): string[] {
+    const r = this.#routes[route];
+    if (!r) return [];
+    switch (r.strategy) {
+      case 'least-cost':
+        return this.#byCost(r, to);
+      case 'roundrobin':
+        return r.connectors.map((_, i) => r.connectors[(r.next + i) % r.connectors.length]!);
+      case 'weighted':
+        return r.connectors.filter((_, i) => r.weights[i] !== 0);
+      default:
+        return [...r.connectors];
+    }
+  }
+
+  /** Cheapest first for `to`; equal costs keep the rule's order; those without a cost come last. */
+  #byCost(r: CompiledMtRoute, to: string): string[] {
+    const priced = r.connectors.map((id, i) => ({
+      id,
+      i,
+      cost: this.costOf(id, to) ?? Number.POSITIVE_INFINITY,
+    }));
+    return priced.sort((a, b) => a.cost - b.cost || a.i - b.i).map((p) => p.id);
+  }
+
   /**
    * The connector to use now under the rule's strategy, among those `usable` says can take
    * a message (up, capacity free, not already failed for this message). Undefined: none.
    * `spread` (emergency traffic) ignores the strategy and takes turns over every connector
    * the rule allows (a weight of 0 still excludes one), so an alert uses all their capacity.
+   * `to`: the destination, which least-cost orders the connectors by.
    */
-  pick(route: number, usable: (connectorId: string) => boolean, spread = false): string | undefined {
+  pick(route: number, usable: (connectorId: string) => boolean, spread = false, to = ''): string | undefined {
     const r = this.#routes[route];
     if (!r) return undefined;
     const n = r.connectors.length;
@@ -106,6 +235,8 @@ export class MtRouter {
     switch (r.strategy) {
       case 'failover':
         return r.connectors.find(usable);
+      case 'least-cost':
+        return this.#byCost(r, to).find(usable);
       case 'roundrobin':
         for (let i = 0; i < n; i++) {
           const c = r.connectors[(r.next + i) % n]!;
@@ -153,23 +284,19 @@ export interface MoRouteInput {
   from: string;
   connectorId: string;
   text: string | null;
+  /** Epoch ms the message came in (`match.time`, `match.dates`); default now. */
+  at?: number;
 }
 
 export class MoRouter {
-  readonly #routes: Array<{
-    rule: MoRouteConfig;
-    to: Matcher;
-    from: Matcher;
-    connector: Matcher;
-    keyword: Matcher | null;
-  }>;
+  readonly #routes: Array<{ rule: MoRouteConfig; conditions: Condition[]; keyword: Matcher | null }>;
+  readonly #now: () => number;
 
-  constructor(routes: readonly MoRouteConfig[]) {
+  constructor(routes: readonly MoRouteConfig[], now: () => number = Date.now) {
+    this.#now = now;
     this.#routes = routes.map((rule) => ({
       rule,
-      to: compilePatterns(rule.match?.to),
-      from: compilePatterns(rule.match?.from),
-      connector: compilePatterns(rule.match?.connector),
+      conditions: compileConditions(rule.match, ['to', 'from', 'connector']),
       keyword: rule.match?.keyword?.length ? compilePatterns(rule.match.keyword.map(foldKeyword)) : null,
     }));
   }
@@ -177,9 +304,11 @@ export class MoRouter {
   /** The first rule that takes an inbound message, or undefined when none does. */
   match(input: MoRouteInput): MoRouteConfig | undefined {
     const keyword = foldKeyword(firstWord(input.text));
+    // `country` of an inbound message is the sender's: the mobile that wrote it.
+    const rule: RuleInput = { ...input, tags: [], at: input.at ?? this.#now(), countryOf: 'from' };
     for (const r of this.#routes) {
-      if (!r.to(input.to) || !r.from(input.from) || !r.connector(input.connectorId)) continue;
       if (r.keyword && !r.keyword(keyword)) continue;
+      if (failedCondition(r.conditions, rule) !== undefined) continue;
       return r.rule;
     }
     return undefined;
