@@ -20,12 +20,14 @@ import type {
 } from '../core/index.ts';
 import {
   AuthGuard,
+  destinationOf,
   GatewayError,
   hashApiKey,
   isCountryCode,
   messageStatuses,
   messageView,
   normaliseNumber,
+  normaliseSender,
   priorities,
   StoreUnavailableError,
   secretEquals,
@@ -453,6 +455,32 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       })),
     }));
     admin.get('/v1/admin/routes', async () => o.routes);
+    admin.get('/v1/admin/routes/mt/explain', async (req) => {
+      const q = req.query as Record<string, string | string[] | undefined>;
+      const one = (field: string): string | undefined => {
+        const v = q[field];
+        if (Array.isArray(v)) throw new GatewayError('invalid_field', `give ${field} once`, field);
+        return v;
+      };
+      const written = one('to');
+      if (!written) throw new GatewayError('missing_field', 'to is required', 'to');
+      const accountId = one('account') ?? '';
+      const account = o.accounts.get(accountId);
+      // Read as a message of that account would be: in its defaultCountry.
+      const to = destinationOf(written, account?.defaultCountry);
+      const from = one('from') ?? account?.defaultFrom ?? '';
+      const tags = one('tags')
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0);
+      return o.gateway.explainRoute({
+        to,
+        from: normaliseSender(from, account?.defaultCountry) ?? from,
+        accountId,
+        text: one('text') ?? null,
+        meta: tags ? { tags } : null,
+      });
+    });
     admin.get('/v1/admin/accounts', async () => ({
       data: o.accounts.list().map((a) => ({
         id: a.id,
@@ -653,6 +681,8 @@ function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
     priority: priority as SubmitRequest['priority'],
     clientRef: str('clientRef', 256),
     flash: b.flash as boolean | undefined,
+    // Checked by the gateway, as from every front door.
+    tags: b.tags === null ? undefined : (b.tags as string[] | undefined),
     origin: 'http',
   };
 }

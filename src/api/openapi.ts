@@ -23,6 +23,7 @@ const message = {
     segments: { type: 'integer' },
     encoding: { type: 'string' },
     connector: { type: ['string', 'null'] },
+    tags: { type: 'array', items: { type: 'string' } },
     error: {
       oneOf: [
         { type: 'null' },
@@ -54,6 +55,11 @@ const batchSettings = {
   validitySeconds: { type: 'integer' },
   callbackUrl: { type: 'string' },
   statusWebhooks: { type: 'boolean', description: 'A message.status webhook per message (off by default)' },
+  tags: {
+    type: 'array',
+    items: { type: 'string' },
+    description: "Every message's tags, for routing (as a query parameter: comma-separated)",
+  },
 };
 const batch = {
   type: 'object',
@@ -354,6 +360,23 @@ const adminPaths = {
   '/v1/admin/routes': {
     get: adminOp('getRoutes', 'The MT and MO routes as configured', ['200', '{mt: [...], mo: [...]}']),
   },
+  '/v1/admin/routes/mt/explain': {
+    get: {
+      ...adminOp(
+        'explainMtRoute',
+        'Which MT rule a message would take now, the connectors in the order they would be tried, and why',
+        [
+          '200',
+          '{rule (index in routes.mt, null when none), connectors, strategy, reason, skipped: [{rule, condition}], costs: {connector: cost | null}}',
+        ],
+      ),
+      parameters: [
+        { name: 'to', in: 'query', required: true, schema: str },
+        ...['from', 'account', 'text'].map((name) => ({ name, in: 'query', schema: str })),
+        { name: 'tags', in: 'query', schema: str, description: 'Comma-separated' },
+      ],
+    },
+  },
   '/v1/admin/routes/mo': {
     get: adminOp('getMoRoutes', 'The MO rules in force and where they come from', [
       '200',
@@ -403,7 +426,7 @@ const adminPaths = {
     parameters: idParam,
     get: adminOp(
       'getAnyMessage',
-      'Any message with its events and its owner (`account`)',
+      'Any message with its events, its owner (`account`) and `cost`: what its connector charges for it (null: no cost known)',
       ['200', 'The message'],
       {
         '404': 'No such message',
@@ -625,6 +648,12 @@ export const openApiDocument = {
                   priority: { type: 'string', enum: [...priorities] },
                   clientRef: { type: 'string' },
                   flash: { type: 'boolean' },
+                  tags: {
+                    type: 'array',
+                    items: { type: 'string' },
+                    description:
+                      'Labels for routing (match.tags): at most 16, each 1-64 characters, no comma or space',
+                  },
                   country: {
                     type: 'string',
                     description:
