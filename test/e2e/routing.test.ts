@@ -1,0 +1,188 @@
+// Routing end to end: tags through REST and batches pick their rule, explain answers what
+// sending does, and least-cost goes cheapest first, falling back when that one fails, with
+// the chosen cost kept on the message.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
+import { CommandStatus } from '../../src/smpp/index.ts';
+import { api, gatewayFrom, waitFor } from './helpers.ts';
+
+const closers: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const c of closers.reverse()) await c();
+});
+
+describe('routing', () => {
+  // The cheap carrier answers every submit with a temporary error; the dear one delivers.
+  const cheapSim = new SmscSimulator({
+    deliveryDelayMs: 10,
+    failRate: 1,
+    failStatus: CommandStatus.ESME_RX_T_APPN,
+  });
+  const dearSim = new SmscSimulator({ deliveryDelayMs: 10 });
+  let gw: Awaited<ReturnType<typeof gatewayFrom>>;
+  let call: ReturnType<typeof api>;
+  let admin: ReturnType<typeof api>;
+
+  before(async () => {
+    const cheap = await cheapSim.listen(0);
+    const dear = await dearSim.listen(0);
+    closers.push(
+      () => cheapSim.close(),
+      () => dearSim.close(),
+    );
+    gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-1] }
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - id: cheap
+    type: smpp
+    host: 127.0.0.1
+    port: ${cheap.port}
+    systemId: gw
+    password: pw
+    costs: [{ to: ['+44*'], cost: 0.01 }]
+  - id: dear
+    type: smpp
+    host: 127.0.0.1
+    port: ${dear.port}
+    systemId: gw
+    password: pw
+    costs: [{ to: ['+447*'], cost: 0.05 }, { to: ['*'], cost: 0.5 }]
+  - { id: tagged, type: simulator, deliveryDelayMs: 10 }
+  - { id: rest, type: simulator, deliveryDelayMs: 10, costs: [{ to: ['*'], cost: 0.002 }] }
+routes:
+  mt:
+    - { match: { tags: [otp] }, connectors: [tagged] }
+    - { match: { country: [GB] }, connectors: [dear, cheap], strategy: least-cost }
+    - { connectors: [rest] }
+`);
+    closers.push(() => gw.close());
+    call = api(gw.base, 'acme-key-1');
+    admin = api(gw.base, 'admin-key-1');
+    // Both carriers bound, so the cheap one is there to be tried first.
+    await waitFor(async () => {
+      const { body } = await admin('GET', '/v1/admin/connectors');
+      return (body.data as Array<{ id: string; status: string }>)
+        .filter((c) => c.id === 'cheap' || c.id === 'dear')
+        .every((c) => c.status === 'up');
+    });
+  });
+
+  const finalOf = (id: string) =>
+    waitFor(async () => {
+      const m = (await admin('GET', `/v1/admin/messages/${id}`)).body;
+      return m.status === 'delivered' ? m : undefined;
+    }, 20_000);
+
+  test('tags on POST /v1/messages pick the tagged rule and are shown on the message', async () => {
+    const sent = await call('POST', '/v1/messages', {
+      to: '+447700900123',
+      text: 'code 1234',
+      tags: ['otp'],
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const m = await finalOf(sent.body.id);
+    assert.equal(m.connector, 'tagged');
+    assert.deepEqual(m.tags, ['otp']);
+    assert.equal(m.cost, null, 'the tagged connector has no costs');
+
+    for (const tags of ['otp', ['a,b'], ['with space'], [''], [1]]) {
+      const refused = await call('POST', '/v1/messages', { to: '+447700900123', text: 'x', tags });
+      assert.equal(refused.status, 400, JSON.stringify(tags));
+      assert.equal(refused.body.error.field, 'tags');
+    }
+  });
+
+  test('tags on batches: a JSON list, or comma-separated with a CSV upload', async () => {
+    const json = await call('POST', '/v1/batches', {
+      text: 'Hi',
+      priority: 'transactional',
+      tags: ['otp', 'x'],
+      recipients: [{ to: '+33612345678' }, { to: '+33612345679' }],
+    });
+    assert.equal(json.status, 202, JSON.stringify(json.body));
+    const q = new URLSearchParams({ text: 'Hi', priority: 'transactional', tags: 'promo,otp' });
+    const csv = await call('POST', `/v1/batches?${q}`, 'to\n+33612345680\n', { 'content-type': 'text/csv' });
+    assert.equal(csv.status, 202, JSON.stringify(csv.body));
+    for (const batch of [json.body.id, csv.body.id]) {
+      const messages = await waitFor(async () => {
+        const page = (await call('GET', `/v1/batches/${batch}/messages`)).body.data as Array<{
+          status: string;
+          connector: string;
+          tags: string[];
+        }>;
+        return page.length > 0 && page.every((m) => m.status === 'delivered') ? page : undefined;
+      }, 20_000);
+      for (const m of messages) {
+        assert.equal(m.connector, 'tagged');
+        assert.ok(m.tags.includes('otp'));
+      }
+    }
+    const bad = await call('POST', '/v1/batches', {
+      text: 'Hi',
+      tags: 'otp',
+      recipients: [{ to: '+33612345678' }],
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.field, 'tags');
+  });
+
+  test('explain names the rule, the connectors in the order they would be tried, and why', async () => {
+    const uk = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123&from=ACME&account=acme');
+    assert.equal(uk.status, 200);
+    assert.equal(uk.body.rule, 1);
+    assert.deepEqual(uk.body.connectors, ['cheap', 'dear']);
+    assert.equal(uk.body.strategy, 'least-cost');
+    assert.deepEqual(uk.body.costs, { cheap: 0.01, dear: 0.05 });
+    assert.match(uk.body.reason, /routes\.mt\[1\] matches: country GB/);
+    assert.match(uk.body.reason, /routes\.mt\[0\] does not \(tags otp\)/);
+
+    const tagged = await admin(
+      'GET',
+      '/v1/admin/routes/mt/explain?to=%2B447700900123&tags=promo,otp&text=hi',
+    );
+    assert.equal(tagged.body.rule, 0);
+    assert.deepEqual(tagged.body.connectors, ['tagged']);
+    assert.equal(tagged.body.strategy, 'failover');
+
+    const fr = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B33612345678&account=acme');
+    assert.equal(fr.body.rule, 2);
+    assert.deepEqual(fr.body.connectors, ['rest']);
+
+    const missing = await admin('GET', '/v1/admin/routes/mt/explain?from=ACME');
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.error.field, 'to');
+    const notNumber = await admin('GET', '/v1/admin/routes/mt/explain?to=hello');
+    assert.equal(notNumber.status, 400);
+    assert.equal(notNumber.body.error.field, 'to');
+    const account = await call('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123');
+    assert.equal(account.status, 401, 'admins only');
+  });
+
+  test('least-cost: the cheapest carrier fails the message, the next in cost order delivers it, at its cost', async () => {
+    const failedBefore = cheapSim.stats.failed;
+    const sent = await call('POST', '/v1/messages', { to: '+447700900124', text: 'hello' });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const m = await finalOf(sent.body.id);
+    assert.equal(m.connector, 'dear');
+    assert.equal(m.cost, 0.05);
+    assert.ok(cheapSim.stats.failed > failedBefore, 'the cheap carrier was tried first');
+    const tried = (m.events as Array<{ type: string; detail?: { connector?: string } }>)
+      .filter((e) => e.type === 'retry' || e.type === 'submitted')
+      .map((e) => `${e.type} ${e.detail?.connector}`);
+    assert.deepEqual(tried, ['retry cheap', 'submitted dear']);
+  });
+
+  test('the cost kept is per part times the parts', async () => {
+    const sent = await call('POST', '/v1/messages', { to: '+33612345678', text: 'x'.repeat(161) });
+    assert.equal(sent.status, 202);
+    const m = await finalOf(sent.body.id);
+    assert.equal(m.connector, 'rest');
+    assert.equal(m.segments, 2);
+    assert.equal(m.cost, 0.004);
+  });
+});
