@@ -40,6 +40,7 @@ import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
+import { lookupRoutes } from './lookup.ts';
 import { suppressionRoutes } from './suppressions.ts';
 
 export interface HttpApiOptions {
@@ -394,6 +395,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return messageView(message);
     });
     await v1.register(suppressionRoutes(o.gateway.suppressions));
+    await v1.register(lookupRoutes());
     for (const plugin of o.plugins?.account ?? []) await v1.register(plugin);
   });
   for (const plugin of o.plugins?.public ?? []) app.register(plugin);

@@ -747,6 +747,53 @@ export const openApiDocument = {
         responses: { '204': { description: 'Removed' }, '404': { description: 'Not listed' } },
       },
     },
+    '/v1/lookup/{number}': {
+      get: {
+        operationId: 'lookupNumber',
+        summary:
+          'What the offline number lookup says of a number: country (as routing reads it), validity, line type',
+        parameters: [
+          {
+            name: 'number',
+            in: 'path',
+            required: true,
+            schema: str,
+            description: 'E.164 (+ as %2B) or national',
+          },
+          {
+            name: 'country',
+            in: 'query',
+            schema: str,
+            description:
+              "ISO 3166 country of a number written without +; default the account's defaultCountry",
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The lookup',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    number: str,
+                    valid: { type: 'boolean' },
+                    country: { type: ['string', 'null'] },
+                    countryCallingCode: { type: ['string', 'null'] },
+                    lineType: {
+                      type: ['string', 'null'],
+                      description:
+                        'mobile, fixed_line, fixed_line_or_mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan, voicemail; null when unknown',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
     '/v1/conversations': {
       get: {
         summary: 'Threads between your numbers and people',

@@ -96,6 +96,28 @@ const ruleConditions = {
     },
     description: "The number's country (offline lookup): the recipient's (MT), the sender's (MO)",
   },
+  lineType: {
+    type: 'array',
+    minItems: 1,
+    uniqueItems: true,
+    items: {
+      enum: [
+        'mobile',
+        'fixed_line',
+        'fixed_line_or_mobile',
+        'toll_free',
+        'premium_rate',
+        'shared_cost',
+        'voip',
+        'personal_number',
+        'pager',
+        'uan',
+        'voicemail',
+      ],
+    },
+    description:
+      "The number's line type (offline lookup, as GET /v1/lookup/{number} says): the recipient's (MT), the sender's (MO)",
+  },
 } as const;
 
 /** What sending through a connector costs, by destination (strategy least-cost orders by it). */

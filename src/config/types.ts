@@ -152,6 +152,8 @@ export interface RuleConditionsConfig {
   text?: string | string[];
   /** ISO 3166 codes of the recipient's (MT) or sender's (MO) number. */
   country?: string[];
+  /** Line types of that number (`mobile`, `fixed_line`...), from the offline lookup. */
+  lineType?: string[];
 }
 
 export interface MtRouteConfig {

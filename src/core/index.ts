@@ -22,12 +22,13 @@ export {
 export { newId } from './ids.ts';
 export { isTimeZone, type LocalTime, localTime, minuteOfDay } from './local-time.ts';
 export * from './message.ts';
-export type { CountryCode, NumberReading } from './numbers.ts';
+export type { CountryCode, NumberLookup, NumberReading } from './numbers.ts';
 export {
   countryOfNumber,
   destinationOf,
   internationalDigits,
   isCountryCode,
+  lookupNumber,
   normaliseNumber,
   normaliseSender,
   senderOf,

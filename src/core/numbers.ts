@@ -1,5 +1,8 @@
 // Phone numbers as the gateway keeps them: E.164 with a leading `+` where the number is
 // international, digits for short codes, and alphanumeric sender ids as given.
+
+// The full metadata, for what the minimal one cannot tell: strict validity and line type.
+import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
 import type { CountryCode } from 'libphonenumber-js/min';
 import { getCountries, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { GatewayError } from './errors.ts';
@@ -123,4 +126,29 @@ export function countryOfNumber(number: string): string | undefined {
   if (!number.startsWith('+')) return undefined;
   const parsed = parsePhoneNumberFromString(number);
   return parsed?.country ?? parsed?.getPossibleCountries()[0];
+}
+
+/** What the offline number lookup (libphonenumber's metadata) knows of a number. */
+export interface NumberLookup {
+  /** E.164 (or a short code as written). */
+  number: string;
+  /** The number is in a range its country allocates. */
+  valid: boolean;
+  /** As routing's `match.country` reads it (countryOfNumber); null for a short code. */
+  country: string | null;
+  countryCallingCode: string | null;
+  /** `mobile`, `fixed_line`, `fixed_line_or_mobile`, `toll_free`, `premium_rate`, `voip`...; null when unknown. */
+  lineType: string | null;
+}
+
+/** Looks a normalised number (normaliseNumber's output) up, offline. */
+export function lookupNumber(number: string): NumberLookup {
+  const parsed = number.startsWith('+') ? parseWithTypes(number) : undefined;
+  return {
+    number,
+    valid: parsed?.isValid() ?? false,
+    country: countryOfNumber(number) ?? null,
+    countryCallingCode: parsed ? String(parsed.countryCallingCode) : null,
+    lineType: parsed?.getType()?.toLowerCase() ?? null,
+  };
 }

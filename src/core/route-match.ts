@@ -3,7 +3,7 @@
 // explain says is what a message gets. A condition that cannot compile throws a
 // RuleProblem naming its field; config check reports it at its path.
 import { isTimeZone, localTime, minuteOfDay, startOfLocalDay, type Weekday, weekdays } from './local-time.ts';
-import { countryOfNumber, isCountryCode } from './numbers.ts';
+import { countryOfNumber, isCountryCode, lookupNumber, type NumberLookup } from './numbers.ts';
 import { compilePatterns, patternProblem } from './pattern.ts';
 
 /** What a condition looks at. `country` is worked out once per evaluation, when asked. */
@@ -17,8 +17,8 @@ export interface RuleInput {
   tags: readonly string[];
   /** Epoch ms the rule is evaluated for. */
   at: number;
-  /** The number whose country `country` tests: the recipient (MT) or the sender (MO). */
-  countryOf: 'to' | 'from';
+  /** The number `country` and `lineType` look up: the recipient (MT) or the sender (MO). */
+  lookup: 'to' | 'from';
 }
 
 export interface Condition {
@@ -29,9 +29,10 @@ export interface Condition {
   holds(input: RuleInput, memo: EvaluationMemo): boolean;
 }
 
-/** Lookups shared by the conditions of one evaluation (a number's country is parsed once). */
+/** Lookups shared by the conditions of one evaluation (a number is looked up once). */
 export interface EvaluationMemo {
   country?: string | null;
+  lookup?: NumberLookup;
 }
 
 /** A rule's `match` that cannot be used; `field` the path below `match` (`time.tz`). */
@@ -62,6 +63,7 @@ export interface CommonMatch {
   tags?: readonly string[];
   text?: string | readonly string[];
   country?: readonly string[];
+  lineType?: readonly string[];
 }
 
 /**
@@ -94,6 +96,7 @@ export function compileConditions(
   if (match.text !== undefined) conditions.push(textCondition(match.text));
   if (match.tags && match.tags.length > 0) conditions.push(tagsCondition(match.tags));
   if (match.country && match.country.length > 0) conditions.push(countryCondition(match.country));
+  if (match.lineType && match.lineType.length > 0) conditions.push(lineTypeCondition(match.lineType));
   if (match.time) conditions.push(timeCondition(match.time));
   if (match.dates && match.dates.length > 0) conditions.push(datesCondition(match.dates, match.time?.tz));
   return conditions;
@@ -126,6 +129,7 @@ export function matchProblems(
   if (match.text !== undefined) parts.push({ match: { text: match.text } });
   if (match.tags !== undefined) parts.push({ match: { tags: match.tags } });
   if (match.country !== undefined) parts.push({ match: { country: match.country } });
+  if (match.lineType !== undefined) parts.push({ match: { lineType: match.lineType } });
   for (const [key, value] of Object.entries(match.time ?? {}))
     parts.push({ match: { time: { [key]: value } } });
   match.dates?.forEach((range, i) => {
@@ -203,8 +207,20 @@ function countryCondition(countries: readonly string[]): Condition {
     field: 'country',
     written: `country ${countries.join(' | ')}`,
     holds: (input, memo) => {
-      if (memo.country === undefined) memo.country = countryOfNumber(input[input.countryOf]) ?? null;
+      if (memo.country === undefined) memo.country = countryOfNumber(input[input.lookup]) ?? null;
       return memo.country !== null && wanted.has(memo.country);
+    },
+  };
+}
+
+function lineTypeCondition(types: readonly string[]): Condition {
+  const wanted = new Set(types);
+  return {
+    field: 'lineType',
+    written: `lineType ${types.join(' | ')}`,
+    holds: (input, memo) => {
+      memo.lookup ??= lookupNumber(input[input.lookup]);
+      return memo.lookup.lineType !== null && wanted.has(memo.lookup.lineType);
     },
   };
 }

@@ -155,7 +155,7 @@ export class MtRouter {
       text: input.text ?? null,
       tags: tagsOf(input.meta),
       at: input.at ?? this.#now(),
-      countryOf: 'to',
+      lookup: 'to',
     };
   }
 
@@ -304,8 +304,8 @@ export class MoRouter {
   /** The first rule that takes an inbound message, or undefined when none does. */
   match(input: MoRouteInput): MoRouteConfig | undefined {
     const keyword = foldKeyword(firstWord(input.text));
-    // `country` of an inbound message is the sender's: the mobile that wrote it.
-    const rule: RuleInput = { ...input, tags: [], at: input.at ?? this.#now(), countryOf: 'from' };
+    // `country` and `lineType` of an inbound message are the sender's: the mobile that wrote it.
+    const rule: RuleInput = { ...input, tags: [], at: input.at ?? this.#now(), lookup: 'from' };
     for (const r of this.#routes) {
       if (r.keyword && !r.keyword(keyword)) continue;
       if (failedCondition(r.conditions, rule) !== undefined) continue;

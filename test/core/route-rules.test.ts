@@ -127,6 +127,14 @@ describe('match.tags, match.text, match.country', () => {
     assert.equal(ruleFor(gb, now, { to: '12345' }), -1, 'a short code has no country');
   });
 
+  test("lineType: the recipient number's line type from the offline lookup", () => {
+    const mobile = only({ lineType: ['mobile'] });
+    assert.equal(ruleFor(mobile, now, { to: fr }), 0);
+    assert.equal(ruleFor(mobile, now, { to: '+33123456789' }), -1, 'a Paris landline');
+    assert.equal(ruleFor(only({ lineType: ['fixed_line'] }), now, { to: '+33123456789' }), 0);
+    assert.equal(ruleFor(mobile, now, { to: '12345' }), -1, 'a short code has no type');
+  });
+
   test('all filters of one match must hold', () => {
     const all = only({ to: ['+44*'], tags: ['otp'], text: 're:code', time: { hours: '08:00-20:00' } });
     assert.equal(ruleFor(all, now, { tags: ['otp'], text: 'code 1234' }), 0);
@@ -236,16 +244,17 @@ describe('MO rules', () => {
       match: { text: 're:(?i)^win', time: { hours: '09:00-18:00', tz: 'Europe/Paris' } },
       account: 'contest',
     },
-    { match: { country: ['FR'] }, account: 'france' },
+    { match: { country: ['FR'], lineType: ['mobile'] }, account: 'france' },
     { account: 'rest' },
   ]);
   const route = (from: string, text: string, when: string) =>
     mo.match({ to: '+15550100', from, connectorId: 'x', text, at: at(when) })?.account;
 
-  test("text and time windows; country is the sender's", () => {
+  test("text and time windows; country and line type are the sender's", () => {
     assert.equal(route(uk, 'WIN a car', '2026-12-07T10:00:00Z'), 'contest');
     assert.equal(route(uk, 'WIN a car', '2026-12-07T17:30:00Z'), 'rest', '18:30 in Paris');
     assert.equal(route(fr, 'hello', '2026-12-07T10:00:00Z'), 'france');
     assert.equal(route(uk, 'hello', '2026-12-07T10:00:00Z'), 'rest');
+    assert.equal(route('+33123456789', 'hello', '2026-12-07T10:00:00Z'), 'rest', 'a French landline');
   });
 });

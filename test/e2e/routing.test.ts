@@ -37,6 +37,7 @@ store: sqlite:DIR/gw.db
 admin: { apiKeys: [admin-key-1] }
 accounts:
   - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+  - { id: gb, apiKeys: [gb-key-1], defaultFrom: GB, defaultCountry: GB }
 connectors:
   - id: cheap
     type: smpp
@@ -184,5 +185,35 @@ routes:
     assert.equal(m.connector, 'rest');
     assert.equal(m.segments, 2);
     assert.equal(m.cost, 0.004);
+  });
+
+  test('GET /v1/lookup/{number}: country as routing reads it, validity, line type', async () => {
+    const mobile = await call('GET', '/v1/lookup/%2B33612345678');
+    assert.equal(mobile.status, 200);
+    assert.deepEqual(mobile.body, {
+      number: '+33612345678',
+      valid: true,
+      country: 'FR',
+      countryCallingCode: '33',
+      lineType: 'mobile',
+    });
+    const landline = await call('GET', '/v1/lookup/01%2023%2045%2067%2089?country=fr');
+    assert.equal(landline.body.number, '+33123456789');
+    assert.equal(landline.body.lineType, 'fixed_line');
+    // A fictional range: not valid, no type, but a country (what match.country reads).
+    const drama = await call('GET', '/v1/lookup/+447700900123');
+    assert.deepEqual([drama.body.valid, drama.body.country, drama.body.lineType], [false, 'GB', null]);
+    const national = await api(gw.base, 'gb-key-1')('GET', '/v1/lookup/07911123456');
+    assert.equal(national.body.number, '+447911123456');
+    for (const [path, field] of [
+      ['/v1/lookup/hello', 'number'],
+      ['/v1/lookup/0612345678', 'number'],
+      ['/v1/lookup/0612345678?country=XX', 'country'],
+    ]) {
+      const refused = await call('GET', path!);
+      assert.equal(refused.status, 400, path);
+      assert.equal(refused.body.error.field, field, path);
+    }
+    assert.equal((await api(gw.base, 'nope-nope')('GET', '/v1/lookup/%2B33612345678')).status, 401);
   });
 });
