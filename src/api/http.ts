@@ -29,6 +29,7 @@ import {
   normaliseNumber,
   normaliseSender,
   priorities,
+  qualityWindow,
   StoreUnavailableError,
   secretEquals,
 } from '../core/index.ts';
@@ -37,10 +38,10 @@ import { StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
 import { refuseUnknownFields } from './fields.ts';
 import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
+import { lookupRoutes } from './lookup.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
-import { lookupRoutes } from './lookup.ts';
 import { suppressionRoutes } from './suppressions.ts';
 
 export interface HttpApiOptions {
@@ -457,6 +458,10 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       })),
     }));
     admin.get('/v1/admin/routes', async () => o.routes);
+    admin.get('/v1/admin/routes/quality', async () => ({
+      window: qualityWindow,
+      data: o.gateway.routeQuality.list(),
+    }));
     admin.get('/v1/admin/routes/mt/explain', async (req) => {
       const q = req.query as Record<string, string | string[] | undefined>;
       const one = (field: string): string | undefined => {

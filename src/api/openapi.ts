@@ -360,6 +360,13 @@ const adminPaths = {
   '/v1/admin/routes': {
     get: adminOp('getRoutes', 'The MT and MO routes as configured', ['200', '{mt: [...], mo: [...]}']),
   },
+  '/v1/admin/routes/quality': {
+    get: adminOp(
+      'getRouteQuality',
+      'Delivery ratio and receipt latency per connector and destination country, over the last receipts (this gateway)',
+      ['200', '{window, data: [{connector, country, receipts, deliveryRatio, receiptLatencyMs}]}'],
+    ),
+  },
   '/v1/admin/routes/mt/explain': {
     get: {
       ...adminOp(

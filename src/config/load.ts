@@ -224,6 +224,8 @@ function crossCheck(config: GatewayConfig): string[] {
           problems.push(`routes.mt[${i}].weights.${c}: required for strategy weighted`);
       }
     }
+    if (r.quality && r.strategy !== 'least-cost')
+      problems.push(`routes.mt[${i}].quality: only for strategy least-cost`);
     for (const p of matchProblems(r.match, ['to', 'from', 'account']))
       problems.push(`routes.mt[${i}].match.${p.field}: ${p.message}`);
   });

@@ -297,6 +297,28 @@ const mtRoute = {
       description:
         "failover, roundrobin, weighted or least-cost (cheapest first by the connectors' `costs` for the destination)",
     },
+    quality: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'For strategy least-cost: order by the cost per delivered message (cost ÷ the delivery ratio of the last 100 receipts for the destination country) plus latencyCost per second of receipt latency',
+      properties: {
+        minReceipts: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+          default: 20,
+          description: 'Receipts a connector needs for the country before its figures count',
+        },
+        latencyCost: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 0,
+          description: 'Cost added per second of mean receipt latency',
+        },
+      },
+    },
     weights: {
       type: 'object',
       additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 },

@@ -160,6 +160,8 @@ export interface MtRouteConfig {
   match?: { to?: string[]; from?: string[]; account?: string[]; tags?: string[] } & RuleConditionsConfig;
   connectors: string[];
   strategy: 'failover' | 'roundrobin' | 'weighted' | 'least-cost';
+  /** least-cost only: weigh costs by measured delivery (see MtRouter's ordering cost). */
+  quality?: { minReceipts?: number; latencyCost?: number };
   weights?: Record<string, number>;
 }
 

@@ -32,6 +32,7 @@ import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
 import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
+import { RouteQuality } from './route-quality.ts';
 import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
@@ -153,6 +154,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly connectors: ReadonlyMap<string, Connector>;
   /** This gateway's share of what a cluster shares: carrier binds and tps, accounts' rates. */
   readonly shares: ClusterShares;
+  /** Delivery ratio and receipt latency per connector and country, from this gateway's receipts. */
+  readonly routeQuality = new RouteQuality();
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
@@ -207,7 +210,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#now = options.now ?? Date.now;
     this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()], {
       costs: Object.fromEntries(options.config.connectors.map((c) => [c.id, c.costs])),
+      quality: this.routeQuality,
       now: this.#now,
+    });
+    this.on('status', (m) => {
+      // A receipt's verdict on the connector that sent the message (not a refusal at submit).
+      if (m.direction !== 'mt' || m.connectorId === null || m.submittedAt === null) return;
+      if (m.status === 'delivered' || m.status === 'undelivered' || m.status === 'expired')
+        this.routeQuality.record(m.connectorId, m.to, m.status === 'delivered', this.#now() - m.submittedAt);
     });
     this.#moRouter = new MoRouter(options.config.routes.mo, this.#now);
     this.#moRoutes = options.config.routes.mo;
@@ -507,7 +517,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Array<{ message: Message; connectors: readonly string[] } | { error: GatewayError }>> {
     const results = await this.#buildMany(accountId, requests, options);
     return results.map((r) =>
-      'message' in r ? { ...r, connectors: this.#router.connectorsOf(this.#router.match(r.message)) } : r,
+      'message' in r
+        ? {
+            ...r,
+            // As it will be routed: when it is due.
+            connectors: this.#router.connectorsOf(
+              this.#router.match({ ...r.message, at: r.message.sendAt ?? undefined }),
+            ),
+          }
+        : r,
     );
   }
 

@@ -36,6 +36,7 @@ export {
 export { compilePattern, compilePatterns, type Matcher, patternProblem } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
 export { matchProblems } from './route-match.ts';
+export { type QualityFigures, qualityWindow, RouteQuality } from './route-quality.ts';
 export {
   firstWord,
   foldKeyword,

@@ -2,8 +2,10 @@
 // all match picks the connectors and how to spread over them; the first MO rule picks the
 // account that receives an inbound message. Filters are compiled once (route-match.ts).
 import type { ConnectorCostConfig, MoRouteConfig, MtRouteConfig } from '../config/index.ts';
+import { countryOfNumber } from './numbers.ts';
 import { compilePatterns, type Matcher } from './pattern.ts';
 import { type Condition, compileConditions, failedCondition, type RuleInput } from './route-match.ts';
+import type { QualityFigures, RouteQuality } from './route-quality.ts';
 
 export interface MtRouteInput {
   to: string;
@@ -40,6 +42,12 @@ export interface MtRouteExplanation {
   skipped: Array<{ rule: number; condition: string }>;
   /** Per connector of the rule, its cost for the destination (null: it has none). */
   costs: Record<string, number | null>;
+  /**
+   * A least-cost rule with `quality`: per connector, the cost it is ordered by (weighed by
+   * its delivery for the destination's country, null: no cost) and those figures.
+   */
+  weighted?: Record<string, number | null>;
+  quality?: Record<string, QualityFigures | null>;
 }
 
 interface CompiledMtRoute {
@@ -48,6 +56,8 @@ interface CompiledMtRoute {
   account: Matcher;
   connectors: string[];
   strategy: MtStrategy;
+  /** Least-cost weighed by measured delivery (see #orderingCost). */
+  quality: { minReceipts: number; latencyCost: number } | undefined;
   weights: number[];
   /** Round-robin position, and for weighted: smooth weighted round-robin credits. */
   next: number;
@@ -59,6 +69,8 @@ interface CompiledMtRoute {
 export interface MtRouterOptions {
   /** Each connector's `costs`: a destination's cost is that of the first entry matching it. */
   costs?: Readonly<Record<string, readonly ConnectorCostConfig[] | undefined>>;
+  /** Measured delivery per connector and country, for least-cost rules with `quality`. */
+  quality?: RouteQuality;
   now?: () => number;
 }
 
@@ -70,6 +82,7 @@ export class MtRouter {
   readonly #configured: number;
   readonly #costs = new Map<string, Array<{ to: Matcher; cost: number }>>();
   readonly #now: () => number;
+  readonly #quality: RouteQuality | undefined;
 
   /** `connectorIds`: the connectors a message may be pinned to (see MtRouteInput.meta). */
   constructor(
@@ -79,6 +92,7 @@ export class MtRouter {
   ) {
     this.#configured = routes.length;
     this.#now = options.now ?? Date.now;
+    this.#quality = options.quality;
     for (const [id, costs] of Object.entries(options.costs ?? {})) {
       if (costs)
         this.#costs.set(
@@ -96,6 +110,10 @@ export class MtRouter {
       account: compilePatterns(r.match?.account),
       connectors: [...r.connectors],
       strategy: r.strategy,
+      quality:
+        r.strategy === 'least-cost' && r.quality
+          ? { minReceipts: r.quality.minReceipts ?? 20, latencyCost: r.quality.latencyCost ?? 0 }
+          : undefined,
       weights: r.connectors.map((c) => r.weights?.[c] ?? 1),
       next: 0,
       spreadNext: 0,
@@ -128,6 +146,24 @@ export class MtRouter {
       }
       const connectors = this.order(i, input.to);
       const costs = Object.fromEntries(r.connectors.map((c) => [c, this.costOf(c, input.to) ?? null]));
+      const country = countryOfNumber(input.to) ?? '';
+      const weighted = r.quality
+        ? Object.fromEntries(
+            r.connectors.map((c) => {
+              const cost = this.#orderingCost(r, c, input.to, country);
+              return [c, cost === undefined ? null : round(cost)];
+            }),
+          )
+        : undefined;
+      const quality = r.quality
+        ? Object.fromEntries(r.connectors.map((c) => [c, this.#quality?.of(c, country) ?? null]))
+        : undefined;
+      const priced = (c: string) =>
+        costs[c] === null
+          ? `${c} no cost`
+          : weighted && weighted[c] !== costs[c]
+            ? `${c} ${costs[c]} (weighed ${weighted[c]}: ${describeQuality(quality![c]!)})`
+            : `${c} ${costs[c]}`;
       const conditions = r.conditions.map((c) => c.written).join('; ');
       const reason = [
         conditions
@@ -135,10 +171,18 @@ export class MtRouter {
           : `routes.mt[${i}] has no conditions: it takes every message`,
         ...skipped.map((s) => `routes.mt[${s.rule}] does not (${s.condition})`),
         r.strategy === 'least-cost'
-          ? `least-cost order for ${input.to}: ${connectors.map((c) => `${c} ${costs[c] ?? 'no cost'}`).join(', ')}`
+          ? `least-cost order for ${input.to}: ${connectors.map(priced).join(', ')}`
           : `strategy ${r.strategy}`,
       ].join('; ');
-      return { rule: i, connectors, strategy: r.strategy, reason, skipped, costs };
+      return {
+        rule: i,
+        connectors,
+        strategy: r.strategy,
+        reason,
+        skipped,
+        costs,
+        ...(weighted ? { weighted, quality } : {}),
+      };
     }
     const reason =
       this.#configured === 0
@@ -201,14 +245,34 @@ export class MtRouter {
     }
   }
 
-  /** Cheapest first for `to`; equal costs keep the rule's order; those without a cost come last. */
+  /**
+   * Cheapest first for `to`; equal costs keep the rule's order; those without a cost come
+   * last. With `quality`, by the cost weighed by measured delivery (#orderingCost).
+   */
   #byCost(r: CompiledMtRoute, to: string): string[] {
+    const country = r.quality ? (countryOfNumber(to) ?? '') : '';
     const priced = r.connectors.map((id, i) => ({
       id,
       i,
-      cost: this.costOf(id, to) ?? Number.POSITIVE_INFINITY,
+      cost: this.#orderingCost(r, id, to, country) ?? Number.POSITIVE_INFINITY,
     }));
     return priced.sort((a, b) => a.cost - b.cost || a.i - b.i).map((p) => p.id);
+  }
+
+  /**
+   * The cost a least-cost rule orders a connector by. With `quality`, once the connector
+   * has `minReceipts` receipts for the country: the cost per delivered message (cost ÷
+   * delivery ratio, the ratio floored at 1%) plus `latencyCost` per second of its mean
+   * receipt latency. Before that, or without `quality`: its cost.
+   */
+  #orderingCost(r: CompiledMtRoute, connectorId: string, to: string, country: string): number | undefined {
+    const cost = this.costOf(connectorId, to);
+    if (cost === undefined || !r.quality) return cost;
+    const q = this.#quality?.of(connectorId, country);
+    if (!q || q.receipts < r.quality.minReceipts) return cost;
+    return (
+      cost / Math.max(q.deliveryRatio, 0.01) + (r.quality.latencyCost * (q.receiptLatencyMs ?? 0)) / 1000
+    );
   }
 
   /**
@@ -264,6 +328,15 @@ export class MtRouter {
       }
     }
   }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+function describeQuality(q: QualityFigures): string {
+  const latency = q.receiptLatencyMs === null ? '' : `, receipts in ${q.receiptLatencyMs} ms`;
+  return `${Math.round(q.deliveryRatio * 100)}% of ${q.receipts} delivered${latency}`;
 }
 
 /**

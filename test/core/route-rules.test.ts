@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MtRouteConfig } from '../../src/config/index.ts';
+import { qualityWindow, RouteQuality } from '../../src/core/route-quality.ts';
 import { MoRouter, MtRouter } from '../../src/core/router.ts';
 
 const at = (iso: string) => Date.parse(iso);
@@ -185,6 +186,81 @@ describe('least-cost', () => {
       router.pick(0, () => true, false, fr),
       'c',
     );
+  });
+});
+
+describe('route quality', () => {
+  test('delivery ratio and latency over the last receipts per connector and country', () => {
+    const q = new RouteQuality();
+    q.record('a', uk, true, 1000);
+    q.record('a', uk, false, 50_000);
+    q.record('a', '+447700900999', true, 3000);
+    q.record('a', fr, false, 10);
+    assert.deepEqual(q.of('a', 'GB'), {
+      connector: 'a',
+      country: 'GB',
+      receipts: 3,
+      deliveryRatio: 2 / 3,
+      receiptLatencyMs: 2000,
+    });
+    assert.deepEqual(q.of('a', 'FR'), {
+      connector: 'a',
+      country: 'FR',
+      receipts: 1,
+      deliveryRatio: 0,
+      receiptLatencyMs: null,
+    });
+    assert.equal(q.of('b', 'GB'), undefined);
+    // The window keeps the last receipts only: the old failures leave it.
+    for (let i = 0; i < qualityWindow; i++) q.record('a', uk, true, 500);
+    assert.deepEqual(q.of('a', 'GB'), {
+      connector: 'a',
+      country: 'GB',
+      receipts: qualityWindow,
+      deliveryRatio: 1,
+      receiptLatencyMs: 500,
+    });
+    assert.equal(q.list().length, 2);
+  });
+
+  test('least-cost with quality orders by the cost per delivered message once there are enough receipts', () => {
+    const quality = new RouteQuality();
+    const router = new MtRouter(
+      [
+        {
+          connectors: ['cheap', 'dear', 'slow'],
+          strategy: 'least-cost',
+          quality: { minReceipts: 4, latencyCost: 0.01 },
+        },
+      ],
+      [],
+      {
+        costs: {
+          cheap: [{ to: ['*'], cost: 0.03 }],
+          dear: [{ to: ['*'], cost: 0.05 }],
+          slow: [{ to: ['*'], cost: 0.04 }],
+        },
+        quality,
+      },
+    );
+    assert.deepEqual(router.order(0, uk), ['cheap', 'slow', 'dear'], 'no receipts yet: the costs alone');
+    for (let i = 0; i < 3; i++) quality.record('cheap', uk, i === 0, 1000);
+    assert.deepEqual(router.order(0, uk), ['cheap', 'slow', 'dear'], 'fewer than minReceipts');
+    quality.record('cheap', uk, true, 1000); // 2 of 4 delivered: 0.03 / 0.5 + 0.01 × 1 s = 0.07
+    for (let i = 0; i < 4; i++) quality.record('slow', uk, true, 2000); // 0.04 + 0.01 × 2 s = 0.06
+    for (let i = 0; i < 4; i++) quality.record('dear', uk, true, 0); // 0.05
+    assert.deepEqual(router.order(0, uk), ['dear', 'slow', 'cheap']);
+    assert.deepEqual(router.order(0, fr), ['cheap', 'slow', 'dear'], 'another country: its own figures');
+    assert.equal(
+      router.pick(0, (c) => c !== 'dear', false, uk),
+      'slow',
+    );
+    const e = router.explain({ to: uk, from: 'X', accountId: 'acme' });
+    assert.deepEqual(e.connectors, ['dear', 'slow', 'cheap']);
+    assert.deepEqual(e.costs, { cheap: 0.03, dear: 0.05, slow: 0.04 });
+    assert.deepEqual(e.weighted, { cheap: 0.07, dear: 0.05, slow: 0.06 });
+    assert.equal(e.quality?.cheap?.deliveryRatio, 0.5);
+    assert.match(e.reason, /cheap 0\.03 \(weighed 0\.07: 50% of 4 delivered, receipts in 1000 ms\)/);
   });
 });
 

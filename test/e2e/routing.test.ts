@@ -55,10 +55,13 @@ connectors:
     costs: [{ to: ['+447*'], cost: 0.05 }, { to: ['*'], cost: 0.5 }]
   - { id: tagged, type: simulator, deliveryDelayMs: 10 }
   - { id: rest, type: simulator, deliveryDelayMs: 10, costs: [{ to: ['*'], cost: 0.002 }] }
+  - { id: lossy, type: simulator, deliveryDelayMs: 10, outcomes: [{ to: '*', status: undelivered }], costs: [{ to: ['*'], cost: 0.01 }] }
+  - { id: good, type: simulator, deliveryDelayMs: 10, costs: [{ to: ['*'], cost: 0.03 }] }
 routes:
   mt:
     - { match: { tags: [otp] }, connectors: [tagged] }
     - { match: { country: [GB] }, connectors: [dear, cheap], strategy: least-cost }
+    - { match: { country: [DE] }, connectors: [lossy, good], strategy: least-cost, quality: { minReceipts: 3 } }
     - { connectors: [rest] }
 `);
     closers.push(() => gw.close());
@@ -151,7 +154,7 @@ routes:
     assert.equal(tagged.body.strategy, 'failover');
 
     const fr = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B33612345678&account=acme');
-    assert.equal(fr.body.rule, 2);
+    assert.equal(fr.body.rule, 3);
     assert.deepEqual(fr.body.connectors, ['rest']);
 
     const missing = await admin('GET', '/v1/admin/routes/mt/explain?from=ACME');
@@ -215,5 +218,47 @@ routes:
       assert.equal(refused.body.error.field, field, path);
     }
     assert.equal((await api(gw.base, 'nope-nope')('GET', '/v1/lookup/%2B33612345678')).status, 401);
+  });
+
+  test('quality: receipts measured per connector and country weigh least-cost; /metrics and the admin API show them', async () => {
+    const de = '+4915123456789';
+    const final = (id: string) =>
+      waitFor(async () => {
+        const m = (await admin('GET', `/v1/admin/messages/${id}`)).body;
+        return ['delivered', 'undelivered'].includes(m.status) ? m : undefined;
+      }, 20_000);
+    // The cheap connector loses every message; after three receipts it costs 0.01 ÷ 1%.
+    for (let i = 0; i < 3; i++) {
+      const sent = await call('POST', '/v1/messages', { to: de, text: `try ${i}` });
+      const m = await final(sent.body.id);
+      assert.deepEqual([m.connector, m.status], ['lossy', 'undelivered']);
+    }
+    const explained = await admin('GET', `/v1/admin/routes/mt/explain?to=${encodeURIComponent(de)}`);
+    assert.deepEqual(explained.body.connectors, ['good', 'lossy']);
+    assert.deepEqual(explained.body.weighted, { lossy: 1, good: 0.03 });
+    const after = await call('POST', '/v1/messages', { to: de, text: 'now' });
+    const m = await final(after.body.id);
+    assert.deepEqual([m.connector, m.status, m.cost], ['good', 'delivered', 0.03]);
+
+    const quality = await admin('GET', '/v1/admin/routes/quality');
+    assert.equal(quality.status, 200);
+    const row = (connector: string, country: string) =>
+      (quality.body.data as Array<Record<string, unknown>>).find(
+        (q) => q.connector === connector && q.country === country,
+      );
+    assert.deepEqual(row('lossy', 'DE'), {
+      connector: 'lossy',
+      country: 'DE',
+      receipts: 3,
+      deliveryRatio: 0,
+      receiptLatencyMs: null,
+    });
+    assert.equal(row('good', 'DE')?.deliveryRatio, 1);
+    const metrics = await fetch(`${gw.base}/metrics`, { headers: { authorization: 'Bearer admin-key-1' } });
+    const text = await metrics.text();
+    assert.match(text, /smsgw_route_delivery_ratio\{[^}]*connector="lossy",country="DE"[^}]*\} 0\n/);
+    assert.match(text, /smsgw_route_delivery_ratio\{[^}]*connector="good",country="DE"[^}]*\} 1\n/);
+    assert.match(text, /smsgw_route_receipts\{[^}]*connector="lossy",country="DE"[^}]*\} 3\n/);
+    assert.match(text, /smsgw_route_receipt_latency_seconds\{[^}]*connector="good",country="DE"[^}]*\} \d/);
   });
 });
