@@ -476,6 +476,10 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       // Read as a message of that account would be: in its defaultCountry.
       const to = destinationOf(written, account?.defaultCountry);
       const from = one('from') ?? account?.defaultFrom ?? '';
+      const atText = one('at');
+      const at = atText === undefined ? undefined : Date.parse(atText);
+      if (at !== undefined && !Number.isFinite(at))
+        throw new GatewayError('invalid_field', 'at must be an ISO 8601 time', 'at');
       const tags = one('tags')
         ?.split(',')
         .map((t) => t.trim())
@@ -486,6 +490,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         accountId,
         text: one('text') ?? null,
         meta: tags ? { tags } : null,
+        at,
       });
     });
     admin.get('/v1/admin/accounts', async () => ({

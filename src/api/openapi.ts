@@ -381,6 +381,12 @@ const adminPaths = {
         { name: 'to', in: 'query', required: true, schema: str },
         ...['from', 'account', 'text'].map((name) => ({ name, in: 'query', schema: str })),
         { name: 'tags', in: 'query', schema: str, description: 'Comma-separated' },
+        {
+          name: 'at',
+          in: 'query',
+          schema: { type: 'string', format: 'date-time' },
+          description: 'Route as at this time (match.time, match.dates); default now',
+        },
       ],
     },
   },

@@ -260,8 +260,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Which MT rule a message would take now, the connectors in the order they would be tried
-   * and why (GET /v1/admin/routes/mt/explain): the very evaluation sending runs.
+   * Which MT rule a message would take (now, or at `input.at`), the connectors in the order
+   * they would be tried and why (GET /v1/admin/routes/mt/explain): the very evaluation
+   * sending runs.
    */
   explainRoute(input: MtRouteInput): MtRouteExplanation {
     return this.#router.explain(input);

@@ -231,8 +231,11 @@ function timeCondition(time: TimeWindow): Condition {
     throw new RuleProblem('time.tz', `unknown time zone '${zone}' (an IANA name such as Europe/London)`);
   let window: { start: number; end: number } | undefined;
   if (time.hours !== undefined) {
-    const [start, end, extra] = time.hours.split('-').map((s) => minuteOfDay(s.trim()));
-    if (start === undefined || end === undefined || extra !== undefined || start === end)
+    const parts = time.hours.split('-').map((s) => s.trim());
+    const start = minuteOfDay(parts[0]);
+    // `24:00` may end a window: to the end of the day.
+    const end = parts[1] === '24:00' ? 1440 : minuteOfDay(parts[1]);
+    if (parts.length !== 2 || start === undefined || end === undefined || start === end)
       throw new RuleProblem(
         'time.hours',
         `expected "HH:MM-HH:MM", two different times (got '${time.hours}')`,

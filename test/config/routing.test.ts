@@ -26,6 +26,7 @@ routes:
   mt:
     - { match: { time: { hours: "9-17", tz: Europe/Londres } }, connectors: [a] }
     - { match: { time: { hours: "10:00-10:00" } }, connectors: [a] }
+    - { match: { time: { hours: "10:00-12:00-14:00" } }, connectors: [a] }
     - { match: { dates: [{ from: "2026-02-30" }, { from: "2026-12-24", to: "24/12/2026" }] }, connectors: [a] }
     - { match: { text: "re:(unclosed", tags: ["re:[", ok], country: [GB, UK] }, connectors: [a], strategy: least-cost }
     - { match: { time: { hours: "25:00-01:00" } }, connectors: [b], quality: { minReceipts: 5 } }
@@ -38,17 +39,18 @@ accounts: [{ id: x }]
   assert.match(at('routes.mt[0].match.time.hours'), /HH:MM-HH:MM/);
   assert.match(at('routes.mt[0].match.time.tz'), /unknown time zone 'Europe\/Londres'/);
   assert.match(at('routes.mt[1].match.time.hours'), /two different times/);
-  assert.match(at('routes.mt[2].match.dates[0].from'), /no such date/);
-  assert.match(at('routes.mt[2].match.dates[1].to'), /YYYY-MM-DD/);
-  assert.match(at('routes.mt[3].match.text'), /bad regular expression/);
-  assert.match(at('routes.mt[3].match.tags[0]'), /bad regular expression/);
-  assert.match(at('routes.mt[3].match.country[1]'), /ISO 3166.*'UK'/);
-  assert.match(at('routes.mt[4].match.time.hours'), /HH:MM-HH:MM/);
-  assert.match(at('routes.mt[4].quality'), /only for strategy least-cost/);
+  assert.match(at('routes.mt[2].match.time.hours'), /10:00-12:00-14:00/);
+  assert.match(at('routes.mt[3].match.dates[0].from'), /no such date/);
+  assert.match(at('routes.mt[3].match.dates[1].to'), /YYYY-MM-DD/);
+  assert.match(at('routes.mt[4].match.text'), /bad regular expression/);
+  assert.match(at('routes.mt[4].match.tags[0]'), /bad regular expression/);
+  assert.match(at('routes.mt[4].match.country[1]'), /ISO 3166.*'UK'/);
+  assert.match(at('routes.mt[5].match.time.hours'), /HH:MM-HH:MM/);
+  assert.match(at('routes.mt[5].quality'), /only for strategy least-cost/);
   assert.match(at('routes.mo[0].match.time.tz'), /Mars\/Olympus/);
   assert.match(at('routes.mo[0].match.text[0]'), /bad regular expression/);
   assert.match(at('connectors[2].costs[0].to[0]'), /bad regular expression/);
-  assert.equal(problems.length, 13, problems.join('\n'));
+  assert.equal(problems.length, 14, problems.join('\n'));
 });
 
 test('days, countries, strategy and costs outside their kinds are refused naming their paths', () => {

@@ -40,6 +40,14 @@ describe('match.time', () => {
     assert.equal(ruleFor(office, '2026-12-07T17:00:00Z'), -1);
   });
 
+  test('24:00 ends a window at the end of the day', () => {
+    const evening = only({ time: { hours: '18:00-24:00' } });
+    assert.equal(ruleFor(evening, '2026-12-07T17:59:00Z'), -1);
+    assert.equal(ruleFor(evening, '2026-12-07T23:59:59Z'), 0);
+    assert.equal(ruleFor(evening, '2026-12-08T00:00:00Z'), -1);
+    assert.equal(ruleFor(only({ time: { hours: '00:00-24:00' } }), '2026-12-08T00:00:00Z'), 0);
+  });
+
   test('a window whose end is before its start runs past midnight', () => {
     const night = only({ time: { hours: '22:00-06:00' } });
     assert.equal(ruleFor(night, '2026-12-07T21:59:00Z'), -1);

@@ -38,6 +38,7 @@ admin: { apiKeys: [admin-key-1] }
 accounts:
   - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
   - { id: gb, apiKeys: [gb-key-1], defaultFrom: GB, defaultCountry: GB }
+  - { id: night, apiKeys: [night-key-1], defaultFrom: NIGHT }
 connectors:
   - id: cheap
     type: smpp
@@ -60,6 +61,7 @@ connectors:
 routes:
   mt:
     - { match: { tags: [otp] }, connectors: [tagged] }
+    - { match: { account: [night], time: { hours: "22:00-06:00", tz: Europe/Paris } }, connectors: [tagged] }
     - { match: { country: [GB] }, connectors: [dear, cheap], strategy: least-cost }
     - { match: { country: [DE] }, connectors: [lossy, good], strategy: least-cost, quality: { minReceipts: 3 } }
     - { connectors: [rest] }
@@ -138,11 +140,11 @@ routes:
   test('explain names the rule, the connectors in the order they would be tried, and why', async () => {
     const uk = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123&from=ACME&account=acme');
     assert.equal(uk.status, 200);
-    assert.equal(uk.body.rule, 1);
+    assert.equal(uk.body.rule, 2);
     assert.deepEqual(uk.body.connectors, ['cheap', 'dear']);
     assert.equal(uk.body.strategy, 'least-cost');
     assert.deepEqual(uk.body.costs, { cheap: 0.01, dear: 0.05 });
-    assert.match(uk.body.reason, /routes\.mt\[1\] matches: country GB/);
+    assert.match(uk.body.reason, /routes\.mt\[2\] matches: country GB/);
     assert.match(uk.body.reason, /routes\.mt\[0\] does not \(tags otp\)/);
 
     const tagged = await admin(
@@ -154,8 +156,21 @@ routes:
     assert.equal(tagged.body.strategy, 'failover');
 
     const fr = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B33612345678&account=acme');
-    assert.equal(fr.body.rule, 3);
+    assert.equal(fr.body.rule, 4);
     assert.deepEqual(fr.body.connectors, ['rest']);
+
+    // `at`: as a message would be routed then; a night window in Paris, across midnight.
+    const explainAt = async (at: string) =>
+      (await admin('GET', `/v1/admin/routes/mt/explain?to=%2B33612345678&account=night&at=${at}`)).body;
+    assert.equal((await explainAt('2026-12-07T21:30:00Z')).rule, 1, '22:30 in Paris');
+    assert.equal((await explainAt('2026-12-08T04:59:00Z')).rule, 1, '05:59 in Paris');
+    const day = await explainAt('2026-12-08T05:00:00Z');
+    assert.equal(day.rule, 4, '06:00 in Paris');
+    assert.match(day.reason, /routes\.mt\[1\] does not \(time 22:00-06:00 Europe\/Paris\)/);
+
+    const badAt = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123&at=noon');
+    assert.equal(badAt.status, 400);
+    assert.equal(badAt.body.error.field, 'at');
 
     const missing = await admin('GET', '/v1/admin/routes/mt/explain?from=ACME');
     assert.equal(missing.status, 400);
