@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { CommandStatus } from '../../src/smpp/index.ts';
+import { missingPeer } from '../peers/available.ts';
+import { startPostgres } from '../peers/postgres.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -276,4 +278,45 @@ routes:
     assert.match(text, /smsgw_route_receipts\{[^}]*connector="lossy",country="DE"[^}]*\} 3\n/);
     assert.match(text, /smsgw_route_receipt_latency_seconds\{[^}]*connector="good",country="DE"[^}]*\} \d/);
   });
+});
+
+/** A gateway on `store` whose simulator has costs: tags and the cost outlive a restart. */
+async function keptAcrossRestart(store: string) {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: ${store}
+admin: { apiKeys: [admin-key-1] }
+accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10, costs: [{ to: ['+33*'], cost: 0.0125 }] }
+routes:
+  mt: [{ match: { tags: [otp] }, connectors: [sim], strategy: least-cost }]
+`);
+  closers.push(() => gw.close());
+  const sent = await api(gw.base, 'acme-key-1')('POST', '/v1/messages', {
+    to: '+33612345678',
+    text: 'x'.repeat(200),
+    tags: ['otp', 'signup'],
+  });
+  assert.equal(sent.status, 202, JSON.stringify(sent.body));
+  await waitFor(async () => {
+    const m = (await api(gw.base, 'admin-key-1')('GET', `/v1/admin/messages/${sent.body.id}`)).body;
+    return m.status === 'delivered';
+  }, 20_000);
+  await gw.restart();
+  const m = (await api(gw.base, 'admin-key-1')('GET', `/v1/admin/messages/${sent.body.id}`)).body;
+  assert.deepEqual([m.status, m.segments, m.cost, m.tags], ['delivered', 2, 0.025, ['otp', 'signup']]);
+  const own = (await api(gw.base, 'acme-key-1')('GET', `/v1/messages/${sent.body.id}`)).body;
+  assert.deepEqual(own.tags, ['otp', 'signup']);
+  assert.equal(own.cost, undefined, "the carrier's cost is the operator's, not the account's");
+}
+
+test('tags and cost are stored with the message (SQLite)', () => keptAcrossRestart('sqlite:DIR/gw.db'));
+
+const noPostgres = missingPeer('PostgreSQL');
+test('tags and cost are stored with the message (PostgreSQL)', async (t) => {
+  if (noPostgres) return t.skip(noPostgres);
+  const server = await startPostgres();
+  closers.push(() => server.stop());
+  await keptAcrossRestart(await server.createDatabase());
 });
