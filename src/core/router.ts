@@ -370,7 +370,7 @@ export class MoRouter {
     this.#routes = routes.map((rule) => ({
       rule,
       conditions: compileConditions(rule.match, ['to', 'from', 'connector']),
-      keyword: rule.match?.keyword?.length ? compilePatterns(rule.match.keyword.map(foldKeyword)) : null,
+      keyword: rule.match?.keyword?.length ? compilePatterns(rule.match.keyword.map(keywordPattern)) : null,
     }));
   }
 
@@ -386,6 +386,15 @@ export class MoRouter {
     }
     return undefined;
   }
+}
+
+/**
+ * A keyword pattern as compared with the folded first word: folded itself, except a `re:`
+ * one (folding would turn `\d` into `\D`), which is made case-insensitive instead.
+ */
+function keywordPattern(pattern: string): string {
+  if (!pattern.startsWith('re:')) return foldKeyword(pattern);
+  return pattern.startsWith('re:(?i)') ? pattern : `re:(?i)${pattern.slice(3)}`;
 }
 
 /** The first word of a text, as people type keywords: `stop`, ` Stop.`, `STOP please`. */
