@@ -40,6 +40,7 @@ export interface DispatcherOptions {
 }
 
 const rank = new Map(priorities.map((p, i) => [p, i]));
+const noConnectors: ReadonlySet<string> = new Set();
 /** Most messages one refill reads from the store. */
 const refillSlice = 5_000;
 
@@ -272,6 +273,11 @@ export class Dispatcher {
       if (this.#canceled.delete(message.id)) return;
       this.enqueue(message);
     }, delayMs).unref();
+  }
+
+  /** The connectors that failed this message so far (see retryLater). */
+  failedConnectors(id: string): ReadonlySet<string> {
+    return this.#failedOn.get(id) ?? noConnectors;
   }
 
   /** The message is settled one way or another: forget it. */

@@ -1013,18 +1013,57 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       return;
     }
     const error = { code: result.code, message: result.message };
+    const expired = message.validUntil !== null && message.validUntil <= now;
     if (!result.temporary) {
+      // A least-cost rule falls back in cost order: the next connector may take what this
+      // one's SMSC refused (not when it took some parts: those would go twice).
+      if (
+        result.status !== undefined &&
+        !result.smscIds?.length &&
+        !expired &&
+        message.attempts < this.#maxAttempts &&
+        this.#anotherMayTake(message, connectorId)
+      ) {
+        await this.#retry(message, connectorId, error, now, 0);
+        return;
+      }
       const status = result.status !== undefined ? 'rejected' : 'failed';
-      await this.#durably(() => this.#finish(message, status, error, now));
+      await this.#durably(() => this.#finish(message, status, error, now, { connector: connectorId }));
       return;
     }
-    const expired = message.validUntil !== null && message.validUntil <= now;
     if (message.attempts >= this.#maxAttempts || expired) {
       await this.#durably(() => this.#finish(message, expired ? 'expired' : 'failed', error, now));
       return;
     }
     // Back-off: 1 s, 2 s, 4 s ... up to a minute; another connector of the route goes first.
-    const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1));
+    await this.#retry(
+      message,
+      connectorId,
+      error,
+      now,
+      Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1)),
+    );
+  }
+
+  /**
+   * Whether a message the connector's SMSC refused goes to another connector: its rule is
+   * least-cost and has one that has not failed it yet.
+   */
+  #anotherMayTake(message: Message, refusedBy: string): boolean {
+    const route = this.#router.match(message);
+    if (route < 0 || this.#router.strategyOf(route) !== 'least-cost') return false;
+    const failed = this.#dispatcher.failedConnectors(message.id);
+    return this.#router.connectorsOf(route).some((id) => id !== refusedBy && !failed.has(id));
+  }
+
+  /** Queues the message again after `delay` ms; the connector that failed it goes last. */
+  async #retry(
+    message: Message,
+    connectorId: string,
+    error: { code: string; message: string },
+    now: number,
+    delay: number,
+  ): Promise<void> {
     message.status = 'queued';
     message.nextAttemptAt = now + delay;
     await this.#durably(() =>
@@ -1156,7 +1195,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       message,
       this.store.updateMessage(
         message.id,
-        { status, error, doneAt },
+        // The connector of its last attempt (a retry may have gone to another).
+        {
+          status,
+          error,
+          doneAt,
+          ...(message.connectorId !== null ? { connectorId: message.connectorId } : {}),
+        },
         { at: this.#now(), type: status, detail: Object.keys(eventDetail).length > 0 ? eventDetail : null },
       ),
     );

@@ -215,6 +215,11 @@ export class MtRouter {
     return false;
   }
 
+  /** A rule's strategy (undefined for no rule). */
+  strategyOf(route: number): MtStrategy | undefined {
+    return this.#routes[route]?.strategy;
+  }
+
   /** Every connector a rule may use, in its order. */
   connectorsOf(route: number): readonly string[] {
     return this.#routes[route]?.connectors ?? [];

@@ -22,6 +22,8 @@ describe('routing', () => {
     failStatus: CommandStatus.ESME_RX_T_APPN,
   });
   const dearSim = new SmscSimulator({ deliveryDelayMs: 10 });
+  // This one refuses every submit for good (ESME_RSUBMITFAIL).
+  const refusingSim = new SmscSimulator({ deliveryDelayMs: 10, failRate: 1 });
   let gw: Awaited<ReturnType<typeof gatewayFrom>>;
   let call: ReturnType<typeof api>;
   let admin: ReturnType<typeof api>;
@@ -29,9 +31,11 @@ describe('routing', () => {
   before(async () => {
     const cheap = await cheapSim.listen(0);
     const dear = await dearSim.listen(0);
+    const refusing = await refusingSim.listen(0);
     closers.push(
       () => cheapSim.close(),
       () => dearSim.close(),
+      () => refusingSim.close(),
     );
     gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
@@ -56,6 +60,8 @@ connectors:
     systemId: gw
     password: pw
     costs: [{ to: ['+447*'], cost: 0.05 }, { to: ['*'], cost: 0.5 }]
+  - { id: refusing, type: smpp, host: 127.0.0.1, port: ${refusing.port}, systemId: gw, password: pw, costs: [{ to: ['*'], cost: 0.001 }] }
+  - { id: refusing2, type: smpp, host: 127.0.0.1, port: ${refusing.port}, systemId: gw2, password: pw, costs: [{ to: ['*'], cost: 0.002 }] }
   - { id: tagged, type: simulator, deliveryDelayMs: 10 }
   - { id: rest, type: simulator, deliveryDelayMs: 10, costs: [{ to: ['*'], cost: 0.002 }] }
   - { id: lossy, type: simulator, deliveryDelayMs: 10, outcomes: [{ to: '*', status: undelivered }], costs: [{ to: ['*'], cost: 0.01 }] }
@@ -66,6 +72,9 @@ routes:
     - { match: { account: [night], time: { hours: "22:00-06:00", tz: Europe/Paris } }, connectors: [tagged] }
     - { match: { country: [GB] }, connectors: [dear, cheap], strategy: least-cost }
     - { match: { country: [DE] }, connectors: [lossy, good], strategy: least-cost, quality: { minReceipts: 3 } }
+    - { match: { country: [HU] }, connectors: [dear, refusing], strategy: least-cost }
+    - { match: { country: [AT] }, connectors: [refusing2, refusing], strategy: least-cost }
+    - { match: { country: [BE] }, connectors: [dear, refusing], strategy: failover }
     - { connectors: [rest] }
 `);
     closers.push(() => gw.close());
@@ -74,8 +83,8 @@ routes:
     // Both carriers bound, so the cheap one is there to be tried first.
     await waitFor(async () => {
       const { body } = await admin('GET', '/v1/admin/connectors');
-      return (body.data as Array<{ id: string; status: string }>)
-        .filter((c) => c.id === 'cheap' || c.id === 'dear')
+      return (body.data as Array<{ id: string; type: string; status: string }>)
+        .filter((c) => c.type === 'smpp')
         .every((c) => c.status === 'up');
     });
   });
@@ -158,7 +167,7 @@ routes:
     assert.equal(tagged.body.strategy, 'failover');
 
     const fr = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B33612345678&account=acme');
-    assert.equal(fr.body.rule, 4);
+    assert.equal(fr.body.rule, 7);
     assert.deepEqual(fr.body.connectors, ['rest']);
 
     // `at`: as a message would be routed then; a night window in Paris, across midnight.
@@ -167,7 +176,7 @@ routes:
     assert.equal((await explainAt('2026-12-07T21:30:00Z')).rule, 1, '22:30 in Paris');
     assert.equal((await explainAt('2026-12-08T04:59:00Z')).rule, 1, '05:59 in Paris');
     const day = await explainAt('2026-12-08T05:00:00Z');
-    assert.equal(day.rule, 4, '06:00 in Paris');
+    assert.equal(day.rule, 7, '06:00 in Paris');
     assert.match(day.reason, /routes\.mt\[1\] does not \(time 22:00-06:00 Europe\/Paris\)/);
 
     const badAt = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123&at=noon');
@@ -196,6 +205,32 @@ routes:
       .filter((e) => e.type === 'retry' || e.type === 'submitted')
       .map((e) => `${e.type} ${e.detail?.connector}`);
     assert.deepEqual(tried, ['retry cheap', 'submitted dear']);
+  });
+
+  test('least-cost: a carrier refusing for good passes the message to the next in cost order; all refusing, it is rejected', async () => {
+    const refusedBefore = refusingSim.stats.failed;
+    const hu = await call('POST', '/v1/messages', { to: '+36201234567', text: 'hello' });
+    const delivered = await finalOf(hu.body.id);
+    assert.deepEqual([delivered.connector, delivered.cost], ['dear', 0.5]);
+    const tried = (delivered.events as Array<{ type: string; detail?: { connector?: string } }>)
+      .filter((e) => e.type === 'retry' || e.type === 'submitted')
+      .map((e) => `${e.type} ${e.detail?.connector}`);
+    assert.deepEqual(tried, ['retry refusing', 'submitted dear']);
+
+    const at = await call('POST', '/v1/messages', { to: '+436641234567', text: 'hello' });
+    const rejected = await waitFor(async () => {
+      const m = (await admin('GET', `/v1/admin/messages/${at.body.id}`)).body;
+      return m.status === 'rejected' ? m : undefined;
+    }, 20_000);
+    assert.equal(rejected.connector, 'refusing2', JSON.stringify(rejected.events));
+    assert.equal(rejected.error.code, 'smpp_ESME_RSUBMITFAIL');
+    assert.equal(refusingSim.stats.failed - refusedBefore, 3, 'each connector tried once');
+
+    // Other strategies keep a refusal final.
+    const be = await call('POST', '/v1/messages', { to: '+32470123456', text: 'hello' });
+    assert.equal(be.status, 202);
+    const explained = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B32470123456');
+    assert.deepEqual(explained.body.connectors, ['dear', 'refusing']);
   });
 
   test('the cost kept is per part times the parts', async () => {
