@@ -469,13 +469,15 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         if (Array.isArray(v)) throw new GatewayError('invalid_field', `give ${field} once`, field);
         return v;
       };
-      const written = one('to');
+      // `?to=+4477…` unescaped reaches us as ` 4477…`: the space can only have been a `+`.
+      const number = (field: string) => one(field)?.replace(/^ (?=\d)/, '+');
+      const written = number('to');
       if (!written) throw new GatewayError('missing_field', 'to is required', 'to');
       const accountId = one('account') ?? '';
       const account = o.accounts.get(accountId);
       // Read as a message of that account would be: in its defaultCountry.
       const to = destinationOf(written, account?.defaultCountry);
-      const from = one('from') ?? account?.defaultFrom ?? '';
+      const from = number('from') ?? account?.defaultFrom ?? '';
       const atText = one('at');
       const at = atText === undefined ? undefined : Date.parse(atText);
       if (at !== undefined && !Number.isFinite(at))

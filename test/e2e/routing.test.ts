@@ -158,6 +158,10 @@ routes:
     assert.match(uk.body.reason, /routes\.mt\[2\] matches: country GB/);
     assert.match(uk.body.reason, /routes\.mt\[0\] does not \(tags otp\)/);
 
+    // A `+` left unescaped in the query (read as a space) still means `+`.
+    const unescaped = await admin('GET', '/v1/admin/routes/mt/explain?to=+447700900123&account=acme');
+    assert.deepEqual([unescaped.status, unescaped.body.rule], [200, 2]);
+
     const tagged = await admin(
       'GET',
       '/v1/admin/routes/mt/explain?to=%2B447700900123&tags=promo,otp&text=hi',
