@@ -179,6 +179,18 @@ export interface NumberLookup {
 
 /** Looks a normalised number (normaliseNumber's output) up, offline. */
 export function lookupNumber(number: string): NumberLookup {
+  // Routing's lineType test asks when a message is accepted and again when it is sent.
+  let found = lookups.get(number);
+  if (!found) {
+    found = Object.freeze(lookUp(number));
+    lookups.set(number, found);
+  }
+  return found;
+}
+
+const lookups = new BoundedMap<string, NumberLookup>(20_000);
+
+function lookUp(number: string): NumberLookup {
   const parsed = number.startsWith('+') ? parseWithTypes(number) : undefined;
   return {
     number,
