@@ -2,7 +2,7 @@
 // load and by `config check`, each problem naming its path (and its line in the file).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkConfigText, parseConfig } from '../../src/config/index.ts';
+import { checkConfigText, parseConfig, validateMoRoutes } from '../../src/config/index.ts';
 
 const connectors = `
 connectors:
@@ -128,5 +128,30 @@ routes:
   assert.deepEqual(
     findings.map((f) => [f.severity, f.path]),
     [['warning', 'routes.mt[0].strategy']],
+  );
+});
+
+test('MO rules set at run time (PUT /v1/admin/routes/mo) are checked the same way', () => {
+  assert.throws(
+    () =>
+      validateMoRoutes(
+        [{ match: { time: { hours: 'noon', tz: 'Nowhere/City' }, country: ['ZZ'] }, account: 'a' }],
+        new Set(['a']),
+      ),
+    (err: Error & { problems?: string[] }) => {
+      assert.deepEqual(err.problems?.toSorted(), [
+        "routes.mo[0].match.country[0]: expected an ISO 3166 alpha-2 country code in capitals (GB, US...), got 'ZZ'",
+        'routes.mo[0].match.time.hours: expected "HH:MM-HH:MM", two different times (got \'noon\')',
+        "routes.mo[0].match.time.tz: unknown time zone 'Nowhere/City' (an IANA name such as Europe/London)",
+      ]);
+      return true;
+    },
+  );
+  assert.equal(
+    validateMoRoutes(
+      [{ match: { time: { hours: '09:00-17:00', tz: 'Europe/Paris' } }, account: 'a' }],
+      new Set(['a']),
+    ).length,
+    1,
   );
 });
