@@ -3,7 +3,7 @@
 // account that receives an inbound message. Filters are compiled once (route-match.ts).
 import type { ConnectorCostConfig, MoRouteConfig, MtRouteConfig } from '../config/index.ts';
 import { countryOfNumber } from './numbers.ts';
-import { compilePatterns, type Matcher } from './pattern.ts';
+import { compilePatterns, compileRanked, type Matcher } from './pattern.ts';
 import { type Condition, compileConditions, failedCondition, type RuleInput } from './route-match.ts';
 import type { QualityFigures, RouteQuality } from './route-quality.ts';
 
@@ -80,7 +80,11 @@ export class MtRouter {
   readonly #pinned = new Map<string, number>();
   /** How many routes came from the config: only those match by filters. */
   readonly #configured: number;
-  readonly #costs = new Map<string, Array<{ to: Matcher; cost: number }>>();
+  /** Per connector: the index of its first `costs` entry matching a destination (-1: none), and the entries. */
+  readonly #costs = new Map<
+    string,
+    { first: (to: string) => number; costs: readonly ConnectorCostConfig[] }
+  >();
   readonly #now: () => number;
   readonly #quality: RouteQuality | undefined;
 
@@ -94,11 +98,9 @@ export class MtRouter {
     this.#now = options.now ?? Date.now;
     this.#quality = options.quality;
     for (const [id, costs] of Object.entries(options.costs ?? {})) {
-      if (costs)
-        this.#costs.set(
-          id,
-          costs.map((c) => ({ to: compilePatterns(c.to), cost: c.cost })),
-        );
+      if (!costs) continue;
+      const first = compileRanked(costs.flatMap((c, rank) => c.to.map((pattern) => ({ pattern, rank }))));
+      this.#costs.set(id, { first, costs });
     }
     const pinned = connectorIds.map((c): MtRouteConfig => ({ connectors: [c], strategy: 'failover' }));
     connectorIds.forEach((c, i) => {
@@ -227,7 +229,9 @@ export class MtRouter {
 
   /** The connector's cost (per part) for a destination: its first `costs` entry matching it. */
   costOf(connectorId: string, to: string): number | undefined {
-    return this.#costs.get(connectorId)?.find((c) => c.to(to))?.cost;
+    const table = this.#costs.get(connectorId);
+    const entry = table?.first(to) ?? -1;
+    return entry < 0 ? undefined : table!.costs[entry]!.cost;
   }
 
   /**
