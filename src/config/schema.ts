@@ -90,6 +90,36 @@ const simulatorConnector = {
   },
 } as const;
 
+const modemConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'devices'],
+  description: 'GSM modems on serial ports (AT commands, PDU mode); each device is one bind',
+  properties: {
+    id,
+    type: { const: 'modem' },
+    devices: {
+      type: 'array',
+      items: nonEmpty,
+      minItems: 1,
+      maxItems: 64,
+      description: 'Serial devices of the modems, e.g. `/dev/ttyUSB0`; the messages are spread over them',
+    },
+    pin: {
+      type: 'string',
+      pattern: '^[0-9]{4,8}$',
+      description: 'SIM PIN (4 to 8 digits), when the SIMs ask for one',
+    },
+    baudRate: {
+      type: 'integer',
+      minimum: 300,
+      maximum: 4_000_000,
+      default: 115_200,
+      description: 'Serial line speed',
+    },
+  },
+} as const;
+
 const smppConnector = {
   type: 'object',
   additionalProperties: false,
@@ -513,11 +543,16 @@ export const configSchema = {
       items: {
         type: 'object',
         required: ['type'],
-        properties: { type: { enum: ['simulator', 'smpp'] } },
+        properties: { type: { enum: ['simulator', 'smpp', 'modem'] } },
         if: { properties: { type: { const: 'smpp' } } },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
         then: smppConnector,
-        else: simulatorConnector,
+        else: {
+          if: { properties: { type: { const: 'modem' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
+          then: modemConnector,
+          else: simulatorConnector,
+        },
       },
       default: [],
     },

@@ -93,7 +93,18 @@ export interface VerifySettingsConfig {
   templates?: Record<string, string>;
 }
 
-export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig;
+export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig | ModemConnectorConfig;
+
+/** GSM modems on serial ports, one bind each (AT commands, PDU mode). */
+export interface ModemConnectorConfig {
+  id: string;
+  type: 'modem';
+  /** Serial devices, e.g. /dev/ttyUSB0. */
+  devices: string[];
+  /** The SIM PIN, when the SIMs ask for one. */
+  pin?: string;
+  baudRate: number;
+}
 
 export interface SimulatorConnectorConfig {
   id: string;

@@ -1,4 +1,11 @@
 export type {
+  EmulatedSubmit,
+  ModemEmulatorEvents,
+  ModemEmulatorOptions,
+  ModemEmulatorStats,
+} from './modem.ts';
+export { ModemEmulator } from './modem.ts';
+export type {
   InboundMessage,
   SimulatedMessage,
   SimulatorOutcome,
