@@ -117,6 +117,28 @@ const modemConnector = {
       default: 115_200,
       description: 'Serial line speed',
     },
+    commandTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+      description:
+        'An AT command unanswered this long means the modem hung: it is closed, reopened and set up again',
+    },
+    sendTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 60,
+      description: 'The same for +CMGS, which waits for the network; the message is then sent again',
+    },
+    pollSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3600,
+      default: 30,
+      description: 'How often registration (+CREG) and signal (+CSQ) are read',
+    },
   },
 } as const;
 

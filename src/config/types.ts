@@ -104,6 +104,9 @@ export interface ModemConnectorConfig {
   /** The SIM PIN, when the SIMs ask for one. */
   pin?: string;
   baudRate: number;
+  commandTimeoutSeconds: number;
+  sendTimeoutSeconds: number;
+  pollSeconds: number;
 }
 
 export interface SimulatorConnectorConfig {

@@ -96,6 +96,9 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
     this.#devices = config.devices.map((path, index) => {
       const modem = new Modem(
         {
+          commandTimeoutMs: config.commandTimeoutSeconds * 1000,
+          sendTimeoutMs: config.sendTimeoutSeconds * 1000,
+          pollMs: config.pollSeconds * 1000,
           ...options.modem,
           path,
           baudRate: config.baudRate,

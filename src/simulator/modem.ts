@@ -92,6 +92,11 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
     this.responseDelayMs = options.responseDelayMs ?? 0;
   }
 
+  /** Messages and reports on its SIM. */
+  get stored(): number {
+    return this.#store.size;
+  }
+
   async open(): Promise<void> {
     const port = new SerialPort({
       path: this.#options.path,

@@ -1,0 +1,252 @@
+// The modem connector against the modem emulator over pseudo-terminal pairs: sending in PDU
+// mode (read back by the emulator's own decoder), status reports as receipts, inbound from
+// the SIM, the SIM PIN, a modem that hangs, and a pool of modems.
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import type { ModemConnectorConfig } from '../../src/config/types.ts';
+import type { ModemConnectorOptions } from '../../src/connectors/index.ts';
+import { ModemConnector } from '../../src/connectors/index.ts';
+import { ModemEmulator, type ModemEmulatorOptions } from '../../src/simulator/index.ts';
+import { ptyPair } from '../modem/pty.ts';
+import { outbound, RecordingSink, waitFor } from './helpers.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const clean of cleanups.splice(0).reverse()) await clean();
+});
+
+const fast: ModemConnectorOptions = {
+  modem: { commandTimeoutMs: 1_000, sendTimeoutMs: 1_000, reopen: { minMs: 50, maxMs: 200 } },
+  sinkRetryMs: 50,
+};
+
+async function rig(
+  settings: { devices?: number; pin?: string; emulator?: Partial<ModemEmulatorOptions> } = {},
+) {
+  const emulators: ModemEmulator[] = [];
+  const paths: string[] = [];
+  /** Every command each emulator got, from the first. */
+  const commands: string[][] = [];
+  for (let i = 0; i < (settings.devices ?? 1); i++) {
+    const pty = await ptyPair();
+    cleanups.push(() => pty.close());
+    const emulator = new ModemEmulator({
+      path: pty.modem,
+      number: `+1555010${i}`,
+      reportDelayMs: 20,
+      ...settings.emulator,
+    });
+    const got: string[] = [];
+    emulator.on('command', (c) => got.push(c));
+    commands.push(got);
+    await emulator.open();
+    cleanups.push(() => emulator.close());
+    emulators.push(emulator);
+    paths.push(pty.gateway);
+  }
+  const config: ModemConnectorConfig = {
+    id: 'gsm',
+    type: 'modem',
+    devices: paths,
+    baudRate: 115_200,
+    commandTimeoutSeconds: 10,
+    sendTimeoutSeconds: 60,
+    pollSeconds: 30,
+    ...(settings.pin === undefined ? {} : { pin: settings.pin }),
+  };
+  const sink = new RecordingSink();
+  const connector = new ModemConnector(config, sink, undefined, fast);
+  cleanups.push(() => connector.stop());
+  await connector.start();
+  return { connector, sink, emulators, paths, commands };
+}
+
+const up = (connector: ModemConnector, binds = 1) =>
+  waitFor(() => connector.state().binds.filter((b) => b.state === 'bound').length === binds);
+
+test('a long message goes as concatenated PDUs; every part gets its +CDS receipt by TP-MR', async () => {
+  const { connector, sink, emulators, paths } = await rig();
+  await up(connector);
+  const text = 'Your parcel is on its way. '.repeat(8);
+  const result = await connector.send(outbound({ text, receipt: true }));
+  assert.equal(result.ok, true);
+  if (!result.ok) return;
+  const [emulator] = emulators;
+  assert.equal(result.smscIds.length, 2);
+  assert.deepEqual(
+    result.smscIds,
+    emulator!.submits.map((s) => `${paths[0]}#${s.reference}`),
+  );
+  // The emulator's own reading of our PDUs.
+  assert.equal(emulator!.submits.map((s) => s.text).join(''), text);
+  assert.deepEqual(
+    emulator!.submits.map((s) => [s.to, s.statusReport, s.concat?.total, s.concat?.sequence]),
+    [
+      ['+447700900001', true, 2, 1],
+      ['+447700900001', true, 2, 2],
+    ],
+  );
+  await waitFor(() => sink.receipts.length === 2);
+  assert.deepEqual(
+    sink.receipts.map((r) => [r.smscId, r.status, r.stat]).sort(),
+    result.smscIds.map((id) => [id, 'delivered', 'DELIVRD']).sort(),
+  );
+});
+
+test('UCS-2 text is read back as sent; a message without a receipt asks for no report', async () => {
+  const { connector, sink, emulators } = await rig();
+  await up(connector);
+  const result = await connector.send(outbound({ text: 'Привет, мир 👋', encoding: 'ucs2' }));
+  assert.equal(result.ok, true);
+  assert.equal(emulators[0]!.submits[0]!.text, 'Привет, мир 👋');
+  assert.equal(emulators[0]!.submits[0]!.dcs, 0x08);
+  assert.equal(emulators[0]!.submits[0]!.statusReport, false);
+  assert.equal(emulators[0]!.stats.reports, 0);
+  assert.equal(sink.receipts.length, 0);
+});
+
+test('a failed status report (TP-ST 0x46) is an expired receipt', async () => {
+  const { connector, sink } = await rig({ emulator: { reportStatus: 0x46 } });
+  await up(connector);
+  assert.equal((await connector.send(outbound({ receipt: true }))).ok, true);
+  const receipt = await waitFor(() => sink.receipts[0]);
+  assert.equal(receipt.status, 'expired');
+  assert.equal(receipt.err, '46');
+});
+
+test('+CMS ERROR: a refused PDU is permanent, network congestion temporary', async () => {
+  const { connector, emulators } = await rig();
+  await up(connector);
+  emulators[0]!.failSends = 21; // short message transfer rejected
+  const refused = await connector.send(outbound());
+  assert.deepEqual(refused.ok ? null : [refused.temporary, refused.code], [false, 'cms_21']);
+  emulators[0]!.failSends = 42; // congestion
+  const congested = await connector.send(outbound());
+  assert.deepEqual(congested.ok ? null : [congested.temporary, congested.code], [true, 'cms_42']);
+});
+
+test('inbound, single and long, is read from the SIM, handed over, then deleted there', async () => {
+  const { connector, sink, emulators } = await rig();
+  await up(connector);
+  const [emulator] = emulators;
+  emulator!.injectInbound({ from: '+447700900123', text: 'STOP' });
+  const long = 'This text is long enough to take three parts. '.repeat(9);
+  assert.equal(emulator!.injectInbound({ from: '447700900124', text: long }), 3);
+  await waitFor(() => sink.inbounds.length === 2);
+  const byFrom = Object.fromEntries(sink.inbounds.map((m) => [m.from, m]));
+  assert.equal(byFrom['+447700900123']?.text, 'STOP');
+  assert.equal(byFrom['+447700900123']?.to, '+15550100');
+  assert.equal(byFrom['447700900124']?.text, long);
+  assert.equal(byFrom['447700900124']?.segments, 3);
+  assert.equal(byFrom['447700900124']?.complete, true);
+  await waitFor(() => emulator!.stored === 0);
+});
+
+test('an inbound message the sink refuses stays on the SIM and is offered again', async () => {
+  const { connector, sink, emulators } = await rig();
+  await up(connector);
+  sink.refuseInbound = (_sms, call) => call <= 2;
+  emulators[0]!.injectInbound({ from: '+447700900123', text: 'hello' });
+  await waitFor(() => sink.inboundCalls === 2);
+  assert.equal(emulators[0]!.stored, 1);
+  await waitFor(() => sink.inbounds.length === 1);
+  await waitFor(() => emulators[0]!.stored === 0);
+  assert.equal(sink.inbounds[0]!.text, 'hello');
+});
+
+test('messages stored on the SIM while the connector was stopped are read at start', async () => {
+  const pty = await ptyPair();
+  cleanups.push(() => pty.close());
+  const emulator = new ModemEmulator({ path: pty.modem, number: '+15550100' });
+  await emulator.open();
+  cleanups.push(() => emulator.close());
+  emulator.injectInbound({ from: '+447700900123', text: 'while you were away' });
+  const sink = new RecordingSink();
+  const connector = new ModemConnector(
+    {
+      id: 'gsm',
+      type: 'modem',
+      devices: [pty.gateway],
+      baudRate: 115_200,
+      commandTimeoutSeconds: 10,
+      sendTimeoutSeconds: 60,
+      pollSeconds: 30,
+    },
+    sink,
+    undefined,
+    fast,
+  );
+  cleanups.push(() => connector.stop());
+  await connector.start();
+  await waitFor(() => sink.inbounds.length === 1);
+  assert.equal(sink.inbounds[0]!.text, 'while you were away');
+  await waitFor(() => emulator.stored === 0);
+});
+
+test('SIM PIN: the right one unlocks it', async () => {
+  const { connector } = await rig({ pin: '4321', emulator: { pin: '4321' } });
+  await up(connector);
+  assert.equal(connector.state().status, 'up');
+});
+
+test('SIM PIN: none configured, or a wrong one (tried once only), leaves it down with the reason', async () => {
+  const missing = await rig({ emulator: { pin: '4321' } });
+  await waitFor(() => missing.connector.state().status === 'down');
+  assert.match(missing.connector.state().lastError ?? '', /SIM PIN required/);
+
+  const wrong = await rig({ pin: '1111', emulator: { pin: '4321' } });
+  await waitFor(() => wrong.connector.state().status === 'down');
+  const state = wrong.connector.state();
+  assert.match(state.lastError ?? '', /SIM PIN refused \(\+CME ERROR: 16\)/);
+  assert.doesNotMatch(state.lastError ?? '', /1111/);
+  assert.equal(state.binds[0]!.state, 'down');
+  // Well past the reopen back-off: a wrong PIN is never tried again.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(
+    wrong.commands[0]!.filter((c) => c.startsWith('AT+CPIN=')),
+    ['AT+CPIN="1111"'],
+  );
+  assert.equal(wrong.connector.capacity(), 0);
+});
+
+test('a modem that stops answering is reset; the send fails temporarily and goes once later', async () => {
+  const { connector, emulators } = await rig();
+  await up(connector);
+  const [emulator] = emulators;
+  emulator!.hung = true;
+  const failed = await connector.send(outbound({ text: 'first try' }));
+  // Timed out itself, or dropped with the reset when the command before it timed out.
+  assert.equal(failed.ok, false);
+  if (failed.ok) return;
+  assert.equal(failed.temporary, true);
+  assert.match(failed.code, /^modem_(timeout|closed)$/);
+  await waitFor(() => connector.state().status === 'down');
+  assert.match(connector.state().lastError ?? '', /no answer to AT\+C/);
+  assert.equal(connector.capacity(), 0);
+  emulator!.hung = false;
+  await up(connector);
+  const again = await connector.send(outbound({ text: 'first try' }));
+  assert.equal(again.ok, true);
+  assert.equal(emulator!.stats.sent, 1);
+  assert.deepEqual(
+    emulator!.submits.map((s) => s.text),
+    ['first try'],
+  );
+});
+
+test('a pool of two modems: two binds, messages spread over both', async () => {
+  const { connector, emulators, paths } = await rig({ devices: 2 });
+  await up(connector, 2);
+  assert.equal(connector.capacity(), 2);
+  const results = await Promise.all([connector.send(outbound()), connector.send(outbound())]);
+  const devices = results.map((r) => (r.ok ? r.smscIds[0]!.split('#')[0] : null)).sort();
+  assert.deepEqual(devices, [...paths].sort());
+  assert.deepEqual(
+    emulators.map((e) => e.stats.sent),
+    [1, 1],
+  );
+  // One modem down: the other still sends.
+  emulators[0]!.hung = true;
+  const many = await Promise.all([1, 2, 3].map(() => connector.send(outbound())));
+  assert.ok(many.some((r) => r.ok));
+});
