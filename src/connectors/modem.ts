@@ -78,6 +78,8 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
   readonly #partsOnSim = new Map<string, Array<() => Promise<void>>>();
   readonly #retries = new Set<NodeJS.Timeout>();
   #reference = Math.floor(Math.random() * 0x100);
+  /** Where the next look for a free modem starts. */
+  #turn = 0;
   #started = false;
   #stopped = false;
 
@@ -247,11 +249,15 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
     throw new SmsError('invalid_argument', 'a message needs text or binary content');
   }
 
+  /** The least busy modem that is ready; ties taken in turn, so a quiet pool still uses every SIM. */
   #leastLoaded(): Device | null {
     let best: Device | null = null;
-    for (const d of this.#devices) {
+    const n = this.#devices.length;
+    for (let i = 0; i < n; i++) {
+      const d = this.#devices[(this.#turn + i) % n]!;
       if (d.modem.state === 'ready' && (best === null || d.inFlight < best.inFlight)) best = d;
     }
+    if (best !== null) this.#turn = (best.index + 1) % n;
     return best;
   }
 
