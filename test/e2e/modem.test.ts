@@ -22,6 +22,14 @@ async function emulatorOnPty(
   return { emulator, device: pty.gateway };
 }
 
+interface Readiness {
+  connectors: Array<{ id: string; state: string; binds: number; lastError: string | null }>;
+}
+
+async function readiness(base: string): Promise<Readiness> {
+  return (await fetch(`${base}/ready`).then((r) => r.json())) as Readiness;
+}
+
 async function modemGateway(
   t: { after(fn: () => Promise<void>): void },
   devices: string[],
@@ -51,7 +59,7 @@ test('REST → modem → +CDS for every part → delivered; inbound single and l
   const { gw, call, admin } = await modemGateway(t, [device], '', hooks.url);
 
   const ready = await waitFor(async () => {
-    const r = await fetch(`${gw.base}/ready`).then((res) => res.json());
+    const r = await readiness(gw.base);
     return r.connectors[0].state === 'up' ? r : undefined;
   });
   assert.deepEqual(
@@ -124,28 +132,26 @@ test('a SIM that asks for a PIN: a wrong one leaves the connector down with the 
   const { device } = await emulatorOnPty(t, { pin: '4321' });
   const { gw } = await modemGateway(t, [device], ', pin: "1234"');
   const ready = await waitFor(async () => {
-    const r = await fetch(`${gw.base}/ready`).then((res) => res.json());
+    const r = await readiness(gw.base);
     return r.connectors[0].state === 'down' ? r : undefined;
   });
   assert.equal(ready.connectors[0].binds, 0);
-  assert.match(ready.connectors[0].lastError, /SIM PIN refused/);
+  assert.match(ready.connectors[0]!.lastError ?? '', /SIM PIN refused/);
   assert.doesNotMatch(JSON.stringify(ready), /1234/);
 });
 
 test('a modem that stops answering is reset, and the message is sent again, once', async (t) => {
   const { emulator, device } = await emulatorOnPty(t);
   const { gw, call } = await modemGateway(t, [device], ', commandTimeoutSeconds: 1, sendTimeoutSeconds: 1');
-  await waitFor(
-    async () => (await fetch(`${gw.base}/ready`).then((r) => r.json())).connectors[0].state === 'up',
-  );
+  await waitFor(async () => (await readiness(gw.base)).connectors[0].state === 'up');
   emulator.hung = true;
   const sent = await call('POST', '/v1/messages', { to: '+447700900001', text: 'try, try again' });
   assert.equal(sent.status, 202);
   const down = await waitFor(async () => {
-    const r = await fetch(`${gw.base}/ready`).then((res) => res.json());
+    const r = await readiness(gw.base);
     return r.connectors[0].state === 'down' ? r : undefined;
   }, 20_000);
-  assert.match(down.connectors[0].lastError, /no answer to AT/);
+  assert.match(down.connectors[0]!.lastError ?? '', /no answer to AT/);
   emulator.hung = false;
   const done = await waitFor(
     async () => {
@@ -167,9 +173,7 @@ test('a pool of two modems behind one connector: two binds, messages spread over
   const a = await emulatorOnPty(t);
   const b = await emulatorOnPty(t);
   const { gw, call } = await modemGateway(t, [a.device, b.device]);
-  await waitFor(
-    async () => (await fetch(`${gw.base}/ready`).then((r) => r.json())).connectors[0].binds === 2,
-  );
+  await waitFor(async () => (await readiness(gw.base)).connectors[0].binds === 2);
   const ids: string[] = [];
   for (let i = 0; i < 6; i++) {
     const sent = await call('POST', '/v1/messages', { to: `+44770090010${i}`, text: `message ${i}` });
