@@ -190,12 +190,21 @@ function dedupe(lines: string[]): string[] {
 function crossCheck(config: GatewayConfig): string[] {
   const problems: string[] = [];
   const connectorIds = new Set<string>();
+  const modemDevices = new Map<string, string>();
   config.connectors.forEach((c, i) => {
     if (connectorIds.has(c.id)) problems.push(`connectors[${i}].id: duplicate id '${c.id}'`);
     connectorIds.add(c.id);
     // broadcast_sm exists from SMPP 5.0 on.
     if (c.type === 'smpp' && c.broadcast && c.interfaceVersion !== '5.0')
       problems.push(`connectors[${i}].broadcast: needs interfaceVersion 5.0`);
+    // A serial port takes one owner: two would read each other's answers.
+    if (c.type === 'modem')
+      c.devices.forEach((device, j) => {
+        const owner = modemDevices.get(device);
+        if (owner !== undefined)
+          problems.push(`connectors[${i}].devices[${j}]: ${device} is already used by connector '${owner}'`);
+        else modemDevices.set(device, c.id);
+      });
   });
   const accountIds = new Set<string>();
   const apiKeys = new Set<string>(config.admin.apiKeys);
