@@ -184,7 +184,6 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
     } else if (state === 'down') {
       this.#log.warn({ ...where, reason: device.modem.lastError }, 'connector bind down');
     }
-    this.#history.lastError = device.modem.lastError;
     this.emit('state', this.state());
   }
 

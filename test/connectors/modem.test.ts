@@ -250,3 +250,20 @@ test('a pool of two modems: two binds, messages spread over both', async () => {
   const many = await Promise.all([1, 2, 3].map(() => connector.send(outbound())));
   assert.ok(many.some((r) => r.ok));
 });
+
+test('stopped (as the admin API does) it closes its ports; started again it sends', async () => {
+  const { connector, emulators } = await rig();
+  await up(connector);
+  await connector.stop();
+  assert.equal(connector.state().status, 'stopped');
+  assert.equal(connector.capacity(), 0);
+  const refused = await connector.send(outbound());
+  assert.deepEqual(refused.ok ? null : [refused.temporary, refused.code], [true, 'stopped']);
+  await connector.start();
+  await up(connector);
+  assert.equal((await connector.send(outbound({ text: 'after a restart' }))).ok, true);
+  assert.deepEqual(
+    emulators[0]!.submits.map((s) => s.text),
+    ['after a restart'],
+  );
+});
