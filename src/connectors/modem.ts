@@ -113,6 +113,9 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
       );
       const device: Device = { index, modem, inFlight: 0 };
       modem.on('state', (state) => this.#onModemState(device, state));
+      modem.on('traffic', (direction, text) =>
+        this.#log.debug({ connector: this.id, bind: index, [direction]: text }, 'modem traffic'),
+      );
       return device;
     });
   }

@@ -34,6 +34,8 @@ export interface ModemHandlers {
 
 export interface ModemEvents {
   state: [state: ModemState];
+  /** What went over the line, for a debug log; the PIN masked. */
+  traffic: [direction: 'sent' | 'received', text: string];
 }
 
 /** Set-up failures that trying again cannot mend (a wrong PIN tried again locks the SIM). */
@@ -122,10 +124,17 @@ export class Modem extends EventEmitter<ModemEvents> {
     const generation = ++this.#generation;
     this.#setState('connecting');
     const port = new SerialPort({ path: this.path, baudRate: this.#options.baudRate, autoOpen: false });
-    const session = new AtSession((data) => port.write(data));
+    const session = new AtSession((data) => {
+      this.emit('traffic', 'sent', data.replace(/^(AT\+CPIN=)[^\r]*/i, '$1"****"'));
+      port.write(data);
+    });
     this.#port = port;
     this.#session = session;
-    port.on('data', (chunk: Buffer) => session.receive(chunk.toString('latin1')));
+    port.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      this.emit('traffic', 'received', text);
+      session.receive(text);
+    });
     port.on('error', (err) => this.#fail(generation, err.message));
     port.on('close', () => this.#fail(generation, 'the serial port closed'));
     session.on('timeout', (command) => {

@@ -267,3 +267,68 @@ test('stopped (as the admin API does) it closes its ports; started again it send
     ['after a restart'],
   );
 });
+
+test('a slow modem (answers late, within the timeout) still sends every part', async () => {
+  const { connector, emulators } = await rig({ emulator: { responseDelayMs: 100 } });
+  await up(connector);
+  const text = 'slow but sure '.repeat(15);
+  const result = await connector.send(outbound({ text }));
+  assert.equal(result.ok, true);
+  assert.equal(emulators[0]!.submits.map((s) => s.text).join(''), text);
+  assert.equal(emulators[0]!.stats.sent, 2);
+});
+
+test('a device that does not exist leaves its bind down, saying why', async () => {
+  const sink = new RecordingSink();
+  const connector = new ModemConnector(
+    {
+      id: 'gsm',
+      type: 'modem',
+      devices: ['/dev/smsgw-no-such-modem'],
+      baudRate: 115_200,
+      commandTimeoutSeconds: 10,
+      sendTimeoutSeconds: 60,
+      pollSeconds: 30,
+    },
+    sink,
+    undefined,
+    fast,
+  );
+  cleanups.push(() => connector.stop());
+  await connector.start();
+  await waitFor(() => connector.state().status === 'down');
+  assert.match(connector.state().lastError ?? '', /no such file|ENOENT|cannot open/i);
+  assert.equal(connector.capacity(), 0);
+});
+
+test('the AT traffic is logged at debug level with the PIN masked', async () => {
+  const pty = await ptyPair();
+  cleanups.push(() => pty.close());
+  const emulator = new ModemEmulator({ path: pty.modem, pin: '4321' });
+  await emulator.open();
+  cleanups.push(() => emulator.close());
+  const logged: string[] = [];
+  const record = (obj: object, msg?: string) => logged.push(`${msg} ${JSON.stringify(obj)}`);
+  const connector = new ModemConnector(
+    {
+      id: 'gsm',
+      type: 'modem',
+      devices: [pty.gateway],
+      pin: '4321',
+      baudRate: 115_200,
+      commandTimeoutSeconds: 10,
+      sendTimeoutSeconds: 60,
+      pollSeconds: 30,
+    },
+    new RecordingSink(),
+    { debug: record, info: record, warn: record, error: record },
+    fast,
+  );
+  cleanups.push(() => connector.stop());
+  await connector.start();
+  await up(connector);
+  const all = logged.join('\n');
+  assert.match(all, /modem traffic .*AT\+CPIN=\\"\*\*\*\*\\"/);
+  assert.match(all, /\+CPIN: SIM PIN/);
+  assert.doesNotMatch(all, /4321/);
+});
