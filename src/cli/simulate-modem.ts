@@ -15,7 +15,8 @@ with +CMGR/+CMGL and cleared with +CMGD.
 options:
   --device PATH              the serial device to answer on (required)
   --http ADDR:PORT           control API: POST /inbound {from,text} (delivered as +CMTI),
-                             GET /stats {sent, received, reports}
+                             GET /stats {sent, received, reports}; POST /hang makes it
+                             stop answering (a hung modem), POST /answer undoes it
   --pin NNNN                 the SIM asks for this PIN
   --number NUMBER            the SIM's own number (+CNUM; default +15550100)
   --baud-rate N              line speed (default 115200)
@@ -131,6 +132,15 @@ async function startControl(emulator: ModemEmulator, listen: string) {
     },
   );
   app.get('/stats', async () => emulator.stats);
+  // A hung modem, to watch the gateway reset it: everything written to it is ignored.
+  app.post('/hang', async () => {
+    emulator.hung = true;
+    return { hung: true };
+  });
+  app.post('/answer', async () => {
+    emulator.hung = false;
+    return { hung: false };
+  });
   const address = await app.listen({ host, port });
   process.stdout.write(`modem emulator control API on ${address}\n`);
   return app;

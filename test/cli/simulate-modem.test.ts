@@ -102,6 +102,15 @@ test('smsgw simulate modem answers AT, asks for its PIN, takes a PDU, reports, a
     body: JSON.stringify({ from: 'not a number', text: 'x' }),
   });
   assert.equal(bad.status, 400);
+  // Hung on request: nothing is answered until /answer.
+  assert.deepEqual(await fetch(`${control}/hang`, { method: 'POST' }).then((r) => r.json()), { hung: true });
+  const before = heard.length;
+  port.write('AT\r');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(heard.slice(before), '');
+  await fetch(`${control}/answer`, { method: 'POST' });
+  await ask('AT\r', /\r\nOK\r\n/);
+
   const stats = await fetch(`${control}/stats`).then((r) => r.json());
   assert.deepEqual(stats, { sent: 1, received: 1, reports: 1 });
 });
