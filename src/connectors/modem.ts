@@ -56,6 +56,8 @@ export interface ModemConnectorOptions {
  */
 const temporaryCmsErrors = new Set([38, 41, 42, 47, 300, 314, 331, 332, 500]);
 
+const defaultReassemblyMs = 300_000;
+
 interface Device {
   index: number;
   modem: Modem;
@@ -75,7 +77,7 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
   readonly #history = new StatusHistory();
   #reassembler: Reassembler;
   /** What has to be deleted from a SIM once a set of parts is handed over, by set. */
-  readonly #partsOnSim = new Map<string, Array<() => Promise<void>>>();
+  readonly #partsOnSim = new Map<string, { since: number; removes: Array<() => Promise<void>> }>();
   readonly #retries = new Set<NodeJS.Timeout>();
   #reference = Math.floor(Math.random() * 0x100);
   /** Where the next look for a free modem starts. */
@@ -282,6 +284,7 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   #onMessage(modem: Modem, tpdu: DecodedTpdu & { type: 'deliver' }, handled: () => Promise<void>): void {
+    this.#dropStrayParts();
     const key = `${tpdu.from}\u0000${modem.number}`;
     // The reassembler reads SMPP data_coding; 0x00, 0x04 and 0x08 mean what the DCS meant.
     const dataCoding = { gsm7: 0x00, binary: 0x04, ucs2: 0x08 }[tpdu.encoding as 'gsm7' | 'binary' | 'ucs2'];
@@ -292,18 +295,31 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
       if (done === undefined) {
         // Which set it belongs to is only known from the UDH: read it as the reassembler did.
         const setKey = this.#pendingSetKey(key, tpdu.udh);
-        const waiting = this.#partsOnSim.get(setKey) ?? [];
-        waiting.push(handled);
-        this.#partsOnSim.set(setKey, waiting);
+        const waiting = this.#partsOnSim.get(setKey);
+        if (waiting) waiting.removes.push(handled);
+        else this.#partsOnSim.set(setKey, { since: Date.now(), removes: [handled] });
         return;
       }
     } else {
       done = this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, tpdu.payload, dataCoding);
     }
     if (done === undefined) return;
-    const onSim = [...(this.#partsOnSim.get(setKeyOf(done)) ?? []), handled];
+    const onSim = [...(this.#partsOnSim.get(setKeyOf(done))?.removes ?? []), handled];
     this.#partsOnSim.delete(setKeyOf(done));
     this.#deliver(done, onSim);
+  }
+
+  /**
+   * Parts kept for a set long after any set could still be waiting (its own expiry hands it
+   * over) are copies of parts already handed over — a network sending one again — and go.
+   */
+  #dropStrayParts(): void {
+    const before = Date.now() - 2 * (this.#options.reassemblyTimeoutMs ?? defaultReassemblyMs);
+    for (const [key, waiting] of this.#partsOnSim) {
+      if (waiting.since > before) break;
+      this.#partsOnSim.delete(key);
+      for (const remove of waiting.removes) void remove();
+    }
   }
 
   #pendingSetKey(key: string, udh: Buffer): string {
@@ -346,13 +362,13 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
+    const timeoutMs = this.#options.reassemblyTimeoutMs ?? defaultReassemblyMs;
     return new Reassembler({
       timeoutMs,
       sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
       onExpire: (message) => {
         const key = setKeyOf(message);
-        const onSim = this.#partsOnSim.get(key) ?? [];
+        const onSim = this.#partsOnSim.get(key)?.removes ?? [];
         this.#partsOnSim.delete(key);
         this.#deliver(message, onSim);
       },

@@ -144,6 +144,16 @@ export class Modem extends EventEmitter<ModemEvents> {
     session.on('urc', (name, value, pdu) => this.#onUrc(generation, name, value, pdu));
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      this.#fail(generation, (err as Error).message);
+      return;
+    }
+    if (generation !== this.#generation) {
+      // Stopped (or failed) while it opened: #close found it not open yet, so it closes here.
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+      return;
+    }
+    try {
       await this.#setUp(session);
     } catch (err) {
       const fatal = err instanceof FatalModemError;

@@ -63,6 +63,8 @@ const ESC = '\x1b';
 export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
   readonly stats: ModemEmulatorStats = { sent: 0, received: 0, reports: 0 };
   readonly submits: EmulatedSubmit[] = [];
+  /** The SMS-DELIVER TPDUs (hex) of the last injected message, one per part. */
+  injected: string[] = [];
   /** While true, everything written to it is ignored: a hung modem. */
   hung = false;
   /** When set, every +CMGS is answered +CMS ERROR: this. */
@@ -124,20 +126,20 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
   injectInbound(message: { from: string; text: string }): number {
     this.#reference = (this.#reference + 1) & 0xff;
     const split = splitMessage(message.text, { mode: 'udh', reference: this.#reference, maxParts: 255 });
-    for (const part of split.parts) {
-      const hex = deliverPdu(
-        message.from,
-        split.encoding === 'ucs2' ? 0x08 : 0x00,
-        part.udh ?? null,
-        part.payload,
-      );
-      const index = this.#free();
-      this.#store.set(index, { stat: 0, hex: `${SCA}${hex}`, length: hex.length / 2 });
-      if (this.#newMessages === 2) this.#unsolicited(`+CMT: ,${hex.length / 2}\r\n${SCA}${hex}`);
-      else if (this.#newMessages !== 0) this.#unsolicited(`+CMTI: "SM",${index}`);
-    }
+    this.injected = split.parts.map((part) =>
+      deliverPdu(message.from, split.encoding === 'ucs2' ? 0x08 : 0x00, part.udh ?? null, part.payload),
+    );
+    for (const hex of this.injected) this.injectTpdu(hex);
     this.stats.received++;
     return split.parts.length;
+  }
+
+  /** One SMS-DELIVER (hex) as the network would deliver it: stored and announced. */
+  injectTpdu(hex: string): void {
+    const index = this.#free();
+    this.#store.set(index, { stat: 0, hex: `${SCA}${hex}`, length: hex.length / 2 });
+    if (this.#newMessages === 2) this.#unsolicited(`+CMT: ,${hex.length / 2}\r\n${SCA}${hex}`);
+    else if (this.#newMessages !== 0) this.#unsolicited(`+CMTI: "SM",${index}`);
   }
 
   #free(): number {
