@@ -15,6 +15,7 @@ import type {
   SplitResult,
 } from '../sms/index.ts';
 import {
+  chooseEncoding,
   dataCodingFor,
   encodeSubmit,
   encodeText,
@@ -384,7 +385,7 @@ function setKeyOf(message: ReassembledMessage): string {
 /** GSM 7-bit or UCS-2: a GSM DCS has no Latin-1 or IA5. */
 function gsmEncoding(encoding: Encoding, text: string): 'gsm7' | 'ucs2' | 'binary' {
   if (encoding === 'gsm7' || encoding === 'ucs2' || encoding === 'binary') return encoding;
-  return splitMessage(text, { encoding: 'auto', maxParts: 255 }).encoding as 'gsm7' | 'ucs2';
+  return chooseEncoding(text).encoding;
 }
 
 function failureOf(err: unknown): Extract<SubmitResult, { ok: false }> {
@@ -397,10 +398,11 @@ function failureOf(err: unknown): Extract<SubmitResult, { ok: false }> {
         temporary: temporaryCmsErrors.has(err.code) || err.code >= 512,
         code: `cms_${err.code}`,
         message: err.message,
+        status: err.code, // the network answered: a permanent one is a rejection
       };
-    // A timeout or a closed port: the modem is being reset; the message goes again.
-    const temporary = err.kind === 'timeout' || err.kind === 'closed' || err.kind === 'no-carrier';
-    return { ok: false, temporary, code: `modem_${err.kind}`, message: err.message };
+    // A timeout or a closed port: the modem is being reset. A bare ERROR says nothing of why
+    // (numeric +CMS errors were asked for): tried again, within the core's attempts.
+    return { ok: false, temporary: err.kind !== 'cme', code: `modem_${err.kind}`, message: err.message };
   }
   return { ok: false, temporary: true, code: 'modem_error', message: (err as Error).message };
 }

@@ -41,6 +41,9 @@ export interface ModemEvents {
 /** Set-up failures that trying again cannot mend (a wrong PIN tried again locks the SIM). */
 class FatalModemError extends Error {}
 
+/** Silence after opening that says the modem has nothing left to say from before. */
+const quietMs = 100;
+
 const registeredStates = new Set(['1', '5']); // home network, roaming
 const registrationWords: Record<string, string> = {
   '0': 'not registered, not searching',
@@ -58,8 +61,6 @@ export class Modem extends EventEmitter<ModemEvents> {
   number = '';
   /** +CSQ's RSSI (0..31, 99 unknown), null before it is read. */
   signal: number | null = null;
-  /** Times it was reset after it stopped answering. */
-  resets = 0;
 
   readonly #options: Required<Omit<ModemOptions, 'pin'>> & { pin?: string };
   readonly #handlers: ModemHandlers;
@@ -130,17 +131,19 @@ export class Modem extends EventEmitter<ModemEvents> {
     });
     this.#port = port;
     this.#session = session;
+    let settling = true;
+    let heardAt = 0;
     port.on('data', (chunk: Buffer) => {
       const text = chunk.toString('latin1');
       this.emit('traffic', 'received', text);
-      session.receive(text);
+      heardAt = Date.now();
+      if (!settling) session.receive(text);
     });
     port.on('error', (err) => this.#fail(generation, err.message));
     port.on('close', () => this.#fail(generation, 'the serial port closed'));
-    session.on('timeout', (command) => {
-      this.resets++;
-      this.#fail(generation, `no answer to ${command.split('=')[0]}: reset`);
-    });
+    session.on('timeout', (command) =>
+      this.#fail(generation, `no answer to ${command.split('=')[0]}: reset`),
+    );
     session.on('urc', (name, value, pdu) => this.#onUrc(generation, name, value, pdu));
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
@@ -153,6 +156,13 @@ export class Modem extends EventEmitter<ModemEvents> {
       await new Promise<void>((resolve) => port.close(() => resolve()));
       return;
     }
+    // What the modem wrote while nobody listened (late answers to the commands of before a
+    // reset) would be read as answers to the commands to come: let it drain, then drop it.
+    heardAt = Date.now();
+    for (let waited = 0; Date.now() - heardAt < quietMs && waited < 10 * quietMs; waited += quietMs / 4)
+      await new Promise((resolve) => setTimeout(resolve, quietMs / 4));
+    await new Promise<void>((resolve) => port.flush(() => resolve()));
+    settling = false;
     try {
       await this.#setUp(session);
     } catch (err) {
@@ -168,17 +178,9 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   async #setUp(session: AtSession): Promise<void> {
     const t = this.#options.commandTimeoutMs;
-    // A modem mid-command or mid-PDU may need an ESC and a few ATs before it listens.
-    let synced = false;
-    for (let i = 0; i < 3 && !synced; i++) {
-      try {
-        await session.command(i === 0 ? '\x1bAT' : 'AT', Math.min(t, 2_000));
-        synced = true;
-      } catch (err) {
-        if (!(err instanceof AtError) || err.kind !== 'timeout') synced = true;
-      }
-    }
-    if (!synced) throw new Error('no answer to AT');
+    // ESC first: a modem left waiting for a PDU (by a process that died mid-send) takes it as
+    // a cancel. No answer here resets it, as any command's silence does.
+    await session.command('\x1bAT', t);
     await session.command('ATE0', t);
     await session.command('AT+CMEE=1', t).catch(() => {});
     await this.#unlock(session);
@@ -196,7 +198,8 @@ export class Modem extends EventEmitter<ModemEvents> {
     const answer = (await session.command('AT+CPIN?', t)).find((l) => l.startsWith('+CPIN:'));
     const state = answer?.slice(6).trim().replace(/"/g, '') ?? '';
     if (state === 'READY') return;
-    if (state !== 'SIM PIN') throw new FatalModemError(`SIM not usable: ${state || 'no +CPIN answer'}`);
+    if (answer === undefined) throw new Error('AT+CPIN? answered without +CPIN');
+    if (state !== 'SIM PIN') throw new FatalModemError(`SIM not usable: ${state}`);
     const pin = this.#options.pin;
     if (pin === undefined) throw new FatalModemError('SIM PIN required: set pin');
     try {

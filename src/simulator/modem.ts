@@ -134,6 +134,11 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
     return split.parts.length;
   }
 
+  /** Writes `text` as it is: a late answer, line noise. */
+  writeRaw(text: string): void {
+    this.#write(text);
+  }
+
   /** One SMS-DELIVER (hex) as the network would deliver it: stored and announced. */
   injectTpdu(hex: string): void {
     const index = this.#free();

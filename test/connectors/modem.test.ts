@@ -77,8 +77,13 @@ async function rig(
   return { connector, sink, emulators, paths, commands };
 }
 
-const up = (connector: ModemConnector, binds = 1) =>
-  waitFor(() => connector.state().binds.filter((b) => b.state === 'bound').length === binds);
+const up = async (connector: ModemConnector, binds = 1) => {
+  try {
+    await waitFor(() => connector.state().binds.filter((b) => b.state === 'bound').length === binds);
+  } catch {
+    throw new Error(`not up: ${JSON.stringify(connector.state())}`);
+  }
+};
 
 test('a long message goes as concatenated PDUs; every part gets its +CDS receipt by TP-MR', async () => {
   const { connector, sink, emulators, paths } = await rig();
@@ -135,7 +140,11 @@ test('+CMS ERROR: a refused PDU is permanent, network congestion temporary', asy
   await up(connector);
   emulators[0]!.failSends = 21; // short message transfer rejected
   const refused = await connector.send(outbound());
-  assert.deepEqual(refused.ok ? null : [refused.temporary, refused.code], [false, 'cms_21']);
+  assert.deepEqual(refused.ok ? null : [refused.temporary, refused.code, refused.status], [
+    false,
+    'cms_21',
+    21,
+  ]);
   emulators[0]!.failSends = 42; // congestion
   const congested = await connector.send(outbound());
   assert.deepEqual(congested.ok ? null : [congested.temporary, congested.code], [true, 'cms_42']);
@@ -372,5 +381,38 @@ test('stopped while its ports are still opening, it leaves none open: started ag
   assert.deepEqual(
     emulators[0]!.submits.map((s) => s.text),
     ['once more'],
+  );
+});
+
+test('what a modem still says when its port is opened is not taken for the answers to come', async () => {
+  const pty = await ptyPair();
+  cleanups.push(() => pty.close());
+  const emulator = new ModemEmulator({ path: pty.modem, number: '+15550100' });
+  await emulator.open();
+  cleanups.push(() => emulator.close());
+  const connector = new ModemConnector(
+    {
+      id: 'gsm',
+      type: 'modem',
+      devices: [pty.gateway],
+      baudRate: 115_200,
+      commandTimeoutSeconds: 10,
+      sendTimeoutSeconds: 60,
+      pollSeconds: 30,
+    },
+    new RecordingSink(),
+    undefined,
+    fast,
+  );
+  cleanups.push(() => connector.stop());
+  // Late answers to commands of before (as after a reset), for a while after it opens.
+  const late = setInterval(() => emulator.writeRaw('\r\nOK\r\n'), 20);
+  setTimeout(() => clearInterval(late), 300);
+  await connector.start();
+  await up(connector);
+  assert.equal((await connector.send(outbound({ text: 'in step' }))).ok, true);
+  assert.deepEqual(
+    emulator.submits.map((s) => s.text),
+    ['in step'],
   );
 });
