@@ -117,10 +117,10 @@ async function startControl(emulator: ModemEmulator, listen: string) {
       schema: {
         body: {
           type: 'object',
-          additionalProperties: false,
           required: ['from', 'text'],
           properties: {
-            from: { type: 'string', pattern: '^\\+?[0-9]{1,20}$' },
+            // A number, or a name of up to 11 GSM characters as networks show senders.
+            from: { type: 'string', pattern: '^(\\+?[0-9]{1,20}|[A-Za-z0-9 ._-]{1,11})$' },
             text: { type: 'string', minLength: 1, maxLength: 40_000 },
           },
         },

@@ -8,7 +8,7 @@
 // refused with +CMS ERROR: 304, as a modem refuses an invalid PDU mode parameter.
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
-import { decodeText, splitMessage } from '../sms/index.ts';
+import { decodeText, encodeGsm7, splitMessage } from '../sms/index.ts';
 
 export interface ModemEmulatorOptions {
   path: string;
@@ -394,29 +394,31 @@ export function readSubmit(pdu: string, length: number): Omit<EmulatedSubmit, 'r
 
 // ---- writing what the network sends ----
 
+/** Septets packed least significant bit first, after `skip` zero septets. */
+function packed(septets: Iterable<number>, skip = 0): number[] {
+  let bits = '0'.repeat(skip * 7);
+  for (const septet of septets) bits += septet.toString(2).padStart(7, '0').split('').reverse().join('');
+  const octets: number[] = [];
+  for (let i = 0; i < bits.length; i += 8) {
+    const octet = bits
+      .slice(i, i + 8)
+      .padEnd(8, '0')
+      .split('')
+      .reverse()
+      .join('');
+    octets.push(Number.parseInt(octet, 2));
+  }
+  return octets;
+}
+
 /** An SMS-DELIVER (TS 23.040 9.2.2.1) from `from` with this user data, as hex. */
 function deliverPdu(from: string, dcs: number, udh: Buffer | null, payload: Buffer): string {
   let ud: number[];
   let udl: number;
   if (dcs === 0) {
-    // Septets after the header's septets, packed least significant bit first.
+    // The header, then the septets from the first septet boundary after it.
     const headerSeptets = udh ? Math.ceil((udh.length * 8) / 7) : 0;
-    let bits = '0'.repeat(headerSeptets * 7);
-    for (const septet of payload) bits += septet.toString(2).padStart(7, '0').split('').reverse().join('');
-    ud = [];
-    for (let i = 0; i < bits.length; i += 8) {
-      ud.push(
-        Number.parseInt(
-          bits
-            .slice(i, i + 8)
-            .padEnd(8, '0')
-            .split('')
-            .reverse()
-            .join(''),
-          2,
-        ),
-      );
-    }
+    ud = packed(payload, headerSeptets);
     if (udh) ud.splice(0, udh.length, ...udh);
     udl = headerSeptets + payload.length;
   } else {
@@ -427,11 +429,16 @@ function deliverPdu(from: string, dcs: number, udh: Buffer | null, payload: Buff
   return hexOf([first]) + addressHex(from) + hexOf([0, dcs]) + stamp(new Date()) + hexOf([udl, ...ud]);
 }
 
-function addressHex(number: string): string {
-  const digits = number.replace(/^\+/, '');
+/** A number in swapped semi-octets, or a name (TON alphanumeric, GSM 7-bit packed). */
+function addressHex(from: string): string {
+  if (!/^\+?\d+$/.test(from)) {
+    const septets = encodeGsm7(from);
+    return hexOf([Math.ceil((septets.length * 7) / 4), 0xd0, ...packed(septets)]);
+  }
+  const digits = from.replace(/^\+/, '');
   let swapped = '';
   for (let i = 0; i < digits.length; i += 2) swapped += (digits[i + 1] ?? 'F') + digits[i];
-  return hexOf([digits.length, number.startsWith('+') ? 0x91 : 0x81]) + swapped;
+  return hexOf([digits.length, from.startsWith('+') ? 0x91 : 0x81]) + swapped;
 }
 
 /** A service centre time stamp for `date` in UTC (zone 00). */

@@ -155,10 +155,12 @@ test('inbound, single and long, is read from the SIM, handed over, then deleted 
   await up(connector);
   const [emulator] = emulators;
   emulator!.injectInbound({ from: '+447700900123', text: 'STOP' });
+  emulator!.injectInbound({ from: 'ACME Bank', text: 'Your code is 123456' });
   const long = 'This text is long enough to take three parts. '.repeat(9);
   assert.equal(emulator!.injectInbound({ from: '447700900124', text: long }), 3);
-  await waitFor(() => sink.inbounds.length === 2);
+  await waitFor(() => sink.inbounds.length === 3);
   const byFrom = Object.fromEntries(sink.inbounds.map((m) => [m.from, m]));
+  assert.equal(byFrom['ACME Bank']?.text, 'Your code is 123456');
   assert.equal(byFrom['+447700900123']?.text, 'STOP');
   assert.equal(byFrom['+447700900123']?.to, '+15550100');
   assert.equal(byFrom['447700900124']?.text, long);
