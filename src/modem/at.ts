@@ -32,6 +32,11 @@ const urcNames = new Set([
   '^BOOT',
 ]);
 
+/** A command as messages name it: without its arguments (a PIN among them) or control characters. */
+export function commandName(command: string): string {
+  return command.split('=')[0]!.replace(/[\x00-\x1f]/g, '');
+}
+
 /** The final result code a line is, or null. */
 export function finalResult(line: string): FinalResult | null {
   if (line === 'OK') return { ok: true };

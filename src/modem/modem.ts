@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { DecodedTpdu, SmsStatusReport } from '../sms/index.ts';
 import { decodeTpdu } from '../sms/index.ts';
-import { atFields } from './at.ts';
+import { atFields, commandName } from './at.ts';
 import { AtError, AtSession } from './session.ts';
 
 export interface ModemOptions {
@@ -141,9 +141,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     });
     port.on('error', (err) => this.#fail(generation, err.message));
     port.on('close', () => this.#fail(generation, 'the serial port closed'));
-    session.on('timeout', (command) =>
-      this.#fail(generation, `no answer to ${command.split('=')[0]}: reset`),
-    );
+    session.on('timeout', (command) => this.#fail(generation, `no answer to ${commandName(command)}: reset`));
     session.on('urc', (name, value, pdu) => this.#onUrc(generation, name, value, pdu));
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
@@ -180,7 +178,8 @@ export class Modem extends EventEmitter<ModemEvents> {
     const t = this.#options.commandTimeoutMs;
     // ESC first: a modem left waiting for a PDU (by a process that died mid-send) takes it as
     // a cancel. No answer here resets it, as any command's silence does.
-    await session.command('\x1bAT', t);
+    // Quickly given up on: a modem (or emulator) not there yet is tried again soon.
+    await session.command('\x1bAT', Math.min(t, 2_000));
     await session.command('ATE0', t);
     await session.command('AT+CMEE=1', t).catch(() => {});
     await this.#unlock(session);
@@ -216,7 +215,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   async #readStatus(session: AtSession): Promise<void> {
     const t = this.#options.commandTimeoutMs;
     const creg = (await session.command('AT+CREG?', t)).find((l) => l.startsWith('+CREG:'));
-    const fields = creg ? atFields(creg.slice(6)) : [];
+    if (creg === undefined) throw new Error('AT+CREG? answered without +CREG');
+    const fields = atFields(creg.slice(6));
     // `+CREG: <n>,<stat>`, or `<stat>` alone as an unsolicited code would be.
     const stat = fields.length >= 2 ? fields[1]! : (fields[0] ?? '');
     const csq = (await session.command('AT+CSQ', t).catch(() => [])).find((l) => l.startsWith('+CSQ:'));

@@ -3,7 +3,7 @@
 // handed on as they come. The transport is whatever calls `receive` and takes `write`.
 import { EventEmitter } from 'node:events';
 import type { FinalResult } from './at.ts';
-import { AtReader } from './at.ts';
+import { AtReader, commandName } from './at.ts';
 
 /** A command that ended in ERROR, +CME ERROR or +CMS ERROR, or got no answer in time. */
 export class AtError extends Error {
@@ -106,7 +106,7 @@ export class AtSession extends EventEmitter<AtSessionEvents> {
     this.#finish();
     if (final.ok) current.resolve(lines);
     else
-      current.reject(new AtError(final.kind, final.code, `${current.command.split('=')[0]}: ${final.line}`));
+      current.reject(new AtError(final.kind, final.code, `${commandName(current.command)}: ${final.line}`));
     this.#next();
   }
 
@@ -117,7 +117,7 @@ export class AtSession extends EventEmitter<AtSessionEvents> {
     this.#current = null;
     // Whatever the modem says later about it is not an answer to the next command.
     this.#reader.reset();
-    const what = current.command.split('=')[0]!;
+    const what = commandName(current.command);
     current.reject(new AtError('timeout', null, `${what}: no answer in ${current.timeoutMs} ms`));
     this.emit('timeout', current.command);
     this.#next();

@@ -106,6 +106,8 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
       autoOpen: false,
     });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    // Like a modem switched on: what was written to the line before is not heard.
+    await new Promise<void>((resolve) => port.flush(() => resolve()));
     port.on('data', (chunk: Buffer) => this.#receive(chunk.toString('latin1')));
     port.on('error', () => {});
     this.#port = port;

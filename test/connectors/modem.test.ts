@@ -418,3 +418,35 @@ test('what a modem still says when its port is opened is not taken for the answe
     ['in step'],
   );
 });
+
+test('a modem that is not there yet (its emulator started after the gateway) is found once it is', async () => {
+  const pty = await ptyPair();
+  cleanups.push(() => pty.close());
+  const connector = new ModemConnector(
+    {
+      id: 'gsm',
+      type: 'modem',
+      devices: [pty.gateway],
+      baudRate: 115_200,
+      commandTimeoutSeconds: 10,
+      sendTimeoutSeconds: 60,
+      pollSeconds: 30,
+    },
+    new RecordingSink(),
+    undefined,
+    fast,
+  );
+  cleanups.push(() => connector.stop());
+  await connector.start();
+  await waitFor(() => connector.state().status === 'down', 10_000);
+  assert.match(connector.state().lastError ?? '', /no answer to AT/);
+  const emulator = new ModemEmulator({ path: pty.modem, number: '+15550100' });
+  await emulator.open();
+  cleanups.push(() => emulator.close());
+  await up(connector);
+  assert.equal((await connector.send(outbound({ text: 'found you' }))).ok, true);
+  assert.deepEqual(
+    emulator.submits.map((s) => s.text),
+    ['found you'],
+  );
+});
