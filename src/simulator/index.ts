@@ -4,7 +4,7 @@ export type {
   ModemEmulatorOptions,
   ModemEmulatorStats,
 } from './modem.ts';
-export { ModemEmulator } from './modem.ts';
+export { ModemEmulator, readSubmit } from './modem.ts';
 export type {
   InboundMessage,
   SimulatedMessage,
