@@ -121,7 +121,7 @@ async function startControl(emulator: ModemEmulator, listen: string) {
           properties: {
             // A number, or a name of up to 11 GSM characters as networks show senders.
             from: { type: 'string', pattern: '^(\\+?[0-9]{1,20}|[A-Za-z0-9 ._-]{1,11})$' },
-            text: { type: 'string', minLength: 1, maxLength: 40_000 },
+            text: { type: 'string', minLength: 1, maxLength: 10_000 },
           },
         },
       },
