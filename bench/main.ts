@@ -4,9 +4,10 @@
 // adds Kannel to `scaling` when that part runs too).
 import { parseArgs } from 'node:util';
 import { benchBatch } from './batch.ts';
+import { benchCluster } from './cluster.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
-import { benchScaling } from './scaling.ts';
+import { benchHttpConnector, benchScaling } from './scaling.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
 import { benchSoak } from './soak.ts';
@@ -25,6 +26,8 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   gateway: benchGateway,
   batch: benchBatch,
   scaling: benchScaling,
+  cluster: benchCluster,
+  'scaling-http': benchHttpConnector,
   soak: benchSoak,
   'vs-kannel': benchVsKannel,
 };
@@ -47,11 +50,12 @@ if (args.values.vs !== undefined && args.values.vs !== 'kannel')
 const options: BenchOptions = { vsKannel: args.values.vs === 'kannel' };
 const unknown = args.positionals.filter((w) => !(w in parts));
 if (unknown.length > 0) usage(`unknown bench part(s): ${unknown.join(', ')}`);
-// With no part named: everything but the Kannel head-to-head, which `--vs kannel` asks for.
+// With no part named: everything but the Kannel head-to-head, which `--vs kannel` asks for,
+// and scaling's http row alone (scaling runs it).
 const wanted =
   args.positionals.length > 0 || options.vsKannel
     ? [...new Set([...(options.vsKannel ? ['vs-kannel'] : []), ...args.positionals])]
-    : Object.keys(parts).filter((p) => p !== 'vs-kannel');
+    : Object.keys(parts).filter((p) => p !== 'vs-kannel' && p !== 'scaling-http');
 
 const os = await import('node:os');
 process.stdout.write(

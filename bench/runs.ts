@@ -28,7 +28,8 @@ import {
 } from './systems.ts';
 
 /** `null`: bench/null-system.ts, with receipts only (it calls back; it has no SMPP side). */
-export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp' | 'null';
+/** `smsgw-http`: REST in, an `http` connector out to bench/http-provider.ts (no receipts). */
+export type SystemKind = 'kannel' | 'kannel-nostore' | 'smsgw-rest' | 'smsgw-smpp' | 'smsgw-http' | 'null';
 
 export interface RunCase {
   system: SystemKind;
@@ -42,6 +43,18 @@ export interface RunCase {
   concurrency: number;
   /** Measured in this many equal slices, one after another (for a soak; default 1). */
   slices?: number;
+  /** smsgw's store URL (default SQLite in the run's temp dir). */
+  store?: string;
+  /** smsgw processes sharing that store; the HTTP connections spread over them. */
+  nodes?: number;
+  /** Figures of something beside the system (a database), taken over the measured span only. */
+  measure?: Measure;
+}
+
+/** Starts counting at the measured span's start; at its end, gives its figures per message. */
+export interface Measure {
+  start(): Promise<void>;
+  end(messages: number): Promise<Record<string, number>>;
 }
 
 export interface RunResult {
@@ -58,6 +71,8 @@ export interface RunResult {
   lost: number;
   /** msgs/s of each slice, in order. */
   sliceRates: number[];
+  /** The case's `measure` figures. */
+  measured: Record<string, number>;
 }
 
 const lengthForParts: Record<number, number> = { 1: 60, 3: 400, 10: 1500 };
@@ -73,6 +88,7 @@ export const systemLabel: Record<SystemKind, string> = {
   'kannel-nostore': 'Kannel: sendsms → bearerbox (no store) → SMPP',
   'smsgw-rest': 'smsgw: REST → SMPP',
   'smsgw-smpp': 'smsgw: SMPP server → SMPP',
+  'smsgw-http': 'smsgw: REST → http connector → HTTP provider',
   null: 'null system: HTTP 202 and a callback at once',
 };
 
@@ -81,7 +97,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
   // first: otherwise the kernel writes it during this run, and whoever runs second pays.
   execFileSync('sync');
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-vs-'));
-  const sink = await startSink(c.receipts);
+  const sink = await startSink(c.receipts, c.system === 'smsgw-http');
   const receiver = new CallbackReceiver();
   const receiverPort = await receiver.listen();
   let system: SystemUnderTest | undefined;
@@ -91,17 +107,18 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       ? await startKannel(dir, sink.port, c.link, c.system === 'kannel')
       : c.system === 'null'
         ? await startNullSystem(`http://127.0.0.1:${receiverPort}/smsgw`)
-        : await startSmsgw(
-            dir,
-            sink.port,
-            c.link,
+        : await startSmsgw(dir, sink.port, c.link, {
             // The SMPP path's callback is the deliver_sm to the ESME: no webhook besides.
-            c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
-          );
+            webhookUrl:
+              c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
+            httpConnector: c.system === 'smsgw-http',
+            store: c.store,
+            nodes: c.nodes,
+          });
     const load =
       c.system === 'smsgw-smpp'
         ? await smppLoad(system.smppPort!, c)
-        : await httpLoad(system.httpPort, c, kannel, receiverPort);
+        : await httpLoad(system.httpPorts ?? [system.httpPort], c, kannel, receiverPort);
     // Callbacks or receipts count when asked for; otherwise arrival at the sink.
     const completed = async () =>
       c.receipts
@@ -122,6 +139,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     const sinkBefore = (await sink.stats()).submits;
     const completedBefore = await completed();
 
+    await c.measure?.start();
     const cpuBefore = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t0 = performance.now();
     let refused = 0;
@@ -137,6 +155,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+    const measured = (await c.measure?.end(c.messages)) ?? {};
     const done = (await completed()) - completedBefore;
     const sinkStats = await sink.stats(true);
     const latenciesUs = c.receipts
@@ -162,6 +181,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       refused,
       lost: c.messages - done,
       sliceRates,
+      measured,
     };
   } finally {
     await system?.close();
@@ -181,9 +201,9 @@ interface Load {
 }
 
 /** `concurrency` keep-alive connections, each sending its next request once answered. */
-async function httpLoad(port: number, c: RunCase, kannel: boolean, receiverPort: number): Promise<Load> {
+async function httpLoad(ports: number[], c: RunCase, kannel: boolean, receiverPort: number): Promise<Load> {
   const pool = await Promise.all(
-    Array.from({ length: c.concurrency }, () => LeanHttpConnection.connect(port)),
+    Array.from({ length: c.concurrency }, (_, i) => LeanHttpConnection.connect(ports[i % ports.length]!)),
   );
   const restHead = `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${account.apiKey}\r\ncontent-type: application/json\r\n`;
   const request = (i: number): [string, string] => {

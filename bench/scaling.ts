@@ -90,4 +90,27 @@ export async function benchScaling(options: { vsKannel: boolean }): Promise<void
     ],
     rows,
   );
+  await benchHttpConnector();
+}
+
+/**
+ * The base case through an `http` connector to a local HTTP provider instead of SMPP (the
+ * last row of `scaling`; alone: `npm run bench -- scaling-http`).
+ */
+export async function benchHttpConnector(): Promise<void> {
+  const messages = smoke ? 20 : baseMessages;
+  const r = await runCase({
+    system: 'smsgw-http',
+    link: { binds: 1, window: base.window },
+    receipts: false,
+    parts: 1,
+    messages,
+    concurrency: headToHeadConcurrency,
+  });
+  const lost = r.refused + r.lost > 0 ? ` (refused ${r.refused}, lost ${r.lost})` : '';
+  printTable(
+    `Scaling: REST → http connector (concurrency ${base.window}) → a local HTTP provider that accepts at once; ${headToHeadConcurrency} HTTP connections in`,
+    ['connector', 'messages', 'smsgw msgs/s', 'smsgw p50 ms'],
+    [['http', String(messages), `${formatRate(r.messagesPerSecond)}${lost}`, r.p50Ms.toFixed(1)]],
+  );
 }

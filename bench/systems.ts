@@ -97,17 +97,17 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-export async function startSink(receipts: boolean): Promise<Sink> {
-  const child = spawn(
-    process.execPath,
-    [
-      'bench/smpp-sink.ts',
-      'smsgw',
-      ...(receipts ? ['--receipts'] : []),
-      ...(process.env.BENCH_SINK_HEX_IDS === '1' ? ['--hex-ids'] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-  );
+/** The SMPP sink, or with `http` the HTTP provider (bench/http-provider.ts), which counts alike. */
+export async function startSink(receipts: boolean, http = false): Promise<Sink> {
+  const args = http
+    ? ['bench/http-provider.ts']
+    : [
+        'bench/smpp-sink.ts',
+        'smsgw',
+        ...(receipts ? ['--receipts'] : []),
+        ...(process.env.BENCH_SINK_HEX_IDS === '1' ? ['--hex-ids'] : []),
+      ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const lines = createInterface({ input: child.stdout! });
   const [line] = (await once(lines, 'line')) as [string];
   return {
@@ -128,6 +128,8 @@ export interface SystemUnderTest {
   name: string;
   pids: number[];
   httpPort: number;
+  /** Every node's HTTP port, when there are several (the load spreads over them). */
+  httpPorts?: number[];
   smppPort?: number;
   close(): Promise<void>;
 }
@@ -139,11 +141,21 @@ export interface SmppLink {
 
 export const account = { id: 'bench', apiKey: 'bench-key-1', systemId: 'bench', password: 'pw' };
 
+export interface SmsgwOptions {
+  webhookUrl?: string;
+  /** Send through an `http` connector to bench/http-provider.ts on `sinkPort` (`window`: its concurrency). */
+  httpConnector?: boolean;
+  /** The store's URL (default: SQLite in `dir`). */
+  store?: string;
+  /** Gateway processes on that store (more than one: a PostgreSQL cluster). */
+  nodes?: number;
+}
+
 export async function startSmsgw(
   dir: string,
   sinkPort: number,
   link: SmppLink,
-  webhookUrl?: string,
+  { webhookUrl, httpConnector = false, store = `sqlite:${dir}/gw.db`, nodes = 1 }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
@@ -155,25 +167,36 @@ export async function startSmsgw(
     config,
     `http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
-store: sqlite:${dir}/gw.db
+store: ${store}
 accounts:
   - { id: ${account.id}, apiKeys: [${account.apiKey}], defaultFrom: BENCH, smpp: { systemId: ${account.systemId}, password: ${account.password}, maxBinds: 8 }${webhook} }
 connectors:
-  - { id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }
+  - ${
+    httpConnector
+      ? `{ id: sink, type: http, url: "http://127.0.0.1:${sinkPort}/sms", body: { to: "{{to}}", text: "{{text}}", ref: "{{id}}" }, accepted: { idPath: id }, concurrency: ${link.window} }`
+      : `{ id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }`
+  }
 routes:
   mt: [{ connectors: [sink] }]
 `,
   );
-  const { child, found } = await spawnLines(
-    ['src/cli/main.ts', 'serve', '--config', config],
-    [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
-  );
+  const started: Array<{ child: ChildProcess; found: string[] }> = [];
+  for (let i = 0; i < nodes; i++)
+    started.push(
+      await spawnLines(
+        ['src/cli/main.ts', 'serve', '--config', config],
+        [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
+      ),
+    );
   return {
     name: 'smsgw',
-    pids: [child.pid!],
-    httpPort: Number(found[0]),
-    smppPort: Number(found[1]),
-    close: () => stop(child),
+    pids: started.map((s) => s.child.pid!),
+    httpPort: Number(started[0]!.found[0]),
+    httpPorts: started.map((s) => Number(s.found[0])),
+    smppPort: Number(started[0]!.found[1]),
+    close: async () => {
+      for (const s of started) await stop(s.child);
+    },
   };
 }
 

@@ -31,7 +31,7 @@ import {
   secretEquals,
 } from '../core/index.ts';
 import { calculateSegments } from '../sms/index.ts';
-import { StoreConflictError } from '../store/index.ts';
+import { isStoreUnreachable, StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
 import { refuseUnknownFields } from './fields.ts';
 import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
@@ -158,7 +158,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // An error no route expects is most likely the store's (disk full, database gone): then
     // the client may try again; only with a store that writes is it the gateway's own.
-    if (!(err instanceof GatewayError) && !err.statusCode && !(await o.gateway.checkStore()))
+    // The error itself may say so: a read that failed while the database was down, looked at
+    // once it is back up, is still the outage's.
+    if (
+      !(err instanceof GatewayError) &&
+      !err.statusCode &&
+      (isStoreUnreachable(err) || !(await o.gateway.checkStore()))
+    )
       err = new StoreUnavailableError();
     if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)

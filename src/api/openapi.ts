@@ -310,6 +310,37 @@ const adminOp = (
 });
 const connectorParam = [{ name: 'id', in: 'path', required: true, schema: str, description: 'connector id' }];
 
+/**
+ * Where an `http` connector's provider pushes receipts or inbound messages (CONTRACT §8):
+ * no API key, the connector authenticates the push (provider signature or URL secret).
+ */
+const connectorPush = (kind: 'Receipt' | 'Inbound', what: string) => {
+  const operation = (method: 'Get' | 'Post') => ({
+    security: [],
+    tags: ['connectors'],
+    operationId: `push${kind}${method}`,
+    summary: `${what} (fields in the ${method === 'Get' ? 'query' : 'JSON or form body, or the query'})`,
+    parameters: [
+      {
+        name: 'secret',
+        in: 'query',
+        required: false,
+        schema: str,
+        description: "the connector's push secret",
+      },
+    ],
+    responses: {
+      '200': { description: 'Stored (Twilio: an empty TwiML <Response/>)' },
+      '400': { description: 'Nothing this connector reads' },
+      '401': { description: 'No secret or provider signature' },
+      '403': { description: 'Wrong secret or signature' },
+      '404': { description: 'No http connector of that id' },
+      '503': { description: 'Not stored; push it again later' },
+    },
+  });
+  return { parameters: connectorParam, get: operation('Get'), post: operation('Post') };
+};
+
 /** /v1/admin/*: behind an admin key (`admin.apiKeys`). */
 const adminPaths = {
   '/v1/admin/nodes': {
@@ -845,6 +876,14 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/connectors/{id}/receipts': connectorPush(
+      'Receipt',
+      'A delivery receipt from the provider of an http connector',
+    ),
+    '/v1/connectors/{id}/inbound': connectorPush(
+      'Inbound',
+      'An inbound message from the provider of an http connector',
+    ),
     '/metrics': {
       get: {
         security: [],

@@ -28,6 +28,7 @@ import {
   parseUdh,
   splitMessage,
 } from '../sms/index.ts';
+import { isStoreUnreachable } from '../store/index.ts';
 
 export interface SmppFrontOptions {
   gateway: Gateway;
@@ -491,6 +492,7 @@ const unknownHash =
 export const optedOutStatus = 0x00000401;
 
 function statusOf(err: unknown): number {
+  if (isStoreUnreachable(err)) return CommandStatus.ESME_RMSGQFUL;
   if (!(err instanceof GatewayError)) return CommandStatus.ESME_RSYSERR;
   if (err.code === 'recipient_opted_out') return optedOutStatus;
   // A temporary refusal ESMEs wait out and retry (as they do ESME_RTHROTTLED), where

@@ -17,7 +17,7 @@ import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
-import { createConnector, SimulatorConnector } from '../connectors/index.ts';
+import { createConnector, httpPushRoutes, SimulatorConnector } from '../connectors/index.ts';
 import { consolePlugin } from '../console/index.ts';
 import type { Message } from '../core/index.ts';
 import {
@@ -126,8 +126,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     inbound: (sms) => gateway!.inbound(sms),
     parts: keptPartsIn(store),
   };
+  // Where providers reach this gateway: known once HTTP listens (its port may be 0 until then).
+  let publicUrl = config.http.publicUrl ?? `http://${config.http.listen}`;
+  const reachedAt = { publicUrl: () => publicUrl };
   const connectors = new Map<string, Connector>(
-    config.connectors.map((c) => [c.id, createConnector(c, sink, log)]),
+    config.connectors.map((c) => [c.id, createConnector(c, sink, log, reachedAt)]),
   );
   gateway = new Gateway({ store, config, connectors });
   // MO rules an admin set through the API outlive a restart.
@@ -348,6 +351,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ],
       public: [
         readyRoutes({ connectors, draining: () => draining, storeProblem }),
+        httpPushRoutes(connectors, reachedAt.publicUrl),
         consolePlugin(),
         ...compat,
       ],
@@ -431,6 +435,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       throw new ListenError('HTTP', config.http.listen, err);
     });
     httpAddress = http.server.address() as AddressInfo;
+    if (!config.http.publicUrl) {
+      const scheme = config.http.tls ? 'https' : 'http';
+      const hostName = httpAddress.family === 'IPv6' ? `[${httpAddress.address}]` : httpAddress.address;
+      publicUrl = `${scheme}://${hostName}:${httpAddress.port}`;
+    }
     if (metricsHttp && config.metrics?.listen) {
       const listen = config.metrics.listen;
       await metricsHttp.listen(splitListen(listen)).catch((err) => {

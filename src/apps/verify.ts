@@ -341,12 +341,17 @@ export class VerifyService {
     for (const [bucket] of buckets) bucket.take();
   }
 
-  #bucket(key: string, max: number, s: VerifySettings): TokenBucket {
+  /**
+   * A velocity budget; in a cluster each gateway keeps to its share of `max` (the live
+   * gateways' shares add up to it), so the limit holds for the cluster, not per gateway.
+   */
+  #bucket(key: string, limit: number, s: VerifySettings): TokenBucket {
+    const max = limit * this.#ctx.gateway.shares.fraction;
     let bucket = this.#buckets.get(key);
     if (!bucket || bucket.burst !== max) {
       if (this.#buckets.size >= maxTrackedBuckets) {
         // Full buckets say nothing a new one would not: drop them.
-        for (const [k, b] of this.#buckets) if (b.available() >= b.burst) this.#buckets.delete(k);
+        for (const [k, b] of this.#buckets) if (b.available() >= Math.floor(b.burst)) this.#buckets.delete(k);
       }
       bucket = new TokenBucket(max / s.velocityWindowSeconds, max);
       this.#buckets.set(key, bucket);

@@ -5,15 +5,22 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import type { SimulatorOutcome, SmscSimulatorOptions } from '../simulator/index.ts';
 import { SmscSimulator } from '../simulator/index.ts';
+import { simulateCimd2 } from './simulate-cimd2.ts';
 import { simulateModemCommand } from './simulate-modem.ts';
+import { simulateUcp } from './simulate-ucp.ts';
 
 const help = `usage: smsgw simulate smsc [options]
 
 Runs an SMSC that plays a carrier for ESMEs under test. It binds any credentials unless
 --system-id/--password are given, answers every SMPP 3.4 request, and sends delivery
-receipts when registered_delivery asks.
+receipts when registered_delivery asks. With --protocol ucp it speaks UCP/EMI instead:
+logins (60), submits (51, answered AdC:SCTS), notifications (53) when NRq asks, inbound
+as 52, alerts (31). With --protocol cimd2 it speaks CIMD2: logins (01, --system-id and
+--password as user identity and password), submits (03), status reports (23) when 056
+asks, inbound as 20, alive (40). The options below the misbehaviour line are SMPP only.
 
 options:
+  --protocol smpp|ucp|cimd2  the protocol it serves (default smpp)
   --host ADDR                listen address (default 127.0.0.1)
   --port N                   SMPP port (default 2776)
   --system-id ID             accept only this system_id ...
@@ -47,6 +54,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     values = parseArgs({
       args: rest,
       options: {
+        protocol: { type: 'string', default: 'smpp' },
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '2776' },
         'system-id': { type: 'string' },
@@ -129,10 +137,18 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       }
     }
   }
+  const protocol = String(values.protocol);
+  if (protocol !== 'smpp' && protocol !== 'ucp' && protocol !== 'cimd2')
+    problems.push(`--protocol: expected smpp, ucp or cimd2, got '${protocol}'`);
+  if (protocol !== 'smpp' && tlsPort !== undefined) problems.push('--tls-port: only with --protocol smpp');
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`smsgw simulate smsc: ${p}\n`);
     return 2;
   }
+  if (protocol === 'ucp')
+    return simulateUcp(options, port, String(values.host), values.http as string | undefined);
+  if (protocol === 'cimd2')
+    return simulateCimd2(options, port, String(values.host), values.http as string | undefined);
 
   const simulator = new SmscSimulator(options);
   const host = String(values.host);
@@ -143,7 +159,20 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     const tlsAddress = await simulator.listen(tlsPort, host, true);
     process.stdout.write(`SMSC simulator TLS on ${tlsAddress.address}:${tlsAddress.port}\n`);
   }
-  const http = values.http === undefined ? undefined : await startControl(simulator, String(values.http));
+  const http =
+    values.http === undefined
+      ? undefined
+      : await startControl(
+          {
+            stats: () => simulator.stats,
+            injectInbound: (m) => simulator.injectInbound(m),
+            message: (id) => {
+              const m = simulator.findMessage(id);
+              return m && { ...m, shortMessage: m.shortMessage.toString('hex') };
+            },
+          },
+          String(values.http),
+        );
   const stop = async () => {
     await http?.close();
     await simulator.close();
@@ -154,7 +183,20 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function startControl(simulator: SmscSimulator, listen: string) {
+/** What the control API reaches, whichever protocol the simulator speaks. */
+export interface ControlTarget {
+  stats(): object;
+  injectInbound(message: {
+    from: string;
+    to: string;
+    text: string;
+    systemId?: string;
+    longMessages?: 'udh' | 'sar' | 'payload';
+  }): number;
+  message(id: string): object | undefined;
+}
+
+export async function startControl(simulator: ControlTarget, listen: string) {
   const colon = listen.lastIndexOf(':');
   const host = colon > 0 ? listen.slice(0, colon) : '127.0.0.1';
   const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
@@ -190,11 +232,11 @@ async function startControl(simulator: SmscSimulator, listen: string) {
       return reply.code(202).send({ parts });
     },
   );
-  app.get('/stats', async () => simulator.stats);
+  app.get('/stats', async () => simulator.stats());
   app.get<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
-    const m = simulator.findMessage(req.params.id);
+    const m = simulator.message(req.params.id);
     if (!m) return reply.code(404).send({ error: { code: 'not_found', message: 'no such message' } });
-    return { ...m, shortMessage: m.shortMessage.toString('hex') };
+    return m;
   });
   const address = await app.listen({ host, port });
   process.stdout.write(`SMSC simulator control API on ${address}\n`);

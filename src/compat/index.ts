@@ -9,8 +9,9 @@ import { kannelApi, kannelDlr } from './kannel.ts';
 import { sendTwimlReplies, twilioApi, twilioInbound, twilioStatusCallback, twimlReply } from './twilio.ts';
 import { twilioVerifyApi } from './twilio-verify.ts';
 
+export { twilioSignature } from '../webhooks/index.ts';
 export type { CompatContext } from './context.ts';
-export { idOfSid, sidOf, twilioSignature } from './twilio.ts';
+export { idOfSid, sidOf } from './twilio.ts';
 
 /** Starts the callbacks and returns the plugins to register as `public`. */
 export function compatApis(ctx: CompatContext): HttpPlugin[] {

@@ -2,7 +2,6 @@
 // /Messages/{Sid}.json (create, fetch, list with Twilio's paging, update to cancel or redact,
 // delete), Twilio's JSON and error bodies, status callbacks signed with X-Twilio-Signature,
 // and inbound messages POSTed to the account's smsUrl with a TwiML <Message> reply sent back.
-import { createHmac } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
@@ -10,6 +9,7 @@ import type { Account, Message } from '../core/index.ts';
 import { GatewayError, normaliseNumber, normaliseSender, StoreUnavailableError } from '../core/index.ts';
 import { chooseEncoding } from '../sms/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
+import { twilioSignature } from '../webhooks/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
 
@@ -36,14 +36,6 @@ export function idOfSid(sid: string, prefixes: readonly string[] = ['SM', 'MM'])
     n /= 32n;
   }
   return id;
-}
-
-/** Twilio's request signature: base64 HMAC-SHA1 of the URL and the sorted name+value pairs. */
-export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  const data = Object.keys(params)
-    .sort()
-    .reduce((acc, key) => acc + key + params[key], url);
-  return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 }
 
 /** Kept with each message sent through this API (Message.meta.twilio). */

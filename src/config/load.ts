@@ -186,6 +186,11 @@ function dedupe(lines: string[]): string[] {
   return [...new Set(lines)];
 }
 
+/** A request header that carries a credential (its value is secret), by its name. */
+export function isCredentialHeader(name: string): boolean {
+  return /auth|key|token|secret|password|signature/i.test(name);
+}
+
 /** What a schema cannot say: ids unique, routes naming connectors and accounts that exist. */
 function crossCheck(config: GatewayConfig): string[] {
   const problems: string[] = [];
@@ -205,6 +210,11 @@ function crossCheck(config: GatewayConfig): string[] {
           problems.push(`connectors[${i}].devices[${j}]: ${device} is already used by connector '${owner}'`);
         else modemDevices.set(device, c.id);
       });
+    // Pushes are authenticated by a secret derived from the credentials, or given.
+    if (c.type === 'http' && !c.preset && (c.receipts || c.inbound) && !c.secret && !c.auth) {
+      if (!Object.keys(c.headers ?? {}).some(isCredentialHeader))
+        problems.push(`connectors[${i}].secret: required: no credentials to derive the push secret from`);
+    }
   });
   const accountIds = new Set<string>();
   const apiKeys = new Set<string>(config.admin.apiKeys);

@@ -228,6 +228,303 @@ const smppConnector = {
   },
 } as const;
 
+const cimd2Connector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'host', 'port', 'username', 'password'],
+  properties: {
+    id,
+    type: { const: 'cimd2' },
+    host: { ...nonEmpty, description: "The SMS centre's host name or address" },
+    port,
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 32,
+      description: 'User identity of the login (010)',
+    },
+    password: { type: 'string', maxLength: 32, description: 'Password of the login (011)' },
+    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Parallel sessions' },
+    window: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 128,
+      default: 1,
+      description: 'Requests outstanding per session (1 unless the SMS centre allows windowing)',
+    },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Submits per second for the whole connector (0 = no limit)',
+    },
+    aliveSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600,
+      default: 60,
+      description: 'Alive (40) after this long without a packet from the SMS centre (0 = never)',
+    },
+    requestTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 30,
+      description: 'Wait for a response this long; then the message is retried',
+    },
+    checksum: { type: 'boolean', default: false, description: 'Put a checksum on every packet sent' },
+  },
+} as const;
+
+const ucpConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'host', 'port', 'username', 'password'],
+  properties: {
+    id,
+    type: { const: 'ucp' },
+    host: { ...nonEmpty, description: "The SMSC's host name or address" },
+    port,
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 16,
+      description: 'OAdC of the login (operation 60)',
+    },
+    password: { type: 'string', maxLength: 16, description: 'PWD of the login' },
+    binds: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Parallel sessions' },
+    window: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 32,
+      description: 'Operations outstanding per session (TRNs 00-99 allow 100 at most)',
+    },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Submits (operation 51) per second for the whole connector (0 = no limit)',
+    },
+    keepAliveSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600,
+      default: 30,
+      description: 'An alert (operation 31) after this long without sending (0 = never)',
+    },
+    requestTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+      description: 'Wait for a result this long; then the message is retried and the link dropped',
+    },
+  },
+} as const;
+
+/** `fields` are required with `preset: value` (null: with no preset, the generic settings). */
+function presetNeeds(value: string | null, fields: string[]) {
+  const when =
+    value === null
+      ? { not: { required: ['preset'] } }
+      : { required: ['preset'], properties: { preset: { const: value } } };
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
+  return { if: when, then: { required: fields } };
+}
+
+/** A path into a provider's JSON (or form/query) answer: `messages.0.message-id`. */
+const fieldPath = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  description: 'a dotted path: `messages.0.id`',
+} as const;
+
+const httpConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type'],
+  description:
+    'An upstream SMS provider over HTTP: a preset (twilio, kannel, smsgw, vonage) or generic settings',
+  properties: {
+    id,
+    type: { const: 'http' },
+    preset: {
+      enum: ['twilio', 'kannel', 'smsgw', 'vonage'],
+      description: 'twilio, kannel, smsgw or vonage (leave out for generic settings)',
+    },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description:
+        "an http:// or https:// URL: the provider's send URL (kannel: its /cgi-bin/sendsms; twilio, smsgw, vonage: the API origin)",
+    },
+    username: { ...nonEmpty, description: 'kannel: the sendsms-user' },
+    password: { ...nonEmpty, description: "kannel: the sendsms-user's password" },
+    accountSid: { ...nonEmpty, description: 'twilio: the Account SID' },
+    authToken: { ...nonEmpty, description: 'twilio: the auth token (also verifies its callbacks)' },
+    apiKey: { ...nonEmpty, description: "smsgw: the account's API key; vonage: api_key" },
+    apiSecret: { ...nonEmpty, description: 'vonage: api_secret' },
+    secret: {
+      type: 'string',
+      minLength: 8,
+      description:
+        'Authenticates receipts and inbound pushed to /v1/connectors/{id}/… (default: derived from the credentials)',
+    },
+    method: {
+      enum: ['POST', 'GET'],
+      default: 'POST',
+      description: 'generic: POST or GET (GET puts the fields in the query)',
+    },
+    format: { enum: ['json', 'form'], default: 'json', description: 'generic: the body as JSON or a form' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'generic: extra request headers',
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      description: 'generic: basic (username, password), bearer (token) or hmac (secret, header)',
+      properties: {
+        type: { enum: ['basic', 'bearer', 'hmac'] },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        token: nonEmpty,
+        secret: nonEmpty,
+        header: {
+          ...nonEmpty,
+          default: 'X-Signature',
+          description: 'hmac: the header carrying the hex HMAC-SHA256 of the body',
+        },
+      },
+    },
+    body: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'generic: field → template; {{to}} {{from}} {{text}} {{id}} {{toDigits}} {{fromDigits}} {{receiptUrl}} {{inboundUrl}}; in JSON a dotted name (`messages.0.to`) nests',
+    },
+    accepted: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'generic: what counts as accepted',
+      properties: {
+        status: {
+          type: 'array',
+          items: { type: 'integer', minimum: 100, maximum: 599 },
+          minItems: 1,
+          description: 'HTTP statuses that mean accepted (default: any 2xx)',
+        },
+        idPath: { ...fieldPath, description: "where the answer holds the provider's message id" },
+        errorPath: {
+          ...fieldPath,
+          description: 'where a 2xx answer holds an error (present and not empty: refused)',
+        },
+      },
+      default: {},
+    },
+    receipts: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['idPath', 'statusPath'],
+      description: 'generic: how a pushed receipt reads (JSON body, form or query)',
+      properties: {
+        listPath: {
+          ...fieldPath,
+          description: 'where a push holds a list of receipts (the other paths are then read in each)',
+        },
+        idPath: {
+          ...fieldPath,
+          description: "where the provider's message id is (as its send answer gave it)",
+        },
+        statusPath: { ...fieldPath, description: "where the provider's status word is" },
+        errorPath: { ...fieldPath, description: "where the provider's error code is" },
+        statuses: {
+          type: 'object',
+          additionalProperties: {
+            enum: ['delivered', 'undelivered', 'expired', 'rejected', 'failed', 'accepted', 'unknown'],
+          },
+          description:
+            "the provider's status words → delivered, undelivered, expired, rejected, failed, accepted",
+        },
+      },
+    },
+    inbound: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fromPath', 'toPath', 'textPath'],
+      description: 'generic: how a pushed inbound message reads',
+      properties: {
+        fromPath: { ...fieldPath, description: "where the sender's number is" },
+        toPath: { ...fieldPath, description: 'where the number it was sent to is' },
+        textPath: { ...fieldPath, description: 'where the text is' },
+      },
+    },
+    longMessages: {
+      enum: ['whole', 'parts'],
+      description: 'whole: the provider splits long text (all presets do); parts: one request per part',
+      default: 'whole',
+    },
+    tps: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: 'Requests per second (0 = no limit)',
+    },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+      description: 'Requests outstanding at once',
+    },
+    timeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+      description: 'Wait for an answer this long; then the message is retried',
+    },
+  },
+  allOf: [
+    presetNeeds('twilio', ['accountSid', 'authToken']),
+    presetNeeds('kannel', ['url', 'username', 'password']),
+    presetNeeds('smsgw', ['url', 'apiKey']),
+    presetNeeds('vonage', ['apiKey', 'apiSecret']),
+    presetNeeds(null, ['url', 'body']),
+  ],
+} as const;
+
+/** Each connector type's settings; a type not listed here is the simulator. */
+const connectorSettings = {
+  smpp: smppConnector,
+  cimd2: cimd2Connector,
+  ucp: ucpConnector,
+  http: httpConnector,
+  modem: modemConnector,
+} as const;
+const connectorTypes = ['simulator', ...Object.keys(connectorSettings)];
+
+/**
+ * The connector's settings chosen by its `type`, as a chain of if/then/else (the form that
+ * keeps Ajv's defaults and error paths to the one schema that applies).
+ */
+const settingsByType = Object.entries(connectorSettings).reduceRight<Record<string, unknown>>(
+  (otherwise, [type, settings]) => ({
+    if: { properties: { type: { const: type } } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
+    then: settings,
+    else: otherwise,
+  }),
+  simulatorConnector,
+);
+
 const mtRoute = {
   type: 'object',
   additionalProperties: false,
@@ -510,6 +807,12 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         listen: { ...listen, default: '127.0.0.1:8080' },
+        publicUrl: {
+          type: 'string',
+          pattern: '^https?://',
+          description:
+            'an http:// or https:// URL: where providers reach this gateway (the receipt and inbound URLs of http connectors; default http:// + listen)',
+        },
         tls: certificateFiles,
         // Limits against clients that hold connections or pipeline requests without reading
         // (defaults: src/api/http-limits.ts).
@@ -565,16 +868,8 @@ export const configSchema = {
       items: {
         type: 'object',
         required: ['type'],
-        properties: { type: { enum: ['simulator', 'smpp', 'modem'] } },
-        if: { properties: { type: { const: 'smpp' } } },
-        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
-        then: smppConnector,
-        else: {
-          if: { properties: { type: { const: 'modem' } } },
-          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
-          then: modemConnector,
-          else: simulatorConnector,
-        },
+        properties: { type: { enum: connectorTypes } },
+        ...settingsByType,
       },
       default: [],
     },

@@ -5,6 +5,8 @@ export interface GatewayConfig {
   http: {
     listen: string;
     tls?: { cert: string; key: string };
+    /** Where providers reach this gateway (http connectors' receipt and inbound URLs). */
+    publicUrl?: string;
     maxConnections?: number;
     maxPipelined?: number;
     writeStallSeconds?: number;
@@ -93,7 +95,13 @@ export interface VerifySettingsConfig {
   templates?: Record<string, string>;
 }
 
-export type ConnectorConfig = SimulatorConnectorConfig | SmppConnectorConfig | ModemConnectorConfig;
+export type ConnectorConfig =
+  | SimulatorConnectorConfig
+  | SmppConnectorConfig
+  | Cimd2ConnectorConfig
+  | UcpConnectorConfig
+  | HttpConnectorConfig
+  | ModemConnectorConfig;
 
 /** GSM modems on serial ports, one bind each (AT commands, PDU mode). */
 export interface ModemConnectorConfig {
@@ -146,6 +154,85 @@ export interface SmppConnectorConfig {
   broadcast: boolean;
   /** How the SMSC writes message ids in receipt texts (see ReceiptIdForm in src/smpp). */
   receiptIds: 'as-submitted' | 'decimal' | 'hex';
+}
+
+export interface Cimd2ConnectorConfig {
+  id: string;
+  type: 'cimd2';
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  binds: number;
+  window: number;
+  tps: number;
+  aliveSeconds: number;
+  requestTimeoutSeconds: number;
+  /** Put a checksum on every packet sent. */
+  checksum: boolean;
+}
+
+/** A UCP/EMI client (SMT) to an SMSC. */
+export interface UcpConnectorConfig {
+  id: string;
+  type: 'ucp';
+  host: string;
+  port: number;
+  /** Sent as OAdC of the login (operation 60). */
+  username: string;
+  password: string;
+  binds: number;
+  window: number;
+  tps: number;
+  keepAliveSeconds: number;
+  requestTimeoutSeconds: number;
+}
+
+/** An upstream provider over HTTP: a preset's credentials, or generic request and mapping settings. */
+export interface HttpConnectorConfig {
+  id: string;
+  type: 'http';
+  preset?: 'twilio' | 'kannel' | 'smsgw' | 'vonage';
+  url?: string;
+  username?: string;
+  password?: string;
+  accountSid?: string;
+  authToken?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  /** Authenticates pushed receipts and inbound; absent: derived from the credentials. */
+  secret?: string;
+  method: 'POST' | 'GET';
+  format: 'json' | 'form';
+  headers?: Record<string, string>;
+  auth?: {
+    type: 'basic' | 'bearer' | 'hmac';
+    username?: string;
+    password?: string;
+    token?: string;
+    secret?: string;
+    header?: string;
+  };
+  /** Field → template (`{{to}}`, `{{text}}`...). */
+  body?: Record<string, string>;
+  accepted: { status?: number[]; idPath?: string; errorPath?: string };
+  receipts?: {
+    /** Where a push holds a list of receipts; the other paths are read in each. */
+    listPath?: string;
+    idPath: string;
+    statusPath: string;
+    errorPath?: string;
+    statuses?: Record<
+      string,
+      'delivered' | 'undelivered' | 'expired' | 'rejected' | 'failed' | 'accepted' | 'unknown'
+    >;
+  };
+  inbound?: { fromPath: string; toPath: string; textPath: string };
+  /** whole: the provider splits long text; parts: one request per part. */
+  longMessages: 'whole' | 'parts';
+  tps: number;
+  concurrency: number;
+  timeoutSeconds: number;
 }
 
 export interface MtRouteConfig {

@@ -37,6 +37,7 @@ import {
 import { StatusHistory } from './health.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { keptPartId, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
   BindState,
@@ -736,10 +737,6 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 }
 
-function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {
-  return `${c.referenceBits}/${c.reference}/${c.sequence}/${key}`;
-}
-
 function canSend(bind: Bind): boolean {
   const client = bind.client;
   return client.state === 'bound' && client.session?.state === 'bound' && client.bindType !== 'receiver';
@@ -767,18 +764,6 @@ function bindStateOf(client: SmppClient): BindState['state'] {
 function sourceAddress(from: string, c: SmppConnectorConfig): SmppAddress {
   const guessed = toSmppAddress(from);
   return { ton: c.sourceTon ?? guessed.ton, npi: c.sourceNpi ?? guessed.npi, address: guessed.address };
-}
-
-/** One part carrying the message's own header as it is (an ESME's part of a long message). */
-function withOwnHeader(sms: OutboundSms): SplitResult {
-  const payload = sms.binary ?? encodeText(sms.text ?? '', sms.encoding);
-  return {
-    encoding: sms.encoding,
-    dataCoding: dataCodingFor(sms.encoding, { flash: sms.flash }),
-    text: sms.text ?? '',
-    parts: [{ payload, udh: sms.udh! }],
-    segments: 1,
-  };
 }
 
 /** The connector's `tls` setting as node:tls takes it: the CA file read (each time binds are opened, so a renewed one is picked up). */

@@ -1,3 +1,5 @@
+export type { Cimd2SimulatedMessage, Cimd2SimulatorOptions } from './cimd2.ts';
+export { Cimd2Simulator } from './cimd2.ts';
 export type {
   EmulatedSubmit,
   ModemEmulatorEvents,
@@ -13,3 +15,5 @@ export type {
   SmscSimulatorOptions,
 } from './smsc.ts';
 export { SmscSimulator } from './smsc.ts';
+export type { UcpInboundMessage, UcpSimulatedMessage, UcpSimulatorOptions } from './ucp.ts';
+export { UcpSmscSimulator } from './ucp.ts';

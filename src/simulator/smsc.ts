@@ -353,7 +353,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     to: string,
   ): SimulatedMessage {
     const id = this.#nextId++;
-    const outcome = this.#outcomeFor(to);
+    const outcome = outcomeFor(this.#o.outcomes, to);
     const message: SimulatedMessage = {
       id,
       systemId,
@@ -400,16 +400,6 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       this.#throttleCount = 0;
     }
     return ++this.#throttleCount <= this.#o.throttleTps;
-  }
-
-  #outcomeFor(to: string): SimulatorOutcome {
-    const bare = to.replace(/^\+/, '');
-    for (const outcome of this.#o.outcomes) {
-      const pattern = outcome.to.replace(/^\+/, '');
-      const hit = pattern.endsWith('*') ? bare.startsWith(pattern.slice(0, -1)) : bare === pattern;
-      if (hit) return outcome;
-    }
-    return { to: '*', stat: 'DELIVRD' };
   }
 
   /** A remembered message by the id the simulator gave it (in its message_id format). */
@@ -549,6 +539,17 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     const waiting = this.#pending.splice(0);
     for (const delivery of waiting) this.#deliver(delivery);
   }
+}
+
+/** The first outcome whose pattern matches the destination; delivered when none does. */
+export function outcomeFor(outcomes: readonly SimulatorOutcome[], to: string): SimulatorOutcome {
+  const bare = to.replace(/^\+/, '');
+  for (const outcome of outcomes) {
+    const pattern = outcome.to.replace(/^\+/, '');
+    const hit = pattern.endsWith('*') ? bare.startsWith(pattern.slice(0, -1)) : bare === pattern;
+    if (hit) return outcome;
+  }
+  return { to: '*', stat: 'DELIVRD' };
 }
 
 /** A small seeded PRNG, so a simulator run with the same seed fails the same submits. */

@@ -16,3 +16,25 @@ export class StoreNotFoundError extends Error {
     this.name = 'StoreNotFoundError';
   }
 }
+
+/** PostgreSQL SQLSTATEs that say the server cannot be used now, not that a statement was wrong. */
+const unreachableStates = new Set(['57P01', '57P02', '57P03', '53300']);
+const unreachableSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/**
+ * Whether an error says the database could not be reached (down, restarting, connection cut)
+ * rather than that the gateway asked something wrong: such a failure is temporary, and the
+ * client is told to try again (503) even when the database is back by the time it is looked at.
+ */
+export function isStoreUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as Error & { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // Class 08: connection exception.
+    if (code.startsWith('08') || unreachableStates.has(code) || unreachableSocketCodes.has(code)) return true;
+  }
+  // node-postgres names a dropped connection only in words.
+  return /^Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect/i.test(
+    err.message,
+  );
+}

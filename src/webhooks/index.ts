@@ -6,4 +6,4 @@ export {
   WebhookSender,
   type WebhookSenderOptions,
 } from './sender.ts';
-export { signWebhook, verifyWebhook } from './sign.ts';
+export { signWebhook, twilioSignature, verifyWebhook } from './sign.ts';

@@ -3,7 +3,8 @@
 // than 2 binds at the SMSC together; a gateway with none hands its messages to those with
 // one, and when a gateway holding binds stops, the others take its binds. Three gateways
 // and an account with mps 30 accept about 30 a second together, not 90; an account's
-// maxBinds counts its ESMEs' binds on every gateway.
+// maxBinds counts its ESMEs' binds on every gateway; Verify's velocity limits hold for the
+// cluster too.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
@@ -218,6 +219,40 @@ routes: { mt: [{ connectors: [sim] }] }`,
         `at most about ${mps}/s together, got ${accepted / seconds}/s`,
       );
       assert.ok(accepted > mps, `more than a second’s worth in ${seconds} s, got ${accepted}`);
+    });
+
+    test('Verify’s velocity limits hold for the cluster', async (t) => {
+      const maxPerPrefix = 6;
+      const c = await cluster(
+        t,
+        3,
+        `accounts:
+  - id: acme
+    apiKeys: [acme-key-1]
+    defaultFrom: ACME
+    verify: { prefixDigits: 9, maxPerPrefix: ${maxPerPrefix}, maxSends: 100 }
+connectors: [{ id: sim, type: simulator }]
+routes: { mt: [{ connectors: [sim] }] }`,
+      );
+      const calls = c.gateways.map((gw) => api(gw.base, 'acme-key-1'));
+      // A pumping run over consecutive numbers of one prefix, spread over every gateway.
+      const statuses = await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const res = await calls[i % calls.length]!('POST', '/v1/verify', {
+            to: `+44770099${String(1000 + i).padStart(4, '0')}`,
+          });
+          if (res.status !== 201)
+            assert.equal(res.body.error?.code, 'verify_rate_limited', JSON.stringify(res.body));
+          return res.status;
+        }),
+      );
+      const started = statuses.filter((s) => s === 201).length;
+      t.diagnostic(`${started} of 30 started with maxPerPrefix ${maxPerPrefix} over 3 gateways`);
+      assert.ok(
+        started <= maxPerPrefix,
+        `at most ${maxPerPrefix} codes to the prefix together, got ${started}`,
+      );
+      assert.ok(started >= maxPerPrefix - 3, `each gateway sent its share, got ${started}`);
     });
   });
 }

@@ -13,7 +13,8 @@ export type PeerName =
   | 'Kannel'
   | 'Chromium'
   | 'PostgreSQL'
-  | 'npm smpp';
+  | 'npm smpp'
+  | 'tshark';
 
 const known = new Map<PeerName, boolean>();
 

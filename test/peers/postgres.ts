@@ -3,7 +3,7 @@
 // PostgreSQL refuses to run as root, so under root the server runs as the `postgres` user
 // (or `nobody`), which is given the temp dir.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,13 @@ export interface PostgresServer {
   /** Starts it again after shutDown, on the same port and data. */
   startAgain(): Promise<void>;
   stop(): Promise<void>;
+  /** The postmaster's process id (its children are the sessions), for measuring its CPU. */
+  pid(): number;
+}
+
+export interface PostgresOptions {
+  /** More server settings (`name=value`), e.g. to preload pg_stat_statements for a bench. */
+  settings?: string[];
 }
 
 /** The newest Debian PostgreSQL's binaries (/usr/lib/postgresql/<major>/bin). */
@@ -56,7 +63,7 @@ function unprivileged(): { prefix: string[]; uid: number; gid: number } | null {
   throw new Error('running as root and there is no postgres or nobody user to run PostgreSQL as');
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-pg-'));
   const data = join(dir, 'data');
@@ -82,7 +89,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
   process.once('exit', stopNow);
   // fsync off: a throwaway cluster; what a COMMIT promises is PostgreSQL's, not under test.
-  const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const settings = [
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    ...(options.settings ?? []).map((s) => `-c ${s}`),
+  ].join(' ');
   const start = () =>
     exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', 'start']);
   try {
@@ -112,6 +122,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     async startAgain() {
       await start();
+    },
+    pid() {
+      return Number(readFileSync(join(data, 'postmaster.pid'), 'latin1').split('\n')[0]);
     },
     async stop() {
       process.off('exit', stopNow);

@@ -1,0 +1,5 @@
+// Public surface of the `http` connector: the connector, the routes providers push to, and
+// the shape of a push (for tests that push without a server).
+export { HttpConnector, type HttpConnectorOptions } from './connector.ts';
+export type { Push } from './provider.ts';
+export { httpPushRoutes } from './routes.ts';

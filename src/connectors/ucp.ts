@@ -1,0 +1,563 @@
+// The UCP/EMI carrier connector: a few logged-in sessions to one SMSC, each with its window
+// of TRNs, sharing one tps budget. A long text goes as parts with a concatenation UDH (in
+// XSer), each asking for a delivery notification (NRq 1, NT 3), all parts on one session.
+// The SMSC's ACK names a part as `AdC:SCTS`, and its notification (operation 53) carries
+// the same recipient and SCTS, so that is the part's SMSC id. Deliveries (operation 52) are
+// reassembled, and the SMSC gets its ACK only once the sink has kept what came.
+import { EventEmitter } from 'node:events';
+import type { UcpConnectorConfig } from '../config/index.ts';
+import { TokenBucket } from '../core/index.ts';
+import type { ReassembledMessage } from '../sms/index.ts';
+import { dataCodingFor, encodeText, parseUdh, Reassembler } from '../sms/index.ts';
+import type { Op5x, UcpFrame, UcpSession } from '../ucp/index.ts';
+import {
+  binaryBodies,
+  dataBody,
+  errorName,
+  fieldsOf,
+  formatUcpTime,
+  fromUcpAddress,
+  isIraText,
+  namedFields,
+  Ot,
+  op5xFields,
+  parseUcpTime,
+  readBody,
+  readResult,
+  textBodies,
+  textBody,
+  toUcpOriginator,
+  toUcpRecipient,
+  UcpClient,
+  UcpSessionError,
+} from '../ucp/index.ts';
+import { StatusHistory } from './health.ts';
+import type { ConnectorLogger } from './logger.ts';
+import { silentLogger } from './logger.ts';
+import { SendTracker } from './sends.ts';
+import type {
+  BindState,
+  Connector,
+  ConnectorEvents,
+  ConnectorSink,
+  ConnectorState,
+  InboundSms,
+  OutboundSms,
+  ReceiptStatus,
+  SubmitResult,
+} from './types.ts';
+
+/** Tuning that is not in the config file (tests shorten the waits). */
+export interface UcpConnectorOptions {
+  reconnect?: { minMs: number; maxMs: number };
+  /** How long the parts of a long inbound message are waited for before it goes on incomplete. */
+  reassemblyTimeoutMs?: number;
+}
+
+type PartOutcome =
+  | { ok: true; smscId: string }
+  | { ok: false; temporary: boolean; code: string; message: string };
+
+interface Bind {
+  index: number;
+  client: UcpClient;
+  inFlight: number;
+}
+
+/** NAck codes after which the same message may go through later: the SMSC's trouble, not the message's. */
+const temporaryCodes = new Set(['04', '50', '55']);
+
+/** Dst of a delivery notification → receipt status and the SMPP-style stat word the core reports. */
+const notificationStatus: Record<string, { status: ReceiptStatus; stat: string }> = {
+  '0': { status: 'delivered', stat: 'DELIVRD' },
+  '1': { status: 'accepted', stat: 'ACCEPTD' },
+  '2': { status: 'undelivered', stat: 'UNDELIV' },
+};
+
+/** Completed long messages the sink refused, kept for the SMSC's redelivery of the last part. */
+const maxRefusedKept = 1_000;
+
+export class UcpConnector extends EventEmitter<ConnectorEvents> implements Connector {
+  readonly id: string;
+  readonly type = 'ucp';
+  readonly budget: { binds: number; tps: number };
+
+  readonly #config: UcpConnectorConfig;
+  readonly #sink: ConnectorSink;
+  readonly #log: ConnectorLogger;
+  readonly #options: UcpConnectorOptions;
+  #binds: Bind[] = [];
+  #bindShare: number;
+  #bucket: TokenBucket | null;
+  #reassembler: Reassembler;
+  readonly #sends = new SendTracker();
+  readonly #history = new StatusHistory();
+  readonly #inbound = new Set<Promise<void>>();
+  readonly #refused = new Map<string, InboundSms>();
+  #reference = Math.floor(Math.random() * 0x100);
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #started = false;
+  #stopping: Promise<void> | null = null;
+  #stopped = false;
+
+  constructor(
+    config: UcpConnectorConfig,
+    sink: ConnectorSink,
+    logger: ConnectorLogger = silentLogger,
+    options: UcpConnectorOptions = {},
+  ) {
+    super();
+    this.id = config.id;
+    this.#config = config;
+    this.#sink = sink;
+    this.#log = logger;
+    this.#options = options;
+    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
+    this.#bindShare = config.binds;
+    this.budget = { binds: config.binds, tps: config.tps };
+    this.#reassembler = this.#newReassembler();
+  }
+
+  #newReassembler(): Reassembler {
+    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
+    return new Reassembler({
+      timeoutMs,
+      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
+      onExpire: (message) => this.#track(this.#deliverSet(message)),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.#stopping !== null) {
+      await this.#stopping;
+      this.#stopping = null;
+      this.#stopped = false;
+      this.#started = false;
+      this.#binds = [];
+      this.#reassembler = this.#newReassembler();
+    }
+    if (this.#started) return;
+    this.#started = true;
+    await this.#replayKeptParts();
+    this.#openBinds();
+    this.emit('state', this.state());
+  }
+
+  async share(binds: number, tps: number): Promise<void> {
+    const c = this.#config;
+    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
+    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
+    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
+    if (!this.#started || this.#stopping !== null) return;
+    this.#openBinds();
+    const closing = this.#binds.splice(this.#bindShare);
+    if (closing.length > 0) this.emit('state', this.state());
+    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
+  }
+
+  #openBinds(): void {
+    const c = this.#config;
+    for (let index = this.#binds.length; index < this.#bindShare; index++) {
+      const client = new UcpClient({
+        host: c.host,
+        port: c.port,
+        username: c.username,
+        password: c.password,
+        window: c.window,
+        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+        keepAliveMs: c.keepAliveSeconds * 1000,
+        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
+      });
+      const bind: Bind = { index, client, inFlight: 0 };
+      this.#watch(bind);
+      this.#binds.push(bind);
+      client.start();
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.emit('state', this.state());
+    await this.#sends.settled();
+    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
+    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+    if (!this.#sink.parts) this.#reassembler.flush();
+    this.#reassembler.close();
+    await Promise.allSettled([...this.#inbound]);
+    this.#stopped = true;
+    this.#log.info({ connector: this.id }, 'connector stopped');
+    this.emit('state', this.state());
+  }
+
+  capacity(): number {
+    if (this.#stopping !== null) return 0;
+    let free = 0;
+    for (const bind of this.#binds) {
+      if (bind.client.session) free += Math.max(0, this.#config.window - bind.inFlight);
+    }
+    if (free === 0 || this.#bucket === null) return free;
+    const now = Date.now();
+    const tokens = this.#bucket.available(now);
+    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
+    return Math.min(free, tokens);
+  }
+
+  send(sms: OutboundSms): Promise<SubmitResult> {
+    return this.#sends.track(this.#send(sms), () => this.emit('ready'));
+  }
+
+  state(): ConnectorState {
+    const binds: BindState[] = this.#binds.map((bind) => ({
+      index: bind.index,
+      state: bindStateOf(bind.client),
+      inFlight: bind.inFlight,
+      window: this.#config.window,
+    }));
+    let status: ConnectorState['status'];
+    if (this.#stopped) status = 'stopped';
+    else if (this.#bindShare === 0) status = 'standby';
+    else if (binds.some((b) => b.state === 'bound')) status = 'up';
+    else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
+    else status = 'starting';
+    return {
+      id: this.id,
+      type: this.type,
+      status,
+      binds,
+      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
+      sent: this.#sends.sent,
+      failed: this.#sends.failed,
+      lastError: this.#history.lastError,
+      since: this.#history.since(status),
+    };
+  }
+
+  #watch(bind: Bind): void {
+    const client = bind.client;
+    const where = { connector: this.id, bind: bind.index };
+    const failed = (reason: string) => {
+      this.#history.lastError = reason;
+      this.emit('state', this.state());
+    };
+    client.on('state', (state) => {
+      if (state === 'bound') this.#history.lastError = null;
+      this.emit('state', this.state());
+      if (state === 'bound') {
+        this.#log.info(where, 'connector bind up');
+        this.emit('ready');
+      }
+    });
+    client.on('unbound', (err) => {
+      if (this.#stopping !== null) return;
+      const reason = err?.message ?? 'connection closed by the SMSC';
+      this.#log.warn({ ...where, reason }, 'connector bind down');
+      failed(reason);
+    });
+    client.on('loginFailed', (ec, reason) => {
+      this.#log.error({ ...where, ec, reason }, 'connector bind refused');
+      failed(`login refused: ${ec} ${reason}`);
+    });
+    client.on('connectFailed', (err) => {
+      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
+      failed(err.message);
+    });
+    client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
+    client.on('operation', (frame, session) => this.#onOperation(frame, session));
+  }
+
+  #leastLoaded(): Bind | null {
+    let best: Bind | null = null;
+    for (const bind of this.#binds) {
+      if (bind.client.session && (best === null || bind.inFlight < best.inFlight)) best = bind;
+    }
+    return best;
+  }
+
+  #wakeIn(ms: number): void {
+    if (this.#wakeTimer !== null) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.emit('ready');
+    }, ms);
+  }
+
+  // ---- sending ----
+
+  async #send(sms: OutboundSms): Promise<SubmitResult> {
+    if (this.#stopping !== null) {
+      return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
+    }
+    let operations: Op5x[];
+    try {
+      operations = this.#submits(sms);
+    } catch (err) {
+      return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
+    }
+    const bind = this.#leastLoaded();
+    const session = bind?.client.session;
+    if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
+    const outcomes = await Promise.all(operations.map((op) => this.#submit(bind, session, op)));
+    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
+    const failure = outcomes.find((o) => !o.ok);
+    if (failure === undefined) return { ok: true, smscIds: accepted };
+    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+  }
+
+  async #submit(bind: Bind, session: UcpSession, op: Op5x): Promise<PartOutcome> {
+    bind.inFlight++;
+    try {
+      const wait = this.#bucket?.take() ?? 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const answer = readResult(await session.request(Ot.SUBMIT, fieldsOf(op5xFields, op)));
+      if (answer.ack) return { ok: true, smscId: partId(answer.sm) };
+      return {
+        ok: false,
+        temporary: temporaryCodes.has(answer.ec),
+        code: `ucp_${answer.ec}`,
+        message: `the SMSC answered NAck ${answer.ec} (${errorName(answer.ec)})${answer.sm ? `: ${answer.sm}` : ''}`,
+      };
+    } catch (err) {
+      const code = err instanceof UcpSessionError ? `ucp_${err.code}` : 'ucp_error';
+      // A submit left unanswered may be lost or stuck: the link is dropped and made again.
+      if (err instanceof UcpSessionError && err.code === 'timeout') session.destroy(err);
+      return { ok: false, temporary: true, code, message: (err as Error).message };
+    } finally {
+      bind.inFlight--;
+    }
+  }
+
+  /** One operation 51 per part, each asking for a notification when the message does. */
+  #submits(sms: OutboundSms): Op5x[] {
+    this.#reference = (this.#reference + 1) & 0xff;
+    const options = { reference: this.#reference, flash: sms.flash };
+    let bodies: Op5x[];
+    if (sms.udh !== null) bodies = [ownHeaderBody(sms)];
+    else if (sms.text !== null) bodies = textBodies(sms.text, sms.encoding, options);
+    else if (sms.binary !== null) bodies = binaryBodies(sms.binary, options);
+    else throw new Error('a message needs text or binary content');
+    const originator = toUcpOriginator(sms.from);
+    const common: Op5x = {
+      AdC: toUcpRecipient(sms.to),
+      OAdC: originator.OAdC,
+      ...(originator.OTOA ? { OTOA: originator.OTOA } : {}),
+      ...(sms.receipt ? { NRq: '1', NT: '3' } : {}),
+      ...(sms.validUntil === null ? {} : { VP: formatUcpTime(new Date(sms.validUntil), false) }),
+      ...(sms.flash ? { MCLs: '0' } : {}),
+    };
+    return bodies.map((body) => ({ ...common, ...body }));
+  }
+
+  // ---- receiving ----
+
+  #onOperation(frame: UcpFrame, session: UcpSession): void {
+    if (frame.ot === Ot.ALERT) {
+      session.respond(frame, { ack: true });
+      return;
+    }
+    if (frame.ot !== Ot.DELIVER && frame.ot !== Ot.NOTIFICATION) {
+      session.respond(frame, { ack: false, ec: '03' });
+      return;
+    }
+    const handling = (
+      frame.ot === Ot.DELIVER ? this.#handleDeliver(frame) : this.#handleNotification(frame)
+    ).then(
+      (ec) => session.respond(frame, ec === null ? { ack: true } : { ack: false, ec }),
+      (err: unknown) => {
+        this.#log.error({ connector: this.id, err }, 'inbound operation could not be handled');
+        session.respond(frame, { ack: false, ec: '55' });
+      },
+    );
+    this.#track(handling);
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inbound.add(work);
+    void work.then(() => this.#inbound.delete(work));
+  }
+
+  /** A delivery notification; resolves to null (ACK) or a NAck's error code. */
+  async #handleNotification(frame: UcpFrame): Promise<string | null> {
+    const op = namedFields(op5xFields, frame.fields);
+    const outcome = notificationStatus[op.Dst ?? ''];
+    if (!outcome || !op.OAdC || !op.SCTS) {
+      this.#log.warn({ connector: this.id, dst: op.Dst }, 'notification without Dst, OAdC or SCTS refused');
+      return '02';
+    }
+    try {
+      await this.#sink.receipt({
+        connectorId: this.id,
+        // The notification's OAdC is the recipient of the message it is about.
+        smscId: partId(`${op.OAdC}:${op.SCTS}`),
+        status: outcome.status,
+        stat: outcome.stat,
+        err: op.Rsn ?? (outcome.status === 'delivered' ? '000' : ''),
+        doneAt: parseUcpTime(op.DSCTS ?? '')?.getTime() ?? null,
+        networkErrorCode: op.Rsn === undefined ? null : Number(op.Rsn),
+      });
+      return null;
+    } catch (err) {
+      this.#log.warn({ connector: this.id, err }, 'sink refused a notification; the SMSC will retry');
+      return '55';
+    }
+  }
+
+  async #handleDeliver(frame: UcpFrame): Promise<string | null> {
+    const op = namedFields(op5xFields, frame.fields);
+    let body: ReturnType<typeof readBody>;
+    let from: string;
+    try {
+      body = readBody(op);
+      from = fromUcpAddress(op.OAdC ?? '', op.OTOA);
+    } catch (err) {
+      this.#log.warn({ connector: this.id, err }, 'deliver with an unreadable body refused');
+      return '02';
+    }
+    const to = fromUcpAddress(op.AdC ?? '');
+    const key = `${from}\u0000${to}`;
+    const message = body.udh === null ? body.payload : Buffer.concat([body.udh, body.payload]);
+    const partId = `${key}\u0000${body.dataCoding}\u0000${message.toString('hex')}`;
+    let sms = this.#refused.get(partId);
+    let completed: ReassembledMessage | undefined;
+    if (sms !== undefined) {
+      this.#refused.delete(partId);
+    } else {
+      const done =
+        body.udh === null
+          ? this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, message, body.dataCoding)
+          : this.#reassembler.addUdhPart(key, message, body.dataCoding);
+      if (done === undefined) {
+        const concat = body.udh === null ? undefined : parseUdh(message)?.concat;
+        if (concat && this.#sink.parts) {
+          try {
+            const id = keptPartId(key, concat);
+            await this.#sink.parts.keep(this.id, {
+              id,
+              key,
+              body: message,
+              dataCoding: body.dataCoding,
+              sar: null,
+            });
+          } catch (err) {
+            this.#log.warn(
+              { connector: this.id, err },
+              'part of a long inbound message not kept; the SMSC will retry',
+            );
+            return '55';
+          }
+        }
+        return null;
+      }
+      sms = this.#inboundSms(done);
+      if (body.udh !== null) completed = done;
+    }
+    try {
+      await this.#sink.inbound(sms);
+      if (completed) await this.#forgetParts(completed);
+      return null;
+    } catch (err) {
+      this.#log.warn(
+        { connector: this.id, from: sms.from, err },
+        'sink refused an inbound message; the SMSC will retry',
+      );
+      if (sms.segments > 1) {
+        this.#refused.set(partId, sms);
+        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
+      }
+      return '55';
+    }
+  }
+
+  async #replayKeptParts(): Promise<void> {
+    if (!this.#sink.parts) return;
+    for (const part of await this.#sink.parts.kept(this.id)) {
+      const done = this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
+      if (done) this.#track(this.#deliverSet(done));
+    }
+  }
+
+  async #deliverSet(message: ReassembledMessage): Promise<void> {
+    const sms = this.#inboundSms(message);
+    if (!message.complete) {
+      this.#log.warn(
+        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
+        'long inbound message incomplete; handing over the parts that came',
+      );
+    }
+    try {
+      await this.#sink.inbound(sms);
+      await this.#forgetParts(message);
+    } catch (err) {
+      this.#log.error(
+        { connector: this.id, from: sms.from, err },
+        'incomplete inbound message lost: the sink refused it',
+      );
+    }
+  }
+
+  /** The kept parts of a set handed over (the reference size is not in `message`: both). */
+  async #forgetParts(message: ReassembledMessage): Promise<void> {
+    if (!this.#sink.parts) return;
+    const ids: string[] = [];
+    for (let sequence = 1; sequence <= message.total; sequence++) {
+      for (const referenceBits of [8, 16] as const) {
+        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
+      }
+    }
+    await this.#sink.parts.forget(this.id, ids);
+  }
+
+  #inboundSms(message: ReassembledMessage): InboundSms {
+    const [from, to] = message.key.split('\u0000') as [string, string];
+    const binary = message.encoding === 'binary';
+    return {
+      connectorId: this.id,
+      from,
+      to,
+      text: binary ? null : message.text,
+      binary: binary ? message.payload : null,
+      encoding: message.encoding,
+      segments: message.parts,
+      complete: message.complete,
+      receivedAt: Date.now(),
+    };
+  }
+}
+
+/** One part carrying the message's own header as it is (an ESME's part of a long message). */
+function ownHeaderBody(sms: OutboundSms): Op5x {
+  if (sms.text !== null && sms.encoding !== 'ucs2' && isIraText(sms.text)) return textBody(sms.text, sms.udh);
+  const octets = sms.binary ?? encodeText(sms.text ?? '', sms.encoding);
+  return dataBody(octets, dataCodingFor(sms.encoding, { flash: sms.flash }), sms.udh);
+}
+
+/**
+ * A part's SMSC id from `AdC:SCTS` (an ACK's SM, or a notification's OAdC and SCTS): the
+ * recipient's digits without a leading `+` or zeros, so `0044…`, `+44…` and `44…` meet.
+ */
+function partId(adcScts: string): string {
+  const colon = adcScts.lastIndexOf(':');
+  if (colon < 0) return adcScts;
+  return `${adcScts.slice(0, colon).replace(/^\+/, '').replace(/^0+/, '')}:${adcScts.slice(colon + 1)}`;
+}
+
+function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {
+  return `${c.referenceBits}/${c.reference}/${c.sequence}/${key}`;
+}
+
+function bindStateOf(client: UcpClient): BindState['state'] {
+  switch (client.state) {
+    case 'bound':
+      return 'bound';
+    case 'backoff':
+      return 'down';
+    case 'stopped':
+      return 'stopped';
+    default:
+      return 'connecting';
+  }
+}
