@@ -184,6 +184,9 @@ export class Modem extends EventEmitter<ModemEvents> {
     await session.command('AT+CMEE=1', t).catch(() => {});
     await this.#unlock(session);
     await session.command('AT+CMGF=0', t);
+    // Messages read, written and received on the SIM, where +CMTI's index points; a modem
+    // with no choice keeps its own.
+    await session.command('AT+CPMS="SM","SM","SM"', t).catch(() => {});
     // New messages stored with +CMTI, status reports routed as +CDS; else stored with +CDSI.
     await session.command('AT+CNMI=2,1,0,1,0', t).catch(() => session.command('AT+CNMI=2,1,0,2,0', t));
     const cnum = await session.command('AT+CNUM', t).catch(() => []);

@@ -251,6 +251,8 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
       this.#reportsTo = Number(cnmi[4] ?? this.#reportsTo);
       return 'OK';
     }
+    if (/^AT\+CPMS=("SM",?){1,3}$/.test(upper))
+      return `+CPMS: ${this.#store.size},30,${this.#store.size},30,${this.#store.size},30\r\nOK`;
     if (upper === 'AT+CNUM') {
       const number = this.#options.number ?? '';
       return `+CNUM: "","${number}",${number.startsWith('+') ? 145 : 129}\r\nOK`;
