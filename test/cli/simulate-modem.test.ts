@@ -115,6 +115,35 @@ test('smsgw simulate modem answers AT, asks for its PIN, takes a PDU, reports, a
   assert.deepEqual(stats, { sent: 1, received: 1, reports: 1 });
 });
 
+test('smsgw simulate modem --cms-error and --response-delay-ms misbehave as asked', async (t) => {
+  const pty = await ptyPair();
+  t.after(() => pty.close());
+  const child = spawn(
+    process.execPath,
+    [main, 'simulate', 'modem', '--device', pty.modem, '--cms-error', '42', '--response-delay-ms', '50'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  t.after(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  await waitFor(() => stdout.includes('answering on'), 15_000, 'the emulator to start');
+  const port = new SerialPort({ path: pty.gateway, baudRate: 115_200, autoOpen: false });
+  await new Promise<void>((ok, fail) => port.open((err) => (err ? fail(err) : ok())));
+  t.after(() => new Promise<void>((r) => port.close(() => r())));
+  let heard = '';
+  port.on('data', (c: Buffer) => (heard += c.toString('latin1')));
+  port.write('ATE0\r');
+  await waitFor(() => heard.includes('OK'), 5_000, 'ATE0 answered');
+  port.write('AT+CMGS=23\r');
+  await waitFor(() => heard.includes('> '), 5_000, 'the prompt');
+  port.write('0011000B916407281553F80000AA0AE8329BFD4697D9EC37\x1a');
+  await waitFor(() => heard.includes('+CMS ERROR: 42'), 5_000, 'the +CMS ERROR');
+});
+
 test('smsgw simulate modem without --device says what is missing', () => {
   const res = spawnSync(process.execPath, [main, 'simulate', 'modem'], { encoding: 'utf8' });
   assert.equal(res.status, 2);
