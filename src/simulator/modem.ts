@@ -373,17 +373,7 @@ export function readSubmit(pdu: string, length: number): Omit<EmulatedSubmit, 'r
     if (sevenBit) {
       const skip = Math.ceil((headerOctets * 8) / 7);
       const septets: number[] = [];
-      for (let s = skip; s < udl; s++)
-        septets.push(
-          Number.parseInt(
-            bits
-              .slice(s * 7, s * 7 + 7)
-              .split('')
-              .reverse()
-              .join(''),
-            2,
-          ),
-        );
+      for (let i = skip; i < udl; i++) septets.push(lsbFirst(bits.slice(i * 7, i * 7 + 7)));
       text = decodeText(Uint8Array.from(septets), 'gsm7');
     } else {
       const body = Uint8Array.from(rest.slice(headerOctets));
@@ -394,6 +384,11 @@ export function readSubmit(pdu: string, length: number): Omit<EmulatedSubmit, 'r
   } catch {
     return null;
   }
+}
+
+/** A value from its bits written least significant first. */
+function lsbFirst(bits: string): number {
+  return Number.parseInt(bits.split('').reverse().join(''), 2);
 }
 
 // ---- writing what the network sends ----
