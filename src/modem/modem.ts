@@ -72,6 +72,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   /** SIM indexes being read or handed over, so a second +CMTI or listing does not take them twice. */
   readonly #taking = new Set<number>();
   #generation = 0;
+  /** Why the SIM refused the PIN, once it has: the same PIN is not offered again. */
+  #pinRefused: string | null = null;
 
   constructor(options: ModemOptions, handlers: ModemHandlers) {
     super();
@@ -204,12 +206,15 @@ export class Modem extends EventEmitter<ModemEvents> {
     if (state !== 'SIM PIN') throw new FatalModemError(`SIM not usable: ${state}`);
     const pin = this.#options.pin;
     if (pin === undefined) throw new FatalModemError('SIM PIN required: set pin');
+    // Never tried twice, not even after a stop and start: three wrong PINs lock the SIM.
+    if (this.#pinRefused !== null) throw new FatalModemError(this.#pinRefused);
     try {
       await session.command(`AT+CPIN="${pin}"`, t);
     } catch (err) {
-      // Not tried again: three wrong PINs lock the SIM.
-      if (err instanceof AtError && err.kind !== 'timeout')
-        throw new FatalModemError(`SIM PIN refused (${err.message.replace(/^[^:]*: /, '')})`);
+      if (err instanceof AtError && err.kind !== 'timeout') {
+        this.#pinRefused = `SIM PIN refused (${err.message.replace(/^[^:]*: /, '')}); not tried again until the gateway restarts`;
+        throw new FatalModemError(this.#pinRefused);
+      }
       throw err;
     }
   }

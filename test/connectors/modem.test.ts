@@ -234,6 +234,12 @@ test('SIM PIN: none configured, or a wrong one (tried once only), leaves it down
     ['AT+CPIN="1111"'],
   );
   assert.equal(wrong.connector.capacity(), 0);
+  // Stopped and started (the admin API), it still does not offer the refused PIN again.
+  await wrong.connector.stop();
+  await wrong.connector.start();
+  await waitFor(() => wrong.connector.state().status === 'down');
+  assert.match(wrong.connector.state().lastError ?? '', /not tried again until the gateway restarts/);
+  assert.equal(wrong.commands[0]!.filter((c) => c.startsWith('AT+CPIN=')).length, 1);
 });
 
 test('a modem that stops answering is reset; the send fails temporarily and goes once later', async () => {
