@@ -4,6 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { missingPeer } from '../peers/available.ts';
+
+/** Test options for a test on a pty pair: skipped (locally) when socat is not installed. */
+export const needsSocat = { skip: missingPeer('socat') ?? false };
 
 export interface PtyPair {
   /** The end the gateway opens. */
