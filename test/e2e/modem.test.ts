@@ -129,11 +129,23 @@ test(
     assert.match(listed, /"type":"modem"/);
     const metrics = await fetch(`${gw.base}/metrics`).then((r) => r.text());
     assert.match(metrics, /smsgw_connector_binds\{connector="gsm",state="bound"[^}]*\} 1\n/);
+
+    // Stopped and started through the admin API, as the console does: it closes and opens its port.
+    const stopped = await admin('POST', '/v1/admin/connectors/gsm/stop');
+    assert.equal(stopped.body.status, 'stopped');
+    assert.equal((await readiness(gw.base)).connectors[0]!.state, 'stopped');
+    const started = await admin('POST', '/v1/admin/connectors/gsm/start');
+    assert.equal(started.status, 200);
+    await waitFor(async () => (await readiness(gw.base)).connectors[0]!.state === 'up');
+    const again = await call('POST', '/v1/messages', { to: '+447700900009', text: 'after a restart' });
+    await waitFor(
+      async () => (await call('GET', `/v1/messages/${again.body.id}`)).body.status === 'delivered',
+    );
   },
 );
 
 test(
-  'a SIM that asks for a PIN: a wrong one leaves the connector down with the reason, in /ready',
+  'a SIM that asks for a PIN: a wrong one, or none, leaves the connector down with the reason, in /ready',
   needsSocat,
   async (t) => {
     const { device } = await emulatorOnPty(t, { pin: '4321' });
@@ -145,6 +157,14 @@ test(
     assert.equal(ready.connectors[0].binds, 0);
     assert.match(ready.connectors[0]!.lastError ?? '', /SIM PIN refused/);
     assert.doesNotMatch(JSON.stringify(ready), /1234/);
+    // And one with no pin configured says what to set.
+    const second = await emulatorOnPty(t, { pin: '4321' });
+    const { gw: other } = await modemGateway(t, [second.device]);
+    const asked = await waitFor(async () => {
+      const r = await readiness(other.base);
+      return r.connectors[0]!.state === 'down' ? r : undefined;
+    });
+    assert.match(asked.connectors[0]!.lastError ?? '', /SIM PIN required: set pin/);
   },
 );
 
