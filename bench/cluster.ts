@@ -45,7 +45,13 @@ function postgresCpuSeconds(postmaster: number): number {
 function postgresMeasure(url: string, postmaster: number): Measure {
   const db = new pg.Client({ connectionString: url });
   let connected: Promise<void> | null = null;
-  let before: { cpu: number; wal: string; commits: number; rows: number } | null = null;
+  let before: {
+    cpu: number;
+    wal: string;
+    commits: number;
+    rows: number;
+    tables: Map<string, number[]>;
+  } | null = null;
   const database = new URL(url).pathname.slice(1);
   const counters = async () => {
     const { rows } = await db.query(
@@ -54,7 +60,21 @@ function postgresMeasure(url: string, postmaster: number): Measure {
          FROM pg_stat_database WHERE datname = $1`,
       [database],
     );
-    return { wal: rows[0].wal as string, commits: Number(rows[0].commits), rows: Number(rows[0].rows) };
+    const { rows: perTable } = await db.query(
+      'SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables',
+    );
+    const tables = new Map<string, number[]>(
+      perTable.map((r) => [
+        r.relname as string,
+        [Number(r.n_tup_ins), Number(r.n_tup_upd), Number(r.n_tup_del)],
+      ]),
+    );
+    return {
+      wal: rows[0].wal as string,
+      commits: Number(rows[0].commits),
+      rows: Number(rows[0].rows),
+      tables,
+    };
   };
   return {
     async start() {
@@ -81,7 +101,17 @@ function postgresMeasure(url: string, postmaster: number): Measure {
         before!.wal,
       ]);
       await db.end();
+      // Rows inserted, updated and deleted per message, by table (`rows <table> ins|upd|del`).
+      const byTable: Record<string, number> = {};
+      for (const [table, counts] of after.tables) {
+        const was = before!.tables.get(table) ?? [0, 0, 0];
+        counts.forEach((n, i) => {
+          const change = (n - was[i]!) / count;
+          if (change > 0.005) byTable[`rows ${table} ${['ins', 'upd', 'del'][i]}`] = change;
+        });
+      }
       return {
+        ...byTable,
         postgresCpuUs: (cpu / count) * 1e6,
         statements: Number(rows[0].calls) / count,
         rows: (after.rows - before!.rows) / count,
@@ -99,6 +129,7 @@ export async function benchCluster(): Promise<void> {
   });
   const rows: string[][] = [];
   let sqliteCpuUs = 0;
+  let breakdown: Record<string, number> = {};
   try {
     for (const row of [
       { store: 'sqlite', nodes: 1 },
@@ -121,6 +152,7 @@ export async function benchCluster(): Promise<void> {
       const gatewayUs = r.cpuSecondsPer1k * 1000;
       const totalUs = gatewayUs + (m.postgresCpuUs ?? 0);
       if (row.store === 'sqlite') sqliteCpuUs = totalUs;
+      if (row.store === 'postgres' && row.nodes === 1) breakdown = m;
       const figure = (v: number | undefined, digits = 1) => (v === undefined ? '–' : v.toFixed(digits));
       rows.push([
         row.store === 'sqlite' ? 'SQLite' : 'PostgreSQL',
@@ -159,5 +191,19 @@ export async function benchCluster(): Promise<void> {
       'msgs/s per PostgreSQL core',
     ],
     rows,
+  );
+  printTable(
+    'Cluster store: where the rows written go (PostgreSQL, 1 node), per message',
+    ['table', 'inserted', 'updated', 'deleted'],
+    [
+      ...new Set(
+        Object.keys(breakdown)
+          .filter((k) => k.startsWith('rows '))
+          .map((k) => k.split(' ')[1]!),
+      ),
+    ].map((table) => [
+      table,
+      ...['ins', 'upd', 'del'].map((op) => (breakdown[`rows ${table} ${op}`] ?? 0).toFixed(2)),
+    ]),
   );
 }

@@ -20,13 +20,16 @@ import type {
 } from '../core/index.ts';
 import {
   AuthGuard,
+  destinationOf,
   GatewayError,
   hashApiKey,
   isCountryCode,
   messageStatuses,
   messageView,
   normaliseNumber,
+  normaliseSender,
   priorities,
+  qualityWindow,
   StoreUnavailableError,
   secretEquals,
 } from '../core/index.ts';
@@ -35,6 +38,7 @@ import { isStoreUnreachable, StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
 import { refuseUnknownFields } from './fields.ts';
 import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
+import { lookupRoutes } from './lookup.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -398,6 +402,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return messageView(message);
     });
     await v1.register(suppressionRoutes(o.gateway.suppressions));
+    await v1.register(lookupRoutes());
     for (const plugin of o.plugins?.account ?? []) await v1.register(plugin);
   });
   for (const plugin of o.plugins?.public ?? []) app.register(plugin);
@@ -459,6 +464,43 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       })),
     }));
     admin.get('/v1/admin/routes', async () => o.routes);
+    admin.get('/v1/admin/routes/quality', async () => ({
+      window: qualityWindow,
+      data: o.gateway.routeQuality.list(),
+    }));
+    admin.get('/v1/admin/routes/mt/explain', async (req) => {
+      const q = req.query as Record<string, string | string[] | undefined>;
+      const one = (field: string): string | undefined => {
+        const v = q[field];
+        if (Array.isArray(v)) throw new GatewayError('invalid_field', `give ${field} once`, field);
+        return v;
+      };
+      // `?to=+4477…` unescaped reaches us as ` 4477…`: the space can only have been a `+`.
+      const number = (field: string) => one(field)?.replace(/^ (?=\d)/, '+');
+      const written = number('to');
+      if (!written) throw new GatewayError('missing_field', 'to is required', 'to');
+      const accountId = one('account') ?? '';
+      const account = o.accounts.get(accountId);
+      // Read as a message of that account would be: in its defaultCountry.
+      const to = destinationOf(written, account?.defaultCountry);
+      const from = number('from') ?? account?.defaultFrom ?? '';
+      const atText = one('at');
+      const at = atText === undefined ? undefined : Date.parse(atText);
+      if (at !== undefined && !Number.isFinite(at))
+        throw new GatewayError('invalid_field', 'at must be an ISO 8601 time', 'at');
+      const tags = one('tags')
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0);
+      return o.gateway.explainRoute({
+        to,
+        from: normaliseSender(from, account?.defaultCountry) ?? from,
+        accountId,
+        text: one('text') ?? null,
+        meta: tags ? { tags } : null,
+        at,
+      });
+    });
     admin.get('/v1/admin/accounts', async () => ({
       data: o.accounts.list().map((a) => ({
         id: a.id,
@@ -659,6 +701,8 @@ function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
     priority: priority as SubmitRequest['priority'],
     clientRef: str('clientRef', 256),
     flash: b.flash as boolean | undefined,
+    // Checked by the gateway, as from every front door.
+    tags: b.tags === null ? undefined : (b.tags as string[] | undefined),
     origin: 'http',
   };
 }

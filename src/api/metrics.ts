@@ -5,7 +5,8 @@
 // children looked up in a Map, nothing more.
 import client from 'prom-client';
 import type { Connector } from '../connectors/index.ts';
-import type { Gateway, Message } from '../core/index.ts';
+import type { Gateway, Message, QualityFigures } from '../core/index.ts';
+import { qualityWindow } from '../core/index.ts';
 
 export interface Metrics {
   readonly contentType: string;
@@ -48,6 +49,32 @@ export function gatewayMetrics(
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  // Routing quality (src/core/route-quality.ts): the last receipts per connector and country.
+  const qualityGauge = (name: string, help: string, value: (q: QualityFigures) => number | null) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['connector', 'country'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const q of gateway.routeQuality.list()) {
+          const v = value(q);
+          if (v !== null) this.set({ connector: q.connector, country: q.country }, v);
+        }
+      },
+    });
+  qualityGauge(
+    'smsgw_route_delivery_ratio',
+    `Share of the last ${qualityWindow} receipts that said delivered, by connector and destination country`,
+    (q) => q.deliveryRatio,
+  );
+  qualityGauge(
+    'smsgw_route_receipt_latency_seconds',
+    `Mean time from submit to a delivered receipt over the last ${qualityWindow} receipts, by connector and destination country`,
+    (q) => (q.receiptLatencyMs === null ? null : q.receiptLatencyMs / 1000),
+  );
+  qualityGauge('smsgw_route_receipts', 'Receipts the two figures above are taken over', (q) => q.receipts);
   new client.Gauge({
     name: 'smsgw_queue_depth',
     help: 'Messages held in memory waiting for a connector',

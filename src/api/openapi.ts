@@ -23,6 +23,7 @@ const message = {
     segments: { type: 'integer' },
     encoding: { type: 'string' },
     connector: { type: ['string', 'null'] },
+    tags: { type: 'array', items: { type: 'string' } },
     error: {
       oneOf: [
         { type: 'null' },
@@ -54,6 +55,11 @@ const batchSettings = {
   validitySeconds: { type: 'integer' },
   callbackUrl: { type: 'string' },
   statusWebhooks: { type: 'boolean', description: 'A message.status webhook per message (off by default)' },
+  tags: {
+    type: 'array',
+    items: { type: 'string' },
+    description: "Every message's tags, for routing (as a query parameter: comma-separated)",
+  },
 };
 const batch = {
   type: 'object',
@@ -385,6 +391,36 @@ const adminPaths = {
   '/v1/admin/routes': {
     get: adminOp('getRoutes', 'The MT and MO routes as configured', ['200', '{mt: [...], mo: [...]}']),
   },
+  '/v1/admin/routes/quality': {
+    get: adminOp(
+      'getRouteQuality',
+      'Delivery ratio and receipt latency per connector and destination country, over the last receipts (this gateway)',
+      ['200', '{window, data: [{connector, country, receipts, deliveryRatio, receiptLatencyMs}]}'],
+    ),
+  },
+  '/v1/admin/routes/mt/explain': {
+    get: {
+      ...adminOp(
+        'explainMtRoute',
+        'Which MT rule a message would take now, the connectors in the order they would be tried, and why',
+        [
+          '200',
+          '{rule (index in routes.mt, null when none), connectors, strategy, reason, skipped: [{rule, condition}], costs: {connector: cost | null}}',
+        ],
+      ),
+      parameters: [
+        { name: 'to', in: 'query', required: true, schema: str },
+        ...['from', 'account', 'text'].map((name) => ({ name, in: 'query', schema: str })),
+        { name: 'tags', in: 'query', schema: str, description: 'Comma-separated' },
+        {
+          name: 'at',
+          in: 'query',
+          schema: { type: 'string', format: 'date-time' },
+          description: 'Route as at this time (match.time, match.dates); default now',
+        },
+      ],
+    },
+  },
   '/v1/admin/routes/mo': {
     get: adminOp('getMoRoutes', 'The MO rules in force and where they come from', [
       '200',
@@ -434,7 +470,7 @@ const adminPaths = {
     parameters: idParam,
     get: adminOp(
       'getAnyMessage',
-      'Any message with its events and its owner (`account`)',
+      'Any message with its events, its owner (`account`) and `cost`: what its connector charges for it (null: no cost known)',
       ['200', 'The message'],
       {
         '404': 'No such message',
@@ -656,6 +692,12 @@ export const openApiDocument = {
                   priority: { type: 'string', enum: [...priorities] },
                   clientRef: { type: 'string' },
                   flash: { type: 'boolean' },
+                  tags: {
+                    type: 'array',
+                    items: { type: 'string' },
+                    description:
+                      'Labels for routing (match.tags): at most 16, each 1-64 characters, no comma or space',
+                  },
                   country: {
                     type: 'string',
                     description:
@@ -747,6 +789,53 @@ export const openApiDocument = {
       delete: {
         summary: 'Remove a number (?from= for a sender-scoped entry)',
         responses: { '204': { description: 'Removed' }, '404': { description: 'Not listed' } },
+      },
+    },
+    '/v1/lookup/{number}': {
+      get: {
+        operationId: 'lookupNumber',
+        summary:
+          'What the offline number lookup says of a number: country (as routing reads it), validity, line type',
+        parameters: [
+          {
+            name: 'number',
+            in: 'path',
+            required: true,
+            schema: str,
+            description: 'E.164 (+ as %2B) or national',
+          },
+          {
+            name: 'country',
+            in: 'query',
+            schema: str,
+            description:
+              "ISO 3166 country of a number written without +; default the account's defaultCountry",
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The lookup',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    number: str,
+                    valid: { type: 'boolean' },
+                    country: { type: ['string', 'null'] },
+                    countryCallingCode: { type: ['string', 'null'] },
+                    lineType: {
+                      type: ['string', 'null'],
+                      description:
+                        'mobile, fixed_line, fixed_line_or_mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan, voicemail; null when unknown',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
       },
     },
     '/v1/conversations': {

@@ -63,6 +63,8 @@ export interface BatchSpec {
   callbackUrl: string | null;
   /** Send a `message.status` webhook for each message of the batch (off by default). */
   statusWebhooks: boolean;
+  /** Every message's tags (routing's `match.tags`); null: none. */
+  tags: string[] | null;
   dryRun: boolean;
 }
 
@@ -349,6 +351,7 @@ export class Batches {
             callbackUrl: spec.callbackUrl ?? undefined,
             groupId: id,
             meta: spec.statusWebhooks ? undefined : { statusWebhooks: false },
+            tags: spec.tags ?? undefined,
             origin: 'http',
           },
         });

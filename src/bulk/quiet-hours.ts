@@ -3,7 +3,7 @@
 // recipient's zone comes from the number's country; a country with several zones uses the
 // one where most of its people live (the table below), an approximation the README names.
 import ct from 'countries-and-timezones';
-import { countryOfNumber, GatewayError } from '../core/index.ts';
+import { countryOfNumber, GatewayError, localTime, minuteOfDay } from '../core/index.ts';
 
 /** Multi-zone countries: the zone of most of the population (others use their only zone). */
 const mainZone: Record<string, string> = {
@@ -67,16 +67,10 @@ export function parseQuietHours(value: unknown, field = 'quietHours'): QuietHour
   return { start: start as string, end: end as string };
 }
 
-function minuteOfDay(value: unknown): number | undefined {
-  const m = typeof value === 'string' ? /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(value) : null;
-  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
-}
-
 /** Defers send times out of a quiet window, per recipient zone. */
 export class QuietWindow {
   readonly #start: number;
   readonly #end: number;
-  readonly #formats = new Map<string, Intl.DateTimeFormat>();
   /** zone and minute → the deferred time's offset: recipients of a batch share a few of each. */
   readonly #cache = new Map<string, number>();
 
@@ -109,7 +103,7 @@ export class QuietWindow {
     let t = at;
     // Twice at most: a daylight-saving change inside the wait moves the end by an hour.
     for (let i = 0; i < 3; i++) {
-      const local = this.#localMinute(zone, t);
+      const local = localTime(zone, t).minute;
       const quiet =
         this.#start < this.#end
           ? local >= this.#start && local < this.#end
@@ -118,22 +112,5 @@ export class QuietWindow {
       t += ((this.#end - local + 1440) % 1440 || 1440) * 60_000;
     }
     return t - at;
-  }
-
-  #localMinute(zone: string, at: number): number {
-    let format = this.#formats.get(zone);
-    if (!format) {
-      format = new Intl.DateTimeFormat('en-GB', {
-        timeZone: zone,
-        hour: '2-digit',
-        minute: '2-digit',
-        hourCycle: 'h23',
-      });
-      this.#formats.set(zone, format);
-    }
-    const parts = format.formatToParts(at);
-    const hour = Number(parts.find((p) => p.type === 'hour')!.value);
-    const minute = Number(parts.find((p) => p.type === 'minute')!.value);
-    return hour * 60 + minute;
   }
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import {
+  checkedTags,
   GatewayError,
   isCountryCode,
   messageStatuses,
@@ -289,6 +290,12 @@ export function specOf(f: Record<string, unknown>, fromQuery: boolean): BatchSpe
       `validitySeconds must be an integer 1..${maxValiditySeconds}`,
       'validitySeconds',
     );
+  // A JSON list, or (query parameters of a CSV upload) comma-separated.
+  const tagsGiven = f.tags === undefined || f.tags === null || f.tags === '' ? null : f.tags;
+  const tags =
+    tagsGiven === null
+      ? null
+      : checkedTags(typeof tagsGiven === 'string' && fromQuery ? tagsGiven.split(',') : tagsGiven);
   const callbackUrl = str('callbackUrl', 2048);
   if (callbackUrl !== null && !/^https?:\/\/[^\s]+$/.test(callbackUrl))
     throw new GatewayError('invalid_field', 'callbackUrl must be an http(s) URL', 'callbackUrl');
@@ -304,6 +311,7 @@ export function specOf(f: Record<string, unknown>, fromQuery: boolean): BatchSpe
     quietHours: parseQuietHours(f.quietHours),
     callbackUrl,
     statusWebhooks: bool('statusWebhooks'),
+    tags,
     dryRun: bool('dryRun'),
   };
 }

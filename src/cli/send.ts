@@ -22,6 +22,7 @@ options:
   --country CC          country of numbers written without one (e.g. GB)
   --mps N               batch pace, messages a second
   --quiet-hours A-B     no messages between these local times (e.g. 21:00-08:00)
+  --tags A,B            tags for routing (match.tags), comma-separated
   --dry-run             counts, encodings, segments and routes; nothing is sent
   --no-wait             stop once the gateway has accepted (prints the id)
   --receipts SECONDS    after sending, wait this long for delivery receipts (default 30)
@@ -47,6 +48,7 @@ export async function sendCommand(argv: string[]): Promise<number> {
         country: { type: 'string' },
         mps: { type: 'string' },
         'quiet-hours': { type: 'string' },
+        tags: { type: 'string' },
         'dry-run': { type: 'boolean' },
         'no-wait': { type: 'boolean' },
         receipts: { type: 'string', default: '30' },
@@ -118,6 +120,7 @@ async function sendBatch(client: Client, v: Values, waits: Waits): Promise<numbe
     ['country', 'country'],
     ['mps', 'mps'],
     ['quiet-hours', 'quietHours'],
+    ['tags', 'tags'],
   ] as const) {
     if (typeof v[option] === 'string') query.set(param, v[option] as string);
   }
@@ -199,6 +202,7 @@ async function sendOne(client: Client, v: Values, waits: Waits): Promise<number>
   ] as const) {
     if (typeof v[option] === 'string') body[field] = v[option];
   }
+  if (typeof v.tags === 'string') body.tags = v.tags.split(',');
   const accepted = await client.request('POST', '/v1/messages', JSON.stringify(body), 'application/json');
   process.stdout.write(
     `message ${accepted.id} to ${accepted.to}: ${accepted.status} (${accepted.segments} segment(s), ${accepted.encoding})\n`,

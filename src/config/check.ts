@@ -97,6 +97,14 @@ function warnings(config: GatewayConfig, raw: unknown): Array<{ path: string; me
     });
   });
   const connectors = new Set(config.connectors.map((c) => c.id));
+  const priced = new Set(config.connectors.filter((c) => c.costs?.length).map((c) => c.id));
+  config.routes.mt.forEach((r, i) => {
+    if (r.strategy === 'least-cost' && !r.connectors.some((c) => priced.has(c)))
+      out.push({
+        path: `routes.mt[${i}].strategy`,
+        message: 'least-cost, but none of its connectors has costs: they are tried in the listed order',
+      });
+  });
   config.routes.mo.forEach((r, i) => {
     r.match?.connector?.forEach((p, j) => {
       if (isLiteral(p) && !connectors.has(p))
@@ -111,8 +119,11 @@ function warnings(config: GatewayConfig, raw: unknown): Array<{ path: string; me
  * A condition this check does not know (added later) counts as a real one.
  */
 function takesEverything(match: object | undefined): boolean {
-  return Object.values(match ?? {}).every(
-    (patterns) => Array.isArray(patterns) && (patterns.length === 0 || patterns.includes('*')),
+  return Object.entries(match ?? {}).every(
+    ([field, patterns]) =>
+      Array.isArray(patterns) &&
+      // `tags: ['*']` still asks for a tag.
+      (patterns.length === 0 || (field !== 'tags' && patterns.includes('*'))),
   );
 }
 

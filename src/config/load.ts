@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { matchProblems, patternProblem } from '../core/index.ts';
 import { configSchema, moRoute } from './schema.ts';
 import { eachSetting } from './settings.ts';
 import type { GatewayConfig, MoRouteConfig } from './types.ts';
@@ -242,12 +243,18 @@ function crossCheck(config: GatewayConfig): string[] {
           problems.push(`routes.mt[${i}].weights.${c}: required for strategy weighted`);
       }
     }
-    for (const [k, pattern] of Object.entries(r.match ?? {})) {
-      (pattern as string[]).forEach((p, j) => {
+    if (r.quality && r.strategy !== 'least-cost')
+      problems.push(`routes.mt[${i}].quality: only for strategy least-cost`);
+    for (const p of matchProblems(r.match, ['to', 'from', 'account']))
+      problems.push(`routes.mt[${i}].match.${p.field}: ${p.message}`);
+  });
+  config.connectors.forEach((c, i) => {
+    c.costs?.forEach((entry, j) => {
+      entry.to.forEach((p, k) => {
         const problem = patternProblem(p);
-        if (problem) problems.push(`routes.mt[${i}].match.${k}[${j}]: ${problem}`);
+        if (problem) problems.push(`connectors[${i}].costs[${j}].to[${k}]: ${problem}`);
       });
-    }
+    });
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
   problems.push(...certificateProblems(config));
@@ -363,22 +370,8 @@ function moRouteProblems(routes: readonly MoRouteConfig[], accountIds: ReadonlyS
       problems.push(`routes.mo[${i}]: needs an account, a url or a reply`);
     if (r.account !== undefined && !accountIds.has(r.account))
       problems.push(`routes.mo[${i}].account: no account '${r.account}'`);
-    for (const [k, pattern] of Object.entries(r.match ?? {})) {
-      (pattern as string[]).forEach((p, j) => {
-        const problem = patternProblem(p);
-        if (problem) problems.push(`routes.mo[${i}].match.${k}[${j}]: ${problem}`);
-      });
-    }
+    for (const p of matchProblems(r.match, ['to', 'from', 'connector', 'keyword']))
+      problems.push(`routes.mo[${i}].match.${p.field}: ${p.message}`);
   });
   return problems;
-}
-
-function patternProblem(pattern: string): string | undefined {
-  if (!pattern.startsWith('re:')) return undefined;
-  try {
-    new RegExp(pattern.slice(3));
-    return undefined;
-  } catch (err) {
-    return `bad regular expression: ${(err as Error).message}`;
-  }
 }

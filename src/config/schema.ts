@@ -48,6 +48,95 @@ const connectorTls = {
   default: false,
 } as const;
 
+/** The days of a routing rule's time window. */
+const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** Conditions MT and MO rules share beyond address patterns (src/core/route-match.ts). */
+const ruleConditions = {
+  time: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      'A weekly window read in `tz`: `days` (mon..sun) and `hours` "HH:MM-HH:MM" (start inclusive, end exclusive; an end before the start runs past midnight)',
+    properties: {
+      days: { type: 'array', items: { enum: weekdays }, minItems: 1, uniqueItems: true },
+      hours: { type: 'string', description: '"HH:MM-HH:MM"' },
+      tz: { type: 'string', description: 'An IANA time zone (Europe/London); default UTC' },
+    },
+  },
+  dates: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 1000,
+    description:
+      'Periods, any of which may hold: `from`/`to` a date YYYY-MM-DD (whole days, inclusive, in time.tz or UTC) or a timestamp with its offset (`to` exclusive); either may be left out',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { from: { type: 'string' }, to: { type: 'string' } },
+    },
+  },
+  text: {
+    type: ['string', 'array'],
+    minLength: 1,
+    maxLength: 1024,
+    items: { type: 'string', minLength: 1, maxLength: 1024 },
+    maxItems: 100,
+    description: 'a pattern on the text (`re:(?i)^promo`), or a list of them, any of which may match',
+  },
+  country: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 300,
+    // Codes libphonenumber does not know are refused by the cross-check (src/core/route-match.ts).
+    items: {
+      type: 'string',
+      pattern: '^[A-Z]{2}$',
+      description: 'an ISO 3166 alpha-2 country code in capitals (GB, US...)',
+    },
+    description: "The number's country (offline lookup): the recipient's (MT), the sender's (MO)",
+  },
+  lineType: {
+    type: 'array',
+    minItems: 1,
+    uniqueItems: true,
+    items: {
+      enum: [
+        'mobile',
+        'fixed_line',
+        'fixed_line_or_mobile',
+        'toll_free',
+        'premium_rate',
+        'shared_cost',
+        'voip',
+        'personal_number',
+        'pager',
+        'uan',
+        'voicemail',
+      ],
+    },
+    description:
+      "The number's line type (offline lookup, as GET /v1/lookup/{number} says): the recipient's (MT), the sender's (MO)",
+  },
+} as const;
+
+/** What sending through a connector costs, by destination (strategy least-cost orders by it). */
+const connectorCosts = {
+  type: 'array',
+  maxItems: 10_000,
+  description:
+    'Cost per part by destination, first match wins (strategy least-cost orders by it; kept on each message as `cost`)',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['to', 'cost'],
+    properties: {
+      to: { ...patternList, minItems: 1, description: 'Destination patterns (`+44*`, `re:^\\+1..`)' },
+      cost: { type: 'number', minimum: 0, maximum: 1_000_000, description: "In the currency's main unit" },
+    },
+  },
+} as const;
+
 const simulatorConnector = {
   type: 'object',
   additionalProperties: false,
@@ -87,6 +176,7 @@ const simulatorConnector = {
       default: 0,
       description: 'Submits per second it takes (0 = no limit)',
     },
+    costs: connectorCosts,
   },
 } as const;
 
@@ -139,6 +229,7 @@ const modemConnector = {
       default: 30,
       description: 'How often registration (+CREG) and signal (+CSQ) are read',
     },
+    costs: connectorCosts,
   },
 } as const;
 
@@ -225,6 +316,7 @@ const smppConnector = {
       description:
         "How receipt texts write the submit_sm_resp id: as it is, or in decimal or hex (Kannel's msg-id-type)",
     },
+    costs: connectorCosts,
   },
 } as const;
 
@@ -235,6 +327,7 @@ const cimd2Connector = {
   properties: {
     id,
     type: { const: 'cimd2' },
+    costs: connectorCosts,
     host: { ...nonEmpty, description: "The SMS centre's host name or address" },
     port,
     username: {
@@ -284,6 +377,7 @@ const ucpConnector = {
   properties: {
     id,
     type: { const: 'ucp' },
+    costs: connectorCosts,
     host: { ...nonEmpty, description: "The SMSC's host name or address" },
     port,
     username: {
@@ -352,6 +446,7 @@ const httpConnector = {
   properties: {
     id,
     type: { const: 'http' },
+    costs: connectorCosts,
     preset: {
       enum: ['twilio', 'kannel', 'smsgw', 'vonage'],
       description: 'twilio, kannel, smsgw or vonage (leave out for generic settings)',
@@ -535,7 +630,13 @@ const mtRoute = {
       additionalProperties: false,
       description:
         'Conditions, all of which must hold; each a list of patterns (`+44*`, `+15550100`, `*`, `re:^\\+1..`), any of which may match. No match: the rule takes every message',
-      properties: { to: patternList, from: patternList, account: patternList },
+      properties: {
+        to: patternList,
+        from: patternList,
+        account: patternList,
+        tags: { ...patternList, description: 'The message carries one of these tags (patterns)' },
+        ...ruleConditions,
+      },
     },
     connectors: {
       type: 'array',
@@ -543,7 +644,34 @@ const mtRoute = {
       minItems: 1,
       description: 'Connector ids, in the order failover tries them',
     },
-    strategy: { enum: ['failover', 'roundrobin', 'weighted'], default: 'failover' },
+    strategy: {
+      enum: ['failover', 'roundrobin', 'weighted', 'least-cost'],
+      default: 'failover',
+      description:
+        "failover, roundrobin, weighted or least-cost (cheapest first by the connectors' `costs` for the destination)",
+    },
+    quality: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'For strategy least-cost: order by the cost per delivered message (cost ÷ the delivery ratio of the last 100 receipts for the destination country) plus latencyCost per second of receipt latency',
+      properties: {
+        minReceipts: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+          default: 20,
+          description: 'Receipts a connector needs for the country before its figures count',
+        },
+        latencyCost: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 0,
+          description: 'Cost added per second of mean receipt latency',
+        },
+      },
+    },
     weights: {
       type: 'object',
       additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 },
@@ -565,7 +693,13 @@ export const moRoute = {
       additionalProperties: false,
       description:
         'Conditions, all of which must hold; each a list of patterns. `keyword`: the first word, case and accents folded. No match: the rule takes every message',
-      properties: { to: patternList, from: patternList, connector: patternList, keyword: patternList },
+      properties: {
+        to: patternList,
+        from: patternList,
+        connector: patternList,
+        keyword: patternList,
+        ...ruleConditions,
+      },
     },
     account: id,
     url: {

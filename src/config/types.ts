@@ -115,6 +115,7 @@ export interface ModemConnectorConfig {
   commandTimeoutSeconds: number;
   sendTimeoutSeconds: number;
   pollSeconds: number;
+  costs?: ConnectorCostConfig[];
 }
 
 export interface SimulatorConnectorConfig {
@@ -127,6 +128,13 @@ export interface SimulatorConnectorConfig {
     error?: string;
   }>;
   tps: number;
+  costs?: ConnectorCostConfig[];
+}
+
+/** What a part sent through a connector costs for destinations matching `to` (first match wins). */
+export interface ConnectorCostConfig {
+  to: string[];
+  cost: number;
 }
 
 export interface SmppConnectorConfig {
@@ -154,11 +162,27 @@ export interface SmppConnectorConfig {
   broadcast: boolean;
   /** How the SMSC writes message ids in receipt texts (see ReceiptIdForm in src/smpp). */
   receiptIds: 'as-submitted' | 'decimal' | 'hex';
+  costs?: ConnectorCostConfig[];
+}
+
+/** Conditions MT and MO rules share beyond address patterns (see src/core/route-match.ts). */
+export interface RuleConditionsConfig {
+  /** A weekly window: `hours` "HH:MM-HH:MM" and `days` (mon..sun), read in `tz` (default UTC). */
+  time?: { days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>; hours?: string; tz?: string };
+  /** Periods: dates YYYY-MM-DD (whole days, inclusive) or timestamps with an offset. */
+  dates?: Array<{ from?: string; to?: string }>;
+  /** A pattern (or patterns) on the text: `re:(?i)^promo`. */
+  text?: string | string[];
+  /** ISO 3166 codes of the recipient's (MT) or sender's (MO) number. */
+  country?: string[];
+  /** Line types of that number (`mobile`, `fixed_line`...), from the offline lookup. */
+  lineType?: string[];
 }
 
 export interface Cimd2ConnectorConfig {
   id: string;
   type: 'cimd2';
+  costs?: ConnectorCostConfig[];
   host: string;
   port: number;
   username: string;
@@ -176,6 +200,7 @@ export interface Cimd2ConnectorConfig {
 export interface UcpConnectorConfig {
   id: string;
   type: 'ucp';
+  costs?: ConnectorCostConfig[];
   host: string;
   port: number;
   /** Sent as OAdC of the login (operation 60). */
@@ -192,6 +217,7 @@ export interface UcpConnectorConfig {
 export interface HttpConnectorConfig {
   id: string;
   type: 'http';
+  costs?: ConnectorCostConfig[];
   preset?: 'twilio' | 'kannel' | 'smsgw' | 'vonage';
   url?: string;
   username?: string;
@@ -236,14 +262,16 @@ export interface HttpConnectorConfig {
 }
 
 export interface MtRouteConfig {
-  match?: { to?: string[]; from?: string[]; account?: string[] };
+  match?: { to?: string[]; from?: string[]; account?: string[]; tags?: string[] } & RuleConditionsConfig;
   connectors: string[];
-  strategy: 'failover' | 'roundrobin' | 'weighted';
+  strategy: 'failover' | 'roundrobin' | 'weighted' | 'least-cost';
+  /** least-cost only: weigh costs by measured delivery (see MtRouter's ordering cost). */
+  quality?: { minReceipts?: number; latencyCost?: number };
   weights?: Record<string, number>;
 }
 
 export interface MoRouteConfig {
-  match?: { to?: string[]; from?: string[]; connector?: string[]; keyword?: string[] };
+  match?: { to?: string[]; from?: string[]; connector?: string[]; keyword?: string[] } & RuleConditionsConfig;
   /** The account that owns the message: its webhook and SMPP receiver binds get it. */
   account?: string;
   /** Forward to a URL (Kannel-style escapes, or the JSON webhook); its body may be the reply. */

@@ -40,6 +40,7 @@ export interface DispatcherOptions {
 }
 
 const rank = new Map(priorities.map((p, i) => [p, i]));
+const noConnectors: ReadonlySet<string> = new Set();
 /** Most messages one refill reads from the store. */
 const refillSlice = 5_000;
 
@@ -274,6 +275,11 @@ export class Dispatcher {
     }, delayMs).unref();
   }
 
+  /** The connectors that failed this message so far (see retryLater). */
+  failedConnectors(id: string): ReadonlySet<string> {
+    return this.#failedOn.get(id) ?? noConnectors;
+  }
+
   /** The message is settled one way or another: forget it. */
   done(id: string): void {
     this.#held.delete(id);
@@ -389,13 +395,13 @@ export class Dispatcher {
       const spread = message.priority === 'emergency';
       let chosen: string | undefined;
       if (failed) {
-        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id), spread);
+        chosen = this.#o.router.pick(route, (id) => !failed.has(id) && usable(id), spread, message.to);
         // Every connector failed it once: any of them may try again.
         if (!chosen && this.#o.router.connectorsOf(route).every((id) => failed.has(id))) {
-          chosen = this.#o.router.pick(route, usable, spread);
+          chosen = this.#o.router.pick(route, usable, spread, message.to);
         }
       } else {
-        chosen = this.#o.router.pick(route, usable, spread);
+        chosen = this.#o.router.pick(route, usable, spread, message.to);
       }
       if (!chosen) return; // wait for a 'ready'
       q.shift();

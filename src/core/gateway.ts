@@ -32,7 +32,8 @@ import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
 import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
-import { inboundOwner, MoRouter, MtRouter } from './router.ts';
+import { RouteQuality } from './route-quality.ts';
+import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
@@ -56,6 +57,8 @@ export interface SubmitRequest {
   groupId?: string;
   /** Kept with the message for the front door or feature that sent it (see Message.meta). */
   meta?: Record<string, unknown>;
+  /** Labels the client gives the message, for routing (`match.tags`); kept as `meta.tags`. */
+  tags?: string[];
 }
 
 export interface SubmitOptions {
@@ -151,6 +154,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly connectors: ReadonlyMap<string, Connector>;
   /** This gateway's share of what a cluster shares: carrier binds and tps, accounts' rates. */
   readonly shares: ClusterShares;
+  /** Delivery ratio and receipt latency per connector and country, from this gateway's receipts. */
+  readonly routeQuality = new RouteQuality();
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
@@ -202,14 +207,24 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     super();
     this.store = options.store;
     this.connectors = options.connectors;
-    this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()]);
-    this.#moRouter = new MoRouter(options.config.routes.mo);
+    this.#now = options.now ?? Date.now;
+    this.#router = new MtRouter(options.config.routes.mt, [...options.connectors.keys()], {
+      costs: Object.fromEntries(options.config.connectors.map((c) => [c.id, c.costs])),
+      quality: this.routeQuality,
+      now: this.#now,
+    });
+    this.on('status', (m) => {
+      // A receipt's verdict on the connector that sent the message (not a refusal at submit).
+      if (m.direction !== 'mt' || m.connectorId === null || m.submittedAt === null) return;
+      if (m.status === 'delivered' || m.status === 'undelivered' || m.status === 'expired')
+        this.routeQuality.record(m.connectorId, m.to, m.status === 'delivered', this.#now() - m.submittedAt);
+    });
+    this.#moRouter = new MoRouter(options.config.routes.mo, this.#now);
     this.#moRoutes = options.config.routes.mo;
     this.#accounts = options.config.accounts;
     this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
     this.#maxParts = options.maxParts ?? 10;
     this.#maxAttempts = options.maxAttempts ?? 12;
-    this.#now = options.now ?? Date.now;
     this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
     this.shares = new ClusterShares(this.store, this.connectors);
@@ -242,6 +257,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         );
       },
     });
+  }
+
+  /**
+   * Which MT rule a message would take (now, or at `input.at`), the connectors in the order
+   * they would be tried and why (GET /v1/admin/routes/mt/explain): the very evaluation
+   * sending runs.
+   */
+  explainRoute(input: MtRouteInput): MtRouteExplanation {
+    return this.#router.explain(input);
   }
 
   /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
@@ -494,7 +518,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Array<{ message: Message; connectors: readonly string[] } | { error: GatewayError }>> {
     const results = await this.#buildMany(accountId, requests, options);
     return results.map((r) =>
-      'message' in r ? { ...r, connectors: this.#router.connectorsOf(this.#router.match(r.message)) } : r,
+      'message' in r
+        ? {
+            ...r,
+            // As it will be routed: when it is due.
+            connectors: this.#router.connectorsOf(
+              this.#router.match({ ...r.message, at: r.message.sendAt ?? undefined }),
+            ),
+          }
+        : r,
     );
   }
 
@@ -682,12 +714,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
     refuseFarFuture(req.sendAt, now);
-    // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone.
-    if (this.#router.match({ to, from, accountId, meta: req.meta }) < 0)
-      throw new GatewayError('no_route', `no route for ${to}`, 'to');
+    const meta = req.tags === undefined ? (req.meta ?? null) : { ...req.meta, tags: checkedTags(req.tags) };
+    const scheduled = req.sendAt !== undefined && req.sendAt > now;
+    // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone; a
+    // scheduled one by the rules as they stand when it is due.
+    const routed = { to, from, accountId, text: req.text ?? null, meta, at: scheduled ? req.sendAt : now };
+    if (this.#router.match(routed) < 0) throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     const { encoding, segments } = this.#price(req, req.udh);
-    const scheduled = req.sendAt !== undefined && req.sendAt > now;
     return {
       id: newId(now),
       accountId,
@@ -716,7 +750,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       nextAttemptAt: null,
       error: null,
       groupId: req.groupId ?? null,
-      meta: req.meta ?? null,
+      meta,
     };
   }
 
@@ -858,6 +892,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     message.status = 'sending';
     message.connectorId = connector.id;
     message.attempts++;
+    this.#noteCost(message, connector.id);
     this.#inFlight.set(message.id, { message, since: this.#now() });
     // `sending` lives in memory only (see `live`): on disk the message stays `queued` until
     // the SMSC answers, so a crash now means it is sent again after the restart
@@ -887,6 +922,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           }),
       )
       .catch(() => {});
+  }
+
+  /**
+   * Keeps on the message (`meta.cost`) what sending it through this connector costs: the
+   * connector's cost per part for its destination × its parts; none when the connector has
+   * no cost for it.
+   */
+  #noteCost(message: Message, connectorId: string): void {
+    const perPart = this.#router.costOf(connectorId, message.to);
+    if (perPart === undefined && message.meta?.cost === undefined) return;
+    const { cost: _, ...rest } = message.meta ?? {};
+    // Rounded to millionths: parts × a decimal price picks up binary noise (0.1 × 3).
+    message.meta =
+      perPart === undefined ? rest : { ...rest, cost: Math.round(perPart * message.segments * 1e6) / 1e6 };
   }
 
   async #sent(message: Message, connectorId: string, result: SubmitResult): Promise<void> {
@@ -933,7 +982,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           this.store.linkSmscIds(links),
           this.store.updateMessage(
             message.id,
-            { status: 'submitted', submittedAt: now, connectorId, attempts: message.attempts },
+            {
+              status: 'submitted',
+              submittedAt: now,
+              connectorId,
+              attempts: message.attempts,
+              ...(message.meta?.cost !== undefined ? { meta: message.meta } : {}),
+            },
             {
               at: now,
               type: 'submitted',
@@ -958,18 +1013,57 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       return;
     }
     const error = { code: result.code, message: result.message };
+    const expired = message.validUntil !== null && message.validUntil <= now;
     if (!result.temporary) {
+      // A least-cost rule falls back in cost order: the next connector may take what this
+      // one's SMSC refused (not when it took some parts: those would go twice).
+      if (
+        result.status !== undefined &&
+        !result.smscIds?.length &&
+        !expired &&
+        message.attempts < this.#maxAttempts &&
+        this.#anotherMayTake(message, connectorId)
+      ) {
+        await this.#retry(message, connectorId, error, now, 0);
+        return;
+      }
       const status = result.status !== undefined ? 'rejected' : 'failed';
-      await this.#durably(() => this.#finish(message, status, error, now));
+      await this.#durably(() => this.#finish(message, status, error, now, { connector: connectorId }));
       return;
     }
-    const expired = message.validUntil !== null && message.validUntil <= now;
     if (message.attempts >= this.#maxAttempts || expired) {
       await this.#durably(() => this.#finish(message, expired ? 'expired' : 'failed', error, now));
       return;
     }
     // Back-off: 1 s, 2 s, 4 s ... up to a minute; another connector of the route goes first.
-    const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1));
+    await this.#retry(
+      message,
+      connectorId,
+      error,
+      now,
+      Math.min(60_000, 1000 * 2 ** Math.min(6, message.attempts - 1)),
+    );
+  }
+
+  /**
+   * Whether a message the connector's SMSC refused goes to another connector: its rule is
+   * least-cost and has one that has not failed it yet.
+   */
+  #anotherMayTake(message: Message, refusedBy: string): boolean {
+    const route = this.#router.match(message);
+    if (route < 0 || this.#router.strategyOf(route) !== 'least-cost') return false;
+    const failed = this.#dispatcher.failedConnectors(message.id);
+    return this.#router.connectorsOf(route).some((id) => id !== refusedBy && !failed.has(id));
+  }
+
+  /** Queues the message again after `delay` ms; the connector that failed it goes last. */
+  async #retry(
+    message: Message,
+    connectorId: string,
+    error: { code: string; message: string },
+    now: number,
+    delay: number,
+  ): Promise<void> {
     message.status = 'queued';
     message.nextAttemptAt = now + delay;
     await this.#durably(() =>
@@ -1101,7 +1195,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       message,
       this.store.updateMessage(
         message.id,
-        { status, error, doneAt },
+        // The connector of its last attempt (a retry may have gone to another).
+        {
+          status,
+          error,
+          doneAt,
+          ...(message.connectorId !== null ? { connectorId: message.connectorId } : {}),
+        },
         { at: this.#now(), type: status, detail: Object.keys(eventDetail).length > 0 ? eventDetail : null },
       ),
     );
@@ -1169,7 +1269,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Replaces the MO rules in force (the admin API); messages already stored keep their owner. */
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
-    this.#moRouter = new MoRouter(routes);
+    this.#moRouter = new MoRouter(routes, this.#now);
     this.#moRoutes = routes;
     this.#senders = new SenderOwnership(this.#accounts, routes);
   }
@@ -1260,3 +1360,21 @@ const receiptStatus: Partial<Record<InboundReceipt['status'], MessageStatus>> = 
   rejected: 'rejected',
   failed: 'undelivered',
 };
+
+/** At most this many tags on a message, each 1–64 characters with no comma or space. */
+const maxTags = 16;
+
+/** A request's tags, checked (a comma would not survive explain's `tags=a,b`); duplicates dropped. */
+export function checkedTags(tags: unknown): string[] {
+  if (
+    !Array.isArray(tags) ||
+    tags.length > maxTags ||
+    !tags.every((t) => typeof t === 'string' && /^[^\s,]{1,64}$/u.test(t))
+  )
+    throw new GatewayError(
+      'invalid_field',
+      `tags must be a list of at most ${maxTags} tags, each 1-64 characters with no comma or space`,
+      'tags',
+    );
+  return [...new Set(tags as string[])];
+}

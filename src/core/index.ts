@@ -11,6 +11,7 @@ export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
 export { BoundedMap } from './bounded-map.ts';
 export { GatewayError, StoreUnavailableError } from './errors.ts';
 export {
+  checkedTags,
   Gateway,
   type GatewayOptions,
   refuseFarFuture,
@@ -19,19 +20,31 @@ export {
   type SubmitRequest,
 } from './gateway.ts';
 export { newId } from './ids.ts';
+export { isTimeZone, type LocalTime, localTime, minuteOfDay } from './local-time.ts';
 export * from './message.ts';
-export type { CountryCode, NumberReading } from './numbers.ts';
+export type { CountryCode, NumberLookup, NumberReading } from './numbers.ts';
 export {
   countryOfNumber,
   destinationOf,
   internationalDigits,
   isCountryCode,
+  lookupNumber,
   normaliseNumber,
   normaliseSender,
   senderOf,
 } from './numbers.ts';
-export { compilePattern, compilePatterns, type Matcher } from './pattern.ts';
+export { compilePattern, compilePatterns, type Matcher, patternProblem } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
-export { firstWord, foldKeyword, inboundOwner, systemAccountId } from './router.ts';
+export { matchProblems } from './route-match.ts';
+export { type QualityFigures, qualityWindow, RouteQuality } from './route-quality.ts';
+export {
+  firstWord,
+  foldKeyword,
+  inboundOwner,
+  type MtRouteExplanation,
+  type MtRouteInput,
+  systemAccountId,
+  tagsOf,
+} from './router.ts';
 export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';
 export { fillKannelEscapes, fillTemplate, templateNames } from './template.ts';

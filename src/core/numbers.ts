@@ -1,7 +1,11 @@
 // Phone numbers as the gateway keeps them: E.164 with a leading `+` where the number is
 // international, digits for short codes, and alphanumeric sender ids as given.
+
+// The full metadata, for what the minimal one cannot tell: strict validity and line type.
+import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
 import type { CountryCode } from 'libphonenumber-js/min';
-import { getCountries, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { getCountries, getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { BoundedMap } from './bounded-map.ts';
 import { GatewayError } from './errors.ts';
 
 export type { CountryCode };
@@ -121,6 +125,78 @@ export function senderOf(
  */
 export function countryOfNumber(number: string): string | undefined {
   if (!number.startsWith('+')) return undefined;
+  // Routing asks per message, and parsing costs 5–50 µs: a calling code of one country
+  // needs none, and the numbers of shared ones (+1, +44, +7...) are remembered a while.
+  const sole = soleCountryOf(number);
+  if (sole !== undefined) return sole;
+  const known = sharedCodeCountries.get(number);
+  if (known !== undefined) return known ?? undefined;
   const parsed = parsePhoneNumberFromString(number);
-  return parsed?.country ?? parsed?.getPossibleCountries()[0];
+  const country = parsed?.country ?? parsed?.getPossibleCountries()[0];
+  sharedCodeCountries.set(number, country ?? null);
+  return country;
+}
+
+/** Calling code → its country, for codes only one country uses (`33` → FR; not `44`, `1`). */
+const soleCountries = (() => {
+  const byCode = new Map<string, CountryCode[]>();
+  for (const country of getCountries()) {
+    const code = getCountryCallingCode(country);
+    byCode.set(code, [...(byCode.get(code) ?? []), country]);
+  }
+  return {
+    codes: new Set(byCode.keys()),
+    sole: new Map(
+      [...byCode].filter(([, countries]) => countries.length === 1).map(([c, [only]]) => [c, only!]),
+    ),
+  };
+})();
+
+/** The country of a number whose calling code (1–3 digits, none the prefix of another) is one country's. */
+function soleCountryOf(number: string): CountryCode | undefined {
+  for (let length = 1; length <= 3; length++) {
+    const code = number.slice(1, 1 + length);
+    if (soleCountries.codes.has(code)) return soleCountries.sole.get(code);
+  }
+  return undefined;
+}
+
+/** Countries of numbers of shared calling codes, as parsed (null: none). */
+const sharedCodeCountries = new BoundedMap<string, string | null>(20_000);
+
+/** What the offline number lookup (libphonenumber's metadata) knows of a number. */
+export interface NumberLookup {
+  /** E.164 (or a short code as written). */
+  number: string;
+  /** The number is in a range its country allocates. */
+  valid: boolean;
+  /** As routing's `match.country` reads it (countryOfNumber); null for a short code. */
+  country: string | null;
+  countryCallingCode: string | null;
+  /** `mobile`, `fixed_line`, `fixed_line_or_mobile`, `toll_free`, `premium_rate`, `voip`...; null when unknown. */
+  lineType: string | null;
+}
+
+/** Looks a normalised number (normaliseNumber's output) up, offline. */
+export function lookupNumber(number: string): NumberLookup {
+  // Routing's lineType test asks when a message is accepted and again when it is sent.
+  let found = lookups.get(number);
+  if (!found) {
+    found = Object.freeze(lookUp(number));
+    lookups.set(number, found);
+  }
+  return found;
+}
+
+const lookups = new BoundedMap<string, NumberLookup>(20_000);
+
+function lookUp(number: string): NumberLookup {
+  const parsed = number.startsWith('+') ? parseWithTypes(number) : undefined;
+  return {
+    number,
+    valid: parsed?.isValid() ?? false,
+    country: countryOfNumber(number) ?? null,
+    countryCallingCode: parsed ? String(parsed.countryCallingCode) : null,
+    lineType: parsed?.getType()?.toLowerCase() ?? null,
+  };
 }

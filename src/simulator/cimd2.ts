@@ -20,6 +20,7 @@ import {
   septetsToCimd2,
 } from '../cimd2/index.ts';
 import { splitMessage } from '../sms/index.ts';
+import { maxDeliveryAttempts, redeliveryDelayMs } from './redelivery.ts';
 import type { InboundMessage, SimulatorOutcome, SimulatorStats, SmscSimulatorOptions } from './smsc.ts';
 
 export interface Cimd2SimulatorOptions
@@ -299,17 +300,20 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
     session.request(delivery.operation, delivery.params).then(
       (response) => {
         // An error code in the answer asks for the delivery again later.
-        if ((intParam(response, Param.ERROR_CODE) ?? 0) !== 0 && ++delivery.attempts < 5) {
-          const timer = setTimeout(() => {
-            this.#timers.delete(timer);
-            this.#deliver(delivery);
-          }, 1_000);
-          this.#timers.add(timer);
+        if ((intParam(response, Param.ERROR_CODE) ?? 0) === 0) return;
+        if (++delivery.attempts >= maxDeliveryAttempts) {
+          this.stats.deliveriesDropped++;
+          return;
         }
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          this.#deliver(delivery);
+        }, redeliveryDelayMs(delivery.attempts));
+        this.#timers.add(timer);
       },
       () => {
         delivery.preferred = null;
-        if (++delivery.attempts < 5) this.#deliver(delivery);
+        if (++delivery.attempts < maxDeliveryAttempts) this.#deliver(delivery);
         else this.stats.deliveriesDropped++;
       },
     );

@@ -18,6 +18,7 @@ import {
   shortMessagePdu,
 } from '../smpp/index.ts';
 import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
+import { maxDeliveryAttempts, redeliveryDelayMs } from './redelivery.ts';
 
 export interface SimulatorOutcome {
   /** Destination pattern: exact number, or a prefix ending in `*` (a leading `+` is ignored). */
@@ -510,13 +511,14 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     session.request(delivery.pdu).then(
       (resp) => {
         // An ESME that answers with an error asked us to try again (or refused for good).
-        if (resp.commandStatus !== 0 && ++delivery.attempts < 5) {
-          setTimeout(() => this.#deliver(delivery), 1_000).unref();
-        }
+        if (resp.commandStatus === 0) return;
+        if (++delivery.attempts < maxDeliveryAttempts)
+          setTimeout(() => this.#deliver(delivery), redeliveryDelayMs(delivery.attempts)).unref();
+        else this.stats.deliveriesDropped++;
       },
       () => {
         delivery.preferred = null;
-        if (++delivery.attempts < 5) this.#deliver(delivery);
+        if (++delivery.attempts < maxDeliveryAttempts) this.#deliver(delivery);
         else this.stats.deliveriesDropped++;
       },
     );

@@ -21,6 +21,7 @@ import {
   toUcpRecipient,
   UcpSession,
 } from '../ucp/index.ts';
+import { maxDeliveryAttempts, redeliveryDelayMs } from './redelivery.ts';
 import type { SimulatorOutcome, SimulatorStats } from './smsc.ts';
 import { outcomeFor } from './smsc.ts';
 
@@ -307,21 +308,25 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
     connection.session.request(pending.ot, fieldsOf(op5xFields, pending.op)).then(
       (frame) => {
         // A NAck asks for the operation again later.
-        if (!readResult(frame).ack) this.#retry(pending, 1_000);
+        if (!readResult(frame).ack) this.#retry(pending, true);
       },
-      () => this.#retry(pending, 0),
+      () => this.#retry(pending, false),
     );
   }
 
-  #retry(pending: Pending, delayMs: number): void {
-    if (++pending.attempts >= 5) {
+  /** `pause`: refused, so tried again after a growing pause; else (connection lost) at once. */
+  #retry(pending: Pending, pause: boolean): void {
+    if (++pending.attempts >= maxDeliveryAttempts) {
       this.stats.deliveriesDropped++;
       return;
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.#deliver(pending);
-    }, delayMs);
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        this.#deliver(pending);
+      },
+      pause ? redeliveryDelayMs(pending.attempts) : 0,
+    );
     this.#timers.add(timer);
   }
 

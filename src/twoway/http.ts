@@ -141,9 +141,12 @@ export function moAdminRoutes(o: {
       const { id } = req.params as { id: string };
       const message = await o.store.getMessage(id);
       if (!message) throw new GatewayError('not_found', `no message ${id}`, 'id', 404);
+      const live = o.gateway.live(message);
       return {
-        ...messageView(o.gateway.live(message), await o.store.listEvents(id)),
+        ...messageView(live, await o.store.listEvents(id)),
         account: message.accountId,
+        // What its connector charges for it (connectors[].costs); the operator's, not the account's.
+        cost: typeof live.meta?.cost === 'number' ? live.meta.cost : null,
       };
     });
   };

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import type { Message } from '../../src/core/index.ts';
+import { type Message, tagsOf } from '../../src/core/index.ts';
 import { gatewayFrom } from '../e2e/helpers.ts';
 
 const main = resolve('src/cli/main.ts');
@@ -122,4 +122,34 @@ routes:
   const usage = await smsgw(['--text', 'x']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /give --csv FILE or --to NUMBER/);
+});
+
+test('smsgw send --tags: one message and a CSV batch carry them to the tagged rule', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors:
+  - { id: tagged, type: simulator, deliveryDelayMs: 10 }
+  - { id: other, type: simulator, deliveryDelayMs: 10 }
+routes:
+  mt: [{ match: { tags: [otp] }, connectors: [tagged] }, { connectors: [other] }]
+`);
+  t.after(() => gw.close());
+  const env = { SMSGW_API_KEY: 'acme-key-1' };
+  const one = await smsgw(
+    ['--url', gw.base, '--to', '+447700900123', '--text', 'code', '--tags', 'x,otp'],
+    env,
+  );
+  assert.equal(one.code, 0, one.stderr);
+  const csv = join(gw.dir, 'tagged.csv');
+  writeFileSync(csv, 'to\n+447700900124\n');
+  const batch = await smsgw(['--url', gw.base, '--csv', csv, '--text', 'code', '--tags', 'otp'], env);
+  assert.equal(batch.code, 0, batch.stderr);
+  const page = await gw.app.gateway.store.listMessages({ accountId: 'acme' }, null, 10);
+  assert.equal(page.data.length, 2);
+  for (const m of page.data) {
+    assert.equal(m.connectorId, 'tagged', m.to);
+    assert.ok(tagsOf(m.meta).includes('otp'), m.to);
+  }
 });

@@ -28,6 +28,12 @@ connectors:
     sendTimeoutSeconds: 60,
     pollSeconds: 30,
   });
+  // Like every connector, it takes costs for least-cost routing.
+  const costed = parseConfig(`
+connectors:
+  - { id: gsm, type: modem, devices: [/dev/ttyUSB0], costs: [{ to: ["+44*"], cost: 0.02 }] }
+`);
+  assert.deepEqual(costed.connectors[0]?.costs, [{ to: ['+44*'], cost: 0.02 }]);
 });
 
 test('bad modem settings are refused naming their path; a device has one owner', () => {

@@ -106,6 +106,18 @@ describe('MO router', () => {
     assert.equal(route('+15550199', 'carrier-a', 'hi'), undefined);
   });
 
+  test('a re: keyword is a regular expression on the first word, in any case', () => {
+    const contest = new MoRouter([
+      { match: { keyword: ['re:^win\\d*$'] }, account: 'contest' },
+      { account: 'rest' },
+    ]);
+    const of = (text: string) =>
+      contest.match({ to: '+15550100', from: '+447700900001', connectorId: 'x', text })?.account;
+    assert.equal(of('win12 now'), 'contest');
+    assert.equal(of('WIN'), 'contest');
+    assert.equal(of('winner'), 'rest');
+  });
+
   test('keywords fold case and accents; the first word loses trailing punctuation', () => {
     assert.equal(foldKeyword('Désabonner'), 'DESABONNER');
     assert.equal(firstWord('  Help! me'), 'Help');

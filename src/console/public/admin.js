@@ -163,11 +163,20 @@ function connectorRow(c, act) {
   );
 }
 
-/** A route's match as text: `to +44*, +33* · account acme`, or `anything`. */
+/**
+ * A route's match as text: `to +44*, +33* · account acme`, `time days mon, fri hours
+ * 09:00-17:00 tz Europe/London`, or `anything`.
+ */
 function matchText(match) {
-  const parts = Object.entries(match ?? {}).map(
-    ([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : String(v)}`,
-  );
+  const text = (v) =>
+    Array.isArray(v)
+      ? v.map(text).join(', ')
+      : v !== null && typeof v === 'object'
+        ? Object.entries(v)
+            .map(([k, x]) => `${k} ${text(x)}`)
+            .join(' ')
+        : String(v);
+  const parts = Object.entries(match ?? {}).map(([k, v]) => `${k} ${text(v)}`);
   return parts.length ? parts.join(' · ') : 'anything (default)';
 }
 
