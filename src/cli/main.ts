@@ -18,6 +18,8 @@ commands:
   keys create --account ID
                           print a new API key for an account (stored hashed)
   simulate smsc           run a standalone SMSC simulator (see: smsgw simulate smsc --help)
+  simulate modem --device PATH
+                          answer as a GSM modem on a serial port or pty (see: smsgw simulate modem --help)
   backup FILE             copy the SQLite store to FILE while the gateway runs
                           (see: smsgw backup --help)
 `;

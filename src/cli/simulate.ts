@@ -6,6 +6,7 @@ import Fastify from 'fastify';
 import type { SimulatorOutcome, SmscSimulatorOptions } from '../simulator/index.ts';
 import { SmscSimulator } from '../simulator/index.ts';
 import { simulateCimd2 } from './simulate-cimd2.ts';
+import { simulateModemCommand } from './simulate-modem.ts';
 import { simulateUcp } from './simulate-ucp.ts';
 
 const help = `usage: smsgw simulate smsc [options]
@@ -43,8 +44,9 @@ misbehaviour:
 
 export async function simulateCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
+  if (what === 'modem') return simulateModemCommand(rest);
   if (what !== 'smsc') {
-    process.stderr.write(`smsgw simulate: expected 'smsc'\n${help}`);
+    process.stderr.write(`smsgw simulate: expected 'smsc' or 'modem'\n${help}`);
     return 2;
   }
   let values: Record<string, string | string[] | boolean | undefined>;

@@ -196,12 +196,21 @@ export function isCredentialHeader(name: string): boolean {
 function crossCheck(config: GatewayConfig): string[] {
   const problems: string[] = [];
   const connectorIds = new Set<string>();
+  const modemDevices = new Map<string, string>();
   config.connectors.forEach((c, i) => {
     if (connectorIds.has(c.id)) problems.push(`connectors[${i}].id: duplicate id '${c.id}'`);
     connectorIds.add(c.id);
     // broadcast_sm exists from SMPP 5.0 on.
     if (c.type === 'smpp' && c.broadcast && c.interfaceVersion !== '5.0')
       problems.push(`connectors[${i}].broadcast: needs interfaceVersion 5.0`);
+    // A serial port takes one owner: two would read each other's answers.
+    if (c.type === 'modem')
+      c.devices.forEach((device, j) => {
+        const owner = modemDevices.get(device);
+        if (owner !== undefined)
+          problems.push(`connectors[${i}].devices[${j}]: ${device} is already used by connector '${owner}'`);
+        else modemDevices.set(device, c.id);
+      });
     // Pushes are authenticated by a secret derived from the credentials, or given.
     if (c.type === 'http' && !c.preset && (c.receipts || c.inbound) && !c.secret && !c.auth) {
       if (!Object.keys(c.headers ?? {}).some(isCredentialHeader))

@@ -180,6 +180,59 @@ const simulatorConnector = {
   },
 } as const;
 
+const modemConnector = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'devices'],
+  description: 'GSM modems on serial ports (AT commands, PDU mode); each device is one bind',
+  properties: {
+    id,
+    type: { const: 'modem' },
+    devices: {
+      type: 'array',
+      items: nonEmpty,
+      minItems: 1,
+      maxItems: 64,
+      description: 'Serial devices of the modems, e.g. `/dev/ttyUSB0`; the messages are spread over them',
+    },
+    pin: {
+      type: 'string',
+      pattern: '^[0-9]{4,8}$',
+      description: 'SIM PIN (4 to 8 digits), when the SIMs ask for one',
+    },
+    baudRate: {
+      type: 'integer',
+      minimum: 300,
+      maximum: 4_000_000,
+      default: 115_200,
+      description: 'Serial line speed',
+    },
+    commandTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+      description:
+        'An AT command unanswered this long means the modem hung: it is closed, reopened and set up again',
+    },
+    sendTimeoutSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 600,
+      default: 60,
+      description: 'The same for +CMGS, which waits for the network; the message is then sent again',
+    },
+    pollSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3600,
+      default: 30,
+      description: 'How often registration (+CREG) and signal (+CSQ) are read',
+    },
+    costs: connectorCosts,
+  },
+} as const;
+
 const smppConnector = {
   type: 'object',
   additionalProperties: false,
@@ -549,6 +602,7 @@ const connectorSettings = {
   cimd2: cimd2Connector,
   ucp: ucpConnector,
   http: httpConnector,
+  modem: modemConnector,
 } as const;
 const connectorTypes = ['simulator', ...Object.keys(connectorSettings)];
 

@@ -100,7 +100,23 @@ export type ConnectorConfig =
   | SmppConnectorConfig
   | Cimd2ConnectorConfig
   | UcpConnectorConfig
-  | HttpConnectorConfig;
+  | HttpConnectorConfig
+  | ModemConnectorConfig;
+
+/** GSM modems on serial ports, one bind each (AT commands, PDU mode). */
+export interface ModemConnectorConfig {
+  id: string;
+  type: 'modem';
+  /** Serial devices, e.g. /dev/ttyUSB0. */
+  devices: string[];
+  /** The SIM PIN, when the SIMs ask for one. */
+  pin?: string;
+  baudRate: number;
+  commandTimeoutSeconds: number;
+  sendTimeoutSeconds: number;
+  pollSeconds: number;
+  costs?: ConnectorCostConfig[];
+}
 
 export interface SimulatorConnectorConfig {
   id: string;

@@ -1,10 +1,11 @@
 // Public surface of the carrier connectors: the interface the core sees, the drivers behind
-// it (SMPP, UCP/EMI, CIMD2, http for upstream providers over HTTP with their push routes, and
-// the simulator), and the factory that picks one from the config.
+// it (SMPP, UCP/EMI, CIMD2, http for upstream providers over HTTP with their push routes, GSM
+// modems, and the simulator), and the factory that picks one from the config.
 import type { ConnectorConfig } from '../config/index.ts';
 import { Cimd2Connector } from './cimd2.ts';
 import { HttpConnector, type HttpConnectorOptions } from './http/index.ts';
 import type { ConnectorLogger } from './logger.ts';
+import { ModemConnector } from './modem.ts';
 import { SimulatorConnector } from './simulator.ts';
 import { SmppConnector } from './smpp.ts';
 import type { Connector, ConnectorSink } from './types.ts';
@@ -16,6 +17,8 @@ export type { HttpConnectorOptions } from './http/index.ts';
 export { HttpConnector, httpPushRoutes, type Push } from './http/index.ts';
 export type { ConnectorLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
+export type { ModemConnectorOptions } from './modem.ts';
+export { ModemConnector } from './modem.ts';
 export type { SimulatedInbound } from './simulator.ts';
 export { SimulatorConnector } from './simulator.ts';
 export type { SmppConnectorOptions } from './smpp.ts';
@@ -43,5 +46,7 @@ export function createConnector(
       return new UcpConnector(config, sink, logger);
     case 'http':
       return new HttpConnector(config, sink, logger, http);
+    case 'modem':
+      return new ModemConnector(config, sink, logger);
   }
 }

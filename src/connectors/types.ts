@@ -34,7 +34,7 @@ export type SubmitResult =
       temporary: boolean;
       code: string;
       message: string;
-      /** SMPP command_status when the SMSC answered. */
+      /** The SMSC's answer when it answered: SMPP command_status, a modem's +CMS ERROR number. */
       status?: number;
       /** Parts the SMSC accepted before the failure (their ids), so they are not resent blindly. */
       smscIds?: string[];

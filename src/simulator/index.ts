@@ -1,6 +1,13 @@
 export type { Cimd2SimulatedMessage, Cimd2SimulatorOptions } from './cimd2.ts';
 export { Cimd2Simulator } from './cimd2.ts';
 export type {
+  EmulatedSubmit,
+  ModemEmulatorEvents,
+  ModemEmulatorOptions,
+  ModemEmulatorStats,
+} from './modem.ts';
+export { ModemEmulator, readSubmit } from './modem.ts';
+export type {
   InboundMessage,
   SimulatedMessage,
   SimulatorOutcome,

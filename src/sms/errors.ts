@@ -6,7 +6,9 @@ export type SmsErrorCode =
   /** Splitting would need more parts than allowed (`maxParts`, at most 255). */
   | 'too_many_parts'
   /** An argument is out of range or a combination is not possible. */
-  | 'invalid_argument';
+  | 'invalid_argument'
+  /** A transfer-layer PDU (TS 23.040) that cannot be read. */
+  | 'invalid_pdu';
 
 export class SmsError extends Error {
   readonly code: SmsErrorCode;

@@ -1,5 +1,6 @@
 // Public surface of the SMS text layer: GSM 7-bit (with national language tables), UCS-2,
-// Latin-1, IA5 and binary encodings; data_coding; UDH; splitting into parts and reassembly.
+// Latin-1, IA5 and binary encodings; data_coding; UDH; splitting into parts and reassembly;
+// the TS 23.040 PDUs of GSM modems.
 export * from './charsets.ts';
 export * from './data-coding.ts';
 export * from './errors.ts';
@@ -9,4 +10,5 @@ export { NATIONAL_LANGUAGE_ID, NATIONAL_LANGUAGES } from './gsm7-tables.ts';
 export * from './reassembler.ts';
 export * from './smart-replace.ts';
 export * from './split.ts';
+export * from './tpdu.ts';
 export * from './udh.ts';

@@ -14,7 +14,8 @@ export type PeerName =
   | 'Chromium'
   | 'PostgreSQL'
   | 'npm smpp'
-  | 'tshark';
+  | 'tshark'
+  | 'socat';
 
 const known = new Map<PeerName, boolean>();
 
