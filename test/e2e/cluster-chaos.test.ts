@@ -77,7 +77,10 @@ ${body}`,
       return node;
     }
 
-    test('kill -9 of a gateway, then PostgreSQL down 10 s, under 20k messages with receipts', async (t) => {
+    // About 90 s on a quiet 2-core machine: longer than the suite's default test timeout.
+    test('kill -9 of a gateway, then PostgreSQL down 10 s, under 20k messages with receipts', {
+      timeout: 600_000,
+    }, async (t) => {
       const store = await server.createDatabase();
       const sim = new SmscSimulator({ deliveryDelayMs: 20, maxMessages: 10 * total });
       const submits = new Map<string, number>();
