@@ -85,6 +85,12 @@ export interface Message {
    * format (Kannel dlr-url and mask, Twilio StatusCallback), a batch's row. Null when none.
    */
   meta: Record<string, unknown> | null;
+  /**
+   * What the message costs its account, fixed when it is accepted: micro-units of
+   * `currency` (the per-part price × its parts); null (or absent) when no price applies.
+   */
+  priceMicros?: number | null;
+  currency?: string | null;
 }
 
 export interface MessageEvent {
@@ -121,6 +127,8 @@ export function messageView(m: Message, events?: MessageEvent[]): Record<string,
     validUntil: iso(m.validUntil),
     submittedAt: iso(m.submittedAt),
     doneAt: iso(m.doneAt),
+    price: m.priceMicros === null || m.priceMicros === undefined ? null : m.priceMicros / 1_000_000,
+    currency: m.currency ?? null,
     ...(events
       ? {
           events: events.map((e) => ({

@@ -16,3 +16,19 @@ export class StoreNotFoundError extends Error {
     this.name = 'StoreNotFoundError';
   }
 }
+
+/**
+ * A charge the account cannot take (insertMessages with a charge): its balance would go
+ * below its floor, or a quota would be passed. Nothing of the write is stored.
+ */
+export class StoreLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreLimitError';
+  }
+
+  /** Which limit refused the charge, from the message's first word. */
+  get limit(): 'balance' | 'quota' {
+    return this.message.startsWith('quota') ? 'quota' : 'balance';
+  }
+}

@@ -15,12 +15,16 @@ import pg from 'pg';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
+import { refundedSql } from './refunds.ts';
 import type {
+  AccountCharge,
+  ChargeOutcome,
   EsmeDelivery,
   IdempotencyRecord,
+  LedgerEntry,
   MessageFilter,
   MessagePatch,
   NewRecord,
@@ -32,10 +36,12 @@ import type {
   SmscIdLink,
   Store,
   StoredAccount,
+  StoredBalance,
   StoredReceipt,
   StoredRecord,
   StoreNode,
   StoreNotice,
+  UsageRow,
   WebhookDelivery,
 } from './types.ts';
 
@@ -303,15 +309,81 @@ export class PostgresStore implements Store {
     }
   }
 
-  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
-    return this.#write({
+  async insertMessages(
+    messages: Message[],
+    idempotency?: IdempotencyRecord,
+    charge?: AccountCharge,
+  ): Promise<ChargeOutcome | null> {
+    const charged = await this.#write<[number | null] | null>({
       op: 'insertMessages',
       messages: messages.map(encodeMessage),
       idempotency: idempotency
         ? { ...idempotency, response: JSON.stringify(idempotency.response ?? null) }
         : null,
+      charge: charge ?? null,
       instance: this.instanceId,
     });
+    return charged ? { balance: charged[0] } : null;
+  }
+
+  refundMessage(accountId: string, messageId: string, at: number): Promise<number | null> {
+    return this.#write({ op: 'move', kind: 'refund', accountId, messageId, at });
+  }
+
+  creditAccount(
+    accountId: string,
+    amount: number,
+    currency: string,
+    at: number,
+    reference: string | null,
+  ): Promise<number> {
+    return this.#write({ op: 'move', kind: 'credit', accountId, amount, currency, at, reference });
+  }
+
+  async getBalance(accountId: string): Promise<StoredBalance | null> {
+    const { rows } = await this.#pool.query('SELECT balance, currency FROM balances WHERE account_id = $1', [
+      accountId,
+    ]);
+    return rows[0] ? { balance: rows[0].balance, currency: rows[0].currency } : null;
+  }
+
+  async listLedger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM ledger WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+      [accountId, before ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      accountId: r.account_id,
+      at: r.at,
+      kind: r.kind,
+      amount: r.amount,
+      balance: r.balance,
+      currency: r.currency,
+      messageId: r.message_id,
+      reference: r.reference,
+    }));
+  }
+
+  async usage(accountId: string, from: number, to: number): Promise<UsageRow[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT (created_at / 86400000) * 86400000 AS day, connector_id, to_addr, currency, count(*) AS messages,
+         sum(segments)::bigint AS parts, coalesce(sum(price), 0)::bigint AS price,
+         coalesce(sum(CASE WHEN ${refundedSql} THEN 0 ELSE price END), 0)::bigint AS cost
+       FROM messages WHERE account_id = $1 AND direction = 'mt' AND created_at >= $2 AND created_at < $3
+       GROUP BY day, connector_id, to_addr, currency`,
+      [accountId, from, to],
+    );
+    return rows.map((r) => ({
+      day: r.day,
+      connectorId: r.connector_id,
+      to: r.to_addr,
+      currency: r.currency,
+      messages: r.messages,
+      parts: r.parts,
+      price: r.price,
+      cost: r.cost,
+    }));
   }
 
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void> {
@@ -903,6 +975,7 @@ function recordWhere(kind: string, filter: RecordFilter): Where {
 function toError(outcome: Extract<Outcome, { ok: false }>): Error {
   if (outcome.name === StoreConflictError.name) return new StoreConflictError(outcome.message);
   if (outcome.name === StoreNotFoundError.name) return new StoreNotFoundError(outcome.message);
+  if (outcome.name === StoreLimitError.name) return new StoreLimitError(outcome.message);
   return Object.assign(new Error(outcome.message), outcome.code ? { code: outcome.code } : {});
 }
 
@@ -973,6 +1046,8 @@ function toMessage(r: Row): Message {
     error: errorCode === null ? null : { code: errorCode, message: r.error_message as string },
     groupId: r.group_id as string | null,
     meta: r.meta as Record<string, unknown> | null,
+    priceMicros: r.price as number | null,
+    currency: r.currency as string | null,
   };
 }
 
