@@ -27,6 +27,7 @@ import {
   messageView,
   normaliseNumber,
   priorities,
+  RateLimitedError,
   StoreUnavailableError,
   secretEquals,
 } from '../core/index.ts';
@@ -77,6 +78,8 @@ export interface HttpApiOptions {
   authGuard?: AuthGuard;
   /** Where 5xx answers are logged, with the request id also sent as `x-request-id`. */
   log?: { error(obj: object, msg?: string): void };
+  /** Whether the account's API keys may be used from this address (`policy.allowIps`). */
+  allowsAddress?: (accountId: string, address: string) => boolean;
   /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
   draining?: () => boolean;
 }
@@ -160,7 +163,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     // the client may try again; only with a store that writes is it the gateway's own.
     if (!(err instanceof GatewayError) && !err.statusCode && !(await o.gateway.checkStore()))
       err = new StoreUnavailableError();
-    if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (err instanceof StoreUnavailableError || err instanceof RateLimitedError)
+      reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)
       return sendError(reply, err.httpStatus, err.code, err.message, err.field);
     if (err.statusCode === 413)
@@ -212,6 +216,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
     }
     authGuard.succeeded(req.ip, `account:${account.id}`);
+    if (o.allowsAddress && !o.allowsAddress(account.id, req.ip))
+      return sendError(
+        reply,
+        403,
+        'address_not_allowed',
+        `account ${account.id} may not be used from ${req.ip}`,
+      );
     req.account = account;
   };
 

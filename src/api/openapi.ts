@@ -32,6 +32,11 @@ const message = {
     createdAt: { type: 'string', format: 'date-time' },
     submittedAt: { type: ['string', 'null'], format: 'date-time' },
     doneAt: { type: ['string', 'null'], format: 'date-time' },
+    price: {
+      type: ['number', 'null'],
+      description: 'What it costs the account (per-part price × parts), fixed when accepted',
+    },
+    currency: { type: ['string', 'null'], description: 'ISO 4217 code of price' },
     events: { type: 'array', items: { type: 'object' } },
   },
 };
@@ -371,6 +376,22 @@ const adminPaths = {
       '{source: "config", updatedAt: null, routes}',
     ]),
   },
+  '/v1/admin/accounts/{id}/credit': {
+    parameters: idParam,
+    post: {
+      ...adminOp('creditAccount', "Add to (or, negative, take from) a billed account's balance", [
+        '200',
+        '{balance, currency}',
+      ]),
+      requestBody: json(
+        {
+          amount: { type: 'number', description: "In the currency's main unit; not 0" },
+          reference: { type: 'string', maxLength: 256 },
+        },
+        ['amount'],
+      ),
+    },
+  },
   '/v1/admin/accounts': {
     get: adminOp('listAccounts', 'Accounts (no secrets)', ['200', '{data: [{id, smpp, webhook, mps}]}']),
   },
@@ -689,6 +710,44 @@ export const openApiDocument = {
           encoding: { type: 'string', enum: ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'] },
         }),
         responses: { '200': { description: 'The calculation' } },
+      },
+    },
+    '/v1/balance': {
+      get: {
+        operationId: 'getBalance',
+        summary: "The account's balance: {balance, currency, type: prepaid | postpaid | null}",
+        responses: { '200': { description: 'The balance' }, ...errors },
+      },
+    },
+    '/v1/balance/ledger': {
+      get: {
+        summary: 'Every movement of the balance, newest first: debits, refunds, credits (paged)',
+        responses: { '200': pageOf({ type: 'object' }), ...errors },
+      },
+    },
+    '/v1/usage': {
+      get: {
+        operationId: 'getUsage',
+        summary:
+          'Outbound messages, parts, price and cost per day, country or connector (?from&to&groupBy; format=csv or Accept: text/csv)',
+        parameters: [
+          {
+            name: 'from',
+            in: 'query',
+            schema: str,
+            description: 'ISO date or time (default: start of month, UTC)',
+          },
+          { name: 'to', in: 'query', schema: str, description: 'ISO date (whole day) or time, exclusive' },
+          { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['day', 'country', 'connector'] } },
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+        ],
+        responses: {
+          '200': {
+            description: '{from, to, groupBy, data: [{<group>, currency, messages, parts, price, cost}]}',
+            content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: str } },
+          },
+          ...errors,
+        },
       },
     },
     '/v1/suppressions': {

@@ -1,4 +1,11 @@
 export { type ConfigCheck, type ConfigFinding, checkConfigText, type ExtraCheck } from './check.ts';
-export { ConfigError, loadConfigFile, parseConfig, validateConfig, validateMoRoutes } from './load.ts';
+export {
+  addressEntryProblem,
+  ConfigError,
+  loadConfigFile,
+  parseConfig,
+  validateConfig,
+  validateMoRoutes,
+} from './load.ts';
 export { configReference } from './reference.ts';
 export type * from './types.ts';

@@ -207,6 +207,21 @@ function crossCheck(config: GatewayConfig): string[] {
       if (apiKeys.has(k)) problems.push(`accounts[${i}].apiKeys[${j}]: key already used elsewhere`);
       apiKeys.add(k);
     });
+    for (const [k, list] of Object.entries(a.policy?.destinations ?? {})) {
+      list.forEach((p, j) => {
+        const problem = patternProblem(p);
+        if (problem) problems.push(`accounts[${i}].policy.destinations.${k}[${j}]: ${problem}`);
+      });
+    }
+    for (const [path, list] of [
+      ['policy.allowIps', a.policy?.allowIps],
+      ['smpp.allowIps', a.smpp?.allowIps],
+    ] as const) {
+      list?.forEach((entry, j) => {
+        const problem = addressEntryProblem(entry);
+        if (problem) problems.push(`accounts[${i}].${path}[${j}]: ${problem}`);
+      });
+    }
     if (a.smpp) {
       if (systemIds.has(a.smpp.systemId))
         problems.push(`accounts[${i}].smpp.systemId: duplicate '${a.smpp.systemId}'`);
@@ -229,6 +244,12 @@ function crossCheck(config: GatewayConfig): string[] {
         if (problem) problems.push(`routes.mt[${i}].match.${k}[${j}]: ${problem}`);
       });
     }
+  });
+  config.pricing?.forEach((entry, i) => {
+    entry.match?.to?.forEach((p, j) => {
+      const problem = patternProblem(p);
+      if (problem) problems.push(`pricing[${i}].match.to[${j}]: ${problem}`);
+    });
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
   problems.push(...certificateProblems(config));
@@ -362,4 +383,18 @@ function patternProblem(pattern: string): string | undefined {
   } catch (err) {
     return `bad regular expression: ${(err as Error).message}`;
   }
+}
+
+/** Why an allow-list entry (`allowIps`) is not an address or CIDR range; undefined when it is one. */
+export function addressEntryProblem(entry: string): string | undefined {
+  const [network, bits, extra] = entry.split('/');
+  const family = isIP(network ?? '');
+  const max = family === 4 ? 32 : 128;
+  if (
+    family === 0 ||
+    extra !== undefined ||
+    (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))
+  )
+    return 'expected an address or a CIDR range (10.0.0.0/8, 2001:db8::/32)';
+  return undefined;
 }

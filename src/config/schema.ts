@@ -24,6 +24,26 @@ const patternList = {
   maxItems: 10_000,
 } as const;
 
+/** An amount of money in the currency's main unit (2.50 is two and a half euros). */
+const money = {
+  type: 'number',
+  minimum: 0,
+  maximum: 1_000_000_000,
+  description: 'an amount in the main unit',
+} as const;
+const currency = {
+  type: 'string',
+  pattern: '^[A-Z]{3}$',
+  description: 'an ISO 4217 currency code (EUR, USD...)',
+} as const;
+/** CIDR ranges or addresses a credential may be used from (absent: anywhere). */
+const addressList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1, maxLength: 64 },
+  maxItems: 1_000,
+  description: 'addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)',
+} as const;
+
 /** PEM files, paths from the working directory; load.ts checks that they read and parse. */
 const certificateFiles = {
   type: 'object',
@@ -402,6 +422,8 @@ const account = {
           default: 4,
           description: 'Binds open at once',
         },
+        // The addresses binds are taken from (absent: any).
+        allowIps: addressList,
       },
     },
     webhook: {
@@ -439,11 +461,54 @@ const account = {
       description: 'Messages per second over REST and SMPP together (0 = no limit)',
     },
     verify: verifySettings,
-    // The senders (patterns) the account may use; no other account may use them.
+    // Prepaid (refused below zero) or postpaid (refused past the credit limit, if any).
+    billing: {
+      description: 'How the account pays: prepaid from a balance, or postpaid up to a credit limit',
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'currency'],
+      properties: {
+        type: { enum: ['prepaid', 'postpaid'] },
+        currency,
+        creditLimit: {
+          ...money,
+          description: 'Postpaid: how far below zero the balance may go (absent: no limit)',
+        },
+        lowBalance: {
+          ...money,
+          description: 'An account.balance_low webhook when the balance falls below this',
+        },
+        plan: { ...id, description: 'A price plan: pricing entries with match.plan apply' },
+      },
+    },
+    // What the account may send (CONTRACT §8.1): senders (no other account may use them),
+    // destinations, quotas, the addresses its API keys work from, SMS-pumping limits.
     policy: {
       type: 'object',
       additionalProperties: false,
-      properties: { senders: patternList },
+      properties: {
+        senders: patternList,
+        destinations: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Numbers (patterns, or ISO country codes such as GB) it may send to',
+          properties: { allow: patternList, deny: patternList },
+        },
+        dailyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC day' },
+        monthlyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC month' },
+        allowIps: { ...addressList, description: 'Addresses its API keys are taken from (absent: any)' },
+        pumping: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'SMS-pumping defence: messages to numbers sharing a prefix, per window',
+          required: ['maxPerPrefix'],
+          properties: {
+            prefixDigits: { type: 'integer', minimum: 8, maximum: 15, default: 8 },
+            maxPerPrefix: { type: 'integer', minimum: 1 },
+            windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 3600 },
+          },
+        },
+      },
     },
   },
 } as const;
@@ -542,6 +607,29 @@ export const configSchema = {
       default: {},
     },
     optOut,
+    pricing: {
+      description: 'What messages cost their accounts, per part; the first entry that matches wins',
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['price', 'currency'],
+        properties: {
+          match: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              to: { ...patternList, description: 'Destination patterns or ISO country codes (GB)' },
+              account: { ...patternList, type: ['string', 'array'] },
+              plan: id,
+            },
+          },
+          price: money,
+          currency,
+        },
+      },
+      default: [],
+    },
     // Addresses and hosts client-supplied callback URLs may reach although they are
     // loopback, private or reserved (CONTRACT §8): CIDR ranges, addresses, host names.
     callbacks: {

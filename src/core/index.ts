@@ -9,8 +9,9 @@ export {
 } from './accounts.ts';
 export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
 export { BoundedMap } from './bounded-map.ts';
-export { GatewayError, StoreUnavailableError } from './errors.ts';
+export { GatewayError, RateLimitedError, StoreUnavailableError } from './errors.ts';
 export {
+  type AcceptHooks,
   Gateway,
   type GatewayOptions,
   refuseFarFuture,
@@ -35,3 +36,4 @@ export { TokenBucket } from './rate.ts';
 export { firstWord, foldKeyword, inboundOwner, systemAccountId } from './router.ts';
 export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';
 export { fillKannelEscapes, fillTemplate, templateNames } from './template.ts';
+export { type VelocityBudget, VelocityLimits } from './velocity.ts';

@@ -1,0 +1,214 @@
+// Billing and account policies at accept time, the same for every front door (REST, SMPP,
+// compat APIs, batches): the gateway asks `admit` for each message it builds and `charge`
+// for what it stores, which the store takes in the same transaction (src/store: balance,
+// ledger, quotas). Refunds follow the message's end (the rule: src/store/refunds.ts).
+import type { AccountConfig, AccountPolicyConfig, GatewayConfig } from '../config/index.ts';
+import type { AcceptHooks, Gateway, Matcher, Message } from '../core/index.ts';
+import { GatewayError, RateLimitedError, VelocityLimits } from '../core/index.ts';
+import type { AccountCharge, ChargeOutcome, LedgerEntry, Store, UsageRow } from '../store/index.ts';
+import { refundableStatuses } from '../store/index.ts';
+import { AddressAllowList } from './addresses.ts';
+import { fromMicros, toMicros } from './money.ts';
+import { destinationMatcher, PriceList } from './pricing.ts';
+
+export type BillingType = 'prepaid' | 'postpaid';
+
+export interface BalanceView {
+  balance: number;
+  currency: string | null;
+  type: BillingType | null;
+}
+
+export interface BillingOptions {
+  store: Store;
+  config: Pick<GatewayConfig, 'accounts' | 'pricing'>;
+  /** Sends an account event to its webhook (`account.balance_low`). */
+  notify?: (accountId: string, type: string, data: unknown) => void;
+  now?: () => number;
+}
+
+interface AccountRules {
+  billing: AccountConfig['billing'];
+  destinations: { allow: Matcher | null; deny: Matcher | null };
+  policy: AccountPolicyConfig;
+  apiIps: AddressAllowList | null;
+  smppIps: AddressAllowList | null;
+}
+
+export class Billing implements AcceptHooks {
+  readonly prices: PriceList;
+  readonly #store: Store;
+  readonly #accounts = new Map<string, AccountRules>();
+  readonly #velocity = new VelocityLimits();
+  readonly #notify: BillingOptions['notify'];
+  readonly #now: () => number;
+
+  constructor(options: BillingOptions) {
+    this.#store = options.store;
+    this.#notify = options.notify;
+    this.#now = options.now ?? Date.now;
+    this.prices = new PriceList(options.config.pricing ?? []);
+    for (const a of options.config.accounts) {
+      const policy = a.policy ?? {};
+      this.#accounts.set(a.id, {
+        billing: a.billing,
+        destinations: {
+          allow: policy.destinations?.allow ? destinationMatcher(policy.destinations.allow) : null,
+          deny: policy.destinations?.deny?.length ? destinationMatcher(policy.destinations.deny) : null,
+        },
+        policy,
+        apiIps: policy.allowIps ? new AddressAllowList(policy.allowIps) : null,
+        smppIps: a.smpp?.allowIps ? new AddressAllowList(a.smpp.allowIps) : null,
+      });
+    }
+  }
+
+  /** Gives back the price of a message that ended without a carrier taking it. */
+  follow(gateway: Gateway): void {
+    gateway.on('status', (m) => {
+      if (m.direction !== 'mt' || !m.priceMicros || m.submittedAt !== null) return;
+      if (!(refundableStatuses as readonly string[]).includes(m.status)) return;
+      if (!this.#accounts.get(m.accountId)?.billing) return;
+      this.#store
+        .refundMessage(m.accountId, m.id, this.#now())
+        .then((balance) => {
+          if (balance !== null) this.#balanceMoved(m.accountId, balance, -m.priceMicros!);
+        })
+        .catch(() => {}); // a refund already given (a race between gateways), or the store down
+    });
+  }
+
+  /** Whether an API key (`api`) or SMPP bind (`smpp`) of the account may come from this address. */
+  allowsAddress(accountId: string, via: 'api' | 'smpp', address: string | undefined): boolean {
+    const rules = this.#accounts.get(accountId);
+    const list = via === 'api' ? rules?.apiIps : rules?.smppIps;
+    return !list || (address !== undefined && list.allows(address));
+  }
+
+  admit(message: Message): void {
+    const rules = this.#accounts.get(message.accountId);
+    const { allow, deny } = rules?.destinations ?? { allow: null, deny: null };
+    if ((allow && !allow(message.to)) || deny?.(message.to))
+      throw new GatewayError(
+        'destination_not_allowed',
+        `account ${message.accountId} may not send to ${message.to}`,
+        'to',
+      );
+    const price = this.prices.priceOf(
+      message.accountId,
+      rules?.billing?.plan,
+      message.to,
+      rules?.billing?.currency,
+    );
+    message.priceMicros = price ? price.perPart * message.segments : null;
+    message.currency = price?.currency ?? rules?.billing?.currency ?? null;
+  }
+
+  charge(accountId: string, messages: readonly Message[]): AccountCharge | undefined {
+    const rules = this.#accounts.get(accountId);
+    if (!rules) return undefined;
+    this.#checkPumping(accountId, rules.policy, messages);
+    const { billing, policy } = rules;
+    const at = this.#now();
+    const quotas = [];
+    if (policy.dailyQuota !== undefined)
+      quotas.push({ period: `d${new Date(at).toISOString().slice(0, 10)}`, limit: policy.dailyQuota });
+    if (policy.monthlyQuota !== undefined)
+      quotas.push({ period: `m${new Date(at).toISOString().slice(0, 7)}`, limit: policy.monthlyQuota });
+    if (!billing && quotas.length === 0) return undefined;
+    return {
+      accountId,
+      currency: billing?.currency ?? '',
+      debits: messages.map((m) => ({ messageId: m.id, amount: billing ? (m.priceMicros ?? 0) : 0 })),
+      floor:
+        billing?.type === 'prepaid'
+          ? 0
+          : billing?.creditLimit !== undefined
+            ? -toMicros(billing.creditLimit)
+            : null,
+      quotas,
+      at,
+    };
+  }
+
+  charged(accountId: string, charge: AccountCharge, outcome: ChargeOutcome): void {
+    if (outcome.balance === null) return;
+    this.#balanceMoved(accountId, outcome.balance, -charge.debits.reduce((sum, d) => sum + d.amount, 0));
+  }
+
+  /** SMS pumping: messages to numbers sharing a prefix of at least 8 digits, per window. */
+  #checkPumping(accountId: string, policy: AccountPolicyConfig, messages: readonly Message[]): void {
+    const pumping = policy.pumping;
+    if (!pumping) return;
+    for (const m of messages) {
+      const prefix = m.to.slice(1, 1 + pumping.prefixDigits);
+      const spent = this.#velocity.take([
+        { key: `${accountId}\0${prefix}`, max: pumping.maxPerPrefix, windowSeconds: pumping.windowSeconds },
+      ]);
+      if (spent)
+        throw new RateLimitedError(
+          'destination_rate_limited',
+          `at most ${pumping.maxPerPrefix} messages per ${pumping.windowSeconds} s to numbers starting +${prefix}`,
+          spent.waitMs,
+          'to',
+        );
+    }
+  }
+
+  async balance(accountId: string): Promise<BalanceView> {
+    const billing = this.#accounts.get(accountId)?.billing;
+    const stored = await this.#store.getBalance(accountId);
+    return {
+      balance: fromMicros(stored?.balance ?? 0),
+      currency: billing?.currency ?? stored?.currency ?? null,
+      type: billing?.type ?? null,
+    };
+  }
+
+  /** Whether the account is billed (has `billing`), and in which currency. */
+  currencyOf(accountId: string): string | null {
+    return this.#accounts.get(accountId)?.billing?.currency ?? null;
+  }
+
+  hasAccount(accountId: string): boolean {
+    return this.#accounts.has(accountId);
+  }
+
+  /** Adds `amount` (main unit; negative takes away) with a ledger entry; the balance after. */
+  async credit(accountId: string, amount: number, reference: string | null): Promise<BalanceView> {
+    const currency = this.currencyOf(accountId);
+    if (currency === null)
+      throw new GatewayError('billing_not_enabled', `account ${accountId} has no billing`, undefined, 409);
+    const micros = toMicros(amount);
+    const balance = await this.#store.creditAccount(accountId, micros, currency, this.#now(), reference);
+    this.#balanceMoved(accountId, balance, micros);
+    return { balance: fromMicros(balance), currency, type: this.#accounts.get(accountId)!.billing!.type };
+  }
+
+  /** The account's outbound messages in [from, to), micro-units (src/store UsageRow). */
+  usage(accountId: string, from: number, to: number): Promise<UsageRow[]> {
+    return this.#store.usage(accountId, from, to);
+  }
+
+  async ledger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]> {
+    return this.#store.listLedger(accountId, before, limit);
+  }
+
+  /**
+   * `account.balance_low` when a movement takes the balance from the account's `lowBalance`
+   * or above to below it: once per crossing, whichever gateway moved it (the store
+   * serialises an account's movements, so exactly one sees the crossing).
+   */
+  #balanceMoved(accountId: string, balance: number, moved: number): void {
+    const billing = this.#accounts.get(accountId)?.billing;
+    if (billing?.lowBalance === undefined || !this.#notify) return;
+    const threshold = toMicros(billing.lowBalance);
+    if (!(balance < threshold && balance - moved >= threshold)) return;
+    this.#notify(accountId, 'account.balance_low', {
+      account: accountId,
+      balance: fromMicros(balance),
+      currency: billing.currency,
+      threshold: billing.lowBalance,
+    });
+  }
+}

@@ -1,0 +1,142 @@
+// Billing over REST: the account's balance, ledger and usage; an admin's credit.
+import type { FastifyReply } from 'fastify';
+import type { HttpPlugin } from '../api/index.ts';
+import { objectBody, pageLimit } from '../api/index.ts';
+import { countryOfNumber, GatewayError } from '../core/index.ts';
+import type { Billing } from './billing.ts';
+import { fromMicros } from './money.ts';
+
+const groupings = ['day', 'country', 'connector'] as const;
+type Grouping = (typeof groupings)[number];
+const dayMs = 86_400_000;
+
+export function billingRoutes(billing: Billing): { account: HttpPlugin; admin: HttpPlugin } {
+  return {
+    async account(app) {
+      app.get('/v1/balance', async (req) => billing.balance(req.account.id));
+
+      app.get('/v1/balance/ledger', async (req) => {
+        const query = req.query as Record<string, string | undefined>;
+        const limit = pageLimit(query);
+        const before = query.cursor === undefined ? null : Number(query.cursor);
+        if (before !== null && !(Number.isInteger(before) && before > 0))
+          throw new GatewayError('invalid_cursor', 'cursor is not one this API gave', 'cursor');
+        const entries = await billing.ledger(req.account.id, before, limit);
+        return {
+          data: entries.map((e) => ({
+            id: e.id,
+            at: new Date(e.at).toISOString(),
+            kind: e.kind,
+            amount: fromMicros(e.amount),
+            balance: fromMicros(e.balance),
+            currency: e.currency,
+            messageId: e.messageId,
+            reference: e.reference,
+          })),
+          nextCursor: entries.length === limit ? String(entries[entries.length - 1]!.id) : null,
+        };
+      });
+
+      app.get('/v1/usage', async (req, reply) => {
+        const query = req.query as Record<string, string | undefined>;
+        const now = Date.now();
+        const from = query.from === undefined ? monthStart(now) : timeParam(query.from, 'from', false);
+        const to = query.to === undefined ? now + 1 : timeParam(query.to, 'to', true);
+        if (to <= from) throw new GatewayError('invalid_range', 'to must be after from', 'to');
+        const groupBy = (query.groupBy ?? 'day') as Grouping;
+        if (!groupings.includes(groupBy))
+          throw new GatewayError(
+            'invalid_group',
+            `groupBy must be one of ${groupings.join(', ')}`,
+            'groupBy',
+          );
+        const format = query.format ?? (/\btext\/csv\b/.test(req.headers.accept ?? '') ? 'csv' : 'json');
+        if (format !== 'csv' && format !== 'json')
+          throw new GatewayError('invalid_format', 'format must be json or csv', 'format');
+        const rows = await billing.usage(req.account.id, from, to);
+        const groups = new Map<string, UsageGroup>();
+        for (const r of rows) {
+          const key =
+            groupBy === 'day'
+              ? new Date(r.day).toISOString().slice(0, 10)
+              : groupBy === 'country'
+                ? (countryOfNumber(r.to) ?? null)
+                : r.connectorId;
+          const id = `${key}\0${r.currency}`;
+          const group = groups.get(id) ?? {
+            [groupBy]: key,
+            currency: r.currency,
+            messages: 0,
+            parts: 0,
+            price: 0,
+            cost: 0,
+          };
+          group.messages += r.messages;
+          group.parts += r.parts;
+          group.price += r.price;
+          group.cost += r.cost;
+          groups.set(id, group);
+        }
+        const data = [...groups.values()]
+          .map(
+            (g): Record<string, unknown> => ({ ...g, price: fromMicros(g.price), cost: fromMicros(g.cost) }),
+          )
+          .sort((a, b) => String(a[groupBy] ?? '').localeCompare(String(b[groupBy] ?? '')));
+        const period = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+        if (format === 'csv') return csv(reply, groupBy, data);
+        return { ...period, groupBy, data };
+      });
+    },
+
+    async admin(app) {
+      app.post('/v1/admin/accounts/:id/credit', async (req) => {
+        const { id } = req.params as { id: string };
+        if (!billing.hasAccount(id)) throw new GatewayError('not_found', `no account ${id}`, undefined, 404);
+        const body = objectBody(req.body);
+        const amount = body.amount;
+        if (typeof amount !== 'number' || !Number.isFinite(amount) || amount === 0 || Math.abs(amount) > 1e9)
+          throw new GatewayError('invalid_amount', 'amount must be a non-zero number (main unit)', 'amount');
+        const reference = body.reference;
+        if (reference !== undefined && (typeof reference !== 'string' || reference.length > 256))
+          throw new GatewayError(
+            'invalid_reference',
+            'reference must be a string of at most 256 characters',
+            'reference',
+          );
+        const { balance, currency } = await billing.credit(id, amount, reference ?? null);
+        return { balance, currency };
+      });
+    },
+  };
+}
+
+type UsageGroup = Record<string, string | number | null> & {
+  messages: number;
+  parts: number;
+  price: number;
+  cost: number;
+};
+
+function monthStart(now: number): number {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** An ISO 8601 date or time; a date alone as `to` takes its whole day. */
+function timeParam(value: string, field: string, end: boolean): number {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const t = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(t))
+    throw new GatewayError('invalid_time', `${field} must be an ISO 8601 date or time`, field);
+  return dateOnly && end ? t + dayMs : t;
+}
+
+function csv(reply: FastifyReply, groupBy: Grouping, data: Array<Record<string, unknown>>): string {
+  const columns = [groupBy, 'currency', 'messages', 'parts', 'price', 'cost'];
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  reply.type('text/csv; charset=utf-8');
+  return `${[columns.join(','), ...data.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n')}\r\n`;
+}
