@@ -721,6 +721,7 @@ export const openApiDocument = {
     },
     '/v1/balance/ledger': {
       get: {
+        operationId: 'getLedger',
         summary: 'Every movement of the balance, newest first: debits, refunds, credits (paged)',
         responses: { '200': pageOf({ type: 'object' }), ...errors },
       },
@@ -933,6 +934,15 @@ export const openApiDocument = {
         operationId: 'twilioListMessages',
         summary: "Twilio: list messages (To, From, DateSent, PageSize, Page, PageToken) with Twilio's paging",
         responses: { '200': { description: 'A page of messages' } },
+      },
+    },
+    '/2010-04-01/Accounts/{AccountSid}/Balance.json': {
+      get: {
+        security: [{ basic: [] }],
+        tags: ['twilio'],
+        operationId: 'twilioBalance',
+        summary: "Twilio: the account's balance {account_sid, balance, currency}",
+        responses: { '200': { description: 'The balance' } },
       },
     },
     '/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json': {

@@ -318,6 +318,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     verify: apps.verify,
     callbacks,
     authGuard,
+    billing,
   });
   const billingHttp = billingRoutes(billing);
   const http = await buildHttpApi({

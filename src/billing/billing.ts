@@ -165,6 +165,14 @@ export class Billing implements AcceptHooks {
     };
   }
 
+  /** Jasmin's `unit_rate`: the price of one part to `to` for the account (main unit), 0 when none. */
+  unitRate(accountId: string, to: string): number {
+    const billing = this.#accounts.get(accountId)?.billing;
+    const number = to.startsWith('+') ? to : `+${to}`;
+    const price = this.prices.priceOf(accountId, billing?.plan, number, billing?.currency);
+    return price ? fromMicros(price.perPart) : 0;
+  }
+
   /** Whether the account is billed (has `billing`), and in which currency. */
   currencyOf(accountId: string): string | null {
     return this.#accounts.get(accountId)?.billing?.currency ?? null;

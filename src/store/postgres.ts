@@ -18,7 +18,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
-import { refundedSql } from './refunds.ts';
+import { priceOf, refundedSql } from './refunds.ts';
 import type {
   AccountCharge,
   ChargeOutcome,
@@ -1046,8 +1046,7 @@ function toMessage(r: Row): Message {
     error: errorCode === null ? null : { code: errorCode, message: r.error_message as string },
     groupId: r.group_id as string | null,
     meta: r.meta as Record<string, unknown> | null,
-    priceMicros: r.price as number | null,
-    currency: r.currency as string | null,
+    ...priceOf(r.price as number | null, r.currency as string | null),
   };
 }
 

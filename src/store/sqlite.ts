@@ -17,7 +17,7 @@ import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
-import { refundedSql } from './refunds.ts';
+import { priceOf, refundedSql } from './refunds.ts';
 import {
   type ConnectionSettings,
   encodeBatch,
@@ -759,8 +759,7 @@ function toMessage(r: Row): Message {
     error: errorCode === null ? null : { code: errorCode, message: r['error_message'] as string },
     groupId: r['group_id'] as string | null,
     meta: parse(r['meta']) as Record<string, unknown> | null,
-    priceMicros: r['price'] as number | null,
-    currency: r['currency'] as string | null,
+    ...priceOf(r['price'] as number | null, r['currency'] as string | null),
   };
 }
 
