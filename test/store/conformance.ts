@@ -1028,7 +1028,7 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual([stored?.priceMicros, stored?.currency], [45_000, 'EUR']);
         const page = await store.listMessages({ accountId: 'acc-a' }, null, 10);
         assert.deepEqual(
-          page.data.map((x) => x.priceMicros),
+          page.data.map((x) => x.priceMicros ?? null),
           [null, 45_000],
         );
       });
