@@ -503,6 +503,7 @@ function statusOf(err: unknown): number {
   // Billing: refused until the account is credited or its quota period turns.
   if (err.code === 'insufficient_balance' || err.code === 'quota_exceeded')
     return CommandStatus.ESME_RSUBMITFAIL;
+  if (err.code === 'destination_rate_limited') return CommandStatus.ESME_RTHROTTLED;
   switch (err.field) {
     case 'to':
       return CommandStatus.ESME_RINVDSTADR;
