@@ -23,6 +23,7 @@ import {
   GatewayError,
   hashApiKey,
   isCountryCode,
+  messagePrice,
   messageStatuses,
   messageView,
   normaliseNumber,
@@ -498,6 +499,9 @@ function acceptedView(m: Message) {
     segments: m.segments,
     encoding: m.encoding,
     createdAt: new Date(m.createdAt).toISOString(),
+    // Fixed now, at accept (billing).
+    price: messagePrice(m),
+    currency: m.currency ?? null,
   };
 }
 

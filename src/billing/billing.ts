@@ -48,7 +48,13 @@ export class Billing implements AcceptHooks {
     this.#notify = options.notify;
     this.#now = options.now ?? Date.now;
     this.prices = new PriceList(options.config.pricing ?? []);
-    for (const a of options.config.accounts) {
+    this.setAccounts(options.config.accounts);
+  }
+
+  /** The accounts' billing and policies, replacing those known (accounts changed at run time). */
+  setAccounts(accounts: readonly AccountConfig[]): void {
+    this.#accounts.clear();
+    for (const a of accounts) {
       const policy = a.policy ?? {};
       this.#accounts.set(a.id, {
         billing: a.billing,

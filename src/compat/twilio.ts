@@ -7,7 +7,13 @@ import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
-import { GatewayError, normaliseNumber, normaliseSender, StoreUnavailableError } from '../core/index.ts';
+import {
+  GatewayError,
+  messagePrice,
+  normaliseNumber,
+  normaliseSender,
+  StoreUnavailableError,
+} from '../core/index.ts';
 import { chooseEncoding } from '../sms/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import { type CompatContext, guardedLogin } from './context.ts';
@@ -237,7 +243,7 @@ function messageJson(m: Message, accountSid: string) {
     num_media: '0',
     num_segments: String(m.segments),
     // Twilio writes what a message cost as a negative decimal string.
-    price: m.priceMicros ? (-m.priceMicros / 1_000_000).toFixed(5) : null,
+    price: m.priceMicros ? (-messagePrice(m)!).toFixed(5) : null,
     price_unit: m.currency ?? 'USD',
     sid,
     status: twilioStatus[m.status],

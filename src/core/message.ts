@@ -105,6 +105,11 @@ export interface MessageEvent {
 }
 
 /** The public JSON form of a message (REST API, webhooks). */
+/** A message's price in its currency's main unit (a JSON number), or null. */
+export function messagePrice(m: Message): number | null {
+  return m.priceMicros === null || m.priceMicros === undefined ? null : m.priceMicros / 1_000_000;
+}
+
 export function messageView(m: Message, events?: MessageEvent[]): Record<string, unknown> {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
@@ -127,7 +132,7 @@ export function messageView(m: Message, events?: MessageEvent[]): Record<string,
     validUntil: iso(m.validUntil),
     submittedAt: iso(m.submittedAt),
     doneAt: iso(m.doneAt),
-    price: m.priceMicros === null || m.priceMicros === undefined ? null : m.priceMicros / 1_000_000,
+    price: messagePrice(m),
     currency: m.currency ?? null,
     ...(events
       ? {
