@@ -11,6 +11,9 @@ export const schemaVersion = 4;
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
 
+/** The first key of the advisory locks that serialise charges to one account (see smsgw_lock_accounts). */
+const accountLockClass = 0x736d; // "sm"
+
 export const schemaTables = `
 CREATE TABLE IF NOT EXISTS smsgw_schema (version integer NOT NULL);
 
@@ -244,6 +247,25 @@ $$;
 CREATE OR REPLACE FUNCTION smsgw_refused(name text, message text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_build_object('ok', false, 'name', name, 'message', message)
 $$;
+
+-- The accounts whose balance or quota counters a batch moves, locked in one order (by id)
+-- before any of its writes: gateways charging the same accounts at once wait for each
+-- other instead of deadlocking over their rows. (Advisory locks also cover rows a charge
+-- is yet to create.)
+CREATE OR REPLACE FUNCTION smsgw_lock_accounts(batch jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  accounts text[];
+  acct text;
+BEGIN
+  SELECT array_agg(DISTINCT a ORDER BY a) INTO accounts FROM (
+    SELECT coalesce(w->'charge'->>'accountId', w->>'accountId') AS a FROM jsonb_array_elements(batch) w
+    WHERE jsonb_typeof(w->'charge') = 'object' OR w->>'op' = 'move') charged
+  WHERE a IS NOT NULL;
+  IF accounts IS NULL THEN RETURN; END IF;
+  FOREACH acct IN ARRAY accounts LOOP
+    PERFORM pg_advisory_xact_lock(${accountLockClass}, hashtext(acct));
+  END LOOP;
+END $$;
 
 -- Takes what accepting messages costs their account (money, quota counts), or refuses it
 -- having changed nothing but zero rows. The rows are locked first (FOR UPDATE), so the
@@ -676,6 +698,7 @@ DECLARE
   outcome jsonb;
   outcomes jsonb[] := '{}';
 BEGIN
+  PERFORM smsgw_lock_accounts(batch);
   FOR w IN SELECT value FROM jsonb_array_elements(batch) WITH ORDINALITY ORDER BY ordinality LOOP
     IF isolate THEN
       BEGIN
