@@ -71,6 +71,7 @@ export class Billing implements AcceptHooks {
 
   /** Gives back the price of a message that ended without a carrier taking it. */
   follow(gateway: Gateway): void {
+    this.#followGroups(gateway);
     gateway.on('status', (m) => {
       if (m.direction !== 'mt' || !m.priceMicros || m.submittedAt !== null) return;
       if (!(refundableStatuses as readonly string[]).includes(m.status)) return;
@@ -81,6 +82,16 @@ export class Billing implements AcceptHooks {
           if (balance !== null) this.#balanceMoved(m.accountId, balance, -m.priceMicros!);
         })
         .catch(() => {}); // a refund already given (a race between gateways), or the store down
+    });
+  }
+
+  /**
+   * A group canceled as a whole (a batch) has no status event per message: its unsent
+   * messages are refunded together.
+   */
+  #followGroups(gateway: Gateway): void {
+    gateway.on('groupCanceled', (groupId) => {
+      this.#store.refundGroup(groupId, this.#now()).catch(() => {}); // the store down: not refunded
     });
   }
 

@@ -5,6 +5,8 @@
 // it holds. JSON documents (meta, details, receipts, settings, records) travel as strings
 // and are stored as `json`, which keeps them exactly as written (key order included).
 
+import { refundedSql } from './refunds.ts';
+
 /** Bumped with every change below; a database from a newer smsgw is refused. */
 export const schemaVersion = 4;
 
@@ -259,7 +261,10 @@ DECLARE
 BEGIN
   SELECT array_agg(DISTINCT a ORDER BY a) INTO accounts FROM (
     SELECT coalesce(w->'charge'->>'accountId', w->>'accountId') AS a FROM jsonb_array_elements(batch) w
-    WHERE jsonb_typeof(w->'charge') = 'object' OR w->>'op' = 'move') charged
+    WHERE jsonb_typeof(w->'charge') = 'object' OR w->>'op' = 'move'
+    UNION
+    SELECT m.account_id FROM jsonb_array_elements(batch) w JOIN messages m ON m.group_id = w->>'groupId'
+    WHERE w->>'op' = 'refundGroup') charged
   WHERE a IS NOT NULL;
   IF accounts IS NULL THEN RETURN; END IF;
   FOREACH acct IN ARRAY accounts LOOP
@@ -330,6 +335,24 @@ BEGIN
   INSERT INTO ledger (account_id, at, kind, amount, balance, currency, message_id, reference)
     VALUES (acct, (w->>'at')::bigint, w->>'kind', amt, bal, cur, w->>'messageId', w->>'reference');
   RETURN to_jsonb(bal);
+END $$;
+
+-- Refunds a group's messages that ended before a carrier took them (see refunds.ts).
+CREATE OR REPLACE FUNCTION smsgw_refund_group(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  d record;
+  n integer := 0;
+BEGIN
+  FOR d IN SELECT l.account_id, l.message_id FROM ledger l JOIN messages m ON m.id = l.message_id
+    WHERE m.group_id = w->>'groupId' AND l.kind = 'debit' AND ${refundedSql}
+      AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.message_id = l.message_id AND r.kind = 'refund')
+    ORDER BY l.id
+  LOOP
+    PERFORM smsgw_move(jsonb_build_object('kind', 'refund', 'accountId', d.account_id, 'messageId', d.message_id,
+      'at', w->'at'));
+    n := n + 1;
+  END LOOP;
+  RETURN to_jsonb(n);
 END $$;
 
 CREATE OR REPLACE FUNCTION smsgw_insert_messages(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -611,6 +634,7 @@ BEGIN
   WHEN 'insertMessages' THEN RETURN smsgw_insert_messages(w);
   WHEN 'updateMessage' THEN RETURN smsgw_update_message(w);
   WHEN 'move' THEN RETURN smsgw_move(w);
+  WHEN 'refundGroup' THEN RETURN smsgw_refund_group(w);
   WHEN 'releaseScheduled' THEN RETURN smsgw_release_scheduled(w);
   WHEN 'requeueInFlight' THEN RETURN smsgw_requeue_in_flight(w);
   WHEN 'expireOverdue' THEN RETURN smsgw_expire_overdue(w);

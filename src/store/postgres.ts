@@ -330,6 +330,10 @@ export class PostgresStore implements Store {
     return this.#write({ op: 'move', kind: 'refund', accountId, messageId, at });
   }
 
+  refundGroup(groupId: string, at: number): Promise<number> {
+    return this.#write({ op: 'refundGroup', groupId, at });
+  }
+
   creditAccount(
     accountId: string,
     amount: number,

@@ -9,6 +9,7 @@ import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSy
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
+import { refundedSql } from './refunds.ts';
 import type { SynchronousMode } from './sqlite.ts';
 import type {
   AccountCharge,
@@ -607,6 +608,17 @@ export class SqliteWrites {
       messageId,
       null,
     );
+  }
+
+  refundGroup(groupId: string, at: number): number {
+    const debits = this.statement(
+      `SELECT d.account_id, d.message_id FROM ledger d JOIN messages m ON m.id = d.message_id
+       WHERE m.group_id = ? AND d.kind = 'debit' AND ${refundedSql}
+         AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.message_id = d.message_id AND r.kind = 'refund')
+       ORDER BY d.id`,
+    ).all(groupId);
+    for (const d of debits) this.refundMessage(d['account_id'] as string, d['message_id'] as string, at);
+    return debits.length;
   }
 
   creditAccount(

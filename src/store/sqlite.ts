@@ -217,6 +217,10 @@ export class SqliteStore implements Store {
     return this.write('refundMessage', accountId, messageId, at);
   }
 
+  refundGroup(groupId: string, at: number): Promise<number> {
+    return this.write('refundGroup', groupId, at);
+  }
+
   creditAccount(
     accountId: string,
     amount: number,

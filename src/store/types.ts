@@ -384,6 +384,11 @@ export interface Store {
    * was refunded already; otherwise the balance after.
    */
   refundMessage(accountId: string, messageId: string, at: number): Promise<number | null>;
+  /**
+   * Refunds every message of a group (a canceled batch) that ended without a carrier taking
+   * it and still holds its debit, as refundMessage does each; resolves with how many.
+   */
+  refundGroup(groupId: string, at: number): Promise<number>;
   /** Adds `amount` (micro-units, may be negative) to the balance, with a `credit` entry; the balance after. */
   creditAccount(
     accountId: string,

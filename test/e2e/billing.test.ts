@@ -193,6 +193,39 @@ test('a message no carrier took is refunded once; the ledger holds every movemen
   );
 });
 
+test('a batch canceled as a whole gives back the price of what it had not sent', async () => {
+  await credit('pre', 0.1);
+  const send = as('pre-key-0001');
+  const before = (await send('GET', '/v1/balance')).body.balance as number;
+  const batch = await send('POST', '/v1/batches', {
+    from: 'PRE',
+    text: 'later',
+    sendAt: new Date(Date.now() + 3600_000).toISOString(),
+    recipients: [{ to: '+447700900020' }, { to: '+447700900021' }],
+  });
+  assert.equal(batch.status, 202, JSON.stringify(batch.body));
+  await waitFor(async () => (await send('GET', `/v1/batches/${batch.body.id}`)).body.status === 'scheduled');
+  await waitFor(
+    async () => (await send('GET', '/v1/balance')).body.balance === Math.round((before - 0.1) * 100) / 100,
+    10_000,
+    'the debits',
+  );
+  assert.equal((await send('POST', `/v1/batches/${batch.body.id}/cancel`)).status, 200);
+  await waitFor(
+    async () => (await send('GET', '/v1/balance')).body.balance === before,
+    10_000,
+    'the refunds',
+  );
+  const ledger = (await send('GET', '/v1/balance/ledger?limit=2')).body.data;
+  assert.deepEqual(
+    ledger.map((e: { kind: string; amount: number }) => [e.kind, e.amount]),
+    [
+      ['refund', 0.05],
+      ['refund', 0.05],
+    ],
+  );
+});
+
 test('account.balance_low is sent once when a debit takes the balance below lowBalance', async () => {
   const send = as('pre-key-0001');
   const lows = () => hooks.hooks.filter((h) => h.body.type === 'account.balance_low');

@@ -1154,6 +1154,26 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual([refund?.kind, refund?.amount, refund?.messageId], ['refund', 4_000, m.id]);
       });
 
+      test("a canceled group's unsent messages are refunded together, once", async () => {
+        await store.creditAccount('acc-a', 10_000, 'EUR', t0, null);
+        const group = { groupId: 'batch-1' };
+        const canceled = priced(1_000, group);
+        const sent = priced(1_000, { ...group, submittedAt: t0 });
+        const waiting = priced(1_000, group);
+        const refundedAlready = priced(1_000, group);
+        const other = priced(1_000, { groupId: 'batch-2' });
+        const all = [canceled, sent, waiting, refundedAlready, other];
+        await store.insertMessages(all, undefined, charge(all));
+        await store.refundMessage('acc-a', refundedAlready.id, t0);
+        // The one on the wire (submittedAt) is canceled with them, but a carrier had it.
+        assert.equal(await store.cancelGroup('batch-1', t0 + 1, [waiting.id]), 3);
+        assert.equal(await store.refundGroup('batch-1', t0 + 2), 1, 'only the canceled one never sent');
+        assert.equal(await store.refundGroup('batch-1', t0 + 3), 0);
+        assert.deepEqual(await store.getBalance('acc-a'), { balance: 7_000, currency: 'EUR' });
+        const [refund] = await store.listLedger('acc-a', null, 1);
+        assert.deepEqual([refund?.kind, refund?.messageId], ['refund', canceled.id]);
+      });
+
       test('usage groups outbound messages by day, connector and number; refunded ones cost nothing', async () => {
         const day = Date.UTC(2026, 11, 5);
         const rows = [
