@@ -3,13 +3,13 @@
 // for what it stores, which the store takes in the same transaction (src/store: balance,
 // ledger, quotas). Refunds follow the message's end (the rule: src/store/refunds.ts).
 import type { AccountConfig, AccountPolicyConfig, GatewayConfig } from '../config/index.ts';
-import type { AcceptHooks, Gateway, Matcher, Message } from '../core/index.ts';
+import type { AcceptHooks, Gateway, Message } from '../core/index.ts';
 import { GatewayError, RateLimitedError, VelocityLimits } from '../core/index.ts';
 import type { AccountCharge, ChargeOutcome, LedgerEntry, Store, UsageRow } from '../store/index.ts';
 import { refundableStatuses } from '../store/index.ts';
 import { AddressAllowList } from './addresses.ts';
 import { fromMicros, toMicros } from './money.ts';
-import { destinationMatcher, PriceList } from './pricing.ts';
+import { type DestinationMatcher, destinationMatcher, lazyCountry, PriceList } from './pricing.ts';
 
 export type BillingType = 'prepaid' | 'postpaid';
 
@@ -29,7 +29,7 @@ export interface BillingOptions {
 
 interface AccountRules {
   billing: AccountConfig['billing'];
-  destinations: { allow: Matcher | null; deny: Matcher | null };
+  destinations: { allow: DestinationMatcher | null; deny: DestinationMatcher | null };
   policy: AccountPolicyConfig;
   apiIps: AddressAllowList | null;
   smppIps: AddressAllowList | null;
@@ -105,7 +105,8 @@ export class Billing implements AcceptHooks {
   admit(message: Message): void {
     const rules = this.#accounts.get(message.accountId);
     const { allow, deny } = rules?.destinations ?? { allow: null, deny: null };
-    if ((allow && !allow(message.to)) || deny?.(message.to))
+    const country = lazyCountry(message.to);
+    if ((allow && !allow(message.to, country)) || deny?.(message.to, country))
       throw new GatewayError(
         'destination_not_allowed',
         `account ${message.accountId} may not send to ${message.to}`,
@@ -116,6 +117,7 @@ export class Billing implements AcceptHooks {
       rules?.billing?.plan,
       message.to,
       rules?.billing?.currency,
+      country,
     );
     message.priceMicros = price ? price.perPart * message.segments : null;
     message.currency = price?.currency ?? rules?.billing?.currency ?? null;

@@ -12,21 +12,33 @@ export interface Price {
 }
 
 interface PriceEntry extends Price {
-  to: Matcher;
+  to: DestinationMatcher;
   account: Matcher;
   plan: string | undefined;
 }
 
+/** A destination test; `country` gives the number's country, looked up once per message. */
+export type DestinationMatcher = (to: string, country: () => string | undefined) => boolean;
+
 /** A pattern of two capitals is an ISO 3166 country; anything else an address pattern. */
-export function destinationMatcher(patterns: readonly string[] | undefined): Matcher {
+export function destinationMatcher(patterns: readonly string[] | undefined): DestinationMatcher {
   const countries = new Set((patterns ?? []).filter(isCountryPattern));
   const numbers = (patterns ?? []).filter((p) => !isCountryPattern(p));
   const matchNumber = compilePatterns(numbers);
-  if (countries.size === 0) return matchNumber;
-  return (to) => {
+  if (countries.size === 0) return (to) => matchNumber(to);
+  return (to, country) => {
     if (numbers.length > 0 && matchNumber(to)) return true;
-    const country = countryOfNumber(to);
-    return country !== undefined && countries.has(country);
+    const found = country();
+    return found !== undefined && countries.has(found);
+  };
+}
+
+/** The number's country, looked up the first time it is asked for. */
+export function lazyCountry(to: string): () => string | undefined {
+  let country: string | undefined | null = null;
+  return () => {
+    if (country === null) country = countryOfNumber(to);
+    return country;
   };
 }
 
@@ -54,11 +66,17 @@ export class PriceList {
    * The first entry for this message; with `currency` (a billed account's), only entries
    * in that currency are looked at. Null when none matches.
    */
-  priceOf(accountId: string, plan: string | undefined, to: string, currency?: string): Price | null {
+  priceOf(
+    accountId: string,
+    plan: string | undefined,
+    to: string,
+    currency?: string,
+    country = lazyCountry(to),
+  ): Price | null {
     for (const e of this.#entries) {
       if (currency !== undefined && e.currency !== currency) continue;
       if (e.plan !== undefined && e.plan !== plan) continue;
-      if (e.account(accountId) && e.to(to)) return { perPart: e.perPart, currency: e.currency };
+      if (e.account(accountId) && e.to(to, country)) return { perPart: e.perPart, currency: e.currency };
     }
     return null;
   }
