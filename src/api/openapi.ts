@@ -736,15 +736,21 @@ export const openApiDocument = {
             name: 'from',
             in: 'query',
             schema: str,
-            description: 'ISO date or time (default: start of month, UTC)',
+            description: 'ISO date or time, or unix seconds (default: start of month, UTC)',
           },
-          { name: 'to', in: 'query', schema: str, description: 'ISO date (whole day) or time, exclusive' },
+          {
+            name: 'to',
+            in: 'query',
+            schema: str,
+            description: 'ISO date (whole day), time or unix seconds, exclusive',
+          },
           { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['day', 'country', 'connector'] } },
           { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
         ],
         responses: {
           '200': {
-            description: '{from, to, groupBy, data: [{<group>, currency, messages, parts, price, cost}]}',
+            description:
+              '{from, to, groupBy, data: [{<group>, currency, messages, parts, price, cost}], total}',
             content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: str } },
           },
           ...errors,

@@ -84,7 +84,7 @@ export function billingRoutes(billing: Billing): { account: HttpPlugin; admin: H
           .sort((a, b) => String(a[groupBy] ?? '').localeCompare(String(b[groupBy] ?? '')));
         const period = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
         if (format === 'csv') return csv(reply, groupBy, data);
-        return { ...period, groupBy, data };
+        return { ...period, groupBy, data, total: totalOf([...groups.values()]) };
       });
     },
 
@@ -122,13 +122,35 @@ function monthStart(now: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
-/** An ISO 8601 date or time; a date alone as `to` takes its whole day. */
+/**
+ * An ISO 8601 date or time, or unix seconds (as the stats series take); a date alone as
+ * `to` takes its whole day.
+ */
 function timeParam(value: string, field: string, end: boolean): number {
+  if (/^\d{1,11}$/.test(value)) return Number(value) * 1000;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const t = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
   if (!Number.isFinite(t))
-    throw new GatewayError('invalid_time', `${field} must be an ISO 8601 date or time`, field);
+    throw new GatewayError(
+      'invalid_time',
+      `${field} must be an ISO 8601 date or time, or unix seconds`,
+      field,
+    );
   return dateOnly && end ? t + dayMs : t;
+}
+
+/** Every group together; money only when one currency covers it all (null otherwise). */
+function totalOf(groups: UsageGroup[]) {
+  const currencies = new Set(groups.filter((g) => g.price > 0).map((g) => g.currency));
+  const single = currencies.size <= 1;
+  const sum = (f: (g: UsageGroup) => number) => groups.reduce((n, g) => n + f(g), 0);
+  return {
+    messages: sum((g) => g.messages),
+    parts: sum((g) => g.parts),
+    price: single ? fromMicros(sum((g) => g.price)) : null,
+    cost: single ? fromMicros(sum((g) => g.cost)) : null,
+    currency: single ? ((currencies.values().next().value as string | null | undefined) ?? null) : null,
+  };
 }
 
 function csv(reply: FastifyReply, groupBy: Grouping, data: Array<Record<string, unknown>>): string {

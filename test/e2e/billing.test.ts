@@ -304,11 +304,16 @@ test('usage by day, country and connector, in JSON and CSV', async () => {
       ['US', 1, 1, 0.02, 0.02, 'EUR'],
     ],
   );
-  const byDay = (await send('GET', '/v1/usage?groupBy=day')).body.data;
+  const byDay = (await send('GET', '/v1/usage?groupBy=day')).body;
   assert.deepEqual(
-    byDay.map((r: Record<string, unknown>) => [r.day, r.messages, r.parts]),
+    byDay.data.map((r: Record<string, unknown>) => [r.day, r.messages, r.parts]),
     [[today, 2, 3]],
   );
+  assert.deepEqual(byDay.total, { messages: 2, parts: 3, price: 0.12, cost: 0.12, currency: 'EUR' });
+  // Unix seconds, as the stats series take them: a window that ended before today has nothing.
+  const dayStart = Date.parse(`${today}T00:00:00Z`) / 1000;
+  const before = (await send('GET', `/v1/usage?from=${dayStart - 86_400}&to=${dayStart}`)).body;
+  assert.deepEqual([before.data, before.total.messages], [[], 0]);
   const byConnector = (await send('GET', '/v1/usage?groupBy=connector')).body.data;
   assert.deepEqual(
     byConnector.map((r: Record<string, unknown>) => r.messages),
