@@ -4,7 +4,7 @@
 // ledger, quotas). Refunds follow the message's end (the rule: src/store/refunds.ts).
 import type { AccountConfig, AccountPolicyConfig, GatewayConfig } from '../config/index.ts';
 import type { AcceptHooks, Gateway, Message } from '../core/index.ts';
-import { GatewayError, RateLimitedError, VelocityLimits } from '../core/index.ts';
+import { GatewayError, RateLimitedError, type VelocityBudget, VelocityLimits } from '../core/index.ts';
 import type { AccountCharge, ChargeOutcome, LedgerEntry, Store, UsageRow } from '../store/index.ts';
 import { refundableStatuses } from '../store/index.ts';
 import { AddressAllowList } from './addresses.ts';
@@ -155,22 +155,27 @@ export class Billing implements AcceptHooks {
     this.#balanceMoved(accountId, outcome.balance, -charge.debits.reduce((sum, d) => sum + d.amount, 0));
   }
 
-  /** SMS pumping: messages to numbers sharing a prefix of at least 8 digits, per window. */
+  uncharged(accountId: string, messages: readonly Message[]): void {
+    const pumping = this.#accounts.get(accountId)?.policy.pumping;
+    if (pumping) this.#velocity.giveBack(pumpingBudgets(accountId, pumping, messages));
+  }
+
+  /**
+   * SMS pumping: messages to numbers sharing a prefix of at least 8 digits, per window;
+   * all of them are taken, or none.
+   */
   #checkPumping(accountId: string, policy: AccountPolicyConfig, messages: readonly Message[]): void {
     const pumping = policy.pumping;
     if (!pumping) return;
-    for (const m of messages) {
-      const prefix = m.to.slice(1, 1 + pumping.prefixDigits);
-      const spent = this.#velocity.take([
-        { key: `${accountId}\0${prefix}`, max: pumping.maxPerPrefix, windowSeconds: pumping.windowSeconds },
-      ]);
-      if (spent)
-        throw new RateLimitedError(
-          'destination_rate_limited',
-          `at most ${pumping.maxPerPrefix} messages per ${pumping.windowSeconds} s to numbers starting +${prefix}`,
-          spent.waitMs,
-          'to',
-        );
+    const spent = this.#velocity.take(pumpingBudgets(accountId, pumping, messages));
+    if (spent) {
+      const prefix = spent.budget.key.slice(accountId.length + 1);
+      throw new RateLimitedError(
+        'destination_rate_limited',
+        `at most ${pumping.maxPerPrefix} messages per ${pumping.windowSeconds} s to numbers starting +${prefix}`,
+        spent.waitMs,
+        'to',
+      );
     }
   }
 
@@ -238,4 +243,23 @@ export class Billing implements AcceptHooks {
       threshold: billing.lowBalance,
     });
   }
+}
+
+/** One budget per destination prefix of the messages, counting the messages that share it. */
+function pumpingBudgets(
+  accountId: string,
+  pumping: NonNullable<AccountPolicyConfig['pumping']>,
+  messages: readonly Message[],
+): VelocityBudget[] {
+  const counts = new Map<string, number>();
+  for (const m of messages) {
+    const key = `${accountId}\0${m.to.slice(1, 1 + pumping.prefixDigits)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, count]) => ({
+    key,
+    count,
+    max: pumping.maxPerPrefix,
+    windowSeconds: pumping.windowSeconds,
+  }));
 }

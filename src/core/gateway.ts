@@ -124,6 +124,8 @@ export interface AcceptHooks {
   charge(accountId: string, messages: readonly Message[]): AccountCharge | undefined;
   /** A charge was stored: what it left. */
   charged(accountId: string, charge: AccountCharge, outcome: ChargeOutcome): void;
+  /** The messages charge was asked for were not stored after all: what it counted comes back. */
+  uncharged(accountId: string, messages: readonly Message[]): void;
 }
 
 export interface GatewayOptions {
@@ -377,6 +379,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     try {
       charged = await this.store.insertMessages(messages, idempotency, charge);
     } catch (err) {
+      this.#acceptHooks?.uncharged(accountId, messages);
       if (err instanceof StoreConflictError) throw err;
       if (err instanceof StoreLimitError) throw limitRefusal(err);
       this.#storeFailed(err);
@@ -1286,8 +1289,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 }
 
-/** The refusals of a charge the account cannot take. */
-const limitCodes = new Set(['insufficient_balance', 'quota_exceeded']);
+/** The refusals of a charge the account cannot take (in full: its messages may go one by one). */
+const limitCodes = new Set(['insufficient_balance', 'quota_exceeded', 'destination_rate_limited']);
 
 function limitRefusal(err: StoreLimitError): GatewayError {
   return err.limit === 'quota'

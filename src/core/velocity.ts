@@ -10,23 +10,38 @@ export interface VelocityBudget {
   key: string;
   max: number;
   windowSeconds: number;
+  /** Events to take at once (default 1). */
+  count?: number;
 }
 
 export class VelocityLimits {
   readonly #buckets = new Map<string, TokenBucket>();
 
   /**
-   * Takes one event from every budget; when one is spent, takes nothing and returns it
-   * with the ms until it has room again. Null when all took it.
+   * Takes its events (one, or `count`) from every budget; when one has not room for them,
+   * takes nothing and returns it with the ms until it has. Null when all took them.
    */
   take(budgets: readonly VelocityBudget[]): { budget: VelocityBudget; waitMs: number } | null {
     const buckets = budgets.map((b) => this.#bucket(b));
     for (const [i, bucket] of buckets.entries()) {
-      const waitMs = bucket.msUntilAvailable();
+      const count = budgets[i]!.count ?? 1;
+      const missing = count - bucket.available();
+      const waitMs =
+        count === 1
+          ? bucket.msUntilAvailable()
+          : missing > 0
+            ? Math.ceil((missing * 1000) / bucket.perSecond)
+            : 0;
       if (waitMs > 0) return { budget: budgets[i]!, waitMs };
     }
-    for (const bucket of buckets) bucket.take();
+    for (const [i, bucket] of buckets.entries())
+      for (let n = budgets[i]!.count ?? 1; n > 0; n--) bucket.take();
     return null;
+  }
+
+  /** Puts back events taken for what did not happen after all. */
+  giveBack(budgets: readonly VelocityBudget[]): void {
+    for (const b of budgets) this.#buckets.get(b.key)?.giveBack(b.count ?? 1);
   }
 
   #bucket(b: VelocityBudget): TokenBucket {

@@ -404,6 +404,18 @@ test('SMS pumping: a burst to one prefix is refused, a burst to distinct prefixe
   const refused = await send('POST', '/v1/messages', { to: '+447708800099', text: 'hi' });
   assert.deepEqual([refused.status, refused.body.error.code], [429, 'destination_rate_limited']);
   assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  // A batch to one range: as many as the limit lets through, the rest skipped.
+  const batch = await send('POST', '/v1/batches', {
+    from: 'PUMP',
+    text: 'hi',
+    recipients: Array.from({ length: 5 }, (_, i) => ({ to: `+4477077000${10 + i}` })),
+  });
+  assert.equal(batch.status, 202, JSON.stringify(batch.body));
+  const done = await waitFor(async () => {
+    const b = (await send('GET', `/v1/batches/${batch.body.id}`)).body;
+    return b.status === 'completed' ? b : undefined;
+  });
+  assert.equal(done.skipped.destination_rate_limited, 2, JSON.stringify(done));
 });
 
 test('an API key or SMPP credential used from outside its allowIps is refused', async (t) => {
