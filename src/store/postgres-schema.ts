@@ -257,15 +257,18 @@ $$;
 CREATE OR REPLACE FUNCTION smsgw_lock_accounts(batch jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   accounts text[];
+  groups text[];
   acct text;
 BEGIN
-  SELECT array_agg(DISTINCT a ORDER BY a) INTO accounts FROM (
-    SELECT coalesce(w->'charge'->>'accountId', w->>'accountId') AS a FROM jsonb_array_elements(batch) w
-    WHERE jsonb_typeof(w->'charge') = 'object' OR w->>'op' = 'move'
-    UNION
-    SELECT m.account_id FROM jsonb_array_elements(batch) w JOIN messages m ON m.group_id = w->>'groupId'
-    WHERE w->>'op' = 'refundGroup') charged
-  WHERE a IS NOT NULL;
+  SELECT array_agg(coalesce(w->'charge'->>'accountId', w->>'accountId')) FILTER (
+      WHERE jsonb_typeof(w->'charge') = 'object' OR w->>'op' = 'move'),
+    array_agg(w->>'groupId') FILTER (WHERE w->>'op' = 'refundGroup')
+    INTO accounts, groups
+  FROM jsonb_array_elements(batch) w;
+  IF groups IS NOT NULL THEN
+    accounts := accounts || ARRAY(SELECT DISTINCT account_id FROM messages WHERE group_id = ANY (groups));
+  END IF;
+  SELECT array_agg(DISTINCT a ORDER BY a) INTO accounts FROM unnest(accounts) a WHERE a IS NOT NULL;
   IF accounts IS NULL THEN RETURN; END IF;
   FOREACH acct IN ARRAY accounts LOOP
     PERFORM pg_advisory_xact_lock(${accountLockClass}, hashtext(acct));
