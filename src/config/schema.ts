@@ -478,7 +478,8 @@ const account = {
           ...money,
           description: 'An account.balance_low webhook when the balance falls below this',
         },
-        plan: { ...id, description: 'A price plan: pricing entries with match.plan apply' },
+        // A price plan: pricing entries with this match.plan apply to the account.
+        plan: id,
       },
     },
     // What the account may send (CONTRACT §8.1): senders (no other account may use them),
@@ -616,11 +617,17 @@ export const configSchema = {
         required: ['price', 'currency'],
         properties: {
           match: {
+            description: 'The messages the entry prices: every filter given must hold (absent: all)',
             type: 'object',
             additionalProperties: false,
             properties: {
               to: { ...patternList, description: 'Destination patterns or ISO country codes (GB)' },
-              account: { ...patternList, type: ['string', 'array'] },
+              account: {
+                ...patternList,
+                type: ['string', 'array'],
+                description: 'An account id, or a list of account id patterns',
+              },
+              // Accounts whose billing.plan is this.
               plan: id,
             },
           },
