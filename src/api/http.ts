@@ -79,8 +79,8 @@ export interface HttpApiOptions {
   authGuard?: AuthGuard;
   /** Where 5xx answers are logged, with the request id also sent as `x-request-id`. */
   log?: { error(obj: object, msg?: string): void };
-  /** Whether the account's API keys may be used from this address (`policy.allowIps`). */
-  allowsAddress?: (accountId: string, address: string) => boolean;
+  /** Whether the account's API key may be used from this address (`policy.allowIps`, per key). */
+  allowsAddress?: (accountId: string, address: string, key: string) => boolean;
   /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
   draining?: () => boolean;
 }
@@ -217,7 +217,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
     }
     authGuard.succeeded(req.ip, `account:${account.id}`);
-    if (o.allowsAddress && !o.allowsAddress(account.id, req.ip))
+    if (o.allowsAddress && !o.allowsAddress(account.id, req.ip, key))
       return sendError(
         reply,
         403,

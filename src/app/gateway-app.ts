@@ -343,7 +343,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
     log,
     draining: () => draining,
-    allowsAddress: (id, address) => billing.allowsAddress(id, 'api', address),
+    allowsAddress: (id, address, key) => billing.allowsAddress(id, 'api', address, key),
     plugins: {
       account: [
         conversationRoutes(twoWay, gateway),

@@ -4,7 +4,13 @@
 // ledger, quotas). Refunds follow the message's end (the rule: src/store/refunds.ts).
 import type { AccountConfig, AccountPolicyConfig, GatewayConfig } from '../config/index.ts';
 import type { AcceptHooks, Gateway, Message } from '../core/index.ts';
-import { GatewayError, RateLimitedError, type VelocityBudget, VelocityLimits } from '../core/index.ts';
+import {
+  GatewayError,
+  hashApiKey,
+  RateLimitedError,
+  type VelocityBudget,
+  VelocityLimits,
+} from '../core/index.ts';
 import type { AccountCharge, ChargeOutcome, LedgerEntry, Store, UsageRow } from '../store/index.ts';
 import { refundableStatuses } from '../store/index.ts';
 import { AddressAllowList } from './addresses.ts';
@@ -33,6 +39,8 @@ interface AccountRules {
   policy: AccountPolicyConfig;
   apiIps: AddressAllowList | null;
   smppIps: AddressAllowList | null;
+  /** Per API key (by its hash), instead of apiIps. */
+  keyIps: Map<string, AddressAllowList>;
 }
 
 export class Billing implements AcceptHooks {
@@ -65,6 +73,12 @@ export class Billing implements AcceptHooks {
         policy,
         apiIps: policy.allowIps ? new AddressAllowList(policy.allowIps) : null,
         smppIps: a.smpp?.allowIps ? new AddressAllowList(a.smpp.allowIps) : null,
+        keyIps: new Map(
+          Object.entries(policy.keyAllowIps ?? {}).map(([key, ips]) => [
+            hashApiKey(key),
+            new AddressAllowList(ips),
+          ]),
+        ),
       });
     }
   }
@@ -95,10 +109,14 @@ export class Billing implements AcceptHooks {
     });
   }
 
-  /** Whether an API key (`api`) or SMPP bind (`smpp`) of the account may come from this address. */
-  allowsAddress(accountId: string, via: 'api' | 'smpp', address: string | undefined): boolean {
+  /**
+   * Whether an API key (`api`: the key's own list, or else the account's) or an SMPP bind
+   * (`smpp`) of the account may come from this address.
+   */
+  allowsAddress(accountId: string, via: 'api' | 'smpp', address: string | undefined, key?: string): boolean {
     const rules = this.#accounts.get(accountId);
-    const list = via === 'api' ? rules?.apiIps : rules?.smppIps;
+    const own = key === undefined || !rules?.keyIps.size ? undefined : rules.keyIps.get(hashApiKey(key));
+    const list = via === 'api' ? (own ?? rules?.apiIps) : rules?.smppIps;
     return !list || (address !== undefined && list.allows(address));
   }
 

@@ -41,6 +41,8 @@ export async function guardedLogin(
   named: string,
   find: () => Account | undefined,
   errors: { locked: () => Error; refused: () => Error },
+  /** The API key given, for its own address list. */
+  key?: string,
 ): Promise<Account> {
   const wait = ctx.authGuard.lockedFor(req.ip, named);
   if (wait > 0) {
@@ -54,6 +56,6 @@ export async function guardedLogin(
   }
   ctx.authGuard.succeeded(req.ip, named);
   // An API key used from outside its account's `policy.allowIps` is no key here.
-  if (ctx.billing && !ctx.billing.allowsAddress(account.id, 'api', req.ip)) throw errors.refused();
+  if (ctx.billing && !ctx.billing.allowsAddress(account.id, 'api', req.ip, key)) throw errors.refused();
   return account;
 }

@@ -149,6 +149,7 @@ function authenticate(
       locked: () => new JasminError(429, 'Too many failed logins, try again later'),
       refused: () => new JasminError(403, `Authentication failure for username:${username}`),
     },
+    params.get('password'),
   );
 }
 

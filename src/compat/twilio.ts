@@ -307,6 +307,7 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
         return found?.twilio?.accountSid === sid ? found : undefined;
       },
       { locked: () => new TwilioError(429, 20429, 'Too Many Requests'), refused: authenticate },
+      key,
     );
     const { AccountSid } = (req.params ?? {}) as { AccountSid?: string };
     if (AccountSid !== undefined && AccountSid !== sid) throw notFound(req.url.split('?')[0]!);

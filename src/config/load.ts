@@ -76,7 +76,7 @@ export function parseConfig(
 export function validateConfig(value: unknown): GatewayConfig {
   if (!validate(value)) throw new ConfigError(dedupe((validate.errors ?? []).flatMap(describeError)));
   const config = value as GatewayConfig;
-  const problems = crossCheck(config);
+  const problems = [...unwrapKeyAddresses(config), ...crossCheck(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -187,6 +187,29 @@ function dedupe(lines: string[]): string[] {
 }
 
 /** What a schema cannot say: ids unique, routes naming connectors and accounts that exist. */
+/**
+ * `apiKeys: [{key, allowIps}]` in the file: the key goes into `apiKeys` as every other,
+ * its addresses into `policy.keyAllowIps`; returns the entries that are not addresses.
+ */
+function unwrapKeyAddresses(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  config.accounts.forEach((a, i) => {
+    const entries = a.apiKeys as Array<string | { key: string; allowIps?: string[] }>;
+    a.apiKeys = entries.map((entry, j) => {
+      if (typeof entry === 'string') return entry;
+      if (entry.allowIps) {
+        a.policy = { ...a.policy, keyAllowIps: { ...a.policy?.keyAllowIps, [entry.key]: entry.allowIps } };
+        entry.allowIps.forEach((address, k) => {
+          const problem = addressEntryProblem(address);
+          if (problem) problems.push(`accounts[${i}].apiKeys[${j}].allowIps[${k}]: ${problem}`);
+        });
+      }
+      return entry.key;
+    });
+  });
+  return problems;
+}
+
 function crossCheck(config: GatewayConfig): string[] {
   const problems: string[] = [];
   const connectorIds = new Set<string>();

@@ -389,7 +389,16 @@ const account = {
     id,
     apiKeys: {
       type: 'array',
-      items: { type: 'string', minLength: 8, maxLength: 256 },
+      // A key, or `{key, allowIps}`: the key works only from those addresses.
+      items: {
+        type: ['string', 'object'],
+        description: 'a key of 8..256 characters, or { key, allowIps }',
+        minLength: 8,
+        maxLength: 256,
+        additionalProperties: false,
+        required: ['key'],
+        properties: { key: { type: 'string', minLength: 8, maxLength: 256 }, allowIps: addressList },
+      },
       default: [],
       description: 'Bearer tokens for /v1 (also the Twilio auth token and the Kannel/Jasmin password)',
     },

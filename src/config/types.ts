@@ -85,6 +85,11 @@ export interface AccountPolicyConfig {
   monthlyQuota?: number;
   /** Addresses or CIDR ranges its API keys are taken from. */
   allowIps?: string[];
+  /**
+   * Per API key (by the key), addresses it is taken from, instead of `allowIps`: written in
+   * the file as `apiKeys: [{key, allowIps}]`, which the loader turns into plain keys and this.
+   */
+  keyAllowIps?: Record<string, string[]>;
   pumping?: { prefixDigits: number; maxPerPrefix: number; windowSeconds: number };
 }
 

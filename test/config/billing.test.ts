@@ -46,7 +46,7 @@ pricing:
   - { match: { to: ["re:(("] }, price: 1, currency: EUR }
 accounts:
   - id: a
-    apiKeys: [a-key-00001]
+    apiKeys: [a-key-00001, { key: a-key-00002, allowIps: ["10.0.0.1", nowhere] }]
     smpp: { systemId: a, password: pw, allowIps: [not-an-address] }
     policy: { allowIps: ["10.0.0.0/33", "2001:db8::/32"], destinations: { deny: ["re:[["] } }
 `),
@@ -54,6 +54,7 @@ accounts:
       assert.deepEqual(
         err.problems?.map((p) => p.split(': ')[0]).toSorted(),
         [
+          'accounts[0].apiKeys[1].allowIps[1]',
           'accounts[0].policy.allowIps[0]',
           'accounts[0].policy.destinations.deny[0]',
           'accounts[0].smpp.allowIps[0]',
@@ -61,6 +62,26 @@ accounts:
         ],
         err.problems?.join('\n'),
       );
+      return true;
+    },
+  );
+});
+
+test('an API key with its own addresses is a key like the others, its addresses kept by it', () => {
+  const config = parseConfig(`
+accounts:
+  - id: acme
+    apiKeys: [acme-key-0001, { key: acme-key-0002, allowIps: ["10.0.0.0/8"] }, { key: acme-key-0003 }]
+`);
+  assert.deepEqual(config.accounts[0]?.apiKeys, ['acme-key-0001', 'acme-key-0002', 'acme-key-0003']);
+  assert.deepEqual(config.accounts[0]?.policy?.keyAllowIps, { 'acme-key-0002': ['10.0.0.0/8'] });
+  assert.throws(
+    () => parseConfig('accounts: [{ id: a, apiKeys: [{ allowIps: [] }, short] }]'),
+    (err: Error & { problems?: string[] }) => {
+      assert.deepEqual(err.problems?.map((p) => p.split(':')[0]).toSorted(), [
+        'accounts[0].apiKeys[0].key',
+        'accounts[0].apiKeys[1]',
+      ]);
       return true;
     },
   );

@@ -50,6 +50,10 @@ accounts:
     defaultFrom: FENCED
     smpp: { systemId: fenced, password: pw, allowIps: ["10.1.2.3"] }
     policy: { allowIps: ["10.0.0.0/8"] }
+  - id: keyed
+    defaultFrom: KEYED
+    apiKeys: [keyed-open-0001, { key: keyed-fenced-01, allowIps: ["192.0.2.0/24"] }]
+    policy: { allowIps: ["127.0.0.0/8", "::1"] }
 connectors: [{ id: sim, type: simulator, deliveryDelayMs: 10 }]
 routes:
   mt: [{ connectors: [sim] }]
@@ -425,6 +429,15 @@ test('an API key or SMPP credential used from outside its allowIps is refused', 
     `${gw.base}/cgi-bin/sendsms?${new URLSearchParams({ username: 'fenced', password: 'fenced-key-0001', to: '15550001234', text: 'hi' })}`,
   );
   assert.equal(kannel.status, 403);
+  // A key's own list stands instead of its account's.
+  const open = await as('keyed-open-0001')('POST', '/v1/messages', { to: '+15550001234', text: 'hi' });
+  assert.equal(open.status, 202);
+  const fenced = await as('keyed-fenced-01')('POST', '/v1/messages', { to: '+15550001234', text: 'hi' });
+  assert.deepEqual([fenced.status, fenced.body.error.code], [403, 'address_not_allowed']);
+  const jasmin = await fetch(
+    `${gw.base}/send?${new URLSearchParams({ username: 'keyed', password: 'keyed-fenced-01', to: '15550001234', content: 'hi' })}`,
+  );
+  assert.equal(jasmin.status, 403);
   const { client } = esme(gw.app.smppAddress!.port, { systemId: 'fenced', password: 'pw' });
   const bound = new Promise<number>((resolve) =>
     client.on('bindFailed', (status: number) => resolve(status)),
