@@ -2,7 +2,7 @@
 // compat APIs, batches): the gateway asks `admit` for each message it builds and `charge`
 // for what it stores, which the store takes in the same transaction (src/store: balance,
 // ledger, quotas). Refunds follow the message's end (the rule: src/store/refunds.ts).
-import type { AccountConfig, AccountPolicyConfig, GatewayConfig } from '../config/index.ts';
+import type { AccountConfig, AccountPolicyConfig, GatewayConfig, PumpingConfig } from '../config/index.ts';
 import type { AcceptHooks, Gateway, Message } from '../core/index.ts';
 import {
   GatewayError,
@@ -27,7 +27,7 @@ export interface BalanceView {
 
 export interface BillingOptions {
   store: Store;
-  config: Pick<GatewayConfig, 'accounts' | 'pricing'>;
+  config: Pick<GatewayConfig, 'accounts' | 'pricing' | 'pumping'>;
   /** Sends an account event to its webhook (`account.balance_low`). */
   notify?: (accountId: string, type: string, data: unknown) => void;
   now?: () => number;
@@ -50,12 +50,15 @@ export class Billing implements AcceptHooks {
   readonly #velocity = new VelocityLimits();
   readonly #notify: BillingOptions['notify'];
   readonly #now: () => number;
+  /** The SMS-pumping limits of accounts whose policy sets none. */
+  readonly #pumping: PumpingConfig | undefined;
 
   constructor(options: BillingOptions) {
     this.#store = options.store;
     this.#notify = options.notify;
     this.#now = options.now ?? Date.now;
     this.prices = new PriceList(options.config.pricing ?? []);
+    this.#pumping = options.config.pumping;
     this.setAccounts(options.config.accounts);
   }
 
@@ -143,8 +146,8 @@ export class Billing implements AcceptHooks {
 
   charge(accountId: string, messages: readonly Message[]): AccountCharge | undefined {
     const rules = this.#accounts.get(accountId);
+    this.#checkPumping(accountId, rules?.policy.pumping ?? this.#pumping, messages);
     if (!rules) return undefined;
-    this.#checkPumping(accountId, rules.policy, messages);
     const { billing, policy } = rules;
     const at = this.#now();
     const quotas = [];
@@ -174,7 +177,7 @@ export class Billing implements AcceptHooks {
   }
 
   uncharged(accountId: string, messages: readonly Message[]): void {
-    const pumping = this.#accounts.get(accountId)?.policy.pumping;
+    const pumping = this.#accounts.get(accountId)?.policy.pumping ?? this.#pumping;
     if (pumping) this.#velocity.giveBack(pumpingBudgets(accountId, pumping, messages));
   }
 
@@ -182,8 +185,7 @@ export class Billing implements AcceptHooks {
    * SMS pumping: messages to numbers sharing a prefix of at least 8 digits, per window;
    * all of them are taken, or none.
    */
-  #checkPumping(accountId: string, policy: AccountPolicyConfig, messages: readonly Message[]): void {
-    const pumping = policy.pumping;
+  #checkPumping(accountId: string, pumping: PumpingConfig | undefined, messages: readonly Message[]): void {
     if (!pumping) return;
     const spent = this.#velocity.take(pumpingBudgets(accountId, pumping, messages));
     if (spent) {
@@ -266,7 +268,7 @@ export class Billing implements AcceptHooks {
 /** One budget per destination prefix of the messages, counting the messages that share it. */
 function pumpingBudgets(
   accountId: string,
-  pumping: NonNullable<AccountPolicyConfig['pumping']>,
+  pumping: PumpingConfig,
   messages: readonly Message[],
 ): VelocityBudget[] {
   const counts = new Map<string, number>();

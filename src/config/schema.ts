@@ -24,6 +24,19 @@ const patternList = {
   maxItems: 10_000,
 } as const;
 
+/** SMS-pumping limits: messages to numbers sharing their first `prefixDigits` digits, per window. */
+const pumping = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'SMS-pumping defence: messages to numbers sharing a prefix, per window',
+  required: ['maxPerPrefix'],
+  properties: {
+    prefixDigits: { type: 'integer', minimum: 8, maximum: 15, default: 8 },
+    maxPerPrefix: { type: 'integer', minimum: 1 },
+    windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 3600 },
+  },
+} as const;
+
 /** An amount of money in the currency's main unit (2.50 is two and a half euros). */
 const money = {
   type: 'number',
@@ -507,17 +520,7 @@ const account = {
         dailyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC day' },
         monthlyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC month' },
         allowIps: { ...addressList, description: 'Addresses its API keys are taken from (absent: any)' },
-        pumping: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'SMS-pumping defence: messages to numbers sharing a prefix, per window',
-          required: ['maxPerPrefix'],
-          properties: {
-            prefixDigits: { type: 'integer', minimum: 8, maximum: 15, default: 8 },
-            maxPerPrefix: { type: 'integer', minimum: 1 },
-            windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 3600 },
-          },
-        },
+        pumping,
       },
     },
   },
@@ -617,6 +620,8 @@ export const configSchema = {
       default: {},
     },
     optOut,
+    // Every account's SMS-pumping limits, unless its policy.pumping sets its own.
+    pumping,
     pricing: {
       description: 'What messages cost their accounts, per part; the first entry that matches wins',
       type: 'array',

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   routes: { mt: MtRouteConfig[]; mo: MoRouteConfig[] };
   optOut: OptOutConfig;
   pricing?: PriceConfig[];
+  /** Every account's SMS-pumping limits, unless its `policy.pumping` sets its own. */
+  pumping?: PumpingConfig;
   /** Loopback/private/reserved ranges and hosts client callbacks may reach (absent: none). */
   callbacks?: { allow: string[] };
   /** `apiKey`: /metrics asks for it (or an admin key); `listen`: /metrics served there only. */
@@ -90,7 +92,14 @@ export interface AccountPolicyConfig {
    * the file as `apiKeys: [{key, allowIps}]`, which the loader turns into plain keys and this.
    */
   keyAllowIps?: Record<string, string[]>;
-  pumping?: { prefixDigits: number; maxPerPrefix: number; windowSeconds: number };
+  pumping?: PumpingConfig;
+}
+
+/** SMS-pumping limits: messages to numbers sharing their first `prefixDigits` digits, per window. */
+export interface PumpingConfig {
+  prefixDigits: number;
+  maxPerPrefix: number;
+  windowSeconds: number;
 }
 
 /** A price per part; the first entry that matches a message prices it. */

@@ -69,3 +69,27 @@ test('address allow-lists: ranges and addresses, IPv4-mapped IPv6 peers as their
   assert.equal(billing.allowsAddress('fenced', 'smpp', '10.1.2.3'), false);
   assert.equal(billing.allowsAddress('acme', 'api', '203.0.113.1'), true, 'no list: anywhere');
 });
+
+test('top-level pumping limits hold for every account that sets none of its own', () => {
+  const limited = new Billing({
+    store,
+    config: parseConfig(`
+pumping: { maxPerPrefix: 2 }
+accounts:
+  - { id: plain, apiKeys: [plain-key-0001] }
+  - { id: own, apiKeys: [own-key-00001], policy: { pumping: { maxPerPrefix: 4 } } }
+`),
+  });
+  const burst = (accountId: string, n: number) =>
+    Array.from({ length: n }, (_, i) => makeMessage({ accountId, to: `+4477009001${10 + i}` }));
+  assert.equal(limited.charge('plain', burst('plain', 2)), undefined);
+  assert.throws(() => limited.charge('plain', burst('plain', 1)), { code: 'destination_rate_limited' });
+  // Not in the config at all (an account made at run time): the same limits.
+  assert.throws(() => limited.charge('made-later', burst('made-later', 3)), {
+    code: 'destination_rate_limited',
+  });
+  assert.equal(limited.charge('own', burst('own', 4)), undefined);
+  assert.throws(() => limited.charge('own', burst('own', 1)), { code: 'destination_rate_limited' });
+  // Another range is counted apart.
+  assert.equal(limited.charge('plain', [makeMessage({ accountId: 'plain', to: '+33612345678' })]), undefined);
+});
