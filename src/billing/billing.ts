@@ -11,7 +11,14 @@ import {
   type VelocityBudget,
   VelocityLimits,
 } from '../core/index.ts';
-import type { AccountCharge, ChargeOutcome, LedgerEntry, Store, UsageRow } from '../store/index.ts';
+import type {
+  AccountCharge,
+  ChargeOutcome,
+  LedgerEntry,
+  Store,
+  UsageGrouping,
+  UsageRow,
+} from '../store/index.ts';
 import { refundableStatuses } from '../store/index.ts';
 import { AddressAllowList } from './addresses.ts';
 import { fromMicros, toMicros } from './money.ts';
@@ -238,8 +245,8 @@ export class Billing implements AcceptHooks {
   }
 
   /** The account's outbound messages in [from, to), micro-units (src/store UsageRow). */
-  usage(accountId: string, from: number, to: number): Promise<UsageRow[]> {
-    return this.#store.usage(accountId, from, to);
+  usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]> {
+    return this.#store.usage(accountId, from, to, by);
   }
 
   async ledger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]> {

@@ -53,15 +53,16 @@ export function billingRoutes(billing: Billing): { account: HttpPlugin; admin: H
         const format = query.format ?? (/\btext\/csv\b/.test(req.headers.accept ?? '') ? 'csv' : 'json');
         if (format !== 'csv' && format !== 'json')
           throw new GatewayError('invalid_format', 'format must be json or csv', 'format');
-        const rows = await billing.usage(req.account.id, from, to);
+        // Countries are read from the numbers here: the store groups by number for them.
+        const rows = await billing.usage(req.account.id, from, to, groupBy === 'country' ? 'to' : groupBy);
         const groups = new Map<string, UsageGroup>();
         for (const r of rows) {
           const key =
             groupBy === 'day'
-              ? new Date(r.day).toISOString().slice(0, 10)
+              ? new Date(r.group as number).toISOString().slice(0, 10)
               : groupBy === 'country'
-                ? (countryOfNumber(r.to) ?? null)
-                : r.connectorId;
+                ? (countryOfNumber(r.group as string) ?? null)
+                : (r.group as string | null);
           const id = `${key}\0${r.currency}`;
           const group = groups.get(id) ?? {
             [groupBy]: key,

@@ -18,7 +18,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
-import { priceOf, refundedSql } from './refunds.ts';
+import { priceOf, usageSql } from './refunds.ts';
 import type {
   AccountCharge,
   ChargeOutcome,
@@ -41,6 +41,7 @@ import type {
   StoredRecord,
   StoreNode,
   StoreNotice,
+  UsageGrouping,
   UsageRow,
   WebhookDelivery,
 } from './types.ts';
@@ -369,24 +370,16 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async usage(accountId: string, from: number, to: number): Promise<UsageRow[]> {
-    const { rows } = await this.#pool.query(
-      `SELECT (created_at / 86400000) * 86400000 AS day, connector_id, to_addr, currency, count(*) AS messages,
-         sum(segments)::bigint AS parts, coalesce(sum(price), 0)::bigint AS price,
-         coalesce(sum(CASE WHEN ${refundedSql} THEN 0 ELSE price END), 0)::bigint AS cost
-       FROM messages WHERE account_id = $1 AND direction = 'mt' AND created_at >= $2 AND created_at < $3
-       GROUP BY day, connector_id, to_addr, currency`,
-      [accountId, from, to],
-    );
+  async usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]> {
+    const { rows } = await this.#pool.query(usageSql(by, ['$1', '$2', '$3']), [accountId, from, to]);
+    // Sums of bigint are numeric, which pg hands over as strings.
     return rows.map((r) => ({
-      day: r.day,
-      connectorId: r.connector_id,
-      to: r.to_addr,
+      group: r.grouped,
       currency: r.currency,
       messages: r.messages,
-      parts: r.parts,
-      price: r.price,
-      cost: r.cost,
+      parts: Number(r.parts),
+      price: Number(r.price),
+      cost: Number(r.cost),
     }));
   }
 

@@ -1,3 +1,5 @@
+import type { UsageGrouping } from './types.ts';
+
 // Billing in the store. The refund rule (README, "Running smsgw for customers"): a message's price comes back
 // when it ends without a carrier having taken it. As SQL over the messages table (both
 // stores), for usage's `cost`; the gateway applies the same rule to each message as it ends.
@@ -13,4 +15,21 @@ export function priceOf(
   currency: string | null,
 ): { priceMicros?: number | null; currency?: string | null } {
   return priceMicros === null && currency === null ? {} : { priceMicros, currency };
+}
+
+const usageGroups: Record<UsageGrouping, string> = {
+  day: '(created_at / 86400000) * 86400000',
+  connector: 'connector_id',
+  to: 'to_addr',
+};
+
+/**
+ * The usage query of both stores (the same SQL in either dialect), given its three
+ * placeholders: account, from, to.
+ */
+export function usageSql(by: UsageGrouping, [account, from, to]: readonly string[]): string {
+  return `SELECT ${usageGroups[by]} AS grouped, currency, count(*) AS messages, sum(segments) AS parts,
+      coalesce(sum(price), 0) AS price, coalesce(sum(CASE WHEN ${refundedSql} THEN 0 ELSE price END), 0) AS cost
+    FROM messages WHERE account_id = ${account} AND direction = 'mt' AND created_at >= ${from} AND created_at < ${to}
+    GROUP BY grouped, currency`;
 }

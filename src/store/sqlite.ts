@@ -17,7 +17,7 @@ import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
-import { priceOf, refundedSql } from './refunds.ts';
+import { priceOf, usageSql } from './refunds.ts';
 import {
   type ConnectionSettings,
   encodeBatch,
@@ -57,6 +57,7 @@ import type {
   StoredReceipt,
   StoredRecord,
   StoreNode,
+  UsageGrouping,
   UsageRow,
   WebhookDelivery,
 } from './types.ts';
@@ -252,19 +253,11 @@ export class SqliteStore implements Store {
       }));
   }
 
-  async usage(accountId: string, from: number, to: number): Promise<UsageRow[]> {
-    return this.statement(
-      `SELECT (created_at / 86400000) * 86400000 AS day, connector_id, to_addr, currency, count(*) AS messages,
-         sum(segments) AS parts, coalesce(sum(price), 0) AS price,
-         coalesce(sum(CASE WHEN ${refundedSql} THEN 0 ELSE price END), 0) AS cost
-       FROM messages WHERE account_id = ? AND direction = 'mt' AND created_at >= ? AND created_at < ?
-       GROUP BY day, connector_id, to_addr, currency`,
-    )
+  async usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]> {
+    return this.statement(usageSql(by, ['?', '?', '?']))
       .all(accountId, from, to)
       .map((r) => ({
-        day: r['day'] as number,
-        connectorId: r['connector_id'] as string | null,
-        to: r['to_addr'] as string,
+        group: r['grouped'] as number | string | null,
         currency: r['currency'] as string | null,
         messages: r['messages'] as number,
         parts: r['parts'] as number,

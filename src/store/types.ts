@@ -242,12 +242,13 @@ export interface LedgerEntry {
   reference: string | null;
 }
 
-/** Outbound messages accepted in a period, grouped by day (UTC), connector and destination. */
+/** What outbound messages are grouped by in usage: the UTC day, connector or destination. */
+export type UsageGrouping = 'day' | 'connector' | 'to';
+
+/** Outbound messages accepted in a period, in one group (see UsageGrouping) and currency. */
 export interface UsageRow {
-  /** Start of the UTC day, epoch ms. */
-  day: number;
-  connectorId: string | null;
-  to: string;
+  /** The day's start (epoch ms), the connector's id (null: none yet), or the number. */
+  group: number | string | null;
   currency: string | null;
   messages: number;
   parts: number;
@@ -402,7 +403,7 @@ export interface Store {
   /** Newest first; the cursor is the last entry's id. */
   listLedger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]>;
   /** The account's outbound messages created in [from, to), grouped (see UsageRow). */
-  usage(accountId: string, from: number, to: number): Promise<UsageRow[]>;
+  usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]>;
 
   upsertAccount(account: StoredAccount): Promise<void>;
   getAccount(id: string): Promise<StoredAccount | null>;

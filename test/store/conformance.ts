@@ -1185,31 +1185,30 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           priced(1_000, { createdAt: day - 1, to: '+15550100' }),
         ];
         await store.insertMessages(rows);
-        const usage = await store.usage('acc-a', day, day + 2 * 86_400_000);
-        const sorted = usage.sort((x, y) => x.day - y.day);
-        assert.deepEqual(sorted, [
-          {
-            day,
-            connectorId: 'a',
-            to: '+447700900001',
-            currency: 'EUR',
-            messages: 3,
-            parts: 4,
-            price: 20_000,
-            cost: 15_000,
-          },
-          {
-            day: day + 86_400_000,
-            connectorId: 'b',
-            to: '+15550100',
-            currency: 'EUR',
-            messages: 1,
-            parts: 1,
-            price: 7_000,
-            cost: 7_000,
-          },
+        const usage = (by: 'day' | 'connector' | 'to') =>
+          store
+            .usage('acc-a', day, day + 2 * 86_400_000, by)
+            .then((rows) => rows.sort((x, y) => String(x.group).localeCompare(String(y.group))));
+        const totals = (messages: number, parts: number, price: number, cost: number) => ({
+          currency: 'EUR',
+          messages,
+          parts,
+          price,
+          cost,
+        });
+        assert.deepEqual(await usage('day'), [
+          { group: day, ...totals(3, 4, 20_000, 15_000) },
+          { group: day + 86_400_000, ...totals(1, 1, 7_000, 7_000) },
         ]);
-        assert.deepEqual(await store.usage('acc-b', day, day + 86_400_000), []);
+        assert.deepEqual(await usage('connector'), [
+          { group: 'a', ...totals(3, 4, 20_000, 15_000) },
+          { group: 'b', ...totals(1, 1, 7_000, 7_000) },
+        ]);
+        assert.deepEqual(await usage('to'), [
+          { group: '+15550100', ...totals(1, 1, 7_000, 7_000) },
+          { group: '+447700900001', ...totals(3, 4, 20_000, 15_000) },
+        ]);
+        assert.deepEqual(await store.usage('acc-b', day, day + 86_400_000, 'day'), []);
       });
     });
   });
