@@ -95,8 +95,18 @@ export function billingRoutes(billing: Billing): { account: HttpPlugin; admin: H
         if (!billing.hasAccount(id)) throw new GatewayError('not_found', `no account ${id}`, undefined, 404);
         const body = objectBody(req.body);
         const amount = body.amount;
-        if (typeof amount !== 'number' || !Number.isFinite(amount) || amount === 0 || Math.abs(amount) > 1e9)
-          throw new GatewayError('invalid_amount', 'amount must be a non-zero number (main unit)', 'amount');
+        // Not 0, nor so small that it rounds to nothing (money is kept in millionths).
+        if (
+          typeof amount !== 'number' ||
+          !Number.isFinite(amount) ||
+          Math.abs(amount) < 0.000_001 ||
+          Math.abs(amount) > 1e9
+        )
+          throw new GatewayError(
+            'invalid_amount',
+            'amount must be a number in the main unit, at least 0.000001 either way and at most 1000000000',
+            'amount',
+          );
         const reference = body.reference;
         if (reference !== undefined && (typeof reference !== 'string' || reference.length > 256))
           throw new GatewayError(

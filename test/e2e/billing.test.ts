@@ -271,7 +271,7 @@ test('postpaid: debits go below zero up to the credit limit, then 402', async ()
 test('admin credit: unknown account 404, account without billing 409, bad amounts 400', async () => {
   assert.equal((await credit('nobody', 1)).status, 404);
   assert.equal((await credit('free', 1)).status, 409);
-  for (const amount of [0, 'ten', Number.NaN])
+  for (const amount of [0, 'ten', Number.NaN, 0.0000001, 2e9])
     assert.equal((await admin()('POST', '/v1/admin/accounts/pre/credit', { amount })).status, 400);
   assert.equal(
     (await as('pre-key-0001')('POST', '/v1/admin/accounts/pre/credit', { amount: 1 })).status,
