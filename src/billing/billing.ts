@@ -93,19 +93,19 @@ export class Billing implements AcceptHooks {
     }
   }
 
-  /** Gives back the price of a message that ended without a carrier taking it. */
+  /**
+   * Gives back the price of a message that ended without a carrier taking it: issued with
+   * the status write, so it is stored in that write's transaction (and issued again if the
+   * write is tried again; a message is refunded once).
+   */
   follow(gateway: Gateway): void {
     this.#followGroups(gateway);
-    gateway.on('status', (m) => {
+    gateway.on('statusWrite', (m) => {
       if (m.direction !== 'mt' || !m.priceMicros || m.submittedAt !== null) return;
       if (!(refundableStatuses as readonly string[]).includes(m.status)) return;
       if (!this.#accounts.get(m.accountId)?.billing) return;
-      this.#store
-        .refundMessage(m.accountId, m.id, this.#now())
-        .then((balance) => {
-          if (balance !== null) this.#balanceMoved(m.accountId, balance, -m.priceMicros!);
-        })
-        .catch(() => {}); // a refund already given (a race between gateways), or the store down
+      // Refused only as a refund already given (gateways racing), or with its status write.
+      this.#store.refundMessage(m.accountId, m.id, this.#now()).catch(() => {});
     });
   }
 
