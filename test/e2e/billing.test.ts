@@ -5,6 +5,7 @@
 // SMS-pumping policies refused alike on REST, SMPP, Twilio, Kannel, Jasmin and batches.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
 import { CommandStatus } from '../../src/smpp/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
 import { api, esme, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
@@ -194,6 +195,51 @@ test('a message no carrier took is refunded once; the ledger holds every movemen
     older.data.some(
       (e: { kind: string; reference: string }) => e.kind === 'credit' && e.reference === 'topup-1',
     ),
+  );
+});
+
+test('a message the carrier refuses at submit is refunded; one it took and failed later is not', async (t) => {
+  const carrier = new SmscSimulator({ deliveryDelayMs: 10, outcomes: [{ to: '*', stat: 'UNDELIV' }] });
+  const refusing = new SmscSimulator({ failRate: 1, failStatus: CommandStatus.ESME_RINVDSTADR });
+  const { port } = await carrier.listen(0);
+  const { port: refusingPort } = await refusing.listen(0);
+  t.after(() => Promise.all([carrier.close(), refusing.close()]));
+  const own = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-0001] }
+pricing: [{ match: { to: ["+44*"] }, price: 0.05, currency: EUR }]
+accounts:
+  - { id: pre, apiKeys: [pre-key-0001], defaultFrom: PRE, billing: { type: prepaid, currency: EUR } }
+connectors:
+  - { id: carrier, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw }
+  - { id: refusing, type: smpp, host: 127.0.0.1, port: ${refusingPort}, systemId: gw, password: pw }
+routes:
+  mt:
+    - { match: { to: ["+447700900032"] }, connectors: [refusing] }
+    - { connectors: [carrier] }
+`);
+  t.after(() => own.close());
+  const send = api(own.base, 'pre-key-0001');
+  await api(own.base, 'admin-key-0001')('POST', '/v1/admin/accounts/pre/credit', { amount: 0.1 });
+  const status = async (id: string, want: string) =>
+    waitFor(async () => (await send('GET', `/v1/messages/${id}`)).body.status === want, 10_000, want);
+  // Taken by the carrier, undelivered by its receipt: paid for.
+  const undelivered = await send('POST', '/v1/messages', { to: '+447700900031', text: 'hi' });
+  await status(undelivered.body.id, 'undelivered');
+  // Refused at submit (a permanent submit_sm_resp error): refunded.
+  const rejected = await send('POST', '/v1/messages', { to: '+447700900032', text: 'hi' });
+  await status(rejected.body.id, 'rejected');
+  await waitFor(async () => (await send('GET', '/v1/balance')).body.balance === 0.05, 10_000, 'the refund');
+  const ledger = (await send('GET', '/v1/balance/ledger')).body.data;
+  assert.deepEqual(
+    ledger.map((e: { kind: string; messageId: string | null }) => [e.kind, e.messageId]),
+    [
+      ['refund', rejected.body.id],
+      ['debit', rejected.body.id],
+      ['debit', undelivered.body.id],
+      ['credit', null],
+    ],
   );
 });
 
