@@ -5,9 +5,11 @@
 import type { AccountConfig, AccountPolicyConfig, GatewayConfig, PumpingConfig } from '../config/index.ts';
 import type { AcceptHooks, Gateway, Message } from '../core/index.ts';
 import {
+  fromMicros,
   GatewayError,
   hashApiKey,
   RateLimitedError,
+  toMicros,
   type VelocityBudget,
   VelocityLimits,
 } from '../core/index.ts';
@@ -21,7 +23,6 @@ import type {
 } from '../store/index.ts';
 import { refundableStatuses } from '../store/index.ts';
 import { AddressAllowList } from './addresses.ts';
-import { fromMicros, toMicros } from './money.ts';
 import { type DestinationMatcher, destinationMatcher, lazyCountry, PriceList } from './pricing.ts';
 
 export type BillingType = 'prepaid' | 'postpaid';

@@ -2,8 +2,7 @@
 // country, per account or plan; the first entry that matches wins. A message's price is
 // fixed when it is accepted and kept with it.
 import type { PriceConfig } from '../config/index.ts';
-import { compilePatterns, countryOfNumber, type Matcher } from '../core/index.ts';
-import { toMicros } from './money.ts';
+import { compilePatterns, countryOfNumber, type Matcher, toMicros } from '../core/index.ts';
 
 export interface Price {
   /** Per part, micro-units. */

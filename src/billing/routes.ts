@@ -2,9 +2,8 @@
 import type { FastifyReply } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import { objectBody, pageLimit } from '../api/index.ts';
-import { countryOfNumber, GatewayError } from '../core/index.ts';
+import { countryOfNumber, fromMicros, GatewayError } from '../core/index.ts';
 import type { Billing } from './billing.ts';
-import { fromMicros } from './money.ts';
 
 const groupings = ['day', 'country', 'connector'] as const;
 type Grouping = (typeof groupings)[number];

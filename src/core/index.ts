@@ -21,6 +21,7 @@ export {
 } from './gateway.ts';
 export { newId } from './ids.ts';
 export * from './message.ts';
+export { fromMicros, toMicros } from './money.ts';
 export type { CountryCode, NumberReading } from './numbers.ts';
 export {
   countryOfNumber,

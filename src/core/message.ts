@@ -1,5 +1,6 @@
 // The message as the gateway keeps it, and its lifecycle (CONTRACT §3). Plain data: the
 // store persists it, the API renders it, connectors see only what they must send.
+import { fromMicros } from './money.ts';
 
 export const messageStatuses = [
   'scheduled',
@@ -107,7 +108,7 @@ export interface MessageEvent {
 /** The public JSON form of a message (REST API, webhooks). */
 /** A message's price in its currency's main unit (a JSON number), or null. */
 export function messagePrice(m: Message): number | null {
-  return m.priceMicros === null || m.priceMicros === undefined ? null : m.priceMicros / 1_000_000;
+  return m.priceMicros === null || m.priceMicros === undefined ? null : fromMicros(m.priceMicros);
 }
 
 export function messageView(m: Message, events?: MessageEvent[]): Record<string, unknown> {

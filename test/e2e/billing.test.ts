@@ -98,7 +98,14 @@ test('a message carries its price (per-part price × parts) and currency, fixed 
     balance: 0.91,
     currency: 'EUR',
     type: 'prepaid',
+  }); // A batch's dry run tells what it would cost.
+  const dryRun = await as('free-key-0001')('POST', '/v1/batches', {
+    from: 'FREE',
+    text: 'hi',
+    recipients: [{ to: '+447700900001' }, { to: '+15550001234' }],
+    dryRun: true,
   });
+  assert.deepEqual([dryRun.body.price, dryRun.body.currency], [0.07, 'EUR']);
 });
 
 test('prepaid: refused 402 insufficient_balance below zero on every front door; exactly zero is fine', async (t) => {
