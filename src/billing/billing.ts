@@ -1,7 +1,7 @@
 // Billing and account policies at accept time, the same for every front door (REST, SMPP,
 // compat APIs, batches): the gateway asks `admit` for each message it builds and `charge`
 // for what it stores, which the store takes in the same transaction (src/store: balance,
-// ledger, quotas). Refunds follow the message's end (the rule: src/store/refunds.ts).
+// ledger, quotas). Refunds follow the message's end (the rule: src/store/billing.ts).
 import type { AccountConfig, AccountPolicyConfig, GatewayConfig, PumpingConfig } from '../config/index.ts';
 import type { AcceptHooks, Gateway, Message } from '../core/index.ts';
 import {

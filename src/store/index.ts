@@ -4,6 +4,6 @@ export { type BackupReport, backupSqlite } from './backup.ts';
 export { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 export { isPostgresUrl, openStore, redactStoreUrl, sqlitePath, storeUrlProblem } from './open.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
-export { refundableStatuses } from './refunds.ts';
+export { refundableStatuses } from './billing.ts';
 export { SqliteStore, type SqliteStoreOptions, type SynchronousMode, synchronousModes } from './sqlite.ts';
 export type * from './types.ts';

@@ -5,7 +5,7 @@
 // it holds. JSON documents (meta, details, receipts, settings, records) travel as strings
 // and are stored as `json`, which keeps them exactly as written (key order included).
 
-import { refundedSql } from './refunds.ts';
+import { refundedSql } from './billing.ts';
 
 /** Bumped with every change below; a database from a newer smsgw is refused. */
 export const schemaVersion = 4;
@@ -340,7 +340,7 @@ BEGIN
   RETURN to_jsonb(bal);
 END $$;
 
--- Refunds a group's messages that ended before a carrier took them (see refunds.ts).
+-- Refunds a group's messages that ended before a carrier took them (see billing.ts).
 CREATE OR REPLACE FUNCTION smsgw_refund_group(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   d record;

@@ -18,7 +18,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
-import { priceOf, usageSql } from './refunds.ts';
+import { priceOf, usageSql } from './billing.ts';
 import type {
   AccountCharge,
   ChargeOutcome,

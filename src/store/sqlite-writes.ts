@@ -9,7 +9,7 @@ import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSy
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
-import { refundedSql } from './refunds.ts';
+import { refundedSql } from './billing.ts';
 import type { SynchronousMode } from './sqlite.ts';
 import type {
   AccountCharge,

@@ -17,7 +17,7 @@ import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
-import { priceOf, usageSql } from './refunds.ts';
+import { priceOf, usageSql } from './billing.ts';
 import {
   type ConnectionSettings,
   encodeBatch,

@@ -1,8 +1,8 @@
+// Billing's SQL, shared by both stores (it reads the same in either dialect). The refund
+// rule (docs/billing.md): a message's price comes back when it ends without a carrier
+// having taken it; src/billing applies it to each message as it ends, and usage's `cost`
+// applies it here.
 import type { UsageGrouping } from './types.ts';
-
-// Billing in the store. The refund rule (README, "Running smsgw for customers"): a message's price comes back
-// when it ends without a carrier having taken it. As SQL over the messages table (both
-// stores), for usage's `cost`; the gateway applies the same rule to each message as it ends.
 
 /** The final statuses a message may reach before any carrier took it. */
 export const refundableStatuses = ['rejected', 'failed', 'expired', 'canceled'] as const;
