@@ -14,11 +14,11 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
+import { priceOf, usageSql } from './billing.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
-import { priceOf, usageSql } from './billing.ts';
 import type {
   AccountCharge,
   ChargeOutcome,

@@ -8,8 +8,8 @@ import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSy
 // message's shape without the rest of the gateway.
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
-import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { refundedSql } from './billing.ts';
+import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import type { SynchronousMode } from './sqlite.ts';
 import type {
   AccountCharge,

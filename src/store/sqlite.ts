@@ -15,9 +15,9 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
+import { priceOf, usageSql } from './billing.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
-import { priceOf, usageSql } from './billing.ts';
 import {
   type ConnectionSettings,
   encodeBatch,
