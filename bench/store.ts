@@ -80,14 +80,14 @@ function watchMainThread() {
 }
 
 /** Runs ticks of `perTick` concurrent calls for about runMs; returns calls/s and tick latencies. */
-async function drive(perTick: number, call: (n: number) => Promise<void>) {
+async function drive(perTick: number, call: (n: number) => Promise<unknown>) {
   const latenciesMs: number[] = [];
   let n = 0;
   const watched = watchMainThread();
   const start = performance.now();
   let now = start;
   while (now - start < runMs) {
-    const calls: Promise<void>[] = [];
+    const calls: Promise<unknown>[] = [];
     for (let i = 0; i < perTick; i++) calls.push(call(n++));
     await Promise.all(calls);
     const end = performance.now();
@@ -98,7 +98,7 @@ async function drive(perTick: number, call: (n: number) => Promise<void>) {
 }
 
 /** Starts calls at `perSecond`, each millisecond, for about runMs; returns completions/s. */
-async function offer(perSecond: number, call: (n: number) => Promise<void>) {
+async function offer(perSecond: number, call: (n: number) => Promise<unknown>) {
   const latenciesMs: number[] = [];
   let started = 0;
   let done = 0;

@@ -24,12 +24,14 @@ import {
   GatewayError,
   hashApiKey,
   isCountryCode,
+  messagePrice,
   messageStatuses,
   messageView,
   normaliseNumber,
   normaliseSender,
   priorities,
   qualityWindow,
+  RateLimitedError,
   StoreUnavailableError,
   secretEquals,
 } from '../core/index.ts';
@@ -81,6 +83,8 @@ export interface HttpApiOptions {
   authGuard?: AuthGuard;
   /** Where 5xx answers are logged, with the request id also sent as `x-request-id`. */
   log?: { error(obj: object, msg?: string): void };
+  /** Whether the account's API key may be used from this address (`policy.allowIps`, per key). */
+  allowsAddress?: (accountId: string, address: string, key: string) => boolean;
   /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
   draining?: () => boolean;
 }
@@ -170,7 +174,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       (isStoreUnreachable(err) || !(await o.gateway.checkStore()))
     )
       err = new StoreUnavailableError();
-    if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (err instanceof StoreUnavailableError || err instanceof RateLimitedError)
+      reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)
       return sendError(reply, err.httpStatus, err.code, err.message, err.field);
     if (err.statusCode === 413)
@@ -222,6 +227,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return sendError(reply, 401, 'unauthorized', 'missing or invalid API key');
     }
     authGuard.succeeded(req.ip, `account:${account.id}`);
+    if (o.allowsAddress && !o.allowsAddress(account.id, req.ip, key))
+      return sendError(
+        reply,
+        403,
+        'address_not_allowed',
+        `account ${account.id} may not be used from ${req.ip}`,
+      );
     req.account = account;
   };
 
@@ -535,6 +547,9 @@ function acceptedView(m: Message) {
     segments: m.segments,
     encoding: m.encoding,
     createdAt: new Date(m.createdAt).toISOString(),
+    // Fixed now, at accept (billing).
+    price: messagePrice(m),
+    currency: m.currency ?? null,
   };
 }
 

@@ -33,6 +33,11 @@ const message = {
     createdAt: { type: 'string', format: 'date-time' },
     submittedAt: { type: ['string', 'null'], format: 'date-time' },
     doneAt: { type: ['string', 'null'], format: 'date-time' },
+    price: {
+      type: ['number', 'null'],
+      description: 'What it costs the account (per-part price × parts), fixed when accepted',
+    },
+    currency: { type: ['string', 'null'], description: 'ISO 4217 code of price' },
     events: { type: 'array', items: { type: 'object' } },
   },
 };
@@ -438,6 +443,22 @@ const adminPaths = {
       '{source: "config", updatedAt: null, routes}',
     ]),
   },
+  '/v1/admin/accounts/{id}/credit': {
+    parameters: idParam,
+    post: {
+      ...adminOp('creditAccount', "Add to (or, negative, take from) a billed account's balance", [
+        '200',
+        '{balance, currency}',
+      ]),
+      requestBody: json(
+        {
+          amount: { type: 'number', description: "In the currency's main unit; not 0" },
+          reference: { type: 'string', maxLength: 256 },
+        },
+        ['amount'],
+      ),
+    },
+  },
   '/v1/admin/accounts': {
     get: adminOp('listAccounts', 'Accounts (no secrets)', ['200', '{data: [{id, smpp, webhook, mps}]}']),
   },
@@ -764,6 +785,51 @@ export const openApiDocument = {
         responses: { '200': { description: 'The calculation' } },
       },
     },
+    '/v1/balance': {
+      get: {
+        operationId: 'getBalance',
+        summary: "The account's balance: {balance, currency, type: prepaid | postpaid | null}",
+        responses: { '200': { description: 'The balance' }, ...errors },
+      },
+    },
+    '/v1/balance/ledger': {
+      get: {
+        operationId: 'getLedger',
+        summary: 'Every movement of the balance, newest first: debits, refunds, credits (paged)',
+        responses: { '200': pageOf({ type: 'object' }), ...errors },
+      },
+    },
+    '/v1/usage': {
+      get: {
+        operationId: 'getUsage',
+        summary:
+          'Outbound messages, parts, price and cost per day, country or connector (?from&to&groupBy; format=csv or Accept: text/csv)',
+        parameters: [
+          {
+            name: 'from',
+            in: 'query',
+            schema: str,
+            description: 'ISO date or time, or unix seconds (default: start of month, UTC)',
+          },
+          {
+            name: 'to',
+            in: 'query',
+            schema: str,
+            description: 'ISO date (whole day), time or unix seconds, exclusive',
+          },
+          { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['day', 'country', 'connector'] } },
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+        ],
+        responses: {
+          '200': {
+            description:
+              '{from, to, groupBy, data: [{<group>, currency, messages, parts, price, cost}], total}',
+            content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: str } },
+          },
+          ...errors,
+        },
+      },
+    },
     '/v1/suppressions': {
       get: {
         summary: 'The opt-out list (paged; ?to= filters)',
@@ -1002,6 +1068,15 @@ export const openApiDocument = {
         operationId: 'twilioListMessages',
         summary: "Twilio: list messages (To, From, DateSent, PageSize, Page, PageToken) with Twilio's paging",
         responses: { '200': { description: 'A page of messages' } },
+      },
+    },
+    '/2010-04-01/Accounts/{AccountSid}/Balance.json': {
+      get: {
+        security: [{ basic: [] }],
+        tags: ['twilio'],
+        operationId: 'twilioBalance',
+        summary: "Twilio: the account's balance {account_sid, balance, currency}",
+        responses: { '200': { description: 'The balance' } },
       },
     },
     '/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json': {

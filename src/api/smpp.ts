@@ -35,6 +35,8 @@ export interface SmppFrontOptions {
   accounts: AccountRegistry;
   /** Each account's messages-per-second limit, shared with the other front doors. */
   limits: AccountLimits;
+  /** Whether the account's SMPP credential may bind from this address (`smpp.allowIps`). */
+  allowsAddress?: (accountId: string, address: string) => boolean;
   tls?: TlsOptions;
   /** Submits per second per bind above which ESME_RTHROTTLED is answered (0 = none). */
   maxRequestsPerSecond?: number;
@@ -111,6 +113,8 @@ export class SmppFront {
           return { status: CommandStatus.ESME_RINVPASWD };
         }
         authGuard.succeeded(address, named);
+        if (options.allowsAddress && !options.allowsAddress(account.id, address))
+          return { status: CommandStatus.ESME_RBINDFAIL };
         // maxBinds counts the account's binds on every gateway of a cluster (a store out of
         // reach counts none elsewhere: binding goes on).
         const elsewhere = await options.gateway.store.esmeBindsElsewhere(account.id).catch(() => 0);
@@ -498,6 +502,10 @@ function statusOf(err: unknown): number {
   // A temporary refusal ESMEs wait out and retry (as they do ESME_RTHROTTLED), where
   // ESME_RSYSERR reads as a fault of the SMSC that many report and give up on.
   if (err.code === 'store_unavailable') return CommandStatus.ESME_RMSGQFUL;
+  // Billing: refused until the account is credited or its quota period turns.
+  if (err.code === 'insufficient_balance' || err.code === 'quota_exceeded')
+    return CommandStatus.ESME_RSUBMITFAIL;
+  if (err.code === 'destination_rate_limited') return CommandStatus.ESME_RTHROTTLED;
   switch (err.field) {
     case 'to':
       return CommandStatus.ESME_RINVDSTADR;

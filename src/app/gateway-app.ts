@@ -13,6 +13,7 @@ import {
   SmppFront,
 } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
+import { Billing, billingRoutes } from '../billing/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
@@ -132,7 +133,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const connectors = new Map<string, Connector>(
     config.connectors.map((c) => [c.id, createConnector(c, sink, log, reachedAt)]),
   );
-  gateway = new Gateway({ store, config, connectors });
+  // Prices, balances and account policies at accept; its events go out once webhooks exist.
+  let accountEvent = (_accountId: string, _type: string, _data: unknown): void => {};
+  const billing = new Billing({
+    store,
+    config,
+    notify: (id, type, data) => accountEvent(id, type, data),
+    share: () => gateway?.shares.fraction ?? 1,
+  });
+  gateway = new Gateway({ store, config, connectors, accept: billing });
+  billing.follow(gateway);
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
   // And those another gateway on the store sets or resets, from then on.
@@ -183,6 +193,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     webhookSecret: (id) => accounts.get(id)?.webhook?.secret ?? null,
     onError: (err, m) => log.warn({ reason: err.message, message: m.id }, 'two-way handling failed'),
   });
+  accountEvent = (accountId, type, data) => {
+    const hook = accounts.get(accountId)?.webhook;
+    if (hook)
+      webhooks.enqueue(accountId, hook.url, hook.secret ?? null, { type, data }).catch(webhookNotStored);
+  };
   const notify = (m: Message, type: 'message.status' | 'message.inbound') => {
     const account = accounts.get(m.accountId);
     const url = type === 'message.status' ? (m.callbackUrl ?? account?.webhook?.url) : account?.webhook?.url;
@@ -311,7 +326,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     verify: apps.verify,
     callbacks,
     authGuard,
+    billing,
   });
+  const billingHttp = billingRoutes(billing);
   const http = await buildHttpApi({
     gateway,
     accounts,
@@ -334,13 +351,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
     log,
     draining: () => draining,
+    allowsAddress: (id, address, key) => billing.allowsAddress(id, 'api', address, key),
     plugins: {
       account: [
         conversationRoutes(twoWay, gateway),
         ...apps.plugins,
         batchRoutes(batches, gateway, callbacks),
+        billingHttp.account,
       ],
       admin: [
+        billingHttp.admin,
         moAdminRoutes({
           gateway,
           store,
@@ -371,6 +391,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       gateway,
       accounts,
       limits,
+      allowsAddress: (id, address) => billing.allowsAddress(id, 'smpp', address),
       authGuard,
       connectionLimits: {
         maxConnections: config.smppServer?.maxConnections,

@@ -16,8 +16,9 @@ import {
   GatewayError,
   hashPassword,
   newId,
-  TokenBucket,
   templateNames,
+  type VelocityBudget,
+  VelocityLimits,
   verifyPassword,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
@@ -111,13 +112,12 @@ export class RetryLater extends GatewayError {
   }
 }
 
-const maxTrackedBuckets = 10_000;
-
 export class VerifyService {
   readonly #ctx: AppContext;
   readonly #settings: (accountId: string) => VerifySettings;
   /** Velocity per destination prefix and per account (memory: a restart forgives). */
-  readonly #buckets = new Map<string, TokenBucket>();
+  // In a cluster, this gateway's share of each limit.
+  readonly #velocity = new VelocityLimits(() => this.#ctx.gateway.shares.fraction);
   readonly #lock = new KeyedLock();
 
   constructor(ctx: AppContext, settings: (accountId: string) => VerifySettings) {
@@ -323,40 +323,30 @@ export class VerifyService {
 
   /** Takes one send from the prefix's and the account's budgets, or refuses if either is spent. */
   #checkVelocity(accountId: string, s: VerifySettings, to: string): void {
-    const buckets: Array<[TokenBucket, string]> = [];
+    const window = s.velocityWindowSeconds;
+    const prefix = to.slice(1, 1 + s.prefixDigits);
+    const budgets: Array<VelocityBudget & { what: string }> = [];
     if (s.maxPerPrefix > 0)
-      buckets.push([
-        this.#bucket(`p\0${accountId}\0${to.slice(1, 1 + s.prefixDigits)}`, s.maxPerPrefix, s),
-        `at most ${s.maxPerPrefix} codes per ${s.velocityWindowSeconds} s to numbers starting +${to.slice(1, 1 + s.prefixDigits)}`,
-      ]);
+      budgets.push({
+        key: `p\0${accountId}\0${prefix}`,
+        max: s.maxPerPrefix,
+        windowSeconds: window,
+        what: `at most ${s.maxPerPrefix} codes per ${window} s to numbers starting +${prefix}`,
+      });
     if (s.maxPerAccount > 0)
-      buckets.push([
-        this.#bucket(`a\0${accountId}`, s.maxPerAccount, s),
-        `at most ${s.maxPerAccount} codes per ${s.velocityWindowSeconds} s for this account`,
-      ]);
-    for (const [bucket, what] of buckets) {
-      const wait = bucket.msUntilAvailable();
-      if (wait > 0) throw new RetryLater('verify_rate_limited', what, wait);
-    }
-    for (const [bucket] of buckets) bucket.take();
-  }
-
-  /**
-   * A velocity budget; in a cluster each gateway keeps to its share of `max` (the live
-   * gateways' shares add up to it), so the limit holds for the cluster, not per gateway.
-   */
-  #bucket(key: string, limit: number, s: VerifySettings): TokenBucket {
-    const max = limit * this.#ctx.gateway.shares.fraction;
-    let bucket = this.#buckets.get(key);
-    if (!bucket || bucket.burst !== max) {
-      if (this.#buckets.size >= maxTrackedBuckets) {
-        // Full buckets say nothing a new one would not: drop them.
-        for (const [k, b] of this.#buckets) if (b.available() >= Math.floor(b.burst)) this.#buckets.delete(k);
-      }
-      bucket = new TokenBucket(max / s.velocityWindowSeconds, max);
-      this.#buckets.set(key, bucket);
-    }
-    return bucket;
+      budgets.push({
+        key: `a\0${accountId}`,
+        max: s.maxPerAccount,
+        windowSeconds: window,
+        what: `at most ${s.maxPerAccount} codes per ${window} s for this account`,
+      });
+    const spent = this.#velocity.take(budgets);
+    if (spent)
+      throw new RetryLater(
+        'verify_rate_limited',
+        (spent.budget as (typeof budgets)[number]).what,
+        spent.waitMs,
+      );
   }
 
   async #send(

@@ -21,6 +21,7 @@ import type {
 import {
   fillTemplate,
   finalStatuses,
+  fromMicros,
   GatewayError,
   messageStatuses,
   newId,
@@ -257,6 +258,9 @@ export class Batches {
       encodings: {} as Record<string, number>,
       segments: 0,
       routes: new Map<string, number>(),
+      /** What the batch would cost (micro-units), in the currencies of its messages' prices. */
+      price: 0,
+      currencies: new Set<string>(),
     };
 
     let record: BatchRecord | null = dryRun
@@ -301,6 +305,8 @@ export class Batches {
           const m = result.message;
           preview.encodings[m.encoding] = (preview.encodings[m.encoding] ?? 0) + 1;
           preview.segments += m.segments;
+          preview.price += m.priceMicros ?? 0;
+          if (m.currency && m.priceMicros) preview.currencies.add(m.currency);
           const route = result.connectors.join(',');
           preview.routes.set(route, (preview.routes.get(route) ?? 0) + m.segments);
         }
@@ -385,6 +391,9 @@ export class Batches {
           connectors: connectors.split(','),
           segments,
         })),
+        // Priced as the messages would be (null when priced in several currencies).
+        price: preview.currencies.size > 1 ? null : fromMicros(preview.price),
+        currency: preview.currencies.size > 1 ? null : ([...preview.currencies][0] ?? null),
       };
     }
     const status: BatchStatus =

@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VerifyService } from '../apps/index.ts';
+import type { Billing } from '../billing/index.ts';
 import type { Account, AccountLimits, AccountRegistry, AuthGuard, Gateway } from '../core/index.ts';
 import type { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
 
@@ -23,6 +24,8 @@ export interface CompatContext {
   callbacks: OutboundPolicy;
   /** Failed logins, counted per address and account with the other front doors. */
   authGuard: AuthGuard;
+  /** Balances and prices (Jasmin /balance and /rate, Twilio Balance.json); API-key address lists. */
+  billing?: Billing;
 }
 
 /**
@@ -38,6 +41,8 @@ export async function guardedLogin(
   named: string,
   find: () => Account | undefined,
   errors: { locked: () => Error; refused: () => Error },
+  /** The API key given, for its own address list. */
+  key?: string,
 ): Promise<Account> {
   const wait = ctx.authGuard.lockedFor(req.ip, named);
   if (wait > 0) {
@@ -50,5 +55,7 @@ export async function guardedLogin(
     throw errors.refused();
   }
   ctx.authGuard.succeeded(req.ip, named);
+  // An API key used from outside its account's `policy.allowIps` is no key here.
+  if (ctx.billing && !ctx.billing.allowsAddress(account.id, 'api', req.ip, key)) throw errors.refused();
   return account;
 }

@@ -58,7 +58,14 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
         err instanceof JasminError
           ? [err.status, err.message]
           : err instanceof GatewayError
-            ? [err.code === 'no_route' ? 412 : err.httpStatus === 429 ? 403 : err.httpStatus, err.message]
+            ? [
+                err.code === 'no_route'
+                  ? 412
+                  : err.httpStatus === 429 || err.code === 'insufficient_balance'
+                    ? 403
+                    : err.httpStatus,
+                err.message,
+              ]
             : err.statusCode && err.statusCode < 500
               ? [err.statusCode, err.message]
               : [500, 'Cannot send submit_sm, check SMPPClientManagerPB log file for details'];
@@ -71,16 +78,19 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
     app.post('/send', send);
     const balance = async (req: FastifyRequest, reply: FastifyReply) => {
       const params = paramsOf(req);
-      await authenticate(ctx, params, req, reply);
+      const account = await authenticate(ctx, params, req, reply);
       refuseUnknownArgs(params, balanceArgs);
-      // No billing here: Jasmin's answer for a user without quotas.
-      return reply.header('content-type', 'application/json').send({ balance: 'ND', sms_count: 'ND' });
+      // An account without billing: Jasmin's answer for a user without quotas.
+      const billed = ctx.billing?.currencyOf(account.id) ? await ctx.billing.balance(account.id) : null;
+      return reply
+        .header('content-type', 'application/json')
+        .send({ balance: billed ? billed.balance : 'ND', sms_count: 'ND' });
     };
     app.get('/balance', balance);
     app.post('/balance', balance);
     const rate = async (req: FastifyRequest, reply: FastifyReply) => {
       const params = paramsOf(req);
-      await authenticate(ctx, params, req, reply);
+      const account = await authenticate(ctx, params, req, reply);
       refuseUnknownArgs(params, rateArgs);
       const to = params.get('to');
       if (to === undefined) throw new JasminError(400, 'Mandatory argument [to] is not found.');
@@ -94,7 +104,7 @@ export function jasminApi(ctx: CompatContext): HttpPlugin {
             : 1;
       return reply
         .header('content-type', 'application/json')
-        .send({ submit_sm_count: parts, unit_rate: 0.0 });
+        .send({ submit_sm_count: parts, unit_rate: ctx.billing?.unitRate(account.id, to) ?? 0.0 });
     };
     app.get('/rate', rate);
     app.post('/rate', rate);
@@ -139,6 +149,7 @@ function authenticate(
       locked: () => new JasminError(429, 'Too many failed logins, try again later'),
       refused: () => new JasminError(403, `Authentication failure for username:${username}`),
     },
+    params.get('password'),
   );
 }
 

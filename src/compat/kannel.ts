@@ -154,6 +154,7 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
       return candidate?.id === username ? candidate : undefined;
     },
     { locked: () => new KannelRefusal(429, 'Too many failed logins, try again later'), refused },
+    password,
   );
 
   for (const name of params.names()) {

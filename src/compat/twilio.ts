@@ -6,7 +6,13 @@ import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
-import { GatewayError, normaliseNumber, normaliseSender, StoreUnavailableError } from '../core/index.ts';
+import {
+  GatewayError,
+  messagePrice,
+  normaliseNumber,
+  normaliseSender,
+  StoreUnavailableError,
+} from '../core/index.ts';
 import { chooseEncoding } from '../sms/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import { twilioSignature } from '../webhooks/index.ts';
@@ -154,6 +160,18 @@ function twilioErrorOf(err: GatewayError): TwilioError {
       return new TwilioError(400, 20009, `Message cannot be canceled: ${err.message}`);
     case 'rate_limited':
       return new TwilioError(429, 20429, 'Too Many Requests');
+    case 'insufficient_balance':
+      return new TwilioError(402, 20005, `Account not active: insufficient funds (${err.message})`);
+    case 'destination_not_allowed':
+      return new TwilioError(
+        400,
+        21408,
+        `Permission to send an SMS has not been enabled for the region indicated by the 'To' number: ${err.message}`,
+      );
+    case 'quota_exceeded':
+      return new TwilioError(429, 63038, `Account exceeded the messages limit: ${err.message}`);
+    case 'destination_rate_limited':
+      return new TwilioError(429, 14107, `Message rate limit exceeded: ${err.message}`);
     default:
       return new TwilioError(err.httpStatus, err.httpStatus === 503 ? 20503 : 20001, err.message);
   }
@@ -216,8 +234,9 @@ function messageJson(m: Message, accountSid: string) {
     messaging_service_sid: meta.messagingServiceSid ?? null,
     num_media: '0',
     num_segments: String(m.segments),
-    price: null,
-    price_unit: 'USD',
+    // Twilio writes what a message cost as a negative decimal string.
+    price: m.priceMicros ? (-messagePrice(m)!).toFixed(5) : null,
+    price_unit: m.currency ?? 'USD',
     sid,
     status: twilioStatus[m.status],
     subresource_uris: { media: `${uri}/Media.json`, feedback: `${uri}/Feedback.json` },
@@ -280,6 +299,7 @@ export function twilioScope(app: FastifyInstance, ctx: CompatContext): void {
         return found?.twilio?.accountSid === sid ? found : undefined;
       },
       { locked: () => new TwilioError(429, 20429, 'Too Many Requests'), refused: authenticate },
+      key,
     );
     const { AccountSid } = (req.params ?? {}) as { AccountSid?: string };
     if (AccountSid !== undefined && AccountSid !== sid) throw notFound(req.url.split('?')[0]!);
@@ -294,6 +314,14 @@ export function twilioApi(ctx: CompatContext): HttpPlugin {
     twilioScope(app, ctx);
     const prefix = `/${apiVersion}/Accounts/:AccountSid`;
     app.post(`${prefix}/Messages.json`, async (req, reply) => create(ctx, req, reply));
+    app.get(`${prefix}/Balance.json`, async (req) => {
+      const billing = ctx.billing ? await ctx.billing.balance(req.twilioAccount.id) : null;
+      return {
+        account_sid: req.twilioAccount.twilio.accountSid,
+        balance: (billing?.balance ?? 0).toFixed(2),
+        currency: billing?.currency ?? 'USD',
+      };
+    });
     app.get(`${prefix}/Messages.json`, async (req) => list(ctx, req));
     app.get(`${prefix}/Messages/:MessageSid.json`, async (req) => {
       const m = await ownMessage(ctx, req);

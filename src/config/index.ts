@@ -1,5 +1,6 @@
 export { type ConfigCheck, type ConfigFinding, checkConfigText, type ExtraCheck } from './check.ts';
 export {
+  addressEntryProblem,
   ConfigError,
   isCredentialHeader,
   loadConfigFile,

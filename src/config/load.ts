@@ -77,7 +77,7 @@ export function parseConfig(
 export function validateConfig(value: unknown): GatewayConfig {
   if (!validate(value)) throw new ConfigError(dedupe((validate.errors ?? []).flatMap(describeError)));
   const config = value as GatewayConfig;
-  const problems = crossCheck(config);
+  const problems = [...unwrapKeyAddresses(config), ...crossCheck(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -193,6 +193,29 @@ export function isCredentialHeader(name: string): boolean {
 }
 
 /** What a schema cannot say: ids unique, routes naming connectors and accounts that exist. */
+/**
+ * `apiKeys: [{key, allowIps}]` in the file: the key goes into `apiKeys` as every other,
+ * its addresses into `policy.keyAllowIps`; returns the entries that are not addresses.
+ */
+function unwrapKeyAddresses(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  config.accounts.forEach((a, i) => {
+    const entries = a.apiKeys as Array<string | { key: string; allowIps?: string[] }>;
+    a.apiKeys = entries.map((entry, j) => {
+      if (typeof entry === 'string') return entry;
+      if (entry.allowIps) {
+        a.policy = { ...a.policy, keyAllowIps: { ...a.policy?.keyAllowIps, [entry.key]: entry.allowIps } };
+        entry.allowIps.forEach((address, k) => {
+          const problem = addressEntryProblem(address);
+          if (problem) problems.push(`accounts[${i}].apiKeys[${j}].allowIps[${k}]: ${problem}`);
+        });
+      }
+      return entry.key;
+    });
+  });
+  return problems;
+}
+
 function crossCheck(config: GatewayConfig): string[] {
   const problems: string[] = [];
   const connectorIds = new Set<string>();
@@ -227,6 +250,21 @@ function crossCheck(config: GatewayConfig): string[] {
       if (apiKeys.has(k)) problems.push(`accounts[${i}].apiKeys[${j}]: key already used elsewhere`);
       apiKeys.add(k);
     });
+    for (const [k, list] of Object.entries(a.policy?.destinations ?? {})) {
+      list.forEach((p, j) => {
+        const problem = patternProblem(p);
+        if (problem) problems.push(`accounts[${i}].policy.destinations.${k}[${j}]: ${problem}`);
+      });
+    }
+    for (const [path, list] of [
+      ['policy.allowIps', a.policy?.allowIps],
+      ['smpp.allowIps', a.smpp?.allowIps],
+    ] as const) {
+      list?.forEach((entry, j) => {
+        const problem = addressEntryProblem(entry);
+        if (problem) problems.push(`accounts[${i}].${path}[${j}]: ${problem}`);
+      });
+    }
     if (a.smpp) {
       if (systemIds.has(a.smpp.systemId))
         problems.push(`accounts[${i}].smpp.systemId: duplicate '${a.smpp.systemId}'`);
@@ -254,6 +292,12 @@ function crossCheck(config: GatewayConfig): string[] {
         const problem = patternProblem(p);
         if (problem) problems.push(`connectors[${i}].costs[${j}].to[${k}]: ${problem}`);
       });
+    });
+  });
+  config.pricing?.forEach((entry, i) => {
+    entry.match?.to?.forEach((p, j) => {
+      const problem = patternProblem(p);
+      if (problem) problems.push(`pricing[${i}].match.to[${j}]: ${problem}`);
     });
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
@@ -374,4 +418,18 @@ function moRouteProblems(routes: readonly MoRouteConfig[], accountIds: ReadonlyS
       problems.push(`routes.mo[${i}].match.${p.field}: ${p.message}`);
   });
   return problems;
+}
+
+/** Why an allow-list entry (`allowIps`) is not an address or CIDR range; undefined when it is one. */
+export function addressEntryProblem(entry: string): string | undefined {
+  const [network, bits, extra] = entry.split('/');
+  const family = isIP(network ?? '');
+  const max = family === 4 ? 32 : 128;
+  if (
+    family === 0 ||
+    extra !== undefined ||
+    (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))
+  )
+    return 'expected an address or a CIDR range (10.0.0.0/8, 2001:db8::/32)';
+  return undefined;
 }

@@ -24,6 +24,39 @@ const patternList = {
   maxItems: 10_000,
 } as const;
 
+/** SMS-pumping limits: messages to numbers sharing their first `prefixDigits` digits, per window. */
+const pumping = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'SMS-pumping defence: messages to numbers sharing a prefix, per window',
+  required: ['maxPerPrefix'],
+  properties: {
+    prefixDigits: { type: 'integer', minimum: 8, maximum: 15, default: 8 },
+    maxPerPrefix: { type: 'integer', minimum: 1 },
+    windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 3600 },
+  },
+} as const;
+
+/** An amount of money in the currency's main unit (2.50 is two and a half euros). */
+const money = {
+  type: 'number',
+  minimum: 0,
+  maximum: 1_000_000_000,
+  description: 'an amount in the main unit',
+} as const;
+const currency = {
+  type: 'string',
+  pattern: '^[A-Z]{3}$',
+  description: 'an ISO 4217 currency code (EUR, USD...)',
+} as const;
+/** CIDR ranges or addresses a credential may be used from (absent: anywhere). */
+const addressList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1, maxLength: 64 },
+  maxItems: 1_000,
+  description: 'addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)',
+} as const;
+
 /** PEM files, paths from the working directory; load.ts checks that they read and parse. */
 const certificateFiles = {
   type: 'object',
@@ -852,7 +885,16 @@ const account = {
     id,
     apiKeys: {
       type: 'array',
-      items: { type: 'string', minLength: 8, maxLength: 256 },
+      // A key, or `{key, allowIps}`: the key works only from those addresses.
+      items: {
+        type: ['string', 'object'],
+        description: 'a key of 8..256 characters, or { key, allowIps }',
+        minLength: 8,
+        maxLength: 256,
+        additionalProperties: false,
+        required: ['key'],
+        properties: { key: { type: 'string', minLength: 8, maxLength: 256 }, allowIps: addressList },
+      },
       default: [],
       description: 'Bearer tokens for /v1 (also the Twilio auth token and the Kannel/Jasmin password)',
     },
@@ -885,6 +927,8 @@ const account = {
           default: 4,
           description: 'Binds open at once',
         },
+        // The addresses binds are taken from (absent: any).
+        allowIps: addressList,
       },
     },
     webhook: {
@@ -922,11 +966,45 @@ const account = {
       description: 'Messages per second over REST and SMPP together (0 = no limit)',
     },
     verify: verifySettings,
-    // The senders (patterns) the account may use; no other account may use them.
+    // Prepaid (refused below zero) or postpaid (refused past the credit limit, if any).
+    billing: {
+      description: 'How the account pays: prepaid from a balance, or postpaid up to a credit limit',
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'currency'],
+      properties: {
+        type: { enum: ['prepaid', 'postpaid'] },
+        currency,
+        creditLimit: {
+          ...money,
+          description: 'Postpaid: how far below zero the balance may go (absent: no limit)',
+        },
+        lowBalance: {
+          ...money,
+          description: 'An account.balance_low webhook when the balance falls below this',
+        },
+        // A price plan: pricing entries with this match.plan apply to the account.
+        plan: id,
+      },
+    },
+    // What the account may send (CONTRACT §8.1): senders (no other account may use them),
+    // destinations, quotas, the addresses its API keys work from, SMS-pumping limits.
     policy: {
       type: 'object',
       additionalProperties: false,
-      properties: { senders: patternList },
+      properties: {
+        senders: patternList,
+        destinations: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Numbers (patterns, or ISO country codes such as GB) it may send to',
+          properties: { allow: patternList, deny: patternList },
+        },
+        dailyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC day' },
+        monthlyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC month' },
+        allowIps: { ...addressList, description: 'Addresses its API keys are taken from (absent: any)' },
+        pumping,
+      },
     },
   },
 } as const;
@@ -1028,6 +1106,37 @@ export const configSchema = {
       default: {},
     },
     optOut,
+    // Every account's SMS-pumping limits, unless its policy.pumping sets its own.
+    pumping,
+    pricing: {
+      description: 'What messages cost their accounts, per part; the first entry that matches wins',
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['price', 'currency'],
+        properties: {
+          match: {
+            description: 'The messages the entry prices: every filter given must hold (absent: all)',
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              to: { ...patternList, description: 'Destination patterns or ISO country codes (GB)' },
+              account: {
+                ...patternList,
+                type: ['string', 'array'],
+                description: 'An account id, or a list of account id patterns',
+              },
+              // Accounts whose billing.plan is this.
+              plan: id,
+            },
+          },
+          price: money,
+          currency,
+        },
+      },
+      default: [],
+    },
     // Addresses and hosts client-supplied callback URLs may reach although they are
     // loopback, private or reserved (CONTRACT §8): CIDR ranges, addresses, host names.
     callbacks: {

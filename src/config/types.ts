@@ -25,6 +25,9 @@ export interface GatewayConfig {
   connectors: ConnectorConfig[];
   routes: { mt: MtRouteConfig[]; mo: MoRouteConfig[] };
   optOut: OptOutConfig;
+  pricing?: PriceConfig[];
+  /** Every account's SMS-pumping limits, unless its `policy.pumping` sets its own. */
+  pumping?: PumpingConfig;
   /** Loopback/private/reserved ranges and hosts client callbacks may reach (absent: none). */
   callbacks?: { allow: string[] };
   /** `apiKey`: /metrics asks for it (or an admin key); `listen`: /metrics served there only. */
@@ -57,7 +60,7 @@ export interface AccountConfig {
   apiKeys: string[];
   /** Twilio compatibility: the account's SID; inbound messages POSTed to smsUrl as Twilio does. */
   twilio?: { accountSid: string; smsUrl?: string };
-  smpp?: { systemId: string; password: string; maxBinds: number };
+  smpp?: { systemId: string; password: string; maxBinds: number; allowIps?: string[] };
   /** `statuses`: which message statuses are reported (default: submitted and every final one). */
   webhook?: { url: string; secret?: string; statuses?: string[] };
   defaultFrom?: string;
@@ -66,7 +69,46 @@ export interface AccountConfig {
   mps: number;
   verify?: VerifySettingsConfig;
   /** `senders`: the only senders (patterns) the account may use, and no other account. */
-  policy?: { senders?: string[] };
+  policy?: AccountPolicyConfig;
+  /** Absent: never refused for money. Amounts in the currency's main unit. */
+  billing?: {
+    type: 'prepaid' | 'postpaid';
+    currency: string;
+    creditLimit?: number;
+    lowBalance?: number;
+    plan?: string;
+  };
+}
+
+/** What an account may send (see src/billing). */
+export interface AccountPolicyConfig {
+  senders?: string[];
+  /** Patterns or ISO 3166 alpha-2 codes. */
+  destinations?: { allow?: string[]; deny?: string[] };
+  dailyQuota?: number;
+  monthlyQuota?: number;
+  /** Addresses or CIDR ranges its API keys are taken from. */
+  allowIps?: string[];
+  /**
+   * Per API key (by the key), addresses it is taken from, instead of `allowIps`: written in
+   * the file as `apiKeys: [{key, allowIps}]`, which the loader turns into plain keys and this.
+   */
+  keyAllowIps?: Record<string, string[]>;
+  pumping?: PumpingConfig;
+}
+
+/** SMS-pumping limits: messages to numbers sharing their first `prefixDigits` digits, per window. */
+export interface PumpingConfig {
+  prefixDigits: number;
+  maxPerPrefix: number;
+  windowSeconds: number;
+}
+
+/** A price per part; the first entry that matches a message prices it. */
+export interface PriceConfig {
+  match?: { to?: string[]; account?: string | string[]; plan?: string };
+  price: number;
+  currency: string;
 }
 
 /** One-time passwords per account; what is absent takes the defaults of src/apps/verify.ts. */

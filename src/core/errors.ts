@@ -29,3 +29,14 @@ export class StoreUnavailableError extends GatewayError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** Refused for a while (a rate or velocity limit): HTTP 429 with `Retry-After`, SMPP ESME_RTHROTTLED. */
+export class RateLimitedError extends GatewayError {
+  readonly retryAfterSeconds: number;
+
+  constructor(code: string, message: string, retryAfterMs: number, field?: string) {
+    super(code, message, field, 429);
+    this.name = 'RateLimitedError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  }
+}

@@ -15,6 +15,8 @@ import {
   splitMessage,
 } from '../sms/index.ts';
 import type {
+  AccountCharge,
+  ChargeOutcome,
   IdempotencyRecord,
   MessagePatch,
   PartOutcome,
@@ -23,7 +25,7 @@ import type {
   Store,
   StoreNotice,
 } from '../store/index.ts';
-import { StoreConflictError, StoreNotFoundError } from '../store/index.ts';
+import { StoreConflictError, StoreLimitError, StoreNotFoundError } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { ClusterShares } from './cluster-shares.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -117,8 +119,21 @@ export interface StoreHealth {
   lastError: string | null;
 }
 
+/** Billing and account policies (src/billing), asked on every accept whatever the front door. */
+export interface AcceptHooks {
+  /** Refuses (GatewayError) what the account may not send, and fixes the message's price. */
+  admit(message: Message): void;
+  /** What storing these messages of one account takes from it, in the same transaction. */
+  charge(accountId: string, messages: readonly Message[]): AccountCharge | undefined;
+  /** A charge was stored: what it left. */
+  charged(accountId: string, charge: AccountCharge, outcome: ChargeOutcome): void;
+  /** The messages charge was asked for were not stored after all: what it counted comes back. */
+  uncharged(accountId: string, messages: readonly Message[]): void;
+}
+
 export interface GatewayOptions {
   store: Store;
+  accept?: AcceptHooks;
   config: GatewayConfig;
   connectors: ReadonlyMap<string, Connector>;
   /** Most parts one message may have; more is refused with `too_many_parts`. */
@@ -165,6 +180,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #dispatcher: Dispatcher;
   readonly #maxParts: number;
   readonly #maxAttempts: number;
+  readonly #acceptHooks: AcceptHooks | undefined;
   readonly #now: () => number;
   /** Messages in flight to a connector, to settle them without a read. */
   readonly #inFlight = new Map<string, { message: Message; since: number }>();
@@ -224,6 +240,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#accounts = options.config.accounts;
     this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
     this.#maxParts = options.maxParts ?? 10;
+    this.#acceptHooks = options.accept;
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
@@ -380,14 +397,43 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Stores accepted messages; when the store cannot, it is marked down and they are refused. */
   async #insert(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
+    const accountId = messages[0]!.accountId;
+    const charge = this.#acceptHooks?.charge(accountId, messages);
+    let charged: ChargeOutcome | null;
     try {
-      await this.store.insertMessages(messages, idempotency);
+      charged = await this.store.insertMessages(messages, idempotency, charge);
     } catch (err) {
+      this.#acceptHooks?.uncharged(accountId, messages);
       if (err instanceof StoreConflictError) throw err;
+      if (err instanceof StoreLimitError) throw limitRefusal(err);
       this.#storeFailed(err);
       throw new StoreUnavailableError();
     }
     this.#storeWrote();
+    if (charge && charged) this.#acceptHooks?.charged(accountId, charge, charged);
+  }
+
+  /**
+   * Stores messages together; when their account cannot take them all (balance, quota),
+   * one at a time, so as many go as it can pay for. Returns those refused, with why.
+   */
+  async #insertAffordable(messages: Message[]): Promise<Map<Message, GatewayError>> {
+    const refused = new Map<Message, GatewayError>();
+    try {
+      await this.#insert(messages);
+      return refused;
+    } catch (err) {
+      if (!(err instanceof GatewayError && limitCodes.has(err.code)) || messages.length === 1) throw err;
+    }
+    for (const m of messages) {
+      try {
+        await this.#insert([m]);
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        refused.set(m, err);
+      }
+    }
+    return refused;
   }
 
   /**
@@ -503,8 +549,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#refuseWhileStoreDown();
     const results = await this.#buildMany(accountId, requests, options);
     const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
-    if (accepted.length > 0) await this.#insert(accepted);
-    return results.map((r) => ('message' in r ? { message: this.#accept(r.message) } : r));
+    const refused = accepted.length > 0 ? await this.#insertAffordable(accepted) : new Map();
+    return results.map((r) => {
+      if (!('message' in r)) return r;
+      const error = refused.get(r.message);
+      return error ? { error } : { message: this.#accept(r.message) };
+    });
   }
 
   /**
@@ -722,7 +772,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (this.#router.match(routed) < 0) throw new GatewayError('no_route', `no route for ${to}`, 'to');
 
     const { encoding, segments } = this.#price(req, req.udh);
-    return {
+    const message: Message = {
       id: newId(now),
       accountId,
       direction: 'mt',
@@ -752,6 +802,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       groupId: req.groupId ?? null,
       meta,
     };
+    this.#acceptHooks?.admit(message);
+    return message;
   }
 
   /** Encoding and parts of the content; what the text layer refuses is a GatewayError. */
@@ -1335,6 +1387,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       // The store is unavailable; the next tick tries again.
     }
   }
+}
+
+/** The refusals of a charge the account cannot take (in full: its messages may go one by one). */
+const limitCodes = new Set(['insufficient_balance', 'quota_exceeded', 'destination_rate_limited']);
+
+function limitRefusal(err: StoreLimitError): GatewayError {
+  return err.limit === 'quota'
+    ? new GatewayError(
+        'quota_exceeded',
+        `the account's message quota is used up (${err.message})`,
+        undefined,
+        429,
+      )
+    : new GatewayError(
+        'insufficient_balance',
+        "the account's balance does not cover this message",
+        undefined,
+        402,
+      );
 }
 
 /**

@@ -9,8 +9,9 @@ export {
 } from './accounts.ts';
 export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
 export { BoundedMap } from './bounded-map.ts';
-export { GatewayError, StoreUnavailableError } from './errors.ts';
+export { GatewayError, RateLimitedError, StoreUnavailableError } from './errors.ts';
 export {
+  type AcceptHooks,
   checkedTags,
   Gateway,
   type GatewayOptions,
@@ -22,6 +23,7 @@ export {
 export { newId } from './ids.ts';
 export { isTimeZone, type LocalTime, localTime, minuteOfDay } from './local-time.ts';
 export * from './message.ts';
+export { fromMicros, toMicros } from './money.ts';
 export type { CountryCode, NumberLookup, NumberReading } from './numbers.ts';
 export {
   countryOfNumber,
@@ -48,3 +50,4 @@ export {
 } from './router.ts';
 export { type Suppression, type SuppressionSource, Suppressions } from './suppressions.ts';
 export { fillKannelEscapes, fillTemplate, templateNames } from './template.ts';
+export { type VelocityBudget, VelocityLimits } from './velocity.ts';

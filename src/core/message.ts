@@ -1,5 +1,6 @@
 // The message as the gateway keeps it, and its lifecycle (CONTRACT §3). Plain data: the
 // store persists it, the API renders it, connectors see only what they must send.
+import { fromMicros } from './money.ts';
 
 export const messageStatuses = [
   'scheduled',
@@ -85,6 +86,12 @@ export interface Message {
    * format (Kannel dlr-url and mask, Twilio StatusCallback), a batch's row. Null when none.
    */
   meta: Record<string, unknown> | null;
+  /**
+   * What the message costs its account, fixed when it is accepted: micro-units of
+   * `currency` (the per-part price × its parts); null (or absent) when no price applies.
+   */
+  priceMicros?: number | null;
+  currency?: string | null;
 }
 
 export interface MessageEvent {
@@ -99,6 +106,11 @@ export interface MessageEvent {
 }
 
 /** The public JSON form of a message (REST API, webhooks). */
+/** A message's price in its currency's main unit (a JSON number), or null. */
+export function messagePrice(m: Message): number | null {
+  return m.priceMicros === null || m.priceMicros === undefined ? null : fromMicros(m.priceMicros);
+}
+
 export function messageView(m: Message, events?: MessageEvent[]): Record<string, unknown> {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
@@ -122,6 +134,8 @@ export function messageView(m: Message, events?: MessageEvent[]): Record<string,
     validUntil: iso(m.validUntil),
     submittedAt: iso(m.submittedAt),
     doneAt: iso(m.doneAt),
+    price: messagePrice(m),
+    currency: m.currency ?? null,
     ...(events
       ? {
           events: events.map((e) => ({

@@ -38,3 +38,19 @@ export function isStoreUnreachable(err: unknown): boolean {
     err.message,
   );
 }
+
+/**
+ * A charge the account cannot take (insertMessages with a charge): its balance would go
+ * below its floor, or a quota would be passed. Nothing of the write is stored.
+ */
+export class StoreLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreLimitError';
+  }
+
+  /** Which limit refused the charge, from the message's first word. */
+  get limit(): 'balance' | 'quota' {
+    return this.message.startsWith('quota') ? 'quota' : 'balance';
+  }
+}

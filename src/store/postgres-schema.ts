@@ -5,11 +5,16 @@
 // it holds. JSON documents (meta, details, receipts, settings, records) travel as strings
 // and are stored as `json`, which keeps them exactly as written (key order included).
 
+import { refundedSql } from './billing.ts';
+
 /** Bumped with every change below; a database from a newer smsgw is refused. */
-export const schemaVersion = 3;
+export const schemaVersion = 4;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
+
+/** The first key of the advisory locks that serialise charges to one account (see smsgw_lock_accounts). */
+const accountLockClass = 0x736d; // "sm"
 
 export const schemaTables = `
 CREATE TABLE IF NOT EXISTS smsgw_schema (version integer NOT NULL);
@@ -195,6 +200,36 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_account ON records (kind, account_id, created_at, id);
 CREATE INDEX IF NOT EXISTS records_ref ON records (kind, ref, created_at, id) WHERE ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_due ON records (kind, due_at, id) WHERE due_at IS NOT NULL;
+
+-- Billing (version 4): what a message costs its account (micro-units of the currency), each
+-- account's money, every movement of it, and its message counts per quota period.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS price bigint, ADD COLUMN IF NOT EXISTS currency text;
+CREATE TABLE IF NOT EXISTS balances (
+  account_id text COLLATE "C" PRIMARY KEY,
+  currency text NOT NULL,
+  balance bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account_id text NOT NULL,
+  at bigint NOT NULL,
+  kind text NOT NULL,
+  amount bigint NOT NULL,
+  balance bigint NOT NULL,
+  currency text NOT NULL,
+  message_id text,
+  reference text
+);
+CREATE INDEX IF NOT EXISTS ledger_account ON ledger (account_id, id);
+CREATE INDEX IF NOT EXISTS ledger_message ON ledger (message_id) WHERE message_id IS NOT NULL;
+-- A message's price comes back once.
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_refund ON ledger (message_id) WHERE kind = 'refund';
+CREATE TABLE IF NOT EXISTS quota_counts (
+  account_id text NOT NULL,
+  period text NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (account_id, period)
+);
 `;
 
 /** Replaced on every migrate, so a fix to them needs no schema version of its own. */
@@ -215,24 +250,138 @@ CREATE OR REPLACE FUNCTION smsgw_refused(name text, message text) RETURNS jsonb 
   SELECT jsonb_build_object('ok', false, 'name', name, 'message', message)
 $$;
 
+-- The accounts whose balance or quota counters a batch moves, locked in one order (by id)
+-- before any of its writes: gateways charging the same accounts at once wait for each
+-- other instead of deadlocking over their rows. (Advisory locks also cover rows a charge
+-- is yet to create.)
+CREATE OR REPLACE FUNCTION smsgw_lock_accounts(batch jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  accounts text[];
+  groups text[];
+  acct text;
+BEGIN
+  SELECT array_agg(coalesce(w->'charge'->>'accountId', w->>'accountId')) FILTER (
+      WHERE jsonb_typeof(w->'charge') = 'object' OR w->>'op' = 'move'),
+    array_agg(w->>'groupId') FILTER (WHERE w->>'op' = 'refundGroup')
+    INTO accounts, groups
+  FROM jsonb_array_elements(batch) w;
+  IF groups IS NOT NULL THEN
+    accounts := accounts || ARRAY(SELECT DISTINCT account_id FROM messages WHERE group_id = ANY (groups));
+  END IF;
+  SELECT array_agg(DISTINCT a ORDER BY a) INTO accounts FROM unnest(accounts) a WHERE a IS NOT NULL;
+  IF accounts IS NULL THEN RETURN; END IF;
+  FOREACH acct IN ARRAY accounts LOOP
+    PERFORM pg_advisory_xact_lock(${accountLockClass}, hashtext(acct));
+  END LOOP;
+END $$;
+
+-- Takes what accepting messages costs their account (money, quota counts), or refuses it
+-- having changed nothing but zero rows. The rows are locked first (FOR UPDATE), so the
+-- gateways of a cluster charging one account at once take turns: none overdraws it.
+CREATE OR REPLACE FUNCTION smsgw_charge(c jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  acct text := c->>'accountId';
+  n_messages bigint := jsonb_array_length(c->'debits');
+  total bigint;
+  q jsonb;
+  d jsonb;
+  used bigint;
+  bal bigint;
+BEGIN
+  FOR q IN SELECT value FROM jsonb_array_elements(c->'quotas') LOOP
+    INSERT INTO quota_counts (account_id, period, count) VALUES (acct, q->>'period', 0) ON CONFLICT DO NOTHING;
+    SELECT qc.count INTO used FROM quota_counts qc WHERE account_id = acct AND period = q->>'period' FOR UPDATE;
+    IF used + n_messages > (q->>'limit')::bigint THEN
+      RETURN smsgw_refused('StoreLimitError', format('quota %s of %s messages reached', q->>'period', q->>'limit'));
+    END IF;
+  END LOOP;
+  SELECT coalesce(sum((value->>'amount')::bigint), 0) INTO total FROM jsonb_array_elements(c->'debits');
+  IF total > 0 THEN
+    INSERT INTO balances (account_id, currency, balance) VALUES (acct, c->>'currency', 0) ON CONFLICT DO NOTHING;
+    SELECT balance INTO bal FROM balances WHERE account_id = acct FOR UPDATE;
+    IF jsonb_typeof(c->'floor') = 'number' AND bal - total < (c->>'floor')::bigint THEN
+      RETURN smsgw_refused('StoreLimitError', format('balance %s does not cover %s', bal, total));
+    END IF;
+  END IF;
+  FOR q IN SELECT value FROM jsonb_array_elements(c->'quotas') LOOP
+    UPDATE quota_counts qc SET count = qc.count + n_messages WHERE account_id = acct AND period = q->>'period';
+  END LOOP;
+  IF total = 0 THEN RETURN jsonb_build_array(NULL); END IF;
+  FOR d IN SELECT value FROM jsonb_array_elements(c->'debits') WITH ORDINALITY ORDER BY ordinality LOOP
+    CONTINUE WHEN (d->>'amount')::bigint = 0;
+    bal := bal - (d->>'amount')::bigint;
+    INSERT INTO ledger (account_id, at, kind, amount, balance, currency, message_id)
+      VALUES (acct, (c->>'at')::bigint, 'debit', -(d->>'amount')::bigint, bal, c->>'currency', d->>'messageId');
+  END LOOP;
+  UPDATE balances SET balance = bal, currency = c->>'currency' WHERE account_id = acct;
+  RETURN jsonb_build_array(bal);
+END $$;
+
+-- A movement of an account's balance other than a debit: a credit, or a refund (once per
+-- message, of what its debit took; NULL when there is none to give back).
+CREATE OR REPLACE FUNCTION smsgw_move(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  acct text := w->>'accountId';
+  amt bigint := (w->>'amount')::bigint;
+  cur text := w->>'currency';
+  bal bigint;
+BEGIN
+  IF w->>'kind' = 'refund' THEN
+    SELECT -amount, currency INTO amt, cur FROM ledger
+      WHERE message_id = w->>'messageId' AND kind = 'debit' AND account_id = acct;
+    IF NOT FOUND OR EXISTS (SELECT 1 FROM ledger WHERE message_id = w->>'messageId' AND kind = 'refund') THEN
+      RETURN NULL;
+    END IF;
+  END IF;
+  INSERT INTO balances (account_id, currency, balance) VALUES (acct, cur, 0) ON CONFLICT DO NOTHING;
+  UPDATE balances SET balance = balance + amt, currency = cur WHERE account_id = acct RETURNING balance INTO bal;
+  INSERT INTO ledger (account_id, at, kind, amount, balance, currency, message_id, reference)
+    VALUES (acct, (w->>'at')::bigint, w->>'kind', amt, bal, cur, w->>'messageId', w->>'reference');
+  RETURN to_jsonb(bal);
+END $$;
+
+-- Refunds a group's messages that ended before a carrier took them (see billing.ts).
+CREATE OR REPLACE FUNCTION smsgw_refund_group(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  d record;
+  n integer := 0;
+BEGIN
+  FOR d IN SELECT l.account_id, l.message_id FROM ledger l JOIN messages m ON m.id = l.message_id
+    WHERE m.group_id = w->>'groupId' AND l.kind = 'debit' AND ${refundedSql}
+      AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.message_id = l.message_id AND r.kind = 'refund')
+    ORDER BY l.id
+  LOOP
+    PERFORM smsgw_move(jsonb_build_object('kind', 'refund', 'accountId', d.account_id, 'messageId', d.message_id,
+      'at', w->'at'));
+    n := n + 1;
+  END LOOP;
+  RETURN to_jsonb(n);
+END $$;
+
 CREATE OR REPLACE FUNCTION smsgw_insert_messages(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   idem jsonb := w->'idempotency';
+  charged jsonb := NULL;
 BEGIN
+  IF jsonb_typeof(w->'charge') = 'object' THEN
+    charged := smsgw_charge(w->'charge');
+    IF jsonb_typeof(charged) = 'object' THEN RETURN charged; END IF;
+  END IF;
   -- Nothing is looked up first: an id already stored (or given twice), or a key still kept,
   -- breaks a unique index, which fails the batch; smsgw_apply's caller then applies it
   -- again write by write, and this write alone is refused (a conflict), with none of its rows.
   INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
     encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
     created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
-    error_message, group_id, meta, claimed_by)
+    error_message, group_id, meta, price, currency, claimed_by)
   SELECT m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
     decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
     (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
     (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
     (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
     (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
-    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, w->>'instance'
+    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, (m->>'priceMicros')::bigint,
+    m->>'currency', w->>'instance'
   FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n) ORDER BY n;
   INSERT INTO message_events (message_id, at, type, detail)
     SELECT m->>'id', (m->>'createdAt')::bigint, m->>'status', NULL
@@ -242,7 +391,8 @@ BEGIN
       VALUES (idem->>'accountId', idem->>'key', idem->>'requestHash', (idem->>'statusCode')::integer,
         (idem->>'response')::json, (idem->>'expiresAt')::bigint);
   END IF;
-  RETURN NULL;
+  -- [balance after] (an array: a write's value is never an object), or NULL without a charge.
+  RETURN charged;
 END $$;
 
 CREATE OR REPLACE FUNCTION smsgw_update_message(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -486,6 +636,8 @@ BEGIN
   CASE w->>'op'
   WHEN 'insertMessages' THEN RETURN smsgw_insert_messages(w);
   WHEN 'updateMessage' THEN RETURN smsgw_update_message(w);
+  WHEN 'move' THEN RETURN smsgw_move(w);
+  WHEN 'refundGroup' THEN RETURN smsgw_refund_group(w);
   WHEN 'releaseScheduled' THEN RETURN smsgw_release_scheduled(w);
   WHEN 'requeueInFlight' THEN RETURN smsgw_requeue_in_flight(w);
   WHEN 'expireOverdue' THEN RETURN smsgw_expire_overdue(w);
@@ -573,6 +725,7 @@ DECLARE
   outcome jsonb;
   outcomes jsonb[] := '{}';
 BEGIN
+  PERFORM smsgw_lock_accounts(batch);
   FOR w IN SELECT value FROM jsonb_array_elements(batch) WITH ORDINALITY ORDER BY ordinality LOOP
     IF isolate THEN
       BEGIN

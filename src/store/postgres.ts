@@ -14,13 +14,17 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
+import { priceOf, usageSql } from './billing.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
 import type {
+  AccountCharge,
+  ChargeOutcome,
   EsmeDelivery,
   IdempotencyRecord,
+  LedgerEntry,
   MessageFilter,
   MessagePatch,
   NewRecord,
@@ -32,10 +36,13 @@ import type {
   SmscIdLink,
   Store,
   StoredAccount,
+  StoredBalance,
   StoredReceipt,
   StoredRecord,
   StoreNode,
   StoreNotice,
+  UsageGrouping,
+  UsageRow,
   WebhookDelivery,
 } from './types.ts';
 
@@ -303,15 +310,77 @@ export class PostgresStore implements Store {
     }
   }
 
-  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
-    return this.#write({
+  async insertMessages(
+    messages: Message[],
+    idempotency?: IdempotencyRecord,
+    charge?: AccountCharge,
+  ): Promise<ChargeOutcome | null> {
+    const charged = await this.#write<[number | null] | null>({
       op: 'insertMessages',
       messages: messages.map(encodeMessage),
       idempotency: idempotency
         ? { ...idempotency, response: JSON.stringify(idempotency.response ?? null) }
         : null,
+      charge: charge ?? null,
       instance: this.instanceId,
     });
+    return charged ? { balance: charged[0] } : null;
+  }
+
+  refundMessage(accountId: string, messageId: string, at: number): Promise<number | null> {
+    return this.#write({ op: 'move', kind: 'refund', accountId, messageId, at });
+  }
+
+  refundGroup(groupId: string, at: number): Promise<number> {
+    return this.#write({ op: 'refundGroup', groupId, at });
+  }
+
+  creditAccount(
+    accountId: string,
+    amount: number,
+    currency: string,
+    at: number,
+    reference: string | null,
+  ): Promise<number> {
+    return this.#write({ op: 'move', kind: 'credit', accountId, amount, currency, at, reference });
+  }
+
+  async getBalance(accountId: string): Promise<StoredBalance | null> {
+    const { rows } = await this.#pool.query('SELECT balance, currency FROM balances WHERE account_id = $1', [
+      accountId,
+    ]);
+    return rows[0] ? { balance: rows[0].balance, currency: rows[0].currency } : null;
+  }
+
+  async listLedger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM ledger WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+      [accountId, before ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      accountId: r.account_id,
+      at: r.at,
+      kind: r.kind,
+      amount: r.amount,
+      balance: r.balance,
+      currency: r.currency,
+      messageId: r.message_id,
+      reference: r.reference,
+    }));
+  }
+
+  async usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]> {
+    const { rows } = await this.#pool.query(usageSql(by, ['$1', '$2', '$3']), [accountId, from, to]);
+    // Sums of bigint are numeric, which pg hands over as strings.
+    return rows.map((r) => ({
+      group: r.grouped,
+      currency: r.currency,
+      messages: r.messages,
+      parts: Number(r.parts),
+      price: Number(r.price),
+      cost: Number(r.cost),
+    }));
   }
 
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void> {
@@ -903,6 +972,7 @@ function recordWhere(kind: string, filter: RecordFilter): Where {
 function toError(outcome: Extract<Outcome, { ok: false }>): Error {
   if (outcome.name === StoreConflictError.name) return new StoreConflictError(outcome.message);
   if (outcome.name === StoreNotFoundError.name) return new StoreNotFoundError(outcome.message);
+  if (outcome.name === StoreLimitError.name) return new StoreLimitError(outcome.message);
   return Object.assign(new Error(outcome.message), outcome.code ? { code: outcome.code } : {});
 }
 
@@ -973,6 +1043,7 @@ function toMessage(r: Row): Message {
     error: errorCode === null ? null : { code: errorCode, message: r.error_message as string },
     groupId: r.group_id as string | null,
     meta: r.meta as Record<string, unknown> | null,
+    ...priceOf(r.price as number | null, r.currency as string | null),
   };
 }
 

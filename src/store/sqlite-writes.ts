@@ -8,9 +8,12 @@ import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSy
 // message's shape without the rest of the gateway.
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
-import { StoreConflictError, StoreNotFoundError } from './errors.ts';
+import { refundedSql } from './billing.ts';
+import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import type { SynchronousMode } from './sqlite.ts';
 import type {
+  AccountCharge,
+  ChargeOutcome,
   IdempotencyRecord,
   MessagePatch,
   NewRecord,
@@ -77,15 +80,17 @@ export type WriteOutcome = { ok: true; value: unknown } | { ok: false; failure: 
 export function toError({ name, message, properties }: WriteFailure): Error {
   if (name === StoreConflictError.name) return new StoreConflictError(message);
   if (name === StoreNotFoundError.name) return new StoreNotFoundError(message);
+  if (name === StoreLimitError.name) return new StoreLimitError(message);
   return Object.assign(new Error(message), properties);
 }
 
 /**
  * The schema this code writes: an older store is upgraded when opened, a newer one refused.
  * Version 6 added message_parts (the outcomes of long messages' parts), a new table that
- * `schema` creates: no upgrade step.
+ * `schema` creates: no upgrade step. Version 7 added a message's price and currency, and
+ * the accounts' balances, ledger and quota counters (billing).
  */
-const schemaVersion = 6;
+const schemaVersion = 7;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -142,6 +147,14 @@ const upgrades: ReadonlyArray<{ to: number; apply(db: DatabaseSync): void }> = [
       addColumn(db, 'webhook_deliveries', 'content_type', 'TEXT');
       addColumn(db, 'webhook_deliveries', 'headers', 'TEXT');
       addColumn(db, 'webhook_deliveries', 'reply', 'TEXT');
+    },
+  },
+  // What a message costs its account (billing): micro-units of the currency.
+  {
+    to: 7,
+    apply(db) {
+      addColumn(db, 'messages', 'price', 'INTEGER');
+      addColumn(db, 'messages', 'currency', 'TEXT');
     },
   },
 ];
@@ -202,7 +215,9 @@ CREATE TABLE IF NOT EXISTS messages (
   error_code TEXT,
   error_message TEXT,
   group_id TEXT,
-  meta TEXT
+  meta TEXT,
+  price INTEGER,
+  currency TEXT
 ) STRICT;
 -- Dispatch order (priority rank, then acceptance) with the times the due query filters on.
 CREATE INDEX IF NOT EXISTS messages_due
@@ -304,6 +319,35 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_account ON records (kind, account_id, created_at, id);
 CREATE INDEX IF NOT EXISTS records_ref ON records (kind, ref, created_at, id) WHERE ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_due ON records (kind, due_at) WHERE due_at IS NOT NULL;
+
+-- Billing: each account's money (micro-units), every movement of it, and its message counts
+-- per quota period.
+CREATE TABLE IF NOT EXISTS balances (
+  account_id TEXT PRIMARY KEY,
+  currency TEXT NOT NULL,
+  balance INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  balance INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  message_id TEXT,
+  reference TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS ledger_account ON ledger (account_id, id);
+CREATE INDEX IF NOT EXISTS ledger_message ON ledger (message_id) WHERE message_id IS NOT NULL;
+-- A message's price comes back once.
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_refund ON ledger (message_id) WHERE kind = 'refund';
+CREATE TABLE IF NOT EXISTS quota_counts (
+  account_id TEXT NOT NULL,
+  period TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (account_id, period)
+) STRICT, WITHOUT ROWID;
 `;
 
 export type Row = Record<string, SQLOutputValue>;
@@ -330,8 +374,9 @@ const patchColumns: Record<keyof MessagePatch, string[]> = {
 
 const insertMessageSql = `INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary, udh,
   encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id, created_at,
-  send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id, meta)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code, error_message, group_id, meta,
+  price, currency)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO NOTHING`;
 const insertEventSql = 'INSERT INTO message_events (message_id, at, type, detail) VALUES (?, ?, ?, ?)';
 
@@ -375,12 +420,16 @@ export function messageRow(m: Message): MessageRow {
     m.error?.message ?? null,
     m.groupId,
     json(m.meta),
+    m.priceMicros ?? null,
+    m.currency ?? null,
   ];
 }
 
 /** Conflicts and unknown rows: the failures an operation reports having written nothing. */
 const isRefusal = (error: unknown) =>
-  error instanceof StoreConflictError || error instanceof StoreNotFoundError;
+  error instanceof StoreConflictError ||
+  error instanceof StoreNotFoundError ||
+  error instanceof StoreLimitError;
 
 /** Statements prepared once per SQL text, for the life of a connection. */
 export class StatementCache {
@@ -470,7 +519,11 @@ export class SqliteWrites {
     this.db.exec(`${schema} PRAGMA user_version = ${schemaVersion};`);
   }
 
-  insertMessages(messages: MessageRow[], idempotency?: IdempotencyRecord | null): void {
+  insertMessages(
+    messages: MessageRow[],
+    idempotency?: IdempotencyRecord | null,
+    charge?: AccountCharge | null,
+  ): ChargeOutcome | null {
     // Refused before anything is written: a key still kept (even expired: getIdempotency
     // forgets those) is looked up first, and a single message either goes in or conflicts.
     if (
@@ -482,6 +535,7 @@ export class SqliteWrites {
     ) {
       throw new StoreConflictError(`idempotency key ${idempotency.key} is already in use`);
     }
+    const charged = charge ? this.charge(charge) : null;
     if (messages.length === 1) this.insertMessage(messages[0]!);
     else {
       this.inSavepoint(() => {
@@ -501,6 +555,119 @@ export class SqliteWrites {
         idempotency.expiresAt,
       );
     }
+    return charged;
+  }
+
+  /**
+   * Takes a charge, or refuses it (StoreLimitError) having written nothing: every limit is
+   * looked at before anything is written (one writer: nobody changes them in between).
+   */
+  private charge(c: AccountCharge): ChargeOutcome {
+    const count = c.debits.length;
+    for (const q of c.quotas) {
+      const used = this.statement('SELECT count FROM quota_counts WHERE account_id = ? AND period = ?').get(
+        c.accountId,
+        q.period,
+      );
+      if (((used?.['count'] as number | undefined) ?? 0) + count > q.limit)
+        throw new StoreLimitError(`quota ${q.period} of ${q.limit} messages reached`);
+    }
+    const total = c.debits.reduce((sum, d) => sum + d.amount, 0);
+    const row = this.statement('SELECT balance FROM balances WHERE account_id = ?').get(c.accountId);
+    let balance = (row?.['balance'] as number | undefined) ?? 0;
+    if (total > 0 && c.floor !== null && balance - total < c.floor)
+      throw new StoreLimitError(`balance ${balance} does not cover ${total}`);
+    for (const q of c.quotas) {
+      this.statement(
+        `INSERT INTO quota_counts (account_id, period, count) VALUES (?, ?, ?)
+         ON CONFLICT (account_id, period) DO UPDATE SET count = count + excluded.count`,
+      ).run(c.accountId, q.period, count);
+    }
+    if (total === 0) return { balance: null };
+    for (const d of c.debits) {
+      if (d.amount === 0) continue;
+      balance -= d.amount;
+      this.ledgerEntry(c.accountId, c.at, 'debit', -d.amount, balance, c.currency, d.messageId, null);
+    }
+    this.setBalance(c.accountId, c.currency, balance);
+    return { balance };
+  }
+
+  refundMessage(accountId: string, messageId: string, at: number): number | null {
+    const debit = this.statement(
+      `SELECT amount, currency, (SELECT 1 FROM ledger r WHERE r.message_id = d.message_id AND r.kind = 'refund') AS refunded
+       FROM ledger d WHERE message_id = ? AND kind = 'debit' AND account_id = ?`,
+    ).get(messageId, accountId);
+    if (!debit || debit['refunded'] === 1) return null;
+    return this.move(
+      accountId,
+      -(debit['amount'] as number),
+      debit['currency'] as string,
+      at,
+      'refund',
+      messageId,
+      null,
+    );
+  }
+
+  refundGroup(groupId: string, at: number): number {
+    const debits = this.statement(
+      `SELECT d.account_id, d.message_id FROM ledger d JOIN messages m ON m.id = d.message_id
+       WHERE m.group_id = ? AND d.kind = 'debit' AND ${refundedSql}
+         AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.message_id = d.message_id AND r.kind = 'refund')
+       ORDER BY d.id`,
+    ).all(groupId);
+    for (const d of debits) this.refundMessage(d['account_id'] as string, d['message_id'] as string, at);
+    return debits.length;
+  }
+
+  creditAccount(
+    accountId: string,
+    amount: number,
+    currency: string,
+    at: number,
+    reference: string | null,
+  ): number {
+    return this.move(accountId, amount, currency, at, 'credit', null, reference);
+  }
+
+  private move(
+    accountId: string,
+    amount: number,
+    currency: string,
+    at: number,
+    kind: 'refund' | 'credit',
+    messageId: string | null,
+    reference: string | null,
+  ): number {
+    const row = this.statement('SELECT balance FROM balances WHERE account_id = ?').get(accountId);
+    const balance = ((row?.['balance'] as number | undefined) ?? 0) + amount;
+    this.ledgerEntry(accountId, at, kind, amount, balance, currency, messageId, reference);
+    this.setBalance(accountId, currency, balance);
+    return balance;
+  }
+
+  private setBalance(accountId: string, currency: string, balance: number): void {
+    this.statement(
+      `INSERT INTO balances (account_id, currency, balance) VALUES (?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance, currency = excluded.currency`,
+    ).run(accountId, currency, balance);
+  }
+
+  private ledgerEntry(
+    accountId: string,
+    at: number,
+    kind: string,
+    amount: number,
+    balance: number,
+    currency: string,
+    messageId: string | null,
+    reference: string | null,
+  ): void {
+    this.statement(
+      `INSERT INTO ledger (account_id, at, kind, amount, balance, currency, message_id, reference)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(accountId, at, kind, amount, balance, currency, messageId, reference);
   }
 
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): void {

@@ -15,6 +15,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
+import { priceOf, usageSql } from './billing.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
 import {
@@ -36,8 +37,11 @@ import {
   type WriteResult,
 } from './sqlite-writes.ts';
 import type {
+  AccountCharge,
+  ChargeOutcome,
   EsmeDelivery,
   IdempotencyRecord,
+  LedgerEntry,
   MessageFilter,
   MessagePatch,
   NewRecord,
@@ -49,9 +53,12 @@ import type {
   SmscIdLink,
   Store,
   StoredAccount,
+  StoredBalance,
   StoredReceipt,
   StoredRecord,
   StoreNode,
+  UsageGrouping,
+  UsageRow,
   WebhookDelivery,
 } from './types.ts';
 
@@ -199,8 +206,64 @@ export class SqliteStore implements Store {
     this.statement('SELECT 1').get();
   }
 
-  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void> {
-    return this.write('insertMessages', messages.map(messageRow), idempotency);
+  insertMessages(
+    messages: Message[],
+    idempotency?: IdempotencyRecord,
+    charge?: AccountCharge,
+  ): Promise<ChargeOutcome | null> {
+    return this.write('insertMessages', messages.map(messageRow), idempotency, charge);
+  }
+
+  refundMessage(accountId: string, messageId: string, at: number): Promise<number | null> {
+    return this.write('refundMessage', accountId, messageId, at);
+  }
+
+  refundGroup(groupId: string, at: number): Promise<number> {
+    return this.write('refundGroup', groupId, at);
+  }
+
+  creditAccount(
+    accountId: string,
+    amount: number,
+    currency: string,
+    at: number,
+    reference: string | null,
+  ): Promise<number> {
+    return this.write('creditAccount', accountId, amount, currency, at, reference);
+  }
+
+  async getBalance(accountId: string): Promise<StoredBalance | null> {
+    const row = this.statement('SELECT balance, currency FROM balances WHERE account_id = ?').get(accountId);
+    return row ? { balance: row['balance'] as number, currency: row['currency'] as string } : null;
+  }
+
+  async listLedger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]> {
+    return this.statement('SELECT * FROM ledger WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?')
+      .all(accountId, before ?? Number.MAX_SAFE_INTEGER, limit)
+      .map((r) => ({
+        id: r['id'] as number,
+        accountId: r['account_id'] as string,
+        at: r['at'] as number,
+        kind: r['kind'] as LedgerEntry['kind'],
+        amount: r['amount'] as number,
+        balance: r['balance'] as number,
+        currency: r['currency'] as string,
+        messageId: r['message_id'] as string | null,
+        reference: r['reference'] as string | null,
+      }));
+  }
+
+  async usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]> {
+    return this.statement(usageSql(by, ['?', '?', '?']))
+      .all(accountId, from, to)
+      .map((r) => ({
+        group: r['grouped'] as number | string | null,
+        currency: r['currency'] as string | null,
+        messages: r['messages'] as number,
+        parts: r['parts'] as number,
+        price: r['price'] as number,
+        cost: r['cost'] as number,
+      }));
   }
 
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void> {
@@ -693,6 +756,7 @@ function toMessage(r: Row): Message {
     error: errorCode === null ? null : { code: errorCode, message: r['error_message'] as string },
     groupId: r['group_id'] as string | null,
     meta: parse(r['meta']) as Record<string, unknown> | null,
+    ...priceOf(r['price'] as number | null, r['currency'] as string | null),
   };
 }
 

@@ -199,6 +199,64 @@ export interface StoreNode {
   info: Record<string, unknown> | null;
 }
 
+/**
+ * What accepting messages takes from their account, in the transaction that stores them:
+ * money (micro-units of the account's currency) and message quotas. Either all of it is
+ * taken, or nothing is stored (StoreLimitError).
+ */
+export interface AccountCharge {
+  accountId: string;
+  currency: string;
+  /** Per message (its ledger entry): the amount debited, micro-units; 0 debits nothing. */
+  debits: Array<{ messageId: string; amount: number }>;
+  /** The lowest balance the debits may leave (prepaid 0, postpaid minus the credit limit); null: any. */
+  floor: number | null;
+  /** Counters of messages per period (`d2026-12-05`, `m2026-12`), each refused past its limit. */
+  quotas: Array<{ period: string; limit: number }>;
+  at: number;
+}
+
+/** The balance after a charge's debits (micro-units), or null when it debited nothing. */
+export interface ChargeOutcome {
+  balance: number | null;
+}
+
+/** An account's money: micro-units of its currency. */
+export interface StoredBalance {
+  balance: number;
+  currency: string;
+}
+
+/** One movement of an account's balance. */
+export interface LedgerEntry {
+  id: number;
+  accountId: string;
+  at: number;
+  kind: 'debit' | 'refund' | 'credit';
+  /** Signed micro-units: debits are negative. */
+  amount: number;
+  /** The balance after the movement, micro-units. */
+  balance: number;
+  currency: string;
+  messageId: string | null;
+  reference: string | null;
+}
+
+/** What outbound messages are grouped by in usage: the UTC day, connector or destination. */
+export type UsageGrouping = 'day' | 'connector' | 'to';
+
+/** Outbound messages accepted in a period, in one group (see UsageGrouping) and currency. */
+export interface UsageRow {
+  /** The day's start (epoch ms), the connector's id (null: none yet), or the number. */
+  group: number | string | null;
+  currency: string | null;
+  messages: number;
+  parts: number;
+  /** Micro-units: the messages' prices, and what was kept of them (refunds left out). */
+  price: number;
+  cost: number;
+}
+
 export interface Store {
   /** This process's id on the store: what it claims rows under, and its name among nodes. */
   readonly instanceId: string;
@@ -247,7 +305,11 @@ export interface Store {
    * or submit_sm_resp. Concurrent calls in one tick share a transaction. The messages are
    * claimed by this instance (it queues them itself).
    */
-  insertMessages(messages: Message[], idempotency?: IdempotencyRecord): Promise<void>;
+  insertMessages(
+    messages: Message[],
+    idempotency?: IdempotencyRecord,
+    charge?: AccountCharge,
+  ): Promise<ChargeOutcome | null>;
   /** Applies a patch and records an event, durably (batched per tick like inserts). */
   updateMessage(id: string, patch: MessagePatch, event?: Omit<MessageEvent, 'messageId'>): Promise<void>;
   getMessage(id: string): Promise<Message | null>;
@@ -317,6 +379,31 @@ export interface Store {
   purgeUnmatchedReceipts(before: number): Promise<number>;
 
   getIdempotency(accountId: string, key: string, now: number): Promise<IdempotencyRecord | null>;
+
+  /**
+   * Gives a message's debit back (its ledger `refund`), once: null when it had none or
+   * was refunded already; otherwise the balance after.
+   */
+  refundMessage(accountId: string, messageId: string, at: number): Promise<number | null>;
+  /**
+   * Refunds every message of a group (a canceled batch) that ended without a carrier taking
+   * it and still holds its debit, as refundMessage does each; resolves with how many.
+   */
+  refundGroup(groupId: string, at: number): Promise<number>;
+  /** Adds `amount` (micro-units, may be negative) to the balance, with a `credit` entry; the balance after. */
+  creditAccount(
+    accountId: string,
+    amount: number,
+    currency: string,
+    at: number,
+    reference: string | null,
+  ): Promise<number>;
+  /** Null before the first movement. */
+  getBalance(accountId: string): Promise<StoredBalance | null>;
+  /** Newest first; the cursor is the last entry's id. */
+  listLedger(accountId: string, before: number | null, limit: number): Promise<LedgerEntry[]>;
+  /** The account's outbound messages created in [from, to), grouped (see UsageRow). */
+  usage(accountId: string, from: number, to: number, by: UsageGrouping): Promise<UsageRow[]>;
 
   upsertAccount(account: StoredAccount): Promise<void>;
   getAccount(id: string): Promise<StoredAccount | null>;

@@ -4,8 +4,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Message, MessageEvent } from '../../src/core/message.ts';
-import type { IdempotencyRecord, NewRecord, RecordFilter, Store } from '../../src/store/index.ts';
-import { StoreConflictError, StoreNotFoundError } from '../../src/store/index.ts';
+import type {
+  AccountCharge,
+  IdempotencyRecord,
+  NewRecord,
+  RecordFilter,
+  Store,
+} from '../../src/store/index.ts';
+import { StoreConflictError, StoreLimitError, StoreNotFoundError } from '../../src/store/index.ts';
 
 /** Message times are offsets from the wall clock at load, as in production. */
 const t0 = Date.now();
@@ -995,6 +1001,214 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.equal(await store.deleteRecord('suppression', r.id), true);
         assert.equal(await store.deleteRecord('suppression', r.id), false);
         assert.equal(await store.getRecord('suppression', r.id), null);
+      });
+    });
+
+    describe('billing', () => {
+      /** A prepaid charge of these messages' prices (micro-units), with optional quotas. */
+      const charge = (
+        messages: Message[],
+        quotas: AccountCharge['quotas'] = [],
+        floor: number | null = 0,
+      ): AccountCharge => ({
+        accountId: 'acc-a',
+        currency: 'EUR',
+        debits: messages.map((m) => ({ messageId: m.id, amount: m.priceMicros ?? 0 })),
+        floor,
+        quotas,
+        at: t0,
+      });
+      const priced = (micros: number, fields: Partial<Message> = {}) =>
+        makeMessage({ priceMicros: micros, currency: 'EUR', ...fields });
+
+      test("a message's price and currency are stored with it", async () => {
+        const m = priced(45_000, { segments: 3 });
+        await store.insertMessages([m, makeMessage()]);
+        const stored = await store.getMessage(m.id);
+        assert.deepEqual([stored?.priceMicros, stored?.currency], [45_000, 'EUR']);
+        const page = await store.listMessages({ accountId: 'acc-a' }, null, 10);
+        assert.deepEqual(
+          page.data.map((x) => x.priceMicros ?? null),
+          [null, 45_000],
+        );
+      });
+
+      test('a prepaid debit is taken with the insert; one the balance cannot cover stores nothing', async () => {
+        assert.equal(await store.getBalance('acc-a'), null);
+        assert.equal(await store.creditAccount('acc-a', 100_000, 'EUR', t0, 'topup-1'), 100_000);
+        const first = priced(60_000);
+        assert.deepEqual(await store.insertMessages([first], undefined, charge([first])), {
+          balance: 40_000,
+        });
+        const second = priced(60_000);
+        const refused = await store.insertMessages([second], undefined, charge([second])).catch((e) => e);
+        assert.ok(refused instanceof StoreLimitError);
+        assert.equal(refused.limit, 'balance');
+        assert.equal(await store.getMessage(second.id), null);
+        assert.deepEqual(await store.getBalance('acc-a'), { balance: 40_000, currency: 'EUR' });
+        // Exactly to zero is allowed; a postpaid floor lets it go below.
+        const third = priced(40_000);
+        assert.deepEqual(await store.insertMessages([third], undefined, charge([third])), { balance: 0 });
+        const fourth = priced(30_000);
+        assert.deepEqual(await store.insertMessages([fourth], undefined, charge([fourth], [], -50_000)), {
+          balance: -30_000,
+        });
+        const ledger = await store.listLedger('acc-a', null, 10);
+        assert.deepEqual(
+          ledger.map((e) => [e.kind, e.amount, e.balance, e.messageId, e.reference]),
+          [
+            ['debit', -30_000, -30_000, fourth.id, null],
+            ['debit', -40_000, 0, third.id, null],
+            ['debit', -60_000, 40_000, first.id, null],
+            ['credit', 100_000, 100_000, null, 'topup-1'],
+          ],
+        );
+        const older = await store.listLedger('acc-a', ledger[1]!.id, 10);
+        assert.deepEqual(
+          older.map((e) => e.kind),
+          ['debit', 'credit'],
+        );
+      });
+
+      test('charges made together are taken one by one: exactly those the balance covers go in', async () => {
+        await store.creditAccount('acc-a', 5_000, 'EUR', t0, null);
+        const messages = Array.from({ length: 12 }, () => priced(1_000));
+        const outcomes = await Promise.allSettled(
+          messages.map((m) => store.insertMessages([m], undefined, charge([m]))),
+        );
+        assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 5);
+        for (const o of outcomes)
+          if (o.status === 'rejected') assert.ok(o.reason instanceof StoreLimitError, String(o.reason));
+        let stored = 0;
+        for (const m of messages) if (await store.getMessage(m.id)) stored++;
+        assert.equal(stored, 5);
+        assert.deepEqual(await store.getBalance('acc-a'), { balance: 0, currency: 'EUR' });
+      });
+
+      test('quotas count messages per period and refuse past their limit, storing nothing', async () => {
+        const day = [{ period: 'd2026-12-05', limit: 3 }];
+        const two = [makeMessage(), makeMessage()];
+        await store.insertMessages(two, undefined, charge(two, day, null));
+        const more = [makeMessage(), makeMessage()];
+        const refused = await store.insertMessages(more, undefined, charge(more, day, null)).catch((e) => e);
+        assert.ok(refused instanceof StoreLimitError);
+        assert.equal(refused.limit, 'quota');
+        assert.equal(await store.getMessage(more[0]!.id), null);
+        const last = makeMessage();
+        await store.insertMessages([last], undefined, charge([last], day, null));
+        // Another period counts afresh.
+        const next = makeMessage();
+        await store.insertMessages(
+          [next],
+          undefined,
+          charge([next], [{ period: 'd2026-12-06', limit: 3 }], null),
+        );
+        assert.ok(await store.getMessage(next.id));
+      });
+
+      test('a refused charge leaves the quota as it was; a clashing idempotency key charges nothing', async () => {
+        const quotas = [{ period: 'm2026-12', limit: 10 }];
+        const m = priced(1_000);
+        await assert.rejects(store.insertMessages([m], undefined, charge([m], quotas)), StoreLimitError);
+        await store.creditAccount('acc-a', 2_000, 'EUR', t0, null);
+        const idem: IdempotencyRecord = {
+          accountId: 'acc-a',
+          key: 'k1',
+          requestHash: 'h',
+          statusCode: 202,
+          response: {},
+          expiresAt: t0 + 60_000,
+        };
+        const a = priced(1_000);
+        await store.insertMessages([a], idem, charge([a], quotas));
+        const b = priced(1_000);
+        await assert.rejects(store.insertMessages([b], idem, charge([b], quotas)), StoreConflictError);
+        assert.deepEqual(await store.getBalance('acc-a'), { balance: 1_000, currency: 'EUR' });
+        // 9 more fit the monthly quota of 10: the refused and the clashing ones were not counted.
+        const nine = Array.from({ length: 9 }, () => makeMessage());
+        await store.insertMessages(nine, undefined, charge(nine, quotas, null));
+        const over = makeMessage();
+        await assert.rejects(
+          store.insertMessages([over], undefined, charge([over], quotas, null)),
+          StoreLimitError,
+        );
+      });
+
+      test("a message's debit is refunded once; one without a debit has nothing to refund", async () => {
+        await store.creditAccount('acc-a', 10_000, 'EUR', t0, null);
+        const m = priced(4_000);
+        await store.insertMessages([m], undefined, charge([m]));
+        const refunds = await Promise.all([
+          store.refundMessage('acc-a', m.id, t0 + 1),
+          store.refundMessage('acc-a', m.id, t0 + 1).catch(() => null),
+        ]);
+        assert.deepEqual(
+          refunds.filter((r) => r !== null),
+          [10_000],
+        );
+        assert.equal(await store.refundMessage('acc-a', m.id, t0 + 2), null);
+        assert.equal(await store.refundMessage('acc-a', makeMessage().id, t0 + 2), null);
+        assert.equal(await store.refundMessage('acc-b', m.id, t0 + 2), null, 'not another account');
+        assert.deepEqual(await store.getBalance('acc-a'), { balance: 10_000, currency: 'EUR' });
+        const [refund] = await store.listLedger('acc-a', null, 1);
+        assert.deepEqual([refund?.kind, refund?.amount, refund?.messageId], ['refund', 4_000, m.id]);
+      });
+
+      test("a canceled group's unsent messages are refunded together, once", async () => {
+        await store.creditAccount('acc-a', 10_000, 'EUR', t0, null);
+        const group = { groupId: 'batch-1' };
+        const canceled = priced(1_000, group);
+        const sent = priced(1_000, { ...group, submittedAt: t0 });
+        const waiting = priced(1_000, group);
+        const refundedAlready = priced(1_000, group);
+        const other = priced(1_000, { groupId: 'batch-2' });
+        const all = [canceled, sent, waiting, refundedAlready, other];
+        await store.insertMessages(all, undefined, charge(all));
+        await store.refundMessage('acc-a', refundedAlready.id, t0);
+        // The one on the wire (submittedAt) is canceled with them, but a carrier had it.
+        assert.equal(await store.cancelGroup('batch-1', t0 + 1, [waiting.id]), 3);
+        assert.equal(await store.refundGroup('batch-1', t0 + 2), 1, 'only the canceled one never sent');
+        assert.equal(await store.refundGroup('batch-1', t0 + 3), 0);
+        assert.deepEqual(await store.getBalance('acc-a'), { balance: 7_000, currency: 'EUR' });
+        const [refund] = await store.listLedger('acc-a', null, 1);
+        assert.deepEqual([refund?.kind, refund?.messageId], ['refund', canceled.id]);
+      });
+
+      test('usage groups outbound messages by day, connector and number; refunded ones cost nothing', async () => {
+        const day = Date.UTC(2026, 11, 5);
+        const rows = [
+          priced(10_000, { createdAt: day + 1000, to: '+447700900001', connectorId: 'a', segments: 2 }),
+          priced(5_000, { createdAt: day + 2000, to: '+447700900001', connectorId: 'a' }),
+          priced(5_000, { createdAt: day + 3000, to: '+447700900001', connectorId: 'a', status: 'rejected' }),
+          priced(7_000, { createdAt: day + 86_400_000, to: '+15550100', connectorId: 'b' }),
+          makeMessage({ createdAt: day + 4000, to: '+15550100', direction: 'mo' }),
+          priced(1_000, { createdAt: day - 1, to: '+15550100' }),
+        ];
+        await store.insertMessages(rows);
+        const usage = (by: 'day' | 'connector' | 'to') =>
+          store
+            .usage('acc-a', day, day + 2 * 86_400_000, by)
+            .then((rows) => rows.sort((x, y) => String(x.group).localeCompare(String(y.group))));
+        const totals = (messages: number, parts: number, price: number, cost: number) => ({
+          currency: 'EUR',
+          messages,
+          parts,
+          price,
+          cost,
+        });
+        assert.deepEqual(await usage('day'), [
+          { group: day, ...totals(3, 4, 20_000, 15_000) },
+          { group: day + 86_400_000, ...totals(1, 1, 7_000, 7_000) },
+        ]);
+        assert.deepEqual(await usage('connector'), [
+          { group: 'a', ...totals(3, 4, 20_000, 15_000) },
+          { group: 'b', ...totals(1, 1, 7_000, 7_000) },
+        ]);
+        assert.deepEqual(await usage('to'), [
+          { group: '+15550100', ...totals(1, 1, 7_000, 7_000) },
+          { group: '+447700900001', ...totals(3, 4, 20_000, 15_000) },
+        ]);
+        assert.deepEqual(await store.usage('acc-b', day, day + 86_400_000, 'day'), []);
       });
     });
   });

@@ -301,7 +301,7 @@ if (missing) {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 3 }]);
+        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 4 }]);
         await admin.query('UPDATE smsgw_schema SET version = 99');
       } finally {
         await admin.end();
@@ -309,6 +309,36 @@ if (missing) {
       const newer = new PostgresStore({ connectionString: url });
       await assert.rejects(newer.migrate(), /schema version 99/);
       await newer.close();
+    });
+
+    test('a database from before billing (schema version 3) is upgraded: its messages kept, priced ones stored', async () => {
+      const url = await server.createDatabase();
+      const first = await instance(url);
+      const old = makeMessage();
+      await first.insertMessages([old]);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        // Version 3's shape: no price columns, no billing tables.
+        await admin.query(`ALTER TABLE messages DROP COLUMN price, DROP COLUMN currency;
+          DROP TABLE balances, ledger, quota_counts; UPDATE smsgw_schema SET version = 3`);
+      } finally {
+        await admin.end();
+      }
+      const upgraded = await instance(url);
+      assert.equal((await upgraded.getMessage(old.id))?.id, old.id);
+      const priced = makeMessage({ accountId: 'acc-up', priceMicros: 5_000, currency: 'EUR' });
+      await upgraded.creditAccount('acc-up', 5_000, 'EUR', Date.now(), null);
+      await upgraded.insertMessages([priced], undefined, {
+        accountId: 'acc-up',
+        currency: 'EUR',
+        debits: [{ messageId: priced.id, amount: 5_000 }],
+        floor: 0,
+        quotas: [{ period: 'd2026-12-05', limit: 1 }],
+        at: Date.now(),
+      });
+      assert.deepEqual(await upgraded.getBalance('acc-up'), { balance: 0, currency: 'EUR' });
+      assert.equal((await upgraded.getMessage(priced.id))?.priceMicros, 5_000);
     });
 
     test('openStore reads its own options off the URL and refuses bad ones', async () => {
