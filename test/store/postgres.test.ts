@@ -301,7 +301,7 @@ if (missing) {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 4 }]);
+        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 5 }]);
         await admin.query('UPDATE smsgw_schema SET version = 99');
       } finally {
         await admin.end();
@@ -339,6 +339,48 @@ if (missing) {
       });
       assert.deepEqual(await upgraded.getBalance('acc-up'), { balance: 0, currency: 'EUR' });
       assert.equal((await upgraded.getMessage(priced.id))?.priceMicros, 5_000);
+    });
+
+    test('version 5: a status change writes no entry into an index of every row’s status', async () => {
+      const url = await server.createDatabase();
+      const first = await instance(url);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const indexes = async () =>
+        (
+          await admin.query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'messages' ORDER BY indexname",
+          )
+        ).rows.map((r) => r.indexname as string);
+      try {
+        // A version 4 database, with the index it had.
+        await admin.query(`DROP INDEX messages_scheduled, messages_sending;
+          CREATE INDEX messages_status ON messages (status, send_at); UPDATE smsgw_schema SET version = 4`);
+        await first.close();
+        await instance(url);
+        const upgraded = await indexes();
+        assert.ok(!upgraded.includes('messages_status'), upgraded.join());
+        assert.ok(
+          upgraded.includes('messages_scheduled') && upgraded.includes('messages_sending'),
+          upgraded.join(),
+        );
+        // Scheduled messages due and messages left `sending` are still found by an index.
+        const plan = async (sql: string) =>
+          (await admin.query(`EXPLAIN (FORMAT JSON) ${sql}`)).rows[0]['QUERY PLAN'][0].Plan;
+        await admin.query('SET enable_seqscan = off');
+        assert.match(
+          JSON.stringify(await plan("SELECT id FROM messages WHERE status = 'scheduled' AND send_at <= 0")),
+          /messages_scheduled/,
+        );
+        assert.match(
+          JSON.stringify(
+            await plan("SELECT id FROM messages WHERE status = 'sending' AND claimed_by IS NULL"),
+          ),
+          /messages_sending/,
+        );
+      } finally {
+        await admin.end();
+      }
     });
 
     test('openStore reads its own options off the URL and refuses bad ones', async () => {
