@@ -88,16 +88,19 @@ export class AtReader {
     this.#buffer += text;
     const events: AtEvent[] = [];
     for (;;) {
+      // The prompt ends no line: a `>` where a line would start is it, whatever follows in
+      // the same read (a status report may come right behind it). No other line starts so.
+      const prompt = /^\s*> ?/.exec(this.#buffer);
+      if (prompt) {
+        this.#buffer = this.#buffer.slice(prompt[0].length);
+        events.push({ type: 'prompt' });
+        continue;
+      }
       const end = this.#buffer.search(/[\r\n]/);
       if (end < 0) break;
       const line = this.#buffer.slice(0, end).trim();
       this.#buffer = this.#buffer.slice(end + 1);
       if (line !== '') this.#line(line, events);
-    }
-    // The prompt ends no line: it is all there is until the PDU is written.
-    if (this.#buffer.trimStart() === '>' || this.#buffer.trimStart() === '> ') {
-      this.#buffer = '';
-      events.push({ type: 'prompt' });
     }
     // A line this long is no modem's: drop it rather than grow without end.
     if (this.#buffer.length > 4096) this.#buffer = '';

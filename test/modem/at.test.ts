@@ -40,6 +40,21 @@ test('the > prompt with no line end, then the answer to the PDU', () => {
   ]);
 });
 
+test('the > prompt with a status report right behind it in the same read is still the prompt', () => {
+  const reader = new AtReader();
+  reader.expect('AT+CMGS=23');
+  assert.deepEqual(reader.push('\r\n> \r\n+CDS: 25\r\n06000B91\r\n'), [
+    { type: 'prompt' },
+    { type: 'urc', name: '+CDS', value: '25', pdu: '06000B91' },
+  ]);
+  // And a prompt whose space comes in the next read.
+  reader.expect('AT+CMGS=23');
+  assert.deepEqual(reader.push('\r\n>'), [{ type: 'prompt' }]);
+  assert.deepEqual(reader.push(' \r\n+CMGS: 8\r\n\r\nOK\r\n'), [
+    { type: 'response', lines: ['+CMGS: 8'], final: { ok: true } },
+  ]);
+});
+
 test('unsolicited codes in the middle of an answer go apart; +CDS takes its PDU line', () => {
   const reader = new AtReader();
   reader.expect('AT+CMGR=3');
