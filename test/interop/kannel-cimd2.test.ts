@@ -3,8 +3,7 @@
 // its text intact and a status report travels back to Kannel's dlr-url, and messages the
 // simulator injects (a long one in parts among them) reach Kannel's get-url.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,14 +11,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cimd2ToText } from '../../src/cimd2/index.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
-import { freePort } from '../cli/serve-helpers.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
+import { startKannel } from '../peers/kannel.ts';
 
-const children: ChildProcess[] = [];
 const closers: Array<() => unknown> = [];
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
   for (const c of closers.reverse()) await c();
 });
 
@@ -48,26 +45,9 @@ test('Kannel smsc=cimd2 ↔ our CIMD2 simulator: sendsms with a receipt back, in
   closers.push(() => new Promise((r) => web.close(r)));
   const webPort = (web.address() as net.AddressInfo).port;
 
-  const [admin, box, sendsms] = [await freePort(), await freePort(), await freePort()];
-  mkdirSync(join(dir, 'store'));
-  const conf = join(dir, 'kannel.conf');
-  writeFileSync(
-    conf,
-    `group = core
-admin-port = ${admin}
-admin-interface = 127.0.0.1
-admin-password = kadmin
-status-password = kstatus
-admin-allow-ip = "127.0.0.1"
-smsbox-port = ${box}
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "${dir}/bearerbox.log"
-store-type = spool
-store-location = "${dir}/store"
-dlr-storage = internal
-
-group = smsc
+  const kannel = await startKannel({
+    dir,
+    smsc: `group = smsc
 smsc = cimd2
 smsc-id = cimd
 host = 127.0.0.1
@@ -76,29 +56,17 @@ smsc-username = "kannel"
 smsc-password = "kpw"
 keepalive = 30
 reconnect-delay = 2
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = ${box}
-sendsms-port = ${sendsms}
-sendsms-interface = 127.0.0.1
-log-file = "${dir}/smsbox.log"
-
-group = sendsms-user
-username = u
-password = p
-user-allow-ip = "127.0.0.1"
-
+`,
+    extra: `
 group = sms-service
 keyword = default
 catch-all = true
 max-messages = 0
 get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
 `,
-  );
-  children.push(spawn('/usr/sbin/bearerbox', ['-v', '1', conf], { stdio: 'ignore' }));
-  await waitFor(() => sim.stats.binds > 0, 30_000, 'Kannel logged in to the CIMD2 simulator');
-  children.push(spawn('/usr/sbin/smsbox', ['-v', '1', conf], { stdio: 'ignore' }));
+  });
+  closers.push(() => kannel.stop());
+  assert.ok(sim.stats.binds > 0, 'Kannel logged in to the CIMD2 simulator');
 
   // Kannel → simulator, with a status report back to its dlr-url.
   const text = 'Hello via Kannel @home_now ÄÖäö £5';
@@ -106,7 +74,7 @@ get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
   const send = await waitFor(
     async () => {
       const res = await fetch(
-        `http://127.0.0.1:${sendsms}/cgi-bin/sendsms?username=u&password=p&from=12345&to=447700900001&charset=UTF-8&text=${encodeURIComponent(text)}&dlr-mask=3&dlr-url=${encodeURIComponent(dlrUrl)}`,
+        `${kannel.sendsmsUrl}?username=u&password=p&from=12345&to=447700900001&charset=UTF-8&text=${encodeURIComponent(text)}&dlr-mask=3&dlr-url=${encodeURIComponent(dlrUrl)}`,
       ).catch(() => null);
       return res && res.status === 202 ? res : undefined;
     },
