@@ -3,6 +3,7 @@
 import type { SmscSimulatorOptions } from '../simulator/index.ts';
 import { Cimd2Simulator } from '../simulator/index.ts';
 import { startControl } from './simulate.ts';
+import { closeOnSignal } from './simulator-process.ts';
 
 /** Serves until SIGINT/SIGTERM. */
 export async function simulateCimd2(
@@ -31,12 +32,9 @@ export async function simulateCimd2(
           },
           control,
         );
-  const stop = async () => {
-    await http?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(
+    async () => http?.close(),
+    () => simulator.close(),
+  );
   return 0;
 }

@@ -3,6 +3,7 @@
 import type { SmscSimulatorOptions } from '../simulator/index.ts';
 import { UcpSmscSimulator } from '../simulator/index.ts';
 import { startControl } from './simulate.ts';
+import { closeOnSignal } from './simulator-process.ts';
 
 /** Serves until SIGINT/SIGTERM. */
 export async function simulateUcp(
@@ -32,12 +33,9 @@ export async function simulateUcp(
           },
           control,
         );
-  const stop = async () => {
-    await http?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(
+    async () => http?.close(),
+    () => simulator.close(),
+  );
   return 0;
 }

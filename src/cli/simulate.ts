@@ -1,13 +1,13 @@
 // `smsgw simulate smsc`: the SMSC simulator as a standalone process, with an HTTP control
 // port to inject inbound messages and read what it received.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import type { SimulatorOutcome, SmscSimulatorOptions } from '../simulator/index.ts';
 import { SmscSimulator } from '../simulator/index.ts';
 import { simulateCimd2 } from './simulate-cimd2.ts';
 import { simulateModemCommand } from './simulate-modem.ts';
 import { simulateUcp } from './simulate-ucp.ts';
+import { closeOnSignal, parseSimulatorArgs, reportProblems } from './simulator-process.ts';
 
 const help = `usage: smsgw simulate smsc [options]
 
@@ -49,49 +49,34 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     process.stderr.write(`smsgw simulate: expected 'smsc' or 'modem'\n${help}`);
     return 2;
   }
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: rest,
-      options: {
-        protocol: { type: 'string', default: 'smpp' },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '2776' },
-        'system-id': { type: 'string' },
-        password: { type: 'string' },
-        'delivery-delay-ms': { type: 'string', default: '200' },
-        outcome: { type: 'string', multiple: true },
-        'message-id': { type: 'string', default: 'hex' },
-        'receipt-id': { type: 'string', default: 'hex' },
-        'tls-port': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        http: { type: 'string' },
-        'throttle-tps': { type: 'string', default: '0' },
-        'drop-every': { type: 'string', default: '0' },
-        'response-delay-ms': { type: 'string', default: '0' },
-        'fail-rate': { type: 'string', default: '0' },
-        'fail-status': { type: 'string', default: '0x45' },
-        seed: { type: 'string', default: '1' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`smsgw simulate smsc: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(help);
-    return 0;
-  }
-  const problems: string[] = [];
-  const int = (name: string, min: number, max: number): number => {
-    const raw = String(values[name]);
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max)
-      problems.push(`--${name}: expected integer ${min}..${max}, got '${raw}'`);
-    return n;
-  };
+  const args = parseSimulatorArgs(
+    'smsgw simulate smsc',
+    rest,
+    {
+      protocol: { type: 'string', default: 'smpp' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '2776' },
+      'system-id': { type: 'string' },
+      password: { type: 'string' },
+      'delivery-delay-ms': { type: 'string', default: '200' },
+      outcome: { type: 'string', multiple: true },
+      'message-id': { type: 'string', default: 'hex' },
+      'receipt-id': { type: 'string', default: 'hex' },
+      'tls-port': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      http: { type: 'string' },
+      'throttle-tps': { type: 'string', default: '0' },
+      'drop-every': { type: 'string', default: '0' },
+      'response-delay-ms': { type: 'string', default: '0' },
+      'fail-rate': { type: 'string', default: '0' },
+      'fail-status': { type: 'string', default: '0x45' },
+      seed: { type: 'string', default: '1' },
+    },
+    help,
+  );
+  if ('exitCode' in args) return args.exitCode;
+  const { values, int, problems } = args;
   const port = int('port', 0, 65535);
   const options: SmscSimulatorOptions = {
     deliveryDelayMs: int('delivery-delay-ms', 0, 86_400_000),
@@ -141,10 +126,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   if (protocol !== 'smpp' && protocol !== 'ucp' && protocol !== 'cimd2')
     problems.push(`--protocol: expected smpp, ucp or cimd2, got '${protocol}'`);
   if (protocol !== 'smpp' && tlsPort !== undefined) problems.push('--tls-port: only with --protocol smpp');
-  if (problems.length > 0) {
-    for (const p of problems) process.stderr.write(`smsgw simulate smsc: ${p}\n`);
-    return 2;
-  }
+  if (problems.length > 0) return reportProblems('smsgw simulate smsc', problems);
   if (protocol === 'ucp')
     return simulateUcp(options, port, String(values.host), values.http as string | undefined);
   if (protocol === 'cimd2')
@@ -173,13 +155,10 @@ export async function simulateCommand(argv: string[]): Promise<number> {
           },
           String(values.http),
         );
-  const stop = async () => {
-    await http?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(
+    async () => http?.close(),
+    () => simulator.close(),
+  );
   return 0;
 }
 
