@@ -5,10 +5,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { kannelConf, linksOnline, smppLink } from '../test/peers/kannel.ts';
+import { freePort } from '../test/peers/ports.ts';
 import type { SinkStats } from './smpp-sink.ts';
 
 export const bearerbox = '/usr/sbin/bearerbox';
@@ -61,14 +62,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 // ---- /proc -------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
-import { freePort } from '../cli/serve-helpers.ts';
 import { requirePeer } from '../peers/available.ts';
 import { smppLink, startKannel } from '../peers/kannel.ts';
+import { freePort } from '../peers/ports.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
 const closers: Array<() => unknown> = [];

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../cli/serve-helpers.ts';
+import { freePort } from './ports.ts';
 
 export interface KannelPeer {
   /** Kannel's sendsms: http://127.0.0.1:PORT/cgi-bin/sendsms (user u, password p). */
