@@ -18,20 +18,11 @@ export async function simulateCimd2(
   process.stdout.write(
     `CIMD2 SMSC simulator listening on ${address.address}:${address.port} (${credentials})\n`,
   );
-  const http =
-    control === undefined
-      ? undefined
-      : await startControl(
-          {
-            stats: () => simulator.stats,
-            injectInbound: (m) => simulator.injectInbound(m),
-            message: (id) => {
-              const m = simulator.findMessage(id);
-              return m && { ...m, udh: m.udh?.toString('hex') ?? null, userData: m.userData.toString('hex') };
-            },
-          },
-          control,
-        );
+  const http = await startControl(simulator, control, (m) => ({
+    ...m,
+    udh: m.udh?.toString('hex') ?? null,
+    userData: m.userData.toString('hex'),
+  }));
   closeOnSignal(
     async () => http?.close(),
     () => simulator.close(),

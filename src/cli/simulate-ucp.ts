@@ -22,17 +22,7 @@ export async function simulateUcp(
   process.stdout.write(
     `UCP/EMI SMSC simulator listening on ${address.address}:${address.port} (${credentials})\n`,
   );
-  const http =
-    control === undefined
-      ? undefined
-      : await startControl(
-          {
-            stats: () => simulator.stats,
-            injectInbound: (m) => simulator.injectInbound(m),
-            message: (id) => simulator.findMessage(id),
-          },
-          control,
-        );
+  const http = await startControl(simulator, control);
   closeOnSignal(
     async () => http?.close(),
     () => simulator.close(),

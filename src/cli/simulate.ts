@@ -141,20 +141,10 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     const tlsAddress = await simulator.listen(tlsPort, host, true);
     process.stdout.write(`SMSC simulator TLS on ${tlsAddress.address}:${tlsAddress.port}\n`);
   }
-  const http =
-    values.http === undefined
-      ? undefined
-      : await startControl(
-          {
-            stats: () => simulator.stats,
-            injectInbound: (m) => simulator.injectInbound(m),
-            message: (id) => {
-              const m = simulator.findMessage(id);
-              return m && { ...m, shortMessage: m.shortMessage.toString('hex') };
-            },
-          },
-          String(values.http),
-        );
+  const http = await startControl(simulator, values.http as string | undefined, (m) => ({
+    ...m,
+    shortMessage: m.shortMessage.toString('hex'),
+  }));
   closeOnSignal(
     async () => http?.close(),
     () => simulator.close(),
@@ -163,8 +153,8 @@ export async function simulateCommand(argv: string[]): Promise<number> {
 }
 
 /** What the control API reaches, whichever protocol the simulator speaks. */
-export interface ControlTarget {
-  stats(): object;
+export interface ControlledSimulator<Message> {
+  readonly stats: object;
   injectInbound(message: {
     from: string;
     to: string;
@@ -172,10 +162,19 @@ export interface ControlTarget {
     systemId?: string;
     longMessages?: 'udh' | 'sar' | 'payload';
   }): number;
-  message(id: string): object | undefined;
+  findMessage(id: string): Message | undefined;
 }
 
-export async function startControl(simulator: ControlTarget, listen: string) {
+/**
+ * The control API on `listen` (none without it). `json` shows a stored message (its
+ * buffers as hex).
+ */
+export async function startControl<Message extends object>(
+  simulator: ControlledSimulator<Message>,
+  listen: string | undefined,
+  json: (message: Message) => object = (message) => message,
+) {
+  if (listen === undefined) return undefined;
   const colon = listen.lastIndexOf(':');
   const host = colon > 0 ? listen.slice(0, colon) : '127.0.0.1';
   const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
@@ -211,11 +210,11 @@ export async function startControl(simulator: ControlTarget, listen: string) {
       return reply.code(202).send({ parts });
     },
   );
-  app.get('/stats', async () => simulator.stats());
+  app.get('/stats', async () => simulator.stats);
   app.get<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
-    const m = simulator.message(req.params.id);
+    const m = simulator.findMessage(req.params.id);
     if (!m) return reply.code(404).send({ error: { code: 'not_found', message: 'no such message' } });
-    return m;
+    return json(m);
   });
   const address = await app.listen({ host, port });
   process.stdout.write(`SMSC simulator control API on ${address}\n`);
