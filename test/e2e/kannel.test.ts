@@ -3,12 +3,10 @@
 // the delivery report our receipt carried back.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { requirePeer } from '../peers/available.ts';
-import { smppLink, startKannel } from '../peers/kannel.ts';
+import { kannelCallbacks, smppLink, startKannel } from '../peers/kannel.ts';
 import { gatewayFrom, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -18,14 +16,8 @@ after(async () => {
 
 test('Kannel sendsms → our SMPP server → simulator → receipt → Kannel dlr-url', async (t) => {
   if (!requirePeer(t, 'Kannel')) return;
-  const dlrs: URLSearchParams[] = [];
-  const dlrServer = http.createServer((req, res) => {
-    dlrs.push(new URL(req.url!, 'http://x').searchParams);
-    res.end('ok');
-  });
-  await new Promise<void>((r) => dlrServer.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => dlrServer.close(r)));
-  const dlrPort = (dlrServer.address() as net.AddressInfo).port;
+  const dlrs = await kannelCallbacks();
+  closers.push(() => dlrs.close());
 
   const gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
@@ -48,7 +40,7 @@ routes:
     smsc: smppLink({ id: 'gw', port: gw.app.smppAddress!.port, systemId: 'kannel', password: 'kpass' }),
   });
   closers.push(async () => kannel.stop());
-  const dlrUrl = `http://127.0.0.1:${dlrPort}/dlr?status=%d&to=%p&smsc_reply=%A`;
+  const dlrUrl = `http://127.0.0.1:${dlrs.port}/dlr?status=%d&to=%p&smsc_reply=%A`;
   const send = await waitFor(
     async () => {
       const res = await fetch(
@@ -62,7 +54,7 @@ routes:
   assert.match(await send.text(), /Accepted for delivery/);
 
   const delivered = await waitFor(
-    () => dlrs.find((d) => d.get('status') === '1'),
+    () => dlrs.calls.find((u) => u.searchParams.get('status') === '1')?.searchParams,
     30_000,
     'Kannel dlr-url called with status 1',
   );

@@ -4,8 +4,6 @@
 // simulator injects (a long one in parts among them) reach Kannel's get-url.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,17 +11,12 @@ import { cimd2ToText } from '../../src/cimd2/index.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
-import { startKannel } from '../peers/kannel.ts';
+import { kannelCallbacks, startKannel } from '../peers/kannel.ts';
 
 const closers: Array<() => unknown> = [];
 after(async () => {
   for (const c of closers.reverse()) await c();
 });
-
-/** The query of a URL Kannel called (its escapes are of UTF-8). */
-function query(url: string): URLSearchParams {
-  return new URL(url, 'http://kannel').searchParams;
-}
 
 test('Kannel smsc=cimd2 ↔ our CIMD2 simulator: sendsms with a receipt back, inbound to get-url', async (t) => {
   if (!requirePeer(t, 'Kannel')) return;
@@ -36,14 +29,10 @@ test('Kannel smsc=cimd2 ↔ our CIMD2 simulator: sendsms with a receipt back, in
   const { port: simPort } = await sim.listen(0);
   closers.push(() => sim.close());
 
-  const calls: string[] = [];
-  const web = http.createServer((req, res) => {
-    calls.push(req.url!);
-    res.end('');
-  });
-  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => web.close(r)));
-  const webPort = (web.address() as net.AddressInfo).port;
+  const web = await kannelCallbacks();
+  closers.push(() => web.close());
+  /** The URLs Kannel called (their escapes are of UTF-8). */
+  const calls = web.calls;
 
   const kannel = await startKannel({
     dir,
@@ -62,7 +51,7 @@ group = sms-service
 keyword = default
 catch-all = true
 max-messages = 0
-get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
+get-url = "http://127.0.0.1:${web.port}/mo?from=%p&to=%P&text=%a"
 `,
   });
   closers.push(() => kannel.stop());
@@ -70,7 +59,7 @@ get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
 
   // Kannel → simulator, with a status report back to its dlr-url.
   const text = 'Hello via Kannel @home_now ÄÖäö £5';
-  const dlrUrl = `http://127.0.0.1:${webPort}/dlr?status=%d&to=%p`;
+  const dlrUrl = `http://127.0.0.1:${web.port}/dlr?status=%d&to=%p`;
   const send = await waitFor(
     async () => {
       const res = await fetch(
@@ -88,27 +77,27 @@ get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
   assert.equal(cimd2ToText(submitted.text!), text);
   assert.ok(submitted.statusReportRequest !== 0, 'Kannel asked for a status report');
   const dlr = await waitFor(
-    () => calls.find((u) => u.startsWith('/dlr') && query(u).get('status') === '1'),
+    () => calls.find((u) => u.pathname.startsWith('/dlr') && u.searchParams.get('status') === '1'),
     30_000,
     'Kannel dlr-url called with status 1 (delivered)',
   );
-  assert.equal(query(dlr).get('to'), '447700900001');
+  assert.equal(dlr.searchParams.get('to'), '447700900001');
 
   // Simulator → Kannel: a short message and a long one in three parts, which Kannel joins.
   sim.injectInbound({ from: '+447700900002', to: '12345', text: 'Hi Kannel @home_now ÄÖ' });
   const long = `Long one: ${'abcdefghij'.repeat(33)}`;
   assert.equal(sim.injectInbound({ from: '+447700900003', to: '12345', text: long }), 3);
   const short = await waitFor(
-    () => calls.find((u) => u.startsWith('/mo') && query(u).get('from') === '+447700900002'),
+    () => calls.find((u) => u.pathname.startsWith('/mo') && u.searchParams.get('from') === '+447700900002'),
     30_000,
     'get-url called for the short inbound',
   );
-  assert.equal(query(short).get('text'), 'Hi Kannel @home_now ÄÖ');
-  assert.equal(query(short).get('to'), '12345');
+  assert.equal(short.searchParams.get('text'), 'Hi Kannel @home_now ÄÖ');
+  assert.equal(short.searchParams.get('to'), '12345');
   const joined = await waitFor(
-    () => calls.find((u) => u.startsWith('/mo') && query(u).get('from') === '+447700900003'),
+    () => calls.find((u) => u.pathname.startsWith('/mo') && u.searchParams.get('from') === '+447700900003'),
     30_000,
     'get-url called for the long inbound',
   );
-  assert.equal(query(joined).get('text'), long);
+  assert.equal(joined.searchParams.get('text'), long);
 });

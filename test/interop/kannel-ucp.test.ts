@@ -6,8 +6,6 @@
 // server side.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,7 +13,7 @@ import type { UcpSimulatedMessage } from '../../src/simulator/index.ts';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
-import { startKannel } from '../peers/kannel.ts';
+import { kannelCallbacks, startKannel } from '../peers/kannel.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -33,14 +31,9 @@ test('Kannel smsc = emi ↔ our UCP/EMI simulator: sendsms with a notification, 
   const submits: UcpSimulatedMessage[] = [];
   sim.on('submit', (m) => submits.push(m));
 
-  const hits: URLSearchParams[] = [];
-  const hooks = http.createServer((req, res) => {
-    hits.push(new URL(req.url!, 'http://x').searchParams);
-    res.end('');
-  });
-  await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => hooks.close(r)));
-  const hookPort = (hooks.address() as net.AddressInfo).port;
+  const hooks = await kannelCallbacks();
+  closers.push(() => hooks.close());
+  const hits = () => hooks.calls.map((u) => u.searchParams);
 
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-kannel-emi-'));
   closers.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +54,7 @@ reconnect-delay = 2
     extra: `
 group = sms-service
 keyword = default
-get-url = "http://127.0.0.1:${hookPort}/mo?from=%p&to=%P&text=%b"
+get-url = "http://127.0.0.1:${hooks.port}/mo?from=%p&to=%P&text=%b"
 accept-x-kannel-headers = true
 max-messages = 0
 catch-all = true
@@ -71,7 +64,7 @@ catch-all = true
   assert.equal(sim.stats.binds, 1, 'Kannel logged in with operation 60');
   await waitFor(() => sim.stats.alerts > 0, 30_000, 'a keep-alive alert (31) from Kannel');
 
-  const dlrUrl = `http://127.0.0.1:${hookPort}/dlr?status=%d&to=%p`;
+  const dlrUrl = `http://127.0.0.1:${hooks.port}/dlr?status=%d&to=%p`;
   const send = await waitFor(
     async () => {
       const res = await fetch(
@@ -89,7 +82,7 @@ catch-all = true
     ['447700900001', 'Hello via Kannel EMI', '1'],
   );
   const dlr = await waitFor(
-    () => hits.find((h) => h.get('status') === '1'),
+    () => hits().find((h) => h.get('status') === '1'),
     30_000,
     "Kannel's dlr-url with status 1 (delivered)",
   ).catch((err: Error) => assert.fail(`${err.message}\n${kannel.log()}`));
@@ -97,7 +90,7 @@ catch-all = true
 
   sim.injectInbound({ from: '+447700900002', to: '12345', text: 'Hello Kannel from EMI' });
   const mo = await waitFor(
-    () => hits.find((h) => h.get('text') === 'Hello Kannel from EMI'),
+    () => hits().find((h) => h.get('text') === 'Hello Kannel from EMI'),
     30_000,
     'MO at get-url',
   );
@@ -108,11 +101,15 @@ catch-all = true
   const long = 'A long inbound message over EMI, joined by Kannel from its parts. '.repeat(4);
   assert.equal(sim.injectInbound({ from: '+447700900003', to: '12345', text: long }), 2);
   await waitFor(
-    () => hits.find((h) => h.get('text') === long),
+    () => hits().find((h) => h.get('text') === long),
     30_000,
     'the long MO joined at get-url',
   ).catch((err: Error) =>
-    assert.fail(`${err.message}\n${hits.map((h) => h.get('text')).join('\n')}\n${kannel.log()}`),
+    assert.fail(
+      `${err.message}\n${hits()
+        .map((h) => h.get('text'))
+        .join('\n')}\n${kannel.log()}`,
+    ),
   );
   assert.equal(sim.stats.deliveriesDropped, 0);
 });

@@ -1,9 +1,12 @@
 // Kannel 1.4.5 as a peer: bearerbox with the smsc groups a test gives (an SMPP client link to
 // an SMSC or a gateway's SMPP server, or Kannel's own EMI/CIMD2 drivers), smsbox with
 // sendsms for user u/p, and what else a test adds (sms-service groups). Resolves once every
-// link is online and sendsms answers. The bench writes its configuration with kannelConf.
+// link is online and sendsms answers. The bench writes its configuration with kannelConf;
+// kannelCallbacks records what Kannel calls (dlr-url, get-url).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
 
@@ -149,4 +152,19 @@ export async function startKannel(options: {
     stop();
     throw err;
   }
+}
+
+/** An HTTP server for Kannel's dlr-url and get-url: every URL it was called with, in order. */
+export async function kannelCallbacks(): Promise<{ port: number; calls: URL[]; close(): Promise<void> }> {
+  const calls: URL[] = [];
+  const server = http.createServer((req, res) => {
+    calls.push(new URL(req.url!, 'http://kannel'));
+    res.end('');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
