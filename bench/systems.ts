@@ -5,9 +5,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { kannelConf, linksOnline, smppLink } from '../test/peers/kannel.ts';
+import { freePort } from '../test/peers/ports.ts';
 import type { SinkStats } from './smpp-sink.ts';
 
 export const bearerbox = '/usr/sbin/bearerbox';
@@ -60,14 +62,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 // ---- /proc -------------------------------------------------------------------------
@@ -229,69 +223,18 @@ export async function startKannel(
 ): Promise<SystemUnderTest> {
   mkdirSync(join(dir, 'store'), { recursive: true });
   const [admin, box, sendsms] = [await freePort(), await freePort(), await freePort()];
-  const smsc = Array.from(
-    { length: link.binds },
-    () => `group = smsc
-smsc = smpp
-smsc-id = sink
-host = 127.0.0.1
-port = ${sinkPort}
-transceiver-mode = true
-interface-version = 34
-smsc-username = "kannel"
-smsc-password = "pw"
-system-type = ""
-reconnect-delay = 2
-max-pending-submits = ${link.window}
-`,
+  const smsc = Array.from({ length: link.binds }, () =>
+    smppLink({ id: 'sink', port: sinkPort, systemId: 'kannel', password: 'pw', window: link.window }),
   ).join('\n');
   const conf = join(dir, 'kannel.conf');
-  writeFileSync(
-    conf,
-    `group = core
-admin-port = ${admin}
-admin-interface = 127.0.0.1
-admin-password = kadmin
-status-password = kstatus
-admin-allow-ip = "127.0.0.1"
-smsbox-port = ${box}
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "${dir}/bearerbox.log"
-log-level = 2
-${store ? `store-type = spool\nstore-location = "${dir}/store"\n` : ''}dlr-storage = internal
-
-${smsc}
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = ${box}
-sendsms-port = ${sendsms}
-sendsms-interface = 127.0.0.1
-global-sender = 12345
-log-file = "${dir}/smsbox.log"
-log-level = 2
-
-group = sendsms-user
-username = u
-password = p
-user-allow-ip = "127.0.0.1"
-max-messages = 10
-concatenation = true
-`,
-  );
+  writeFileSync(conf, kannelConf({ dir, ports: { admin, box, sendsms }, smsc, logLevel: 2, store }));
   const bb = spawn(bearerbox, ['-v', '2', conf], { stdio: 'ignore' });
   const children = [bb];
   const close = async () => {
     for (const c of children.reverse()) await stop(c);
   };
   try {
-    const bound = await until(async () => {
-      const status = await fetch(`http://127.0.0.1:${admin}/status.txt?password=kstatus`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      return (status.match(/\(online /g)?.length ?? 0) >= link.binds;
-    }, 30_000);
+    const bound = await until(async () => (await linksOnline(admin)) >= link.binds, 30_000);
     if (!bound) throw new Error(`Kannel did not bind to the sink (see ${dir}/bearerbox.log)`);
     const sb = spawn(smsbox, ['-v', '2', conf], { stdio: 'ignore' });
     children.push(sb);

@@ -3,6 +3,7 @@
 import type { SmscSimulatorOptions } from '../simulator/index.ts';
 import { Cimd2Simulator } from '../simulator/index.ts';
 import { startControl } from './simulate.ts';
+import { closeOnSignal } from './simulator-process.ts';
 
 /** Serves until SIGINT/SIGTERM. */
 export async function simulateCimd2(
@@ -17,26 +18,14 @@ export async function simulateCimd2(
   process.stdout.write(
     `CIMD2 SMSC simulator listening on ${address.address}:${address.port} (${credentials})\n`,
   );
-  const http =
-    control === undefined
-      ? undefined
-      : await startControl(
-          {
-            stats: () => simulator.stats,
-            injectInbound: (m) => simulator.injectInbound(m),
-            message: (id) => {
-              const m = simulator.findMessage(id);
-              return m && { ...m, udh: m.udh?.toString('hex') ?? null, userData: m.userData.toString('hex') };
-            },
-          },
-          control,
-        );
-  const stop = async () => {
-    await http?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const http = await startControl(simulator, control, (m) => ({
+    ...m,
+    udh: m.udh?.toString('hex') ?? null,
+    userData: m.userData.toString('hex'),
+  }));
+  closeOnSignal(
+    async () => http?.close(),
+    () => simulator.close(),
+  );
   return 0;
 }

@@ -1,8 +1,8 @@
 // `smsgw simulate modem`: the GSM modem emulator on a serial port or one end of a
 // pseudo-terminal pair, with an HTTP control port to send it messages and read its counts.
-import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { ModemEmulator } from '../simulator/index.ts';
+import { closeOnSignal, parseSimulatorArgs, reportProblems } from './simulator-process.ts';
 
 const help = `usage: smsgw simulate modem --device PATH [options]
 
@@ -28,39 +28,24 @@ misbehaviour:
 `;
 
 export async function simulateModemCommand(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        device: { type: 'string' },
-        http: { type: 'string' },
-        pin: { type: 'string' },
-        number: { type: 'string', default: '+15550100' },
-        'baud-rate': { type: 'string', default: '115200' },
-        'report-delay-ms': { type: 'string', default: '200' },
-        'report-status': { type: 'string', default: '0' },
-        'response-delay-ms': { type: 'string', default: '0' },
-        'cms-error': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`smsgw simulate modem: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(help);
-    return 0;
-  }
-  const problems: string[] = [];
-  const int = (name: string, min: number, max: number): number => {
-    const raw = String(values[name]);
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max)
-      problems.push(`--${name}: expected integer ${min}..${max}, got '${raw}'`);
-    return n;
-  };
+  const args = parseSimulatorArgs(
+    'smsgw simulate modem',
+    argv,
+    {
+      device: { type: 'string' },
+      http: { type: 'string' },
+      pin: { type: 'string' },
+      number: { type: 'string', default: '+15550100' },
+      'baud-rate': { type: 'string', default: '115200' },
+      'report-delay-ms': { type: 'string', default: '200' },
+      'report-status': { type: 'string', default: '0' },
+      'response-delay-ms': { type: 'string', default: '0' },
+      'cms-error': { type: 'string' },
+    },
+    help,
+  );
+  if ('exitCode' in args) return args.exitCode;
+  const { values, int, problems } = args;
   const device = values.device as string | undefined;
   if (!device) problems.push('--device: required (a serial port or one end of a pty pair)');
   const pin = values.pin as string | undefined;
@@ -72,10 +57,7 @@ export async function simulateModemCommand(argv: string[]): Promise<number> {
   const reportStatus = int('report-status', 0, 255);
   const responseDelayMs = int('response-delay-ms', 0, 600_000);
   const cmsError = values['cms-error'] === undefined ? null : int('cms-error', 0, 999);
-  if (problems.length > 0 || !device) {
-    for (const p of problems) process.stderr.write(`smsgw simulate modem: ${p}\n`);
-    return 2;
-  }
+  if (problems.length > 0 || !device) return reportProblems('smsgw simulate modem', problems);
   const emulator = new ModemEmulator({
     path: device,
     baudRate,
@@ -96,13 +78,10 @@ export async function simulateModemCommand(argv: string[]): Promise<number> {
     `modem emulator answering on ${device} (number ${number}${pin ? ', SIM PIN set' : ''})\n`,
   );
   const http = values.http === undefined ? undefined : await startControl(emulator, String(values.http));
-  const stop = async () => {
-    await http?.close();
-    await emulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(
+    async () => http?.close(),
+    () => emulator.close(),
+  );
   return 0;
 }
 

@@ -3,6 +3,7 @@
 import type { SmscSimulatorOptions } from '../simulator/index.ts';
 import { UcpSmscSimulator } from '../simulator/index.ts';
 import { startControl } from './simulate.ts';
+import { closeOnSignal } from './simulator-process.ts';
 
 /** Serves until SIGINT/SIGTERM. */
 export async function simulateUcp(
@@ -21,23 +22,10 @@ export async function simulateUcp(
   process.stdout.write(
     `UCP/EMI SMSC simulator listening on ${address.address}:${address.port} (${credentials})\n`,
   );
-  const http =
-    control === undefined
-      ? undefined
-      : await startControl(
-          {
-            stats: () => simulator.stats,
-            injectInbound: (m) => simulator.injectInbound(m),
-            message: (id) => simulator.findMessage(id),
-          },
-          control,
-        );
-  const stop = async () => {
-    await http?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const http = await startControl(simulator, control);
+  closeOnSignal(
+    async () => http?.close(),
+    () => simulator.close(),
+  );
   return 0;
 }

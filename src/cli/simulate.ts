@@ -1,13 +1,13 @@
 // `smsgw simulate smsc`: the SMSC simulator as a standalone process, with an HTTP control
 // port to inject inbound messages and read what it received.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import type { SimulatorOutcome, SmscSimulatorOptions } from '../simulator/index.ts';
 import { SmscSimulator } from '../simulator/index.ts';
 import { simulateCimd2 } from './simulate-cimd2.ts';
 import { simulateModemCommand } from './simulate-modem.ts';
 import { simulateUcp } from './simulate-ucp.ts';
+import { closeOnSignal, parseSimulatorArgs, reportProblems } from './simulator-process.ts';
 
 const help = `usage: smsgw simulate smsc [options]
 
@@ -49,49 +49,34 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     process.stderr.write(`smsgw simulate: expected 'smsc' or 'modem'\n${help}`);
     return 2;
   }
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: rest,
-      options: {
-        protocol: { type: 'string', default: 'smpp' },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '2776' },
-        'system-id': { type: 'string' },
-        password: { type: 'string' },
-        'delivery-delay-ms': { type: 'string', default: '200' },
-        outcome: { type: 'string', multiple: true },
-        'message-id': { type: 'string', default: 'hex' },
-        'receipt-id': { type: 'string', default: 'hex' },
-        'tls-port': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        http: { type: 'string' },
-        'throttle-tps': { type: 'string', default: '0' },
-        'drop-every': { type: 'string', default: '0' },
-        'response-delay-ms': { type: 'string', default: '0' },
-        'fail-rate': { type: 'string', default: '0' },
-        'fail-status': { type: 'string', default: '0x45' },
-        seed: { type: 'string', default: '1' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`smsgw simulate smsc: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(help);
-    return 0;
-  }
-  const problems: string[] = [];
-  const int = (name: string, min: number, max: number): number => {
-    const raw = String(values[name]);
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max)
-      problems.push(`--${name}: expected integer ${min}..${max}, got '${raw}'`);
-    return n;
-  };
+  const args = parseSimulatorArgs(
+    'smsgw simulate smsc',
+    rest,
+    {
+      protocol: { type: 'string', default: 'smpp' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '2776' },
+      'system-id': { type: 'string' },
+      password: { type: 'string' },
+      'delivery-delay-ms': { type: 'string', default: '200' },
+      outcome: { type: 'string', multiple: true },
+      'message-id': { type: 'string', default: 'hex' },
+      'receipt-id': { type: 'string', default: 'hex' },
+      'tls-port': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      http: { type: 'string' },
+      'throttle-tps': { type: 'string', default: '0' },
+      'drop-every': { type: 'string', default: '0' },
+      'response-delay-ms': { type: 'string', default: '0' },
+      'fail-rate': { type: 'string', default: '0' },
+      'fail-status': { type: 'string', default: '0x45' },
+      seed: { type: 'string', default: '1' },
+    },
+    help,
+  );
+  if ('exitCode' in args) return args.exitCode;
+  const { values, int, problems } = args;
   const port = int('port', 0, 65535);
   const options: SmscSimulatorOptions = {
     deliveryDelayMs: int('delivery-delay-ms', 0, 86_400_000),
@@ -141,10 +126,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   if (protocol !== 'smpp' && protocol !== 'ucp' && protocol !== 'cimd2')
     problems.push(`--protocol: expected smpp, ucp or cimd2, got '${protocol}'`);
   if (protocol !== 'smpp' && tlsPort !== undefined) problems.push('--tls-port: only with --protocol smpp');
-  if (problems.length > 0) {
-    for (const p of problems) process.stderr.write(`smsgw simulate smsc: ${p}\n`);
-    return 2;
-  }
+  if (problems.length > 0) return reportProblems('smsgw simulate smsc', problems);
   if (protocol === 'ucp')
     return simulateUcp(options, port, String(values.host), values.http as string | undefined);
   if (protocol === 'cimd2')
@@ -159,33 +141,20 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     const tlsAddress = await simulator.listen(tlsPort, host, true);
     process.stdout.write(`SMSC simulator TLS on ${tlsAddress.address}:${tlsAddress.port}\n`);
   }
-  const http =
-    values.http === undefined
-      ? undefined
-      : await startControl(
-          {
-            stats: () => simulator.stats,
-            injectInbound: (m) => simulator.injectInbound(m),
-            message: (id) => {
-              const m = simulator.findMessage(id);
-              return m && { ...m, shortMessage: m.shortMessage.toString('hex') };
-            },
-          },
-          String(values.http),
-        );
-  const stop = async () => {
-    await http?.close();
-    await simulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const http = await startControl(simulator, values.http as string | undefined, (m) => ({
+    ...m,
+    shortMessage: m.shortMessage.toString('hex'),
+  }));
+  closeOnSignal(
+    async () => http?.close(),
+    () => simulator.close(),
+  );
   return 0;
 }
 
 /** What the control API reaches, whichever protocol the simulator speaks. */
-export interface ControlTarget {
-  stats(): object;
+export interface ControlledSimulator<Message> {
+  readonly stats: object;
   injectInbound(message: {
     from: string;
     to: string;
@@ -193,10 +162,19 @@ export interface ControlTarget {
     systemId?: string;
     longMessages?: 'udh' | 'sar' | 'payload';
   }): number;
-  message(id: string): object | undefined;
+  findMessage(id: string): Message | undefined;
 }
 
-export async function startControl(simulator: ControlTarget, listen: string) {
+/**
+ * The control API on `listen` (none without it). `json` shows a stored message (its
+ * buffers as hex).
+ */
+export async function startControl<Message extends object>(
+  simulator: ControlledSimulator<Message>,
+  listen: string | undefined,
+  json: (message: Message) => object = (message) => message,
+) {
+  if (listen === undefined) return undefined;
   const colon = listen.lastIndexOf(':');
   const host = colon > 0 ? listen.slice(0, colon) : '127.0.0.1';
   const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
@@ -232,11 +210,11 @@ export async function startControl(simulator: ControlTarget, listen: string) {
       return reply.code(202).send({ parts });
     },
   );
-  app.get('/stats', async () => simulator.stats());
+  app.get('/stats', async () => simulator.stats);
   app.get<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
-    const m = simulator.message(req.params.id);
+    const m = simulator.findMessage(req.params.id);
     if (!m) return reply.code(404).send({ error: { code: 'not_found', message: 'no such message' } });
-    return m;
+    return json(m);
   });
   const address = await app.listen({ host, port });
   process.stdout.write(`SMSC simulator control API on ${address}\n`);

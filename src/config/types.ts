@@ -221,9 +221,9 @@ export interface RuleConditionsConfig {
   lineType?: string[];
 }
 
-export interface Cimd2ConnectorConfig {
+/** What the SMSC clients over their own TCP protocols (CIMD2, UCP/EMI) share. */
+interface SmscClientConfig {
   id: string;
-  type: 'cimd2';
   costs?: ConnectorCostConfig[];
   host: string;
   port: number;
@@ -232,27 +232,22 @@ export interface Cimd2ConnectorConfig {
   binds: number;
   window: number;
   tps: number;
-  aliveSeconds: number;
   requestTimeoutSeconds: number;
+}
+
+export interface Cimd2ConnectorConfig extends SmscClientConfig {
+  type: 'cimd2';
+  aliveSeconds: number;
   /** Put a checksum on every packet sent. */
   checksum: boolean;
 }
 
 /** A UCP/EMI client (SMT) to an SMSC. */
-export interface UcpConnectorConfig {
-  id: string;
+export interface UcpConnectorConfig extends SmscClientConfig {
   type: 'ucp';
-  costs?: ConnectorCostConfig[];
-  host: string;
-  port: number;
   /** Sent as OAdC of the login (operation 60). */
   username: string;
-  password: string;
-  binds: number;
-  window: number;
-  tps: number;
   keepAliveSeconds: number;
-  requestTimeoutSeconds: number;
 }
 
 /** An upstream provider over HTTP: a preset's credentials, or generic request and mapping settings. */

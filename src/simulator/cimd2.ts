@@ -20,8 +20,10 @@ import {
   septetsToCimd2,
 } from '../cimd2/index.ts';
 import { splitMessage } from '../sms/index.ts';
-import { maxDeliveryAttempts, redeliveryDelayMs } from './redelivery.ts';
+import { anotherTry, redeliveryDelayMs } from './redelivery.ts';
 import type { InboundMessage, SimulatorOutcome, SimulatorStats, SmscSimulatorOptions } from './smsc.ts';
+import { zeroStats } from './smsc.ts';
+import { SimulatorTimers } from './timers.ts';
 
 export interface Cimd2SimulatorOptions
   extends Pick<SmscSimulatorOptions, 'accounts' | 'deliveryDelayMs' | 'outcomes'> {
@@ -74,15 +76,7 @@ const statusOf: Record<string, { code: number; bit: number }> = {
 };
 
 export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
-  readonly stats: SimulatorStats = {
-    binds: 0,
-    submits: 0,
-    throttled: 0,
-    failed: 0,
-    receiptsSent: 0,
-    inboundSent: 0,
-    deliveriesDropped: 0,
-  };
+  readonly stats: SimulatorStats = zeroStats();
   readonly messages = new Map<string, Cimd2SimulatedMessage>();
   /** Alive (40) packets answered. */
   alives = 0;
@@ -93,7 +87,7 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
   readonly #pending: Delivery[] = [];
   /** The last timestamp (epoch seconds) given per destination, so each is unique. */
   readonly #lastStamp = new Map<string, number>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new SimulatorTimers();
   #reference = 1;
   #roundRobin = 0;
 
@@ -114,7 +108,6 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
   }
 
   async close(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const session of this.#sessions.keys()) session.close();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -256,11 +249,7 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
       [Param.DESTINATION_ADDRESS, to],
       [Param.SERVICE_CENTRE_TIMESTAMP, timestamp],
     ]);
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.#report(message, session);
-    }, this.#options.deliveryDelayMs ?? 200);
-    this.#timers.add(timer);
+    this.#timers.after(this.#options.deliveryDelayMs ?? 200, () => this.#report(message, session));
   }
 
   /** The status report (23), when the submit's 056 asked for this outcome. */
@@ -301,20 +290,12 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
       (response) => {
         // An error code in the answer asks for the delivery again later.
         if ((intParam(response, Param.ERROR_CODE) ?? 0) === 0) return;
-        if (++delivery.attempts >= maxDeliveryAttempts) {
-          this.stats.deliveriesDropped++;
-          return;
-        }
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          this.#deliver(delivery);
-        }, redeliveryDelayMs(delivery.attempts));
-        this.#timers.add(timer);
+        if (anotherTry(delivery, this.stats))
+          this.#timers.after(redeliveryDelayMs(delivery.attempts), () => this.#deliver(delivery));
       },
       () => {
         delivery.preferred = null;
-        if (++delivery.attempts < maxDeliveryAttempts) this.#deliver(delivery);
-        else this.stats.deliveriesDropped++;
+        if (anotherTry(delivery, this.stats)) this.#deliver(delivery);
       },
     );
   }

@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import { decodeText, encodeGsm7, splitMessage } from '../sms/index.ts';
+import { SimulatorTimers } from './timers.ts';
 
 export interface ModemEmulatorOptions {
   path: string;
@@ -84,7 +85,7 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
   #mr = 0;
   #reference = 0;
   readonly #store = new Map<number, Stored>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new SimulatorTimers();
   #chain: Promise<void> = Promise.resolve();
 
   constructor(options: ModemEmulatorOptions) {
@@ -114,7 +115,6 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
   }
 
   async close(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     const port = this.#port;
     this.#port = null;
@@ -295,11 +295,7 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
     this.submits.push({ ...submit, reference });
     this.stats.sent++;
     if (submit.statusReport && this.#reportsTo !== 0) {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#report(reference, submit.to);
-      }, this.#options.reportDelayMs ?? 100);
-      this.#timers.add(timer);
+      this.#timers.after(this.#options.reportDelayMs ?? 100, () => this.#report(reference, submit.to));
     }
     return `+CMGS: ${reference}\r\nOK`;
   }

@@ -9,3 +9,13 @@ export const maxDeliveryAttempts = 16;
 export function redeliveryDelayMs(attempts: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.max(0, attempts - 1));
 }
+
+/**
+ * Counts a failed try of `delivery`: true when another is due, else false with the delivery
+ * counted as dropped.
+ */
+export function anotherTry(delivery: { attempts: number }, stats: { deliveriesDropped: number }): boolean {
+  if (++delivery.attempts < maxDeliveryAttempts) return true;
+  stats.deliveriesDropped++;
+  return false;
+}

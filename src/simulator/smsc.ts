@@ -18,7 +18,7 @@ import {
   shortMessagePdu,
 } from '../smpp/index.ts';
 import { decodeText, encodingFromDataCoding, splitMessage } from '../sms/index.ts';
-import { maxDeliveryAttempts, redeliveryDelayMs } from './redelivery.ts';
+import { anotherTry, redeliveryDelayMs } from './redelivery.ts';
 
 export interface SimulatorOutcome {
   /** Destination pattern: exact number, or a prefix ending in `*` (a leading `+` is ignored). */
@@ -103,6 +103,19 @@ export interface SimulatorStats {
   deliveriesDropped: number;
 }
 
+/** Every count at zero. */
+export function zeroStats(): SimulatorStats {
+  return {
+    binds: 0,
+    submits: 0,
+    throttled: 0,
+    failed: 0,
+    receiptsSent: 0,
+    inboundSent: 0,
+    deliveriesDropped: 0,
+  };
+}
+
 export interface SmscSimulatorEvents {
   submit: [message: SimulatedMessage];
   receipt: [message: SimulatedMessage];
@@ -130,15 +143,7 @@ const statState: Record<string, number> = {
 
 export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
   readonly server: SmppServer;
-  readonly stats: SimulatorStats = {
-    binds: 0,
-    submits: 0,
-    throttled: 0,
-    failed: 0,
-    receiptsSent: 0,
-    inboundSent: 0,
-    deliveriesDropped: 0,
-  };
+  readonly stats: SimulatorStats = zeroStats();
   readonly messages = new Map<number, SimulatedMessage>();
 
   readonly #o: Required<Omit<SmscSimulatorOptions, 'accounts' | 'tls' | 'window' | 'enquireLinkMs'>> &
@@ -512,14 +517,12 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       (resp) => {
         // An ESME that answers with an error asked us to try again (or refused for good).
         if (resp.commandStatus === 0) return;
-        if (++delivery.attempts < maxDeliveryAttempts)
+        if (anotherTry(delivery, this.stats))
           setTimeout(() => this.#deliver(delivery), redeliveryDelayMs(delivery.attempts)).unref();
-        else this.stats.deliveriesDropped++;
       },
       () => {
         delivery.preferred = null;
-        if (++delivery.attempts < maxDeliveryAttempts) this.#deliver(delivery);
-        else this.stats.deliveriesDropped++;
+        if (anotherTry(delivery, this.stats)) this.#deliver(delivery);
       },
     );
   }

@@ -21,9 +21,10 @@ import {
   toUcpRecipient,
   UcpSession,
 } from '../ucp/index.ts';
-import { maxDeliveryAttempts, redeliveryDelayMs } from './redelivery.ts';
+import { anotherTry, redeliveryDelayMs } from './redelivery.ts';
 import type { SimulatorOutcome, SimulatorStats } from './smsc.ts';
-import { outcomeFor } from './smsc.ts';
+import { outcomeFor, zeroStats } from './smsc.ts';
+import { SimulatorTimers } from './timers.ts';
 
 export interface UcpSimulatorOptions {
   /** Accepted logins (OAdC and password of operation 60); with none, anyone, logged in or not. */
@@ -79,21 +80,12 @@ const maxMessages = 1_000_000;
 
 export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimulatedMessage] }> {
   /** The SMPP simulator's counts, and the alerts (31) answered. */
-  readonly stats: SimulatorStats & { alerts: number } = {
-    alerts: 0,
-    binds: 0,
-    submits: 0,
-    throttled: 0,
-    failed: 0,
-    receiptsSent: 0,
-    inboundSent: 0,
-    deliveriesDropped: 0,
-  };
+  readonly stats: SimulatorStats & { alerts: number } = { alerts: 0, ...zeroStats() };
   readonly messages = new Map<string, UcpSimulatedMessage>();
   readonly #o: UcpSimulatorOptions;
   readonly #servers: net.Server[] = [];
   readonly #connections = new Set<Connection>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new SimulatorTimers();
   readonly #pending: Pending[] = [];
   /** The last SCTS given per recipient, so every message to one has its own. */
   readonly #lastScts = new Map<string, number>();
@@ -115,7 +107,6 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
   }
 
   async close(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const c of this.#connections) c.session.destroy();
     await Promise.all(this.#servers.map((s) => new Promise((resolve) => s.close(resolve))));
@@ -247,11 +238,7 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
     this.stats.submits++;
     this.emit('submit', message);
     session.respond(frame, { ack: true, sm: id });
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.#complete(message, scts);
-    }, this.#o.deliveryDelayMs ?? 200);
-    this.#timers.add(timer);
+    this.#timers.after(this.#o.deliveryDelayMs ?? 200, () => this.#complete(message, scts));
   }
 
   /** SCTS to the second, one second on from the last one this recipient got if that is taken. */
@@ -316,18 +303,8 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
 
   /** `pause`: refused, so tried again after a growing pause; else (connection lost) at once. */
   #retry(pending: Pending, pause: boolean): void {
-    if (++pending.attempts >= maxDeliveryAttempts) {
-      this.stats.deliveriesDropped++;
-      return;
-    }
-    const timer = setTimeout(
-      () => {
-        this.#timers.delete(timer);
-        this.#deliver(pending);
-      },
-      pause ? redeliveryDelayMs(pending.attempts) : 0,
-    );
-    this.#timers.add(timer);
+    if (!anotherTry(pending, this.stats)) return;
+    this.#timers.after(pause ? redeliveryDelayMs(pending.attempts) : 0, () => this.#deliver(pending));
   }
 
   #flushPending(): void {

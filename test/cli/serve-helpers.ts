@@ -1,7 +1,6 @@
 // `smsgw serve` as a child process: its stdout lines (JSON log lines, plus the banner with no
 // config), its stderr, and its exit.
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after } from 'node:test';
@@ -79,10 +78,4 @@ export function serve(
 }
 
 /** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort } from '../peers/ports.ts';

@@ -3,12 +3,27 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { SerialPort } from 'serialport';
 import { waitFor } from '../e2e/helpers.ts';
 import { needsSocat, ptyPair } from '../modem/pty.ts';
 
 const main = resolve('src/cli/main.ts');
+
+/** `smsgw simulate modem ARGS` as a process, stopped after the test: what it has printed. */
+function simulateModem(t: TestContext, args: string[]): () => string {
+  const child = spawn(process.execPath, [main, 'simulate', 'modem', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  t.after(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  return () => stdout;
+}
 
 test(
   'smsgw simulate modem answers AT, asks for its PIN, takes a PDU, reports, and delivers /inbound as +CMTI',
@@ -16,32 +31,18 @@ test(
   async (t) => {
     const pty = await ptyPair();
     t.after(() => pty.close());
-    const child = spawn(
-      process.execPath,
-      [
-        main,
-        'simulate',
-        'modem',
-        '--device',
-        pty.modem,
-        '--http',
-        '127.0.0.1:0',
-        '--pin',
-        '1234',
-        '--report-delay-ms',
-        '10',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    t.after(async () => {
-      child.kill('SIGTERM');
-      await exited;
-    });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const stdout = simulateModem(t, [
+      '--device',
+      pty.modem,
+      '--http',
+      '127.0.0.1:0',
+      '--pin',
+      '1234',
+      '--report-delay-ms',
+      '10',
+    ]);
     const control = await waitFor(
-      () => /control API on (http:\/\/\S+)/.exec(stdout)?.[1],
+      () => /control API on (http:\/\/\S+)/.exec(stdout())?.[1],
       15_000,
       'the control API',
     );
@@ -124,19 +125,8 @@ test(
 test('smsgw simulate modem --cms-error and --response-delay-ms misbehave as asked', needsSocat, async (t) => {
   const pty = await ptyPair();
   t.after(() => pty.close());
-  const child = spawn(
-    process.execPath,
-    [main, 'simulate', 'modem', '--device', pty.modem, '--cms-error', '42', '--response-delay-ms', '50'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  t.after(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  let stdout = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  await waitFor(() => stdout.includes('answering on'), 15_000, 'the emulator to start');
+  const stdout = simulateModem(t, ['--device', pty.modem, '--cms-error', '42', '--response-delay-ms', '50']);
+  await waitFor(() => stdout().includes('answering on'), 15_000, 'the emulator to start');
   const port = new SerialPort({ path: pty.gateway, baudRate: 115_200, autoOpen: false });
   await new Promise<void>((ok, fail) => port.open((err) => (err ? fail(err) : ok())));
   t.after(() => new Promise<void>((r) => port.close(() => r())));

@@ -2,17 +2,8 @@
 // a push secret needed where nothing secret could derive one; http.publicUrl.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
-
-function problems(yaml: string): string[] {
-  try {
-    parseConfig(yaml);
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-}
+import { parseConfig } from '../../src/config/index.ts';
+import { configProblems as problems } from './problems.ts';
 
 test('each preset names what it lacks; a complete one takes the defaults', () => {
   assert.deepEqual(problems('connectors: [{ id: t, type: http, preset: twilio }]'), [

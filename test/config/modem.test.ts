@@ -1,17 +1,8 @@
 // The `modem` connector's settings: defaults, and refusals naming the path.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
-
-const problemsOf = (yaml: string): string[] => {
-  try {
-    parseConfig(yaml);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+import { parseConfig } from '../../src/config/index.ts';
+import { configProblems as problemsOf } from './problems.ts';
 
 test('type: modem takes devices, and optional pin and baudRate', () => {
   const config = parseConfig(`

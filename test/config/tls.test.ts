@@ -6,23 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/index.ts';
 import { requirePeer } from '../peers/available.ts';
 import { testCertificate } from '../peers/tls.ts';
+import { configProblems as problemsOf } from './problems.ts';
 
 const main = resolve('src/cli/main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'smsgw-config-tls-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 const smpp = 'type: smpp, host: smsc.example.com, port: 3550, systemId: gw, password: pw';
 

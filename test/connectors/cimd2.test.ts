@@ -20,7 +20,7 @@ import { Cimd2Connector } from '../../src/connectors/index.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
 import { parseUdh } from '../../src/sms/index.ts';
 import { api, gatewayFrom, waitFor as waitForAsync } from '../e2e/helpers.ts';
-import { outbound, RecordingSink, waitFor } from './helpers.ts';
+import { cimd2Config, outbound, RecordingSink, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -32,24 +32,6 @@ async function simulator(options: ConstructorParameters<typeof Cimd2Simulator>[0
   const { port } = await sim.listen(0);
   closers.push(() => sim.close());
   return { sim, port };
-}
-
-function cimd2Config(port: number, fields: Partial<Cimd2ConnectorConfig> = {}): Cimd2ConnectorConfig {
-  return {
-    id: 'nokia',
-    type: 'cimd2',
-    host: '127.0.0.1',
-    port,
-    username: 'user',
-    password: 'secret',
-    binds: 1,
-    window: 8,
-    tps: 0,
-    aliveSeconds: 60,
-    requestTimeoutSeconds: 5,
-    checksum: false,
-    ...fields,
-  };
 }
 
 async function started(port: number, fields: Partial<Cimd2ConnectorConfig> = {}) {

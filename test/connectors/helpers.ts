@@ -1,6 +1,6 @@
 // Shared pieces of the connector tests: a recording sink, message and config builders, and
 // a wait that polls.
-import type { SmppConnectorConfig } from '../../src/config/types.ts';
+import type { Cimd2ConnectorConfig, SmppConnectorConfig } from '../../src/config/types.ts';
 import type { ConnectorSink, InboundReceipt, InboundSms, OutboundSms } from '../../src/connectors/index.ts';
 
 /** Records what reaches it; `refuse` decides, per call, whether to reject. */
@@ -69,6 +69,25 @@ export function smppConfig(port: number, fields: Partial<SmppConnectorConfig> = 
     destNpi: 1,
     broadcast: false,
     receiptIds: 'as-submitted',
+    ...fields,
+  };
+}
+
+/** A CIMD2 connector's config against 127.0.0.1:port, with `fields` over it. */
+export function cimd2Config(port: number, fields: Partial<Cimd2ConnectorConfig> = {}): Cimd2ConnectorConfig {
+  return {
+    id: 'nokia',
+    type: 'cimd2',
+    host: '127.0.0.1',
+    port,
+    username: 'user',
+    password: 'secret',
+    binds: 1,
+    window: 8,
+    tps: 0,
+    aliveSeconds: 60,
+    requestTimeoutSeconds: 5,
+    checksum: false,
     ...fields,
   };
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ModemConnectorConfig } from '../../src/config/types.ts';
-import type { ModemConnectorOptions } from '../../src/connectors/index.ts';
+import type { ConnectorLogger, ModemConnectorOptions } from '../../src/connectors/index.ts';
 import { ModemConnector } from '../../src/connectors/index.ts';
 import { ModemEmulator, type ModemEmulatorOptions } from '../../src/simulator/index.ts';
 import { needsSocat, ptyPair } from '../modem/pty.ts';
@@ -23,6 +23,50 @@ const fast: ModemConnectorOptions = {
   reassemblyTimeoutMs: 300,
 };
 
+/** The configuration every test here uses, on `devices`. */
+function modemConfig(devices: string[], pin?: string): ModemConnectorConfig {
+  return {
+    id: 'gsm',
+    type: 'modem',
+    devices,
+    baudRate: 115_200,
+    commandTimeoutSeconds: 10,
+    sendTimeoutSeconds: 60,
+    pollSeconds: 30,
+    ...(pin === undefined ? {} : { pin }),
+  };
+}
+
+/** A connector (not started) on `devices`, stopped after the test. */
+function connectorOn(
+  devices: string[],
+  options: { sink?: RecordingSink; logger?: ConnectorLogger; pin?: string } = {},
+): ModemConnector {
+  const connector = new ModemConnector(
+    modemConfig(devices, options.pin),
+    options.sink ?? new RecordingSink(),
+    options.logger,
+    fast,
+  );
+  cleanups.push(() => connector.stop());
+  return connector;
+}
+
+/** A pseudo-terminal pair, closed after the test. */
+async function openPty() {
+  const pty = await ptyPair();
+  cleanups.push(() => pty.close());
+  return pty;
+}
+
+/** An emulated modem on `path`, open until the test ends. */
+async function openEmulator(options: ModemEmulatorOptions): Promise<ModemEmulator> {
+  const emulator = new ModemEmulator(options);
+  await emulator.open();
+  cleanups.push(() => emulator.close());
+  return emulator;
+}
+
 async function rig(
   settings: {
     devices?: number;
@@ -37,8 +81,7 @@ async function rig(
   /** Every command each emulator got, from the first. */
   const commands: string[][] = [];
   for (let i = 0; i < (settings.devices ?? 1); i++) {
-    const pty = await ptyPair();
-    cleanups.push(() => pty.close());
+    const pty = await openPty();
     const emulator = new ModemEmulator({
       path: pty.modem,
       number: `+1555010${i}`,
@@ -53,22 +96,12 @@ async function rig(
     emulators.push(emulator);
     paths.push(pty.gateway);
   }
-  const config: ModemConnectorConfig = {
-    id: 'gsm',
-    type: 'modem',
-    devices: paths,
-    baudRate: 115_200,
-    commandTimeoutSeconds: 10,
-    sendTimeoutSeconds: 60,
-    pollSeconds: 30,
-    ...(settings.pin === undefined ? {} : { pin: settings.pin }),
-  };
   const sink = new RecordingSink();
   const timeouts =
     settings.timeoutMs === undefined
       ? {}
       : { commandTimeoutMs: settings.timeoutMs, sendTimeoutMs: settings.timeoutMs };
-  const connector = new ModemConnector(config, sink, undefined, {
+  const connector = new ModemConnector(modemConfig(paths, settings.pin), sink, undefined, {
     ...fast,
     modem: { ...fast.modem, ...timeouts },
   });
@@ -194,28 +227,11 @@ test('an inbound message the sink refuses stays on the SIM and is offered again'
 });
 
 test('messages stored on the SIM while the connector was stopped are read at start', needsSocat, async () => {
-  const pty = await ptyPair();
-  cleanups.push(() => pty.close());
-  const emulator = new ModemEmulator({ path: pty.modem, number: '+15550100' });
-  await emulator.open();
-  cleanups.push(() => emulator.close());
+  const pty = await openPty();
+  const emulator = await openEmulator({ path: pty.modem, number: '+15550100' });
   emulator.injectInbound({ from: '+447700900123', text: 'while you were away' });
   const sink = new RecordingSink();
-  const connector = new ModemConnector(
-    {
-      id: 'gsm',
-      type: 'modem',
-      devices: [pty.gateway],
-      baudRate: 115_200,
-      commandTimeoutSeconds: 10,
-      sendTimeoutSeconds: 60,
-      pollSeconds: 30,
-    },
-    sink,
-    undefined,
-    fast,
-  );
-  cleanups.push(() => connector.stop());
+  const connector = connectorOn([pty.gateway], { sink });
   await connector.start();
   await waitFor(() => sink.inbounds.length === 1);
   assert.equal(sink.inbounds[0]!.text, 'while you were away');
@@ -329,21 +345,7 @@ test('a slow modem (answers late, within the timeout) still sends every part', n
 
 test('a device that does not exist leaves its bind down, saying why', async () => {
   const sink = new RecordingSink();
-  const connector = new ModemConnector(
-    {
-      id: 'gsm',
-      type: 'modem',
-      devices: ['/dev/smsgw-no-such-modem'],
-      baudRate: 115_200,
-      commandTimeoutSeconds: 10,
-      sendTimeoutSeconds: 60,
-      pollSeconds: 30,
-    },
-    sink,
-    undefined,
-    fast,
-  );
-  cleanups.push(() => connector.stop());
+  const connector = connectorOn(['/dev/smsgw-no-such-modem'], { sink });
   await connector.start();
   await waitFor(() => connector.state().status === 'down');
   assert.match(connector.state().lastError ?? '', /no such file|ENOENT|cannot open/i);
@@ -351,29 +353,14 @@ test('a device that does not exist leaves its bind down, saying why', async () =
 });
 
 test('the AT traffic is logged at debug level with the PIN masked', needsSocat, async () => {
-  const pty = await ptyPair();
-  cleanups.push(() => pty.close());
-  const emulator = new ModemEmulator({ path: pty.modem, pin: '4321' });
-  await emulator.open();
-  cleanups.push(() => emulator.close());
+  const pty = await openPty();
+  await openEmulator({ path: pty.modem, pin: '4321' });
   const logged: string[] = [];
   const record = (obj: object, msg?: string) => logged.push(`${msg} ${JSON.stringify(obj)}`);
-  const connector = new ModemConnector(
-    {
-      id: 'gsm',
-      type: 'modem',
-      devices: [pty.gateway],
-      pin: '4321',
-      baudRate: 115_200,
-      commandTimeoutSeconds: 10,
-      sendTimeoutSeconds: 60,
-      pollSeconds: 30,
-    },
-    new RecordingSink(),
-    { debug: record, info: record, warn: record, error: record },
-    fast,
-  );
-  cleanups.push(() => connector.stop());
+  const connector = connectorOn([pty.gateway], {
+    pin: '4321',
+    logger: { debug: record, info: record, warn: record, error: record },
+  });
   await connector.start();
   await up(connector);
   const all = logged.join('\n');
@@ -424,26 +411,9 @@ test(
   'what a modem still says when its port is opened is not taken for the answers to come',
   needsSocat,
   async () => {
-    const pty = await ptyPair();
-    cleanups.push(() => pty.close());
-    const emulator = new ModemEmulator({ path: pty.modem, number: '+15550100' });
-    await emulator.open();
-    cleanups.push(() => emulator.close());
-    const connector = new ModemConnector(
-      {
-        id: 'gsm',
-        type: 'modem',
-        devices: [pty.gateway],
-        baudRate: 115_200,
-        commandTimeoutSeconds: 10,
-        sendTimeoutSeconds: 60,
-        pollSeconds: 30,
-      },
-      new RecordingSink(),
-      undefined,
-      fast,
-    );
-    cleanups.push(() => connector.stop());
+    const pty = await openPty();
+    const emulator = await openEmulator({ path: pty.modem, number: '+15550100' });
+    const connector = connectorOn([pty.gateway]);
     // Late answers to commands of before (as after a reset), for a while after it opens.
     const late = setInterval(() => emulator.writeRaw('\r\nOK\r\n'), 20);
     setTimeout(() => clearInterval(late), 300);
@@ -461,29 +431,12 @@ test(
   'a modem that is not there yet (its emulator started after the gateway) is found once it is',
   needsSocat,
   async () => {
-    const pty = await ptyPair();
-    cleanups.push(() => pty.close());
-    const connector = new ModemConnector(
-      {
-        id: 'gsm',
-        type: 'modem',
-        devices: [pty.gateway],
-        baudRate: 115_200,
-        commandTimeoutSeconds: 10,
-        sendTimeoutSeconds: 60,
-        pollSeconds: 30,
-      },
-      new RecordingSink(),
-      undefined,
-      fast,
-    );
-    cleanups.push(() => connector.stop());
+    const pty = await openPty();
+    const connector = connectorOn([pty.gateway]);
     await connector.start();
     await waitFor(() => connector.state().status === 'down', 10_000);
     assert.match(connector.state().lastError ?? '', /no answer to AT/);
-    const emulator = new ModemEmulator({ path: pty.modem, number: '+15550100' });
-    await emulator.open();
-    cleanups.push(() => emulator.close());
+    const emulator = await openEmulator({ path: pty.modem, number: '+15550100' });
     await up(connector);
     assert.equal((await connector.send(outbound({ text: 'found you' }))).ok, true);
     assert.deepEqual(

@@ -3,18 +3,10 @@
 // inbound pushed back to /v1/connectors/{id}/…; retries, failures for good, refused pushes;
 // the connector in /ready, the admin API and /metrics.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { providerStub } from '../connectors/provider-stub.ts';
+import { freePort } from '../peers/ports.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {

@@ -4,27 +4,19 @@
 // sms-service get-url to smsgw's inbound URL.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { requirePeer } from '../peers/available.ts';
-import { startKannel } from '../peers/kannel.ts';
+import { smppLink, startKannel } from '../peers/kannel.ts';
+import { freePort } from '../peers/ports.ts';
 import { api, gatewayFrom, waitFor } from './helpers.ts';
 
 const closers: Array<() => unknown> = [];
 after(async () => {
   for (const c of closers.reverse()) await c();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('smsgw → Kannel sendsms → SMPP → SMSC; receipt by dlr-url, inbound by get-url', async (t) => {
   if (!requirePeer(t, 'Kannel')) return;
@@ -41,9 +33,7 @@ test('smsgw → Kannel sendsms → SMPP → SMSC; receipt by dlr-url, inbound by
   closers.push(() => rmSync(dir, { recursive: true, force: true }));
   const kannel = await startKannel({
     dir,
-    smppPort: smscPort,
-    systemId: 'kannel',
-    password: 'kpass',
+    smsc: smppLink({ id: 'link', port: smscPort, systemId: 'kannel', password: 'kpass' }),
     extra: `
 group = sms-service
 keyword = default

@@ -3,30 +3,20 @@
 // its text intact and a status report travels back to Kannel's dlr-url, and messages the
 // simulator injects (a long one in parts among them) reach Kannel's get-url.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cimd2ToText } from '../../src/cimd2/index.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
-import { freePort } from '../cli/serve-helpers.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
+import { kannelCallbacks, startKannel } from '../peers/kannel.ts';
 
-const children: ChildProcess[] = [];
 const closers: Array<() => unknown> = [];
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
   for (const c of closers.reverse()) await c();
 });
-
-/** The query of a URL Kannel called (its escapes are of UTF-8). */
-function query(url: string): URLSearchParams {
-  return new URL(url, 'http://kannel').searchParams;
-}
 
 test('Kannel smsc=cimd2 ↔ our CIMD2 simulator: sendsms with a receipt back, inbound to get-url', async (t) => {
   if (!requirePeer(t, 'Kannel')) return;
@@ -39,35 +29,14 @@ test('Kannel smsc=cimd2 ↔ our CIMD2 simulator: sendsms with a receipt back, in
   const { port: simPort } = await sim.listen(0);
   closers.push(() => sim.close());
 
-  const calls: string[] = [];
-  const web = http.createServer((req, res) => {
-    calls.push(req.url!);
-    res.end('');
-  });
-  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => web.close(r)));
-  const webPort = (web.address() as net.AddressInfo).port;
+  const web = await kannelCallbacks();
+  closers.push(() => web.close());
+  /** The URLs Kannel called (their escapes are of UTF-8). */
+  const calls = web.calls;
 
-  const [admin, box, sendsms] = [await freePort(), await freePort(), await freePort()];
-  mkdirSync(join(dir, 'store'));
-  const conf = join(dir, 'kannel.conf');
-  writeFileSync(
-    conf,
-    `group = core
-admin-port = ${admin}
-admin-interface = 127.0.0.1
-admin-password = kadmin
-status-password = kstatus
-admin-allow-ip = "127.0.0.1"
-smsbox-port = ${box}
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "${dir}/bearerbox.log"
-store-type = spool
-store-location = "${dir}/store"
-dlr-storage = internal
-
-group = smsc
+  const kannel = await startKannel({
+    dir,
+    smsc: `group = smsc
 smsc = cimd2
 smsc-id = cimd
 host = 127.0.0.1
@@ -76,37 +45,25 @@ smsc-username = "kannel"
 smsc-password = "kpw"
 keepalive = 30
 reconnect-delay = 2
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = ${box}
-sendsms-port = ${sendsms}
-sendsms-interface = 127.0.0.1
-log-file = "${dir}/smsbox.log"
-
-group = sendsms-user
-username = u
-password = p
-user-allow-ip = "127.0.0.1"
-
+`,
+    extra: `
 group = sms-service
 keyword = default
 catch-all = true
 max-messages = 0
-get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
+get-url = "http://127.0.0.1:${web.port}/mo?from=%p&to=%P&text=%a"
 `,
-  );
-  children.push(spawn('/usr/sbin/bearerbox', ['-v', '1', conf], { stdio: 'ignore' }));
-  await waitFor(() => sim.stats.binds > 0, 30_000, 'Kannel logged in to the CIMD2 simulator');
-  children.push(spawn('/usr/sbin/smsbox', ['-v', '1', conf], { stdio: 'ignore' }));
+  });
+  closers.push(() => kannel.stop());
+  assert.ok(sim.stats.binds > 0, 'Kannel logged in to the CIMD2 simulator');
 
   // Kannel → simulator, with a status report back to its dlr-url.
   const text = 'Hello via Kannel @home_now ÄÖäö £5';
-  const dlrUrl = `http://127.0.0.1:${webPort}/dlr?status=%d&to=%p`;
+  const dlrUrl = `http://127.0.0.1:${web.port}/dlr?status=%d&to=%p`;
   const send = await waitFor(
     async () => {
       const res = await fetch(
-        `http://127.0.0.1:${sendsms}/cgi-bin/sendsms?username=u&password=p&from=12345&to=447700900001&charset=UTF-8&text=${encodeURIComponent(text)}&dlr-mask=3&dlr-url=${encodeURIComponent(dlrUrl)}`,
+        `${kannel.sendsmsUrl}?username=u&password=p&from=12345&to=447700900001&charset=UTF-8&text=${encodeURIComponent(text)}&dlr-mask=3&dlr-url=${encodeURIComponent(dlrUrl)}`,
       ).catch(() => null);
       return res && res.status === 202 ? res : undefined;
     },
@@ -120,27 +77,27 @@ get-url = "http://127.0.0.1:${webPort}/mo?from=%p&to=%P&text=%a"
   assert.equal(cimd2ToText(submitted.text!), text);
   assert.ok(submitted.statusReportRequest !== 0, 'Kannel asked for a status report');
   const dlr = await waitFor(
-    () => calls.find((u) => u.startsWith('/dlr') && query(u).get('status') === '1'),
+    () => calls.find((u) => u.pathname.startsWith('/dlr') && u.searchParams.get('status') === '1'),
     30_000,
     'Kannel dlr-url called with status 1 (delivered)',
   );
-  assert.equal(query(dlr).get('to'), '447700900001');
+  assert.equal(dlr.searchParams.get('to'), '447700900001');
 
   // Simulator → Kannel: a short message and a long one in three parts, which Kannel joins.
   sim.injectInbound({ from: '+447700900002', to: '12345', text: 'Hi Kannel @home_now ÄÖ' });
   const long = `Long one: ${'abcdefghij'.repeat(33)}`;
   assert.equal(sim.injectInbound({ from: '+447700900003', to: '12345', text: long }), 3);
   const short = await waitFor(
-    () => calls.find((u) => u.startsWith('/mo') && query(u).get('from') === '+447700900002'),
+    () => calls.find((u) => u.pathname.startsWith('/mo') && u.searchParams.get('from') === '+447700900002'),
     30_000,
     'get-url called for the short inbound',
   );
-  assert.equal(query(short).get('text'), 'Hi Kannel @home_now ÄÖ');
-  assert.equal(query(short).get('to'), '12345');
+  assert.equal(short.searchParams.get('text'), 'Hi Kannel @home_now ÄÖ');
+  assert.equal(short.searchParams.get('to'), '12345');
   const joined = await waitFor(
-    () => calls.find((u) => u.startsWith('/mo') && query(u).get('from') === '+447700900003'),
+    () => calls.find((u) => u.pathname.startsWith('/mo') && u.searchParams.get('from') === '+447700900003'),
     30_000,
     'get-url called for the long inbound',
   );
-  assert.equal(query(joined).get('text'), long);
+  assert.equal(joined.searchParams.get('text'), long);
 });

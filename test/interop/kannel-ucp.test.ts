@@ -5,10 +5,7 @@
 // a long one in parts among them, reach Kannel's get-url. Code we did not write checks our
 // server side.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -16,21 +13,12 @@ import type { UcpSimulatedMessage } from '../../src/simulator/index.ts';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
+import { kannelCallbacks, startKannel } from '../peers/kannel.ts';
 
-const children: ChildProcess[] = [];
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
   for (const c of closers.reverse()) await c();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('Kannel smsc = emi ↔ our UCP/EMI simulator: sendsms with a notification, and inbound', async (t) => {
   if (!requirePeer(t, 'Kannel')) return;
@@ -43,37 +31,15 @@ test('Kannel smsc = emi ↔ our UCP/EMI simulator: sendsms with a notification, 
   const submits: UcpSimulatedMessage[] = [];
   sim.on('submit', (m) => submits.push(m));
 
-  const hits: URLSearchParams[] = [];
-  const hooks = http.createServer((req, res) => {
-    hits.push(new URL(req.url!, 'http://x').searchParams);
-    res.end('');
-  });
-  await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => hooks.close(r)));
-  const hookPort = (hooks.address() as net.AddressInfo).port;
+  const hooks = await kannelCallbacks();
+  closers.push(() => hooks.close());
+  const hits = () => hooks.calls.map((u) => u.searchParams);
 
-  const [admin, box, sendsms] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-kannel-emi-'));
   closers.push(async () => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, 'store'));
-  const conf = join(dir, 'kannel.conf');
-  writeFileSync(
-    conf,
-    `group = core
-admin-port = ${admin}
-admin-interface = 127.0.0.1
-admin-password = kadmin
-status-password = kstatus
-admin-allow-ip = "127.0.0.1"
-smsbox-port = ${box}
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "${dir}/bearerbox.log"
-store-type = spool
-store-location = "${dir}/store"
-dlr-storage = internal
-
-group = smsc
+  const kannel = await startKannel({
+    dir,
+    smsc: `group = smsc
 smsc = emi
 smsc-id = emi
 host = 127.0.0.1
@@ -84,56 +50,25 @@ keepalive = 2
 window = 32
 our-port = 0
 reconnect-delay = 2
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = ${box}
-sendsms-port = ${sendsms}
-sendsms-interface = 127.0.0.1
-global-sender = 12345
-log-file = "${dir}/smsbox.log"
-
-group = sendsms-user
-username = u
-password = p
-user-allow-ip = "127.0.0.1"
-
+`,
+    extra: `
 group = sms-service
 keyword = default
-get-url = "http://127.0.0.1:${hookPort}/mo?from=%p&to=%P&text=%b"
+get-url = "http://127.0.0.1:${hooks.port}/mo?from=%p&to=%P&text=%b"
 accept-x-kannel-headers = true
 max-messages = 0
 catch-all = true
 `,
-  );
-  const log = () => {
-    try {
-      return readFileSync(join(dir, 'bearerbox.log'), 'utf8').slice(-3000);
-    } catch {
-      return '(no log)';
-    }
-  };
-  children.push(spawn('/usr/sbin/bearerbox', ['-v', '1', conf], { stdio: 'ignore' }));
-  await waitFor(
-    async () => {
-      const status = await fetch(`http://127.0.0.1:${admin}/status.txt?password=kstatus`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      return /emi.*online/i.test(status) && status;
-    },
-    30_000,
-    'Kannel logged in to the simulator',
-  ).catch((err: Error) => assert.fail(`${err.message}\n${log()}`));
+  });
+  closers.push(async () => kannel.stop());
   assert.equal(sim.stats.binds, 1, 'Kannel logged in with operation 60');
   await waitFor(() => sim.stats.alerts > 0, 30_000, 'a keep-alive alert (31) from Kannel');
-  children.push(spawn('/usr/sbin/smsbox', ['-v', '1', conf], { stdio: 'ignore' }));
 
-  const dlrUrl = `http://127.0.0.1:${hookPort}/dlr?status=%d&to=%p`;
+  const dlrUrl = `http://127.0.0.1:${hooks.port}/dlr?status=%d&to=%p`;
   const send = await waitFor(
     async () => {
       const res = await fetch(
-        `http://127.0.0.1:${sendsms}/cgi-bin/sendsms?username=u&password=p&to=447700900001&text=${encodeURIComponent('Hello via Kannel EMI')}&dlr-mask=3&dlr-url=${encodeURIComponent(dlrUrl)}`,
+        `${kannel.sendsmsUrl}?username=u&password=p&to=447700900001&text=${encodeURIComponent('Hello via Kannel EMI')}&dlr-mask=3&dlr-url=${encodeURIComponent(dlrUrl)}`,
       ).catch(() => null);
       return res && res.status === 202 ? res : undefined;
     },
@@ -147,15 +82,15 @@ catch-all = true
     ['447700900001', 'Hello via Kannel EMI', '1'],
   );
   const dlr = await waitFor(
-    () => hits.find((h) => h.get('status') === '1'),
+    () => hits().find((h) => h.get('status') === '1'),
     30_000,
     "Kannel's dlr-url with status 1 (delivered)",
-  ).catch((err: Error) => assert.fail(`${err.message}\n${log()}`));
+  ).catch((err: Error) => assert.fail(`${err.message}\n${kannel.log()}`));
   assert.equal(dlr.get('to'), '447700900001');
 
   sim.injectInbound({ from: '+447700900002', to: '12345', text: 'Hello Kannel from EMI' });
   const mo = await waitFor(
-    () => hits.find((h) => h.get('text') === 'Hello Kannel from EMI'),
+    () => hits().find((h) => h.get('text') === 'Hello Kannel from EMI'),
     30_000,
     'MO at get-url',
   );
@@ -166,11 +101,15 @@ catch-all = true
   const long = 'A long inbound message over EMI, joined by Kannel from its parts. '.repeat(4);
   assert.equal(sim.injectInbound({ from: '+447700900003', to: '12345', text: long }), 2);
   await waitFor(
-    () => hits.find((h) => h.get('text') === long),
+    () => hits().find((h) => h.get('text') === long),
     30_000,
     'the long MO joined at get-url',
   ).catch((err: Error) =>
-    assert.fail(`${err.message}\n${hits.map((h) => h.get('text')).join('\n')}\n${log()}`),
+    assert.fail(
+      `${err.message}\n${hits()
+        .map((h) => h.get('text'))
+        .join('\n')}\n${kannel.log()}`,
+    ),
   );
   assert.equal(sim.stats.deliveriesDropped, 0);
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Cimd2Connector } from '../../src/connectors/index.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
-import { outbound, RecordingSink, waitFor } from '../connectors/helpers.ts';
+import { cimd2Config, outbound, RecordingSink, waitFor } from '../connectors/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
 
 test('tshark finds no malformed CIMD frame in a captured session', async (t) => {
@@ -38,20 +38,7 @@ test('tshark finds no malformed CIMD frame in a captured session', async (t) => 
 
   const sink = new RecordingSink();
   const connector = new Cimd2Connector(
-    {
-      id: 'nokia',
-      type: 'cimd2',
-      host: '127.0.0.1',
-      port,
-      username: 'user',
-      password: 'secret',
-      binds: 1,
-      window: 4,
-      tps: 0,
-      aliveSeconds: 1,
-      requestTimeoutSeconds: 5,
-      checksum: true,
-    },
+    cimd2Config(port, { window: 4, aliveSeconds: 1, checksum: true }),
     sink,
     undefined,
     { aliveMs: 50 },

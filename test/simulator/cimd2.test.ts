@@ -3,14 +3,13 @@
 // credentials), submits, gets its status report (23) when it asked for one (056) and the
 // outcome --outcome names, and receives what /inbound injects (20).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { Cimd2Packet } from '../../src/cimd2/index.ts';
 import { Cimd2Session, cimd2ToText, intParam, param } from '../../src/cimd2/index.ts';
 import { waitFor } from '../connectors/helpers.ts';
+import { runSimulateSmsc, startSimulateSmsc } from './cli.ts';
 
 const closers: Array<() => unknown> = [];
 after(() => {
@@ -31,12 +30,8 @@ async function session(port: number) {
 }
 
 test('simulate smsc --protocol cimd2: login, submit with a status report, inbound, stats', async () => {
-  const child = spawn(
-    process.execPath,
+  const { listenLine, httpLine, port, control } = await startSimulateSmsc(
     [
-      'src/cli/main.ts',
-      'simulate',
-      'smsc',
       '--protocol',
       'cimd2',
       '--port',
@@ -52,15 +47,9 @@ test('simulate smsc --protocol cimd2: login, submit with a status report, inboun
       '--outcome',
       '+4477009009*=UNDELIV:009',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    closers,
   );
-  closers.push(() => child.kill());
-  const lines = createInterface({ input: child.stdout! });
-  const [listenLine] = (await once(lines, 'line')) as [string];
-  const [httpLine] = (await once(lines, 'line')) as [string];
   assert.match(listenLine, /^CIMD2 SMSC simulator listening on .* \(user cli\)$/);
-  const port = Number(/:(\d+) /.exec(listenLine)?.[1]);
-  const control = /(http:\/\/\S+)/.exec(httpLine)?.[1];
   assert.ok(port > 0 && control, `${listenLine} / ${httpLine}`);
 
   const wrong = await session(port);
@@ -132,14 +121,7 @@ test('simulate smsc --protocol cimd2: login, submit with a status report, inboun
 });
 
 test('simulate smsc: an unknown --protocol exits with code 2 and says so', async () => {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'simulate', 'smsc', '--protocol', 'x25'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  const [code] = (await once(child, 'exit')) as [number];
+  const { code, stderr } = await runSimulateSmsc(['--protocol', 'x25']);
   assert.equal(code, 2);
   assert.match(stderr, /--protocol: expected smpp, ucp or cimd2/);
 });

@@ -1,9 +1,6 @@
 // The SMSC simulator over real TCP, driven by our own client (the interop tests drive it
 // with independent ESMEs). Every behaviour `smsgw simulate smsc` offers is exercised here.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import type { SmscSimulatorOptions } from '../../src/simulator/index.ts';
 import { SmscSimulator } from '../../src/simulator/index.ts';
@@ -11,6 +8,7 @@ import type { Pdu, PduOf, SmppSession } from '../../src/smpp/index.ts';
 import { CommandStatus, parseReceipt, SmppClient } from '../../src/smpp/index.ts';
 import { Reassembler } from '../../src/sms/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
+import { runSimulateSmsc, startSimulateSmsc } from './cli.ts';
 
 const closers: Array<() => Promise<unknown> | unknown> = [];
 after(async () => {
@@ -324,29 +322,15 @@ describe('SMSC simulator', () => {
 
 describe('smsgw simulate smsc (the CLI)', () => {
   test('starts, serves an ESME, and injects inbound through its control API', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'src/cli/main.ts',
-        'simulate',
-        'smsc',
-        '--port',
-        '0',
-        '--http',
-        '127.0.0.1:0',
-        '--system-id',
-        'cli',
-        '--password',
-        'pw',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const {
+      listenLine: smppLine,
+      httpLine,
+      port,
+      control,
+    } = await startSimulateSmsc(
+      ['--port', '0', '--http', '127.0.0.1:0', '--system-id', 'cli', '--password', 'pw'],
+      closers,
     );
-    closers.push(() => child.kill());
-    const lines = createInterface({ input: child.stdout! });
-    const [smppLine] = (await once(lines, 'line')) as [string];
-    const [httpLine] = (await once(lines, 'line')) as [string];
-    const port = Number(/:(\d+) /.exec(smppLine)?.[1]);
-    const control = /(http:\/\/\S+)/.exec(httpLine)?.[1];
     assert.ok(port > 0, smppLine);
     assert.ok(control, httpLine);
     const { session, inbound } = await bind(port, 'transceiver', 'cli');
@@ -370,18 +354,7 @@ describe('smsgw simulate smsc (the CLI)', () => {
   });
 
   test('bad flags exit with code 2 and name the flag', async () => {
-    const child = spawn(
-      process.execPath,
-      ['src/cli/main.ts', 'simulate', 'smsc', '--port', '70000', '--fail-rate', '2'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    const [code] = (await once(child, 'exit')) as [number];
+    const { code, stderr } = await runSimulateSmsc(['--port', '70000', '--fail-rate', '2']);
     assert.equal(code, 2);
     assert.match(stderr, /--port: expected integer 0\.\.65535, got '70000'/);
     assert.match(stderr, /--fail-rate: expected a number 0\.\.1/);

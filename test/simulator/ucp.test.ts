@@ -2,10 +2,7 @@
 // UCP client — logins with and without the right credentials, notifications only when the
 // submit asks (NRq, NT), inbound from the control API, and the stats.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import type { UcpFrame } from '../../src/ucp/index.ts';
@@ -21,6 +18,7 @@ import {
   UcpSession,
 } from '../../src/ucp/index.ts';
 import { waitFor } from '../connectors/helpers.ts';
+import { runSimulateSmsc, startSimulateSmsc } from './cli.ts';
 
 const closers: Array<() => unknown> = [];
 after(async () => {
@@ -28,28 +26,12 @@ after(async () => {
 });
 
 async function startCli(...extra: string[]) {
-  const child = spawn(
-    process.execPath,
-    [
-      'src/cli/main.ts',
-      'simulate',
-      'smsc',
-      '--protocol',
-      'ucp',
-      '--port',
-      '0',
-      '--http',
-      '127.0.0.1:0',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  const { listenLine, port, control } = await startSimulateSmsc(
+    ['--protocol', 'ucp', '--port', '0', '--http', '127.0.0.1:0', ...extra],
+    closers,
   );
-  closers.push(() => child.kill());
-  const lines = createInterface({ input: child.stdout! });
-  const [ucpLine] = (await once(lines, 'line')) as [string];
-  const [httpLine] = (await once(lines, 'line')) as [string];
-  assert.match(ucpLine, /UCP\/EMI/);
-  return { port: Number(/:(\d+) /.exec(ucpLine)?.[1]), control: /(http:\/\/\S+)/.exec(httpLine)![1]! };
+  assert.match(listenLine, /UCP\/EMI/);
+  return { port, control: control! };
 }
 
 function client(port: number, username: string, password: string) {
@@ -143,14 +125,7 @@ describe('smsgw simulate smsc --protocol ucp', () => {
     const { port } = await startCli();
     const { c } = client(port, 'anyone', 'anything');
     await waitFor(() => c.session ?? undefined, 5_000);
-    const bad = spawn(process.execPath, ['src/cli/main.ts', 'simulate', 'smsc', '--protocol', 'x25'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    bad.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    const [code] = (await once(bad, 'exit')) as [number];
+    const { code, stderr } = await runSimulateSmsc(['--protocol', 'x25']);
     assert.equal(code, 2);
     assert.match(stderr, /--protocol: expected smpp, ucp or cimd2, got 'x25'/);
   });
