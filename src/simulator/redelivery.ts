@@ -3,7 +3,7 @@
 // a gateway whose store is down for a while still gets its receipts once it is back.
 
 /** Tries before a delivery is dropped (about six minutes in all). */
-export const maxDeliveryAttempts = 16;
+const maxDeliveryAttempts = 16;
 
 /** The pause before try `attempts + 1`: 1 s, doubling, at most 30 s. */
 export function redeliveryDelayMs(attempts: number): number {
