@@ -1,12 +1,15 @@
 // The http connector inside the gateway: REST in, a provider over HTTP out (a stub, and a
 // second smsgw through its Twilio API and its own REST API), the provider's receipts and
 // inbound pushed back to /v1/connectors/{id}/…; retries, failures for good, refused pushes;
-// the connector in /ready, the admin API and /metrics.
+// the connector in /ready, the admin API and /metrics; an ESME's submit_sm out through a
+// provider, its receipt back as deliver_sm.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { type Pdu, parseReceipt } from '../../src/smpp/index.ts';
 import { providerStub } from '../connectors/provider-stub.ts';
 import { freePort } from '../peers/ports.ts';
-import { api, gatewayFrom, waitFor } from './helpers.ts';
+import { submitSm } from '../smpp/raw-peer.ts';
+import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -141,6 +144,67 @@ routes:
     assert.equal(stop.status, 200);
     assert.equal((await admin('GET', '/v1/admin/connectors')).body.data[0].status, 'stopped');
     assert.equal((await admin('POST', '/v1/admin/connectors/upstream/start')).status, 200);
+  });
+});
+
+describe('any front door to an http provider', () => {
+  test('an ESME’s submit_sm goes out through the provider; its pushed receipt comes back as deliver_sm', async () => {
+    const stub = await providerStub((req) => {
+      const body = JSON.parse(req.body) as { ref: string };
+      return { status: 200, body: JSON.stringify({ messageId: `P-${body.ref}` }) };
+    });
+    closers.push(() => stub.close());
+    const gw = await gateway(`
+http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, smpp: { systemId: acme, password: secret } }
+connectors:
+  - id: upstream
+    type: http
+    url: ${stub.base}/sms
+    body: { to: "{{to}}", from: "{{from}}", text: "{{text}}", ref: "{{id}}", notify: "{{receiptUrl}}" }
+    accepted: { idPath: messageId }
+    receipts: { idPath: msgid, statusPath: state, statuses: { OK: delivered } }
+    secret: push-secret-1
+routes:
+  mt: [{ connectors: [upstream] }]
+`);
+    const { client, received } = esme(gw.app.smppAddress!.port, { systemId: 'acme', password: 'secret' });
+    client.start();
+    try {
+      await client.waitBound();
+      const resp = await client.request(
+        submitSm({
+          destinationAddr: '447700900555',
+          sourceAddr: 'ACME',
+          sourceAddrTon: 5,
+          registeredDelivery: 1,
+          shortMessage: Buffer.from('from an ESME'),
+        }),
+      );
+      assert.equal(resp.commandStatus, 0);
+      const messageId = (resp as Pdu & { messageId: string }).messageId;
+      const request = await waitFor(() => stub.requests.find((r) => JSON.parse(r.body).ref === messageId));
+      const sent = JSON.parse(request.body) as { to: string; text: string; notify: string };
+      assert.deepEqual([sent.to, sent.text], ['+447700900555', 'from an ESME']);
+
+      const pushed = await fetch(sent.notify, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ msgid: `P-${messageId}`, state: 'OK' }),
+      });
+      assert.equal(pushed.status, 200);
+      const receipt = await waitFor(() =>
+        received.find((p) => p.command === 'deliver_sm' && (p.esmClass & 0x04) !== 0),
+      );
+      assert.equal(receipt.tlvs?.receiptedMessageId, messageId);
+      assert.ok('shortMessage' in receipt);
+      assert.equal(parseReceipt(receipt.shortMessage.toString('latin1'))?.stat, 'DELIVRD');
+    } finally {
+      await client.stop();
+    }
   });
 });
 
