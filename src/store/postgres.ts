@@ -205,7 +205,8 @@ export class PostgresStore implements Store {
 
   async liveInstances(): Promise<string[]> {
     const { rows } = await this.#pool.query(
-      'SELECT id FROM smsgw_instances WHERE lease_until > smsgw_now_ms() ORDER BY id',
+      // In the order they started: one that joins ranks last, so the others keep their binds.
+      'SELECT id FROM smsgw_instances WHERE lease_until > smsgw_now_ms() ORDER BY started_at NULLS FIRST, id',
     );
     return rows.map((r) => r.id as string);
   }

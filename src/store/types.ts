@@ -264,7 +264,7 @@ export interface Store {
   describeNode(describe: () => Record<string, unknown>): void;
   /** Every gateway process on the store, this one included, oldest first. */
   nodes(): Promise<StoreNode[]>;
-  /** The ids of the processes whose lease runs, sorted (a store of one process: this one). */
+  /** The ids of the processes whose lease runs, oldest first (a store of one process: this one). */
   liveInstances(): Promise<string[]>;
   /**
    * A connector's `total` binds are a budget the processes on the store share (the SMSC

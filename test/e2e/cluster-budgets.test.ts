@@ -62,6 +62,7 @@ ${body}`);
       return {
         gateways,
         self,
+        store,
         async stop(gw: Gateway) {
           open.delete(gw);
           await gw.close();
@@ -139,6 +140,42 @@ routes: { mt: [{ connectors: [carrier] }] }`,
       );
       await send(rest, 'second', 40);
       assert.ok(most <= 2, `at most 2 binds at the SMSC (saw ${most})`);
+    });
+
+    test('gateways that join take what is left: the binds stay where they are', async (t) => {
+      const sim = new SmscSimulator({ deliveryDelayMs: 20 });
+      let binds = 0;
+      let unbinds = 0;
+      sim.on('bound', () => binds++);
+      sim.on('unbound', () => unbinds++);
+      const { port } = await sim.listen(0);
+      t.after(() => sim.close());
+      const body = `accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors:
+  - { id: carrier, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw, binds: 1 }
+routes: { mt: [{ connectors: [carrier] }] }`;
+      const c = await cluster(t, 1, body);
+      await waitFor(() => binds === 1, 15_000, 'the first gateway bound');
+      // Three more join one by one; each sees the others before the next comes.
+      for (let n = 2; n <= 4; n++) {
+        const joined = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: ${c.store}
+admin: { apiKeys: [admin-key-123] }
+${body}`);
+        t.after(() => joined.close());
+        c.gateways.push(joined);
+        await waitFor(
+          async () =>
+            (await Promise.all(c.gateways.map(c.self))).every((v) => Math.abs(v.share - 1 / n) < 1e-9),
+          15_000,
+          `${n} gateways on their shares`,
+        );
+      }
+      const held = (await Promise.all(c.gateways.map(c.self))).map((v) => v.connectors.carrier?.bound ?? 0);
+      assert.deepEqual(held, [1, 0, 0, 0], 'the first gateway keeps the bind');
+      assert.equal(unbinds, 0, 'no bind was closed and opened elsewhere');
+      assert.equal(binds, 1);
     });
 
     test('an account’s maxBinds holds for the cluster', async (t) => {
