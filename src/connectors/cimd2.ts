@@ -27,16 +27,14 @@ import {
   textToCimd2,
 } from '../cimd2/index.ts';
 import type { Cimd2ConnectorConfig } from '../config/index.ts';
-import { TokenBucket } from '../core/index.ts';
 import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
 import { encodingFromDataCoding, parseUdh, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
-import { StatusHistory } from './health.ts';
+import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { keptPartId, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
-  BindState,
   Connector,
   ConnectorEvents,
   ConnectorSink,
@@ -67,11 +65,7 @@ interface HandledRequest {
   result?: number;
 }
 
-interface Bind {
-  index: number;
-  client: Cimd2Client;
-  inFlight: number;
-}
+type Bind = PooledBind<Cimd2Client>;
 
 /** Status report status codes (061) as receipt statuses and the SMPP-style stat word. */
 const receiptOf: Record<number, { status: ReceiptStatus; stat: string }> = {
@@ -99,22 +93,14 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: Cimd2ConnectorOptions;
-  #binds: Bind[] = [];
-  #bucket: TokenBucket | null;
-  #bindShare: number;
+  readonly #pool: BindPool<Cimd2Client>;
   #reassembler: Reassembler;
   readonly #sends = new SendTracker();
-  readonly #history = new StatusHistory();
   readonly #inbound = new Set<Promise<void>>();
   readonly #refused = new Map<string, InboundSms>();
   /** Per session, the last request under each packet number and the error code it was answered with. */
   readonly #handled = new WeakMap<Cimd2Session, Map<number, HandledRequest>>();
   #reference = Math.floor(Math.random() * 0x100);
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #wakeAt = 0;
-  #started = false;
-  #stopping: Promise<void> | null = null;
-  #stopped = false;
 
   constructor(
     config: Cimd2ConnectorConfig,
@@ -128,8 +114,16 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#bindShare = config.binds;
+    this.#pool = new BindPool({
+      binds: config.binds,
+      tps: config.tps,
+      window: config.window,
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend: (client) => client.state === 'bound',
+      tried: (client) => client.stats.logins + client.stats.failures > 0,
+      wake: () => this.emit('ready'),
+    });
     this.budget = { binds: config.binds, tps: config.tps };
     this.#reassembler = this.#newReassembler();
   }
@@ -144,70 +138,54 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   async start(): Promise<void> {
-    if (this.#stopping !== null) {
-      await this.#stopping;
-      this.#stopping = null;
-      this.#stopped = false;
-      this.#started = false;
-      this.#binds = [];
-      this.#reassembler = this.#newReassembler();
-    }
-    if (this.#started) return;
-    this.#started = true;
-    await this.#replayKeptParts();
-    this.#openBinds();
-    this.emit('state', this.state());
+    const started = await this.#pool.start(
+      () => {
+        this.#reassembler = this.#newReassembler();
+      },
+      () => this.#replayKeptParts(),
+    );
+    if (started) this.emit('state', this.state());
   }
 
-  async share(binds: number, tps: number): Promise<void> {
-    const c = this.#config;
-    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
-    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
-    if (!this.#started || this.#stopping !== null) return;
-    this.#openBinds();
-    const closing = this.#binds.splice(this.#bindShare);
-    if (closing.length > 0) this.emit('state', this.state());
-    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
+  share(binds: number, tps: number): Promise<void> {
+    return this.#pool.share(binds, tps, () => this.emit('state', this.state()));
   }
 
-  #openBinds(): void {
+  #newClient(): Cimd2Client {
     const c = this.#config;
-    for (let index = this.#binds.length; index < this.#bindShare; index++) {
-      const client = new Cimd2Client({
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        window: c.window,
-        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
-        aliveMs: this.#options.aliveMs ?? c.aliveSeconds * 1000,
-        checksum: c.checksum,
-        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-      });
-      const bind: Bind = { index, client, inFlight: 0 };
-      this.#watch(bind);
-      this.#binds.push(bind);
-      client.start();
-    }
+    return new Cimd2Client({
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+      window: c.window,
+      requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+      aliveMs: this.#options.aliveMs ?? c.aliveSeconds * 1000,
+      checksum: c.checksum,
+      ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
+    });
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
+    return this.#pool.stop({
+      drain: async () => {
+        this.emit('state', this.state());
+        await this.#sends.settled();
+      },
+      windDown: async () => {
+        if (!this.#sink.parts) this.#reassembler.flush();
+        this.#reassembler.close();
+        await Promise.allSettled([...this.#inbound]);
+      },
+      stopped: () => {
+        this.#log.info({ connector: this.id }, 'connector stopped');
+        this.emit('state', this.state());
+      },
+    });
   }
 
   capacity(): number {
-    if (this.#stopping !== null) return 0;
-    let free = 0;
-    for (const bind of this.#binds) {
-      if (bind.client.state === 'bound') free += Math.max(0, this.#config.window - bind.inFlight);
-    }
-    if (free === 0 || this.#bucket === null) return free;
-    const now = Date.now();
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#pool.capacity();
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -215,29 +193,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   state(): ConnectorState {
-    const binds: BindState[] = this.#binds.map((bind) => ({
-      index: bind.index,
-      state: bindStateOf(bind.client),
-      inFlight: bind.inFlight,
-      window: this.#config.window,
-    }));
-    let status: ConnectorState['status'];
-    if (this.#stopped) status = 'stopped';
-    else if (this.#bindShare === 0) status = 'standby';
-    else if (binds.some((b) => b.state === 'bound')) status = 'up';
-    else if (this.#binds.some((b) => b.client.stats.logins + b.client.stats.failures > 0)) status = 'down';
-    else status = 'starting';
-    return {
-      id: this.id,
-      type: this.type,
-      status,
-      binds,
-      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sends.sent,
-      failed: this.#sends.failed,
-      lastError: this.#history.lastError,
-      since: this.#history.since(status),
-    };
+    return this.#pool.state(this, this.#sends);
   }
 
   // ---- sessions ----
@@ -246,11 +202,11 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
     const failed = (reason: string) => {
-      this.#history.lastError = reason;
+      this.#pool.history.lastError = reason;
       this.emit('state', this.state());
     };
     client.on('state', (state) => {
-      if (state === 'bound') this.#history.lastError = null;
+      if (state === 'bound') this.#pool.history.lastError = null;
       this.emit('state', this.state());
       if (state === 'bound') {
         this.#log.info(where, 'connector bind up');
@@ -258,7 +214,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       }
     });
     client.on('down', (err) => {
-      if (this.#stopping !== null) return;
+      if (this.#pool.stopping) return;
       const reason = err?.message ?? 'connection closed by the SMS centre';
       this.#log.warn({ ...where, reason }, 'connector bind down');
       failed(reason);
@@ -278,44 +234,10 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     client.on('request', (packet, session) => this.#onRequest(packet, session));
   }
 
-  #leastLoaded(): Bind | null {
-    let best: Bind | null = null;
-    for (const bind of this.#binds) {
-      if (bind.client.state === 'bound' && (best === null || bind.inFlight < best.inFlight)) best = bind;
-    }
-    return best;
-  }
-
-  /** Emits 'ready' after `ms`, when tokens come back. */
-  #wakeIn(ms: number): void {
-    const at = Date.now() + ms;
-    if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeAt = at;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.emit('ready');
-    }, ms);
-  }
-
-  async #stop(): Promise<void> {
-    this.emit('state', this.state());
-    await this.#sends.settled();
-    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    if (!this.#sink.parts) this.#reassembler.flush();
-    this.#reassembler.close();
-    await Promise.allSettled([...this.#inbound]);
-    this.#stopped = true;
-    this.#log.info({ connector: this.id }, 'connector stopped');
-    this.emit('state', this.state());
-  }
-
   // ---- sending ----
 
   async #send(sms: OutboundSms): Promise<SubmitResult> {
-    if (this.#stopping !== null) {
+    if (this.#pool.stopping) {
       return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
     }
     let submits: Cimd2Packet['params'][];
@@ -324,7 +246,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     } catch (err) {
       return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
     }
-    const bind = this.#leastLoaded();
+    const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const to = sms.to.trim();
@@ -343,8 +265,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   ): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      const wait = this.#bucket?.take() ?? 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.#pool.paced();
       const response = await session.request(Operation.SUBMIT, params);
       const errorCode = intParam(response, Param.ERROR_CODE) ?? 0;
       if (response.operation === Operation.NACK) {
@@ -653,17 +574,4 @@ function inboundAddress(address: string): string {
 
 function isHex(value: string): boolean {
   return value.length % 2 === 0 && /^[0-9A-Fa-f]*$/.test(value);
-}
-
-function bindStateOf(client: Cimd2Client): BindState['state'] {
-  switch (client.state) {
-    case 'bound':
-      return 'bound';
-    case 'backoff':
-      return 'down';
-    case 'stopped':
-      return 'stopped';
-    default:
-      return 'connecting';
-  }
 }

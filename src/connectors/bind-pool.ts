@@ -1,0 +1,206 @@
+// The binds of a carrier connector (SMPP, UCP, CIMD2): opened through the connector's client
+// factory up to its share of a cluster's binds, each with its window, all under one tps
+// budget; their status, and the start/stop sequence around them.
+import { TokenBucket } from '../core/index.ts';
+import { StatusHistory } from './health.ts';
+import type { SendTracker } from './sends.ts';
+import type { BindState, ConnectorState } from './types.ts';
+
+/** What the pool needs of a protocol client. */
+export interface PoolClient {
+  readonly state: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface PooledBind<C extends PoolClient> {
+  index: number;
+  client: C;
+  /** Requests handed to this bind and not yet answered. */
+  inFlight: number;
+}
+
+export interface BindPoolSetup<C extends PoolClient> {
+  /** How many binds and how many sends a second the connector is configured with. */
+  binds: number;
+  tps: number;
+  window: number;
+  /** A new client for bind `index`, not started. */
+  client(index: number): C;
+  /** Called for each bind before its client starts (to listen to it). */
+  watch(bind: PooledBind<C>): void;
+  canSend(client: C): boolean;
+  /** Whether the client has bound or failed to at least once (down rather than starting). */
+  tried(client: C): boolean;
+  /** Sending may resume (tokens came back, a pause ended). */
+  wake(): void;
+}
+
+export class BindPool<C extends PoolClient> {
+  readonly #setup: BindPoolSetup<C>;
+  #binds: PooledBind<C>[] = [];
+  /** Binds it may have open: all it is configured with, or its share of a cluster's. */
+  #share: number;
+  #bucket: TokenBucket | null;
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #wakeAt = 0;
+  #started = false;
+  #stopping: Promise<void> | null = null;
+  #stopped = false;
+  readonly history = new StatusHistory();
+
+  constructor(setup: BindPoolSetup<C>) {
+    this.#setup = setup;
+    this.#share = setup.binds;
+    this.#bucket = setup.tps > 0 ? new TokenBucket(setup.tps) : null;
+  }
+
+  get binds(): readonly PooledBind<C>[] {
+    return this.#binds;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping !== null;
+  }
+
+  /**
+   * Opens the binds, after `prepare`; after a stop it waits for it and calls `afresh` first.
+   * False when it was started already.
+   */
+  async start(afresh: () => void, prepare: () => Promise<void>): Promise<boolean> {
+    if (this.#stopping !== null) {
+      await this.#stopping;
+      this.#stopping = null;
+      this.#stopped = false;
+      this.#started = false;
+      this.#binds = [];
+      afresh();
+    }
+    if (this.#started) return false;
+    this.#started = true;
+    await prepare();
+    this.#open();
+    return true;
+  }
+
+  /**
+   * Stops once (later calls get the same promise): `drain`, then the binds, then `windDown`;
+   * then the pool counts as stopped and `stopped` runs.
+   */
+  stop(steps: { drain(): Promise<void>; windDown(): Promise<void>; stopped(): void }): Promise<void> {
+    this.#stopping ??= (async () => {
+      await steps.drain();
+      await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
+      if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = null;
+      await steps.windDown();
+      this.#stopped = true;
+      steps.stopped();
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * A cluster's share: the binds above it take no more sends and unbind once those on them
+   * settled (`closing` is told when there are any); the token bucket runs at `tps`.
+   */
+  async share(binds: number, tps: number, closing: () => void): Promise<void> {
+    const s = this.#setup;
+    this.#share = Math.max(0, Math.min(s.binds, binds));
+    const rate = s.tps > 0 ? Math.max(0.1, Math.min(s.tps, tps)) : 0;
+    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
+    if (!this.#started || this.#stopping !== null) return;
+    this.#open();
+    const closed = this.#binds.splice(this.#share);
+    if (closed.length > 0) closing();
+    await Promise.allSettled(closed.map((bind) => bind.client.stop()));
+  }
+
+  /** Opens binds up to the share, numbered after those open. */
+  #open(): void {
+    for (let index = this.#binds.length; index < this.#share; index++) {
+      const bind: PooledBind<C> = { index, client: this.#setup.client(index), inFlight: 0 };
+      this.#setup.watch(bind);
+      this.#binds.push(bind);
+      bind.client.start();
+    }
+  }
+
+  /** Free window over the binds that can send, limited by the tokens there now. */
+  capacity(now = Date.now()): number {
+    if (this.#stopping !== null) return 0;
+    let free = 0;
+    for (const bind of this.#binds) {
+      if (this.#setup.canSend(bind.client)) free += Math.max(0, this.#setup.window - bind.inFlight);
+    }
+    if (free === 0 || this.#bucket === null) return free;
+    const tokens = this.#bucket.available(now);
+    if (tokens === 0) this.wakeIn(this.#bucket.msUntilAvailable(now));
+    return Math.min(free, tokens);
+  }
+
+  /** Waits for a token of the tps budget, when there is one. */
+  async paced(): Promise<void> {
+    const wait = this.#bucket?.take() ?? 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
+  leastLoaded(): PooledBind<C> | null {
+    let best: PooledBind<C> | null = null;
+    for (const bind of this.#binds) {
+      if (this.#setup.canSend(bind.client) && (best === null || bind.inFlight < best.inFlight)) best = bind;
+    }
+    return best;
+  }
+
+  /** Calls `wake` after `ms`, or sooner when an earlier wake-up is pending. */
+  wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
+    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.#setup.wake();
+    }, ms);
+  }
+
+  state(connector: { id: string; type: string }, sends: SendTracker): ConnectorState {
+    const binds: BindState[] = this.#binds.map((bind) => ({
+      index: bind.index,
+      state: bindStateOf(bind.client),
+      inFlight: bind.inFlight,
+      window: this.#setup.window,
+    }));
+    let status: ConnectorState['status'];
+    if (this.#stopped) status = 'stopped';
+    else if (this.#share === 0) status = 'standby';
+    else if (binds.some((b) => b.state === 'bound')) status = 'up';
+    else if (this.#binds.some((b) => this.#setup.tried(b.client))) status = 'down';
+    else status = 'starting';
+    return {
+      id: connector.id,
+      type: connector.type,
+      status,
+      binds,
+      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
+      sent: sends.sent,
+      failed: sends.failed,
+      lastError: this.history.lastError,
+      since: this.history.since(status),
+    };
+  }
+}
+
+function bindStateOf(client: PoolClient): BindState['state'] {
+  switch (client.state) {
+    case 'bound':
+      return 'bound';
+    case 'backoff':
+      return 'down';
+    case 'stopped':
+      return 'stopped';
+    default:
+      return 'connecting';
+  }
+}
