@@ -6,7 +6,6 @@
 // reassembled, and the SMSC gets its ACK only once the sink has kept what came.
 import { EventEmitter } from 'node:events';
 import type { UcpConnectorConfig } from '../config/index.ts';
-import { TokenBucket } from '../core/index.ts';
 import type { ReassembledMessage } from '../sms/index.ts';
 import { dataCodingFor, encodeText, parseUdh, Reassembler } from '../sms/index.ts';
 import type { Op5x, UcpFrame, UcpSession } from '../ucp/index.ts';
@@ -31,12 +30,11 @@ import {
   UcpClient,
   UcpSessionError,
 } from '../ucp/index.ts';
-import { StatusHistory } from './health.ts';
+import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
 import type {
-  BindState,
   Connector,
   ConnectorEvents,
   ConnectorSink,
@@ -58,11 +56,7 @@ type PartOutcome =
   | { ok: true; smscId: string }
   | { ok: false; temporary: boolean; code: string; message: string };
 
-interface Bind {
-  index: number;
-  client: UcpClient;
-  inFlight: number;
-}
+type Bind = PooledBind<UcpClient>;
 
 /** NAck codes after which the same message may go through later: the SMSC's trouble, not the message's. */
 const temporaryCodes = new Set(['04', '50', '55']);
@@ -86,19 +80,12 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: UcpConnectorOptions;
-  #binds: Bind[] = [];
-  #bindShare: number;
-  #bucket: TokenBucket | null;
+  readonly #pool: BindPool<UcpClient>;
   #reassembler: Reassembler;
   readonly #sends = new SendTracker();
-  readonly #history = new StatusHistory();
   readonly #inbound = new Set<Promise<void>>();
   readonly #refused = new Map<string, InboundSms>();
   #reference = Math.floor(Math.random() * 0x100);
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #started = false;
-  #stopping: Promise<void> | null = null;
-  #stopped = false;
 
   constructor(
     config: UcpConnectorConfig,
@@ -112,8 +99,16 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#bindShare = config.binds;
+    this.#pool = new BindPool({
+      binds: config.binds,
+      tps: config.tps,
+      window: config.window,
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend: (client) => client.session !== null,
+      tried: (client) => client.stats.binds + client.stats.failures > 0,
+      wake: () => this.emit('ready'),
+    });
     this.budget = { binds: config.binds, tps: config.tps };
     this.#reassembler = this.#newReassembler();
   }
@@ -128,83 +123,53 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   }
 
   async start(): Promise<void> {
-    if (this.#stopping !== null) {
-      await this.#stopping;
-      this.#stopping = null;
-      this.#stopped = false;
-      this.#started = false;
-      this.#binds = [];
-      this.#reassembler = this.#newReassembler();
-    }
-    if (this.#started) return;
-    this.#started = true;
-    await this.#replayKeptParts();
-    this.#openBinds();
-    this.emit('state', this.state());
+    const started = await this.#pool.start(
+      () => {
+        this.#reassembler = this.#newReassembler();
+      },
+      () => this.#replayKeptParts(),
+    );
+    if (started) this.emit('state', this.state());
   }
 
-  async share(binds: number, tps: number): Promise<void> {
-    const c = this.#config;
-    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
-    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
-    if (!this.#started || this.#stopping !== null) return;
-    this.#openBinds();
-    const closing = this.#binds.splice(this.#bindShare);
-    if (closing.length > 0) this.emit('state', this.state());
-    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
+  share(binds: number, tps: number): Promise<void> {
+    return this.#pool.share(binds, tps, () => this.emit('state', this.state()));
   }
 
-  #openBinds(): void {
+  #newClient(): UcpClient {
     const c = this.#config;
-    for (let index = this.#binds.length; index < this.#bindShare; index++) {
-      const client = new UcpClient({
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        window: c.window,
-        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
-        keepAliveMs: c.keepAliveSeconds * 1000,
-        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-      });
-      const bind: Bind = { index, client, inFlight: 0 };
-      this.#watch(bind);
-      this.#binds.push(bind);
-      client.start();
-    }
+    return new UcpClient({
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+      window: c.window,
+      requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+      keepAliveMs: c.keepAliveSeconds * 1000,
+      ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
+    });
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
-  }
-
-  async #stop(): Promise<void> {
-    this.emit('state', this.state());
-    await this.#sends.settled();
-    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    if (!this.#sink.parts) this.#reassembler.flush();
-    this.#reassembler.close();
-    await Promise.allSettled([...this.#inbound]);
-    this.#stopped = true;
-    this.#log.info({ connector: this.id }, 'connector stopped');
-    this.emit('state', this.state());
+    return this.#pool.stop({
+      drain: async () => {
+        this.emit('state', this.state());
+        await this.#sends.settled();
+      },
+      windDown: async () => {
+        if (!this.#sink.parts) this.#reassembler.flush();
+        this.#reassembler.close();
+        await Promise.allSettled([...this.#inbound]);
+      },
+      stopped: () => {
+        this.#log.info({ connector: this.id }, 'connector stopped');
+        this.emit('state', this.state());
+      },
+    });
   }
 
   capacity(): number {
-    if (this.#stopping !== null) return 0;
-    let free = 0;
-    for (const bind of this.#binds) {
-      if (bind.client.session) free += Math.max(0, this.#config.window - bind.inFlight);
-    }
-    if (free === 0 || this.#bucket === null) return free;
-    const now = Date.now();
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#pool.capacity();
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -212,40 +177,18 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   }
 
   state(): ConnectorState {
-    const binds: BindState[] = this.#binds.map((bind) => ({
-      index: bind.index,
-      state: bindStateOf(bind.client),
-      inFlight: bind.inFlight,
-      window: this.#config.window,
-    }));
-    let status: ConnectorState['status'];
-    if (this.#stopped) status = 'stopped';
-    else if (this.#bindShare === 0) status = 'standby';
-    else if (binds.some((b) => b.state === 'bound')) status = 'up';
-    else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
-    else status = 'starting';
-    return {
-      id: this.id,
-      type: this.type,
-      status,
-      binds,
-      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sends.sent,
-      failed: this.#sends.failed,
-      lastError: this.#history.lastError,
-      since: this.#history.since(status),
-    };
+    return this.#pool.state(this, this.#sends);
   }
 
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
     const failed = (reason: string) => {
-      this.#history.lastError = reason;
+      this.#pool.history.lastError = reason;
       this.emit('state', this.state());
     };
     client.on('state', (state) => {
-      if (state === 'bound') this.#history.lastError = null;
+      if (state === 'bound') this.#pool.history.lastError = null;
       this.emit('state', this.state());
       if (state === 'bound') {
         this.#log.info(where, 'connector bind up');
@@ -253,7 +196,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
       }
     });
     client.on('unbound', (err) => {
-      if (this.#stopping !== null) return;
+      if (this.#pool.stopping) return;
       const reason = err?.message ?? 'connection closed by the SMSC';
       this.#log.warn({ ...where, reason }, 'connector bind down');
       failed(reason);
@@ -270,26 +213,10 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     client.on('operation', (frame, session) => this.#onOperation(frame, session));
   }
 
-  #leastLoaded(): Bind | null {
-    let best: Bind | null = null;
-    for (const bind of this.#binds) {
-      if (bind.client.session && (best === null || bind.inFlight < best.inFlight)) best = bind;
-    }
-    return best;
-  }
-
-  #wakeIn(ms: number): void {
-    if (this.#wakeTimer !== null) return;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.emit('ready');
-    }, ms);
-  }
-
   // ---- sending ----
 
   async #send(sms: OutboundSms): Promise<SubmitResult> {
-    if (this.#stopping !== null) {
+    if (this.#pool.stopping) {
       return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
     }
     let operations: Op5x[];
@@ -298,7 +225,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     } catch (err) {
       return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
     }
-    const bind = this.#leastLoaded();
+    const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const outcomes = await Promise.all(operations.map((op) => this.#submit(bind, session, op)));
@@ -311,8 +238,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   async #submit(bind: Bind, session: UcpSession, op: Op5x): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      const wait = this.#bucket?.take() ?? 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.#pool.paced();
       const answer = readResult(await session.request(Ot.SUBMIT, fieldsOf(op5xFields, op)));
       if (answer.ack) return { ok: true, smscId: partId(answer.sm) };
       return {
@@ -547,17 +473,4 @@ function partId(adcScts: string): string {
 
 function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {
   return `${c.referenceBits}/${c.reference}/${c.sequence}/${key}`;
-}
-
-function bindStateOf(client: UcpClient): BindState['state'] {
-  switch (client.state) {
-    case 'bound':
-      return 'bound';
-    case 'backoff':
-      return 'down';
-    case 'stopped':
-      return 'stopped';
-    default:
-      return 'connecting';
-  }
 }
