@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SmppConnectorConfig } from '../config/index.ts';
-import { TokenBucket } from '../core/index.ts';
 import type { Pdu, PduOf, ReceiptStat, SmppAddress, SmppSession } from '../smpp/index.ts';
 import {
   CommandStatus,
@@ -34,13 +33,12 @@ import {
   splitBinary,
   splitMessage,
 } from '../sms/index.ts';
-import { StatusHistory } from './health.ts';
+import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { keptPartId, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
-  BindState,
   BroadcastRequest,
   BroadcastResult,
   Connector,
@@ -67,12 +65,7 @@ type PartOutcome =
   | { ok: true; smscId: string }
   | { ok: false; temporary: boolean; code: string; message: string; status?: number };
 
-interface Bind {
-  index: number;
-  client: SmppClient;
-  /** submit_sm parts handed to this bind and not yet answered. */
-  inFlight: number;
-}
+type Bind = PooledBind<SmppClient>;
 
 /** Statuses after which the SMSC wants the same message again later. */
 const temporaryStatuses = new Set<number>([
@@ -118,24 +111,15 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: SmppConnectorOptions;
-  #binds: Bind[] = [];
-  #bucket: TokenBucket | null;
-  /** Binds it may have open: all it is configured with, or its share of a cluster's. */
-  #bindShare: number;
+  readonly #pool: BindPool<SmppClient>;
   readonly budget: { binds: number; tps: number };
   #reassembler: Reassembler;
   readonly #sends = new SendTracker();
-  readonly #history = new StatusHistory();
   readonly #inbound = new Set<Promise<void>>();
   /** Keyed by the exact last part that completed them, which the SMSC sends again. */
   readonly #refused = new Map<string, InboundSms>();
   #reference = Math.floor(Math.random() * 0x10000);
   #throttledUntil = 0;
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #wakeAt = 0;
-  #started = false;
-  #stopping: Promise<void> | null = null;
-  #stopped = false;
 
   constructor(
     config: SmppConnectorConfig,
@@ -149,8 +133,16 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#bindShare = config.binds;
+    this.#pool = new BindPool({
+      binds: config.binds,
+      tps: config.tps,
+      window: config.window,
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend,
+      tried: (client) => client.stats.binds + client.stats.failures > 0,
+      wake: () => this.emit('ready'),
+    });
     this.budget = { binds: config.binds, tps: config.tps };
     this.#reassembler = this.#newReassembler();
     if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
@@ -160,9 +152,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
 
   /** broadcast_sm: the text in message_payload, as an emergency broadcast to the named areas. */
   async #broadcast(request: BroadcastRequest): Promise<BroadcastResult> {
-    const session = this.#leastLoaded()?.client.session;
-    if (!session || this.#stopping !== null)
-      return { ok: false, code: 'not_bound', message: 'no bind is up' };
+    const session = this.#pool.leastLoaded()?.client.session;
+    if (!session || this.#pool.stopping) return { ok: false, code: 'not_bound', message: 'no bind is up' };
     const { encoding } = chooseEncoding(request.text);
     const source = sourceAddress(request.from, this.#config);
     const interval = Math.min(0xffff, Math.max(0, Math.round(request.frequencySeconds)));
@@ -222,80 +213,65 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
 
   /** Binds; after a stop (an operator's, say) it binds afresh. */
   async start(): Promise<void> {
-    if (this.#stopping !== null) {
-      await this.#stopping;
-      this.#stopping = null;
-      this.#stopped = false;
-      this.#started = false;
-      this.#binds = [];
-      this.#reassembler = this.#newReassembler();
-    }
-    if (this.#started) return;
-    this.#started = true;
-    await this.#replayKeptParts();
-    this.#openBinds();
-    this.emit('state', this.state());
+    const started = await this.#pool.start(
+      () => {
+        this.#reassembler = this.#newReassembler();
+      },
+      () => this.#replayKeptParts(),
+    );
+    if (started) this.emit('state', this.state());
   }
 
-  async share(binds: number, tps: number): Promise<void> {
-    const c = this.#config;
-    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
-    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
-    if (!this.#started || this.#stopping !== null) return;
-    this.#openBinds();
-    // The binds above the share take no more sends, and unbind once those on them settled.
-    const closing = this.#binds.splice(this.#bindShare);
-    if (closing.length > 0) this.emit('state', this.state());
-    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
+  share(binds: number, tps: number): Promise<void> {
+    return this.#pool.share(binds, tps, () => this.emit('state', this.state()));
   }
 
-  /** Opens binds up to the share, numbered after those open. */
-  #openBinds(): void {
+  #newClient(): SmppClient {
     const c = this.#config;
-    const tls = tlsOptions(c.tls);
-    for (let index = this.#binds.length; index < this.#bindShare; index++) {
-      const client = new SmppClient({
-        host: c.host,
-        port: c.port,
-        tls,
-        systemId: c.systemId,
-        password: c.password,
-        systemType: c.systemType,
-        bindType: c.bindType,
-        interfaceVersion: c.interfaceVersion === '5.0' ? InterfaceVersion.V50 : InterfaceVersion.V34,
-        window: c.window,
-        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
-        enquireLinkMs: c.enquireLinkSeconds * 1000,
-        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-      });
-      const bind: Bind = { index, client, inFlight: 0 };
-      this.#watch(bind);
-      this.#binds.push(bind);
-      client.start();
-    }
+    return new SmppClient({
+      host: c.host,
+      port: c.port,
+      tls: tlsOptions(c.tls),
+      systemId: c.systemId,
+      password: c.password,
+      systemType: c.systemType,
+      bindType: c.bindType,
+      interfaceVersion: c.interfaceVersion === '5.0' ? InterfaceVersion.V50 : InterfaceVersion.V34,
+      window: c.window,
+      requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+      enquireLinkMs: c.enquireLinkSeconds * 1000,
+      ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
+    });
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
+    return this.#pool.stop({
+      drain: async () => {
+        this.emit('state', this.state());
+        await this.#sends.settled();
+      },
+      // Their parts were acknowledged already: kept durably they wait for the next start;
+      // held in memory only, what came is handed over rather than lost.
+      windDown: async () => {
+        if (!this.#sink.parts) this.#reassembler.flush();
+        this.#reassembler.close();
+        await Promise.allSettled([...this.#inbound]);
+      },
+      stopped: () => {
+        this.#log.info({ connector: this.id }, 'connector stopped');
+        this.emit('state', this.state());
+      },
+    });
   }
 
   capacity(): number {
-    if (this.#stopping !== null) return 0;
+    if (this.#pool.stopping) return 0;
     const now = Date.now();
     if (this.#throttledUntil > now) {
-      this.#wakeIn(this.#throttledUntil - now);
+      this.#pool.wakeIn(this.#throttledUntil - now);
       return 0;
     }
-    let free = 0;
-    for (const bind of this.#binds) {
-      if (canSend(bind)) free += Math.max(0, this.#config.window - bind.inFlight);
-    }
-    if (free === 0 || this.#bucket === null) return free;
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#pool.capacity(now);
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -303,29 +279,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   state(): ConnectorState {
-    const binds: BindState[] = this.#binds.map((bind) => ({
-      index: bind.index,
-      state: bindStateOf(bind.client),
-      inFlight: bind.inFlight,
-      window: this.#config.window,
-    }));
-    let status: ConnectorState['status'];
-    if (this.#stopped) status = 'stopped';
-    else if (this.#bindShare === 0) status = 'standby';
-    else if (binds.some((b) => b.state === 'bound')) status = 'up';
-    else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
-    else status = 'starting';
-    return {
-      id: this.id,
-      type: this.type,
-      status,
-      binds,
-      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sends.sent,
-      failed: this.#sends.failed,
-      lastError: this.#history.lastError,
-      since: this.#history.since(status),
-    };
+    return this.#pool.state(this, this.#sends);
   }
 
   // ---- binds ----
@@ -334,11 +288,11 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
     const failed = (reason: string) => {
-      this.#history.lastError = reason;
+      this.#pool.history.lastError = reason;
       this.emit('state', this.state());
     };
     client.on('state', (state) => {
-      if (state === 'bound') this.#history.lastError = null;
+      if (state === 'bound') this.#pool.history.lastError = null;
       this.emit('state', this.state());
       if (state === 'bound') {
         this.#log.info(where, 'connector bind up');
@@ -346,7 +300,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       }
     });
     client.on('unbound', (err) => {
-      if (this.#stopping !== null) return;
+      if (this.#pool.stopping) return;
       const reason = err?.message ?? 'unbound by the SMSC';
       this.#log.warn({ ...where, reason }, 'connector bind down');
       failed(reason);
@@ -366,7 +320,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     client.on('throttled', (status, pauseMs) => {
       this.#log.debug({ ...where, status: statusName(status), pauseMs }, 'throttled by the SMSC');
       this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + pauseMs);
-      this.#wakeIn(pauseMs);
+      this.#pool.wakeIn(pauseMs);
     });
     client.on('drain', () => {
       if (this.#throttledUntil !== 0 && this.#throttledUntil <= Date.now()) {
@@ -377,46 +331,10 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     client.on('request', (pdu, session) => this.#onRequest(pdu, session));
   }
 
-  #leastLoaded(): Bind | null {
-    let best: Bind | null = null;
-    for (const bind of this.#binds) {
-      if (canSend(bind) && (best === null || bind.inFlight < best.inFlight)) best = bind;
-    }
-    return best;
-  }
-
-  /** Emits 'ready' after `ms`, when a throttle pause ends or tokens come back. */
-  #wakeIn(ms: number): void {
-    const at = Date.now() + ms;
-    if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeAt = at;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.emit('ready');
-    }, ms);
-  }
-
-  async #stop(): Promise<void> {
-    this.emit('state', this.state());
-    await this.#sends.settled();
-    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    // Their parts were acknowledged already: kept durably they wait for the next start;
-    // held in memory only, what came is handed over rather than lost.
-    if (!this.#sink.parts) this.#reassembler.flush();
-    this.#reassembler.close();
-    await Promise.allSettled([...this.#inbound]);
-    this.#stopped = true;
-    this.#log.info({ connector: this.id }, 'connector stopped');
-    this.emit('state', this.state());
-  }
-
   // ---- sending ----
 
   async #send(sms: OutboundSms): Promise<SubmitResult> {
-    if (this.#stopping !== null) {
+    if (this.#pool.stopping) {
       return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
     }
     if (this.#config.bindType === 'receiver') {
@@ -433,7 +351,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     } catch (err) {
       return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
     }
-    const bind = this.#leastLoaded();
+    const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const outcomes = await Promise.all(pdus.map((pdu) => this.#submit(bind, session, pdu)));
@@ -457,8 +375,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   async #submit(bind: Bind, session: SmppSession, pdu: SubmitPdu): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      const wait = this.#bucket?.take() ?? 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.#pool.paced();
       // A fresh object per attempt: the session stamps its sequence number on what it sends.
       const response = await session.request({ ...pdu });
       if (response.commandStatus === CommandStatus.ESME_ROK) {
@@ -737,22 +654,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 }
 
-function canSend(bind: Bind): boolean {
-  const client = bind.client;
+function canSend(client: SmppClient): boolean {
   return client.state === 'bound' && client.session?.state === 'bound' && client.bindType !== 'receiver';
-}
-
-function bindStateOf(client: SmppClient): BindState['state'] {
-  switch (client.state) {
-    case 'bound':
-      return 'bound';
-    case 'backoff':
-      return 'down';
-    case 'stopped':
-      return 'stopped';
-    default:
-      return 'connecting';
-  }
 }
 
 /**
@@ -766,7 +669,7 @@ function sourceAddress(from: string, c: SmppConnectorConfig): SmppAddress {
   return { ton: c.sourceTon ?? guessed.ton, npi: c.sourceNpi ?? guessed.npi, address: guessed.address };
 }
 
-/** The connector's `tls` setting as node:tls takes it: the CA file read (each time binds are opened, so a renewed one is picked up). */
+/** The connector's `tls` setting as node:tls takes it: the CA file read (each time a bind is opened, so a renewed one is picked up). */
 function tlsOptions(setting: SmppConnectorConfig['tls']): boolean | ConnectionOptions {
   if (typeof setting === 'boolean') return setting;
   const { ca, ...rest } = setting;
