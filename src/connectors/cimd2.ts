@@ -27,19 +27,19 @@ import {
   textToCimd2,
 } from '../cimd2/index.ts';
 import type { Cimd2ConnectorConfig } from '../config/index.ts';
-import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import { encodingFromDataCoding, parseUdh, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
+import type { SplitResult } from '../sms/index.ts';
+import { encodingFromDataCoding, splitBinary, splitMessage } from '../sms/index.ts';
 import { BindPool, type PooledBind } from './bind-pool.ts';
+import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { keptPartId, withOwnHeader } from './parts.ts';
+import { withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
   Connector,
   ConnectorEvents,
   ConnectorSink,
   ConnectorState,
-  InboundSms,
   OutboundSms,
   ReceiptStatus,
   SubmitResult,
@@ -81,9 +81,6 @@ const receiptOf: Record<number, { status: ReceiptStatus; stat: string }> = {
   [StatusCode.DELETED_BY_CANCEL]: { status: 'failed', stat: 'DELETED' },
 };
 
-/** Completed long inbound messages the sink refused, kept for the SMS centre's redelivery of the last part. */
-const maxRefusedKept = 1_000;
-
 export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
   readonly type = 'cimd2';
@@ -94,10 +91,8 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   readonly #log: ConnectorLogger;
   readonly #options: Cimd2ConnectorOptions;
   readonly #pool: BindPool<Cimd2Client>;
-  #reassembler: Reassembler;
+  readonly #inbound: InboundParts;
   readonly #sends = new SendTracker();
-  readonly #inbound = new Set<Promise<void>>();
-  readonly #refused = new Map<string, InboundSms>();
   /** Per session, the last request under each packet number and the error code it was answered with. */
   readonly #handled = new WeakMap<Cimd2Session, Map<number, HandledRequest>>();
   #reference = Math.floor(Math.random() * 0x100);
@@ -125,24 +120,19 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       wake: () => this.emit('ready'),
     });
     this.budget = { binds: config.binds, tps: config.tps };
-    this.#reassembler = this.#newReassembler();
-  }
-
-  #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
-    return new Reassembler({
-      timeoutMs,
-      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverSet(message)),
+    this.#inbound = new InboundParts({
+      connectorId: this.id,
+      sink,
+      log: logger,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMS centre',
     });
   }
 
   async start(): Promise<void> {
     const started = await this.#pool.start(
-      () => {
-        this.#reassembler = this.#newReassembler();
-      },
-      () => this.#replayKeptParts(),
+      () => this.#inbound.renew(),
+      () => this.#inbound.replayKept(),
     );
     if (started) this.emit('state', this.state());
   }
@@ -172,11 +162,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
         this.emit('state', this.state());
         await this.#sends.settled();
       },
-      windDown: async () => {
-        if (!this.#sink.parts) this.#reassembler.flush();
-        this.#reassembler.close();
-        await Promise.allSettled([...this.#inbound]);
-      },
+      windDown: () => this.#inbound.close(),
       stopped: () => {
         this.#log.info({ connector: this.id }, 'connector stopped');
         this.emit('state', this.state());
@@ -374,12 +360,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       entry.result = code;
     });
     handled.set(packet.packetNumber, entry);
-    this.#track(errorCode.then((code) => session.respond(packet, answerOf(code))));
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inbound.add(work);
-    void work.then(() => this.#inbound.delete(work));
+    this.#inbound.track(errorCode.then((code) => session.respond(packet, answerOf(code))));
   }
 
   /** A status report (23): 0, or the error code to answer with so the SMS centre tries again. */
@@ -433,109 +414,15 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     const udh = udhHex === undefined || udhHex === '' ? null : Buffer.from(udhHex, 'hex');
     const body = udh === null ? userData : Buffer.concat([udh, userData]);
     const key = `${from}\u0000${to}`;
-    const concat = udh === null ? undefined : parseUdh(body)?.concat;
-    const partId = `${key}\u0000${dataCoding}\u0000${body.toString('hex')}`;
-    let sms = this.#refused.get(partId);
-    let completed: ReassembledMessage | undefined;
-    if (sms !== undefined) {
-      this.#refused.delete(partId);
-    } else {
-      const done =
-        udh !== null
-          ? this.#reassembler.addUdhPart(key, body, dataCoding)
-          : this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, body, dataCoding);
-      if (done === undefined) {
-        if (concat && this.#sink.parts) {
-          try {
-            await this.#sink.parts.keep(this.id, {
-              id: keptPartId(key, concat),
-              key,
-              body,
-              dataCoding,
-              sar: null,
-            });
-          } catch (err) {
-            this.#log.warn(
-              { connector: this.id, err },
-              'part of a long inbound message not kept; the SMS centre will retry',
-            );
-            return ErrorCode.TEMPORARY_CONGESTION;
-          }
-        }
-        return 0;
-      }
-      sms = this.#inboundSms(done);
-      if (concat) completed = done;
-    }
-    try {
-      await this.#sink.inbound(sms);
-      if (completed) await this.#forgetParts(completed);
-      return 0;
-    } catch (err) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, err },
-        'sink refused an inbound message; the SMS centre will retry',
-      );
-      if (sms.segments > 1) {
-        this.#refused.set(partId, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      return ErrorCode.TEMPORARY_CONGESTION;
-    }
-  }
-
-  async #replayKeptParts(): Promise<void> {
-    if (!this.#sink.parts) return;
-    for (const part of await this.#sink.parts.kept(this.id)) {
-      const done = this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
-      if (done) this.#track(this.#deliverSet(done));
-    }
-  }
-
-  async #deliverSet(message: ReassembledMessage): Promise<void> {
-    const sms = this.#inboundSms(message);
-    if (!message.complete) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-        'long inbound message incomplete; handing over the parts that came',
-      );
-    }
-    try {
-      await this.#sink.inbound(sms);
-      await this.#forgetParts(message);
-    } catch (err) {
-      this.#log.error(
-        { connector: this.id, from: sms.from, err },
-        'incomplete inbound message lost: the sink refused it',
-      );
-    }
-  }
-
-  async #forgetParts(message: ReassembledMessage): Promise<void> {
-    if (!this.#sink.parts) return;
-    const ids: string[] = [];
-    for (let sequence = 1; sequence <= message.total; sequence++) {
-      for (const referenceBits of [8, 16] as const) {
-        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
-      }
-    }
-    await this.#sink.parts.forget(this.id, ids);
-  }
-
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const kept = await this.#inbound.receive({
+      key,
+      id: `${key}\u0000${dataCoding}\u0000${body.toString('hex')}`,
+      body,
+      dataCoding,
+      udh: udh !== null,
+      sar: null,
+    });
+    return kept ? 0 : ErrorCode.TEMPORARY_CONGESTION;
   }
 }
 
