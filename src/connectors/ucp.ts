@@ -6,8 +6,7 @@
 // reassembled, and the SMSC gets its ACK only once the sink has kept what came.
 import { EventEmitter } from 'node:events';
 import type { UcpConnectorConfig } from '../config/index.ts';
-import type { ReassembledMessage } from '../sms/index.ts';
-import { dataCodingFor, encodeText, parseUdh, Reassembler } from '../sms/index.ts';
+import { dataCodingFor, encodeText } from '../sms/index.ts';
 import type { Op5x, UcpFrame, UcpSession } from '../ucp/index.ts';
 import {
   binaryBodies,
@@ -31,6 +30,7 @@ import {
   UcpSessionError,
 } from '../ucp/index.ts';
 import { BindPool, type PooledBind } from './bind-pool.ts';
+import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
@@ -39,7 +39,6 @@ import type {
   ConnectorEvents,
   ConnectorSink,
   ConnectorState,
-  InboundSms,
   OutboundSms,
   ReceiptStatus,
   SubmitResult,
@@ -68,9 +67,6 @@ const notificationStatus: Record<string, { status: ReceiptStatus; stat: string }
   '2': { status: 'undelivered', stat: 'UNDELIV' },
 };
 
-/** Completed long messages the sink refused, kept for the SMSC's redelivery of the last part. */
-const maxRefusedKept = 1_000;
-
 export class UcpConnector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
   readonly type = 'ucp';
@@ -81,10 +77,8 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   readonly #log: ConnectorLogger;
   readonly #options: UcpConnectorOptions;
   readonly #pool: BindPool<UcpClient>;
-  #reassembler: Reassembler;
+  readonly #inbound: InboundParts;
   readonly #sends = new SendTracker();
-  readonly #inbound = new Set<Promise<void>>();
-  readonly #refused = new Map<string, InboundSms>();
   #reference = Math.floor(Math.random() * 0x100);
 
   constructor(
@@ -110,24 +104,19 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
       wake: () => this.emit('ready'),
     });
     this.budget = { binds: config.binds, tps: config.tps };
-    this.#reassembler = this.#newReassembler();
-  }
-
-  #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
-    return new Reassembler({
-      timeoutMs,
-      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverSet(message)),
+    this.#inbound = new InboundParts({
+      connectorId: this.id,
+      sink,
+      log: logger,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMSC',
     });
   }
 
   async start(): Promise<void> {
     const started = await this.#pool.start(
-      () => {
-        this.#reassembler = this.#newReassembler();
-      },
-      () => this.#replayKeptParts(),
+      () => this.#inbound.renew(),
+      () => this.#inbound.replayKept(),
     );
     if (started) this.emit('state', this.state());
   }
@@ -156,11 +145,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
         this.emit('state', this.state());
         await this.#sends.settled();
       },
-      windDown: async () => {
-        if (!this.#sink.parts) this.#reassembler.flush();
-        this.#reassembler.close();
-        await Promise.allSettled([...this.#inbound]);
-      },
+      windDown: () => this.#inbound.close(),
       stopped: () => {
         this.#log.info({ connector: this.id }, 'connector stopped');
         this.emit('state', this.state());
@@ -298,12 +283,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
         session.respond(frame, { ack: false, ec: '55' });
       },
     );
-    this.#track(handling);
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inbound.add(work);
-    void work.then(() => this.#inbound.delete(work));
+    this.#inbound.track(handling);
   }
 
   /** A delivery notification; resolves to null (ACK) or a NAck's error code. */
@@ -346,111 +326,15 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     const to = fromUcpAddress(op.AdC ?? '');
     const key = `${from}\u0000${to}`;
     const message = body.udh === null ? body.payload : Buffer.concat([body.udh, body.payload]);
-    const partId = `${key}\u0000${body.dataCoding}\u0000${message.toString('hex')}`;
-    let sms = this.#refused.get(partId);
-    let completed: ReassembledMessage | undefined;
-    if (sms !== undefined) {
-      this.#refused.delete(partId);
-    } else {
-      const done =
-        body.udh === null
-          ? this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, message, body.dataCoding)
-          : this.#reassembler.addUdhPart(key, message, body.dataCoding);
-      if (done === undefined) {
-        const concat = body.udh === null ? undefined : parseUdh(message)?.concat;
-        if (concat && this.#sink.parts) {
-          try {
-            const id = keptPartId(key, concat);
-            await this.#sink.parts.keep(this.id, {
-              id,
-              key,
-              body: message,
-              dataCoding: body.dataCoding,
-              sar: null,
-            });
-          } catch (err) {
-            this.#log.warn(
-              { connector: this.id, err },
-              'part of a long inbound message not kept; the SMSC will retry',
-            );
-            return '55';
-          }
-        }
-        return null;
-      }
-      sms = this.#inboundSms(done);
-      if (body.udh !== null) completed = done;
-    }
-    try {
-      await this.#sink.inbound(sms);
-      if (completed) await this.#forgetParts(completed);
-      return null;
-    } catch (err) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, err },
-        'sink refused an inbound message; the SMSC will retry',
-      );
-      if (sms.segments > 1) {
-        this.#refused.set(partId, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      return '55';
-    }
-  }
-
-  async #replayKeptParts(): Promise<void> {
-    if (!this.#sink.parts) return;
-    for (const part of await this.#sink.parts.kept(this.id)) {
-      const done = this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
-      if (done) this.#track(this.#deliverSet(done));
-    }
-  }
-
-  async #deliverSet(message: ReassembledMessage): Promise<void> {
-    const sms = this.#inboundSms(message);
-    if (!message.complete) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-        'long inbound message incomplete; handing over the parts that came',
-      );
-    }
-    try {
-      await this.#sink.inbound(sms);
-      await this.#forgetParts(message);
-    } catch (err) {
-      this.#log.error(
-        { connector: this.id, from: sms.from, err },
-        'incomplete inbound message lost: the sink refused it',
-      );
-    }
-  }
-
-  /** The kept parts of a set handed over (the reference size is not in `message`: both). */
-  async #forgetParts(message: ReassembledMessage): Promise<void> {
-    if (!this.#sink.parts) return;
-    const ids: string[] = [];
-    for (let sequence = 1; sequence <= message.total; sequence++) {
-      for (const referenceBits of [8, 16] as const) {
-        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
-      }
-    }
-    await this.#sink.parts.forget(this.id, ids);
-  }
-
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const kept = await this.#inbound.receive({
+      key,
+      id: `${key}\u0000${body.dataCoding}\u0000${message.toString('hex')}`,
+      body: message,
+      dataCoding: body.dataCoding,
+      udh: body.udh !== null,
+      sar: null,
+    });
+    return kept ? null : '55';
   }
 }
 
@@ -469,8 +353,4 @@ function partId(adcScts: string): string {
   const colon = adcScts.lastIndexOf(':');
   if (colon < 0) return adcScts;
   return `${adcScts.slice(0, colon).replace(/^\+/, '').replace(/^0+/, '')}:${adcScts.slice(colon + 1)}`;
-}
-
-function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {
-  return `${c.referenceBits}/${c.reference}/${c.sequence}/${key}`;
 }
