@@ -23,20 +23,13 @@ import {
   submittedIdOf,
   toSmppAddress,
 } from '../smpp/index.ts';
-import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import {
-  chooseEncoding,
-  dataCodingFor,
-  encodeText,
-  parseUdh,
-  Reassembler,
-  splitBinary,
-  splitMessage,
-} from '../sms/index.ts';
+import type { SplitResult } from '../sms/index.ts';
+import { chooseEncoding, dataCodingFor, encodeText, splitBinary, splitMessage } from '../sms/index.ts';
 import { BindPool, type PooledBind } from './bind-pool.ts';
+import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { keptPartId, withOwnHeader } from './parts.ts';
+import { withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
   BroadcastRequest,
@@ -45,7 +38,6 @@ import type {
   ConnectorEvents,
   ConnectorSink,
   ConnectorState,
-  InboundSms,
   OutboundSms,
   ReceiptStatus,
   SubmitResult,
@@ -100,9 +92,6 @@ const receiptTypes = new Set<number>([
   EsmClass.INTERMEDIATE_NOTIFICATION,
 ]);
 
-/** Completed long MO messages the sink refused, kept for the SMSC's redelivery of the last part. */
-const maxRefusedKept = 1_000;
-
 export class SmppConnector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
   readonly type = 'smpp';
@@ -113,11 +102,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #options: SmppConnectorOptions;
   readonly #pool: BindPool<SmppClient>;
   readonly budget: { binds: number; tps: number };
-  #reassembler: Reassembler;
+  readonly #inbound: InboundParts;
   readonly #sends = new SendTracker();
-  readonly #inbound = new Set<Promise<void>>();
-  /** Keyed by the exact last part that completed them, which the SMSC sends again. */
-  readonly #refused = new Map<string, InboundSms>();
   #reference = Math.floor(Math.random() * 0x10000);
   #throttledUntil = 0;
 
@@ -144,7 +130,13 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       wake: () => this.emit('ready'),
     });
     this.budget = { binds: config.binds, tps: config.tps };
-    this.#reassembler = this.#newReassembler();
+    this.#inbound = new InboundParts({
+      connectorId: this.id,
+      sink,
+      log: logger,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMSC',
+    });
     if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
   }
 
@@ -202,22 +194,11 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     }
   }
 
-  #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
-    return new Reassembler({
-      timeoutMs,
-      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverSet(message)),
-    });
-  }
-
   /** Binds; after a stop (an operator's, say) it binds afresh. */
   async start(): Promise<void> {
     const started = await this.#pool.start(
-      () => {
-        this.#reassembler = this.#newReassembler();
-      },
-      () => this.#replayKeptParts(),
+      () => this.#inbound.renew(),
+      () => this.#inbound.replayKept(),
     );
     if (started) this.emit('state', this.state());
   }
@@ -250,13 +231,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         this.emit('state', this.state());
         await this.#sends.settled();
       },
-      // Their parts were acknowledged already: kept durably they wait for the next start;
-      // held in memory only, what came is handed over rather than lost.
-      windDown: async () => {
-        if (!this.#sink.parts) this.#reassembler.flush();
-        this.#reassembler.close();
-        await Promise.allSettled([...this.#inbound]);
-      },
+      windDown: () => this.#inbound.close(),
       stopped: () => {
         this.#log.info({ connector: this.id }, 'connector stopped');
         this.emit('state', this.state());
@@ -478,12 +453,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         session.respond(pdu, CommandStatus.ESME_RX_T_APPN);
       },
     );
-    this.#track(handling);
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inbound.add(work);
-    void work.then(() => this.#inbound.delete(work));
+    this.#inbound.track(handling);
   }
 
   /** The command_status to answer the SMSC with. */
@@ -540,117 +510,15 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       tlvs.sarSegmentSeqnum !== undefined
         ? { reference: tlvs.sarMsgRefNum, total: tlvs.sarTotalSegments, sequence: tlvs.sarSegmentSeqnum }
         : null;
-    const concat = udh ? parseUdh(body)?.concat : sar ? { ...sar, referenceBits: 16 as const } : undefined;
-    // The SMSC sends the very same part again after a refusal; by then the reassembler has
-    // closed its set, so the message it completed is kept under the part's identity.
-    const partId = `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`;
-    let sms = this.#refused.get(partId);
-    let completed: ReassembledMessage | undefined;
-    if (sms !== undefined) {
-      this.#refused.delete(partId);
-    } else {
-      let done: ReassembledMessage | undefined;
-      if (udh) done = this.#reassembler.addUdhPart(key, body, pdu.dataCoding);
-      else if (sar !== null) done = this.#reassembler.addSarPart(key, body, pdu.dataCoding, sar);
-      else done = this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, body, pdu.dataCoding);
-      if (done === undefined) {
-        // Kept until the other parts come: on disk before it is acknowledged, if the sink can.
-        if (concat && this.#sink.parts) {
-          try {
-            await this.#sink.parts.keep(this.id, {
-              id: keptPartId(key, concat),
-              key,
-              body,
-              dataCoding: pdu.dataCoding,
-              sar,
-            });
-          } catch (err) {
-            this.#log.warn(
-              { connector: this.id, err },
-              'part of a long inbound message not kept; the SMSC will retry',
-            );
-            return CommandStatus.ESME_RX_T_APPN;
-          }
-        }
-        return CommandStatus.ESME_ROK;
-      }
-      sms = this.#inboundSms(done);
-      if (concat) completed = done;
-    }
-    try {
-      await this.#sink.inbound(sms);
-      if (completed) await this.#forgetParts(completed);
-      return CommandStatus.ESME_ROK;
-    } catch (err) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, err },
-        'sink refused an inbound message; the SMSC will retry',
-      );
-      if (sms.segments > 1) {
-        this.#refused.set(partId, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      return CommandStatus.ESME_RX_T_APPN;
-    }
-  }
-
-  /** Parts kept before a restart go back into the reassembler; a set they complete goes on. */
-  async #replayKeptParts(): Promise<void> {
-    if (!this.#sink.parts) return;
-    for (const part of await this.#sink.parts.kept(this.id)) {
-      const done = part.sar
-        ? this.#reassembler.addSarPart(part.key, part.body, part.dataCoding, part.sar)
-        : this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
-      if (done) this.#track(this.#deliverSet(done));
-    }
-  }
-
-  /** A set that timed out incomplete, or was completed by kept parts: handed over, then forgotten. */
-  async #deliverSet(message: ReassembledMessage): Promise<void> {
-    const sms = this.#inboundSms(message);
-    if (!message.complete) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-        'long inbound message incomplete; handing over the parts that came',
-      );
-    }
-    try {
-      await this.#sink.inbound(sms);
-      await this.#forgetParts(message);
-    } catch (err) {
-      this.#log.error(
-        { connector: this.id, from: sms.from, err },
-        'incomplete inbound message lost: the sink refused it',
-      );
-    }
-  }
-
-  /** The kept parts of a set handed over (the reference size is not in `message`: both). */
-  async #forgetParts(message: ReassembledMessage): Promise<void> {
-    if (!this.#sink.parts) return;
-    const ids: string[] = [];
-    for (let sequence = 1; sequence <= message.total; sequence++) {
-      for (const referenceBits of [8, 16] as const) {
-        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
-      }
-    }
-    await this.#sink.parts.forget(this.id, ids);
-  }
-
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const kept = await this.#inbound.receive({
+      key,
+      id: `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`,
+      body,
+      dataCoding: pdu.dataCoding,
+      udh,
+      sar,
+    });
+    return kept ? CommandStatus.ESME_ROK : CommandStatus.ESME_RX_T_APPN;
   }
 }
 
