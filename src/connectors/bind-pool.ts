@@ -3,6 +3,8 @@
 // budget; their status, and the start/stop sequence around them.
 import { TokenBucket } from '../core/index.ts';
 import { StatusHistory } from './health.ts';
+import type { InboundParts } from './inbound.ts';
+import type { ConnectorLogger } from './logger.ts';
 import type { SendTracker } from './sends.ts';
 import type { BindState, ConnectorState } from './types.ts';
 
@@ -21,6 +23,10 @@ export interface PooledBind<C extends PoolClient> {
 }
 
 export interface BindPoolSetup<C extends PoolClient> {
+  connectorId: string;
+  log: ConnectorLogger;
+  sends: SendTracker;
+  inbound: InboundParts;
   /** How many binds and how many sends a second the connector is configured with. */
   binds: number;
   tps: number;
@@ -32,8 +38,10 @@ export interface BindPoolSetup<C extends PoolClient> {
   canSend(client: C): boolean;
   /** Whether the client has bound or failed to at least once (down rather than starting). */
   tried(client: C): boolean;
-  /** Sending may resume (tokens came back, a pause ended). */
-  wake(): void;
+  /** The connector's state changed (to emit 'state'). */
+  changed(): void;
+  /** Sending may resume: a bind came up, tokens came back, a pause ended (to emit 'ready'). */
+  ready(): void;
 }
 
 export class BindPool<C extends PoolClient> {
@@ -47,7 +55,7 @@ export class BindPool<C extends PoolClient> {
   #started = false;
   #stopping: Promise<void> | null = null;
   #stopped = false;
-  readonly history = new StatusHistory();
+  readonly #history = new StatusHistory();
 
   constructor(setup: BindPoolSetup<C>) {
     this.#setup = setup;
@@ -64,47 +72,49 @@ export class BindPool<C extends PoolClient> {
   }
 
   /**
-   * Opens the binds, after `prepare`; after a stop it waits for it and calls `afresh` first.
-   * False when it was started already.
+   * Opens the binds, once the parts kept before are back in the reassembler; after a stop it
+   * waits for it and starts afresh.
    */
-  async start(afresh: () => void, prepare: () => Promise<void>): Promise<boolean> {
+  async start(): Promise<void> {
     if (this.#stopping !== null) {
       await this.#stopping;
       this.#stopping = null;
       this.#stopped = false;
       this.#started = false;
       this.#binds = [];
-      afresh();
+      this.#setup.inbound.renew();
     }
-    if (this.#started) return false;
+    if (this.#started) return;
     this.#started = true;
-    await prepare();
+    await this.#setup.inbound.replayKept();
     this.#open();
-    return true;
+    this.#setup.changed();
   }
 
-  /**
-   * Stops once (later calls get the same promise): `drain`, then the binds, then `windDown`;
-   * then the pool counts as stopped and `stopped` runs.
-   */
-  stop(steps: { drain(): Promise<void>; windDown(): Promise<void>; stopped(): void }): Promise<void> {
-    this.#stopping ??= (async () => {
-      await steps.drain();
-      await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-      if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-      this.#wakeTimer = null;
-      await steps.windDown();
-      this.#stopped = true;
-      steps.stopped();
-    })();
+  /** Stops once (later calls get the same promise): the sends open settle first, then the binds, then the inbound work. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
     return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const s = this.#setup;
+    s.changed();
+    await s.sends.settled();
+    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
+    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+    await s.inbound.close();
+    this.#stopped = true;
+    s.log.info({ connector: s.connectorId }, 'connector stopped');
+    s.changed();
   }
 
   /**
    * A cluster's share: the binds above it take no more sends and unbind once those on them
-   * settled (`closing` is told when there are any); the token bucket runs at `tps`.
+   * settled; the token bucket runs at `tps`.
    */
-  async share(binds: number, tps: number, closing: () => void): Promise<void> {
+  async share(binds: number, tps: number): Promise<void> {
     const s = this.#setup;
     this.#share = Math.max(0, Math.min(s.binds, binds));
     const rate = s.tps > 0 ? Math.max(0.1, Math.min(s.tps, tps)) : 0;
@@ -112,7 +122,7 @@ export class BindPool<C extends PoolClient> {
     if (!this.#started || this.#stopping !== null) return;
     this.#open();
     const closed = this.#binds.splice(this.#share);
-    if (closed.length > 0) closing();
+    if (closed.length > 0) this.#setup.changed();
     await Promise.allSettled(closed.map((bind) => bind.client.stop()));
   }
 
@@ -161,11 +171,30 @@ export class BindPool<C extends PoolClient> {
     this.#wakeAt = at;
     this.#wakeTimer = setTimeout(() => {
       this.#wakeTimer = null;
-      this.#setup.wake();
+      this.#setup.ready();
     }, ms);
   }
 
-  state(connector: { id: string; type: string }, sends: SendTracker): ConnectorState {
+  /**
+   * A bind's client changed state: a bind up clears the last error and may take sends.
+   * (A bind going down is told with `failed`.)
+   */
+  bindState(bind: PooledBind<C>, state: C['state']): void {
+    if (state === 'bound') this.#history.lastError = null;
+    this.#setup.changed();
+    if (state === 'bound') {
+      this.#setup.log.info({ connector: this.#setup.connectorId, bind: bind.index }, 'connector bind up');
+      this.#setup.ready();
+    }
+  }
+
+  /** A bind went down or could not bind, for `reason`. */
+  failed(reason: string): void {
+    this.#history.lastError = reason;
+    this.#setup.changed();
+  }
+
+  state(connector: { id: string; type: string }): ConnectorState {
     const binds: BindState[] = this.#binds.map((bind) => ({
       index: bind.index,
       state: bindStateOf(bind.client),
@@ -184,10 +213,10 @@ export class BindPool<C extends PoolClient> {
       status,
       binds,
       inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: sends.sent,
-      failed: sends.failed,
-      lastError: this.history.lastError,
-      since: this.history.since(status),
+      sent: this.#setup.sends.sent,
+      failed: this.#setup.sends.failed,
+      lastError: this.#history.lastError,
+      since: this.#history.since(status),
     };
   }
 }

@@ -109,17 +109,6 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#pool = new BindPool({
-      binds: config.binds,
-      tps: config.tps,
-      window: config.window,
-      client: () => this.#newClient(),
-      watch: (bind) => this.#watch(bind),
-      canSend: (client) => client.state === 'bound',
-      tried: (client) => client.stats.logins + client.stats.failures > 0,
-      wake: () => this.emit('ready'),
-    });
-    this.budget = { binds: config.binds, tps: config.tps };
     this.#inbound = new InboundParts({
       connectorId: this.id,
       sink,
@@ -127,18 +116,30 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       reassemblyTimeoutMs: options.reassemblyTimeoutMs,
       peer: 'SMS centre',
     });
+    this.#pool = new BindPool({
+      connectorId: this.id,
+      log: logger,
+      sends: this.#sends,
+      inbound: this.#inbound,
+      binds: config.binds,
+      tps: config.tps,
+      window: config.window,
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend: (client) => client.state === 'bound',
+      tried: (client) => client.stats.logins + client.stats.failures > 0,
+      changed: () => this.emit('state', this.state()),
+      ready: () => this.emit('ready'),
+    });
+    this.budget = { binds: config.binds, tps: config.tps };
   }
 
-  async start(): Promise<void> {
-    const started = await this.#pool.start(
-      () => this.#inbound.renew(),
-      () => this.#inbound.replayKept(),
-    );
-    if (started) this.emit('state', this.state());
+  start(): Promise<void> {
+    return this.#pool.start();
   }
 
   share(binds: number, tps: number): Promise<void> {
-    return this.#pool.share(binds, tps, () => this.emit('state', this.state()));
+    return this.#pool.share(binds, tps);
   }
 
   #newClient(): Cimd2Client {
@@ -157,17 +158,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   stop(): Promise<void> {
-    return this.#pool.stop({
-      drain: async () => {
-        this.emit('state', this.state());
-        await this.#sends.settled();
-      },
-      windDown: () => this.#inbound.close(),
-      stopped: () => {
-        this.#log.info({ connector: this.id }, 'connector stopped');
-        this.emit('state', this.state());
-      },
-    });
+    return this.#pool.stop();
   }
 
   capacity(): number {
@@ -179,7 +170,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   state(): ConnectorState {
-    return this.#pool.state(this, this.#sends);
+    return this.#pool.state(this);
   }
 
   // ---- sessions ----
@@ -187,32 +178,21 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
-    const failed = (reason: string) => {
-      this.#pool.history.lastError = reason;
-      this.emit('state', this.state());
-    };
-    client.on('state', (state) => {
-      if (state === 'bound') this.#pool.history.lastError = null;
-      this.emit('state', this.state());
-      if (state === 'bound') {
-        this.#log.info(where, 'connector bind up');
-        this.emit('ready');
-      }
-    });
+    client.on('state', (state) => this.#pool.bindState(bind, state));
     client.on('down', (err) => {
       if (this.#pool.stopping) return;
       const reason = err?.message ?? 'connection closed by the SMS centre';
       this.#log.warn({ ...where, reason }, 'connector bind down');
-      failed(reason);
+      this.#pool.failed(reason);
     });
     client.on('loginFailed', (errorCode) => {
       const reason = loginFailure(errorCode);
       this.#log.error({ ...where, errorCode }, 'connector login refused');
-      failed(reason);
+      this.#pool.failed(reason);
     });
     client.on('connectFailed', (err) => {
       this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      failed(err.message);
+      this.#pool.failed(err.message);
     });
     client.on('protocolError', (err) =>
       this.#log.warn({ ...where, err }, 'protocol error from the SMS centre'),

@@ -119,17 +119,6 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#pool = new BindPool({
-      binds: config.binds,
-      tps: config.tps,
-      window: config.window,
-      client: () => this.#newClient(),
-      watch: (bind) => this.#watch(bind),
-      canSend,
-      tried: (client) => client.stats.binds + client.stats.failures > 0,
-      wake: () => this.emit('ready'),
-    });
-    this.budget = { binds: config.binds, tps: config.tps };
     this.#inbound = new InboundParts({
       connectorId: this.id,
       sink,
@@ -137,6 +126,22 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       reassemblyTimeoutMs: options.reassemblyTimeoutMs,
       peer: 'SMSC',
     });
+    this.#pool = new BindPool({
+      connectorId: this.id,
+      log: logger,
+      sends: this.#sends,
+      inbound: this.#inbound,
+      binds: config.binds,
+      tps: config.tps,
+      window: config.window,
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend,
+      tried: (client) => client.stats.binds + client.stats.failures > 0,
+      changed: () => this.emit('state', this.state()),
+      ready: () => this.emit('ready'),
+    });
+    this.budget = { binds: config.binds, tps: config.tps };
     if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
   }
 
@@ -195,16 +200,12 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   /** Binds; after a stop (an operator's, say) it binds afresh. */
-  async start(): Promise<void> {
-    const started = await this.#pool.start(
-      () => this.#inbound.renew(),
-      () => this.#inbound.replayKept(),
-    );
-    if (started) this.emit('state', this.state());
+  start(): Promise<void> {
+    return this.#pool.start();
   }
 
   share(binds: number, tps: number): Promise<void> {
-    return this.#pool.share(binds, tps, () => this.emit('state', this.state()));
+    return this.#pool.share(binds, tps);
   }
 
   #newClient(): SmppClient {
@@ -226,17 +227,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   stop(): Promise<void> {
-    return this.#pool.stop({
-      drain: async () => {
-        this.emit('state', this.state());
-        await this.#sends.settled();
-      },
-      windDown: () => this.#inbound.close(),
-      stopped: () => {
-        this.#log.info({ connector: this.id }, 'connector stopped');
-        this.emit('state', this.state());
-      },
-    });
+    return this.#pool.stop();
   }
 
   capacity(): number {
@@ -254,7 +245,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   state(): ConnectorState {
-    return this.#pool.state(this, this.#sends);
+    return this.#pool.state(this);
   }
 
   // ---- binds ----
@@ -262,34 +253,23 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
-    const failed = (reason: string) => {
-      this.#pool.history.lastError = reason;
-      this.emit('state', this.state());
-    };
-    client.on('state', (state) => {
-      if (state === 'bound') this.#pool.history.lastError = null;
-      this.emit('state', this.state());
-      if (state === 'bound') {
-        this.#log.info(where, 'connector bind up');
-        this.emit('ready');
-      }
-    });
+    client.on('state', (state) => this.#pool.bindState(bind, state));
     client.on('unbound', (err) => {
       if (this.#pool.stopping) return;
       const reason = err?.message ?? 'unbound by the SMSC';
       this.#log.warn({ ...where, reason }, 'connector bind down');
-      failed(reason);
+      this.#pool.failed(reason);
     });
     client.on('bindFailed', (status) => {
       const reason = statusName(status);
       this.#log.error({ ...where, status: reason }, 'connector bind refused');
-      failed(`bind refused: ${reason}`);
+      this.#pool.failed(`bind refused: ${reason}`);
     });
     // A refused bind is told by bindFailed above; this is the rest (socket errors, timeouts).
     client.on('connectFailed', (err) => {
       if (err instanceof SmppError && err.code === 'bind_failed') return;
       this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      failed(err.message);
+      this.#pool.failed(err.message);
     });
     client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
     client.on('throttled', (status, pauseMs) => {
