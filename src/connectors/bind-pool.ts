@@ -188,6 +188,25 @@ export class BindPool<C extends PoolClient> {
     }
   }
 
+  /** A bound bind went down (told unless the connector is stopping). */
+  bindDown(bind: PooledBind<C>, reason: string): void {
+    if (this.#stopping !== null) return;
+    this.#setup.log.warn(
+      { connector: this.#setup.connectorId, bind: bind.index, reason },
+      'connector bind down',
+    );
+    this.failed(reason);
+  }
+
+  /** A bind could not be made: a socket error, a timeout. */
+  connectFailed(bind: PooledBind<C>, err: Error): void {
+    this.#setup.log.warn(
+      { connector: this.#setup.connectorId, bind: bind.index, reason: err.message },
+      'connector bind failed',
+    );
+    this.failed(err.message);
+  }
+
   /** A bind went down or could not bind, for `reason`. */
   failed(reason: string): void {
     this.#history.lastError = reason;

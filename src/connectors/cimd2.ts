@@ -179,21 +179,15 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
     client.on('state', (state) => this.#pool.bindState(bind, state));
-    client.on('down', (err) => {
-      if (this.#pool.stopping) return;
-      const reason = err?.message ?? 'connection closed by the SMS centre';
-      this.#log.warn({ ...where, reason }, 'connector bind down');
-      this.#pool.failed(reason);
-    });
+    client.on('down', (err) =>
+      this.#pool.bindDown(bind, err?.message ?? 'connection closed by the SMS centre'),
+    );
     client.on('loginFailed', (errorCode) => {
       const reason = loginFailure(errorCode);
       this.#log.error({ ...where, errorCode }, 'connector login refused');
       this.#pool.failed(reason);
     });
-    client.on('connectFailed', (err) => {
-      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      this.#pool.failed(err.message);
-    });
+    client.on('connectFailed', (err) => this.#pool.connectFailed(bind, err));
     client.on('protocolError', (err) =>
       this.#log.warn({ ...where, err }, 'protocol error from the SMS centre'),
     );

@@ -254,12 +254,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
     client.on('state', (state) => this.#pool.bindState(bind, state));
-    client.on('unbound', (err) => {
-      if (this.#pool.stopping) return;
-      const reason = err?.message ?? 'unbound by the SMSC';
-      this.#log.warn({ ...where, reason }, 'connector bind down');
-      this.#pool.failed(reason);
-    });
+    client.on('unbound', (err) => this.#pool.bindDown(bind, err?.message ?? 'unbound by the SMSC'));
     client.on('bindFailed', (status) => {
       const reason = statusName(status);
       this.#log.error({ ...where, status: reason }, 'connector bind refused');
@@ -268,8 +263,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     // A refused bind is told by bindFailed above; this is the rest (socket errors, timeouts).
     client.on('connectFailed', (err) => {
       if (err instanceof SmppError && err.code === 'bind_failed') return;
-      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      this.#pool.failed(err.message);
+      this.#pool.connectFailed(bind, err);
     });
     client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
     client.on('throttled', (status, pauseMs) => {

@@ -160,20 +160,12 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
     client.on('state', (state) => this.#pool.bindState(bind, state));
-    client.on('unbound', (err) => {
-      if (this.#pool.stopping) return;
-      const reason = err?.message ?? 'connection closed by the SMSC';
-      this.#log.warn({ ...where, reason }, 'connector bind down');
-      this.#pool.failed(reason);
-    });
+    client.on('unbound', (err) => this.#pool.bindDown(bind, err?.message ?? 'connection closed by the SMSC'));
     client.on('loginFailed', (ec, reason) => {
       this.#log.error({ ...where, ec, reason }, 'connector bind refused');
       this.#pool.failed(`login refused: ${ec} ${reason}`);
     });
-    client.on('connectFailed', (err) => {
-      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      this.#pool.failed(err.message);
-    });
+    client.on('connectFailed', (err) => this.#pool.connectFailed(bind, err));
     client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
     client.on('operation', (frame, session) => this.#onOperation(frame, session));
   }
