@@ -1,11 +1,11 @@
 // The binds of a carrier connector (SMPP, UCP, CIMD2): opened through the connector's client
 // factory up to its share of a cluster's binds, each with its window, all under one tps
 // budget; their status, and the start/stop sequence around them.
-import { TokenBucket } from '../core/index.ts';
 import { StatusHistory } from './health.ts';
 import type { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import type { SendTracker } from './sends.ts';
+import { TpsBudget } from './tps.ts';
 import type { BindState, ConnectorState } from './types.ts';
 
 /** What the pool needs of a protocol client. */
@@ -49,7 +49,7 @@ export class BindPool<C extends PoolClient> {
   #binds: PooledBind<C>[] = [];
   /** Binds it may have open: all it is configured with, or its share of a cluster's. */
   #share: number;
-  #bucket: TokenBucket | null;
+  readonly #tps: TpsBudget;
   #wakeTimer: NodeJS.Timeout | null = null;
   #wakeAt = 0;
   #started = false;
@@ -60,7 +60,7 @@ export class BindPool<C extends PoolClient> {
   constructor(setup: BindPoolSetup<C>) {
     this.#setup = setup;
     this.#share = setup.binds;
-    this.#bucket = setup.tps > 0 ? new TokenBucket(setup.tps) : null;
+    this.#tps = new TpsBudget(setup.tps);
   }
 
   get binds(): readonly PooledBind<C>[] {
@@ -117,8 +117,7 @@ export class BindPool<C extends PoolClient> {
   async share(binds: number, tps: number): Promise<void> {
     const s = this.#setup;
     this.#share = Math.max(0, Math.min(s.binds, binds));
-    const rate = s.tps > 0 ? Math.max(0.1, Math.min(s.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
+    this.#tps.share(tps);
     if (!this.#started || this.#stopping !== null) return;
     this.#open();
     const closed = this.#binds.splice(this.#share);
@@ -143,16 +142,13 @@ export class BindPool<C extends PoolClient> {
     for (const bind of this.#binds) {
       if (this.#setup.canSend(bind.client)) free += Math.max(0, this.#setup.window - bind.inFlight);
     }
-    if (free === 0 || this.#bucket === null) return free;
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    if (free === 0) return 0;
+    return this.#tps.limit(free, now, (ms) => this.wakeIn(ms));
   }
 
-  /** Waits for a token of the tps budget, when there is one. */
-  async paced(): Promise<void> {
-    const wait = this.#bucket?.take() ?? 0;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  /** Takes a token of the tps budget, waiting for it when it is owed. */
+  paced(): Promise<void> {
+    return this.#tps.take();
   }
 
   leastLoaded(): PooledBind<C> | null {
