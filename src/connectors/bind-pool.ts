@@ -1,12 +1,12 @@
 // The binds of a carrier connector (SMPP, UCP, CIMD2): opened through the connector's client
 // factory up to its share of a cluster's binds, each with its window, all under one tps
-// budget; their status, and the start/stop sequence around them.
+// budget; their status, what comes in over them, and the start/stop sequence around them.
 import { StatusHistory } from './health.ts';
-import type { InboundParts } from './inbound.ts';
+import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import type { SendTracker } from './sends.ts';
 import { TpsBudget } from './tps.ts';
-import type { BindState, ConnectorState } from './types.ts';
+import type { BindState, ConnectorSink, ConnectorState } from './types.ts';
 
 /** What the pool needs of a protocol client. */
 export interface PoolClient {
@@ -25,8 +25,12 @@ export interface PooledBind<C extends PoolClient> {
 export interface BindPoolSetup<C extends PoolClient> {
   connectorId: string;
   log: ConnectorLogger;
+  sink: ConnectorSink;
   sends: SendTracker;
-  inbound: InboundParts;
+  /** How long the parts of a long inbound message are waited for (5 minutes when not given). */
+  reassemblyTimeoutMs: number | undefined;
+  /** What the log calls the other end ("SMSC", "SMS centre"). */
+  peer: string;
   /** How many binds and how many sends a second the connector is configured with. */
   binds: number;
   tps: number;
@@ -56,15 +60,14 @@ export class BindPool<C extends PoolClient> {
   #stopping: Promise<void> | null = null;
   #stopped = false;
   readonly #history = new StatusHistory();
+  /** What comes in over the binds. */
+  readonly inbound: InboundParts;
 
   constructor(setup: BindPoolSetup<C>) {
     this.#setup = setup;
     this.#share = setup.binds;
     this.#tps = new TpsBudget(setup.tps);
-  }
-
-  get binds(): readonly PooledBind<C>[] {
-    return this.#binds;
+    this.inbound = new InboundParts(setup);
   }
 
   get stopping(): boolean {
@@ -82,11 +85,11 @@ export class BindPool<C extends PoolClient> {
       this.#stopped = false;
       this.#started = false;
       this.#binds = [];
-      this.#setup.inbound.renew();
+      this.inbound.renew();
     }
     if (this.#started) return;
     this.#started = true;
-    await this.#setup.inbound.replayKept();
+    await this.inbound.replayKept();
     this.#open();
     this.#setup.changed();
   }
@@ -104,7 +107,7 @@ export class BindPool<C extends PoolClient> {
     await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
     if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;
-    await s.inbound.close();
+    await this.inbound.close();
     this.#stopped = true;
     s.log.info({ connector: s.connectorId }, 'connector stopped');
     s.changed();

@@ -30,7 +30,6 @@ import type { Cimd2ConnectorConfig } from '../config/index.ts';
 import type { SplitResult } from '../sms/index.ts';
 import { encodingFromDataCoding, splitBinary, splitMessage } from '../sms/index.ts';
 import { BindPool, type PooledBind } from './bind-pool.ts';
-import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { withOwnHeader } from './parts.ts';
@@ -91,7 +90,6 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   readonly #log: ConnectorLogger;
   readonly #options: Cimd2ConnectorOptions;
   readonly #pool: BindPool<Cimd2Client>;
-  readonly #inbound: InboundParts;
   readonly #sends = new SendTracker();
   /** Per session, the last request under each packet number and the error code it was answered with. */
   readonly #handled = new WeakMap<Cimd2Session, Map<number, HandledRequest>>();
@@ -109,18 +107,13 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#inbound = new InboundParts({
-      connectorId: this.id,
-      sink,
-      log: logger,
-      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
-      peer: 'SMS centre',
-    });
     this.#pool = new BindPool({
       connectorId: this.id,
       log: logger,
+      sink,
       sends: this.#sends,
-      inbound: this.#inbound,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMS centre',
       binds: config.binds,
       tps: config.tps,
       window: config.window,
@@ -334,7 +327,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       entry.result = code;
     });
     handled.set(packet.packetNumber, entry);
-    this.#inbound.track(errorCode.then((code) => session.respond(packet, answerOf(code))));
+    this.#pool.inbound.track(errorCode.then((code) => session.respond(packet, answerOf(code))));
   }
 
   /** A status report (23): 0, or the error code to answer with so the SMS centre tries again. */
@@ -388,7 +381,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     const udh = udhHex === undefined || udhHex === '' ? null : Buffer.from(udhHex, 'hex');
     const body = udh === null ? userData : Buffer.concat([udh, userData]);
     const key = `${from}\u0000${to}`;
-    const kept = await this.#inbound.receive({
+    const kept = await this.#pool.inbound.receive({
       key,
       id: `${key}\u0000${dataCoding}\u0000${body.toString('hex')}`,
       body,

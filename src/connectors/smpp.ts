@@ -26,7 +26,6 @@ import {
 import type { SplitResult } from '../sms/index.ts';
 import { chooseEncoding, dataCodingFor, encodeText, splitBinary, splitMessage } from '../sms/index.ts';
 import { BindPool, type PooledBind } from './bind-pool.ts';
-import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { withOwnHeader } from './parts.ts';
@@ -102,7 +101,6 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #options: SmppConnectorOptions;
   readonly #pool: BindPool<SmppClient>;
   readonly budget: { binds: number; tps: number };
-  readonly #inbound: InboundParts;
   readonly #sends = new SendTracker();
   #reference = Math.floor(Math.random() * 0x10000);
   #throttledUntil = 0;
@@ -119,18 +117,13 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#inbound = new InboundParts({
-      connectorId: this.id,
-      sink,
-      log: logger,
-      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
-      peer: 'SMSC',
-    });
     this.#pool = new BindPool({
       connectorId: this.id,
       log: logger,
+      sink,
       sends: this.#sends,
-      inbound: this.#inbound,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMSC',
       binds: config.binds,
       tps: config.tps,
       window: config.window,
@@ -427,7 +420,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         session.respond(pdu, CommandStatus.ESME_RX_T_APPN);
       },
     );
-    this.#inbound.track(handling);
+    this.#pool.inbound.track(handling);
   }
 
   /** The command_status to answer the SMSC with. */
@@ -484,7 +477,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       tlvs.sarSegmentSeqnum !== undefined
         ? { reference: tlvs.sarMsgRefNum, total: tlvs.sarTotalSegments, sequence: tlvs.sarSegmentSeqnum }
         : null;
-    const kept = await this.#inbound.receive({
+    const kept = await this.#pool.inbound.receive({
       key,
       id: `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`,
       body,

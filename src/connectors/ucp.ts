@@ -30,7 +30,6 @@ import {
   UcpSessionError,
 } from '../ucp/index.ts';
 import { BindPool, type PooledBind } from './bind-pool.ts';
-import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
@@ -77,7 +76,6 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   readonly #log: ConnectorLogger;
   readonly #options: UcpConnectorOptions;
   readonly #pool: BindPool<UcpClient>;
-  readonly #inbound: InboundParts;
   readonly #sends = new SendTracker();
   #reference = Math.floor(Math.random() * 0x100);
 
@@ -93,18 +91,13 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#inbound = new InboundParts({
-      connectorId: this.id,
-      sink,
-      log: logger,
-      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
-      peer: 'SMSC',
-    });
     this.#pool = new BindPool({
       connectorId: this.id,
       log: logger,
+      sink,
       sends: this.#sends,
-      inbound: this.#inbound,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMSC',
       binds: config.binds,
       tps: config.tps,
       window: config.window,
@@ -255,7 +248,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
         session.respond(frame, { ack: false, ec: '55' });
       },
     );
-    this.#inbound.track(handling);
+    this.#pool.inbound.track(handling);
   }
 
   /** A delivery notification; resolves to null (ACK) or a NAck's error code. */
@@ -298,7 +291,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     const to = fromUcpAddress(op.AdC ?? '');
     const key = `${from}\u0000${to}`;
     const message = body.udh === null ? body.payload : Buffer.concat([body.udh, body.payload]);
-    const kept = await this.#inbound.receive({
+    const kept = await this.#pool.inbound.receive({
       key,
       id: `${key}\u0000${body.dataCoding}\u0000${message.toString('hex')}`,
       body: message,
