@@ -103,7 +103,7 @@ export class InboundParts {
         }
         return true;
       }
-      sms = this.#inboundSms(done);
+      sms = inboundSmsOf(this.#setup.connectorId, done);
       if (concat) completed = done;
     }
     try {
@@ -147,7 +147,7 @@ export class InboundParts {
   /** A set that timed out incomplete, or was completed by kept parts: handed over, then forgotten. */
   async #deliverSet(message: ReassembledMessage): Promise<void> {
     const { connectorId, sink, log } = this.#setup;
-    const sms = this.#inboundSms(message);
+    const sms = inboundSmsOf(this.#setup.connectorId, message);
     if (!message.complete) {
       log.warn(
         { connector: connectorId, from: sms.from, parts: message.parts, missing: message.missing },
@@ -177,20 +177,21 @@ export class InboundParts {
     }
     await sink.parts.forget(connectorId, ids);
   }
+}
 
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.#setup.connectorId,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
-  }
+/** A reassembled message (keyed `from\u0000to`) as the sink takes it. */
+export function inboundSmsOf(connectorId: string, message: ReassembledMessage): InboundSms {
+  const [from, to] = message.key.split('\u0000') as [string, string];
+  const binary = message.encoding === 'binary';
+  return {
+    connectorId,
+    from,
+    to,
+    text: binary ? null : message.text,
+    binary: binary ? message.payload : null,
+    encoding: message.encoding,
+    segments: message.parts,
+    complete: message.complete,
+    receivedAt: Date.now(),
+  };
 }
