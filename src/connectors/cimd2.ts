@@ -32,7 +32,7 @@ import { encodingFromDataCoding, splitBinary, splitMessage } from '../sms/index.
 import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { withOwnHeader } from './parts.ts';
+import { type PartOutcome, submitResultOf, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
   Connector,
@@ -52,10 +52,6 @@ export interface Cimd2ConnectorOptions {
   /** Alive interval in ms, overriding aliveSeconds. */
   aliveMs?: number;
 }
-
-type PartOutcome =
-  | { ok: true; smscId: string }
-  | { ok: false; temporary: boolean; code: string; message: string };
 
 /** A request of the SMS centre: what it held, and the error code it is (or was) answered with. */
 interface HandledRequest {
@@ -204,10 +200,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const to = sms.to.trim();
     const outcomes = await Promise.all(submits.map((params) => this.#submit(bind, session, to, params)));
-    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
-    const failure = outcomes.find((o) => !o.ok);
-    if (failure === undefined) return { ok: true, smscIds: accepted };
-    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+    return submitResultOf(outcomes);
   }
 
   async #submit(

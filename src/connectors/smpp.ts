@@ -28,7 +28,7 @@ import { chooseEncoding, dataCodingFor, encodeText, splitBinary, splitMessage } 
 import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { withOwnHeader } from './parts.ts';
+import { type PartOutcome, submitResultOf, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
   BroadcastRequest,
@@ -51,10 +51,6 @@ export interface SmppConnectorOptions {
 }
 
 type SubmitPdu = PduOf<'submit_sm'>;
-
-type PartOutcome =
-  | { ok: true; smscId: string }
-  | { ok: false; temporary: boolean; code: string; message: string; status?: number };
 
 type Bind = PooledBind<SmppClient>;
 
@@ -308,10 +304,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         }),
       );
     }
-    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
-    const failure = outcomes.find((o) => !o.ok);
-    if (failure === undefined) return { ok: true, smscIds: accepted };
-    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+    return submitResultOf(outcomes);
   }
 
   async #submit(bind: Bind, session: SmppSession, pdu: SubmitPdu): Promise<PartOutcome> {

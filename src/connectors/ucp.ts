@@ -32,6 +32,7 @@ import {
 import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { type PartOutcome, submitResultOf } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
   Connector,
@@ -49,10 +50,6 @@ export interface UcpConnectorOptions {
   /** How long the parts of a long inbound message are waited for before it goes on incomplete. */
   reassemblyTimeoutMs?: number;
 }
-
-type PartOutcome =
-  | { ok: true; smscId: string }
-  | { ok: false; temporary: boolean; code: string; message: string };
 
 type Bind = PooledBind<UcpClient>;
 
@@ -179,10 +176,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const outcomes = await Promise.all(operations.map((op) => this.#submit(bind, session, op)));
-    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
-    const failure = outcomes.find((o) => !o.ok);
-    if (failure === undefined) return { ok: true, smscIds: accepted };
-    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+    return submitResultOf(outcomes);
   }
 
   async #submit(bind: Bind, session: UcpSession, op: Op5x): Promise<PartOutcome> {
