@@ -124,7 +124,7 @@ export class BindPool<C extends PoolClient> {
     if (!this.#started || this.#stopping !== null) return;
     this.#open();
     const closed = this.#binds.splice(this.#share);
-    if (closed.length > 0) this.#setup.changed();
+    if (closed.length > 0) s.changed();
     await Promise.allSettled(closed.map((bind) => bind.client.stop()));
   }
 
@@ -162,7 +162,7 @@ export class BindPool<C extends PoolClient> {
     return best;
   }
 
-  /** Calls `wake` after `ms`, or sooner when an earlier wake-up is pending. */
+  /** Calls `ready` after `ms`, or sooner when an earlier wake-up is pending. */
   wakeIn(ms: number): void {
     const at = Date.now() + ms;
     if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
@@ -176,7 +176,7 @@ export class BindPool<C extends PoolClient> {
 
   /**
    * A bind's client changed state: a bind up clears the last error and may take sends.
-   * (A bind going down is told with `failed`.)
+   * (A bind going down is told with `bindDown`, `connectFailed` or `failed`.)
    */
   bindState(bind: PooledBind<C>, state: C['state']): void {
     if (state === 'bound') this.#history.lastError = null;
