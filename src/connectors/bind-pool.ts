@@ -6,7 +6,7 @@ import { InboundParts } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import type { SendTracker } from './sends.ts';
 import { TpsBudget } from './tps.ts';
-import type { BindState, ConnectorSink, ConnectorState } from './types.ts';
+import type { BindState, Connector, ConnectorSink, ConnectorState } from './types.ts';
 
 /** What the pool needs of a protocol client. */
 export interface PoolClient {
@@ -23,7 +23,10 @@ export interface PooledBind<C extends PoolClient> {
 }
 
 export interface BindPoolSetup<C extends PoolClient> {
-  connectorId: string;
+  /** The connector the pool is for: it emits its 'state' and 'ready'. */
+  connector: Connector;
+  /** How many binds and how many sends a second the connector is configured with; each bind's window. */
+  config: { binds: number; tps: number; window: number };
   log: ConnectorLogger;
   sink: ConnectorSink;
   sends: SendTracker;
@@ -31,10 +34,6 @@ export interface BindPoolSetup<C extends PoolClient> {
   reassemblyTimeoutMs: number | undefined;
   /** What the log calls the other end ("SMSC", "SMS centre"). */
   peer: string;
-  /** How many binds and how many sends a second the connector is configured with. */
-  binds: number;
-  tps: number;
-  window: number;
   /** A new client for bind `index`, not started. */
   client(index: number): C;
   /** Called for each bind before its client starts (to listen to it). */
@@ -42,10 +41,6 @@ export interface BindPoolSetup<C extends PoolClient> {
   canSend(client: C): boolean;
   /** Whether the client has bound or failed to at least once (down rather than starting). */
   tried(client: C): boolean;
-  /** The connector's state changed (to emit 'state'). */
-  changed(): void;
-  /** Sending may resume: a bind came up, tokens came back, a pause ended (to emit 'ready'). */
-  ready(): void;
 }
 
 export class BindPool<C extends PoolClient> {
@@ -65,9 +60,19 @@ export class BindPool<C extends PoolClient> {
 
   constructor(setup: BindPoolSetup<C>) {
     this.#setup = setup;
-    this.#share = setup.binds;
-    this.#tps = new TpsBudget(setup.tps);
-    this.inbound = new InboundParts(setup);
+    this.#share = setup.config.binds;
+    this.#tps = new TpsBudget(setup.config.tps);
+    this.inbound = new InboundParts({ ...setup, connectorId: setup.connector.id });
+  }
+
+  /** The connector's state changed. */
+  #changed(): void {
+    this.#setup.connector.emit('state', this.#setup.connector.state());
+  }
+
+  /** Sending may resume: a bind came up, tokens came back, a pause ended. */
+  #ready(): void {
+    this.#setup.connector.emit('ready');
   }
 
   get stopping(): boolean {
@@ -91,7 +96,7 @@ export class BindPool<C extends PoolClient> {
     this.#started = true;
     await this.inbound.replayKept();
     this.#open();
-    this.#setup.changed();
+    this.#changed();
   }
 
   /** Stops once (later calls get the same promise): the sends open settle first, then the binds, then the inbound work. */
@@ -102,15 +107,15 @@ export class BindPool<C extends PoolClient> {
 
   async #stop(): Promise<void> {
     const s = this.#setup;
-    s.changed();
+    this.#changed();
     await s.sends.settled();
     await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
     if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = null;
     await this.inbound.close();
     this.#stopped = true;
-    s.log.info({ connector: s.connectorId }, 'connector stopped');
-    s.changed();
+    s.log.info({ connector: s.connector.id }, 'connector stopped');
+    this.#changed();
   }
 
   /**
@@ -119,12 +124,12 @@ export class BindPool<C extends PoolClient> {
    */
   async share(binds: number, tps: number): Promise<void> {
     const s = this.#setup;
-    this.#share = Math.max(0, Math.min(s.binds, binds));
+    this.#share = Math.max(0, Math.min(s.config.binds, binds));
     this.#tps.share(tps);
     if (!this.#started || this.#stopping !== null) return;
     this.#open();
     const closed = this.#binds.splice(this.#share);
-    if (closed.length > 0) s.changed();
+    if (closed.length > 0) this.#changed();
     await Promise.allSettled(closed.map((bind) => bind.client.stop()));
   }
 
@@ -143,7 +148,7 @@ export class BindPool<C extends PoolClient> {
     if (this.#stopping !== null) return 0;
     let free = 0;
     for (const bind of this.#binds) {
-      if (this.#setup.canSend(bind.client)) free += Math.max(0, this.#setup.window - bind.inFlight);
+      if (this.#setup.canSend(bind.client)) free += Math.max(0, this.#setup.config.window - bind.inFlight);
     }
     if (free === 0) return 0;
     return this.#tps.limit(free, now, (ms) => this.wakeIn(ms));
@@ -162,7 +167,7 @@ export class BindPool<C extends PoolClient> {
     return best;
   }
 
-  /** Calls `ready` after `ms`, or sooner when an earlier wake-up is pending. */
+  /** Tells the connector ready after `ms`, or sooner when an earlier wake-up is pending. */
   wakeIn(ms: number): void {
     const at = Date.now() + ms;
     if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
@@ -170,7 +175,7 @@ export class BindPool<C extends PoolClient> {
     this.#wakeAt = at;
     this.#wakeTimer = setTimeout(() => {
       this.#wakeTimer = null;
-      this.#setup.ready();
+      this.#ready();
     }, ms);
   }
 
@@ -180,10 +185,10 @@ export class BindPool<C extends PoolClient> {
    */
   bindState(bind: PooledBind<C>, state: C['state']): void {
     if (state === 'bound') this.#history.lastError = null;
-    this.#setup.changed();
+    this.#changed();
     if (state === 'bound') {
-      this.#setup.log.info({ connector: this.#setup.connectorId, bind: bind.index }, 'connector bind up');
-      this.#setup.ready();
+      this.#setup.log.info({ connector: this.#setup.connector.id, bind: bind.index }, 'connector bind up');
+      this.#ready();
     }
   }
 
@@ -191,7 +196,7 @@ export class BindPool<C extends PoolClient> {
   bindDown(bind: PooledBind<C>, reason: string): void {
     if (this.#stopping !== null) return;
     this.#setup.log.warn(
-      { connector: this.#setup.connectorId, bind: bind.index, reason },
+      { connector: this.#setup.connector.id, bind: bind.index, reason },
       'connector bind down',
     );
     this.failed(reason);
@@ -200,7 +205,7 @@ export class BindPool<C extends PoolClient> {
   /** A bind could not be made: a socket error, a timeout. */
   connectFailed(bind: PooledBind<C>, err: Error): void {
     this.#setup.log.warn(
-      { connector: this.#setup.connectorId, bind: bind.index, reason: err.message },
+      { connector: this.#setup.connector.id, bind: bind.index, reason: err.message },
       'connector bind failed',
     );
     this.failed(err.message);
@@ -209,15 +214,16 @@ export class BindPool<C extends PoolClient> {
   /** A bind went down or could not bind, for `reason`. */
   failed(reason: string): void {
     this.#history.lastError = reason;
-    this.#setup.changed();
+    this.#changed();
   }
 
-  state(connector: { id: string; type: string }): ConnectorState {
+  state(): ConnectorState {
+    const connector = this.#setup.connector;
     const binds: BindState[] = this.#binds.map((bind) => ({
       index: bind.index,
       state: bindStateOf(bind.client),
       inFlight: bind.inFlight,
-      window: this.#setup.window,
+      window: this.#setup.config.window,
     }));
     let status: ConnectorState['status'];
     if (this.#stopped) status = 'stopped';

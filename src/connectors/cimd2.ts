@@ -104,21 +104,17 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     this.#log = logger;
     this.#options = options;
     this.#pool = new BindPool({
-      connectorId: this.id,
+      connector: this,
+      config,
       log: logger,
       sink,
       sends: this.#sends,
       reassemblyTimeoutMs: options.reassemblyTimeoutMs,
       peer: 'SMS centre',
-      binds: config.binds,
-      tps: config.tps,
-      window: config.window,
       client: () => this.#newClient(),
       watch: (bind) => this.#watch(bind),
       canSend: (client) => client.state === 'bound',
       tried: (client) => client.stats.logins + client.stats.failures > 0,
-      changed: () => this.emit('state', this.state()),
-      ready: () => this.emit('ready'),
     });
     this.budget = { binds: config.binds, tps: config.tps };
   }
@@ -159,7 +155,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   state(): ConnectorState {
-    return this.#pool.state(this);
+    return this.#pool.state();
   }
 
   // ---- sessions ----

@@ -114,21 +114,17 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#log = logger;
     this.#options = options;
     this.#pool = new BindPool({
-      connectorId: this.id,
+      connector: this,
+      config,
       log: logger,
       sink,
       sends: this.#sends,
       reassemblyTimeoutMs: options.reassemblyTimeoutMs,
       peer: 'SMSC',
-      binds: config.binds,
-      tps: config.tps,
-      window: config.window,
       client: () => this.#newClient(),
       watch: (bind) => this.#watch(bind),
       canSend,
       tried: (client) => client.stats.binds + client.stats.failures > 0,
-      changed: () => this.emit('state', this.state()),
-      ready: () => this.emit('ready'),
     });
     this.budget = { binds: config.binds, tps: config.tps };
     if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
@@ -234,7 +230,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   state(): ConnectorState {
-    return this.#pool.state(this);
+    return this.#pool.state();
   }
 
   // ---- binds ----

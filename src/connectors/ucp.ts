@@ -89,21 +89,17 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     this.#log = logger;
     this.#options = options;
     this.#pool = new BindPool({
-      connectorId: this.id,
+      connector: this,
+      config,
       log: logger,
       sink,
       sends: this.#sends,
       reassemblyTimeoutMs: options.reassemblyTimeoutMs,
       peer: 'SMSC',
-      binds: config.binds,
-      tps: config.tps,
-      window: config.window,
       client: () => this.#newClient(),
       watch: (bind) => this.#watch(bind),
       canSend: (client) => client.session !== null,
       tried: (client) => client.stats.binds + client.stats.failures > 0,
-      changed: () => this.emit('state', this.state()),
-      ready: () => this.emit('ready'),
     });
     this.budget = { binds: config.binds, tps: config.tps };
   }
@@ -143,7 +139,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   }
 
   state(): ConnectorState {
-    return this.#pool.state(this);
+    return this.#pool.state();
   }
 
   #watch(bind: Bind): void {
