@@ -27,21 +27,18 @@ import {
   textToCimd2,
 } from '../cimd2/index.ts';
 import type { Cimd2ConnectorConfig } from '../config/index.ts';
-import { TokenBucket } from '../core/index.ts';
-import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import { encodingFromDataCoding, parseUdh, Reassembler, splitBinary, splitMessage } from '../sms/index.ts';
-import { StatusHistory } from './health.ts';
+import type { SplitResult } from '../sms/index.ts';
+import { encodingFromDataCoding, splitBinary, splitMessage } from '../sms/index.ts';
+import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { keptPartId, withOwnHeader } from './parts.ts';
+import { type PartOutcome, submitResultOf, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
-  BindState,
   Connector,
   ConnectorEvents,
   ConnectorSink,
   ConnectorState,
-  InboundSms,
   OutboundSms,
   ReceiptStatus,
   SubmitResult,
@@ -56,10 +53,6 @@ export interface Cimd2ConnectorOptions {
   aliveMs?: number;
 }
 
-type PartOutcome =
-  | { ok: true; smscId: string }
-  | { ok: false; temporary: boolean; code: string; message: string };
-
 /** A request of the SMS centre: what it held, and the error code it is (or was) answered with. */
 interface HandledRequest {
   content: string;
@@ -67,11 +60,7 @@ interface HandledRequest {
   result?: number;
 }
 
-interface Bind {
-  index: number;
-  client: Cimd2Client;
-  inFlight: number;
-}
+type Bind = PooledBind<Cimd2Client>;
 
 /** Status report status codes (061) as receipt statuses and the SMPP-style stat word. */
 const receiptOf: Record<number, { status: ReceiptStatus; stat: string }> = {
@@ -87,9 +76,6 @@ const receiptOf: Record<number, { status: ReceiptStatus; stat: string }> = {
   [StatusCode.DELETED_BY_CANCEL]: { status: 'failed', stat: 'DELETED' },
 };
 
-/** Completed long inbound messages the sink refused, kept for the SMS centre's redelivery of the last part. */
-const maxRefusedKept = 1_000;
-
 export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
   readonly type = 'cimd2';
@@ -99,22 +85,11 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: Cimd2ConnectorOptions;
-  #binds: Bind[] = [];
-  #bucket: TokenBucket | null;
-  #bindShare: number;
-  #reassembler: Reassembler;
+  readonly #pool: BindPool<Cimd2Client>;
   readonly #sends = new SendTracker();
-  readonly #history = new StatusHistory();
-  readonly #inbound = new Set<Promise<void>>();
-  readonly #refused = new Map<string, InboundSms>();
   /** Per session, the last request under each packet number and the error code it was answered with. */
   readonly #handled = new WeakMap<Cimd2Session, Map<number, HandledRequest>>();
   #reference = Math.floor(Math.random() * 0x100);
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #wakeAt = 0;
-  #started = false;
-  #stopping: Promise<void> | null = null;
-  #stopped = false;
 
   constructor(
     config: Cimd2ConnectorConfig,
@@ -128,86 +103,51 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#bindShare = config.binds;
+    this.#pool = new BindPool({
+      connector: this,
+      config,
+      log: logger,
+      sink,
+      sends: this.#sends,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMS centre',
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend: (client) => client.state === 'bound',
+      tried: (client) => client.stats.logins + client.stats.failures > 0,
+    });
     this.budget = { binds: config.binds, tps: config.tps };
-    this.#reassembler = this.#newReassembler();
   }
 
-  #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
-    return new Reassembler({
-      timeoutMs,
-      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverSet(message)),
+  start(): Promise<void> {
+    return this.#pool.start();
+  }
+
+  share(binds: number, tps: number): Promise<void> {
+    return this.#pool.share(binds, tps);
+  }
+
+  #newClient(): Cimd2Client {
+    const c = this.#config;
+    return new Cimd2Client({
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+      window: c.window,
+      requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+      aliveMs: this.#options.aliveMs ?? c.aliveSeconds * 1000,
+      checksum: c.checksum,
+      ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
     });
   }
 
-  async start(): Promise<void> {
-    if (this.#stopping !== null) {
-      await this.#stopping;
-      this.#stopping = null;
-      this.#stopped = false;
-      this.#started = false;
-      this.#binds = [];
-      this.#reassembler = this.#newReassembler();
-    }
-    if (this.#started) return;
-    this.#started = true;
-    await this.#replayKeptParts();
-    this.#openBinds();
-    this.emit('state', this.state());
-  }
-
-  async share(binds: number, tps: number): Promise<void> {
-    const c = this.#config;
-    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
-    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
-    if (!this.#started || this.#stopping !== null) return;
-    this.#openBinds();
-    const closing = this.#binds.splice(this.#bindShare);
-    if (closing.length > 0) this.emit('state', this.state());
-    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
-  }
-
-  #openBinds(): void {
-    const c = this.#config;
-    for (let index = this.#binds.length; index < this.#bindShare; index++) {
-      const client = new Cimd2Client({
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        window: c.window,
-        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
-        aliveMs: this.#options.aliveMs ?? c.aliveSeconds * 1000,
-        checksum: c.checksum,
-        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-      });
-      const bind: Bind = { index, client, inFlight: 0 };
-      this.#watch(bind);
-      this.#binds.push(bind);
-      client.start();
-    }
-  }
-
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
+    return this.#pool.stop();
   }
 
   capacity(): number {
-    if (this.#stopping !== null) return 0;
-    let free = 0;
-    for (const bind of this.#binds) {
-      if (bind.client.state === 'bound') free += Math.max(0, this.#config.window - bind.inFlight);
-    }
-    if (free === 0 || this.#bucket === null) return free;
-    const now = Date.now();
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#pool.capacity();
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -215,29 +155,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   }
 
   state(): ConnectorState {
-    const binds: BindState[] = this.#binds.map((bind) => ({
-      index: bind.index,
-      state: bindStateOf(bind.client),
-      inFlight: bind.inFlight,
-      window: this.#config.window,
-    }));
-    let status: ConnectorState['status'];
-    if (this.#stopped) status = 'stopped';
-    else if (this.#bindShare === 0) status = 'standby';
-    else if (binds.some((b) => b.state === 'bound')) status = 'up';
-    else if (this.#binds.some((b) => b.client.stats.logins + b.client.stats.failures > 0)) status = 'down';
-    else status = 'starting';
-    return {
-      id: this.id,
-      type: this.type,
-      status,
-      binds,
-      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sends.sent,
-      failed: this.#sends.failed,
-      lastError: this.#history.lastError,
-      since: this.#history.since(status),
-    };
+    return this.#pool.state();
   }
 
   // ---- sessions ----
@@ -245,77 +163,26 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
-    const failed = (reason: string) => {
-      this.#history.lastError = reason;
-      this.emit('state', this.state());
-    };
-    client.on('state', (state) => {
-      if (state === 'bound') this.#history.lastError = null;
-      this.emit('state', this.state());
-      if (state === 'bound') {
-        this.#log.info(where, 'connector bind up');
-        this.emit('ready');
-      }
-    });
-    client.on('down', (err) => {
-      if (this.#stopping !== null) return;
-      const reason = err?.message ?? 'connection closed by the SMS centre';
-      this.#log.warn({ ...where, reason }, 'connector bind down');
-      failed(reason);
-    });
+    client.on('state', (state) => this.#pool.bindState(bind, state));
+    client.on('down', (err) =>
+      this.#pool.bindDown(bind, err?.message ?? 'connection closed by the SMS centre'),
+    );
     client.on('loginFailed', (errorCode) => {
       const reason = loginFailure(errorCode);
       this.#log.error({ ...where, errorCode }, 'connector login refused');
-      failed(reason);
+      this.#pool.failed(reason);
     });
-    client.on('connectFailed', (err) => {
-      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      failed(err.message);
-    });
+    client.on('connectFailed', (err) => this.#pool.connectFailed(bind, err));
     client.on('protocolError', (err) =>
       this.#log.warn({ ...where, err }, 'protocol error from the SMS centre'),
     );
     client.on('request', (packet, session) => this.#onRequest(packet, session));
   }
 
-  #leastLoaded(): Bind | null {
-    let best: Bind | null = null;
-    for (const bind of this.#binds) {
-      if (bind.client.state === 'bound' && (best === null || bind.inFlight < best.inFlight)) best = bind;
-    }
-    return best;
-  }
-
-  /** Emits 'ready' after `ms`, when tokens come back. */
-  #wakeIn(ms: number): void {
-    const at = Date.now() + ms;
-    if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeAt = at;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.emit('ready');
-    }, ms);
-  }
-
-  async #stop(): Promise<void> {
-    this.emit('state', this.state());
-    await this.#sends.settled();
-    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    if (!this.#sink.parts) this.#reassembler.flush();
-    this.#reassembler.close();
-    await Promise.allSettled([...this.#inbound]);
-    this.#stopped = true;
-    this.#log.info({ connector: this.id }, 'connector stopped');
-    this.emit('state', this.state());
-  }
-
   // ---- sending ----
 
   async #send(sms: OutboundSms): Promise<SubmitResult> {
-    if (this.#stopping !== null) {
+    if (this.#pool.stopping) {
       return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
     }
     let submits: Cimd2Packet['params'][];
@@ -324,15 +191,12 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     } catch (err) {
       return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
     }
-    const bind = this.#leastLoaded();
+    const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const to = sms.to.trim();
     const outcomes = await Promise.all(submits.map((params) => this.#submit(bind, session, to, params)));
-    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
-    const failure = outcomes.find((o) => !o.ok);
-    if (failure === undefined) return { ok: true, smscIds: accepted };
-    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+    return submitResultOf(outcomes);
   }
 
   async #submit(
@@ -343,8 +207,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   ): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      const wait = this.#bucket?.take() ?? 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.#pool.paced();
       const response = await session.request(Operation.SUBMIT, params);
       const errorCode = intParam(response, Param.ERROR_CODE) ?? 0;
       if (response.operation === Operation.NACK) {
@@ -453,12 +316,7 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
       entry.result = code;
     });
     handled.set(packet.packetNumber, entry);
-    this.#track(errorCode.then((code) => session.respond(packet, answerOf(code))));
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inbound.add(work);
-    void work.then(() => this.#inbound.delete(work));
+    this.#pool.inbound.track(errorCode.then((code) => session.respond(packet, answerOf(code))));
   }
 
   /** A status report (23): 0, or the error code to answer with so the SMS centre tries again. */
@@ -512,109 +370,15 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
     const udh = udhHex === undefined || udhHex === '' ? null : Buffer.from(udhHex, 'hex');
     const body = udh === null ? userData : Buffer.concat([udh, userData]);
     const key = `${from}\u0000${to}`;
-    const concat = udh === null ? undefined : parseUdh(body)?.concat;
-    const partId = `${key}\u0000${dataCoding}\u0000${body.toString('hex')}`;
-    let sms = this.#refused.get(partId);
-    let completed: ReassembledMessage | undefined;
-    if (sms !== undefined) {
-      this.#refused.delete(partId);
-    } else {
-      const done =
-        udh !== null
-          ? this.#reassembler.addUdhPart(key, body, dataCoding)
-          : this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, body, dataCoding);
-      if (done === undefined) {
-        if (concat && this.#sink.parts) {
-          try {
-            await this.#sink.parts.keep(this.id, {
-              id: keptPartId(key, concat),
-              key,
-              body,
-              dataCoding,
-              sar: null,
-            });
-          } catch (err) {
-            this.#log.warn(
-              { connector: this.id, err },
-              'part of a long inbound message not kept; the SMS centre will retry',
-            );
-            return ErrorCode.TEMPORARY_CONGESTION;
-          }
-        }
-        return 0;
-      }
-      sms = this.#inboundSms(done);
-      if (concat) completed = done;
-    }
-    try {
-      await this.#sink.inbound(sms);
-      if (completed) await this.#forgetParts(completed);
-      return 0;
-    } catch (err) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, err },
-        'sink refused an inbound message; the SMS centre will retry',
-      );
-      if (sms.segments > 1) {
-        this.#refused.set(partId, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      return ErrorCode.TEMPORARY_CONGESTION;
-    }
-  }
-
-  async #replayKeptParts(): Promise<void> {
-    if (!this.#sink.parts) return;
-    for (const part of await this.#sink.parts.kept(this.id)) {
-      const done = this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
-      if (done) this.#track(this.#deliverSet(done));
-    }
-  }
-
-  async #deliverSet(message: ReassembledMessage): Promise<void> {
-    const sms = this.#inboundSms(message);
-    if (!message.complete) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-        'long inbound message incomplete; handing over the parts that came',
-      );
-    }
-    try {
-      await this.#sink.inbound(sms);
-      await this.#forgetParts(message);
-    } catch (err) {
-      this.#log.error(
-        { connector: this.id, from: sms.from, err },
-        'incomplete inbound message lost: the sink refused it',
-      );
-    }
-  }
-
-  async #forgetParts(message: ReassembledMessage): Promise<void> {
-    if (!this.#sink.parts) return;
-    const ids: string[] = [];
-    for (let sequence = 1; sequence <= message.total; sequence++) {
-      for (const referenceBits of [8, 16] as const) {
-        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
-      }
-    }
-    await this.#sink.parts.forget(this.id, ids);
-  }
-
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const kept = await this.#pool.inbound.receive({
+      key,
+      id: `${key}\u0000${dataCoding}\u0000${body.toString('hex')}`,
+      body,
+      dataCoding,
+      udh: udh !== null,
+      sar: null,
+    });
+    return kept ? 0 : ErrorCode.TEMPORARY_CONGESTION;
   }
 }
 
@@ -653,17 +417,4 @@ function inboundAddress(address: string): string {
 
 function isHex(value: string): boolean {
   return value.length % 2 === 0 && /^[0-9A-Fa-f]*$/.test(value);
-}
-
-function bindStateOf(client: Cimd2Client): BindState['state'] {
-  switch (client.state) {
-    case 'bound':
-      return 'bound';
-    case 'backoff':
-      return 'down';
-    case 'stopped':
-      return 'stopped';
-    default:
-      return 'connecting';
-  }
 }

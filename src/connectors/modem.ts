@@ -26,6 +26,7 @@ import {
   splitMessage,
 } from '../sms/index.ts';
 import { StatusHistory } from './health.ts';
+import { inboundSmsOf } from './inbound.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { SendTracker } from './sends.ts';
@@ -330,19 +331,7 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
 
   /** Handed to the sink (again, while it refuses), then deleted from the SIM. */
   #deliver(message: ReassembledMessage, onSim: Array<() => Promise<void>>): void {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    const sms = {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const sms = inboundSmsOf(this.id, message);
     this.#offer('inbound', async () => {
       await this.#sink.inbound(sms);
       await Promise.all(onSim.map((remove) => remove()));

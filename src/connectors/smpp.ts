@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SmppConnectorConfig } from '../config/index.ts';
-import { TokenBucket } from '../core/index.ts';
 import type { Pdu, PduOf, ReceiptStat, SmppAddress, SmppSession } from '../smpp/index.ts';
 import {
   CommandStatus,
@@ -24,30 +23,20 @@ import {
   submittedIdOf,
   toSmppAddress,
 } from '../smpp/index.ts';
-import type { ReassembledMessage, SplitResult } from '../sms/index.ts';
-import {
-  chooseEncoding,
-  dataCodingFor,
-  encodeText,
-  parseUdh,
-  Reassembler,
-  splitBinary,
-  splitMessage,
-} from '../sms/index.ts';
-import { StatusHistory } from './health.ts';
+import type { SplitResult } from '../sms/index.ts';
+import { chooseEncoding, dataCodingFor, encodeText, splitBinary, splitMessage } from '../sms/index.ts';
+import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import { keptPartId, withOwnHeader } from './parts.ts';
+import { type PartOutcome, submitResultOf, withOwnHeader } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
-  BindState,
   BroadcastRequest,
   BroadcastResult,
   Connector,
   ConnectorEvents,
   ConnectorSink,
   ConnectorState,
-  InboundSms,
   OutboundSms,
   ReceiptStatus,
   SubmitResult,
@@ -63,16 +52,7 @@ export interface SmppConnectorOptions {
 
 type SubmitPdu = PduOf<'submit_sm'>;
 
-type PartOutcome =
-  | { ok: true; smscId: string }
-  | { ok: false; temporary: boolean; code: string; message: string; status?: number };
-
-interface Bind {
-  index: number;
-  client: SmppClient;
-  /** submit_sm parts handed to this bind and not yet answered. */
-  inFlight: number;
-}
+type Bind = PooledBind<SmppClient>;
 
 /** Statuses after which the SMSC wants the same message again later. */
 const temporaryStatuses = new Set<number>([
@@ -107,9 +87,6 @@ const receiptTypes = new Set<number>([
   EsmClass.INTERMEDIATE_NOTIFICATION,
 ]);
 
-/** Completed long MO messages the sink refused, kept for the SMSC's redelivery of the last part. */
-const maxRefusedKept = 1_000;
-
 export class SmppConnector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
   readonly type = 'smpp';
@@ -118,24 +95,11 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: SmppConnectorOptions;
-  #binds: Bind[] = [];
-  #bucket: TokenBucket | null;
-  /** Binds it may have open: all it is configured with, or its share of a cluster's. */
-  #bindShare: number;
+  readonly #pool: BindPool<SmppClient>;
   readonly budget: { binds: number; tps: number };
-  #reassembler: Reassembler;
   readonly #sends = new SendTracker();
-  readonly #history = new StatusHistory();
-  readonly #inbound = new Set<Promise<void>>();
-  /** Keyed by the exact last part that completed them, which the SMSC sends again. */
-  readonly #refused = new Map<string, InboundSms>();
   #reference = Math.floor(Math.random() * 0x10000);
   #throttledUntil = 0;
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #wakeAt = 0;
-  #started = false;
-  #stopping: Promise<void> | null = null;
-  #stopped = false;
 
   constructor(
     config: SmppConnectorConfig,
@@ -149,10 +113,20 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#bindShare = config.binds;
+    this.#pool = new BindPool({
+      connector: this,
+      config,
+      log: logger,
+      sink,
+      sends: this.#sends,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMSC',
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend,
+      tried: (client) => client.stats.binds + client.stats.failures > 0,
+    });
     this.budget = { binds: config.binds, tps: config.tps };
-    this.#reassembler = this.#newReassembler();
     if (config.broadcast) this.broadcast = (request) => this.#broadcast(request);
   }
 
@@ -160,9 +134,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
 
   /** broadcast_sm: the text in message_payload, as an emergency broadcast to the named areas. */
   async #broadcast(request: BroadcastRequest): Promise<BroadcastResult> {
-    const session = this.#leastLoaded()?.client.session;
-    if (!session || this.#stopping !== null)
-      return { ok: false, code: 'not_bound', message: 'no bind is up' };
+    const session = this.#pool.leastLoaded()?.client.session;
+    if (!session || this.#pool.stopping) return { ok: false, code: 'not_bound', message: 'no bind is up' };
     const { encoding } = chooseEncoding(request.text);
     const source = sourceAddress(request.from, this.#config);
     const interval = Math.min(0xffff, Math.max(0, Math.round(request.frequencySeconds)));
@@ -211,91 +184,45 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     }
   }
 
-  #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
-    return new Reassembler({
-      timeoutMs,
-      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverSet(message)),
+  /** Binds; after a stop (an operator's, say) it binds afresh. */
+  start(): Promise<void> {
+    return this.#pool.start();
+  }
+
+  share(binds: number, tps: number): Promise<void> {
+    return this.#pool.share(binds, tps);
+  }
+
+  #newClient(): SmppClient {
+    const c = this.#config;
+    return new SmppClient({
+      host: c.host,
+      port: c.port,
+      tls: tlsOptions(c.tls),
+      systemId: c.systemId,
+      password: c.password,
+      systemType: c.systemType,
+      bindType: c.bindType,
+      interfaceVersion: c.interfaceVersion === '5.0' ? InterfaceVersion.V50 : InterfaceVersion.V34,
+      window: c.window,
+      requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+      enquireLinkMs: c.enquireLinkSeconds * 1000,
+      ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
     });
   }
 
-  /** Binds; after a stop (an operator's, say) it binds afresh. */
-  async start(): Promise<void> {
-    if (this.#stopping !== null) {
-      await this.#stopping;
-      this.#stopping = null;
-      this.#stopped = false;
-      this.#started = false;
-      this.#binds = [];
-      this.#reassembler = this.#newReassembler();
-    }
-    if (this.#started) return;
-    this.#started = true;
-    await this.#replayKeptParts();
-    this.#openBinds();
-    this.emit('state', this.state());
-  }
-
-  async share(binds: number, tps: number): Promise<void> {
-    const c = this.#config;
-    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
-    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
-    if (!this.#started || this.#stopping !== null) return;
-    this.#openBinds();
-    // The binds above the share take no more sends, and unbind once those on them settled.
-    const closing = this.#binds.splice(this.#bindShare);
-    if (closing.length > 0) this.emit('state', this.state());
-    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
-  }
-
-  /** Opens binds up to the share, numbered after those open. */
-  #openBinds(): void {
-    const c = this.#config;
-    const tls = tlsOptions(c.tls);
-    for (let index = this.#binds.length; index < this.#bindShare; index++) {
-      const client = new SmppClient({
-        host: c.host,
-        port: c.port,
-        tls,
-        systemId: c.systemId,
-        password: c.password,
-        systemType: c.systemType,
-        bindType: c.bindType,
-        interfaceVersion: c.interfaceVersion === '5.0' ? InterfaceVersion.V50 : InterfaceVersion.V34,
-        window: c.window,
-        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
-        enquireLinkMs: c.enquireLinkSeconds * 1000,
-        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-      });
-      const bind: Bind = { index, client, inFlight: 0 };
-      this.#watch(bind);
-      this.#binds.push(bind);
-      client.start();
-    }
-  }
-
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
+    return this.#pool.stop();
   }
 
   capacity(): number {
-    if (this.#stopping !== null) return 0;
+    if (this.#pool.stopping) return 0;
     const now = Date.now();
     if (this.#throttledUntil > now) {
-      this.#wakeIn(this.#throttledUntil - now);
+      this.#pool.wakeIn(this.#throttledUntil - now);
       return 0;
     }
-    let free = 0;
-    for (const bind of this.#binds) {
-      if (canSend(bind)) free += Math.max(0, this.#config.window - bind.inFlight);
-    }
-    if (free === 0 || this.#bucket === null) return free;
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#pool.capacity(now);
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -303,29 +230,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   }
 
   state(): ConnectorState {
-    const binds: BindState[] = this.#binds.map((bind) => ({
-      index: bind.index,
-      state: bindStateOf(bind.client),
-      inFlight: bind.inFlight,
-      window: this.#config.window,
-    }));
-    let status: ConnectorState['status'];
-    if (this.#stopped) status = 'stopped';
-    else if (this.#bindShare === 0) status = 'standby';
-    else if (binds.some((b) => b.state === 'bound')) status = 'up';
-    else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
-    else status = 'starting';
-    return {
-      id: this.id,
-      type: this.type,
-      status,
-      binds,
-      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sends.sent,
-      failed: this.#sends.failed,
-      lastError: this.#history.lastError,
-      since: this.#history.since(status),
-    };
+    return this.#pool.state();
   }
 
   // ---- binds ----
@@ -333,40 +238,23 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
-    const failed = (reason: string) => {
-      this.#history.lastError = reason;
-      this.emit('state', this.state());
-    };
-    client.on('state', (state) => {
-      if (state === 'bound') this.#history.lastError = null;
-      this.emit('state', this.state());
-      if (state === 'bound') {
-        this.#log.info(where, 'connector bind up');
-        this.emit('ready');
-      }
-    });
-    client.on('unbound', (err) => {
-      if (this.#stopping !== null) return;
-      const reason = err?.message ?? 'unbound by the SMSC';
-      this.#log.warn({ ...where, reason }, 'connector bind down');
-      failed(reason);
-    });
+    client.on('state', (state) => this.#pool.bindState(bind, state));
+    client.on('unbound', (err) => this.#pool.bindDown(bind, err?.message ?? 'unbound by the SMSC'));
     client.on('bindFailed', (status) => {
       const reason = statusName(status);
       this.#log.error({ ...where, status: reason }, 'connector bind refused');
-      failed(`bind refused: ${reason}`);
+      this.#pool.failed(`bind refused: ${reason}`);
     });
     // A refused bind is told by bindFailed above; this is the rest (socket errors, timeouts).
     client.on('connectFailed', (err) => {
       if (err instanceof SmppError && err.code === 'bind_failed') return;
-      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      failed(err.message);
+      this.#pool.connectFailed(bind, err);
     });
     client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
     client.on('throttled', (status, pauseMs) => {
       this.#log.debug({ ...where, status: statusName(status), pauseMs }, 'throttled by the SMSC');
       this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + pauseMs);
-      this.#wakeIn(pauseMs);
+      this.#pool.wakeIn(pauseMs);
     });
     client.on('drain', () => {
       if (this.#throttledUntil !== 0 && this.#throttledUntil <= Date.now()) {
@@ -377,46 +265,10 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     client.on('request', (pdu, session) => this.#onRequest(pdu, session));
   }
 
-  #leastLoaded(): Bind | null {
-    let best: Bind | null = null;
-    for (const bind of this.#binds) {
-      if (canSend(bind) && (best === null || bind.inFlight < best.inFlight)) best = bind;
-    }
-    return best;
-  }
-
-  /** Emits 'ready' after `ms`, when a throttle pause ends or tokens come back. */
-  #wakeIn(ms: number): void {
-    const at = Date.now() + ms;
-    if (this.#wakeTimer !== null && this.#wakeAt <= at) return;
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeAt = at;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.emit('ready');
-    }, ms);
-  }
-
-  async #stop(): Promise<void> {
-    this.emit('state', this.state());
-    await this.#sends.settled();
-    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    // Their parts were acknowledged already: kept durably they wait for the next start;
-    // held in memory only, what came is handed over rather than lost.
-    if (!this.#sink.parts) this.#reassembler.flush();
-    this.#reassembler.close();
-    await Promise.allSettled([...this.#inbound]);
-    this.#stopped = true;
-    this.#log.info({ connector: this.id }, 'connector stopped');
-    this.emit('state', this.state());
-  }
-
   // ---- sending ----
 
   async #send(sms: OutboundSms): Promise<SubmitResult> {
-    if (this.#stopping !== null) {
+    if (this.#pool.stopping) {
       return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
     }
     if (this.#config.bindType === 'receiver') {
@@ -433,7 +285,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     } catch (err) {
       return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
     }
-    const bind = this.#leastLoaded();
+    const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const outcomes = await Promise.all(pdus.map((pdu) => this.#submit(bind, session, pdu)));
@@ -448,17 +300,13 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         }),
       );
     }
-    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
-    const failure = outcomes.find((o) => !o.ok);
-    if (failure === undefined) return { ok: true, smscIds: accepted };
-    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+    return submitResultOf(outcomes);
   }
 
   async #submit(bind: Bind, session: SmppSession, pdu: SubmitPdu): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      const wait = this.#bucket?.take() ?? 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.#pool.paced();
       // A fresh object per attempt: the session stamps its sequence number on what it sends.
       const response = await session.request({ ...pdu });
       if (response.commandStatus === CommandStatus.ESME_ROK) {
@@ -561,12 +409,7 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
         session.respond(pdu, CommandStatus.ESME_RX_T_APPN);
       },
     );
-    this.#track(handling);
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inbound.add(work);
-    void work.then(() => this.#inbound.delete(work));
+    this.#pool.inbound.track(handling);
   }
 
   /** The command_status to answer the SMSC with. */
@@ -623,136 +466,20 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
       tlvs.sarSegmentSeqnum !== undefined
         ? { reference: tlvs.sarMsgRefNum, total: tlvs.sarTotalSegments, sequence: tlvs.sarSegmentSeqnum }
         : null;
-    const concat = udh ? parseUdh(body)?.concat : sar ? { ...sar, referenceBits: 16 as const } : undefined;
-    // The SMSC sends the very same part again after a refusal; by then the reassembler has
-    // closed its set, so the message it completed is kept under the part's identity.
-    const partId = `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`;
-    let sms = this.#refused.get(partId);
-    let completed: ReassembledMessage | undefined;
-    if (sms !== undefined) {
-      this.#refused.delete(partId);
-    } else {
-      let done: ReassembledMessage | undefined;
-      if (udh) done = this.#reassembler.addUdhPart(key, body, pdu.dataCoding);
-      else if (sar !== null) done = this.#reassembler.addSarPart(key, body, pdu.dataCoding, sar);
-      else done = this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, body, pdu.dataCoding);
-      if (done === undefined) {
-        // Kept until the other parts come: on disk before it is acknowledged, if the sink can.
-        if (concat && this.#sink.parts) {
-          try {
-            await this.#sink.parts.keep(this.id, {
-              id: keptPartId(key, concat),
-              key,
-              body,
-              dataCoding: pdu.dataCoding,
-              sar,
-            });
-          } catch (err) {
-            this.#log.warn(
-              { connector: this.id, err },
-              'part of a long inbound message not kept; the SMSC will retry',
-            );
-            return CommandStatus.ESME_RX_T_APPN;
-          }
-        }
-        return CommandStatus.ESME_ROK;
-      }
-      sms = this.#inboundSms(done);
-      if (concat) completed = done;
-    }
-    try {
-      await this.#sink.inbound(sms);
-      if (completed) await this.#forgetParts(completed);
-      return CommandStatus.ESME_ROK;
-    } catch (err) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, err },
-        'sink refused an inbound message; the SMSC will retry',
-      );
-      if (sms.segments > 1) {
-        this.#refused.set(partId, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      return CommandStatus.ESME_RX_T_APPN;
-    }
-  }
-
-  /** Parts kept before a restart go back into the reassembler; a set they complete goes on. */
-  async #replayKeptParts(): Promise<void> {
-    if (!this.#sink.parts) return;
-    for (const part of await this.#sink.parts.kept(this.id)) {
-      const done = part.sar
-        ? this.#reassembler.addSarPart(part.key, part.body, part.dataCoding, part.sar)
-        : this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
-      if (done) this.#track(this.#deliverSet(done));
-    }
-  }
-
-  /** A set that timed out incomplete, or was completed by kept parts: handed over, then forgotten. */
-  async #deliverSet(message: ReassembledMessage): Promise<void> {
-    const sms = this.#inboundSms(message);
-    if (!message.complete) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-        'long inbound message incomplete; handing over the parts that came',
-      );
-    }
-    try {
-      await this.#sink.inbound(sms);
-      await this.#forgetParts(message);
-    } catch (err) {
-      this.#log.error(
-        { connector: this.id, from: sms.from, err },
-        'incomplete inbound message lost: the sink refused it',
-      );
-    }
-  }
-
-  /** The kept parts of a set handed over (the reference size is not in `message`: both). */
-  async #forgetParts(message: ReassembledMessage): Promise<void> {
-    if (!this.#sink.parts) return;
-    const ids: string[] = [];
-    for (let sequence = 1; sequence <= message.total; sequence++) {
-      for (const referenceBits of [8, 16] as const) {
-        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
-      }
-    }
-    await this.#sink.parts.forget(this.id, ids);
-  }
-
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const kept = await this.#pool.inbound.receive({
+      key,
+      id: `${key}\u0000${pdu.dataCoding}\u0000${udh}\u0000${sar?.reference}/${sar?.sequence}\u0000${body.toString('hex')}`,
+      body,
+      dataCoding: pdu.dataCoding,
+      udh,
+      sar,
+    });
+    return kept ? CommandStatus.ESME_ROK : CommandStatus.ESME_RX_T_APPN;
   }
 }
 
-function canSend(bind: Bind): boolean {
-  const client = bind.client;
+function canSend(client: SmppClient): boolean {
   return client.state === 'bound' && client.session?.state === 'bound' && client.bindType !== 'receiver';
-}
-
-function bindStateOf(client: SmppClient): BindState['state'] {
-  switch (client.state) {
-    case 'bound':
-      return 'bound';
-    case 'backoff':
-      return 'down';
-    case 'stopped':
-      return 'stopped';
-    default:
-      return 'connecting';
-  }
 }
 
 /**
@@ -766,7 +493,7 @@ function sourceAddress(from: string, c: SmppConnectorConfig): SmppAddress {
   return { ton: c.sourceTon ?? guessed.ton, npi: c.sourceNpi ?? guessed.npi, address: guessed.address };
 }
 
-/** The connector's `tls` setting as node:tls takes it: the CA file read (each time binds are opened, so a renewed one is picked up). */
+/** The connector's `tls` setting as node:tls takes it: the CA file read (each time a bind is opened, so a renewed one is picked up). */
 function tlsOptions(setting: SmppConnectorConfig['tls']): boolean | ConnectionOptions {
   if (typeof setting === 'boolean') return setting;
   const { ca, ...rest } = setting;

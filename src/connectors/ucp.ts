@@ -6,9 +6,7 @@
 // reassembled, and the SMSC gets its ACK only once the sink has kept what came.
 import { EventEmitter } from 'node:events';
 import type { UcpConnectorConfig } from '../config/index.ts';
-import { TokenBucket } from '../core/index.ts';
-import type { ReassembledMessage } from '../sms/index.ts';
-import { dataCodingFor, encodeText, parseUdh, Reassembler } from '../sms/index.ts';
+import { dataCodingFor, encodeText } from '../sms/index.ts';
 import type { Op5x, UcpFrame, UcpSession } from '../ucp/index.ts';
 import {
   binaryBodies,
@@ -31,17 +29,16 @@ import {
   UcpClient,
   UcpSessionError,
 } from '../ucp/index.ts';
-import { StatusHistory } from './health.ts';
+import { BindPool, type PooledBind } from './bind-pool.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { type PartOutcome, submitResultOf } from './parts.ts';
 import { SendTracker } from './sends.ts';
 import type {
-  BindState,
   Connector,
   ConnectorEvents,
   ConnectorSink,
   ConnectorState,
-  InboundSms,
   OutboundSms,
   ReceiptStatus,
   SubmitResult,
@@ -54,15 +51,7 @@ export interface UcpConnectorOptions {
   reassemblyTimeoutMs?: number;
 }
 
-type PartOutcome =
-  | { ok: true; smscId: string }
-  | { ok: false; temporary: boolean; code: string; message: string };
-
-interface Bind {
-  index: number;
-  client: UcpClient;
-  inFlight: number;
-}
+type Bind = PooledBind<UcpClient>;
 
 /** NAck codes after which the same message may go through later: the SMSC's trouble, not the message's. */
 const temporaryCodes = new Set(['04', '50', '55']);
@@ -74,9 +63,6 @@ const notificationStatus: Record<string, { status: ReceiptStatus; stat: string }
   '2': { status: 'undelivered', stat: 'UNDELIV' },
 };
 
-/** Completed long messages the sink refused, kept for the SMSC's redelivery of the last part. */
-const maxRefusedKept = 1_000;
-
 export class UcpConnector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
   readonly type = 'ucp';
@@ -86,19 +72,9 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   readonly #sink: ConnectorSink;
   readonly #log: ConnectorLogger;
   readonly #options: UcpConnectorOptions;
-  #binds: Bind[] = [];
-  #bindShare: number;
-  #bucket: TokenBucket | null;
-  #reassembler: Reassembler;
+  readonly #pool: BindPool<UcpClient>;
   readonly #sends = new SendTracker();
-  readonly #history = new StatusHistory();
-  readonly #inbound = new Set<Promise<void>>();
-  readonly #refused = new Map<string, InboundSms>();
   #reference = Math.floor(Math.random() * 0x100);
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #started = false;
-  #stopping: Promise<void> | null = null;
-  #stopped = false;
 
   constructor(
     config: UcpConnectorConfig,
@@ -112,99 +88,50 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     this.#sink = sink;
     this.#log = logger;
     this.#options = options;
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
-    this.#bindShare = config.binds;
+    this.#pool = new BindPool({
+      connector: this,
+      config,
+      log: logger,
+      sink,
+      sends: this.#sends,
+      reassemblyTimeoutMs: options.reassemblyTimeoutMs,
+      peer: 'SMSC',
+      client: () => this.#newClient(),
+      watch: (bind) => this.#watch(bind),
+      canSend: (client) => client.session !== null,
+      tried: (client) => client.stats.binds + client.stats.failures > 0,
+    });
     this.budget = { binds: config.binds, tps: config.tps };
-    this.#reassembler = this.#newReassembler();
   }
 
-  #newReassembler(): Reassembler {
-    const timeoutMs = this.#options.reassemblyTimeoutMs ?? 300_000;
-    return new Reassembler({
-      timeoutMs,
-      sweepIntervalMs: Math.min(10_000, Math.max(10, timeoutMs / 4)),
-      onExpire: (message) => this.#track(this.#deliverSet(message)),
+  start(): Promise<void> {
+    return this.#pool.start();
+  }
+
+  share(binds: number, tps: number): Promise<void> {
+    return this.#pool.share(binds, tps);
+  }
+
+  #newClient(): UcpClient {
+    const c = this.#config;
+    return new UcpClient({
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+      window: c.window,
+      requestTimeoutMs: c.requestTimeoutSeconds * 1000,
+      keepAliveMs: c.keepAliveSeconds * 1000,
+      ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
     });
   }
 
-  async start(): Promise<void> {
-    if (this.#stopping !== null) {
-      await this.#stopping;
-      this.#stopping = null;
-      this.#stopped = false;
-      this.#started = false;
-      this.#binds = [];
-      this.#reassembler = this.#newReassembler();
-    }
-    if (this.#started) return;
-    this.#started = true;
-    await this.#replayKeptParts();
-    this.#openBinds();
-    this.emit('state', this.state());
-  }
-
-  async share(binds: number, tps: number): Promise<void> {
-    const c = this.#config;
-    this.#bindShare = Math.max(0, Math.min(c.binds, binds));
-    const rate = c.tps > 0 ? Math.max(0.1, Math.min(c.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
-    if (!this.#started || this.#stopping !== null) return;
-    this.#openBinds();
-    const closing = this.#binds.splice(this.#bindShare);
-    if (closing.length > 0) this.emit('state', this.state());
-    await Promise.allSettled(closing.map((bind) => bind.client.stop()));
-  }
-
-  #openBinds(): void {
-    const c = this.#config;
-    for (let index = this.#binds.length; index < this.#bindShare; index++) {
-      const client = new UcpClient({
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        window: c.window,
-        requestTimeoutMs: c.requestTimeoutSeconds * 1000,
-        keepAliveMs: c.keepAliveSeconds * 1000,
-        ...(this.#options.reconnect ? { reconnect: this.#options.reconnect } : {}),
-      });
-      const bind: Bind = { index, client, inFlight: 0 };
-      this.#watch(bind);
-      this.#binds.push(bind);
-      client.start();
-    }
-  }
-
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
-  }
-
-  async #stop(): Promise<void> {
-    this.emit('state', this.state());
-    await this.#sends.settled();
-    await Promise.allSettled(this.#binds.map((bind) => bind.client.stop()));
-    if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    if (!this.#sink.parts) this.#reassembler.flush();
-    this.#reassembler.close();
-    await Promise.allSettled([...this.#inbound]);
-    this.#stopped = true;
-    this.#log.info({ connector: this.id }, 'connector stopped');
-    this.emit('state', this.state());
+    return this.#pool.stop();
   }
 
   capacity(): number {
-    if (this.#stopping !== null) return 0;
-    let free = 0;
-    for (const bind of this.#binds) {
-      if (bind.client.session) free += Math.max(0, this.#config.window - bind.inFlight);
-    }
-    if (free === 0 || this.#bucket === null) return free;
-    const now = Date.now();
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#pool.capacity();
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -212,84 +139,27 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   }
 
   state(): ConnectorState {
-    const binds: BindState[] = this.#binds.map((bind) => ({
-      index: bind.index,
-      state: bindStateOf(bind.client),
-      inFlight: bind.inFlight,
-      window: this.#config.window,
-    }));
-    let status: ConnectorState['status'];
-    if (this.#stopped) status = 'stopped';
-    else if (this.#bindShare === 0) status = 'standby';
-    else if (binds.some((b) => b.state === 'bound')) status = 'up';
-    else if (this.#binds.some((b) => b.client.stats.binds + b.client.stats.failures > 0)) status = 'down';
-    else status = 'starting';
-    return {
-      id: this.id,
-      type: this.type,
-      status,
-      binds,
-      inFlight: binds.reduce((sum, b) => sum + b.inFlight, 0),
-      sent: this.#sends.sent,
-      failed: this.#sends.failed,
-      lastError: this.#history.lastError,
-      since: this.#history.since(status),
-    };
+    return this.#pool.state();
   }
 
   #watch(bind: Bind): void {
     const client = bind.client;
     const where = { connector: this.id, bind: bind.index };
-    const failed = (reason: string) => {
-      this.#history.lastError = reason;
-      this.emit('state', this.state());
-    };
-    client.on('state', (state) => {
-      if (state === 'bound') this.#history.lastError = null;
-      this.emit('state', this.state());
-      if (state === 'bound') {
-        this.#log.info(where, 'connector bind up');
-        this.emit('ready');
-      }
-    });
-    client.on('unbound', (err) => {
-      if (this.#stopping !== null) return;
-      const reason = err?.message ?? 'connection closed by the SMSC';
-      this.#log.warn({ ...where, reason }, 'connector bind down');
-      failed(reason);
-    });
+    client.on('state', (state) => this.#pool.bindState(bind, state));
+    client.on('unbound', (err) => this.#pool.bindDown(bind, err?.message ?? 'connection closed by the SMSC'));
     client.on('loginFailed', (ec, reason) => {
       this.#log.error({ ...where, ec, reason }, 'connector bind refused');
-      failed(`login refused: ${ec} ${reason}`);
+      this.#pool.failed(`login refused: ${ec} ${reason}`);
     });
-    client.on('connectFailed', (err) => {
-      this.#log.warn({ ...where, reason: err.message }, 'connector bind failed');
-      failed(err.message);
-    });
+    client.on('connectFailed', (err) => this.#pool.connectFailed(bind, err));
     client.on('protocolError', (err) => this.#log.warn({ ...where, err }, 'protocol error from the SMSC'));
     client.on('operation', (frame, session) => this.#onOperation(frame, session));
-  }
-
-  #leastLoaded(): Bind | null {
-    let best: Bind | null = null;
-    for (const bind of this.#binds) {
-      if (bind.client.session && (best === null || bind.inFlight < best.inFlight)) best = bind;
-    }
-    return best;
-  }
-
-  #wakeIn(ms: number): void {
-    if (this.#wakeTimer !== null) return;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.emit('ready');
-    }, ms);
   }
 
   // ---- sending ----
 
   async #send(sms: OutboundSms): Promise<SubmitResult> {
-    if (this.#stopping !== null) {
+    if (this.#pool.stopping) {
       return { ok: false, temporary: true, code: 'stopped', message: 'connector is stopping' };
     }
     let operations: Op5x[];
@@ -298,21 +168,17 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     } catch (err) {
       return { ok: false, temporary: false, code: 'invalid_message', message: (err as Error).message };
     }
-    const bind = this.#leastLoaded();
+    const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
     const outcomes = await Promise.all(operations.map((op) => this.#submit(bind, session, op)));
-    const accepted = outcomes.flatMap((o) => (o.ok ? [o.smscId] : []));
-    const failure = outcomes.find((o) => !o.ok);
-    if (failure === undefined) return { ok: true, smscIds: accepted };
-    return accepted.length > 0 ? { ...failure, smscIds: accepted } : failure;
+    return submitResultOf(outcomes);
   }
 
   async #submit(bind: Bind, session: UcpSession, op: Op5x): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      const wait = this.#bucket?.take() ?? 0;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.#pool.paced();
       const answer = readResult(await session.request(Ot.SUBMIT, fieldsOf(op5xFields, op)));
       if (answer.ack) return { ok: true, smscId: partId(answer.sm) };
       return {
@@ -372,12 +238,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
         session.respond(frame, { ack: false, ec: '55' });
       },
     );
-    this.#track(handling);
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inbound.add(work);
-    void work.then(() => this.#inbound.delete(work));
+    this.#pool.inbound.track(handling);
   }
 
   /** A delivery notification; resolves to null (ACK) or a NAck's error code. */
@@ -420,111 +281,15 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
     const to = fromUcpAddress(op.AdC ?? '');
     const key = `${from}\u0000${to}`;
     const message = body.udh === null ? body.payload : Buffer.concat([body.udh, body.payload]);
-    const partId = `${key}\u0000${body.dataCoding}\u0000${message.toString('hex')}`;
-    let sms = this.#refused.get(partId);
-    let completed: ReassembledMessage | undefined;
-    if (sms !== undefined) {
-      this.#refused.delete(partId);
-    } else {
-      const done =
-        body.udh === null
-          ? this.#reassembler.add(key, { reference: 0, total: 1, sequence: 1 }, message, body.dataCoding)
-          : this.#reassembler.addUdhPart(key, message, body.dataCoding);
-      if (done === undefined) {
-        const concat = body.udh === null ? undefined : parseUdh(message)?.concat;
-        if (concat && this.#sink.parts) {
-          try {
-            const id = keptPartId(key, concat);
-            await this.#sink.parts.keep(this.id, {
-              id,
-              key,
-              body: message,
-              dataCoding: body.dataCoding,
-              sar: null,
-            });
-          } catch (err) {
-            this.#log.warn(
-              { connector: this.id, err },
-              'part of a long inbound message not kept; the SMSC will retry',
-            );
-            return '55';
-          }
-        }
-        return null;
-      }
-      sms = this.#inboundSms(done);
-      if (body.udh !== null) completed = done;
-    }
-    try {
-      await this.#sink.inbound(sms);
-      if (completed) await this.#forgetParts(completed);
-      return null;
-    } catch (err) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, err },
-        'sink refused an inbound message; the SMSC will retry',
-      );
-      if (sms.segments > 1) {
-        this.#refused.set(partId, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
-      return '55';
-    }
-  }
-
-  async #replayKeptParts(): Promise<void> {
-    if (!this.#sink.parts) return;
-    for (const part of await this.#sink.parts.kept(this.id)) {
-      const done = this.#reassembler.addUdhPart(part.key, part.body, part.dataCoding);
-      if (done) this.#track(this.#deliverSet(done));
-    }
-  }
-
-  async #deliverSet(message: ReassembledMessage): Promise<void> {
-    const sms = this.#inboundSms(message);
-    if (!message.complete) {
-      this.#log.warn(
-        { connector: this.id, from: sms.from, parts: message.parts, missing: message.missing },
-        'long inbound message incomplete; handing over the parts that came',
-      );
-    }
-    try {
-      await this.#sink.inbound(sms);
-      await this.#forgetParts(message);
-    } catch (err) {
-      this.#log.error(
-        { connector: this.id, from: sms.from, err },
-        'incomplete inbound message lost: the sink refused it',
-      );
-    }
-  }
-
-  /** The kept parts of a set handed over (the reference size is not in `message`: both). */
-  async #forgetParts(message: ReassembledMessage): Promise<void> {
-    if (!this.#sink.parts) return;
-    const ids: string[] = [];
-    for (let sequence = 1; sequence <= message.total; sequence++) {
-      for (const referenceBits of [8, 16] as const) {
-        ids.push(keptPartId(message.key, { reference: message.reference, sequence, referenceBits }));
-      }
-    }
-    await this.#sink.parts.forget(this.id, ids);
-  }
-
-  #inboundSms(message: ReassembledMessage): InboundSms {
-    const [from, to] = message.key.split('\u0000') as [string, string];
-    const binary = message.encoding === 'binary';
-    return {
-      connectorId: this.id,
-      from,
-      to,
-      text: binary ? null : message.text,
-      binary: binary ? message.payload : null,
-      encoding: message.encoding,
-      segments: message.parts,
-      complete: message.complete,
-      receivedAt: Date.now(),
-    };
+    const kept = await this.#pool.inbound.receive({
+      key,
+      id: `${key}\u0000${body.dataCoding}\u0000${message.toString('hex')}`,
+      body: message,
+      dataCoding: body.dataCoding,
+      udh: body.udh !== null,
+      sar: null,
+    });
+    return kept ? null : '55';
   }
 }
 
@@ -543,21 +308,4 @@ function partId(adcScts: string): string {
   const colon = adcScts.lastIndexOf(':');
   if (colon < 0) return adcScts;
   return `${adcScts.slice(0, colon).replace(/^\+/, '').replace(/^0+/, '')}:${adcScts.slice(colon + 1)}`;
-}
-
-function keptPartId(key: string, c: { reference: number; sequence: number; referenceBits: 8 | 16 }): string {
-  return `${c.referenceBits}/${c.reference}/${c.sequence}/${key}`;
-}
-
-function bindStateOf(client: UcpClient): BindState['state'] {
-  switch (client.state) {
-    case 'bound':
-      return 'bound';
-    case 'backoff':
-      return 'down';
-    case 'stopped':
-      return 'stopped';
-    default:
-      return 'connecting';
-  }
 }

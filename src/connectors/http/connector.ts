@@ -7,12 +7,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Agent } from 'undici';
 import { type HttpConnectorConfig, isCredentialHeader } from '../../config/index.ts';
-import { TokenBucket } from '../../core/index.ts';
 import { calculateSegments, decodeText, splitMessage } from '../../sms/index.ts';
 import { verifyWebhook } from '../../webhooks/index.ts';
 import { StatusHistory } from '../health.ts';
 import { type ConnectorLogger, silentLogger } from '../logger.ts';
 import { SendTracker } from '../sends.ts';
+import { TpsBudget } from '../tps.ts';
 import type {
   Connector,
   ConnectorEvents,
@@ -100,7 +100,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #secret: string | null;
   /** The provider splits long text: it gets it whole. */
   readonly #splits: boolean;
-  #bucket: TokenBucket | null;
+  readonly #tps: TpsBudget;
   /**
    * Requests it may have outstanding: `concurrency`, or this gateway's share of it in a
    * cluster (see `share`; 0: standby, the other gateways send).
@@ -132,7 +132,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
     this.#provider = providerFor(config);
     this.#secret = pushSecret(config);
     this.#splits = config.longMessages === 'whole';
-    this.#bucket = config.tps > 0 ? new TokenBucket(config.tps) : null;
+    this.#tps = new TpsBudget(config.tps);
     this.#concurrency = config.concurrency;
     this.budget = { binds: config.concurrency, tps: config.tps };
   }
@@ -140,8 +140,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
   /** A cluster's share: `binds` requests outstanding at once, `tps` per second. */
   async share(binds: number, tps: number): Promise<void> {
     this.#concurrency = Math.max(0, Math.min(this.#config.concurrency, binds));
-    const rate = this.#config.tps > 0 ? Math.max(0.1, Math.min(this.#config.tps, tps)) : 0;
-    if (rate !== (this.#bucket?.perSecond ?? 0)) this.#bucket = rate > 0 ? new TokenBucket(rate) : null;
+    this.#tps.share(tps);
     this.emit('state', this.state());
     this.emit('ready');
   }
@@ -191,10 +190,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
       return 0;
     }
     const free = Math.max(0, this.#concurrency - this.#inFlight);
-    if (this.#bucket === null) return free;
-    const tokens = this.#bucket.available(now);
-    if (tokens === 0) this.#wakeIn(this.#bucket.msUntilAvailable(now));
-    return Math.min(free, tokens);
+    return this.#tps.limit(free, now, (ms) => this.#wakeIn(ms));
   }
 
   send(sms: OutboundSms): Promise<SubmitResult> {
@@ -310,8 +306,7 @@ export class HttpConnector extends EventEmitter<ConnectorEvents> implements Conn
     try {
       const smscIds: string[] = [];
       for (const part of requests) {
-        const wait = this.#bucket?.take() ?? 0;
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await this.#tps.take();
         const result = await this.#request(part);
         if (!result.ok) return smscIds.length > 0 ? { ...result, smscIds } : result;
         smscIds.push(...result.smscIds);
