@@ -184,7 +184,8 @@ async function sendAndCheck(gateways: Gateway[], hooks: Awaited<ReturnType<typeo
       const final = await waitFor(
         async () => {
           const r = await call('GET', `/v1/messages/${m.id}`);
-          return r.body.status !== 'submitted' && r.body.status !== 'queued' && r.body;
+          // Settled: past every state a message passes on its way (`sending` is on the wire).
+          return !['queued', 'sending', 'submitted'].includes(r.body.status) && r.body;
         },
         20_000,
         `message ${m.id} settled`,
