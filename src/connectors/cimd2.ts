@@ -89,7 +89,6 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
   readonly #sends = new SendTracker();
   /** Per session, the last request under each packet number and the error code it was answered with. */
   readonly #handled = new WeakMap<Cimd2Session, Map<number, HandledRequest>>();
-  #reference = Math.floor(Math.random() * 0x100);
 
   constructor(
     config: Cimd2ConnectorConfig,
@@ -237,10 +236,8 @@ export class Cimd2Connector extends EventEmitter<ConnectorEvents> implements Con
 
   /** The parameters of each part's submit (03). */
   #submits(sms: OutboundSms): Cimd2Packet['params'][] {
-    this.#reference = (this.#reference + 1) & 0xff;
     const options = {
       mode: 'udh',
-      reference: this.#reference,
       referenceBits: 8,
       maxParts: 255,
       flash: sms.flash,

@@ -81,7 +81,6 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
   /** What has to be deleted from a SIM once a set of parts is handed over, by set. */
   readonly #partsOnSim = new Map<string, { since: number; removes: Array<() => Promise<void>> }>();
   readonly #retries = new Set<NodeJS.Timeout>();
-  #reference = Math.floor(Math.random() * 0x100);
   /** Where the next look for a free modem starts. */
   #turn = 0;
   #started = false;
@@ -236,8 +235,7 @@ export class ModemConnector extends EventEmitter<ConnectorEvents> implements Con
 
   /** Parts in an encoding a GSM DCS has: GSM 7-bit or UCS-2 for text, 8-bit for binary. */
   #split(sms: OutboundSms): SplitResult {
-    this.#reference = (this.#reference + 1) & 0xff;
-    const options = { mode: 'udh', reference: this.#reference, maxParts: 255, flash: sms.flash } as const;
+    const options = { mode: 'udh', maxParts: 255, flash: sms.flash } as const;
     if (sms.udh !== null) {
       // An ESME's own part: sent as it is, in one part.
       const encoding = sms.binary !== null ? 'binary' : gsmEncoding(sms.encoding, sms.text ?? '');

@@ -98,7 +98,6 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   readonly #pool: BindPool<SmppClient>;
   readonly budget: { binds: number; tps: number };
   readonly #sends = new SendTracker();
-  #reference = Math.floor(Math.random() * 0x10000);
   #throttledUntil = 0;
 
   constructor(
@@ -335,10 +334,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     const c = this.#config;
     const mode = c.longMessages;
     const referenceBits = mode === 'udh' ? 8 : 16;
-    this.#reference = (this.#reference + 1) & 0xffff;
     const options = {
       mode,
-      reference: this.#reference & ((1 << referenceBits) - 1),
       referenceBits,
       maxParts: 255,
       flash: sms.flash,

@@ -74,7 +74,6 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   readonly #options: UcpConnectorOptions;
   readonly #pool: BindPool<UcpClient>;
   readonly #sends = new SendTracker();
-  #reference = Math.floor(Math.random() * 0x100);
 
   constructor(
     config: UcpConnectorConfig,
@@ -199,8 +198,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
 
   /** One operation 51 per part, each asking for a notification when the message does. */
   #submits(sms: OutboundSms): Op5x[] {
-    this.#reference = (this.#reference + 1) & 0xff;
-    const options = { reference: this.#reference, flash: sms.flash };
+    const options = { flash: sms.flash };
     let bodies: Op5x[];
     if (sms.udh !== null) bodies = [ownHeaderBody(sms)];
     else if (sms.text !== null) bodies = textBodies(sms.text, sms.encoding, options);

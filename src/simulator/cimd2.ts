@@ -88,7 +88,6 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
   /** The last timestamp (epoch seconds) given per destination, so each is unique. */
   readonly #lastStamp = new Map<string, number>();
   readonly #timers = new SimulatorTimers();
-  #reference = 1;
   #roundRobin = 0;
 
   constructor(options: Cimd2SimulatorOptions = {}) {
@@ -123,10 +122,8 @@ export class Cimd2Simulator extends EventEmitter<Cimd2SimulatorEvents> {
     const split = splitMessage(message.text, {
       encoding: 'auto',
       mode: 'udh',
-      reference: this.#reference,
       maxParts: 255,
     });
-    this.#reference = (this.#reference % 255) + 1;
     for (const part of split.parts) {
       const params: Cimd2Packet['params'] = [
         [Param.DESTINATION_ADDRESS, message.to],

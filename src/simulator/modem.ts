@@ -83,7 +83,6 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
   #newMessages = 1; // +CNMI <mt>
   #reportsTo = 0; // +CNMI <ds>
   #mr = 0;
-  #reference = 0;
   readonly #store = new Map<number, Stored>();
   readonly #timers = new SimulatorTimers();
   #chain: Promise<void> = Promise.resolve();
@@ -126,8 +125,7 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
    * a concatenation header when long), each stored and announced with +CMTI. Returns the parts.
    */
   injectInbound(message: { from: string; text: string }): number {
-    this.#reference = (this.#reference + 1) & 0xff;
-    const split = splitMessage(message.text, { mode: 'udh', reference: this.#reference, maxParts: 255 });
+    const split = splitMessage(message.text, { mode: 'udh', maxParts: 255 });
     this.injected = split.parts.map((part) =>
       deliverPdu(message.from, split.encoding === 'ucs2' ? 0x08 : 0x00, part.udh ?? null, part.payload),
     );

@@ -89,7 +89,6 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
   readonly #pending: Pending[] = [];
   /** The last SCTS given per recipient, so every message to one has its own. */
   readonly #lastScts = new Map<string, number>();
-  #nextReference = 1;
   #roundRobin = 0;
 
   constructor(options: UcpSimulatorOptions = {}) {
@@ -114,8 +113,7 @@ export class UcpSmscSimulator extends EventEmitter<{ submit: [message: UcpSimula
 
   /** Sends an inbound message as operations 52, in parts when long; returns their number. */
   injectInbound(message: UcpInboundMessage): number {
-    const bodies = textBodies(message.text, 'auto', { reference: this.#nextReference });
-    this.#nextReference = (this.#nextReference % 255) + 1;
+    const bodies = textBodies(message.text, 'auto', {});
     const originator = toUcpOriginator(message.from);
     const scts = formatUcpTime(new Date());
     for (const body of bodies) {

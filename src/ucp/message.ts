@@ -8,8 +8,8 @@ import { dataBody, isIraText, textBody } from './fields.ts';
 import type { Op5x } from './operations.ts';
 
 export interface BodyOptions {
-  /** Concatenation reference (8-bit) of a long message. */
-  reference: number;
+  /** Concatenation reference (8-bit) of a long message; default: splitMessage's counter. */
+  reference?: number;
   flash?: boolean;
 }
 
@@ -34,7 +34,7 @@ function dataBodies(split: SplitResult): Op5x[] {
 function layout(options: BodyOptions) {
   return {
     mode: 'udh',
-    reference: options.reference & 0xff,
+    reference: options.reference,
     referenceBits: 8,
     maxParts: 255,
     flash: options.flash ?? false,
