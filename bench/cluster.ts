@@ -5,35 +5,24 @@
 // fsync and synchronous_commit on). Per message: the gateways' CPU, PostgreSQL's CPU (the
 // postmaster and all its sessions), statements sent (pg_stat_statements, top level: the
 // round trips), rows written and commits (pg_stat_database), WAL bytes (pg_current_wal_lsn).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { startPostgres } from '../test/peers/postgres.ts';
 import { formatRate, printTable } from './report.ts';
 import { type Measure, runCase } from './runs.ts';
-import { sleep } from './systems.ts';
+import { cpuSeconds, procStat, sleep } from './systems.ts';
 import { headToHeadConcurrency } from './vs-kannel.ts';
 
 const smoke = process.env.BENCH_SMOKE === '1';
 const messages = Number(process.env.BENCH_CLUSTER_MESSAGES ?? (smoke ? 200 : 10_000));
-const ticksPerSecond = 100;
-
-/** utime, stime, cutime, cstime of a process (stat(5) fields 14-17), in seconds. */
-function times(pid: number): number[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return [11, 12, 13, 14].map((i) => Number(fields[i]) / ticksPerSecond);
-}
-
 /** PostgreSQL's CPU so far: the postmaster, its sessions that ended (cutime) and those running. */
 function postgresCpuSeconds(postmaster: number): number {
-  let total = times(postmaster).reduce((a, b) => a + b, 0);
+  let total = cpuSeconds(postmaster, true);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === postmaster)
-        total += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      // stat(5) field 4: the parent.
+      if (procStat(Number(entry))[1] === postmaster) total += cpuSeconds(Number(entry));
     } catch {
       // It ended meanwhile: its time is in the postmaster's cutime now.
     }

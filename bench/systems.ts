@@ -68,12 +68,21 @@ async function stop(child: ChildProcess): Promise<void> {
 
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-/** utime + stime of the whole process (all its threads), in seconds. */
-export function cpuSeconds(pid: number): number {
+/** A process's /proc/PID/stat from field 3 on (stat(5) field N is at index N - 3), as numbers. */
+export function procStat(pid: number): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of stat(5); the slice starts at field 3.
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+}
+
+/** utime + stime of the whole process (all its threads), in seconds; with `children`, also
+ * cutime + cstime: the children it has waited for. */
+export function cpuSeconds(pid: number, children = false): number {
+  const f = procStat(pid);
+  // Fields 14 to 17 of stat(5).
+  return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / ticksPerSecond;
 }
 
 /** VmHWM: the process's peak resident memory, in MB. */
