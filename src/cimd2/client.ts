@@ -3,6 +3,7 @@
 // when the link is lost or the login refused.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { Backoff, defaultReconnect } from '../net/index.ts';
 import type { Cimd2Packet } from './codec.ts';
 import { intParam } from './codec.ts';
 import { errorName, Operation, Param } from './constants.ts';
@@ -45,13 +46,14 @@ export class Cimd2Client extends EventEmitter<Cimd2ClientEvents> {
   readonly stats = { logins: 0, failures: 0 };
 
   readonly #options: Cimd2ClientOptions;
-  #failuresInARow = 0;
+  readonly #backoff: Backoff;
   #retryTimer: NodeJS.Timeout | null = null;
   #connecting: Cimd2Session | null = null;
 
   constructor(options: Cimd2ClientOptions) {
     super();
     this.#options = options;
+    this.#backoff = new Backoff(options.reconnect ?? defaultReconnect);
   }
 
   start(): void {
@@ -152,7 +154,7 @@ export class Cimd2Client extends EventEmitter<Cimd2ClientEvents> {
     }
     loggedIn = true;
     this.session = session;
-    this.#failuresInARow = 0;
+    this.#backoff.reset();
     this.stats.logins++;
     this.#setState('bound');
   }
@@ -161,11 +163,7 @@ export class Cimd2Client extends EventEmitter<Cimd2ClientEvents> {
     if (this.state === 'stopped' || this.state === 'backoff') return;
     if (this.session !== null && !this.session.closed) return;
     this.stats.failures++;
-    this.#failuresInARow++;
-    const reconnect = this.#options.reconnect ?? { minMs: 1_000, maxMs: 30_000 };
-    // Exponential back-off with jitter in [base/2, base).
-    const base = Math.min(reconnect.maxMs, reconnect.minMs * 2 ** Math.min(this.#failuresInARow - 1, 16));
-    const delay = Math.round(base / 2 + (Math.random() * base) / 2);
+    const delay = this.#backoff.next();
     this.#setState('backoff');
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;

@@ -5,6 +5,7 @@
 // +CMGR; +CMGL at set-up), deleted only once the owner has kept them, and status reports.
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
+import { Backoff } from '../net/index.ts';
 import type { DecodedTpdu, SmsStatusReport } from '../sms/index.ts';
 import { decodeTpdu } from '../sms/index.ts';
 import { atFields, commandName } from './at.ts';
@@ -68,7 +69,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   #session: AtSession | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
   #reopenTimer: NodeJS.Timeout | null = null;
-  #backoffMs: number;
+  readonly #backoff: Backoff;
   /** SIM indexes being read or handed over, so a second +CMTI or listing does not take them twice. */
   readonly #taking = new Set<number>();
   #generation = 0;
@@ -85,7 +86,7 @@ export class Modem extends EventEmitter<ModemEvents> {
       reopen: { minMs: 1_000, maxMs: 60_000 },
       ...options,
     };
-    this.#backoffMs = this.#options.reopen.minMs;
+    this.#backoff = new Backoff(this.#options.reopen);
     this.#handlers = handlers;
   }
 
@@ -171,7 +172,7 @@ export class Modem extends EventEmitter<ModemEvents> {
       return;
     }
     if (generation !== this.#generation) return;
-    this.#backoffMs = this.#options.reopen.minMs;
+    this.#backoff.reset();
     this.#poll(generation);
     await this.#readStored(generation);
   }
@@ -345,8 +346,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.#clearTimers();
     void this.#close().then(() => {
       if (fatal || this.#state === 'stopped') return;
-      const wait = this.#backoffMs;
-      this.#backoffMs = Math.min(this.#options.reopen.maxMs, this.#backoffMs * 2);
+      const wait = this.#backoff.next();
       this.#reopenTimer = setTimeout(() => {
         this.#reopenTimer = null;
         if (this.#state !== 'stopped') void this.#open();

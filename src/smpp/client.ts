@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
+import { Backoff, defaultReconnect } from '../net/index.ts';
 import { CommandStatus, InterfaceVersion, statusName } from './constants.ts';
 import { SmppError } from './errors.ts';
 import type { Pdu } from './pdu.ts';
@@ -58,12 +59,13 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   readonly stats = { binds: 0, failures: 0 };
 
   readonly #options: SmppClientOptions;
-  #failuresInARow = 0;
+  readonly #backoff: Backoff;
   #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: SmppClientOptions) {
     super();
     this.#options = options;
+    this.#backoff = new Backoff(options.reconnect || defaultReconnect);
   }
 
   get bindType(): BindType {
@@ -196,7 +198,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     session.state = 'bound';
     session.bindType = this.bindType;
     session.peerSystemId = 'systemId' in response ? response.systemId : '';
-    this.#failuresInARow = 0;
+    this.#backoff.reset();
     this.stats.binds++;
     this.#setState('bound');
     this.emit('bound', session);
@@ -206,16 +208,11 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     if (this.state === 'stopped' || this.state === 'backoff') return;
     if (this.session !== null && this.session.state !== 'closed') return;
     this.stats.failures++;
-    this.#failuresInARow++;
-    const reconnect = this.#options.reconnect ?? { minMs: 1_000, maxMs: 30_000 };
-    if (reconnect === false) {
+    if (this.#options.reconnect === false) {
       this.#setState('stopped');
       return;
     }
-    // Exponential back-off with jitter in [base/2, base): many clients that lost one
-    // SMSC together do not come back in lock step.
-    const base = Math.min(reconnect.maxMs, reconnect.minMs * 2 ** Math.min(this.#failuresInARow - 1, 16));
-    const delay = Math.round(base / 2 + (Math.random() * base) / 2);
+    const delay = this.#backoff.next();
     this.#setState('backoff');
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;

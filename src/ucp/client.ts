@@ -3,6 +3,7 @@
 // with a growing back-off. A refused login is told apart from a lost connection.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { Backoff, defaultReconnect } from '../net/index.ts';
 import type { UcpFrame } from './codec.ts';
 import { encodeIra } from './fields.ts';
 import { errorName, fieldsOf, Ot, op60Fields, readResult } from './operations.ts';
@@ -14,7 +15,7 @@ export interface UcpClientOptions extends UcpSessionOptions {
   port: number;
   username: string;
   password: string;
-  /** Back-off between attempts: doubles from min to max. */
+  /** Back-off between attempts: doubles from min to max, with jitter. */
   reconnect?: { minMs: number; maxMs: number };
   connectTimeoutMs?: number;
 }
@@ -39,7 +40,7 @@ export class UcpClient extends EventEmitter<UcpClientEvents> {
   #state: UcpClientState = 'connecting';
   #session: UcpSession | null = null;
   #timer: NodeJS.Timeout | null = null;
-  #backoffMs: number;
+  readonly #backoff: Backoff;
   #stopped = false;
   /** Logins that succeeded, and attempts that failed, since start. */
   readonly stats = { binds: 0, failures: 0 };
@@ -47,7 +48,7 @@ export class UcpClient extends EventEmitter<UcpClientEvents> {
   constructor(options: UcpClientOptions) {
     super();
     this.#o = options;
-    this.#backoffMs = options.reconnect?.minMs ?? 1_000;
+    this.#backoff = new Backoff(options.reconnect ?? defaultReconnect);
   }
 
   get state(): UcpClientState {
@@ -132,7 +133,7 @@ export class UcpClient extends EventEmitter<UcpClientEvents> {
       return;
     }
     this.stats.binds++;
-    this.#backoffMs = this.#o.reconnect?.minMs ?? 1_000;
+    this.#backoff.reset();
     session.once('close', (err) => {
       if (this.#session === session) this.#session = null;
       if (this.#stopped) return;
@@ -170,8 +171,7 @@ export class UcpClient extends EventEmitter<UcpClientEvents> {
   #retry(): void {
     if (this.#stopped) return;
     this.#setState('backoff');
-    const wait = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#o.reconnect?.maxMs ?? 30_000, this.#backoffMs * 2);
+    const wait = this.#backoff.next();
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#connect();
