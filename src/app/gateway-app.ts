@@ -31,6 +31,7 @@ import {
   hashPassword,
   messageView,
 } from '../core/index.ts';
+import { Management, managementRoutes } from '../manage/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore, redactStoreUrl } from '../store/index.ts';
 import {
@@ -57,6 +58,8 @@ export interface GatewayApp {
   apps: Apps;
   store: Store;
   accounts: AccountRegistry;
+  /** Accounts, keys and MT routes changed at run time; the config file reloaded (SIGHUP). */
+  management: Management;
   http: FastifyInstance;
   batches: Batches;
   httpAddress: AddressInfo;
@@ -101,6 +104,8 @@ export interface StartOptions {
   onRoute?: HttpApiOptions['onRoute'];
   /** Where the gateway logs (JSON lines); none: nothing is logged. */
   log?: Logger;
+  /** Reads the config file again (POST /v1/admin/reload, SIGHUP); absent: there is no file. */
+  readConfig?: () => GatewayConfig;
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
@@ -117,7 +122,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   await store.migrate();
   const nodeId = store.instanceId;
   const accounts = new AccountRegistry(store);
-  await accounts.load(config.accounts);
+  // What the admin API made or changed wins over the file (see src/manage).
+  const management = new Management({
+    store,
+    file: config,
+    readFile: options.readConfig,
+    accounts,
+    moRouteAccounts: () => new Set(gateway?.moRoutes.flatMap((r) => (r.account ? [r.account] : [])) ?? []),
+    onError: (err) => log.error({ reason: err.message }, 'managed change not put in force'),
+  });
+  const live = await management.load();
+  await accounts.load(live.config.accounts, { passwordHashes: live.passwordHashes, removed: live.removed });
   const created: GatewayApp['created'] = {};
 
   // Connectors call into the pipeline, which is built after them: a sink that forwards.
@@ -137,11 +152,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let accountEvent = (_accountId: string, _type: string, _data: unknown): void => {};
   const billing = new Billing({
     store,
-    config,
+    config: live.config,
     notify: (id, type, data) => accountEvent(id, type, data),
     share: () => gateway?.shares.fraction ?? 1,
   });
-  gateway = new Gateway({ store, config, connectors, accept: billing });
+  gateway = new Gateway({ store, config: live.config, connectors, accept: billing });
   billing.follow(gateway);
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
@@ -218,7 +233,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         if (hook) await webhooks.enqueue(accountId, hook.url, hook.secret ?? null, { type, data });
       },
     },
-    config.accounts,
+    live.config.accounts,
   );
   // Applications first: a verification's message loses its code before webhooks see it.
   gateway.on('statusWrite', (m) => apps.onStatusWrite(m));
@@ -315,8 +330,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();
-  for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
+  for (const a of live.config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   if (created.apiKey) authTokens.set('demo', created.apiKey);
+  // A change through the admin API, a reload or another gateway's change, put in force here.
+  await management.follow(async (changed) => {
+    const list = changed.config.accounts;
+    await accounts.load(list, { passwordHashes: changed.passwordHashes, removed: changed.removed });
+    billing.setAccounts(list);
+    gateway!.setAccounts(list);
+    apps.setAccounts(list);
+    gateway!.setMtRoutes(changed.config.routes.mt, changed.config.connectors);
+    for (const a of list) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
+    for (const id of changed.removed) authTokens.delete(id);
+  });
   const compat = compatApis({
     gateway,
     accounts,
@@ -361,6 +387,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ],
       admin: [
         billingHttp.admin,
+        managementRoutes(management),
         moAdminRoutes({
           gateway,
           store,
@@ -534,6 +561,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     apps,
     store,
     accounts,
+    management,
     http,
     batches,
     httpAddress,

@@ -1,0 +1,204 @@
+// Live management (src/manage): accounts, keys, SMPP credentials and MT routes changed
+// through the admin API are validated as the file is, put in force at once, kept over a
+// restart and over the file; the file is reloaded on demand; every change is audited.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type GatewayApp, startGateway } from '../../src/app/index.ts';
+import { loadConfigFile } from '../../src/config/index.ts';
+import { api } from './helpers.ts';
+
+const fileText = (extra = '') => `
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-123] }
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+${extra}
+connectors: [{ id: sim, type: simulator }, { id: other, type: simulator }]
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+
+/** A gateway started from a real file, which a reload reads again. */
+async function gatewayFromFile(text: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-manage-'));
+  const file = join(dir, 'smsgw.yaml');
+  const write = (t: string) => writeFileSync(file, t.replaceAll('DIR', dir));
+  write(text);
+  const start = () => startGateway(loadConfigFile(file), { readConfig: () => loadConfigFile(file) });
+  const gw = {
+    app: (await start()) as GatewayApp,
+    write,
+    base: () => `http://127.0.0.1:${gw.app.httpAddress.port}`,
+    admin: () => api(gw.base(), 'admin-key-123'),
+    as: (key: string) => api(gw.base(), key),
+    async restart() {
+      await gw.app.close();
+      gw.app = await start();
+    },
+    async close() {
+      await gw.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return gw;
+}
+
+const send = { to: '+447700900123', text: 'hello' };
+
+test('an account made through the admin API sends at once, keeps over a restart, and goes when deleted', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const admin = gw.admin();
+
+  const bad = await admin('POST', '/v1/admin/accounts', { id: 'beta', policy: { senders: 'BETA' } });
+  assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  assert.equal(bad.body.error.code, 'invalid_account');
+  assert.equal(bad.body.error.field, 'accounts[0].policy.senders');
+  const unknown = await admin('POST', '/v1/admin/accounts', { id: 'beta', colour: 'red' });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.error.code, 'unknown_field');
+  assert.equal(unknown.body.error.field, 'colour');
+  const taken = await admin('POST', '/v1/admin/accounts', { id: 'acme' });
+  assert.equal(taken.status, 409);
+  assert.equal(taken.body.error.code, 'account_exists');
+
+  const created = await admin('POST', '/v1/admin/accounts', {
+    id: 'beta',
+    defaultFrom: 'BETA',
+    mps: 50,
+    smpp: { systemId: 'beta', password: 'pw1' },
+    policy: { destinations: { allow: ['+44*'] } },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal(created.body.source, 'admin');
+  assert.deepEqual(created.body.smpp, { systemId: 'beta', maxBinds: 4 });
+  assert.ok(!JSON.stringify(created.body).includes('pw1'), 'no password in the answer');
+
+  const key = await admin('POST', '/v1/admin/accounts/beta/keys');
+  assert.equal(key.status, 201);
+  assert.match(key.body.key, /^sk_/);
+  const listed = await admin('GET', '/v1/admin/accounts/beta/keys');
+  assert.deepEqual(
+    listed.body.data.map((k: { id: string }) => k.id),
+    [key.body.id],
+  );
+  assert.ok(!JSON.stringify(listed.body).includes(key.body.key), 'the key is shown once only');
+
+  const beta = () => gw.as(key.body.key);
+  const accepted = await beta()('POST', '/v1/messages', send);
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  assert.equal(accepted.body.from, 'BETA');
+  // Its policy holds at once.
+  const refused = await beta()('POST', '/v1/messages', { ...send, to: '+15550100' });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error.code, 'destination_not_allowed');
+
+  const changed = await admin('PATCH', '/v1/admin/accounts/beta', { defaultFrom: 'BETA2', policy: null });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  assert.equal((await beta()('POST', '/v1/messages', { ...send, to: '+15550100' })).body.from, 'BETA2');
+
+  await gw.restart();
+  const again = await beta()('POST', '/v1/messages', send);
+  assert.equal(again.status, 202, 'the account and its key outlive a restart');
+  assert.equal(again.body.from, 'BETA2');
+  assert.equal((await gw.admin()('GET', '/v1/admin/accounts/beta')).body.mps, 50);
+
+  const revoked = await gw.admin()('DELETE', `/v1/admin/accounts/beta/keys/${key.body.id}`);
+  assert.equal(revoked.status, 204);
+  assert.equal((await beta()('POST', '/v1/messages', send)).status, 401);
+  const second = await gw.admin()('POST', '/v1/admin/accounts/beta/keys');
+  assert.equal((await gw.as(second.body.key)('POST', '/v1/messages', send)).status, 202);
+
+  assert.equal((await gw.admin()('DELETE', '/v1/admin/accounts/beta')).status, 204);
+  assert.equal((await gw.as(second.body.key)('POST', '/v1/messages', send)).status, 401);
+  assert.equal((await gw.admin()('GET', '/v1/admin/accounts/beta')).status, 404);
+  await gw.restart();
+  assert.equal((await gw.as(second.body.key)('POST', '/v1/messages', send)).status, 401, 'still deleted');
+});
+
+test('what the API changed wins over the file; a reload applies the rest; a bad file changes nothing', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const admin = gw.admin();
+  const acme = () => gw.as('acme-key-1');
+
+  // The API takes acme over; the file's key stays its key.
+  const patched = await admin('PATCH', '/v1/admin/accounts/acme', { defaultFrom: 'APIFROM' });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal(patched.body.source, 'admin');
+  assert.equal((await acme()('POST', '/v1/messages', send)).body.from, 'APIFROM');
+
+  gw.write(
+    fileText('  - { id: gamma, apiKeys: [gamma-key-1], defaultFrom: GAMMA }').replace(
+      'defaultFrom: ACME',
+      'defaultFrom: FILEFROM',
+    ),
+  );
+  const reloaded = await admin('POST', '/v1/admin/reload');
+  assert.equal(reloaded.status, 200, JSON.stringify(reloaded.body));
+  assert.deepEqual(reloaded.body.changes, [{ action: 'create', object: 'account', id: 'gamma' }]);
+  assert.equal((await gw.as('gamma-key-1')('POST', '/v1/messages', send)).status, 202);
+  assert.equal((await acme()('POST', '/v1/messages', send)).body.from, 'APIFROM', 'the API’s change stays');
+
+  gw.write(fileText().replace('mps: 0', '').replace('defaultFrom: ACME', 'mps: -1'));
+  const bad = await admin('POST', '/v1/admin/reload');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'invalid_config');
+  assert.equal(bad.body.error.field, 'accounts[0].mps');
+  assert.equal((await gw.as('gamma-key-1')('POST', '/v1/messages', send)).status, 202, 'old config stays');
+
+  // Gone from the file (and never the API's): gone from the gateway.
+  gw.write(fileText());
+  assert.equal((await admin('POST', '/v1/admin/reload')).status, 200);
+  assert.equal((await gw.as('gamma-key-1')('POST', '/v1/messages', send)).status, 401);
+
+  await gw.restart();
+  assert.equal((await acme()('POST', '/v1/messages', send)).body.from, 'APIFROM', 'a restart keeps it too');
+
+  const audit = await gw.admin()('GET', '/v1/admin/audit?object=account&limit=10');
+  assert.equal(audit.status, 200);
+  const entries = audit.body.data as Array<{ actor: string; action: string; objectId: string }>;
+  assert.deepEqual(
+    entries.map((e) => [e.action, e.objectId, e.actor.split(':')[0]]),
+    [
+      ['delete', 'gamma', 'admin'],
+      ['create', 'gamma', 'admin'],
+      ['update', 'acme', 'admin'],
+    ],
+  );
+  const page = await gw.admin()('GET', '/v1/admin/audit?limit=1');
+  assert.equal(page.body.data.length, 1);
+  assert.ok(page.body.nextCursor);
+  assert.equal((await gw.admin()('GET', '/v1/admin/audit?object=nope')).status, 400);
+});
+
+test('MT routes replaced through the API route the next messages and are checked like the file', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const admin = gw.admin();
+  const bad = await admin('PUT', '/v1/admin/routes/mt', { routes: [{ connectors: ['nope'] }] });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'invalid_routes');
+  assert.equal(bad.body.error.field, 'routes.mt[0].connectors[0]');
+
+  const put = await admin('PUT', '/v1/admin/routes/mt', { routes: [{ connectors: ['other'] }] });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  assert.equal(put.body.source, 'admin');
+  const explain = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123');
+  assert.deepEqual(explain.body.connectors, ['other']);
+  await gw.restart();
+  assert.deepEqual(
+    (await gw.admin()('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123')).body.connectors,
+    ['other'],
+  );
+  const reset = await gw.admin()('DELETE', '/v1/admin/routes/mt');
+  assert.equal(reset.body.source, 'config');
+  assert.deepEqual(
+    (await gw.admin()('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123')).body.connectors,
+    ['sim'],
+  );
+});
