@@ -1,6 +1,7 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
 // #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin for an admin key).
 import { accountView, messageDetailView } from './account.js';
+import { accountDetailView, accountsView } from './accounts.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
@@ -31,7 +32,10 @@ function route() {
     route();
   });
   if (session.role === 'admin') {
-    stopView = adminView(main, client);
+    const [, accounts, accountId] = /^#\/(accounts)(?:\/(.+))?$/.exec(location.hash) ?? [];
+    if (accountId) stopView = accountDetailView(main, client, decodeURIComponent(accountId));
+    else if (accounts) stopView = accountsView(main, client);
+    else stopView = adminView(main, client);
     return;
   }
   const { page, id } = accountPage();
@@ -65,7 +69,17 @@ function renderSessionBar(session) {
   };
   sessionBar.replaceChildren(
     ...(session.role === 'admin'
-      ? [h('a', { href: '#/admin' }, 'Admin')]
+      ? [
+          h('a', { href: '#/admin' }, 'Admin'),
+          h(
+            'a',
+            {
+              href: '#/accounts',
+              'aria-current': location.hash.startsWith('#/accounts') ? 'page' : undefined,
+            },
+            'Accounts',
+          ),
+        ]
       : Object.entries(accountPages).map(([page, { label }]) =>
           h(
             'a',
