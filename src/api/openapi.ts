@@ -345,6 +345,23 @@ const accountInvalid = {
   '400':
     '`invalid_account` naming the path of the first problem (`accounts[0].policy.senders`), or `unknown_field`',
 };
+/** A connector's settings as the config file's `connectors[]` takes them (by its `type`). */
+const connectorBody = (required: string[]) => ({
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required,
+        additionalProperties: true,
+        properties: {
+          id: str,
+          type: { type: 'string', enum: ['simulator', 'smpp', 'http', 'ucp', 'cimd2', 'modem'] },
+        },
+        description: "Every setting of the connector's type, as in the config file",
+      },
+    },
+  },
+});
 const keyParam = [...idParam, { name: 'keyId', in: 'path', required: true, schema: str }];
 const connectorParam = [{ name: 'id', in: 'path', required: true, schema: str, description: 'connector id' }];
 
@@ -389,12 +406,45 @@ const adminPaths = {
   },
   '/v1/admin/connectors': {
     get: adminOp('listConnectors', 'Connectors with their live state', ['200', '{data: [connector state]}']),
+    post: {
+      ...adminOp(
+        'createConnector',
+        'Add a connector and start it (kept in the store; wins over the config file)',
+        ['201', '{source: "admin", settings} (secrets shown as "(set)")'],
+        { '400': '`invalid_connector` naming the path (`connectors[0].port`)', '409': '`connector_exists`' },
+      ),
+      requestBody: connectorBody(['id', 'type']),
+    },
   },
   '/v1/admin/connectors/{id}': {
     parameters: connectorParam,
     get: adminOp('getConnector', "A connector's live state", ['200', 'The state'], {
       '404': 'No such connector',
     }),
+    patch: {
+      ...adminOp(
+        'updateConnector',
+        'Change the settings given (null removes one; secrets not given are kept); its binds restart',
+        ['200', '{source: "admin", settings}'],
+        { '400': '`invalid_connector` naming the path', '404': 'No such connector' },
+      ),
+      requestBody: connectorBody([]),
+    },
+    delete: adminOp(
+      'deleteConnector',
+      'Stop and remove a connector; a restart or reload does not bring it back',
+      ['204', 'Removed'],
+      { '404': 'No such connector', '409': '`connector_in_use`: MT routes name it' },
+    ),
+  },
+  '/v1/admin/connectors/{id}/settings': {
+    parameters: connectorParam,
+    get: adminOp(
+      'getConnectorSettings',
+      'A connector\'s settings in force and where they come from (secrets shown as "(set)")',
+      ['200', '{source: config | admin, settings}'],
+      { '404': 'No such connector' },
+    ),
   },
   '/v1/admin/connectors/{id}/start': {
     parameters: connectorParam,

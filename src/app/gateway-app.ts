@@ -16,7 +16,7 @@ import { type Apps, buildApps } from '../apps/index.ts';
 import { Billing, billingRoutes } from '../billing/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
-import type { GatewayConfig } from '../config/index.ts';
+import type { ConnectorConfig, GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
 import { createConnector, httpPushRoutes, SimulatorConnector } from '../connectors/index.ts';
 import { consolePlugin } from '../console/index.ts';
@@ -146,8 +146,30 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let publicUrl = config.http.publicUrl ?? `http://${config.http.listen}`;
   const reachedAt = { publicUrl: () => publicUrl };
   const connectors = new Map<string, Connector>(
-    config.connectors.map((c) => [c.id, createConnector(c, sink, log, reachedAt)]),
+    live.config.connectors.map((c) => [c.id, createConnector(c, sink, log, reachedAt)]),
   );
+  // Connectors changed at run time: one whose settings changed is stopped and made anew
+  // (its binds restart); its messages wait queued and go by the routes in force.
+  let connectorSettings = new Map(live.config.connectors.map((c) => [c.id, JSON.stringify(c)]));
+  const replaceConnectors = async (next: readonly ConnectorConfig[]) => {
+    const wanted = new Map(next.map((c) => [c.id, JSON.stringify(c)]));
+    const removed: Connector[] = [];
+    for (const [id, c] of connectors) {
+      if (wanted.get(id) === connectorSettings.get(id)) continue;
+      connectors.delete(id);
+      removed.push(c);
+    }
+    await Promise.all(removed.map((c) => c.stop()));
+    const added = next
+      .filter((c) => !connectors.has(c.id))
+      .map((c) => createConnector(c, sink, log, reachedAt));
+    for (const c of added) connectors.set(c.id, c);
+    connectorSettings = wanted;
+    await gateway!.connectorsChanged(removed, added);
+    await Promise.all(added.map((c) => c.start()));
+    if (removed.length > 0 || added.length > 0)
+      log.info({ stopped: removed.map((c) => c.id), started: added.map((c) => c.id) }, 'connectors changed');
+  };
   // Prices, balances and account policies at accept; its events go out once webhooks exist.
   let accountEvent = (_accountId: string, _type: string, _data: unknown): void => {};
   const billing = new Billing({
@@ -334,6 +356,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   if (created.apiKey) authTokens.set('demo', created.apiKey);
   // A change through the admin API, a reload or another gateway's change, put in force here.
   await management.follow(async (changed) => {
+    await replaceConnectors(changed.config.connectors);
     const list = changed.config.accounts;
     await accounts.load(list, { passwordHashes: changed.passwordHashes, removed: changed.removed });
     billing.setAccounts(list);
@@ -361,7 +384,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     adminKeyHashes,
     metrics,
     limits,
-    routes: config.routes,
+    // The rules in force (changed at run time by the admin API or a reload), as read.
+    routes: {
+      get mt() {
+        return management.effective.routes.mt;
+      },
+      get mo() {
+        return gateway.moRoutes;
+      },
+    } as GatewayConfig['routes'],
     logger: options.logger,
     ...(config.http.tls
       ? { https: { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } }
@@ -550,7 +581,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ...listening,
       storeKind: config.store.startsWith('sqlite:') ? 'sqlite' : 'postgres',
       store: redactStoreUrl(config.store),
-      connectors: config.connectors.map((c) => c.id),
+      connectors: [...connectors.keys()],
     },
     `gateway started: ${where.join(', ')}`,
   );

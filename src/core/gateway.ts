@@ -1350,6 +1350,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
   }
 
+  /**
+   * Connectors the caller put into or took out of the map at run time (the admin API, a
+   * reload): the dispatcher follows the windows of those put in, the cluster its shares.
+   */
+  async connectorsChanged(removed: readonly Connector[], added: readonly Connector[]): Promise<void> {
+    for (const c of removed) {
+      this.#dispatcher.unwatch(c);
+      await this.shares.release(c);
+    }
+    for (const c of added) this.#dispatcher.watch(c);
+    await this.shares.update();
+    this.#dispatcher.markSpilled();
+  }
+
   /** The MO rules in force. */
   get moRoutes(): readonly MoRouteConfig[] {
     return this.#moRoutes;

@@ -1,11 +1,11 @@
 // The admin API of live management (see management.ts): accounts, their API keys and SMPP
-// credentials, the MT routes, reloading the config file, and the audit log.
+// credentials, connectors, the MT routes, reloading the config file, and the audit log.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
 import { apiKeyId, GatewayError, hashApiKey } from '../core/index.ts';
 import type { AuditObject, Management } from './management.ts';
 
-const auditObjects: readonly AuditObject[] = ['account', 'apiKey', 'routes', 'config'];
+const auditObjects: readonly AuditObject[] = ['account', 'apiKey', 'connector', 'routes', 'config'];
 
 /** Who made a change: the admin key, by its id (as API keys are listed), never the key. */
 export function adminActor(req: FastifyRequest): string {
@@ -56,6 +56,26 @@ export function managementRoutes(management: Management) {
     app.delete('/v1/admin/accounts/:id/smpp', async (req) =>
       management.updateAccount(idOf(req), { smpp: null }, adminActor(req)),
     );
+
+    // GET /v1/admin/connectors and /v1/admin/connectors/:id answer live state (src/api).
+    app.post('/v1/admin/connectors', async (req, reply) =>
+      reply.code(201).send(await management.createConnector(objectBody(req.body), adminActor(req))),
+    );
+
+    app.get('/v1/admin/connectors/:id/settings', async (req) => {
+      const view = management.connectorView(idOf(req));
+      if (!view) throw new GatewayError('not_found', `no connector ${idOf(req)}`, 'id', 404);
+      return view;
+    });
+
+    app.patch('/v1/admin/connectors/:id', async (req) =>
+      management.updateConnector(idOf(req), objectBody(req.body), adminActor(req)),
+    );
+
+    app.delete('/v1/admin/connectors/:id', async (req, reply) => {
+      await management.deleteConnector(idOf(req), adminActor(req));
+      return reply.code(204).send();
+    });
 
     app.get('/v1/admin/routes/mt', async () => management.mtRoutes());
 

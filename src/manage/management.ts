@@ -1,4 +1,4 @@
-// Live management: accounts, their keys and SMPP credentials, and the MT routes, changed at
+// Live management: accounts, their keys and SMPP credentials, connectors and the MT routes, changed at
 // run time through the admin API, validated as the config file is, kept in the store and
 // put in force on every gateway of the store without a restart; the config file re-read on
 // demand (reload, SIGHUP); every change written to an audit log.
@@ -8,8 +8,8 @@
 // file goes on deciding every object the API never touched. API keys are apart: the
 // file's keys of an account stay its keys (unless revoked through the API), beside those
 // issued through the API or `smsgw keys create`.
-import type { AccountConfig, GatewayConfig, MtRouteConfig } from '../config/index.ts';
-import { ConfigError, validateConfig } from '../config/index.ts';
+import type { AccountConfig, ConnectorConfig, GatewayConfig, MtRouteConfig } from '../config/index.ts';
+import { ConfigError, isCredentialHeader, validateConfig } from '../config/index.ts';
 import type { AccountRegistry, ApiKeyInfo } from '../core/index.ts';
 import { GatewayError, hashPassword, newId } from '../core/index.ts';
 import type { Store, StoredRecord } from '../store/index.ts';
@@ -28,7 +28,8 @@ export interface EffectiveConfig {
   removed: string[];
 }
 
-export type AuditObject = 'account' | 'apiKey' | 'routes' | 'config';
+export type AuditObject = 'account' | 'apiKey' | 'connector' | 'routes' | 'config';
+type ManagedObject = 'account' | 'connector' | 'routes';
 
 export interface AuditEntry {
   id: string;
@@ -104,7 +105,7 @@ export class Management {
   }
 
   /** Whether the API made or changed the object (it then wins over the file). */
-  source(object: 'account' | 'routes', id: string): 'admin' | 'config' {
+  source(object: ManagedObject, id: string): 'admin' | 'config' {
     return this.#records.has(`${object}:${id}`) ? 'admin' : 'config';
   }
 
@@ -194,6 +195,57 @@ export class Management {
     });
   }
 
+  /** A connector's settings in force, secrets left out. */
+  connectorView(id: string): Record<string, unknown> | undefined {
+    const c = this.#connector(id);
+    return c ? { source: this.source('connector', id), settings: redacted(c) } : undefined;
+  }
+
+  createConnector(body: Record<string, unknown>, actor: string) {
+    return this.#serial(async () => {
+      if (typeof body.id === 'string' && this.#connector(body.id))
+        throw new GatewayError('connector_exists', `connector ${body.id} exists already`, 'id', 409);
+      const connector = validConnector(body);
+      await this.#change(actor, 'create', 'connector', connector.id, connector, undefined);
+      return this.connectorView(connector.id)!;
+    });
+  }
+
+  /** Changes the fields given (null removes one; secrets not given are kept); its binds restart. */
+  updateConnector(id: string, patch: Record<string, unknown>, actor: string) {
+    return this.#serial(async () => {
+      const current = this.#connector(id);
+      if (!current) throw new GatewayError('not_found', `no connector ${id}`, 'id', 404);
+      if (patch.id !== undefined && patch.id !== id)
+        throw new GatewayError('invalid_field', 'a connector id cannot be changed', 'id');
+      const merged: Record<string, unknown> = structuredClone(current) as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === null) delete merged[k];
+        else merged[k] = v;
+      }
+      const connector = validConnector(merged);
+      await this.#change(actor, 'update', 'connector', id, connector, current);
+      return this.connectorView(id)!;
+    });
+  }
+
+  /** Stops and removes a connector; refused while MT routes name it. */
+  deleteConnector(id: string, actor: string) {
+    return this.#serial(async () => {
+      const current = this.#connector(id);
+      if (!current) throw new GatewayError('not_found', `no connector ${id}`, 'id', 404);
+      const rule = this.#effective.config.routes.mt.findIndex((r) => r.connectors.includes(id));
+      if (rule >= 0)
+        throw new GatewayError(
+          'connector_in_use',
+          `routes.mt[${rule}] sends through ${id}: change the routes first`,
+          'id',
+          409,
+        );
+      await this.#change(actor, 'delete', 'connector', id, null, current);
+    });
+  }
+
   mtRoutes(): { source: 'admin' | 'config'; routes: readonly MtRouteConfig[] } {
     return { source: this.source('routes', 'mt'), routes: this.#effective.config.routes.mt };
   }
@@ -261,6 +313,24 @@ export class Management {
       }
       for (const [id, view] of old)
         if (!now.has(id)) changes.push([actor, 'delete', 'account', id, JSON.parse(view), null]);
+      const connectorViews = (list: readonly ConnectorConfig[]) =>
+        new Map(list.map((c) => [c.id, JSON.stringify(redacted(c))]));
+      const oldConnectors = connectorViews(before.connectors);
+      const newConnectors = connectorViews(merged.config.connectors);
+      for (const [id, view] of newConnectors) {
+        if (oldConnectors.get(id) === view) continue;
+        const was = oldConnectors.get(id);
+        changes.push([
+          actor,
+          was ? 'update' : 'create',
+          'connector',
+          id,
+          was ? JSON.parse(was) : null,
+          JSON.parse(view),
+        ]);
+      }
+      for (const [id, view] of oldConnectors)
+        if (!newConnectors.has(id)) changes.push([actor, 'delete', 'connector', id, JSON.parse(view), null]);
       if (JSON.stringify(before.routes.mt) !== JSON.stringify(merged.config.routes.mt))
         changes.push([actor, 'update', 'routes', 'mt', before.routes.mt, merged.config.routes.mt]);
       this.#file = next;
@@ -333,7 +403,7 @@ export class Management {
   async #change(
     actor: string,
     action: AuditEntry['action'],
-    object: 'account' | 'routes',
+    object: ManagedObject,
     id: string,
     value: unknown,
     before: unknown,
@@ -357,15 +427,20 @@ export class Management {
     const effective = this.#merge(this.#file);
     await this.#putInForce(effective);
     const view = (v: unknown) =>
-      object === 'account' && v ? accountView(v as AccountConfig | ManagedAccount) : (v ?? null);
-    await this.#audit(
-      actor,
-      action,
-      object,
-      id,
-      view(before),
-      object === 'account' ? (this.accountView(id) ?? null) : effective.config.routes.mt,
-    );
+      !v
+        ? null
+        : object === 'account'
+          ? accountView(v as AccountConfig | ManagedAccount)
+          : object === 'connector'
+            ? redacted(v as ConnectorConfig)
+            : v;
+    const after =
+      object === 'account'
+        ? this.#find(id)
+        : object === 'connector'
+          ? this.#connector(id)
+          : effective.config.routes.mt;
+    await this.#audit(actor, action, object, id, view(before), view(after));
     await this.#o.store.announce({ kind: 'managed' });
   }
 
@@ -378,6 +453,10 @@ export class Management {
     const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  #connector(id: string): ConnectorConfig | undefined {
+    return this.#effective.config.connectors.find((c) => c.id === id);
   }
 
   #find(id: string): AccountConfig | undefined {
@@ -511,9 +590,20 @@ export class Management {
       if (record.value === null) removed.push(id);
       else put(record.value as ManagedAccount, undefined);
     }
+    const connectors: ConnectorConfig[] = [];
+    for (const c of file.connectors) {
+      const record = this.#records.get(`connector:${c.id}`);
+      if (!record) connectors.push(c);
+      else if (record.value !== null) connectors.push(record.value as ConnectorConfig);
+    }
+    for (const [key, record] of this.#records) {
+      if (!key.startsWith('connector:') || record.value === null) continue;
+      const value = record.value as ConnectorConfig;
+      if (!file.connectors.some((c) => c.id === value.id)) connectors.push(value);
+    }
     const mt = (this.#records.get(mtRoutesId)?.value as MtRouteConfig[] | undefined) ?? file.routes.mt;
     return {
-      config: { ...file, accounts, routes: { ...file.routes, mt } },
+      config: { ...file, accounts, connectors, routes: { ...file.routes, mt } },
       passwordHashes,
       removed,
     };
@@ -545,6 +635,29 @@ export function accountView(a: AccountConfig | ManagedAccount): Record<string, u
   };
 }
 
+/** A connector as the file's `connectors[0]` would be checked (problems name that path). */
+function validConnector(raw: Record<string, unknown>): ConnectorConfig {
+  try {
+    return validateConfig({ connectors: [structuredClone(raw)] }).connectors[0]!;
+  } catch (err) {
+    throw invalid(err, 'invalid_connector', 'connectors[0]');
+  }
+}
+
+/** Settings with their secrets (passwords, tokens, keys, credential headers) left out. */
+export function redacted(settings: ConnectorConfig): Record<string, unknown> {
+  const secretName = /password|secret|token|apikey|authtoken|^pin$/i;
+  const walk = (value: unknown, name: string, inHeaders: boolean): unknown => {
+    if ((secretName.test(name) || (inHeaders && isCredentialHeader(name))) && value !== undefined)
+      return '(set)';
+    if (Array.isArray(value)) return value.map((v) => walk(v, '', false));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k, name === 'headers')]));
+    return value;
+  };
+  return walk(settings, '', false) as Record<string, unknown>;
+}
+
 /** Keys are not account settings here: they are issued apart, and shown once. */
 function refuseFields(body: Record<string, unknown>): void {
   if ('apiKeys' in body)
@@ -562,7 +675,7 @@ function refuseFields(body: Record<string, unknown>): void {
 function invalid(err: unknown, code: string, fallbackField: string | undefined): unknown {
   if (!(err instanceof ConfigError)) return err;
   const first = err.problems[0] ?? '';
-  const unknown = /^accounts\[0\]\.(\w+): unknown field$/.exec(first);
+  const unknown = /^(?:accounts|connectors)\[0\]\.(\w+): unknown field$/.exec(first);
   if (unknown) return new GatewayError('unknown_field', `unknown field '${unknown[1]}'`, unknown[1]);
   const at = first.indexOf(': ');
   const field = at > 0 && !first.startsWith('line ') ? first.slice(0, at) : fallbackField;

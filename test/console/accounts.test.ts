@@ -73,9 +73,7 @@ pricing: [{ price: 0.05, currency: EUR }]
   assert.match(await text('#account-result'), /Balance: 2\.95 EUR/);
   await page.fill('#account-destinations', '+44*, +1*');
   await page.click('#account-policy-form button[type=submit]');
-  await page.waitForFunction(
-    () => document.getElementById('account-result')?.textContent === 'Policy saved.',
-  );
+  await page.locator('#account-result.ok', { hasText: 'Policy saved.' }).waitFor();
   assert.equal((await shop('POST', '/v1/messages', { to: '+15550100', text: 'hello' })).status, 202);
   const stored = await admin('GET', '/v1/admin/accounts/shop');
   assert.deepEqual(stored.body.policy, { senders: ['SHOP'], destinations: { allow: ['+44*', '+1*'] } });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { type GatewayApp, startGateway } from '../../src/app/index.ts';
 import { loadConfigFile } from '../../src/config/index.ts';
-import { api } from './helpers.ts';
+import { api, waitFor } from './helpers.ts';
 
 const fileText = (extra = '') => `
 http: { listen: 127.0.0.1:0 }
@@ -201,4 +201,84 @@ test('MT routes replaced through the API route the next messages and are checked
     (await gw.admin()('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123')).body.connectors,
     ['sim'],
   );
+});
+
+test('connectors added, changed and removed through the API carry the next messages; secrets stay out of sight', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const admin = gw.admin();
+  const acme = gw.as('acme-key-1');
+  const finalOf = (id: string) =>
+    waitFor(
+      async () => {
+        const m = await acme('GET', `/v1/messages/${id}`);
+        return ['delivered', 'undelivered'].includes(m.body.status) && m.body;
+      },
+      10_000,
+      `message ${id} final`,
+    );
+
+  const bad = await admin('POST', '/v1/admin/connectors', {
+    id: 'sim2',
+    type: 'simulator',
+    deliveryDelayMs: -5,
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'invalid_connector');
+  assert.equal(bad.body.error.field, 'connectors[0].deliveryDelayMs');
+  assert.equal((await admin('POST', '/v1/admin/connectors', { id: 'sim', type: 'simulator' })).status, 409);
+
+  const made = await admin('POST', '/v1/admin/connectors', {
+    id: 'sim2',
+    type: 'simulator',
+    deliveryDelayMs: 10,
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(
+    (await admin('PUT', '/v1/admin/routes/mt', { routes: [{ connectors: ['sim2'] }] })).status,
+    200,
+  );
+  const first = await finalOf((await acme('POST', '/v1/messages', send)).body.id);
+  assert.equal(first.connector, 'sim2');
+  assert.equal(first.status, 'delivered');
+
+  const changed = await admin('PATCH', '/v1/admin/connectors/sim2', {
+    outcomes: [{ to: '+44*', status: 'undelivered', error: '001' }],
+  });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  const second = await finalOf((await acme('POST', '/v1/messages', send)).body.id);
+  assert.equal(second.connector, 'sim2');
+  assert.equal(second.status, 'undelivered', 'the changed settings are in force');
+
+  const inUse = await admin('DELETE', '/v1/admin/connectors/sim2');
+  assert.equal(inUse.status, 409);
+  assert.equal(inUse.body.error.code, 'connector_in_use');
+  assert.equal((await admin('DELETE', '/v1/admin/routes/mt')).status, 200);
+  assert.equal((await admin('DELETE', '/v1/admin/connectors/sim2')).status, 204);
+  assert.equal((await admin('GET', '/v1/admin/connectors/sim2')).status, 404);
+
+  // An SMPP connector's password is kept, never shown, and kept by a change that does not give it.
+  const smpp = await admin('POST', '/v1/admin/connectors', {
+    id: 'carrier',
+    type: 'smpp',
+    host: '127.0.0.1',
+    port: 9,
+    systemId: 'gw',
+    password: 'sekrit',
+  });
+  assert.equal(smpp.status, 201, JSON.stringify(smpp.body));
+  assert.equal(smpp.body.settings.password, '(set)');
+  const moved = await admin('PATCH', '/v1/admin/connectors/carrier', { port: 10 });
+  assert.equal(moved.status, 200, JSON.stringify(moved.body));
+  assert.equal(moved.body.settings.port, 10);
+  assert.equal(moved.body.settings.password, '(set)');
+  const audit = await admin('GET', '/v1/admin/audit?object=connector');
+  assert.equal(audit.body.data.length, 5);
+  assert.ok(!JSON.stringify(audit.body).includes('sekrit'), 'no secret in the audit log');
+
+  await gw.restart();
+  const after = gw.admin();
+  assert.equal((await after('GET', '/v1/admin/connectors/sim2')).status, 404, 'still removed');
+  assert.equal((await after('GET', '/v1/admin/connectors/carrier/settings')).body.settings.port, 10);
+  assert.equal((await after('GET', '/v1/admin/connectors/carrier')).status, 200);
 });
