@@ -31,7 +31,7 @@ import {
   hashPassword,
   messageView,
 } from '../core/index.ts';
-import { Management, managementRoutes } from '../manage/index.ts';
+import { adminActor, Management, managementRoutes } from '../manage/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore, redactStoreUrl } from '../store/index.ts';
 import {
@@ -183,7 +183,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
   // And those another gateway on the store sets or resets, from then on.
-  await followMoRoutes(store, gateway, config.routes.mo);
+  await followMoRoutes(store, gateway, () => management.file.routes.mo);
 
   // Failures are logged per receiver host (never the path or the signature), once a minute.
   const logWebhookFailure = perKeyLimiter(60_000);
@@ -363,6 +363,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     gateway!.setAccounts(list);
     apps.setAccounts(list);
     gateway!.setMtRoutes(changed.config.routes.mt, changed.config.connectors);
+    // The file's MO rules, unless an admin set others (PUT /v1/admin/routes/mo).
+    gateway!.setMoRoutes(await moRoutesInForce(store, changed.config.routes.mo));
     for (const a of list) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
     for (const id of changed.removed) authTokens.delete(id);
   });
@@ -422,9 +424,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         moAdminRoutes({
           gateway,
           store,
-          configured: config.routes.mo,
+          configured: () => management.file.routes.mo,
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
           onReplaced: (source, rules) => log.info({ source, rules }, 'MO routes replaced'),
+          audit: (req, action, before, after) =>
+            management.audit(adminActor(req), action, 'routes', 'mo', before, after),
         }),
       ],
       public: [

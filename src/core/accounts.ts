@@ -200,11 +200,19 @@ export class AccountRegistry {
     return true;
   }
 
-  /** Reads one account again from the store (another gateway changed its keys). */
-  async refresh(id: string): Promise<void> {
-    const stored = await this.#store.getAccount(id);
-    if (!stored || stored.settings.removed) this.#unindex(id);
-    else this.#index(stored);
+  /**
+   * Keeps the account's keys as issued ones, so a load that names none (an account only
+   * the store had, taken over by the admin API) keeps them working.
+   */
+  async adoptKeys(accountId: string): Promise<void> {
+    const stored = await this.#store.getAccount(accountId);
+    if (!stored || stored.settings.removed) return;
+    const issued = new Set((stored.settings as IssuedKeys).issuedKeyHashes ?? []);
+    for (const h of stored.apiKeyHashes) issued.add(h);
+    await this.#store.upsertAccount({
+      ...stored,
+      settings: { ...stored.settings, issuedKeyHashes: [...issued] },
+    });
   }
 
   /** Creates or replaces an account (admin API, the no-config demo account). */

@@ -104,18 +104,29 @@ export class Management {
     return this.#effective.config;
   }
 
+  /** The config file as last read. */
+  get file(): GatewayConfig {
+    return this.#file;
+  }
+
   /** Whether the API made or changed the object (it then wins over the file). */
   source(object: ManagedObject, id: string): 'admin' | 'config' {
     return this.#records.has(`${object}:${id}`) ? 'admin' : 'config';
   }
 
   accountView(id: string): Record<string, unknown> | undefined {
-    const a = this.#effective.config.accounts.find((x) => x.id === id);
+    const a = this.#find(id);
     return a ? { ...accountView(a), source: this.source('account', id) } : undefined;
   }
 
+  /** Every account in force, those only the store has included (see #storedOnly). */
   accountViews(): Array<Record<string, unknown>> {
-    return this.#effective.config.accounts.map((a) => ({
+    const known = new Set(this.#effective.config.accounts.map((a) => a.id));
+    const storedOnly = this.#o.accounts
+      .list()
+      .filter((a) => !known.has(a.id))
+      .flatMap((a) => this.#storedOnly(a.id) ?? []);
+    return [...this.#effective.config.accounts, ...storedOnly].map((a) => ({
       ...accountView(a),
       source: this.source('account', a.id),
     }));
@@ -150,6 +161,8 @@ export class Management {
         else merged[k] = v;
       }
       const account = await this.#validAccount(merged, this.#managedOf(current).smpp);
+      // One only the store had: its keys are no file's to give back at the next load.
+      if (!this.#effective.config.accounts.some((a) => a.id === id)) await this.#o.accounts.adoptKeys(id);
       await this.#change(actor, 'update', 'account', id, account, current);
       return this.accountView(id)!;
     });
@@ -460,7 +473,36 @@ export class Management {
   }
 
   #find(id: string): AccountConfig | undefined {
-    return this.#effective.config.accounts.find((a) => a.id === id);
+    return this.#effective.config.accounts.find((a) => a.id === id) ?? this.#storedOnly(id);
+  }
+
+  /**
+   * An account the store has but neither the file nor the API names: the no-config demo
+   * account, or one a former config file had (its keys still work). Its settings are those
+   * the store keeps; a change through the API makes it the API's.
+   */
+  #storedOnly(id: string): AccountConfig | undefined {
+    const a = this.#o.accounts.get(id);
+    if (!a) return undefined;
+    return {
+      id: a.id,
+      apiKeys: [],
+      mps: a.mps,
+      ...(a.defaultFrom ? { defaultFrom: a.defaultFrom } : {}),
+      ...(a.defaultCountry ? { defaultCountry: a.defaultCountry } : {}),
+      ...(a.twilio ? { twilio: a.twilio } : {}),
+      ...(a.webhook
+        ? {
+            webhook: {
+              url: a.webhook.url,
+              ...(a.webhook.secret ? { secret: a.webhook.secret } : {}),
+              ...(a.webhook.statuses ? { statuses: a.webhook.statuses } : {}),
+            },
+          }
+        : {}),
+      // The password is kept as its hash (see #managedOf).
+      ...(a.smpp ? { smpp: { systemId: a.smpp.systemId, password: '', maxBinds: a.smpp.maxBinds } } : {}),
+    };
   }
 
   /** The account in force as the API keeps it (no keys; the SMPP password as its hash). */

@@ -3,15 +3,19 @@
 // restart and over the file; the file is reloaded on demand; every change is audited.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type GatewayApp, startGateway } from '../../src/app/index.ts';
-import { loadConfigFile } from '../../src/config/index.ts';
+import { loadConfigFile, validateConfig } from '../../src/config/index.ts';
+import { CommandStatus, type Pdu } from '../../src/smpp/index.ts';
+import { bindPdu, RawPeer } from '../smpp/raw-peer.ts';
 import { api, waitFor } from './helpers.ts';
 
 const fileText = (extra = '') => `
 http: { listen: 127.0.0.1:0 }
+smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
 admin: { apiKeys: [admin-key-123] }
 accounts:
@@ -48,6 +52,20 @@ async function gatewayFromFile(text: string) {
 }
 
 const send = { to: '+447700900123', text: 'hello' };
+
+/** The status of a bind_transceiver with these credentials. */
+async function bindStatus(port: number, systemId: string, password: string): Promise<number> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const peer = new RawPeer(socket);
+  try {
+    peer.send({ ...bindPdu('bind_transceiver', 1, password), systemId } as Pdu);
+    await peer.until((r) => r.some((p) => p.command === 'bind_transceiver_resp'));
+    return peer.received.find((p) => p.command === 'bind_transceiver_resp')!.commandStatus;
+  } finally {
+    peer.close();
+  }
+}
 
 test('an account made through the admin API sends at once, keeps over a restart, and goes when deleted', async (t) => {
   const gw = await gatewayFromFile(fileText());
@@ -281,4 +299,84 @@ test('connectors added, changed and removed through the API carry the next messa
   assert.equal((await after('GET', '/v1/admin/connectors/sim2')).status, 404, 'still removed');
   assert.equal((await after('GET', '/v1/admin/connectors/carrier/settings')).body.settings.port, 10);
   assert.equal((await after('GET', '/v1/admin/connectors/carrier')).status, 200);
+});
+
+test('SMPP credentials set through the API bind at once (the password kept hashed); a reload applies the file’s MO rules and connectors', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const admin = gw.admin();
+  const port = () => gw.app.smppAddress!.port;
+  assert.equal(await bindStatus(port(), 'acme', 'pw1'), CommandStatus.ESME_RINVPASWD);
+
+  const bad = await admin('POST', '/v1/admin/accounts/acme/smpp', {
+    systemId: 'acme',
+    password: 'far-too-long',
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, 'accounts[0].smpp.password');
+  const set = await admin('POST', '/v1/admin/accounts/acme/smpp', { systemId: 'acme', password: 'pw1' });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  assert.deepEqual(set.body.smpp, { systemId: 'acme', maxBinds: 4 });
+  assert.equal(await bindStatus(port(), 'acme', 'pw1'), CommandStatus.ESME_ROK);
+  assert.equal(await bindStatus(port(), 'acme', 'wrong'), CommandStatus.ESME_RINVPASWD);
+  // Another change of the account keeps the credentials.
+  assert.equal((await admin('PATCH', '/v1/admin/accounts/acme', { mps: 5 })).status, 200);
+  await gw.restart();
+  assert.equal(await bindStatus(port(), 'acme', 'pw1'), CommandStatus.ESME_ROK, 'kept over a restart');
+  assert.equal((await gw.admin()('DELETE', '/v1/admin/accounts/acme/smpp')).status, 200);
+  assert.equal(await bindStatus(port(), 'acme', 'pw1'), CommandStatus.ESME_RINVPASWD);
+
+  // MO rules set through the API are audited like everything else.
+  const mo = await gw.admin()('PUT', '/v1/admin/routes/mo', { routes: [{ account: 'acme' }] });
+  assert.equal(mo.status, 200, JSON.stringify(mo.body));
+  const routesAudit = await gw.admin()('GET', '/v1/admin/audit?object=routes');
+  assert.equal(routesAudit.body.data[0].objectId, 'mo');
+  assert.deepEqual(routesAudit.body.data[0].after, [{ account: 'acme' }]);
+  assert.equal((await gw.admin()('DELETE', '/v1/admin/routes/mo')).status, 200);
+
+  // The file gains a connector and MO rules: a reload puts them in force.
+  gw.write(
+    `${fileText().replace(
+      '{ id: other, type: simulator }]',
+      '{ id: other, type: simulator }, { id: third, type: simulator }]',
+    )}  mo: [{ match: { to: ["+15550100"] }, account: acme }]\n`,
+  );
+  const reloaded = await gw.admin()('POST', '/v1/admin/reload');
+  assert.equal(reloaded.status, 200, JSON.stringify(reloaded.body));
+  assert.deepEqual(reloaded.body.changes, [{ action: 'create', object: 'connector', id: 'third' }]);
+  assert.equal((await gw.admin()('GET', '/v1/admin/connectors/third')).status, 200);
+  const moNow = await gw.admin()('GET', '/v1/admin/routes/mo');
+  assert.deepEqual(moNow.body.routes, [{ match: { to: ['+15550100'] }, account: 'acme' }]);
+});
+
+test('the no-config demo account (in the store only) is managed like the others', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-manage-demo-'));
+  const app = await startGateway(
+    validateConfig({
+      http: { listen: '127.0.0.1:0' },
+      store: `sqlite:${dir}/gw.db`,
+      connectors: [{ id: 'sim', type: 'simulator' }],
+      routes: { mt: [{ connectors: ['sim'] }] },
+    }),
+    { demoAccount: true },
+  );
+  t.after(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${app.httpAddress.port}`;
+  const admin = api(base, app.created.adminKey!);
+  const demo = await admin('GET', '/v1/admin/accounts/demo');
+  assert.equal(demo.status, 200, JSON.stringify(demo.body));
+  assert.equal(demo.body.defaultFrom, 'smsgw');
+  const keys = await admin('GET', '/v1/admin/accounts/demo/keys');
+  assert.equal(keys.body.data.length, 1);
+  const key = await admin('POST', '/v1/admin/accounts/demo/keys');
+  assert.equal(key.status, 201);
+  assert.equal((await api(base, key.body.key)('POST', '/v1/messages', send)).status, 202);
+  const changed = await admin('PATCH', '/v1/admin/accounts/demo', { defaultFrom: 'DEMO' });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  assert.equal(changed.body.source, 'admin');
+  const sent = await api(base, app.created.apiKey!)('POST', '/v1/messages', send);
+  assert.equal(sent.body.from, 'DEMO', JSON.stringify(sent.body));
 });
