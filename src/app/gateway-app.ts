@@ -166,7 +166,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     for (const c of added) connectors.set(c.id, c);
     connectorSettings = wanted;
     await gateway!.connectorsChanged(removed, added);
-    await Promise.all(added.map((c) => c.start()));
+    // One that cannot start now (a modem not plugged in) is logged: the change is stored.
+    await Promise.all(
+      added.map((c) =>
+        c
+          .start()
+          .catch((err) =>
+            log.error({ connector: c.id, reason: (err as Error).message }, 'connector not started'),
+          ),
+      ),
+    );
     if (removed.length > 0 || added.length > 0)
       log.info({ stopped: removed.map((c) => c.id), started: added.map((c) => c.id) }, 'connectors changed');
   };

@@ -2,7 +2,7 @@
 // tokens, so a fast hash is enough and lookup stays O(1)); SMPP passwords, short by the
 // protocol's rules, as salted scrypt, compared in constant time.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import type { AccountConfig } from '../config/index.ts';
 import type { Store, StoredAccount } from '../store/index.ts';
 import { type CountryCode, isCountryCode } from './numbers.ts';
@@ -87,6 +87,8 @@ export class AccountRegistry {
   readonly #byKeyHash = new Map<string, Account>();
   readonly #bySystemId = new Map<string, Account>();
   readonly #byTwilioSid = new Map<string, Account>();
+  /** The configured SMPP password per account and the stored hash it was checked against. */
+  readonly #checkedPasswords = new Map<string, { password: string; hash: string }>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -104,13 +106,20 @@ export class AccountRegistry {
       const revoked = new Set(kept.revokedKeyHashes ?? []);
       const previousSmpp = (previous?.settings as Partial<Account> | undefined)?.smpp;
       // Keep the stored hash when the password did not change: scrypt salts differ per run.
+      // A hash this process checked is not checked again (loads repeat at run-time changes).
+      const checked = a.smpp && this.#checkedPasswords.get(a.id);
       const passwordHash =
         (a.smpp && options.passwordHashes?.get(a.id)) ??
-        (a.smpp && previousSmpp && (await verifyPassword(a.smpp.password, previousSmpp.passwordHash))
+        (a.smpp &&
+        previousSmpp &&
+        ((checked?.password === a.smpp.password && checked.hash === previousSmpp.passwordHash) ||
+          (await verifyPassword(a.smpp.password, previousSmpp.passwordHash)))
           ? previousSmpp.passwordHash
           : a.smpp
             ? await hashPassword(a.smpp.password)
             : null);
+      if (a.smpp && passwordHash && !options.passwordHashes?.has(a.id))
+        this.#checkedPasswords.set(a.id, { password: a.smpp.password, hash: passwordHash });
       const account: Account = {
         id: a.id,
         webhook: a.webhook
@@ -130,11 +139,13 @@ export class AccountRegistry {
         issuedKeys: kept.issuedKeys ?? {},
         revokedKeyHashes: [...revoked],
       };
-      await this.#store.upsertAccount({
+      const row: StoredAccount = {
         id: a.id,
         apiKeyHashes: [...a.apiKeys.map(hashApiKey).filter((h) => !revoked.has(h)), ...issued],
-        settings: { ...account, ...keys },
-      });
+        settings: JSON.parse(JSON.stringify({ ...account, ...keys })),
+      };
+      // Unchanged rows are not written again (every gateway loads at every change).
+      if (!previous || !isDeepStrictEqual(previous, row)) await this.#store.upsertAccount(row);
     }
     for (const id of options.removed ?? []) await this.remove(id);
     for (const stored of await this.#store.listAccounts()) {

@@ -537,11 +537,13 @@ export class Management {
     keptSmpp: ManagedAccount['smpp'],
   ): Promise<ManagedAccount> {
     const candidate = structuredClone(raw);
-    const smpp = candidate.smpp as Record<string, unknown> | undefined;
-    const keepsPassword = smpp !== undefined && keptSmpp !== undefined && 'passwordHash' in smpp;
+    const smpp = candidate.smpp;
+    const keepsPassword =
+      typeof smpp === 'object' && smpp !== null && keptSmpp !== undefined && 'passwordHash' in smpp;
     if (keepsPassword) {
-      delete smpp.passwordHash;
-      smpp.password = passwordPlaceholder;
+      const kept = smpp as Record<string, unknown>;
+      delete kept.passwordHash;
+      kept.password = passwordPlaceholder;
     }
     let account: AccountConfig;
     try {

@@ -115,6 +115,12 @@ test('an account made through the admin API sends at once, keeps over a restart,
   assert.equal(refused.status, 400);
   assert.equal(refused.body.error.code, 'destination_not_allowed');
 
+  // Bad input is a 400 naming the path, never a 500.
+  for (const smpp of ['x', 7, ['beta']]) {
+    const refused = await admin('PATCH', '/v1/admin/accounts/beta', { smpp });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.field, 'accounts[0].smpp');
+  }
   const changed = await admin('PATCH', '/v1/admin/accounts/beta', { defaultFrom: 'BETA2', policy: null });
   assert.equal(changed.status, 200, JSON.stringify(changed.body));
   assert.equal((await beta()('POST', '/v1/messages', { ...send, to: '+15550100' })).body.from, 'BETA2');
