@@ -119,19 +119,6 @@ export class Management {
     return a ? { ...accountView(a), source: this.source('account', id) } : undefined;
   }
 
-  /** Every account in force, those only the store has included (see #storedOnly). */
-  accountViews(): Array<Record<string, unknown>> {
-    const known = new Set(this.#effective.config.accounts.map((a) => a.id));
-    const storedOnly = this.#o.accounts
-      .list()
-      .filter((a) => !known.has(a.id))
-      .flatMap((a) => this.#storedOnly(a.id) ?? []);
-    return [...this.#effective.config.accounts, ...storedOnly].map((a) => ({
-      ...accountView(a),
-      source: this.source('account', a.id),
-    }));
-  }
-
   createAccount(body: Record<string, unknown>, actor: string) {
     return this.#serial(async () => {
       refuseFields(body);
@@ -304,6 +291,17 @@ export class Management {
       await this.#readRecords();
       const before = this.#effective.config;
       const merged = this.#merge(next);
+      // MT rules set through the API may name a connector the file no longer has.
+      const connectorIds = new Set(merged.config.connectors.map((c) => c.id));
+      merged.config.routes.mt.forEach((r, i) => {
+        const j = r.connectors.findIndex((c) => !connectorIds.has(c));
+        if (j >= 0)
+          throw new GatewayError(
+            'invalid_config',
+            `routes.mt[${i}].connectors[${j}]: no connector '${r.connectors[j]}' (the MT rules set through the admin API name it)`,
+            `routes.mt[${i}].connectors[${j}]`,
+          );
+      });
       const kept = new Set(merged.config.accounts.map((a) => a.id));
       // Accounts the file no longer has (and the API never took) go.
       for (const a of this.#file.accounts)

@@ -219,6 +219,14 @@ test('MT routes replaced through the API route the next messages and are checked
     (await gw.admin()('GET', '/v1/admin/routes/mt/explain?to=%2B447700900123')).body.connectors,
     ['other'],
   );
+  // A file without the connector the API's rules send through is refused at reload.
+  gw.write(fileText().replace(', { id: other, type: simulator }', ''));
+  const refused = await gw.admin()('POST', '/v1/admin/reload');
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, 'invalid_config');
+  assert.equal(refused.body.error.field, 'routes.mt[0].connectors[0]');
+  assert.equal((await gw.admin()('GET', '/v1/admin/connectors/other')).status, 200);
+  gw.write(fileText());
   const reset = await gw.admin()('DELETE', '/v1/admin/routes/mt');
   assert.equal(reset.body.source, 'config');
   assert.deepEqual(
