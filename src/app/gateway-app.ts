@@ -363,6 +363,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const authTokens = new Map<string, string>();
   for (const a of live.config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   if (created.apiKey) authTokens.set('demo', created.apiKey);
+  // The SMPP server, once made (below): its binds follow account changes.
+  let smpp: SmppFront | null = null;
   // A change through the admin API, a reload or another gateway's change, put in force here.
   await management.follow(async (changed) => {
     await replaceConnectors(changed.config.connectors);
@@ -376,6 +378,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     gateway!.setMoRoutes(await moRoutesInForce(store, changed.config.routes.mo));
     for (const a of list) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
     for (const id of changed.removed) authTokens.delete(id);
+    smpp?.accountsChanged();
   });
   const compat = compatApis({
     gateway,
@@ -455,7 +458,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
   });
 
-  let smpp: SmppFront | null = null;
   const tlsFiles = config.smppServer?.tls;
   if (config.smppServer?.listen || tlsFiles?.listen) {
     smpp = new SmppFront({

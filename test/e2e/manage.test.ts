@@ -53,6 +53,16 @@ async function gatewayFromFile(text: string) {
 
 const send = { to: '+447700900123', text: 'hello' };
 
+/** A bind_transceiver with these credentials, left open. */
+async function boundPeer(port: number, systemId: string, password: string): Promise<RawPeer> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const peer = new RawPeer(socket);
+  peer.send({ ...bindPdu('bind_transceiver', 1, password), systemId } as Pdu);
+  await peer.until((r) => r.some((p) => p.command === 'bind_transceiver_resp'));
+  return peer;
+}
+
 /** The status of a bind_transceiver with these credentials. */
 async function bindStatus(port: number, systemId: string, password: string): Promise<number> {
   const socket = net.connect({ port, host: '127.0.0.1' });
@@ -337,7 +347,12 @@ test('SMPP credentials set through the API bind at once (the password kept hashe
   assert.equal((await admin('PATCH', '/v1/admin/accounts/acme', { mps: 5 })).status, 200);
   await gw.restart();
   assert.equal(await bindStatus(port(), 'acme', 'pw1'), CommandStatus.ESME_ROK, 'kept over a restart');
+  // A bind open when the credentials go is unbound by the gateway.
+  const open = await boundPeer(port(), 'acme', 'pw1');
+  t.after(() => open.close());
+  assert.equal(open.received.find((p) => p.command === 'bind_transceiver_resp')!.commandStatus, 0);
   assert.equal((await gw.admin()('DELETE', '/v1/admin/accounts/acme/smpp')).status, 200);
+  await open.until((r) => r.some((p) => p.command === 'unbind'), 20_000);
   assert.equal(await bindStatus(port(), 'acme', 'pw1'), CommandStatus.ESME_RINVPASWD);
 
   // MO rules set through the API are audited like everything else.
