@@ -40,6 +40,7 @@ import {
   inboundView,
   moAdminRoutes,
   moRoutesInForce,
+  moRoutesSetByAdmin,
   TwoWay,
 } from '../twoway/index.ts';
 import { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
@@ -129,6 +130,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     readFile: options.readConfig,
     accounts,
     moRouteAccounts: () => new Set(gateway?.moRoutes.flatMap((r) => (r.account ? [r.account] : [])) ?? []),
+    moRoutesSetByAdmin: () => moRoutesSetByAdmin(store),
     onError: (err) => log.error({ reason: err.message }, 'managed change not put in force'),
   });
   const live = await management.load();

@@ -59,6 +59,8 @@ export interface ManagementOptions {
   accounts: AccountRegistry;
   /** MO rules in force name accounts: such an account cannot be deleted. */
   moRouteAccounts: () => ReadonlySet<string>;
+  /** Whether an admin set the MO rules (PUT /v1/admin/routes/mo): the file's then do not apply. */
+  moRoutesSetByAdmin?: () => Promise<boolean>;
   onError?: (err: Error) => void;
 }
 
@@ -344,6 +346,11 @@ export class Management {
         if (!newConnectors.has(id)) changes.push([actor, 'delete', 'connector', id, JSON.parse(view), null]);
       if (JSON.stringify(before.routes.mt) !== JSON.stringify(merged.config.routes.mt))
         changes.push([actor, 'update', 'routes', 'mt', before.routes.mt, merged.config.routes.mt]);
+      if (
+        JSON.stringify(this.#file.routes.mo) !== JSON.stringify(next.routes.mo) &&
+        !(await this.#o.moRoutesSetByAdmin?.())
+      )
+        changes.push([actor, 'update', 'routes', 'mo', this.#file.routes.mo, next.routes.mo]);
       this.#file = next;
       await this.#putInForce(merged);
       for (const change of changes) await this.audit(...change);

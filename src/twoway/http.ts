@@ -175,6 +175,11 @@ export function followMoRoutes(store: Store, gateway: Gateway, configured: () =>
   });
 }
 
+/** Whether an admin set the MO rules in force (they then win over the config file's). */
+export async function moRoutesSetByAdmin(store: Store): Promise<boolean> {
+  return (await store.getRecord(routesRecord.kind, routesRecord.id)) !== null;
+}
+
 /** The MO rules to start with: an admin's saved ones, else the config's. */
 export async function moRoutesInForce(store: Store, configured: readonly MoRouteConfig[]) {
   const saved = await store.getRecord<{ routes: MoRouteConfig[] }>(routesRecord.kind, routesRecord.id);

@@ -372,7 +372,10 @@ test('SMPP credentials set through the API bind at once (the password kept hashe
   );
   const reloaded = await gw.admin()('POST', '/v1/admin/reload');
   assert.equal(reloaded.status, 200, JSON.stringify(reloaded.body));
-  assert.deepEqual(reloaded.body.changes, [{ action: 'create', object: 'connector', id: 'third' }]);
+  assert.deepEqual(reloaded.body.changes, [
+    { action: 'create', object: 'connector', id: 'third' },
+    { action: 'update', object: 'routes', id: 'mo' },
+  ]);
   assert.equal((await gw.admin()('GET', '/v1/admin/connectors/third')).status, 200);
   const moNow = await gw.admin()('GET', '/v1/admin/routes/mo');
   assert.deepEqual(moNow.body.routes, [{ match: { to: ['+15550100'] }, account: 'acme' }]);
