@@ -1,7 +1,8 @@
-// Live management: accounts, their keys and SMPP credentials, connectors and the MT routes, changed at
-// run time through the admin API, validated as the config file is, kept in the store and
-// put in force on every gateway of the store without a restart; the config file re-read on
-// demand (reload, SIGHUP); every change written to an audit log.
+// Live management: accounts, their keys and SMPP credentials, connectors and the MT routes
+// changed at run time through the admin API, validated as the config file is, kept in the
+// store and put in force on every gateway of the store without a restart; the config file
+// re-read on demand (reload, SIGHUP); every change written to an audit log. (MO routes keep
+// their own record, src/twoway, and are audited here too.)
 //
 // Precedence: an object created, changed or deleted through the API is kept in the store as
 // a `managed` record and wins over the file from then on, at every start and reload; the
@@ -67,8 +68,8 @@ export interface ManagementOptions {
 export class Management {
   readonly #o: ManagementOptions;
   #file: GatewayConfig;
-  /** `account:<id>` and `routes:mt`: the value, or null for an object deleted through the API. */
-  #records = new Map<string, { value: unknown; updatedAt: number }>();
+  /** `account:<id>`, `connector:<id>`, `routes:mt`: the value, or null for one deleted through the API. */
+  #records = new Map<string, { value: unknown }>();
   #effective: EffectiveConfig;
   #apply: (effective: EffectiveConfig) => Promise<void> = async () => {};
   /** Changes one at a time: each validates against what the one before it put in force. */
@@ -586,15 +587,15 @@ export class Management {
   }
 
   async #readRecords(): Promise<void> {
-    const records = new Map<string, { value: unknown; updatedAt: number }>();
+    const records = new Map<string, { value: unknown }>();
     let cursor: string | null = null;
     do {
       const page: { data: StoredRecord<{ value: unknown }>[]; nextCursor: string | null } =
         await this.#o.store.listRecords<{ value: unknown }>(managedKind, {}, cursor, 500);
-      // Oldest first: accounts the API made come after the file's, in the order made.
-      for (const r of page.data) records.set(r.id, { value: r.data.value, updatedAt: r.updatedAt });
+      for (const r of page.data) records.set(r.id, { value: r.data.value });
       cursor = page.nextCursor;
     } while (cursor);
+    // Oldest first (pages are newest first): objects the API made come after the file's, in the order made.
     this.#records = new Map([...records].reverse());
   }
 

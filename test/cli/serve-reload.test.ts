@@ -16,6 +16,7 @@ test('SIGHUP reloads the config file; a bad one is refused and the old one stays
   const config = (accounts: string) => `
 http: { listen: 127.0.0.1:${port} }
 store: sqlite:${dir}/gw.db
+admin: { apiKeys: [admin-key-123] }
 accounts:
 ${accounts}
 connectors: [{ id: sim, type: simulator }]
@@ -43,6 +44,14 @@ routes: { mt: [{ connectors: [sim] }] }
     const reloaded = await gw.logged('config reloaded');
     assert.equal(reloaded.changes, 1);
     assert.equal(await status('beta-key-1'), 202);
+    const audit = await fetch(`http://127.0.0.1:${port}/v1/admin/audit?object=account`, {
+      headers: { authorization: 'Bearer admin-key-123' },
+    });
+    const entries = ((await audit.json()) as { data: Array<Record<string, unknown>> }).data;
+    assert.deepEqual(
+      entries.map((e) => [e.actor, e.action, e.objectId]),
+      [['config', 'create', 'beta']],
+    );
 
     writeFileSync(file, config('  - { id: acme, apiKeys: [acme-key-1], mps: many }'));
     gw.kill('SIGHUP');
