@@ -2,12 +2,24 @@
 // with its billing and policy, its first API key shown once, its starting credit; then its
 // page: keys, credit, policy and deletion. What the page does is checked through the API.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { api, gatewayFrom } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
 import { consolePage } from './browser.ts';
 
 const waitMs = 30_000;
+const axeSource = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+
+/** What axe-core finds against WCAG 2 A and AA on the page as it is (rule id: element). */
+async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated by the browser's devtools protocol: the console's CSP does not apply.
+  await page.evaluate(axeSource);
+  return page.evaluate(
+    `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }).then((r) => r.violations.flatMap((v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' '))))`,
+  );
+}
 
 test('an admin onboards a customer in the console', async (t) => {
   if (!requirePeer(t, 'Chromium')) return;
@@ -51,6 +63,7 @@ pricing: [{ price: 0.05, currency: EUR }]
   assert.match(key, /^sk_/);
   assert.match(await text('#new-balance'), /Balance: 1 EUR/);
   await page.waitForSelector('#accounts tr[data-id="shop"]');
+  assert.deepEqual(await axeViolations(page), [], 'the accounts page passes axe (WCAG 2 A/AA)');
 
   const shop = api(gw.base, key);
   const sent = await shop('POST', '/v1/messages', { to: '+447700900123', text: 'hello' });
@@ -65,6 +78,7 @@ pricing: [{ price: 0.05, currency: EUR }]
   // Its page: the key listed by id only, more credit, the policy changed.
   await page.click('#accounts tr[data-id="shop"] a');
   await page.waitForSelector('#account-keys tbody tr');
+  assert.deepEqual(await axeViolations(page), [], 'the account page passes axe (WCAG 2 A/AA)');
   assert.equal(await page.locator('#account-keys tbody tr').count(), 1);
   assert.ok(!(await text('#account-detail')).includes(key), 'the key is not shown again');
   await page.fill('#account-credit', '2');
