@@ -92,6 +92,20 @@ pricing: [{ price: 0.05, currency: EUR }]
   const stored = await admin('GET', '/v1/admin/accounts/shop');
   assert.deepEqual(stored.body.policy, { senders: ['SHOP'], destinations: { allow: ['+44*', '+1*'] } });
 
+  // SMPP credentials and the webhook.
+  await page.fill('#account-smpp-system-id', 'shop');
+  await page.fill('#account-smpp-password', 'pw-shop');
+  await page.click('#account-smpp-form button[type=submit]');
+  await page.locator('#account-result.ok', { hasText: 'SMPP credentials saved.' }).waitFor();
+  await page.fill('#account-webhook-url', 'https://hooks.example.com/shop');
+  await page.fill('#account-webhook-secret', 'whsec-shop');
+  await page.click('#account-webhook-form button[type=submit]');
+  await page.locator('#account-result.ok', { hasText: 'Webhook saved.' }).waitFor();
+  const withBinds = await admin('GET', '/v1/admin/accounts/shop');
+  assert.deepEqual(withBinds.body.smpp, { systemId: 'shop', maxBinds: 4 });
+  assert.deepEqual(withBinds.body.webhook, { url: 'https://hooks.example.com/shop', secretSet: true });
+  assert.equal(await text('dd[data-field="SMPP"]'), 'shop');
+
   // Deleted: its key stops working.
   page.once('dialog', (d) => void d.accept());
   await page.click('#account-delete');

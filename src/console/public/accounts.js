@@ -263,24 +263,73 @@ export function accountDetailView(root, client, id) {
       h('button', { type: 'submit' }, 'Credit'),
     );
 
-    const policy = policyInputs('account', account.policy);
-    const policyForm = h(
-      'form',
-      {
-        id: 'account-policy-form',
-        onsubmit: (/** @type {SubmitEvent} */ ev) => {
-          ev.preventDefault();
-          void act(async () => {
-            await client.patch(accountPath(id), { policy: policyFrom(policy) ?? null });
-            await show();
-            const shown = /** @type {HTMLElement} */ (document.getElementById('account-result'));
-            shown.className = 'ok';
-            shown.replaceChildren('Policy saved.');
-          });
+    /** A form whose submit runs `save` and then shows `done` once the page is drawn again. */
+    const savingForm = (formId, done, save, ...children) =>
+      h(
+        'form',
+        {
+          id: formId,
+          onsubmit: (/** @type {SubmitEvent} */ ev) => {
+            ev.preventDefault();
+            void act(async () => {
+              await save();
+              await show();
+              const shown = /** @type {HTMLElement} */ (document.getElementById('account-result'));
+              shown.className = 'ok';
+              shown.replaceChildren(done);
+            });
+          },
         },
-      },
+        ...children,
+      );
+
+    const policy = policyInputs('account', account.policy);
+    const policyForm = savingForm(
+      'account-policy-form',
+      'Policy saved.',
+      () => client.patch(accountPath(id), { policy: policyFrom(policy) ?? null }),
       ...policyFields(policy),
       h('button', { type: 'submit' }, 'Save policy'),
+    );
+
+    const smpp = {
+      systemId: input('account-smpp-system-id', { value: account.smpp?.systemId ?? '', maxlength: '15' }),
+      password: input('account-smpp-password', {
+        type: 'password',
+        maxlength: '8',
+        autocomplete: 'new-password',
+      }),
+    };
+    const smppForm = savingForm(
+      'account-smpp-form',
+      'SMPP credentials saved.',
+      () =>
+        client.post(`${accountPath(id)}/smpp`, {
+          systemId: smpp.systemId.value.trim(),
+          password: smpp.password.value,
+        }),
+      field('system_id', smpp.systemId),
+      field('Password (up to 8 characters; stored hashed)', smpp.password),
+      h('button', { type: 'submit' }, 'Set SMPP credentials'),
+    );
+
+    const hook = {
+      url: input('account-webhook-url', { type: 'url', value: account.webhook?.url ?? '' }),
+      secret: input('account-webhook-secret', { type: 'password', autocomplete: 'off' }),
+    };
+    const webhookForm = savingForm(
+      'account-webhook-form',
+      'Webhook saved.',
+      () => {
+        const url = hook.url.value.trim();
+        const secret = hook.secret.value;
+        return client.patch(accountPath(id), {
+          webhook: url ? { url, ...(secret ? { secret } : {}) } : null,
+        });
+      },
+      field('URL (empty: none)', hook.url),
+      field('Signing secret (empty: unsigned)', hook.secret),
+      h('button', { type: 'submit' }, 'Save webhook'),
     );
 
     const remove = h('button', { type: 'button', id: 'account-delete' }, 'Delete account');
@@ -314,6 +363,10 @@ export function accountDetailView(root, client, id) {
       creditForm,
       h('h3', null, 'Policy'),
       policyForm,
+      h('h3', null, 'SMPP credentials'),
+      smppForm,
+      h('h3', null, 'Webhook'),
+      webhookForm,
       h('h3', null, 'Delete'),
       remove,
     );
