@@ -14,6 +14,7 @@ import { ConfigError, isCredentialHeader, validateConfig } from '../config/index
 import type { AccountRegistry, ApiKeyInfo } from '../core/index.ts';
 import { GatewayError, hashPassword, newId } from '../core/index.ts';
 import type { Store, StoredRecord } from '../store/index.ts';
+import { StoreConflictError } from '../store/index.ts';
 
 /** An account as kept when the API made or changed it: no API keys, the SMPP password hashed. */
 export type ManagedAccount = Omit<AccountConfig, 'apiKeys' | 'smpp'> & {
@@ -429,19 +430,33 @@ export class Management {
   ): Promise<void> {
     const key = `${object}:${id}`;
     const now = Date.now();
+    // A create is a compare-and-set: another gateway making the same id at once gets a 409.
+    const made = () =>
+      new GatewayError(`${object}_exists`, `${object} ${id} was just made on another gateway`, 'id', 409);
+    const existing =
+      action === 'create' ? await this.#o.store.getRecord<{ value: unknown }>(managedKind, key) : null;
+    if (existing && existing.data.value !== null) throw made();
+    const expectedVersion = action === 'create' ? (existing?.version ?? 0) : undefined;
     if (value === undefined) await this.#o.store.deleteRecord(managedKind, key);
     else
-      await this.#o.store.putRecord({
-        kind: managedKind,
-        id: key,
-        accountId: '',
-        ref: object,
-        status: value === null ? 'deleted' : null,
-        dueAt: null,
-        createdAt: now,
-        updatedAt: now,
-        data: { value },
-      });
+      await this.#o.store
+        .putRecord(
+          {
+            kind: managedKind,
+            id: key,
+            accountId: '',
+            ref: object,
+            status: value === null ? 'deleted' : null,
+            dueAt: null,
+            createdAt: now,
+            updatedAt: now,
+            data: { value },
+          },
+          expectedVersion,
+        )
+        .catch((err) => {
+          throw err instanceof StoreConflictError ? made() : err;
+        });
     await this.#readRecords();
     const effective = this.#merge(this.#file);
     await this.#putInForce(effective);

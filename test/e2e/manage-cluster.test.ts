@@ -67,6 +67,19 @@ routes:
         audit.body.data.map((e: { action: string }) => e.action),
         ['delete', 'update', 'create'],
       );
+      // The same id made on both at once: one of them gets it, the other a 409.
+      for (let i = 0; i < 5; i++) {
+        const both = await Promise.all(
+          [one, two].map((gw) =>
+            api(gw.base, 'admin-key-123')('POST', '/v1/admin/accounts', { id: `twin${i}` }),
+          ),
+        );
+        assert.deepEqual(
+          both.map((r) => r.status).sort(),
+          [201, 409],
+          JSON.stringify(both.map((r) => r.body)),
+        );
+      }
     });
   });
 }
