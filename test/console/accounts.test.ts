@@ -2,24 +2,12 @@
 // with its billing and policy, its first API key shown once, its starting credit; then its
 // page: keys, credit, policy and deletion. What the page does is checked through the API.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { api, gatewayFrom } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
-import { consolePage } from './browser.ts';
+import { axeViolations, consolePage } from './browser.ts';
 
 const waitMs = 30_000;
-const axeSource = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
-
-/** What axe-core finds against WCAG 2 A and AA on the page as it is (rule id: element). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated by the browser's devtools protocol: the console's CSP does not apply.
-  await page.evaluate(axeSource);
-  return page.evaluate(
-    `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }).then((r) => r.violations.flatMap((v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' '))))`,
-  );
-}
 
 test('an admin onboards a customer in the console', async (t) => {
   if (!requirePeer(t, 'Chromium')) return;
