@@ -134,6 +134,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     onError: (err) => log.error({ reason: err.message }, 'managed change not put in force'),
   });
   const live = await management.load();
+  for (const problem of live.problems)
+    log.error({ reason: problem }, 'managed settings do not hold together');
   await accounts.load(live.config.accounts, { passwordHashes: live.passwordHashes, removed: live.removed });
   const created: GatewayApp['created'] = {};
 

@@ -82,11 +82,18 @@ export class Management {
     this.#effective = this.#merge(this.#file);
   }
 
-  /** Reads what the API stored; resolves with what is in force (before anything is built on it). */
-  async load(): Promise<EffectiveConfig> {
+  /**
+   * Reads what the API stored; resolves with what is in force (before anything is built on
+   * it) and what does not hold together: MT rules set through the API that name a connector
+   * the file no longer has (messages for them wait until it is back or the rules change).
+   */
+  async load(): Promise<EffectiveConfig & { problems: string[] }> {
     await this.#readRecords();
     this.#effective = this.#merge(this.#file);
-    return this.#effective;
+    return {
+      ...this.#effective,
+      problems: danglingConnectors(this.#effective.config).map((p) => p.message),
+    };
   }
 
   /**
@@ -295,17 +302,8 @@ export class Management {
       await this.#readRecords();
       const before = this.#effective.config;
       const merged = this.#merge(next);
-      // MT rules set through the API may name a connector the file no longer has.
-      const connectorIds = new Set(merged.config.connectors.map((c) => c.id));
-      merged.config.routes.mt.forEach((r, i) => {
-        const j = r.connectors.findIndex((c) => !connectorIds.has(c));
-        if (j >= 0)
-          throw new GatewayError(
-            'invalid_config',
-            `routes.mt[${i}].connectors[${j}]: no connector '${r.connectors[j]}' (the MT rules set through the admin API name it)`,
-            `routes.mt[${i}].connectors[${j}]`,
-          );
-      });
+      const [dangling] = danglingConnectors(merged.config);
+      if (dangling) throw new GatewayError('invalid_config', dangling.message, dangling.path);
       const kept = new Set(merged.config.accounts.map((a) => a.id));
       // Accounts the file no longer has (and the API never took) go.
       for (const a of this.#file.accounts)
@@ -698,6 +696,23 @@ export function accountView(a: AccountConfig | ManagedAccount): Record<string, u
       : null,
     policy: policy ? ownPolicy : null,
   };
+}
+
+/** MT rules naming a connector that is not there (the API's rules, the file's connectors). */
+function danglingConnectors(config: GatewayConfig): Array<{ path: string; message: string }> {
+  const ids = new Set(config.connectors.map((c) => c.id));
+  return config.routes.mt.flatMap((r, i) =>
+    r.connectors.flatMap((c, j) =>
+      ids.has(c)
+        ? []
+        : [
+            {
+              path: `routes.mt[${i}].connectors[${j}]`,
+              message: `routes.mt[${i}].connectors[${j}]: no connector '${c}' (the MT rules set through the admin API name it)`,
+            },
+          ],
+    ),
+  );
 }
 
 /** A connector as the file's `connectors[0]` would be checked (problems name that path). */

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type GatewayApp, startGateway } from '../../src/app/index.ts';
+import { createLogger, type GatewayApp, startGateway } from '../../src/app/index.ts';
 import { loadConfigFile, validateConfig } from '../../src/config/index.ts';
 import { CommandStatus, type Pdu } from '../../src/smpp/index.ts';
 import { bindPdu, RawPeer } from '../smpp/raw-peer.ts';
@@ -32,8 +32,12 @@ async function gatewayFromFile(text: string) {
   const file = join(dir, 'smsgw.yaml');
   const write = (t: string) => writeFileSync(file, t.replaceAll('DIR', dir));
   write(text);
-  const start = () => startGateway(loadConfigFile(file), { readConfig: () => loadConfigFile(file) });
+  /** The gateway's log lines (JSON), of every start. */
+  const lines: string[] = [];
+  const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+  const start = () => startGateway(loadConfigFile(file), { readConfig: () => loadConfigFile(file), log });
   const gw = {
+    lines,
     app: (await start()) as GatewayApp,
     write,
     base: () => `http://127.0.0.1:${gw.app.httpAddress.port}`,
@@ -236,6 +240,14 @@ test('MT routes replaced through the API route the next messages and are checked
   assert.equal(refused.body.error.code, 'invalid_config');
   assert.equal(refused.body.error.field, 'routes.mt[0].connectors[0]');
   assert.equal((await gw.admin()('GET', '/v1/admin/connectors/other')).status, 200);
+  // Started so all the same: the log says what does not hold together.
+  await gw.restart();
+  assert.ok(
+    gw.lines.some(
+      (l) => l.includes('managed settings do not hold together') && l.includes('routes.mt[0].connectors[0]'),
+    ),
+    gw.lines.join('\n'),
+  );
   gw.write(fileText());
   const reset = await gw.admin()('DELETE', '/v1/admin/routes/mt');
   assert.equal(reset.body.source, 'config');
