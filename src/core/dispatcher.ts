@@ -241,6 +241,17 @@ export class Dispatcher {
     connector.off('ready', this.#onReady);
   }
 
+  /** The MT rules changed: the messages waiting here are routed again by those in force. */
+  reroute(): void {
+    const waiting = [...this.#queues.values()].flatMap((q) => q.remove(() => true));
+    this.#queues.clear();
+    this.#queued -= waiting.length;
+    for (const m of waiting) {
+      this.#held.delete(m.id);
+      this.enqueue(m);
+    }
+  }
+
   /** A message became due (accepted, released from schedule, back-off over). */
   enqueue(message: Message): void {
     if (this.#held.has(message.id) || this.#o.withheld(message)) return;

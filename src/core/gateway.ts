@@ -1348,6 +1348,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       [...this.connectors.keys()],
       Object.fromEntries(connectors.map((c) => [c.id, c.costs])),
     );
+    // Queued by the index of their old rule: routed again.
+    this.#dispatcher.reroute();
   }
 
   /**

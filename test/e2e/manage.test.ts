@@ -424,3 +424,32 @@ test('the no-config demo account (in the store only) is managed like the others'
   const sent = await api(base, app.created.apiKey!)('POST', '/v1/messages', send);
   assert.equal(sent.body.from, 'DEMO', JSON.stringify(sent.body));
 });
+
+test('messages waiting in memory when the MT rules change go by the new rules', async (t) => {
+  const gw = await gatewayFromFile(
+    fileText().replace(
+      'mt: [{ connectors: [sim] }]',
+      'mt: [{ match: { to: ["+1*"] }, connectors: [sim] }, { connectors: [sim] }]',
+    ),
+  );
+  t.after(() => gw.close());
+  const admin = gw.admin();
+  const acme = gw.as('acme-key-1');
+  // sim is down: a message for the second rule waits in memory.
+  assert.equal((await admin('POST', '/v1/admin/connectors/sim/stop')).status, 200);
+  const sent = await acme('POST', '/v1/messages', send);
+  assert.equal(sent.status, 202);
+  assert.equal(
+    (await admin('PUT', '/v1/admin/routes/mt', { routes: [{ connectors: ['other'] }] })).status,
+    200,
+  );
+  const done = await waitFor(
+    async () => {
+      const m = await acme('GET', `/v1/messages/${sent.body.id}`);
+      return m.body.status === 'delivered' && m.body;
+    },
+    20_000,
+    'the waiting message delivered by the new rule',
+  );
+  assert.equal(done.connector, 'other');
+});
