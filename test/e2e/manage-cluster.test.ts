@@ -67,6 +67,23 @@ routes:
         audit.body.data.map((e: { action: string }) => e.action),
         ['delete', 'update', 'create'],
       );
+      // A connector added on the first binds on the second; removed, it goes from both.
+      assert.equal(
+        (await admin('POST', '/v1/admin/connectors', { id: 'sim2', type: 'simulator' })).status,
+        201,
+      );
+      const adminTwo = api(two.base, 'admin-key-123');
+      await waitFor(
+        async () => (await adminTwo('GET', '/v1/admin/connectors/sim2')).body?.status === 'up',
+        10_000,
+        'the connector up on the second gateway',
+      );
+      assert.equal((await admin('DELETE', '/v1/admin/connectors/sim2')).status, 204);
+      await waitFor(
+        async () => (await adminTwo('GET', '/v1/admin/connectors/sim2')).status === 404,
+        10_000,
+        'the connector gone from the second gateway',
+      );
       // The same id made on both at once: one of them gets it, the other a 409.
       for (let i = 0; i < 5; i++) {
         const both = await Promise.all(
