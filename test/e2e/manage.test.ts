@@ -281,6 +281,14 @@ test('connectors added, changed and removed through the API carry the next messa
   assert.equal(bad.body.error.code, 'invalid_connector');
   assert.equal(bad.body.error.field, 'connectors[0].deliveryDelayMs');
   assert.equal((await admin('POST', '/v1/admin/connectors', { id: 'sim', type: 'simulator' })).status, 409);
+  const unknown = await admin('POST', '/v1/admin/connectors', {
+    id: 'sim3',
+    type: 'simulator',
+    colour: 'red',
+  });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.error.code, 'unknown_field');
+  assert.equal(unknown.body.error.field, 'colour');
 
   const made = await admin('POST', '/v1/admin/connectors', {
     id: 'sim2',
