@@ -87,8 +87,8 @@ export class AccountRegistry {
   readonly #byKeyHash = new Map<string, Account>();
   readonly #bySystemId = new Map<string, Account>();
   readonly #byTwilioSid = new Map<string, Account>();
-  /** The configured SMPP password per account and the stored hash it was checked against. */
-  readonly #checkedPasswords = new Map<string, { password: string; hash: string }>();
+  /** Per account, what `load` last wrote (see there). */
+  readonly #loaded = new Map<string, string>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -100,26 +100,23 @@ export class AccountRegistry {
    */
   async load(configured: readonly AccountConfig[], options: AccountLoadOptions = {}): Promise<void> {
     for (const a of configured) {
+      // Loads repeat at every run-time change: an account as this process last wrote it is
+      // not read and written again (nor are keys another process issued meanwhile overwritten).
+      const fingerprint = JSON.stringify([a, options.passwordHashes?.get(a.id) ?? null]);
+      if (this.#loaded.get(a.id) === fingerprint) continue;
       const previous = await this.#store.getAccount(a.id);
       const kept = previous?.settings.removed ? {} : ((previous?.settings ?? {}) as IssuedKeys);
       const issued = kept.issuedKeyHashes ?? [];
       const revoked = new Set(kept.revokedKeyHashes ?? []);
       const previousSmpp = (previous?.settings as Partial<Account> | undefined)?.smpp;
       // Keep the stored hash when the password did not change: scrypt salts differ per run.
-      // A hash this process checked is not checked again (loads repeat at run-time changes).
-      const checked = a.smpp && this.#checkedPasswords.get(a.id);
       const passwordHash =
         (a.smpp && options.passwordHashes?.get(a.id)) ??
-        (a.smpp &&
-        previousSmpp &&
-        ((checked?.password === a.smpp.password && checked.hash === previousSmpp.passwordHash) ||
-          (await verifyPassword(a.smpp.password, previousSmpp.passwordHash)))
+        (a.smpp && previousSmpp && (await verifyPassword(a.smpp.password, previousSmpp.passwordHash))
           ? previousSmpp.passwordHash
           : a.smpp
             ? await hashPassword(a.smpp.password)
             : null);
-      if (a.smpp && passwordHash && !options.passwordHashes?.has(a.id))
-        this.#checkedPasswords.set(a.id, { password: a.smpp.password, hash: passwordHash });
       const account: Account = {
         id: a.id,
         webhook: a.webhook
@@ -146,6 +143,7 @@ export class AccountRegistry {
       };
       // Unchanged rows are not written again (every gateway loads at every change).
       if (!previous || !isDeepStrictEqual(previous, row)) await this.#store.upsertAccount(row);
+      this.#loaded.set(a.id, fingerprint);
     }
     for (const id of options.removed ?? []) await this.remove(id);
     for (const stored of await this.#store.listAccounts()) {
@@ -159,6 +157,7 @@ export class AccountRegistry {
    * once. Its row stays, without keys, for the messages and balance that name it.
    */
   async remove(id: string): Promise<void> {
+    this.#loaded.delete(id);
     const stored = await this.#store.getAccount(id);
     if (stored && !stored.settings.removed)
       await this.#store.upsertAccount({ id, apiKeyHashes: [], settings: { removed: true } });
