@@ -371,6 +371,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let smpp: SmppFront | null = null;
   // A change through the admin API, a reload or another gateway's change, put in force here.
   await management.follow(async (changed) => {
+    // Shutting down: nothing is started again (the next start reads the change from the store).
+    if (draining) return;
     await replaceConnectors(changed.config.connectors);
     const list = changed.config.accounts;
     await accounts.load(list, { passwordHashes: changed.passwordHashes, removed: changed.removed });
