@@ -232,7 +232,7 @@ export class Management {
       const merged: Record<string, unknown> = structuredClone(current) as unknown as Record<string, unknown>;
       for (const [k, v] of Object.entries(patch)) {
         if (v === null) delete merged[k];
-        else merged[k] = v;
+        else merged[k] = keptSecrets(v, merged[k], k);
       }
       const connector = validConnector(merged);
       await this.#change(actor, 'update', 'connector', id, connector, current);
@@ -726,16 +726,40 @@ function validConnector(raw: Record<string, unknown>): ConnectorConfig {
 
 /** Settings with their secrets (passwords, tokens, keys, credential headers) left out. */
 export function redacted(settings: ConnectorConfig): Record<string, unknown> {
-  const secretName = /password|secret|token|apikey|authtoken|^pin$/i;
   const walk = (value: unknown, name: string, inHeaders: boolean): unknown => {
-    if ((secretName.test(name) || (inHeaders && isCredentialHeader(name))) && value !== undefined)
-      return '(set)';
+    if (isSecret(name, inHeaders) && value !== undefined) return hiddenSecret;
     if (Array.isArray(value)) return value.map((v) => walk(v, '', false));
     if (value !== null && typeof value === 'object')
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k, name === 'headers')]));
     return value;
   };
   return walk(settings, '', false) as Record<string, unknown>;
+}
+
+/** What a secret setting shows instead of its value. */
+const hiddenSecret = '(set)';
+
+/** Whether a setting by this name holds a secret (a password, token, key, credential header). */
+function isSecret(name: string, inHeaders: boolean): boolean {
+  return /password|secret|token|apikey|^pin$/i.test(name) || (inHeaders && isCredentialHeader(name));
+}
+
+/**
+ * `value` with each secret given back as shown (`"(set)"`, from the settings an admin
+ * read) replaced by the one in force: saving what was read keeps the secrets.
+ */
+function keptSecrets(value: unknown, current: unknown, name = '', inHeaders = false): unknown {
+  if (value === hiddenSecret && isSecret(name, inHeaders)) return current;
+  if (Array.isArray(value))
+    return value.map((v, i) => keptSecrets(v, Array.isArray(current) ? current[i] : undefined));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        keptSecrets(v, (current as Record<string, unknown> | undefined)?.[k], k, name === 'headers'),
+      ]),
+    );
+  return value;
 }
 
 /** Keys are not account settings here: they are issued apart, and shown once. */

@@ -334,14 +334,22 @@ test('connectors added, changed and removed through the API carry the next messa
   assert.equal(moved.status, 200, JSON.stringify(moved.body));
   assert.equal(moved.body.settings.port, 10);
   assert.equal(moved.body.settings.password, '(set)');
+  // The settings as read (secrets as "(set)") saved back keep the secrets.
+  const read = await admin('GET', '/v1/admin/connectors/carrier/settings');
+  const saved = await admin('PATCH', '/v1/admin/connectors/carrier', { ...read.body.settings, port: 11 });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  const inForce = gw.app.management.effective.connectors.find((c) => c.id === 'carrier') as {
+    password?: string;
+  };
+  assert.equal(inForce.password, 'sekrit');
   const audit = await admin('GET', '/v1/admin/audit?object=connector');
-  assert.equal(audit.body.data.length, 5);
+  assert.equal(audit.body.data.length, 6);
   assert.ok(!JSON.stringify(audit.body).includes('sekrit'), 'no secret in the audit log');
 
   await gw.restart();
   const after = gw.admin();
   assert.equal((await after('GET', '/v1/admin/connectors/sim2')).status, 404, 'still removed');
-  assert.equal((await after('GET', '/v1/admin/connectors/carrier/settings')).body.settings.port, 10);
+  assert.equal((await after('GET', '/v1/admin/connectors/carrier/settings')).body.settings.port, 11);
   assert.equal((await after('GET', '/v1/admin/connectors/carrier')).status, 200);
 });
 
