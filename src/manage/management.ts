@@ -73,6 +73,8 @@ export class Management {
   #records = new Map<string, { value: unknown }>();
   #effective: EffectiveConfig;
   #apply: (effective: EffectiveConfig) => Promise<void> = async () => {};
+  /** When the last audit entry was written here (entries get distinct times, in order). */
+  #auditedAt = 0;
   /** Changes one at a time: each validates against what the one before it put in force. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -183,7 +185,7 @@ export class Management {
       const key = await this.#o.accounts.issueKey(accountId, actor);
       if (key === null) throw new GatewayError('not_found', `no account ${accountId}`, 'id', 404);
       const info = (await this.#o.accounts.listKeys(accountId))!.at(-1)!;
-      await this.#audit(actor, 'create', 'apiKey', `${accountId}/${info.id}`, null, info);
+      await this.audit(actor, 'create', 'apiKey', `${accountId}/${info.id}`, null, info);
       await this.#o.store.announce({ kind: 'managed' });
       return { ...info, key };
     });
@@ -201,7 +203,7 @@ export class Management {
       const info = keys.find((k) => k.id === keyId);
       if (!info || !(await this.#o.accounts.revokeKey(accountId, keyId)))
         throw new GatewayError('not_found', `no key ${keyId} on account ${accountId}`, 'keyId', 404);
-      await this.#audit(actor, 'delete', 'apiKey', `${accountId}/${keyId}`, info, null);
+      await this.audit(actor, 'delete', 'apiKey', `${accountId}/${keyId}`, info, null);
       await this.#o.store.announce({ kind: 'managed' });
     });
   }
@@ -359,18 +361,6 @@ export class Management {
     });
   }
 
-  /** Writes an audit entry (secrets must already be left out of `before` and `after`). */
-  audit(
-    actor: string,
-    action: AuditEntry['action'],
-    object: AuditObject,
-    objectId: string,
-    before: unknown,
-    after: unknown,
-  ): Promise<void> {
-    return this.#audit(actor, action, object, objectId, before, after);
-  }
-
   async listAudit(object: string | undefined, cursor: string | null, limit: number) {
     const page = await this.#o.store.listRecords<AuditEntry>(
       auditKind,
@@ -381,7 +371,8 @@ export class Management {
     return { data: page.data.map((r) => r.data), nextCursor: page.nextCursor };
   }
 
-  async #audit(
+  /** Writes an audit entry (secrets must already be left out of `before` and `after`). */
+  async audit(
     actor: string,
     action: AuditEntry['action'],
     object: AuditObject,
@@ -389,7 +380,9 @@ export class Management {
     before: unknown,
     after: unknown,
   ): Promise<void> {
-    const now = Date.now();
+    // Each entry later than the one before: the log lists them in the order they were made.
+    const now = Math.max(Date.now(), this.#auditedAt + 1);
+    this.#auditedAt = now;
     const id = newId(now);
     const entry: AuditEntry = {
       id,
@@ -472,7 +465,7 @@ export class Management {
         : object === 'connector'
           ? this.#connector(id)
           : effective.config.routes.mt;
-    await this.#audit(actor, action, object, id, view(before), view(after));
+    await this.audit(actor, action, object, id, view(before), view(after));
     await this.#o.store.announce({ kind: 'managed' });
   }
 
