@@ -397,7 +397,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     authGuard,
     billing,
   });
-  const billingHttp = billingRoutes(billing);
+  const billingHttp = billingRoutes(billing, {
+    onCredit: (req, id, credit) => management.audit(adminActor(req), 'credit', 'account', id, null, credit),
+  });
   const http = await buildHttpApi({
     gateway,
     accounts,

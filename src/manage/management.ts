@@ -38,7 +38,8 @@ export interface AuditEntry {
   at: string;
   /** `admin:<key id>` (the admin key's id, as API keys are listed), `config` (a reload) or `cli`. */
   actor: string;
-  action: 'create' | 'update' | 'delete' | 'reset' | 'reload';
+  /** `credit`: a billed account's balance topped up or corrected (`after`: amount, reference, balance). */
+  action: 'create' | 'update' | 'delete' | 'reset' | 'reload' | 'credit';
   object: AuditObject;
   objectId: string;
   /** The object as admins see it, secrets left out; null when it did not exist. */

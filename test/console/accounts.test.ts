@@ -94,6 +94,22 @@ pricing: [{ price: 0.05, currency: EUR }]
   assert.deepEqual(withBinds.body.webhook, { url: 'https://hooks.example.com/shop', secretSet: true });
   assert.equal(await text('dd[data-field="SMPP"]'), 'shop');
 
+  // The credits are in the audit log, by the admin who made them.
+  const credits = await admin('GET', '/v1/admin/audit?object=account');
+  assert.deepEqual(
+    credits.body.data
+      .filter((e: { action: string }) => e.action === 'credit')
+      .map((e: { objectId: string; after: { amount: number; balance: number } }) => [
+        e.objectId,
+        e.after.amount,
+        e.after.balance,
+      ]),
+    [
+      ['shop', 2, 2.95],
+      ['shop', 1, 1],
+    ],
+  );
+
   // Deleted: its key stops working.
   page.once('dialog', (d) => void d.accept());
   await page.click('#account-delete');
