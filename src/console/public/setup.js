@@ -190,7 +190,7 @@ function changeText(before, after) {
   const show = (v) => (v === undefined ? '—' : JSON.stringify(v));
   if (before === null || after === null || typeof before !== 'object' || typeof after !== 'object')
     return before === null
-      ? `made: ${show(after)}`
+      ? `→ ${show(after)}`
       : after === null
         ? 'removed'
         : `${show(before)} → ${show(after)}`;
