@@ -319,6 +319,50 @@ const adminOp = (
   ...op(summary, ok, undefined, { '401': 'Missing or invalid admin key', ...more }),
   operationId,
 });
+/** An account's settings as the config file's `accounts[]` takes them, less `apiKeys` (issued apart). */
+const accountSettings = {
+  id: str,
+  twilio: { type: 'object', description: '{accountSid, smsUrl?}' },
+  smpp: {
+    type: 'object',
+    description: '{systemId, password, maxBinds?, allowIps?}; the password is stored hashed',
+  },
+  webhook: { type: 'object', description: '{url, secret?, statuses?}' },
+  defaultFrom: str,
+  defaultCountry: { type: 'string', description: 'ISO 3166 alpha-2' },
+  mps: int,
+  verify: { type: 'object' },
+  policy: {
+    type: 'object',
+    description: '{senders, destinations: {allow, deny}, dailyQuota, monthlyQuota, allowIps, pumping}',
+  },
+  billing: {
+    type: 'object',
+    description: '{type: prepaid | postpaid, currency, creditLimit?, lowBalance?, plan?}',
+  },
+};
+const accountInvalid = {
+  '400':
+    '`invalid_account` naming the path of the first problem (`accounts[0].policy.senders`), or `unknown_field`',
+};
+/** A connector's settings as the config file's `connectors[]` takes them (by its `type`). */
+const connectorBody = (required: string[]) => ({
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required,
+        additionalProperties: true,
+        properties: {
+          id: str,
+          type: { type: 'string', enum: ['simulator', 'smpp', 'http', 'ucp', 'cimd2', 'modem'] },
+        },
+        description: "Every setting of the connector's type, as in the config file",
+      },
+    },
+  },
+});
+const keyParam = [...idParam, { name: 'keyId', in: 'path', required: true, schema: str }];
 const connectorParam = [{ name: 'id', in: 'path', required: true, schema: str, description: 'connector id' }];
 
 /**
@@ -362,12 +406,45 @@ const adminPaths = {
   },
   '/v1/admin/connectors': {
     get: adminOp('listConnectors', 'Connectors with their live state', ['200', '{data: [connector state]}']),
+    post: {
+      ...adminOp(
+        'createConnector',
+        'Add a connector and start it (kept in the store; wins over the config file)',
+        ['201', '{source: "admin", settings} (secrets shown as "(set)")'],
+        { '400': '`invalid_connector` naming the path (`connectors[0].port`)', '409': '`connector_exists`' },
+      ),
+      requestBody: connectorBody(['id', 'type']),
+    },
   },
   '/v1/admin/connectors/{id}': {
     parameters: connectorParam,
     get: adminOp('getConnector', "A connector's live state", ['200', 'The state'], {
       '404': 'No such connector',
     }),
+    patch: {
+      ...adminOp(
+        'updateConnector',
+        'Change the settings given (null removes one; secrets not given are kept); its binds restart',
+        ['200', '{source: "admin", settings}'],
+        { '400': '`invalid_connector` naming the path', '404': 'No such connector' },
+      ),
+      requestBody: connectorBody([]),
+    },
+    delete: adminOp(
+      'deleteConnector',
+      'Stop and remove a connector; a restart or reload does not bring it back',
+      ['204', 'Removed'],
+      { '404': 'No such connector', '409': '`connector_in_use`: MT routes name it' },
+    ),
+  },
+  '/v1/admin/connectors/{id}/settings': {
+    parameters: connectorParam,
+    get: adminOp(
+      'getConnectorSettings',
+      'A connector\'s settings in force and where they come from (secrets shown as "(set)")',
+      ['200', '{source: config | admin, settings}'],
+      { '404': 'No such connector' },
+    ),
   },
   '/v1/admin/connectors/{id}/start': {
     parameters: connectorParam,
@@ -461,6 +538,125 @@ const adminPaths = {
   },
   '/v1/admin/accounts': {
     get: adminOp('listAccounts', 'Accounts (no secrets)', ['200', '{data: [{id, smpp, webhook, mps}]}']),
+    post: {
+      ...adminOp(
+        'createAccount',
+        'Create an account (kept in the store; wins over the config file)',
+        ['201', 'The account, no secrets, with source "admin"'],
+        { ...accountInvalid, '409': '`account_exists`' },
+      ),
+      requestBody: json(accountSettings, ['id']),
+    },
+  },
+  '/v1/admin/accounts/{id}': {
+    parameters: idParam,
+    get: adminOp(
+      'getAccount',
+      'An account: every setting, no secret; source config | admin',
+      ['200', 'The account'],
+      {
+        '404': 'No such account',
+      },
+    ),
+    patch: {
+      ...adminOp(
+        'updateAccount',
+        "Change the fields given (null removes one); the account is the API's from then on",
+        ['200', 'The account'],
+        { ...accountInvalid, '404': 'No such account' },
+      ),
+      requestBody: json(accountSettings),
+    },
+    delete: adminOp(
+      'deleteAccount',
+      'Delete an account: its keys and binds stop working; a restart or reload does not bring it back',
+      ['204', 'Deleted'],
+      { '404': 'No such account', '409': '`account_in_use`: MO routes name it' },
+    ),
+  },
+  '/v1/admin/accounts/{id}/keys': {
+    parameters: idParam,
+    get: adminOp('listAccountKeys', 'Its API keys: ids and prefixes, never a key', [
+      '200',
+      '{data: [{id, source, prefix, createdAt}]}',
+    ]),
+    post: adminOp('createAccountKey', 'A new API key, shown this once (stored hashed)', [
+      '201',
+      '{id, source, prefix, createdAt, key}',
+    ]),
+  },
+  '/v1/admin/accounts/{id}/keys/{keyId}': {
+    parameters: keyParam,
+    delete: adminOp('revokeAccountKey', 'Revoke a key (a configured one stays revoked)', ['204', 'Revoked'], {
+      '404': 'No such account or key',
+    }),
+  },
+  '/v1/admin/accounts/{id}/smpp': {
+    parameters: idParam,
+    post: {
+      ...adminOp(
+        'setAccountSmpp',
+        'Set its SMPP credentials (the password stored hashed)',
+        ['200', 'The account'],
+        {
+          ...accountInvalid,
+          '404': 'No such account',
+        },
+      ),
+      requestBody: json(
+        { systemId: str, password: { type: 'string', maxLength: 8 }, maxBinds: int, allowIps: strings },
+        ['systemId', 'password'],
+      ),
+    },
+    delete: adminOp('deleteAccountSmpp', 'Remove its SMPP credentials', ['200', 'The account'], {
+      '404': 'No such account',
+    }),
+  },
+  '/v1/admin/routes/mt': {
+    get: adminOp('getMtRoutes', 'The MT rules in force and where they come from', [
+      '200',
+      '{source: config | admin, routes}',
+    ]),
+    put: {
+      ...adminOp(
+        'putMtRoutes',
+        'Replace the MT rules (kept in the store, win over the file)',
+        ['200', '{source: "admin", routes}'],
+        { '400': '`invalid_routes` naming the path (`routes.mt[0].connectors[0]`)' },
+      ),
+      requestBody: json({ routes: { type: 'array', items: { type: 'object' } } }, ['routes']),
+    },
+    delete: adminOp('resetMtRoutes', "Go back to the config file's MT rules", [
+      '200',
+      '{source: "config", routes}',
+    ]),
+  },
+  '/v1/admin/reload': {
+    post: adminOp(
+      'reloadConfig',
+      'Re-read the config file (as SIGHUP does): accounts and MT routes the API never touched',
+      ['200', '{changes: [{action, object, id}]}'],
+      {
+        '400': '`invalid_config` naming the path of the first problem; nothing changed',
+        '409': '`no_config_file`',
+      },
+    ),
+  },
+  '/v1/admin/audit': {
+    get: {
+      ...adminOp('listAudit', 'Every change: who, when, what (secrets left out), newest first', [
+        '200',
+        '{data: [{id, at, actor, action, object, objectId, before, after}], nextCursor}',
+      ]),
+      parameters: [
+        ...page,
+        {
+          name: 'object',
+          in: 'query',
+          schema: { type: 'string', enum: ['account', 'apiKey', 'routes', 'config'] },
+        },
+      ],
+    },
   },
   '/v1/admin/receipts/unmatched': {
     get: adminOp('listUnmatchedReceipts', 'Receipts no message was found for (the newest 500)', [

@@ -184,6 +184,25 @@ export class SmppFront {
     return this.server.close();
   }
 
+  /**
+   * Accounts changed at run time (the admin API, a reload): a bind goes on with its
+   * account's settings as they are now, and is unbound when the account is gone or binds
+   * with other credentials now.
+   */
+  accountsChanged(): void {
+    for (const b of this.server.bound) {
+      const before = b.context as Account;
+      const now = this.#o.accounts.get(before.id);
+      if (
+        now?.smpp &&
+        now.smpp.systemId === b.systemId &&
+        now.smpp.passwordHash === before.smpp?.passwordHash
+      )
+        b.context = now;
+      else void b.session.unbind().catch(() => b.session.close());
+    }
+  }
+
   /** Bound ESMEs per account (for /metrics). */
   bindsByAccount(): Map<string, number> {
     const counts = new Map<string, number>();

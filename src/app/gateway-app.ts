@@ -16,7 +16,7 @@ import { type Apps, buildApps } from '../apps/index.ts';
 import { Billing, billingRoutes } from '../billing/index.ts';
 import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
-import type { GatewayConfig } from '../config/index.ts';
+import type { ConnectorConfig, GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
 import { createConnector, httpPushRoutes, SimulatorConnector } from '../connectors/index.ts';
 import { consolePlugin } from '../console/index.ts';
@@ -31,6 +31,7 @@ import {
   hashPassword,
   messageView,
 } from '../core/index.ts';
+import { adminActor, Management, managementRoutes } from '../manage/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore, redactStoreUrl } from '../store/index.ts';
 import {
@@ -39,6 +40,7 @@ import {
   inboundView,
   moAdminRoutes,
   moRoutesInForce,
+  moRoutesSetByAdmin,
   TwoWay,
 } from '../twoway/index.ts';
 import { OutboundPolicy, WebhookSender } from '../webhooks/index.ts';
@@ -57,6 +59,8 @@ export interface GatewayApp {
   apps: Apps;
   store: Store;
   accounts: AccountRegistry;
+  /** Accounts, keys and MT routes changed at run time; the config file reloaded (SIGHUP). */
+  management: Management;
   http: FastifyInstance;
   batches: Batches;
   httpAddress: AddressInfo;
@@ -101,6 +105,8 @@ export interface StartOptions {
   onRoute?: HttpApiOptions['onRoute'];
   /** Where the gateway logs (JSON lines); none: nothing is logged. */
   log?: Logger;
+  /** Reads the config file again (POST /v1/admin/reload, SIGHUP); absent: there is no file. */
+  readConfig?: () => GatewayConfig;
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
@@ -117,7 +123,20 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   await store.migrate();
   const nodeId = store.instanceId;
   const accounts = new AccountRegistry(store);
-  await accounts.load(config.accounts);
+  // What the admin API made or changed wins over the file (see src/manage).
+  const management = new Management({
+    store,
+    file: config,
+    readFile: options.readConfig,
+    accounts,
+    moRouteAccounts: () => new Set(gateway?.moRoutes.flatMap((r) => (r.account ? [r.account] : [])) ?? []),
+    moRoutesSetByAdmin: () => moRoutesSetByAdmin(store),
+    onError: (err) => log.error({ reason: err.message }, 'managed change not put in force'),
+  });
+  const live = await management.load();
+  for (const problem of live.problems)
+    log.error({ reason: problem }, 'managed settings do not hold together');
+  await accounts.load(live.config.accounts, { passwordHashes: live.passwordHashes, removed: live.removed });
   const created: GatewayApp['created'] = {};
 
   // Connectors call into the pipeline, which is built after them: a sink that forwards.
@@ -131,22 +150,53 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let publicUrl = config.http.publicUrl ?? `http://${config.http.listen}`;
   const reachedAt = { publicUrl: () => publicUrl };
   const connectors = new Map<string, Connector>(
-    config.connectors.map((c) => [c.id, createConnector(c, sink, log, reachedAt)]),
+    live.config.connectors.map((c) => [c.id, createConnector(c, sink, log, reachedAt)]),
   );
+  // Connectors changed at run time: one whose settings changed is stopped and made anew
+  // (its binds restart); its messages wait queued and go by the routes in force.
+  let connectorSettings = new Map(live.config.connectors.map((c) => [c.id, JSON.stringify(c)]));
+  const replaceConnectors = async (next: readonly ConnectorConfig[]) => {
+    const wanted = new Map(next.map((c) => [c.id, JSON.stringify(c)]));
+    const removed: Connector[] = [];
+    for (const [id, c] of connectors) {
+      if (wanted.get(id) === connectorSettings.get(id)) continue;
+      connectors.delete(id);
+      removed.push(c);
+    }
+    await Promise.all(removed.map((c) => c.stop()));
+    const added = next
+      .filter((c) => !connectors.has(c.id))
+      .map((c) => createConnector(c, sink, log, reachedAt));
+    for (const c of added) connectors.set(c.id, c);
+    connectorSettings = wanted;
+    await gateway!.connectorsChanged(removed, added);
+    // One that cannot start now (a modem not plugged in) is logged: the change is stored.
+    await Promise.all(
+      added.map((c) =>
+        c
+          .start()
+          .catch((err) =>
+            log.error({ connector: c.id, reason: (err as Error).message }, 'connector not started'),
+          ),
+      ),
+    );
+    if (removed.length > 0 || added.length > 0)
+      log.info({ stopped: removed.map((c) => c.id), started: added.map((c) => c.id) }, 'connectors changed');
+  };
   // Prices, balances and account policies at accept; its events go out once webhooks exist.
   let accountEvent = (_accountId: string, _type: string, _data: unknown): void => {};
   const billing = new Billing({
     store,
-    config,
+    config: live.config,
     notify: (id, type, data) => accountEvent(id, type, data),
     share: () => gateway?.shares.fraction ?? 1,
   });
-  gateway = new Gateway({ store, config, connectors, accept: billing });
+  gateway = new Gateway({ store, config: live.config, connectors, accept: billing });
   billing.follow(gateway);
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
   // And those another gateway on the store sets or resets, from then on.
-  await followMoRoutes(store, gateway, config.routes.mo);
+  await followMoRoutes(store, gateway, () => management.file.routes.mo);
 
   // Failures are logged per receiver host (never the path or the signature), once a minute.
   const logWebhookFailure = perKeyLimiter(60_000);
@@ -218,7 +268,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         if (hook) await webhooks.enqueue(accountId, hook.url, hook.secret ?? null, { type, data });
       },
     },
-    config.accounts,
+    live.config.accounts,
   );
   // Applications first: a verification's message loses its code before webhooks see it.
   gateway.on('statusWrite', (m) => apps.onStatusWrite(m));
@@ -315,8 +365,27 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Twilio signs with the auth token, which is the account's first API key: kept in memory
   // from the config (the store has only hashes), never written anywhere.
   const authTokens = new Map<string, string>();
-  for (const a of config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
+  for (const a of live.config.accounts) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
   if (created.apiKey) authTokens.set('demo', created.apiKey);
+  // The SMPP server, once made (below): its binds follow account changes.
+  let smpp: SmppFront | null = null;
+  // A change through the admin API, a reload or another gateway's change, put in force here.
+  await management.follow(async (changed) => {
+    // Shutting down: nothing is started again (the next start reads the change from the store).
+    if (draining) return;
+    await replaceConnectors(changed.config.connectors);
+    const list = changed.config.accounts;
+    await accounts.load(list, { passwordHashes: changed.passwordHashes, removed: changed.removed });
+    billing.setAccounts(list);
+    gateway!.setAccounts(list);
+    apps.setAccounts(list);
+    gateway!.setMtRoutes(changed.config.routes.mt, changed.config.connectors);
+    // The file's MO rules, unless an admin set others (PUT /v1/admin/routes/mo).
+    gateway!.setMoRoutes(await moRoutesInForce(store, changed.config.routes.mo));
+    for (const a of list) if (a.apiKeys[0]) authTokens.set(a.id, a.apiKeys[0]);
+    for (const id of changed.removed) authTokens.delete(id);
+    smpp?.accountsChanged();
+  });
   const compat = compatApis({
     gateway,
     accounts,
@@ -328,14 +397,24 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     authGuard,
     billing,
   });
-  const billingHttp = billingRoutes(billing);
+  const billingHttp = billingRoutes(billing, {
+    onCredit: (req, id, credit) => management.audit(adminActor(req), 'credit', 'account', id, null, credit),
+  });
   const http = await buildHttpApi({
     gateway,
     accounts,
     adminKeyHashes,
     metrics,
     limits,
-    routes: config.routes,
+    // The rules in force (changed at run time by the admin API or a reload), as read.
+    routes: {
+      get mt() {
+        return management.effective.routes.mt;
+      },
+      get mo() {
+        return gateway.moRoutes;
+      },
+    } as GatewayConfig['routes'],
     logger: options.logger,
     ...(config.http.tls
       ? { https: { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } }
@@ -361,12 +440,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ],
       admin: [
         billingHttp.admin,
+        managementRoutes(management),
         moAdminRoutes({
           gateway,
           store,
-          configured: config.routes.mo,
+          configured: () => management.file.routes.mo,
           accountIds: () => new Set(accounts.list().map((a) => a.id)),
           onReplaced: (source, rules) => log.info({ source, rules }, 'MO routes replaced'),
+          audit: (req, action, before, after) =>
+            management.audit(adminActor(req), action, 'routes', 'mo', before, after),
         }),
       ],
       public: [
@@ -384,7 +466,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
   });
 
-  let smpp: SmppFront | null = null;
   const tlsFiles = config.smppServer?.tls;
   if (config.smppServer?.listen || tlsFiles?.listen) {
     smpp = new SmppFront({
@@ -523,7 +604,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ...listening,
       storeKind: config.store.startsWith('sqlite:') ? 'sqlite' : 'postgres',
       store: redactStoreUrl(config.store),
-      connectors: config.connectors.map((c) => c.id),
+      connectors: [...connectors.keys()],
     },
     `gateway started: ${where.join(', ')}`,
   );
@@ -534,6 +615,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     apps,
     store,
     accounts,
+    management,
     http,
     batches,
     httpAddress,

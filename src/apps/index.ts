@@ -43,20 +43,24 @@ export interface Apps {
   onInbound(message: Message): Promise<boolean>;
   start(): void;
   stop(): void;
+  /** Replaces the accounts' verification settings (accounts changed at run time). */
+  setAccounts(accounts: readonly AccountConfig[]): void;
 }
 
 export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): Apps {
-  const verifySettings = new Map<string, VerifySettings>(
-    accounts.map((a) => [
-      a.id,
-      {
-        ...verifyDefaults,
-        ...a.verify,
-        // An account's own template is not overridden by the built-in translations.
-        templates: { ...(a.verify?.template ? {} : verifyDefaults.templates), ...a.verify?.templates },
-      },
-    ]),
-  );
+  const settingsOf = (list: readonly AccountConfig[]) =>
+    new Map<string, VerifySettings>(
+      list.map((a) => [
+        a.id,
+        {
+          ...verifyDefaults,
+          ...a.verify,
+          // An account's own template is not overridden by the built-in translations.
+          templates: { ...(a.verify?.template ? {} : verifyDefaults.templates), ...a.verify?.templates },
+        },
+      ]),
+    );
+  let verifySettings = settingsOf(accounts);
   const verify = new VerifyService(ctx, (id) => verifySettings.get(id) ?? verifyDefaults);
   const reminders = new RemindersService(ctx);
   const contacts = new ContactsService(ctx);
@@ -78,6 +82,9 @@ export function buildApps(ctx: AppContext, accounts: readonly AccountConfig[]): 
     },
     stop() {
       reminders.stop();
+    },
+    setAccounts(list) {
+      verifySettings = settingsOf(list);
     },
   };
 }

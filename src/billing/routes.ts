@@ -1,5 +1,5 @@
 // Billing over REST: the account's balance, ledger and usage; an admin's credit.
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import { objectBody, pageLimit } from '../api/index.ts';
 import { countryOfNumber, fromMicros, GatewayError } from '../core/index.ts';
@@ -9,7 +9,19 @@ const groupings = ['day', 'country', 'connector'] as const;
 type Grouping = (typeof groupings)[number];
 const dayMs = 86_400_000;
 
-export function billingRoutes(billing: Billing): { account: HttpPlugin; admin: HttpPlugin } {
+export interface BillingRoutesOptions {
+  /** Told of every credit once it is booked (the audit log, src/manage). */
+  onCredit?: (
+    req: FastifyRequest,
+    accountId: string,
+    credit: { amount: number; reference: string | null; balance: number; currency: string | null },
+  ) => Promise<void>;
+}
+
+export function billingRoutes(
+  billing: Billing,
+  options: BillingRoutesOptions = {},
+): { account: HttpPlugin; admin: HttpPlugin } {
   return {
     async account(app) {
       app.get('/v1/balance', async (req) => billing.balance(req.account.id));
@@ -114,6 +126,7 @@ export function billingRoutes(billing: Billing): { account: HttpPlugin; admin: H
             'reference',
           );
         const { balance, currency } = await billing.credit(id, amount, reference ?? null);
+        await options.onCredit?.(req, id, { amount, reference: reference ?? null, balance, currency });
         return { balance, currency };
       });
     },

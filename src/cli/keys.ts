@@ -1,17 +1,20 @@
 // `smsgw keys create --account ID`: a new API key for an account, printed once and stored
 // as its hash (in the store the gateway uses: --store, SMSGW_STORE, the config's, or the
-// default). A running gateway accepts it at once; a config load keeps it.
+// default). A running gateway accepts it at once; a config load keeps it. Written to the
+// audit log (actor `cli`), as a key made through the admin API is.
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../app/index.ts';
 import { ConfigError, loadConfigFile } from '../config/index.ts';
-import { AccountRegistry } from '../core/index.ts';
+import { AccountRegistry, GatewayError } from '../core/index.ts';
+import { Management } from '../manage/index.ts';
 import { openStore } from '../store/index.ts';
 
 const help = `usage: smsgw keys create --account ID [--config FILE] [--store URL]
 
 Prints a new API key for the account (a Bearer token for /v1). Only its hash is stored.
 The store is --store, else SMSGW_STORE, else the config's (--config or SMSGW_CONFIG),
-else sqlite:./var/smsgw.db. With a config, its accounts are loaded first, as a start does.
+else sqlite:./var/smsgw.db. With a config, its accounts are loaded first, as a start does
+(with what the admin API changed over them).
 `;
 
 export async function keysCommand(argv: string[]): Promise<number> {
@@ -61,14 +64,24 @@ export async function keysCommand(argv: string[]): Promise<number> {
   }
   try {
     const accounts = new AccountRegistry(store);
-    if (file) await accounts.load(config.accounts);
-    const key = await accounts.issueKey(values.account);
-    if (key === null) {
+    // The accounts in force, as a start loads them: the file's never overwrite the API's.
+    const management = new Management({
+      store,
+      file: config,
+      accounts,
+      moRouteAccounts: () => new Set(),
+    });
+    const live = await management.load();
+    await accounts.load(live.config.accounts, { passwordHashes: live.passwordHashes, removed: live.removed });
+    try {
+      const { key } = await management.issueKey(values.account, 'cli');
+      process.stdout.write(`${key}\n`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
       process.stderr.write(`smsgw keys: no account '${values.account}'\n`);
       return 1;
     }
-    process.stdout.write(`${key}\n`);
-    return 0;
   } finally {
     await store.close();
   }

@@ -20,7 +20,8 @@ and a demo account whose credentials are printed on first start.
 
 The flags win over the environment, which wins over the config file. Logs are JSON lines
 on stdout at log.level (env SMSGW_LOG_LEVEL: fatal error warn info debug trace silent).
-SIGTERM or SIGINT drains and exits 0 within shutdownGraceSeconds (default 10).
+SIGTERM or SIGINT drains and exits 0 within shutdownGraceSeconds (default 10); SIGHUP
+re-reads the config file (accounts and MT routes; see docs/management.md).
 `;
 
 const logLevels: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -49,12 +50,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const env = process.env;
   const file = values.config ?? env.SMSGW_CONFIG;
   let config: GatewayConfig;
+  const override = overrides({
+    http: values.http ?? env.SMSGW_HTTP_LISTEN,
+    smpp: values.smpp ?? env.SMSGW_SMPP_LISTEN,
+    store: values.store ?? env.SMSGW_STORE,
+  });
   try {
-    const override = overrides({
-      http: values.http ?? env.SMSGW_HTTP_LISTEN,
-      smpp: values.smpp ?? env.SMSGW_SMPP_LISTEN,
-      store: values.store ?? env.SMSGW_STORE,
-    });
     if (file) config = loadConfigFile(file, env, override);
     else {
       config = defaultConfig();
@@ -106,7 +107,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
 
   try {
-    app = await startGateway(config, { demoAccount: !file, log });
+    app = await startGateway(config, {
+      demoAccount: !file,
+      log,
+      readConfig: file ? () => loadConfigFile(file, env, override) : undefined,
+    });
   } catch (err) {
     // One line for what an operator can fix (port in use, store out of reach); no stack.
     const reason = err instanceof ListenError ? err.message : `cannot start: ${(err as Error).message}`;
@@ -141,6 +146,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
 
   if (signalled) shutdown(app, signalled);
+  // SIGHUP re-reads the config file: a file with a problem is refused, the old one stays.
+  const running = app;
+  if (file)
+    process.on('SIGHUP', () => {
+      running.management.reload('config').then(
+        (result) => log.info({ changes: result.changes.length }, 'config reloaded'),
+        (err) => log.error({ reason: (err as Error).message }, 'config not reloaded'),
+      );
+    });
   return 0;
 }
 

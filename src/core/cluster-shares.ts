@@ -37,6 +37,12 @@ export class ClusterShares {
     return this.#updating;
   }
 
+  /** A connector taken out at run time: the bind slots held for it are given back. */
+  async release(connector: Connector): Promise<void> {
+    this.#held.delete(connector.id);
+    if (connector.budget) await this.#store.holdBindSlots(connector.id, connector.budget.binds, 0);
+  }
+
   async #update(): Promise<void> {
     const live = await this.#store.liveInstances();
     // Not among them (its lease lapsed while the database was out of reach): it counts itself

@@ -231,6 +231,27 @@ export class Dispatcher {
     for (const c of this.#o.connectors.values()) c.off('ready', this.#onReady);
   }
 
+  /** A connector put in at run time (the admin API, a reload): its open windows are filled. */
+  watch(connector: Connector): void {
+    if (!this.#stopped) connector.on('ready', this.#onReady);
+  }
+
+  /** A connector taken out at run time. */
+  unwatch(connector: Connector): void {
+    connector.off('ready', this.#onReady);
+  }
+
+  /** The MT rules changed: the messages waiting here are routed again by those in force. */
+  reroute(): void {
+    const waiting = [...this.#queues.values()].flatMap((q) => q.remove(() => true));
+    this.#queues.clear();
+    this.#queued -= waiting.length;
+    for (const m of waiting) {
+      this.#held.delete(m.id);
+      this.enqueue(m);
+    }
+  }
+
   /** A message became due (accepted, released from schedule, back-off over). */
   enqueue(message: Message): void {
     if (this.#held.has(message.id) || this.#o.withheld(message)) return;

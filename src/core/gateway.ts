@@ -2,7 +2,13 @@
 // and store, route and dispatch, follow submit responses and receipts to a final status,
 // take inbound messages in. Fronts listen to `status` and `inbound` to tell their clients.
 import { EventEmitter } from 'node:events';
-import type { AccountConfig, GatewayConfig, MoRouteConfig } from '../config/index.ts';
+import type {
+  AccountConfig,
+  ConnectorConfig,
+  GatewayConfig,
+  MoRouteConfig,
+  MtRouteConfig,
+} from '../config/index.ts';
 import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../connectors/index.ts';
 import { normaliseMessageId } from '../smpp/index.ts';
 import {
@@ -174,7 +180,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
-  readonly #accounts: readonly AccountConfig[];
+  #accounts: readonly AccountConfig[];
   /** Who may send from which sender: rebuilt with the MO rules, which give numbers owners. */
   #senders: SenderOwnership;
   readonly #dispatcher: Dispatcher;
@@ -1324,6 +1330,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#moRouter = new MoRouter(routes, this.#now);
     this.#moRoutes = routes;
     this.#senders = new SenderOwnership(this.#accounts, routes);
+  }
+
+  /** Replaces the accounts' settings in force (the admin API, a reload): who owns which sender. */
+  setAccounts(accounts: readonly AccountConfig[]): void {
+    this.#accounts = accounts;
+    this.#senders = new SenderOwnership(accounts, this.#moRoutes);
+  }
+
+  /**
+   * Replaces the MT rules and connector costs in force (the admin API, a reload); messages
+   * already on a connector go on, the next ones are routed by these.
+   */
+  setMtRoutes(routes: readonly MtRouteConfig[], connectors: readonly ConnectorConfig[]): void {
+    this.#router.replace(
+      routes,
+      [...this.connectors.keys()],
+      Object.fromEntries(connectors.map((c) => [c.id, c.costs])),
+    );
+    // Queued by the index of their old rule: routed again.
+    this.#dispatcher.reroute();
+  }
+
+  /**
+   * Connectors the caller put into or took out of the map at run time (the admin API, a
+   * reload): the dispatcher follows the windows of those put in, the cluster its shares.
+   */
+  async connectorsChanged(removed: readonly Connector[], added: readonly Connector[]): Promise<void> {
+    for (const c of removed) {
+      this.#dispatcher.unwatch(c);
+      await this.shares.release(c);
+    }
+    for (const c of added) this.#dispatcher.watch(c);
+    await this.shares.update();
+    this.#dispatcher.markSpilled();
   }
 
   /** The MO rules in force. */

@@ -1,7 +1,10 @@
 export { AccountLimits } from './account-limits.ts';
 export {
   type Account,
+  type AccountLoadOptions,
   AccountRegistry,
+  type ApiKeyInfo,
+  apiKeyId,
   hashApiKey,
   hashPassword,
   secretEquals,

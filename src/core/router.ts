@@ -75,11 +75,11 @@ export interface MtRouterOptions {
 }
 
 export class MtRouter {
-  readonly #routes: CompiledMtRoute[];
+  #routes: CompiledMtRoute[] = [];
   /** Per connector, a route of that connector alone, after the configured ones. */
   readonly #pinned = new Map<string, number>();
   /** How many routes came from the config: only those match by filters. */
-  readonly #configured: number;
+  #configured = 0;
   /** Per connector: the index of its first `costs` entry matching a destination (-1: none), and the entries. */
   readonly #costs = new Map<
     string,
@@ -94,14 +94,25 @@ export class MtRouter {
     connectorIds: readonly string[] = [],
     options: MtRouterOptions = {},
   ) {
-    this.#configured = routes.length;
     this.#now = options.now ?? Date.now;
     this.#quality = options.quality;
-    for (const [id, costs] of Object.entries(options.costs ?? {})) {
-      if (!costs) continue;
-      const first = compileRanked(costs.flatMap((c, rank) => c.to.map((pattern) => ({ pattern, rank }))));
-      this.#costs.set(id, { first, costs });
+    this.replace(routes, connectorIds, options.costs);
+  }
+
+  /** Puts other rules, connectors and costs in force (changed at run time: the admin API, a reload). */
+  replace(
+    routes: readonly MtRouteConfig[],
+    connectorIds: readonly string[],
+    costs: MtRouterOptions['costs'] = {},
+  ): void {
+    this.#configured = routes.length;
+    this.#costs.clear();
+    for (const [id, entries] of Object.entries(costs)) {
+      if (!entries) continue;
+      const first = compileRanked(entries.flatMap((c, rank) => c.to.map((pattern) => ({ pattern, rank }))));
+      this.#costs.set(id, { first, costs: entries });
     }
+    this.#pinned.clear();
     const pinned = connectorIds.map((c): MtRouteConfig => ({ connectors: [c], strategy: 'failover' }));
     connectorIds.forEach((c, i) => {
       this.#pinned.set(c, routes.length + i);

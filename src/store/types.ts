@@ -181,7 +181,9 @@ export type StoreNotice =
   | { kind: 'message'; id: string; change: 'canceled' | 'replaced' }
   | { kind: 'moRoutes' }
   | { kind: 'suppressions'; accountId: string }
-  | { kind: 'connector'; id: string; action: 'start' | 'stop' };
+  | { kind: 'connector'; id: string; action: 'start' | 'stop' }
+  /** Accounts, keys or MT routes changed through the admin API (see src/manage). */
+  | { kind: 'managed' };
 
 /** A gateway process on the store (one for SQLite; the cluster's for PostgreSQL). */
 export interface StoreNode {

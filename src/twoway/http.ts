@@ -1,7 +1,7 @@
 // HTTP for two-way messaging: conversations for accounts (list, messages, reply), and for
 // admins the MO rules in force (read, replace, reset to the config's), the inbound
 // messages no rule took, and the system owner's (rules without an account, their replies).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cursorRefused, directionOf, pageLimit } from '../api/index.ts';
 import type { MoRouteConfig } from '../config/index.ts';
 import { ConfigError, validateMoRoutes } from '../config/index.ts';
@@ -69,17 +69,25 @@ export function conversationRoutes(twoWay: TwoWay, gateway: Gateway) {
 export function moAdminRoutes(o: {
   gateway: Gateway;
   store: Store;
-  configured: readonly MoRouteConfig[];
+  /** The config file's rules (as last read: a reload changes them). */
+  configured: () => readonly MoRouteConfig[];
   accountIds: () => ReadonlySet<string>;
   /** Told when the rules in force are replaced: by an admin's set, or reset to the config. */
   onReplaced?: (source: 'admin' | 'config', rules: number) => void;
+  /** Writes the change to the audit log (src/manage): who asked, the rules before and after. */
+  audit?: (
+    req: FastifyRequest,
+    action: 'update' | 'reset',
+    before: readonly MoRouteConfig[],
+    after: readonly MoRouteConfig[],
+  ) => Promise<void>;
 }) {
   return async (app: FastifyInstance) => {
     app.get('/v1/admin/routes/mo', async () => {
       const saved = await o.store.getRecord<{ routes: MoRouteConfig[] }>(routesRecord.kind, routesRecord.id);
       return saved
         ? { source: 'admin', updatedAt: new Date(saved.updatedAt).toISOString(), routes: saved.data.routes }
-        : { source: 'config', updatedAt: null, routes: o.configured };
+        : { source: 'config', updatedAt: null, routes: o.configured() };
     });
 
     app.put('/v1/admin/routes/mo', async (req) => {
@@ -92,6 +100,7 @@ export function moAdminRoutes(o: {
         throw new GatewayError('invalid_routes', err.problems.join('; '), 'routes');
       }
       const now = Date.now();
+      const before = o.gateway.moRoutes;
       // Kept in the store, so a restart keeps what an admin set (until reset).
       await o.store.putRecord({
         ...routesRecord,
@@ -105,16 +114,20 @@ export function moAdminRoutes(o: {
       });
       o.gateway.setMoRoutes(routes);
       o.onReplaced?.('admin', routes.length);
+      await o.audit?.(req, 'update', before, routes);
       await o.store.announce({ kind: 'moRoutes' });
       return { source: 'admin', updatedAt: new Date(now).toISOString(), routes };
     });
 
-    app.delete('/v1/admin/routes/mo', async () => {
+    app.delete('/v1/admin/routes/mo', async (req) => {
+      const before = o.gateway.moRoutes;
+      const configured = o.configured();
       await o.store.deleteRecord(routesRecord.kind, routesRecord.id);
-      o.gateway.setMoRoutes(o.configured);
-      o.onReplaced?.('config', o.configured.length);
+      o.gateway.setMoRoutes(configured);
+      o.onReplaced?.('config', configured.length);
+      await o.audit?.(req, 'reset', before, configured);
       await o.store.announce({ kind: 'moRoutes' });
-      return { source: 'config', updatedAt: null, routes: o.configured };
+      return { source: 'config', updatedAt: null, routes: configured };
     });
 
     app.get('/v1/admin/inbound/unrouted', async (req) => {
@@ -153,13 +166,18 @@ export function moAdminRoutes(o: {
 }
 
 /** The MO rules another gateway on the store set or reset are read again and put in force here. */
-export function followMoRoutes(store: Store, gateway: Gateway, configured: readonly MoRouteConfig[]) {
+export function followMoRoutes(store: Store, gateway: Gateway, configured: () => readonly MoRouteConfig[]) {
   return store.onNotice((notice) => {
     if (notice.kind !== 'moRoutes') return;
-    moRoutesInForce(store, configured)
+    moRoutesInForce(store, configured())
       .then((routes) => gateway.setMoRoutes(routes))
       .catch(() => {}); // the store is out of reach: the next change is heard again
   });
+}
+
+/** Whether an admin set the MO rules in force (they then win over the config file's). */
+export async function moRoutesSetByAdmin(store: Store): Promise<boolean> {
+  return (await store.getRecord(routesRecord.kind, routesRecord.id)) !== null;
 }
 
 /** The MO rules to start with: an admin's saved ones, else the config's. */

@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core (which brings no browser of its own): a
 // headless browser with a fresh temporary profile, nothing fetched from the network.
+import { readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
@@ -70,4 +71,15 @@ export function pageProblems(page: Page): string[] {
       problems.push(`console error: ${msg.text()}`);
   });
   return problems;
+}
+
+const axeSource = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+/** What axe-core finds against WCAG 2 A and AA on the page as it is (`rule: element`). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated through the devtools protocol: the console's CSP does not apply to it.
+  await page.evaluate(axeSource);
+  return page.evaluate(
+    `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }).then((r) => r.violations.flatMap((v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' '))))`,
+  );
 }

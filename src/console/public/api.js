@@ -91,6 +91,8 @@ export function createClient(key, onUnauthorized) {
   return {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body ?? {}),
+    patch: (path, body) => call('PATCH', path, body),
+    put: (path, body) => call('PUT', path, body),
     delete: (path) => call('DELETE', path),
     /** A text resource (the Prometheus metrics). */
     text: (path) => call('GET', path, undefined, false),

@@ -1,12 +1,15 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
-// #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin for an admin key).
+// #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin, #/accounts,
+// #/setup and #/audit for an admin key).
 import { accountView, messageDetailView } from './account.js';
+import { accountDetailView, accountsView } from './accounts.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
 import { batchDetailView, batchesView } from './batches.js';
 import { field, h } from './dom.js';
 import { reminderDetailView, remindersView } from './reminders.js';
+import { auditView, setupView } from './setup.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const sessionBar = /** @type {HTMLElement} */ (document.getElementById('session'));
@@ -31,7 +34,10 @@ function route() {
     route();
   });
   if (session.role === 'admin') {
-    stopView = adminView(main, client);
+    const [, page, id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
+    const views = Object.hasOwn(adminPages, page) ? adminPages[page] : null;
+    if (views?.detail && id) stopView = views.detail(main, client, decodeURIComponent(id));
+    else stopView = views ? views.list(main, client) : adminView(main, client);
     return;
   }
   const { page, id } = accountPage();
@@ -45,6 +51,13 @@ const accountPages = {
   batches: { label: 'Batches', list: batchesView, detail: batchDetailView },
   alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
   reminders: { label: 'Reminders', list: remindersView, detail: reminderDetailView },
+};
+
+/** An admin's pages besides the overview (#/admin): the list at #/<page>, one item at #/<page>/<id>. */
+const adminPages = {
+  accounts: { label: 'Accounts', list: accountsView, detail: accountDetailView },
+  setup: { label: 'Setup', list: setupView },
+  audit: { label: 'Audit', list: auditView },
 };
 
 /** The account page the location names (messages when it names none). */
@@ -65,7 +78,19 @@ function renderSessionBar(session) {
   };
   sessionBar.replaceChildren(
     ...(session.role === 'admin'
-      ? [h('a', { href: '#/admin' }, 'Admin')]
+      ? [
+          h('a', { href: '#/admin' }, 'Admin'),
+          ...Object.entries(adminPages).map(([page, { label }]) =>
+            h(
+              'a',
+              {
+                href: `#/${page}`,
+                'aria-current': location.hash.startsWith(`#/${page}`) ? 'page' : undefined,
+              },
+              label,
+            ),
+          ),
+        ]
       : Object.entries(accountPages).map(([page, { label }]) =>
           h(
             'a',
