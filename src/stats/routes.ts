@@ -1,0 +1,25 @@
+// The message-count series over REST: an admin's (any account, connector) and an account's own.
+import type { HttpPlugin } from '../api/index.ts';
+import { type StatsSeries, seriesQueryOf } from './series.ts';
+
+type Query = Record<string, string | undefined>;
+
+export function statsRoutes(series: StatsSeries): { account: HttpPlugin; admin: HttpPlugin } {
+  return {
+    async account(app) {
+      app.get('/v1/stats/series', async (req) =>
+        series.series({ ...seriesQueryOf(req.query as Query, Date.now()), accountId: req.account.id }),
+      );
+    },
+    async admin(app) {
+      app.get('/v1/admin/stats/series', async (req) => {
+        const query = req.query as Query;
+        return series.series({
+          ...seriesQueryOf(query, Date.now()),
+          ...(query['account'] !== undefined ? { accountId: query['account'] } : {}),
+          ...(query['connector'] !== undefined ? { connectorId: query['connector'] } : {}),
+        });
+      });
+    },
+  };
+}
