@@ -1,11 +1,14 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
-// #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin for an admin key).
+// #/alerts, #/reminders, #/traffic and #/<page>/<id> for an account key; #/admin, the
+// overview, and #/health for an admin key).
 import { accountView, messageDetailView } from './account.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
 import { batchDetailView, batchesView } from './batches.js';
+import { trafficView } from './charts.js';
 import { field, h } from './dom.js';
+import { healthView } from './health.js';
 import { reminderDetailView, remindersView } from './reminders.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
@@ -31,7 +34,7 @@ function route() {
     route();
   });
   if (session.role === 'admin') {
-    stopView = adminView(main, client);
+    stopView = adminPages[adminPage()].view(main, client);
     return;
   }
   const { page, id } = accountPage();
@@ -45,7 +48,20 @@ const accountPages = {
   batches: { label: 'Batches', list: batchesView, detail: batchDetailView },
   alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
   reminders: { label: 'Reminders', list: remindersView, detail: reminderDetailView },
+  traffic: { label: 'Traffic', list: trafficView, detail: trafficView },
 };
+
+/** An admin's pages, at #/<page>: the overview (with the charts) first. */
+const adminPages = {
+  admin: { label: 'Overview', view: adminView },
+  health: { label: 'Health', view: healthView },
+};
+
+/** The admin page the location names (the overview when it names none). */
+function adminPage() {
+  const [, page] = /^#\/(\w+)/.exec(location.hash) ?? [];
+  return Object.hasOwn(adminPages, page) ? page : 'admin';
+}
 
 /** The account page the location names (messages when it names none). */
 function accountPage() {
@@ -65,7 +81,9 @@ function renderSessionBar(session) {
   };
   sessionBar.replaceChildren(
     ...(session.role === 'admin'
-      ? [h('a', { href: '#/admin' }, 'Admin')]
+      ? Object.entries(adminPages).map(([page, { label }]) =>
+          h('a', { href: `#/${page}`, 'aria-current': adminPage() === page ? 'page' : undefined }, label),
+        )
       : Object.entries(accountPages).map(([page, { label }]) =>
           h(
             'a',
