@@ -326,7 +326,22 @@ const seriesParams = [
     name: 'metric',
     in: 'query',
     required: true,
-    schema: { type: 'string', enum: ['accepted', 'submitted', 'delivered', 'failed', 'inbound'] },
+    schema: {
+      type: 'string',
+      enum: [
+        'accepted',
+        'submitted',
+        'delivered',
+        'failed',
+        'inbound',
+        'queued',
+        'delivery_ratio',
+        'receipt_latency_p50',
+        'receipt_latency_p95',
+      ],
+    },
+    description:
+      'message counts; queued: the most messages waiting in memory (every node); delivery_ratio: delivered of delivered and failed; receipt_latency_p50/p95: seconds from submit to receipt (null where none)',
   },
   {
     name: 'step',
@@ -338,7 +353,7 @@ const seriesParams = [
   { name: 'to', in: 'query', schema: int, description: 'unix seconds (default: now)' },
 ];
 const seriesAnswer =
-  '{step, points: [[t, n], ...]}: t the unix second a bucket starts, n the messages counted in it (the current bucket included)';
+  '{step, points: [[t, n], ...]}: t the unix second a bucket starts, n the metric in it (a count of messages for the counts), the current bucket included';
 
 /**
  * Where an `http` connector's provider pushes receipts or inbound messages (CONTRACT §8):

@@ -145,7 +145,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   gateway = new Gateway({ store, config, connectors, accept: billing });
   billing.follow(gateway);
   // The console's charts and health page: message counts per minute, connectors' bind history.
-  const series = new StatsSeries({ store });
+  const series = new StatsSeries({ store, queueDepth: () => gateway?.queued ?? 0 });
   series.attach(gateway);
   const statsHttp = statsRoutes(series);
   const connectorHistory = new ConnectorHistory(connectors);

@@ -4,15 +4,35 @@
 // which adds them to those already there (each node of a cluster adds its own, so the
 // store holds the cluster's sums) and keeps them for 7 days. A read adds what is counted
 // here and not stored yet, so the current minute is current.
+//
+// Beside the counts: receipt latency, counted per minute in buckets of a histogram (its
+// percentiles are read from the bucket counts, whatever the step, whichever nodes), and
+// the queue depth, each node's highest of a minute added once the minute is over.
 import type { Gateway, Message } from '../core/index.ts';
 import { GatewayError } from '../core/index.ts';
 import type { StatsCount, Store } from '../store/index.ts';
 
-export const seriesMetrics = ['accepted', 'submitted', 'delivered', 'failed', 'inbound'] as const;
+/** Metrics that count messages: a point is how many messages in its bucket. */
+export const countMetrics = ['accepted', 'submitted', 'delivered', 'failed', 'inbound'] as const;
+export type CountMetric = (typeof countMetrics)[number];
+/**
+ * Every metric a series may be asked for: the counts; `queued`, the most messages held in
+ * memory waiting for a connector in a bucket (the sum of each node's highest); the delivery
+ * ratio (delivered of delivered and failed); the receipt latency's median and 95th
+ * percentile in seconds (from submit to receipt). These are null in a bucket with nothing to
+ * take them from.
+ */
+export const seriesMetrics = [
+  ...countMetrics,
+  'queued',
+  'delivery_ratio',
+  'receipt_latency_p50',
+  'receipt_latency_p95',
+] as const;
 export type SeriesMetric = (typeof seriesMetrics)[number];
 
 /** What each outbound status counts as: accepted (the statuses a message is accepted in), or its outcome. */
-const metricOfStatus: Partial<Record<Message['status'], SeriesMetric>> = {
+const metricOfStatus: Partial<Record<Message['status'], CountMetric>> = {
   queued: 'accepted',
   scheduled: 'accepted',
   paused: 'accepted',
@@ -23,6 +43,30 @@ const metricOfStatus: Partial<Record<Message['status'], SeriesMetric>> = {
   rejected: 'failed',
   failed: 'failed',
 };
+/** Statuses a delivery receipt sets: their time since the submit is the receipt latency. */
+const receiptStatuses = new Set<Message['status']>(['delivered', 'undelivered', 'expired']);
+
+/** Upper bounds (ms) of the receipt latency histogram's buckets; the last takes the rest. */
+const latencyBounds = [
+  100,
+  250,
+  500,
+  1000,
+  2500,
+  5000,
+  10_000,
+  30_000,
+  60_000,
+  120_000,
+  300_000,
+  900_000,
+  3_600_000,
+  21_600_000,
+  86_400_000,
+  Number.POSITIVE_INFINITY,
+];
+const latencyMetric = (i: number) => `receipt_latency_bucket_${i}`;
+const latencyMetrics = latencyBounds.map((_, i) => latencyMetric(i));
 
 const minuteSeconds = 60;
 /** Counts are kept this long, then purged. */
@@ -45,12 +89,14 @@ export interface SeriesQuery {
 
 export interface Series {
   step: number;
-  /** `[t, n]`: the unix second a bucket starts at, and the messages counted in it. */
-  points: Array<[number, number]>;
+  /** `[t, v]`: the unix second a bucket starts at, and the metric's value in it. */
+  points: Array<[number, number | null]>;
 }
 
 export interface StatsSeriesOptions {
   store: Store;
+  /** Messages held in memory waiting for a connector, sampled with each flush. */
+  queueDepth?: () => number;
   /** How often counts go to the store (default 2 s: another node's are at most that late). */
   flushMs?: number;
   now?: () => number;
@@ -60,8 +106,11 @@ export class StatsSeries {
   readonly #store: Store;
   readonly #flushMs: number;
   readonly #now: () => number;
+  readonly #queueDepth: (() => number) | undefined;
   /** Counted and not stored yet, by `metric \0 minute \0 account \0 connector`. */
   #pending = new Map<string, StatsCount>();
+  /** This node's highest queue depth in the minute it is sampling. */
+  #queue: { minute: number; max: number } | null = null;
   /** Flushes and reads one after another: a read never sees counts both here and stored, nor in neither. */
   #turn: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
@@ -71,23 +120,54 @@ export class StatsSeries {
     this.#store = options.store;
     this.#flushMs = options.flushMs ?? 2000;
     this.#now = options.now ?? Date.now;
+    this.#queueDepth = options.queueDepth;
   }
 
-  /** Counts the gateway's messages: accepted, submitted, their outcomes, inbound. */
+  /** Counts the gateway's messages: accepted, submitted, their outcomes and receipt latency, inbound. */
   attach(gateway: Gateway): void {
     gateway.on('status', (m) => {
-      const metric = m.direction === 'mt' ? metricOfStatus[m.status] : undefined;
-      if (metric !== undefined) this.count(metric, m.accountId, m.connectorId ?? '');
+      if (m.direction !== 'mt') return;
+      const metric = metricOfStatus[m.status];
+      if (metric === undefined) return;
+      const connectorId = m.connectorId ?? '';
+      this.count(metric, m.accountId, connectorId);
+      if (m.submittedAt !== null && receiptStatuses.has(m.status)) {
+        const latency = this.#now() - m.submittedAt;
+        this.#add(latencyMetric(latencyBounds.findIndex((b) => latency <= b)), m.accountId, connectorId, 1);
+      }
     });
     gateway.on('inbound', (m) => this.count('inbound', m.accountId, m.connectorId ?? ''));
   }
 
-  count(metric: SeriesMetric, accountId: string, connectorId: string, n = 1): void {
-    const minute = Math.floor(this.#now() / 60_000) * minuteSeconds;
+  count(metric: CountMetric, accountId: string, connectorId: string, n = 1): void {
+    this.#add(metric, accountId, connectorId, n);
+  }
+
+  #add(metric: string, accountId: string, connectorId: string, n: number, minute = this.#minute()): void {
     const key = `${metric}\0${minute}\0${accountId}\0${connectorId}`;
     const counted = this.#pending.get(key);
     if (counted) counted.n += n;
     else this.#pending.set(key, { metric, minute, accountId, connectorId, n });
+  }
+
+  #minute(): number {
+    return Math.floor(this.#now() / 60_000) * minuteSeconds;
+  }
+
+  /** Takes a queue depth sample; a minute's highest is counted once the minute is over. */
+  #sampleQueue(final: boolean): void {
+    if (!this.#queueDepth) return;
+    const minute = this.#minute();
+    if (this.#queue && this.#queue.minute !== minute) {
+      this.#add('queued', '', '', this.#queue.max, this.#queue.minute);
+      this.#queue = null;
+    }
+    const depth = this.#queueDepth();
+    this.#queue = { minute, max: Math.max(this.#queue?.max ?? 0, depth) };
+    if (final) {
+      this.#add('queued', '', '', this.#queue.max, minute);
+      this.#queue = null;
+    }
   }
 
   start(): void {
@@ -99,12 +179,13 @@ export class StatsSeries {
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.flush();
+    await this.flush(true);
   }
 
   /** Stores the counts so far; those the store refuses are kept for the next try. */
-  flush(): Promise<void> {
+  flush(final = false): Promise<void> {
     return this.#inTurn(async () => {
+      this.#sampleQueue(final);
       const now = this.#now();
       if (now - this.#purgedAt >= 3600_000) {
         this.#purgedAt = now;
@@ -116,7 +197,7 @@ export class StatsSeries {
       try {
         await this.#store.addStatsCounts([...taken.values()]);
       } catch (err) {
-        for (const c of taken.values()) this.count(c.metric as SeriesMetric, c.accountId, c.connectorId, c.n);
+        for (const c of taken.values()) this.#add(c.metric, c.accountId, c.connectorId, c.n, c.minute);
         throw err;
       }
     });
@@ -124,34 +205,56 @@ export class StatsSeries {
 
   /** The buckets from the one holding `from` to the one holding `to`, none left out. */
   series(query: SeriesQuery): Promise<Series> {
-    const { step } = query;
+    const { step, metric } = query;
     const first = Math.floor(query.from / step) * step;
-    const last = Math.floor(query.to / step) * step;
+    const end = Math.floor(query.to / step) * step + step;
+    const stored: readonly string[] =
+      metric === 'delivery_ratio'
+        ? ['delivered', 'failed']
+        : metric.startsWith('receipt_latency_')
+          ? latencyMetrics
+          : [metric];
     return this.#inTurn(async () => {
-      const filter = {
-        ...(query.accountId !== undefined ? { accountId: query.accountId } : {}),
-        ...(query.connectorId !== undefined ? { connectorId: query.connectorId } : {}),
-      };
-      const stored = await this.#store.statsSeries({
-        metric: query.metric,
-        from: first,
-        to: last + step,
-        ...filter,
-      });
-      const counts = new Map<number, number>();
-      const add = (minute: number, n: number) => {
+      // The queue is the gateway's, not an account's or a connector's: filters do not apply.
+      const filter =
+        metric === 'queued'
+          ? {}
+          : {
+              ...(query.accountId !== undefined ? { accountId: query.accountId } : {}),
+              ...(query.connectorId !== undefined ? { connectorId: query.connectorId } : {}),
+            };
+      const rows = await this.#store.statsSeries({ metrics: stored, from: first, to: end, ...filter });
+      // Per bucket, per stored metric: the sum of its minutes (the queue: their highest).
+      const buckets = new Map<number, Map<string, number>>();
+      const add = (m: string, minute: number, n: number) => {
         const t = Math.floor(minute / step) * step;
-        counts.set(t, (counts.get(t) ?? 0) + n);
+        const values = buckets.get(t) ?? new Map<string, number>();
+        buckets.set(t, values);
+        const before = values.get(m);
+        values.set(m, before === undefined ? n : m === 'queued' ? Math.max(before, n) : before + n);
       };
-      for (const row of stored) add(row.minute, row.n);
+      // Stored rows are whole minutes of every node; what is pending here adds to them.
+      const minutes = new Map<string, number>();
+      for (const r of rows) minutes.set(`${r.metric}\0${r.minute}`, r.n);
       for (const c of this.#pending.values()) {
-        if (c.metric !== query.metric || c.minute < first || c.minute >= last + step) continue;
+        if (!stored.includes(c.metric) || c.minute < first || c.minute >= end) continue;
         if (filter.accountId !== undefined && c.accountId !== filter.accountId) continue;
         if (filter.connectorId !== undefined && c.connectorId !== filter.connectorId) continue;
-        add(c.minute, c.n);
+        const key = `${c.metric}\0${c.minute}`;
+        minutes.set(key, (minutes.get(key) ?? 0) + c.n);
       }
-      const points: Array<[number, number]> = [];
-      for (let t = first; t <= last; t += step) points.push([t, counts.get(t) ?? 0]);
+      const sampling = this.#queue;
+      if (metric === 'queued' && sampling && sampling.minute >= first && sampling.minute < end) {
+        const key = `queued\0${sampling.minute}`;
+        minutes.set(key, (minutes.get(key) ?? 0) + sampling.max);
+      }
+      for (const [key, n] of minutes) {
+        const [m, minute] = key.split('\0') as [string, string];
+        add(m, Number(minute), n);
+      }
+      const value = bucketValue(metric);
+      const points: Array<[number, number | null]> = [];
+      for (let t = first; t < end; t += step) points.push([t, value(buckets.get(t) ?? new Map())]);
       return { step, points };
     });
   }
@@ -161,6 +264,48 @@ export class StatsSeries {
     this.#turn = run.catch(() => {});
     return run;
   }
+}
+
+/** How a bucket's value is made from its stored metrics' sums. */
+function bucketValue(metric: SeriesMetric): (sums: Map<string, number>) => number | null {
+  switch (metric) {
+    case 'delivery_ratio':
+      return (sums) => {
+        const delivered = sums.get('delivered') ?? 0;
+        const settled = delivered + (sums.get('failed') ?? 0);
+        return settled === 0 ? null : delivered / settled;
+      };
+    case 'receipt_latency_p50':
+      return (sums) => latencyPercentile(sums, 0.5);
+    case 'receipt_latency_p95':
+      return (sums) => latencyPercentile(sums, 0.95);
+    default:
+      return (sums) => sums.get(metric) ?? 0;
+  }
+}
+
+/**
+ * The latency (seconds, to the millisecond) below which `p` of the receipts came, from the
+ * histogram's bucket counts: interpolated within the bucket it falls in (as Prometheus's
+ * histogram_quantile does); the last bucket, which has no upper bound, answers its lower one.
+ */
+function latencyPercentile(sums: Map<string, number>, p: number): number | null {
+  const counts = latencyMetrics.map((m) => sums.get(m) ?? 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = p * total;
+  let below = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i]!;
+    if (n > 0 && below + n >= rank) {
+      const lower = i === 0 ? 0 : latencyBounds[i - 1]!;
+      const upper = latencyBounds[i]!;
+      const ms = Number.isFinite(upper) ? lower + (upper - lower) * ((rank - below) / n) : lower;
+      return Math.round(ms) / 1000;
+    }
+    below += n;
+  }
+  return null;
 }
 
 /**

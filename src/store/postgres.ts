@@ -644,15 +644,15 @@ export class PostgresStore implements Store {
     await this.#pool.query('DELETE FROM stats_minutes WHERE minute < $1', [before]);
   }
 
-  async statsSeries(query: StatsQuery): Promise<Array<{ minute: number; n: number }>> {
+  async statsSeries(query: StatsQuery): Promise<Array<{ metric: string; minute: number; n: number }>> {
     const { rows } = await this.#pool.query(
-      `SELECT minute, sum(n)::bigint AS n FROM stats_minutes
-       WHERE metric = $1 AND minute >= $2 AND minute < $3
+      `SELECT metric, minute, sum(n)::bigint AS n FROM stats_minutes
+       WHERE metric = ANY($1::text[]) AND minute >= $2 AND minute < $3
          AND ($4::text IS NULL OR account_id = $4) AND ($5::text IS NULL OR connector_id = $5)
-       GROUP BY minute ORDER BY minute`,
-      [query.metric, query.from, query.to, query.accountId ?? null, query.connectorId ?? null],
+       GROUP BY metric, minute ORDER BY minute, metric`,
+      [query.metrics, query.from, query.to, query.accountId ?? null, query.connectorId ?? null],
     );
-    return rows.map((r) => ({ minute: r.minute, n: r.n }));
+    return rows.map((r) => ({ metric: r.metric, minute: r.minute, n: r.n }));
   }
 
   async webhookBacklog(): Promise<WebhookBacklog[]> {

@@ -460,23 +460,24 @@ export class SqliteStore implements Store {
     return this.write('purgeStats', before);
   }
 
-  async statsSeries(query: StatsQuery): Promise<Array<{ minute: number; n: number }>> {
+  async statsSeries(query: StatsQuery): Promise<Array<{ metric: string; minute: number; n: number }>> {
     const filters = [
       ...(query.accountId !== undefined ? ['account_id = ?'] : []),
       ...(query.connectorId !== undefined ? ['connector_id = ?'] : []),
     ];
     return this.statement(
-      `SELECT minute, sum(n) AS n FROM stats_minutes WHERE metric = ? AND minute >= ? AND minute < ?
-       ${filters.map((f) => `AND ${f}`).join(' ')} GROUP BY minute ORDER BY minute`,
+      `SELECT metric, minute, sum(n) AS n FROM stats_minutes
+       WHERE metric IN (SELECT value FROM json_each(?)) AND minute >= ? AND minute < ?
+       ${filters.map((f) => `AND ${f}`).join(' ')} GROUP BY metric, minute ORDER BY minute, metric`,
     )
       .all(
-        query.metric,
+        JSON.stringify(query.metrics),
         query.from,
         query.to,
         ...(query.accountId !== undefined ? [query.accountId] : []),
         ...(query.connectorId !== undefined ? [query.connectorId] : []),
       )
-      .map((r) => ({ minute: Number(r['minute']), n: Number(r['n']) }));
+      .map((r) => ({ metric: String(r['metric']), minute: Number(r['minute']), n: Number(r['n']) }));
   }
 
   async webhookBacklog(): Promise<WebhookBacklog[]> {

@@ -269,9 +269,9 @@ export interface StatsCount {
   n: number;
 }
 
-/** Which counts a series sums: one metric, minutes in [from, to), optionally one account or connector. */
+/** Which counts a series sums: some metrics, minutes in [from, to), optionally one account or connector. */
 export interface StatsQuery {
-  metric: string;
+  metrics: readonly string[];
   from: number;
   to: number;
   accountId?: string;
@@ -489,8 +489,8 @@ export interface Store {
 
   /** Adds the counts to those stored (every node adds its own: the sum is the cluster's). */
   addStatsCounts(counts: readonly StatsCount[]): Promise<void>;
-  /** The stored counts summed per minute, minutes with none left out, in time order. */
-  statsSeries(query: StatsQuery): Promise<Array<{ minute: number; n: number }>>;
+  /** The stored counts summed per metric and minute, those with none left out, in time order. */
+  statsSeries(query: StatsQuery): Promise<Array<{ metric: string; minute: number; n: number }>>;
   /** Forgets the counts of minutes before `before` (a unix second). */
   purgeStats(before: number): Promise<void>;
   /** Per account, the webhook deliveries waiting or given up (delivered ones are gone). */

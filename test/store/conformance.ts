@@ -1232,22 +1232,22 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           { ...count(600, 'a', 'c1', 7), metric: 'failed' },
         ]);
         const read = (q: Partial<Parameters<Store['statsSeries']>[0]>) =>
-          store.statsSeries({ metric: 'delivered', from: 0, to: 10_000, ...q });
-        assert.deepEqual(await read({}), [
-          { minute: 600, n: 6 },
-          { minute: 660, n: 4 },
-        ]);
-        assert.deepEqual(await read({ accountId: 'a' }), [
-          { minute: 600, n: 5 },
-          { minute: 660, n: 4 },
-        ]);
-        assert.deepEqual(await read({ connectorId: 'c2' }), [{ minute: 600, n: 1 }]);
+          store.statsSeries({ metrics: ['delivered'], from: 0, to: 10_000, ...q });
+        const delivered = (minute: number, n: number) => ({ metric: 'delivered', minute, n });
+        assert.deepEqual(await read({}), [delivered(600, 6), delivered(660, 4)]);
+        assert.deepEqual(await read({ accountId: 'a' }), [delivered(600, 5), delivered(660, 4)]);
+        assert.deepEqual(await read({ connectorId: 'c2' }), [delivered(600, 1)]);
         assert.deepEqual(await read({ accountId: 'b', connectorId: 'c1' }), []);
-        assert.deepEqual(await read({ from: 601 }), [{ minute: 660, n: 4 }]);
-        assert.deepEqual(await read({ to: 660 }), [{ minute: 600, n: 6 }]);
-        assert.deepEqual(await read({ metric: 'failed' }), [{ minute: 600, n: 7 }]);
+        assert.deepEqual(await read({ from: 601 }), [delivered(660, 4)]);
+        assert.deepEqual(await read({ to: 660 }), [delivered(600, 6)]);
+        assert.deepEqual(await read({ metrics: ['failed'] }), [{ metric: 'failed', minute: 600, n: 7 }]);
+        assert.deepEqual(await read({ metrics: ['failed', 'delivered'] }), [
+          delivered(600, 6),
+          { metric: 'failed', minute: 600, n: 7 },
+          delivered(660, 4),
+        ]);
         await store.purgeStats(660);
-        assert.deepEqual(await read({}), [{ minute: 660, n: 4 }]);
+        assert.deepEqual(await read({}), [delivered(660, 4)]);
       });
 
       test('webhook backlog per account: waiting, failing, given up, the last error', async () => {
