@@ -47,7 +47,8 @@ routes:
     const chart = page.locator('#chart-messages[data-accepted="3"][data-delivered="2"][data-failed="1"]');
     await chart.waitFor();
     assert.ok((await page.locator('#chart-messages canvas').count()) >= 1);
-    assert.ok((await page.locator('#chart-ratio canvas').count()) >= 1);
+    for (const other of ['#chart-ratio', '#chart-latency', '#chart-queue'])
+      assert.ok((await page.locator(`${other} canvas`).count()) >= 1, other);
     // The canvas is drawn on: the delivered series' line (2, where no other line is) is painted in
     // its colour (about: antialiased).
     const paintedScript = `(() => {
@@ -127,6 +128,12 @@ routes:
     await page.click('nav a[href="#/traffic"]');
     await page.locator('#chart-messages[data-accepted="3"][data-delivered="2"]').waitFor();
     assert.equal(await page.locator('#chart-account').count(), 0, 'no account filter for an account');
+    assert.equal(
+      await page.locator('#chart-queue').count(),
+      0,
+      "the queue is the gateway's, shown to admins",
+    );
+    assert.ok((await page.locator('#chart-latency canvas').count()) >= 1);
   });
 
   assert.deepEqual(problems, []);

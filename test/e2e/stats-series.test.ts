@@ -176,6 +176,10 @@ test('bad parameters are refused naming them', async (t) => {
       assert.equal(res.body.error.field, field, `${path}?${query}`);
     }
   }
+  const queue = await acme('GET', '/v1/stats/series?metric=queued');
+  assert.equal(queue.status, 400, "the queue is the gateway's, not the account's");
+  assert.equal(queue.body.error.field, 'metric');
+  assert.equal((await admin('GET', '/v1/admin/stats/series?metric=queued')).status, 200);
   assert.equal((await acme('GET', '/v1/admin/stats/series?metric=accepted')).status, 401);
 });
 

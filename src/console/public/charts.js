@@ -1,6 +1,7 @@
 // Live charts of message counts (GET /v1/admin/stats/series, or /v1/stats/series for an
-// account's own): messages per bucket by what happened to them, and the delivery ratio.
-// Drawn on canvas by uPlot, which the gateway serves itself (no CDN).
+// account's own): messages per bucket by what happened to them, the delivery ratio, the
+// receipt latency (median and 95th percentile) and, for an admin, the queue depth. Drawn on
+// canvas by uPlot, which the gateway serves itself (no CDN).
 import { errorText, query } from './api.js';
 import { every, field, h } from './dom.js';
 import uPlot from './uPlot.esm.js';
@@ -24,15 +25,16 @@ const ranges = [
 const refreshMs = 5000;
 
 /**
- * The series of each metric over `range`, as uPlot data: `[times, accepted, …]`.
+ * The series of each of `metrics` over `range`, as uPlot data: `[times, first, …]`.
  * @param {import('./api.js').Client} client
  * @param {string} path the series endpoint
+ * @param {string[]} metrics
  * @param {Record<string, string>} filters `account`, `connector` (admin)
  */
-export async function loadSeries(client, path, filters, { seconds, step }) {
+export async function loadSeries(client, path, metrics, filters, { seconds, step }) {
   const to = Math.floor(Date.now() / 1000);
   const answers = await Promise.all(
-    seriesMetrics.map((metric) =>
+    metrics.map((metric) =>
       client.get(`${path}${query({ metric, step, from: to - seconds, to, ...filters })}`),
     ),
   );
@@ -100,6 +102,8 @@ export function chartsPanel(client, { path, admin }) {
   );
   const messagesFigure = h('figure', { id: 'chart-messages', class: 'chart' });
   const ratioFigure = h('figure', { id: 'chart-ratio', class: 'chart' });
+  const latencyFigure = h('figure', { id: 'chart-latency', class: 'chart' });
+  const queueFigure = admin ? h('figure', { id: 'chart-queue', class: 'chart' }) : null;
   const summary = h('p', { id: 'chart-summary', class: 'muted', 'aria-live': 'polite' });
   const error = h('p', { class: 'error', role: 'alert' });
   const messages = chart(
@@ -114,14 +118,38 @@ export function chartsPanel(client, { path, admin }) {
     [{ label: 'delivery ratio', stroke: colours.delivered, width: 2, value: (_u, v) => percent(v) }],
     'ratio',
   );
+  const seconds = (_u, v) => (v === null || v === undefined ? '—' : `${v} s`);
+  const latency = chart(
+    latencyFigure,
+    'Receipt latency (from submit to receipt)',
+    [
+      { label: 'median', stroke: colours.submitted, width: 2, value: seconds },
+      { label: '95th percentile', stroke: colours.failed, width: 2, value: seconds },
+    ],
+    'seconds',
+  );
+  const queue = queueFigure
+    ? chart(
+        queueFigure,
+        'Queue depth (most waiting in memory)',
+        [{ label: 'queued', stroke: colours.accepted, width: 2 }],
+        'messages',
+      )
+    : null;
 
   const load = async () => {
     const chosen = ranges[Number(range.value)] ?? ranges[0];
     const filters = admin ? { account: account.value, connector: connector.value } : {};
     try {
-      const data = await loadSeries(client, path, filters, chosen);
+      const [data, latencies, queued] = await Promise.all([
+        loadSeries(client, path, seriesMetrics, filters, chosen),
+        loadSeries(client, path, ['receipt_latency_p50', 'receipt_latency_p95'], filters, chosen),
+        queue ? loadSeries(client, path, ['queued'], {}, chosen) : null,
+      ]);
       messages.set(data);
       ratio.set([data[0], deliveryRatio(data[3], data[4])]);
+      latency.set(latencies);
+      if (queued) queue?.set(queued);
       const totals = seriesMetrics.map((m, i) => [m, data[i + 1].reduce((n, x) => n + x, 0)]);
       for (const [m, n] of totals) messagesFigure.setAttribute(`data-${m}`, String(n));
       summary.replaceChildren(
@@ -159,7 +187,7 @@ export function chartsPanel(client, { path, admin }) {
       admin ? [field('Account', account), field('Connector', connector)] : null,
     ),
     error,
-    h('div', { class: 'charts' }, messagesFigure, ratioFigure),
+    h('div', { class: 'charts' }, messagesFigure, ratioFigure, latencyFigure, queueFigure),
     summary,
   );
   if (admin) loadChoices();
@@ -168,8 +196,7 @@ export function chartsPanel(client, { path, admin }) {
     element,
     stop() {
       stopTimer();
-      messages.destroy();
-      ratio.destroy();
+      for (const c of [messages, ratio, latency, queue]) c?.destroy();
     },
   };
 }
