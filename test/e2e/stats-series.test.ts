@@ -4,10 +4,11 @@
 // page's SMPP sessions, with a disconnect.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
 import { missingPeer } from '../peers/available.ts';
 import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
-import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
+import { api, esme, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
 
 const config = (store: string) => `
 http: { listen: 127.0.0.1:0 }
@@ -217,6 +218,57 @@ test('SMPP sessions: listed with account, address, window and counts; an admin d
   const again = await admin('DELETE', `/v1/admin/smpp/sessions/${listed.id}`);
   assert.equal(again.status, 404);
   assert.equal(again.body.error.code, 'not_found');
+});
+
+test("health: a connector's bind history with why it went down; webhook backlog per account", async (t) => {
+  const carrier = new SmscSimulator({ accounts: [{ systemId: 'gw', password: 'right' }] });
+  const { port } = await carrier.listen(0);
+  t.after(() => carrier.close());
+  const failing = await webhookReceiver(() => 500);
+  t.after(() => failing.close());
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+admin: { apiKeys: [admin-key-123] }
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, webhook: { url: "${failing.url}" } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+  - { id: refused, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: wrong }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const admin = api(gw.base, 'admin-key-123');
+  const history = await waitFor(async () => {
+    const { data } = (await admin('GET', '/v1/admin/connectors/refused/history')).body;
+    return data.some((e: { status: string }) => e.status === 'down') && data;
+  });
+  const down = history.find((e: { status: string }) => e.status === 'down');
+  assert.equal(down.bound, 0);
+  assert.equal(down.binds, 1);
+  assert.match(down.reason, /ESME_RINVPASWD/);
+  assert.ok(Math.abs(Date.parse(down.at) - Date.now()) < 60_000);
+  const sim = (await admin('GET', '/v1/admin/connectors/sim/history')).body.data;
+  assert.equal(sim.at(-1).status, 'up');
+  assert.equal(sim.at(-1).reason, null);
+  const unknown = await admin('GET', '/v1/admin/connectors/nothing/history');
+  assert.equal(unknown.status, 404);
+
+  assert.deepEqual((await admin('GET', '/v1/admin/webhooks/backlog')).body, { data: [] });
+  assert.equal(
+    (await api(gw.base, 'acme-key-1')('POST', '/v1/messages', { to: '+447700900001', text: 'x' })).status,
+    202,
+  );
+  const backlog = await waitFor(async () => {
+    const { data } = (await admin('GET', '/v1/admin/webhooks/backlog')).body;
+    return data[0]?.failing > 0 && data;
+  });
+  assert.equal(backlog.length, 1);
+  assert.equal(backlog[0].accountId, 'acme');
+  assert.ok(backlog[0].pending >= backlog[0].failing);
+  assert.equal(backlog[0].abandoned, 0);
+  assert.match(backlog[0].lastError, /500/);
 });
 
 const missing = missingPeer('PostgreSQL');
