@@ -65,8 +65,7 @@ const latencyBounds = [
   86_400_000,
   Number.POSITIVE_INFINITY,
 ];
-const latencyMetric = (i: number) => `receipt_latency_bucket_${i}`;
-const latencyMetrics = latencyBounds.map((_, i) => latencyMetric(i));
+const latencyMetrics = latencyBounds.map((_, i) => `receipt_latency_bucket_${i}`);
 
 const minuteSeconds = 60;
 /** Counts are kept this long, then purged. */
@@ -107,8 +106,11 @@ export class StatsSeries {
   readonly #flushMs: number;
   readonly #now: () => number;
   readonly #queueDepth: (() => number) | undefined;
-  /** Counted and not stored yet, by `metric \0 minute \0 account \0 connector`. */
-  #pending = new Map<string, StatsCount>();
+  /**
+   * Counted and not stored yet: minute → metric → account → connector → count. Nested maps
+   * keyed by the strings a message already holds: counting builds no key string.
+   */
+  #pending = new Map<number, Map<string, Map<string, Map<string, StatsCount>>>>();
   /** This node's highest queue depth in the minute it is sampling. */
   #queue: { minute: number; max: number } | null = null;
   /** Flushes and reads one after another: a read never sees counts both here and stored, nor in neither. */
@@ -129,14 +131,26 @@ export class StatsSeries {
       if (m.direction !== 'mt') return;
       const metric = metricOfStatus[m.status];
       if (metric === undefined) return;
+      // When it happened: the message's own time where it has one (the gateway's clock as it
+      // accepted or submitted it), so most events read no clock (a system call on some hosts).
+      const at =
+        metric === 'accepted'
+          ? m.createdAt
+          : metric === 'submitted' && m.submittedAt !== null
+            ? m.submittedAt
+            : this.#now();
+      const minute = minuteOf(at);
       const connectorId = m.connectorId ?? '';
-      this.count(metric, m.accountId, connectorId);
+      this.#add(metric, m.accountId, connectorId, 1, minute);
       if (m.submittedAt !== null && receiptStatuses.has(m.status)) {
-        const latency = this.#now() - m.submittedAt;
-        this.#add(latencyMetric(latencyBounds.findIndex((b) => latency <= b)), m.accountId, connectorId, 1);
+        const latency = at - m.submittedAt;
+        const bucket = latencyMetrics[latencyBounds.findIndex((b) => latency <= b)]!;
+        this.#add(bucket, m.accountId, connectorId, 1, minute);
       }
     });
-    gateway.on('inbound', (m) => this.count('inbound', m.accountId, m.connectorId ?? ''));
+    gateway.on('inbound', (m) =>
+      this.#add('inbound', m.accountId, m.connectorId ?? '', 1, minuteOf(m.createdAt)),
+    );
   }
 
   count(metric: CountMetric, accountId: string, connectorId: string, n = 1): void {
@@ -144,14 +158,21 @@ export class StatsSeries {
   }
 
   #add(metric: string, accountId: string, connectorId: string, n: number, minute = this.#minute()): void {
-    const key = `${metric}\0${minute}\0${accountId}\0${connectorId}`;
-    const counted = this.#pending.get(key);
+    const connectors = inner(inner(inner(this.#pending, minute), metric), accountId);
+    const counted = connectors.get(connectorId);
     if (counted) counted.n += n;
-    else this.#pending.set(key, { metric, minute, accountId, connectorId, n });
+    else connectors.set(connectorId, { metric, minute, accountId, connectorId, n });
+  }
+
+  /** Every count not stored yet. */
+  *#pendingCounts(): Generator<StatsCount> {
+    for (const metrics of this.#pending.values())
+      for (const accounts of metrics.values())
+        for (const connectors of accounts.values()) yield* connectors.values();
   }
 
   #minute(): number {
-    return Math.floor(this.#now() / 60_000) * minuteSeconds;
+    return minuteOf(this.#now());
   }
 
   /** Takes a queue depth sample; a minute's highest is counted once the minute is over. */
@@ -192,12 +213,12 @@ export class StatsSeries {
         await this.#store.purgeStats(Math.floor(now / 1000) - seriesRetentionSeconds);
       }
       if (this.#pending.size === 0) return;
-      const taken = this.#pending;
+      const taken = [...this.#pendingCounts()];
       this.#pending = new Map();
       try {
-        await this.#store.addStatsCounts([...taken.values()]);
+        await this.#store.addStatsCounts(taken);
       } catch (err) {
-        for (const c of taken.values()) this.#add(c.metric, c.accountId, c.connectorId, c.n, c.minute);
+        for (const c of taken) this.#add(c.metric, c.accountId, c.connectorId, c.n, c.minute);
         throw err;
       }
     });
@@ -236,7 +257,7 @@ export class StatsSeries {
       // Stored rows are whole minutes of every node; what is pending here adds to them.
       const minutes = new Map<string, number>();
       for (const r of rows) minutes.set(`${r.metric}\0${r.minute}`, r.n);
-      for (const c of this.#pending.values()) {
+      for (const c of this.#pendingCounts()) {
         if (!stored.includes(c.metric) || c.minute < first || c.minute >= end) continue;
         if (filter.accountId !== undefined && c.accountId !== filter.accountId) continue;
         if (filter.connectorId !== undefined && c.connectorId !== filter.connectorId) continue;
@@ -264,6 +285,21 @@ export class StatsSeries {
     this.#turn = run.catch(() => {});
     return run;
   }
+}
+
+/** The unix second at which the minute holding `ms` (epoch milliseconds) starts. */
+function minuteOf(ms: number): number {
+  return Math.floor(ms / 60_000) * minuteSeconds;
+}
+
+/** The map under `key`, made when missing. */
+function inner<K, V extends Map<unknown, unknown>>(map: Map<K, V>, key: K): V {
+  let found = map.get(key);
+  if (found === undefined) {
+    found = new Map() as V;
+    map.set(key, found);
+  }
+  return found;
 }
 
 /** How a bucket's value is made from its stored metrics' sums. */

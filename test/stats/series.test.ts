@@ -25,7 +25,16 @@ async function setUp(t: import('node:test').TestContext) {
     series.attach(gateway as unknown as Gateway);
     return series;
   };
-  const status = (fields: Partial<Message>) => gateway.emit('status', makeMessage(fields));
+  /** A status event now: accepted now, and submitted now unless `fields` say when. */
+  const status = (fields: Partial<Message>) =>
+    gateway.emit(
+      'status',
+      makeMessage({
+        createdAt: clock.ms,
+        ...(fields.status === 'submitted' ? { submittedAt: clock.ms } : {}),
+        ...fields,
+      }),
+    );
   const read = (series: StatsSeries, metric: SeriesMetric, from: number, to: number, step = 60, more = {}) =>
     series.series({ metric, from, to, step, ...more }).then((s) => s.points);
   return { store, clock, gateway, node, status, read };
@@ -45,7 +54,13 @@ test('counts per minute and per wider bucket, filtered by account and connector,
   status({ status: 'canceled', accountId: 'a' });
   gateway.emit(
     'inbound',
-    makeMessage({ direction: 'mo', status: 'received', accountId: '', connectorId: 'c1' }),
+    makeMessage({
+      direction: 'mo',
+      status: 'received',
+      accountId: '',
+      connectorId: 'c1',
+      createdAt: clock.ms,
+    }),
   );
 
   assert.deepEqual(await read(series, 'accepted', start, start + 360), [
