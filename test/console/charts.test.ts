@@ -3,13 +3,30 @@
 // connector the carrier refuses, with why, and an ESME bound here, which the admin
 // disconnects; an account's traffic page charts its own messages only.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { api, esme, gatewayFrom, waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
 import { consolePage } from './browser.ts';
 
 const waitMs = 20_000;
+const axeSource = readFileSync(new URL(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
+
+/** axe-core's serious and critical findings on the page as it is (rule: nodes). */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const { problems, passed } =
+    (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => ({
+    passed: r.passes.length,
+    problems: r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')),
+  }))`)) as { problems: string[]; passed: number };
+  assert.ok(passed > 10, 'axe checked the page');
+  return problems;
+}
 
 test('charts and health in the console', async (t) => {
   if (!requirePeer(t, 'Chromium')) return;
@@ -76,6 +93,7 @@ routes:
     await page.selectOption('#chart-connector', 'sim');
     // Accepted messages have no connector yet; submitted ones went through sim.
     await page.locator('#chart-messages[data-accepted="0"][data-submitted="3"]').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
   });
 
   await t.test('the health page shows why a connector is down, and since when', async () => {
@@ -92,6 +110,7 @@ routes:
       .waitFor();
     const sim = page.locator('#health-connectors tr[data-connector="sim"]');
     await sim.locator('.ratio', { hasText: '66.7 %' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
   });
 
   await t.test('a bound ESME is listed and the admin disconnects it', async () => {
