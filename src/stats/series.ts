@@ -74,6 +74,8 @@ export const seriesRetentionSeconds = 7 * 24 * 3600;
 const maxPoints = seriesRetentionSeconds / minuteSeconds;
 /** The widest bucket: a day. */
 const maxStep = 24 * 3600;
+/** 9999-12-31T23:59:59Z. */
+const maxUnixSecond = 253_402_300_799;
 
 export interface SeriesQuery {
   metric: SeriesMetric;
@@ -352,11 +354,13 @@ export function seriesQueryOf(query: Record<string, string | undefined>, nowMs: 
   const metric = query['metric'];
   if (metric === undefined || !(seriesMetrics as readonly string[]).includes(metric))
     throw new GatewayError('invalid_metric', `metric must be one of ${seriesMetrics.join(', ')}`, 'metric');
+  // An empty parameter (`from=&to=`) is one left out. Milliseconds are refused: no unix
+  // second is past 9999-12-31, every millisecond time since 1978 is.
   const whole = (name: string, fallback: number) => {
     const raw = query[name];
-    if (raw === undefined) return fallback;
+    if (raw === undefined || raw === '') return fallback;
     const n = /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(n))
+    if (!(n <= maxUnixSecond))
       throw new GatewayError(`invalid_${name}`, `${name} must be a whole number of seconds`, name);
     return n;
   };

@@ -163,6 +163,7 @@ test('bad parameters are refused naming them', async (t) => {
     ['metric=accepted&step=172800', 'invalid_step', 'step'],
     ['metric=accepted&from=yesterday', 'invalid_from', 'from'],
     ['metric=accepted&to=1.5', 'invalid_to', 'to'],
+    ['metric=accepted&from=1796119200000', 'invalid_from', 'from'],
     ['metric=accepted&from=2000&to=1000', 'invalid_range', 'from'],
     ['metric=accepted&from=0&to=1000000000', 'invalid_range', 'from'],
   ];
@@ -177,6 +178,11 @@ test('bad parameters are refused naming them', async (t) => {
       assert.equal(res.body.error.field, field, `${path}?${query}`);
     }
   }
+  // Empty parameters are parameters left out: the last hour in minutes.
+  const defaults = await admin('GET', '/v1/admin/stats/series?metric=accepted&step=&from=&to=');
+  assert.equal(defaults.status, 200);
+  assert.equal(defaults.body.step, 60);
+  assert.equal(defaults.body.points.length, 61);
   const queue = await acme('GET', '/v1/stats/series?metric=queued');
   assert.equal(queue.status, 400, "the queue is the gateway's, not the account's");
   assert.equal(queue.body.error.field, 'metric');
