@@ -23,6 +23,8 @@ const ranges = [
   { label: 'Last 7 days', seconds: 7 * 24 * 3600, step: 3600 },
 ];
 const refreshMs = 5000;
+/** A series with no value in buckets where nothing settled: its points drawn, joined across the gaps. */
+const sparse = { width: 2, spanGaps: true, points: { show: true, size: 6 } };
 
 /**
  * The series of each of `metrics` over `range`, as uPlot data: `[times, first, …]`.
@@ -47,8 +49,11 @@ export function deliveryRatio(delivered, failed) {
   return delivered.map((d, i) => (d + failed[i] > 0 ? d / (d + failed[i]) : null));
 }
 
-/** A canvas chart in `figure`, resized with it; returns a function that sets its data. */
-function chart(figure, title, series, yLabel) {
+/**
+ * A canvas chart in `figure`, resized with it; `set` gives it data. `yRange`: a fixed
+ * range for the y axis (the ratio's 0–1).
+ */
+function chart(figure, title, series, yLabel, yRange) {
   /** @type {any} */
   let plot = null;
   const width = () => Math.max(300, figure.clientWidth - 16);
@@ -56,20 +61,27 @@ function chart(figure, title, series, yLabel) {
   observer.observe(figure);
   return {
     set(data) {
-      if (plot) plot.setData(data);
-      else
-        plot = new uPlot(
-          {
-            title,
-            width: width(),
-            height: 220,
-            series: [{}, ...series],
-            axes: [{}, { label: yLabel, size: 60 }],
-            scales: { x: { time: true } },
-          },
-          data,
-          figure,
-        );
+      if (plot) {
+        plot.setData(data);
+        return;
+      }
+      // Axes in the page's own colours (uPlot's are black: unreadable in the dark scheme).
+      const css = getComputedStyle(document.documentElement);
+      const text = css.getPropertyValue('--text').trim();
+      const line = css.getPropertyValue('--line').trim();
+      const axis = { stroke: text, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
+      plot = new uPlot(
+        {
+          title,
+          width: width(),
+          height: 220,
+          series: [{}, ...series],
+          axes: [axis, { ...axis, label: yLabel, size: 60 }],
+          scales: { x: { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
+        },
+        data,
+        figure,
+      );
     },
     destroy() {
       observer.disconnect();
@@ -115,16 +127,17 @@ export function chartsPanel(client, { path, admin }) {
   const ratio = chart(
     ratioFigure,
     'Delivery ratio (delivered of delivered + failed)',
-    [{ label: 'delivery ratio', stroke: colours.delivered, width: 2, value: (_u, v) => percent(v) }],
+    [{ label: 'delivery ratio', stroke: colours.delivered, value: (_u, v) => percent(v), ...sparse }],
     'ratio',
+    [0, 1],
   );
   const seconds = (_u, v) => (v === null || v === undefined ? '—' : `${v} s`);
   const latency = chart(
     latencyFigure,
     'Receipt latency (from submit to receipt)',
     [
-      { label: 'median', stroke: colours.submitted, width: 2, value: seconds },
-      { label: '95th percentile', stroke: colours.failed, width: 2, value: seconds },
+      { label: 'median', stroke: colours.submitted, value: seconds, ...sparse },
+      { label: '95th percentile', stroke: colours.failed, value: seconds, ...sparse },
     ],
     'seconds',
   );
