@@ -155,11 +155,7 @@ export class StatsSeries {
     );
   }
 
-  count(metric: CountMetric, accountId: string, connectorId: string, n = 1): void {
-    this.#add(metric, accountId, connectorId, n);
-  }
-
-  #add(metric: string, accountId: string, connectorId: string, n: number, minute = this.#minute()): void {
+  #add(metric: string, accountId: string, connectorId: string, n: number, minute: number): void {
     const connectors = inner(inner(inner(this.#pending, minute), metric), accountId);
     const counted = connectors.get(connectorId);
     if (counted) counted.n += n;
@@ -173,14 +169,10 @@ export class StatsSeries {
         for (const connectors of accounts.values()) yield* connectors.values();
   }
 
-  #minute(): number {
-    return minuteOf(this.#now());
-  }
-
   /** Takes a queue depth sample; a minute's highest is counted once the minute is over. */
   #sampleQueue(final: boolean): void {
     if (!this.#queueDepth) return;
-    const minute = this.#minute();
+    const minute = minuteOf(this.#now());
     if (this.#queue && this.#queue.minute !== minute) {
       this.#add('queued', '', '', this.#queue.max, this.#queue.minute);
       this.#queue = null;
