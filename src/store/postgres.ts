@@ -618,14 +618,10 @@ export class PostgresStore implements Store {
 
   async addStatsCounts(counts: readonly StatsCount[]): Promise<void> {
     if (counts.length === 0) return;
-    // In key order: gateways adding to the same minutes at once wait for each other, never deadlock.
-    const sorted = [...counts].sort(
-      (a, b) =>
-        a.metric.localeCompare(b.metric) ||
-        a.minute - b.minute ||
-        a.accountId.localeCompare(b.accountId) ||
-        a.connectorId.localeCompare(b.connectorId),
-    );
+    // In one key order on every gateway (code units, not the locale's): gateways adding to
+    // the same minutes at once wait for each other, never deadlock.
+    const key = (c: StatsCount) => `${c.metric}\0${c.minute}\0${c.accountId}\0${c.connectorId}`;
+    const sorted = [...counts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     await this.#pool.query(
       `INSERT INTO stats_minutes AS s (metric, minute, account_id, connector_id, n)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
