@@ -618,10 +618,16 @@ export class PostgresStore implements Store {
 
   async addStatsCounts(counts: readonly StatsCount[]): Promise<void> {
     if (counts.length === 0) return;
-    // In one key order on every gateway (code units, not the locale's): gateways adding to
-    // the same minutes at once wait for each other, never deadlock.
-    const key = (c: StatsCount) => `${c.metric}\0${c.minute}\0${c.accountId}\0${c.connectorId}`;
-    const sorted = [...counts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    // One row per key (one statement may not update a row twice), in one key order on every
+    // gateway (code units, not the locale's): gateways adding to the same minutes at once wait
+    // for each other, never deadlock.
+    const byKey = new Map<string, StatsCount>();
+    for (const c of counts) {
+      const key = `${c.metric}\0${c.minute}\0${c.accountId}\0${c.connectorId}`;
+      const same = byKey.get(key);
+      byKey.set(key, same ? { ...same, n: same.n + c.n } : c);
+    }
+    const sorted = [...byKey.keys()].sort().map((key) => byKey.get(key)!);
     await this.#pool.query(
       `INSERT INTO stats_minutes AS s (metric, minute, account_id, connector_id, n)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])

@@ -1226,9 +1226,11 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           count(600, 'b', 'c2', 1),
           count(660, 'a', 'c1', 4),
         ]);
-        // Added to what is there (another node's counts for the same minute).
+        // Added to what is there (another node's counts for the same minute), the same key twice
+        // in one call included.
         await store.addStatsCounts([
-          count(600, 'a', 'c1', 3),
+          count(600, 'a', 'c1', 1),
+          count(600, 'a', 'c1', 2),
           { ...count(600, 'a', 'c1', 7), metric: 'failed' },
         ]);
         const read = (q: Partial<Parameters<Store['statsSeries']>[0]>) =>
