@@ -92,8 +92,9 @@ function chart(figure, title, series, yLabel, yRange) {
 
 /**
  * The charts panel: a range picker, optional filters (admin: account and connector), the
- * message counts and the delivery ratio, refreshed every few seconds; `data-<metric>` on
- * `#chart-messages` is each metric's total over the range (what the chart shows).
+ * message counts, the delivery ratio, the receipt latency and (admin) the queue depth,
+ * refreshed every few seconds; `data-<metric>` on `#chart-messages` is each metric's total
+ * over the range (what the chart shows).
  * @param {import('./api.js').Client} client
  * @param {{ path: string, admin: boolean }} options
  * @returns {{ element: HTMLElement, stop: () => void }}
