@@ -364,6 +364,40 @@ const connectorBody = (required: string[]) => ({
 });
 const keyParam = [...idParam, { name: 'keyId', in: 'path', required: true, schema: str }];
 const connectorParam = [{ name: 'id', in: 'path', required: true, schema: str, description: 'connector id' }];
+/** The parameters of a message-count series (GET /v1/stats/series and its admin form). */
+const seriesParams = [
+  {
+    name: 'metric',
+    in: 'query',
+    required: true,
+    schema: {
+      type: 'string',
+      enum: [
+        'accepted',
+        'submitted',
+        'delivered',
+        'failed',
+        'inbound',
+        'queued',
+        'delivery_ratio',
+        'receipt_latency_p50',
+        'receipt_latency_p95',
+      ],
+    },
+    description:
+      'message counts; queued: the most messages waiting in memory (every node); delivery_ratio: delivered of delivered and failed; receipt_latency_p50/p95: seconds from submit to receipt (null where none)',
+  },
+  {
+    name: 'step',
+    in: 'query',
+    schema: { type: 'integer', minimum: 60, maximum: 86400, multipleOf: 60, default: 60 },
+    description: 'seconds per bucket',
+  },
+  { name: 'from', in: 'query', schema: int, description: 'unix seconds (default: an hour before `to`)' },
+  { name: 'to', in: 'query', schema: int, description: 'unix seconds (default: now)' },
+];
+const seriesAnswer =
+  '{step, points: [[t, n], ...]}: t the unix second a bucket starts, n the metric in it (a count of messages for the counts), the current bucket included';
 
 /**
  * Where an `http` connector's provider pushes receipts or inbound messages (CONTRACT §8):
@@ -657,6 +691,51 @@ const adminPaths = {
         },
       ],
     },
+  },
+  '/v1/admin/stats/series': {
+    get: {
+      ...adminOp('getStatsSeries', 'Messages per bucket of time, of every account or one', [
+        '200',
+        seriesAnswer,
+      ]),
+      parameters: [
+        ...seriesParams,
+        { name: 'account', in: 'query', schema: str, description: "only this account's messages" },
+        { name: 'connector', in: 'query', schema: str, description: 'only messages through this connector' },
+      ],
+    },
+  },
+  '/v1/admin/connectors/{id}/history': {
+    parameters: connectorParam,
+    get: adminOp(
+      'getConnectorHistory',
+      "A connector's last 50 changes of state, oldest first (this gateway's)",
+      ['200', '{data: [{at, status, bound, binds, reason}]}'],
+      { '404': 'No such connector' },
+    ),
+  },
+  '/v1/admin/smpp/sessions': {
+    get: adminOp('listSmppSessions', 'The ESMEs bound to this gateway', [
+      '200',
+      '{data: [{id, account, systemId, bindType, address, since, window, submitted, delivered}]}',
+    ]),
+  },
+  '/v1/admin/smpp/sessions/{id}': {
+    parameters: idParam,
+    delete: adminOp(
+      'disconnectSmppSession',
+      "Close an ESME's session (it may bind again)",
+      ['204', 'Closed'],
+      {
+        '404': 'No such session on this gateway',
+      },
+    ),
+  },
+  '/v1/admin/webhooks/backlog': {
+    get: adminOp('getWebhookBacklog', 'Webhook deliveries waiting or given up, per account', [
+      '200',
+      '{data: [{accountId, pending, failing, abandoned, lastError}]}',
+    ]),
   },
   '/v1/admin/receipts/unmatched': {
     get: adminOp('listUnmatchedReceipts', 'Receipts no message was found for (the newest 500)', [
@@ -993,6 +1072,14 @@ export const openApiDocument = {
         operationId: 'getLedger',
         summary: 'Every movement of the balance, newest first: debits, refunds, credits (paged)',
         responses: { '200': pageOf({ type: 'object' }), ...errors },
+      },
+    },
+    '/v1/stats/series': {
+      get: {
+        operationId: 'getOwnStatsSeries',
+        summary: "The account's own messages per bucket of time",
+        parameters: seriesParams,
+        responses: { '200': { description: seriesAnswer }, ...errors },
       },
     },
     '/v1/usage': {

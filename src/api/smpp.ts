@@ -51,6 +51,24 @@ export interface SmppFrontOptions {
   log?: ConnectorLogger;
 }
 
+/** A bound ESME as GET /v1/admin/smpp/sessions shows it. */
+export interface EsmeSessionView {
+  id: string;
+  account: string;
+  systemId: string;
+  bindType: BoundSession['bindType'];
+  /** The peer's `address:port`. */
+  address: string;
+  /** When it bound (ISO 8601). */
+  since: string;
+  /** Requests it may have outstanding with us, and ours with it, at once. */
+  window: number;
+  /** Messages it submitted (submit_sm, data_sm, each address of a submit_multi). */
+  submitted: number;
+  /** Receipts and inbound messages it acknowledged. */
+  delivered: number;
+}
+
 type Delivery =
   | {
       kind: 'receipt';
@@ -89,6 +107,11 @@ export class SmppFront {
   readonly #flushing = new Set<string>();
   /** Looks for deliveries stored by other gateways (cluster mode) or let go by them. */
   #poll: NodeJS.Timeout | null = null;
+  /** Each bound ESME's id, bind time and counts (for the console's health page). */
+  readonly #sessions = new Map<
+    BoundSession,
+    { id: string; since: number; submitted: number; delivered: number }
+  >();
 
   constructor(options: SmppFrontOptions) {
     this.#o = options;
@@ -125,6 +148,10 @@ export class SmppFront {
     });
     this.server.on('bound', (b) => this.#onBound(b));
     this.server.on('unbound', (b) => this.#onUnbound(b));
+    this.server.on('bound', (b) =>
+      this.#sessions.set(b, { id: newId(Date.now()), since: Date.now(), submitted: 0, delivered: 0 }),
+    );
+    this.server.on('unbound', (b) => this.#sessions.delete(b));
     // What the other gateways of a cluster count against the account's maxBinds: one write
     // after another per account, each with the count as it is when it goes.
     const telling = new Map<string, Promise<void>>();
@@ -203,6 +230,31 @@ export class SmppFront {
     }
   }
 
+  /** The ESMEs bound to this gateway, oldest bind first. */
+  sessions(): EsmeSessionView[] {
+    return [...this.#sessions].map(([b, s]) => ({
+      id: s.id,
+      account: (b.context as Account).id,
+      systemId: b.systemId,
+      bindType: b.bindType,
+      address: b.session.remoteAddress,
+      since: new Date(s.since).toISOString(),
+      window: b.session.window,
+      submitted: s.submitted,
+      delivered: s.delivered,
+    }));
+  }
+
+  /** Closes the bound session with this id; false when there is none here. */
+  disconnect(id: string): boolean {
+    for (const [b, s] of this.#sessions) {
+      if (s.id !== id) continue;
+      b.session.close();
+      return true;
+    }
+    return false;
+  }
+
   /** Bound ESMEs per account (for /metrics). */
   bindsByAccount(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -211,6 +263,11 @@ export class SmppFront {
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     return counts;
+  }
+
+  #counted(b: BoundSession, what: 'submitted' | 'delivered', n: number): void {
+    const counts = this.#sessions.get(b);
+    if (counts) counts[what] += n;
   }
 
   #bindsOf(account: Account): number {
@@ -257,6 +314,7 @@ export class SmppFront {
             { defaultFrom: account.defaultFrom ?? undefined, country: account.defaultCountry },
           );
           session.respond(pdu, 0, { messageId: message.id });
+          this.#counted(b, 'submitted', 1);
         } catch (err) {
           this.#o.limits.giveBack(account);
           session.respond(pdu, statusOf(err));
@@ -307,6 +365,7 @@ export class SmppFront {
         if (unsuccess.length === pdu.destinations.length)
           return session.respond(pdu, unsuccess[0]?.errorStatus ?? CommandStatus.ESME_RINVNUMDESTS);
         session.respond(pdu, 0, { messageId: multiId, unsuccess });
+        this.#counted(b, 'submitted', pdu.destinations.length - unsuccess.length);
         return;
       }
       case 'replace_sm': {
@@ -473,8 +532,10 @@ export class SmppFront {
     this.#sending.add(id);
     return Promise.all(pdusOf(delivery).map((pdu) => bound.session.request(pdu)))
       .then(async (responses) => {
-        if (responses.every((r) => r.commandStatus === 0)) await this.#o.gateway.store.deleteEsmeDelivery(id);
-        else this.#retryLater(accountId);
+        if (responses.every((r) => r.commandStatus === 0)) {
+          this.#counted(bound, 'delivered', 1);
+          await this.#o.gateway.store.deleteEsmeDelivery(id);
+        } else this.#retryLater(accountId);
       })
       .catch(() => this.#retryLater(accountId))
       .finally(() => this.#sending.delete(id));

@@ -32,6 +32,7 @@ import {
   messageView,
 } from '../core/index.ts';
 import { adminActor, Management, managementRoutes } from '../manage/index.ts';
+import { ConnectorHistory, healthRoutes, StatsSeries, statsRoutes } from '../stats/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore, redactStoreUrl } from '../store/index.ts';
 import {
@@ -193,6 +194,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   gateway = new Gateway({ store, config: live.config, connectors, accept: billing });
   billing.follow(gateway);
+  // The console's charts and health page: message counts per minute, connectors' bind history.
+  const series = new StatsSeries({ store, queueDepth: () => gateway?.queued ?? 0 });
+  series.attach(gateway);
+  const statsHttp = statsRoutes(series);
+  const connectorHistory = new ConnectorHistory(connectors);
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
   // And those another gateway on the store sets or resets, from then on.
@@ -437,10 +443,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         ...apps.plugins,
         batchRoutes(batches, gateway, callbacks),
         billingHttp.account,
+        statsHttp.account,
       ],
       admin: [
         billingHttp.admin,
         managementRoutes(management),
+        statsHttp.admin,
+        healthRoutes({ history: connectorHistory, smpp: () => smpp, store }),
         moAdminRoutes({
           gateway,
           store,
@@ -517,6 +526,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     webhooks.stop();
     apps.stop();
     batches.stop();
+    await until(series.stop()).catch((err) =>
+      log.warn({ reason: (err as Error).message }, 'message counts of the last seconds not stored'),
+    );
     await withTimeout(store.close(), 2000, 'store close').catch((err) =>
       log.error({ reason: (err as Error).message }, 'store did not close'),
     );
@@ -529,6 +541,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const { host, port } = splitListen(config.http.listen);
   try {
     await gateway.start();
+    series.start();
     await batches.start();
     webhooks.start();
     apps.start();

@@ -6,11 +6,15 @@
 // library to check browser code against; the Chromium tests in test/console cover it.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 
 const publicDir = join(import.meta.dirname, 'public');
+/** uPlot (the charts), served from its package by the gateway itself: the console uses no CDN. */
+const uplotDir = dirname(fileURLToPath(import.meta.resolve('uplot')));
+const uplotFiles = ['uPlot.esm.js', 'uPlot.min.css'];
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -51,13 +55,15 @@ interface ConsoleFile {
 
 function loadFiles(): Map<string, ConsoleFile> {
   const files = new Map<string, ConsoleFile>();
-  for (const entry of readdirSync(publicDir, { withFileTypes: true })) {
-    const contentType = contentTypes[extname(entry.name)];
-    if (!entry.isFile() || !contentType) continue;
-    const body = readFileSync(join(publicDir, entry.name));
+  const add = (name: string, path: string) => {
+    const body = readFileSync(path);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    files.set(entry.name, { body, contentType, etag });
+    files.set(name, { body, contentType: contentTypes[extname(name)]!, etag });
+  };
+  for (const entry of readdirSync(publicDir, { withFileTypes: true })) {
+    if (entry.isFile() && contentTypes[extname(entry.name)]) add(entry.name, join(publicDir, entry.name));
   }
+  for (const name of uplotFiles) add(name, join(uplotDir, name));
   return files;
 }
 

@@ -8,7 +8,7 @@
 import { refundedSql } from './billing.ts';
 
 /** Bumped with every change below; a database from a newer smsgw is refused. */
-export const schemaVersion = 5;
+export const schemaVersion = 6;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
@@ -233,6 +233,17 @@ CREATE TABLE IF NOT EXISTS quota_counts (
   period text NOT NULL,
   count bigint NOT NULL,
   PRIMARY KEY (account_id, period)
+);
+
+-- Messages counted per minute (unix second of its start) by metric, account and connector
+-- ('' for none), added to by every gateway (version 6): the console's charts.
+CREATE TABLE IF NOT EXISTS stats_minutes (
+  metric text COLLATE "C" NOT NULL,
+  minute bigint NOT NULL,
+  account_id text COLLATE "C" NOT NULL,
+  connector_id text COLLATE "C" NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (metric, minute, account_id, connector_id)
 );
 `;
 

@@ -34,6 +34,8 @@ import type {
   PartTally,
   RecordFilter,
   SmscIdLink,
+  StatsCount,
+  StatsQuery,
   Store,
   StoredAccount,
   StoredBalance,
@@ -43,6 +45,7 @@ import type {
   StoreNotice,
   UsageGrouping,
   UsageRow,
+  WebhookBacklog,
   WebhookDelivery,
 } from './types.ts';
 
@@ -611,6 +614,65 @@ export class PostgresStore implements Store {
       smscId,
     });
     return taken.map((r) => ({ ...r, receipt: JSON.parse(r.receipt) }));
+  }
+
+  async addStatsCounts(counts: readonly StatsCount[]): Promise<void> {
+    if (counts.length === 0) return;
+    // One row per key (one statement may not update a row twice), in one key order on every
+    // gateway (code units, not the locale's): gateways adding to the same minutes at once wait
+    // for each other, never deadlock.
+    const byKey = new Map<string, StatsCount>();
+    for (const c of counts) {
+      const key = `${c.metric}\0${c.minute}\0${c.accountId}\0${c.connectorId}`;
+      const same = byKey.get(key);
+      byKey.set(key, same ? { ...same, n: same.n + c.n } : c);
+    }
+    const sorted = [...byKey.keys()].sort().map((key) => byKey.get(key)!);
+    await this.#pool.query(
+      `INSERT INTO stats_minutes AS s (metric, minute, account_id, connector_id, n)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+       ON CONFLICT (metric, minute, account_id, connector_id) DO UPDATE SET n = s.n + excluded.n`,
+      [
+        sorted.map((c) => c.metric),
+        sorted.map((c) => c.minute),
+        sorted.map((c) => c.accountId),
+        sorted.map((c) => c.connectorId),
+        sorted.map((c) => c.n),
+      ],
+    );
+  }
+
+  async purgeStats(before: number): Promise<void> {
+    await this.#pool.query('DELETE FROM stats_minutes WHERE minute < $1', [before]);
+  }
+
+  async statsSeries(query: StatsQuery): Promise<Array<{ metric: string; minute: number; n: number }>> {
+    const { rows } = await this.#pool.query(
+      `SELECT metric, minute, sum(n)::bigint AS n FROM stats_minutes
+       WHERE metric = ANY($1::text[]) AND minute >= $2 AND minute < $3
+         AND ($4::text IS NULL OR account_id = $4) AND ($5::text IS NULL OR connector_id = $5)
+       GROUP BY metric, minute ORDER BY minute, metric`,
+      [query.metrics, query.from, query.to, query.accountId ?? null, query.connectorId ?? null],
+    );
+    return rows.map((r) => ({ metric: r.metric, minute: r.minute, n: r.n }));
+  }
+
+  async webhookBacklog(): Promise<WebhookBacklog[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT account_id, count(*) FILTER (WHERE abandoned_at IS NULL)::bigint AS pending,
+         count(*) FILTER (WHERE abandoned_at IS NULL AND attempts > 0)::bigint AS failing,
+         count(*) FILTER (WHERE abandoned_at IS NOT NULL)::bigint AS abandoned,
+         (SELECT last_error FROM webhook_deliveries l WHERE l.account_id = w.account_id
+            AND l.last_error IS NOT NULL ORDER BY l.id DESC LIMIT 1) AS last_error
+       FROM webhook_deliveries w GROUP BY account_id ORDER BY account_id`,
+    );
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      pending: r.pending,
+      failing: r.failing,
+      abandoned: r.abandoned,
+      lastError: r.last_error,
+    }));
   }
 
   async listUnmatchedReceipts(limit: number, receivedSince = 0): Promise<StoredReceipt[]> {

@@ -21,6 +21,7 @@ import type {
   PartOutcome,
   PartTally,
   SmscIdLink,
+  StatsCount,
   StoredAccount,
   StoredReceipt,
   StoredRecord,
@@ -88,9 +89,10 @@ export function toError({ name, message, properties }: WriteFailure): Error {
  * The schema this code writes: an older store is upgraded when opened, a newer one refused.
  * Version 6 added message_parts (the outcomes of long messages' parts), a new table that
  * `schema` creates: no upgrade step. Version 7 added a message's price and currency, and
- * the accounts' balances, ledger and quota counters (billing).
+ * the accounts' balances, ledger and quota counters (billing). Version 8 added stats_minutes
+ * (the console's message counts per minute), a new table: no upgrade step.
  */
-const schemaVersion = 7;
+const schemaVersion = 8;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -347,6 +349,17 @@ CREATE TABLE IF NOT EXISTS quota_counts (
   period TEXT NOT NULL,
   count INTEGER NOT NULL,
   PRIMARY KEY (account_id, period)
+) STRICT, WITHOUT ROWID;
+
+-- Messages counted per minute (unix second of its start) by metric, account and connector
+-- ('' for none): the console's charts (GET /v1/admin/stats/series).
+CREATE TABLE IF NOT EXISTS stats_minutes (
+  metric TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  connector_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (metric, minute, account_id, connector_id)
 ) STRICT, WITHOUT ROWID;
 `;
 
@@ -786,6 +799,18 @@ export class SqliteWrites {
       .all(connectorId, smscId)
       .map(toReceipt)
       .sort((a, b) => a.id - b.id);
+  }
+
+  addStatsCounts(counts: StatsCount[]): void {
+    const add = this.statement(
+      `INSERT INTO stats_minutes (metric, minute, account_id, connector_id, n) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (metric, minute, account_id, connector_id) DO UPDATE SET n = n + excluded.n`,
+    );
+    for (const c of counts) add.run(c.metric, c.minute, c.accountId, c.connectorId, c.n);
+  }
+
+  purgeStats(before: number): void {
+    this.statement('DELETE FROM stats_minutes WHERE minute < ?').run(before);
   }
 
   purgeUnmatchedReceipts(before: number): number {

@@ -51,6 +51,8 @@ import type {
   PartTally,
   RecordFilter,
   SmscIdLink,
+  StatsCount,
+  StatsQuery,
   Store,
   StoredAccount,
   StoredBalance,
@@ -59,6 +61,7 @@ import type {
   StoreNode,
   UsageGrouping,
   UsageRow,
+  WebhookBacklog,
   WebhookDelivery,
 } from './types.ts';
 
@@ -447,6 +450,52 @@ export class SqliteStore implements Store {
 
   takeUnmatchedReceipts(connectorId: string, smscId: string): Promise<StoredReceipt[]> {
     return this.write('takeUnmatchedReceipts', connectorId, smscId);
+  }
+
+  addStatsCounts(counts: readonly StatsCount[]): Promise<void> {
+    return this.write('addStatsCounts', [...counts]);
+  }
+
+  purgeStats(before: number): Promise<void> {
+    return this.write('purgeStats', before);
+  }
+
+  async statsSeries(query: StatsQuery): Promise<Array<{ metric: string; minute: number; n: number }>> {
+    const filters = [
+      ...(query.accountId !== undefined ? ['account_id = ?'] : []),
+      ...(query.connectorId !== undefined ? ['connector_id = ?'] : []),
+    ];
+    return this.statement(
+      `SELECT metric, minute, sum(n) AS n FROM stats_minutes
+       WHERE metric IN (SELECT value FROM json_each(?)) AND minute >= ? AND minute < ?
+       ${filters.map((f) => `AND ${f}`).join(' ')} GROUP BY metric, minute ORDER BY minute, metric`,
+    )
+      .all(
+        JSON.stringify(query.metrics),
+        query.from,
+        query.to,
+        ...(query.accountId !== undefined ? [query.accountId] : []),
+        ...(query.connectorId !== undefined ? [query.connectorId] : []),
+      )
+      .map((r) => ({ metric: String(r['metric']), minute: Number(r['minute']), n: Number(r['n']) }));
+  }
+
+  async webhookBacklog(): Promise<WebhookBacklog[]> {
+    return this.statement(
+      `SELECT account_id, sum(abandoned_at IS NULL) AS pending,
+         sum(abandoned_at IS NULL AND attempts > 0) AS failing, sum(abandoned_at IS NOT NULL) AS abandoned,
+         (SELECT last_error FROM webhook_deliveries l WHERE l.account_id = w.account_id AND l.last_error IS NOT NULL
+          ORDER BY l.id DESC LIMIT 1) AS last_error
+       FROM webhook_deliveries w GROUP BY account_id ORDER BY account_id`,
+    )
+      .all()
+      .map((r) => ({
+        accountId: String(r['account_id']),
+        pending: Number(r['pending']),
+        failing: Number(r['failing']),
+        abandoned: Number(r['abandoned']),
+        lastError: r['last_error'] === null ? null : String(r['last_error']),
+      }));
   }
 
   purgeUnmatchedReceipts(before: number): Promise<number> {

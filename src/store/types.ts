@@ -259,6 +259,37 @@ export interface UsageRow {
   cost: number;
 }
 
+/** Messages counted in one minute, by what happened to them (see src/stats), account and connector. */
+export interface StatsCount {
+  /** The unix second at which the minute starts. */
+  minute: number;
+  metric: string;
+  /** '' for none (inbound no rule took). */
+  accountId: string;
+  /** '' for none (accepted messages, not routed yet). */
+  connectorId: string;
+  n: number;
+}
+
+/** Which counts a series sums: some metrics, minutes in [from, to), optionally one account or connector. */
+export interface StatsQuery {
+  metrics: readonly string[];
+  from: number;
+  to: number;
+  accountId?: string;
+  connectorId?: string;
+}
+
+/** An account's webhook deliveries still in the store: waiting, failing (tried and waiting again), given up. */
+export interface WebhookBacklog {
+  accountId: string;
+  pending: number;
+  failing: number;
+  abandoned: number;
+  /** The error of its most recently failed delivery, or null. */
+  lastError: string | null;
+}
+
 export interface Store {
   /** This process's id on the store: what it claims rows under, and its name among nodes. */
   readonly instanceId: string;
@@ -457,4 +488,13 @@ export interface Store {
   dueRecords<T>(kind: string, now: number, limit: number): Promise<StoredRecord<T>[]>;
   /** Resolves true if there was one to delete. */
   deleteRecord(kind: string, id: string): Promise<boolean>;
+
+  /** Adds the counts to those stored (every node adds its own: the sum is the cluster's). */
+  addStatsCounts(counts: readonly StatsCount[]): Promise<void>;
+  /** The stored counts summed per metric and minute, those with none left out, in time order. */
+  statsSeries(query: StatsQuery): Promise<Array<{ metric: string; minute: number; n: number }>>;
+  /** Forgets the counts of minutes before `before` (a unix second). */
+  purgeStats(before: number): Promise<void>;
+  /** Per account, the webhook deliveries waiting or given up (delivered ones are gone). */
+  webhookBacklog(): Promise<WebhookBacklog[]>;
 }

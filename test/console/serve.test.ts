@@ -1,6 +1,7 @@
 // The console's files over plain HTTP: what is served, with which headers, and that no
 // request path reaches outside the console's folder.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { consoleSecurityHeaders } from '../../src/console/index.ts';
@@ -69,6 +70,21 @@ routes: { mt: [{ connectors: [sim] }] }
       );
       assert.ok((await res.text()).length > 0, path);
     }
+  });
+
+  test('uPlot, the charting library, is served by the gateway from its package (no CDN)', async () => {
+    const dist = new URL('./', import.meta.resolve('uplot'));
+    for (const [name, type] of [
+      ['uPlot.esm.js', /^text\/javascript/],
+      ['uPlot.min.css', /^text\/css/],
+    ] as const) {
+      const res = await fetch(`${gw.base}/console/${name}`);
+      assert.equal(res.status, 200, name);
+      assert.match(res.headers.get('content-type') ?? '', type, name);
+      assert.equal(await res.text(), readFileSync(new URL(name, dist), 'utf8'), name);
+    }
+    const html = await (await fetch(`${gw.base}/console`)).text();
+    assert.doesNotMatch(html, /https?:\/\//, 'the page loads nothing from elsewhere');
   });
 
   test('a file the browser already has is answered 304 by its ETag', async () => {

@@ -1211,5 +1211,68 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual(await store.usage('acc-b', day, day + 86_400_000, 'day'), []);
       });
     });
+
+    describe('stats', () => {
+      test('counts add up per minute, filter by account and connector, and are purged by age', async () => {
+        const count = (minute: number, accountId: string, connectorId: string, n: number) => ({
+          metric: 'delivered',
+          minute,
+          accountId,
+          connectorId,
+          n,
+        });
+        await store.addStatsCounts([
+          count(600, 'a', 'c1', 2),
+          count(600, 'b', 'c2', 1),
+          count(660, 'a', 'c1', 4),
+        ]);
+        // Added to what is there (another node's counts for the same minute), the same key twice
+        // in one call included.
+        await store.addStatsCounts([
+          count(600, 'a', 'c1', 1),
+          count(600, 'a', 'c1', 2),
+          { ...count(600, 'a', 'c1', 7), metric: 'failed' },
+        ]);
+        const read = (q: Partial<Parameters<Store['statsSeries']>[0]>) =>
+          store.statsSeries({ metrics: ['delivered'], from: 0, to: 10_000, ...q });
+        const delivered = (minute: number, n: number) => ({ metric: 'delivered', minute, n });
+        assert.deepEqual(await read({}), [delivered(600, 6), delivered(660, 4)]);
+        assert.deepEqual(await read({ accountId: 'a' }), [delivered(600, 5), delivered(660, 4)]);
+        assert.deepEqual(await read({ connectorId: 'c2' }), [delivered(600, 1)]);
+        assert.deepEqual(await read({ accountId: 'b', connectorId: 'c1' }), []);
+        assert.deepEqual(await read({ from: 601 }), [delivered(660, 4)]);
+        assert.deepEqual(await read({ to: 660 }), [delivered(600, 6)]);
+        assert.deepEqual(await read({ metrics: ['failed'] }), [{ metric: 'failed', minute: 600, n: 7 }]);
+        assert.deepEqual(await read({ metrics: ['failed', 'delivered'] }), [
+          delivered(600, 6),
+          { metric: 'failed', minute: 600, n: 7 },
+          delivered(660, 4),
+        ]);
+        await store.purgeStats(660);
+        assert.deepEqual(await read({}), [delivered(660, 4)]);
+      });
+
+      test('webhook backlog per account: waiting, failing, given up, the last error', async () => {
+        const hook = (accountId: string) => ({
+          accountId,
+          url: 'https://example.com/hook',
+          secret: null,
+          body: '{}',
+          nextAttemptAt: t0,
+          createdAt: t0,
+        });
+        const a1 = await store.enqueueWebhook(hook('acc-a'));
+        const a2 = await store.enqueueWebhook(hook('acc-a'));
+        await store.enqueueWebhook(hook('acc-a'));
+        const b1 = await store.enqueueWebhook(hook('acc-b'));
+        await store.rescheduleWebhook(a1, t0 + 100, 'HTTP 500');
+        await store.rescheduleWebhook(a2, t0 + 100, 'timeout');
+        await store.finishWebhook(a2, 'abandoned');
+        await store.finishWebhook(b1, 'delivered');
+        assert.deepEqual(await store.webhookBacklog(), [
+          { accountId: 'acc-a', pending: 2, failing: 1, abandoned: 1, lastError: 'timeout' },
+        ]);
+      });
+    });
   });
 }

@@ -47,6 +47,29 @@ if (missing) {
       await store.close();
     }
 
+    test('instances adding to the same minutes at once: every count kept, no deadlock', async () => {
+      const url = await server.createDatabase();
+      const instances = await Promise.all([instance(url), instance(url), instance(url)]);
+      const counts = Array.from({ length: 120 }, (_, i) => ({
+        metric: i % 2 ? 'delivered' : 'accepted',
+        minute: 60 * (i % 10),
+        accountId: `acc-${i % 3}`,
+        connectorId: `c-${i % 4}`,
+        n: 1,
+      }));
+      // Each gives them in another order, many times over, all at once.
+      const orders = [counts, [...counts].reverse(), [...counts.slice(60), ...counts.slice(0, 60)]];
+      await Promise.all(
+        instances.map(async (store, i) => {
+          for (let round = 0; round < 10; round++) await store.addStatsCounts(orders[i]!);
+        }),
+      );
+      const read = (metric: string) => instances[0]!.statsSeries({ metrics: [metric], from: 0, to: 600 });
+      const total = async (metric: string) => (await read(metric)).reduce((n, r) => n + r.n, 0);
+      assert.equal(await total('accepted'), 60 * 3 * 10);
+      assert.equal(await total('delivered'), 60 * 3 * 10);
+    });
+
     test('instances claiming at once get disjoint sets that cover the queue', async () => {
       const url = await server.createDatabase();
       const messages = Array.from({ length: 600 }, (_, i) =>
@@ -301,7 +324,7 @@ if (missing) {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 5 }]);
+        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 6 }]);
         await admin.query('UPDATE smsgw_schema SET version = 99');
       } finally {
         await admin.end();

@@ -1,6 +1,7 @@
 // The admin view: key metrics at a glance, connectors with live state and start/stop,
 // routes, accounts, and receipts that matched no message.
 import { errorText } from './api.js';
+import { chartsPanel } from './charts.js';
 import { badge, every, h, table, time } from './dom.js';
 
 const refreshMs = 2000;
@@ -93,8 +94,10 @@ export function adminView(root, client) {
     }
   };
 
+  const charts = chartsPanel(client, { path: '/v1/admin/stats/series', admin: true });
   root.replaceChildren(
     h('section', { class: 'panel wide' }, h('h2', null, 'At a glance'), glance),
+    charts.element,
     h(
       'section',
       { class: 'panel wide' },
@@ -122,7 +125,11 @@ export function adminView(root, client) {
     errors,
   );
   loadOnce();
-  return every(refreshMs, () => Promise.all([loadConnectors(), loadGlance(), loadReceipts()]));
+  const stopRefresh = every(refreshMs, () => Promise.all([loadConnectors(), loadGlance(), loadReceipts()]));
+  return () => {
+    stopRefresh();
+    charts.stop();
+  };
 }
 
 function connectorRow(c, act) {

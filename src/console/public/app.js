@@ -1,13 +1,15 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
-// #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin, #/accounts,
-// #/setup and #/audit for an admin key).
+// #/alerts, #/reminders, #/traffic and #/<page>/<id> for an account key; #/admin, the
+// overview, #/health, #/accounts, #/setup and #/audit for an admin key).
 import { accountView, messageDetailView } from './account.js';
 import { accountDetailView, accountsView } from './accounts.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
 import { batchDetailView, batchesView } from './batches.js';
+import { trafficView } from './charts.js';
 import { field, h } from './dom.js';
+import { healthView } from './health.js';
 import { reminderDetailView, remindersView } from './reminders.js';
 import { auditView, setupView } from './setup.js';
 
@@ -34,10 +36,10 @@ function route() {
     route();
   });
   if (session.role === 'admin') {
-    const [, page, id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
-    const views = Object.hasOwn(adminPages, page) ? adminPages[page] : null;
-    if (views?.detail && id) stopView = views.detail(main, client, decodeURIComponent(id));
-    else stopView = views ? views.list(main, client) : adminView(main, client);
+    const [, , id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
+    const views = adminPages[adminPage()];
+    stopView =
+      views.detail && id ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
     return;
   }
   const { page, id } = accountPage();
@@ -51,14 +53,23 @@ const accountPages = {
   batches: { label: 'Batches', list: batchesView, detail: batchDetailView },
   alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
   reminders: { label: 'Reminders', list: remindersView, detail: reminderDetailView },
+  traffic: { label: 'Traffic', list: trafficView, detail: trafficView },
 };
 
-/** An admin's pages besides the overview (#/admin): the list at #/<page>, one item at #/<page>/<id>. */
+/** An admin's pages: the list at #/<page>, one item at #/<page>/<id>; the overview (with the charts) first. */
 const adminPages = {
+  admin: { label: 'Overview', list: adminView },
+  health: { label: 'Health', list: healthView },
   accounts: { label: 'Accounts', list: accountsView, detail: accountDetailView },
   setup: { label: 'Setup', list: setupView },
   audit: { label: 'Audit', list: auditView },
 };
+
+/** The admin page the location names (the overview when it names none). */
+function adminPage() {
+  const [, page] = /^#\/(\w+)/.exec(location.hash) ?? [];
+  return Object.hasOwn(adminPages, page) ? page : 'admin';
+}
 
 /** The account page the location names (messages when it names none). */
 function accountPage() {
@@ -78,19 +89,9 @@ function renderSessionBar(session) {
   };
   sessionBar.replaceChildren(
     ...(session.role === 'admin'
-      ? [
-          h('a', { href: '#/admin' }, 'Admin'),
-          ...Object.entries(adminPages).map(([page, { label }]) =>
-            h(
-              'a',
-              {
-                href: `#/${page}`,
-                'aria-current': location.hash.startsWith(`#/${page}`) ? 'page' : undefined,
-              },
-              label,
-            ),
-          ),
-        ]
+      ? Object.entries(adminPages).map(([page, { label }]) =>
+          h('a', { href: `#/${page}`, 'aria-current': adminPage() === page ? 'page' : undefined }, label),
+        )
       : Object.entries(accountPages).map(([page, { label }]) =>
           h(
             'a',
