@@ -1,5 +1,7 @@
 // The front doors: the HTTP API (REST, health, metrics, OpenAPI, admin) and the SMPP
 // server for ESME accounts.
+
+export { csvCell, csvLine } from './csv.ts';
 export {
   buildHttpApi,
   directionOf,
@@ -9,6 +11,6 @@ export {
   objectBody,
 } from './http.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
-export { cursorRefused, maxPageSize, pageLimit } from './paging.ts';
+export { cursorRefused, maxPageSize, pageLimit, timeParam } from './paging.ts';
 export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';

@@ -420,6 +420,14 @@ export class PostgresStore implements Store {
       const [a, b] = filter.between.map((n) => query.param(n));
       query.add(`((to_addr = ${a} AND from_addr = ${b}) OR (to_addr = ${b} AND from_addr = ${a}))`);
     }
+    if (filter.anyOf) {
+      const terms = query.param(filter.anyOf);
+      query.add(
+        `(id = ANY(${terms}) OR client_ref = ANY(${terms}) OR to_addr = ANY(${terms}) OR from_addr = ANY(${terms}))`,
+      );
+    }
+    if (filter.createdSince !== undefined) query.add(`created_at >= ${query.param(filter.createdSince)}`);
+    if (filter.createdUntil !== undefined) query.add(`created_at < ${query.param(filter.createdUntil)}`);
     return this.#page(query, 'messages', cursor, limit, toMessage);
   }
 

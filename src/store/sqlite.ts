@@ -276,9 +276,10 @@ export class SqliteStore implements Store {
   }
 
   async listMessages(filter: MessageFilter, cursor: string | null, limit: number): Promise<Page<Message>> {
-    const where = ['account_id = ?'];
-    const params: SQLInputValue[] = [filter.accountId];
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
     const optional: Array<[string, string | undefined]> = [
+      ['account_id', filter.accountId],
       ['status', filter.status],
       ['to_addr', filter.to],
       ['direction', filter.direction],
@@ -293,6 +294,21 @@ export class SqliteStore implements Store {
       const [a, b] = filter.between;
       where.push('((to_addr = ? AND from_addr = ?) OR (to_addr = ? AND from_addr = ?))');
       params.push(a, b, b, a);
+    }
+    if (filter.anyOf) {
+      const terms = filter.anyOf.map(() => '?').join(', ');
+      where.push(
+        `(id IN (${terms}) OR client_ref IN (${terms}) OR to_addr IN (${terms}) OR from_addr IN (${terms}))`,
+      );
+      for (let i = 0; i < 4; i++) params.push(...filter.anyOf);
+    }
+    if (filter.createdSince !== undefined) {
+      where.push('created_at >= ?');
+      params.push(filter.createdSince);
+    }
+    if (filter.createdUntil !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.createdUntil);
     }
     return this.page('messages', where, params, cursor, limit, toMessage);
   }
@@ -633,7 +649,7 @@ export class SqliteStore implements Store {
     const size = Math.max(1, Math.floor(limit));
     // One row more than asked tells whether another page exists without a second query.
     const rows = this.statement(
-      `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT * FROM ${table} WHERE ${where.join(' AND ') || 'TRUE'} ORDER BY created_at DESC, id DESC LIMIT ?`,
     ).all(...params, size + 1);
     const data = rows.slice(0, size).map(toItem);
     const last = data[data.length - 1];

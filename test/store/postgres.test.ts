@@ -301,7 +301,7 @@ if (missing) {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 5 }]);
+        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 6 }]);
         await admin.query('UPDATE smsgw_schema SET version = 99');
       } finally {
         await admin.end();
@@ -378,6 +378,30 @@ if (missing) {
           ),
           /messages_sending/,
         );
+      } finally {
+        await admin.end();
+      }
+    });
+
+    test('version 6: a version 5 database gets the indexes a search by number or client reference uses', async () => {
+      const url = await server.createDatabase();
+      const first = await instance(url);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const searchIndexes = ['messages_client_ref', 'messages_from', 'messages_to'];
+      const present = async () =>
+        (
+          await admin.query(
+            'SELECT indexname FROM pg_indexes WHERE tablename = $1 AND indexname = ANY($2) ORDER BY indexname',
+            ['messages', searchIndexes],
+          )
+        ).rows.map((r) => r.indexname as string);
+      try {
+        await admin.query(`DROP INDEX ${searchIndexes.join(', ')}; UPDATE smsgw_schema SET version = 5`);
+        assert.deepEqual(await present(), []);
+        await first.close();
+        await instance(url);
+        assert.deepEqual(await present(), searchIndexes);
       } finally {
         await admin.end();
       }
