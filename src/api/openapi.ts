@@ -190,6 +190,13 @@ const { to: _to, from: _from, ...reminderChange } = reminderBody;
 /** Verify (OTP), reminders, contacts and groups, alerts. */
 const applicationPaths = {
   '/v1/verify': {
+    get: {
+      ...op('The account’s verifications, newest first (`to`: one number’s)', [
+        '200',
+        'A page of verifications',
+      ]),
+      parameters: [{ name: 'to', in: 'query', schema: str }, ...page],
+    },
     post: op(
       'Start a verification: a one-time code sent by SMS',
       ['201', 'Pending verification {id, to, status}'],
