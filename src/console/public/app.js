@@ -1,12 +1,17 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
-// #/alerts, #/reminders and #/<page>/<id> for an account key; #/admin for an admin key).
+// #/alerts, #/reminders, #/verify, #/suppressions, #/balance, #/usage and #/<page>/<id>
+// for an account key; #/admin, #/messages and #/messages/<id> for an admin key).
 import { accountView, messageDetailView } from './account.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
 import { batchDetailView, batchesView } from './batches.js';
+import { balanceView, usageView } from './billing.js';
 import { field, h } from './dom.js';
 import { reminderDetailView, remindersView } from './reminders.js';
+import { adminMessagesView } from './search.js';
+import { suppressionsView } from './suppressions.js';
+import { verifyView } from './verify.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const sessionBar = /** @type {HTMLElement} */ (document.getElementById('session'));
@@ -30,13 +35,10 @@ function route() {
     notice = 'The key is no longer accepted: sign in again.';
     route();
   });
-  if (session.role === 'admin') {
-    stopView = adminView(main, client);
-    return;
-  }
-  const { page, id } = accountPage();
-  const views = accountPages[page];
-  stopView = id ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
+  const { page, id } = currentPage(session.role);
+  const views = pagesOf(session.role)[page];
+  stopView =
+    id && views.detail ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
 }
 
 /** An account's pages: the list at #/<page>, one item at #/<page>/<id>. */
@@ -45,12 +47,29 @@ const accountPages = {
   batches: { label: 'Batches', list: batchesView, detail: batchDetailView },
   alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
   reminders: { label: 'Reminders', list: remindersView, detail: reminderDetailView },
+  verify: { label: 'Verify', list: verifyView },
+  suppressions: { label: 'Suppressions', list: suppressionsView },
+  balance: { label: 'Balance', list: balanceView },
+  usage: { label: 'Usage', list: usageView },
 };
 
-/** The account page the location names (messages when it names none). */
-function accountPage() {
+/** An admin's pages: the first is where an admin lands. */
+const adminPages = {
+  admin: { label: 'Admin', list: adminView },
+  messages: {
+    label: 'Messages',
+    list: adminMessagesView,
+    detail: (root, client, id) => messageDetailView(root, client, id, '/v1/admin/messages'),
+  },
+};
+
+const pagesOf = (role) => (role === 'admin' ? adminPages : accountPages);
+
+/** The page of the role's that the location names (the role's first when it names none). */
+function currentPage(role) {
+  const pages = pagesOf(role);
   const [, page, id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
-  return Object.hasOwn(accountPages, page) ? { page, id } : { page: 'messages', id: undefined };
+  return Object.hasOwn(pages, page) ? { page, id } : { page: Object.keys(pages)[0], id: undefined };
 }
 
 function renderSessionBar(session) {
@@ -64,18 +83,16 @@ function renderSessionBar(session) {
     route();
   };
   sessionBar.replaceChildren(
-    ...(session.role === 'admin'
-      ? [h('a', { href: '#/admin' }, 'Admin')]
-      : Object.entries(accountPages).map(([page, { label }]) =>
-          h(
-            'a',
-            {
-              href: `#/${page}`,
-              'aria-current': accountPage().page === page ? 'page' : undefined,
-            },
-            label,
-          ),
-        )),
+    ...Object.entries(pagesOf(session.role)).map(([page, { label }]) =>
+      h(
+        'a',
+        {
+          href: `#/${page}`,
+          'aria-current': currentPage(session.role).page === page ? 'page' : undefined,
+        },
+        label,
+      ),
+    ),
     h(
       'span',
       { id: 'signed-in', class: 'muted' },

@@ -90,7 +90,7 @@ export function listPanel(root, { title, note, list, refreshMs }) {
         list.controls,
       ),
       list.error,
-      list.table,
+      h('div', { class: 'table-scroll' }, list.table),
     ),
   );
   return every(refreshMs, list.load);
