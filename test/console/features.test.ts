@@ -45,6 +45,10 @@ async function axeFindings(page: Page): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.nodes.join(', ')}`);
 }
 
+/** Inline scripts, style attributes and `on…` handler attributes in the page. */
+const inlineCount = `document.querySelectorAll('script:not([src]), [style]').length +
+  [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => a.name.startsWith('on'))).length`;
+
 /** How far the page scrolls sideways (0: it fits the window). */
 const sidewaysScroll = (page: Page) =>
   page.evaluate(
@@ -356,6 +360,8 @@ routes:
           assert.equal(await page.getAttribute(`nav a[href="#/${name}"]`, 'aria-current'), 'page');
           assert.ok((await sidewaysScroll(page)) <= 0, `${name} at ${width} px scrolls sideways`);
           assert.deepEqual(await axeFindings(page), [], `${name} at ${width} px`);
+          // Nothing a strict CSP would block: no inline script, style or event handler attribute.
+          assert.equal(await page.evaluate(inlineCount), 0, name);
         }
       }
       await page.goto(`${gw.base}/console#/messages`);
