@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
 import { requirePeer } from '../peers/available.ts';
 import { consolePage } from './browser.ts';
@@ -181,6 +181,30 @@ routes:
       await page.press('#message-search', 'Enter');
     },
   );
+
+  await t.test('a refresh that was under way when a search ran does not overwrite its results', async () => {
+    await searchFor('', (ids) => ids.length >= 5);
+    // Every row count the list shows from now on.
+    await page.evaluate(`window.rowCounts = [];
+      new MutationObserver(() => window.rowCounts.push(document.querySelectorAll('#messages tbody tr[data-id]').length))
+        .observe(document.querySelector('#messages tbody'), { childList: true })`);
+    const unfiltered = /\/v1\/messages\?limit=20$/;
+    const held: Route[] = [];
+    await page.route(unfiltered, (route) => {
+      held.push(route);
+    });
+    await waitFor(() => held.length > 0, waitMs, 'a refresh held');
+    assert.deepEqual(await searchFor('booking-17', (ids) => ids.length === 1), [first.id]);
+    // The refreshes take turns: the next one is asked only once the held one is handled.
+    const nextRefresh = page.waitForRequest((req) => req.url().includes('q=booking-17'));
+    for (const route of held) await route.continue();
+    await page.unroute(unfiltered);
+    await nextRefresh;
+    assert.ok(
+      ((await page.evaluate('window.rowCounts')) as number[]).every((n) => n <= 1),
+      'the stale answer was shown',
+    );
+  });
 
   await t.test('values a user supplied show as text, never as markup', async () => {
     await searchFor('', (ids) => ids.length >= 5);

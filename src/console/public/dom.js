@@ -164,10 +164,14 @@ export function pagedTable({ id, pager, headings, empty, fetchPage, row }) {
   /** The cursor of each page shown so far: the last is the current page. */
   let cursors = [null];
   let nextCursor = null;
+  /** Loads asked for so far: only the latest one's answer is shown (a refresh started before a new search must not overwrite it). */
+  let asked = 0;
 
   const load = async () => {
+    const n = ++asked;
     try {
       const page = await fetchPage(cursors.at(-1));
+      if (n !== asked) return;
       nextCursor = page.nextCursor;
       rows.replaceChildren(
         ...(page.data.length
@@ -179,7 +183,7 @@ export function pagedTable({ id, pager, headings, empty, fetchPage, row }) {
       pageLabel.replaceChildren(`page ${cursors.length}`);
       error.replaceChildren();
     } catch (err) {
-      error.replaceChildren(errorText(err));
+      if (n === asked) error.replaceChildren(errorText(err));
     }
   };
   newer.addEventListener('click', () => {
