@@ -152,18 +152,20 @@ routes:
         [inbound],
       );
       await page.selectOption('#filter-direction', '');
-      // A date range: tomorrow onwards finds nothing, today finds them.
+      // A date range: the next day onwards finds nothing, their day finds them.
+      // Days counted from the messages' own (not the clock's: a run may pass midnight).
+      const created = Date.parse((await acme('GET', `/v1/messages/${first.id}`)).body.createdAt);
       const day = (offset: number) => {
-        const d = new Date(Date.now() + offset * 86_400_000);
+        const d = new Date(created + offset * 86_400_000);
         return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
       };
       await page.fill('#filter-since', day(1));
       await page.dispatchEvent('#filter-since', 'change');
-      await waitFor(async () => (await rowIds()).length === 0, waitMs, 'nothing from tomorrow');
+      await waitFor(async () => (await rowIds()).length === 0, waitMs, 'nothing from the next day');
       await page.fill('#filter-since', day(0));
       await page.fill('#filter-until', day(0));
       await page.dispatchEvent('#filter-until', 'change');
-      await waitFor(async () => (await rowIds()).length === 2, waitMs, 'today’s');
+      await waitFor(async () => (await rowIds()).length === 2, waitMs, 'that day’s');
       await page.screenshot({ path: join(imagesDir, 'console-messages.png') });
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#messages-export')]);
