@@ -278,8 +278,13 @@ export class SqliteStore implements Store {
   async listMessages(filter: MessageFilter, cursor: string | null, limit: number): Promise<Page<Message>> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
+    if (filter.accountId !== undefined) {
+      // A search is led by the indexes of what it looks for (a MULTI-INDEX OR), not by a walk
+      // of all the account's messages: the `+` keeps the planner off messages_account.
+      where.push(filter.anyOf ? '+account_id = ?' : 'account_id = ?');
+      params.push(filter.accountId);
+    }
     const optional: Array<[string, string | undefined]> = [
-      ['account_id', filter.accountId],
       ['status', filter.status],
       ['to_addr', filter.to],
       ['direction', filter.direction],
@@ -297,10 +302,13 @@ export class SqliteStore implements Store {
     }
     if (filter.anyOf) {
       const terms = filter.anyOf.map(() => '?').join(', ');
+      const account = filter.accountId === undefined ? [] : [filter.accountId];
+      const mine = account.length ? 'account_id = ? AND ' : '';
       where.push(
-        `(id IN (${terms}) OR client_ref IN (${terms}) OR to_addr IN (${terms}) OR from_addr IN (${terms}))`,
+        `(id IN (${terms}) OR (${mine}client_ref IN (${terms})) OR (${mine}to_addr IN (${terms})) OR (${mine}from_addr IN (${terms})))`,
       );
-      for (let i = 0; i < 4; i++) params.push(...filter.anyOf);
+      params.push(...filter.anyOf);
+      for (let i = 0; i < 3; i++) params.push(...account, ...filter.anyOf);
     }
     if (filter.createdSince !== undefined) {
       where.push('created_at >= ?');
