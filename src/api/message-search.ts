@@ -31,7 +31,8 @@ const csvColumns = [
 
 /**
  * The filter the query parameters name (without the account): `q` (a message id, a client
- * reference, or a number either way, with or without `+`), `status`, `direction`, `to`,
+ * reference, or a number either way, with or without `+`: the recipient of any message,
+ * the sender of an inbound one), `status`, `direction`, `to`,
  * `since` and `until` (ISO 8601 dates or times, or unix seconds; a date alone as `until`
  * takes its whole day). `country` reads a national number in `q` and `to`.
  */

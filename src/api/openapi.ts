@@ -154,7 +154,7 @@ const messageSearchParameters = [
     in: 'query',
     schema: str,
     description:
-      'A message id, a client reference, or a number (with or without +, or national in the account country) either way: recipient or sender',
+      'A message id, a client reference, or a number (with or without +, or national in the account country) either way: the recipient of any message, the sender of an inbound one',
   },
   { name: 'status', in: 'query', schema: str },
   { name: 'direction', in: 'query', schema: { type: 'string', enum: ['outbound', 'inbound'] } },

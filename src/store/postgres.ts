@@ -425,7 +425,7 @@ export class PostgresStore implements Store {
       // The account in each term lets each use its own index (a BitmapOr).
       const mine = filter.accountId === undefined ? '' : `account_id = ${query.param(filter.accountId)} AND `;
       query.add(
-        `(id = ANY(${terms}) OR (${mine}client_ref = ANY(${terms})) OR (${mine}to_addr = ANY(${terms})) OR (${mine}from_addr = ANY(${terms})))`,
+        `(id = ANY(${terms}) OR (${mine}client_ref = ANY(${terms})) OR (${mine}to_addr = ANY(${terms})) OR (direction = 'mo' AND ${mine}from_addr = ANY(${terms})))`,
       );
     }
     if (filter.createdSince !== undefined) query.add(`created_at >= ${query.param(filter.createdSince)}`);

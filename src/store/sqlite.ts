@@ -305,7 +305,7 @@ export class SqliteStore implements Store {
       const account = filter.accountId === undefined ? [] : [filter.accountId];
       const mine = account.length ? 'account_id = ? AND ' : '';
       where.push(
-        `(id IN (${terms}) OR (${mine}client_ref IN (${terms})) OR (${mine}to_addr IN (${terms})) OR (${mine}from_addr IN (${terms})))`,
+        `(id IN (${terms}) OR (${mine}client_ref IN (${terms})) OR (${mine}to_addr IN (${terms})) OR (direction = 'mo' AND ${mine}from_addr IN (${terms})))`,
       );
       params.push(...filter.anyOf);
       for (let i = 0; i < 3; i++) params.push(...account, ...filter.anyOf);

@@ -32,7 +32,10 @@ export interface MessageFilter {
   groupId?: string;
   /** Messages either way between two numbers (a conversation): to one and from the other. */
   between?: [string, string];
-  /** Messages whose id, client reference, recipient or sender is one of these (a search). */
+  /**
+   * Messages whose id, client reference or recipient is one of these, or inbound ones whose
+   * sender is (a search: an outbound message's sender is the account's own).
+   */
   anyOf?: string[];
   /** Created at or after this time (ms). */
   createdSince?: number;
