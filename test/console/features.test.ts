@@ -184,6 +184,24 @@ routes:
     },
   );
 
+  await t.test('a search is kept in the URL and loads straight from it', async () => {
+    await searchFor('booking-17', (ids) => ids.length === 1);
+    assert.equal(new URL(page.url()).hash, '#/messages?q=booking-17');
+    await page.goto(`${gw.base}/console#/messages?q=%2B447700900123&direction=inbound`);
+    await page.reload();
+    const inbound = await waitFor(async () => {
+      const ids = await rowIds();
+      return ids.length === 1 ? ids[0] : undefined;
+    }, waitMs);
+    assert.equal((await acme('GET', `/v1/messages/${inbound}`)).body.direction, 'inbound');
+    assert.equal(await page.inputValue('#message-search'), '+447700900123');
+    assert.equal(await page.inputValue('#filter-direction'), 'inbound');
+    assert.equal(await page.getAttribute('nav a[href="#/messages"]', 'aria-current'), 'page');
+    await page.goto(`${gw.base}/console#/messages`);
+    await page.reload();
+    await page.waitForSelector('#message-search');
+  });
+
   await t.test('a refresh that was under way when a search ran does not overwrite its results', async () => {
     await searchFor('', (ids) => ids.length >= 5);
     // Every row count the list shows from now on.

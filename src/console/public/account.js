@@ -20,10 +20,11 @@ const refreshMs = 2000;
 /**
  * @param {HTMLElement} root
  * @param {import('./api.js').Client} client
+ * @param {URLSearchParams} params the search in the location
  * @returns {() => void} stops the view's timers
  */
-export function accountView(root, client) {
-  const list = messageSearch(client, { path: '/v1/messages' });
+export function accountView(root, client, params) {
+  const list = messageSearch(client, { path: '/v1/messages', params });
   const send = sendForm(client, () => list.reload());
   root.replaceChildren(h('div', { class: 'columns' }, send.element, list.element));
   return () => {

@@ -35,10 +35,12 @@ function route() {
     notice = 'The key is no longer accepted: sign in again.';
     route();
   });
-  const { page, id } = currentPage(session.role);
+  const { page, id, params } = currentPage(session.role);
   const views = pagesOf(session.role)[page];
   stopView =
-    id && views.detail ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
+    id && views.detail
+      ? views.detail(main, client, decodeURIComponent(id))
+      : views.list(main, client, params);
 }
 
 /** An account's pages: the list at #/<page>, one item at #/<page>/<id>. */
@@ -68,8 +70,12 @@ const pagesOf = (role) => (role === 'admin' ? adminPages : accountPages);
 /** The page of the role's that the location names (the role's first when it names none). */
 function currentPage(role) {
   const pages = pagesOf(role);
-  const [, page, id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
-  return Object.hasOwn(pages, page) ? { page, id } : { page: Object.keys(pages)[0], id: undefined };
+  // #/<page>, #/<page>/<id>, #/<page>?<search> (a list's search, e.g. #/messages?q=447700900123)
+  const [, page, id, search] = /^#\/(\w+)(?:\/([^?]+))?(?:\?(.*))?$/.exec(location.hash) ?? [];
+  const params = new URLSearchParams(search ?? '');
+  return Object.hasOwn(pages, page)
+    ? { page, id, params }
+    : { page: Object.keys(pages)[0], id: undefined, params };
 }
 
 function renderSessionBar(session) {

@@ -24,11 +24,13 @@ export const messageHref = (id) => `#/messages/${encodeURIComponent(id)}`;
 
 /**
  * The messages panel with its search. `path` is the list to search; `accounts` (an admin's)
- * adds an account column and filter.
+ * adds an account column and filter; `params` is the search the location holds
+ * (`#/messages?q=…&status=…&direction=…&account=…&since=YYYY-MM-DD&until=YYYY-MM-DD`),
+ * and each search is written back there, so a search loads straight from its URL.
  * @param {import('./api.js').Client} client
- * @param {{ path: string, accounts?: string[] }} options
+ * @param {{ path: string, accounts?: string[], params?: URLSearchParams }} options
  */
-export function messageSearch(client, { path, accounts }) {
+export function messageSearch(client, { path, accounts, params: initial = new URLSearchParams() }) {
   const q = /** @type {HTMLInputElement} */ (
     h('input', {
       id: 'message-search',
@@ -69,6 +71,16 @@ export function messageSearch(client, { path, accounts }) {
   const auto = /** @type {HTMLInputElement} */ (
     h('input', { id: 'auto-refresh', type: 'checkbox', checked: true })
   );
+  const controls = { q, status, direction, account, since, until };
+  for (const [name, control] of Object.entries(controls))
+    if (control && initial.has(name)) control.value = initial.get(name) ?? '';
+  /** The search into the location (replaced, not pushed: Back leaves the page, not each search). */
+  const remember = () => {
+    const values = Object.fromEntries(
+      Object.entries(controls).map(([name, control]) => [name, control?.value.trim()]),
+    );
+    history.replaceState(null, '', `#/messages${query(values)}`);
+  };
   const exportButton = h('button', { type: 'button', id: 'messages-export' }, 'Export CSV');
   const exportResult = h('span', { id: 'messages-export-result', class: 'muted', role: 'status' });
 
@@ -97,12 +109,16 @@ export function messageSearch(client, { path, accounts }) {
     fetchPage: (cursor) => client.get(`${path}${query({ ...params(), limit: pageSize, cursor })}`),
     row: (m) => row(m, Boolean(accounts)),
   });
+  const restart = () => {
+    remember();
+    return list.restart();
+  };
   for (const control of [status, direction, since, until, account])
-    control?.addEventListener('change', list.restart);
+    control?.addEventListener('change', restart);
 
   const search = (/** @type {SubmitEvent} */ ev) => {
     ev.preventDefault();
-    list.restart();
+    restart();
   };
   // The whole search (every page), read with the key and handed to the browser as a file.
   exportButton.addEventListener('click', async () => {
@@ -175,9 +191,10 @@ function row(m, withAccount) {
  * An admin's message search, over every account (with an account filter).
  * @param {HTMLElement} root
  * @param {import('./api.js').Client} client
+ * @param {URLSearchParams} params the search in the location
  * @returns {() => void} stops the view's timers
  */
-export function adminMessagesView(root, client) {
+export function adminMessagesView(root, client, params) {
   let stop = () => {};
   let stopped = false;
   root.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
@@ -188,6 +205,7 @@ export function adminMessagesView(root, client) {
       const search = messageSearch(client, {
         path: '/v1/admin/messages',
         accounts: accounts.data.map((a) => a.id),
+        params,
       });
       stop = search.stop;
       root.replaceChildren(search.element);
