@@ -502,6 +502,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       if (q.account !== undefined && !account)
         throw new GatewayError('not_found', `no account ${q.account}`, 'account', 404);
       const filter = { accountId: account?.id, ...messageSearch(q, account?.defaultCountry) };
+      // Every account's messages in order would be a walk of the whole store on each request.
+      if (!account && !filter.anyOf)
+        throw new GatewayError(
+          'missing_field',
+          'give q (a number, a message id or a client reference) or an account',
+          'q',
+        );
       if (wantsCsv(req)) return sendMessagesCsv(reply, o.gateway, filter);
       const page = await o.gateway.store
         .listMessages(filter, q.cursor ?? null, pageLimit(q))

@@ -525,9 +525,9 @@ const adminPaths = {
     get: {
       ...adminOp(
         'searchAllMessages',
-        "Every account's messages (or one's: `account`) searched as GET /v1/messages searches; each names its `account`",
+        "Every account's messages (or one's: `account`) searched as GET /v1/messages searches; each names its `account`. Without `account`, `q` is required",
         ['200', 'A page of messages, or the whole search as CSV (format=csv or Accept: text/csv)'],
-        { '404': 'No such account' },
+        { '400': 'Neither q nor account (missing_field)', '404': 'No such account' },
       ),
       parameters: [
         { name: 'account', in: 'query', schema: { type: 'string' }, description: 'Only this account' },

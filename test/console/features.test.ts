@@ -445,6 +445,8 @@ routes:
     await page.screenshot({ path: join(imagesDir, 'console-admin.png'), fullPage: true });
     await page.click('nav a[href="#/messages"]');
     await page.waitForSelector('#message-search');
+    // Every account's messages are searched for, not listed whole.
+    await page.locator('#messages td.muted', { hasText: 'Search for a number' }).waitFor();
     await page.fill('#message-search', '447700900123');
     await page.press('#message-search', 'Enter');
     await waitFor(async () => (await rowIds()).length === 3, waitMs, 'admin search');

@@ -108,6 +108,17 @@ routes:
       (one.body.data as Listed[]).map((m) => m.id),
       [theirs.id],
     );
+    // Not every account's messages whole: a search or an account.
+    const whole = await admin('GET', '/v1/admin/messages?status=delivered');
+    assert.deepEqual(
+      [whole.status, whole.body.error.code, whole.body.error.field],
+      [400, 'missing_field', 'q'],
+    );
+    const acmeOnly = await admin('GET', '/v1/admin/messages?account=acme&direction=outbound');
+    assert.deepEqual(
+      (acmeOnly.body.data as Listed[]).map((m) => m.id),
+      [second.id, first.id],
+    );
     const none = await admin('GET', '/v1/admin/messages?account=nobody');
     assert.equal(none.status, 404);
     assert.equal(none.body.error.field, 'account');

@@ -1,5 +1,5 @@
 // An account's view: send a message (with a live encoding/segment count), its messages
-// (filters, paging, auto-refresh), and one message with its events.
+// (the search of search.js), and one message with its events.
 import { ApiError, errorText } from './api.js';
 import { badge, every, field, fieldList, h, plural, showFormError, time } from './dom.js';
 import { messageHref, messageSearch } from './search.js';

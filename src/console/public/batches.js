@@ -16,6 +16,7 @@ import {
   plural,
   progressBar,
   progressOf,
+  scrollBox,
   showFormError,
   time,
 } from './dom.js';
@@ -226,7 +227,7 @@ function batchList(client) {
     h('h2', null, 'Batches'),
     h('div', { class: 'toolbar' }, status, h('span', { class: 'spacer' }), list.controls),
     list.error,
-    h('div', { class: 'table-scroll' }, list.table),
+    scrollBox(list.table),
   );
   return { element, reload: list.load, stop };
 }

@@ -2,7 +2,7 @@
 // (GET /v1/balance, /v1/balance/ledger), and its usage per day, country or connector over a
 // period (GET /v1/usage) as a bar chart (inline SVG) and a table.
 import { errorText, query } from './api.js';
-import { field, h, pagedTable, time } from './dom.js';
+import { field, h, pagedTable, scrollBox, time } from './dom.js';
 
 const svgNs = 'http://www.w3.org/2000/svg';
 
@@ -56,7 +56,7 @@ export function balanceView(root, client) {
       h('h3', null, 'Ledger'),
       h('div', { class: 'toolbar' }, h('span', { class: 'spacer' }), ledger.controls),
       ledger.error,
-      h('div', { class: 'table-scroll' }, ledger.table),
+      scrollBox(ledger.table),
     ),
   );
   client
@@ -187,9 +187,7 @@ export function usageView(root, client) {
       error,
       chart,
       totals,
-      h(
-        'div',
-        { class: 'table-scroll' },
+      scrollBox(
         h(
           'table',
           { id: 'usage' },

@@ -2,7 +2,7 @@
 // reference; runs on Enter), status, direction and a date range over GET /v1/messages (an
 // account's) or GET /v1/admin/messages (every account's), and the search as a CSV file.
 import { errorText, query } from './api.js';
-import { badge, every, h, pagedTable, short, time } from './dom.js';
+import { badge, every, h, pagedTable, scrollBox, short, time } from './dom.js';
 
 export const messageStatuses = [
   'scheduled',
@@ -68,8 +68,9 @@ export function messageSearch(client, { path, accounts, params: initial = new UR
   const until = /** @type {HTMLInputElement} */ (
     h('input', { id: 'filter-until', name: 'until', type: 'date' })
   );
+  // An admin's search reads every account's messages: it runs when asked, not every 2 s.
   const auto = /** @type {HTMLInputElement} */ (
-    h('input', { id: 'auto-refresh', type: 'checkbox', checked: true })
+    h('input', { id: 'auto-refresh', type: 'checkbox', checked: !accounts })
   );
   const controls = { q, status, direction, account, since, until };
   for (const [name, control] of Object.entries(controls))
@@ -84,6 +85,8 @@ export function messageSearch(client, { path, accounts, params: initial = new UR
   const exportButton = h('button', { type: 'button', id: 'messages-export' }, 'Export CSV');
   const exportResult = h('span', { id: 'messages-export-result', class: 'muted', role: 'status' });
 
+  /** An admin's page with neither a search nor an account. */
+  const searchless = () => Boolean(accounts) && !q.value.trim() && !account?.value;
   /** The search as query parameters; the dates are the reader's local days. */
   const params = () => {
     const day = (input, end) => {
@@ -105,8 +108,15 @@ export function messageSearch(client, { path, accounts, params: initial = new UR
     id: 'messages',
     pager: 'page',
     headings: [...(accounts ? ['Account'] : []), 'Created', 'Dir', 'To', 'From', 'Status', 'Seg', 'Text'],
-    empty: 'No messages found.',
-    fetchPage: (cursor) => client.get(`${path}${query({ ...params(), limit: pageSize, cursor })}`),
+    empty: () =>
+      searchless()
+        ? 'Search for a number, a message id or a client reference, or choose an account.'
+        : 'No messages found.',
+    // Every account's messages are found by a search or an account, not listed whole.
+    fetchPage: (cursor) =>
+      searchless()
+        ? Promise.resolve({ data: [], nextCursor: null })
+        : client.get(`${path}${query({ ...params(), limit: pageSize, cursor })}`),
     row: (m) => row(m, Boolean(accounts)),
   });
   const restart = () => {
@@ -140,7 +150,12 @@ export function messageSearch(client, { path, accounts, params: initial = new UR
     }
   });
 
-  const stop = every(refreshMs, () => (auto.checked ? list.load() : undefined));
+  let loaded = false;
+  const stop = every(refreshMs, () => {
+    if (loaded && !auto.checked) return undefined;
+    loaded = true;
+    return list.load();
+  });
   const element = h(
     'section',
     { class: 'panel wide' },
@@ -166,7 +181,7 @@ export function messageSearch(client, { path, accounts, params: initial = new UR
       list.controls,
     ),
     list.error,
-    h('div', { class: 'table-scroll' }, list.table),
+    scrollBox(list.table),
   );
   return { element, reload: list.load, stop };
 }

@@ -2,7 +2,7 @@
 // whole account, or from one sender only). Found by number, added one at a time, imported
 // from a CSV file (streamed as it is to POST /v1/suppressions/import), removed.
 import { errorText, query } from './api.js';
-import { field, h, pagedTable, showFormError, time } from './dom.js';
+import { field, h, pagedTable, scrollBox, showFormError, time } from './dom.js';
 
 const pageSize = 20;
 
@@ -93,7 +93,7 @@ export function suppressionsView(root, client) {
         ),
         listError,
         list.error,
-        h('div', { class: 'table-scroll' }, list.table),
+        scrollBox(list.table),
       ),
     ),
   );
