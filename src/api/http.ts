@@ -644,12 +644,6 @@ export function objectBody(body: unknown, expected = 'expected a JSON object'): 
   return body as Record<string, unknown>;
 }
 
-export function directionOf(value: string): 'mt' | 'mo' {
-  if (value === 'outbound' || value === 'mt') return 'mt';
-  if (value === 'inbound' || value === 'mo') return 'mo';
-  throw new GatewayError('invalid_direction', 'direction must be outbound or inbound', 'direction');
-}
-
 const encodings = ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'];
 
 /** The longest text a message (or a segment count) takes, in UTF-16 units. */

@@ -1,15 +1,15 @@
 // The front doors: the HTTP API (REST, health, metrics, OpenAPI, admin) and the SMPP
 // server for ESME accounts.
 
-export { csvCell, csvLine } from './csv.ts';
+export { csvCell } from './csv.ts';
 export {
   buildHttpApi,
-  directionOf,
   type HttpApiOptions,
   type HttpPlugin,
   metricsRoute,
   objectBody,
 } from './http.ts';
+export { directionOf } from './message-search.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit, timeParam } from './paging.ts';
 export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';

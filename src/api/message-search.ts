@@ -6,7 +6,6 @@ import type { CountryCode, Gateway, Message } from '../core/index.ts';
 import { GatewayError, messageStatuses, messageView, normaliseNumber } from '../core/index.ts';
 import type { MessageFilter } from '../store/index.ts';
 import { csvLine } from './csv.ts';
-import { directionOf } from './http.ts';
 import { maxPageSize, timeParam } from './paging.ts';
 
 /** The columns of a CSV export, in order: fields of the message's JSON form. */
@@ -73,6 +72,13 @@ function searchTerms(term: string, country: CountryCode | null | undefined): str
   }
   for (const t of [...terms]) if (/^\+\d+$/.test(t)) terms.add(t.slice(1));
   return [...terms];
+}
+
+/** A `direction` parameter: `outbound` (or `mt`), `inbound` (or `mo`). */
+export function directionOf(value: string): 'mt' | 'mo' {
+  if (value === 'outbound' || value === 'mt') return 'mt';
+  if (value === 'inbound' || value === 'mo') return 'mo';
+  throw new GatewayError('invalid_direction', 'direction must be outbound or inbound', 'direction');
 }
 
 /** Whether the request asks for CSV: `format=csv`, or `Accept: text/csv` without a format. */
