@@ -25,9 +25,7 @@ import {
   hashApiKey,
   isCountryCode,
   messagePrice,
-  messageStatuses,
   messageView,
-  normaliseNumber,
   normaliseSender,
   priorities,
   qualityWindow,
@@ -41,6 +39,7 @@ import { OutboundPolicy } from '../webhooks/index.ts';
 import { refuseUnknownFields } from './fields.ts';
 import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
 import { lookupRoutes } from './lookup.ts';
+import { messageSearch, sendMessagesCsv, wantsCsv } from './message-search.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
@@ -380,29 +379,12 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return messageView(o.gateway.live(message), await o.gateway.store.listEvents(id));
     });
 
-    v1.get('/v1/messages', async (req) => {
+    v1.get('/v1/messages', async (req, reply) => {
       const q = req.query as Record<string, string | undefined>;
-      const limit = pageLimit(q);
-      if (q.status !== undefined && !(messageStatuses as readonly string[]).includes(q.status)) {
-        throw new GatewayError(
-          'invalid_status',
-          `status must be one of ${messageStatuses.join(', ')}`,
-          'status',
-        );
-      }
-      const direction = q.direction === undefined ? undefined : directionOf(q.direction);
+      const filter = { accountId: req.account.id, ...messageSearch(q, req.account.defaultCountry) };
+      if (wantsCsv(req)) return sendMessagesCsv(reply, o.gateway, filter);
       const page = await o.gateway.store
-        .listMessages(
-          {
-            accountId: req.account.id,
-            status: q.status as Message['status'] | undefined,
-            // Looked up as it is stored: `07700 900123` in the account's country is +447700900123.
-            to: q.to === undefined ? undefined : (normaliseNumber(q.to, req.account.defaultCountry) ?? q.to),
-            direction,
-          },
-          q.cursor ?? null,
-          limit,
-        )
+        .listMessages(filter, q.cursor ?? null, pageLimit(q))
         .catch(cursorRefused);
       return { data: page.data.map((m) => messageView(o.gateway.live(m))), nextCursor: page.nextCursor };
     });
@@ -512,6 +494,29 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         meta: tags ? { tags } : null,
         at,
       });
+    });
+    // Every account's messages, or one's (`account`), searched as GET /v1/messages searches.
+    admin.get('/v1/admin/messages', async (req, reply) => {
+      const q = req.query as Record<string, string | undefined>;
+      const account = q.account === undefined ? undefined : o.accounts.get(q.account);
+      if (q.account !== undefined && !account)
+        throw new GatewayError('not_found', `no account ${q.account}`, 'account', 404);
+      const filter = { accountId: account?.id, ...messageSearch(q, account?.defaultCountry) };
+      // Every account's messages in order would be a walk of the whole store on each request.
+      if (!account && !filter.anyOf)
+        throw new GatewayError(
+          'missing_field',
+          'give q (a number, a message id or a client reference) or an account',
+          'q',
+        );
+      if (wantsCsv(req)) return sendMessagesCsv(reply, o.gateway, filter);
+      const page = await o.gateway.store
+        .listMessages(filter, q.cursor ?? null, pageLimit(q))
+        .catch(cursorRefused);
+      return {
+        data: page.data.map((m) => ({ ...messageView(o.gateway.live(m)), account: m.accountId })),
+        nextCursor: page.nextCursor,
+      };
     });
     admin.get('/v1/admin/accounts', async () => ({
       data: o.accounts.list().map((a) => ({
@@ -637,12 +642,6 @@ export function objectBody(body: unknown, expected = 'expected a JSON object'): 
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new GatewayError('invalid_body', expected);
   return body as Record<string, unknown>;
-}
-
-export function directionOf(value: string): 'mt' | 'mo' {
-  if (value === 'outbound' || value === 'mt') return 'mt';
-  if (value === 'inbound' || value === 'mo') return 'mo';
-  throw new GatewayError('invalid_direction', 'direction must be outbound or inbound', 'direction');
 }
 
 const encodings = ['auto', 'gsm7', 'ucs2', 'latin1', 'binary'];

@@ -147,6 +147,33 @@ const op = (
   },
 });
 const page = ['cursor', 'limit'].map((name) => ({ name, in: 'query', schema: str }));
+/** GET /v1/messages and GET /v1/admin/messages: what finds a message. */
+const messageSearchParameters = [
+  {
+    name: 'q',
+    in: 'query',
+    schema: str,
+    description:
+      'A message id, a client reference, or a number (with or without +, or national in the account country) either way: the recipient of any message, the sender of an inbound one',
+  },
+  { name: 'status', in: 'query', schema: str },
+  { name: 'direction', in: 'query', schema: { type: 'string', enum: ['outbound', 'inbound'] } },
+  { name: 'to', in: 'query', schema: str, description: 'Only messages to this number' },
+  {
+    name: 'since',
+    in: 'query',
+    schema: str,
+    description: 'Created at or after: ISO date or time, or unix seconds',
+  },
+  {
+    name: 'until',
+    in: 'query',
+    schema: str,
+    description: 'Created before: ISO date (whole day), time or unix seconds',
+  },
+  { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+  ...page,
+];
 const reminderBody = {
   to: str,
   from: str,
@@ -163,6 +190,13 @@ const { to: _to, from: _from, ...reminderChange } = reminderBody;
 /** Verify (OTP), reminders, contacts and groups, alerts. */
 const applicationPaths = {
   '/v1/verify': {
+    get: {
+      ...op('The account’s verifications, newest first (`to`: one number’s)', [
+        '200',
+        'A page of verifications',
+      ]),
+      parameters: [{ name: 'to', in: 'query', schema: str }, ...page],
+    },
     post: op(
       'Start a verification: a one-time code sent by SMS',
       ['201', 'Pending verification {id, to, status}'],
@@ -762,6 +796,20 @@ const adminPaths = {
       ],
     },
   },
+  '/v1/admin/messages': {
+    get: {
+      ...adminOp(
+        'searchAllMessages',
+        "Every account's messages (or one's: `account`) searched as GET /v1/messages searches; each names its `account`. Without `account`, `q` is required",
+        ['200', 'A page of messages, or the whole search as CSV (format=csv or Accept: text/csv)'],
+        { '400': 'Neither q nor account (missing_field)', '404': 'No such account' },
+      ),
+      parameters: [
+        { name: 'account', in: 'query', schema: { type: 'string' }, description: 'Only this account' },
+        ...messageSearchParameters,
+      ],
+    },
+  },
   '/v1/admin/messages/{id}': {
     parameters: idParam,
     get: adminOp(
@@ -1014,13 +1062,16 @@ export const openApiDocument = {
       },
       get: {
         operationId: 'listMessages',
-        summary: 'List messages',
-        parameters: ['status', 'to', 'direction', 'cursor', 'limit'].map((name) => ({
-          name,
-          in: 'query',
-          schema: { type: 'string' },
-        })),
-        responses: { '200': pageOf(message), ...errors },
+        summary:
+          'List and search messages, newest first; the whole search as CSV with format=csv or Accept: text/csv',
+        parameters: messageSearchParameters,
+        responses: {
+          '200': {
+            ...pageOf(message),
+            content: { ...pageOf(message).content, 'text/csv': { schema: { type: 'string' } } },
+          },
+          ...errors,
+        },
       },
     },
     '/v1/messages/{id}': {

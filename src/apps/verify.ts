@@ -5,7 +5,7 @@
 // and per account, and an allowed/blocked countries list.
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { HttpPlugin } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin } from '../api/index.ts';
 import type { VerifySettingsConfig } from '../config/index.ts';
 import type { Message } from '../core/index.ts';
 import {
@@ -16,13 +16,14 @@ import {
   GatewayError,
   hashPassword,
   newId,
+  normaliseNumber,
   templateNames,
   type VelocityBudget,
   VelocityLimits,
   verifyPassword,
 } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
-import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound } from './shared.ts';
+import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
 
 export type VerifySettings = Required<Omit<VerifySettingsConfig, 'from' | 'templates'>> &
   Pick<VerifySettingsConfig, 'from'> & { templates: Record<string, string> };
@@ -222,6 +223,33 @@ export class VerifyService {
       );
       return this.#send(accountId, updated, code, record);
     });
+  }
+
+  /**
+   * The account's verifications, newest first; `to` only those to one number. A pending one
+   * past its time reads `expired`, as `get` has it (without writing it so).
+   */
+  async list(accountId: string, query: unknown) {
+    const to = new Fields(query ?? {}).string('to', 32);
+    const { limit, cursor } = pageOf(query);
+    const now = this.#ctx.now();
+    const page = await this.#ctx.store
+      .listRecords<Verification>(
+        verifyKind,
+        {
+          accountId,
+          ref: to === undefined ? undefined : (normaliseNumber(to, countryOf(this.#ctx, accountId)) ?? to),
+        },
+        cursor,
+        limit,
+      )
+      .catch(cursorRefused);
+    return {
+      data: page.data.map((r) =>
+        r.status === 'pending' && now >= r.data.expiresAt ? { ...r, status: 'expired' } : r,
+      ),
+      nextCursor: page.nextCursor,
+    };
   }
 
   /** The verification as it is now (a pending one past its time reads `expired`). */
@@ -440,6 +468,10 @@ export function verifyRoutes(service: VerifyService): HttpPlugin {
         from: f.string('from', 20),
       });
       return reply.code(201).send(verificationView(record));
+    });
+    app.get('/v1/verify', async (req) => {
+      const page = await service.list(req.account.id, req.query);
+      return { data: page.data.map(verificationView), nextCursor: page.nextCursor };
     });
     app.get('/v1/verify/:id', async (req) =>
       verificationView(await service.get(req.account.id, (req.params as { id: string }).id)),

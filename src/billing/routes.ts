@@ -1,13 +1,12 @@
 // Billing over REST: the account's balance, ledger and usage; an admin's credit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
-import { objectBody, pageLimit } from '../api/index.ts';
+import { csvCell, objectBody, pageLimit, timeParam } from '../api/index.ts';
 import { countryOfNumber, fromMicros, GatewayError } from '../core/index.ts';
 import type { Billing } from './billing.ts';
 
 const groupings = ['day', 'country', 'connector'] as const;
 type Grouping = (typeof groupings)[number];
-const dayMs = 86_400_000;
 
 export interface BillingRoutesOptions {
   /** Told of every credit once it is booked (the audit log, src/manage). */
@@ -145,23 +144,6 @@ function monthStart(now: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
-/**
- * An ISO 8601 date or time, or unix seconds (as the stats series take); a date alone as
- * `to` takes its whole day.
- */
-function timeParam(value: string, field: string, end: boolean): number {
-  if (/^\d{1,11}$/.test(value)) return Number(value) * 1000;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const t = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(t))
-    throw new GatewayError(
-      'invalid_time',
-      `${field} must be an ISO 8601 date or time, or unix seconds`,
-      field,
-    );
-  return dateOnly && end ? t + dayMs : t;
-}
-
 /** Every group together; money only when one currency covers it all (null otherwise). */
 function totalOf(groups: UsageGroup[]) {
   const currencies = new Set(groups.filter((g) => g.price > 0).map((g) => g.currency));
@@ -178,10 +160,6 @@ function totalOf(groups: UsageGroup[]) {
 
 function csv(reply: FastifyReply, groupBy: Grouping, data: Array<Record<string, unknown>>): string {
   const columns = [groupBy, 'currency', 'messages', 'parts', 'price', 'cost'];
-  const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
   reply.type('text/csv; charset=utf-8');
-  return `${[columns.join(','), ...data.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n')}\r\n`;
+  return `${[columns.join(','), ...data.map((row) => columns.map((c) => csvCell(row[c])).join(','))].join('\r\n')}\r\n`;
 }

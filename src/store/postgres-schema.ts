@@ -77,6 +77,10 @@ CREATE INDEX IF NOT EXISTS messages_sending ON messages (claimed_by) WHERE statu
 CREATE INDEX IF NOT EXISTS messages_validity
   ON messages (valid_until) WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_group ON messages (group_id, status) WHERE group_id IS NOT NULL;
+-- A number's messages and a search by number or client reference (version 6).
+CREATE INDEX IF NOT EXISTS messages_to ON messages (account_id, to_addr, created_at);
+CREATE INDEX IF NOT EXISTS messages_from ON messages (account_id, from_addr, created_at) WHERE direction = 'mo';
+CREATE INDEX IF NOT EXISTS messages_client_ref ON messages (account_id, client_ref, created_at) WHERE client_ref IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS message_events (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

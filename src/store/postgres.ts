@@ -423,6 +423,16 @@ export class PostgresStore implements Store {
       const [a, b] = filter.between.map((n) => query.param(n));
       query.add(`((to_addr = ${a} AND from_addr = ${b}) OR (to_addr = ${b} AND from_addr = ${a}))`);
     }
+    if (filter.anyOf) {
+      const terms = query.param(filter.anyOf);
+      // The account in each term lets each use its own index (a BitmapOr).
+      const mine = filter.accountId === undefined ? '' : `account_id = ${query.param(filter.accountId)} AND `;
+      query.add(
+        `(id = ANY(${terms}) OR (${mine}client_ref = ANY(${terms})) OR (${mine}to_addr = ANY(${terms})) OR (direction = 'mo' AND ${mine}from_addr = ANY(${terms})))`,
+      );
+    }
+    if (filter.createdSince !== undefined) query.add(`created_at >= ${query.param(filter.createdSince)}`);
+    if (filter.createdUntil !== undefined) query.add(`created_at < ${query.param(filter.createdUntil)}`);
     return this.#page(query, 'messages', cursor, limit, toMessage);
   }
 

@@ -230,6 +230,9 @@ CREATE INDEX IF NOT EXISTS messages_due_account
   ON messages (account_id, priority, created_at, seq) WHERE status = 'queued';
 -- A number's messages (filter by to, conversations) without walking the whole account.
 CREATE INDEX IF NOT EXISTS messages_to ON messages (account_id, to_addr, created_at);
+-- A search by an inbound message's sender or by client reference (GET /v1/messages?q=).
+CREATE INDEX IF NOT EXISTS messages_from ON messages (account_id, from_addr, created_at) WHERE direction = 'mo';
+CREATE INDEX IF NOT EXISTS messages_client_ref ON messages (account_id, client_ref, created_at) WHERE client_ref IS NOT NULL;
 -- Only the rows a status sweep looks for (schedules to release, sends a crash left): an
 -- index of every status would move on each of a message's status changes.
 DROP INDEX IF EXISTS messages_status;

@@ -279,8 +279,14 @@ export class SqliteStore implements Store {
   }
 
   async listMessages(filter: MessageFilter, cursor: string | null, limit: number): Promise<Page<Message>> {
-    const where = ['account_id = ?'];
-    const params: SQLInputValue[] = [filter.accountId];
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (filter.accountId !== undefined) {
+      // A search is led by the indexes of what it looks for (a MULTI-INDEX OR), not by a walk
+      // of all the account's messages: the `+` keeps the planner off messages_account.
+      where.push(filter.anyOf ? '+account_id = ?' : 'account_id = ?');
+      params.push(filter.accountId);
+    }
     const optional: Array<[string, string | undefined]> = [
       ['status', filter.status],
       ['to_addr', filter.to],
@@ -296,6 +302,24 @@ export class SqliteStore implements Store {
       const [a, b] = filter.between;
       where.push('((to_addr = ? AND from_addr = ?) OR (to_addr = ? AND from_addr = ?))');
       params.push(a, b, b, a);
+    }
+    if (filter.anyOf) {
+      const terms = filter.anyOf.map(() => '?').join(', ');
+      const account = filter.accountId === undefined ? [] : [filter.accountId];
+      const mine = account.length ? 'account_id = ? AND ' : '';
+      where.push(
+        `(id IN (${terms}) OR (${mine}client_ref IN (${terms})) OR (${mine}to_addr IN (${terms})) OR (direction = 'mo' AND ${mine}from_addr IN (${terms})))`,
+      );
+      params.push(...filter.anyOf);
+      for (let i = 0; i < 3; i++) params.push(...account, ...filter.anyOf);
+    }
+    if (filter.createdSince !== undefined) {
+      where.push('created_at >= ?');
+      params.push(filter.createdSince);
+    }
+    if (filter.createdUntil !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.createdUntil);
     }
     return this.page('messages', where, params, cursor, limit, toMessage);
   }
@@ -682,7 +706,7 @@ export class SqliteStore implements Store {
     const size = Math.max(1, Math.floor(limit));
     // One row more than asked tells whether another page exists without a second query.
     const rows = this.statement(
-      `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT * FROM ${table} WHERE ${where.join(' AND ') || 'TRUE'} ORDER BY created_at DESC, id DESC LIMIT ?`,
     ).all(...params, size + 1);
     const data = rows.slice(0, size).map(toItem);
     const last = data[data.length - 1];

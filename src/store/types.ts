@@ -24,13 +24,23 @@ export type MessagePatch = Partial<
 >;
 
 export interface MessageFilter {
-  accountId: string;
+  /** Every account's messages when undefined (an admin's search). */
+  accountId?: string;
   status?: MessageStatus;
   to?: string;
   direction?: 'mt' | 'mo';
   groupId?: string;
   /** Messages either way between two numbers (a conversation): to one and from the other. */
   between?: [string, string];
+  /**
+   * Messages whose id, client reference or recipient is one of these, or inbound ones whose
+   * sender is (a search: an outbound message's sender is the account's own).
+   */
+  anyOf?: string[];
+  /** Created at or after this time (ms). */
+  createdSince?: number;
+  /** Created before this time (ms). */
+  createdUntil?: number;
 }
 
 export interface Page<T> {

@@ -260,3 +260,52 @@ routes: { mt: [{ connectors: [sim] }] }
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('GET /v1/verify lists the account’s verifications, newest first, with their outcomes', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, defaultCountry: GB }
+  - { id: other, apiKeys: [other-key-1], defaultFrom: OTHER }
+connectors: [{ id: sim, type: simulator, deliveryDelayMs: 10 }]
+routes: { mt: [{ connectors: [sim] }] }
+`);
+  t.after(() => gw.close());
+  const acme = api(gw.base, 'acme-key-1');
+  const start = async (to: string, as = acme) => {
+    const res = await as('POST', '/v1/verify', { to });
+    assert.equal(res.status, 201);
+    return res.body.id as string;
+  };
+  const canceled = await start('+447700900061');
+  assert.equal((await acme('POST', `/v1/verify/${canceled}/cancel`)).status, 200);
+  const expired = await start('+447700900062');
+  const record = (await gw.app.store.getRecord<{ expiresAt: number }>('verify', expired))!;
+  await gw.app.store.putRecord({ ...record, data: { ...record.data, expiresAt: Date.now() - 1 } });
+  const pending = await start('+447700900061');
+  await start('+447700900061', api(gw.base, 'other-key-1'));
+
+  const list = await acme('GET', '/v1/verify');
+  assert.equal(list.status, 200);
+  assert.deepEqual(
+    (list.body.data as Array<{ id: string; status: string }>).map((v) => [v.id, v.status]),
+    [
+      [pending, 'pending'],
+      [expired, 'expired'],
+      [canceled, 'canceled'],
+    ],
+  );
+  const one = await acme('GET', `/v1/verify?to=${encodeURIComponent('07700 900061')}&limit=1`);
+  assert.deepEqual(
+    (one.body.data as Array<{ id: string }>).map((v) => v.id),
+    [pending],
+  );
+  const next = await acme('GET', `/v1/verify?to=%2B447700900061&cursor=${one.body.nextCursor}`);
+  assert.deepEqual(
+    (next.body.data as Array<{ id: string }>).map((v) => v.id),
+    [canceled],
+  );
+  assert.equal((await acme('GET', '/v1/verify?limit=0')).body.error.field, 'limit');
+  assert.equal((await acme('GET', '/v1/verify?cursor=nonsense')).body.error.code, 'invalid_cursor');
+});

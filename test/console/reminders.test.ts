@@ -81,6 +81,10 @@ routes:
       'Batches',
       'Alerts',
       'Reminders',
+      'Verify',
+      'Suppressions',
+      'Balance',
+      'Usage',
     ]);
     await page.click('nav a[href="#/reminders"]');
     const row = page.locator(`#reminders tr[data-id="${later.body.id}"][data-status="scheduled"]`);

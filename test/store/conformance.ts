@@ -297,6 +297,41 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual(await list({ between: ['Brand', '222'] }), [a2.id]);
       });
 
+      test('searches by id, client reference or number either way, by creation time, in every account', async () => {
+        const sent = makeMessage({ to: '+447700900111', clientRef: 'order-7' });
+        const reply = makeMessage({
+          direction: 'mo',
+          status: 'received',
+          from: '+447700900111',
+          to: 'Brand',
+        });
+        const bare = makeMessage({ to: '447700900111' });
+        const other = makeMessage({ to: '+447700900222', createdAt: sent.createdAt + 1000 });
+        const theirs = makeMessage({ accountId: 'acc-b', to: '+447700900111', clientRef: 'order-7' });
+        await store.insertMessages([sent, reply, bare, other, theirs]);
+        const list = async (filter: Partial<Parameters<Store['listMessages']>[0]>, account?: string) =>
+          ids((await store.listMessages({ accountId: account, ...filter }, null, 100)).data);
+        assert.deepEqual(await list({ anyOf: ['+447700900111'] }, 'acc-a'), [reply.id, sent.id]);
+        assert.deepEqual(await list({ anyOf: ['+447700900111', '447700900111'] }, 'acc-a'), [
+          bare.id,
+          reply.id,
+          sent.id,
+        ]);
+        assert.deepEqual(await list({ anyOf: ['order-7'] }, 'acc-a'), [sent.id]);
+        assert.deepEqual(await list({ anyOf: [other.id] }, 'acc-a'), [other.id]);
+        // A sender is searched on inbound messages only: an outbound one's is the account's own.
+        assert.deepEqual(await list({ anyOf: ['Brand'] }, 'acc-a'), [reply.id]);
+        assert.deepEqual(await list({ anyOf: ['nothing-like-it'] }, 'acc-a'), []);
+        // No account: every account's (an admin's search).
+        assert.deepEqual(await list({ anyOf: ['order-7'] }), [theirs.id, sent.id]);
+        assert.deepEqual(await list({ createdSince: other.createdAt }, 'acc-a'), [other.id]);
+        assert.deepEqual(await list({ createdUntil: reply.createdAt }, 'acc-a'), [sent.id]);
+        assert.deepEqual(
+          await list({ createdSince: reply.createdAt, createdUntil: other.createdAt }, 'acc-a'),
+          [bare.id, reply.id],
+        );
+      });
+
       test('cursor paging walks 250 messages with no duplicate, no miss and no other account', async () => {
         const mine: Message[] = [];
         const theirs: Message[] = [];

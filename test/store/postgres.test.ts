@@ -406,6 +406,30 @@ if (missing) {
       }
     });
 
+    test('version 6: a version 5 database gets the indexes a search by number or client reference uses', async () => {
+      const url = await server.createDatabase();
+      const first = await instance(url);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const searchIndexes = ['messages_client_ref', 'messages_from', 'messages_to'];
+      const present = async () =>
+        (
+          await admin.query(
+            'SELECT indexname FROM pg_indexes WHERE tablename = $1 AND indexname = ANY($2) ORDER BY indexname',
+            ['messages', searchIndexes],
+          )
+        ).rows.map((r) => r.indexname as string);
+      try {
+        await admin.query(`DROP INDEX ${searchIndexes.join(', ')}; UPDATE smsgw_schema SET version = 5`);
+        assert.deepEqual(await present(), []);
+        await first.close();
+        await instance(url);
+        assert.deepEqual(await present(), searchIndexes);
+      } finally {
+        await admin.end();
+      }
+    });
+
     test('openStore reads its own options off the URL and refuses bad ones', async () => {
       const url = await server.createDatabase();
       const store = await openStore(`${url}?pool_size=2&lease_ms=5000`);

@@ -1,21 +1,9 @@
 // An account's view: send a message (with a live encoding/segment count), its messages
-// (filters, paging, auto-refresh), and one message with its events.
-import { ApiError, errorText, query } from './api.js';
-import { badge, every, field, fieldList, h, pagedTable, plural, short, showFormError, time } from './dom.js';
+// (the search of search.js), and one message with its events.
+import { ApiError, errorText } from './api.js';
+import { badge, every, field, fieldList, h, plural, showFormError, time } from './dom.js';
+import { messageHref, messageSearch } from './search.js';
 
-const statuses = [
-  'scheduled',
-  'queued',
-  'sending',
-  'submitted',
-  'delivered',
-  'undelivered',
-  'expired',
-  'rejected',
-  'failed',
-  'canceled',
-  'received',
-];
 /** Statuses a message does not leave: its detail stops refreshing there. */
 const finalStatuses = new Set([
   'delivered',
@@ -27,18 +15,16 @@ const finalStatuses = new Set([
   'received',
 ]);
 const encodingNames = { gsm7: 'GSM-7', ucs2: 'UCS-2', latin1: 'Latin-1', binary: 'binary' };
-const pageSize = 20;
 const refreshMs = 2000;
-
-const messageHref = (id) => `#/messages/${encodeURIComponent(id)}`;
 
 /**
  * @param {HTMLElement} root
  * @param {import('./api.js').Client} client
+ * @param {URLSearchParams} params the search in the location
  * @returns {() => void} stops the view's timers
  */
-export function accountView(root, client) {
-  const list = messageList(client);
+export function accountView(root, client, params) {
+  const list = messageSearch(client, { path: '/v1/messages', params });
   const send = sendForm(client, () => list.reload());
   root.replaceChildren(h('div', { class: 'columns' }, send.element, list.element));
   return () => {
@@ -135,79 +121,13 @@ function sendForm(client, onSent) {
   return { element, stop: () => clearTimeout(debounce) };
 }
 
-function messageList(client) {
-  const status = h(
-    'select',
-    { id: 'filter-status', name: 'status' },
-    h('option', { value: '' }, 'any status'),
-    statuses.map((s) => h('option', { value: s }, s)),
-  );
-  const direction = h(
-    'select',
-    { id: 'filter-direction', name: 'direction' },
-    h('option', { value: '' }, 'both directions'),
-    h('option', { value: 'outbound' }, 'outbound'),
-    h('option', { value: 'inbound' }, 'inbound'),
-  );
-  const auto = /** @type {HTMLInputElement} */ (
-    h('input', { id: 'auto-refresh', type: 'checkbox', checked: true })
-  );
-  const selected = (el) => /** @type {HTMLSelectElement} */ (el).value;
-  const list = pagedTable({
-    id: 'messages',
-    pager: 'page',
-    headings: ['Created', 'Dir', 'To', 'From', 'Status', 'Seg', 'Text'],
-    empty: 'No messages.',
-    fetchPage: (cursor) =>
-      client.get(
-        `/v1/messages${query({ limit: pageSize, status: selected(status), direction: selected(direction), cursor })}`,
-      ),
-    row,
-  });
-  status.addEventListener('change', list.restart);
-  direction.addEventListener('change', list.restart);
-
-  const stop = every(refreshMs, () => (auto.checked ? list.load() : undefined));
-  const element = h(
-    'section',
-    { class: 'panel wide' },
-    h('h2', null, 'Messages'),
-    h(
-      'div',
-      { class: 'toolbar' },
-      status,
-      direction,
-      h('label', { class: 'inline' }, auto, ' auto-refresh'),
-      h('span', { class: 'spacer' }),
-      list.controls,
-    ),
-    list.error,
-    list.table,
-  );
-  return { element, reload: list.load, stop };
-}
-
-function row(m) {
-  const text = m.text ?? (m.binaryHex ? `(binary ${m.binaryHex.length / 2} octets)` : '');
-  return h(
-    'tr',
-    { 'data-id': m.id, 'data-status': m.status },
-    h('td', null, h('a', { href: messageHref(m.id), title: m.id }, time(m.createdAt))),
-    h('td', { title: m.direction }, m.direction === 'inbound' ? '↓ in' : '↑ out'),
-    h('td', null, m.to),
-    h('td', null, m.from ?? ''),
-    h('td', null, badge(m.status)),
-    h('td', { class: 'num' }, m.segments),
-    h('td', { class: 'text' }, short(text)),
-  );
-}
-
 /**
  * @param {HTMLElement} root
  * @param {import('./api.js').Client} client
  * @param {string} id
+ * @param {string} [path] where messages are read: an admin reads any at /v1/admin/messages
  */
-export function messageDetailView(root, client, id) {
+export function messageDetailView(root, client, id, path = '/v1/messages') {
   const body = h('div', { id: 'message-detail' }, h('p', { class: 'muted' }, 'Loading…'));
   root.replaceChildren(
     h('section', { class: 'panel wide' }, h('p', null, h('a', { href: '#/messages' }, '← Messages')), body),
@@ -216,9 +136,9 @@ export function messageDetailView(root, client, id) {
   const load = async () => {
     if (done) return;
     try {
-      const m = await client.get(`/v1/messages/${encodeURIComponent(id)}`);
+      const m = await client.get(`${path}/${encodeURIComponent(id)}`);
       done = finalStatuses.has(m.status);
-      body.replaceChildren(...detail(m, client, load));
+      body.replaceChildren(...detail(m, client, load, path === '/v1/messages'));
     } catch (err) {
       done = err instanceof ApiError && err.status === 404;
       body.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorText(err)));
@@ -227,9 +147,10 @@ export function messageDetailView(root, client, id) {
   return every(refreshMs, load);
 }
 
-function detail(m, client, reload) {
+function detail(m, client, reload, own) {
   const rows = [
     ['ID', m.id],
+    ...(m.account ? [['Account', m.account]] : []),
     ['Status', badge(m.status)],
     ['Direction', m.direction],
     ['To', m.to],
@@ -247,7 +168,8 @@ function detail(m, client, reload) {
     ['Done', time(m.doneAt)],
   ];
   const out = [h('h2', null, `Message ${m.id}`), fieldList(rows)];
-  if (m.status === 'queued' || m.status === 'scheduled') {
+  // Only the owner cancels (DELETE /v1/messages/:id).
+  if (own && (m.status === 'queued' || m.status === 'scheduled')) {
     const result = h('span', { class: 'error', role: 'alert' });
     const cancel = async () => {
       try {

@@ -1,11 +1,12 @@
-// An account's emergency alerts (/v1/alerts): the list with each alert's counts, and one
-// alert with its progress per minute and Cancel while it is sending.
+// An account's emergency alerts (/v1/alerts): a form to send one, the list with each
+// alert's counts, and one alert with its progress per minute and Cancel while it is sending.
 import { ApiError, errorText, query } from './api.js';
 import {
   badge,
   countsTable,
   countsText,
   every,
+  field,
   fieldList,
   h,
   listPanel,
@@ -14,6 +15,7 @@ import {
   progressBar,
   progressOf,
   short,
+  showFormError,
   time,
 } from './dom.js';
 
@@ -40,12 +42,78 @@ export function alertsView(root, client) {
     fetchPage: (cursor) => client.get(`/v1/alerts${query({ limit: pageSize, cursor })}`),
     row: alertRow,
   });
-  return listPanel(root, {
+  const panel = h('div');
+  root.replaceChildren(h('div', { class: 'columns' }, alertForm(client, list.restart), panel));
+  return listPanel(panel, {
     title: 'Alerts',
-    note: 'Alerts are sent with POST /v1/alerts.',
+    note: 'Sent at once, at the highest priority.',
     list,
     refreshMs: listRefreshMs,
   });
+}
+
+/** Sends an alert (POST /v1/alerts) to numbers one a line; asks first. */
+function alertForm(client, onSent) {
+  const text = h('textarea', { id: 'alert-text', name: 'text', rows: 4, required: true });
+  const recipients = h('textarea', {
+    id: 'alert-recipients',
+    name: 'recipients',
+    rows: 6,
+    required: true,
+    spellcheck: 'false',
+    placeholder: '+447700900123\n+447700900124',
+  });
+  const from = h('input', {
+    id: 'alert-from',
+    name: 'from',
+    autocomplete: 'off',
+    placeholder: 'account default',
+  });
+  const flash = /** @type {HTMLInputElement} */ (
+    h('input', { id: 'alert-flash', name: 'flash', type: 'checkbox' })
+  );
+  const result = h('p', { id: 'alert-result', role: 'status' });
+  const inputs = { text, recipients, from };
+  const value = (el) => /** @type {HTMLTextAreaElement} */ (el).value;
+  const submit = async (/** @type {SubmitEvent} */ ev) => {
+    ev.preventDefault();
+    for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
+    const numbers = value(recipients)
+      .split(/[\n,;]+/)
+      .map((n) => n.trim())
+      .filter(Boolean);
+    if (!confirm(`Send this alert to ${plural(numbers.length, 'number')} now?`)) return;
+    try {
+      const a = await client.post('/v1/alerts', {
+        text: value(text),
+        recipients: numbers,
+        flash: flash.checked,
+        ...(value(from).trim() ? { from: value(from).trim() } : {}),
+      });
+      result.className = 'ok';
+      result.replaceChildren(
+        'Alert ',
+        h('a', { href: alertHref(a.id) }, a.id),
+        ` · ${a.status} · ${plural(a.total, 'message')} · skipped: ${countsText(a.skipped)}`,
+      );
+      for (const input of [text, recipients, from]) /** @type {HTMLInputElement} */ (input).value = '';
+      flash.checked = false;
+      onSent();
+    } catch (err) {
+      showFormError(result, err, inputs);
+    }
+  };
+  return h(
+    'form',
+    { id: 'alert-form', class: 'panel', onsubmit: submit },
+    h('h2', null, 'Send an alert'),
+    field('Text', text),
+    field('Recipients (one number a line)', recipients),
+    field('From', from),
+    h('label', { class: 'inline field' }, flash, ' Flash (shown on the screen, not stored)'),
+    h('button', { type: 'submit' }, 'Send alert'),
+    result,
+  );
 }
 
 function alertRow(a) {

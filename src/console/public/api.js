@@ -64,15 +64,16 @@ export async function roleOf(key) {
  * @param {() => void} onUnauthorized
  */
 export function createClient(key, onUnauthorized) {
-  const call = async (method, path, body, parse = true) => {
+  const call = async (method, path, body, parse = true, contentType = 'application/json') => {
+    const raw = contentType !== 'application/json';
     const res = await fetch(path, {
       method,
       cache: 'no-store',
       headers: {
         authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { 'content-type': contentType }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
     });
     const text = await res.text();
     if (res.ok) return parse && text ? JSON.parse(text) : text;
@@ -96,6 +97,8 @@ export function createClient(key, onUnauthorized) {
     delete: (path) => call('DELETE', path),
     /** A text resource (the Prometheus metrics). */
     text: (path) => call('GET', path, undefined, false),
+    /** A body sent as it is (a CSV file: the browser streams a File from disk), a JSON answer. */
+    upload: (path, body, contentType) => call('POST', path, body, true, contentType),
   };
 }
 

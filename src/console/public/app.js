@@ -1,17 +1,22 @@
 // The console's entry: sign-in, the header, and the hash routes (#/messages, #/batches,
-// #/alerts, #/reminders, #/traffic and #/<page>/<id> for an account key; #/admin, the
-// overview, #/health, #/accounts, #/setup and #/audit for an admin key).
+// #/alerts, #/reminders, #/traffic, #/verify, #/suppressions, #/balance, #/usage and
+// #/<page>/<id> for an account key; #/admin (the overview), #/health, #/messages,
+// #/accounts, #/setup and #/audit for an admin key).
 import { accountView, messageDetailView } from './account.js';
 import { accountDetailView, accountsView } from './accounts.js';
 import { adminView } from './admin.js';
 import { alertDetailView, alertsView } from './alerts.js';
 import { clearSession, createClient, errorText, loadSession, roleOf, saveSession } from './api.js';
 import { batchDetailView, batchesView } from './batches.js';
+import { balanceView, usageView } from './billing.js';
 import { trafficView } from './charts.js';
 import { field, h } from './dom.js';
 import { healthView } from './health.js';
 import { reminderDetailView, remindersView } from './reminders.js';
+import { adminMessagesView } from './search.js';
 import { auditView, setupView } from './setup.js';
+import { suppressionsView } from './suppressions.js';
+import { verifyView } from './verify.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const sessionBar = /** @type {HTMLElement} */ (document.getElementById('session'));
@@ -35,16 +40,12 @@ function route() {
     notice = 'The key is no longer accepted: sign in again.';
     route();
   });
-  if (session.role === 'admin') {
-    const [, , id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
-    const views = adminPages[adminPage()];
-    stopView =
-      views.detail && id ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
-    return;
-  }
-  const { page, id } = accountPage();
-  const views = accountPages[page];
-  stopView = id ? views.detail(main, client, decodeURIComponent(id)) : views.list(main, client);
+  const { page, id, params } = currentPage(session.role);
+  const views = pagesOf(session.role)[page];
+  stopView =
+    id && views.detail
+      ? views.detail(main, client, decodeURIComponent(id))
+      : views.list(main, client, params);
 }
 
 /** An account's pages: the list at #/<page>, one item at #/<page>/<id>. */
@@ -54,27 +55,37 @@ const accountPages = {
   alerts: { label: 'Alerts', list: alertsView, detail: alertDetailView },
   reminders: { label: 'Reminders', list: remindersView, detail: reminderDetailView },
   traffic: { label: 'Traffic', list: trafficView, detail: trafficView },
+  verify: { label: 'Verify', list: verifyView },
+  suppressions: { label: 'Suppressions', list: suppressionsView },
+  balance: { label: 'Balance', list: balanceView },
+  usage: { label: 'Usage', list: usageView },
 };
 
-/** An admin's pages: the list at #/<page>, one item at #/<page>/<id>; the overview (with the charts) first. */
+/** An admin's pages: the list at #/<page>, one item at #/<page>/<id>; the first (the overview, with the charts) is where an admin lands. */
 const adminPages = {
   admin: { label: 'Overview', list: adminView },
   health: { label: 'Health', list: healthView },
+  messages: {
+    label: 'Messages',
+    list: adminMessagesView,
+    detail: (root, client, id) => messageDetailView(root, client, id, '/v1/admin/messages'),
+  },
   accounts: { label: 'Accounts', list: accountsView, detail: accountDetailView },
   setup: { label: 'Setup', list: setupView },
   audit: { label: 'Audit', list: auditView },
 };
 
-/** The admin page the location names (the overview when it names none). */
-function adminPage() {
-  const [, page] = /^#\/(\w+)/.exec(location.hash) ?? [];
-  return Object.hasOwn(adminPages, page) ? page : 'admin';
-}
+const pagesOf = (role) => (role === 'admin' ? adminPages : accountPages);
 
-/** The account page the location names (messages when it names none). */
-function accountPage() {
-  const [, page, id] = /^#\/(\w+)(?:\/(.+))?$/.exec(location.hash) ?? [];
-  return Object.hasOwn(accountPages, page) ? { page, id } : { page: 'messages', id: undefined };
+/** The page of the role's that the location names (the role's first when it names none). */
+function currentPage(role) {
+  const pages = pagesOf(role);
+  // #/<page>, #/<page>/<id>, #/<page>?<search> (a list's search, e.g. #/messages?q=447700900123)
+  const [, page, id, search] = /^#\/(\w+)(?:\/([^?]+))?(?:\?(.*))?$/.exec(location.hash) ?? [];
+  const params = new URLSearchParams(search ?? '');
+  return Object.hasOwn(pages, page)
+    ? { page, id, params }
+    : { page: Object.keys(pages)[0], id: undefined, params };
 }
 
 function renderSessionBar(session) {
@@ -88,20 +99,16 @@ function renderSessionBar(session) {
     route();
   };
   sessionBar.replaceChildren(
-    ...(session.role === 'admin'
-      ? Object.entries(adminPages).map(([page, { label }]) =>
-          h('a', { href: `#/${page}`, 'aria-current': adminPage() === page ? 'page' : undefined }, label),
-        )
-      : Object.entries(accountPages).map(([page, { label }]) =>
-          h(
-            'a',
-            {
-              href: `#/${page}`,
-              'aria-current': accountPage().page === page ? 'page' : undefined,
-            },
-            label,
-          ),
-        )),
+    ...Object.entries(pagesOf(session.role)).map(([page, { label }]) =>
+      h(
+        'a',
+        {
+          href: `#/${page}`,
+          'aria-current': currentPage(session.role).page === page ? 'page' : undefined,
+        },
+        label,
+      ),
+    ),
     h(
       'span',
       { id: 'signed-in', class: 'muted' },

@@ -1,6 +1,7 @@
 // An account's batches (the bulk API, /v1/batches): a form that sends one template to
-// recipients pasted as CSV, the list with each batch's counts, and one batch with its
-// counts, rate and ETA while it runs, and Pause / Resume / Cancel.
+// recipients pasted as CSV or uploaded as a file (with a dry run: counts and cost first),
+// the list with each batch's counts, and one batch with its counts, rate and ETA while it
+// runs, and Pause / Resume / Cancel.
 import { ApiError, errorText, query } from './api.js';
 import {
   badge,
@@ -15,6 +16,7 @@ import {
   plural,
   progressBar,
   progressOf,
+  scrollBox,
   showFormError,
   time,
 } from './dom.js';
@@ -43,6 +45,13 @@ export function batchesView(root, client) {
 }
 
 function batchForm(client, onCreated) {
+  const name = h('input', { id: 'batch-name', name: 'name', autocomplete: 'off', placeholder: 'optional' });
+  const from = h('input', {
+    id: 'batch-from',
+    name: 'from',
+    autocomplete: 'off',
+    placeholder: 'account default',
+  });
   const text = h('textarea', {
     id: 'batch-text',
     name: 'text',
@@ -61,35 +70,44 @@ function batchForm(client, onCreated) {
     })
   );
   const file = /** @type {HTMLInputElement} */ (
-    h('input', { id: 'batch-csv-file', type: 'file', accept: '.csv,text/csv,text/plain' })
+    h('input', { id: 'batch-csv-file', name: 'file', type: 'file', accept: '.csv,text/csv,text/plain' })
   );
   const sendAt = h('input', { id: 'batch-send-at', name: 'sendAt', type: 'datetime-local' });
   const result = h('div', { id: 'batch-result', role: 'status' });
-  const button = h('button', { type: 'submit' }, 'Create batch');
-  const inputs = { text, csv, recipients: csv, sendAt };
+  const button = h('button', { type: 'submit', id: 'batch-create' }, 'Create batch');
+  const dryRun = h('button', { type: 'submit', id: 'batch-dry-run', class: 'secondary' }, 'Dry run');
+  const inputs = { name, from, text, csv, recipients: csv, sendAt };
 
-  // A file is read into the text area, to be looked over before it is sent.
-  file.addEventListener('change', async () => {
-    const chosen = file.files?.[0];
-    if (chosen) csv.value = await chosen.text();
-  });
+  // A chosen file goes as it is (streamed from disk to the CSV endpoint): the box is then not needed.
+  file.addEventListener('change', () => csv.toggleAttribute('required', !file.files?.length));
 
   const submit = async (/** @type {SubmitEvent} */ ev) => {
     ev.preventDefault();
+    const estimate = ev.submitter === dryRun;
     for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
     const value = (el) => /** @type {HTMLInputElement} */ (el).value;
     // datetime-local is the reader's local time; the API takes an absolute ISO time.
     const at = value(sendAt) ? new Date(value(sendAt)) : null;
-    button.toggleAttribute('disabled', true);
+    const settings = {
+      text: value(text),
+      ...(value(name).trim() ? { name: value(name).trim() } : {}),
+      ...(value(from).trim() ? { from: value(from).trim() } : {}),
+      ...(at ? { sendAt: Number.isNaN(at.getTime()) ? value(sendAt) : at.toISOString() } : {}),
+      ...(estimate ? { dryRun: true } : {}),
+    };
+    const chosen = file.files?.[0];
+    for (const b of [button, dryRun]) b.toggleAttribute('disabled', true);
     result.className = '';
-    result.replaceChildren('Uploading…');
+    result.replaceChildren(estimate ? 'Counting…' : 'Uploading…');
     try {
-      const b = await client.post('/v1/batches', {
-        text: value(text),
-        csv: value(csv),
-        ...(at ? { sendAt: Number.isNaN(at.getTime()) ? value(sendAt) : at.toISOString() } : {}),
-      });
-      result.className = 'ok';
+      const b = chosen
+        ? await client.upload(`/v1/batches${query(settings)}`, chosen, 'text/csv')
+        : await client.post('/v1/batches', { ...settings, csv: value(csv) });
+      result.className = b.dryRun ? '' : 'ok';
+      if (b.dryRun) {
+        result.replaceChildren(estimateOf(b), ...skippedRows(b.errors));
+        return;
+      }
       result.replaceChildren(
         h(
           'p',
@@ -103,12 +121,14 @@ function batchForm(client, onCreated) {
         ),
         ...skippedRows(b.errors),
       );
-      for (const input of [text, csv, sendAt, file]) /** @type {HTMLInputElement} */ (input).value = '';
+      /** @type {HTMLInputElement} */ for (const input of [name, from, text, csv, sendAt, file])
+        input.value = '';
+      csv.toggleAttribute('required', true);
       onCreated();
     } catch (err) {
       showFormError(result, err, inputs);
     } finally {
-      button.toggleAttribute('disabled', false);
+      for (const b of [button, dryRun]) b.toggleAttribute('disabled', false);
     }
   };
 
@@ -116,13 +136,49 @@ function batchForm(client, onCreated) {
     'form',
     { id: 'batch-form', class: 'panel', onsubmit: submit },
     h('h2', null, 'New batch'),
+    field('Name', name),
+    field('From (sender)', from),
     field('Text', text),
     h('p', { class: 'muted' }, 'Use {{name}} for the CSV column "name" (any column of the header row).'),
     field('Recipients (CSV, header row first: to,name,…)', csv),
-    field('…or read a CSV file', file),
+    field('…or upload a CSV file (sent as it is, any size)', file),
     field('Send at (optional, your local time)', sendAt),
-    button,
+    h('p', { class: 'actions' }, button, dryRun),
+    h('p', { class: 'muted' }, 'Dry run: the counts and the cost, nothing sent or stored.'),
     result,
+  );
+}
+
+/** What a dry run found: messages, parts, cost, encodings, skipped rows. */
+function estimateOf(b) {
+  const encodings = Object.entries(b.encodings ?? {})
+    .map(([k, n]) => `${k} ${n}`)
+    .join(' · ');
+  return h(
+    'div',
+    { id: 'batch-estimate' },
+    h('h3', null, 'Dry run: nothing was sent'),
+    fieldList([
+      ['Messages', h('span', { 'data-total': b.total }, b.total)],
+      ['Rows read', b.rows],
+      ['Parts', h('span', { 'data-segments': b.segments }, b.segments)],
+      [
+        'Cost',
+        h(
+          'span',
+          { 'data-price': b.price ?? '' },
+          b.price === null || b.price === undefined ? 'not priced' : `${b.price} ${b.currency ?? ''}`.trim(),
+        ),
+      ],
+      ['Encodings', encodings || '—'],
+      [
+        'Routes',
+        (b.routes ?? [])
+          .map((r) => `${r.connectors.join(' → ')}: ${plural(r.segments, 'part')}`)
+          .join('; ') || '—',
+      ],
+      ['Skipped', h('span', { 'data-skipped': skippedTotal(b.skipped) }, countsText(b.skipped))],
+    ]),
   );
 }
 
@@ -147,7 +203,7 @@ function skippedRows(errors) {
 function batchList(client) {
   const status = h(
     'select',
-    { id: 'filter-batch-status', name: 'status' },
+    { id: 'filter-batch-status', name: 'status', 'aria-label': 'Status' },
     h('option', { value: '' }, 'any status'),
     batchStatuses.map((s) => h('option', { value: s }, s)),
   );
@@ -171,7 +227,7 @@ function batchList(client) {
     h('h2', null, 'Batches'),
     h('div', { class: 'toolbar' }, status, h('span', { class: 'spacer' }), list.controls),
     list.error,
-    list.table,
+    scrollBox(list.table),
   );
   return { element, reload: list.load, stop };
 }

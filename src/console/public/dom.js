@@ -90,7 +90,7 @@ export function listPanel(root, { title, note, list, refreshMs }) {
         list.controls,
       ),
       list.error,
-      list.table,
+      scrollBox(list.table),
     ),
   );
   return every(refreshMs, list.load);
@@ -120,10 +120,18 @@ export function countsText(counts) {
 /**
  * A table of API pages (newest first) with Newer/Older buttons (`#<pager>-newer`,
  * `#<pager>-older`) that follow the cursor.
- * @param {{ id: string, pager: string, headings: string[], empty: string,
+ * @param {{ id: string, pager: string, headings: string[], empty: string | (() => string),
  *   fetchPage: (cursor: string | null) => Promise<{ data: any[], nextCursor: string | null }>,
  *   row: (item: any) => HTMLElement }} options
  */
+/**
+ * A table in a box that scrolls sideways when the window is narrower than the table (a
+ * phone), rather than the page; focusable, so the keyboard scrolls it too.
+ */
+export function scrollBox(table) {
+  return h('div', { class: 'table-scroll', tabindex: 0 }, table);
+}
+
 /** A table with a header row of `headings` over `body` (a tbody). */
 export function table(headings, body, id) {
   return h(
@@ -164,22 +172,36 @@ export function pagedTable({ id, pager, headings, empty, fetchPage, row }) {
   /** The cursor of each page shown so far: the last is the current page. */
   let cursors = [null];
   let nextCursor = null;
+  /** Loads asked for so far: only the latest one's answer is shown (a refresh started before a new search must not overwrite it). */
+  let asked = 0;
 
   const load = async () => {
+    const n = ++asked;
     try {
       const page = await fetchPage(cursors.at(-1));
+      if (n !== asked) return;
       nextCursor = page.nextCursor;
       rows.replaceChildren(
         ...(page.data.length
           ? page.data.map(row)
-          : [h('tr', null, h('td', { colspan: headings.length, class: 'muted' }, empty))]),
+          : [
+              h(
+                'tr',
+                null,
+                h(
+                  'td',
+                  { colspan: headings.length, class: 'muted' },
+                  typeof empty === 'function' ? empty() : empty,
+                ),
+              ),
+            ]),
       );
       newer.toggleAttribute('disabled', cursors.length === 1);
       older.toggleAttribute('disabled', !nextCursor);
       pageLabel.replaceChildren(`page ${cursors.length}`);
       error.replaceChildren();
     } catch (err) {
-      error.replaceChildren(errorText(err));
+      if (n === asked) error.replaceChildren(errorText(err));
     }
   };
   newer.addEventListener('click', () => {

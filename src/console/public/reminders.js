@@ -1,7 +1,20 @@
-// An account's appointment reminders (/v1/reminders): the list, and one reminder with its
-// message, the reply it got and Cancel while it is scheduled or waiting for its reply.
+// An account's appointment reminders (/v1/reminders): a form to schedule one, the list,
+// and one reminder with its message, the reply it got and Cancel while it is scheduled or
+// waiting for its reply.
 import { ApiError, errorText, query } from './api.js';
-import { badge, duration, every, fieldList, h, listPanel, pagedTable, short, time } from './dom.js';
+import {
+  badge,
+  duration,
+  every,
+  field,
+  fieldList,
+  h,
+  listPanel,
+  pagedTable,
+  short,
+  showFormError,
+  time,
+} from './dom.js';
 
 const pageSize = 20;
 const listRefreshMs = 5000;
@@ -26,12 +39,91 @@ export function remindersView(root, client) {
     fetchPage: (cursor) => client.get(`/v1/reminders${query({ limit: pageSize, cursor })}`),
     row: reminderRow,
   });
-  return listPanel(root, {
+  const panel = h('div');
+  root.replaceChildren(h('div', { class: 'columns' }, reminderForm(client, list.restart), panel));
+  return listPanel(panel, {
     title: 'Reminders',
-    note: 'Reminders are made with POST /v1/reminders.',
+    note: 'Changed with PATCH /v1/reminders/:id.',
     list,
     refreshMs: listRefreshMs,
   });
+}
+
+/** Schedules a reminder (POST /v1/reminders): replies are `KEYWORD=status` lines. */
+function reminderForm(client, onMade) {
+  const to = h('input', { id: 'reminder-to', name: 'to', required: true, autocomplete: 'off' });
+  const from = h('input', {
+    id: 'reminder-from',
+    name: 'from',
+    autocomplete: 'off',
+    placeholder: 'account default',
+  });
+  const at = h('input', { id: 'reminder-at', name: 'at', type: 'datetime-local', required: true });
+  const timezone = h('input', {
+    id: 'reminder-timezone',
+    name: 'timezone',
+    autocomplete: 'off',
+    value: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  });
+  const text = h('textarea', {
+    id: 'reminder-text',
+    name: 'text',
+    rows: 3,
+    required: true,
+    placeholder: 'Your appointment is tomorrow at 10:00. Reply YES to confirm, NO to cancel.',
+  });
+  const replies = h(
+    'textarea',
+    { id: 'reminder-replies', name: 'replies', rows: 3, required: true, spellcheck: 'false' },
+    'YES=confirmed\nNO=declined',
+  );
+  const result = h('p', { id: 'reminder-result', role: 'status' });
+  const inputs = { to, from, at, timezone, text, replies };
+  const value = (el) => /** @type {HTMLInputElement} */ (el).value.trim();
+  const submit = async (/** @type {SubmitEvent} */ ev) => {
+    ev.preventDefault();
+    for (const input of Object.values(inputs)) input.removeAttribute('aria-invalid');
+    const keywords = Object.fromEntries(
+      value(replies)
+        .split('\n')
+        .map((line) => line.split('=').map((part) => part.trim()))
+        .filter(([keyword, status]) => keyword && status),
+    );
+    try {
+      const r = await client.post('/v1/reminders', {
+        to: value(to),
+        // The wall-clock time as written, read in `timezone` by the gateway.
+        at: value(at),
+        ...(value(timezone) ? { timezone: value(timezone) } : {}),
+        text: /** @type {HTMLTextAreaElement} */ (text).value,
+        replies: keywords,
+        ...(value(from) ? { from: value(from) } : {}),
+      });
+      result.className = 'ok';
+      result.replaceChildren(
+        'Reminder ',
+        h('a', { href: reminderHref(r.id) }, r.id),
+        ` · ${r.status} · ${time(r.at)}`,
+      );
+      for (const input of [to, at, text]) /** @type {HTMLInputElement} */ (input).value = '';
+      onMade();
+    } catch (err) {
+      showFormError(result, err, inputs);
+    }
+  };
+  return h(
+    'form',
+    { id: 'reminder-form', class: 'panel', onsubmit: submit },
+    h('h2', null, 'New reminder'),
+    field('To', to),
+    field('When', at),
+    field('Time zone (IANA)', timezone),
+    field('Text', text),
+    field('Replies (KEYWORD=status, one a line)', replies),
+    field('From', from),
+    h('button', { type: 'submit' }, 'Schedule'),
+    result,
+  );
 }
 
 function reminderRow(r) {
