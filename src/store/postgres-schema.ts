@@ -8,7 +8,7 @@
 import { refundedSql } from './billing.ts';
 
 /** Bumped with every change below; a database from a newer smsgw is refused. */
-export const schemaVersion = 6;
+export const schemaVersion = 7;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
@@ -240,7 +240,7 @@ CREATE TABLE IF NOT EXISTS quota_counts (
 );
 
 -- Messages counted per minute (unix second of its start) by metric, account and connector
--- ('' for none), added to by every gateway (version 6): the console's charts.
+-- ('' for none), added to by every gateway (version 7): the console's charts.
 CREATE TABLE IF NOT EXISTS stats_minutes (
   metric text COLLATE "C" NOT NULL,
   minute bigint NOT NULL,
