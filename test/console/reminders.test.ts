@@ -81,6 +81,7 @@ routes:
       'Batches',
       'Alerts',
       'Reminders',
+      'Traffic',
       'Verify',
       'Suppressions',
       'Balance',
