@@ -414,7 +414,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return messageView(message);
     });
     await v1.register(suppressionRoutes(o.gateway.suppressions));
-    await v1.register(lookupRoutes());
+    await v1.register(lookupRoutes(o.gateway.networkLookup));
     for (const plugin of o.plugins?.account ?? []) await v1.register(plugin);
   });
   for (const plugin of o.plugins?.public ?? []) app.register(plugin);

@@ -18,7 +18,12 @@ import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
-import { createConnector, httpPushRoutes, SimulatorConnector } from '../connectors/index.ts';
+import {
+  createConnector,
+  HttpNumberLookup,
+  httpPushRoutes,
+  SimulatorConnector,
+} from '../connectors/index.ts';
 import { consolePlugin } from '../console/index.ts';
 import type { Message } from '../core/index.ts';
 import {
@@ -141,7 +146,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     notify: (id, type, data) => accountEvent(id, type, data),
     share: () => gateway?.shares.fraction ?? 1,
   });
-  gateway = new Gateway({ store, config, connectors, accept: billing });
+  // The online number lookup: its failures are logged at most once a minute (with a count).
+  const logLookupFailure = perKeyLimiter(60_000);
+  const networkLookup = config.lookup
+    ? new HttpNumberLookup(config.lookup, {
+        onFailure: (_number, reason) =>
+          logLookupFailure('lookup', (skipped) =>
+            log.warn({ reason, alsoFailedSinceLastLine: skipped }, 'number lookup failed'),
+          ),
+      })
+    : undefined;
+  gateway = new Gateway({ store, config, connectors, accept: billing, networkLookup });
   billing.follow(gateway);
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));

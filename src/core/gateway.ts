@@ -33,7 +33,9 @@ import { GatewayError, StoreUnavailableError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
+import type { NetworkLookup } from './network.ts';
 import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
+import { needsNetwork } from './route-match.ts';
 import { RouteQuality } from './route-quality.ts';
 import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
 import { SenderOwnership } from './senders.ts';
@@ -140,6 +142,8 @@ export interface GatewayOptions {
   maxParts?: number;
   /** Attempts before a message that keeps failing temporarily is failed. */
   maxAttempts?: number;
+  /** The online number lookup (`lookup` in the config), for `network` matches. */
+  networkLookup?: NetworkLookup;
   now?: () => number;
 }
 
@@ -171,6 +175,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly shares: ClusterShares;
   /** Delivery ratio and receipt latency per connector and country, from this gateway's receipts. */
   readonly routeQuality = new RouteQuality();
+  /** The online number lookup, when one is configured. */
+  readonly networkLookup: NetworkLookup | undefined;
+  /** Whether some MT rule, or some MO rule, matches on `network` (only then is a number looked up online). */
+  readonly #mtNeedsNetwork: boolean;
+  #moNeedsNetwork: boolean;
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
@@ -237,6 +246,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
     this.#moRouter = new MoRouter(options.config.routes.mo, this.#now);
     this.#moRoutes = options.config.routes.mo;
+    this.networkLookup = options.networkLookup;
+    this.#mtNeedsNetwork = options.config.routes.mt.some((r) => needsNetwork(r.match));
+    this.#moNeedsNetwork = options.config.routes.mo.some((r) => needsNetwork(r.match));
     this.#accounts = options.config.accounts;
     this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
     this.#maxParts = options.maxParts ?? 10;
@@ -281,8 +293,31 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * they would be tried and why (GET /v1/admin/routes/mt/explain): the very evaluation
    * sending runs.
    */
-  explainRoute(input: MtRouteInput): MtRouteExplanation {
-    return this.#router.explain(input);
+  async explainRoute(input: MtRouteInput): Promise<MtRouteExplanation> {
+    const network = await this.#networkOf(input.to, this.#mtNeedsNetwork);
+    return this.#router.explain(network ? { ...input, meta: { ...input.meta, network } } : input);
+  }
+
+  /**
+   * The number's network (MCC+MNC digits) from the online lookup, when `needed` (some rule
+   * matches on it) and one is configured; null when the lookup failed and fails open.
+   */
+  async #networkOf(number: string | undefined, needed: boolean): Promise<string | null | undefined> {
+    if (!needed || !this.networkLookup || number === undefined || !number.startsWith('+')) return undefined;
+    const found = await this.networkLookup.lookup(number);
+    if (found === null && this.networkLookup.onError === 'refuse')
+      throw new GatewayError(
+        'lookup_unavailable',
+        `the number lookup for ${number} failed; try again later`,
+        'to',
+        503,
+      );
+    return found?.info.network ?? null;
+  }
+
+  /** The network of a destination a client wrote, read as #build reads it (see #networkOf). */
+  #destinationNetwork(to: string | undefined, options: SubmitOptions): Promise<string | null | undefined> {
+    return this.#networkOf(normaliseNumber(to ?? '', options.country), this.#mtNeedsNetwork);
   }
 
   /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
@@ -368,7 +403,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
   async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
-    const message = this.#build(accountId, req, options, now);
+    const network = await this.#destinationNetwork(req.to, options);
+    const message = this.#build(accountId, req, options, now, network);
     this.#refuseWhileStoreDown();
     if (!options.optOutExempt) await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
@@ -589,7 +625,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return Promise.all(
       requests.map(async (req): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
-          const message = this.#build(accountId, req, options, now);
+          const network = await this.#destinationNetwork(req.to, options);
+          const message = this.#build(accountId, req, options, now, network);
           if (!options.optOutExempt) await this.#refuseOptedOut(message);
           return { message };
         } catch (err) {
@@ -731,8 +768,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  /** Checks a request and prices it (encoding, segments) without storing anything. */
-  #build(accountId: string, req: SubmitRequest, options: SubmitOptions, now: number): Message {
+  /**
+   * Checks a request and prices it (encoding, segments) without storing anything. `network`:
+   * the destination's from the online lookup, kept as `meta.network` so the message is
+   * routed by it whenever and wherever it is sent.
+   */
+  #build(
+    accountId: string,
+    req: SubmitRequest,
+    options: SubmitOptions,
+    now: number,
+    network?: string | null,
+  ): Message {
     const to = destinationOf(req.to ?? '', options.country);
     const from = senderOf(req.from, options.defaultFrom, options.country);
     if (!options.replying) this.#senders.check(accountId, from);
@@ -764,7 +811,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
     refuseFarFuture(req.sendAt, now);
-    const meta = req.tags === undefined ? (req.meta ?? null) : { ...req.meta, tags: checkedTags(req.tags) };
+    let meta = req.tags === undefined ? (req.meta ?? null) : { ...req.meta, tags: checkedTags(req.tags) };
+    if (network) meta = { ...meta, network };
     const scheduled = req.sendAt !== undefined && req.sendAt > now;
     // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone; a
     // scheduled one by the rules as they stand when it is due.
@@ -1272,7 +1320,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const to = normaliseNumber(sms.to, 'international') ?? sms.to;
     const from = normaliseSender(sms.from) ?? sms.from;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
-    const route = this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? null;
+    // `network` rules look the sender up; a failed lookup leaves the message to the other rules.
+    const network = await this.#networkOf(from, this.#moNeedsNetwork).catch(() => null);
+    const route =
+      this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text, network }) ?? null;
     const accountId = inboundOwner(route);
     const message: Message = {
       id: newId(sms.receivedAt),
@@ -1323,6 +1374,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
     this.#moRouter = new MoRouter(routes, this.#now);
     this.#moRoutes = routes;
+    this.#moNeedsNetwork = routes.some((r) => needsNetwork(r.match));
     this.#senders = new SenderOwnership(this.#accounts, routes);
   }
 

@@ -202,6 +202,8 @@ export class MtRouter {
       tags: tagsOf(input.meta),
       at: input.at ?? this.#now(),
       lookup: 'to',
+      // The destination's network, looked up online when the message was accepted.
+      network: typeof input.meta?.network === 'string' ? input.meta.network : null,
     };
   }
 
@@ -368,6 +370,8 @@ export interface MoRouteInput {
   text: string | null;
   /** Epoch ms the message came in (`match.time`, `match.dates`); default now. */
   at?: number;
+  /** The sender's network from the online lookup (MCC+MNC digits), for `match.network`. */
+  network?: string | null;
 }
 
 export class MoRouter {
