@@ -191,3 +191,56 @@ describe('online lookup with onError: refuse', () => {
     }
   });
 });
+
+describe('policy.mobileOnly', () => {
+  test('numbers the offline lookup does not call mobile are refused not_mobile, on REST and Twilio', async () => {
+    const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - id: mobiles
+    apiKeys: [mobiles-key-0001]
+    defaultFrom: ACME
+    policy: { mobileOnly: true }
+    twilio: { accountSid: AC00000000000000000000000000000032 }
+  - { id: any, apiKeys: [any-key-0001], defaultFrom: ANY }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+    try {
+      const mobiles = api(gw.base, 'mobiles-key-0001');
+      // A UK landline, a UK freephone number, a number in no allocated range.
+      for (const to of ['+442079460000', '+448001111111', '+447700900101']) {
+        const refused = await mobiles('POST', '/v1/messages', { to, text: 'x' });
+        assert.equal(refused.status, 400, `${to}: ${JSON.stringify(refused.body)}`);
+        assert.deepEqual([refused.body.error.code, refused.body.error.field], ['not_mobile', 'to']);
+      }
+      // A UK mobile; a US number (the plan does not tell mobiles from landlines).
+      for (const to of ['+447400123401', '+12025550123'])
+        assert.equal((await mobiles('POST', '/v1/messages', { to, text: 'x' })).status, 202, to);
+      // Other accounts are not held to it.
+      assert.equal(
+        (await api(gw.base, 'any-key-0001')('POST', '/v1/messages', { to: '+442079460000', text: 'x' }))
+          .status,
+        202,
+      );
+      const twilioRefusal = await fetch(
+        `${gw.base}/2010-04-01/Accounts/AC00000000000000000000000000000032/Messages.json`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from('AC00000000000000000000000000000032:mobiles-key-0001').toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: new URLSearchParams({ To: '+442079460000', Body: 'x' }).toString(),
+        },
+      );
+      assert.equal(twilioRefusal.status, 400);
+      assert.equal(((await twilioRefusal.json()) as { code: number }).code, 21614);
+    } finally {
+      await gw.close();
+    }
+  });
+});
