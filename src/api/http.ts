@@ -704,9 +704,14 @@ function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
     throw new GatewayError('invalid_validity', 'validitySeconds must be a number', 'validitySeconds');
   if (b.flash !== undefined && typeof b.flash !== 'boolean')
     throw new GatewayError('invalid_field', 'flash must be true or false', 'flash');
+  const from = str('from', 32);
+  const service = str('service', 64);
+  if (from !== undefined && service !== undefined)
+    throw new GatewayError('invalid_field', 'give from or service, not both', 'service');
   return {
     to,
-    from: str('from', 32),
+    from,
+    service,
     text,
     binary: binaryHex === undefined ? undefined : Buffer.from(binaryHex, 'hex'),
     encoding: binaryHex !== undefined ? 'binary' : (encoding as SubmitRequest['encoding']),

@@ -29,7 +29,7 @@ export function lookupAndServiceProblems(config: GatewayConfig): string[] {
       }
       s.senders.forEach((sender, k) => {
         if (normaliseNumber(sender, 'international') === undefined)
-          problems.push(`${path}.senders[${k}]: expected a number in E.164 (+447700900123) or a short code`);
+          problems.push(`${path}.senders[${k}]: expected a number in E.164 (+447400123456) or a short code`);
       });
       s.alphanumericCountries?.forEach((c, k) => {
         if (!isCountryCode(c))

@@ -38,6 +38,7 @@ import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, send
 import { needsNetwork } from './route-match.ts';
 import { RouteQuality } from './route-quality.ts';
 import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
+import { SenderPools } from './sender-pools.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
@@ -63,6 +64,11 @@ export interface SubmitRequest {
   meta?: Record<string, unknown>;
   /** Labels the client gives the message, for routing (`match.tags`); kept as `meta.tags`. */
   tags?: string[];
+  /**
+   * A sender pool of the account (`accounts[].services`, by id or Twilio sid): without
+   * `from`, the sender is chosen from it. Kept as `meta.service`.
+   */
+  service?: string;
 }
 
 export interface SubmitOptions {
@@ -184,6 +190,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
   readonly #accounts: readonly AccountConfig[];
+  /** The accounts' sender pools (`services`). */
+  readonly #pools: SenderPools;
   /** Who may send from which sender: rebuilt with the MO rules, which give numbers owners. */
   #senders: SenderOwnership;
   readonly #dispatcher: Dispatcher;
@@ -251,6 +259,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#moNeedsNetwork = options.config.routes.mo.some((r) => needsNetwork(r.match));
     this.#accounts = options.config.accounts;
     this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
+    this.#pools = new SenderPools(this.#accounts, this.store, this.#now);
     this.#maxParts = options.maxParts ?? 10;
     this.#acceptHooks = options.accept;
     this.#maxAttempts = options.maxAttempts ?? 12;
@@ -315,9 +324,35 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return found?.info.network ?? null;
   }
 
+  /**
+   * A request naming a sender pool (`service`) without `from` gets its sender from the
+   * pool (sticky, geomatch, alphanumeric: SenderPools); either way the service is kept as
+   * `meta.service`.
+   */
+  async #fromService(accountId: string, req: SubmitRequest, options: SubmitOptions): Promise<SubmitRequest> {
+    if (req.service === undefined) return req;
+    const service = this.#pools.find(accountId, req.service);
+    if (!service)
+      throw new GatewayError(
+        'unknown_service',
+        `account ${accountId} has no service '${req.service}'`,
+        'service',
+      );
+    const meta = { ...req.meta, service: service.id };
+    const to = normaliseNumber(req.to ?? '', options.country);
+    // A number that cannot be read is #build's to refuse.
+    if (req.from !== undefined || to === undefined) return { ...req, meta };
+    return { ...req, from: await this.#pools.senderFor(accountId, service.id, to), meta };
+  }
+
   /** The network of a destination a client wrote, read as #build reads it (see #networkOf). */
   #destinationNetwork(to: string | undefined, options: SubmitOptions): Promise<string | null | undefined> {
     return this.#networkOf(normaliseNumber(to ?? '', options.country), this.#mtNeedsNetwork);
+  }
+
+  /** Whether the account has this sender pool (`services`, by id or Twilio sid). */
+  hasService(accountId: string, name: string): boolean {
+    return this.#pools.find(accountId, name) !== undefined;
   }
 
   /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
@@ -401,8 +436,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
-  async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
+  async submit(accountId: string, asked: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
+    const req = await this.#fromService(accountId, asked, options);
     const network = await this.#destinationNetwork(req.to, options);
     const message = this.#build(accountId, req, options, now, network);
     this.#refuseWhileStoreDown();
@@ -623,8 +659,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
     const now = this.#now();
     return Promise.all(
-      requests.map(async (req): Promise<{ message: Message } | { error: GatewayError }> => {
+      requests.map(async (asked): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
+          const req = await this.#fromService(accountId, asked, options);
           const network = await this.#destinationNetwork(req.to, options);
           const message = this.#build(accountId, req, options, now, network);
           if (!options.optOutExempt) await this.#refuseOptedOut(message);
