@@ -25,6 +25,7 @@ accounts:
     apiKeys: [acme-key-0001]
     defaultFrom: ACME
     twilio: { accountSid: ${accountSid} }
+  - { id: rest, apiKeys: [rest-key-0001] }
 connectors:
   - { id: vodafone, type: simulator, deliveryDelayMs: 10 }
   - { id: other, type: simulator, deliveryDelayMs: 10 }
@@ -33,6 +34,10 @@ routes:
     - match: { network: ["234-15", "23410"] }
       connectors: [vodafone]
     - connectors: [other]
+  mo:
+    # Inbound from Vodafone subscribers (the sender's network) goes to acme.
+    - { match: { network: ["234-15"] }, account: acme }
+    - account: rest
 `;
 
 const networks = {
@@ -80,6 +85,31 @@ describe('online lookup, failing open', () => {
     assert.equal(await sentThrough(elsewhere.body.id), 'other');
     assert.equal(await sentThrough(o2.body.id), 'vodafone');
     assert.equal(hlr.calls('+447400123401'), 1, 'the second message took the cached answer');
+  });
+
+  test('MO rules route by the sender network', async () => {
+    for (const from of ['+447400123403', '+447400123404'])
+      assert.equal(
+        (await admin('POST', '/v1/admin/connectors/other/inbound', { from, to: '+447400999999', text: from }))
+          .status,
+        202,
+      );
+    const inboundOf = async (key: string) =>
+      (
+        (await api(gw.base, key)('GET', '/v1/messages?direction=inbound')).body.data as { from: string }[]
+      ).map((m) => m.from);
+    assert.deepEqual(
+      await waitFor(async () =>
+        (await inboundOf('acme-key-0001')).length > 0 ? inboundOf('acme-key-0001') : undefined,
+      ),
+      ['+447400123403'],
+    );
+    assert.deepEqual(
+      await waitFor(async () =>
+        (await inboundOf('rest-key-0001')).length > 0 ? inboundOf('rest-key-0001') : undefined,
+      ),
+      ['+447400123404'],
+    );
   });
 
   test('explain looks the number up and names the network condition', async () => {
