@@ -451,6 +451,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     webhooks.stop();
     apps.stop();
     batches.stop();
+    await networkLookup?.close().catch(() => {});
     await withTimeout(store.close(), 2000, 'store close').catch((err) =>
       log.error({ reason: (err as Error).message }, 'store did not close'),
     );
