@@ -5,7 +5,7 @@
 // service's alphanumeric id where the recipient's country allows one, else any number of
 // the pool — taking turns among those that fit.
 import type { AccountConfig, SenderServiceConfig } from '../config/index.ts';
-import type { Store } from '../store/index.ts';
+import { type Store, StoreConflictError } from '../store/index.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { GatewayError, StoreUnavailableError } from './errors.ts';
 import { countryOfNumber, normaliseNumber } from './numbers.ts';
@@ -124,26 +124,38 @@ export class SenderPools {
     usable: (sender: string | undefined) => sender is string,
   ): Promise<string> {
     try {
-      const stored = await this.#store.getRecord<{ sender: string }>(stickyKind, key);
-      if (usable(stored?.data.sender)) {
-        this.#kept.set(key, stored.data.sender);
-        return stored.data.sender;
+      // A compare-and-set: when another gateway of the cluster chose for this recipient at
+      // the same time, its choice stands and is read back.
+      for (;;) {
+        const stored = await this.#store.getRecord<{ sender: string }>(stickyKind, key);
+        if (usable(stored?.data.sender)) {
+          this.#kept.set(key, stored.data.sender);
+          return stored.data.sender;
+        }
+        const sender = this.#choose(service, country, alphanumeric, to);
+        const now = this.#now();
+        try {
+          await this.#store.putRecord(
+            {
+              kind: stickyKind,
+              id: key,
+              accountId,
+              ref: to,
+              status: null,
+              dueAt: null,
+              createdAt: stored?.createdAt ?? now,
+              updatedAt: now,
+              data: { sender, service: service.config.id },
+            },
+            stored?.version ?? 0,
+          );
+        } catch (err) {
+          if (err instanceof StoreConflictError) continue;
+          throw err;
+        }
+        this.#kept.set(key, sender);
+        return sender;
       }
-      const sender = this.#choose(service, country, alphanumeric, to);
-      const now = this.#now();
-      await this.#store.putRecord({
-        kind: stickyKind,
-        id: key,
-        accountId,
-        ref: to,
-        status: null,
-        dueAt: null,
-        createdAt: stored?.createdAt ?? now,
-        updatedAt: now,
-        data: { sender, service: service.config.id },
-      });
-      this.#kept.set(key, sender);
-      return sender;
     } catch (err) {
       if (err instanceof GatewayError) throw err;
       throw new StoreUnavailableError();
