@@ -438,8 +438,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
   async submit(accountId: string, asked: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
-    const req = await this.#fromService(accountId, asked, options);
-    const network = await this.#destinationNetwork(req.to, options);
+    // Most messages name no pool and no rule asks the online lookup: they wait for neither.
+    const req = asked.service === undefined ? asked : await this.#fromService(accountId, asked, options);
+    const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
     const message = this.#build(accountId, req, options, now, network);
     this.#refuseWhileStoreDown();
     if (!options.optOutExempt) await this.#refuseOptedOut(message);
@@ -661,8 +662,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return Promise.all(
       requests.map(async (asked): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
-          const req = await this.#fromService(accountId, asked, options);
-          const network = await this.#destinationNetwork(req.to, options);
+          const req =
+            asked.service === undefined ? asked : await this.#fromService(accountId, asked, options);
+          const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
           const message = this.#build(accountId, req, options, now, network);
           if (!options.optOutExempt) await this.#refuseOptedOut(message);
           return { message };
