@@ -415,7 +415,7 @@ const adminPaths = {
         'Which MT rule a message would take now, the connectors in the order they would be tried, and why',
         [
           '200',
-          '{rule (index in routes.mt, null when none), connectors, strategy, reason, skipped: [{rule, condition}], costs: {connector: cost | null}}',
+          "{rule (index in routes.mt, null when none), connectors, strategy, reason, skipped: [{rule, condition}], costs: {connector: cost | null}, network (the online lookup's MCC+MNC, when a rule matches on network)}",
         ],
       ),
       parameters: [

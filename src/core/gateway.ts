@@ -304,7 +304,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async explainRoute(input: MtRouteInput): Promise<MtRouteExplanation> {
     const network = await this.#networkOf(input.to, this.#mtNeedsNetwork);
-    return this.#router.explain(network ? { ...input, meta: { ...input.meta, network } } : input);
+    const explained = this.#router.explain(network ? { ...input, meta: { ...input.meta, network } } : input);
+    return network === undefined ? explained : { ...explained, network };
   }
 
   /**

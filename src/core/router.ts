@@ -48,6 +48,11 @@ export interface MtRouteExplanation {
    */
   weighted?: Record<string, number | null>;
   quality?: Record<string, QualityFigures | null>;
+  /**
+   * The destination's network (MCC+MNC) from the online lookup, when some rule matches on
+   * `network`; null when the lookup gave none.
+   */
+  network?: string | null;
 }
 
 interface CompiledMtRoute {

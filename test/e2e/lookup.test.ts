@@ -119,6 +119,7 @@ describe('online lookup, failing open', () => {
     );
     assert.equal(explained.status, 200, JSON.stringify(explained.body));
     assert.equal(explained.body.rule, 0);
+    assert.equal(explained.body.network, '23415');
     assert.deepEqual(explained.body.connectors, ['vodafone']);
     assert.match(explained.body.reason, /routes\.mt\[0\] matches: network 234-15 \| 23410/);
     const skipped = await admin(
