@@ -330,15 +330,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * pool (sticky, geomatch, alphanumeric: SenderPools); either way the service is kept as
    * `meta.service`.
    */
-  async #fromService(accountId: string, req: SubmitRequest, options: SubmitOptions): Promise<SubmitRequest> {
-    if (req.service === undefined) return req;
-    const service = this.#pools.find(accountId, req.service);
+  async #fromService(
+    accountId: string,
+    req: SubmitRequest,
+    name: string,
+    options: SubmitOptions,
+  ): Promise<SubmitRequest> {
+    const service = this.#pools.find(accountId, name);
     if (!service)
-      throw new GatewayError(
-        'unknown_service',
-        `account ${accountId} has no service '${req.service}'`,
-        'service',
-      );
+      throw new GatewayError('unknown_service', `account ${accountId} has no service '${name}'`, 'service');
     const meta = { ...req.meta, service: service.id };
     const to = normaliseNumber(req.to ?? '', options.country);
     // A number that cannot be read is #build's to refuse.
@@ -440,7 +440,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async submit(accountId: string, asked: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
     // Most messages name no pool and no rule asks the online lookup: they wait for neither.
-    const req = asked.service === undefined ? asked : await this.#fromService(accountId, asked, options);
+    const req =
+      asked.service === undefined ? asked : await this.#fromService(accountId, asked, asked.service, options);
     const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
     const message = this.#build(accountId, req, options, now, network);
     this.#refuseWhileStoreDown();
@@ -664,7 +665,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       requests.map(async (asked): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
           const req =
-            asked.service === undefined ? asked : await this.#fromService(accountId, asked, options);
+            asked.service === undefined
+              ? asked
+              : await this.#fromService(accountId, asked, asked.service, options);
           const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
           const message = this.#build(accountId, req, options, now, network);
           if (!options.optOutExempt) await this.#refuseOptedOut(message);
