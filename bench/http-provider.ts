@@ -1,6 +1,7 @@
 // An SMS provider over HTTP that accepts every request at once, in its own process (as the
 // SMPP sink is): what an smsgw `http` connector sends to in the scaling bench. Takes
-// `POST /sms {to, text, ref}` and answers `{"id": "h<n>"}`. Prints {"port": N} once
+// `POST /sms {to, text, ref}` and answers `{"id": "h<n>"}` (and, as an HLR for the online
+// number lookup, `GET /hlr/{number}` with its network). Prints {"port": N} once
 // listening; over IPC answers 'stats' as the SMPP sink does (SinkStats: one request is one
 // submit and one message; latencies from the text's `T<µs>` head).
 import http from 'node:http';
@@ -17,6 +18,14 @@ const server = http.createServer((req, res) => {
   req.setEncoding('utf8');
   req.on('data', (chunk: string) => (raw += chunk));
   req.on('end', () => {
+    // The online number lookup's provider (the lookup rows of `scaling`): every number is
+    // on one network; not counted as a message.
+    if (req.url?.startsWith('/hlr/')) {
+      const answer = '{"mcc":"234","mnc":"15","ported":false}';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+      res.end(answer);
+      return;
+    }
     stats.submits++;
     stats.messages++;
     const text = (JSON.parse(raw) as { text?: string }).text ?? '';

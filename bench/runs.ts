@@ -49,6 +49,11 @@ export interface RunCase {
   nodes?: number;
   /** Figures of something beside the system (a database), taken over the measured span only. */
   measure?: Measure;
+  /**
+   * smsgw-rest: route by `network` from the online lookup, at a local HLR (bench/http-provider.ts):
+   * `cached` sends every message to one number (looked up once), `uncached` each to its own.
+   */
+  lookup?: 'cached' | 'uncached';
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -98,6 +103,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
   execFileSync('sync');
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-vs-'));
   const sink = await startSink(c.receipts, c.system === 'smsgw-http');
+  const hlr = c.lookup ? await startSink(false, true) : undefined;
   const receiver = new CallbackReceiver();
   const receiverPort = await receiver.listen();
   let system: SystemUnderTest | undefined;
@@ -114,6 +120,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             httpConnector: c.system === 'smsgw-http',
             store: c.store,
             nodes: c.nodes,
+            lookupUrl: hlr ? `http://127.0.0.1:${hlr.port}/hlr/{{number}}` : undefined,
           });
     const load =
       c.system === 'smsgw-smpp'
@@ -186,6 +193,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
   } finally {
     await system?.close();
     await sink.close();
+    await hlr?.close();
     await receiver.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -208,7 +216,9 @@ async function httpLoad(ports: number[], c: RunCase, kannel: boolean, receiverPo
   const restHead = `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${account.apiKey}\r\ncontent-type: application/json\r\n`;
   const request = (i: number): [string, string] => {
     const text = textOf(i, c.parts);
-    if (!kannel) return [restHead, `{"to":"+447700900123","text":"${text}"}`];
+    // Uncached lookups: each message to a number of its own.
+    const to = c.lookup === 'uncached' ? `+4474${String(i).padStart(8, '0')}` : '+447700900123';
+    if (!kannel) return [restHead, `{"to":"${to}","text":"${text}"}`];
     const dlr = c.receipts
       ? `&dlr-mask=1&dlr-url=${encodeURIComponent(`http://127.0.0.1:${receiverPort}/kannel?t=${text.slice(1, text.indexOf(' '))}&s=%d`)}`
       : '';

@@ -91,6 +91,42 @@ export async function benchScaling(options: { vsKannel: boolean }): Promise<void
     rows,
   );
   await benchHttpConnector();
+  await benchLookup();
+}
+
+/**
+ * The base case routed by `match.network` from the online lookup at a local HLR, cached (one
+ * number) and uncached (a number per message), beside the same run without a lookup (the
+ * last rows of `scaling`; alone: `npm run bench -- scaling-lookup`).
+ */
+export async function benchLookup(): Promise<void> {
+  const messages = smoke ? 20 : baseMessages;
+  const rows: string[][] = [];
+  for (const lookup of [undefined, 'cached', 'uncached'] as const) {
+    const r = await runCase({
+      system: 'smsgw-rest',
+      link: { binds: base.binds, window: base.window },
+      receipts: false,
+      parts: 1,
+      messages,
+      concurrency: headToHeadConcurrency,
+      lookup,
+    });
+    const lost = r.refused + r.lost > 0 ? ` (refused ${r.refused}, lost ${r.lost})` : '';
+    rows.push([
+      lookup === undefined ? 'none (plain)' : `online, ${lookup}`,
+      String(messages),
+      `${formatRate(r.messagesPerSecond)}${lost}`,
+      r.p50Ms.toFixed(1),
+      r.p99Ms.toFixed(1),
+      r.cpuSecondsPer1k.toFixed(2),
+    ]);
+  }
+  printTable(
+    `Scaling: REST → SMPP (2 binds × window 64, 1 part) routed by match.network from the online lookup at a local HTTP HLR; ${headToHeadConcurrency} HTTP connections`,
+    ['lookup', 'messages', 'smsgw msgs/s', 'p50 ms', 'p99 ms', 'CPU s / 1k msgs'],
+    rows,
+  );
 }
 
 /**

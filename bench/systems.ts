@@ -152,13 +152,21 @@ export interface SmsgwOptions {
   store?: string;
   /** Gateway processes on that store (more than one: a PostgreSQL cluster). */
   nodes?: number;
+  /** An online number lookup at this URL template, and a first MT rule matching on `network`. */
+  lookupUrl?: string;
 }
 
 export async function startSmsgw(
   dir: string,
   sinkPort: number,
   link: SmppLink,
-  { webhookUrl, httpConnector = false, store = `sqlite:${dir}/gw.db`, nodes = 1 }: SmsgwOptions = {},
+  {
+    webhookUrl,
+    httpConnector = false,
+    store = `sqlite:${dir}/gw.db`,
+    nodes = 1,
+    lookupUrl,
+  }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
@@ -180,8 +188,8 @@ connectors:
       : `{ id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }`
   }
 routes:
-  mt: [{ connectors: [sink] }]
-`,
+  mt: [${lookupUrl ? '{ match: { network: ["23415"] }, connectors: [sink] }, ' : ''}{ connectors: [sink] }]
+${lookupUrl ? `lookup: { url: "${lookupUrl}", response: { mcc: mcc, mnc: mnc, ported: ported } }\n` : ''}`,
   );
   const started: Array<{ child: ChildProcess; found: string[] }> = [];
   for (let i = 0; i < nodes; i++)

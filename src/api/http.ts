@@ -396,7 +396,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       return messageView(message);
     });
     await v1.register(suppressionRoutes(o.gateway.suppressions));
-    await v1.register(lookupRoutes());
+    await v1.register(lookupRoutes(o.gateway.networkLookup));
     for (const plugin of o.plugins?.account ?? []) await v1.register(plugin);
   });
   for (const plugin of o.plugins?.public ?? []) app.register(plugin);
@@ -703,9 +703,14 @@ function submitRequestOf(b: Record<string, unknown>): SubmitRequest {
     throw new GatewayError('invalid_validity', 'validitySeconds must be a number', 'validitySeconds');
   if (b.flash !== undefined && typeof b.flash !== 'boolean')
     throw new GatewayError('invalid_field', 'flash must be true or false', 'flash');
+  const from = str('from', 32);
+  const service = str('service', 64);
+  if (from !== undefined && service !== undefined)
+    throw new GatewayError('invalid_field', 'give from or service, not both', 'service');
   return {
     to,
-    from: str('from', 32),
+    from,
+    service,
     text,
     binary: binaryHex === undefined ? undefined : Buffer.from(binaryHex, 'hex'),
     encoding: binaryHex !== undefined ? 'binary' : (encoding as SubmitRequest['encoding']),

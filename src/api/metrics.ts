@@ -75,6 +75,22 @@ export function gatewayMetrics(
     (q) => (q.receiptLatencyMs === null ? null : q.receiptLatencyMs / 1000),
   );
   qualityGauge('smsgw_route_receipts', 'Receipts the two figures above are taken over', (q) => q.receipts);
+  const networkLookup = gateway.networkLookup;
+  if (networkLookup)
+    new client.Counter({
+      name: 'smsgw_number_lookups_total',
+      help: 'Online number lookups by outcome: hit (from the cache), miss (asked and answered), failure (asked, no answer used)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        // The lookup keeps its own totals: the counter shows them.
+        this.reset();
+        const { hits, misses, failures } = networkLookup.counts;
+        this.inc({ outcome: 'hit' }, hits);
+        this.inc({ outcome: 'miss' }, misses);
+        this.inc({ outcome: 'failure' }, failures);
+      },
+    });
   new client.Gauge({
     name: 'smsgw_queue_depth',
     help: 'Messages held in memory waiting for a connector',

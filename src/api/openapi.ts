@@ -24,6 +24,11 @@ const message = {
     encoding: { type: 'string' },
     connector: { type: ['string', 'null'] },
     tags: { type: 'array', items: { type: 'string' } },
+    service: { type: 'string', description: 'The sender pool (accounts[].services) its sender came from' },
+    network: {
+      type: 'string',
+      description: "The destination's network (MCC+MNC) from the online lookup, when routing asked it",
+    },
     error: {
       oneOf: [
         { type: 'null' },
@@ -368,11 +373,16 @@ const accountSettings = {
   verify: { type: 'object' },
   policy: {
     type: 'object',
-    description: '{senders, destinations: {allow, deny}, dailyQuota, monthlyQuota, allowIps, pumping}',
+    description: '{senders, destinations: {allow, deny}, dailyQuota, monthlyQuota, allowIps, pumping, mobileOnly}',
   },
   billing: {
     type: 'object',
     description: '{type: prepaid | postpaid, currency, creditLimit?, lowBalance?, plan?}',
+  },
+  services: {
+    type: 'array',
+    items: { type: 'object' },
+    description: 'Sender pools: [{id, sid?, senders, sticky?, geomatch?, alphanumeric?, alphanumericCountries?}]',
   },
 };
 const accountInvalid = {
@@ -555,7 +565,7 @@ const adminPaths = {
         'Which MT rule a message would take now, the connectors in the order they would be tried, and why',
         [
           '200',
-          '{rule (index in routes.mt, null when none), connectors, strategy, reason, skipped: [{rule, condition}], costs: {connector: cost | null}}',
+          "{rule (index in routes.mt, null when none), connectors, strategy, reason, skipped: [{rule, condition}], costs: {connector: cost | null}, network (the online lookup's MCC+MNC, when a rule matches on network)}",
         ],
       ),
       parameters: [
@@ -844,7 +854,7 @@ const form = (fields: string[], required: string[] = []) => ({
   },
 });
 
-/** Twilio Verify v2 over the gateway's own Verify (SMS channel only). */
+/** Twilio Verify v2 over the gateway's own Verify (SMS channel only), and Lookup v2. */
 const twilioVerifyPaths = {
   '/v2/Services': {
     post: {
@@ -893,6 +903,16 @@ const twilioVerifyPaths = {
         'The check: status approved or pending, valid',
       ]),
       requestBody: form(['Code', 'To', 'VerificationSid'], ['Code']),
+    },
+  },
+  '/v2/PhoneNumbers/{PhoneNumber}': {
+    get: {
+      ...twilioOp(
+        'twilioLookupPhoneNumber',
+        'Lookup v2: valid, country, national format; Fields=line_type_intelligence adds the line type and, with an online lookup, MCC, MNC and carrier',
+        ['200', 'The phone number, in Lookup v2 JSON'],
+      ),
+      parameters: ['Fields', 'CountryCode'].map((name) => ({ name, in: 'query', schema: str })),
     },
   },
 };
@@ -1047,6 +1067,11 @@ export const openApiDocument = {
                     description:
                       "ISO 3166 country of a `to` written without +; default the account's defaultCountry",
                   },
+                  service: {
+                    type: 'string',
+                    description:
+                      'A sender pool of the account (accounts[].services id): the sender is chosen from it (sticky, geomatch, alphanumeric); instead of from',
+                  },
                 },
               },
             },
@@ -1195,7 +1220,7 @@ export const openApiDocument = {
       get: {
         operationId: 'lookupNumber',
         summary:
-          'What the offline number lookup says of a number: country (as routing reads it), validity, line type',
+          'What the offline number lookup says of a number: country (as routing reads it), validity, line type; and the online lookup (network, ported) when one is configured',
         parameters: [
           {
             name: 'number',
@@ -1228,6 +1253,19 @@ export const openApiDocument = {
                       type: ['string', 'null'],
                       description:
                         'mobile, fixed_line, fixed_line_or_mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan, voicemail; null when unknown',
+                    },
+                    online: {
+                      type: ['object', 'null'],
+                      description:
+                        'The online lookup (only when `lookup` is configured; null when it failed): mcc, mnc, network (MCC+MNC, as match.network reads it), ported, carrier, cached',
+                      properties: {
+                        mcc: { type: ['string', 'null'] },
+                        mnc: { type: ['string', 'null'] },
+                        network: { type: ['string', 'null'] },
+                        ported: { type: ['boolean', 'null'] },
+                        carrier: { type: ['string', 'null'] },
+                        cached: { type: 'boolean' },
+                      },
                     },
                   },
                 },

@@ -581,7 +581,8 @@ function statusOf(err: unknown): number {
   if (err.code === 'recipient_opted_out') return optedOutStatus;
   // A temporary refusal ESMEs wait out and retry (as they do ESME_RTHROTTLED), where
   // ESME_RSYSERR reads as a fault of the SMSC that many report and give up on.
-  if (err.code === 'store_unavailable') return CommandStatus.ESME_RMSGQFUL;
+  if (err.code === 'store_unavailable' || err.code === 'lookup_unavailable')
+    return CommandStatus.ESME_RMSGQFUL;
   // Billing: refused until the account is credited or its quota period turns.
   if (err.code === 'insufficient_balance' || err.code === 'quota_exceeded')
     return CommandStatus.ESME_RSUBMITFAIL;

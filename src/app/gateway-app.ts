@@ -18,7 +18,12 @@ import { Batches, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { ConnectorConfig, GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
-import { createConnector, httpPushRoutes, SimulatorConnector } from '../connectors/index.ts';
+import {
+  createConnector,
+  HttpNumberLookup,
+  httpPushRoutes,
+  SimulatorConnector,
+} from '../connectors/index.ts';
 import { consolePlugin } from '../console/index.ts';
 import type { Message } from '../core/index.ts';
 import {
@@ -192,7 +197,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     notify: (id, type, data) => accountEvent(id, type, data),
     share: () => gateway?.shares.fraction ?? 1,
   });
-  gateway = new Gateway({ store, config: live.config, connectors, accept: billing });
+  // The online number lookup: its failures are logged at most once a minute (with a count).
+  const logLookupFailure = perKeyLimiter(60_000);
+  const networkLookup = live.config.lookup
+    ? new HttpNumberLookup(live.config.lookup, {
+        onFailure: (_number, reason) =>
+          logLookupFailure('lookup', (skipped) =>
+            log.warn({ reason, alsoFailedSinceLastLine: skipped }, 'number lookup failed'),
+          ),
+      })
+    : undefined;
+  gateway = new Gateway({ store, config: live.config, connectors, accept: billing, networkLookup });
   billing.follow(gateway);
   // The console's charts and health page: message counts per minute, connectors' bind history.
   const series = new StatsSeries({ store, queueDepth: () => gateway?.queued ?? 0 });
@@ -529,6 +544,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await until(series.stop()).catch((err) =>
       log.warn({ reason: (err as Error).message }, 'message counts of the last seconds not stored'),
     );
+    await networkLookup?.close().catch(() => {});
     await withTimeout(store.close(), 2000, 'store close').catch((err) =>
       log.error({ reason: (err as Error).message }, 'store did not close'),
     );

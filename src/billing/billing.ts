@@ -8,6 +8,7 @@ import {
   fromMicros,
   GatewayError,
   hashApiKey,
+  lookupNumber,
   RateLimitedError,
   toMicros,
   type VelocityBudget,
@@ -144,6 +145,7 @@ export class Billing implements AcceptHooks {
         `account ${message.accountId} may not send to ${message.to}`,
         'to',
       );
+    if (rules?.policy.mobileOnly) refuseNotMobile(message);
     const price = this.prices.priceOf(
       message.accountId,
       rules?.billing?.plan,
@@ -293,4 +295,18 @@ function pumpingBudgets(
     max: pumping.maxPerPrefix,
     windowSeconds: pumping.windowSeconds,
   }));
+}
+
+/** Line types `policy.mobileOnly` lets through: where the numbering plan does not tell (US), a number may be a mobile. */
+const mobileLineTypes = new Set(['mobile', 'fixed_line_or_mobile']);
+
+/** `policy.mobileOnly`: refuses a destination the offline lookup does not call mobile (unknown included). */
+function refuseNotMobile(message: Message): void {
+  const { lineType } = lookupNumber(message.to);
+  if (lineType === null || !mobileLineTypes.has(lineType))
+    throw new GatewayError(
+      'not_mobile',
+      `${message.to} is not a mobile number (line type ${lineType ?? 'unknown'}); account ${message.accountId} sends to mobiles only`,
+      'to',
+    );
 }

@@ -7,6 +7,7 @@ import type { CompatContext } from './context.ts';
 import { jasminApi, jasminDlr } from './jasmin.ts';
 import { kannelApi, kannelDlr } from './kannel.ts';
 import { sendTwimlReplies, twilioApi, twilioInbound, twilioStatusCallback, twimlReply } from './twilio.ts';
+import { twilioLookupApi } from './twilio-lookup.ts';
 import { twilioVerifyApi } from './twilio-verify.ts';
 
 export { twilioSignature } from '../webhooks/index.ts';
@@ -28,5 +29,11 @@ export function compatApis(ctx: CompatContext): HttpPlugin[] {
   ctx.gateway.on('inbound', (m) => {
     twilioInbound(ctx, m).catch(() => {});
   });
-  return [kannelApi(ctx), jasminApi(ctx), twilioApi(ctx), twilioVerifyApi(ctx, ctx.verify)];
+  return [
+    kannelApi(ctx),
+    jasminApi(ctx),
+    twilioApi(ctx),
+    twilioVerifyApi(ctx, ctx.verify),
+    twilioLookupApi(ctx),
+  ];
 }

@@ -148,6 +148,14 @@ function twilioErrorOf(err: GatewayError): TwilioError {
         21606,
         `The 'From' phone number is not a valid, SMS-capable phone number for your account: ${err.message}`,
       );
+    case 'no_sender':
+      return new TwilioError(
+        400,
+        21704,
+        `The Messaging Service has no sender for this number: ${err.message}`,
+      );
+    case 'not_mobile':
+      return new TwilioError(400, 21614, `'To' number is not a valid mobile number: ${err.message}`);
     case 'recipient_opted_out':
       return new TwilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
     case 'no_route':
@@ -366,8 +374,15 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
   const to = p.get('To');
   if (!to) throw new TwilioError(400, 21604, "A 'To' phone number is required.");
   const messagingServiceSid = p.get('MessagingServiceSid');
+  // A service of the account's (`services`, by its sid or id) picks the sender when From is
+  // not given; one it does not have is echoed, and From defaults to the account's defaultFrom.
+  const service =
+    messagingServiceSid !== undefined && ctx.gateway.hasService(account.id, messagingServiceSid)
+      ? messagingServiceSid
+      : undefined;
   const from = p.get('From') ?? (messagingServiceSid ? (account.defaultFrom ?? undefined) : undefined);
-  if (!from && !account.defaultFrom) throw new TwilioError(400, 21603, "A 'From' phone number is required.");
+  if (!from && !account.defaultFrom && !service)
+    throw new TwilioError(400, 21603, "A 'From' phone number is required.");
   const written = p.get('Body');
   if (written === undefined || written.length === 0)
     throw new TwilioError(400, 21602, 'Message body is required.');
@@ -418,7 +433,8 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
     account.id,
     {
       to,
-      from,
+      from: service && p.get('From') === undefined ? undefined : from,
+      ...(service ? { service } : {}),
       text: body,
       ...(validity !== undefined ? { validitySeconds: Number(validity) } : {}),
       ...(sendAt !== undefined ? { sendAt } : {}),

@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { matchProblems, patternProblem } from '../core/index.ts';
+import { lookupAndServiceProblems } from './lookup-services.ts';
 import { configSchema, moRoute } from './schema.ts';
 import { eachSetting } from './settings.ts';
 import type { GatewayConfig, MoRouteConfig } from './types.ts';
@@ -301,6 +302,7 @@ function crossCheck(config: GatewayConfig): string[] {
     });
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
+  problems.push(...lookupAndServiceProblems(config));
   problems.push(...certificateProblems(config));
   problems.push(...listenProblems(config));
   config.callbacks?.allow.forEach((entry, i) => {

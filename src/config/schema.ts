@@ -151,6 +151,95 @@ const ruleConditions = {
     description:
       "The number's line type (offline lookup, as GET /v1/lookup/{number} says): the recipient's (MT), the sender's (MO)",
   },
+  network: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 10_000,
+    items: {
+      type: 'string',
+      pattern: '^[0-9]{3}(-?[0-9]{2,3})?$',
+      description: 'MCC+MNC (`23415`, `234-15`, `310260`), or an MCC alone (`234`: any of its networks)',
+    },
+    description:
+      "The number's mobile network from the online lookup (`lookup`): the recipient's (MT), the sender's (MO); a number it gives none for never matches",
+  },
+} as const;
+
+/** The online number lookup (HLR / number portability) over HTTP, configured as data. */
+const numberLookup = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'response'],
+  description:
+    'An online number lookup (HLR, number portability) over HTTP, for `network` matches and GET /v1/lookup/{number}',
+  properties: {
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'an http:// or https:// URL; {{number}} (+E.164) and {{digits}} (without +) are filled in',
+    },
+    method: { enum: ['GET', 'POST'], default: 'GET', description: 'GET, or POST with `body` as JSON' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'extra request headers (Authorization...); secrets may come from the environment',
+    },
+    body: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'POST: field → template ({{number}}, {{digits}}); a dotted name nests',
+    },
+    response: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Where the JSON answer holds each field (dotted paths: `result.mcc`); give mcc and mnc, or network',
+      properties: {
+        mcc: { type: 'string', minLength: 1, maxLength: 256, description: 'the mobile country code' },
+        mnc: { type: 'string', minLength: 1, maxLength: 256, description: 'the mobile network code' },
+        network: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          description: 'MCC and MNC in one (`23415` or `234-15`), instead of mcc and mnc',
+        },
+        ported: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          description: 'whether the number was ported (true/false)',
+        },
+        carrier: { type: 'string', minLength: 1, maxLength: 256, description: "the network's name" },
+      },
+    },
+    ttlSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 30 * 86_400,
+      default: 86_400,
+      description: 'How long an answer is kept (0: asked every time)',
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 60_000,
+      default: 2_000,
+      description: 'Wait for an answer at most this long',
+    },
+    cacheSize: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10_000_000,
+      default: 100_000,
+      description: 'Numbers kept in memory at most',
+    },
+    onError: {
+      enum: ['skip', 'refuse'],
+      default: 'skip',
+      description:
+        'When the lookup fails: skip (routing goes on without a network; `network` rules do not match) or refuse the message (503 lookup_unavailable)',
+    },
+  },
 } as const;
 
 /** What sending through a connector costs, by destination (strategy least-cost orders by it). */
@@ -1004,6 +1093,61 @@ const account = {
         monthlyQuota: { type: 'integer', minimum: 0, description: 'Messages accepted per UTC month' },
         allowIps: { ...addressList, description: 'Addresses its API keys are taken from (absent: any)' },
         pumping,
+        mobileOnly: {
+          type: 'boolean',
+          description:
+            'Refuse (400 not_mobile) numbers the offline lookup does not call mobile (or fixed_line_or_mobile)',
+        },
+      },
+    },
+    // Sender pools (Twilio's Messaging Services): a message names a service instead of `from`.
+    services: {
+      type: 'array',
+      maxItems: 1_000,
+      description:
+        'Sender pools: a message that names one (`service`, Twilio MessagingServiceSid) gets a sender from it',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: {
+          id,
+          sid: {
+            type: 'string',
+            pattern: '^MG[0-9a-fA-F]{32}$',
+            description: "Twilio's MessagingServiceSid for it: MG followed by 32 hex digits",
+          },
+          senders: {
+            type: 'array',
+            items: { type: 'string', minLength: 1, maxLength: 20 },
+            maxItems: 10_000,
+            default: [],
+            description: 'The numbers (E.164) the pool sends from',
+          },
+          sticky: {
+            type: 'boolean',
+            default: true,
+            description: 'A recipient keeps the sender it got first (stored: it survives restarts)',
+          },
+          geomatch: {
+            type: 'boolean',
+            default: true,
+            description: "Prefer a sender of the recipient's country",
+          },
+          alphanumeric: {
+            type: 'string',
+            pattern: "^(?=.*[A-Za-z])[A-Za-z0-9 _.&'-]{1,11}$",
+            description:
+              'An alphanumeric sender id for countries that allow one, when no number of the pool fits (geomatch)',
+          },
+          alphanumericCountries: {
+            type: 'array',
+            items: { type: 'string', pattern: '^[A-Z]{2}$' },
+            maxItems: 300,
+            description:
+              'ISO 3166 codes of the countries the alphanumeric id may go to (default: the built-in list, see docs/routing.md)',
+          },
+        },
       },
     },
   },
@@ -1164,6 +1308,7 @@ export const configSchema = {
       properties: { level: { enum: logLevels, default: 'info' } },
       default: {},
     },
+    lookup: numberLookup,
     /** How long SIGTERM/SIGINT may take: draining, then whatever is left is cut. */
     shutdownGraceSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
   },

@@ -36,6 +36,8 @@ export interface GatewayConfig {
   log?: { level: LogLevel };
   /** Seconds a SIGTERM/SIGINT may take before what is left is cut (default 10). */
   shutdownGraceSeconds?: number;
+  /** The online number lookup, for `network` matches and GET /v1/lookup/{number}. */
+  lookup?: NumberLookupConfig;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -70,6 +72,8 @@ export interface AccountConfig {
   verify?: VerifySettingsConfig;
   /** `senders`: the only senders (patterns) the account may use, and no other account. */
   policy?: AccountPolicyConfig;
+  /** Sender pools: a message naming one gets its sender from it. */
+  services?: SenderServiceConfig[];
   /** Absent: never refused for money. Amounts in the currency's main unit. */
   billing?: {
     type: 'prepaid' | 'postpaid';
@@ -95,6 +99,8 @@ export interface AccountPolicyConfig {
    */
   keyAllowIps?: Record<string, string[]>;
   pumping?: PumpingConfig;
+  /** Refuse (`not_mobile`) numbers the offline lookup does not call mobile. */
+  mobileOnly?: boolean;
 }
 
 /** SMS-pumping limits: messages to numbers sharing their first `prefixDigits` digits, per window. */
@@ -219,6 +225,34 @@ export interface RuleConditionsConfig {
   country?: string[];
   /** Line types of that number (`mobile`, `fixed_line`...), from the offline lookup. */
   lineType?: string[];
+  /** MCC+MNC (`23415`, `234-15`) or MCCs of that number's network, from the online lookup. */
+  network?: string[];
+}
+
+/** The online number lookup (HLR / number portability) over HTTP (see src/connectors/http/number-lookup.ts). */
+export interface NumberLookupConfig {
+  url: string;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: Record<string, string>;
+  /** Dotted paths into the JSON answer. */
+  response: { mcc?: string; mnc?: string; network?: string; ported?: string; carrier?: string };
+  ttlSeconds: number;
+  timeoutMs: number;
+  cacheSize: number;
+  onError: 'skip' | 'refuse';
+}
+
+/** A sender pool (Twilio's Messaging Service) of an account. */
+export interface SenderServiceConfig {
+  id: string;
+  /** Twilio's MessagingServiceSid for it (MG…). */
+  sid?: string;
+  senders: string[];
+  sticky: boolean;
+  geomatch: boolean;
+  alphanumeric?: string;
+  alphanumericCountries?: string[];
 }
 
 /** What the SMSC clients over their own TCP protocols (CIMD2, UCP/EMI) share. */

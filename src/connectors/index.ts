@@ -14,7 +14,7 @@ import { UcpConnector } from './ucp.ts';
 export type { Cimd2ConnectorOptions } from './cimd2.ts';
 export { Cimd2Connector, cimd2MessageId } from './cimd2.ts';
 export type { HttpConnectorOptions } from './http/index.ts';
-export { HttpConnector, httpPushRoutes, type Push } from './http/index.ts';
+export { HttpConnector, HttpNumberLookup, httpPushRoutes, type Push } from './http/index.ts';
 export type { ConnectorLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { ModemConnectorOptions } from './modem.ts';

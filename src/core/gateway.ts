@@ -39,9 +39,12 @@ import { GatewayError, StoreUnavailableError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
+import type { NetworkLookup } from './network.ts';
 import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
+import { needsNetwork } from './route-match.ts';
 import { RouteQuality } from './route-quality.ts';
 import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
+import { SenderPools } from './sender-pools.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
 
@@ -67,6 +70,11 @@ export interface SubmitRequest {
   meta?: Record<string, unknown>;
   /** Labels the client gives the message, for routing (`match.tags`); kept as `meta.tags`. */
   tags?: string[];
+  /**
+   * A sender pool of the account (`accounts[].services`, by id or Twilio sid): without
+   * `from`, the sender is chosen from it. Kept as `meta.service`.
+   */
+  service?: string;
 }
 
 export interface SubmitOptions {
@@ -146,6 +154,8 @@ export interface GatewayOptions {
   maxParts?: number;
   /** Attempts before a message that keeps failing temporarily is failed. */
   maxAttempts?: number;
+  /** The online number lookup (`lookup` in the config), for `network` matches. */
+  networkLookup?: NetworkLookup;
   now?: () => number;
 }
 
@@ -177,10 +187,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly shares: ClusterShares;
   /** Delivery ratio and receipt latency per connector and country, from this gateway's receipts. */
   readonly routeQuality = new RouteQuality();
+  /** The online number lookup, when one is configured. */
+  readonly networkLookup: NetworkLookup | undefined;
+  /** Whether some MT rule, or some MO rule, matches on `network` (only then is a number looked up online). */
+  readonly #mtNeedsNetwork: boolean;
+  #moNeedsNetwork: boolean;
   readonly #router: MtRouter;
   #moRouter: MoRouter;
   #moRoutes: readonly MoRouteConfig[];
   #accounts: readonly AccountConfig[];
+  /** The accounts' sender pools (`services`). */
+  readonly #pools: SenderPools;
   /** Who may send from which sender: rebuilt with the MO rules, which give numbers owners. */
   #senders: SenderOwnership;
   readonly #dispatcher: Dispatcher;
@@ -243,8 +260,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
     this.#moRouter = new MoRouter(options.config.routes.mo, this.#now);
     this.#moRoutes = options.config.routes.mo;
+    this.networkLookup = options.networkLookup;
+    this.#mtNeedsNetwork = options.config.routes.mt.some((r) => needsNetwork(r.match));
+    this.#moNeedsNetwork = options.config.routes.mo.some((r) => needsNetwork(r.match));
     this.#accounts = options.config.accounts;
     this.#senders = new SenderOwnership(this.#accounts, this.#moRoutes);
+    this.#pools = new SenderPools(this.#accounts, this.store, this.#now);
     this.#maxParts = options.maxParts ?? 10;
     this.#acceptHooks = options.accept;
     this.#maxAttempts = options.maxAttempts ?? 12;
@@ -287,8 +308,58 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * they would be tried and why (GET /v1/admin/routes/mt/explain): the very evaluation
    * sending runs.
    */
-  explainRoute(input: MtRouteInput): MtRouteExplanation {
-    return this.#router.explain(input);
+  async explainRoute(input: MtRouteInput): Promise<MtRouteExplanation> {
+    const network = await this.#networkOf(input.to, this.#mtNeedsNetwork);
+    const explained = this.#router.explain(network ? { ...input, meta: { ...input.meta, network } } : input);
+    return network === undefined ? explained : { ...explained, network };
+  }
+
+  /**
+   * The number's network (MCC+MNC digits) from the online lookup, when `needed` (some rule
+   * matches on it) and one is configured; null when the lookup failed and fails open.
+   */
+  async #networkOf(number: string | undefined, needed: boolean): Promise<string | null | undefined> {
+    if (!needed || !this.networkLookup || number === undefined || !number.startsWith('+')) return undefined;
+    const found = await this.networkLookup.lookup(number);
+    if (found === null && this.networkLookup.onError === 'refuse')
+      throw new GatewayError(
+        'lookup_unavailable',
+        `the number lookup for ${number} failed; try again later`,
+        'to',
+        503,
+      );
+    return found?.info.network ?? null;
+  }
+
+  /**
+   * A request naming a sender pool (`service`) without `from` gets its sender from the
+   * pool (sticky, geomatch, alphanumeric: SenderPools); either way the service is kept as
+   * `meta.service`.
+   */
+  async #fromService(
+    accountId: string,
+    req: SubmitRequest,
+    name: string,
+    options: SubmitOptions,
+  ): Promise<SubmitRequest> {
+    const service = this.#pools.find(accountId, name);
+    if (!service)
+      throw new GatewayError('unknown_service', `account ${accountId} has no service '${name}'`, 'service');
+    const meta = { ...req.meta, service: service.id };
+    const to = normaliseNumber(req.to ?? '', options.country);
+    // A number that cannot be read is #build's to refuse.
+    if (req.from !== undefined || to === undefined) return { ...req, meta };
+    return { ...req, from: await this.#pools.senderFor(accountId, service.id, to), meta };
+  }
+
+  /** The network of a destination a client wrote, read as #build reads it (see #networkOf). */
+  #destinationNetwork(to: string | undefined, options: SubmitOptions): Promise<string | null | undefined> {
+    return this.#networkOf(normaliseNumber(to ?? '', options.country), this.#mtNeedsNetwork);
+  }
+
+  /** Whether the account has this sender pool (`services`, by id or Twilio sid). */
+  hasService(accountId: string, name: string): boolean {
+    return this.#pools.find(accountId, name) !== undefined;
   }
 
   /** Whether the account may send through this connector by name (see MtRouter.accountMayUse). */
@@ -372,9 +443,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
-  async submit(accountId: string, req: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
+  async submit(accountId: string, asked: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
     const now = this.#now();
-    const message = this.#build(accountId, req, options, now);
+    // Most messages name no pool and no rule asks the online lookup: they wait for neither.
+    const req =
+      asked.service === undefined ? asked : await this.#fromService(accountId, asked, asked.service, options);
+    const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
+    const message = this.#build(accountId, req, options, now, network);
     this.#refuseWhileStoreDown();
     if (!options.optOutExempt) await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
@@ -593,9 +668,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
     const now = this.#now();
     return Promise.all(
-      requests.map(async (req): Promise<{ message: Message } | { error: GatewayError }> => {
+      requests.map(async (asked): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
-          const message = this.#build(accountId, req, options, now);
+          const req =
+            asked.service === undefined
+              ? asked
+              : await this.#fromService(accountId, asked, asked.service, options);
+          const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
+          const message = this.#build(accountId, req, options, now, network);
           if (!options.optOutExempt) await this.#refuseOptedOut(message);
           return { message };
         } catch (err) {
@@ -737,8 +817,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  /** Checks a request and prices it (encoding, segments) without storing anything. */
-  #build(accountId: string, req: SubmitRequest, options: SubmitOptions, now: number): Message {
+  /**
+   * Checks a request and prices it (encoding, segments) without storing anything. `network`:
+   * the destination's from the online lookup, kept as `meta.network` so the message is
+   * routed by it whenever and wherever it is sent.
+   */
+  #build(
+    accountId: string,
+    req: SubmitRequest,
+    options: SubmitOptions,
+    now: number,
+    network?: string | null,
+  ): Message {
     const to = destinationOf(req.to ?? '', options.country);
     const from = senderOf(req.from, options.defaultFrom, options.country);
     if (!options.replying) this.#senders.check(accountId, from);
@@ -770,7 +860,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (req.sendAt !== undefined && !Number.isFinite(req.sendAt))
       throw new GatewayError('invalid_send_at', 'sendAt must be an ISO 8601 time', 'sendAt');
     refuseFarFuture(req.sendAt, now);
-    const meta = req.tags === undefined ? (req.meta ?? null) : { ...req.meta, tags: checkedTags(req.tags) };
+    let meta = req.tags === undefined ? (req.meta ?? null) : { ...req.meta, tags: checkedTags(req.tags) };
+    if (network) meta = { ...meta, network };
     const scheduled = req.sendAt !== undefined && req.sendAt > now;
     // A message pinned to a connector (`meta.via`: a reply) is routed by that pin alone; a
     // scheduled one by the rules as they stand when it is due.
@@ -1278,7 +1369,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const to = normaliseNumber(sms.to, 'international') ?? sms.to;
     const from = normaliseSender(sms.from) ?? sms.from;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
-    const route = this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text }) ?? null;
+    // `network` rules look the sender up; a failed lookup leaves the message to the other rules.
+    const network = await this.#networkOf(from, this.#moNeedsNetwork).catch(() => null);
+    const route =
+      this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text, network }) ?? null;
     const accountId = inboundOwner(route);
     const message: Message = {
       id: newId(sms.receivedAt),
@@ -1329,6 +1423,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   setMoRoutes(routes: readonly MoRouteConfig[]): void {
     this.#moRouter = new MoRouter(routes, this.#now);
     this.#moRoutes = routes;
+    this.#moNeedsNetwork = routes.some((r) => needsNetwork(r.match));
     this.#senders = new SenderOwnership(this.#accounts, routes);
   }
 
@@ -1336,6 +1431,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   setAccounts(accounts: readonly AccountConfig[]): void {
     this.#accounts = accounts;
     this.#senders = new SenderOwnership(accounts, this.#moRoutes);
+    this.#pools.setAccounts(accounts);
   }
 
   /**

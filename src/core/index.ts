@@ -27,6 +27,7 @@ export { newId } from './ids.ts';
 export { isTimeZone, type LocalTime, localTime, minuteOfDay } from './local-time.ts';
 export * from './message.ts';
 export { fromMicros, toMicros } from './money.ts';
+export type { NetworkInfo, NetworkLookup, NetworkLookupCounts } from './network.ts';
 export type { CountryCode, NumberLookup, NumberReading } from './numbers.ts';
 export {
   countryOfNumber,
@@ -34,13 +35,14 @@ export {
   internationalDigits,
   isCountryCode,
   lookupNumber,
+  nationalFormat,
   normaliseNumber,
   normaliseSender,
   senderOf,
 } from './numbers.ts';
 export { compilePattern, compilePatterns, type Matcher, patternProblem } from './pattern.ts';
 export { TokenBucket } from './rate.ts';
-export { matchProblems } from './route-match.ts';
+export { matchProblems, needsNetwork } from './route-match.ts';
 export { type QualityFigures, qualityWindow, RouteQuality } from './route-quality.ts';
 export {
   firstWord,

@@ -190,6 +190,11 @@ export function lookupNumber(number: string): NumberLookup {
 
 const lookups = new BoundedMap<string, NumberLookup>(20_000);
 
+/** An international number as its country writes it (`07700 900123`); null for a short code or non-number. */
+export function nationalFormat(number: string): string | null {
+  return number.startsWith('+') ? (parseWithTypes(number)?.formatNational() ?? null) : null;
+}
+
 function lookUp(number: string): NumberLookup {
   const parsed = number.startsWith('+') ? parseWithTypes(number) : undefined;
   return {

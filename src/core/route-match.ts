@@ -19,6 +19,11 @@ export interface RuleInput {
   at: number;
   /** The number `country` and `lineType` look up: the recipient (MT) or the sender (MO). */
   lookup: 'to' | 'from';
+  /**
+   * That number's network (MCC+MNC digits, `23415`) as the online lookup gave it, for
+   * `network`; absent when it was not asked or gave none.
+   */
+  network?: string | null;
 }
 
 export interface Condition {
@@ -64,6 +69,7 @@ export interface CommonMatch {
   text?: string | readonly string[];
   country?: readonly string[];
   lineType?: readonly string[];
+  network?: readonly string[];
 }
 
 /**
@@ -97,6 +103,7 @@ export function compileConditions(
   if (match.tags && match.tags.length > 0) conditions.push(tagsCondition(match.tags));
   if (match.country && match.country.length > 0) conditions.push(countryCondition(match.country));
   if (match.lineType && match.lineType.length > 0) conditions.push(lineTypeCondition(match.lineType));
+  if (match.network && match.network.length > 0) conditions.push(networkCondition(match.network));
   if (match.time) conditions.push(timeCondition(match.time));
   if (match.dates && match.dates.length > 0) conditions.push(datesCondition(match.dates, match.time?.tz));
   return conditions;
@@ -130,6 +137,7 @@ export function matchProblems(
   if (match.tags !== undefined) parts.push({ match: { tags: match.tags } });
   if (match.country !== undefined) parts.push({ match: { country: match.country } });
   if (match.lineType !== undefined) parts.push({ match: { lineType: match.lineType } });
+  if (match.network !== undefined) parts.push({ match: { network: match.network } });
   for (const [key, value] of Object.entries(match.time ?? {}))
     parts.push({ match: { time: { [key]: value } } });
   match.dates?.forEach((range, i) => {
@@ -222,6 +230,35 @@ function lineTypeCondition(types: readonly string[]): Condition {
       memo.lookup ??= lookupNumber(input[input.lookup]);
       return memo.lookup.lineType !== null && wanted.has(memo.lookup.lineType);
     },
+  };
+}
+
+/** Whether a rule's `match` asks the online lookup (then the number is looked up before routing). */
+export function needsNetwork(rule: CommonMatch | undefined): boolean {
+  return (rule?.network?.length ?? 0) > 0;
+}
+
+/** `234-15` → `23415`: MCC and MNC as the lookup's digits are compared. */
+export function networkDigits(written: string): string {
+  return written.replace('-', '');
+}
+
+function networkCondition(networks: readonly string[]): Condition {
+  networks.forEach((n, i) => {
+    if (!/^\d{3}(-?\d{2,3})?$/.test(n))
+      throw new RuleProblem(
+        `network[${i}]`,
+        `expected MCC+MNC (23415, 234-15, 310260) or an MCC (234), got '${n}'`,
+      );
+  });
+  // Whole networks, and MCCs standing for every network of theirs.
+  const wanted = new Set(networks.map(networkDigits));
+  return {
+    field: 'network',
+    written: `network ${networks.join(' | ')}`,
+    holds: (input) =>
+      typeof input.network === 'string' &&
+      (wanted.has(input.network) || wanted.has(input.network.slice(0, 3))),
   };
 }
 

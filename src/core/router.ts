@@ -48,6 +48,11 @@ export interface MtRouteExplanation {
    */
   weighted?: Record<string, number | null>;
   quality?: Record<string, QualityFigures | null>;
+  /**
+   * The destination's network (MCC+MNC) from the online lookup, when some rule matches on
+   * `network`; null when the lookup gave none.
+   */
+  network?: string | null;
 }
 
 interface CompiledMtRoute {
@@ -213,6 +218,8 @@ export class MtRouter {
       tags: tagsOf(input.meta),
       at: input.at ?? this.#now(),
       lookup: 'to',
+      // The destination's network, looked up online when the message was accepted.
+      network: typeof input.meta?.network === 'string' ? input.meta.network : null,
     };
   }
 
@@ -379,6 +386,8 @@ export interface MoRouteInput {
   text: string | null;
   /** Epoch ms the message came in (`match.time`, `match.dates`); default now. */
   at?: number;
+  /** The sender's network from the online lookup (MCC+MNC digits), for `match.network`. */
+  network?: string | null;
 }
 
 export class MoRouter {

@@ -1,11 +1,12 @@
 // Which account may send from which sender. A sender that belongs to another account — its
-// `defaultFrom`, its `policy.senders`, a number its MO rules route to it — is refused, so
+// `defaultFrom`, its `policy.senders`, its sender pools' senders, a number its MO rules route to it — is refused, so
 // one account cannot pass itself off as another's number or brand. An account with
 // `policy.senders` sends only from those. Alphanumeric senders compare in any case.
 import type { AccountConfig, MoRouteConfig } from '../config/index.ts';
 import { GatewayError } from './errors.ts';
 import { normaliseSender } from './numbers.ts';
 import { compilePattern, type Matcher } from './pattern.ts';
+import { SenderPools } from './sender-pools.ts';
 
 export class SenderOwnership {
   /** Exact senders (upper case) → the accounts they belong to. */
@@ -18,10 +19,13 @@ export class SenderOwnership {
     for (const a of accounts) {
       const own = a.defaultFrom === undefined ? undefined : normaliseSender(a.defaultFrom);
       if (own !== undefined) this.#own(own.toUpperCase(), a.id);
+      // The senders of its pools (`services`) are its own, and among those it may use.
+      const pooled = new Set(SenderPools.sendersOf(a).map((sender) => sender.toUpperCase()));
+      for (const sender of pooled) this.#own(sender, a.id);
       const senders = a.policy?.senders;
       if (senders && senders.length > 0) {
         const matchers = senders.map(senderMatcher);
-        const match: Matcher = (from) => matchers.some((m) => m(from));
+        const match: Matcher = (from) => pooled.has(from.toUpperCase()) || matchers.some((m) => m(from));
         this.#allowed.set(a.id, match);
         this.#patterns.push({ accountId: a.id, match });
       }

@@ -155,3 +155,39 @@ test('MO rules set at run time (PUT /v1/admin/routes/mo) are checked the same wa
     1,
   );
 });
+
+test('network matches need the online lookup, and MCC+MNC written as digits; the lookup needs its network paths', () => {
+  const withoutLookup = problemsOf(`${connectors}
+routes:
+  mt:
+    - { match: { network: ["23415", "234-15"] }, connectors: [a] }
+  mo:
+    - { match: { network: ["310260"] }, account: x }
+accounts: [{ id: x }]
+`);
+  assert.ok(
+    withoutLookup.some((p) => p.startsWith('routes.mt[0].match.network: needs the online number lookup')),
+    withoutLookup.join('\n'),
+  );
+  assert.ok(
+    withoutLookup.some((p) => p.startsWith('routes.mo[0].match.network: needs the online number lookup')),
+  );
+  const badEntry = problemsOf(`${connectors}
+lookup: { url: "http://hlr.example/{{number}}", response: { network: result.mccmnc } }
+routes:
+  mt: [{ match: { network: ["234-1"] }, connectors: [a] }]
+`);
+  assert.equal(badEntry.length, 1);
+  assert.match(badEntry[0]!, /^routes\.mt\[0\]\.match\.network\[0\]: expected MCC\+MNC/);
+  const badLookup = problemsOf(`${connectors}
+lookup: { url: "http://hlr.example/{{number}}", response: { mcc: result.mcc } }
+routes:
+  mt: [{ match: { network: ["234"] }, connectors: [a] }]
+`);
+  assert.deepEqual(badLookup, ['lookup.response: give mcc and mnc, or network']);
+  parseConfig(`${connectors}
+lookup: { url: "http://hlr.example/{{number}}", response: { network: result.mccmnc } }
+routes:
+  mt: [{ match: { network: ["234", "234-15"] }, connectors: [a] }]
+`);
+});

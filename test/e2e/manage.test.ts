@@ -469,3 +469,19 @@ test('messages waiting in memory when the MT rules change go by the new rules', 
   );
   assert.equal(done.connector, 'other');
 });
+
+test('a sender pool given to an account through the API picks senders at once', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const acme = gw.as('acme-key-1');
+  const before = await acme('POST', '/v1/messages', { ...send, from: undefined, service: 'alerts' });
+  assert.equal(before.status, 400, JSON.stringify(before.body));
+  assert.equal(before.body.error.field, 'service');
+
+  const services = [{ id: 'alerts', senders: ['+447700900001', '+12025550001'] }];
+  const changed = await gw.admin()('PATCH', '/v1/admin/accounts/acme', { services });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  const sent = await acme('POST', '/v1/messages', { ...send, service: 'alerts' });
+  assert.equal(sent.status, 202, JSON.stringify(sent.body));
+  assert.equal(sent.body.from, '+447700900001', 'the sender of the recipient’s country');
+});

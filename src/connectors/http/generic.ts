@@ -98,7 +98,7 @@ export function genericProvider(c: HttpConnectorConfig): Provider {
  * A JSON body from dotted field names: `messages.0.to` is `{messages: [{to}]}` (a number
  * names an array's item), so nested bodies (Infobip's, say) are written as data too.
  */
-function nested(fields: Array<[string, string]>): Record<string, unknown> {
+export function nested(fields: Array<[string, string]>): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const [name, value] of fields) {
     const keys = name.split('.');
