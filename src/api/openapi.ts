@@ -373,7 +373,8 @@ const accountSettings = {
   verify: { type: 'object' },
   policy: {
     type: 'object',
-    description: '{senders, destinations: {allow, deny}, dailyQuota, monthlyQuota, allowIps, pumping, mobileOnly}',
+    description:
+      '{senders, destinations: {allow, deny}, dailyQuota, monthlyQuota, allowIps, pumping, mobileOnly}',
   },
   billing: {
     type: 'object',
@@ -382,7 +383,8 @@ const accountSettings = {
   services: {
     type: 'array',
     items: { type: 'object' },
-    description: 'Sender pools: [{id, sid?, senders, sticky?, geomatch?, alphanumeric?, alphanumericCountries?}]',
+    description:
+      'Sender pools: [{id, sid?, senders, sticky?, geomatch?, alphanumeric?, alphanumericCountries?}]',
   },
 };
 const accountInvalid = {
