@@ -346,12 +346,10 @@ export class WebhookSender {
     // Its deliveries in hand are due too, and come back: asked for on top of the room.
     const limit = room + r.inHand;
     this.#read(true, limit, { only: r.key }, (due) => {
-      let taken = 0;
       for (const d of due) {
-        if (taken >= room) break;
-        if (this.#taken.has(d.id)) continue;
-        this.#take(r, d);
-        taken++;
+        // Its room now: the circuit may have opened while the store was read.
+        if (this.#room(r) <= 0) break;
+        if (!this.#taken.has(d.id)) this.#take(r, d);
       }
       // Fewer than asked for: every due delivery of it is now in memory.
       if (due.length < limit && overflows === r.overflows) r.inStore = false;
