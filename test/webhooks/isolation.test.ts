@@ -111,8 +111,9 @@ test("a refusing receiver: its circuit opens after failures in a row and it is n
     concurrency: 4,
     receiverConcurrency: 2,
     circuitFailures: 3,
-    // Not half-open again within the test.
+    // Not half-open again, and the failed ones not due again, within the test.
     circuitOpenMs: 3600_000,
+    retryBaseMs: 3600_000,
     pollMs: 20,
     onResult: (d) => {
       if (d.url === refusedUrl) attempts++;
