@@ -13,6 +13,7 @@ import { benchSms } from './sms.ts';
 import { benchSoak } from './soak.ts';
 import { benchStore } from './store.ts';
 import { benchVsKannel } from './vs-kannel.ts';
+import { benchWebhooks } from './webhooks.ts';
 
 interface BenchOptions {
   vsKannel: boolean;
@@ -31,6 +32,7 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   'scaling-lookup': benchLookup,
   soak: benchSoak,
   'vs-kannel': benchVsKannel,
+  webhooks: benchWebhooks,
 };
 
 function usage(problem: string): never {

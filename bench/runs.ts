@@ -4,8 +4,8 @@
 // A message counts when the sink has it, or — with receipts — when its delivery-report
 // callback (HTTP, or deliver_sm to the ESME) has arrived. A message refused or never
 // completed makes the bench exit 1 (the only thing it fails on).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pdu } from '../src/smpp/index.ts';
@@ -14,6 +14,7 @@ import { LeanHttpConnection } from './http-client.ts';
 import { percentile } from './report.ts';
 import {
   account,
+  bystander,
   CallbackReceiver,
   cpuSeconds,
   nowUs,
@@ -54,6 +55,14 @@ export interface RunCase {
    * `cached` sends every message to one number (looked up once), `uncached` each to its own.
    */
   lookup?: 'cached' | 'uncached';
+  /**
+   * smsgw REST without receipts: one message in ten comes from the `bystander` account, whose
+   * webhook (every status) goes to the callback receiver and is timed; `webhookUrl` is the
+   * bench account's own webhook (every status), none when absent.
+   */
+  bystander?: { webhookUrl?: string };
+  /** What drives the HTTP load: our lean client (default) or ApacheBench (`ab`, apache2-utils). */
+  loadTool?: 'lean' | 'ab';
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -78,6 +87,9 @@ export interface RunResult {
   sliceRates: number[];
   /** The case's `measure` figures. */
   measured: Record<string, number>;
+  /** With `bystander`: its webhook latency, send → webhook. */
+  bystanderP50Ms?: number;
+  bystanderP99Ms?: number;
 }
 
 const lengthForParts: Record<number, number> = { 1: 60, 3: 400, 10: 1500 };
@@ -116,7 +128,11 @@ export async function runCase(c: RunCase): Promise<RunResult> {
         : await startSmsgw(dir, sink.port, c.link, {
             // The SMPP path's callback is the deliver_sm to the ESME: no webhook besides.
             webhookUrl:
-              c.receipts && c.system === 'smsgw-rest' ? `http://127.0.0.1:${receiverPort}/smsgw` : undefined,
+              c.receipts && c.system === 'smsgw-rest'
+                ? `http://127.0.0.1:${receiverPort}/smsgw`
+                : c.bystander?.webhookUrl,
+            everyWebhookStatus: c.bystander !== undefined,
+            bystanderWebhookUrl: c.bystander ? `http://127.0.0.1:${receiverPort}/bystander` : undefined,
             httpConnector: c.system === 'smsgw-http',
             store: c.store,
             nodes: c.nodes,
@@ -125,7 +141,9 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     const load =
       c.system === 'smsgw-smpp'
         ? await smppLoad(system.smppPort!, c)
-        : await httpLoad(system.httpPorts ?? [system.httpPort], c, kannel, receiverPort);
+        : c.loadTool === 'ab'
+          ? abLoad(system.httpPort, c, kannel, dir)
+          : await httpLoad(system.httpPorts ?? [system.httpPort], c, kannel, receiverPort);
     // Callbacks or receipts count when asked for; otherwise arrival at the sink.
     const completed = async () =>
       c.receipts
@@ -164,6 +182,9 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
     const measured = (await c.measure?.end(c.messages)) ?? {};
     const done = (await completed()) - completedBefore;
+    // The bystander's webhooks trail its messages: its latency counts them all.
+    if (c.bystander)
+      await until(() => receiver.bystanderEvents >= bystanderMessages(warmup, c.messages), wait);
     const sinkStats = await sink.stats(true);
     const latenciesUs = c.receipts
       ? c.system === 'smsgw-smpp'
@@ -189,6 +210,8 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       lost: c.messages - done,
       sliceRates,
       measured,
+      bystanderP50Ms: percentile(receiver.bystanderLatenciesUs, 50) / 1000,
+      bystanderP99Ms: percentile(receiver.bystanderLatenciesUs, 99) / 1000,
     };
   } finally {
     await system?.close();
@@ -213,12 +236,15 @@ async function httpLoad(ports: number[], c: RunCase, kannel: boolean, receiverPo
   const pool = await Promise.all(
     Array.from({ length: c.concurrency }, (_, i) => LeanHttpConnection.connect(ports[i % ports.length]!)),
   );
-  const restHead = `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${account.apiKey}\r\ncontent-type: application/json\r\n`;
+  const restHead = (apiKey: string) =>
+    `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${apiKey}\r\ncontent-type: application/json\r\n`;
+  const [benchHead, bystanderHead] = [restHead(account.apiKey), restHead(bystander.apiKey)];
   const request = (i: number): [string, string] => {
     const text = textOf(i, c.parts);
     // Uncached lookups: each message to a number of its own.
     const to = c.lookup === 'uncached' ? `+4474${String(i).padStart(8, '0')}` : '+447700900123';
-    if (!kannel) return [restHead, `{"to":"${to}","text":"${text}"}`];
+    if (!kannel)
+      return [c.bystander && isBystanders(i) ? bystanderHead : benchHead, `{"to":"${to}","text":"${text}"}`];
     const dlr = c.receipts
       ? `&dlr-mask=1&dlr-url=${encodeURIComponent(`http://127.0.0.1:${receiverPort}/kannel?t=${text.slice(1, text.indexOf(' '))}&s=%d`)}`
       : '';
@@ -248,6 +274,66 @@ async function httpLoad(ports: number[], c: RunCase, kannel: boolean, receiverPo
     close: () => {
       for (const connection of pool) connection.close();
     },
+  };
+}
+
+/** Message `i` of a run with a bystander is the bystander's: one in ten. */
+function isBystanders(i: number): boolean {
+  return i % 10 === 9;
+}
+
+/** How many of messages 0 .. warmup + messages - 1 measured from `warmup` on are the bystander's. */
+function bystanderMessages(warmup: number, messages: number): number {
+  let n = 0;
+  for (let i = warmup; i < warmup + messages; i++) if (isBystanders(i)) n++;
+  return n;
+}
+
+/**
+ * ApacheBench (`ab -k`, HTTP/1.0 keep-alive) as the load: `concurrency` connections, one
+ * `ab` run per `send`. It repeats one request, so the text's send time is that of the run's
+ * start and the sink's latency figures mean nothing here (only throughput and CPU do).
+ */
+function abLoad(port: number, c: RunCase, kannel: boolean, dir: string): Load {
+  const bodyFile = join(dir, 'ab-body.json');
+  return {
+    async send(from, count) {
+      const text = textOf(from, c.parts);
+      let target: string[];
+      if (kannel) {
+        target = [
+          `http://127.0.0.1:${port}/cgi-bin/sendsms?username=u&password=p&from=BENCH&to=447700900123&text=${encodeURIComponent(text)}`,
+        ];
+      } else {
+        writeFileSync(bodyFile, `{"to":"+447700900123","text":"${text}"}`);
+        target = [
+          '-p',
+          bodyFile,
+          '-T',
+          'application/json',
+          '-H',
+          `Authorization: Bearer ${account.apiKey}`,
+          `http://127.0.0.1:${port}/v1/messages`,
+        ];
+      }
+      const args = ['-k', '-q', '-c', String(Math.min(c.concurrency, count)), '-n', String(count), ...target];
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile('ab', args, { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`ab ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+        ),
+      );
+      // Answers of another length are not failures here (an id's length may vary); the
+      // rest are: no connection, no answer, an exception, or a status other than 2xx.
+      const figure = (pattern: RegExp) => Number(pattern.exec(out)?.[1] ?? 0);
+      const answered = figure(/Complete requests: *(\d+)/);
+      const failed =
+        figure(/Failed requests: *(\d+)/) - figure(/\(Connect: \d+, Receive: \d+, Length: (\d+)/);
+      return count - answered + failed + figure(/Non-2xx responses: *(\d+)/);
+    },
+    receipts: () => 0,
+    latenciesUs: () => [],
+    resetLatencies: () => {},
+    close: () => {},
   };
 }
 

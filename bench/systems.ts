@@ -1,7 +1,7 @@
 // The processes a head-to-head run starts, each on its own: the SMPP sink, smsgw
 // (`smsgw serve`) and Kannel (bearerbox + smsbox), plus what is read of them from /proc
 // (CPU seconds, peak memory) and an HTTP receiver for delivery-report callbacks.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +15,8 @@ import type { SinkStats } from './smpp-sink.ts';
 export const bearerbox = '/usr/sbin/bearerbox';
 export const smsbox = '/usr/sbin/smsbox';
 export const kannelInstalled = existsSync(bearerbox) && existsSync(smsbox);
+/** ApacheBench (Debian's apache2-utils), the off-the-shelf HTTP load beside our lean client. */
+export const abInstalled = spawnSync('ab', ['-V'], { stdio: 'ignore' }).status === 0;
 
 /** The sender's clock, microseconds: CLOCK_MONOTONIC, the same in every process here. */
 export function nowUs(): number {
@@ -143,6 +145,8 @@ export interface SmppLink {
 }
 
 export const account = { id: 'bench', apiKey: 'bench-key-1', systemId: 'bench', password: 'pw' };
+/** A second account beside the bench one, whose webhook latency shows whether the other's receiver slows it. */
+export const bystander = { id: 'bystander', apiKey: 'bystander-key-1' };
 
 export interface SmsgwOptions {
   webhookUrl?: string;
@@ -154,6 +158,10 @@ export interface SmsgwOptions {
   nodes?: number;
   /** An online number lookup at this URL template, and a first MT rule matching on `network`. */
   lookupUrl?: string;
+  /** The bench account's webhook takes every status (`submitted` too), not final ones only. */
+  everyWebhookStatus?: boolean;
+  /** Adds the `bystander` account, its webhook (every status) at this URL. */
+  bystanderWebhookUrl?: string;
 }
 
 export async function startSmsgw(
@@ -166,13 +174,19 @@ export async function startSmsgw(
     store = `sqlite:${dir}/gw.db`,
     nodes = 1,
     lookupUrl,
+    everyWebhookStatus = false,
+    bystanderWebhookUrl,
   }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
   // Final statuses only, as Kannel's dlr-mask=1 reports only the delivery.
-  const webhook = webhookUrl
-    ? `, webhook: { url: "${webhookUrl}", secret: bench-secret, statuses: [delivered, undelivered, expired, rejected, failed] }`
+  const statuses = everyWebhookStatus
+    ? ''
+    : ', statuses: [delivered, undelivered, expired, rejected, failed]';
+  const webhook = webhookUrl ? `, webhook: { url: "${webhookUrl}", secret: bench-secret${statuses} }` : '';
+  const bystanderAccount = bystanderWebhookUrl
+    ? `\n  - { id: ${bystander.id}, apiKeys: [${bystander.apiKey}], defaultFrom: BENCH, webhook: { url: "${bystanderWebhookUrl}", secret: bench-secret } }`
     : '';
   writeFileSync(
     config,
@@ -180,7 +194,7 @@ export async function startSmsgw(
 smppServer: { listen: 127.0.0.1:0 }
 store: ${store}
 accounts:
-  - { id: ${account.id}, apiKeys: [${account.apiKey}], defaultFrom: BENCH, smpp: { systemId: ${account.systemId}, password: ${account.password}, maxBinds: 8 }${webhook} }
+  - { id: ${account.id}, apiKeys: [${account.apiKey}], defaultFrom: BENCH, smpp: { systemId: ${account.systemId}, password: ${account.password}, maxBinds: 8 }${webhook} }${bystanderAccount}
 connectors:
   - ${
     httpConnector
@@ -277,12 +291,15 @@ export async function startKannel(
 /**
  * Counts delivery-report callbacks: Kannel's dlr-url (GET /kannel?t=<µs>&s=<%d>) and
  * smsgw's webhook (POST /smsgw, `message.status` with status `delivered`; the text holds
- * the send time). Latency: from the send to the callback.
+ * the send time). Latency: from the send to the callback. The bystander account's webhook
+ * (POST /bystander) counts apart, every status.
  */
 export class CallbackReceiver {
   delivered = 0;
   other = 0;
   latenciesUs: number[] = [];
+  bystanderEvents = 0;
+  bystanderLatenciesUs: number[] = [];
   readonly #server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -297,7 +314,12 @@ export class CallbackReceiver {
         const event = JSON.parse(Buffer.concat(chunks).toString()) as {
           data: { status: string; text: string };
         };
-        if (event.data.status === 'delivered') this.#count(now, Number(/^T(\d+)/.exec(event.data.text)?.[1]));
+        if (req.url!.startsWith('/bystander')) {
+          this.bystanderEvents++;
+          const sentUs = Number(/^T(\d+)/.exec(event.data.text)?.[1]);
+          if (sentUs > 0) this.bystanderLatenciesUs.push(now - sentUs);
+        } else if (event.data.status === 'delivered')
+          this.#count(now, Number(/^T(\d+)/.exec(event.data.text)?.[1]));
         else this.other++;
       }
     });
@@ -317,6 +339,8 @@ export class CallbackReceiver {
     this.delivered = 0;
     this.other = 0;
     this.latenciesUs = [];
+    this.bystanderEvents = 0;
+    this.bystanderLatenciesUs = [];
   }
 
   close(): Promise<void> {

@@ -1,11 +1,13 @@
 // `npm run bench -- --vs kannel`: smsgw head to head with Kannel 1.4.5 (Debian's, when
 // installed) on this machine, in this run: the same SMPP sink, the same load generator,
 // the same message count, runs alternated (Kannel, smsgw, Kannel, smsgw, …), the median
-// of each figure over the rounds. BENCH_SMOKE=1 makes it tiny (for CI: no figures to trust).
+// of each figure over the rounds. The REST → SMPP rows also run with ApacheBench (`ab`, from
+// Debian's apache2-utils) as the load beside our lean client, so that the figures are seen not
+// to depend on our own client. BENCH_SMOKE=1 makes it tiny (for CI: no figures to trust).
 import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
 import { formatRate, printTable } from './report.ts';
 import { type RunCase, type RunResult, runCase, type SystemKind, systemLabel } from './runs.ts';
-import { cpuSeconds, kannelInstalled, startSink, until } from './systems.ts';
+import { abInstalled, cpuSeconds, kannelInstalled, startSink, until } from './systems.ts';
 
 const smoke = process.env.BENCH_SMOKE === '1';
 const messages = Number(process.env.BENCH_VS_MESSAGES ?? (smoke ? 200 : 60_000));
@@ -19,6 +21,8 @@ export const headToHeadConcurrency = 64;
 interface Row {
   system: SystemKind;
   receipts: boolean;
+  /** The HTTP load: our lean client unless `ab`. */
+  loadTool?: 'ab';
 }
 
 const rows: Row[] = [
@@ -29,6 +33,8 @@ const rows: Row[] = [
   { system: 'kannel', receipts: true },
   { system: 'smsgw-rest', receipts: true },
   { system: 'smsgw-smpp', receipts: true },
+  { system: 'kannel', receipts: false, loadTool: 'ab' },
+  { system: 'smsgw-rest', receipts: false, loadTool: 'ab' },
 ];
 
 export function median(values: number[]): number {
@@ -37,7 +43,9 @@ export function median(values: number[]): number {
 }
 
 function medianResult(results: RunResult[]): RunResult {
-  const of = (key: Exclude<keyof RunResult, 'sliceRates' | 'measured'>) => median(results.map((r) => r[key]));
+  const of = (
+    key: Exclude<keyof RunResult, 'sliceRates' | 'measured' | 'bystanderP50Ms' | 'bystanderP99Ms'>,
+  ) => median(results.map((r) => r[key]));
   return {
     messagesPerSecond: of('messagesPerSecond'),
     p50Ms: of('p50Ms'),
@@ -53,6 +61,7 @@ function medianResult(results: RunResult[]): RunResult {
 }
 
 function rowLabel(row: Row): string {
+  if (row.loadTool === 'ab') return `${systemLabel[row.system]}, load: ab -k`;
   if (!row.receipts) return systemLabel[row.system];
   return row.system === 'kannel'
     ? 'Kannel + receipt + dlr-url callback'
@@ -147,9 +156,13 @@ export async function benchVsKannel(): Promise<void> {
     [['null system', formatRate(harness.messagesPerSecond), (harness.cpuSecondsPer1k * 1000).toFixed(1)]],
   );
 
-  const wanted = rows.filter((r) => kannelInstalled || !r.system.startsWith('kannel'));
+  const wanted = rows.filter(
+    (r) => (kannelInstalled || !r.system.startsWith('kannel')) && (abInstalled || r.loadTool !== 'ab'),
+  );
   if (!kannelInstalled)
     process.stdout.write('\nKannel is not installed (apt-get install kannel): smsgw rows only.\n');
+  if (!abInstalled)
+    process.stdout.write('\nApacheBench is not installed (apt-get install apache2-utils): no `ab` rows.\n');
   const results = new Map<Row, RunResult[]>(wanted.map((r) => [r, []]));
   for (let round = 0; round < rounds; round++) {
     for (const row of wanted) {
@@ -160,13 +173,14 @@ export async function benchVsKannel(): Promise<void> {
         parts: 1,
         messages: row.receipts ? receiptMessages : messages,
         concurrency: headToHeadConcurrency,
+        loadTool: row.loadTool,
       };
       results.get(row)!.push(await runCase(c));
     }
   }
   const summary = new Map<Row, RunResult>([...results].map(([row, rs]) => [row, medianResult(rs)]));
   printTable(
-    `Head to head, ${rounds} alternated round(s), median of each figure; ${messages.toLocaleString('en-US')} messages (${receiptMessages.toLocaleString('en-US')} with receipts) per run; SMPP: ${headToHeadLink.binds} binds × window ${headToHeadLink.window}; load: ${headToHeadConcurrency} keep-alive HTTP connections (SMPP: one bind, window ${headToHeadConcurrency})`,
+    `Head to head, ${rounds} alternated round(s), median of each figure; ${messages.toLocaleString('en-US')} messages (${receiptMessages.toLocaleString('en-US')} with receipts) per run; SMPP: ${headToHeadLink.binds} binds × window ${headToHeadLink.window}; load: ${headToHeadConcurrency} keep-alive HTTP connections (SMPP: one bind, window ${headToHeadConcurrency}); \`ab -k\` rows: no latency (ab repeats one request, so its text carries no send time)`,
     [
       'path',
       'msgs/s',
@@ -186,8 +200,8 @@ export async function benchVsKannel(): Promise<void> {
           .get(row)!
           .map((x) => formatRate(x.messagesPerSecond))
           .join(', '),
-        r.p50Ms.toFixed(1),
-        r.p99Ms.toFixed(1),
+        row.loadTool === 'ab' ? '–' : r.p50Ms.toFixed(1),
+        row.loadTool === 'ab' ? '–' : r.p99Ms.toFixed(1),
         r.cpuSecondsPer1k.toFixed(3),
         r.peakMemoryMb.toFixed(0),
         `${r.refused} / ${r.lost}`,
@@ -196,7 +210,9 @@ export async function benchVsKannel(): Promise<void> {
   );
   if (!kannelInstalled) return;
   const find = (system: SystemKind, receipts: boolean) =>
-    summary.get(wanted.find((r) => r.system === system && r.receipts === receipts)!)!;
+    summary.get(wanted.find((r) => r.system === system && r.receipts === receipts && !r.loadTool)!)!;
+  const byAb = (system: SystemKind) =>
+    summary.get(wanted.find((r) => r.system === system && r.loadTool === 'ab')!);
   const pairs: Array<[string, RunResult, RunResult]> = [
     ['REST → SMPP vs Kannel (spool store)', find('smsgw-rest', false), find('kannel', false)],
     ['REST → SMPP vs Kannel (no store)', find('smsgw-rest', false), find('kannel-nostore', false)],
@@ -204,6 +220,9 @@ export async function benchVsKannel(): Promise<void> {
     ['REST + receipts + webhook vs Kannel + dlr-url', find('smsgw-rest', true), find('kannel', true)],
     ['SMPP + receipts vs Kannel + dlr-url', find('smsgw-smpp', true), find('kannel', true)],
   ];
+  const [smsgwByAb, kannelByAb] = [byAb('smsgw-rest'), byAb('kannel')];
+  if (smsgwByAb && kannelByAb)
+    pairs.push(['REST → SMPP vs Kannel (spool store), load: ab -k', smsgwByAb, kannelByAb]);
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   printTable(
     'Ratios smsgw / Kannel (throughput: above 1 is smsgw faster; latency, CPU and memory: below 1 is smsgw leaner)',
@@ -211,8 +230,8 @@ export async function benchVsKannel(): Promise<void> {
     pairs.map(([label, s, k]) => [
       label,
       ratio(s.messagesPerSecond, k.messagesPerSecond),
-      ratio(s.p50Ms, k.p50Ms),
-      ratio(s.p99Ms, k.p99Ms),
+      s === smsgwByAb ? '–' : ratio(s.p50Ms, k.p50Ms),
+      s === smsgwByAb ? '–' : ratio(s.p99Ms, k.p99Ms),
       ratio(s.cpuSecondsPer1k, k.cpuSecondsPer1k),
       ratio(s.peakMemoryMb, k.peakMemoryMb),
     ]),

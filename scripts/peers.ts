@@ -28,6 +28,8 @@ export const peers: Peer[] = [
   { name: 'tshark', debianPackage: 'tshark', check: ['tshark', '--version'] },
   // socat makes the pseudo-terminal pairs the modem emulator and connector talk over.
   { name: 'socat', debianPackage: 'socat', check: ['socat', '-V'] },
+  // ApacheBench: the bench's head-to-head also runs with this off-the-shelf HTTP load.
+  { name: 'ApacheBench', debianPackage: 'apache2-utils', check: ['ab', '-V'] },
 ];
 
 export function peerAvailable(peer: Peer): boolean {

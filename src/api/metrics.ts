@@ -19,6 +19,8 @@ export interface Metrics {
 export interface MetricSources {
   /** Webhook deliveries in hand: read ahead, being sent, or their outcome being written. */
   webhookBacklog?: () => number;
+  /** Each webhook receiver's circuit breaker. */
+  webhookCircuits?: () => Array<{ host: string; state: 'closed' | 'open' | 'half-open' }>;
   /** ESME binds by account. */
   esmeBinds?: () => ReadonlyMap<string, number>;
 }
@@ -156,6 +158,21 @@ export function gatewayMetrics(
     registers: [registry],
     collect() {
       this.set(sources.webhookBacklog?.() ?? 0);
+    },
+  });
+  const circuitStates = { closed: 0, 'half-open': 1, open: 2 } as const;
+  new client.Gauge({
+    name: 'smsgw_webhook_circuit_state',
+    help: "A webhook receiver's circuit: 0 closed (sent to), 1 half-open (one probe), 2 open (its events wait in the store)",
+    labelNames: ['host'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      // Two receivers of one host (http and https, say): the worse state shows.
+      const byHost = new Map<string, number>();
+      for (const { host, state } of sources.webhookCircuits?.() ?? [])
+        byHost.set(host, Math.max(byHost.get(host) ?? 0, circuitStates[state]));
+      for (const [host, state] of byHost) this.set({ host }, state);
     },
   });
   new client.Gauge({

@@ -256,6 +256,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         ),
       );
     },
+    onCircuit(host, state, reason) {
+      if (state === 'open')
+        log.warn({ host, reason }, 'webhook receiver circuit open: its events wait in the store');
+      else log.info({ host, state }, `webhook receiver circuit ${state}`);
+    },
   });
   const twoWay = new TwoWay({
     gateway,
@@ -346,6 +351,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   const metrics = gatewayMetrics(gateway, connectors, {
     webhookBacklog: () => webhooks.backlog,
+    webhookCircuits: () => webhooks.circuits(),
     esmeBinds: () => smpp?.bindsByAccount() ?? new Map(),
   });
   let draining = false;

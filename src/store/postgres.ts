@@ -47,6 +47,7 @@ import type {
   UsageRow,
   WebhookBacklog,
   WebhookDelivery,
+  WebhookReceivers,
 } from './types.ts';
 
 export interface PostgresStoreOptions {
@@ -764,14 +765,22 @@ export class PostgresStore implements Store {
   }
 
   /** Claims the due deliveries for this instance, as dueMessages does messages. */
-  async dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]> {
+  async dueWebhooks(now: number, limit: number, receivers?: WebhookReceivers): Promise<WebhookDelivery[]> {
+    // A receiver's URLs: those that start with it and go on with a path, query, fragment or nothing.
+    const of = (key: string) =>
+      `left(url, length(${key})) = ${key} AND substr(url, length(${key}) + 1, 1) IN ('', '/', '?', '#')`;
+    const [filter, arg] = receivers?.only
+      ? [`AND ${of('$4::text')}`, receivers.only]
+      : receivers?.skip?.length
+        ? [`AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) AS k(key) WHERE ${of('k.key')})`, receivers.skip]
+        : ['', null];
     const { rows } = await this.#pool.query(
       `UPDATE webhook_deliveries SET claimed_by = $3 WHERE id IN (
          SELECT id FROM webhook_deliveries
-         WHERE abandoned_at IS NULL AND next_attempt_at <= $1 AND smsgw_claimable(claimed_by, $3)
+         WHERE abandoned_at IS NULL AND next_attempt_at <= $1 AND smsgw_claimable(claimed_by, $3) ${filter}
          ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [now, limit, this.instanceId],
+      arg === null ? [now, limit, this.instanceId] : [now, limit, this.instanceId, arg],
     );
     return rows
       .sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id)

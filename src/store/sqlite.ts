@@ -63,6 +63,7 @@ import type {
   UsageRow,
   WebhookBacklog,
   WebhookDelivery,
+  WebhookReceivers,
 } from './types.ts';
 
 export const synchronousModes = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
@@ -585,12 +586,23 @@ export class SqliteStore implements Store {
     return this.write('enqueueWebhook', delivery);
   }
 
-  async dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]> {
+  async dueWebhooks(now: number, limit: number, receivers?: WebhookReceivers): Promise<WebhookDelivery[]> {
+    // A receiver's URLs: those that start with it and go on with a path, query, fragment or nothing.
+    const of = (key: string) =>
+      `substr(url, 1, length(${key})) = ${key} AND substr(url, length(${key}) + 1, 1) IN ('', '/', '?', '#')`;
+    const [filter, args] = receivers?.only
+      ? [`AND ${of('?1')}`, [receivers.only]]
+      : receivers?.skip?.length
+        ? [
+            `AND NOT EXISTS (SELECT 1 FROM json_each(?1) AS k WHERE ${of('k.value')})`,
+            [JSON.stringify(receivers.skip)],
+          ]
+        : ['', []];
     return this.statement(
-      `SELECT * FROM webhook_deliveries WHERE abandoned_at IS NULL AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?`,
+      `SELECT * FROM webhook_deliveries WHERE abandoned_at IS NULL AND next_attempt_at <= ?2 ${filter}
+       ORDER BY next_attempt_at, id LIMIT ?3`,
     )
-      .all(now, limit)
+      .all(...(args.length > 0 ? args : [null]), now, limit)
       .map((r) => ({
         id: r['id'] as number,
         accountId: r['account_id'] as string,

@@ -128,6 +128,17 @@ export interface WebhookDelivery {
   reply: string | null;
 }
 
+/**
+ * Whose deliveries dueWebhooks reads. A receiver is a URL's scheme and authority as written
+ * (`https://hooks.example.com:8443`): the URL up to its path, query or fragment.
+ */
+export interface WebhookReceivers {
+  /** This receiver's only. */
+  only?: string;
+  /** None of these receivers'. */
+  skip?: string[];
+}
+
 /** What enqueueWebhook takes: the request fields default to a JSON POST. */
 export type NewWebhookDelivery = Omit<
   WebhookDelivery,
@@ -455,8 +466,11 @@ export interface Store {
 
   /** Stores a delivery, held by this instance (it sends it without reading it back); its id. */
   enqueueWebhook(delivery: NewWebhookDelivery): Promise<number>;
-  /** Due deliveries no other live instance has claimed; those returned are claimed by this one. */
-  dueWebhooks(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Due deliveries no other live instance has claimed (of the `receivers` given, else of
+   * all), oldest first; those returned are claimed by this one.
+   */
+  dueWebhooks(now: number, limit: number, receivers?: WebhookReceivers): Promise<WebhookDelivery[]>;
   /** Records a failed attempt and when to try again. */
   rescheduleWebhook(id: number, nextAttemptAt: number, lastError: string): Promise<void>;
   /** Delivered, or given up on (kept out of the way, for inspection). */

@@ -1,5 +1,6 @@
 export { OutboundPolicy } from './outbound-policy.ts';
 export {
+  type CircuitState,
   type ReplyHandler,
   type WebhookEvent,
   type WebhookRequest,

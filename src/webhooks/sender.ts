@@ -1,10 +1,13 @@
 // Durable webhook delivery: every event is stored before it is tried, tried at once, then
-// retried with growing back-off for 24 hours; a restart resumes what was pending.
+// retried with growing back-off for 24 hours; a restart resumes what was pending. Each
+// receiver (a URL's scheme and authority) has its own requests in flight, its own bounded
+// queue in memory and a circuit breaker, so one that refuses, hangs or is slow neither holds
+// up another's events nor costs the sending path a request (and a store write) per event.
 
 import { isIP } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
 import { newId } from '../core/index.ts';
-import type { NewWebhookDelivery, Store, WebhookDelivery } from '../store/index.ts';
+import type { NewWebhookDelivery, Store, WebhookDelivery, WebhookReceivers } from '../store/index.ts';
 import { notAllowed, type OutboundPolicy } from './outbound-policy.ts';
 import { signWebhook } from './sign.ts';
 
@@ -31,10 +34,25 @@ export type ReplyHandler = (
   answer: { contentType: string; body: string },
 ) => Promise<void>;
 
+/** closed: sent to; open: not tried until its wait is over; half-open: one request probes it. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
 export interface WebhookSenderOptions {
   store: Store;
-  /** Requests in flight at most. */
+  /** Requests in flight at most, over all receivers. */
   concurrency?: number;
+  /** Requests in flight at most to one receiver (default 8, at most `concurrency`). */
+  receiverConcurrency?: number;
+  /**
+   * Deliveries of one receiver held in memory at most, in flight included (default 4 ×
+   * `receiverConcurrency`); the rest wait in the store and are read as these go.
+   */
+  receiverBacklog?: number;
+  /** Consecutive failed requests (no answer, refused, timed out, 5xx or 429) that open a receiver's circuit. */
+  circuitFailures?: number;
+  /** How long an open circuit waits before its probe; it doubles on each failed probe, up to 5 minutes. */
+  circuitOpenMs?: number;
+  /** No answer (connection, headers or body) within this is a failure. */
   timeoutMs?: number;
   /** Give up on a delivery this long after it was created. */
   giveUpAfterMs?: number;
@@ -54,21 +72,58 @@ export interface WebhookSenderOptions {
     outcome: 'delivered' | 'retry' | 'abandoned',
     detail: string,
   ) => void;
+  /** A receiver's circuit changed state; `reason` is the failure that opened it. */
+  onCircuit?: (host: string, state: CircuitState, reason: string) => void;
+}
+
+/** One receiver: its queue, its requests, its circuit. */
+interface Receiver {
+  /** Scheme and authority as written in its URLs (how the store tells its deliveries apart). */
+  readonly key: string;
+  /** host[:port], for logs and /metrics (never a path or a credential). */
+  readonly host: string;
+  /** Deliveries in hand to send, oldest first. */
+  ready: WebhookDelivery[];
+  sending: number;
+  /** Ids in hand: ready, being sent, or their outcome being written. */
+  inHand: number;
+  /** Whether the store may hold due deliveries of it that are not in memory. */
+  inStore: boolean;
+  /** Counts the times inStore was set, so a read that began before one does not clear it. */
+  overflows: number;
+  circuit: CircuitState;
+  /** Failed requests in a row. */
+  failures: number;
+  /** Openings in a row (each doubles the wait). */
+  openings: number;
+  /** Ends an open circuit's wait. */
+  timer: NodeJS.Timeout | null;
+}
+
+/** An open circuit waits at most this long before its probe. */
+const maxCircuitOpenMs = 5 * 60_000;
+
+/** The receiver a URL names: its scheme and authority as written, up to the path, query or fragment. */
+export function receiverOf(url: string): string {
+  const start = url.indexOf('//');
+  if (start < 0) return url;
+  const end = url.slice(start + 2).search(/[/?#]/);
+  return end < 0 ? url : url.slice(0, start + 2 + end);
 }
 
 /** The most of an answer read (a TwiML reply, say); a longer one fails the delivery. */
 const maxAnswerChars = 64 * 1024;
 
 export class WebhookSender {
-  readonly #o: Required<Omit<WebhookSenderOptions, 'onResult' | 'outbound'>> &
-    Pick<WebhookSenderOptions, 'onResult' | 'outbound'>;
+  readonly #o: Required<Omit<WebhookSenderOptions, 'onResult' | 'outbound' | 'onCircuit'>> &
+    Pick<WebhookSenderOptions, 'onResult' | 'outbound' | 'onCircuit'>;
   /**
    * Ids in hand (stored here, or read from the store) whose outcome is not yet written:
-   * waiting in #ready, being sent, or answered with the outcome's write under way.
+   * waiting in a receiver's queue, being sent, or answered with the outcome's write under way.
    */
   readonly #taken = new Set<number>();
-  /** Due deliveries read ahead of sending, oldest first: one store read serves many. */
-  #ready: WebhookDelivery[] = [];
+  /** Receivers with something in hand, waiting in the store, or a circuit not closed. */
+  readonly #receivers = new Map<string, Receiver>();
   #sending = 0;
   readonly #replies = new Map<string, ReplyHandler>();
   /**
@@ -82,19 +137,27 @@ export class WebhookSender {
   #guardedAgent: Promise<Agent> | null = null;
   #timer: NodeJS.Timeout | null = null;
   /**
-   * Whether the store may hold due deliveries that are not in memory: at start, after a
-   * delivery stored while the ready queue was full, and on each poll tick (retries come due).
+   * Whether the store may hold due deliveries of receivers not known to be waiting there: at
+   * start and on each poll tick (retries come due).
    */
-  #backlog = true;
-  /** Counts those overflows, so a read that began before one does not clear #backlog. */
-  #overflows = 0;
+  #sweep = true;
+  /** Counts the ticks, so a sweep that began before one does not clear #sweep. */
+  #sweepTicks = 0;
+  /** The last read was one receiver's: the next may be the sweep (neither starves the other). */
+  #lastReadWasReceivers = false;
   #reading = false;
   #again = false;
   #pollSoon = false;
 
   constructor(options: WebhookSenderOptions) {
+    const concurrency = options.concurrency ?? 32;
+    const receiverConcurrency = Math.min(options.receiverConcurrency ?? 8, concurrency);
     this.#o = {
-      concurrency: 32,
+      concurrency,
+      receiverConcurrency,
+      receiverBacklog: receiverConcurrency * 4,
+      circuitFailures: 5,
+      circuitOpenMs: 5000,
       timeoutMs: 10_000,
       giveUpAfterMs: 24 * 3600_000,
       retryBaseMs: 5000,
@@ -109,9 +172,15 @@ export class WebhookSender {
     return this.#taken.size;
   }
 
+  /** Each receiver's circuit (for /metrics): the receivers the sender holds state for. */
+  circuits(): Array<{ host: string; state: CircuitState }> {
+    return [...this.#receivers.values()].map((r) => ({ host: r.host, state: r.circuit }));
+  }
+
   start(): void {
     this.#timer = setInterval(() => {
-      this.#backlog = true;
+      this.#sweep = true;
+      this.#sweepTicks++;
       this.#poll();
     }, this.#o.pollMs);
     this.#timer.unref();
@@ -121,7 +190,8 @@ export class WebhookSender {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    this.#ready = [];
+    for (const r of this.#receivers.values()) if (r.timer) clearTimeout(r.timer);
+    this.#receivers.clear();
     for (const agent of [this.#agent, this.#guardedAgent]) void agent?.then((a) => a.destroy());
     this.#agent = null;
     this.#guardedAgent = null;
@@ -141,13 +211,13 @@ export class WebhookSender {
   }
 
   /**
-   * A delivery just stored goes straight to the ready queue while that is short: no read
-   * back from the store. Once the queue is long, the store is where it waits (oldest first).
+   * A delivery just stored goes straight to its receiver's queue while that is short and its
+   * circuit closed: no read back from the store. Otherwise the store is where it waits.
    */
   #stored(id: number, delivery: NewWebhookDelivery): void {
-    if (this.#timer && this.#ready.length < this.#o.concurrency * 4 && !this.#taken.has(id)) {
-      this.#taken.add(id);
-      this.#ready.push({
+    const r = this.#receiver(receiverOf(delivery.url));
+    if (this.#timer && this.#room(r) > 0 && !this.#taken.has(id)) {
+      this.#take(r, {
         id,
         attempts: 0,
         lastError: null,
@@ -160,9 +230,58 @@ export class WebhookSender {
       this.#startReady();
       return;
     }
-    this.#overflows++;
-    this.#backlog = true;
-    this.#soon();
+    this.#waitsInStore(r);
+    if (r.circuit === 'closed') this.#soon();
+  }
+
+  #receiver(key: string): Receiver {
+    let r = this.#receivers.get(key);
+    if (!r) {
+      let host = key;
+      try {
+        host = new URL(key).host;
+      } catch {}
+      r = {
+        key,
+        host,
+        ready: [],
+        sending: 0,
+        inHand: 0,
+        inStore: false,
+        overflows: 0,
+        circuit: 'closed',
+        failures: 0,
+        openings: 0,
+        timer: null,
+      };
+      this.#receivers.set(key, r);
+    }
+    return r;
+  }
+
+  /** A receiver with nothing in hand, nothing waiting and a closed circuit holds no state. */
+  #forgetIfIdle(r: Receiver): void {
+    if (r.inHand === 0 && !r.inStore && r.circuit === 'closed' && r.failures === 0)
+      this.#receivers.delete(r.key);
+  }
+
+  /** How many more deliveries the receiver may hold in memory. */
+  #room(r: Receiver): number {
+    const held = r.ready.length + r.sending;
+    if (r.circuit === 'open') return 0;
+    if (r.circuit === 'half-open') return held === 0 ? 1 : 0;
+    return this.#o.receiverBacklog - held;
+  }
+
+  #take(r: Receiver, d: WebhookDelivery): void {
+    this.#taken.add(d.id);
+    r.inHand++;
+    r.ready.push(d);
+  }
+
+  #waitsInStore(r: Receiver): void {
+    r.inStore = true;
+    r.overflows++;
   }
 
   /** One poll for the events stored in this turn, not one each. */
@@ -198,27 +317,77 @@ export class WebhookSender {
     this.#replies.set(name, handler);
   }
 
-  /** Starts what is ready, and reads due deliveries from the store when it may hold some. */
+  /**
+   * Starts what is ready, then reads from the store (one read at a time): a receiver whose
+   * deliveries wait there and that has room for half its queue reads its own; the sweep reads
+   * everyone else's due deliveries (retries, and what a restart left).
+   */
   #poll(): void {
     this.#startReady();
-    if (!this.#backlog || this.#ready.length >= this.#o.concurrency) return;
+    if (!this.#timer) return;
     if (this.#reading) {
       this.#again = true;
       return;
     }
-    this.#reading = true;
-    const overflows = this.#overflows;
+    const waiting = [...this.#receivers.values()].find(
+      (r) =>
+        r.inStore &&
+        this.#room(r) > 0 &&
+        (r.circuit === 'half-open' || this.#room(r) >= this.#o.receiverBacklog / 2),
+    );
+    if (waiting && !(this.#sweep && this.#lastReadWasReceivers)) this.#readReceiver(waiting);
+    else if (this.#sweep) this.#readSweep();
+  }
+
+  /** Reads one receiver's due deliveries into its queue, as many as it has room for. */
+  #readReceiver(r: Receiver): void {
+    const room = this.#room(r);
+    const overflows = r.overflows;
+    // Its deliveries in hand are due too, and come back: asked for on top of the room.
+    const limit = room + r.inHand;
+    this.#read(true, limit, { only: r.key }, (due) => {
+      for (const d of due) {
+        // Its room now: the circuit may have opened while the store was read.
+        if (this.#room(r) <= 0) break;
+        if (!this.#taken.has(d.id)) this.#take(r, d);
+      }
+      // Fewer than asked for: every due delivery of it is now in memory.
+      if (due.length < limit && overflows === r.overflows) r.inStore = false;
+      this.#forgetIfIdle(r);
+    });
+  }
+
+  /** Reads due deliveries of every receiver not known to wait in the store and with room (not open). */
+  #readSweep(): void {
+    const skip = [...this.#receivers.values()]
+      .filter((r) => r.inStore || this.#room(r) <= 0)
+      .map((r) => r.key);
     const limit = this.#o.concurrency * 4 + this.#taken.size;
+    const ticks = this.#sweepTicks;
+    this.#read(false, limit, skip.length > 0 ? { skip } : undefined, (due) => {
+      for (const d of due) {
+        if (this.#taken.has(d.id)) continue;
+        const r = this.#receiver(receiverOf(d.url));
+        if (this.#room(r) > 0) this.#take(r, d);
+        else this.#waitsInStore(r);
+      }
+      // Fewer than asked for: every due delivery of these receivers is now in hand.
+      if (due.length < limit && ticks === this.#sweepTicks) this.#sweep = false;
+    });
+  }
+
+  #read(
+    oneReceiver: boolean,
+    limit: number,
+    receivers: WebhookReceivers | undefined,
+    use: (due: WebhookDelivery[]) => void,
+  ): void {
+    this.#reading = true;
+    this.#lastReadWasReceivers = oneReceiver;
     this.#o.store
-      .dueWebhooks(this.#o.now(), limit)
+      .dueWebhooks(this.#o.now(), limit, receivers)
       .then((due) => {
-        for (const d of due) {
-          if (this.#taken.has(d.id)) continue;
-          this.#taken.add(d.id);
-          this.#ready.push(d);
-        }
-        // Fewer than asked for: every due delivery is now in memory.
-        if (due.length < limit && overflows === this.#overflows) this.#backlog = false;
+        use(due);
         this.#startReady();
       })
       .catch(() => {})
@@ -231,29 +400,81 @@ export class WebhookSender {
       });
   }
 
+  /** Starts ready deliveries, one receiver after another, within both limits. */
   #startReady(): void {
-    while (this.#sending < this.#o.concurrency && this.#ready.length > 0) {
-      const d = this.#ready.shift()!;
-      this.#sending++;
-      // The slot is free once the receiver has answered; recording the outcome (a durable
-      // write) need not hold it. The id stays taken until that write is done.
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        this.#sending--;
-        this.#poll();
-      };
-      void this.#deliver(d, release)
-        .catch(() => {})
-        .finally(() => {
-          this.#taken.delete(d.id);
-          release();
-        });
+    let started = true;
+    while (started && this.#sending < this.#o.concurrency) {
+      started = false;
+      for (const r of this.#receivers.values()) {
+        if (this.#sending >= this.#o.concurrency) break;
+        const limit =
+          r.circuit === 'closed' ? this.#o.receiverConcurrency : r.circuit === 'half-open' ? 1 : 0;
+        if (r.ready.length === 0 || r.sending >= limit) continue;
+        this.#start(r, r.ready.shift()!);
+        started = true;
+      }
     }
   }
 
-  async #deliver(d: WebhookDelivery, answered: () => void): Promise<void> {
+  #start(r: Receiver, d: WebhookDelivery): void {
+    this.#sending++;
+    r.sending++;
+    // The slot is free once the receiver has answered; recording the outcome (a durable
+    // write) need not hold it. The id stays taken until that write is done.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#sending--;
+      r.sending--;
+      this.#poll();
+    };
+    void this.#deliver(r, d, release)
+      .catch(() => {})
+      .finally(() => {
+        this.#taken.delete(d.id);
+        r.inHand--;
+        release();
+        this.#forgetIfIdle(r);
+      });
+  }
+
+  /** A receiver answered: its failures are over; a probe that passes closes its circuit. */
+  #succeeded(r: Receiver): void {
+    r.failures = 0;
+    if (r.circuit === 'closed') return;
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = null;
+    r.circuit = 'closed';
+    r.openings = 0;
+    this.#o.onCircuit?.(r.host, 'closed', '');
+  }
+
+  /** A receiver failed: after enough in a row (or a failed probe) its circuit opens. */
+  #failed(r: Receiver, reason: string): void {
+    r.failures++;
+    if (r.circuit === 'open') return;
+    if (r.circuit === 'closed' && r.failures < this.#o.circuitFailures) return;
+    r.circuit = 'open';
+    r.openings++;
+    // What waited in memory waits in the store instead (it is there, due): not tried, not
+    // rescheduled, read again once the circuit lets it through.
+    for (const d of r.ready) this.#taken.delete(d.id);
+    r.inHand -= r.ready.length;
+    r.ready = [];
+    this.#waitsInStore(r);
+    const wait = Math.min(maxCircuitOpenMs, this.#o.circuitOpenMs * 2 ** Math.min(r.openings - 1, 16));
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      r.circuit = 'half-open';
+      this.#o.onCircuit?.(r.host, 'half-open', '');
+      this.#poll();
+    }, wait);
+    r.timer.unref();
+    this.#o.onCircuit?.(r.host, 'open', reason);
+  }
+
+  async #deliver(r: Receiver, d: WebhookDelivery, answered: () => void): Promise<void> {
     const headers: Record<string, string> = {
       'user-agent': 'smsgw-webhooks/1',
       ...(d.method === 'POST' ? { 'content-type': d.contentType ?? 'application/json' } : {}),
@@ -266,6 +487,9 @@ export class WebhookSender {
     let refused = false;
     try {
       const res = await this.#request(d, headers, reply !== undefined);
+      // An answer other than a server error or "too many" shows the receiver is there.
+      if (res.status >= 500 || res.status === 429) this.#failed(r, `HTTP ${res.status}`);
+      else this.#succeeded(r);
       answered();
       if (res.status >= 200 && res.status < 300) {
         await this.#o.store.finishWebhook(d.id, 'delivered');
@@ -279,6 +503,8 @@ export class WebhookSender {
     } catch (err) {
       problem = (err as Error).message;
       refused = (err as NodeJS.ErrnoException).code === 'ECALLBACKNOTALLOWED';
+      // A URL the policy refuses says nothing of the receiver.
+      if (!refused) this.#failed(r, problem);
     }
     answered();
     const now = this.#o.now();
@@ -355,7 +581,9 @@ export class WebhookSender {
         new Agent({
           headersTimeout: this.#o.timeoutMs,
           bodyTimeout: this.#o.timeoutMs,
-          ...(policy ? { connect: { lookup: policy.lookup } } : {}),
+          // Never more connections to one receiver than requests it may have in flight.
+          connections: this.#o.receiverConcurrency,
+          connect: { timeout: this.#o.timeoutMs, ...(policy ? { lookup: policy.lookup } : {}) },
         }),
     );
   }
@@ -363,5 +591,9 @@ export class WebhookSender {
 
 function timedOut(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { api, esme, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
+import { freePort } from '../peers/ports.ts';
 
 interface Dashboard {
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
@@ -105,4 +106,32 @@ routes: { mt: [{ connectors: [sim] }] }
     }
   }
   assert.ok(queried >= 20, `the dashboard queries ${queried} metrics`);
+});
+
+test("metrics: a webhook receiver's circuit state, by host (2 once it opened)", async (t) => {
+  const port = await freePort();
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME, webhook: { url: "http://127.0.0.1:${port}/hooks" } }
+connectors:
+  - { id: sim, type: simulator, deliveryDelayMs: 10 }
+routes: { mt: [{ connectors: [sim] }] }
+`);
+  t.after(() => gw.close());
+  const call = api(gw.base, 'acme-key-1');
+  // Each message: a `submitted` and a `delivered` event, refused by the receiver; five
+  // failures in a row open its circuit.
+  for (let n = 0; n < 3; n++)
+    assert.equal((await call('POST', '/v1/messages', { to: '+447700900123', text: `hi ${n}` })).status, 202);
+  const node = `node="${gw.app.store.instanceId}"`;
+  await waitFor(
+    async () =>
+      (await (await fetch(`${gw.base}/metrics`)).text()).includes(
+        `smsgw_webhook_circuit_state{host="127.0.0.1:${port}",${node}} 2`,
+      ) || undefined,
+    15_000,
+    'the circuit open in /metrics',
+  );
 });

@@ -842,6 +842,34 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         for (const d of due) await store.finishWebhook(d.id, 'delivered');
       });
 
+      test("due deliveries of one receiver only, or of all but some (a receiver: a URL's scheme and authority)", async () => {
+        const at = t0 - 2;
+        const urls = [
+          'https://a.example/x',
+          'https://a.example?x=1',
+          'https://a.example',
+          'https://a.example.org/x',
+          'https://a.example:8443/x',
+          'http://b.example/y',
+        ];
+        for (const url of urls) await store.enqueueWebhook({ ...hook(at), url });
+        const mine = (receivers: { only?: string; skip?: string[] }) =>
+          store
+            .dueWebhooks(t0, 100, receivers)
+            .then((due) => due.filter((d) => d.nextAttemptAt === at).map((d) => d.url));
+        assert.deepEqual(await mine({ only: 'https://a.example' }), urls.slice(0, 3));
+        assert.deepEqual(await mine({ only: 'https://a.example:8443' }), [urls[4]]);
+        assert.deepEqual(await mine({ skip: ['https://a.example', 'http://b.example'] }), urls.slice(3, 5));
+        assert.deepEqual(await mine({ skip: [] }), urls);
+        assert.equal(
+          (await store.dueWebhooks(t0, 2, { only: 'https://a.example' })).length,
+          2,
+          'the limit holds',
+        );
+        for (const d of (await store.dueWebhooks(t0, 100)).filter((d) => d.nextAttemptAt === at))
+          await store.finishWebhook(d.id, 'delivered');
+      });
+
       test('a delivery id is never given again, even once the queue is empty', async () => {
         await store.enqueueWebhook(hook(t0));
         const [first] = await store.dueWebhooks(t0, 10);

@@ -85,6 +85,8 @@ test('a receiver that never answers 2xx is abandoned after the give-up time', as
     retryBaseMs: 20,
     pollMs: 10,
     giveUpAfterMs: 300,
+    // Its circuit opens after five failures: its probes come soon enough for the give-up.
+    circuitOpenMs: 20,
     onResult: (_d, outcome) => outcomes.push(outcome),
   });
   sender.start();
