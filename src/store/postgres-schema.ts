@@ -641,8 +641,14 @@ END $$;
 -- set-wise outcome is the one they would have had one by one, in call order). Answers
 -- [ids of messages not found, ids of webhook deliveries not found, ids given to the webhook
 -- deliveries queued (in call order)]: the caller derives each write's outcome from them.
-CREATE OR REPLACE FUNCTION smsgw_apply_bulk(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Every row it changes is found by its key: no sequential scans, even where a plan cached
+-- while the tables were small would choose them (a session keeps its plans).
+CREATE OR REPLACE FUNCTION smsgw_apply_bulk(w jsonb) RETURNS jsonb LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
 DECLARE
+  updated text[];
+  released text[];
+  finished bigint[];
   missing_messages text[];
   missing_webhooks bigint[];
   webhook_ids jsonb;
@@ -666,6 +672,8 @@ BEGIN
     FROM jsonb_array_elements(w->'idempotency') AS e(i);
   -- One patch per message (the caller merged each message's patches in call order); an
   -- empty one only asks whether the message exists.
+  updated := ARRAY(SELECT u->>'id' FROM jsonb_array_elements(w->'updates') AS e(u));
+  IF cardinality(updated) > 0 THEN
   WITH patches AS (
     SELECT u->>'id' AS id, u->'patch' AS p FROM jsonb_array_elements(w->'updates') AS e(u)
   ), changed AS (
@@ -685,20 +693,23 @@ BEGIN
       meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END,
       send_at = CASE WHEN p ? 'sendAt' THEN (p->>'sendAt')::bigint ELSE send_at END,
       valid_until = CASE WHEN p ? 'validUntil' THEN (p->>'validUntil')::bigint ELSE valid_until END
-    FROM patches WHERE messages.id = patches.id AND patches.p <> '{}'::jsonb
+    FROM patches WHERE messages.id = ANY (updated) AND messages.id = patches.id AND patches.p <> '{}'::jsonb
     RETURNING messages.id
   )
   SELECT array_agg(patches.id) INTO missing_messages FROM patches
   WHERE patches.id NOT IN (SELECT id FROM changed)
-    AND (patches.p <> '{}'::jsonb OR NOT EXISTS (SELECT 1 FROM messages WHERE messages.id = patches.id));
+    AND (patches.p <> '{}'::jsonb OR patches.id NOT IN (SELECT id FROM messages WHERE id = ANY (updated)));
+  END IF;
   -- In call order: a message's events come back in the order they were recorded.
   INSERT INTO message_events (message_id, at, type, detail)
     SELECT ev->>'messageId', (ev->>'at')::bigint, ev->>'type', (ev->>'detail')::json
     FROM jsonb_array_elements(w->'events') WITH ORDINALITY AS e(ev, n)
     WHERE missing_messages IS NULL OR ev->>'messageId' <> ALL (missing_messages)
     ORDER BY n;
-  UPDATE messages SET claimed_by = NULL
-  WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text(w->'released'))) AND claimed_by = w->>'instance';
+  released := ARRAY(SELECT jsonb_array_elements_text(w->'released'));
+  IF cardinality(released) > 0 THEN
+    UPDATE messages SET claimed_by = NULL WHERE id = ANY (released) AND claimed_by = w->>'instance';
+  END IF;
   -- One link per SMSC id (the caller kept the last one named).
   INSERT INTO smsc_links (connector_id, smsc_id, message_id, part, parts)
     SELECT l->>'connectorId', l->>'smscId', l->>'messageId', (l->>'part')::integer, (l->>'parts')::integer
@@ -706,18 +717,21 @@ BEGIN
     ON CONFLICT (connector_id, smsc_id) DO UPDATE
       SET message_id = excluded.message_id, part = excluded.part, parts = excluded.parts;
   -- Finished before any is queued: an id finished cannot be one this call gives out.
-  WITH finished AS (
+  finished := ARRAY(SELECT (f->>'id')::bigint FROM jsonb_array_elements(w->'finished') AS e(f));
+  IF cardinality(finished) > 0 THEN
+  WITH outcomes AS (
     SELECT (f->>'id')::bigint AS id, f->>'outcome' AS outcome, (f->>'at')::bigint AS at
     FROM jsonb_array_elements(w->'finished') AS e(f)
   ), delivered AS (
-    DELETE FROM webhook_deliveries d USING finished
-    WHERE d.id = finished.id AND finished.outcome = 'delivered' RETURNING d.id
+    DELETE FROM webhook_deliveries d USING outcomes
+    WHERE d.id = ANY (finished) AND d.id = outcomes.id AND outcomes.outcome = 'delivered' RETURNING d.id
   ), abandoned AS (
-    UPDATE webhook_deliveries d SET abandoned_at = finished.at FROM finished
-    WHERE d.id = finished.id AND finished.outcome <> 'delivered' RETURNING d.id
+    UPDATE webhook_deliveries d SET abandoned_at = outcomes.at FROM outcomes
+    WHERE d.id = ANY (finished) AND d.id = outcomes.id AND outcomes.outcome <> 'delivered' RETURNING d.id
   )
-  SELECT array_agg(finished.id) INTO missing_webhooks FROM finished
-  WHERE finished.id NOT IN (SELECT id FROM delivered UNION ALL SELECT id FROM abandoned);
+  SELECT array_agg(outcomes.id) INTO missing_webhooks FROM outcomes
+  WHERE outcomes.id NOT IN (SELECT id FROM delivered UNION ALL SELECT id FROM abandoned);
+  END IF;
   WITH queued AS (
     INSERT INTO webhook_deliveries
         (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply,
