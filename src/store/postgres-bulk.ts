@@ -13,14 +13,18 @@ export type Outcome =
   | { ok: true; value: unknown }
   | { ok: false; name: string; message: string; code?: string };
 
-/** What smsgw_apply_bulk answers: messages not found, webhook deliveries not found, ids given. */
-export type BulkAnswer = [string[], number[], number[]];
+/**
+ * What smsgw_apply_bulk answers: messages not found, webhook deliveries not found, ids given,
+ * and each charge's outcome (smsgw_charge's: a refusal, or [balance after]).
+ */
+export type BulkAnswer = [string[], number[], number[], unknown[]];
 
 type Fields = Record<string, unknown>;
 
 export class BulkWrite {
   /** The writes taken in, in call order. */
   readonly writes: PgWrite[] = [];
+  readonly #charges: Fields[] = [];
   readonly #messages: Fields[] = [];
   readonly #idempotency: Fields[] = [];
   /** Each message's patches merged in call order: a later field wins, as applied one by one. */
@@ -39,15 +43,16 @@ export class BulkWrite {
   add(write: PgWrite): boolean {
     switch (write.op) {
       case 'insertMessages': {
-        // A charge can be refused, taking the write's messages with it: charged alone.
-        if (write.charge) return false;
         const messages = write.messages as Fields[];
         if (messages.some((m) => this.#touched.has(m.id as string))) return false;
+        // Rows of a write whose charge is refused are left out: they carry the write's place.
+        const place = this.writes.length;
+        if (write.charge) this.#charges.push({ write: place, charge: write.charge });
         for (const m of messages) {
-          this.#messages.push(m);
-          this.#events.push({ messageId: m.id, at: m.createdAt, type: m.status, detail: null });
+          this.#messages.push({ ...m, write: place });
+          this.#events.push({ messageId: m.id, at: m.createdAt, type: m.status, detail: null, write: place });
         }
-        if (write.idempotency) this.#idempotency.push(write.idempotency as Fields);
+        if (write.idempotency) this.#idempotency.push({ ...(write.idempotency as Fields), write: place });
         break;
       }
       case 'updateMessage': {
@@ -93,6 +98,7 @@ export class BulkWrite {
     return {
       op: 'bulk',
       instance,
+      charges: this.#charges,
       messages: this.#messages,
       idempotency: this.#idempotency,
       updates: [...this.#patches].map(([id, patch]) => ({ id, patch })),
@@ -105,11 +111,19 @@ export class BulkWrite {
   }
 
   /** Each write's outcome, in call order, from smsgw_apply_bulk's answer. */
-  outcomes([missingMessages, missingWebhooks, webhookIds]: BulkAnswer): Outcome[] {
+  outcomes([missingMessages, missingWebhooks, webhookIds, charges]: BulkAnswer): Outcome[] {
     const unknownMessages = new Set(missingMessages);
     const unknownWebhooks = new Set(missingWebhooks);
     let queued = 0;
+    let charged = 0;
     return this.writes.map((write): Outcome => {
+      if (write.op === 'insertMessages') {
+        const charge = write.charge ? charges[charged++] : null;
+        // As smsgw_apply reads a write's value: an object is a refusal.
+        return charge !== null && typeof charge === 'object' && !Array.isArray(charge)
+          ? (charge as Outcome)
+          : { ok: true, value: charge };
+      }
       if (write.op === 'updateMessage' && unknownMessages.has(write.id as string))
         return { ok: false, name: StoreNotFoundError.name, message: `no message ${write.id}` };
       if (write.op === 'finishWebhook' && unknownWebhooks.has(write.id as number))

@@ -273,6 +273,9 @@ BEGIN
     array_agg(w->>'groupId') FILTER (WHERE w->>'op' = 'refundGroup')
     INTO accounts, groups
   FROM jsonb_array_elements(batch) w;
+  -- Charges gathered into a bulk (smsgw_apply_bulk) too.
+  accounts := accounts || ARRAY(SELECT c->'charge'->>'accountId'
+    FROM jsonb_array_elements(batch) w, jsonb_array_elements(w->'charges') c WHERE w->>'op' = 'bulk');
   IF groups IS NOT NULL THEN
     accounts := accounts || ARRAY(SELECT DISTINCT account_id FROM messages WHERE group_id = ANY (groups));
   END IF;
@@ -646,6 +649,10 @@ END $$;
 CREATE OR REPLACE FUNCTION smsgw_apply_bulk(w jsonb) RETURNS jsonb LANGUAGE plpgsql
 SET enable_seqscan = off AS $$
 DECLARE
+  c jsonb;
+  charged jsonb;
+  charges jsonb[] := '{}';
+  refused integer[] := '{}';
   updated text[];
   released text[];
   finished bigint[];
@@ -653,6 +660,12 @@ DECLARE
   missing_webhooks bigint[];
   webhook_ids jsonb;
 BEGIN
+  -- In call order; the rows of a write whose charge is refused are not stored.
+  FOR c IN SELECT value FROM jsonb_array_elements(w->'charges') WITH ORDINALITY ORDER BY ordinality LOOP
+    charged := smsgw_charge(c->'charge');
+    IF jsonb_typeof(charged) = 'object' THEN refused := refused || (c->>'write')::integer; END IF;
+    charges := charges || charged;
+  END LOOP;
   INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
     encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
     created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
@@ -665,11 +678,12 @@ BEGIN
     (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
     m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, (m->>'priceMicros')::bigint,
     m->>'currency', w->>'instance'
-  FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n) ORDER BY n;
+  FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n)
+  WHERE (m->>'write')::integer <> ALL (refused) ORDER BY n;
   INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
     SELECT i->>'accountId', i->>'key', i->>'requestHash', (i->>'statusCode')::integer, (i->>'response')::json,
       (i->>'expiresAt')::bigint
-    FROM jsonb_array_elements(w->'idempotency') AS e(i);
+    FROM jsonb_array_elements(w->'idempotency') AS e(i) WHERE (i->>'write')::integer <> ALL (refused);
   -- One patch per message (the caller merged each message's patches in call order); an
   -- empty one only asks whether the message exists.
   updated := ARRAY(SELECT u->>'id' FROM jsonb_array_elements(w->'updates') AS e(u));
@@ -704,7 +718,8 @@ BEGIN
   INSERT INTO message_events (message_id, at, type, detail)
     SELECT ev->>'messageId', (ev->>'at')::bigint, ev->>'type', (ev->>'detail')::json
     FROM jsonb_array_elements(w->'events') WITH ORDINALITY AS e(ev, n)
-    WHERE missing_messages IS NULL OR ev->>'messageId' <> ALL (missing_messages)
+    WHERE (missing_messages IS NULL OR ev->>'messageId' <> ALL (missing_messages))
+      AND (ev->>'write' IS NULL OR (ev->>'write')::integer <> ALL (refused))
     ORDER BY n;
   released := ARRAY(SELECT jsonb_array_elements_text(w->'released'));
   IF cardinality(released) > 0 THEN
@@ -744,7 +759,7 @@ BEGIN
   )
   SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) INTO webhook_ids FROM queued;
   RETURN jsonb_build_array(coalesce(to_jsonb(missing_messages), '[]'::jsonb),
-    coalesce(to_jsonb(missing_webhooks), '[]'::jsonb), webhook_ids);
+    coalesce(to_jsonb(missing_webhooks), '[]'::jsonb), webhook_ids, to_jsonb(charges));
 END $$;
 
 CREATE OR REPLACE FUNCTION smsgw_write(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$

@@ -1208,6 +1208,42 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.deepEqual(await store.getBalance('acc-a'), { balance: 0, currency: 'EUR' });
       });
 
+      test('a charge refused among writes of one tick stores none of its write: no message, event or key', async () => {
+        await store.creditAccount('acc-a', 1_000, 'EUR', t0, null);
+        const [covered, uncovered] = [priced(1_000), priced(1_000)];
+        const key = (k: string): IdempotencyRecord => ({
+          accountId: 'acc-a',
+          key: k,
+          requestHash: 'h',
+          statusCode: 202,
+          response: { k },
+          expiresAt: t0 + 3600_000,
+        });
+        const outcomes = await Promise.allSettled([
+          store.insertMessages([covered], key('k1'), charge([covered])),
+          store.insertMessages([uncovered], key('k2'), charge([uncovered])),
+          store.updateMessage(
+            covered.id,
+            { status: 'sending' },
+            { at: t0 + 1, type: 'sending', detail: null },
+          ),
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['fulfilled', 'rejected', 'fulfilled'],
+        );
+        assert.deepEqual((outcomes[0] as PromiseFulfilledResult<unknown>).value, { balance: 0 });
+        assert.ok((outcomes[1] as PromiseRejectedResult).reason instanceof StoreLimitError);
+        assert.equal(await store.getMessage(uncovered.id), null);
+        assert.deepEqual(await store.listEvents(uncovered.id), []);
+        assert.equal(await store.getIdempotency('acc-a', 'k2', t0), null);
+        assert.deepEqual((await store.getIdempotency('acc-a', 'k1', t0))?.response, { k: 'k1' });
+        assert.deepEqual(
+          (await store.listEvents(covered.id)).map((e) => e.type),
+          ['queued', 'sending'],
+        );
+      });
+
       test('quotas count messages per period and refuse past their limit, storing nothing', async () => {
         const day = [{ period: 'd2026-12-05', limit: 3 }];
         const two = [makeMessage(), makeMessage()];

@@ -66,15 +66,6 @@ describe('gathering a batch into bulks', () => {
     ]);
   });
 
-  test('a charged insert goes alone: its charge may be refused', () => {
-    const charged = insert('c', { charge: { accountId: 'acc', debits: [] } });
-    assert.deepEqual(shape(gatherBulks([insert('a'), charged, insert('b'), update('b', {})])), [
-      'insertMessages',
-      'insertMessages',
-      ['insertMessages', 'updateMessage'],
-    ]);
-  });
-
   test('an insert of a message updated or released earlier in the run, or a second finish, starts the next', () => {
     assert.deepEqual(
       shape(
@@ -134,13 +125,42 @@ describe('gathering a batch into bulks', () => {
       finish(10),
     ]);
     assert.ok(bulk instanceof BulkWrite);
-    assert.deepEqual(bulk.outcomes([['gone'], [10], [41, 42]]), [
+    assert.deepEqual(bulk.outcomes([['gone'], [10], [41, 42], []]), [
       { ok: true, value: null },
       { ok: true, value: 41 },
       { ok: false, name: 'StoreNotFoundError', message: 'no message gone' },
       { ok: true, value: null },
       { ok: true, value: 42 },
       { ok: false, name: 'StoreNotFoundError', message: 'no webhook delivery 10' },
+    ]);
+  });
+
+  test("a charged insert's rows carry its place; its outcome is its charge's", () => {
+    const refusal = { ok: false, name: 'StoreLimitError', message: 'balance 0 does not cover 5' };
+    const [bulk] = gatherBulks([
+      insert('a', { charge: { accountId: 'acc', debits: [] } }),
+      insert('b', { idempotency: { accountId: 'acc', key: 'k' } }),
+      insert('c', { charge: { accountId: 'acc', debits: [] } }),
+    ]);
+    assert.ok(bulk instanceof BulkWrite);
+    const sent = bulk.write('i1');
+    assert.deepEqual(sent.charges, [
+      { write: 0, charge: { accountId: 'acc', debits: [] } },
+      { write: 2, charge: { accountId: 'acc', debits: [] } },
+    ]);
+    assert.deepEqual(
+      (sent.messages as Array<{ id: string; write: number }>).map((m) => [m.id, m.write]),
+      [
+        ['a', 0],
+        ['b', 1],
+        ['c', 2],
+      ],
+    );
+    assert.deepEqual(sent.idempotency, [{ accountId: 'acc', key: 'k', write: 1 }]);
+    assert.deepEqual(bulk.outcomes([[], [], [], [[95], refusal]]), [
+      { ok: true, value: [95] },
+      { ok: true, value: null },
+      refusal,
     ]);
   });
 });

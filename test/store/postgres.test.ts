@@ -409,7 +409,7 @@ if (missing) {
         await store.insertMessages(more);
         await admin.query('BEGIN');
         const { rows } = await applyBulk([...ids(few), ...ids(more.slice(0, 20))]);
-        assert.deepEqual(rows[0].outcomes, [{ ok: true, value: [[], [1], []] }]);
+        assert.deepEqual(rows[0].outcomes, [{ ok: true, value: [[], [1], [], []] }]);
         // This transaction's scans so far.
         const scans = await admin.query(
           "SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname IN ('messages', 'webhook_deliveries')",
