@@ -7,8 +7,12 @@
 
 import { refundedSql } from './billing.ts';
 
-/** Bumped with every change below; a database from a newer smsgw is refused. */
-export const schemaVersion = 7;
+/**
+ * Bumped with every change below; a database from a newer smsgw is refused. Version 8 adds
+ * no table: its gateways send writes (the bulk, smsgw_apply_bulk) that the functions of an
+ * older one do not know, and an older gateway starting would put those functions back.
+ */
+export const schemaVersion = 8;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
@@ -284,6 +288,9 @@ BEGIN
     array_agg(w->>'groupId') FILTER (WHERE w->>'op' = 'refundGroup')
     INTO accounts, groups
   FROM jsonb_array_elements(batch) w;
+  -- Charges gathered into a bulk (smsgw_apply_bulk) too.
+  accounts := accounts || ARRAY(SELECT c->'charge'->>'accountId'
+    FROM jsonb_array_elements(batch) w, jsonb_array_elements(w->'charges') c WHERE w->>'op' = 'bulk');
   IF groups IS NOT NULL THEN
     accounts := accounts || ARRAY(SELECT DISTINCT account_id FROM messages WHERE group_id = ANY (groups));
   END IF;
@@ -647,12 +654,136 @@ BEGIN
   RETURN to_jsonb(stored);
 END $$;
 
+-- Many writes of the kinds a message's life is made of, applied as a set: one statement per
+-- table instead of one per write (postgres.ts gathers them, and lets in only writes whose
+-- set-wise outcome is the one they would have had one by one, in call order). Answers
+-- [ids of messages not found, ids of webhook deliveries not found, ids given to the webhook
+-- deliveries queued (in call order)]: the caller derives each write's outcome from them.
+-- Every row it changes is found by its key: no sequential scans, even where a plan cached
+-- while the tables were small would choose them (a session keeps its plans).
+CREATE OR REPLACE FUNCTION smsgw_apply_bulk(w jsonb) RETURNS jsonb LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
+DECLARE
+  c jsonb;
+  charged jsonb;
+  charges jsonb[] := '{}';
+  refused integer[] := '{}';
+  updated text[];
+  released text[];
+  finished bigint[];
+  missing_messages text[];
+  missing_webhooks bigint[];
+  webhook_ids jsonb;
+BEGIN
+  -- In call order; the rows of a write whose charge is refused are not stored.
+  FOR c IN SELECT value FROM jsonb_array_elements(w->'charges') WITH ORDINALITY ORDER BY ordinality LOOP
+    charged := smsgw_charge(c->'charge');
+    IF jsonb_typeof(charged) = 'object' THEN refused := refused || (c->>'write')::integer; END IF;
+    charges := charges || charged;
+  END LOOP;
+  INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
+    encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
+    created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
+    error_message, group_id, meta, price, currency, claimed_by)
+  SELECT m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
+    decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
+    (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
+    (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
+    (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
+    (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
+    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, (m->>'priceMicros')::bigint,
+    m->>'currency', w->>'instance'
+  FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n)
+  WHERE (m->>'write')::integer <> ALL (refused) ORDER BY n;
+  INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
+    SELECT i->>'accountId', i->>'key', i->>'requestHash', (i->>'statusCode')::integer, (i->>'response')::json,
+      (i->>'expiresAt')::bigint
+    FROM jsonb_array_elements(w->'idempotency') AS e(i) WHERE (i->>'write')::integer <> ALL (refused);
+  -- One patch per message (the caller merged each message's patches in call order); an
+  -- empty one only asks whether the message exists.
+  updated := ARRAY(SELECT u->>'id' FROM jsonb_array_elements(w->'updates') AS e(u));
+  IF cardinality(updated) > 0 THEN
+  WITH patches AS (
+    SELECT u->>'id' AS id, u->'patch' AS p FROM jsonb_array_elements(w->'updates') AS e(u)
+  ), changed AS (
+    UPDATE messages SET
+      status = CASE WHEN p ? 'status' THEN p->>'status' ELSE status END,
+      connector_id = CASE WHEN p ? 'connectorId' THEN p->>'connectorId' ELSE connector_id END,
+      submitted_at = CASE WHEN p ? 'submittedAt' THEN (p->>'submittedAt')::bigint ELSE submitted_at END,
+      done_at = CASE WHEN p ? 'doneAt' THEN (p->>'doneAt')::bigint ELSE done_at END,
+      attempts = CASE WHEN p ? 'attempts' THEN (p->>'attempts')::integer ELSE attempts END,
+      next_attempt_at = CASE WHEN p ? 'nextAttemptAt' THEN (p->>'nextAttemptAt')::bigint ELSE next_attempt_at END,
+      error_code = CASE WHEN p ? 'error' THEN p->'error'->>'code' ELSE error_code END,
+      error_message = CASE WHEN p ? 'error' THEN p->'error'->>'message' ELSE error_message END,
+      segments = CASE WHEN p ? 'segments' THEN (p->>'segments')::integer ELSE segments END,
+      text = CASE WHEN p ? 'text' THEN p->>'text' ELSE text END,
+      binary_data = CASE WHEN p ? 'binary' THEN decode(p->>'binary', 'base64') ELSE binary_data END,
+      encoding = CASE WHEN p ? 'encoding' THEN p->>'encoding' ELSE encoding END,
+      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END,
+      send_at = CASE WHEN p ? 'sendAt' THEN (p->>'sendAt')::bigint ELSE send_at END,
+      valid_until = CASE WHEN p ? 'validUntil' THEN (p->>'validUntil')::bigint ELSE valid_until END
+    FROM patches WHERE messages.id = ANY (updated) AND messages.id = patches.id AND patches.p <> '{}'::jsonb
+    RETURNING messages.id
+  )
+  SELECT array_agg(patches.id) INTO missing_messages FROM patches
+  WHERE patches.id NOT IN (SELECT id FROM changed)
+    AND (patches.p <> '{}'::jsonb OR patches.id NOT IN (SELECT id FROM messages WHERE id = ANY (updated)));
+  END IF;
+  -- In call order: a message's events come back in the order they were recorded.
+  INSERT INTO message_events (message_id, at, type, detail)
+    SELECT ev->>'messageId', (ev->>'at')::bigint, ev->>'type', (ev->>'detail')::json
+    FROM jsonb_array_elements(w->'events') WITH ORDINALITY AS e(ev, n)
+    WHERE (missing_messages IS NULL OR ev->>'messageId' <> ALL (missing_messages))
+      AND (ev->>'write' IS NULL OR (ev->>'write')::integer <> ALL (refused))
+    ORDER BY n;
+  released := ARRAY(SELECT jsonb_array_elements_text(w->'released'));
+  IF cardinality(released) > 0 THEN
+    UPDATE messages SET claimed_by = NULL WHERE id = ANY (released) AND claimed_by = w->>'instance';
+  END IF;
+  -- One link per SMSC id (the caller kept the last one named).
+  INSERT INTO smsc_links (connector_id, smsc_id, message_id, part, parts)
+    SELECT l->>'connectorId', l->>'smscId', l->>'messageId', (l->>'part')::integer, (l->>'parts')::integer
+    FROM jsonb_array_elements(w->'links') AS e(l)
+    ON CONFLICT (connector_id, smsc_id) DO UPDATE
+      SET message_id = excluded.message_id, part = excluded.part, parts = excluded.parts;
+  -- Finished before any is queued: an id finished cannot be one this call gives out.
+  finished := ARRAY(SELECT (f->>'id')::bigint FROM jsonb_array_elements(w->'finished') AS e(f));
+  IF cardinality(finished) > 0 THEN
+  WITH outcomes AS (
+    SELECT (f->>'id')::bigint AS id, f->>'outcome' AS outcome, (f->>'at')::bigint AS at
+    FROM jsonb_array_elements(w->'finished') AS e(f)
+  ), delivered AS (
+    DELETE FROM webhook_deliveries d USING outcomes
+    WHERE d.id = ANY (finished) AND d.id = outcomes.id AND outcomes.outcome = 'delivered' RETURNING d.id
+  ), abandoned AS (
+    UPDATE webhook_deliveries d SET abandoned_at = outcomes.at FROM outcomes
+    WHERE d.id = ANY (finished) AND d.id = outcomes.id AND outcomes.outcome <> 'delivered' RETURNING d.id
+  )
+  SELECT array_agg(outcomes.id) INTO missing_webhooks FROM outcomes
+  WHERE outcomes.id NOT IN (SELECT id FROM delivered UNION ALL SELECT id FROM abandoned);
+  END IF;
+  WITH queued AS (
+    INSERT INTO webhook_deliveries
+        (account_id, url, secret, body, next_attempt_at, created_at, method, content_type, headers, reply,
+         claimed_by)
+      SELECT h->>'accountId', h->>'url', h->>'secret', h->>'body', (h->>'nextAttemptAt')::bigint,
+        (h->>'createdAt')::bigint, h->>'method', h->>'contentType', (h->>'headers')::json, h->>'reply',
+        w->>'instance'
+      FROM jsonb_array_elements(w->'webhooks') WITH ORDINALITY AS e(h, n) ORDER BY n
+      RETURNING id
+  )
+  SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) INTO webhook_ids FROM queued;
+  RETURN jsonb_build_array(coalesce(to_jsonb(missing_messages), '[]'::jsonb),
+    coalesce(to_jsonb(missing_webhooks), '[]'::jsonb), webhook_ids, to_jsonb(charges));
+END $$;
+
 CREATE OR REPLACE FUNCTION smsgw_write(w jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   n bigint;
   r jsonb;
 BEGIN
   CASE w->>'op'
+  WHEN 'bulk' THEN RETURN smsgw_apply_bulk(w);
   WHEN 'insertMessages' THEN RETURN smsgw_insert_messages(w);
   WHEN 'updateMessage' THEN RETURN smsgw_update_message(w);
   WHEN 'move' THEN RETURN smsgw_move(w);

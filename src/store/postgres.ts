@@ -18,6 +18,7 @@ import { priceOf, usageSql } from './billing.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 import { type DueCandidate, fairOrder } from './fair.ts';
+import { type BulkAnswer, BulkWrite, gatherBulks, type Outcome, type PgWrite } from './postgres-bulk.ts';
 import { migrationLock, schemaFunctions, schemaTables, schemaVersion } from './postgres-schema.ts';
 import type {
   AccountCharge,
@@ -62,16 +63,11 @@ export interface PostgresStoreOptions {
   leaseMs?: number;
 }
 
-/** One write as smsgw_apply reads it: the operation's name and its arguments as JSON. */
-type PgWrite = { op: string } & Record<string, unknown>;
-
 interface PendingWrite {
   write: PgWrite;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; name: string; message: string; code?: string };
 
 type Row = Record<string, unknown>;
 
@@ -970,16 +966,16 @@ export class PostgresStore implements Store {
   }
 
   async #apply(batch: PendingWrite[]): Promise<void> {
-    const writes = JSON.stringify(batch.map((p) => p.write));
+    const writes = batch.map((p) => p.write);
     let outcomes: Outcome[];
     try {
-      outcomes = await this.#run(writes, false);
+      outcomes = await this.#runGathered(writes);
     } catch (error) {
       // PostgreSQL refused the statement, so nothing of it is stored: again, each write on its own.
       // Anything else (the connection broke) leaves the outcome unknown.
       try {
         if (!(error instanceof pg.DatabaseError)) throw error;
-        outcomes = await this.#run(writes, true);
+        outcomes = await this.#run(JSON.stringify(writes), true);
       } catch (failure) {
         const reason = new Error(
           `PostgreSQL store: a batch of writes failed and may or may not be stored: ${(failure as Error).message}`,
@@ -993,6 +989,19 @@ export class PostgresStore implements Store {
       if (outcome.ok) p.resolve(outcome.value as never);
       else p.reject(toError(outcome));
     }
+  }
+
+  /** The batch with its runs of message writes applied as sets (see postgres-bulk.ts). */
+  async #runGathered(writes: PgWrite[]): Promise<Outcome[]> {
+    const parts = gatherBulks(writes);
+    const sent = parts.map((part) => (part instanceof BulkWrite ? part.write(this.instanceId) : part));
+    const answers = await this.#run(JSON.stringify(sent), false);
+    return parts.flatMap((part, i) => {
+      const answer = answers[i]!;
+      if (!(part instanceof BulkWrite)) return [answer];
+      if (!answer.ok) return part.writes.map(() => answer);
+      return part.outcomes(answer.value as BulkAnswer);
+    });
   }
 
   async #run(writes: string, isolate: boolean): Promise<Outcome[]> {

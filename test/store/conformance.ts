@@ -267,6 +267,100 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
       });
     });
 
+    // PostgreSQL applies a tick's message writes a table at a time (postgres-bulk.ts): these
+    // are the orders in which doing so could differ from applying them one by one.
+    describe('writes of one tick', () => {
+      test('in one tick, an update made before its message is inserted is refused; the insert stands', async () => {
+        const m = makeMessage();
+        const results = await Promise.allSettled([
+          store.updateMessage(m.id, { status: 'sending' }, { at: t0 + 1, type: 'sending', detail: null }),
+          store.insertMessages([m]),
+          store.updateMessage(m.id, {}, { at: t0 + 2, type: 'retry', detail: { n: 1 } }),
+        ]);
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['rejected', 'fulfilled', 'fulfilled'],
+        );
+        assert.ok((results[0] as PromiseRejectedResult).reason instanceof StoreNotFoundError);
+        assert.equal((await store.getMessage(m.id))?.status, 'queued');
+        assert.deepEqual(
+          (await store.listEvents(m.id)).map((e) => [e.type, e.detail]),
+          [
+            ['queued', null],
+            ['retry', { n: 1 }],
+          ],
+        );
+      });
+
+      test('in one tick, updates of one message apply in order, each field as last set, each event kept', async () => {
+        const m = makeMessage();
+        const other = makeMessage();
+        await store.insertMessages([m, other]);
+        const error = { code: 'throttled', message: 'ESME_RTHROTTLED' };
+        const results = await Promise.allSettled([
+          store.updateMessage(m.id, { status: 'sending', attempts: 1, error }),
+          store.updateMessage(other.id, { status: 'sending' }, { at: t0 + 1, type: 'sending', detail: null }),
+          store.updateMessage('no-such-id', {}, { at: t0 + 1, type: 'retry', detail: null }),
+          store.updateMessage(
+            m.id,
+            { status: 'submitted', submittedAt: t0 + 2, connectorId: 'c1', error: null },
+            {
+              at: t0 + 2,
+              type: 'submitted',
+              detail: { part: 1 },
+            },
+          ),
+          store.updateMessage(
+            m.id,
+            { status: 'delivered', doneAt: t0 + 3 },
+            { at: t0 + 3, type: 'delivered', detail: null },
+          ),
+        ]);
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+        );
+        assert.deepEqual(await store.getMessage(m.id), {
+          ...m,
+          status: 'delivered',
+          attempts: 1,
+          error: null,
+          submittedAt: t0 + 2,
+          connectorId: 'c1',
+          doneAt: t0 + 3,
+        });
+        assert.deepEqual(
+          (await store.listEvents(m.id)).map((e) => [e.type, e.detail]),
+          [
+            ['queued', null],
+            ['submitted', { part: 1 }],
+            ['delivered', null],
+          ],
+        );
+        assert.equal((await store.getMessage(other.id))?.status, 'sending');
+        assert.deepEqual(await store.listEvents('no-such-id'), []);
+      });
+
+      test('an SMSC id linked twice in one tick links to the message named last', async () => {
+        const link = (smscId: string, messageId: string, part = 1) => ({
+          connectorId: 'c1',
+          smscId,
+          messageId,
+          part,
+          parts: 2,
+        });
+        await Promise.all([
+          store.linkSmscIds([link('a', 'm1'), link('b', 'm1', 2)]),
+          store.linkSmscIds([link('a', 'm2')]),
+          store.linkSmscIds([link('b', 'm3', 2), link('a', 'm4')]),
+        ]);
+        assert.deepEqual(
+          [(await store.findSmscId('c1', 'a'))?.messageId, (await store.findSmscId('c1', 'b'))?.messageId],
+          ['m4', 'm3'],
+        );
+      });
+    });
+
     describe('listMessages', () => {
       test('filters by status, to, direction and group, newest first, within the account', async () => {
         const a1 = makeMessage({ to: '111', groupId: 'g1' });
@@ -808,6 +902,35 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         );
       });
 
+      test('deliveries queued in one tick get ids in call order; one finished twice in a tick is found once', async () => {
+        const queued = await Promise.all([1, 2, 3].map((n) => store.enqueueWebhook(hook(t0 - n))));
+        assert.deepEqual(
+          queued,
+          [...queued].sort((a, b) => a - b),
+        );
+        assert.equal(new Set(queued).size, 3);
+        const [first, second, third] = queued as [number, number, number];
+        const results = await Promise.allSettled([
+          store.finishWebhook(first, 'delivered'),
+          store.finishWebhook(first, 'delivered'),
+          store.finishWebhook(third + 1_000, 'abandoned'),
+          store.finishWebhook(second, 'abandoned'),
+          store.enqueueWebhook(hook(t0 - 4)),
+        ]);
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+        );
+        for (const refused of [results[1], results[2]] as PromiseRejectedResult[])
+          assert.ok(refused.reason instanceof StoreNotFoundError, String(refused.reason));
+        const fourth = (results[4] as PromiseFulfilledResult<number>).value;
+        assert.ok(fourth > third);
+        assert.deepEqual(
+          (await store.dueWebhooks(t0, 10)).map((d) => d.id),
+          [fourth, third],
+        );
+      });
+
       test('a delivery keeps its method, content type, headers and reply handler', async () => {
         await store.enqueueWebhook({
           ...hook(t0 - 1),
@@ -1146,6 +1269,42 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         for (const m of messages) if (await store.getMessage(m.id)) stored++;
         assert.equal(stored, 5);
         assert.deepEqual(await store.getBalance('acc-a'), { balance: 0, currency: 'EUR' });
+      });
+
+      test('a charge refused among writes of one tick stores none of its write: no message, event or key', async () => {
+        await store.creditAccount('acc-a', 1_000, 'EUR', t0, null);
+        const [covered, uncovered] = [priced(1_000), priced(1_000)];
+        const key = (k: string): IdempotencyRecord => ({
+          accountId: 'acc-a',
+          key: k,
+          requestHash: 'h',
+          statusCode: 202,
+          response: { k },
+          expiresAt: t0 + 3600_000,
+        });
+        const outcomes = await Promise.allSettled([
+          store.insertMessages([covered], key('k1'), charge([covered])),
+          store.insertMessages([uncovered], key('k2'), charge([uncovered])),
+          store.updateMessage(
+            covered.id,
+            { status: 'sending' },
+            { at: t0 + 1, type: 'sending', detail: null },
+          ),
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['fulfilled', 'rejected', 'fulfilled'],
+        );
+        assert.deepEqual((outcomes[0] as PromiseFulfilledResult<unknown>).value, { balance: 0 });
+        assert.ok((outcomes[1] as PromiseRejectedResult).reason instanceof StoreLimitError);
+        assert.equal(await store.getMessage(uncovered.id), null);
+        assert.deepEqual(await store.listEvents(uncovered.id), []);
+        assert.equal(await store.getIdempotency('acc-a', 'k2', t0), null);
+        assert.deepEqual((await store.getIdempotency('acc-a', 'k1', t0))?.response, { k: 'k1' });
+        assert.deepEqual(
+          (await store.listEvents(covered.id)).map((e) => e.type),
+          ['queued', 'sending'],
+        );
       });
 
       test('quotas count messages per period and refuse past their limit, storing nothing', async () => {

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Message } from '../../src/core/message.ts';
 import { openStore, PostgresStore, type StoreNotice } from '../../src/store/index.ts';
+import { BulkWrite } from '../../src/store/postgres-bulk.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { missingPeer } from '../peers/available.ts';
 import { startPostgres } from '../peers/postgres.ts';
@@ -324,7 +325,7 @@ if (missing) {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 7 }]);
+        assert.deepEqual((await admin.query('SELECT version FROM smsgw_schema')).rows, [{ version: 8 }]);
         await admin.query('UPDATE smsgw_schema SET version = 99');
       } finally {
         await admin.end();
@@ -425,6 +426,47 @@ if (missing) {
         await first.close();
         await instance(url);
         assert.deepEqual(await present(), searchIndexes);
+      } finally {
+        await admin.end();
+      }
+    });
+
+    test('a bulk of writes finds its rows by key, even with a plan made while the table was small', async () => {
+      const url = await server.createDatabase();
+      const store = await instance(url);
+      const few = [makeMessage(), makeMessage()];
+      await store.insertMessages(few);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const applyBulk = (messageIds: string[]) => {
+        const bulk = new BulkWrite();
+        for (const id of messageIds)
+          bulk.add({ op: 'updateMessage', id, patch: { attempts: 1 }, event: null });
+        bulk.add({ op: 'finishWebhook', id: 1, outcome: 'delivered', at: 0 });
+        return admin.query('SELECT smsgw_apply($1::jsonb, false) AS outcomes', [
+          JSON.stringify([bulk.write('t')]),
+        ]);
+      };
+      try {
+        await admin.query('ALTER TABLE messages SET (autovacuum_enabled = false)');
+        // The session plans the bulk's statements while the table holds two rows, and keeps a
+        // generic plan after five calls; the table then grows without a new ANALYZE.
+        for (let i = 0; i < 8; i++) await applyBulk(ids(few));
+        const more = Array.from({ length: 3000 }, () => makeMessage());
+        await store.insertMessages(more);
+        await admin.query('BEGIN');
+        const { rows } = await applyBulk([...ids(few), ...ids(more.slice(0, 20))]);
+        assert.deepEqual(rows[0].outcomes, [{ ok: true, value: [[], [1], [], []] }]);
+        // This transaction's scans so far.
+        const scans = await admin.query(
+          "SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname IN ('messages', 'webhook_deliveries')",
+        );
+        assert.deepEqual(scans.rows.map((r) => [r.relname, Number(r.seq_scan)]).sort(), [
+          ['messages', 0],
+          ['webhook_deliveries', 0],
+        ]);
+        await admin.query('COMMIT');
+        assert.equal((await store.getMessage(more[19]!.id))?.attempts, 1);
       } finally {
         await admin.end();
       }
