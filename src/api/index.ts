@@ -8,6 +8,7 @@ export {
   metricsRoute,
   objectBody,
 } from './http.ts';
+export { linkRedirectRoutes, messageLinkRoutes } from './links.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit } from './paging.ts';
 export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';

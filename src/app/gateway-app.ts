@@ -8,6 +8,8 @@ import {
   buildHttpApi,
   gatewayMetrics,
   type HttpApiOptions,
+  linkRedirectRoutes,
+  messageLinkRoutes,
   metricsRoute,
   readyRoutes,
   SmppFront,
@@ -29,6 +31,8 @@ import {
   Gateway,
   hashApiKey,
   hashPassword,
+  Interceptors,
+  interceptorLoadProblems,
   messageView,
 } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
@@ -141,7 +145,31 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     notify: (id, type, data) => accountEvent(id, type, data),
     share: () => gateway?.shares.fraction ?? 1,
   });
-  gateway = new Gateway({ store, config, connectors, accept: billing });
+  // Interceptor failures are logged once a minute per rule (never the message's text).
+  const logInterceptorFailure = perKeyLimiter(60_000);
+  const interceptors = new Interceptors({
+    onReport: (report) => {
+      metrics.interceptorCall?.(report.rule, report.outcome);
+      if (report.outcome !== 'timeout' && report.outcome !== 'error') return;
+      logInterceptorFailure(report.rule, (skipped) =>
+        log.warn({ ...report, alsoFailedSinceLastLine: skipped }, 'interceptor failed'),
+      );
+    },
+  });
+  const unloadable = await interceptorLoadProblems(config.routes, interceptors);
+  if (unloadable.length > 0) {
+    await interceptors.close();
+    await store.close();
+    throw new Error(unloadable.map((p) => `${p.path}: ${p.message}`).join('; '));
+  }
+  gateway = new Gateway({
+    store,
+    config,
+    connectors,
+    accept: billing,
+    interceptors,
+    publicUrl: reachedAt.publicUrl,
+  });
   billing.follow(gateway);
   // MO rules an admin set through the API outlive a restart.
   gateway.setMoRoutes(await moRoutesInForce(store, config.routes.mo));
@@ -358,6 +386,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         ...apps.plugins,
         batchRoutes(batches, gateway, callbacks),
         billingHttp.account,
+        messageLinkRoutes({ store }),
       ],
       admin: [
         billingHttp.admin,
@@ -371,6 +400,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ],
       public: [
         readyRoutes({ connectors, draining: () => draining, storeProblem }),
+        linkRedirectRoutes({
+          store,
+          notify: async (accountId, type, data) => accountEvent(accountId, type, data),
+        }),
         httpPushRoutes(connectors, reachedAt.publicUrl),
         consolePlugin(),
         ...compat,
@@ -436,6 +469,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     webhooks.stop();
     apps.stop();
     batches.stop();
+    await interceptors.close();
     await withTimeout(store.close(), 2000, 'store close').catch((err) =>
       log.error({ reason: (err as Error).message }, 'store did not close'),
     );
