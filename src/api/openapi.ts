@@ -768,6 +768,21 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/messages/{id}/links': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        operationId: 'listMessageLinks',
+        summary:
+          'The short links of a message (accounts[].links) with their clicks, in the order of its text',
+        responses: {
+          '200': {
+            description:
+              '{data: [{code, messageId, url, clicks, firstClickAt, lastClickAt}]} (times ISO 8601, null before the first click)',
+          },
+          '404': { description: 'Not found' },
+        },
+      },
+    },
     '/v1/messages/segments': {
       get: {
         operationId: 'getSegments',
@@ -1019,6 +1034,18 @@ export const openApiDocument = {
         security: [],
         summary: 'Store reachable',
         responses: { '200': { description: 'Healthy' }, '503': { description: 'Store down' } },
+      },
+    },
+    '/l/{code}': {
+      parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        operationId: 'followShortLink',
+        security: [],
+        summary: 'A short link: redirects to its URL, counts the click and sends a message.clicked webhook',
+        responses: {
+          '302': { description: 'To the URL (Location)' },
+          '404': { description: 'No such link' },
+        },
       },
     },
     '/ready': {

@@ -29,6 +29,11 @@ const inbound = module(
   'inbound.js',
   "export default (m) => m.text.includes('spam') ? { refuse: 'spam' } : { text: m.text.toUpperCase(), tags: ['mo'] };",
 );
+// What a module can see of the gateway's environment (secrets given as ${ENV_VAR}): nothing.
+const environment = module(
+  'environment.js',
+  'export default () => ({ tags: ["env-" + Object.keys(process.env).length] });',
+);
 const examples = join(import.meta.dirname, '../../examples/interceptors');
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -222,7 +227,7 @@ routes:
   });
 });
 
-test('each example loads and answers as its comment says', async () => {
+test('each example loads and answers as its comment says; a module sees no environment', async () => {
   const pool = new Interceptors({ workers: 1 });
   try {
     const run = (file: string, message: Record<string, unknown>) =>
@@ -242,6 +247,18 @@ test('each example loads and answers as its comment says', async () => {
     assert.deepEqual(await run('rewrite-numbers.js', { to: '+447700900001' }), { to: '+447700900999' });
     assert.deepEqual(await run('rewrite-numbers.js', { to: '+15551230000' }), { from: '+15550100' });
     assert.equal(await run('rewrite-numbers.js', {}), null);
+    process.env.SMSGW_TEST_SECRET = 'not for modules';
+    assert.deepEqual(
+      await pool.run({ module: environment, timeoutMs: 5000, onError: 'refuse' }, 'test', {
+        direction: 'mt',
+        accountId: 'a',
+        to: '+447700900123',
+        from: 'ACME',
+        text: 'hello',
+        tags: [],
+      }),
+      { tags: ['env-0'] },
+    );
   } finally {
     await pool.close();
   }
