@@ -7,7 +7,7 @@ import { benchBatch } from './batch.ts';
 import { benchCluster } from './cluster.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
-import { benchHttpConnector, benchScaling } from './scaling.ts';
+import { benchHttpConnector, benchInterceptor, benchScaling } from './scaling.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
 import { benchSoak } from './soak.ts';
@@ -28,6 +28,7 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   scaling: benchScaling,
   cluster: benchCluster,
   'scaling-http': benchHttpConnector,
+  'scaling-interceptor': benchInterceptor,
   soak: benchSoak,
   'vs-kannel': benchVsKannel,
 };
@@ -51,11 +52,13 @@ const options: BenchOptions = { vsKannel: args.values.vs === 'kannel' };
 const unknown = args.positionals.filter((w) => !(w in parts));
 if (unknown.length > 0) usage(`unknown bench part(s): ${unknown.join(', ')}`);
 // With no part named: everything but the Kannel head-to-head, which `--vs kannel` asks for,
-// and scaling's http row alone (scaling runs it).
+// and scaling's http and interceptor rows alone (scaling runs them).
 const wanted =
   args.positionals.length > 0 || options.vsKannel
     ? [...new Set([...(options.vsKannel ? ['vs-kannel'] : []), ...args.positionals])]
-    : Object.keys(parts).filter((p) => p !== 'vs-kannel' && p !== 'scaling-http');
+    : Object.keys(parts).filter(
+        (p) => p !== 'vs-kannel' && p !== 'scaling-http' && p !== 'scaling-interceptor',
+      );
 
 const os = await import('node:os');
 process.stdout.write(

@@ -49,6 +49,8 @@ export interface RunCase {
   nodes?: number;
   /** Figures of something beside the system (a database), taken over the measured span only. */
   measure?: Measure;
+  /** smsgw's route runs this interceptor module on every message. */
+  interceptor?: string;
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -114,6 +116,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             httpConnector: c.system === 'smsgw-http',
             store: c.store,
             nodes: c.nodes,
+            interceptor: c.interceptor,
           });
     const load =
       c.system === 'smsgw-smpp'

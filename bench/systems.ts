@@ -152,13 +152,21 @@ export interface SmsgwOptions {
   store?: string;
   /** Gateway processes on that store (more than one: a PostgreSQL cluster). */
   nodes?: number;
+  /** An interceptor module on the route (`routes.mt[0].interceptor`). */
+  interceptor?: string;
 }
 
 export async function startSmsgw(
   dir: string,
   sinkPort: number,
   link: SmppLink,
-  { webhookUrl, httpConnector = false, store = `sqlite:${dir}/gw.db`, nodes = 1 }: SmsgwOptions = {},
+  {
+    webhookUrl,
+    httpConnector = false,
+    store = `sqlite:${dir}/gw.db`,
+    nodes = 1,
+    interceptor,
+  }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
@@ -180,7 +188,7 @@ connectors:
       : `{ id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }`
   }
 routes:
-  mt: [{ connectors: [sink] }]
+  mt: [{ connectors: [sink]${interceptor ? `, interceptor: { module: "${interceptor}", timeoutMs: 1000 }` : ''} }]
 `,
   );
   const started: Array<{ child: ChildProcess; found: string[] }> = [];
