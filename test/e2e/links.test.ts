@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
+import { missingPeer } from '../peers/available.ts';
+import { startPostgres } from '../peers/postgres.ts';
 import { api, gatewayFrom, waitFor, webhookReceiver } from './helpers.ts';
 
 describe('short links', () => {
@@ -118,4 +120,64 @@ routes:
     });
     assert.equal((await plain('GET', `/v1/messages/${sent.body.id}`)).body.text, 'Hi https://example.com/a');
   });
+});
+
+/** Clicks on one link at once: each is counted (a compare-and-set on the link's record) and reported. */
+async function concurrentClicks(store: string): Promise<void> {
+  const hooks = await webhookReceiver();
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: ${store}
+accounts:
+  - { id: shop, apiKeys: [shop-key-1], defaultFrom: SHOP, links: { shorten: true }, webhook: { url: ${hooks.url} } }
+connectors: [{ id: sim, type: simulator, deliveryDelayMs: 10 }]
+routes: { mt: [{ connectors: [sim] }] }
+`);
+  try {
+    const shop = api(gw.base, 'shop-key-1');
+    const sent = await shop('POST', '/v1/messages', { to: '+15551230009', text: 'https://example.com/x' });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const shortUrl = (await shop('GET', `/v1/messages/${sent.body.id}`)).body.text as string;
+    const clicks = 20;
+    const answers = await Promise.all(
+      Array.from({ length: clicks }, () => fetch(shortUrl, { redirect: 'manual' })),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      answers.map(() => 302),
+    );
+    const [link] = (await shop('GET', `/v1/messages/${sent.body.id}/links`)).body.data;
+    assert.equal(link.clicks, clicks);
+    const reported = await waitFor(
+      () => {
+        const counts = hooks.hooks
+          .filter((h) => h.body.type === 'message.clicked')
+          .map((h) => h.body.data.clicks);
+        return counts.length >= clicks && counts;
+      },
+      10_000,
+      'every click to be reported',
+    );
+    assert.deepEqual(
+      [...reported].sort((a, b) => Number(a) - Number(b)),
+      Array.from({ length: clicks }, (_, i) => i + 1),
+    );
+  } finally {
+    await gw.close();
+    await hooks.close();
+  }
+}
+
+test('clicks at once are all counted and reported once each (SQLite)', () =>
+  concurrentClicks('sqlite:DIR/gw.db'));
+
+const noPostgres = missingPeer('PostgreSQL');
+test('clicks at once are all counted and reported once each (PostgreSQL)', async (t) => {
+  if (noPostgres) return t.skip(noPostgres);
+  const server = await startPostgres();
+  try {
+    await concurrentClicks(await server.createDatabase());
+  } finally {
+    await server.stop();
+  }
 });
