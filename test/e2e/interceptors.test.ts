@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../../src/app/index.ts';
 import { Interceptors } from '../../src/core/index.ts';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { CommandStatus } from '../../src/smpp/index.ts';
@@ -42,13 +43,15 @@ describe('interceptors', () => {
   const sim = new SmscSimulator({ deliveryDelayMs: 10 });
   let gw: Awaited<ReturnType<typeof gatewayFrom>>;
   let admin: ReturnType<typeof api>;
+  const logLines: string[] = [];
   const as = (account: string) => api(gw.base, `${account}-key-1`);
   const textAtSmsc = (to: string) =>
     [...sim.messages.values()].find((m) => m.to === to.slice(1))?.shortMessage.toString('latin1');
 
   before(async () => {
     const smsc = await sim.listen(0);
-    gw = await gatewayFrom(`
+    gw = await gatewayFrom(
+      `
 http: { listen: 127.0.0.1:0 }
 smppServer: { listen: 127.0.0.1:0 }
 store: sqlite:DIR/gw.db
@@ -87,7 +90,9 @@ routes:
     - { connectors: [smsc] }
   mo:
     - { match: { to: ['+15550111'] }, account: inbox, interceptor: { module: ${inbound} } }
-`);
+`,
+      { log: createLogger('info', { write: (line: string) => void logLines.push(line) }) },
+    );
     admin = api(gw.base, 'admin-key-1');
   });
   after(async () => {
@@ -205,6 +210,16 @@ routes:
     assert.ok(count('1', 'changed') >= 2);
     assert.equal(count('2', 'refused'), 2, 'one over REST, one over SMPP');
     assert.match(metrics, /smsgw_interceptor_failures_total\{[^}]*rule="routes\.mt\[5\]"[^}]*\} 2/);
+
+    // Failures are logged (once a minute per rule), with the reason and never the text.
+    const failures = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'interceptor failed');
+    const thrower = failures.find((l) => l.rule === 'routes.mt[4]');
+    assert.equal(thrower?.level, 'warn');
+    assert.equal(thrower.outcome, 'error');
+    assert.match(thrower.reason, /broken on purpose/);
+    assert.equal(thrower.messageId, thrown.body.id);
+    assert.equal(failures.filter((l) => l.rule === 'routes.mt[5]').length, 1);
+    assert.ok(!logLines.some((l) => l.includes('as it is')), 'no message text in the log');
   });
 
   test('an MO rule intercepts inbound: a change is stored, a refusal keeps it from the account', async () => {
@@ -224,6 +239,9 @@ routes:
     assert.deepEqual(received.tags, ['mo']);
     const listed = (await inbox('GET', '/v1/messages?direction=mo')).body.data;
     assert.equal(listed.length, 1, 'the refused message is not given to the account');
+    const unrouted = (await admin('GET', '/v1/admin/inbound/unrouted')).body.data;
+    const refused = unrouted.find((m: { text: string }) => m.text === 'buy spam now');
+    assert.equal(refused?.error?.code, 'spam', JSON.stringify(unrouted));
   });
 });
 
