@@ -1,5 +1,6 @@
 // Interceptor settings as `smsgw config check` and `serve` read them: a module that is not
-// there, or does not load, is named by its path; the admin API cannot set one.
+// there, or does not load, is named by its path; the admin API cannot set one. And the
+// warning for short links that would point at a local address.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,4 +89,24 @@ test('MO rules set through the admin API cannot name an interceptor', () => {
       err instanceof ConfigError &&
       err.problems.includes('routes.mo[0].interceptor: only the config file may set an interceptor'),
   );
+});
+
+test('config check warns of short links with no public URL to point at', () => {
+  const file = join(dir, 'links.yaml');
+  const links = (extra: string) => `
+http: { listen: 127.0.0.1:8080${extra} }
+accounts: [{ id: shop, apiKeys: [shop-key-1], links: { shorten: true } }]
+connectors: [{ id: sim, type: simulator }]
+routes: { mt: [{ connectors: [sim] }] }
+`;
+  writeFileSync(file, links(''));
+  const warned = spawnSync(process.execPath, [main, 'config', 'check', file], { encoding: 'utf8' });
+  assert.equal(warned.status, 0, warned.stderr);
+  assert.match(
+    warned.stderr,
+    /accounts\[0\]\.links: warning: short links will point at http:\/\/127\.0\.0\.1:8080, which phones cannot reach/,
+  );
+  writeFileSync(file, links(', publicUrl: "https://sms.example.com"'));
+  const quiet = spawnSync(process.execPath, [main, 'config', 'check', file], { encoding: 'utf8' });
+  assert.equal(quiet.stderr, '');
 });
