@@ -53,6 +53,8 @@ export interface MtRouteExplanation {
    */
   weighted?: Record<string, number | null>;
   quality?: Record<string, QualityFigures | null>;
+  /** The rule's interceptor module, when it has one (it runs when the message is accepted). */
+  interceptor?: string;
 }
 
 interface CompiledMtRoute {
@@ -200,6 +202,7 @@ export class MtRouter {
         skipped,
         costs,
         ...(weighted ? { weighted, quality } : {}),
+        ...(r.interceptor ? { interceptor: r.interceptor.module } : {}),
       };
     }
     const reason =

@@ -112,6 +112,11 @@ routes:
     await waitFor(() => textAtSmsc('+15551230001'), 10_000, 'the SMSC to get the message');
     assert.equal(textAtSmsc('+15551230001'), 'Your code is 1234 -- ACME Ltd');
 
+    // Explain names the rule's module (without running it).
+    const explained = await admin('GET', '/v1/admin/routes/mt/explain?to=%2B15551230001&account=signer');
+    assert.equal(explained.body.rule, 1);
+    assert.equal(explained.body.interceptor, join(examples, 'signature.js'));
+
     // A changed `to` takes the rule of the new number (its own connector).
     const moved = await as('mover')('POST', '/v1/messages', { to: '+447700900001', text: 'hello' });
     assert.equal(moved.status, 202, JSON.stringify(moved.body));
