@@ -75,6 +75,8 @@ interface Call {
   settle: (answer: { ok: true; result: unknown } | { ok: false; error: string; timedOut?: boolean }) => void;
 }
 
+/** Each worker's heap (old generation), MB. */
+const workerHeapMb = 128;
 /** A refusal code: what a client may branch on. */
 const refusalCode = /^[a-z][a-z0-9_]{0,63}$/;
 const changeFields = new Set(['from', 'to', 'text', 'tags']);
@@ -196,8 +198,12 @@ export class Interceptors {
   }
 
   #spawn(index: number): Slot {
-    // An empty environment: a module sees no secret given to the gateway as ${ENV_VAR}.
-    const worker = new Worker(new URL('./interceptor-worker.ts', import.meta.url), { env: {} });
+    // An empty environment: a module sees no secret given to the gateway as ${ENV_VAR}. A
+    // heap of its own, so a module that runs out of memory ends its worker, not the gateway.
+    const worker = new Worker(new URL('./interceptor-worker.ts', import.meta.url), {
+      env: {},
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb },
+    });
     worker.unref();
     const slot: Slot = { worker, pending: new Set(), probe: null };
     worker.on('message', (answer: WorkerAnswer) => {

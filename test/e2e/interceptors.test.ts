@@ -35,6 +35,10 @@ const environment = module(
   'environment.js',
   'export default () => ({ tags: ["env-" + Object.keys(process.env).length] });',
 );
+const hog = module(
+  'hog.js',
+  'const kept = []; export default () => { for (;;) kept.push(new Array(1e6).fill(Math.random())); };',
+);
 const examples = join(import.meta.dirname, '../../examples/interceptors');
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -281,6 +285,33 @@ test('each example loads and answers as its comment says; a module sees no envir
         tags: [],
       }),
       { tags: ['env-0'] },
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a module that runs out of memory ends its worker, not the gateway; the next call gets a new one', async () => {
+  const pool = new Interceptors({ workers: 1 });
+  try {
+    const message = {
+      direction: 'mt' as const,
+      accountId: 'a',
+      to: '+447700900123',
+      from: 'ACME',
+      text: 'hello',
+      tags: [],
+    };
+    await assert.rejects(pool.run({ module: hog, timeoutMs: 60_000, onError: 'refuse' }, 'test', message), {
+      code: 'interceptor_failed',
+    });
+    assert.deepEqual(
+      await pool.run(
+        { module: join(examples, 'signature.js'), timeoutMs: 5000, onError: 'refuse' },
+        'test',
+        message,
+      ),
+      { text: 'hello -- ACME Ltd', tags: ['signed'] },
     );
   } finally {
     await pool.close();
