@@ -7,7 +7,7 @@ import { benchBatch } from './batch.ts';
 import { benchCluster } from './cluster.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
-import { benchHttpConnector, benchLookup, benchScaling } from './scaling.ts';
+import { benchHttpConnector, benchInterceptor, benchLookup, benchScaling } from './scaling.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
 import { benchSoak } from './soak.ts';
@@ -30,6 +30,7 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   cluster: benchCluster,
   'scaling-http': benchHttpConnector,
   'scaling-lookup': benchLookup,
+  'scaling-interceptor': benchInterceptor,
   soak: benchSoak,
   'vs-kannel': benchVsKannel,
   webhooks: benchWebhooks,
@@ -54,11 +55,12 @@ const options: BenchOptions = { vsKannel: args.values.vs === 'kannel' };
 const unknown = args.positionals.filter((w) => !(w in parts));
 if (unknown.length > 0) usage(`unknown bench part(s): ${unknown.join(', ')}`);
 // With no part named: everything but the Kannel head-to-head, which `--vs kannel` asks for,
-// and scaling's http and lookup rows alone (scaling runs them).
+// and scaling's http, lookup and interceptor rows alone (scaling runs them).
+const alsoInScaling = ['scaling-http', 'scaling-lookup', 'scaling-interceptor'];
 const wanted =
   args.positionals.length > 0 || options.vsKannel
     ? [...new Set([...(options.vsKannel ? ['vs-kannel'] : []), ...args.positionals])]
-    : Object.keys(parts).filter((p) => p !== 'vs-kannel' && p !== 'scaling-http' && p !== 'scaling-lookup');
+    : Object.keys(parts).filter((p) => p !== 'vs-kannel' && !alsoInScaling.includes(p));
 
 const os = await import('node:os');
 process.stdout.write(

@@ -63,6 +63,8 @@ export interface RunCase {
   bystander?: { webhookUrl?: string };
   /** What drives the HTTP load: our lean client (default) or ApacheBench (`ab`, apache2-utils). */
   loadTool?: 'lean' | 'ab';
+  /** smsgw's route runs this interceptor module on every message. */
+  interceptor?: string;
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -137,6 +139,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             store: c.store,
             nodes: c.nodes,
             lookupUrl: hlr ? `http://127.0.0.1:${hlr.port}/hlr/{{number}}` : undefined,
+            interceptor: c.interceptor,
           });
     const load =
       c.system === 'smsgw-smpp'

@@ -3,6 +3,7 @@
 // binds, window, message length in parts, receipts (a receipt and a webhook per message).
 // With `--vs kannel` every case also runs on Kannel (spool store; receipts: dlr-url),
 // alternated with smsgw.
+import { join } from 'node:path';
 import { formatRate, printTable } from './report.ts';
 import { runCase, type SystemKind } from './runs.ts';
 import { kannelInstalled } from './systems.ts';
@@ -92,6 +93,7 @@ export async function benchScaling(options: { vsKannel: boolean }): Promise<void
   );
   await benchHttpConnector();
   await benchLookup();
+  await benchInterceptor();
 }
 
 /**
@@ -148,5 +150,41 @@ export async function benchHttpConnector(): Promise<void> {
     `Scaling: REST → http connector (concurrency ${base.window}) → a local HTTP provider that accepts at once; ${headToHeadConcurrency} HTTP connections in`,
     ['connector', 'messages', 'smsgw msgs/s', 'smsgw p50 ms'],
     [['http', String(messages), `${formatRate(r.messagesPerSecond)}${lost}`, r.p50Ms.toFixed(1)]],
+  );
+}
+
+/**
+ * The base case plain and with an interceptor on its route that changes every message (it
+ * tags it: the message is built again), in turns (a row of `scaling`; alone: `npm run bench
+ * -- scaling-interceptor`).
+ */
+export async function benchInterceptor(): Promise<void> {
+  const messages = smoke ? 20 : baseMessages;
+  const module = join(import.meta.dirname, 'interceptor.js');
+  const rows: string[][] = [];
+  for (const interceptor of [undefined, module]) {
+    const r = await runCase({
+      system: 'smsgw-rest',
+      link: { binds: base.binds, window: base.window },
+      receipts: false,
+      parts: 1,
+      messages,
+      concurrency: headToHeadConcurrency,
+      interceptor,
+    });
+    const lost = r.refused + r.lost > 0 ? ` (refused ${r.refused}, lost ${r.lost})` : '';
+    rows.push([
+      interceptor ? 'interceptor (tags each message)' : 'plain',
+      String(messages),
+      `${formatRate(r.messagesPerSecond)}${lost}`,
+      r.p50Ms.toFixed(1),
+      r.p99Ms.toFixed(1),
+      r.cpuSecondsPer1k.toFixed(3),
+    ]);
+  }
+  printTable(
+    `Scaling: REST → SMPP, 2 binds × window 64, 1 part, no receipts, plain and through an interceptor (bench/interceptor.js); ${headToHeadConcurrency} HTTP connections`,
+    ['route', 'messages', 'smsgw msgs/s', 'smsgw p50 ms', 'smsgw p99 ms', 'CPU s per 1k'],
+    rows,
   );
 }

@@ -162,6 +162,8 @@ export interface SmsgwOptions {
   everyWebhookStatus?: boolean;
   /** Adds the `bystander` account, its webhook (every status) at this URL. */
   bystanderWebhookUrl?: string;
+  /** An interceptor module on the route (`routes.mt[0].interceptor`). */
+  interceptor?: string;
 }
 
 export async function startSmsgw(
@@ -176,6 +178,7 @@ export async function startSmsgw(
     lookupUrl,
     everyWebhookStatus = false,
     bystanderWebhookUrl,
+    interceptor,
   }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
@@ -202,7 +205,7 @@ connectors:
       : `{ id: sink, type: smpp, host: 127.0.0.1, port: ${sinkPort}, systemId: gw, password: pw, binds: ${link.binds}, window: ${link.window} }`
   }
 routes:
-  mt: [${lookupUrl ? '{ match: { network: ["23415"] }, connectors: [sink] }, ' : ''}{ connectors: [sink] }]
+  mt: [${lookupUrl ? '{ match: { network: ["23415"] }, connectors: [sink] }, ' : ''}{ connectors: [sink]${interceptor ? `, interceptor: { module: "${interceptor}", timeoutMs: 1000 }` : ''} }]
 ${lookupUrl ? `lookup: { url: "${lookupUrl}", response: { mcc: mcc, mnc: mnc, ported: ported } }\n` : ''}`,
   );
   const started: Array<{ child: ChildProcess; found: string[] }> = [];

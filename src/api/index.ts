@@ -9,6 +9,7 @@ export {
   metricsRoute,
   objectBody,
 } from './http.ts';
+export { linkRedirectRoutes, messageLinkRoutes } from './links.ts';
 export { type FullLookup, lookUpBoth } from './lookup.ts';
 export { directionOf } from './message-search.ts';
 export { gatewayMetrics, type Metrics } from './metrics.ts';

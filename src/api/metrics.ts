@@ -5,7 +5,7 @@
 // children looked up in a Map, nothing more.
 import client from 'prom-client';
 import type { Connector } from '../connectors/index.ts';
-import type { Gateway, Message, QualityFigures } from '../core/index.ts';
+import type { Gateway, InterceptorOutcome, Message, QualityFigures } from '../core/index.ts';
 import { qualityWindow } from '../core/index.ts';
 
 export interface Metrics {
@@ -13,6 +13,8 @@ export interface Metrics {
   render(): Promise<string>;
   /** One webhook request's outcome (a retry or abandonment is a failure). */
   webhookAttempt?(outcome: 'delivered' | 'retry' | 'abandoned'): void;
+  /** One interceptor call's outcome, by its rule (`routes.mt[0]`). */
+  interceptorCall?(rule: string, outcome: InterceptorOutcome): void;
 }
 
 /** What the metrics read from the parts built around the gateway. */
@@ -141,6 +143,18 @@ export function gatewayMetrics(
     labelNames: ['account', 'connector', 'code'],
     registers: [registry],
   });
+  const interceptorCalls = new client.Counter({
+    name: 'smsgw_interceptor_calls_total',
+    help: 'Interceptor calls by rule and outcome: unchanged, changed, refused, timeout, error',
+    labelNames: ['rule', 'outcome'],
+    registers: [registry],
+  });
+  const interceptorFailures = new client.Counter({
+    name: 'smsgw_interceptor_failures_total',
+    help: "Interceptor calls that failed (an error, a timeout, an answer of the wrong shape): the rule's onError applied",
+    labelNames: ['rule'],
+    registers: [registry],
+  });
   const webhookAttempts = new client.Counter({
     name: 'smsgw_webhook_attempts_total',
     help: 'Webhook requests by outcome: delivered, retry (failed, tried again later), abandoned',
@@ -242,6 +256,10 @@ export function gatewayMetrics(
     webhookAttempt(outcome) {
       webhookAttempts.inc({ outcome });
       if (outcome !== 'delivered') webhookFailures.inc();
+    },
+    interceptorCall(rule, outcome) {
+      interceptorCalls.inc({ rule, outcome });
+      if (outcome === 'timeout' || outcome === 'error') interceptorFailures.inc({ rule });
     },
   };
 }

@@ -380,6 +380,7 @@ const accountSettings = {
     type: 'object',
     description: '{type: prepaid | postpaid, currency, creditLimit?, lowBalance?, plan?}',
   },
+  links: { type: 'object', description: '{shorten, baseUrl?}: URLs in texts become tracked short links' },
   services: {
     type: 'array',
     items: { type: 'object' },
@@ -1121,6 +1122,21 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/messages/{id}/links': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        operationId: 'listMessageLinks',
+        summary:
+          'The short links of a message (accounts[].links) with their clicks, in the order of its text',
+        responses: {
+          '200': {
+            description:
+              '{data: [{code, messageId, url, clicks, firstClickAt, lastClickAt}]} (times ISO 8601, null before the first click)',
+          },
+          '404': { description: 'Not found' },
+        },
+      },
+    },
     '/v1/messages/segments': {
       get: {
         operationId: 'getSegments',
@@ -1393,6 +1409,18 @@ export const openApiDocument = {
         security: [],
         summary: 'Store reachable',
         responses: { '200': { description: 'Healthy' }, '503': { description: 'Store down' } },
+      },
+    },
+    '/l/{code}': {
+      parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        operationId: 'followShortLink',
+        security: [],
+        summary: 'A short link: redirects to its URL, counts the click and sends a message.clicked webhook',
+        responses: {
+          '302': { description: 'To the URL (Location)' },
+          '404': { description: 'No such link' },
+        },
       },
     },
     '/ready': {

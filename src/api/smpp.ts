@@ -5,7 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TlsOptions } from 'node:tls';
 import type { ConnectorLogger } from '../connectors/index.ts';
 import type { Account, AccountLimits, AccountRegistry, Gateway, Message } from '../core/index.ts';
-import { AuthGuard, GatewayError, internationalDigits, newId, verifyPassword } from '../core/index.ts';
+import {
+  AuthGuard,
+  GatewayError,
+  InterceptorRefusal,
+  internationalDigits,
+  newId,
+  verifyPassword,
+} from '../core/index.ts';
 import type { BoundSession, Pdu, PduOf, SmppServerOptions } from '../smpp/index.ts';
 import {
   buildReceiptTlvs,
@@ -587,6 +594,8 @@ function statusOf(err: unknown): number {
   if (err.code === 'insufficient_balance' || err.code === 'quota_exceeded')
     return CommandStatus.ESME_RSUBMITFAIL;
   if (err.code === 'destination_rate_limited') return CommandStatus.ESME_RTHROTTLED;
+  // Refused by a rule's interceptor (or its failure, with onError: refuse).
+  if (err instanceof InterceptorRefusal) return CommandStatus.ESME_RSUBMITFAIL;
   switch (err.field) {
     case 'to':
       return CommandStatus.ESME_RINVDSTADR;

@@ -8,6 +8,8 @@ import {
   buildHttpApi,
   gatewayMetrics,
   type HttpApiOptions,
+  linkRedirectRoutes,
+  messageLinkRoutes,
   metricsRoute,
   readyRoutes,
   SmppFront,
@@ -34,6 +36,8 @@ import {
   Gateway,
   hashApiKey,
   hashPassword,
+  Interceptors,
+  interceptorLoadProblems,
   messageView,
 } from '../core/index.ts';
 import { adminActor, Management, managementRoutes } from '../manage/index.ts';
@@ -207,7 +211,33 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           ),
       })
     : undefined;
-  gateway = new Gateway({ store, config: live.config, connectors, accept: billing, networkLookup });
+  // Interceptor failures are logged once a minute per rule (never the message's text).
+  const logInterceptorFailure = perKeyLimiter(60_000);
+  const interceptors = new Interceptors({
+    onReport: (report) => {
+      metrics.interceptorCall?.(report.rule, report.outcome);
+      if (report.outcome !== 'timeout' && report.outcome !== 'error') return;
+      logInterceptorFailure(report.rule, (skipped) =>
+        log.warn({ ...report, alsoFailedSinceLastLine: skipped }, 'interceptor failed'),
+      );
+    },
+  });
+  const unloadable = await interceptorLoadProblems(live.config.routes, interceptors);
+  if (unloadable.length > 0) {
+    await interceptors.close();
+    await networkLookup?.close().catch(() => {});
+    await store.close();
+    throw new Error(unloadable.map((p) => `${p.path}: ${p.message}`).join('; '));
+  }
+  gateway = new Gateway({
+    store,
+    config: live.config,
+    connectors,
+    accept: billing,
+    networkLookup,
+    interceptors,
+    publicUrl: reachedAt.publicUrl,
+  });
   billing.follow(gateway);
   // The console's charts and health page: message counts per minute, connectors' bind history.
   const series = new StatsSeries({ store, queueDepth: () => gateway?.queued ?? 0 });
@@ -465,6 +495,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         batchRoutes(batches, gateway, callbacks),
         billingHttp.account,
         statsHttp.account,
+        messageLinkRoutes({ store }),
       ],
       admin: [
         billingHttp.admin,
@@ -483,6 +514,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ],
       public: [
         readyRoutes({ connectors, draining: () => draining, storeProblem }),
+        linkRedirectRoutes({
+          store,
+          notify: async (accountId, type, data) => accountEvent(accountId, type, data),
+        }),
         httpPushRoutes(connectors, reachedAt.publicUrl),
         consolePlugin(),
         ...compat,
@@ -551,6 +586,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       log.warn({ reason: (err as Error).message }, 'message counts of the last seconds not stored'),
     );
     await networkLookup?.close().catch(() => {});
+    await interceptors.close();
     await withTimeout(store.close(), 2000, 'store close').catch((err) =>
       log.error({ reason: (err as Error).message }, 'store did not close'),
     );

@@ -2,6 +2,7 @@
 // `FILE:LINE:COL path: message`; warnings (`... path: warning: message`) do not fail it.
 import { readFileSync } from 'node:fs';
 import { checkConfigText, type GatewayConfig } from '../config/index.ts';
+import { Interceptors, interceptorLoadProblems } from '../core/index.ts';
 import { storeUrlProblem } from '../store/index.ts';
 
 const usage = `usage: smsgw config check FILE
@@ -33,7 +34,15 @@ export async function configCommand(argv: string[]): Promise<number> {
     const problem = storeUrlProblem(c.store);
     return problem ? [{ path: 'store', message: problem }] : [];
   };
-  const { findings, config } = checkConfigText(text, process.env, [storeUrl]);
+  let { findings, config } = checkConfigText(text, process.env, [storeUrl]);
+  if (config) {
+    // Interceptor modules are loaded as serve loads them (in a worker): the file is checked, not just found.
+    const interceptors = new Interceptors({ workers: 1 });
+    const unloadable = await interceptorLoadProblems(config.routes, interceptors);
+    await interceptors.close();
+    if (unloadable.length > 0)
+      ({ findings, config } = checkConfigText(text, process.env, [() => unloadable]));
+  }
   for (const f of findings) {
     const kind = f.severity === 'warning' ? 'warning: ' : '';
     process.stderr.write(`${file}:${f.line}:${f.col} ${f.path}: ${kind}${f.message}\n`);

@@ -105,6 +105,13 @@ function warnings(config: GatewayConfig, raw: unknown): Array<{ path: string; me
         message: 'least-cost, but none of its connectors has costs: they are tried in the listed order',
       });
   });
+  config.accounts.forEach((a, i) => {
+    if (a.links?.shorten && !a.links.baseUrl && !config.http.publicUrl)
+      out.push({
+        path: `accounts[${i}].links`,
+        message: `short links will point at http://${config.http.listen}, which phones cannot reach: set http.publicUrl or links.baseUrl`,
+      });
+  });
   config.routes.mo.forEach((r, i) => {
     r.match?.connector?.forEach((p, j) => {
       if (isLiteral(p) && !connectors.has(p))

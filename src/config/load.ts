@@ -1,7 +1,7 @@
 // Reads, substitutes and validates the config file. Every problem is reported as one line
 // naming its path (`connectors[1].port: expected integer 1..65535`), all at once.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -99,6 +99,11 @@ export function validateMoRoutes(value: unknown, accountIds: ReadonlySet<string>
   }
   const routes = value as MoRouteConfig[];
   const problems = moRouteProblems(routes, accountIds);
+  // An interceptor runs code from the gateway's disk: only the operator's file names one.
+  routes.forEach((r, i) => {
+    if (r.interceptor)
+      problems.push(`routes.mo[${i}].interceptor: only the config file may set an interceptor`);
+  });
   if (problems.length > 0) throw new ConfigError(problems);
   return routes;
 }
@@ -303,12 +308,31 @@ function crossCheck(config: GatewayConfig): string[] {
   });
   problems.push(...moRouteProblems(config.routes.mo, accountIds));
   problems.push(...lookupAndServiceProblems(config));
+  problems.push(...interceptorProblems(config));
   problems.push(...certificateProblems(config));
   problems.push(...listenProblems(config));
   config.callbacks?.allow.forEach((entry, i) => {
     if (!allowEntryValid(entry))
       problems.push(`callbacks.allow[${i}]: expected a CIDR range (10.0.0.0/8), an address or a host name`);
   });
+  return problems;
+}
+
+/** Interceptor modules that are not there to load (whether they load is tried at start and by `config check`). */
+function interceptorProblems(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  for (const kind of ['mt', 'mo'] as const) {
+    config.routes[kind].forEach((r, i) => {
+      const module = r.interceptor?.module;
+      if (module === undefined) return;
+      try {
+        if (!statSync(module).isFile())
+          problems.push(`routes.${kind}[${i}].interceptor.module: ${module} is not a file`);
+      } catch {
+        problems.push(`routes.${kind}[${i}].interceptor.module: no such file ${module}`);
+      }
+    });
+  }
   return problems;
 }
 

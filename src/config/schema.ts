@@ -742,6 +742,35 @@ const settingsByType = Object.entries(connectorSettings).reduceRight<Record<stri
   simulatorConnector,
 );
 
+const interceptor = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['module'],
+  description:
+    'A JavaScript module that sees each message the rule takes and may change from, to, text or tags, or refuse it (docs/routing.md)',
+  properties: {
+    module: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      description: 'Path of the module (relative to the working directory); its default export is called',
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 60_000,
+      default: 50,
+      description: 'Time budget per message; past it, onError applies',
+    },
+    onError: {
+      enum: ['accept', 'refuse'],
+      default: 'accept',
+      description:
+        'accept or refuse: what a failure (the module throws, times out or answers wrongly) does: the message goes on unchanged, or is refused (503 interceptor_failed)',
+    },
+  },
+} as const;
+
 const mtRoute = {
   type: 'object',
   additionalProperties: false,
@@ -799,6 +828,7 @@ const mtRoute = {
       additionalProperties: { type: 'integer', minimum: 0, maximum: 1_000_000 },
       description: 'Connector id → weight, for strategy weighted (0 excludes one)',
     },
+    interceptor,
   },
 } as const;
 
@@ -849,6 +879,7 @@ export const moRoute = {
       ...replyTemplate,
       description: 'Auto-reply text; {{from}} {{to}} {{text}} {{keyword}} {{args}} are filled in',
     },
+    interceptor,
   },
 } as const;
 
@@ -1055,6 +1086,20 @@ const account = {
       description: 'Messages per second over REST and SMPP together (0 = no limit)',
     },
     verify: verifySettings,
+    links: {
+      description:
+        'Link shortening: URLs in the text of its messages become short links served by the gateway (`{baseUrl}/l/{code}`); each click is counted and reported with a message.clicked webhook',
+      type: 'object',
+      additionalProperties: false,
+      required: ['shorten'],
+      properties: {
+        shorten: { type: 'boolean', description: 'Replace the URLs of its messages with short links' },
+        baseUrl: {
+          ...httpUrl,
+          description: 'Where the short links point, without a trailing / (default http.publicUrl)',
+        },
+      },
+    },
     // Prepaid (refused below zero) or postpaid (refused past the credit limit, if any).
     billing: {
       description: 'How the account pays: prepaid from a balance, or postpaid up to a credit limit',

@@ -82,6 +82,8 @@ export interface AccountConfig {
     lowBalance?: number;
     plan?: string;
   };
+  /** URLs in its messages' text become short links served by the gateway (`/l/{code}`), clicks counted. */
+  links?: { shorten: boolean; baseUrl?: string };
 }
 
 /** What an account may send (see src/billing). */
@@ -339,6 +341,16 @@ export interface MtRouteConfig {
   /** least-cost only: weigh costs by measured delivery (see MtRouter's ordering cost). */
   quality?: { minReceipts?: number; latencyCost?: number };
   weights?: Record<string, number>;
+  interceptor?: InterceptorConfig;
+}
+
+/** A JavaScript module that sees each message its rule takes (src/core/interceptors.ts). */
+export interface InterceptorConfig {
+  /** Path of the module (relative to the working directory). */
+  module: string;
+  timeoutMs: number;
+  /** What a failure (error, timeout) does: let the message through unchanged, or refuse it. */
+  onError: 'accept' | 'refuse';
 }
 
 export interface MoRouteConfig {
@@ -349,4 +361,5 @@ export interface MoRouteConfig {
   url?: { url: string; method: 'GET' | 'POST'; format: 'kannel' | 'json'; replyWithBody: boolean };
   /** Auto-reply template, sent from the number the message came to, over its connector. */
   reply?: string;
+  interceptor?: InterceptorConfig;
 }

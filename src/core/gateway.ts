@@ -37,16 +37,28 @@ import { ClusterShares } from './cluster-shares.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { GatewayError, StoreUnavailableError } from './errors.ts';
 import { newId } from './ids.ts';
+import { InterceptorRefusal, type Interceptors } from './interceptors.ts';
+import { type LinkData, linkRecordKind, type ShortLink, shortenLinks } from './links.ts';
 import type { Message, MessageStatus, Priority, TextEncoding } from './message.ts';
 import { finalStatuses, priorities } from './message.ts';
 import type { NetworkLookup } from './network.ts';
 import { type CountryCode, destinationOf, normaliseNumber, normaliseSender, senderOf } from './numbers.ts';
 import { needsNetwork } from './route-match.ts';
 import { RouteQuality } from './route-quality.ts';
-import { inboundOwner, MoRouter, type MtRouteExplanation, type MtRouteInput, MtRouter } from './router.ts';
+import {
+  inboundOwner,
+  MoRouter,
+  type MtRouteExplanation,
+  type MtRouteInput,
+  MtRouter,
+  tagsOf,
+} from './router.ts';
 import { SenderPools } from './sender-pools.ts';
 import { SenderOwnership } from './senders.ts';
 import { Suppressions } from './suppressions.ts';
+import { checkedTags } from './tags.ts';
+
+export { checkedTags } from './tags.ts';
 
 export interface SubmitRequest {
   to: string;
@@ -157,6 +169,10 @@ export interface GatewayOptions {
   /** The online number lookup (`lookup` in the config), for `network` matches. */
   networkLookup?: NetworkLookup;
   now?: () => number;
+  /** Runs the rules' interceptors (none: rules with one are applied without it). */
+  interceptors?: Interceptors;
+  /** Where short links point by default (`http.publicUrl`, known once HTTP listens). */
+  publicUrl?: () => string;
 }
 
 const maxValiditySeconds = 7 * 24 * 3600;
@@ -241,6 +257,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #handedOver = new Map<string, number>();
   /** The store writes again: what this gateway holds is being claimed anew (see #storeWrote). */
   #reclaiming = false;
+  readonly #interceptors: Interceptors | undefined;
+  /** Per account that shortens links: the base URL of its short links. */
+  readonly #linkBases = new Map<string, () => string>();
+  /** The base URL at which clients reach this gateway (`http.publicUrl`). */
+  readonly #publicUrl: () => string;
+  /** The short links of messages built and not yet stored (stored with them, see #insert). */
+  readonly #shortLinks = new WeakMap<Message, ShortLink[]>();
 
   constructor(options: GatewayOptions) {
     super();
@@ -268,6 +291,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#pools = new SenderPools(this.#accounts, this.store, this.#now);
     this.#maxParts = options.maxParts ?? 10;
     this.#acceptHooks = options.accept;
+    this.#interceptors = options.interceptors;
+    this.#publicUrl =
+      options.publicUrl ?? (() => options.config.http.publicUrl ?? `http://${options.config.http.listen}`);
+    this.#setLinkBases(this.#accounts);
     this.#maxAttempts = options.maxAttempts ?? 12;
     this.#storeHealth = { ok: true, since: this.#now(), lastError: null };
     this.suppressions = new Suppressions(this.store, this.#now);
@@ -449,7 +476,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const req =
       asked.service === undefined ? asked : await this.#fromService(accountId, asked, asked.service, options);
     const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
-    const message = this.#build(accountId, req, options, now, network);
+    const message = await this.#prepare(accountId, req, options, now, network);
     this.#refuseWhileStoreDown();
     if (!options.optOutExempt) await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
@@ -482,6 +509,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const charge = this.#acceptHooks?.charge(accountId, messages);
     let charged: ChargeOutcome | null;
     try {
+      // Before their messages: a link whose message was not stored leads nowhere harmful,
+      // a message sent with a link not stored would.
+      await this.#storeShortLinks(messages);
       charged = await this.store.insertMessages(messages, idempotency, charge);
     } catch (err) {
       this.#acceptHooks?.uncharged(accountId, messages);
@@ -675,7 +705,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
               ? asked
               : await this.#fromService(accountId, asked, asked.service, options);
           const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
-          const message = this.#build(accountId, req, options, now, network);
+          const message = await this.#prepare(accountId, req, options, now, network);
           if (!options.optOutExempt) await this.#refuseOptedOut(message);
           return { message };
         } catch (err) {
@@ -818,17 +848,92 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Checks a request and prices it (encoding, segments) without storing anything. `network`:
-   * the destination's from the online lookup, kept as `meta.network` so the message is
-   * routed by it whenever and wherever it is sent.
+   * #build, then the interceptor of the MT rule the message takes, if it has one: a message
+   * it changed is built again as changed (checked, routed and priced anew, keeping its id).
+   * `network`: the destination's from the online lookup, kept as `meta.network` so the
+   * message is routed by it whenever and wherever it is sent.
    */
-  #build(
+  async #prepare(
     accountId: string,
     req: SubmitRequest,
     options: SubmitOptions,
     now: number,
     network?: string | null,
+  ): Promise<Message> {
+    const message = this.#build(accountId, req, options, now, network);
+    if (!this.#interceptors || !this.#router.intercepts) return message;
+    const scheduled = req.sendAt !== undefined && req.sendAt > now;
+    const route = this.#router.match({ ...message, at: scheduled ? req.sendAt : now });
+    const interceptor = this.#router.interceptorOf(route);
+    if (!interceptor) return message;
+    const change = await this.#interceptors.run(
+      interceptor,
+      `routes.mt[${route}]`,
+      {
+        direction: 'mt',
+        accountId,
+        to: message.to,
+        from: message.from,
+        // As the client wrote it: links are shortened after.
+        text: req.text ?? null,
+        tags: [...tagsOf(message.meta)],
+      },
+      message.id,
+    );
+    if (!change) return message;
+    // A new destination is looked up again when rules route by network.
+    const changedNetwork =
+      change.to !== undefined && this.#mtNeedsNetwork
+        ? await this.#destinationNetwork(change.to, options)
+        : network;
+    const changed = this.#build(
+      accountId,
+      {
+        ...req,
+        to: change.to ?? message.to,
+        from: change.from ?? message.from,
+        ...(change.text !== undefined ? { text: change.text } : {}),
+        ...(change.tags !== undefined ? { tags: change.tags } : {}),
+      },
+      options,
+      now,
+      changedNetwork,
+    );
+    changed.id = message.id;
+    return changed;
+  }
+
+  /** Stores the short links made for these messages (see #build). */
+  async #storeShortLinks(messages: readonly Message[]): Promise<void> {
+    const records = messages.flatMap((m) =>
+      (this.#shortLinks.get(m) ?? []).map((link) => ({
+        kind: linkRecordKind,
+        id: link.code,
+        accountId: m.accountId,
+        ref: m.id,
+        status: null,
+        dueAt: null,
+        createdAt: m.createdAt,
+        updatedAt: m.createdAt,
+        data: { url: link.url, clicks: 0, firstClickAt: null, lastClickAt: null } satisfies LinkData,
+      })),
+    );
+    if (records.length > 0) await this.store.putRecords(records);
+  }
+
+  /** Checks a request and prices it (encoding, segments) without storing anything. */
+  #build(
+    accountId: string,
+    asked: SubmitRequest,
+    options: SubmitOptions,
+    now: number,
+    network?: string | null,
   ): Message {
+    // An account that shortens links has its URLs replaced first: what is routed (match.text),
+    // priced and sent is the short text.
+    const linkBase = asked.text === undefined ? undefined : this.#linkBases.get(accountId);
+    const shortened = linkBase ? shortenLinks(asked.text!, linkBase()) : undefined;
+    const req = shortened ? { ...asked, text: shortened.text } : asked;
     const to = destinationOf(req.to ?? '', options.country);
     const from = senderOf(req.from, options.defaultFrom, options.country);
     if (!options.replying) this.#senders.check(accountId, from);
@@ -900,6 +1005,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       meta,
     };
     this.#acceptHooks?.admit(message);
+    if (shortened?.links.length) this.#shortLinks.set(message, shortened.links);
     return message;
   }
 
@@ -1366,13 +1472,37 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Connector sink: an inbound message. Resolves once it is stored (then it is acked). */
   async inbound(sms: InboundSms): Promise<void> {
     // Carriers write international numbers without the `+` (SMPP TON unknown among them).
-    const to = normaliseNumber(sms.to, 'international') ?? sms.to;
-    const from = normaliseSender(sms.from) ?? sms.from;
+    let to = normaliseNumber(sms.to, 'international') ?? sms.to;
+    let from = normaliseSender(sms.from) ?? sms.from;
+    let text = sms.text;
     // Routed on the normalised numbers, as MO rules are written (`+15550100`).
     // `network` rules look the sender up; a failed lookup leaves the message to the other rules.
     const network = await this.#networkOf(from, this.#moNeedsNetwork).catch(() => null);
-    const route =
+    let route =
       this.#moRouter.match({ to, from, connectorId: sms.connectorId, text: sms.text, network }) ?? null;
+    let error: Message['error'] = sms.complete
+      ? null
+      : { code: 'incomplete', message: 'some parts of this long message never arrived' };
+    let meta: Message['meta'] = null;
+    if (route?.interceptor && this.#interceptors) {
+      // The rule stays the one that took the message as it came; a refused message is kept
+      // for no account (the unrouted list), with the refusal as its error.
+      try {
+        const change = await this.#interceptors.run(
+          route.interceptor,
+          `routes.mo[${this.#moRoutes.indexOf(route)}]`,
+          { direction: 'mo', accountId: inboundOwner(route), to, from, text, tags: [] },
+        );
+        if (change?.to !== undefined) to = normaliseNumber(change.to, 'international') ?? change.to;
+        if (change?.from !== undefined) from = normaliseSender(change.from) ?? change.from;
+        if (change?.text !== undefined) text = change.text;
+        if (change?.tags !== undefined) meta = { tags: checkedTags(change.tags) };
+      } catch (err) {
+        if (!(err instanceof InterceptorRefusal)) throw err;
+        route = null;
+        error = { code: err.code, message: err.message };
+      }
+    }
     const accountId = inboundOwner(route);
     const message: Message = {
       id: newId(sms.receivedAt),
@@ -1381,7 +1511,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       status: 'received',
       to,
       from,
-      text: sms.text,
+      text,
       binary: sms.binary,
       udh: null,
       encoding: sms.encoding,
@@ -1400,11 +1530,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       doneAt: sms.receivedAt,
       attempts: 0,
       nextAttemptAt: null,
-      error: sms.complete
-        ? null
-        : { code: 'incomplete', message: 'some parts of this long message never arrived' },
+      error,
       groupId: null,
-      meta: null,
+      meta,
     };
     await this.store.insertMessages([message]);
     this.emit('inbound', message, route);
@@ -1432,6 +1560,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#accounts = accounts;
     this.#senders = new SenderOwnership(accounts, this.#moRoutes);
     this.#pools.setAccounts(accounts);
+    this.#setLinkBases(accounts);
+  }
+
+  /** Where each account that shortens links has them served. */
+  #setLinkBases(accounts: readonly AccountConfig[]): void {
+    this.#linkBases.clear();
+    for (const a of accounts) {
+      if (!a.links?.shorten) continue;
+      const base = a.links.baseUrl;
+      this.#linkBases.set(a.id, () => (base ?? this.#publicUrl()).replace(/\/+$/, ''));
+    }
   }
 
   /**
@@ -1567,21 +1706,3 @@ const receiptStatus: Partial<Record<InboundReceipt['status'], MessageStatus>> = 
   rejected: 'rejected',
   failed: 'undelivered',
 };
-
-/** At most this many tags on a message, each 1–64 characters with no comma or space. */
-const maxTags = 16;
-
-/** A request's tags, checked (a comma would not survive explain's `tags=a,b`); duplicates dropped. */
-export function checkedTags(tags: unknown): string[] {
-  if (
-    !Array.isArray(tags) ||
-    tags.length > maxTags ||
-    !tags.every((t) => typeof t === 'string' && /^[^\s,]{1,64}$/u.test(t))
-  )
-    throw new GatewayError(
-      'invalid_field',
-      `tags must be a list of at most ${maxTags} tags, each 1-64 characters with no comma or space`,
-      'tags',
-    );
-  return [...new Set(tags as string[])];
-}

@@ -24,6 +24,16 @@ export {
   type SubmitRequest,
 } from './gateway.ts';
 export { newId } from './ids.ts';
+export {
+  type InterceptedMessage,
+  type InterceptorChange,
+  type InterceptorOutcome,
+  InterceptorRefusal,
+  type InterceptorReport,
+  Interceptors,
+  interceptorLoadProblems,
+} from './interceptors.ts';
+export { type LinkData, linkCodePattern, linkRecordKind, shortenLinks } from './links.ts';
 export { isTimeZone, type LocalTime, localTime, minuteOfDay } from './local-time.ts';
 export * from './message.ts';
 export { fromMicros, toMicros } from './money.ts';

@@ -1,7 +1,12 @@
 // Routes as plain data evaluated in order (after Jasmin): the first MT rule whose filters
 // all match picks the connectors and how to spread over them; the first MO rule picks the
 // account that receives an inbound message. Filters are compiled once (route-match.ts).
-import type { ConnectorCostConfig, MoRouteConfig, MtRouteConfig } from '../config/index.ts';
+import type {
+  ConnectorCostConfig,
+  InterceptorConfig,
+  MoRouteConfig,
+  MtRouteConfig,
+} from '../config/index.ts';
 import { countryOfNumber } from './numbers.ts';
 import { compilePatterns, compileRanked, type Matcher } from './pattern.ts';
 import { type Condition, compileConditions, failedCondition, type RuleInput } from './route-match.ts';
@@ -53,6 +58,8 @@ export interface MtRouteExplanation {
    * `network`; null when the lookup gave none.
    */
   network?: string | null;
+  /** The rule's interceptor module, when it has one (it runs when the message is accepted). */
+  interceptor?: string;
 }
 
 interface CompiledMtRoute {
@@ -69,6 +76,7 @@ interface CompiledMtRoute {
   /** Round-robin position of spread picks (emergency traffic), apart from the strategy's. */
   spreadNext: number;
   credits: number[];
+  interceptor: InterceptorConfig | undefined;
 }
 
 export interface MtRouterOptions {
@@ -136,7 +144,17 @@ export class MtRouter {
       next: 0,
       spreadNext: 0,
       credits: r.connectors.map(() => 0),
+      interceptor: r.interceptor,
     }));
+    this.intercepts = routes.some((r) => r.interceptor !== undefined);
+  }
+
+  /** Whether some rule has an interceptor. */
+  intercepts = false;
+
+  /** The rule's interceptor, if it has one. */
+  interceptorOf(route: number): InterceptorConfig | undefined {
+    return this.#routes[route]?.interceptor;
   }
 
   /** Index of the matching rule, or -1 when no rule matches (the message cannot be routed). */
@@ -200,6 +218,7 @@ export class MtRouter {
         skipped,
         costs,
         ...(weighted ? { weighted, quality } : {}),
+        ...(r.interceptor ? { interceptor: r.interceptor.module } : {}),
       };
     }
     const reason =

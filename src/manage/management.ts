@@ -273,6 +273,22 @@ export class Management {
           await this.#change(actor, 'reset', 'routes', 'mt', undefined, before);
         return this.mtRoutes();
       }
+      // An interceptor runs code from the gateway's disk: the API may keep the file's, never name another.
+      const fileModules = new Set(
+        [...this.#file.routes.mt, ...this.#file.routes.mo].flatMap((r) =>
+          r.interceptor ? [r.interceptor.module] : [],
+        ),
+      );
+      if (Array.isArray(routes))
+        routes.forEach((r, i) => {
+          const module = (r as { interceptor?: { module?: unknown } } | null)?.interceptor?.module;
+          if (module !== undefined && !fileModules.has(module as string))
+            throw new GatewayError(
+              'invalid_routes',
+              `routes.mt[${i}].interceptor: only the config file may name an interceptor module`,
+              `routes.mt[${i}].interceptor`,
+            );
+        });
       let valid: MtRouteConfig[];
       try {
         valid = validateConfig({

@@ -485,3 +485,33 @@ test('a sender pool given to an account through the API picks senders at once', 
   assert.equal(sent.status, 202, JSON.stringify(sent.body));
   assert.equal(sent.body.from, '+447700900001', 'the sender of the recipient’s country');
 });
+
+test('link shortening turned on through the API applies at once; the API names no interceptor module', async (t) => {
+  const gw = await gatewayFromFile(fileText());
+  t.after(() => gw.close());
+  const acme = gw.as('acme-key-1');
+  const text = 'See https://example.com/offer?id=42 today';
+  const textOf = async (accepted: { body: { id: string } }) =>
+    (await acme('GET', `/v1/messages/${accepted.body.id}`)).body.text;
+  assert.equal(await textOf(await acme('POST', '/v1/messages', { ...send, text })), text);
+  const changed = await gw.admin()('PATCH', '/v1/admin/accounts/acme', {
+    links: { shorten: true, baseUrl: 'https://s.example' },
+  });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  const short = await acme('POST', '/v1/messages', { ...send, text });
+  assert.equal(short.status, 202, JSON.stringify(short.body));
+  assert.match(await textOf(short), /^See https:\/\/s\.example\/l\/\w+ today$/);
+
+  const refused = await gw.admin()('PUT', '/v1/admin/routes/mt', {
+    // A module that exists and loads: still not the API's to name.
+    routes: [
+      {
+        connectors: ['sim'],
+        interceptor: { module: join(import.meta.dirname, '../../examples/interceptors/signature.js') },
+      },
+    ],
+  });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, 'invalid_routes');
+  assert.equal(refused.body.error.field, 'routes.mt[0].interceptor');
+});
