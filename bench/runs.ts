@@ -18,6 +18,7 @@ import {
   cpuSeconds,
   nowUs,
   peakMemoryMb,
+  residentMemoryMb,
   type SmppLink,
   type SystemUnderTest,
   startKannel,
@@ -49,6 +50,8 @@ export interface RunCase {
   nodes?: number;
   /** Figures of something beside the system (a database), taken over the measured span only. */
   measure?: Measure;
+  /** smsgw runs within this command (a memory limit: memoryLimit in systems.ts). */
+  within?: string[];
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -71,6 +74,8 @@ export interface RunResult {
   lost: number;
   /** msgs/s of each slice, in order. */
   sliceRates: number[];
+  /** The system's resident memory (VmRSS, all its processes) at the end of each slice, MB. */
+  sliceMemoryMb: number[];
   /** The case's `measure` figures. */
   measured: Record<string, number>;
 }
@@ -114,6 +119,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             httpConnector: c.system === 'smsgw-http',
             store: c.store,
             nodes: c.nodes,
+            within: c.within,
           });
     const load =
       c.system === 'smsgw-smpp'
@@ -144,6 +150,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     const t0 = performance.now();
     let refused = 0;
     const sliceRates: number[] = [];
+    const sliceMemoryMb: number[] = [];
     const perSlice = Math.ceil(c.messages / (c.slices ?? 1));
     for (let sent = 0; sent < c.messages; sent += perSlice) {
       const count = Math.min(perSlice, c.messages - sent);
@@ -152,6 +159,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       const target = completedBefore + sent + count;
       if (!(await until(async () => (await completed()) >= target, wait))) break;
       sliceRates.push(count / ((performance.now() - s0) / 1000));
+      sliceMemoryMb.push(residentMb(system));
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
@@ -181,6 +189,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       refused,
       lost: c.messages - done,
       sliceRates,
+      sliceMemoryMb,
       measured,
     };
   } finally {
@@ -189,6 +198,11 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     await receiver.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** VmRSS of all the system's processes, MB. */
+export function residentMb(system: SystemUnderTest): number {
+  return system.pids.reduce((sum, pid) => sum + residentMemoryMb(pid), 0);
 }
 
 interface Load {

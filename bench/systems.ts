@@ -1,7 +1,7 @@
 // The processes a head-to-head run starts, each on its own: the SMPP sink, smsgw
 // (`smsgw serve`) and Kannel (bearerbox + smsbox), plus what is read of them from /proc
 // (CPU seconds, peak memory) and an HTTP receiver for delivery-report callbacks.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -39,8 +39,10 @@ export async function until(done: () => boolean | Promise<boolean>, ms: number):
 export function spawnLines(
   args: string[],
   match: RegExp[],
+  within: string[] = [],
 ): Promise<{ child: ChildProcess; found: string[] }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, ...rest] = [...within, process.execPath, ...args];
+  const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const found: string[] = [];
   return new Promise((resolve, reject) => {
@@ -87,8 +89,34 @@ export function cpuSeconds(pid: number, children = false): number {
 
 /** VmHWM: the process's peak resident memory, in MB. */
 export function peakMemoryMb(pid: number): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+  return statusMb(pid, 'VmHWM');
+}
+
+/** VmRSS: the process's resident memory now, in MB. */
+export function residentMemoryMb(pid: number): number {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
   return Number(kb ?? 0) / 1024;
+}
+
+/**
+ * The command that runs a process within `mb` MB of memory (a systemd scope with MemoryMax,
+ * the system's or the user's), or why there is none here.
+ */
+export function memoryLimit(mb: number): { within: string[] } | { missing: string } {
+  const reasons: string[] = [];
+  for (const user of [[], ['--user']]) {
+    const within = ['systemd-run', ...user, '--scope', '--quiet', '-p', `MemoryMax=${mb}M`];
+    const probe = spawnSync(within[0]!, [...within.slice(1), 'true'], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.status === 0) return { within };
+    reasons.push(
+      `${within.slice(0, 1 + user.length + 1).join(' ')}: ${(probe.stderr || String(probe.error)).trim().split('\n')[0]}`,
+    );
+  }
+  return { missing: reasons.join('; ') };
 }
 
 // ---- the sink --------------------------------------------------------------------------
@@ -152,13 +180,15 @@ export interface SmsgwOptions {
   store?: string;
   /** Gateway processes on that store (more than one: a PostgreSQL cluster). */
   nodes?: number;
+  /** A command that runs node in a memory limit (`systemd-run --scope -p MemoryMax=…`), as memoryLimit gives it. */
+  within?: string[];
 }
 
 export async function startSmsgw(
   dir: string,
   sinkPort: number,
   link: SmppLink,
-  { webhookUrl, httpConnector = false, store = `sqlite:${dir}/gw.db`, nodes = 1 }: SmsgwOptions = {},
+  { webhookUrl, httpConnector = false, store = `sqlite:${dir}/gw.db`, nodes = 1, within }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'smsgw.yaml');
@@ -186,9 +216,11 @@ routes:
   const started: Array<{ child: ChildProcess; found: string[] }> = [];
   for (let i = 0; i < nodes; i++)
     started.push(
+      // As operators start it (bin/smsgw: the compile cache, the V8 flags of `serve`).
       await spawnLines(
-        ['src/cli/main.ts', 'serve', '--config', config],
+        ['bin/smsgw', 'serve', '--config', config],
         [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
+        within,
       ),
     );
   return {

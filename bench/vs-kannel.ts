@@ -37,7 +37,8 @@ export function median(values: number[]): number {
 }
 
 function medianResult(results: RunResult[]): RunResult {
-  const of = (key: Exclude<keyof RunResult, 'sliceRates' | 'measured'>) => median(results.map((r) => r[key]));
+  const of = (key: Exclude<keyof RunResult, 'sliceRates' | 'sliceMemoryMb' | 'measured'>) =>
+    median(results.map((r) => r[key]));
   return {
     messagesPerSecond: of('messagesPerSecond'),
     p50Ms: of('p50Ms'),
@@ -48,6 +49,7 @@ function medianResult(results: RunResult[]): RunResult {
     refused: results.reduce((sum, r) => sum + r.refused, 0),
     lost: results.reduce((sum, r) => sum + r.lost, 0),
     sliceRates: [],
+    sliceMemoryMb: [],
     measured: {},
   };
 }
