@@ -187,13 +187,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /**
    * Recently submitted messages and their SMSC ids, so most receipts are matched without a
    * read: a hot cache in front of the store, which has them all (linkSmscIds). Bounded by
-   * bytes, as a message's size varies; 24 MB hold the last ~25,000 messages of the bench's
-   * size at least, seconds of full load (200,000 entries each made ~300 MB). Keys of links:
-   * `<connector>\0<smsc id>`.
+   * bytes, as a message's size varies: 8 + 4 MB keep the last ~7,000 messages of 60
+   * characters at least, where receipts that come within seconds find them (200,000 entries
+   * each held ~300 MB; a receipt for an older message costs two indexed reads). Keys of
+   * links: `<connector>\0<smsc id>`.
    */
-  readonly #awaiting = new BoundedMap<string, Message>(16 * 2 ** 20, (_, message) => messageBytes(message));
+  readonly #awaiting = new BoundedMap<string, Message>(8 * 2 ** 20, (_, message) => messageBytes(message));
   readonly #links = new BoundedMap<string, SmscIdLink>(
-    8 * 2 ** 20,
+    4 * 2 ** 20,
     (key, link) => 96 + stringBytes(key) + stringBytes(link.smscId),
   );
   /** Receipts this process stored unmatched; only these can be waiting for a submit response. */
