@@ -20,11 +20,14 @@ function commandLine(pid: number): string[] {
 
 // Its default place is in the temporary directory: here, this test's own.
 delete process.env.NODE_COMPILE_CACHE;
+delete process.env.MALLOC_ARENA_MAX;
 
-test('bin/smsgw serve runs with 8 MB semi-spaces and fills the compile cache', async () => {
+test('bin/smsgw serve runs with 8 MB semi-spaces and two malloc arenas, and fills the compile cache', async () => {
   const gateway = serve(args, { entry: bin, env: { NODE_OPTIONS: '', TMPDIR: cache } });
   const started = await gateway.logged('gateway started');
   assert.ok(commandLine(started.pid as number).includes('--max-semi-space-size=8'));
+  const environment = readFileSync(`/proc/${started.pid}/environ`, 'utf8').split('\0');
+  assert.ok(environment.includes('MALLOC_ARENA_MAX=2'));
   gateway.kill();
   assert.deepEqual(await gateway.exited, { code: 0, signal: null });
   // Node writes what it stripped and compiled when the process ends.
