@@ -7,6 +7,7 @@ import { benchBatch } from './batch.ts';
 import { benchCluster } from './cluster.ts';
 import { benchCodec } from './codec.ts';
 import { benchGateway } from './gateway.ts';
+import { benchMemory } from './memory.ts';
 import { benchHttpConnector, benchInterceptor, benchLookup, benchScaling } from './scaling.ts';
 import { benchSession } from './session.ts';
 import { benchSms } from './sms.ts';
@@ -31,6 +32,7 @@ const parts: Record<string, (options: BenchOptions) => Promise<void>> = {
   'scaling-http': benchHttpConnector,
   'scaling-lookup': benchLookup,
   'scaling-interceptor': benchInterceptor,
+  memory: benchMemory,
   soak: benchSoak,
   'vs-kannel': benchVsKannel,
   webhooks: benchWebhooks,

@@ -19,6 +19,7 @@ import {
   cpuSeconds,
   nowUs,
   peakMemoryMb,
+  residentMemoryMb,
   type SmppLink,
   type SystemUnderTest,
   startKannel,
@@ -65,6 +66,8 @@ export interface RunCase {
   loadTool?: 'lean' | 'ab';
   /** smsgw's route runs this interceptor module on every message. */
   interceptor?: string;
+  /** smsgw runs within this command (a memory limit: memoryLimit in systems.ts). */
+  within?: string[];
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -87,6 +90,8 @@ export interface RunResult {
   lost: number;
   /** msgs/s of each slice, in order. */
   sliceRates: number[];
+  /** The system's resident memory (VmRSS, all its processes) at the end of each slice, MB. */
+  sliceMemoryMb: number[];
   /** The case's `measure` figures. */
   measured: Record<string, number>;
   /** With `bystander`: its webhook latency, send → webhook. */
@@ -140,6 +145,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             nodes: c.nodes,
             lookupUrl: hlr ? `http://127.0.0.1:${hlr.port}/hlr/{{number}}` : undefined,
             interceptor: c.interceptor,
+            within: c.within,
           });
     const load =
       c.system === 'smsgw-smpp'
@@ -172,6 +178,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     const t0 = performance.now();
     let refused = 0;
     const sliceRates: number[] = [];
+    const sliceMemoryMb: number[] = [];
     const perSlice = Math.ceil(c.messages / (c.slices ?? 1));
     for (let sent = 0; sent < c.messages; sent += perSlice) {
       const count = Math.min(perSlice, c.messages - sent);
@@ -180,6 +187,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       const target = completedBefore + sent + count;
       if (!(await until(async () => (await completed()) >= target, wait))) break;
       sliceRates.push(count / ((performance.now() - s0) / 1000));
+      sliceMemoryMb.push(residentMb(system));
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
@@ -212,6 +220,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       refused,
       lost: c.messages - done,
       sliceRates,
+      sliceMemoryMb,
       measured,
       bystanderP50Ms: percentile(receiver.bystanderLatenciesUs, 50) / 1000,
       bystanderP99Ms: percentile(receiver.bystanderLatenciesUs, 99) / 1000,
@@ -223,6 +232,11 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     await receiver.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** VmRSS of all the system's processes, MB. */
+export function residentMb(system: SystemUnderTest): number {
+  return system.pids.reduce((sum, pid) => sum + residentMemoryMb(pid), 0);
 }
 
 interface Load {

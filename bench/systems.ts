@@ -41,8 +41,10 @@ export async function until(done: () => boolean | Promise<boolean>, ms: number):
 export function spawnLines(
   args: string[],
   match: RegExp[],
+  within: string[] = [],
 ): Promise<{ child: ChildProcess; found: string[] }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, ...rest] = [...within, process.execPath, ...args];
+  const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const found: string[] = [];
   return new Promise((resolve, reject) => {
@@ -89,8 +91,34 @@ export function cpuSeconds(pid: number, children = false): number {
 
 /** VmHWM: the process's peak resident memory, in MB. */
 export function peakMemoryMb(pid: number): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+  return statusMb(pid, 'VmHWM');
+}
+
+/** VmRSS: the process's resident memory now, in MB. */
+export function residentMemoryMb(pid: number): number {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
   return Number(kb ?? 0) / 1024;
+}
+
+/**
+ * The command that runs a process within `mb` MB of memory (a systemd scope with MemoryMax,
+ * the system's or the user's), or why there is none here.
+ */
+export function memoryLimit(mb: number): { within: string[] } | { missing: string } {
+  const reasons: string[] = [];
+  for (const user of [[], ['--user']]) {
+    const within = ['systemd-run', ...user, '--scope', '--quiet', '-p', `MemoryMax=${mb}M`];
+    const probe = spawnSync(within[0]!, [...within.slice(1), 'true'], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.status === 0) return { within };
+    reasons.push(
+      `${within.slice(0, 1 + user.length + 1).join(' ')}: ${(probe.stderr || String(probe.error)).trim().split('\n')[0]}`,
+    );
+  }
+  return { missing: reasons.join('; ') };
 }
 
 // ---- the sink --------------------------------------------------------------------------
@@ -164,6 +192,8 @@ export interface SmsgwOptions {
   bystanderWebhookUrl?: string;
   /** An interceptor module on the route (`routes.mt[0].interceptor`). */
   interceptor?: string;
+  /** A command that runs node in a memory limit (`systemd-run --scope -p MemoryMax=…`), as memoryLimit gives it. */
+  within?: string[];
 }
 
 export async function startSmsgw(
@@ -179,6 +209,7 @@ export async function startSmsgw(
     everyWebhookStatus = false,
     bystanderWebhookUrl,
     interceptor,
+    within,
   }: SmsgwOptions = {},
 ): Promise<SystemUnderTest> {
   mkdirSync(dir, { recursive: true });
@@ -211,9 +242,11 @@ ${lookupUrl ? `lookup: { url: "${lookupUrl}", response: { mcc: mcc, mnc: mnc, po
   const started: Array<{ child: ChildProcess; found: string[] }> = [];
   for (let i = 0; i < nodes; i++)
     started.push(
+      // As operators start it (bin/smsgw: the compile cache, the V8 flags of `serve`).
       await spawnLines(
-        ['src/cli/main.ts', 'serve', '--config', config],
+        ['bin/smsgw', 'serve', '--config', config],
         [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
+        within,
       ),
     );
   return {

@@ -44,7 +44,10 @@ export function median(values: number[]): number {
 
 function medianResult(results: RunResult[]): RunResult {
   const of = (
-    key: Exclude<keyof RunResult, 'sliceRates' | 'measured' | 'bystanderP50Ms' | 'bystanderP99Ms'>,
+    key: Exclude<
+      keyof RunResult,
+      'sliceRates' | 'sliceMemoryMb' | 'measured' | 'bystanderP50Ms' | 'bystanderP99Ms'
+    >,
   ) => median(results.map((r) => r[key]));
   return {
     messagesPerSecond: of('messagesPerSecond'),
@@ -56,6 +59,7 @@ function medianResult(results: RunResult[]): RunResult {
     refused: results.reduce((sum, r) => sum + r.refused, 0),
     lost: results.reduce((sum, r) => sum + r.lost, 0),
     sliceRates: [],
+    sliceMemoryMb: [],
     measured: {},
   };
 }

@@ -1,10 +1,5 @@
-// The `smsgw` command: one entry point, a subcommand per job.
-import { backupCommand } from './backup.ts';
-import { configCommand } from './config.ts';
-import { keysCommand } from './keys.ts';
-import { sendCommand } from './send.ts';
-import { serveCommand } from './serve.ts';
-import { simulateCommand } from './simulate.ts';
+// The `smsgw` command: one entry point, a subcommand per job. Each subcommand's modules are
+// loaded when it runs: `serve` does not hold the simulators, nor `send` the gateway.
 
 const usage = `usage: smsgw <command> [options]
 
@@ -28,17 +23,17 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return serveCommand(rest);
+      return (await import('./serve.ts')).serveCommand(rest);
     case 'config':
-      return configCommand(rest);
+      return (await import('./config.ts')).configCommand(rest);
     case 'keys':
-      return keysCommand(rest);
+      return (await import('./keys.ts')).keysCommand(rest);
     case 'send':
-      return sendCommand(rest);
+      return (await import('./send.ts')).sendCommand(rest);
     case 'simulate':
-      return simulateCommand(rest);
+      return (await import('./simulate.ts')).simulateCommand(rest);
     case 'backup':
-      return backupCommand(rest);
+      return (await import('./backup.ts')).backupCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -2,7 +2,7 @@
 // /Messages/{Sid}.json (create, fetch, list with Twilio's paging, update to cancel or redact,
 // delete), Twilio's JSON and error bodies, status callbacks signed with X-Twilio-Signature,
 // and inbound messages POSTed to the account's smsUrl with a TwiML <Message> reply sent back.
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpPlugin } from '../api/index.ts';
 import type { Account, Message } from '../core/index.ts';
@@ -630,12 +630,19 @@ export async function twilioInbound(ctx: CompatContext, m: Message): Promise<voi
   );
 }
 
-const twiml = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
-  isArray: (name) => name === 'Message' || name === 'Body',
-});
+let twiml: XMLParser | undefined;
+
+/** Loaded with the first TwiML answer: few gateways get one. */
+async function twimlParser(): Promise<XMLParser> {
+  const { XMLParser } = await import('fast-xml-parser');
+  twiml ??= new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    parseTagValue: false,
+    isArray: (name) => name === 'Message' || name === 'Body',
+  });
+  return twiml;
+}
 
 /** Sends each TwiML <Message> of an inbound webhook's answer back to the sender. */
 export async function sendTwimlReplies(
@@ -645,7 +652,7 @@ export async function sendTwimlReplies(
 ): Promise<void> {
   if (!answer.body.includes('<Message')) return;
   const inbound = FormParams.parse(delivery.body);
-  const doc = twiml.parse(answer.body) as { Response?: { Message?: unknown[] } };
+  const doc = (await twimlParser()).parse(answer.body) as { Response?: { Message?: unknown[] } };
   const textOf = (node: unknown): string =>
     typeof node === 'string' ? node : String((node as Record<string, unknown> | undefined)?.['#text'] ?? '');
   for (const node of doc.Response?.Message ?? []) {

@@ -11,7 +11,7 @@ export {
   verifyPassword,
 } from './accounts.ts';
 export { AuthGuard, type AuthGuardOptions } from './auth-guard.ts';
-export { BoundedMap } from './bounded-map.ts';
+export { BoundedMap, stringBytes } from './bounded-map.ts';
 export { GatewayError, RateLimitedError, StoreUnavailableError } from './errors.ts';
 export {
   type AcceptHooks,

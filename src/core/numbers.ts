@@ -5,7 +5,7 @@
 import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
 import type { CountryCode } from 'libphonenumber-js/min';
 import { getCountries, getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap, stringBytes } from './bounded-map.ts';
 import { GatewayError } from './errors.ts';
 
 export type { CountryCode };
@@ -162,7 +162,10 @@ function soleCountryOf(number: string): CountryCode | undefined {
 }
 
 /** Countries of numbers of shared calling codes, as parsed (null: none). */
-const sharedCodeCountries = new BoundedMap<string, string | null>(20_000);
+const sharedCodeCountries = new BoundedMap<string, string | null>(
+  2 ** 20,
+  (number, country) => 48 + stringBytes(number) + stringBytes(country),
+);
 
 /** What the offline number lookup (libphonenumber's metadata) knows of a number. */
 export interface NumberLookup {
@@ -188,7 +191,10 @@ export function lookupNumber(number: string): NumberLookup {
   return found;
 }
 
-const lookups = new BoundedMap<string, NumberLookup>(20_000);
+const lookups = new BoundedMap<string, NumberLookup>(
+  4 * 2 ** 20,
+  (number, found) => 120 + 2 * stringBytes(number) + stringBytes(found.lineType),
+);
 
 /** An international number as its country writes it (`07700 900123`); null for a short code or non-number. */
 export function nationalFormat(number: string): string | null {

@@ -4,7 +4,7 @@
 // +CMGS and hands over what the network sends: messages stored on the SIM (+CMTI, then
 // +CMGR; +CMGL at set-up), deleted only once the owner has kept them, and status reports.
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { Backoff } from '../net/index.ts';
 import type { DecodedTpdu, SmsStatusReport } from '../sms/index.ts';
 import { decodeTpdu } from '../sms/index.ts';
@@ -127,6 +127,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   async #open(): Promise<void> {
     const generation = ++this.#generation;
     this.#setState('connecting');
+    // Loaded with the first modem: the serial port's native binding is for this connector only.
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path: this.path, baudRate: this.#options.baudRate, autoOpen: false });
     const session = new AtSession((data) => {
       this.emit('traffic', 'sent', data.replace(/^(AT\+CPIN=)[^\r]*/i, '$1"****"'));

@@ -7,7 +7,7 @@
 // so that the gateway's encoder is checked by an independent reading; a PDU it cannot read is
 // refused with +CMS ERROR: 304, as a modem refuses an invalid PDU mode parameter.
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { decodeText, encodeGsm7, splitMessage } from '../sms/index.ts';
 import { SimulatorTimers } from './timers.ts';
 
@@ -100,6 +100,7 @@ export class ModemEmulator extends EventEmitter<ModemEmulatorEvents> {
   }
 
   async open(): Promise<void> {
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({
       path: this.#options.path,
       baudRate: this.#options.baudRate ?? 115_200,

@@ -10,8 +10,9 @@
 // out (it stopped or died) the others take its claims over. A resolved write is durable
 // as PostgreSQL's COMMIT is (synchronous_commit).
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { finalStatuses, priorities } from '../core/message.ts';
 import { priceOf, usageSql } from './billing.ts';
@@ -102,9 +103,19 @@ const patchFields: Record<keyof MessagePatch, true> = {
 
 /** bigint (epoch ms, ids, counts) as numbers: every one of ours fits in 2^53. */
 const int8Oid = 20;
+// The driver is loaded by the first PostgreSQL store: a SQLite gateway never holds it.
+const requireDriver = createRequire(import.meta.url);
+let loadedDriver: typeof pg | undefined;
+function driver(): typeof pg {
+  loadedDriver ??= requireDriver('pg') as typeof pg;
+  return loadedDriver;
+}
+
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === int8Oid ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    oid === int8Oid
+      ? Number
+      : driver().types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 export class PostgresStore implements Store {
@@ -131,7 +142,7 @@ export class PostgresStore implements Store {
     this.#connectionString = options.connectionString;
     this.#leaseMs = options.leaseMs ?? 10_000;
     if (!(this.#leaseMs >= 1_000)) throw new Error('the PostgreSQL claim lease must be at least 1000 ms');
-    this.#pool = new pg.Pool({
+    this.#pool = new (driver().Pool)({
       connectionString: options.connectionString,
       max: options.poolSize ?? 4,
       // A database out of reach fails requests (503) rather than holding them for minutes.
@@ -280,7 +291,11 @@ export class PostgresStore implements Store {
   /** LISTENs on a connection of its own; reconnects (after a second) while the store is open. */
   async #listen(): Promise<void> {
     if (this.#closing) return;
-    const client = new pg.Client({ connectionString: this.#connectionString, keepAlive: true, types });
+    const client = new (driver().Client)({
+      connectionString: this.#connectionString,
+      keepAlive: true,
+      types,
+    });
     this.#listener = client;
     let again = false;
     const reconnect = () => {
@@ -974,7 +989,7 @@ export class PostgresStore implements Store {
       // PostgreSQL refused the statement, so nothing of it is stored: again, each write on its own.
       // Anything else (the connection broke) leaves the outcome unknown.
       try {
-        if (!(error instanceof pg.DatabaseError)) throw error;
+        if (!(error instanceof driver().DatabaseError)) throw error;
         outcomes = await this.#run(JSON.stringify(writes), true);
       } catch (failure) {
         const reason = new Error(

@@ -9,7 +9,7 @@
 // resolve elsewhere by then: DNS rebinding).
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { BoundedMap, GatewayError } from '../core/index.ts';
+import { BoundedMap, GatewayError, stringBytes } from '../core/index.ts';
 
 /** IPv4 ranges that are not the public internet (IANA special-purpose registry). */
 const specialV4: ReadonlyArray<readonly [string, number]> = [
@@ -88,7 +88,10 @@ export class OutboundPolicy {
   readonly #hosts = new Set<string>();
   readonly #domains: string[] = [];
   /** Host name → why it is refused (null: allowed), checked on arrival, for a while. */
-  readonly #resolved = new BoundedMap<string, { refusal: string | null; until: number }>(4096);
+  readonly #resolved = new BoundedMap<string, { refusal: string | null; until: number }>(
+    2 ** 20,
+    (host, answer) => 96 + stringBytes(host) + stringBytes(answer.refusal),
+  );
 
   /** `allow`: the operator's `callbacks.allow`, as the config check accepts it. */
   constructor(allow: readonly string[] = []) {

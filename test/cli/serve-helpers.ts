@@ -25,9 +25,10 @@ export interface ServeProcess {
 
 export function serve(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  /** `entry`: the script that runs the CLI (default src/cli/main.ts; bin/smsgw as operators run it). */
+  options: { cwd?: string; env?: Record<string, string>; entry?: string } = {},
 ): ServeProcess {
-  const child = spawn(process.execPath, [main, 'serve', ...args], {
+  const child = spawn(process.execPath, [options.entry ?? main, 'serve', ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
