@@ -53,6 +53,10 @@ export async function consolePage(
       await page.goto(`${gateway.base}/console`);
       await page.fill('#key', key);
       await page.click('#sign-in button[type=submit]');
+      // Until the key is checked the console has not landed: a navigation before then would
+      // be overwritten by the landing page. A refused key leaves its message instead.
+      // (The form disables its button while the key is checked.)
+      await page.waitForFunction(`!document.querySelector('#sign-in button[disabled]')`);
     },
     text: async (selector) => ((await page.textContent(selector)) ?? '').trim(),
   };
