@@ -5,7 +5,7 @@
 // alternated with smsgw.
 import { join } from 'node:path';
 import { formatRate, printTable } from './report.ts';
-import { runCase, type SystemKind } from './runs.ts';
+import { type RunCase, runCase, type SystemKind } from './runs.ts';
 import { kannelInstalled } from './systems.ts';
 import { headToHeadConcurrency } from './vs-kannel.ts';
 
@@ -97,14 +97,17 @@ export async function benchScaling(options: { vsKannel: boolean }): Promise<void
 }
 
 /**
- * The base case routed by `match.network` from the online lookup at a local HLR, cached (one
- * number) and uncached (a number per message), beside the same run without a lookup (the
- * last rows of `scaling`; alone: `npm run bench -- scaling-lookup`).
+ * The base case (REST → SMPP, no receipts) in turns with each variant of its route, one row
+ * each: what a routing feature costs against the plain run beside it.
  */
-export async function benchLookup(): Promise<void> {
+async function routeVariants(
+  title: string,
+  column: string,
+  variants: Array<[label: string, change: Partial<RunCase>]>,
+): Promise<void> {
   const messages = smoke ? 20 : baseMessages;
   const rows: string[][] = [];
-  for (const lookup of [undefined, 'cached', 'uncached'] as const) {
+  for (const [label, change] of variants) {
     const r = await runCase({
       system: 'smsgw-rest',
       link: { binds: base.binds, window: base.window },
@@ -112,22 +115,39 @@ export async function benchLookup(): Promise<void> {
       parts: 1,
       messages,
       concurrency: headToHeadConcurrency,
-      lookup,
+      ...change,
     });
     const lost = r.refused + r.lost > 0 ? ` (refused ${r.refused}, lost ${r.lost})` : '';
     rows.push([
-      lookup === undefined ? 'none (plain)' : `online, ${lookup}`,
+      label,
       String(messages),
       `${formatRate(r.messagesPerSecond)}${lost}`,
       r.p50Ms.toFixed(1),
       r.p99Ms.toFixed(1),
-      r.cpuSecondsPer1k.toFixed(2),
+      r.cpuSecondsPer1k.toFixed(3),
     ]);
   }
   printTable(
-    `Scaling: REST → SMPP (2 binds × window 64, 1 part) routed by match.network from the online lookup at a local HTTP HLR; ${headToHeadConcurrency} HTTP connections`,
-    ['lookup', 'messages', 'smsgw msgs/s', 'p50 ms', 'p99 ms', 'CPU s / 1k msgs'],
+    `${title}; ${headToHeadConcurrency} HTTP connections`,
+    [column, 'messages', 'smsgw msgs/s', 'p50 ms', 'p99 ms', 'CPU s / 1k msgs'],
     rows,
+  );
+}
+
+/**
+ * The base case routed by `match.network` from the online lookup at a local HLR, cached (one
+ * number) and uncached (a number per message), beside the same run without a lookup (the
+ * last rows of `scaling`; alone: `npm run bench -- scaling-lookup`).
+ */
+export function benchLookup(): Promise<void> {
+  return routeVariants(
+    'Scaling: REST → SMPP (2 binds × window 64, 1 part) routed by match.network from the online lookup at a local HTTP HLR',
+    'lookup',
+    [
+      ['none (plain)', {}],
+      ['online, cached', { lookup: 'cached' }],
+      ['online, uncached', { lookup: 'uncached' }],
+    ],
   );
 }
 
@@ -158,33 +178,13 @@ export async function benchHttpConnector(): Promise<void> {
  * tags it: the message is built again), in turns (a row of `scaling`; alone: `npm run bench
  * -- scaling-interceptor`).
  */
-export async function benchInterceptor(): Promise<void> {
-  const messages = smoke ? 20 : baseMessages;
-  const module = join(import.meta.dirname, 'interceptor.js');
-  const rows: string[][] = [];
-  for (const interceptor of [undefined, module]) {
-    const r = await runCase({
-      system: 'smsgw-rest',
-      link: { binds: base.binds, window: base.window },
-      receipts: false,
-      parts: 1,
-      messages,
-      concurrency: headToHeadConcurrency,
-      interceptor,
-    });
-    const lost = r.refused + r.lost > 0 ? ` (refused ${r.refused}, lost ${r.lost})` : '';
-    rows.push([
-      interceptor ? 'interceptor (tags each message)' : 'plain',
-      String(messages),
-      `${formatRate(r.messagesPerSecond)}${lost}`,
-      r.p50Ms.toFixed(1),
-      r.p99Ms.toFixed(1),
-      r.cpuSecondsPer1k.toFixed(3),
-    ]);
-  }
-  printTable(
-    `Scaling: REST → SMPP, 2 binds × window 64, 1 part, no receipts, plain and through an interceptor (bench/interceptor.js); ${headToHeadConcurrency} HTTP connections`,
-    ['route', 'messages', 'smsgw msgs/s', 'smsgw p50 ms', 'smsgw p99 ms', 'CPU s per 1k'],
-    rows,
+export function benchInterceptor(): Promise<void> {
+  return routeVariants(
+    'Scaling: REST → SMPP, 2 binds × window 64, 1 part, no receipts, plain and through an interceptor (bench/interceptor.js)',
+    'route',
+    [
+      ['plain', {}],
+      ['interceptor (tags each message)', { interceptor: join(import.meta.dirname, 'interceptor.js') }],
+    ],
   );
 }

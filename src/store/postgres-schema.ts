@@ -255,6 +255,27 @@ CREATE TABLE IF NOT EXISTS stats_minutes (
 );
 `;
 
+/**
+ * A message's columns set from a patch `p` (jsonb): a key the patch has replaces its column,
+ * the others keep theirs. Shared by the one-write and the bulk update.
+ */
+const messagePatchColumns = `
+      status = CASE WHEN p ? 'status' THEN p->>'status' ELSE status END,
+      connector_id = CASE WHEN p ? 'connectorId' THEN p->>'connectorId' ELSE connector_id END,
+      submitted_at = CASE WHEN p ? 'submittedAt' THEN (p->>'submittedAt')::bigint ELSE submitted_at END,
+      done_at = CASE WHEN p ? 'doneAt' THEN (p->>'doneAt')::bigint ELSE done_at END,
+      attempts = CASE WHEN p ? 'attempts' THEN (p->>'attempts')::integer ELSE attempts END,
+      next_attempt_at = CASE WHEN p ? 'nextAttemptAt' THEN (p->>'nextAttemptAt')::bigint ELSE next_attempt_at END,
+      error_code = CASE WHEN p ? 'error' THEN p->'error'->>'code' ELSE error_code END,
+      error_message = CASE WHEN p ? 'error' THEN p->'error'->>'message' ELSE error_message END,
+      segments = CASE WHEN p ? 'segments' THEN (p->>'segments')::integer ELSE segments END,
+      text = CASE WHEN p ? 'text' THEN p->>'text' ELSE text END,
+      binary_data = CASE WHEN p ? 'binary' THEN decode(p->>'binary', 'base64') ELSE binary_data END,
+      encoding = CASE WHEN p ? 'encoding' THEN p->>'encoding' ELSE encoding END,
+      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END,
+      send_at = CASE WHEN p ? 'sendAt' THEN (p->>'sendAt')::bigint ELSE send_at END,
+      valid_until = CASE WHEN p ? 'validUntil' THEN (p->>'validUntil')::bigint ELSE valid_until END`;
+
 /** Replaced on every migrate, so a fix to them needs no schema version of its own. */
 export const schemaFunctions = `
 -- Lease times follow the database's clock, the one clock every instance shares.
@@ -430,21 +451,7 @@ BEGIN
     PERFORM 1 FROM messages WHERE id = w->>'id';
   ELSE
     UPDATE messages SET
-      status = CASE WHEN p ? 'status' THEN p->>'status' ELSE status END,
-      connector_id = CASE WHEN p ? 'connectorId' THEN p->>'connectorId' ELSE connector_id END,
-      submitted_at = CASE WHEN p ? 'submittedAt' THEN (p->>'submittedAt')::bigint ELSE submitted_at END,
-      done_at = CASE WHEN p ? 'doneAt' THEN (p->>'doneAt')::bigint ELSE done_at END,
-      attempts = CASE WHEN p ? 'attempts' THEN (p->>'attempts')::integer ELSE attempts END,
-      next_attempt_at = CASE WHEN p ? 'nextAttemptAt' THEN (p->>'nextAttemptAt')::bigint ELSE next_attempt_at END,
-      error_code = CASE WHEN p ? 'error' THEN p->'error'->>'code' ELSE error_code END,
-      error_message = CASE WHEN p ? 'error' THEN p->'error'->>'message' ELSE error_message END,
-      segments = CASE WHEN p ? 'segments' THEN (p->>'segments')::integer ELSE segments END,
-      text = CASE WHEN p ? 'text' THEN p->>'text' ELSE text END,
-      binary_data = CASE WHEN p ? 'binary' THEN decode(p->>'binary', 'base64') ELSE binary_data END,
-      encoding = CASE WHEN p ? 'encoding' THEN p->>'encoding' ELSE encoding END,
-      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END,
-      send_at = CASE WHEN p ? 'sendAt' THEN (p->>'sendAt')::bigint ELSE send_at END,
-      valid_until = CASE WHEN p ? 'validUntil' THEN (p->>'validUntil')::bigint ELSE valid_until END
+${messagePatchColumns}
     WHERE id = w->>'id';
   END IF;
   IF NOT FOUND THEN
@@ -707,21 +714,7 @@ BEGIN
     SELECT u->>'id' AS id, u->'patch' AS p FROM jsonb_array_elements(w->'updates') AS e(u)
   ), changed AS (
     UPDATE messages SET
-      status = CASE WHEN p ? 'status' THEN p->>'status' ELSE status END,
-      connector_id = CASE WHEN p ? 'connectorId' THEN p->>'connectorId' ELSE connector_id END,
-      submitted_at = CASE WHEN p ? 'submittedAt' THEN (p->>'submittedAt')::bigint ELSE submitted_at END,
-      done_at = CASE WHEN p ? 'doneAt' THEN (p->>'doneAt')::bigint ELSE done_at END,
-      attempts = CASE WHEN p ? 'attempts' THEN (p->>'attempts')::integer ELSE attempts END,
-      next_attempt_at = CASE WHEN p ? 'nextAttemptAt' THEN (p->>'nextAttemptAt')::bigint ELSE next_attempt_at END,
-      error_code = CASE WHEN p ? 'error' THEN p->'error'->>'code' ELSE error_code END,
-      error_message = CASE WHEN p ? 'error' THEN p->'error'->>'message' ELSE error_message END,
-      segments = CASE WHEN p ? 'segments' THEN (p->>'segments')::integer ELSE segments END,
-      text = CASE WHEN p ? 'text' THEN p->>'text' ELSE text END,
-      binary_data = CASE WHEN p ? 'binary' THEN decode(p->>'binary', 'base64') ELSE binary_data END,
-      encoding = CASE WHEN p ? 'encoding' THEN p->>'encoding' ELSE encoding END,
-      meta = CASE WHEN p ? 'meta' THEN (p->>'meta')::json ELSE meta END,
-      send_at = CASE WHEN p ? 'sendAt' THEN (p->>'sendAt')::bigint ELSE send_at END,
-      valid_until = CASE WHEN p ? 'validUntil' THEN (p->>'validUntil')::bigint ELSE valid_until END
+${messagePatchColumns}
     FROM patches WHERE messages.id = ANY (updated) AND messages.id = patches.id AND patches.p <> '{}'::jsonb
     RETURNING messages.id
   )
