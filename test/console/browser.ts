@@ -56,7 +56,11 @@ export async function consolePage(
       // Until the key is checked the console has not landed: a navigation before then would
       // be overwritten by the landing page. A refused key leaves its message instead.
       // (The form disables its button while the key is checked.)
-      await page.waitForFunction(`!document.querySelector('#sign-in button[disabled]')`);
+      await page
+        .locator('#signed-in')
+        .or(page.locator('#sign-in button[type=submit]:enabled'))
+        .first()
+        .waitFor();
     },
     text: async (selector) => ((await page.textContent(selector)) ?? '').trim(),
   };

@@ -28,7 +28,11 @@ routes:
 
   await signIn('admin-key-123');
   await page.goto(`${gw.base}/console#/setup`);
-  await page.waitForSelector('#setup-connectors tr[data-id="sim"]');
+  await page.waitForSelector('#setup-connectors tr[data-id="sim"]').catch(async (err) => {
+    // What the page showed instead, and what it reported.
+    const shown = `at ${await page.evaluate('location.hash')}: ${await page.textContent('main')}`;
+    throw new Error(`${(err as Error).message}\n${shown}\nproblems: ${problems.join('; ')}`);
+  });
   assert.equal(await page.getAttribute('nav a[href="#/setup"]', 'aria-current'), 'page');
   assert.match(await text('#mt-routes-source'), /config file/);
 
