@@ -255,6 +255,21 @@ CREATE TABLE IF NOT EXISTS stats_minutes (
 );
 `;
 
+/** A message row from its JSON `m` (and the writing instance, `w->>'instance'`, as its claimer). */
+const messageInsert = `
+  INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
+    encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
+    created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
+    error_message, group_id, meta, price, currency, claimed_by)
+  SELECT m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
+    decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
+    (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
+    (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
+    (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
+    (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
+    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, (m->>'priceMicros')::bigint,
+    m->>'currency', w->>'instance'`;
+
 /**
  * A message's columns set from a patch `p` (jsonb): a key the patch has replaces its column,
  * the others keep theirs. Shared by the one-write and the bulk update.
@@ -417,18 +432,7 @@ BEGIN
   -- Nothing is looked up first: an id already stored (or given twice), or a key still kept,
   -- breaks a unique index, which fails the batch; smsgw_apply's caller then applies it
   -- again write by write, and this write alone is refused (a conflict), with none of its rows.
-  INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
-    encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
-    created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
-    error_message, group_id, meta, price, currency, claimed_by)
-  SELECT m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
-    decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
-    (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
-    (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
-    (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
-    (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
-    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, (m->>'priceMicros')::bigint,
-    m->>'currency', w->>'instance'
+${messageInsert}
   FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n) ORDER BY n;
   INSERT INTO message_events (message_id, at, type, detail)
     SELECT m->>'id', (m->>'createdAt')::bigint, m->>'status', NULL
@@ -688,18 +692,7 @@ BEGIN
     IF jsonb_typeof(charged) = 'object' THEN refused := refused || (c->>'write')::integer; END IF;
     charges := charges || charged;
   END LOOP;
-  INSERT INTO messages (id, account_id, direction, status, to_addr, from_addr, text, binary_data, udh,
-    encoding, segments, priority, client_ref, callback_url, flash, origin, receipt_requested, connector_id,
-    created_at, send_at, valid_until, submitted_at, done_at, attempts, next_attempt_at, error_code,
-    error_message, group_id, meta, price, currency, claimed_by)
-  SELECT m->>'id', m->>'accountId', m->>'direction', m->>'status', m->>'to', m->>'from', m->>'text',
-    decode(m->>'binary', 'base64'), decode(m->>'udh', 'base64'), m->>'encoding', (m->>'segments')::integer,
-    (m->>'priority')::smallint, m->>'clientRef', m->>'callbackUrl', (m->>'flash')::boolean, m->>'origin',
-    (m->>'receiptRequested')::boolean, m->>'connectorId', (m->>'createdAt')::bigint,
-    (m->>'sendAt')::bigint, (m->>'validUntil')::bigint, (m->>'submittedAt')::bigint,
-    (m->>'doneAt')::bigint, (m->>'attempts')::integer, (m->>'nextAttemptAt')::bigint,
-    m->'error'->>'code', m->'error'->>'message', m->>'groupId', (m->>'meta')::json, (m->>'priceMicros')::bigint,
-    m->>'currency', w->>'instance'
+${messageInsert}
   FROM jsonb_array_elements(w->'messages') WITH ORDINALITY AS e(m, n)
   WHERE (m->>'write')::integer <> ALL (refused) ORDER BY n;
   INSERT INTO idempotency (account_id, key, request_hash, status_code, response, expires_at)
