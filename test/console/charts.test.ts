@@ -98,6 +98,8 @@ routes:
 
   await t.test('the health page shows why a connector is down, and since when', async () => {
     await page.click('nav a[href="#/health"]');
+    // The page (and the nav marking it) is drawn when the hash change is handled.
+    await page.locator('#health-connectors').waitFor();
     assert.equal(await page.getAttribute('nav a[href="#/health"]', 'aria-current'), 'page');
     const row = page.locator('#health-connectors tr[data-connector="refused"]');
     await row.locator('.reason', { hasText: /ESME_RINVPASWD/ }).waitFor();
