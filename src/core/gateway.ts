@@ -264,6 +264,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #handedOver = new Map<string, number>();
   /** The store writes again: what this gateway holds is being claimed anew (see #storeWrote). */
   #reclaiming = false;
+  /** Store failures seen so far: a reclaim that began before the latest one must not say the store is back. */
+  #storeFailures = 0;
   readonly #interceptors: Interceptors | undefined;
   /** Per account that shortens links: the base URL of its short links. */
   readonly #linkBases = new Map<string, () => string>();
@@ -577,6 +579,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #storeFailed(err: unknown): void {
     const lastError = err instanceof Error ? err.message : String(err);
+    this.#storeFailures++;
     this.#storeHealth = this.#storeHealth.ok
       ? { ok: false, since: this.#now(), lastError }
       : { ...this.#storeHealth, lastError };
@@ -590,6 +593,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const retry of waiting) retry();
     if (this.#reclaiming) return;
     this.#reclaiming = true;
+    const failuresBefore = this.#storeFailures;
     // Sending waits until what is held here is known to be still this gateway's: in a
     // cluster, another one may have taken it over while this one's lease had lapsed.
     const held = this.#dispatcher
@@ -602,6 +606,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           const mine = new Set(kept);
           const lost = new Set(held.filter((id) => !mine.has(id)));
           if (lost.size > 0) this.#dispatcher.evict((m) => lost.has(m.id));
+          // A write failed while this reclaim ran (it may not have needed the store at all):
+          // that failure stands, and its probe tries again.
+          if (this.#storeFailures !== failuresBefore) return;
           this.#storeHealth = { ok: true, since: this.#now(), lastError: this.#storeHealth.lastError };
           // What waited in the store meanwhile goes now.
           this.#dispatcher.markSpilled();

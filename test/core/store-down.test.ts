@@ -12,14 +12,26 @@ import { gatewayOn, ManualConnector } from './manual-connector.ts';
 
 const writes = new Set(['insertMessages', 'updateMessage', 'linkSmscIds', 'putRecord']);
 
-/** An in-memory store whose writes fail while `broken`; `refused` counts the failed ones. */
+/**
+ * An in-memory store whose writes fail while `broken`; `refused` counts the failed ones.
+ * While `reclaims` is set, reclaimMessages waits for it to resolve (a slow cluster store).
+ */
 function breakableStore() {
   const inner = new SqliteStore(':memory:');
-  const state = { broken: false, refused: 0 };
+  const state: { broken: boolean; refused: number; reclaims: Promise<void> | null } = {
+    broken: false,
+    refused: 0,
+    reclaims: null,
+  };
   const store = new Proxy(inner, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== 'function') return value;
+      if (name === 'reclaimMessages')
+        return async (...args: unknown[]) => {
+          await state.reclaims;
+          return value.apply(target, args);
+        };
       if (!writes.has(name as string)) return value.bind(target);
       return (...args: unknown[]) => {
         if (!state.broken) return value.apply(target, args);
@@ -86,4 +98,34 @@ test('answers that come while the store refuses writes are recorded once it take
     assert.equal(await store.findSmscId('manual', `smsc-${id}`).then((l) => l?.messageId), id);
   }
   assert.deepEqual(carrier.sent.map((s) => s.messageId).sort(), [...ids].sort(), 'every message sent once');
+});
+
+test('a write that fails while the store is being reclaimed keeps the store down', async (t) => {
+  const { store, state } = breakableStore();
+  const { gateway } = await gatewayOn(t, new ManualConnector(4), store);
+  const submit = (text: string) => gateway.submit('acme', { to: '+447700900999', from: 'ACME', text });
+
+  state.broken = true;
+  await assert.rejects(submit('refused'), StoreUnavailableError);
+  assert.equal(gateway.storeHealth().ok, false);
+  // The store writes again; what this gateway holds is being claimed back, slowly.
+  let reclaimed = () => {};
+  state.reclaims = new Promise<void>((resolve) => {
+    reclaimed = resolve;
+  });
+  state.broken = false;
+  assert.equal(await gateway.checkStore(), true);
+  // Before the reclaim ends the store fails again: that failure is the newest word.
+  state.broken = true;
+  assert.equal(await gateway.checkStore(), false);
+  reclaimed();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(gateway.storeHealth().ok, false, 'a reclaim begun before the failure does not mend it');
+  await assert.rejects(submit('still refused'), StoreUnavailableError);
+
+  state.reclaims = null;
+  state.broken = false;
+  await waitFor(() => gateway.storeHealth().ok, 10_000, 'the store seen back');
+  const accepted = await submit('accepted');
+  assert.equal((await store.getMessage(accepted.id))?.text, 'accepted');
 });
