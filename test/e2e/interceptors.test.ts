@@ -78,22 +78,22 @@ routes:
     - { match: { to: ['+447700900999'] }, connectors: [moved] }
     - match: { account: [signer] }
       connectors: [smsc]
-      interceptor: { module: ${join(examples, 'signature.js')} }
+      interceptor: { module: ${join(examples, 'signature.js')}, timeoutMs: 5000 }
     - match: { account: [blocker] }
       connectors: [smsc]
-      interceptor: { module: ${join(examples, 'block-keywords.js')}, onError: refuse }
+      interceptor: { module: ${join(examples, 'block-keywords.js')}, timeoutMs: 5000, onError: refuse }
     - match: { account: [mover] }
       connectors: [smsc]
-      interceptor: { module: ${join(examples, 'rewrite-numbers.js')} }
-    - { match: { account: [thrower] }, connectors: [smsc], interceptor: { module: ${throws} } }
+      interceptor: { module: ${join(examples, 'rewrite-numbers.js')}, timeoutMs: 5000 }
+    - { match: { account: [thrower] }, connectors: [smsc], interceptor: { module: ${throws}, timeoutMs: 5000 } }
     - match: { account: [looper] }
       connectors: [smsc]
-      interceptor: { module: ${loops}, timeoutMs: 50, onError: refuse }
-    - { match: { account: [wrong] }, connectors: [smsc], interceptor: { module: ${wrongShape}, onError: refuse } }
-    - { match: { account: [slow] }, connectors: [smsc], interceptor: { module: ${slowThenTags}, timeoutMs: 100 } }
+      interceptor: { module: ${loops}, timeoutMs: 1000, onError: refuse }
+    - { match: { account: [wrong] }, connectors: [smsc], interceptor: { module: ${wrongShape}, timeoutMs: 5000, onError: refuse } }
+    - { match: { account: [slow] }, connectors: [smsc], interceptor: { module: ${slowThenTags}, timeoutMs: 1000 } }
     - { connectors: [smsc] }
   mo:
-    - { match: { to: ['+15550111'] }, account: inbox, interceptor: { module: ${inbound} } }
+    - { match: { to: ['+15550111'] }, account: inbox, interceptor: { module: ${inbound}, timeoutMs: 5000 } }
 `,
       { log: createLogger('info', { write: (line: string) => void logLines.push(line) }) },
     );
