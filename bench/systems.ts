@@ -244,7 +244,7 @@ ${lookupUrl ? `lookup: { url: "${lookupUrl}", response: { mcc: mcc, mnc: mnc, po
     started.push(
       // As operators start it (bin/smsgw: the compile cache, the V8 flags of `serve`).
       await spawnLines(
-        ['bin/smsgw', 'serve', '--config', config],
+        [...profileFlags(), 'bin/smsgw', 'serve', '--config', config],
         [/HTTP http:\/\/[^:]+:(\d+)/, /SMPP [^:]+:(\d+)/],
         within,
       ),
@@ -259,6 +259,16 @@ ${lookupUrl ? `lookup: { url: "${lookupUrl}", response: { mcc: mcc, mnc: mnc, po
       for (const s of started) await stop(s.child);
     },
   };
+}
+
+/**
+ * BENCH_PROFILE=<dir>: each smsgw process writes a V8 CPU profile of each of its threads
+ * (main and SQLite writer) into <dir> when it exits; `node bench/profile-summary.ts <dir>`
+ * sums their self time by function and by file.
+ */
+function profileFlags(): string[] {
+  const dir = process.env.BENCH_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** bench/null-system.ts: answers at once and calls back at once (the harness's ceiling). */

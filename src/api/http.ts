@@ -321,8 +321,6 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
                 render: acceptedView,
               },
       });
-      // Only accepted messages use the account's rate: a refused one gives its share back.
-      submit.catch(() => o.limits.giveBack(account));
       if (slot !== undefined) {
         pendingKeys.set(slot, submit);
         submit.finally(() => pendingKeys.delete(slot)).catch(() => {});
@@ -331,6 +329,8 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       try {
         message = await submit;
       } catch (err) {
+        // Only accepted messages use the account's rate: a refused one gives its share back.
+        o.limits.giveBack(account);
         // The same key at once on another gateway of the cluster: its request won the key.
         if (!(err instanceof StoreConflictError) || idempotencyKey === undefined) throw err;
         const replayed = await replay(idempotencyKey);

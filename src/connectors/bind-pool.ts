@@ -154,8 +154,8 @@ export class BindPool<C extends PoolClient> {
     return this.#tps.limit(free, now, (ms) => this.wakeIn(ms));
   }
 
-  /** Takes a token of the tps budget, waiting for it when it is owed. */
-  paced(): Promise<void> {
+  /** Takes a token of the tps budget: the wait when it is owed, else undefined (see TpsBudget.take). */
+  paced(): Promise<void> | undefined {
     return this.#tps.take();
   }
 

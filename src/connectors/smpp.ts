@@ -287,7 +287,11 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
     const bind = this.#pool.leastLoaded();
     const session = bind?.client.session;
     if (!bind || !session) return { ok: false, temporary: true, code: 'not_bound', message: 'no bind is up' };
-    const outcomes = await Promise.all(pdus.map((pdu) => this.#submit(bind, session, pdu)));
+    // Most messages are one part: awaited alone, without Promise.all's promise and array.
+    const outcomes =
+      pdus.length === 1
+        ? [await this.#submit(bind, session, pdus[0]!)]
+        : await Promise.all(pdus.map((pdu) => this.#submit(bind, session, pdu)));
     for (let round = 0; round < throttledPartRetries; round++) {
       const throttled = outcomes.flatMap((o, i) =>
         !o.ok && o.status !== undefined && backPressureStatuses.has(o.status) ? [i] : [],
@@ -305,7 +309,8 @@ export class SmppConnector extends EventEmitter<ConnectorEvents> implements Conn
   async #submit(bind: Bind, session: SmppSession, pdu: SubmitPdu): Promise<PartOutcome> {
     bind.inFlight++;
     try {
-      await this.#pool.paced();
+      const owed = this.#pool.paced();
+      if (owed) await owed;
       // A fresh object per attempt: the session stamps its sequence number on what it sends.
       const response = await session.request({ ...pdu });
       if (response.commandStatus === CommandStatus.ESME_ROK) {

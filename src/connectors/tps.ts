@@ -26,9 +26,12 @@ export class TpsBudget {
     return Math.min(free, tokens);
   }
 
-  /** Takes a token, waiting for it when it is owed. */
-  async take(): Promise<void> {
+  /**
+   * Takes a token: a promise of the wait when it is owed, else undefined (no promise for
+   * each part sent without a limit or within it).
+   */
+  take(): Promise<void> | undefined {
     const wait = this.#bucket?.take() ?? 0;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : undefined;
   }
 }

@@ -485,9 +485,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const req =
       asked.service === undefined ? asked : await this.#fromService(accountId, asked, asked.service, options);
     const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
-    const message = await this.#prepare(accountId, req, options, now, network);
+    // No promise to wait for where no interceptor or suppression applies (most messages).
+    const prepared = this.#prepare(accountId, req, options, now, network);
+    const message = prepared instanceof Promise ? await prepared : prepared;
     this.#refuseWhileStoreDown();
-    if (!options.optOutExempt) await this.#refuseOptedOut(message);
+    if (!options.optOutExempt && !this.suppressions.knownEmpty(message.accountId))
+      await this.#refuseOptedOut(message);
     let idempotency: IdempotencyRecord | undefined;
     if (options.idempotency) {
       const { render, ...rest } = options.idempotency;
@@ -520,7 +523,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     try {
       // Before their messages: a link whose message was not stored leads nowhere harmful,
       // a message sent with a link not stored would.
-      await this.#storeShortLinks(messages);
+      if (messages.some((m) => this.#shortLinks.has(m))) await this.#storeShortLinks(messages);
       charged = await this.store.insertMessages(messages, idempotency, charge);
     } catch (err) {
       this.#acceptHooks?.uncharged(accountId, messages);
@@ -720,7 +723,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
               : await this.#fromService(accountId, asked, asked.service, options);
           const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
           const message = await this.#prepare(accountId, req, options, now, network);
-          if (!options.optOutExempt) await this.#refuseOptedOut(message);
+          if (!options.optOutExempt && !this.suppressions.knownEmpty(message.accountId))
+            await this.#refuseOptedOut(message);
           return { message };
         } catch (err) {
           if (err instanceof GatewayError) return { error: err };
@@ -865,22 +869,35 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * #build, then the interceptor of the MT rule the message takes, if it has one: a message
    * it changed is built again as changed (checked, routed and priced anew, keeping its id).
    * `network`: the destination's from the online lookup, kept as `meta.network` so the
-   * message is routed by it whenever and wherever it is sent.
+   * message is routed by it whenever and wherever it is sent. Without interceptors, the
+   * message itself, not a promise of it.
    */
-  async #prepare(
+  #prepare(
     accountId: string,
     req: SubmitRequest,
     options: SubmitOptions,
     now: number,
     network?: string | null,
-  ): Promise<Message> {
+  ): Message | Promise<Message> {
     const message = this.#build(accountId, req, options, now, network);
     if (!this.#interceptors || !this.#router.intercepts) return message;
+    return this.#intercepted(this.#interceptors, message, req, options, now, network);
+  }
+
+  async #intercepted(
+    interceptors: Interceptors,
+    message: Message,
+    req: SubmitRequest,
+    options: SubmitOptions,
+    now: number,
+    network?: string | null,
+  ): Promise<Message> {
+    const accountId = message.accountId;
     const scheduled = req.sendAt !== undefined && req.sendAt > now;
     const route = this.#router.match({ ...message, at: scheduled ? req.sendAt : now });
     const interceptor = this.#router.interceptorOf(route);
     if (!interceptor) return message;
-    const change = await this.#interceptors.run(
+    const change = await interceptors.run(
       interceptor,
       `routes.mt[${route}]`,
       {
@@ -1278,7 +1295,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.#submitting.delete(message.id);
       }
       // A receipt may have come before the submit response was stored: it waits here.
-      for (const link of links) await this.#applyKept(link.smscId, link);
+      if (this.#unmatched.size > 0) for (const link of links) await this.#applyKept(link.smscId, link);
       return;
     }
     const error = { code: result.code, message: result.message };
@@ -1347,9 +1364,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Connector sink: a delivery receipt. Resolves once it is stored (then it is acked). */
   async receipt(r: InboundReceipt): Promise<void> {
-    const link = await this.#findLink(r.connectorId, r.smscId);
-    if (link) return this.#applyReceipt(link.messageId, link.part, link.parts, r);
     const smscId = normaliseMessageId(r.smscId);
+    // Most receipts find their link in memory: no wait, no promise for the lookup.
+    const link =
+      this.#links.get(linkKey(r.connectorId, smscId)) ?? (await this.#findLink(r.connectorId, smscId));
+    if (link) return this.#applyReceipt(link.messageId, link.part, link.parts, r);
     // Marked with its write before it is stored, and the link looked up again after:
     // whichever side comes second sees the other, waits for the write, and
     // takeUnmatchedReceipts hands a receipt out once.
@@ -1387,13 +1406,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * The message a receipt names: by the id its submit response gave (connectors hand
-   * receipts over in that form), from memory, then the store.
+   * The message a receipt names when memory has no link for it (`id` normalised as the
+   * submit response's was: connectors hand receipts over in that form): from the store.
    */
-  async #findLink(connectorId: string, smscId: string): Promise<SmscIdLink | null> {
-    const id = normaliseMessageId(smscId);
-    const link = this.#links.get(linkKey(connectorId, id));
-    if (link) return link;
+  async #findLink(connectorId: string, id: string): Promise<SmscIdLink | null> {
     // A receipt read in the same packet as its submit response can come before the
     // response's outcome is known here; once pending callbacks have run, it is. Only then
     // the store is read (a sending that is not in memory any more): one read, not two.
@@ -1414,7 +1430,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       (await this.store.getMessage(messageId));
     if (!message) return;
     // The receipt overtook the store write of the submit: settle after it, in order.
-    await this.#submitting.get(messageId);
+    const submitting = this.#submitting.get(messageId);
+    if (submitting) await submitting;
     const now = this.#now();
     const detail = { part, parts, stat: r.stat, err: r.err, connector: r.connectorId };
     const final = receiptStatus[r.status];

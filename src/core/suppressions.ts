@@ -120,6 +120,15 @@ export class Suppressions {
     return { data: page.data.map(view), nextCursor: page.nextCursor };
   }
 
+  /**
+   * True when the account is known, as isSuppressed last read it, to have no entry at all:
+   * most accounts, whose messages then skip the asynchronous check.
+   */
+  knownEmpty(accountId: string): boolean {
+    const known = this.#known.get(accountId);
+    return known !== undefined && !known.any && this.#now() - known.at < knownForMs;
+  }
+
   /** Whether the account may not send to `to` from `from` (normalised numbers). */
   async isSuppressed(accountId: string, to: string, from: string): Promise<boolean> {
     const now = this.#now();

@@ -131,10 +131,11 @@ export class SqliteStore implements Store {
       this.writer = new SqliteWrites(this.db);
       this.writerStopped = Promise.resolve();
     } else {
-      // No flags of this process: they may not fit a worker (--input-type), and it needs none.
+      // No flags of this process but the CPU profiler's (so that `--cpu-prof` profiles the
+      // writer too): others may not fit a worker (--input-type), and it needs none.
       const thread = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
         workerData: settings,
-        execArgv: [],
+        execArgv: process.execArgv.filter((flag) => flag.startsWith('--cpu-prof')),
       });
       this.writer = thread;
       // Keeps the process alive only while writes wait for it (see post and settlePosted).

@@ -34,7 +34,10 @@ export class TwoWay {
       this.#onInbound(m, route).catch((err: Error) => this.#o.onError?.(err, m));
     });
     options.gateway.on('status', (m) => {
-      this.#onStatus(m).catch((err: Error) => this.#o.onError?.(err, m));
+      // Checked here, not in the async method: no promise for each of a message's statuses.
+      const code = this.#suppressingCode(m);
+      if (code === undefined) return;
+      this.#suppressOnReceipt(m, code).catch((err: Error) => this.#o.onError?.(err, m));
     });
   }
 
@@ -138,15 +141,19 @@ export class TwoWay {
     }
   }
 
-  /** Hard-failure receipts with a configured error code suppress the number. */
-  async #onStatus(m: Message): Promise<void> {
-    if (m.direction !== 'mt' || (m.status !== 'undelivered' && m.status !== 'rejected') || !m.error) return;
-    if (!this.#o.config.optOut.receiptErrors.includes(m.error.code)) return;
+  /** Hard-failure receipts with a configured error code (optOut.receiptErrors) suppress the number. */
+  #suppressingCode(m: Message): string | undefined {
+    if (m.direction !== 'mt' || (m.status !== 'undelivered' && m.status !== 'rejected') || !m.error)
+      return undefined;
+    return this.#o.config.optOut.receiptErrors.includes(m.error.code) ? m.error.code : undefined;
+  }
+
+  async #suppressOnReceipt(m: Message, code: string): Promise<void> {
     await this.#o.gateway.suppressions.add(m.accountId, {
       to: m.to,
       from: null,
       source: 'receipt',
-      reason: `${m.status} ${m.error.code}`,
+      reason: `${m.status} ${code}`,
     });
   }
 }
