@@ -103,6 +103,13 @@ interface Receiver {
 /** An open circuit waits at most this long before its probe. */
 const maxCircuitOpenMs = 5 * 60_000;
 
+/**
+ * On a store shared by the processes of a cluster, every this many poll ticks the sweep
+ * reads from the start of the due deliveries, not only what came due since its last read:
+ * it finds those another process held until its lease ended (their due times are past).
+ */
+const fullSweepTicks = 30;
+
 /** The receiver a URL names: its scheme and authority as written, up to the path, query or fragment. */
 export function receiverOf(url: string): string {
   const start = url.indexOf('//');
@@ -143,6 +150,23 @@ export class WebhookSender {
   #sweep = true;
   /** Counts the ticks, so a sweep that began before one does not clear #sweep. */
   #sweepTicks = 0;
+  /**
+   * The sweep has read every delivery due up to this time (ms) that is not in hand and whose
+   * receiver does not wait in the store (those read their own): it reads on from here, not
+   * a backlog waiting in the store again each tick. -Infinity: from the start.
+   */
+  #sweptUntil = Number.NEGATIVE_INFINITY;
+  /** The earliest retry time written while a sweep's read was under way (it may have passed it by). */
+  #retriedSinceSweepRead = Number.POSITIVE_INFINITY;
+  /**
+   * The retry times written that the sweep has not read past. Every other delivery this
+   * sender stored is in hand or its receiver waits in the store, so after its first read
+   * the sweep reads the store only once one of these has come (or for a full sweep).
+   */
+  #retries: number[] = [];
+  #earliestRetry = Number.POSITIVE_INFINITY;
+  /** Other processes may hold deliveries on the store (a lease: PostgreSQL), until known otherwise. */
+  #shared = true;
   /** The last read was one receiver's: the next may be the sweep (neither starves the other). */
   #lastReadWasReceivers = false;
   #reading = false;
@@ -178,9 +202,18 @@ export class WebhookSender {
   }
 
   start(): void {
+    this.#sweep = true;
+    this.#sweptUntil = Number.NEGATIVE_INFINITY;
+    // A store of one process (SQLite: no lease) has nobody whose deliveries pass to this one.
+    this.#o.store.nodes().then(
+      (nodes) => (this.#shared = nodes.some((n) => n.leaseUntil !== null)),
+      () => {},
+    );
     this.#timer = setInterval(() => {
       this.#sweep = true;
       this.#sweepTicks++;
+      if (this.#shared && this.#sweepTicks % fullSweepTicks === 0)
+        this.#sweptUntil = Number.NEGATIVE_INFINITY;
       this.#poll();
     }, this.#o.pollMs);
     this.#timer.unref();
@@ -357,22 +390,52 @@ export class WebhookSender {
     });
   }
 
-  /** Reads due deliveries of every receiver not known to wait in the store and with room (not open). */
+  /**
+   * Reads what came due since the sweep's last read, of every receiver not known to wait in
+   * the store and with room (not open): retries, events stored while the receiver's queue
+   * was full, and what a restart left (the first read is from the start).
+   */
   #readSweep(): void {
-    const skip = [...this.#receivers.values()]
-      .filter((r) => r.inStore || this.#room(r) <= 0)
-      .map((r) => r.key);
+    const from = this.#sweptUntil;
+    const at = this.#o.now();
+    if (from !== Number.NEGATIVE_INFINITY && this.#earliestRetry > at) {
+      // Nothing has come due that is not in hand or read by its receiver: no read at all.
+      this.#sweptUntil = at;
+      this.#sweep = false;
+      return;
+    }
+    const skipped = [...this.#receivers.values()].filter((r) => r.inStore || this.#room(r) <= 0);
+    // Their due deliveries are passed by: they read their own once they have room.
+    for (const r of skipped) if (!r.inStore) this.#waitsInStore(r);
+    const skip = skipped.map((r) => r.key);
     const limit = this.#o.concurrency * 4 + this.#taken.size;
     const ticks = this.#sweepTicks;
-    this.#read(false, limit, skip.length > 0 ? { skip } : undefined, (due) => {
+    this.#retriedSinceSweepRead = Number.POSITIVE_INFINITY;
+    const receivers = {
+      ...(skip.length > 0 ? { skip } : {}),
+      ...(from === Number.NEGATIVE_INFINITY ? {} : { dueAfter: from }),
+    };
+    this.#read(false, limit, receivers, (due, now) => {
       for (const d of due) {
         if (this.#taken.has(d.id)) continue;
         const r = this.#receiver(receiverOf(d.url));
         if (this.#room(r) > 0) this.#take(r, d);
         else this.#waitsInStore(r);
       }
-      // Fewer than asked for: every due delivery of these receivers is now in hand.
-      if (due.length < limit && ticks === this.#sweepTicks) this.#sweep = false;
+      if (due.length < limit) {
+        // Fewer than asked for: every due delivery of these receivers is now in hand. The
+        // next read starts here, unless a retry written meanwhile (or a full sweep's tick)
+        // asks for earlier.
+        const until = Math.min(
+          now,
+          this.#retriedSinceSweepRead,
+          this.#sweptUntil === from ? Number.POSITIVE_INFINITY : this.#sweptUntil,
+        );
+        this.#sweptUntil = until;
+        this.#retries = this.#retries.filter((retryAt) => retryAt > until);
+        this.#earliestRetry = this.#retries.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+        if (ticks === this.#sweepTicks) this.#sweep = false;
+      }
     });
   }
 
@@ -380,14 +443,15 @@ export class WebhookSender {
     oneReceiver: boolean,
     limit: number,
     receivers: WebhookReceivers | undefined,
-    use: (due: WebhookDelivery[]) => void,
+    use: (due: WebhookDelivery[], now: number) => void,
   ): void {
     this.#reading = true;
     this.#lastReadWasReceivers = oneReceiver;
+    const now = this.#o.now();
     this.#o.store
-      .dueWebhooks(this.#o.now(), limit, receivers)
+      .dueWebhooks(now, limit, receivers)
       .then((due) => {
-        use(due);
+        use(due, now);
         this.#startReady();
       })
       .catch(() => {})
@@ -430,7 +494,8 @@ export class WebhookSender {
       this.#poll();
     };
     void this.#deliver(r, d, release)
-      .catch(() => {})
+      // Its outcome was not written (the store failed): it is still there, due.
+      .catch(() => this.#waitsInStore(r))
       .finally(() => {
         this.#taken.delete(d.id);
         r.inHand--;
@@ -518,7 +583,14 @@ export class WebhookSender {
     const delay =
       Math.min(30 * 60_000, this.#o.retryBaseMs * 2 ** Math.min(d.attempts, 10)) *
       (0.8 + Math.random() * 0.4);
-    await this.#o.store.rescheduleWebhook(d.id, now + Math.round(delay), problem);
+    const next = now + Math.round(delay);
+    await this.#o.store.rescheduleWebhook(d.id, next, problem);
+    // A sweep that read past this time before the write was done did not see it: the next
+    // reads from before it.
+    this.#sweptUntil = Math.min(this.#sweptUntil, next - 1);
+    this.#retriedSinceSweepRead = Math.min(this.#retriedSinceSweepRead, next - 1);
+    this.#retries.push(next);
+    this.#earliestRetry = Math.min(this.#earliestRetry, next);
     this.#o.onResult?.(d, 'retry', problem);
   }
 
