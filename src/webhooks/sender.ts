@@ -52,6 +52,12 @@ export interface WebhookSenderOptions {
   circuitFailures?: number;
   /** How long an open circuit waits before its probe; it doubles on each failed probe, up to 5 minutes. */
   circuitOpenMs?: number;
+  /**
+   * Deliveries read back per second from the store for receivers whose circuit closed again,
+   * all of them together (default 200): a backlog left by an outage drains beside sending,
+   * not in a burst that competes with it. Other reads are not held to it.
+   */
+  drainPerSecond?: number;
   /** No answer (connection, headers or body) within this is a failure. */
   timeoutMs?: number;
   /** Give up on a delivery this long after it was created. */
@@ -96,6 +102,8 @@ interface Receiver {
   failures: number;
   /** Openings in a row (each doubles the wait). */
   openings: number;
+  /** Its circuit closed again with deliveries waiting in the store: they are read at the drain's rate. */
+  recovering: boolean;
   /** Ends an open circuit's wait. */
   timer: NodeJS.Timeout | null;
 }
@@ -167,6 +175,9 @@ export class WebhookSender {
   #earliestRetry = Number.POSITIVE_INFINITY;
   /** Other processes may hold deliveries on the store (a lease: PostgreSQL), until known otherwise. */
   #shared = true;
+  /** What recovering receivers may read from the store now (a bucket of drainPerSecond, refilled as time goes). */
+  #drainTokens: number;
+  #drainRefilledAt: number;
   /** The last read was one receiver's: the next may be the sweep (neither starves the other). */
   #lastReadWasReceivers = false;
   #reading = false;
@@ -182,6 +193,7 @@ export class WebhookSender {
       receiverBacklog: receiverConcurrency * 4,
       circuitFailures: 5,
       circuitOpenMs: 5000,
+      drainPerSecond: 200,
       timeoutMs: 10_000,
       giveUpAfterMs: 24 * 3600_000,
       retryBaseMs: 5000,
@@ -189,6 +201,8 @@ export class WebhookSender {
       now: Date.now,
       ...options,
     };
+    this.#drainTokens = this.#o.drainPerSecond;
+    this.#drainRefilledAt = this.#o.now();
   }
 
   /** Deliveries in hand: read ahead, being sent, or their outcome being written (for /metrics). */
@@ -285,6 +299,7 @@ export class WebhookSender {
         circuit: 'closed',
         failures: 0,
         openings: 0,
+        recovering: false,
         timer: null,
       };
       this.#receivers.set(key, r);
@@ -296,6 +311,20 @@ export class WebhookSender {
   #forgetIfIdle(r: Receiver): void {
     if (r.inHand === 0 && !r.inStore && r.circuit === 'closed' && r.failures === 0)
       this.#receivers.delete(r.key);
+  }
+
+  /** How many deliveries the receiver may read from the store now: its room, held to the drain's rate while it recovers. */
+  #readable(r: Receiver): number {
+    const room = this.#room(r);
+    if (!r.recovering || room <= 0) return room;
+    const now = this.#o.now();
+    const perSecond = this.#o.drainPerSecond;
+    this.#drainTokens = Math.min(
+      perSecond,
+      this.#drainTokens + ((now - this.#drainRefilledAt) * perSecond) / 1000,
+    );
+    this.#drainRefilledAt = now;
+    return Math.min(room, Math.floor(this.#drainTokens));
   }
 
   /** How many more deliveries the receiver may hold in memory. */
@@ -366,26 +395,37 @@ export class WebhookSender {
       (r) =>
         r.inStore &&
         this.#room(r) > 0 &&
-        (r.circuit === 'half-open' || this.#room(r) >= this.#o.receiverBacklog / 2),
+        (r.circuit === 'half-open' || this.#room(r) >= this.#o.receiverBacklog / 2) &&
+        this.#readable(r) > 0,
     );
-    if (waiting && !(this.#sweep && this.#lastReadWasReceivers)) this.#readReceiver(waiting);
-    else if (this.#sweep) this.#readSweep();
+    const sweepFirst = this.#sweep && (!waiting || this.#lastReadWasReceivers);
+    if (sweepFirst && this.#readSweep()) return;
+    if (waiting) this.#readReceiver(waiting);
   }
 
-  /** Reads one receiver's due deliveries into its queue, as many as it has room for. */
+  /** Reads one receiver's due deliveries into its queue, as many as it has room for (and the drain allows). */
   #readReceiver(r: Receiver): void {
-    const room = this.#room(r);
+    const room = this.#readable(r);
     const overflows = r.overflows;
     // Its deliveries in hand are due too, and come back: asked for on top of the room.
     const limit = room + r.inHand;
     this.#read(true, limit, { only: r.key }, (due) => {
+      let taken = 0;
+      let left = 0;
       for (const d of due) {
+        if (this.#taken.has(d.id)) continue;
         // Its room now: the circuit may have opened while the store was read.
-        if (this.#room(r) <= 0) break;
-        if (!this.#taken.has(d.id)) this.#take(r, d);
+        if (taken < room && this.#room(r) > 0) {
+          this.#take(r, d);
+          taken++;
+        } else left++;
       }
-      // Fewer than asked for: every due delivery of it is now in memory.
-      if (due.length < limit && overflows === r.overflows) r.inStore = false;
+      if (r.recovering) this.#drainTokens -= taken;
+      // Fewer than asked for, each now in hand: every due delivery of it is in memory.
+      if (due.length < limit && left === 0 && overflows === r.overflows) {
+        r.inStore = false;
+        r.recovering = false;
+      }
       this.#forgetIfIdle(r);
     });
   }
@@ -393,16 +433,17 @@ export class WebhookSender {
   /**
    * Reads what came due since the sweep's last read, of every receiver not known to wait in
    * the store and with room (not open): retries, events stored while the receiver's queue
-   * was full, and what a restart left (the first read is from the start).
+   * was full, and what a restart left (the first read is from the start). False when it had
+   * nothing to read.
    */
-  #readSweep(): void {
+  #readSweep(): boolean {
     const from = this.#sweptUntil;
     const at = this.#o.now();
     if (from !== Number.NEGATIVE_INFINITY && this.#earliestRetry > at) {
       // Nothing has come due that is not in hand or read by its receiver: no read at all.
       this.#sweptUntil = at;
       this.#sweep = false;
-      return;
+      return false;
     }
     const skipped = [...this.#receivers.values()].filter((r) => r.inStore || this.#room(r) <= 0);
     // Their due deliveries are passed by: they read their own once they have room.
@@ -437,6 +478,7 @@ export class WebhookSender {
         if (ticks === this.#sweepTicks) this.#sweep = false;
       }
     });
+    return true;
   }
 
   #read(
@@ -512,6 +554,7 @@ export class WebhookSender {
     r.timer = null;
     r.circuit = 'closed';
     r.openings = 0;
+    r.recovering = r.inStore;
     this.#o.onCircuit?.(r.host, 'closed', '');
   }
 
