@@ -2,8 +2,10 @@
 // connections or fails does not hold up another's events; each has its own requests in
 // flight and its own bounded queue in memory (the rest waits in the store); a circuit opens
 // after failures in a row, lets one probe through after its wait, and closes when the
-// receiver is back — and every event is delivered once it is. Real HTTP receivers, real
-// SQLite; waits are on events, never on the clock.
+// receiver is back — and every event is delivered once it is, after a restart too, its
+// backlog at the drain's rate. An open circuit costs each event its stored row only, and the
+// sweep reads only what came due since its last read. Real HTTP receivers, real SQLite;
+// waits are on events (the drain's lower bound on time is the one thing timed).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
