@@ -780,18 +780,30 @@ export class PostgresStore implements Store {
     // A receiver's URLs: those that start with it and go on with a path, query, fragment or nothing.
     const of = (key: string) =>
       `left(url, length(${key})) = ${key} AND substr(url, length(${key}) + 1, 1) IN ('', '/', '?', '#')`;
-    const [filter, arg] = receivers?.only
-      ? [`AND ${of('$4::text')}`, receivers.only]
-      : receivers?.skip?.length
-        ? [`AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) AS k(key) WHERE ${of('k.key')})`, receivers.skip]
-        : ['', null];
+    const params: unknown[] = [now, limit, this.instanceId];
+    const filters: string[] = [];
+    if (receivers?.only) {
+      params.push(receivers.only);
+      filters.push(of(`$${params.length}::text`));
+    } else if (receivers?.skip?.length) {
+      params.push(receivers.skip);
+      filters.push(
+        `NOT EXISTS (SELECT 1 FROM unnest($${params.length}::text[]) AS k(key) WHERE ${of('k.key')})`,
+      );
+    }
+    // A range of the due index that starts there: what waits from before it is not scanned.
+    if (receivers?.dueAfter !== undefined) {
+      params.push(receivers.dueAfter);
+      filters.push(`next_attempt_at > $${params.length}`);
+    }
     const { rows } = await this.#pool.query(
       `UPDATE webhook_deliveries SET claimed_by = $3 WHERE id IN (
          SELECT id FROM webhook_deliveries
-         WHERE abandoned_at IS NULL AND next_attempt_at <= $1 AND smsgw_claimable(claimed_by, $3) ${filter}
+         WHERE abandoned_at IS NULL AND next_attempt_at <= $1 AND smsgw_claimable(claimed_by, $3)
+           ${filters.map((f) => `AND ${f}`).join(' ')}
          ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      arg === null ? [now, limit, this.instanceId] : [now, limit, this.instanceId, arg],
+      params,
     );
     return rows
       .sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id)

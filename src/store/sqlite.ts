@@ -591,19 +591,22 @@ export class SqliteStore implements Store {
     // A receiver's URLs: those that start with it and go on with a path, query, fragment or nothing.
     const of = (key: string) =>
       `substr(url, 1, length(${key})) = ${key} AND substr(url, length(${key}) + 1, 1) IN ('', '/', '?', '#')`;
-    const [filter, args] = receivers?.only
-      ? [`AND ${of('?1')}`, [receivers.only]]
+    const [filter, arg] = receivers?.only
+      ? [`AND ${of('?1')}`, receivers.only]
       : receivers?.skip?.length
         ? [
             `AND NOT EXISTS (SELECT 1 FROM json_each(?1) AS k WHERE ${of('k.value')})`,
-            [JSON.stringify(receivers.skip)],
+            JSON.stringify(receivers.skip),
           ]
-        : ['', []];
+        : ['', null];
+    // A range of the due index that starts there: what waits from before it is not scanned.
+    const after = receivers?.dueAfter;
     return this.statement(
-      `SELECT * FROM webhook_deliveries WHERE abandoned_at IS NULL AND next_attempt_at <= ?2 ${filter}
+      `SELECT * FROM webhook_deliveries WHERE abandoned_at IS NULL AND next_attempt_at <= ?2
+         ${after === undefined ? '' : 'AND next_attempt_at > ?4'} ${filter}
        ORDER BY next_attempt_at, id LIMIT ?3`,
     )
-      .all(...(args.length > 0 ? args : [null]), now, limit)
+      .all(arg, now, limit, ...(after === undefined ? [] : [after]))
       .map((r) => ({
         id: r['id'] as number,
         accountId: r['account_id'] as string,

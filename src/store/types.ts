@@ -137,6 +137,11 @@ export interface WebhookReceivers {
   only?: string;
   /** None of these receivers'. */
   skip?: string[];
+  /**
+   * Only those whose next attempt is after this time (ms): what came due since an earlier
+   * read at that time, without scanning again what waits from before it.
+   */
+  dueAfter?: number;
 }
 
 /** What enqueueWebhook takes: the request fields default to a JSON POST. */

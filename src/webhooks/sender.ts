@@ -52,6 +52,12 @@ export interface WebhookSenderOptions {
   circuitFailures?: number;
   /** How long an open circuit waits before its probe; it doubles on each failed probe, up to 5 minutes. */
   circuitOpenMs?: number;
+  /**
+   * Deliveries read back per second from the store for receivers whose circuit closed again,
+   * all of them together (default 200): a backlog left by an outage drains beside sending,
+   * not in a burst that competes with it. Other reads are not held to it.
+   */
+  drainPerSecond?: number;
   /** No answer (connection, headers or body) within this is a failure. */
   timeoutMs?: number;
   /** Give up on a delivery this long after it was created. */
@@ -96,12 +102,21 @@ interface Receiver {
   failures: number;
   /** Openings in a row (each doubles the wait). */
   openings: number;
+  /** Its circuit closed again with deliveries waiting in the store: they are read at the drain's rate. */
+  recovering: boolean;
   /** Ends an open circuit's wait. */
   timer: NodeJS.Timeout | null;
 }
 
 /** An open circuit waits at most this long before its probe. */
 const maxCircuitOpenMs = 5 * 60_000;
+
+/**
+ * On a store shared by the processes of a cluster, every this many poll ticks the sweep
+ * reads from the start of the due deliveries, not only what came due since its last read:
+ * it finds those another process held until its lease ended (their due times are past).
+ */
+const fullSweepTicks = 30;
 
 /** The receiver a URL names: its scheme and authority as written, up to the path, query or fragment. */
 export function receiverOf(url: string): string {
@@ -143,6 +158,26 @@ export class WebhookSender {
   #sweep = true;
   /** Counts the ticks, so a sweep that began before one does not clear #sweep. */
   #sweepTicks = 0;
+  /**
+   * The sweep has read every delivery due up to this time (ms) that is not in hand and whose
+   * receiver does not wait in the store (those read their own): it reads on from here, not
+   * a backlog waiting in the store again each tick. -Infinity: from the start.
+   */
+  #sweptUntil = Number.NEGATIVE_INFINITY;
+  /** The earliest retry time written while a sweep's read was under way (it may have passed it by). */
+  #retriedSinceSweepRead = Number.POSITIVE_INFINITY;
+  /**
+   * The retry times written that the sweep has not read past. Every other delivery this
+   * sender stored is in hand or its receiver waits in the store, so after its first read
+   * the sweep reads the store only once one of these has come (or for a full sweep).
+   */
+  #retries: number[] = [];
+  #earliestRetry = Number.POSITIVE_INFINITY;
+  /** Other processes may hold deliveries on the store (a lease: PostgreSQL), until known otherwise. */
+  #shared = true;
+  /** What recovering receivers may read from the store now (a bucket of drainPerSecond, refilled as time goes). */
+  #drainTokens: number;
+  #drainRefilledAt: number;
   /** The last read was one receiver's: the next may be the sweep (neither starves the other). */
   #lastReadWasReceivers = false;
   #reading = false;
@@ -158,6 +193,7 @@ export class WebhookSender {
       receiverBacklog: receiverConcurrency * 4,
       circuitFailures: 5,
       circuitOpenMs: 5000,
+      drainPerSecond: 200,
       timeoutMs: 10_000,
       giveUpAfterMs: 24 * 3600_000,
       retryBaseMs: 5000,
@@ -165,6 +201,8 @@ export class WebhookSender {
       now: Date.now,
       ...options,
     };
+    this.#drainTokens = this.#o.drainPerSecond;
+    this.#drainRefilledAt = this.#o.now();
   }
 
   /** Deliveries in hand: read ahead, being sent, or their outcome being written (for /metrics). */
@@ -178,9 +216,18 @@ export class WebhookSender {
   }
 
   start(): void {
+    this.#sweep = true;
+    this.#sweptUntil = Number.NEGATIVE_INFINITY;
+    // A store of one process (SQLite: no lease) has nobody whose deliveries pass to this one.
+    this.#o.store.nodes().then(
+      (nodes) => (this.#shared = nodes.some((n) => n.leaseUntil !== null)),
+      () => {},
+    );
     this.#timer = setInterval(() => {
       this.#sweep = true;
       this.#sweepTicks++;
+      if (this.#shared && this.#sweepTicks % fullSweepTicks === 0)
+        this.#sweptUntil = Number.NEGATIVE_INFINITY;
       this.#poll();
     }, this.#o.pollMs);
     this.#timer.unref();
@@ -252,6 +299,7 @@ export class WebhookSender {
         circuit: 'closed',
         failures: 0,
         openings: 0,
+        recovering: false,
         timer: null,
       };
       this.#receivers.set(key, r);
@@ -263,6 +311,20 @@ export class WebhookSender {
   #forgetIfIdle(r: Receiver): void {
     if (r.inHand === 0 && !r.inStore && r.circuit === 'closed' && r.failures === 0)
       this.#receivers.delete(r.key);
+  }
+
+  /** How many deliveries the receiver may read from the store now: its room, held to the drain's rate while it recovers. */
+  #readable(r: Receiver): number {
+    const room = this.#room(r);
+    if (!r.recovering || room <= 0) return room;
+    const now = this.#o.now();
+    const perSecond = this.#o.drainPerSecond;
+    this.#drainTokens = Math.min(
+      perSecond,
+      this.#drainTokens + ((now - this.#drainRefilledAt) * perSecond) / 1000,
+    );
+    this.#drainRefilledAt = now;
+    return Math.min(room, Math.floor(this.#drainTokens));
   }
 
   /** How many more deliveries the receiver may hold in memory. */
@@ -333,61 +395,105 @@ export class WebhookSender {
       (r) =>
         r.inStore &&
         this.#room(r) > 0 &&
-        (r.circuit === 'half-open' || this.#room(r) >= this.#o.receiverBacklog / 2),
+        (r.circuit === 'half-open' || this.#room(r) >= this.#o.receiverBacklog / 2) &&
+        this.#readable(r) > 0,
     );
-    if (waiting && !(this.#sweep && this.#lastReadWasReceivers)) this.#readReceiver(waiting);
-    else if (this.#sweep) this.#readSweep();
+    const sweepFirst = this.#sweep && (!waiting || this.#lastReadWasReceivers);
+    if (sweepFirst && this.#readSweep()) return;
+    if (waiting) this.#readReceiver(waiting);
   }
 
-  /** Reads one receiver's due deliveries into its queue, as many as it has room for. */
+  /** Reads one receiver's due deliveries into its queue, as many as it has room for (and the drain allows). */
   #readReceiver(r: Receiver): void {
-    const room = this.#room(r);
+    const room = this.#readable(r);
     const overflows = r.overflows;
     // Its deliveries in hand are due too, and come back: asked for on top of the room.
     const limit = room + r.inHand;
     this.#read(true, limit, { only: r.key }, (due) => {
+      let taken = 0;
+      let left = 0;
       for (const d of due) {
+        if (this.#taken.has(d.id)) continue;
         // Its room now: the circuit may have opened while the store was read.
-        if (this.#room(r) <= 0) break;
-        if (!this.#taken.has(d.id)) this.#take(r, d);
+        if (taken < room && this.#room(r) > 0) {
+          this.#take(r, d);
+          taken++;
+        } else left++;
       }
-      // Fewer than asked for: every due delivery of it is now in memory.
-      if (due.length < limit && overflows === r.overflows) r.inStore = false;
+      if (r.recovering) this.#drainTokens -= taken;
+      // Fewer than asked for, each now in hand: every due delivery of it is in memory.
+      if (due.length < limit && left === 0 && overflows === r.overflows) {
+        r.inStore = false;
+        r.recovering = false;
+      }
       this.#forgetIfIdle(r);
     });
   }
 
-  /** Reads due deliveries of every receiver not known to wait in the store and with room (not open). */
-  #readSweep(): void {
-    const skip = [...this.#receivers.values()]
-      .filter((r) => r.inStore || this.#room(r) <= 0)
-      .map((r) => r.key);
+  /**
+   * Reads what came due since the sweep's last read, of every receiver not known to wait in
+   * the store and with room (not open): retries, events stored while the receiver's queue
+   * was full, and what a restart left (the first read is from the start). False when it had
+   * nothing to read.
+   */
+  #readSweep(): boolean {
+    const from = this.#sweptUntil;
+    const at = this.#o.now();
+    if (from !== Number.NEGATIVE_INFINITY && this.#earliestRetry > at) {
+      // Nothing has come due that is not in hand or read by its receiver: no read at all.
+      this.#sweptUntil = at;
+      this.#sweep = false;
+      return false;
+    }
+    const skipped = [...this.#receivers.values()].filter((r) => r.inStore || this.#room(r) <= 0);
+    // Their due deliveries are passed by: they read their own once they have room.
+    for (const r of skipped) if (!r.inStore) this.#waitsInStore(r);
+    const skip = skipped.map((r) => r.key);
     const limit = this.#o.concurrency * 4 + this.#taken.size;
     const ticks = this.#sweepTicks;
-    this.#read(false, limit, skip.length > 0 ? { skip } : undefined, (due) => {
+    this.#retriedSinceSweepRead = Number.POSITIVE_INFINITY;
+    const receivers = {
+      ...(skip.length > 0 ? { skip } : {}),
+      ...(from === Number.NEGATIVE_INFINITY ? {} : { dueAfter: from }),
+    };
+    this.#read(false, limit, receivers, (due, now) => {
       for (const d of due) {
         if (this.#taken.has(d.id)) continue;
         const r = this.#receiver(receiverOf(d.url));
         if (this.#room(r) > 0) this.#take(r, d);
         else this.#waitsInStore(r);
       }
-      // Fewer than asked for: every due delivery of these receivers is now in hand.
-      if (due.length < limit && ticks === this.#sweepTicks) this.#sweep = false;
+      if (due.length < limit) {
+        // Fewer than asked for: every due delivery of these receivers is now in hand. The
+        // next read starts here, unless a retry written meanwhile (or a full sweep's tick)
+        // asks for earlier.
+        const until = Math.min(
+          now,
+          this.#retriedSinceSweepRead,
+          this.#sweptUntil === from ? Number.POSITIVE_INFINITY : this.#sweptUntil,
+        );
+        this.#sweptUntil = until;
+        this.#retries = this.#retries.filter((retryAt) => retryAt > until);
+        this.#earliestRetry = this.#retries.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+        if (ticks === this.#sweepTicks) this.#sweep = false;
+      }
     });
+    return true;
   }
 
   #read(
     oneReceiver: boolean,
     limit: number,
     receivers: WebhookReceivers | undefined,
-    use: (due: WebhookDelivery[]) => void,
+    use: (due: WebhookDelivery[], now: number) => void,
   ): void {
     this.#reading = true;
     this.#lastReadWasReceivers = oneReceiver;
+    const now = this.#o.now();
     this.#o.store
-      .dueWebhooks(this.#o.now(), limit, receivers)
+      .dueWebhooks(now, limit, receivers)
       .then((due) => {
-        use(due);
+        use(due, now);
         this.#startReady();
       })
       .catch(() => {})
@@ -430,7 +536,8 @@ export class WebhookSender {
       this.#poll();
     };
     void this.#deliver(r, d, release)
-      .catch(() => {})
+      // Its outcome was not written (the store failed): it is still there, due.
+      .catch(() => this.#waitsInStore(r))
       .finally(() => {
         this.#taken.delete(d.id);
         r.inHand--;
@@ -447,6 +554,7 @@ export class WebhookSender {
     r.timer = null;
     r.circuit = 'closed';
     r.openings = 0;
+    r.recovering = r.inStore;
     this.#o.onCircuit?.(r.host, 'closed', '');
   }
 
@@ -518,7 +626,14 @@ export class WebhookSender {
     const delay =
       Math.min(30 * 60_000, this.#o.retryBaseMs * 2 ** Math.min(d.attempts, 10)) *
       (0.8 + Math.random() * 0.4);
-    await this.#o.store.rescheduleWebhook(d.id, now + Math.round(delay), problem);
+    const next = now + Math.round(delay);
+    await this.#o.store.rescheduleWebhook(d.id, next, problem);
+    // A sweep that read past this time before the write was done did not see it: the next
+    // reads from before it.
+    this.#sweptUntil = Math.min(this.#sweptUntil, next - 1);
+    this.#retriedSinceSweepRead = Math.min(this.#retriedSinceSweepRead, next - 1);
+    this.#retries.push(next);
+    this.#earliestRetry = Math.min(this.#earliestRetry, next);
     this.#o.onResult?.(d, 'retry', problem);
   }
 

@@ -993,6 +993,35 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
           await store.finishWebhook(d.id, 'delivered');
       });
 
+      test('due deliveries whose next attempt is after a time only (came due since a read then), of any or some receivers', async () => {
+        const times = [t0 - 40, t0 - 30, t0 - 20];
+        const urls = ['https://c.example/x', 'https://d.example/y'];
+        for (const at of times) for (const url of urls) await store.enqueueWebhook({ ...hook(at), url });
+        const due = async (now: number, receivers: { only?: string; skip?: string[]; dueAfter?: number }) =>
+          (await store.dueWebhooks(now, 100, receivers))
+            .filter((d) => times.includes(d.nextAttemptAt))
+            .map((d) => [d.nextAttemptAt, d.url]);
+        assert.deepEqual(await due(t0, { dueAfter: t0 - 30 }), [
+          [t0 - 20, urls[0]],
+          [t0 - 20, urls[1]],
+        ]);
+        assert.deepEqual(await due(t0 - 25, { dueAfter: t0 - 35 }), [
+          [t0 - 30, urls[0]],
+          [t0 - 30, urls[1]],
+        ]);
+        assert.deepEqual(
+          await due(t0, { dueAfter: t0 - 41, skip: ['https://c.example'] }),
+          times.map((at) => [at, urls[1]]),
+        );
+        assert.deepEqual(await due(t0, { dueAfter: t0 - 40, only: 'https://c.example' }), [
+          [t0 - 30, urls[0]],
+          [t0 - 20, urls[0]],
+        ]);
+        assert.equal((await due(t0, { dueAfter: t0 - 20 })).length, 0, 'none after the last');
+        for (const d of (await store.dueWebhooks(t0, 100)).filter((d) => times.includes(d.nextAttemptAt)))
+          await store.finishWebhook(d.id, 'delivered');
+      });
+
       test('a delivery id is never given again, even once the queue is empty', async () => {
         await store.enqueueWebhook(hook(t0));
         const [first] = await store.dueWebhooks(t0, 10);

@@ -2,8 +2,10 @@
 // connections or fails does not hold up another's events; each has its own requests in
 // flight and its own bounded queue in memory (the rest waits in the store); a circuit opens
 // after failures in a row, lets one probe through after its wait, and closes when the
-// receiver is back — and every event is delivered once it is. Real HTTP receivers, real
-// SQLite; waits are on events, never on the clock.
+// receiver is back — and every event is delivered once it is, after a restart too, its
+// backlog at the drain's rate. An open circuit costs each event its stored row only, and the
+// sweep reads only what came due since its last read. Real HTTP receivers, real SQLite;
+// waits are on events (the drain's lower bound on time is the one thing timed).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -11,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openStore } from '../../src/store/index.ts';
+import { openStore, type Store, type WebhookReceivers } from '../../src/store/index.ts';
 import { type CircuitState, WebhookSender } from '../../src/webhooks/index.ts';
 import { freePort } from '../peers/ports.ts';
 
@@ -202,6 +204,198 @@ test("a receiver's queue in memory is bounded: the rest waits in the store and i
   } finally {
     sender.stop();
     await slow.close();
+    await store.close();
+  }
+});
+
+/** The store, with some of its methods wrapped (the rest bound to it, private fields and all). */
+function wrapped(store: Store, methods: Partial<Store>): Store {
+  return new Proxy(store, {
+    get(target, key) {
+      if (Object.hasOwn(methods, key)) return methods[key as keyof Store];
+      const value = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+test('an open circuit costs each event its stored row and nothing more: no attempt, no other write, no read', async () => {
+  const store = await openStore(`sqlite:${join(dir, 'open-cost.db')}`);
+  const refusedUrl = `http://127.0.0.1:${await freePort()}/hooks`;
+  const calls: string[] = [];
+  const counting = wrapped(store, {
+    enqueueWebhook(d) {
+      calls.push('enqueue');
+      return store.enqueueWebhook(d);
+    },
+    rescheduleWebhook(id, at, error) {
+      calls.push('reschedule');
+      return store.rescheduleWebhook(id, at, error);
+    },
+    finishWebhook(id, outcome) {
+      calls.push('finish');
+      return store.finishWebhook(id, outcome);
+    },
+    dueWebhooks(now, limit, receivers) {
+      calls.push('read');
+      return store.dueWebhooks(now, limit, receivers);
+    },
+  });
+  // The sender asks the time once per poll tick (the sweep's turn) when idle: ticks are counted by it.
+  let clockReads = 0;
+  const circuits: CircuitState[] = [];
+  const sender = new WebhookSender({
+    store: counting,
+    receiverConcurrency: 1,
+    circuitFailures: 1,
+    // Not half-open again, and the failed one not due again, within the test.
+    circuitOpenMs: 3600_000,
+    retryBaseMs: 3600_000,
+    pollMs: 10,
+    now() {
+      clockReads++;
+      return Date.now();
+    },
+    onCircuit: (_host, state) => circuits.push(state),
+  });
+  sender.start();
+  try {
+    await sender.enqueue('dead', refusedUrl, null, { type: 't', data: { n: 0 } });
+    await until(
+      () => circuits.includes('open') && sender.backlog === 0,
+      'the circuit opens, the failure recorded',
+    );
+    calls.length = 0;
+    for (const n of range(100)) await sender.enqueue('dead', refusedUrl, null, { type: 't', data: { n } });
+    const ticksFrom = clockReads;
+    await until(() => clockReads >= ticksFrom + 20, 'twenty poll ticks at least');
+    assert.deepEqual(
+      calls,
+      Array(100).fill('enqueue'),
+      'one stored row per event; not tried, not rescheduled, and its backlog not read by the sweep',
+    );
+    assert.deepEqual(circuits, ['open']);
+  } finally {
+    sender.stop();
+    await store.close();
+  }
+});
+
+test('the sweep reads on from where its last read ended, and reads only when a retry has come due', async () => {
+  const store = await openStore(`sqlite:${join(dir, 'sweep.db')}`);
+  const reads: Array<WebhookReceivers | undefined> = [];
+  const counting = wrapped(store, {
+    dueWebhooks(now, limit, receivers) {
+      reads.push(receivers);
+      return store.dueWebhooks(now, limit, receivers);
+    },
+  });
+  // The first five requests fail (one per event): each is retried once, then delivered.
+  let requests = 0;
+  const flaky = await receiver(() => (++requests <= 5 ? 503 : 200));
+  const sender = new WebhookSender({ store: counting, retryBaseMs: 50, pollMs: 10, circuitFailures: 100 });
+  sender.start();
+  try {
+    for (const n of range(5)) await sender.enqueue('acme', flaky.url, null, { type: 't', data: { n } });
+    await until(() => sorted(flaky.delivered).length === 5, 'each delivered after its retry');
+    assert.deepEqual(sorted(flaky.delivered), range(5));
+    await until(() => sender.backlog === 0, 'every outcome recorded');
+    const sweeps = reads.filter((r) => r?.only === undefined);
+    assert.equal(sweeps[0]?.dueAfter, undefined, 'the first read, at start, is from the start');
+    assert.ok(
+      sweeps.slice(1).every((r) => r?.dueAfter !== undefined),
+      'the later ones from where the last ended',
+    );
+    // A read per retry at most (two when one is written during a read), not one per poll tick.
+    assert.ok(sweeps.length <= 1 + 2 * 5, `${sweeps.length} sweeps`);
+  } finally {
+    sender.stop();
+    await flaky.close();
+    await store.close();
+  }
+});
+
+test('what waits in the store behind an open circuit is delivered after a restart', async () => {
+  const file = `sqlite:${join(dir, 'restart.db')}`;
+  let store = await openStore(file);
+  let up = false;
+  const flaky = await receiver(() => (up ? 200 : 503));
+  const circuits: CircuitState[] = [];
+  let sender = new WebhookSender({
+    store,
+    receiverConcurrency: 1,
+    circuitFailures: 1,
+    circuitOpenMs: 3600_000,
+    retryBaseMs: 3600_000,
+    pollMs: 10,
+    onCircuit: (_host, state) => circuits.push(state),
+  });
+  sender.start();
+  try {
+    await sender.enqueue('acme', flaky.url, null, { type: 't', data: { n: 0 } });
+    await until(() => circuits.includes('open') && sender.backlog === 0, 'the circuit opens');
+    for (const n of range(30))
+      await sender.enqueue('acme', flaky.url, null, { type: 't', data: { n: n + 1 } });
+    assert.equal(flaky.events.length, 1, 'none of them tried while the circuit is open');
+    sender.stop();
+    await store.close();
+
+    // Restarted, with the receiver back: the thirty waiting are sent (the failed one is due in an hour).
+    up = true;
+    store = await openStore(file);
+    sender = new WebhookSender({ store, pollMs: 10 });
+    sender.start();
+    await until(() => flaky.delivered.length >= 30, 'the thirty sent after the restart');
+    assert.deepEqual(
+      sorted(flaky.delivered),
+      range(30).map((n) => n + 1),
+    );
+  } finally {
+    sender.stop();
+    await flaky.close();
+    await store.close();
+  }
+});
+
+test("a receiver whose circuit closes again drains its backlog at the drain's rate, not in a burst", async () => {
+  const store = await openStore(`sqlite:${join(dir, 'drain.db')}`);
+  // The first request fails and opens the circuit; the probe is held until the receiver is back.
+  let requests = 0;
+  let up = false;
+  const flaky = await receiver(() => (requests++ === 0 ? 503 : up ? 200 : null));
+  const circuits: Array<[CircuitState, number]> = [];
+  const sender = new WebhookSender({
+    store,
+    receiverConcurrency: 1,
+    circuitFailures: 1,
+    circuitOpenMs: 50,
+    retryBaseMs: 3600_000,
+    drainPerSecond: 20,
+    pollMs: 10,
+    onCircuit: (_host, state) => circuits.push([state, Date.now()]),
+  });
+  sender.start();
+  try {
+    await sender.enqueue('acme', flaky.url, null, { type: 't', data: { n: 0 } });
+    await until(() => circuits.some(([state]) => state === 'open'), 'the circuit opens');
+    for (const n of range(60))
+      await sender.enqueue('acme', flaky.url, null, { type: 't', data: { n: n + 1 } });
+    up = true;
+    flaky.release();
+    await until(() => circuits.some(([state]) => state === 'closed'), 'closed by a probe that passed');
+    const closedAt = circuits.find(([state]) => state === 'closed')![1];
+    await until(() => flaky.delivered.length >= 60, 'the sixty sent');
+    // After the probe's one, a bucket of 20, then 20 a second: the other 39 take 1.95 s at least.
+    const tookMs = Date.now() - closedAt;
+    assert.ok(tookMs >= 1900, `drained in ${tookMs} ms`);
+    assert.deepEqual(
+      sorted(flaky.delivered),
+      range(60).map((n) => n + 1),
+    );
+    assert.equal(flaky.delivered.length, 60, 'each once');
+  } finally {
+    sender.stop();
+    await flaky.close();
     await store.close();
   }
 });
