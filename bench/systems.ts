@@ -156,8 +156,9 @@ function read(dir: string, file: string): string {
 
 /** A child of this process's own cgroup, limited to `mb` MB (v2: memory.max; v1: memory.limit_in_bytes). */
 function cgroupLimit(version: 'v1' | 'v2', mb: number): MemoryLimit | { missing: string } {
-  // Where the hierarchy is mounted (mountinfo: the mount point is field 5, the type after " - ").
-  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+  // Where the hierarchy is mounted (mountinfo: the part of the hierarchy mounted is field 4,
+  // the mount point field 5, the type after " - ").
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' '))
     .find((f) => {
@@ -165,14 +166,18 @@ function cgroupLimit(version: 'v1' | 'v2', mb: number): MemoryLimit | { missing:
       return version === 'v2'
         ? type === 'cgroup2'
         : type === 'cgroup' && (f[f.length - 1] ?? '').split(',').includes('memory');
-    })?.[4];
-  const own = readFileSync('/proc/self/cgroup', 'utf8')
+    });
+  const path = readFileSync('/proc/self/cgroup', 'utf8')
     .split('\n')
     .map((line) => line.split(':'))
     .find(([, controllers]) =>
       version === 'v2' ? controllers === '' : controllers!.split(',').includes('memory'),
     )?.[2];
-  if (!mount || own === undefined) return { missing: 'not mounted' };
+  if (!mounted || path === undefined) return { missing: 'not mounted' };
+  const [root, mount] = [mounted[3]!, mounted[4]!];
+  if (!path.startsWith(root))
+    return { missing: `this process's cgroup ${path} is outside the mounted ${root}` };
+  const own = path.slice(root === '/' ? 0 : root.length);
   // v2 gives a child memory.max only where its parent hands the memory controller down.
   if (version === 'v2' && !read(join(mount, own), 'cgroup.subtree_control').split(' ').includes('memory'))
     return { missing: `memory controller not enabled below ${join(mount, own)}` };
