@@ -1,8 +1,9 @@
 // `npm run bench -- memory`: what `smsgw serve` holds resident (VmRSS, its threads
 // included) idle after start, and at its peak under the head-to-head's full REST → SMPP
-// load, with and without a receipt and webhook per message; then the same load within a
-// 256 MB memory limit (a systemd scope, else a cgroup: systems.ts, memoryLimit), where the
-// system allows one. Targets (issue #21): idle ≤ 80 MB, peak ≤ 200 MB; the soak part checks
+// load, with and without a receipt and webhook per message; then every smsgw row of the
+// head-to-head (REST and SMPP, with and without receipts, and through ab) within a 256 MB
+// memory limit (a systemd scope, else a cgroup: systems.ts, memoryLimit), where the system
+// allows one. Targets (issue #21): idle ≤ 80 MB, peak ≤ 200 MB; the soak part checks
 // that memory stays flat. BENCH_HEAP=1 also takes a V8 heap snapshot of the gateway idle and
 // one a few seconds into the REST → SMPP load, and prints what holds each heap by module and
 // by constructor (bench/heap-holders.ts); the snapshots stay in .bench/heap/. Writing a
@@ -13,8 +14,16 @@ import { join } from 'node:path';
 import { formatHeapHolders, heapHolders } from './heap-holders.ts';
 import { formatRate, printTable } from './report.ts';
 import { type RunCase, type RunResult, runCase } from './runs.ts';
-import { type MemoryLimit, memoryLimit, residentMemoryMb, sleep, startSink, startSmsgw } from './systems.ts';
-import { headToHeadConcurrency, headToHeadLink } from './vs-kannel.ts';
+import {
+  abInstalled,
+  type MemoryLimit,
+  memoryLimit,
+  residentMemoryMb,
+  sleep,
+  startSink,
+  startSmsgw,
+} from './systems.ts';
+import { headToHeadConcurrency, headToHeadLink, headToHeadRows } from './vs-kannel.ts';
 
 const smoke = process.env.BENCH_SMOKE === '1';
 const messages = smoke ? 400 : 60_000;
@@ -105,14 +114,30 @@ export async function benchMemory(): Promise<void> {
   });
   const receipts = await runCase({ ...base, receipts: true, messages: withReceipts });
   const limit = memoryLimit(limitMb);
-  let limited: RunResult | string | null = null;
+  // Every smsgw row of the head-to-head (bench/vs-kannel.ts), each a gateway in the limit.
+  const limited: Array<[string, RunResult | string]> = [];
   let cgroup: ReturnType<MemoryLimit['usage']> = null;
   if ('within' in limit) {
     try {
-      limited = await runCase({ ...base, within: limit.within });
-    } catch (err) {
-      // The gateway gone mid-run (killed at the limit) fails the run's /proc reads.
-      limited = (err as Error).message;
+      for (const row of headToHeadRows.filter(
+        (r) => r.system.startsWith('smsgw') && (abInstalled || r.loadTool !== 'ab'),
+      )) {
+        const name = `${row.system === 'smsgw-rest' ? 'REST' : 'SMPP'} → SMPP${row.receipts ? ' + receipt' : ''}${row.loadTool ? ` (${row.loadTool})` : ''}`;
+        try {
+          const run = await runCase({
+            ...base,
+            system: row.system,
+            receipts: row.receipts,
+            loadTool: row.loadTool,
+            messages: row.receipts ? withReceipts : messages,
+            within: limit.within,
+          });
+          limited.push([name, run]);
+        } catch (err) {
+          // The gateway gone mid-run (killed at the limit) fails the run's /proc reads.
+          limited.push([name, (err as Error).message]);
+        }
+      }
     } finally {
       cgroup = limit.usage();
       limit.close();
@@ -141,18 +166,20 @@ export async function benchMemory(): Promise<void> {
       `≤ ${peakTarget} MB: ${met(receipts.peakMemoryMb <= peakTarget)}`,
     ],
   ];
-  if (typeof limited === 'string')
-    rows.push([`REST → SMPP within ${limitMb} MB`, '–', '–', '–', `did not run to the end: ${limited}`]);
-  else if (limited)
-    rows.push([
-      `REST → SMPP within ${limitMb} MB, peak`,
-      limited.peakMemoryMb.toFixed(0),
-      formatRate(limited.messagesPerSecond),
-      cpuUs(limited),
-      limited.lost === 0 && limited.refused === 0
-        ? 'survived: ran to the end'
-        : `${limited.refused} refused, ${limited.lost} lost: killed?`,
-    ]);
+  for (const [name, run] of limited)
+    rows.push(
+      typeof run === 'string'
+        ? [`${name} within ${limitMb} MB`, '–', '–', '–', `did not run to the end: ${run}`]
+        : [
+            `${name} within ${limitMb} MB, peak`,
+            run.peakMemoryMb.toFixed(0),
+            formatRate(run.messagesPerSecond),
+            cpuUs(run),
+            run.lost === 0 && run.refused === 0
+              ? 'survived: ran to the end'
+              : `${run.refused} refused, ${run.lost} lost: killed?`,
+          ],
+    );
   printTable(
     `Memory: smsgw serve (bin/smsgw, SQLite), resident set of the process and its threads (VmRSS; peak: VmHWM); load: ${headToHeadConcurrency} keep-alive HTTP connections, ${headToHeadLink.binds} binds × window ${headToHeadLink.window}${heapDir ? '; the REST → SMPP peak includes writing a heap snapshot (BENCH_HEAP=1)' : ''}`,
     ['case', 'MB', 'msgs/s', 'CPU µs/msg', 'target'],
@@ -163,7 +190,12 @@ export async function benchMemory(): Promise<void> {
       `\nNo ${limitMb} MB limit could be set here (${limit.missing}); the peaks above say whether the gateway fits in one.\n`,
     );
   else {
-    process.stdout.write(`\n${limitMb} MB limit: ${limit.how}.\n`);
+    const survived = limited.every(
+      ([, run]) => typeof run !== 'string' && run.lost === 0 && run.refused === 0,
+    );
+    process.stdout.write(
+      `\n${limitMb} MB limit: ${limit.how}. The head-to-head's ${limited.length} smsgw rows inside it: ${survived ? 'survived, every message through' : 'NOT survived'}.\n`,
+    );
     if (cgroup)
       process.stdout.write(
         `The cgroup's own count (page cache included): peak ${cgroup.peakMb.toFixed(0)} MB, limit reached ${cgroup.limitHits} times, ${cgroup.oomKills} processes killed.\n`,
