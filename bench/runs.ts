@@ -68,6 +68,10 @@ export interface RunCase {
   interceptor?: string;
   /** smsgw runs within this command (a memory limit: memoryLimit in systems.ts). */
   within?: string[];
+  /** Environment variables for smsgw (systems.ts, SmsgwOptions.env). */
+  env?: Record<string, string>;
+  /** Called with the system's processes as the measured load starts. */
+  onLoad?: (pids: number[]) => void;
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -146,6 +150,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
             lookupUrl: hlr ? `http://127.0.0.1:${hlr.port}/hlr/{{number}}` : undefined,
             interceptor: c.interceptor,
             within: c.within,
+            env: c.env,
           });
     const load =
       c.system === 'smsgw-smpp'
@@ -176,6 +181,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     await c.measure?.start();
     const cpuBefore = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const t0 = performance.now();
+    c.onLoad?.(system.pids);
     let refused = 0;
     const sliceRates: number[] = [];
     const sliceMemoryMb: number[] = [];

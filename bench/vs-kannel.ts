@@ -18,14 +18,14 @@ export const headToHeadLink = { binds: 2, window: 64 };
 /** HTTP connections (or the ESME's window). */
 export const headToHeadConcurrency = 64;
 
-interface Row {
+export interface Row {
   system: SystemKind;
   receipts: boolean;
   /** The HTTP load: our lean client unless `ab`. */
   loadTool?: 'ab';
 }
 
-const rows: Row[] = [
+export const headToHeadRows: Row[] = [
   { system: 'kannel', receipts: false },
   { system: 'smsgw-rest', receipts: false },
   { system: 'kannel-nostore', receipts: false },
@@ -160,7 +160,7 @@ export async function benchVsKannel(): Promise<void> {
     [['null system', formatRate(harness.messagesPerSecond), (harness.cpuSecondsPer1k * 1000).toFixed(1)]],
   );
 
-  const wanted = rows.filter(
+  const wanted = headToHeadRows.filter(
     (r) => (kannelInstalled || !r.system.startsWith('kannel')) && (abInstalled || r.loadTool !== 'ab'),
   );
   if (!kannelInstalled)

@@ -260,11 +260,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   });
   if (!o.metricsAccess?.elsewhere)
     app.register(metricsRoute(o.metrics, o.metricsAccess?.keyHashes ?? [], authGuard));
-  // Serialized once: a client asking for it again and again costs no new copy each time.
-  const openApiJson = Buffer.from(JSON.stringify(openApiDocument));
-  app.get('/openapi.json', async (_req, reply) =>
-    reply.type('application/json; charset=utf-8').send(openApiJson),
-  );
+  // Serialized once, at the first request: a client asking for it again and again costs no
+  // new copy each time, and a gateway nobody asks holds none.
+  let openApiJson: Buffer | undefined;
+  app.get('/openapi.json', async (_req, reply) => {
+    openApiJson ??= Buffer.from(JSON.stringify(openApiDocument));
+    return reply.type('application/json; charset=utf-8').send(openApiJson);
+  });
 
   app.register(async (v1) => {
     v1.addHook('onRequest', authenticate);

@@ -69,8 +69,11 @@ function loadFiles(): Map<string, ConsoleFile> {
 
 /** The fastify plugin for the `public` scope of buildHttpApi: GET /console and its files. */
 export function consolePlugin(): (app: FastifyInstance) => Promise<void> {
-  const files = loadFiles();
+  // Read at the first request for the console, not at start: a gateway nobody opens the
+  // console of holds none of it.
+  let files: Map<string, ConsoleFile> | undefined;
   const send = (name: string, req: FastifyRequest, reply: FastifyReply) => {
+    files ??= loadFiles();
     const file = files.get(name);
     if (!file) throw new GatewayError('not_found', `no console file ${name}`, undefined, 404);
     reply.headers(consoleSecurityHeaders).header('etag', file.etag);

@@ -3,8 +3,9 @@
 // number, the answer's fields are read at dotted paths. Answers are kept in memory
 // (bounded, for `ttlSeconds`); a number asked for again while its lookup runs shares it.
 // A failure (no answer within `timeoutMs`, not 2xx, no network in the answer) is counted,
-// reported to `onFailure` and not kept, so the next message asks again.
-import { Agent } from 'undici';
+// reported to `onFailure` and not kept, so the next message asks again. undici is loaded
+// at the first lookup, not with the gateway (a gateway without a lookup never loads it).
+import type { Agent } from 'undici';
 import type { NumberLookupConfig } from '../../config/index.ts';
 import {
   BoundedMap,
@@ -27,7 +28,8 @@ export class HttpNumberLookup implements NetworkLookup {
   readonly #now: () => number;
   readonly #onFailure: (number: string, reason: string) => void;
   /** Kept-alive connections to the provider (undici, as the http connector: cheaper per request than fetch). */
-  readonly #agent: Agent;
+  /** Made at the first lookup. */
+  #agent: Promise<Agent> | null = null;
 
   constructor(
     config: NumberLookupConfig,
@@ -38,16 +40,20 @@ export class HttpNumberLookup implements NetworkLookup {
     this.#cache = new BoundedMap(config.cacheSize);
     this.#now = options.now ?? Date.now;
     this.#onFailure = options.onFailure ?? (() => {});
-    this.#agent = new Agent({
-      headersTimeout: config.timeoutMs,
-      bodyTimeout: config.timeoutMs,
-      connect: { timeout: config.timeoutMs },
-    });
   }
 
   /** Closes the connections to the provider. */
-  close(): Promise<void> {
-    return this.#agent.close();
+  async close(): Promise<void> {
+    await (await this.#agent)?.close();
+  }
+
+  #connections(): Promise<Agent> {
+    const { timeoutMs } = this.#config;
+    this.#agent ??= import('undici').then(
+      ({ Agent }) =>
+        new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } }),
+    );
+    return this.#agent;
   }
 
   lookup(number: string): Promise<{ info: NetworkInfo; cached: boolean } | null> {
@@ -84,7 +90,7 @@ export class HttpNumberLookup implements NetworkLookup {
     let info: NetworkInfo;
     try {
       const target = new URL(url);
-      const res = await this.#agent.request({
+      const res = await (await this.#connections()).request({
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: c.method,
