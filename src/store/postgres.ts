@@ -121,6 +121,8 @@ const types: pg.CustomTypesConfig = {
 export class PostgresStore implements Store {
   /** This process's name in smsgw_instances and in the claims it makes. */
   readonly instanceId = randomUUID();
+  /** None yet: a batch's messages are all stored as it uploads. */
+  readonly staging = null;
   readonly #pool: pg.Pool;
   readonly #leaseMs: number;
   readonly #startedAt = Date.now();
