@@ -443,7 +443,11 @@ test("a batch cancel counts every message it canceled in /metrics' canceled (row
     end: `${String((hourUtc + 1) % 24).padStart(2, '0')}:00`,
   };
   const running = (
-    await call('POST', '/v1/batches', { text: 'Q', quietHours, recipients: ['+447700900805', '+447700900806'] })
+    await call('POST', '/v1/batches', {
+      text: 'Q',
+      quietHours,
+      recipients: ['+447700900805', '+447700900806'],
+    })
   ).body;
   assert.equal(running.status, 'running');
   await waitFor(async () => (await gw.app.store.countByStatus(running.id)).scheduled === 2);
