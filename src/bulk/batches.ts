@@ -364,14 +364,22 @@ export class Batches {
 
     // Staged rows: one chunk is written while the next is read, each written once the one
     // before is durable (the upload waits for the store, and others' writes go in between).
-    let rows: Array<Omit<StagedRecipient, 'seq'>> = [];
+    // Opt-outs are looked up a chunk at a time.
+    let rows: Array<Omit<StagedRecipient, 'seq'> & { row: number }> = [];
     let staging$: Promise<void> = Promise.resolve();
+    const suppressions = this.#gateway.suppressions;
     const stage = async () => {
-      await staging$;
-      if (rows.length === 0) return;
-      const firstSeq = data.total - rows.length + 1;
-      staging$ = staging!.stage(id, firstSeq, rows);
+      const optedOut = await Promise.all(rows.map((r) => suppressions.isSuppressed(account.id, r.to, from)));
+      const kept = rows.filter((r, i) => {
+        if (optedOut[i]) skip('opted_out', r.row, r.to);
+        return !optedOut[i];
+      });
       rows = [];
+      await staging$;
+      if (kept.length === 0) return;
+      const firstSeq = data.total + 1;
+      data.total += kept.length;
+      staging$ = staging!.stage(id, firstSeq, kept);
     };
 
     const seen = new NumberSet();
@@ -403,13 +411,9 @@ export class Batches {
           continue;
         }
         if (staging) {
-          if (await this.#gateway.suppressions.isSuppressed(account.id, to, from)) {
-            skip('opted_out', row, to);
-            continue;
-          }
-          data.total++;
           // Only the variables the text uses are kept.
           rows.push({
+            row,
             to,
             vars:
               variables.length === 0
