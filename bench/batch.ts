@@ -48,6 +48,12 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
+/** CPU time a process (all its threads) has used, in ms (Linux; utime + stime in clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The CSV, made as it is read: header, then one row per recipient with two variables. */
 function csvStream(onRows: (n: number) => void): ReadableStream<Uint8Array> {
   let i = 0;
@@ -97,6 +103,7 @@ export async function benchBatch(): Promise<void> {
   const headers = { authorization: 'Bearer bench-key-1' };
   try {
     const before = memoryOf(child.pid!);
+    const cpuBefore = cpuMsOf(child.pid!);
     const samples: string[][] = [];
     let pulled = 0;
     let otp: Promise<{ accepted: number; submitted: number; uploading: boolean }> | null = null;
@@ -127,6 +134,7 @@ export async function benchBatch(): Promise<void> {
     if (res.status !== 202) throw new Error(`batch refused: ${JSON.stringify(created)}`);
     const ingestS = (performance.now() - started) / 1000;
     const after = memoryOf(child.pid!);
+    const cpuIngest = cpuMsOf(child.pid!) - cpuBefore;
     const otpTimes = await otp!;
 
     // Drain: messages that left the gateway over a fixed time, then the rest is canceled.
@@ -151,6 +159,8 @@ export async function benchBatch(): Promise<void> {
         ['recipients stored', created.total.toLocaleString('en-US')],
         ['ingest time', `${ingestS.toFixed(1)} s`],
         ['ingest rate', `${formatRate(created.total / ingestS)} recipients/s`],
+        // Load-independent: what the upload cost the gateway (both its threads), per row.
+        ['gateway CPU per recipient (ingest)', `${((cpuIngest * 1000) / rows).toFixed(1)} µs`],
         ['gateway RSS before', `${before.rss.toFixed(0)} MB`],
         ['gateway RSS after ingest', `${after.rss.toFixed(0)} MB`],
         ['gateway peak RSS (ingest)', `${after.peak.toFixed(0)} MB`],
