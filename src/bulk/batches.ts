@@ -577,10 +577,15 @@ export class Batches {
         });
         await staging.drop(id, done ? undefined : last);
         this.#activeChanged(id);
-        if (done) return;
+        if (done) {
+          this.#waiting.delete(id);
+          return;
+        }
       }
     } catch {
-      // The store is unavailable: the next check tries again.
+      // The store is unavailable: the next check tries again, first looking for the
+      // messages of a chunk stored without being recorded.
+      this.#resumed.delete(id);
     } finally {
       this.#expanding.delete(id);
     }
@@ -874,7 +879,8 @@ export class Batches {
         if (!record) continue;
         const stored = await this.#storedCounts(record, 0);
         const counts = await this.#counts(record, Infinity);
-        if (record.data.staged && record.status === 'running') {
+        const staged = record.data.staged;
+        if (staged && record.status === 'running' && staged.expanded < staged.rows) {
           // What the store says waits (a restart forgets what was made here before it).
           this.#waiting.set(id, (stored.queued ?? 0) + (stored.scheduled ?? 0) + (stored.sending ?? 0));
           void this.#expand(id);
