@@ -11,9 +11,8 @@
 // status it would have (see #counts). An upload that fails (bad CSV, client gone) drops
 // what it staged and leaves the batch `failed` with the count it had reached; a crash
 // mid-upload leaves it `loading`, which the next start turns into the same `failed`.
-//
-// A store without staging (PostgreSQL, for now) stores every message at upload instead,
-// `paused` until the last row is in.
+// Batches from before staging (every message stored at upload) have no `staged` and are
+// watched to their end as they were.
 
 import type {
   Account,
@@ -118,9 +117,9 @@ export interface BatchesOptions {
   gateway: Gateway;
   /** Tells the account about a batch as a whole (`batch.completed`, `batch.canceled`). */
   onEvent?: (accountId: string, type: string, batch: Record<string, unknown>) => void;
-  /** Rows stored per transaction while a batch uploads (messages made per transaction as it sends). */
+  /** Messages made per transaction as a batch sends (rows checked per dry-run chunk). */
   chunkSize?: number;
-  /** Rows staged per transaction while a batch uploads (a store with staging). */
+  /** Rows staged per transaction while a batch uploads. */
   stageChunkSize?: number;
   /** A sending batch's messages waiting to leave, at most (rows are made messages as these go). */
   expandWindow?: number;
@@ -279,7 +278,7 @@ export class Batches {
     const country = spec.country ?? account.defaultCountry;
     const from = senderOf(spec.from, account.defaultFrom, country);
     const { dryRun, ...kept } = spec;
-    // A dry run prices every message as it would be made, so it takes the messages' path.
+    // A dry run builds every message as it would be made (priced, routed), storing nothing.
     const staging = dryRun ? null : this.#store.staging;
     // The account's rate bounds its batches too; a batch may ask for less.
     const mps = [spec.mps, account.mps].filter((r) => r > 0).reduce((a, b) => Math.min(a, b), Infinity);
@@ -334,30 +333,25 @@ export class Batches {
       if (data.errors.length < maxErrorsKept)
         data.errors.push({ row, to: to.slice(0, 64), reason, ...(variable ? { variable } : {}) });
     };
+    // A dry run's rows, checked a chunk at a time.
     let chunk: Array<{ row: number; request: SubmitRequest }> = [];
-    const flush = async () => {
+    const check = async () => {
       if (chunk.length === 0) return;
       const requests = chunk.map((c) => c.request);
-      const options = { defaultFrom: from, hold: true };
-      const results: Array<{ message: Message; connectors?: readonly string[] } | { error: GatewayError }> =
-        dryRun
-          ? await this.#gateway.checkMany(account.id, requests, options)
-          : await this.#gateway.submitMany(account.id, requests, options);
+      const results = await this.#gateway.checkMany(account.id, requests, { defaultFrom: from });
       for (const [i, result] of results.entries()) {
         if ('error' in result) {
           skip(skipReason(result.error.code), chunk[i]!.row, chunk[i]!.request.to);
           continue;
         }
         data.total++;
-        if (result.connectors) {
-          const m = result.message;
-          preview.encodings[m.encoding] = (preview.encodings[m.encoding] ?? 0) + 1;
-          preview.segments += m.segments;
-          preview.price += m.priceMicros ?? 0;
-          if (m.currency && m.priceMicros) preview.currencies.add(m.currency);
-          const route = result.connectors.join(',');
-          preview.routes.set(route, (preview.routes.get(route) ?? 0) + m.segments);
-        }
+        const m = result.message;
+        preview.encodings[m.encoding] = (preview.encodings[m.encoding] ?? 0) + 1;
+        preview.segments += m.segments;
+        preview.price += m.priceMicros ?? 0;
+        if (m.currency && m.priceMicros) preview.currencies.add(m.currency);
+        const route = result.connectors.join(',');
+        preview.routes.set(route, (preview.routes.get(route) ?? 0) + m.segments);
       }
       chunk = [];
     };
@@ -424,12 +418,12 @@ export class Batches {
           continue;
         }
         chunk.push({ row, request: this.#request(id, data, timing, to, recipient.vars, ++paced, now) });
-        if (chunk.length >= this.#o.chunkSize) await flush();
+        if (chunk.length >= this.#o.chunkSize) await check();
       }
       if (staging) {
         await stage();
         await staging$;
-      } else await flush();
+      } else await check();
     } catch (err) {
       if (record) {
         // Its last chunk settles first: what it wrote is then dropped with the rest.
@@ -464,7 +458,7 @@ export class Batches {
         currency: preview.currencies.size > 1 ? null : ([...preview.currencies][0] ?? null),
       };
     }
-    if (data.staged) data.staged.rows = data.total;
+    data.staged!.rows = data.total;
     const status: BatchStatus =
       data.total === 0 ? 'completed' : spec.sendAt !== null && spec.sendAt > now ? 'scheduled' : 'running';
     const done = this.#o.now();
@@ -474,8 +468,6 @@ export class Batches {
       { ...record!, status, dueAt: null, updatedAt: done, data },
       record!.version,
     );
-    // Stored as running before the messages go: a crash in between is resumed at start.
-    if (!data.staged) await this.#gateway.resumeGroup(id);
     if (status === 'completed') this.#o.onEvent?.(account.id, 'batch.completed', this.#view(record, {}));
     else {
       this.#watch(record);
@@ -531,7 +523,7 @@ export class Batches {
    */
   async #expand(id: string): Promise<void> {
     const staging = this.#store.staging;
-    if (!staging || this.#expanding.has(id)) return;
+    if (this.#expanding.has(id)) return;
     this.#expanding.add(id);
     try {
       for (;;) {
@@ -797,7 +789,7 @@ export class Batches {
    */
   async #finishCancel(record: BatchRecord): Promise<void> {
     await this.#gateway.cancelGroup(record.id);
-    await this.#store.staging?.drop(record.id);
+    await this.#store.staging.drop(record.id);
     // Its expansion may have recorded a last chunk meanwhile.
     const done = await this.#update(record.id, (r) =>
       r.dueAt === null ? null : this.#store.putRecord<BatchData>({ ...r, dueAt: null }, r.version),
@@ -809,7 +801,7 @@ export class Batches {
   /** An upload that could not finish: what it stored is canceled, the batch says why. */
   async #failUpload(record: BatchRecord, failure: { code: string; message: string }): Promise<void> {
     await this.#gateway.cancelGroup(record.id);
-    await this.#store.staging?.drop(record.id);
+    await this.#store.staging.drop(record.id);
     await this.#store.putRecord<BatchData>({
       ...record,
       status: 'failed',

@@ -336,11 +336,8 @@ export interface RecipientStaging {
 }
 
 export interface Store {
-  /**
-   * Staged batch recipients, or null: the store keeps none, and a batch's messages are all
-   * stored as it uploads (PostgreSQL, for now).
-   */
-  readonly staging: RecipientStaging | null;
+  /** Batches' recipients, staged until they are made messages. */
+  readonly staging: RecipientStaging;
   /** This process's id on the store: what it claims rows under, and its name among nodes. */
   readonly instanceId: string;
   /** What this process says of itself to the others (its connectors' binds), read when asked. */

@@ -230,7 +230,7 @@ test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', as
   assert.ok(cut.total >= 10_000, `stored before the error: ${cut.total}`);
   // Its rows never became messages, and are not kept.
   assert.deepEqual(await gw.app.store.countByStatus(cut.id), {});
-  assert.deepEqual(await gw.app.store.staging!.read(cut.id, 0, 1), []);
+  assert.deepEqual(await gw.app.store.staging.read(cut.id, 0, 1), []);
   // The list carries each batch's counts: every status, its rows canceled.
   assert.equal(cut.counts.canceled, cut.total);
   assert.equal(cut.counts.queued, 0);

@@ -85,7 +85,7 @@ test('rows become messages in upload order, a bounded number at a time; the coun
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(midway >= 3, `looked ${midway} times while the batch was partly made (of ${looks})`);
-  assert.deepEqual(await gw.app.store.staging!.read(created.body.id, 0, 1), [], 'no row left staged');
+  assert.deepEqual(await gw.app.store.staging.read(created.body.id, 0, 1), [], 'no row left staged');
   assert.equal((await messagesOf(gw, created.body.id)).length, rows);
 });
 
@@ -120,7 +120,7 @@ test('pause stops making messages until resumed; cancel drops the rows left, cou
   await waitFor(() => gw.app.gateway.inFlight === 0 || undefined, 10_000, 'the wire settled');
   const madeAtCancel = (await messagesOf(gw, id)).length;
   assert.ok(madeAtCancel < rows, `${madeAtCancel} made before the cancel`);
-  assert.deepEqual(await gw.app.store.staging!.read(id, 0, 1), [], 'the rows left are dropped');
+  assert.deepEqual(await gw.app.store.staging.read(id, 0, 1), [], 'the rows left are dropped');
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await messagesOf(gw, id)).length, madeAtCancel, 'none made after the cancel');
   const final = (await call('GET', `/v1/batches/${id}`)).body;
@@ -147,7 +147,7 @@ test('a restart mid-sending continues where it was: a chunk stored but not recor
   assert.ok(expanded >= 10 && expanded < rows, `expanded ${expanded}`);
   const made = new Set((await messagesOf(gw, id)).map((m) => rowOf(m.to)));
   for (let i = 0; i < expanded; i++) assert.ok(made.has(i), `row ${i} made`);
-  await store.staging!.stage(
+  await store.staging.stage(
     id,
     expanded - 9,
     Array.from({ length: 10 }, (_, k) => ({
@@ -220,7 +220,7 @@ test('an upload its gateway did not finish fails at the next start, its staged r
       staged: { rows: 0, expanded: 0, paceFrom: now, mps: 0 },
     },
   });
-  await store.staging!.stage(
+  await store.staging.stage(
     'cut-short',
     1,
     Array.from({ length: 30 }, (_, i) => ({ to: numberOf(i), vars: null })),
@@ -229,7 +229,7 @@ test('an upload its gateway did not finish fails at the next start, its staged r
   const batch = (await api(gw.base, 'acme-key-1')('GET', '/v1/batches/cut-short')).body;
   assert.equal(batch.status, 'failed');
   assert.equal(batch.failure.code, 'interrupted');
-  assert.deepEqual(await gw.app.store.staging!.read('cut-short', 0, 1), []);
+  assert.deepEqual(await gw.app.store.staging.read('cut-short', 0, 1), []);
   assert.deepEqual(await gw.app.store.countByStatus('cut-short'), {});
 });
 
