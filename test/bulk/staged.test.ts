@@ -142,7 +142,17 @@ test('a restart mid-sending continues where it was: a chunk stored but not recor
   // forgets it made them and its rows are staged again (as after a crash between the two).
   assert.equal((await call('POST', `/v1/batches/${id}/pause`)).body.status, 'paused');
   const store = gw.app.store;
-  const record = (await store.getRecord<{ staged: { expanded: number } }>('batch', id))!;
+  // Once the chunk being made at the pause is recorded and its rows dropped.
+  const record = await waitFor(
+    async () => {
+      const r = (await store.getRecord<{ staged: { expanded: number } }>('batch', id))!;
+      const [next] = await store.staging.read(id, 0, 1);
+      const made = (await messagesOf(gw, id)).length;
+      return made === r.data.staged.expanded && next?.seq === made + 1 && r;
+    },
+    10_000,
+    'the expansion settled',
+  );
   const { expanded } = record.data.staged;
   assert.ok(expanded >= 10 && expanded < rows, `expanded ${expanded}`);
   const made = new Set((await messagesOf(gw, id)).map((m) => rowOf(m.to)));
