@@ -2,7 +2,8 @@
 // `smsgw serve` (its own process, durable SQLite, a simulator carrier), generated while it
 // uploads so no file is written. Reports ingest rate, the gateway's resident memory through
 // the upload (it must stay flat: rows are stored in chunks, duplicates found in a compact
-// number set) and its peak, then the drain rate over BENCH_BATCH_DRAIN_MS of sending.
+// number set) and its peak, how long an OTP submitted halfway through the upload takes to
+// leave, then the drain rate over BENCH_BATCH_DRAIN_MS of sending.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,12 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
+/** CPU time a process (all its threads) has used, in ms (Linux; utime + stime in clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The CSV, made as it is read: header, then one row per recipient with two variables. */
 function csvStream(onRows: (n: number) => void): ReadableStream<Uint8Array> {
   let i = 0;
@@ -64,14 +71,43 @@ function csvStream(onRows: (n: number) => void): ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * An OTP submitted now: resolves with how long its 202 took and how long it took to be
+ * `submitted` (to the carrier), both from when it was sent, in ms.
+ */
+async function otpTiming(
+  base: string,
+  headers: Record<string, string>,
+): Promise<{ accepted: number; submitted: number }> {
+  const sentAt = performance.now();
+  const res = await fetch(`${base}/v1/messages`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ to: '+447700900999', text: 'code 4711', priority: 'otp' }),
+  });
+  const accepted = performance.now() - sentAt;
+  const { id } = (await res.json()) as { id: string };
+  if (res.status !== 202) throw new Error(`OTP refused: ${res.status}`);
+  for (;;) {
+    const m = (await (await fetch(`${base}/v1/messages/${id}`, { headers })).json()) as {
+      submittedAt: string | null;
+    };
+    if (m.submittedAt !== null) return { accepted, submitted: performance.now() - sentAt };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export async function benchBatch(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-bench-batch-'));
   const { child, base } = await startGateway(dir);
   const headers = { authorization: 'Bearer bench-key-1' };
   try {
     const before = memoryOf(child.pid!);
+    const cpuBefore = cpuMsOf(child.pid!);
     const samples: string[][] = [];
     let pulled = 0;
+    let otp: Promise<{ accepted: number; submitted: number; uploading: boolean }> | null = null;
+    let uploading = true;
     const started = performance.now();
     const sampler = setInterval(() => {
       const m = memoryOf(child.pid!);
@@ -87,14 +123,19 @@ export async function benchBatch(): Promise<void> {
       headers: { ...headers, 'content-type': 'text/csv' },
       body: csvStream((n) => {
         pulled = n;
+        if (otp === null && n >= rows / 2)
+          otp = otpTiming(base, headers).then((timing) => ({ ...timing, uploading }));
       }),
       duplex: 'half',
     } as RequestInit);
     const created = (await res.json()) as { id: string; total: number };
+    uploading = false;
     clearInterval(sampler);
     if (res.status !== 202) throw new Error(`batch refused: ${JSON.stringify(created)}`);
     const ingestS = (performance.now() - started) / 1000;
     const after = memoryOf(child.pid!);
+    const cpuIngest = cpuMsOf(child.pid!) - cpuBefore;
+    const otpTimes = await otp!;
 
     // Drain: messages that left the gateway over a fixed time, then the rest is canceled.
     const sentOf = async () => {
@@ -118,9 +159,16 @@ export async function benchBatch(): Promise<void> {
         ['recipients stored', created.total.toLocaleString('en-US')],
         ['ingest time', `${ingestS.toFixed(1)} s`],
         ['ingest rate', `${formatRate(created.total / ingestS)} recipients/s`],
+        // Load-independent: what the upload cost the gateway (both its threads), per row.
+        ['gateway CPU per recipient (ingest)', `${((cpuIngest * 1000) / rows).toFixed(1)} µs`],
         ['gateway RSS before', `${before.rss.toFixed(0)} MB`],
         ['gateway RSS after ingest', `${after.rss.toFixed(0)} MB`],
         ['gateway peak RSS (ingest)', `${after.peak.toFixed(0)} MB`],
+        ['OTP submitted mid-upload: its 202', `${otpTimes.accepted.toFixed(0)} ms`],
+        [
+          'OTP submitted mid-upload: to `submitted`',
+          `${otpTimes.submitted.toFixed(0)} ms${otpTimes.uploading ? ' (before the upload ended)' : ' (the upload ended first)'}`,
+        ],
         ['drain rate (simulator carrier)', `${formatRate((sent1 - sent0) / drainS)} messages/s`],
         ['gateway peak RSS (with drain)', `${end.peak.toFixed(0)} MB`],
       ],

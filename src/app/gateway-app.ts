@@ -16,7 +16,7 @@ import {
 } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Billing, billingRoutes } from '../billing/index.ts';
-import { Batches, batchRoutes } from '../bulk/index.ts';
+import { Batches, type BatchesOptions, batchRoutes } from '../bulk/index.ts';
 import { compatApis } from '../compat/index.ts';
 import type { ConnectorConfig, GatewayConfig } from '../config/index.ts';
 import type { Connector, ConnectorSink } from '../connectors/index.ts';
@@ -117,6 +117,8 @@ export interface StartOptions {
   log?: Logger;
   /** Reads the config file again (POST /v1/admin/reload, SIGHUP); absent: there is no file. */
   readConfig?: () => GatewayConfig;
+  /** How batches are stored and sent in chunks (tests make them small). */
+  batches?: Pick<BatchesOptions, 'chunkSize' | 'stageChunkSize' | 'expandWindow'>;
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
@@ -354,6 +356,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     );
   }
   const batches = new Batches({
+    ...options.batches,
     gateway,
     onEvent: (accountId, type, data) => {
       const account = accounts.get(accountId);

@@ -1,13 +1,18 @@
-// Batches (CONTRACT §3): one template, many recipients, stored as messages of one group.
+// Batches (CONTRACT §3): one template, many recipients, sent as messages of one group.
 //
 // Ingest streams: recipients are read one at a time (a JSON array or a CSV as it uploads),
-// normalised, de-duplicated in a compact number set, and stored in chunks through
-// Gateway.submitMany, each chunk one transaction, while the upload waits (backpressure).
-// Every message is stored `paused` until the last row is in, then the whole batch is let go
-// at once: a batch is sent whole or not at all. An upload that fails (bad CSV, client gone)
-// cancels what it stored and leaves the batch `failed` with the count it had reached; a
-// crash mid-upload leaves it `loading`, which the next start turns into the same `failed`.
-// The 202 is sent only once every message is on disk.
+// normalised, de-duplicated in a compact number set, checked against the account's
+// opt-outs, and staged in chunks (the store's RecipientStaging: a compact row per
+// recipient, each chunk one transaction) while the upload waits (backpressure). Nothing is
+// sent until the last row is in: a batch is sent whole or not at all. The 202 is sent only
+// once every row is on disk. As the batch sends, its staged rows are made messages (routed,
+// priced and charged like any message) a chunk at a time, in upload order, keeping a
+// bounded number of its messages waiting to go; a row not yet made a message counts as the
+// status it would have (see #counts). An upload that fails (bad CSV, client gone) drops
+// what it staged and leaves the batch `failed` with the count it had reached; a crash
+// mid-upload leaves it `loading`, which the next start turns into the same `failed`.
+// Batches from before staging (every message stored at upload) have no `staged` and are
+// watched to their end as they were.
 
 import type {
   Account,
@@ -29,7 +34,7 @@ import {
   senderOf,
   templateNames,
 } from '../core/index.ts';
-import type { StoredRecord } from '../store/index.ts';
+import type { StagedRecipient, StoredRecord } from '../store/index.ts';
 import { StoreConflictError } from '../store/index.ts';
 import type { RecipientRow } from './csv.ts';
 import { NumberSet, numberKey } from './number-set.ts';
@@ -85,20 +90,39 @@ interface BatchData extends Omit<BatchSpec, 'dryRun' | 'from'> {
   canceledAt: number | null;
   failure: { code: string; message: string } | null;
   /**
-   * The gateway (its store instance) that uploads it: while it lives no other fails the
-   * upload. Absent on batches from before clusters shared them.
+   * The gateway (its store instance) that uploads it, then makes its staged rows messages:
+   * while it lives no other fails the upload or expands the batch. Absent on batches from
+   * before clusters shared them.
    */
   uploader?: string;
+  /**
+   * Staged batches only (absent on those stored as messages at upload): rows staged, the
+   * last row made a message (or refused) so far, and the time the row pace counts from.
+   */
+  staged?: { rows: number; expanded: number } & Pace;
 }
 
 type BatchRecord = StoredRecord<BatchData>;
+
+/** How a batch's messages are spread: `mps` a second (0: no pace) from `paceFrom` (epoch ms). */
+interface Pace {
+  paceFrom: number;
+  mps: number;
+}
+
+/** A batch's pace, and its quiet hours (null: none). */
+type Timing = Pace & { quiet: QuietWindow | null };
 
 export interface BatchesOptions {
   gateway: Gateway;
   /** Tells the account about a batch as a whole (`batch.completed`, `batch.canceled`). */
   onEvent?: (accountId: string, type: string, batch: Record<string, unknown>) => void;
-  /** Messages stored per transaction while a batch uploads. */
+  /** Messages made per transaction as a batch sends (rows checked per dry-run chunk). */
   chunkSize?: number;
+  /** Rows staged per transaction while a batch uploads. */
+  stageChunkSize?: number;
+  /** A sending batch's messages waiting to leave, at most (rows are made messages as these go). */
+  expandWindow?: number;
   /** Most recipient rows one batch may have. */
   maxRows?: number;
   /** How often running batches are looked at (completion, scheduled start). */
@@ -111,6 +135,18 @@ const maxErrorsKept = 100;
 const pendingStatuses: MessageStatus[] = ['queued', 'scheduled', 'paused', 'sending'];
 /** Statuses a batch's counts always show (with 0), in lifecycle order. */
 const countedStatuses = messageStatuses.filter((s) => s !== 'received');
+/** Refusals that will refuse every further row of the batch too: its remaining rows are skipped at once. */
+const accountLimits = new Set(['insufficient_balance', 'quota_exceeded']);
+/** What a row not yet made a message counts as, by the batch's status. */
+const unexpandedStatus: Record<BatchStatus, MessageStatus | null> = {
+  loading: 'paused',
+  scheduled: 'scheduled',
+  running: 'queued',
+  paused: 'paused',
+  canceled: 'canceled',
+  failed: 'canceled',
+  completed: null,
+};
 
 /** A batch whose messages are on their way: watched for its rate and completion. */
 interface Active {
@@ -141,6 +177,12 @@ export class Batches {
     { at: number; counts: Partial<Record<MessageStatus, number>>; settled: boolean }
   >();
   #timer: NodeJS.Timeout | null = null;
+  /** Batches whose rows are being made messages here. */
+  readonly #expanding = new Set<string>();
+  /** Per batch expanded here: its messages made here that have not left yet. */
+  readonly #waiting = new Map<string, number>();
+  /** Batches expanded here since this start (a crash may have left a chunk's messages unrecorded). */
+  readonly #resumed = new Set<string>();
   #checking = false;
   #lookedAt = 0;
   readonly #onStatus = (m: Message) => this.#observe(m);
@@ -149,6 +191,8 @@ export class Batches {
     this.#gateway = options.gateway;
     this.#o = {
       chunkSize: 1000,
+      stageChunkSize: 5000,
+      expandWindow: 20_000,
       maxRows: 10_000_000,
       checkIntervalMs: 1000,
       now: Date.now,
@@ -218,8 +262,8 @@ export class Batches {
   }
 
   /**
-   * Stores a batch and its messages (or, for a dry run, only counts them). Resolves once
-   * every message is durable; refuses the whole batch on bad input, storing nothing.
+   * Stores a batch and its recipients (or, for a dry run, only counts them). Resolves once
+   * every row is durable; refuses the whole batch on bad input, storing nothing.
    */
   async create(
     account: Account,
@@ -234,6 +278,12 @@ export class Batches {
     const country = spec.country ?? account.defaultCountry;
     const from = senderOf(spec.from, account.defaultFrom, country);
     const { dryRun, ...kept } = spec;
+    // A dry run builds every message as it would be made (priced, routed), storing nothing.
+    const staging = dryRun ? null : this.#store.staging;
+    // The account's rate bounds its batches too; a batch may ask for less.
+    const mps = [spec.mps, account.mps].filter((r) => r > 0).reduce((a, b) => Math.min(a, b), Infinity);
+    const pace: Pace = { paceFrom: Math.max(now, spec.sendAt ?? now), mps: Number.isFinite(mps) ? mps : 0 };
+    const timing: Timing = { ...pace, quiet: spec.quietHours ? new QuietWindow(spec.quietHours) : null };
     const data: BatchData = {
       ...kept,
       from,
@@ -248,12 +298,9 @@ export class Batches {
       canceledAt: null,
       failure: null,
       uploader: this.#store.instanceId,
+      ...(staging ? { staged: { rows: 0, expanded: 0, ...pace } } : {}),
     };
     const id = newId(now);
-    // The account's rate bounds its batches too; a batch may ask for less.
-    const mps = [spec.mps, account.mps].filter((r) => r > 0).reduce((a, b) => Math.min(a, b), Infinity);
-    const startAt = Math.max(now, spec.sendAt ?? now);
-    const quiet = spec.quietHours ? new QuietWindow(spec.quietHours) : null;
     const preview = {
       encodings: {} as Record<string, number>,
       segments: 0,
@@ -286,32 +333,47 @@ export class Batches {
       if (data.errors.length < maxErrorsKept)
         data.errors.push({ row, to: to.slice(0, 64), reason, ...(variable ? { variable } : {}) });
     };
+    // A dry run's rows, checked a chunk at a time.
     let chunk: Array<{ row: number; request: SubmitRequest }> = [];
-    const flush = async () => {
+    const check = async () => {
       if (chunk.length === 0) return;
       const requests = chunk.map((c) => c.request);
-      const options = { defaultFrom: from, hold: true };
-      const results: Array<{ message: Message; connectors?: readonly string[] } | { error: GatewayError }> =
-        dryRun
-          ? await this.#gateway.checkMany(account.id, requests, options)
-          : await this.#gateway.submitMany(account.id, requests, options);
+      const results = await this.#gateway.checkMany(account.id, requests, { defaultFrom: from });
       for (const [i, result] of results.entries()) {
         if ('error' in result) {
           skip(skipReason(result.error.code), chunk[i]!.row, chunk[i]!.request.to);
           continue;
         }
         data.total++;
-        if (result.connectors) {
-          const m = result.message;
-          preview.encodings[m.encoding] = (preview.encodings[m.encoding] ?? 0) + 1;
-          preview.segments += m.segments;
-          preview.price += m.priceMicros ?? 0;
-          if (m.currency && m.priceMicros) preview.currencies.add(m.currency);
-          const route = result.connectors.join(',');
-          preview.routes.set(route, (preview.routes.get(route) ?? 0) + m.segments);
-        }
+        const m = result.message;
+        preview.encodings[m.encoding] = (preview.encodings[m.encoding] ?? 0) + 1;
+        preview.segments += m.segments;
+        preview.price += m.priceMicros ?? 0;
+        if (m.currency && m.priceMicros) preview.currencies.add(m.currency);
+        const route = result.connectors.join(',');
+        preview.routes.set(route, (preview.routes.get(route) ?? 0) + m.segments);
       }
       chunk = [];
+    };
+
+    // Staged rows: one chunk is written while the next is read, each written once the one
+    // before is durable (the upload waits for the store, and others' writes go in between).
+    // Opt-outs are looked up a chunk at a time.
+    let rows: Array<Omit<StagedRecipient, 'seq'> & { row: number }> = [];
+    let staging$: Promise<void> = Promise.resolve();
+    const suppressions = this.#gateway.suppressions;
+    const stage = async () => {
+      const optedOut = await Promise.all(rows.map((r) => suppressions.isSuppressed(account.id, r.to, from)));
+      const kept = rows.filter((r, i) => {
+        if (optedOut[i]) skip('opted_out', r.row, r.to);
+        return !optedOut[i];
+      });
+      rows = [];
+      await staging$;
+      if (kept.length === 0) return;
+      const firstSeq = data.total + 1;
+      data.total += kept.length;
+      staging$ = staging!.stage(id, firstSeq, kept);
     };
 
     const seen = new NumberSet();
@@ -342,30 +404,30 @@ export class Batches {
           skip('duplicate', row, to);
           continue;
         }
-        // The pace spreads send times a second apart per `mps` messages; quiet hours defer.
-        let sendAt = Number.isFinite(mps) ? startAt + Math.floor(paced++ / mps) * 1000 : startAt;
-        if (quiet) sendAt = quiet.defer(to, sendAt);
-        chunk.push({
-          row,
-          request: {
+        if (staging) {
+          // Only the variables the text uses are kept.
+          rows.push({
+            row,
             to,
-            from,
-            text: fillTemplate(spec.text, { to, ...recipient.vars }),
-            priority: spec.priority,
-            sendAt: sendAt > now ? sendAt : undefined,
-            validitySeconds: spec.validitySeconds ?? undefined,
-            callbackUrl: spec.callbackUrl ?? undefined,
-            groupId: id,
-            meta: spec.statusWebhooks ? undefined : { statusWebhooks: false },
-            tags: spec.tags ?? undefined,
-            origin: 'http',
-          },
-        });
-        if (chunk.length >= this.#o.chunkSize) await flush();
+            vars:
+              variables.length === 0
+                ? null
+                : Object.fromEntries(variables.map((v) => [v, recipient.vars[v]!])),
+          });
+          if (rows.length >= this.#o.stageChunkSize) await stage();
+          continue;
+        }
+        chunk.push({ row, request: this.#request(id, data, timing, to, recipient.vars, ++paced, now) });
+        if (chunk.length >= this.#o.chunkSize) await check();
       }
-      await flush();
+      if (staging) {
+        await stage();
+        await staging$;
+      } else await check();
     } catch (err) {
       if (record) {
+        // Its last chunk settles first: what it wrote is then dropped with the rest.
+        await staging$.catch(() => {});
         const failure =
           err instanceof GatewayError
             ? { code: err.code, message: err.message }
@@ -396,6 +458,7 @@ export class Batches {
         currency: preview.currencies.size > 1 ? null : ([...preview.currencies][0] ?? null),
       };
     }
+    data.staged!.rows = data.total;
     const status: BatchStatus =
       data.total === 0 ? 'completed' : spec.sendAt !== null && spec.sendAt > now ? 'scheduled' : 'running';
     const done = this.#o.now();
@@ -405,10 +468,11 @@ export class Batches {
       { ...record!, status, dueAt: null, updatedAt: done, data },
       record!.version,
     );
-    // Stored as running before the messages go: a crash in between is resumed at start.
-    await this.#gateway.resumeGroup(id);
     if (status === 'completed') this.#o.onEvent?.(account.id, 'batch.completed', this.#view(record, {}));
-    else this.#watch(record);
+    else {
+      this.#watch(record);
+      if (status === 'running') void this.#expand(id);
+    }
     return {
       id,
       status,
@@ -420,26 +484,204 @@ export class Batches {
     };
   }
 
+  /**
+   * The message of the batch's `place`th accepted row (from 1): the pace spreads send times a
+   * second apart per `mps` messages from when the batch starts; quiet hours defer.
+   */
+  #request(
+    id: string,
+    d: BatchData,
+    timing: Timing,
+    to: string,
+    vars: Record<string, string> | null,
+    place: number,
+    now: number,
+  ): SubmitRequest {
+    const { paceFrom, mps, quiet } = timing;
+    let sendAt = mps > 0 ? paceFrom + Math.floor((place - 1) / mps) * 1000 : paceFrom;
+    if (quiet) sendAt = quiet.defer(to, sendAt);
+    return {
+      to,
+      from: d.from,
+      text: fillTemplate(d.text, { to, ...vars }),
+      priority: d.priority,
+      sendAt: sendAt > now ? sendAt : undefined,
+      validitySeconds: d.validitySeconds ?? undefined,
+      callbackUrl: d.callbackUrl ?? undefined,
+      groupId: id,
+      meta: d.statusWebhooks ? undefined : { statusWebhooks: false },
+      tags: d.tags ?? undefined,
+      origin: 'http',
+    };
+  }
+
+  /**
+   * Makes the next chunks of a running batch's staged rows messages, in order, while fewer
+   * than `expandWindow` of its messages made here wait to leave; again as they leave (see
+   * #observe) and on each check. One gateway expands a batch: the one that uploaded it, or,
+   * once that one is gone, the first to take it over.
+   */
+  async #expand(id: string): Promise<void> {
+    const staging = this.#store.staging;
+    if (this.#expanding.has(id)) return;
+    this.#expanding.add(id);
+    try {
+      for (;;) {
+        let record = await this.#store.getRecord<BatchData>(kind, id);
+        const staged = record?.data.staged;
+        if (!record || !staged || record.status !== 'running' || staged.expanded >= staged.rows) return;
+        if ((this.#waiting.get(id) ?? 0) >= this.#o.expandWindow) return;
+        if (record.data.uploader !== this.#store.instanceId) {
+          const live = await this.#store.liveInstances();
+          if (record.data.uploader !== undefined && live.includes(record.data.uploader)) return;
+          record = await this.#update(id, (r) =>
+            r.data.uploader === record!.data.uploader
+              ? this.#put(r, r.status as BatchStatus, { uploader: this.#store.instanceId }, r.dueAt)
+              : null,
+          );
+          if (!record) return;
+        }
+        const rows = await staging.read(id, staged.expanded, this.#o.chunkSize);
+        const made = await this.#makeMessages(record, rows);
+        this.#waiting.set(id, (this.#waiting.get(id) ?? 0) + made.stored);
+        const last = rows.at(-1)?.seq ?? staged.rows;
+        const done = made.limit !== null || last >= staged.rows;
+        await this.#update(id, (r) => {
+          const s = r.data.staged!;
+          const skipped = { ...r.data.skipped };
+          let total = r.data.total;
+          for (const [reason, n] of made.refused) {
+            skipped[reason] = (skipped[reason] ?? 0) + n;
+            total -= n;
+          }
+          // The account can take no more: the rest of the rows are skipped for the same reason.
+          if (made.limit !== null) {
+            const rest = s.rows - last;
+            skipped[made.limit] = (skipped[made.limit] ?? 0) + rest;
+            total -= rest;
+          }
+          return this.#put(
+            r,
+            r.status as BatchStatus,
+            { total, skipped, staged: { ...s, expanded: done ? s.rows : last } },
+            r.dueAt,
+          );
+        });
+        await staging.drop(id, done ? undefined : last);
+        this.#activeChanged(id);
+        if (done) {
+          this.#waiting.delete(id);
+          return;
+        }
+      }
+    } catch {
+      // The store is unavailable: the next check tries again, first looking for the
+      // messages of a chunk stored without being recorded.
+      this.#resumed.delete(id);
+    } finally {
+      this.#expanding.delete(id);
+    }
+  }
+
+  /**
+   * Stores the messages of staged rows. After a restart, the first rows of a batch may be
+   * messages already (stored before the crash, not yet recorded as expanded): those are not
+   * stored again.
+   */
+  async #makeMessages(
+    record: BatchRecord,
+    rows: StagedRecipient[],
+  ): Promise<{ stored: number; refused: Map<string, number>; limit: string | null }> {
+    let pending = rows;
+    if (!this.#resumed.has(record.id)) {
+      this.#resumed.add(record.id);
+      const stored = new Set<string>();
+      for (let i = 0; i < rows.length; i += 500) {
+        const tos = rows.slice(i, i + 500).map((r) => r.to);
+        const page = await this.#store.listMessages({ groupId: record.id, anyOf: tos }, null, tos.length);
+        for (const m of page.data) stored.add(m.to);
+      }
+      pending = rows.filter((r) => !stored.has(r.to));
+    }
+    const now = this.#o.now();
+    const d = record.data;
+    const timing: Timing = { ...d.staged!, quiet: d.quietHours ? new QuietWindow(d.quietHours) : null };
+    const requests = pending.map((r) => this.#request(record.id, d, timing, r.to, r.vars, r.seq, now));
+    const results =
+      requests.length === 0
+        ? []
+        : await this.#gateway.submitMany(record.accountId, requests, { defaultFrom: record.data.from });
+    const refused = new Map<string, number>();
+    let limit: string | null = null;
+    let stored = 0;
+    for (const result of results) {
+      if ('message' in result) {
+        stored++;
+        continue;
+      }
+      const reason = skipReason(result.error.code);
+      refused.set(reason, (refused.get(reason) ?? 0) + 1);
+      if (accountLimits.has(result.error.code)) limit = reason;
+    }
+    return { stored, refused, limit };
+  }
+
+  /** A watched batch changed: looked at again at the next check. */
+  #activeChanged(id: string): void {
+    const active = this.#active.get(id);
+    if (active) active.changed = true;
+  }
+
   /** The batch with live counts, rate and ETA; null when the account has no such batch. */
   async get(accountId: string, id: string): Promise<Record<string, unknown> | null> {
     const record = await this.#store.getRecord<BatchData>(kind, id);
     if (!record || record.accountId !== accountId) return null;
-    return this.#view(record, await this.#counts(id, 1000));
+    return this.#view(record, await this.#counts(record, 1000));
   }
 
-  /** The batch's messages by status, read again when the last read is older than `maxAgeMs`. */
-  async #counts(id: string, maxAgeMs: number): Promise<Partial<Record<MessageStatus, number>>> {
+  /**
+   * The batch's messages by status, read again when the last read is older than `maxAgeMs`;
+   * of a staged batch, with its rows not yet made messages counted as the status they
+   * would have now (see unexpandedStatus): the counts always add up to its total.
+   */
+  async #counts(record: BatchRecord, maxAgeMs: number): Promise<Partial<Record<MessageStatus, number>>> {
+    const { data } = record;
+    const counts = await this.#storedCounts(record, maxAgeMs);
+    const as = unexpandedStatus[record.status as BatchStatus];
+    if (data.staged === undefined || as === null) return counts;
+    const stored = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+    const unexpanded = Math.max(0, data.total - stored);
+    return unexpanded === 0 ? counts : { ...counts, [as]: (counts[as] ?? 0) + unexpanded };
+  }
+
+  /** The batch's stored messages by status (see #counts). */
+  async #storedCounts(
+    record: BatchRecord,
+    maxAgeMs: number,
+  ): Promise<Partial<Record<MessageStatus, number>>> {
+    const { id, data } = record;
     const now = this.#o.now();
     const last = this.#counted.get(id);
-    if (last && (last.settled || now - last.at < maxAgeMs)) return last.counts;
-    const counts = await this.#store.countByStatus(id);
-    // Once every message is stored and in a final status, the counts cannot change: kept,
-    // not re-read (a list of large finished batches would otherwise count them all every
-    // second). None counted yet may be a batch still being uploaded.
-    const counted = Object.entries(counts).filter(([, n]) => (n ?? 0) > 0);
-    const settled = counted.length > 0 && counted.every(([s]) => finalStatuses.has(s as MessageStatus));
-    this.#counted.set(id, { at: now, counts, settled });
-    if (this.#counted.size > 1000) this.#counted.delete(this.#counted.keys().next().value!);
+    let counts: Partial<Record<MessageStatus, number>>;
+    if (last && (last.settled || now - last.at < maxAgeMs)) counts = last.counts;
+    else {
+      counts = await this.#store.countByStatus(id);
+      // Once every message is stored and in a final status, the counts cannot change: kept,
+      // not re-read (a list of large finished batches would otherwise count them all every
+      // second). None counted yet may be a batch still being uploaded; a staged batch's
+      // rows may not all be messages yet, unless it has ended.
+      const counted = Object.entries(counts).filter(([, n]) => (n ?? 0) > 0);
+      const stored = counted.reduce((sum, [, n]) => sum + (n ?? 0), 0);
+      const settled =
+        counted.every(([s]) => finalStatuses.has(s as MessageStatus)) &&
+        (data.staged === undefined
+          ? counted.length > 0
+          : record.status === 'canceled' ||
+            record.status === 'failed' ||
+            (record.status !== 'loading' && stored >= data.total));
+      this.#counted.set(id, { at: now, counts, settled });
+      if (this.#counted.size > 1000) this.#counted.delete(this.#counted.keys().next().value!);
+    }
     return counts;
   }
 
@@ -457,7 +699,7 @@ export class Batches {
     );
     // Each item as GET shows it, counts from the same second-old cache: a console polling
     // the list reads each batch's messages once a second at most, not once per poll.
-    const data = await Promise.all(page.data.map(async (r) => this.#view(r, await this.#counts(r.id, 1000))));
+    const data = await Promise.all(page.data.map(async (r) => this.#view(r, await this.#counts(r, 1000))));
     return { data, nextCursor: page.nextCursor };
   }
 
@@ -480,9 +722,16 @@ export class Batches {
       if (record.status !== 'paused') return 'cannot';
       const now = this.#o.now();
       const status = record.data.sendAt !== null && record.data.sendAt > now ? 'scheduled' : 'running';
-      const resumed = await this.#put(record, status, { pausedAt: null });
+      const staged = record.data.staged;
+      // The rows still staged are paced from now, not from when the batch started.
+      const paced =
+        staged && staged.mps > 0 && status === 'running'
+          ? { staged: { ...staged, paceFrom: now - Math.floor(staged.expanded / staged.mps) * 1000 } }
+          : {};
+      const resumed = await this.#put(record, status, { pausedAt: null, ...paced });
       await this.#gateway.resumeGroup(id);
       this.#watch(resumed);
+      if (status === 'running') void this.#expand(id);
       return resumed;
     });
   }
@@ -514,7 +763,7 @@ export class Batches {
         const outcome = await apply(record);
         if (outcome === 'cannot')
           throw new GatewayError(refusal[action], `batch ${id} is ${record.status}`, undefined, 409);
-        return this.#view(outcome ?? record, await this.#counts(id, 0));
+        return this.#view(outcome ?? record, await this.#counts(outcome ?? record, 0));
       } catch (err) {
         // Another change (completion, a second request) came first: look again.
         if (!(err instanceof StoreConflictError)) throw err;
@@ -534,15 +783,25 @@ export class Batches {
     );
   }
 
+  /**
+   * Cancels the batch's unsent messages; its rows not yet made messages are dropped, and
+   * count as canceled (see #counts).
+   */
   async #finishCancel(record: BatchRecord): Promise<void> {
     await this.#gateway.cancelGroup(record.id);
-    const done = await this.#store.putRecord<BatchData>({ ...record, dueAt: null }, record.version);
-    this.#o.onEvent?.(record.accountId, 'batch.canceled', this.#view(done, await this.#counts(record.id, 0)));
+    await this.#store.staging.drop(record.id);
+    // Its expansion may have recorded a last chunk meanwhile.
+    const done = await this.#update(record.id, (r) =>
+      r.dueAt === null ? null : this.#store.putRecord<BatchData>({ ...r, dueAt: null }, r.version),
+    );
+    if (done)
+      this.#o.onEvent?.(record.accountId, 'batch.canceled', this.#view(done, await this.#counts(done, 0)));
   }
 
   /** An upload that could not finish: what it stored is canceled, the batch says why. */
   async #failUpload(record: BatchRecord, failure: { code: string; message: string }): Promise<void> {
     await this.#gateway.cancelGroup(record.id);
+    await this.#store.staging.drop(record.id);
     await this.#store.putRecord<BatchData>({
       ...record,
       status: 'failed',
@@ -581,6 +840,12 @@ export class Batches {
     active.changed = true;
     const left = m.status === 'submitted' || (finalStatuses.has(m.status) && m.submittedAt === null);
     if (left && m.status !== 'canceled') this.#meters.get(m.groupId)?.add(this.#o.now());
+    const waiting = this.#waiting.get(m.groupId);
+    if (left && waiting !== undefined) {
+      this.#waiting.set(m.groupId, waiting - 1);
+      // Half the window gone: the next rows are made messages while the rest still go.
+      if (waiting - 1 <= this.#o.expandWindow / 2) void this.#expand(m.groupId);
+    }
   }
 
   /** Starts scheduled batches whose time came; completes those with nothing left to send. */
@@ -602,12 +867,23 @@ export class Batches {
         if (!active.changed) continue;
         active.changed = false;
         active.countedAt = now;
-        const counts = await this.#counts(id, 0);
+        const record = await this.#store.getRecord<BatchData>(kind, id);
+        if (!record) continue;
+        const stored = await this.#storedCounts(record, 0);
+        const counts = await this.#counts(record, Infinity);
+        const staged = record.data.staged;
+        if (staged && record.status === 'running' && staged.expanded < staged.rows) {
+          // What the store says waits (a restart forgets what was made here before it).
+          this.#waiting.set(id, (stored.queued ?? 0) + (stored.scheduled ?? 0) + (stored.sending ?? 0));
+          void this.#expand(id);
+        }
         if (pendingStatuses.some((s) => (counts[s] ?? 0) > 0)) continue;
         const completed = await this.#update(id, (r) =>
           r.status === 'running' ? this.#put(r, 'completed', { completedAt: now }) : null,
         );
         this.#active.delete(id);
+        this.#waiting.delete(id);
+        this.#resumed.delete(id);
         if (completed)
           this.#o.onEvent?.(completed.accountId, 'batch.completed', this.#view(completed, counts));
       }

@@ -38,8 +38,11 @@ const knownForMs = 1000;
 export class Suppressions {
   readonly #store: Store;
   readonly #now: () => number;
-  /** Per account: whether it had any entry when last looked at, and when. */
-  readonly #known = new Map<string, { any: boolean; at: number }>();
+  /**
+   * Per account: whether it had any entry when last looked at, and when. The lookup itself
+   * is kept: calls made while it runs (a batch's chunk at once) share it.
+   */
+  readonly #known = new Map<string, { any: Promise<boolean>; at: number }>();
 
   constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
@@ -134,10 +137,15 @@ export class Suppressions {
     const now = this.#now();
     let known = this.#known.get(accountId);
     if (known === undefined || now - known.at >= knownForMs) {
-      known = { any: (await this.#store.listRecords(kind, { accountId }, null, 1)).data.length > 0, at: now };
+      const any = this.#store.listRecords(kind, { accountId }, null, 1).then((page) => page.data.length > 0);
+      known = { any, at: now };
       this.#known.set(accountId, known);
+      // A failed lookup is not kept: the next call tries again.
+      any.catch(() => {
+        if (this.#known.get(accountId) === known) this.#known.delete(accountId);
+      });
     }
-    if (!known.any) return false;
+    if (!(await known.any)) return false;
     const [anySender, thisSender] = await Promise.all([
       this.#store.getRecord(kind, recordId(accountId, to, null)),
       this.#store.getRecord(kind, recordId(accountId, to, from)),

@@ -11,8 +11,9 @@ import { refundedSql } from './billing.ts';
  * Bumped with every change below; a database from a newer smsgw is refused. Version 8 adds
  * no table: its gateways send writes (the bulk, smsgw_apply_bulk) that the functions of an
  * older one do not know, and an older gateway starting would put those functions back.
+ * Version 9 adds batch_recipients (batches' staged recipients) and the writes to it.
  */
-export const schemaVersion = 8;
+export const schemaVersion = 9;
 
 /** Serialises concurrent migrations of gateways starting together (pg_advisory_xact_lock). */
 export const migrationLock = 0x736d7367; // "smsg"
@@ -212,6 +213,16 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_account ON records (kind, account_id, created_at, id);
 CREATE INDEX IF NOT EXISTS records_ref ON records (kind, ref, created_at, id) WHERE ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_due ON records (kind, due_at, id) WHERE due_at IS NOT NULL;
+
+-- A batch's recipients as uploaded, in order, until each becomes a message as the batch
+-- sends (src/bulk): compact, and no index beside the key. vars: JSON text, or null.
+CREATE TABLE IF NOT EXISTS batch_recipients (
+  batch_id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  to_addr text NOT NULL,
+  vars text,
+  PRIMARY KEY (batch_id, seq)
+);
 
 -- Billing (version 4): what a message costs its account (micro-units of the currency), each
 -- account's money, every movement of it, and its message counts per quota period.
@@ -843,6 +854,16 @@ BEGIN
   WHEN 'deleteRecord' THEN
     DELETE FROM records WHERE kind = w->>'kind' AND id = decode(w->>'id', 'hex');
     RETURN to_jsonb(FOUND);
+  WHEN 'stageRecipients' THEN
+    INSERT INTO batch_recipients (batch_id, seq, to_addr, vars)
+      SELECT w->>'batchId', (w->>'firstSeq')::bigint + t.i - 1, t.to_addr, v.vars #>> '{}'
+      FROM jsonb_array_elements_text(w->'to') WITH ORDINALITY AS t(to_addr, i)
+      JOIN jsonb_array_elements(w->'vars') WITH ORDINALITY AS v(vars, i) ON v.i = t.i;
+  WHEN 'dropStagedRecipients' THEN
+    DELETE FROM batch_recipients
+    WHERE batch_id = w->>'batchId' AND (w->'throughSeq' = 'null'::jsonb OR seq <= (w->>'throughSeq')::bigint);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN to_jsonb(n);
   END CASE;
   RETURN NULL;
 END $$;

@@ -34,6 +34,7 @@ import type {
   Page,
   PartOutcome,
   PartTally,
+  RecipientStaging,
   RecordFilter,
   SmscIdLink,
   StatsCount,
@@ -915,6 +916,30 @@ export class PostgresStore implements Store {
     );
     return rows.map((r) => toRecord<T>(r));
   }
+
+  readonly staging: RecipientStaging = {
+    stage: (batchId, firstSeq, recipients) =>
+      this.#write({
+        op: 'stageRecipients',
+        batchId,
+        firstSeq,
+        to: recipients.map((r) => r.to),
+        vars: recipients.map((r) => (r.vars === null ? null : JSON.stringify(r.vars))),
+      }),
+    read: async (batchId, afterSeq, limit) => {
+      const { rows } = await this.#pool.query(
+        'SELECT seq, to_addr, vars FROM batch_recipients WHERE batch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [batchId, afterSeq, limit],
+      );
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        to: r.to_addr as string,
+        vars: r.vars === null ? null : (JSON.parse(r.vars as string) as Record<string, string>),
+      }));
+    },
+    drop: (batchId, throughSeq) =>
+      this.#write({ op: 'dropStagedRecipients', batchId, throughSeq: throughSeq ?? null }),
+  };
 
   deleteRecord(kind: string, id: string): Promise<boolean> {
     return this.#write({ op: 'deleteRecord', kind, id: recordKey(id).toString('hex') });

@@ -90,9 +90,11 @@ export function toError({ name, message, properties }: WriteFailure): Error {
  * Version 6 added message_parts (the outcomes of long messages' parts), a new table that
  * `schema` creates: no upgrade step. Version 7 added a message's price and currency, and
  * the accounts' balances, ledger and quota counters (billing). Version 8 added stats_minutes
- * (the console's message counts per minute), a new table: no upgrade step.
+ * (the console's message counts per minute), a new table: no upgrade step. Version 9 added
+ * batch_recipients (a batch's recipients staged until they are sent), a new table: no
+ * upgrade step.
  */
-const schemaVersion = 8;
+const schemaVersion = 9;
 
 // The delivery queues' ids are never reused (AUTOINCREMENT): their senders track deliveries
 // in flight by id, and a plain rowid comes back as soon as the queue empties.
@@ -324,6 +326,16 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_account ON records (kind, account_id, created_at, id);
 CREATE INDEX IF NOT EXISTS records_ref ON records (kind, ref, created_at, id) WHERE ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_due ON records (kind, due_at) WHERE due_at IS NOT NULL;
+
+-- A batch's recipients as uploaded, in order, until each becomes a message as the batch
+-- sends (src/bulk): compact, and no index beside the key, so a million rows store fast.
+CREATE TABLE IF NOT EXISTS batch_recipients (
+  batch_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  to_addr TEXT NOT NULL,
+  vars TEXT,
+  PRIMARY KEY (batch_id, seq)
+) STRICT, WITHOUT ROWID;
 
 -- Billing: each account's money (micro-units), every movement of it, and its message counts
 -- per quota period.
@@ -919,6 +931,31 @@ export class SqliteWrites {
 
   deleteRecord(kind: string, id: string): boolean {
     return this.statement('DELETE FROM records WHERE kind = ? AND id = ?').run(kind, id).changes > 0;
+  }
+
+  /** `vars` as JSON text (or null), as stagedRecipients reads it back. */
+  stageRecipients(
+    batchId: string,
+    firstSeq: number,
+    to: readonly string[],
+    vars: ReadonlyArray<string | null>,
+  ): void {
+    const insert = this.statement(
+      'INSERT INTO batch_recipients (batch_id, seq, to_addr, vars) VALUES (?, ?, ?, ?)',
+    );
+    for (let i = 0; i < to.length; i++) insert.run(batchId, firstSeq + i, to[i]!, vars[i] ?? null);
+  }
+
+  dropStagedRecipients(batchId: string, throughSeq: number | null): number {
+    return Number(
+      (throughSeq === null
+        ? this.statement('DELETE FROM batch_recipients WHERE batch_id = ?').run(batchId)
+        : this.statement('DELETE FROM batch_recipients WHERE batch_id = ? AND seq <= ?').run(
+            batchId,
+            throughSeq,
+          )
+      ).changes,
+    );
   }
 
   /**

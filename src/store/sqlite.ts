@@ -49,6 +49,7 @@ import type {
   Page,
   PartOutcome,
   PartTally,
+  RecipientStaging,
   RecordFilter,
   SmscIdLink,
   StatsCount,
@@ -700,6 +701,28 @@ export class SqliteStore implements Store {
   deleteRecord(kind: string, id: string): Promise<boolean> {
     return this.write('deleteRecord', kind, id);
   }
+
+  readonly staging: RecipientStaging = {
+    stage: (batchId, firstSeq, recipients) =>
+      this.write(
+        'stageRecipients',
+        batchId,
+        firstSeq,
+        recipients.map((r) => r.to),
+        recipients.map((r) => (r.vars === null ? null : JSON.stringify(r.vars))),
+      ),
+    read: async (batchId, afterSeq, limit) =>
+      this.statement(
+        'SELECT seq, to_addr, vars FROM batch_recipients WHERE batch_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+        .all(batchId, afterSeq, limit)
+        .map((r) => ({
+          seq: r['seq'] as number,
+          to: r['to_addr'] as string,
+          vars: parse(r['vars']) as Record<string, string> | null,
+        })),
+    drop: (batchId, throughSeq) => this.write('dropStagedRecipients', batchId, throughSeq ?? null),
+  };
 
   private statement(sql: string): StatementSync {
     return this.statements.get(sql);

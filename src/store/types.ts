@@ -316,7 +316,33 @@ export interface WebhookBacklog {
   lastError: string | null;
 }
 
+/** A batch recipient as uploaded: its place in the batch (from 1), number and template values. */
+export interface StagedRecipient {
+  seq: number;
+  to: string;
+  vars: Record<string, string> | null;
+}
+
+/**
+ * A batch's recipients kept compactly, in upload order, until each is made a message as
+ * the batch sends (src/bulk): storing a row costs a fraction of storing a message.
+ */
+export interface RecipientStaging {
+  /** Appends rows numbered from `firstSeq` on; resolves once durable. */
+  stage(
+    batchId: string,
+    firstSeq: number,
+    recipients: ReadonlyArray<Omit<StagedRecipient, 'seq'>>,
+  ): Promise<void>;
+  /** Up to `limit` rows after `afterSeq`, in order. */
+  read(batchId: string, afterSeq: number, limit: number): Promise<StagedRecipient[]>;
+  /** Forgets the rows up to `throughSeq` (all of them when undefined); resolves with how many. */
+  drop(batchId: string, throughSeq?: number): Promise<number>;
+}
+
 export interface Store {
+  /** Batches' recipients, staged until they are made messages. */
+  readonly staging: RecipientStaging;
   /** This process's id on the store: what it claims rows under, and its name among nodes. */
   readonly instanceId: string;
   /** What this process says of itself to the others (its connectors' binds), read when asked. */

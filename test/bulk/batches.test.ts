@@ -19,19 +19,27 @@ routes:
   mt: [{ connectors: [sim] }]
 `;
 
+/** The batch's messages, once every row it took is one (they are made as it sends). */
 async function messagesOf(gw: Awaited<ReturnType<typeof gatewayFrom>>, batchId: string): Promise<Message[]> {
-  const all: Message[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { data: Message[]; nextCursor: string | null } = await gw.app.store.listMessages(
-      { accountId: 'acme', groupId: batchId },
-      cursor,
-      500,
-    );
-    all.push(...page.data);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
+  const batch = await gw.app.store.getRecord<{ total: number }>('batch', batchId);
+  return waitFor(
+    async () => {
+      const all: Message[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Message[]; nextCursor: string | null } = await gw.app.store.listMessages(
+          { accountId: 'acme', groupId: batchId },
+          cursor,
+          500,
+        );
+        all.push(...page.data);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all.length >= batch!.data.total && all;
+    },
+    10_000,
+    `the ${batch!.data.total} messages of batch ${batchId}`,
+  );
 }
 
 test('JSON batch: variables, default country, duplicates, opt-outs, invalid; counts and completion', async (t) => {
@@ -191,9 +199,9 @@ test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', as
   assert.equal(unknown.body.error.code, 'unknown_variable');
   const noNumber = await call('POST', '/v1/batches', { text: 'Hi', csv: 'name\nA\n' });
   assert.equal(noNumber.body.error.code, 'invalid_csv');
-  // A broken quote after 2,500 good rows, sent in two pieces: the first rows are stored
-  // (in chunks) before the parser meets it, then canceled with the batch.
-  const good = Array.from({ length: 2500 }, (_, i) => `+4477009${String(10000 + i)}`).join('\n');
+  // A broken quote after 12,000 good rows, sent in two pieces: the first rows are stored
+  // (in chunks of 5,000) before the parser meets it, then dropped with the batch.
+  const good = Array.from({ length: 12_000 }, (_, i) => `+447700${String(100000 + i)}`).join('\n');
   const pieces = [`to\n${good}\n`, '"+447700900402\n'];
   const body = new ReadableStream({
     async pull(controller) {
@@ -219,13 +227,16 @@ test('CSV batches: as a JSON field and as a streamed text/csv body; dry run', as
     'unknown_variable',
   ]);
   const cut = failed.find((b: { rows: number }) => b.rows > 0);
-  assert.ok(cut.total >= 2000, `stored before the error: ${cut.total}`);
-  const counts = await gw.app.store.countByStatus(cut.id);
-  assert.deepEqual(counts, { canceled: cut.total });
-  // The list carries each batch's counts: every status, the stored ones non-zero.
+  assert.ok(cut.total >= 10_000, `stored before the error: ${cut.total}`);
+  // Its rows never became messages, and are not kept.
+  assert.deepEqual(await gw.app.store.countByStatus(cut.id), {});
+  assert.deepEqual(await gw.app.store.staging.read(cut.id, 0, 1), []);
+  // The list carries each batch's counts: every status, its rows canceled.
   assert.equal(cut.counts.canceled, cut.total);
   assert.equal(cut.counts.queued, 0);
-  assert.deepEqual(Object.fromEntries(Object.entries(cut.counts).filter(([, n]) => n)), counts);
+  assert.deepEqual(Object.fromEntries(Object.entries(cut.counts).filter(([, n]) => n)), {
+    canceled: cut.total,
+  });
 
   const dry = await call('POST', '/v1/batches', {
     text: 'Hi {{name}}',
@@ -404,7 +415,7 @@ test('sendAt schedules a batch; it starts on time, or is canceled before', async
   assert.deepEqual(canceled.body.counts.canceled, 1);
 });
 
-test("a batch cancel counts every message it canceled in /metrics' canceled", async (t) => {
+test("a batch cancel counts every message it canceled in /metrics' canceled (rows not yet messages are not messages)", async (t) => {
   const gw = await gatewayFrom(config());
   t.after(() => gw.close());
   const call = api(gw.base, 'acme-key-1');
@@ -421,8 +432,27 @@ test("a batch cancel counts every message it canceled in /metrics' canceled", as
   const single = (await call('POST', '/v1/messages', { to: '+447700900804', text: 'S', sendAt: later })).body;
   assert.equal(await canceledTotal(), 0);
   assert.equal((await call('DELETE', `/v1/messages/${single.id}`)).status, 200);
+  // A scheduled batch's rows are not messages yet: the batch counts them canceled, /metrics
+  // (which counts messages, accepted ones included) does not.
   assert.equal((await call('POST', `/v1/batches/${batch.id}/cancel`)).body.counts.canceled, 3);
-  assert.equal(await canceledTotal(), 4);
+  assert.equal(await canceledTotal(), 1);
+  // A running batch's rows are made messages, here held by quiet hours all day but one hour.
+  const hourUtc = new Date().getUTCHours();
+  const quietHours = {
+    start: `${String((hourUtc + 2) % 24).padStart(2, '0')}:00`,
+    end: `${String((hourUtc + 1) % 24).padStart(2, '0')}:00`,
+  };
+  const running = (
+    await call('POST', '/v1/batches', {
+      text: 'Q',
+      quietHours,
+      recipients: ['+447700900805', '+447700900806'],
+    })
+  ).body;
+  assert.equal(running.status, 'running');
+  await waitFor(async () => (await gw.app.store.countByStatus(running.id)).scheduled === 2);
+  assert.equal((await call('POST', `/v1/batches/${running.id}/cancel`)).body.counts.canceled, 2);
+  assert.equal(await canceledTotal(), 3);
 });
 
 test('mps paces a batch; quiet hours defer recipients in their own time zone', async (t) => {

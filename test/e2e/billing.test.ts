@@ -254,14 +254,19 @@ test('a batch canceled as a whole gives back the price of what it had not sent',
   await credit('pre', 0.1);
   const send = as('pre-key-0001');
   const before = (await send('GET', '/v1/balance')).body.balance as number;
+  // Running, its messages made (and charged) but held by quiet hours all day but one hour.
+  const hourUtc = new Date().getUTCHours();
   const batch = await send('POST', '/v1/batches', {
     from: 'PRE',
     text: 'later',
-    sendAt: new Date(Date.now() + 3600_000).toISOString(),
+    quietHours: {
+      start: `${String((hourUtc + 2) % 24).padStart(2, '0')}:00`,
+      end: `${String((hourUtc + 1) % 24).padStart(2, '0')}:00`,
+    },
     recipients: [{ to: '+447700900020' }, { to: '+447700900021' }],
   });
   assert.equal(batch.status, 202, JSON.stringify(batch.body));
-  await waitFor(async () => (await send('GET', `/v1/batches/${batch.body.id}`)).body.status === 'scheduled');
+  await waitFor(async () => (await send('GET', `/v1/batches/${batch.body.id}`)).body.counts.scheduled === 2);
   await waitFor(
     async () => (await send('GET', '/v1/balance')).body.balance === Math.round((before - 0.1) * 100) / 100,
     10_000,

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config/index.ts';
 import { CommandStatus } from '../../src/smpp/index.ts';
 import { submitSm } from '../smpp/raw-peer.ts';
-import { api, esme, gatewayFrom } from './helpers.ts';
+import { api, esme, gatewayFrom, waitFor } from './helpers.ts';
 
 const config = `
 http: { listen: 127.0.0.1:0 }
@@ -78,7 +78,11 @@ describe('numbers without a country code', () => {
     const toOf = async (body: Record<string, unknown>) => {
       const created = await uk('POST', '/v1/batches', { text: 'hi', ...body });
       assert.equal(created.status, 202, JSON.stringify(created.body));
-      const messages = await uk('GET', `/v1/batches/${created.body.id}/messages`);
+      // Its one row is made a message as it sends.
+      const messages = await waitFor(async () => {
+        const listed = await uk('GET', `/v1/batches/${created.body.id}/messages`);
+        return listed.body.data.length > 0 && listed;
+      });
       return messages.body.data.map((m: { to: string }) => m.to);
     };
     assert.deepEqual(await toOf({ recipients: [{ to: '07700900201' }] }), ['+447700900201']);

@@ -1098,6 +1098,37 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
       });
     });
 
+    describe('batch recipient staging', () => {
+      test('rows read back in order, per batch, after a seq; dropped up to a seq or all', async () => {
+        const staging = store.staging;
+        await staging.stage('b1', 1, [
+          { to: '+447700900001', vars: { name: 'Ann' } },
+          { to: '+447700900002', vars: null },
+        ]);
+        await staging.stage('b2', 1, [{ to: '+447700900009', vars: null }]);
+        await staging.stage('b1', 3, [{ to: '+447700900003', vars: { name: 'Zoë ✓' } }]);
+        assert.deepEqual(await staging.read('b1', 0, 10), [
+          { seq: 1, to: '+447700900001', vars: { name: 'Ann' } },
+          { seq: 2, to: '+447700900002', vars: null },
+          { seq: 3, to: '+447700900003', vars: { name: 'Zoë ✓' } },
+        ]);
+        assert.deepEqual(
+          (await staging.read('b1', 1, 1)).map((r) => r.seq),
+          [2],
+        );
+        assert.equal(await staging.drop('b1', 2), 2);
+        assert.deepEqual(
+          (await staging.read('b1', 0, 10)).map((r) => r.seq),
+          [3],
+        );
+        // A row staged twice is refused: a batch's rows are numbered once.
+        await assert.rejects(staging.stage('b1', 3, [{ to: '+447700900004', vars: null }]));
+        assert.equal(await staging.drop('b1'), 1);
+        assert.deepEqual(await staging.read('b1', 0, 10), []);
+        assert.equal((await staging.read('b2', 0, 10)).length, 1, 'another batch keeps its rows');
+      });
+    });
+
     describe('records', () => {
       const record = (fields: Partial<NewRecord> = {}): NewRecord => ({
         kind: 'suppression',

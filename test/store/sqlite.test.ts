@@ -104,7 +104,7 @@ describe('SqliteStore on disk', () => {
     await store.close();
 
     const upgraded = new DatabaseSync(path);
-    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 8);
+    assert.equal(upgraded.prepare('PRAGMA user_version').get()?.['user_version'], 9);
     assert.deepEqual(
       upgraded
         .prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%deliveries%' ORDER BY name`)
