@@ -105,11 +105,6 @@ export interface SubmitOptions {
    */
   optOutExempt?: boolean;
   /**
-   * Stored `paused`, not queued: held back with its group (a batch still being uploaded)
-   * until resumeGroup lets the group go.
-   */
-  hold?: boolean;
-  /**
    * An answer from the number an inbound message came to (two-way): the gateway chose the
    * sender, so it is not held to other accounts' senders.
    */
@@ -1009,7 +1004,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       id: newId(now),
       accountId,
       direction: 'mt',
-      status: options.hold ? 'paused' : scheduled ? 'scheduled' : 'queued',
+      status: scheduled ? 'scheduled' : 'queued',
       to,
       from,
       text: req.text ?? null,

@@ -71,15 +71,4 @@ test('pauseGroup, resumeGroup, cancelGroup: store and memory, with messages on t
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(await store.countByStatus('h'), { submitted: 10, canceled: 15 });
   assert.equal(carrier.pending.length, 0);
-
-  // Stored held from the start (a batch uploading): nothing goes until the group is resumed.
-  await gateway.submitMany('acme', [{ to: '+447700900555', from: 'ACME', text: 'held', groupId: 'k' }], {
-    hold: true,
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(carrier.pending.length, 0);
-  assert.deepEqual(await store.countByStatus('k'), { paused: 1 });
-  await gateway.resumeGroup('k');
-  await waitFor(() => carrier.pending.length === 1);
-  carrier.answer(1, ok);
 });

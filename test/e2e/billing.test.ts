@@ -254,14 +254,15 @@ test('a batch canceled as a whole gives back the price of what it had not sent',
   await credit('pre', 0.1);
   const send = as('pre-key-0001');
   const before = (await send('GET', '/v1/balance')).body.balance as number;
-  // Running, its messages made (and charged) but held by quiet hours all day but one hour.
+  // Running, its messages made (and charged) but held by quiet hours all day but one hour,
+  // the one two hours on (so the test cannot run into it).
   const hourUtc = new Date().getUTCHours();
   const batch = await send('POST', '/v1/batches', {
     from: 'PRE',
     text: 'later',
     quietHours: {
-      start: `${String((hourUtc + 2) % 24).padStart(2, '0')}:00`,
-      end: `${String((hourUtc + 1) % 24).padStart(2, '0')}:00`,
+      start: `${String((hourUtc + 3) % 24).padStart(2, '0')}:00`,
+      end: `${String((hourUtc + 2) % 24).padStart(2, '0')}:00`,
     },
     recipients: [{ to: '+447700900020' }, { to: '+447700900021' }],
   });
