@@ -35,14 +35,22 @@ interface SuppressionData {
  */
 const knownForMs = 1000;
 
+/** Whether an account had any entry (`found`, once `read` answered), read at `at`. */
+interface KnownEntries {
+  read: Promise<void>;
+  found?: boolean;
+  at: number;
+}
+
 export class Suppressions {
   readonly #store: Store;
   readonly #now: () => number;
   /**
    * Per account: whether it had any entry when last looked at, and when. The lookup itself
-   * is kept: calls made while it runs (a batch's chunk at once) share it.
+   * is kept: calls made while it runs (a batch's chunk at once) share it; `found` is its
+   * answer once it came (for knownEmpty, which cannot wait).
    */
-  readonly #known = new Map<string, { any: Promise<boolean>; at: number }>();
+  readonly #known = new Map<string, KnownEntries>();
 
   constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
@@ -129,7 +137,7 @@ export class Suppressions {
    */
   knownEmpty(accountId: string): boolean {
     const known = this.#known.get(accountId);
-    return known !== undefined && !known.any && this.#now() - known.at < knownForMs;
+    return known?.found === false && this.#now() - known.at < knownForMs;
   }
 
   /** Whether the account may not send to `to` from `from` (normalised numbers). */
@@ -137,15 +145,19 @@ export class Suppressions {
     const now = this.#now();
     let known = this.#known.get(accountId);
     if (known === undefined || now - known.at >= knownForMs) {
-      const any = this.#store.listRecords(kind, { accountId }, null, 1).then((page) => page.data.length > 0);
-      known = { any, at: now };
-      this.#known.set(accountId, known);
+      const lookup = { at: now } as KnownEntries;
+      lookup.read = this.#store.listRecords(kind, { accountId }, null, 1).then((page) => {
+        lookup.found = page.data.length > 0;
+      });
+      known = lookup;
+      this.#known.set(accountId, lookup);
       // A failed lookup is not kept: the next call tries again.
-      any.catch(() => {
-        if (this.#known.get(accountId) === known) this.#known.delete(accountId);
+      lookup.read.catch(() => {
+        if (this.#known.get(accountId) === lookup) this.#known.delete(accountId);
       });
     }
-    if (!(await known.any)) return false;
+    await known.read;
+    if (!known.found) return false;
     const [anySender, thisSender] = await Promise.all([
       this.#store.getRecord(kind, recordId(accountId, to, null)),
       this.#store.getRecord(kind, recordId(accountId, to, from)),
