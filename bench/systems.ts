@@ -400,6 +400,22 @@ export async function startKannel(
   link: SmppLink,
   store: boolean,
 ): Promise<SystemUnderTest> {
+  // Its ports are picked free, then bound by Kannel a moment later: another process may take
+  // one meanwhile, and a start that fails for that is tried once more on other ports.
+  try {
+    return await startKannelOnce(dir, sinkPort, link, store);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}; starting Kannel again\n`);
+    return await startKannelOnce(dir, sinkPort, link, store);
+  }
+}
+
+async function startKannelOnce(
+  dir: string,
+  sinkPort: number,
+  link: SmppLink,
+  store: boolean,
+): Promise<SystemUnderTest> {
   mkdirSync(join(dir, 'store'), { recursive: true });
   const [admin, box, sendsms] = [await freePort(), await freePort(), await freePort()];
   const smsc = Array.from({ length: link.binds }, () =>
