@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Message } from '../../src/core/index.ts';
-import { api, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
+import { api, gatewayFrom, groupMessages, waitFor, webhookReceiver } from '../e2e/helpers.ts';
 
 const config = (extra = '', connector = '{ id: sim, type: simulator, deliveryDelayMs: 10 }') => `
 http: { listen: 127.0.0.1:0 }
@@ -24,17 +24,7 @@ async function messagesOf(gw: Awaited<ReturnType<typeof gatewayFrom>>, batchId: 
   const batch = await gw.app.store.getRecord<{ total: number }>('batch', batchId);
   return waitFor(
     async () => {
-      const all: Message[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { data: Message[]; nextCursor: string | null } = await gw.app.store.listMessages(
-          { accountId: 'acme', groupId: batchId },
-          cursor,
-          500,
-        );
-        all.push(...page.data);
-        cursor = page.nextCursor;
-      } while (cursor);
+      const all = await groupMessages(gw.app, 'acme', batchId);
       return all.length >= batch!.data.total && all;
     },
     10_000,

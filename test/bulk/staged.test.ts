@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Connector, OutboundSms } from '../../src/connectors/index.ts';
 import type { Message } from '../../src/core/index.ts';
-import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+import { api, gatewayFrom, groupMessages, waitFor } from '../e2e/helpers.ts';
 
 type Gateway = Awaited<ReturnType<typeof gatewayFrom>>;
 
@@ -25,19 +25,8 @@ const chunks = { batches: { chunkSize: 10, stageChunkSize: 25, expandWindow: 20 
 const numberOf = (i: number) => `+4477009${String(10000 + i)}`;
 const rowOf = (to: string) => Number(to.slice(-5)) - 10000;
 
-async function messagesOf(gw: Gateway, batchId: string): Promise<Message[]> {
-  const all: Message[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { data: Message[]; nextCursor: string | null } = await gw.app.store.listMessages(
-      { accountId: 'acme', groupId: batchId },
-      cursor,
-      500,
-    );
-    all.push(...page.data);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
+function messagesOf(gw: Gateway, batchId: string): Promise<Message[]> {
+  return groupMessages(gw.app, 'acme', batchId);
 }
 
 /** What the carrier is handed, recorded at the connector. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GatewayApp, type StartOptions, startGateway } from '../../src/app/index.ts';
 import { parseConfig } from '../../src/config/index.ts';
+import type { Message } from '../../src/core/index.ts';
 import type { Pdu, SmppClientOptions } from '../../src/smpp/index.ts';
 import { SmppClient } from '../../src/smpp/index.ts';
 
@@ -121,4 +122,20 @@ export function esme(
     session.respond(pdu);
   });
   return { client, received };
+}
+
+/** Every stored message of an account's group (a batch), read page by page. */
+export async function groupMessages(app: GatewayApp, accountId: string, groupId: string): Promise<Message[]> {
+  const all: Message[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { data: Message[]; nextCursor: string | null } = await app.store.listMessages(
+      { accountId, groupId },
+      cursor,
+      500,
+    );
+    all.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
 }
