@@ -148,6 +148,15 @@ routes:
       recipients: Array.from({ length: 520 }, (_, i) => `+44770091${String(i).padStart(4, '0')}`),
     });
     assert.equal(res.status, 202, JSON.stringify(res.body));
+    // A batch's rows become messages as it sends: the search is over messages.
+    await waitFor(
+      async () =>
+        (await acme('GET', `/v1/batches/${res.body.id}/messages?limit=1`)).status === 200 &&
+        (await gw.app.store.listMessages({ accountId: 'acme', groupId: res.body.id }, null, 600)).data
+          .length === 520,
+      30_000,
+      'the batch made its 520 messages',
+    );
     const csv = async (query: string, headers: Record<string, string> = {}) => {
       const r = await fetch(`${gw.base}/v1/messages?${query}`, {
         headers: { authorization: 'Bearer acme-key-1', ...headers },
