@@ -358,15 +358,19 @@ export class Batches {
 
     // Staged rows: one chunk is written while the next is read, each written once the one
     // before is durable (the upload waits for the store, and others' writes go in between).
-    // Opt-outs are looked up a chunk at a time.
+    // Opt-outs are looked up a chunk at a time, in one read (the rows' numbers are distinct).
     let rows: Array<Omit<StagedRecipient, 'seq'> & { row: number }> = [];
     let staging$: Promise<void> = Promise.resolve();
     const suppressions = this.#gateway.suppressions;
     const stage = async () => {
-      const optedOut = await Promise.all(rows.map((r) => suppressions.isSuppressed(account.id, r.to, from)));
-      const kept = rows.filter((r, i) => {
-        if (optedOut[i]) skip('opted_out', r.row, r.to);
-        return !optedOut[i];
+      const optedOut = await suppressions.suppressedAmong(
+        account.id,
+        rows.map((r) => r.to),
+        from,
+      );
+      const kept = rows.filter((r) => {
+        if (optedOut.has(r.to)) skip('opted_out', r.row, r.to);
+        return !optedOut.has(r.to);
       });
       rows = [];
       await staging$;

@@ -142,6 +142,30 @@ export class Suppressions {
 
   /** Whether the account may not send to `to` from `from` (normalised numbers). */
   async isSuppressed(accountId: string, to: string, from: string): Promise<boolean> {
+    if (!(await this.#hasEntries(accountId))) return false;
+    const [anySender, thisSender] = await Promise.all([
+      this.#store.getRecord(kind, recordId(accountId, to, null)),
+      this.#store.getRecord(kind, recordId(accountId, to, from)),
+    ]);
+    return anySender !== null || thisSender !== null;
+  }
+
+  /** Those of `tos` the account may not send to from `from`, in one read (a batch's chunk). */
+  async suppressedAmong(accountId: string, tos: readonly string[], from: string): Promise<Set<string>> {
+    if (!(await this.#hasEntries(accountId))) return new Set();
+    const found = await this.#store.existingRecordIds(
+      kind,
+      tos.flatMap((to) => [recordId(accountId, to, null), recordId(accountId, to, from)]),
+    );
+    return new Set(
+      tos.filter(
+        (to) => found.has(recordId(accountId, to, null)) || found.has(recordId(accountId, to, from)),
+      ),
+    );
+  }
+
+  /** Whether the account has any entry: read at most once per knownForMs, calls meanwhile sharing the read. */
+  async #hasEntries(accountId: string): Promise<boolean> {
     const now = this.#now();
     let known = this.#known.get(accountId);
     if (known === undefined || now - known.at >= knownForMs) {
@@ -157,12 +181,7 @@ export class Suppressions {
       });
     }
     await known.read;
-    if (!known.found) return false;
-    const [anySender, thisSender] = await Promise.all([
-      this.#store.getRecord(kind, recordId(accountId, to, null)),
-      this.#store.getRecord(kind, recordId(accountId, to, from)),
-    ]);
-    return anySender !== null || thisSender !== null;
+    return known.found === true;
   }
 
   #record(

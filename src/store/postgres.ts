@@ -891,6 +891,14 @@ export class PostgresStore implements Store {
     return rows[0] ? toRecord<T>(rows[0]) : null;
   }
 
+  async existingRecordIds(kind: string, ids: readonly string[]): Promise<Set<string>> {
+    const { rows } = await this.#pool.query(
+      'SELECT id FROM records WHERE kind = $1 AND id = ANY($2::bytea[])',
+      [kind, ids.map(recordKey)],
+    );
+    return new Set(rows.map((r) => (r.id as Buffer).toString('utf8')));
+  }
+
   listRecords<T>(
     kind: string,
     filter: RecordFilter,

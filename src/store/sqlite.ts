@@ -95,6 +95,8 @@ interface PendingWrite {
 const writerBatchesInFlight = 2;
 /** Expired Idempotency-Keys are swept at most this often, in the time its callers pass. */
 const idempotencySweepMs = 60_000;
+/** Ids looked up per statement by existingRecordIds. */
+const idsPerRead = 200;
 
 export class SqliteStore implements Store {
   readonly instanceId = randomUUID();
@@ -671,6 +673,20 @@ export class SqliteStore implements Store {
   async getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null> {
     const row = this.statement('SELECT * FROM records WHERE kind = ? AND id = ?').get(kind, id);
     return row ? toRecord<T>(row) : null;
+  }
+
+  async existingRecordIds(kind: string, ids: readonly string[]): Promise<Set<string>> {
+    // One statement of a fixed width, the last chunk padded with NULL (which matches no id).
+    const statement = this.statement(
+      `SELECT id FROM records WHERE kind = ? AND id IN (${Array(idsPerRead).fill('?').join(', ')})`,
+    );
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += idsPerRead) {
+      const chunk: Array<string | null> = ids.slice(i, i + idsPerRead);
+      while (chunk.length < idsPerRead) chunk.push(null);
+      for (const row of statement.all(kind, ...chunk)) found.add(row['id'] as string);
+    }
+    return found;
   }
 
   async listRecords<T>(

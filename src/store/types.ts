@@ -531,6 +531,8 @@ export interface Store {
   /** Creates or replaces many records in one transaction (imports). */
   putRecords<T>(records: NewRecord<T>[]): Promise<void>;
   getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null>;
+  /** Which of `ids` are records of `kind`: one read for many (a batch's chunk of opt-out checks). */
+  existingRecordIds(kind: string, ids: readonly string[]): Promise<Set<string>>;
   /** Newest first, like messages. */
   listRecords<T>(
     kind: string,

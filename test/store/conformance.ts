@@ -1151,6 +1151,23 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         assert.equal(await store.getRecord('verification', r.id), null, 'kinds are apart');
       });
 
+      test('existingRecordIds tells which ids exist, across many ids and ids holding U+0000', async () => {
+        // Ids as suppressions make them (account, sender, number joined by U+0000); more
+        // than one statement's worth, so the chunks and the last one's padding are read.
+        const idOf = (i: number) => `acc-x\u0000*\u0000+4477009${String(i).padStart(5, '0')}`;
+        const stored = [3, 250, 401, 999].map(idOf);
+        await store.putRecords(stored.map((id) => record({ id, accountId: 'acc-x' })));
+        await store.putRecord(record({ kind: 'verification', id: idOf(7), accountId: 'acc-x' }));
+        const asked = Array.from({ length: 1000 }, (_, i) => idOf(i));
+        assert.deepEqual([...(await store.existingRecordIds('suppression', asked))].sort(), stored.sort());
+        assert.deepEqual(await store.existingRecordIds('suppression', []), new Set());
+        assert.deepEqual(
+          await store.existingRecordIds('suppression', [idOf(7), 'acc-x']),
+          new Set(),
+          'another kind, or a prefix of an id, is not an id',
+        );
+      });
+
       test('a put replaces and bumps the version; expectedVersion makes it compare-and-set', async () => {
         const r = record();
         await store.putRecord(r, 0);
