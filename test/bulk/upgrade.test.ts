@@ -16,8 +16,8 @@ const dir = mkdtempSync(join(tmpdir(), 'smsgw-batch-upgrade-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The fixture's batches: what each held at the upgrade. */
-const held = { id: '01m951xrstyrq7t3j33b5dh3xy', total: 50, deliveredBefore: 1 };
-const sending = { id: '01m951xrvyvr8s3xpex23q7cb0', total: 300, deliveredBefore: 100 };
+const held = { id: '01m952fmakzhhavrpe5ac8cwf1', total: 20, deliveredBefore: 1 };
+const sending = { id: '01m952fmd6g3wh4zfr51kcrec0', total: 60, deliveredBefore: 20 };
 
 test('batches stored as messages by schema version 8 finish after the upgrade, each recipient sent once', async (t) => {
   const path = join(dir, 'gw.db');
