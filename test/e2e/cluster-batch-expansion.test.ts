@@ -185,8 +185,10 @@ routes: { mt: [{ connectors: [carrier] }] }`;
      * Stops the first gateway with `signal` while it makes the batch's messages: at best once
      * a chunk's messages are stored and not yet recorded as made (the batch's only record
      * read in the same statement), else once half are made. The other makes the rest.
+     * SIGSTOP pauses it (between two chunks) until the other has taken the batch over and
+     * made a chunk, then lets it go on.
      */
-    async function handOver(t: TestContext, signal: 'SIGKILL' | 'SIGTERM') {
+    async function handOver(t: TestContext, signal: 'SIGKILL' | 'SIGTERM' | 'SIGSTOP') {
       const { a, b, db, hooks } = await cluster(t);
       const recipients = recipientsOf(20_000, 20_000);
       const id = await upload(a, recipients);
@@ -202,13 +204,17 @@ routes: { mt: [{ connectors: [carrier] }] }`;
       const atStop = await waitFor(
         async () => {
           const p = await progress();
-          return ((p.made > p.recorded && p.made >= 2_000) || p.made >= recipients.length / 2) && p;
+          const caught =
+            signal === 'SIGSTOP'
+              ? p.made === p.recorded && p.made >= 2_000
+              : (p.made > p.recorded && p.made >= 2_000) || p.made >= recipients.length / 2;
+          return caught && p;
         },
         120_000,
         'the first gateway’s messages made',
       );
       a.process.kill(signal);
-      await a.process.exited;
+      if (signal !== 'SIGSTOP') await a.process.exited;
       const stoppedAt = Date.now();
       const left = await progress();
       t.diagnostic(
@@ -220,6 +226,14 @@ routes: { mt: [{ connectors: [carrier] }] }`;
         60_000,
         'the batch taken over',
       );
+      if (signal === 'SIGSTOP') {
+        await waitFor(
+          async () => (await progress()).recorded > left.recorded,
+          60_000,
+          'a chunk made by the other',
+        );
+        a.process.kill('SIGCONT');
+      }
       const looks = await watchUntilCompleted(() => [b], id, recipients.length);
       t.diagnostic(
         `taken over ${taken} ms after the exit, completed ${Date.now() - stoppedAt} ms after, ${looks} looks`,
@@ -244,6 +258,19 @@ routes: { mt: [{ connectors: [carrier] }] }`;
         taken < leaseMs - 2_000,
         `taken over ${taken} ms after the exit, before the lease could lapse`,
       );
+    });
+
+    // A gateway paused past its lease (a VM frozen, a long stall) while it makes a batch's
+    // messages: the other takes the batch over, and the paused one, going on, stores the
+    // chunk it had read before the pause again (seen: 21,000 messages for 20,000 rows, about
+    // one run in two, when the pause lands after its claim check and before its insert).
+    // The claim is checked before a chunk, not in the chunk's transaction: fencing it needs
+    // the store to insert a chunk only while the batch is still this gateway's.
+    test('the gateway making the messages paused past its lease, then going on: one message per recipient', {
+      timeout: 600_000,
+      todo: 'a paused gateway may store its chunk again after the batch was taken over',
+    }, async (t) => {
+      await handOver(t, 'SIGSTOP');
     });
   });
 }
