@@ -24,6 +24,7 @@ import type {
   SubmitRequest,
 } from '../core/index.ts';
 import {
+  derivedId,
   fillTemplate,
   finalStatuses,
   fromMicros,
@@ -579,8 +580,9 @@ export class Batches {
         }
       }
     } catch {
-      // The store is unavailable: the next check tries again, first looking for the
-      // messages of a chunk stored without being recorded.
+      // The store is unavailable, or the chunk's messages were stored already (see
+      // #makeMessages): the next check tries again if the batch is still this gateway's,
+      // first looking for the messages of a chunk stored without being recorded.
       this.#resumed.delete(id);
     } finally {
       this.#expanding.delete(id);
@@ -614,7 +616,12 @@ export class Batches {
     const results =
       requests.length === 0
         ? []
-        : await this.#gateway.submitMany(record.accountId, requests, { defaultFrom: record.data.from });
+        : await this.#gateway.submitMany(record.accountId, requests, {
+            defaultFrom: record.data.from,
+            // The same row always makes the same id: a chunk made again (by a gateway that
+            // stalled past its lease while another took the batch over) is refused whole.
+            ids: pending.map((r) => derivedId(record.createdAt, `${record.id}:${r.seq}`)),
+          });
     const refused = new Map<string, number>();
     let limit: string | null = null;
     let stored = 0;

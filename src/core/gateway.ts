@@ -95,6 +95,13 @@ export interface SubmitOptions {
   /** Account default sender. */
   defaultFrom?: string;
   /**
+   * submitMany: the messages' ids in request order, made by the caller from what names each
+   * (a batch row: its batch and place). A message made twice — by a gateway that stalled
+   * past its lease and by the one that took its work over — is then refused by the store as
+   * a conflict instead of sent twice. Never from a client's request.
+   */
+  ids?: readonly string[];
+  /**
    * The account's defaultCountry: numbers written without `+` are read in it; with none,
    * such a destination is refused (never given a `+` it does not have).
    */
@@ -710,14 +717,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
     const now = this.#now();
     return Promise.all(
-      requests.map(async (asked): Promise<{ message: Message } | { error: GatewayError }> => {
+      requests.map(async (asked, i): Promise<{ message: Message } | { error: GatewayError }> => {
         try {
           const req =
             asked.service === undefined
               ? asked
               : await this.#fromService(accountId, asked, asked.service, options);
           const network = this.#mtNeedsNetwork ? await this.#destinationNetwork(req.to, options) : undefined;
-          const message = await this.#prepare(accountId, req, options, now, network);
+          const message = await this.#prepare(accountId, req, options, now, network, options.ids?.[i]);
           if (!options.optOutExempt && !this.suppressions.knownEmpty(message.accountId))
             await this.#refuseOptedOut(message);
           return { message };
@@ -873,8 +880,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     options: SubmitOptions,
     now: number,
     network?: string | null,
+    id?: string,
   ): Message | Promise<Message> {
-    const message = this.#build(accountId, req, options, now, network);
+    const message = this.#build(accountId, req, options, now, network, id);
     if (!this.#interceptors || !this.#router.intercepts) return message;
     return this.#intercepted(this.#interceptors, message, req, options, now, network);
   }
@@ -954,6 +962,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     options: SubmitOptions,
     now: number,
     network?: string | null,
+    id = newId(now),
   ): Message {
     // An account that shortens links has its URLs replaced first: what is routed (match.text),
     // priced and sent is the short text.
@@ -1001,7 +1010,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
     const { encoding, segments } = this.#price(req, req.udh);
     const message: Message = {
-      id: newId(now),
+      id,
       accountId,
       direction: 'mt',
       status: scheduled ? 'scheduled' : 'queued',

@@ -23,7 +23,7 @@ export {
   type SubmitOptions,
   type SubmitRequest,
 } from './gateway.ts';
-export { newId } from './ids.ts';
+export { derivedId, newId } from './ids.ts';
 export {
   type InterceptedMessage,
   type InterceptorChange,
