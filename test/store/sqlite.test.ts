@@ -232,6 +232,34 @@ describe('SqliteStore writes', () => {
     await store.close();
   });
 
+  test('the writer thread keeps no SMSC message ids interned: its V8 malloced memory stays flat', async () => {
+    // Short ids (under 10 characters), one new one per message, as SMSCs give them: V8's
+    // JSON.parse interned every one from one-byte text, and the thread's string table grew
+    // until a full collection (docs/PERFORMANCE.md, memory, third round).
+    const store = await sqliteStore(tempPath());
+    const writer = (store as unknown as { writer: Worker }).writer;
+    const m = makeMessage();
+    await store.insertMessages([m]);
+    const malloced = async () => (await writer.getHeapStatistics()).malloced_memory;
+    let n = 0;
+    const link = async (chunks: number) => {
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        const links = Array.from({ length: 1_000 }, () => {
+          const smscId = (++n).toString(16);
+          return { connectorId: 'smsc', smscId, messageId: m.id, part: 0, parts: 1 };
+        });
+        await store.linkSmscIds(links);
+      }
+    };
+    // Warmed up first, so the compiler's own (passing) memory is not counted.
+    await link(20);
+    const before = await malloced();
+    await link(200);
+    const grown = (await malloced()) - before;
+    assert.ok(grown < 1_000_000, `malloced memory grew by ${grown} bytes over 200,000 ids`);
+    await store.close();
+  });
+
   test('an idle store does not keep the process alive, a waiting write does', () => {
     const path = tempPath('lifetime');
     const storeUrl = new URL('../../src/store/index.ts', import.meta.url).href;
