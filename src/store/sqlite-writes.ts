@@ -56,23 +56,23 @@ export type WriteOp = { [K in WriteOperation]: { op: K; args: WriteArgs<K> } }[W
  * JSON has no `undefined`: an argument left out arrives as null; every operation takes both.
  */
 export function encodeBatch(batch: readonly WriteOp[]): string {
-  return twoByteMark + JSON.stringify(batch);
-}
-
-export function decodeBatch(text: string): WriteOp[] {
-  return JSON.parse(text.slice(twoByteMark.length));
+  return JSON.stringify(batch);
 }
 
 /**
- * Makes the batch's text a two-byte string, which JSON.parse reads without internalizing
- * its short values: from one-byte text V8 internalizes every string value under 10
- * characters, and an SMSC's message ids (and short numbers) are such values, one new one
- * per message. Each then lived in the writer's string table and old space until a full
- * collection, which its small heap seldom needs: over 800,000 messages its V8 malloced
- * memory (the table) grew 2 → 16 MB and its heap 12 → 20 MB (docs/PERFORMANCE.md, memory,
- * third round). Widening the text costs the main thread well under 0.1 µs per write.
+ * Reads a batch as two-byte text, which JSON.parse reads without internalizing its short
+ * values: from one-byte text V8 internalizes every string value under 10 characters, and an
+ * SMSC's message ids (and short numbers) are such values, one new one per message. Each then
+ * lived in the writer's string table and old space until a full collection, which its small
+ * heap seldom needs: over 800,000 messages its V8 malloced memory (the table) grew 2 → 16 MB
+ * and its heap 12 → 20 MB (docs/PERFORMANCE.md, memory, third round). The text is widened
+ * here, on the writer thread (slice flattens the concatenation into one two-byte string):
+ * widened by encodeBatch, it cost the main thread ~11 µs per message whose batch carried a
+ * webhook's body (docs/PERFORMANCE.md, issue #21's rows in one run, third round).
  */
-const twoByteMark = '\u0100';
+export function decodeBatch(text: string): WriteOp[] {
+  return JSON.parse(`\u0100${text}`.slice(1));
+}
 
 /** Octets given in-process (a Buffer) or through encodeBatch (Buffer's JSON form). */
 function bytes(value: Buffer | { data: number[] } | null | undefined): Buffer | null {
