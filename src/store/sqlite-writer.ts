@@ -3,13 +3,19 @@
 // Each message is a batch of writes in call order, applied in one transaction, answered by
 // one message with their outcomes in order; null asks it to close.
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ConnectionSettings, decodeBatch, openConnection, SqliteWrites } from './sqlite-writes.ts';
+import {
+  type ConnectionSettings,
+  decodeBatch,
+  type EncodedBatch,
+  openConnection,
+  SqliteWrites,
+} from './sqlite-writes.ts';
 
 const port = parentPort!;
 const db = openConnection(workerData as ConnectionSettings);
 const writes = new SqliteWrites(db);
 
-port.on('message', (batch: string | null) => {
+port.on('message', (batch: EncodedBatch | null) => {
   if (batch !== null) {
     port.postMessage(writes.apply(decodeBatch(batch)));
     return;

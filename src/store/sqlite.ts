@@ -801,8 +801,8 @@ export class SqliteStore implements Store {
     this.pending = [];
     this.posted.push(batch);
     thread.ref();
-    // As one JSON string: V8 stringifies plain data far faster than it structured-clones
-    // objects whose shapes vary, and a string crosses as one copy (the writer parses it).
+    // As JSON (webhook bodies beside it): V8 stringifies plain data far faster than it
+    // structured-clones objects whose shapes vary, and a string crosses as one copy.
     thread.postMessage(encodeBatch(batch.map((write) => write.op)));
   }
 

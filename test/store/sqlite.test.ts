@@ -232,6 +232,32 @@ describe('SqliteStore writes', () => {
     await store.close();
   });
 
+  test('webhook bodies cross to the writer thread beside the batch and are stored as given', async () => {
+    const store = await sqliteStore(tempPath());
+    const delivery = (body: string) => ({
+      accountId: 'acc',
+      url: 'http://127.0.0.1:9/hooks',
+      secret: null,
+      body,
+      nextAttemptAt: 1,
+      createdAt: 1,
+    });
+    const bodies = ['{"text":"a \\"quoted\\" word, ünïcode ✓"}', '', '{"n":2}'];
+    // In one tick, so they cross in one batch with a message between them.
+    const [first, , second, third] = await Promise.all([
+      store.enqueueWebhook(delivery(bodies[0]!)),
+      store.insertMessages([makeMessage()]),
+      store.enqueueWebhook(delivery(bodies[1]!)),
+      store.enqueueWebhook(delivery(bodies[2]!)),
+    ]);
+    const due = await store.dueWebhooks(2, 10);
+    assert.deepEqual(
+      [first, second, third].map((id) => due.find((d) => d.id === id)?.body),
+      bodies,
+    );
+    await store.close();
+  });
+
   test('the writer thread keeps no SMSC message ids interned: its V8 malloced memory stays flat', async () => {
     // Short ids (under 10 characters), one new one per message, as SMSCs give them: V8's
     // JSON.parse interned every one from one-byte text, and the thread's string table grew
