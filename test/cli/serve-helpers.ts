@@ -1,9 +1,12 @@
 // `smsgw serve` as a child process: its stdout lines (JSON log lines, plus the banner with no
 // config), its stderr, and its exit.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after } from 'node:test';
+import { waitFor } from '../e2e/helpers.ts';
+import { freePort } from '../peers/ports.ts';
 
 const main = resolve('src/cli/main.ts');
 /** Gateways still running when a test file ends (a failed assertion skipped their stop). */
@@ -79,4 +82,39 @@ export function serve(
 }
 
 /** A port nobody listens on right now. */
-export { freePort } from '../peers/ports.ts';
+export { freePort };
+
+export interface ServeNode {
+  port: number;
+  base: string;
+  process: ServeProcess;
+}
+
+/**
+ * A gateway process of a cluster test, its config (`store`, then `body`) written under `dir`
+ * as `<name>.yaml`, once it answers /health. Its HTTP port is fixed, so clients find it again.
+ */
+export async function startServeNode(
+  dir: string,
+  name: string,
+  store: string,
+  body: string,
+): Promise<ServeNode> {
+  const port = await freePort();
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `
+http: { listen: 127.0.0.1:${port} }
+store: ${store}
+log: { level: warn }
+${body}`,
+  );
+  const node: ServeNode = { port, base: `http://127.0.0.1:${port}`, process: serve(['--config', file]) };
+  await waitFor(
+    async () => (await fetch(`${node.base}/health`).catch(() => null))?.status === 200,
+    30_000,
+    `${name} answering`,
+  );
+  return node;
+}

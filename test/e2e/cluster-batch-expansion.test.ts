@@ -5,13 +5,13 @@
 // rest, again one message per recipient; stopped with SIGTERM (a rolling restart's step), it
 // gives its lease back and the batch moves at once. One batch.completed each time.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import pg from 'pg';
 import { SmscSimulator } from '../../src/simulator/index.ts';
-import { freePort, type ServeProcess, serve } from '../cli/serve-helpers.ts';
+import { type ServeNode, startServeNode } from '../cli/serve-helpers.ts';
 import { missingPeer } from '../peers/available.ts';
 import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
 import { waitFor, webhookReceiver } from './helpers.ts';
@@ -19,11 +19,6 @@ import { waitFor, webhookReceiver } from './helpers.ts';
 const missing = missingPeer('PostgreSQL');
 /** A gateway's lease on the store (src/store's default): a killed one's batch waits this long at most. */
 const leaseMs = 10_000;
-
-interface Node {
-  base: string;
-  process: ServeProcess;
-}
 
 type Counts = Record<string, number>;
 interface BatchView {
@@ -46,25 +41,7 @@ if (missing) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function startNode(name: string, store: string, body: string): Promise<Node> {
-      const port = await freePort();
-      const file = join(dir, `${name}.yaml`);
-      writeFileSync(
-        file,
-        `
-http: { listen: 127.0.0.1:${port} }
-store: ${store}
-log: { level: warn }
-${body}`,
-      );
-      const node: Node = { base: `http://127.0.0.1:${port}`, process: serve(['--config', file]) };
-      await waitFor(
-        async () => (await fetch(`${node.base}/health`).catch(() => null))?.status === 200,
-        30_000,
-        `${name} answering`,
-      );
-      return node;
-    }
+    const startNode = (name: string, store: string, body: string) => startServeNode(dir, name, store, body);
 
     /** Two gateways on a fresh database, an SMSC, a webhook receiver, and a client of the database. */
     async function cluster(t: { after(fn: () => unknown): void }) {
@@ -95,7 +72,7 @@ routes: { mt: [{ connectors: [carrier] }] }`;
     const recipientsOf = (n: number, from: number) =>
       Array.from({ length: n }, (_, i) => ({ to: `+4477009${String(from + i).padStart(5, '0')}` }));
 
-    async function upload(node: Node, recipients: Array<{ to: string }>): Promise<string> {
+    async function upload(node: ServeNode, recipients: Array<{ to: string }>): Promise<string> {
       const res = await fetch(`${node.base}/v1/batches`, {
         method: 'POST',
         headers: { authorization: 'Bearer acme-key-1', 'content-type': 'application/json' },
@@ -108,7 +85,7 @@ routes: { mt: [{ connectors: [carrier] }] }`;
     }
 
     /** GET of the batch on `node`; null when the gateway does not answer (killed). */
-    async function look(node: Node, id: string): Promise<BatchView | null> {
+    async function look(node: ServeNode, id: string): Promise<BatchView | null> {
       const res = await fetch(`${node.base}/v1/batches/${id}`, {
         headers: { authorization: 'Bearer acme-key-1' },
       }).catch(() => null);
@@ -120,7 +97,7 @@ routes: { mt: [{ connectors: [carrier] }] }`;
      * Looks at the batch on the nodes in turn until it completes, checking at every look that
      * its counts add up to its total; resolves with how many looks were taken.
      */
-    async function watchUntilCompleted(nodes: () => Node[], id: string, total: number): Promise<number> {
+    async function watchUntilCompleted(nodes: () => ServeNode[], id: string, total: number): Promise<number> {
       let looks = 0;
       await waitFor(
         async () => {

@@ -7,13 +7,13 @@
 // A second test stops the gateway holding the carrier's bind with SIGTERM (a rolling
 // restart's step): the bind moves to another gateway at once, not when the lease lapses.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { SmscSimulator } from '../../src/simulator/index.ts';
-import { freePort, type ServeProcess, serve } from '../cli/serve-helpers.ts';
+import { type ServeNode, startServeNode } from '../cli/serve-helpers.ts';
 import { missingPeer } from '../peers/available.ts';
 import { type PostgresServer, startPostgres } from '../peers/postgres.ts';
 import { waitFor, webhookReceiver } from './helpers.ts';
@@ -26,12 +26,6 @@ const window = 16;
 const nodes = 3;
 /** What a gateway's lease is (src/store): a dead gateway's claims wait this long at most. */
 const leaseSeconds = 10;
-
-interface Node {
-  port: number;
-  base: string;
-  process: ServeProcess;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,33 +43,8 @@ if (missing) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    /** Starts a gateway process on `store`; its HTTP port is fixed so clients find it again. */
-    async function startNode(name: string, store: string, body: string): Promise<Node> {
-      const port = await freePort();
-      const file = join(dir, `${name}.yaml`);
-      writeFileSync(
-        file,
-        `
-http: { listen: 127.0.0.1:${port} }
-store: ${store}
-log: { level: warn }
-admin: { apiKeys: [admin-key-123] }
-${body}`,
-      );
-      const node: Node = { port, base: `http://127.0.0.1:${port}`, process: serve(['--config', file]) };
-      await waitFor(
-        async () => {
-          try {
-            return (await fetch(`${node.base}/health`)).status === 200;
-          } catch {
-            return false;
-          }
-        },
-        30_000,
-        `${name} answering`,
-      );
-      return node;
-    }
+    const startNode = (name: string, store: string, body: string) =>
+      startServeNode(dir, name, store, `admin: { apiKeys: [admin-key-123] }\n${body}`);
 
     // About 90 s on a quiet 2-core machine: longer than the suite's default test timeout.
     test('kill -9 of a gateway, then PostgreSQL down 10 s, under 20k messages with receipts', {
@@ -100,7 +69,7 @@ connectors:
   - { id: carrier, type: smpp, host: 127.0.0.1, port: ${smscPort}, systemId: gw, password: pw,
       binds: ${binds}, window: ${window} }
 routes: { mt: [{ connectors: [carrier] }] }`;
-      const live: Node[] = [];
+      const live: ServeNode[] = [];
       for (let i = 0; i < nodes; i++) live.push(await startNode(`node${i}`, store, body));
       t.after(() => {
         for (const n of live) n.process.kill('SIGKILL');
