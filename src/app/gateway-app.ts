@@ -262,6 +262,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const callbacks = new OutboundPolicy(config.callbacks?.allow);
   const webhooks = new WebhookSender({
     store,
+    concurrency: config.callbacks?.concurrency,
+    receiverConcurrency: config.callbacks?.receiverConcurrency,
     outbound: {
       policy: callbacks,
       // What the operator configured is trusted; every other URL came from a client.

@@ -315,6 +315,10 @@ function crossCheck(config: GatewayConfig): string[] {
     if (!allowEntryValid(entry))
       problems.push(`callbacks.allow[${i}]: expected a CIDR range (10.0.0.0/8), an address or a host name`);
   });
+  if (config.callbacks && config.callbacks.receiverConcurrency > config.callbacks.concurrency)
+    problems.push(
+      `callbacks.receiverConcurrency: ${config.callbacks.receiverConcurrency} is more than callbacks.concurrency (${config.callbacks.concurrency})`,
+    );
   return problems;
 }
 

@@ -1326,17 +1326,33 @@ export const configSchema = {
       },
       default: [],
     },
-    // Addresses and hosts client-supplied callback URLs may reach although they are
-    // loopback, private or reserved (CONTRACT §8): CIDR ranges, addresses, host names.
     callbacks: {
+      description: 'Webhooks and other callbacks the gateway sends',
       type: 'object',
       additionalProperties: false,
       properties: {
         allow: {
+          description:
+            'Loopback, private or reserved addresses and hosts that client-supplied callback URLs may reach: CIDR ranges, addresses, host names (`*.` for a whole domain)',
           type: 'array',
           items: { type: 'string', minLength: 1, maxLength: 256 },
           maxItems: 10_000,
           default: [],
+        },
+        concurrency: {
+          description: 'Requests in flight at most, over all receivers',
+          type: 'integer',
+          minimum: 1,
+          maximum: 4096,
+          default: 256,
+        },
+        receiverConcurrency: {
+          description:
+            "Requests in flight at most to one receiver (a URL's scheme, host and port), and as many kept-alive connections; at most `concurrency`",
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          default: 64,
         },
       },
       default: {},

@@ -28,8 +28,11 @@ export interface GatewayConfig {
   pricing?: PriceConfig[];
   /** Every account's SMS-pumping limits, unless its `policy.pumping` sets its own. */
   pumping?: PumpingConfig;
-  /** Loopback/private/reserved ranges and hosts client callbacks may reach (absent: none). */
-  callbacks?: { allow: string[] };
+  /**
+   * `allow`: loopback/private/reserved ranges and hosts client callbacks may reach;
+   * `concurrency`, `receiverConcurrency`: webhook requests in flight, in all and to one receiver.
+   */
+  callbacks?: { allow: string[]; concurrency: number; receiverConcurrency: number };
   /** `apiKey`: /metrics asks for it (or an admin key); `listen`: /metrics served there only. */
   metrics?: { apiKey?: string; listen?: string };
   /** JSON log lines on stdout at this level and above (SMSGW_LOG_LEVEL overrides it). */

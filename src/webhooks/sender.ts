@@ -39,9 +39,12 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface WebhookSenderOptions {
   store: Store;
-  /** Requests in flight at most, over all receivers. */
+  /** Requests in flight at most, over all receivers (default 256). */
   concurrency?: number;
-  /** Requests in flight at most to one receiver (default 8, at most `concurrency`). */
+  /**
+   * Requests in flight at most to one receiver (default 64, at most `concurrency`). What one
+   * receiver can take is this over its answer time: at 64, 1,280 events/s at 50 ms each.
+   */
   receiverConcurrency?: number;
   /**
    * Deliveries of one receiver held in memory at most, in flight included (default 4 ×
@@ -185,8 +188,8 @@ export class WebhookSender {
   #pollSoon = false;
 
   constructor(options: WebhookSenderOptions) {
-    const concurrency = options.concurrency ?? 32;
-    const receiverConcurrency = Math.min(options.receiverConcurrency ?? 8, concurrency);
+    const concurrency = options.concurrency ?? 256;
+    const receiverConcurrency = Math.min(options.receiverConcurrency ?? 64, concurrency);
     this.#o = {
       concurrency,
       receiverConcurrency,

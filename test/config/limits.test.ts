@@ -37,3 +37,30 @@ smppServer: { listen: 127.0.0.1:0, bindTimeoutSeconds: 3, maxConnectionsPerAddre
   assert.equal(config.smppServer?.maxConnectionsPerAddress, 7);
   assert.equal(config.smppServer?.maxConnections, undefined);
 });
+
+test('callbacks: concurrency limits out of range, or one receiver allowed more than all, are refused', () => {
+  assert.throws(
+    () => parseConfig('callbacks: { concurrency: 0, receiverConcurrency: 2000 }'),
+    (err: Error & { problems?: string[] }) => {
+      assert.deepEqual(err.problems?.toSorted(), [
+        'callbacks.concurrency: expected integer 1..4096',
+        'callbacks.receiverConcurrency: expected integer 1..1024',
+      ]);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseConfig('callbacks: { concurrency: 16, receiverConcurrency: 32 }'),
+    (err: Error & { problems?: string[] }) => {
+      assert.deepEqual(err.problems, [
+        'callbacks.receiverConcurrency: 32 is more than callbacks.concurrency (16)',
+      ]);
+      return true;
+    },
+  );
+  assert.deepEqual(parseConfig('callbacks: { receiverConcurrency: 4 }').callbacks, {
+    allow: [],
+    concurrency: 256,
+    receiverConcurrency: 4,
+  });
+});
