@@ -4,9 +4,10 @@
 // account is locked out for a while (answered 429 / ESME_RBINDFAIL without looking at the
 // key). An account's lockout does not shut out the addresses it was recently used from, so
 // an attacker guessing at one account does not lock its legitimate clients out. Memory is
-// bounded: the oldest records are forgotten first (BoundedMap).
+// bounded in bytes, not records: the name a request gives is the client's to choose (a
+// Basic username can be kilobytes long), and the oldest records are forgotten first.
 import { isIP } from 'node:net';
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap, stringBytes } from './bounded-map.ts';
 
 export interface AuthGuardOptions {
   /** Failures (per address or account) answered at once; each further one waits longer. */
@@ -18,8 +19,12 @@ export interface AuthGuardOptions {
   /** The first delay; each further failure doubles it, up to maxDelayMs. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Records kept at most (addresses, accounts, and account–address pairs that succeeded). */
-  maxEntries?: number;
+  /**
+   * Bytes the records may keep alive, each of the two kinds (failures by address or account;
+   * account–address pairs that succeeded): default 16 MiB, some 100,000 records of ordinary
+   * names.
+   */
+  maxBytes?: number;
   now?: () => number;
   /** Told of each lockout (to be logged): what was locked and for how long. */
   onLockout?: (event: {
@@ -35,6 +40,8 @@ interface FailureRecord {
   since: number;
   lockedUntil: number;
 }
+/** What a failure record keeps alive besides its key: the object, its numbers, a map slot. */
+const recordBytes = 112;
 
 export class AuthGuard {
   readonly #o: Required<Omit<AuthGuardOptions, 'onLockout'>> & Pick<AuthGuardOptions, 'onLockout'>;
@@ -50,15 +57,15 @@ export class AuthGuard {
       lockMs: 5 * 60_000,
       baseDelayMs: 50,
       maxDelayMs: 500,
-      maxEntries: 100_000,
+      maxBytes: 16 * 2 ** 20,
       now: Date.now,
       ...options,
     };
-    this.#records = new BoundedMap(this.#o.maxEntries);
-    this.#trusted = new BoundedMap(this.#o.maxEntries);
+    this.#records = new BoundedMap(this.#o.maxBytes, (key) => recordBytes + stringBytes(key));
+    this.#trusted = new BoundedMap(this.#o.maxBytes, (key) => 64 + stringBytes(key));
   }
 
-  /** Failure records held (bounded by maxEntries). */
+  /** Failure records held (bounded by maxBytes). */
   get size(): number {
     return this.#records.size;
   }

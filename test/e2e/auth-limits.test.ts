@@ -141,7 +141,7 @@ test('the guard: delays grow after a few failures, lockouts end, memory stays bo
     lockMs: 60_000,
     baseDelayMs: 10,
     maxDelayMs: 40,
-    maxEntries: 100,
+    maxBytes: 100 * 150,
     now: () => now,
     onLockout: (e) => events.push(e),
   });
@@ -166,7 +166,20 @@ test('the guard: delays grow after a few failures, lockouts end, memory stays bo
   assert.ok(guard.lockedFor('203.0.113.1', 'acct') > 0);
   assert.equal(guard.lockedFor('192.0.2.7', 'acct'), 0);
 
-  // A flood of distinct addresses is remembered up to maxEntries only.
+  // A flood of distinct addresses is remembered up to maxBytes only.
   for (let i = 0; i < 10_000; i++) guard.failed(`172.16.${i >> 8}.${i & 255}`);
   assert.ok(guard.size <= 100, `${guard.size} records`);
+});
+
+test('the guard: names a client chooses, however long, keep its memory within maxBytes', () => {
+  const guard = new AuthGuard({ maxBytes: 2 ** 20 });
+  // A Basic username fills what an HTTP header allows (~12 KB), a new one per attempt: 5,000
+  // records of ~24 KB, 120 MB if each were kept. (Through the front doors an address is
+  // locked after 10 failures, so this takes many addresses; their records are small.)
+  const name = 'x'.repeat(12_000);
+  for (let i = 0; i < 5_000; i++) guard.failed('203.0.113.9', `account:${name}${i}`);
+  const recordBytes = 2 * `u:account:${name}4999`.length;
+  // The address's own record, and the names that fit in maxBytes (plus the one that crossed it).
+  assert.ok(guard.size <= 1 + Math.ceil(2 ** 20 / recordBytes) + 1, `${guard.size} records`);
+  assert.ok(guard.size > 10, `${guard.size} records: the newest are kept`);
 });
