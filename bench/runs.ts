@@ -17,6 +17,7 @@ import {
   bystander,
   CallbackReceiver,
   cpuSeconds,
+  machineBusySeconds,
   nowUs,
   peakMemoryMb,
   residentMemoryMb,
@@ -85,6 +86,11 @@ export interface RunResult {
   p50Ms: number;
   p99Ms: number;
   cpuSecondsPer1k: number;
+  /**
+   * Cores the whole machine kept busy over the measured span (the system, the load, the sink,
+   * the callback receiver, the kernel): near the core count, the machine decided the rate.
+   */
+  machineCoresBusy: number;
   peakMemoryMb: number;
   /** submit_sm PDUs the sink received per message (the parts the system sent). */
   pdusPerMessage: number;
@@ -180,6 +186,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
 
     await c.measure?.start();
     const cpuBefore = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const machineBefore = machineBusySeconds();
     const t0 = performance.now();
     c.onLoad?.(system.pids);
     let refused = 0;
@@ -197,6 +204,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+    const machineCoresBusy = (machineBusySeconds() - machineBefore) / elapsed;
     const measured = (await c.measure?.end(c.messages)) ?? {};
     const done = (await completed()) - completedBefore;
     // The bystander's webhooks trail its messages: its latency counts them all.
@@ -221,6 +229,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       p50Ms: percentile(latenciesUs, 50) / 1000,
       p99Ms: percentile(latenciesUs, 99) / 1000,
       cpuSecondsPer1k: (cpu / c.messages) * 1000,
+      machineCoresBusy,
       peakMemoryMb: system.pids.reduce((sum, pid) => sum + peakMemoryMb(pid), 0),
       pdusPerMessage: (sinkStats.submits - sinkBefore) / c.messages,
       refused,

@@ -93,6 +93,22 @@ export function cpuSeconds(pid: number, children = false): number {
   return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / ticksPerSecond;
 }
 
+/**
+ * CPU time the whole machine has spent busy since boot, in seconds over all its cores (user,
+ * nice, system, irq, softirq and steal of /proc/stat): over a span, divided by the span's
+ * length, how many cores were busy — the system's, the load's and the kernel's work together.
+ */
+export function machineBusySeconds(): number {
+  const stat = readFileSync('/proc/stat', 'latin1');
+  // The first line: "cpu  user nice system idle iowait irq softirq steal ...".
+  const [user, nice, system, , , irq, softirq, steal] = stat
+    .slice(4, stat.indexOf('\n'))
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / ticksPerSecond;
+}
+
 /** VmHWM: the process's peak resident memory, in MB. */
 export function peakMemoryMb(pid: number): number {
   return statusMb(pid, 'VmHWM');

@@ -4,6 +4,7 @@
 // of each figure over the rounds. The REST → SMPP rows also run with ApacheBench (`ab`, from
 // Debian's apache2-utils) as the load beside our lean client, so that the figures are seen not
 // to depend on our own client. BENCH_SMOKE=1 makes it tiny (for CI: no figures to trust).
+import { availableParallelism } from 'node:os';
 import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
 import { formatRate, printTable } from './report.ts';
 import { type RunCase, type RunResult, runCase, type SystemKind, systemLabel } from './runs.ts';
@@ -54,6 +55,7 @@ function medianResult(results: RunResult[]): RunResult {
     p50Ms: of('p50Ms'),
     p99Ms: of('p99Ms'),
     cpuSecondsPer1k: of('cpuSecondsPer1k'),
+    machineCoresBusy: of('machineCoresBusy'),
     peakMemoryMb: of('peakMemoryMb'),
     pdusPerMessage: of('pdusPerMessage'),
     refused: results.reduce((sum, r) => sum + r.refused, 0),
@@ -156,8 +158,20 @@ export async function benchVsKannel(): Promise<void> {
   });
   printTable(
     `Harness ceiling: the same load (${headToHeadConcurrency} keep-alive HTTP connections) against ${systemLabel.null} (bench/null-system.ts: no SMPP, no store), ${receiptMessages.toLocaleString('en-US')} messages`,
-    ['system', 'round trips/s (request → callback)', 'its CPU µs / msg'],
-    [['null system', formatRate(harness.messagesPerSecond), (harness.cpuSecondsPer1k * 1000).toFixed(1)]],
+    [
+      'system',
+      'round trips/s (request → callback)',
+      'its CPU µs / msg',
+      `cores busy, of ${availableParallelism()}`,
+    ],
+    [
+      [
+        'null system',
+        formatRate(harness.messagesPerSecond),
+        (harness.cpuSecondsPer1k * 1000).toFixed(1),
+        harness.machineCoresBusy.toFixed(2),
+      ],
+    ],
   );
 
   const wanted = headToHeadRows.filter(
@@ -184,7 +198,7 @@ export async function benchVsKannel(): Promise<void> {
   }
   const summary = new Map<Row, RunResult>([...results].map(([row, rs]) => [row, medianResult(rs)]));
   printTable(
-    `Head to head, ${rounds} alternated round(s), median of each figure; ${messages.toLocaleString('en-US')} messages (${receiptMessages.toLocaleString('en-US')} with receipts) per run; SMPP: ${headToHeadLink.binds} binds × window ${headToHeadLink.window}; load: ${headToHeadConcurrency} keep-alive HTTP connections (SMPP: one bind, window ${headToHeadConcurrency}); \`ab -k\` rows: no latency (ab repeats one request, so its text carries no send time)`,
+    `Head to head, ${rounds} alternated round(s), median of each figure; ${messages.toLocaleString('en-US')} messages (${receiptMessages.toLocaleString('en-US')} with receipts) per run; SMPP: ${headToHeadLink.binds} binds × window ${headToHeadLink.window}; load: ${headToHeadConcurrency} keep-alive HTTP connections (SMPP: one bind, window ${headToHeadConcurrency}); \`ab -k\` rows: no latency (ab repeats one request, so its text carries no send time); cores busy: the whole machine over the measured span (system, load, sink and callback receiver, kernel)`,
     [
       'path',
       'msgs/s',
@@ -192,6 +206,7 @@ export async function benchVsKannel(): Promise<void> {
       'p50 ms',
       'p99 ms',
       'CPU s / 1k msgs',
+      `cores busy, of ${availableParallelism()}`,
       'peak MB',
       'refused / lost',
     ],
@@ -207,6 +222,7 @@ export async function benchVsKannel(): Promise<void> {
         row.loadTool === 'ab' ? '–' : r.p50Ms.toFixed(1),
         row.loadTool === 'ab' ? '–' : r.p99Ms.toFixed(1),
         r.cpuSecondsPer1k.toFixed(3),
+        r.machineCoresBusy.toFixed(2),
         r.peakMemoryMb.toFixed(0),
         `${r.refused} / ${r.lost}`,
       ];
