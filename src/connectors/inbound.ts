@@ -1,14 +1,18 @@
 // The inbound side of a carrier connector (SMPP, UCP, CIMD2): parts reassembled, kept by the
 // sink until their set completes (when it can keep them), whole messages handed to the sink,
 // and the work still under way, which a stop waits for.
+import { BoundedMap, stringBytes } from '../core/index.ts';
 import type { ReassembledMessage } from '../sms/index.ts';
 import { parseUdh, Reassembler } from '../sms/index.ts';
 import type { ConnectorLogger } from './logger.ts';
 import { keptPartId } from './parts.ts';
 import type { ConnectorSink, InboundSms } from './types.ts';
 
-/** Completed long messages the sink refused, kept for the peer's redelivery of the last part. */
-const maxRefusedKept = 1_000;
+/**
+ * Completed long messages the sink refused, kept for the peer's redelivery of the last part:
+ * bytes, not a count, as a message's length is the peer's to choose (up to 255 parts).
+ */
+const maxRefusedBytes = 16 * 2 ** 20;
 
 export interface InboundPart {
   /** Sender and receiver, `from\u0000to`, as the reassembler keys its sets. */
@@ -38,7 +42,16 @@ export class InboundParts {
   #reassembler: Reassembler;
   readonly #work = new Set<Promise<void>>();
   /** Keyed by the exact last part that completed them, which the peer sends again. */
-  readonly #refused = new Map<string, InboundSms>();
+  readonly #refused = new BoundedMap<string, InboundSms>(
+    maxRefusedBytes,
+    (id, sms) =>
+      200 +
+      stringBytes(id) +
+      stringBytes(sms.from) +
+      stringBytes(sms.to) +
+      stringBytes(sms.text) +
+      (sms.binary?.length ?? 0),
+  );
 
   constructor(setup: InboundSetup) {
     this.#setup = setup;
@@ -115,10 +128,7 @@ export class InboundParts {
         { connector: connectorId, from: sms.from, err },
         `sink refused an inbound message; the ${peer} will retry`,
       );
-      if (sms.segments > 1) {
-        this.#refused.set(part.id, sms);
-        if (this.#refused.size > maxRefusedKept) this.#refused.delete(this.#refused.keys().next().value!);
-      }
+      if (sms.segments > 1) this.#refused.set(part.id, sms);
       return false;
     }
   }

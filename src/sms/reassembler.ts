@@ -42,6 +42,13 @@ export interface ReassemblerOptions {
   timeoutMs?: number;
   /** Incomplete sets kept at most; past it the oldest is given up. Default 10 000. */
   maxPending?: number;
+  /**
+   * Bytes the incomplete sets' parts may hold; past it the oldest sets are given up. As much
+   * again for the parts of recently completed sets (kept to spot late duplicates). Default
+   * 32 MiB: a part's size is the peer's to choose (an SMPP message_payload is up to 64 KB, a
+   * set up to 255 parts), so a count of sets alone bounds nothing.
+   */
+  maxBytes?: number;
   /** Receives every set given up (timed out or evicted), complete: false. */
   onExpire?: (message: ReassembledMessage) => void;
   /** Runs expire() on an unref'd timer at this interval until close(). */
@@ -63,24 +70,43 @@ interface PendingSet {
   firstAt: number;
   pieces: (Piece | undefined)[];
   count: number;
+  /** What its parts hold (partBytes each). */
+  bytes: number;
+}
+
+/** About what a part keeps alive: its octets, its Buffer and piece objects, and a slot. */
+function partBytes(payload: Buffer): number {
+  return 160 + payload.length;
 }
 
 export class Reassembler {
   readonly #timeoutMs: number;
   readonly #maxPending: number;
+  readonly #maxBytes: number;
   readonly #onExpire: ((message: ReassembledMessage) => void) | undefined;
   readonly #now: () => number;
   // Both maps keep insertion order, which is arrival order of first parts: the oldest is first.
   readonly #pending = new Map<string, PendingSet>();
   // Recently completed sets, so that a late duplicate of one does not start a ghost set.
-  readonly #done = new Map<string, { at: number; payloads: Buffer[] }>();
+  readonly #done = new Map<string, { at: number; payloads: Buffer[]; bytes: number }>();
+  #pendingBytes = 0;
+  #doneBytes = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ReassemblerOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 300_000;
     this.#maxPending = options.maxPending ?? 10_000;
-    if (!(this.#timeoutMs > 0) || !Number.isInteger(this.#maxPending) || this.#maxPending < 1) {
-      throw new SmsError('invalid_argument', 'timeoutMs must be positive and maxPending at least 1');
+    this.#maxBytes = options.maxBytes ?? 32 * 2 ** 20;
+    if (
+      !(this.#timeoutMs > 0) ||
+      !Number.isInteger(this.#maxPending) ||
+      this.#maxPending < 1 ||
+      !(this.#maxBytes > 0)
+    ) {
+      throw new SmsError(
+        'invalid_argument',
+        'timeoutMs and maxBytes must be positive and maxPending at least 1',
+      );
     }
     this.#onExpire = options.onExpire;
     this.#now = options.now ?? Date.now;
@@ -167,27 +193,48 @@ export class Reassembler {
     const done = this.#done.get(id);
     if (done) {
       if (done.payloads[sequence - 1]?.equals(payload)) return undefined; // a late duplicate
-      this.#done.delete(id); // the reference came round again: a new message
+      this.#forgetDone(id, done); // the reference came round again: a new message
     }
     let set = this.#pending.get(id);
     if (!set) {
-      set = { key, reference, total, firstAt: now, pieces: new Array(total), count: 0 };
+      set = { key, reference, total, firstAt: now, pieces: new Array(total), count: 0, bytes: 0 };
       this.#pending.set(id, set);
-      if (this.#pending.size > this.#maxPending) {
-        const [oldestId, oldest] = this.#pending.entries().next().value!;
-        this.#pending.delete(oldestId);
-        this.#onExpire?.(build(oldest));
-      }
+      if (this.#pending.size > this.#maxPending) this.#giveUpOldest();
     }
     if (set.pieces[sequence - 1]) return undefined; // duplicate
-    set.pieces[sequence - 1] = { payload: Buffer.from(payload), dataCoding, shift };
+    const copy = Buffer.from(payload);
+    set.pieces[sequence - 1] = { payload: copy, dataCoding, shift };
     set.count++;
-    if (set.count < total) return undefined;
+    set.bytes += partBytes(copy);
+    this.#pendingBytes += partBytes(copy);
+    if (set.count < total) {
+      // Oldest first, this set too when it alone holds more than the bound.
+      while (this.#pendingBytes > this.#maxBytes) this.#giveUpOldest();
+      return undefined;
+    }
     this.#pending.delete(id);
+    this.#pendingBytes -= set.bytes;
     const message = build(set);
-    this.#done.set(id, { at: now, payloads: set.pieces.map((p) => p!.payload) });
-    if (this.#done.size > this.#maxPending) this.#done.delete(this.#done.keys().next().value!);
+    this.#done.set(id, { at: now, payloads: set.pieces.map((p) => p!.payload), bytes: set.bytes });
+    this.#doneBytes += set.bytes;
+    while (this.#done.size > this.#maxPending || this.#doneBytes > this.#maxBytes) {
+      const [oldestId, oldest] = this.#done.entries().next().value!;
+      this.#forgetDone(oldestId, oldest);
+    }
     return message;
+  }
+
+  /** Hands the oldest incomplete set over, as expire() would. */
+  #giveUpOldest(): void {
+    const [oldestId, oldest] = this.#pending.entries().next().value!;
+    this.#pending.delete(oldestId);
+    this.#pendingBytes -= oldest.bytes;
+    this.#onExpire?.(build(oldest));
+  }
+
+  #forgetDone(id: string, done: { bytes: number }): void {
+    this.#done.delete(id);
+    this.#doneBytes -= done.bytes;
   }
 
   /**
@@ -199,13 +246,14 @@ export class Reassembler {
     for (const [id, set] of this.#pending) {
       if (now - set.firstAt < this.#timeoutMs) break;
       this.#pending.delete(id);
+      this.#pendingBytes -= set.bytes;
       const message = build(set);
       expired.push(message);
       this.#onExpire?.(message);
     }
     for (const [id, done] of this.#done) {
       if (now - done.at < this.#timeoutMs) break;
-      this.#done.delete(id);
+      this.#forgetDone(id, done);
     }
     return expired;
   }
@@ -219,6 +267,8 @@ export class Reassembler {
   clear(): void {
     this.#pending.clear();
     this.#done.clear();
+    this.#pendingBytes = 0;
+    this.#doneBytes = 0;
   }
 
   /** Stops the sweep timer, if any. */
@@ -241,6 +291,7 @@ function single(
     firstAt: 0,
     pieces: [{ payload, dataCoding, shift }],
     count: 1,
+    bytes: 0,
   });
 }
 

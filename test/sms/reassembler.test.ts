@@ -193,6 +193,34 @@ describe('Reassembler', () => {
     );
   });
 
+  test('past maxBytes the oldest sets are given up: parts as large as a peer likes hold no more', () => {
+    const expired: ReassembledMessage[] = [];
+    const r = new Reassembler({ maxBytes: 2 ** 20, onExpire: (m) => expired.push(m) });
+    // SMPP parts may carry a 64 KB message_payload each, in sets of up to 255: 10,000 sets
+    // of 254 such parts would be 160 GB. Here 200 sets of one 64 KB part each (13 MB).
+    const big = Buffer.alloc(65_535, 0x41);
+    for (let i = 0; i < 200; i++) r.add(`k${i}`, { reference: 1, total: 255, sequence: 1 }, big, 4);
+    assert.ok(r.pending <= 16, `${r.pending} sets held`);
+    assert.equal(expired.length, 200 - r.pending);
+    assert.equal(expired[0]!.key, 'k0', 'the oldest first');
+    assert.equal(expired[0]!.payload.length, 65_535, 'handed over with what came');
+
+    // Completed sets are remembered within the bound too: once 200 more went through, a
+    // late copy of the first one's part is no longer known (it starts a set of its own).
+    r.flush();
+    const first = { reference: 2, total: 2, sequence: 1 };
+    r.add('done0', first, big, 4);
+    assert.ok(r.add('done0', { ...first, sequence: 2 }, big, 4));
+    assert.equal(r.add('done0', first, big, 4), undefined);
+    assert.equal(r.pending, 0, 'a late duplicate is known at first');
+    for (let i = 1; i < 200; i++) {
+      r.add(`done${i}`, first, big, 4);
+      r.add(`done${i}`, { ...first, sequence: 2 }, big, 4);
+    }
+    r.add('done0', first, big, 4);
+    assert.equal(r.pending, 1, 'the oldest completed set was forgotten');
+  });
+
   test('flush gives up everything; clear forgets everything', () => {
     const r = new Reassembler();
     r.add('a', { reference: 1, total: 2, sequence: 1 }, Buffer.from('x'), 0);
@@ -232,5 +260,6 @@ describe('Reassembler', () => {
   test('bad options are refused', () => {
     assert.throws(() => new Reassembler({ maxPending: 0 }));
     assert.throws(() => new Reassembler({ timeoutMs: -1 }));
+    assert.throws(() => new Reassembler({ maxBytes: 0 }));
   });
 });
