@@ -238,8 +238,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     4 * 2 ** 20,
     (key, link) => 96 + stringBytes(key) + stringBytes(link.smscId),
   );
-  /** Receipts this process stored unmatched; only these can be waiting for a submit response. */
-  readonly #unmatched = new Map<string, Promise<void>>();
+  /**
+   * Receipts this process stored unmatched; only these can be waiting for a submit response.
+   * Most are never matched (a receipt for a message the carrier got elsewhere) and their
+   * ids are the carrier's to choose, so they are held by size: one forgotten here is still
+   * found by the sweep (#matchStrays) while its submit may come.
+   */
+  readonly #unmatched = new BoundedMap<string, Promise<void>>(4 * 2 ** 20, (key) => 160 + stringBytes(key));
   /** Per connector: answered by the SMSC, outcome not yet committed (see Dispatcher). */
   readonly #unrecorded = new Map<string, number>();
   /**
