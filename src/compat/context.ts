@@ -29,6 +29,14 @@ export interface CompatContext {
 }
 
 /**
+ * The longest callback URL (StatusCallback, dlr-url) or other client text kept with each
+ * message (Kannel's account and binfo), as REST's callbackUrl: a message held in memory
+ * (queued, in flight, its callbacks in hand) holds them, so a request's whole body in one
+ * would make each such message a megabyte.
+ */
+export const maxKeptChars = 2048;
+
+/**
  * A compat API's login through the shared guard: a locked-out address or account gets
  * `locked` (with Retry-After) before its key is looked at; a wrong key waits the guard's
  * delay, then gets `refused`. `named`: the account the request names (its failures count

@@ -7,7 +7,7 @@ import type { Account, Message, SubmitRequest } from '../core/index.ts';
 import { GatewayError, internationalDigits, StoreUnavailableError } from '../core/index.ts';
 import { parseSmppTime } from '../smpp/index.ts';
 import { calculateSegments } from '../sms/index.ts';
-import { type CompatContext, guardedLogin } from './context.ts';
+import { type CompatContext, guardedLogin, maxKeptChars } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
 
 interface JasminMeta {
@@ -235,6 +235,8 @@ async function sendMessage(ctx: CompatContext, req: FastifyRequest, reply: Fasti
   const sdt = params.get('sdt');
   if (sdt !== undefined && !/^\d{12}\d\d{2}[+\-R]$/.test(sdt)) throw invalid('sdt', sdt);
   const dlrUrl = params.get('dlr-url');
+  if (dlrUrl !== undefined && dlrUrl.length > maxKeptChars)
+    throw new JasminError(400, `Argument [dlr-url] is longer than ${maxKeptChars} characters.`);
   if (dlrUrl !== undefined && !/^https?:\/\/.*$/.test(dlrUrl)) throw invalid('dlr-url', dlrUrl);
   const level = params.get('dlr-level');
   if (level !== undefined && !/^[1-3]$/.test(level)) throw invalid('dlr-level', level);

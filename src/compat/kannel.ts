@@ -12,7 +12,7 @@ import {
   StoreUnavailableError,
 } from '../core/index.ts';
 import { formatReceipt } from '../smpp/index.ts';
-import { type CompatContext, guardedLogin } from './context.ts';
+import { type CompatContext, guardedLogin, maxKeptChars } from './context.ts';
 import { deliveryFacts, FormParams, priorityOf, rawBodies } from './form.ts';
 
 /** dlr-mask bits (Kannel's dlr.h). */
@@ -48,6 +48,8 @@ class KannelRefusal extends Error {
 /** Kannel's answer when it cannot take a message now (its queue is full). */
 const temporalFailure = 'Temporal failure, try again later.';
 const misformed = (field: string) => new KannelRefusal(400, `${field} field misformed, rejected`);
+const tooLong = (field: string) =>
+  new KannelRefusal(400, `${field} field longer than ${maxKeptChars} characters, rejected`);
 
 /** sendsms parameters this gateway acts on (Kannel's aliases included). */
 const knownParams = new Set([
@@ -268,6 +270,7 @@ function messageOf(
   if (dlrMask !== undefined && (dlrMask < -1 || dlrMask > 63)) throw misformed('DLR-Mask');
   const dlrUrl = params.get('dlr-url') ?? params.get('dlrurl');
   if (dlrUrl && !/^https?:\/\/./i.test(dlrUrl)) throw misformed('DLR-URL');
+  if (dlrUrl && dlrUrl.length > maxKeptChars) throw tooLong('DLR-URL');
   const mclass = integer(params, 'mclass', 'MClass');
   if (mclass !== undefined && (mclass < -1 || mclass > 3)) throw misformed('MClass');
   // Class 0 is a flash message; no connector here sets the other classes.
@@ -321,6 +324,8 @@ function messageOf(
 function tags(params: FormParams): Pick<KannelMeta, 'account' | 'binfo'> {
   const account = params.get('account');
   const binfo = params.get('binfo');
+  if (account && account.length > maxKeptChars) throw tooLong('Account');
+  if (binfo && binfo.length > maxKeptChars) throw tooLong('BInfo');
   return { ...(account ? { account } : {}), ...(binfo ? { binfo } : {}) };
 }
 

@@ -16,7 +16,7 @@ import {
 import { chooseEncoding } from '../sms/index.ts';
 import type { WebhookDelivery } from '../store/index.ts';
 import { twilioSignature } from '../webhooks/index.ts';
-import { type CompatContext, guardedLogin } from './context.ts';
+import { type CompatContext, guardedLogin, maxKeptChars } from './context.ts';
 import { FormParams, rawBodies } from './form.ts';
 
 const apiVersion = '2010-04-01';
@@ -394,6 +394,8 @@ async function create(ctx: CompatContext, req: FastifyRequest, reply: FastifyRep
   if (body.length > 1600)
     throw new TwilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
   const statusCallback = p.get('StatusCallback');
+  if (statusCallback !== undefined && statusCallback.length > maxKeptChars)
+    throw new TwilioError(400, 21609, `The StatusCallback URL is longer than ${maxKeptChars} characters.`);
   if (statusCallback !== undefined && !/^https?:\/\/[^\s]+$/.test(statusCallback))
     throw new TwilioError(400, 21609, `The StatusCallback URL ${statusCallback} is not a valid URL.`);
   const callbackRefusal = statusCallback === undefined ? null : await ctx.callbacks.refusal(statusCallback);
@@ -665,7 +667,8 @@ export async function sendTwimlReplies(
         from: typeof attrs['@from'] === 'string' ? attrs['@from'] : inbound.get('To')!,
         text: body,
         origin: 'http',
-        ...(typeof attrs['@statusCallback'] === 'string'
+        // A receiver's answer is up to 64 KB; a callback longer than a client may give is not kept.
+        ...(typeof attrs['@statusCallback'] === 'string' && attrs['@statusCallback'].length <= maxKeptChars
           ? { meta: { twilio: { statusCallback: attrs['@statusCallback'] } } }
           : {}),
       })

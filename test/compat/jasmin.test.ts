@@ -164,6 +164,11 @@ test("Jasmin's errors, /balance, /rate and /ping", async () => {
     400,
     'Error "Argument [dlr-level] has an invalid value: [5]."',
   );
+  await error(
+    `username=foo&password=jasmin-key-01&to=123456789&content=x&dlr-url=http://x/${'a'.repeat(2040)}`,
+    400,
+    'Error "Argument [dlr-url] is longer than 2048 characters."',
+  );
 
   const balance = await fetch(`${gw.base}/balance?username=foo&password=jasmin-key-01`);
   assert.equal(balance.status, 200);

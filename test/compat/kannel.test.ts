@@ -208,6 +208,48 @@ test("Kannel's refusals: 403 wrong credentials, 400 missing or empty to, misform
       400,
       'DLR-URL field misformed, rejected',
     ],
+    // Kept with each message (and its callbacks), so no longer than REST's callbackUrl.
+    [
+      {
+        username: 'shop',
+        password: 'shop-key-0001',
+        from: 'A',
+        to: '4477',
+        text: 'x',
+        'dlr-mask': '1',
+        'dlr-url': `http://x/${'a'.repeat(2040)}`,
+      },
+      400,
+      'DLR-URL field longer than 2048 characters, rejected',
+    ],
+    [
+      {
+        username: 'shop',
+        password: 'shop-key-0001',
+        from: 'A',
+        to: '4477',
+        text: 'x',
+        account: 'a'.repeat(2049),
+        'dlr-mask': '1',
+        'dlr-url': 'http://x/',
+      },
+      400,
+      'Account field longer than 2048 characters, rejected',
+    ],
+    [
+      {
+        username: 'shop',
+        password: 'shop-key-0001',
+        from: 'A',
+        to: '4477',
+        text: 'x',
+        binfo: 'b'.repeat(2049),
+        'dlr-mask': '1',
+        'dlr-url': 'http://x/',
+      },
+      400,
+      'BInfo field longer than 2048 characters, rejected',
+    ],
     [
       { username: 'shop', password: 'shop-key-0001', from: 'A', to: '4477', text: 'x', coding: '7' },
       400,

@@ -158,6 +158,15 @@ test("Twilio's error bodies and codes reach the client as RestException", async 
   assert.equal(badTo.moreInfo, 'https://www.twilio.com/docs/errors/21211');
   const noBody = await attempt(() => client.messages.create({ to: '+447700900001', from: '+15550100' }));
   assert.equal(noBody.code, 21602);
+  const longCallback = await attempt(() =>
+    client.messages.create({
+      to: '+447700900001',
+      from: '+15550100',
+      body: 'x',
+      statusCallback: `https://example.com/${'a'.repeat(2040)}`,
+    }),
+  );
+  assert.deepEqual([longCallback.status, longCallback.code], [400, 21609]);
   const missing = await attempt(() => client.messages(`SM${'0'.repeat(32)}`).fetch());
   assert.equal(missing.status, 404);
   assert.equal(missing.code, 20404);
