@@ -3,10 +3,15 @@
 // codes, and every outbound message of an account with `policy.pumping`. In a cluster each
 // gateway keeps to its share of `max` (the live gateways' shares add up to it), so a limit
 // holds for the cluster, not per gateway.
+import { BoundedMap, stringBytes } from './bounded-map.ts';
 import { TokenBucket } from './rate.ts';
 
-/** Keys tracked at once; past this, keys whose budget is whole again are forgotten. */
-const maxTrackedKeys = 10_000;
+/**
+ * What the buckets may keep alive by default: 16 MiB, some 80,000 keys. A key is a prefix a
+ * client sent to, so their number grows with its traffic; the keys used least recently are
+ * forgotten first (one every event touches, as an account's, never is).
+ */
+const defaultMaxBytes = 16 * 2 ** 20;
 
 export interface VelocityBudget {
   key: string;
@@ -17,12 +22,13 @@ export interface VelocityBudget {
 }
 
 export class VelocityLimits {
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #buckets: BoundedMap<string, TokenBucket>;
   /** This gateway's part of every limit (1 alone; 1/3 of three live gateways). */
   readonly #share: () => number;
 
-  constructor(share: () => number = () => 1) {
+  constructor(share: () => number = () => 1, maxBytes = defaultMaxBytes) {
     this.#share = share;
+    this.#buckets = new BoundedMap(maxBytes, (key) => 160 + stringBytes(key));
   }
 
   /**
@@ -55,15 +61,12 @@ export class VelocityLimits {
   #bucket(b: VelocityBudget): TokenBucket {
     const max = b.max * this.#share();
     let bucket = this.#buckets.get(b.key);
-    if (!bucket || bucket.burst !== max || bucket.perSecond !== max / b.windowSeconds) {
-      if (this.#buckets.size >= maxTrackedKeys) {
-        // Full buckets say nothing a new one would not: drop them.
-        for (const [k, old] of this.#buckets)
-          if (old.available() >= Math.floor(old.burst)) this.#buckets.delete(k);
-      }
+    if (!bucket || bucket.burst !== max || bucket.perSecond !== max / b.windowSeconds)
       bucket = new TokenBucket(max / b.windowSeconds, max);
-      this.#buckets.set(b.key, bucket);
-    }
+    // Set again on each use, so the keys in use are the last forgotten. (Sweeping the whole
+    // map for full buckets, as before, cost each new key a pass over the others: 4 ms at
+    // 60,000 keys, and the keys not yet full were never let go.)
+    this.#buckets.set(b.key, bucket);
     return bucket;
   }
 }

@@ -28,3 +28,16 @@ test('events given back make room again', () => {
   assert.equal(limits.take([budget('a', 2)]), null);
   assert.ok(limits.take([budget('a')]));
 });
+
+test('keys are held within maxBytes: the least recently used are forgotten, the ones in use kept', () => {
+  const limits = new VelocityLimits(() => 1, 64 * 1024);
+  const perDay = (key: string, max = 1) => ({ key, max, windowSeconds: 86_400 });
+  // A client sending to a new prefix each time: every bucket stays short of full for a day.
+  // Before, none of them was let go (only full ones were), and past 10,000 keys each new
+  // one cost a pass over all the others.
+  const n = 12_000;
+  for (let i = 0; i < n; i++) assert.equal(limits.take([perDay('account', n), perDay(`prefix ${i}`)]), null);
+  assert.ok(limits.take([perDay('account', n)]), 'the key every send touched is kept');
+  assert.ok(limits.take([perDay(`prefix ${n - 1}`)]), 'a recent prefix is kept');
+  assert.equal(limits.take([perDay('prefix 0')]), null, 'the oldest prefix is forgotten');
+});
