@@ -43,7 +43,8 @@ export interface ReassemblerOptions {
   /** Incomplete sets kept at most; past it the oldest is given up. Default 10 000. */
   maxPending?: number;
   /**
-   * Bytes the incomplete sets' parts may hold; past it the oldest sets are given up. As much
+   * Bytes the incomplete sets' parts may hold; past it the oldest sets are given up (not
+   * the one a part just came for, so that set alone may pass it). As much
    * again for the parts of recently completed sets (kept to spot late duplicates). Default
    * 32 MiB: a part's size is the peer's to choose (an SMPP message_payload is up to 64 KB, a
    * set up to 255 parts), so a count of sets alone bounds nothing.
@@ -199,7 +200,10 @@ export class Reassembler {
     if (!set) {
       set = { key, reference, total, firstAt: now, pieces: new Array(total), count: 0, bytes: 0 };
       this.#pending.set(id, set);
-      if (this.#pending.size > this.#maxPending) this.#giveUpOldest();
+      if (this.#pending.size > this.#maxPending) {
+        const [oldestId, oldest] = this.#pending.entries().next().value!;
+        this.#giveUp(oldestId, oldest);
+      }
     }
     if (set.pieces[sequence - 1]) return undefined; // duplicate
     const copy = Buffer.from(payload);
@@ -208,8 +212,12 @@ export class Reassembler {
     set.bytes += partBytes(copy);
     this.#pendingBytes += partBytes(copy);
     if (set.count < total) {
-      // Oldest first, this set too when it alone holds more than the bound.
-      while (this.#pendingBytes > this.#maxBytes) this.#giveUpOldest();
+      // The oldest others go, not this set: the part just taken is not handed over before
+      // its caller has dealt with it (kept it durably, say). One set alone may pass the bound.
+      for (const [otherId, other] of this.#pending) {
+        if (this.#pendingBytes <= this.#maxBytes) break;
+        if (otherId !== id) this.#giveUp(otherId, other);
+      }
       return undefined;
     }
     this.#pending.delete(id);
@@ -224,12 +232,11 @@ export class Reassembler {
     return message;
   }
 
-  /** Hands the oldest incomplete set over, as expire() would. */
-  #giveUpOldest(): void {
-    const [oldestId, oldest] = this.#pending.entries().next().value!;
-    this.#pending.delete(oldestId);
-    this.#pendingBytes -= oldest.bytes;
-    this.#onExpire?.(build(oldest));
+  /** Hands an incomplete set over, as expire() would. */
+  #giveUp(id: string, set: PendingSet): void {
+    this.#pending.delete(id);
+    this.#pendingBytes -= set.bytes;
+    this.#onExpire?.(build(set));
   }
 
   #forgetDone(id: string, done: { bytes: number }): void {

@@ -221,6 +221,24 @@ describe('Reassembler', () => {
     assert.equal(r.pending, 1, 'the oldest completed set was forgotten');
   });
 
+  test('past maxBytes the set a part comes for is not the one given up, even when oldest', () => {
+    const expired: string[] = [];
+    const r = new Reassembler({ maxBytes: 200_000, onExpire: (m) => expired.push(m.key) });
+    const big = Buffer.alloc(60_000, 0x41);
+    r.add('old', { reference: 1, total: 3, sequence: 1 }, big, 4);
+    r.add('new', { reference: 1, total: 3, sequence: 1 }, big, 4);
+    r.add('old', { reference: 1, total: 3, sequence: 2 }, big, 4);
+    assert.deepEqual(expired, []);
+    r.add('old', { reference: 9, total: 5, sequence: 1 }, big, 4);
+    assert.deepEqual(expired, ['old'], 'the oldest set goes for another set');
+    r.add('new', { reference: 1, total: 3, sequence: 2 }, big, 4);
+    r.add('new', { reference: 1, total: 3, sequence: 3 }, big, 4);
+    r.add('old', { reference: 9, total: 5, sequence: 2 }, big, 4);
+    r.add('other', { reference: 1, total: 3, sequence: 1 }, big, 4);
+    r.add('old', { reference: 9, total: 5, sequence: 3 }, big, 4);
+    assert.deepEqual(expired, ['old', 'other'], 'not for its own part');
+  });
+
   test('flush gives up everything; clear forgets everything', () => {
     const r = new Reassembler();
     r.add('a', { reference: 1, total: 2, sequence: 1 }, Buffer.from('x'), 0);
