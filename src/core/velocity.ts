@@ -9,7 +9,7 @@ import { TokenBucket } from './rate.ts';
 /**
  * What the buckets may keep alive by default: 16 MiB, some 80,000 keys. A key is a prefix a
  * client sent to, so their number grows with its traffic; the keys used least recently are
- * forgotten first (one every event touches, as an account's, never is).
+ * forgotten first (a key in use, as a busy account's, stays).
  */
 const defaultMaxBytes = 16 * 2 ** 20;
 
