@@ -44,10 +44,10 @@ export interface ReassemblerOptions {
   maxPending?: number;
   /**
    * Bytes the incomplete sets' parts may hold; past it the oldest sets are given up (not
-   * the one a part just came for, so that set alone may pass it). As much
-   * again for the parts of recently completed sets (kept to spot late duplicates). Default
-   * 32 MiB: a part's size is the peer's to choose (an SMPP message_payload is up to 64 KB, a
-   * set up to 255 parts), so a count of sets alone bounds nothing.
+   * the one a part just came for, so that set alone may pass it). As much again for the
+   * parts of recently completed sets (kept to spot late duplicates). Default 32 MiB: a
+   * part's size is the peer's to choose (an SMPP message_payload is up to 64 KB, a set up
+   * to 255 parts), so a count of sets alone bounds nothing.
    */
   maxBytes?: number;
   /** Receives every set given up (timed out or evicted), complete: false. */
