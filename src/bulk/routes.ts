@@ -3,7 +3,7 @@
 // parameters; read with counts, rate and ETA; list; pause, resume, cancel; the messages.
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, objectBody, pageLimit } from '../api/index.ts';
+import { cursorRefused, objectBody, pageLimit, uploadSlots } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import {
   checkedTags,
@@ -22,7 +22,7 @@ import { parseQuietHours } from './quiet-hours.ts';
 
 /** A JSON batch is parsed whole: bigger lists go as a streamed text/csv body. */
 const maxJsonBytes = 64 * 1024 * 1024;
-/** Uploads one account may run at once. */
+/** Uploads one account may run at once, counted before the body is read. */
 const maxConcurrentUploads = 4;
 const maxValiditySeconds = 7 * 24 * 3600;
 
@@ -93,52 +93,43 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
   return async (app: FastifyInstance) => {
     // The CSV body reaches the route as the request stream, read while it arrives.
     app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
-    const uploads = new Map<string, number>();
+    const uploads = uploadSlots(maxConcurrentUploads, 'batches');
 
-    app.post('/v1/batches', { bodyLimit: maxJsonBytes }, async (req, reply) => {
-      const streamed = isStream(req.body);
-      const fields = streamed
-        ? (req.query as Record<string, unknown>)
-        : objectBody(req.body ?? {}, 'expected a JSON object, or a text/csv body');
-      const spec = specOf(fields, streamed);
-      if (spec.callbackUrl !== null) await callbacks.check(spec.callbackUrl, 'callbackUrl');
-      // A sender the account may not use refuses the batch, not each of its rows.
-      if (spec.from !== null) gateway.checkSender(req.account.id, spec.from);
-      const variables = templateVariables(spec.text);
-      let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
-      if (streamed) recipients = csvRecipients(req.body as Readable, variables);
-      else if (fields.recipients !== undefined && fields.csv !== undefined)
-        throw new GatewayError('invalid_field', 'give recipients or csv, not both', 'csv');
-      else if (typeof fields.csv === 'string') recipients = csvRecipients(fields.csv, variables);
-      else if (fields.csv !== undefined)
-        throw new GatewayError('invalid_field', 'csv must be the CSV text, header row first', 'csv');
-      else if (Array.isArray(fields.recipients)) recipients = jsonRecipients(fields.recipients);
-      else
-        throw new GatewayError(
-          'missing_field',
-          'recipients (an array of {to, vars}) or csv is required',
-          'recipients',
-        );
+    app.post(
+      '/v1/batches',
+      { bodyLimit: maxJsonBytes, onRequest: uploads.take },
+      uploads.holding(async (req, reply) => {
+        const streamed = isStream(req.body);
+        const fields = streamed
+          ? (req.query as Record<string, unknown>)
+          : objectBody(req.body ?? {}, 'expected a JSON object, or a text/csv body');
+        const spec = specOf(fields, streamed);
+        if (spec.callbackUrl !== null) await callbacks.check(spec.callbackUrl, 'callbackUrl');
+        // A sender the account may not use refuses the batch, not each of its rows.
+        if (spec.from !== null) gateway.checkSender(req.account.id, spec.from);
+        const variables = templateVariables(spec.text);
+        let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
+        if (streamed) recipients = csvRecipients(req.body as Readable, variables);
+        else if (fields.recipients !== undefined && fields.csv !== undefined)
+          throw new GatewayError('invalid_field', 'give recipients or csv, not both', 'csv');
+        else if (typeof fields.csv === 'string') recipients = csvRecipients(fields.csv, variables);
+        else if (fields.csv !== undefined)
+          throw new GatewayError('invalid_field', 'csv must be the CSV text, header row first', 'csv');
+        else if (Array.isArray(fields.recipients)) recipients = jsonRecipients(fields.recipients);
+        else
+          throw new GatewayError(
+            'missing_field',
+            'recipients (an array of {to, vars}) or csv is required',
+            'recipients',
+          );
 
-      const account = req.account;
-      const key = idempotencyKeyOf(req.headers['idempotency-key']);
-      const claim = key === undefined ? undefined : await claimKey(gateway, account.id, key);
-      if (claim?.replay) {
-        reply.header('idempotent-replayed', 'true');
-        return reply.code(202).send(claim.replay);
-      }
-      const running = uploads.get(account.id) ?? 0;
-      if (running >= maxConcurrentUploads) {
-        reply.header('retry-after', '5');
-        throw new GatewayError(
-          'too_many_uploads',
-          `at most ${maxConcurrentUploads} batches may upload at once`,
-          undefined,
-          429,
-        );
-      }
-      uploads.set(account.id, running + 1);
-      try {
+        const account = req.account;
+        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const claim = key === undefined ? undefined : await claimKey(gateway, account.id, key);
+        if (claim?.replay) {
+          reply.header('idempotent-replayed', 'true');
+          return reply.code(202).send(claim.replay);
+        }
         const created = await batches
           .create(account, spec, recipients, streamed || fields.csv ? 'csv' : 'json')
           .catch(async (err) => {
@@ -153,12 +144,8 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
           );
         } else if (claim) await gateway.store.deleteRecord(idempotencyKind, claim.record.id);
         return reply.code(202).send(created);
-      } finally {
-        const left = (uploads.get(account.id) ?? 1) - 1;
-        if (left > 0) uploads.set(account.id, left);
-        else uploads.delete(account.id);
-      }
-    });
+      }),
+    );
 
     app.get('/v1/batches', async (req) => {
       const q = req.query as Record<string, string | undefined>;

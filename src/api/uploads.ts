@@ -1,0 +1,64 @@
+// Uploads one account may run at once (batches, contact imports). The slot is taken in the
+// route's onRequest hook, after authentication and before the body is read: a large body
+// is never read, let alone parsed, for an account already at its limit.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../core/index.ts';
+
+type Handler<T> = (req: FastifyRequest, reply: FastifyReply) => Promise<T>;
+
+export interface UploadSlots {
+  /** The route's onRequest hook: a slot, or a 429 with Retry-After. */
+  take(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** The route's handler, holding the slot until it returns even when the client has gone. */
+  holding<T>(handler: Handler<T>): Handler<T>;
+}
+
+/** `what` names the uploads in the 429's message ("batches"). */
+export function uploadSlots(max: number, what: string): UploadSlots {
+  const running = new Map<string, number>();
+  /** What holds each request's slot: its response until closed, its handler while it runs. */
+  const holds = new WeakMap<FastifyRequest, { count: number; release: () => void }>();
+  const acquire = (accountId: string) => {
+    running.set(accountId, (running.get(accountId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (running.get(accountId) ?? 1) - 1;
+      if (left > 0) running.set(accountId, left);
+      else running.delete(accountId);
+    };
+  };
+  const letGo = (hold: { count: number; release: () => void }) => {
+    if (--hold.count === 0) hold.release();
+  };
+  return {
+    async take(req, reply) {
+      if ((running.get(req.account.id) ?? 0) >= max) {
+        reply.header('retry-after', '5');
+        throw new GatewayError(
+          'too_many_uploads',
+          `at most ${max} ${what} may upload at once`,
+          undefined,
+          429,
+        );
+      }
+      const hold = { count: 1, release: acquire(req.account.id) };
+      holds.set(req, hold);
+      // 'close' comes once the answer is sent, and also when the client goes mid-body.
+      reply.raw.once('close', () => letGo(hold));
+    },
+    holding(handler) {
+      return async (req, reply) => {
+        const hold = holds.get(req)!;
+        // The client went after its body was read: the work still runs, so it still counts.
+        if (hold.count++ === 0) hold.release = acquire(req.account.id);
+        try {
+          return await handler(req, reply);
+        } finally {
+          letGo(hold);
+        }
+      };
+    },
+  };
+}

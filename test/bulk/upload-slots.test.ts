@@ -1,0 +1,107 @@
+// Uploads one account may run at once (batches) are counted from the
+// request's headers, before its body is read: a fifth upload is refused while four bodies are
+// still arriving, and a client going mid-body gives its slot back.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { test } from 'node:test';
+import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+
+const config = `
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+  - { id: other, apiKeys: [other-key-1], defaultFrom: OTHER }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A POST whose headers promise a megabyte and whose body stops after `first`. */
+function heldUpload(base: string, path: string, contentType: string, first: string, key = 'acme-key-1') {
+  const url = new URL(base + path);
+  const req = http.request({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    method: 'POST',
+    agent: false,
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType, 'content-length': 1_048_576 },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => {}); // an upload aborted on purpose has no answer
+  req.write(first);
+  return { req, answer };
+}
+
+/** The answer to an unfinished upload, or undefined when none comes within a second. */
+async function answerBeforeBody(base: string, path: string, contentType: string, first: string) {
+  const upload = heldUpload(base, path, contentType, first);
+  const timer = new Promise<undefined>((r) => setTimeout(r, 1_000, undefined));
+  const answer = await Promise.race([upload.answer, timer]);
+  upload.req.destroy();
+  return answer;
+}
+
+const routes = [
+  {
+    path: '/v1/batches',
+    type: 'application/json',
+    first: '{"text":"hi","recipients":["+447700900001","+4477',
+    whole: { text: 'hi', recipients: ['+447700900001'], dryRun: true },
+    accepted: 202,
+  },
+];
+
+for (const route of routes) {
+  test(`${route.path}: a fifth upload is a 429 before its body is sent; a client gone mid-body frees its slot`, async (t) => {
+    const gw = await gatewayFrom(config);
+    t.after(() => gw.close());
+    const held = Array.from({ length: 4 }, () => heldUpload(gw.base, route.path, route.type, route.first));
+    try {
+      // The four are counted as their headers arrive; until then a fifth may still get in.
+      const refused = await waitFor(
+        () => answerBeforeBody(gw.base, route.path, route.type, route.first),
+        10_000,
+        'a 429 for the fifth upload before its body',
+      );
+      assert.equal(refused.status, 429, refused.body);
+      assert.equal(refused.headers['retry-after'], '5');
+      assert.equal(JSON.parse(refused.body).error.code, 'too_many_uploads');
+      const call = api(gw.base, 'acme-key-1');
+      assert.equal((await call('POST', route.path, route.whole)).status, 429, 'a whole upload waits too');
+      // Another account has slots of its own.
+      assert.equal(
+        (await api(gw.base, 'other-key-1')('POST', route.path, route.whole)).status,
+        route.accepted,
+      );
+
+      // One client goes mid-body: its slot is given back, and the next upload is taken.
+      held.shift()?.req.destroy();
+      const next = await waitFor(async () => {
+        const res = await call('POST', route.path, route.whole);
+        return res.status !== 429 && res;
+      });
+      assert.equal(next.status, route.accepted, JSON.stringify(next.body));
+    } finally {
+      for (const upload of held) upload.req.destroy();
+    }
+  });
+}
