@@ -4,7 +4,7 @@
 
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, type HttpPlugin } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin, uploadSlots } from '../api/index.ts';
 import { destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
 import { type AppContext, countryOf, Fields, iso, notFound, pageOf } from './shared.ts';
@@ -33,6 +33,13 @@ interface Member {
 
 const maxGroupsPerContact = 100;
 const maxImportRows = 100_000;
+/** The body is read and parsed whole (about six times its size in memory): few at once. */
+const maxImportBytes = 20 * 1_048_576;
+const maxConcurrentImports = 4;
+/** A contact's caps, whether made one at a time or imported. */
+const maxNameChars = 200;
+const maxVars = 50;
+const maxVarChars = 1000;
 
 export class ContactsService {
   readonly #ctx: AppContext;
@@ -132,7 +139,7 @@ export class ContactsService {
       dueAt: null,
       createdAt: now,
       updatedAt: now,
-      data: { to, name: f.string('name', 200) ?? null, vars: varsOf(f), groups },
+      data: { to, name: f.string('name', maxNameChars) ?? null, vars: varsOf(f), groups },
     };
     await this.#ctx.store.putRecords<unknown>([contact, ...memberRecords(contact, groups, now)]);
     return (await this.#ctx.store.getRecord<Contact>(contactKind, contact.id))!;
@@ -173,7 +180,7 @@ export class ContactsService {
       updatedAt: now,
       data: {
         ...current.data,
-        name: f.has('name') ? (f.string('name', 200) ?? null) : current.data.name,
+        name: f.has('name') ? (f.string('name', maxNameChars) ?? null) : current.data.name,
         vars: f.has('vars') ? varsOf(f) : current.data.vars,
         groups,
       },
@@ -200,7 +207,8 @@ export class ContactsService {
   /**
    * Contacts from CSV (a header row naming `to` — or `phone`, `number` — and optionally
    * `name`; other columns become variables), created or updated by number, all added to
-   * `group` if given. Rows that cannot be read are reported, not fatal.
+   * `group` if given. Rows that cannot be read, or that break a contact's caps (name, number
+   * and length of variables), are skipped and reported, not fatal.
    */
   async importCsv(accountId: string, csv: string, groupId: string | undefined) {
     if (groupId !== undefined) await this.group(accountId, groupId);
@@ -217,13 +225,13 @@ export class ContactsService {
     for (const { record, info } of rows) {
       const raw = record[numberColumn] ?? '';
       const to = normaliseNumber(raw, country);
-      if (!to) {
-        if (invalid++ < 100) invalidRows.push({ line: info.lines, value: raw });
-        continue;
-      }
       const vars = Object.fromEntries(
         Object.entries(record).filter(([k, v]) => k !== numberColumn && k !== 'name' && v !== ''),
       );
+      if (!to || (record.name ?? '').length > maxNameChars || !varsFit(vars)) {
+        if (invalid++ < 100) invalidRows.push({ line: info.lines, value: raw });
+        continue;
+      }
       const existing = seen.get(to) ?? (await this.#byNumber(accountId, to));
       const groups = existing?.data.groups ?? [];
       const contact: NewRecord<Contact> = {
@@ -296,16 +304,20 @@ export function readCsv(csv: string): {
   return { rows, numberColumn: numberColumn ?? 'to' };
 }
 
+function varsFit(v: object): boolean {
+  const values = Object.values(v);
+  return values.length <= maxVars && values.every((x) => typeof x === 'string' && x.length <= maxVarChars);
+}
+
 function varsOf(f: Fields): Record<string, string> {
   const v = f.raw('vars');
   if (v === undefined || v === null) return {};
-  if (
-    typeof v !== 'object' ||
-    Array.isArray(v) ||
-    Object.keys(v).length > 50 ||
-    Object.values(v).some((x) => typeof x !== 'string' || x.length > 1000)
-  )
-    throw new GatewayError('invalid_field', 'vars must be an object of at most 50 strings', 'vars');
+  if (typeof v !== 'object' || Array.isArray(v) || !varsFit(v))
+    throw new GatewayError(
+      'invalid_field',
+      `vars must be an object of at most ${maxVars} strings of ${maxVarChars} characters`,
+      'vars',
+    );
   return v as Record<string, string>;
 }
 
@@ -353,6 +365,7 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
   return async (app: FastifyInstance) => {
     app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
+    const imports = uploadSlots(maxConcurrentImports, 'contact imports');
 
     app.post('/v1/contacts', async (req, reply) =>
       reply.code(201).send(contactView(await service.createContact(req.account.id, req.body))),
@@ -361,17 +374,21 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
       const page = await service.listContacts(req.account.id, req.query);
       return { data: page.data.map(contactView), nextCursor: page.nextCursor };
     });
-    app.post('/v1/contacts/import', { bodyLimit: 20 * 1_048_576 }, async (req) => {
-      const query = new Fields(req.query ?? {});
-      if (typeof req.body === 'string')
-        return service.importCsv(req.account.id, req.body, query.string('group', 64));
-      const f = new Fields(req.body);
-      return service.importCsv(
-        req.account.id,
-        f.requiredString('csv', 20 * 1_048_576),
-        f.string('group', 64) ?? query.string('group', 64),
-      );
-    });
+    app.post(
+      '/v1/contacts/import',
+      { bodyLimit: maxImportBytes, onRequest: imports.take },
+      imports.holding(async (req) => {
+        const query = new Fields(req.query ?? {});
+        if (typeof req.body === 'string')
+          return service.importCsv(req.account.id, req.body, query.string('group', 64));
+        const f = new Fields(req.body);
+        return service.importCsv(
+          req.account.id,
+          f.requiredString('csv', maxImportBytes),
+          f.string('group', 64) ?? query.string('group', 64),
+        );
+      }),
+    );
     app.get('/v1/contacts/:id', async (req) => contactView(await service.contact(req.account.id, idOf(req))));
     app.patch('/v1/contacts/:id', async (req) =>
       contactView(await service.updateContact(req.account.id, idOf(req), req.body)),

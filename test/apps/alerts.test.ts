@@ -90,6 +90,38 @@ routes:
     assert.equal((await call('GET', `/v1/contacts/${bob}`)).status, 404);
   });
 
+  test('an imported row is held to the caps of one contact: a row past them is skipped and reported', async () => {
+    const vars = Array.from({ length: 51 }, (_, i) => `v${i}`);
+    const csv = [
+      ['to', 'name', ...vars].join(','),
+      ['+447700900701', 'Ann', ...vars.map(() => 'x')].join(','), // 51 variables
+      ['+447700900702', 'B'.repeat(201)].join(','), // a name of 201 characters
+      ['+447700900703', 'Cy', 'y'.repeat(1001)].join(','), // a variable of 1,001
+      ['+447700900704', 'D'.repeat(200), 'z'.repeat(1000), ...vars.slice(1, 50).map(() => 'z')].join(','),
+    ].join('\n');
+    const imported = await call('POST', '/v1/contacts/import', { csv });
+    assert.equal(imported.status, 200, JSON.stringify(imported.body));
+    assert.deepEqual(
+      { ...imported.body, invalidRows: undefined },
+      { total: 4, created: 1, updated: 0, invalid: 3, invalidRows: undefined },
+    );
+    assert.deepEqual(imported.body.invalidRows, [
+      { line: 2, value: '+447700900701' },
+      { line: 3, value: '+447700900702' },
+      { line: 4, value: '+447700900703' },
+    ]);
+    assert.deepEqual((await call('GET', '/v1/contacts?to=%2B447700900701')).body.data, []);
+    // At the caps: taken, as one made alone would be.
+    const kept = (await call('GET', '/v1/contacts?to=%2B447700900704')).body.data[0];
+    assert.equal(kept.name.length, 200);
+    assert.equal(Object.keys(kept.vars).length, 50);
+    const alone = await call('POST', '/v1/contacts', {
+      to: '+447700900701',
+      vars: Object.fromEntries(vars.map((v) => [v, 'x'])),
+    });
+    assert.equal(alone.status, 400);
+  });
+
   test('an alert to numbers, a group and CSV: emergency, flash, deduplicated, counted, completed', async () => {
     const gid = (await call('POST', '/v1/groups', { name: 'Wardens' })).body.id as string;
     for (const to of ['+447700900101', '+447700900102'])

@@ -1,4 +1,4 @@
-// Uploads one account may run at once (batches) are counted from the
+// Uploads one account may run at once (batches, contact imports) are counted from the
 // request's headers, before its body is read: a fifth upload is refused while four bodies are
 // still arriving, and a client going mid-body gives its slot back.
 import assert from 'node:assert/strict';
@@ -67,6 +67,13 @@ const routes = [
     first: '{"text":"hi","recipients":["+447700900001","+4477',
     whole: { text: 'hi', recipients: ['+447700900001'], dryRun: true },
     accepted: 202,
+  },
+  {
+    path: '/v1/contacts/import',
+    type: 'text/csv',
+    first: 'to,name\n+447700900001,Ann\n+4477',
+    whole: { csv: 'to,name\n+447700900001,Ann\n' },
+    accepted: 200,
   },
 ];
 
