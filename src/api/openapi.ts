@@ -151,6 +151,10 @@ const op = (
     ...errors,
   },
 });
+const importOp = op(
+  'Import contacts from CSV (header: to, name, any variables), by number; a row past the caps of a contact is invalid',
+  ['200', '{total, created, updated, invalid, invalidRows}'],
+);
 const page = ['cursor', 'limit'].map((name) => ({ name, in: 'query', schema: str }));
 /** GET /v1/messages and GET /v1/admin/messages: what finds a message. */
 const messageSearchParameters = [
@@ -271,10 +275,11 @@ const applicationPaths = {
   },
   '/v1/contacts/import': {
     post: {
-      ...op('Import contacts from CSV (header: to, name, any variables), by number', [
-        '200',
-        '{total, created, updated, invalid, invalidRows}',
-      ]),
+      ...importOp,
+      responses: {
+        ...importOp.responses,
+        '429': { description: 'Too many imports at once, or too many failed API keys (Retry-After)' },
+      },
       parameters: [{ name: 'group', in: 'query', schema: str }],
       requestBody: {
         content: {
