@@ -20,10 +20,7 @@ export function uploadSlots(max: number, what: string): UploadSlots {
   const holds = new WeakMap<FastifyRequest, { count: number; release: () => void }>();
   const acquire = (accountId: string) => {
     running.set(accountId, (running.get(accountId) ?? 0) + 1);
-    let released = false;
     return () => {
-      if (released) return;
-      released = true;
       const left = (running.get(accountId) ?? 1) - 1;
       if (left > 0) running.set(accountId, left);
       else running.delete(accountId);
