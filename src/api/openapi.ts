@@ -1230,7 +1230,12 @@ export const openApiDocument = {
       post: {
         summary: 'Add numbers from text/csv (a `to` column, optional `from`) or one number a line',
         requestBody: { content: { 'text/csv': { schema: str }, 'text/plain': { schema: str } } },
-        responses: { '200': { description: '{added, invalid, invalidRows}' }, ...errors },
+        responses: {
+          '200': { description: '{added, invalid, invalidRows}' },
+          ...errors,
+          '413': { description: 'More than 64 MB or 1,000,000 rows' },
+          '429': { description: 'Too many imports at once, or too many failed API keys (Retry-After)' },
+        },
       },
     },
     '/v1/suppressions/{to}': {

@@ -4,10 +4,13 @@ import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, Suppressions } from '../core/index.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
+import { uploadSlots } from './uploads.ts';
 
 /** Rows an import may hold; a bigger list goes in several requests. */
 const maxImportRows = 1_000_000;
 const maxImportBytes = 64 * 1024 * 1024;
+/** Imports one account may run at once: each holds its body (up to 64 MB) and its entries. */
+const maxConcurrentImports = 4;
 
 export function suppressionRoutes(suppressions: Suppressions) {
   return async (app: FastifyInstance) => {
@@ -16,6 +19,7 @@ export function suppressionRoutes(suppressions: Suppressions) {
       { parseAs: 'string', bodyLimit: maxImportBytes },
       (_req, body, done) => done(null, body),
     );
+    const imports = uploadSlots(maxConcurrentImports, 'suppression imports');
 
     app.get('/v1/suppressions', async (req) => {
       const q = req.query as Record<string, string | undefined>;
@@ -47,50 +51,54 @@ export function suppressionRoutes(suppressions: Suppressions) {
       return reply.code(201).send(view(added));
     });
 
-    app.post('/v1/suppressions/import', async (req) => {
-      if (typeof req.body !== 'string')
-        throw new GatewayError(
-          'invalid_body',
-          'send the list as text/csv: a `to` column, or one number a line',
-        );
-      const entries: Array<{ to: string; from: string | null }> = [];
-      const invalid: Array<{ line: number; value: string }> = [];
-      let columns: { to: number; from: number } | null = null;
-      let line = 0;
-      for await (const row of parse(req.body, {
-        relax_column_count: true,
-        skip_empty_lines: true,
-        trim: true,
-      }) as AsyncIterable<string[]>) {
-        line++;
-        if (line === 1) {
-          const header = row.map((c) => c.toLowerCase());
-          if (header.includes('to')) {
-            columns = { to: header.indexOf('to'), from: header.indexOf('from') };
-            continue;
+    app.post(
+      '/v1/suppressions/import',
+      { onRequest: imports.take },
+      imports.holding(async (req) => {
+        if (typeof req.body !== 'string')
+          throw new GatewayError(
+            'invalid_body',
+            'send the list as text/csv: a `to` column, or one number a line',
+          );
+        const entries: Array<{ to: string; from: string | null }> = [];
+        const invalid: Array<{ line: number; value: string }> = [];
+        let columns: { to: number; from: number } | null = null;
+        let line = 0;
+        for await (const row of parse(req.body, {
+          relax_column_count: true,
+          skip_empty_lines: true,
+          trim: true,
+        }) as AsyncIterable<string[]>) {
+          line++;
+          if (line === 1) {
+            const header = row.map((c) => c.toLowerCase());
+            if (header.includes('to')) {
+              columns = { to: header.indexOf('to'), from: header.indexOf('from') };
+              continue;
+            }
+          }
+          if (entries.length + invalid.length >= maxImportRows)
+            throw new GatewayError(
+              'too_many_rows',
+              `an import holds at most ${maxImportRows} rows`,
+              undefined,
+              413,
+            );
+          const to = row[columns?.to ?? 0] ?? '';
+          const from = columns && columns.from >= 0 ? row[columns.from] || undefined : undefined;
+          try {
+            entries.push(Suppressions.parse(to, from, req.account.defaultCountry));
+          } catch {
+            invalid.push({ line, value: to });
           }
         }
-        if (entries.length + invalid.length >= maxImportRows)
-          throw new GatewayError(
-            'too_many_rows',
-            `an import holds at most ${maxImportRows} rows`,
-            undefined,
-            413,
-          );
-        const to = row[columns?.to ?? 0] ?? '';
-        const from = columns && columns.from >= 0 ? row[columns.from] || undefined : undefined;
-        try {
-          entries.push(Suppressions.parse(to, from, req.account.defaultCountry));
-        } catch {
-          invalid.push({ line, value: to });
-        }
-      }
-      await suppressions.addMany(
-        req.account.id,
-        entries.map((e) => ({ ...e, source: 'import' as const })),
-      );
-      return { added: entries.length, invalid: invalid.length, invalidRows: invalid.slice(0, 100) };
-    });
+        await suppressions.addMany(
+          req.account.id,
+          entries.map((e) => ({ ...e, source: 'import' as const })),
+        );
+        return { added: entries.length, invalid: invalid.length, invalidRows: invalid.slice(0, 100) };
+      }),
+    );
 
     app.delete('/v1/suppressions/:to', async (req, reply) => {
       const { to: raw } = req.params as { to: string };

@@ -1,4 +1,4 @@
-// Uploads one account may run at once (batches, contact imports) are counted from the
+// Uploads one account may run at once (batches, contact and suppression imports) are counted from the
 // request's headers, before its body is read: a fifth upload is refused while four bodies are
 // still arriving, and a client going mid-body gives its slot back.
 import assert from 'node:assert/strict';
@@ -60,7 +60,14 @@ async function answerBeforeBody(base: string, path: string, contentType: string,
   return answer;
 }
 
-const routes = [
+const routes: Array<{
+  path: string;
+  type: string;
+  first: string;
+  whole: unknown;
+  headers?: Record<string, string>;
+  accepted: number;
+}> = [
   {
     path: '/v1/batches',
     type: 'application/json',
@@ -73,6 +80,14 @@ const routes = [
     type: 'text/csv',
     first: 'to,name\n+447700900001,Ann\n+4477',
     whole: { csv: 'to,name\n+447700900001,Ann\n' },
+    accepted: 200,
+  },
+  {
+    path: '/v1/suppressions/import',
+    type: 'text/csv',
+    first: 'to\n+447700900001\n+4477',
+    whole: 'to\n+447700900001\n',
+    headers: { 'content-type': 'text/csv' },
     accepted: 200,
   },
 ];
@@ -93,17 +108,21 @@ for (const route of routes) {
       assert.equal(refused.headers['retry-after'], '5');
       assert.equal(JSON.parse(refused.body).error.code, 'too_many_uploads');
       const call = api(gw.base, 'acme-key-1');
-      assert.equal((await call('POST', route.path, route.whole)).status, 429, 'a whole upload waits too');
+      assert.equal(
+        (await call('POST', route.path, route.whole, route.headers)).status,
+        429,
+        'a whole upload waits too',
+      );
       // Another account has slots of its own.
       assert.equal(
-        (await api(gw.base, 'other-key-1')('POST', route.path, route.whole)).status,
+        (await api(gw.base, 'other-key-1')('POST', route.path, route.whole, route.headers)).status,
         route.accepted,
       );
 
       // One client goes mid-body: its slot is given back, and the next upload is taken.
       held.shift()?.req.destroy();
       const next = await waitFor(async () => {
-        const res = await call('POST', route.path, route.whole);
+        const res = await call('POST', route.path, route.whole, route.headers);
         return res.status !== 429 && res;
       });
       assert.equal(next.status, route.accepted, JSON.stringify(next.body));
