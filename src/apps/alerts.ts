@@ -3,7 +3,7 @@
 // else and spreads over every connector of each route; progress is counted from the
 // alert's messages (its id is their groupId); cancel takes back what has not left.
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, type HttpPlugin } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin, uploadSlots } from '../api/index.ts';
 import type { Connector } from '../connectors/index.ts';
 import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
@@ -332,12 +332,19 @@ export function alertView(
 export function alertRoutes(service: AlertsService): HttpPlugin {
   return async (app: FastifyInstance) => {
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
-    app.post('/v1/alerts', { bodyLimit: 20 * 1_048_576 }, async (req, reply) => {
-      const record = await service.create(req.account.id, req.body);
-      return reply
-        .code(202)
-        .send({ ...(await service.view(record)), id: record.id, total: record.data.total });
-    });
+    // An alert's body may list recipients (20 MB of JSON, parsed whole): an account creates
+    // at most 4 at once, counted before the body is read.
+    const creations = uploadSlots(4, 'alerts');
+    app.post(
+      '/v1/alerts',
+      { bodyLimit: 20 * 1_048_576, onRequest: creations.take },
+      creations.holding(async (req, reply) => {
+        const record = await service.create(req.account.id, req.body);
+        return reply
+          .code(202)
+          .send({ ...(await service.view(record)), id: record.id, total: record.data.total });
+      }),
+    );
     app.get('/v1/alerts', async (req) => {
       const page = await service.list(req.account.id, req.query);
       return { data: await Promise.all(page.data.map((r) => service.view(r))), nextCursor: page.nextCursor };

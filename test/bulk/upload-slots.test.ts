@@ -1,4 +1,4 @@
-// Uploads one account may run at once (batches, contact and suppression imports) are counted from the
+// Uploads one account may run at once (batches, contact and suppression imports, alerts) are counted from the
 // request's headers, before its body is read: a fifth upload is refused while four bodies are
 // still arriving, and a client going mid-body gives its slot back.
 import assert from 'node:assert/strict';
@@ -89,6 +89,13 @@ const routes: Array<{
     whole: 'to\n+447700900001\n',
     headers: { 'content-type': 'text/csv' },
     accepted: 200,
+  },
+  {
+    path: '/v1/alerts',
+    type: 'application/json',
+    first: '{"text":"Test alert","recipients":["+447700900001","+4477',
+    whole: { text: 'Test alert', recipients: ['+447700900001'] },
+    accepted: 202,
   },
 ];
 
