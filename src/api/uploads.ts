@@ -1,6 +1,7 @@
-// Uploads one account may run at once (batches, contact imports). The slot is taken in the
-// route's onRequest hook, after authentication and before the body is read: a large body
-// is never read, let alone parsed, for an account already at its limit.
+// Uploads one account may run at once (batches, contact and suppression imports, alerts:
+// requests whose large bodies are read and held). The slot is taken in the route's
+// onRequest hook, after authentication and before the body is read: a large body is never
+// read, let alone parsed, for an account already at its limit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 

@@ -209,8 +209,9 @@ export class Reassembler {
     const copy = Buffer.from(payload);
     set.pieces[sequence - 1] = { payload: copy, dataCoding, shift };
     set.count++;
-    set.bytes += partBytes(copy);
-    this.#pendingBytes += partBytes(copy);
+    const bytes = partBytes(copy);
+    set.bytes += bytes;
+    this.#pendingBytes += bytes;
     if (set.count < total) {
       // The oldest others go, not this set: the part just taken is not handed over before
       // its caller has dealt with it (kept it durably, say). One set alone may pass the bound.
