@@ -274,20 +274,8 @@ export class AlertsService {
         latest.version,
       );
     });
-    let canceled = 0;
-    let cursor: string | null = null;
-    do {
-      const page: { data: Message[]; nextCursor: string | null } = await this.#ctx.store.listMessages(
-        { accountId, groupId: id, status: 'queued' },
-        cursor,
-        500,
-      );
-      for (const m of page.data) {
-        // One already on the wire cannot be called back: it is left to finish.
-        if (await this.#ctx.gateway.cancel(accountId, m.id).catch(() => null)) canceled++;
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
+    // In one store operation, the group held first: nothing of it leaves meanwhile.
+    const canceled = await this.#ctx.gateway.cancelGroup(id);
     return { record, canceled };
   }
 }

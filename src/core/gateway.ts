@@ -748,8 +748,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async pauseGroup(groupId: string): Promise<number> {
     this.#hold(groupId, 'paused');
-    const paused = this.store.pauseGroup(groupId, this.#now(), this.#flyingIn(groupId));
+    const pausing = this.store.pauseGroup(groupId, this.#now(), this.#flyingIn(groupId));
     this.#tellOthers({ kind: 'group', groupId, hold: 'paused' });
+    const paused = await pausing;
+    await this.#landed(groupId);
     return paused;
   }
 
@@ -775,7 +777,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#tellOthers({ kind: 'group', groupId, hold: 'canceled' });
     const canceled = await canceling;
     this.#groupCanceled(groupId, canceled);
+    await this.#landed(groupId);
     return canceled;
+  }
+
+  /**
+   * Waits (up to 5 s) until none of the group's messages is on the wire or being recorded.
+   * Until its answer is on disk such a message still reads `queued`: once a pause or cancel
+   * has answered, a read of the group's counts shows none queued unless a carrier is slower.
+   */
+  async #landed(groupId: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (this.#flyingIn(groupId).length > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   #groupCanceled(groupId: string, count: number): void {

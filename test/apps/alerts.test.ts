@@ -2,6 +2,7 @@
 // per-minute progress, flash, completion and cancel.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SmscSimulator } from '../../src/simulator/index.ts';
 import { api, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
 
 describe('contacts, groups and alerts', () => {
@@ -190,5 +191,39 @@ routes:
     assert.equal(after.status, 'canceled');
     assert.equal(after.counts.canceled, canceled.body.canceledMessages);
     assert.equal(after.counts.queued ?? 0, 0);
+  });
+});
+
+describe('an alert canceled while messages are on the wire', () => {
+  test('the cancel answers once they are answered: none reads queued afterwards, each is sent or canceled', async (t) => {
+    // The carrier answers each submit_sm after 400 ms, 4 on the wire at a time.
+    const smsc = new SmscSimulator({ responseDelayMs: 400, deliveryDelayMs: 10 });
+    const { port } = await smsc.listen(0);
+    t.after(() => smsc.close());
+    const firstSubmit = new Promise((resolve) => smsc.once('submit', resolve));
+    const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts: [{ id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }]
+connectors: [{ id: carrier, type: smpp, host: 127.0.0.1, port: ${port}, systemId: gw, password: pw, window: 4 }]
+routes: { mt: [{ connectors: [carrier] }] }
+`);
+    t.after(() => gw.close());
+    const call = api(gw.base, 'acme-key-1');
+    const recipients = Array.from({ length: 50 }, (_, i) => `+4477009${String(i).padStart(5, '0')}`);
+    const res = await call('POST', '/v1/alerts', { text: 'Test alert', recipients });
+    assert.equal(res.status, 202);
+    await firstSubmit;
+    const canceled = await call('POST', `/v1/alerts/${res.body.id}/cancel`);
+    assert.equal(canceled.status, 200);
+    const { counts } = (await call('GET', `/v1/alerts/${res.body.id}`)).body;
+    assert.equal(counts.queued ?? 0, 0, JSON.stringify(counts));
+    // Those on the wire went on (sent, or delivered by now); the rest was canceled.
+    const left = Object.entries(counts as Record<string, number>)
+      .filter(([status]) => status !== 'canceled')
+      .reduce((sum, [, n]) => sum + n, 0);
+    assert.ok(left >= 1 && left <= 8, JSON.stringify(counts));
+    assert.equal(counts.canceled, canceled.body.canceledMessages);
+    assert.equal(left + counts.canceled, 50, JSON.stringify(counts));
   });
 });

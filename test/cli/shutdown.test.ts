@@ -84,7 +84,6 @@ shutdownGraceSeconds: ${graceSeconds}
     });
   const loops = Array.from({ length: 8 }, async () => {
     while (!stop) {
-      const wasSignalled = signalled;
       let res: Awaited<ReturnType<typeof post>>;
       try {
         res = await post();
@@ -94,7 +93,9 @@ shutdownGraceSeconds: ${graceSeconds}
         throw new Error('a request failed before the signal');
       }
       if (res.status === 202) accepted.push((JSON.parse(res.body) as { id: string }).id);
-      if (wasSignalled) afterSignal.push({ status: res.status, connection: res.connection });
+      // Read when the answer is in, not when the request left: one sent just before the
+      // signal may be read by the gateway after it, and its 503 is then right.
+      if (signalled) afterSignal.push({ status: res.status, connection: res.connection });
       else if (res.status !== 202) {
         stop = true;
         throw new Error(`${res.status} before the signal: ${res.body}`);
