@@ -14,9 +14,16 @@ export interface HttpConnectionLimits {
   maxPipelined?: number;
   /** A connection whose responses have stayed unread this long is closed. */
   writeStallMs?: number;
+  /** Uploads (batches, imports, alerts) read or worked on at once, all accounts (uploads.ts). */
+  maxUploads?: number;
 }
 
-export const httpLimitDefaults = { maxConnections: 1_000, maxPipelined: 16, writeStallMs: 30_000 };
+export const httpLimitDefaults = {
+  maxConnections: 1_000,
+  maxPipelined: 16,
+  writeStallMs: 30_000,
+  maxUploads: 16,
+};
 
 /** Installs the limits on the app's server (right after it is made). */
 export function limitConnections(app: FastifyInstance, limits: HttpConnectionLimits = {}): void {

@@ -37,13 +37,14 @@ import { calculateSegments } from '../sms/index.ts';
 import { isStoreUnreachable, StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
 import { refuseUnknownFields } from './fields.ts';
-import { type HttpConnectionLimits, limitConnections } from './http-limits.ts';
+import { type HttpConnectionLimits, httpLimitDefaults, limitConnections } from './http-limits.ts';
 import { lookupRoutes } from './lookup.ts';
 import { messageSearch, sendMessagesCsv, wantsCsv } from './message-search.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
 import { suppressionRoutes } from './suppressions.ts';
+import { limitUploads } from './uploads.ts';
 
 export interface HttpApiOptions {
   gateway: Gateway;
@@ -115,6 +116,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     : Fastify(options);
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
   limitConnections(app, o.connectionLimits);
+  limitUploads(app, o.connectionLimits?.maxUploads ?? httpLimitDefaults.maxUploads);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
   const callbacks = o.callbacks ?? new OutboundPolicy();

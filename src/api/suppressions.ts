@@ -19,7 +19,7 @@ export function suppressionRoutes(suppressions: Suppressions) {
       { parseAs: 'string', bodyLimit: maxImportBytes },
       (_req, body, done) => done(null, body),
     );
-    const imports = uploadSlots(maxConcurrentImports, 'suppression imports');
+    const imports = uploadSlots(app, maxConcurrentImports, 'suppression imports');
 
     app.get('/v1/suppressions', async (req) => {
       const q = req.query as Record<string, string | undefined>;

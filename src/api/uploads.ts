@@ -1,8 +1,9 @@
-// Uploads one account may run at once (batches, contact and suppression imports, alerts:
-// requests whose large bodies are read and held). The slot is taken in the route's
+// Uploads running at once (batches, contact and suppression imports, alerts: requests
+// whose large bodies are read and held): so many per account and route, and so many in
+// all on the gateway, as each may hold tens of megabytes. The slot is taken in the route's
 // onRequest hook, after authentication and before the body is read: a large body is never
-// read, let alone parsed, for an account already at its limit.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+// read, let alone parsed, for an account or a gateway already at its limit.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 
 type Handler<T> = (req: FastifyRequest, reply: FastifyReply) => Promise<T>;
@@ -14,14 +15,34 @@ export interface UploadSlots {
   holding<T>(handler: Handler<T>): Handler<T>;
 }
 
-/** `what` names the uploads in the 429's message ("batches"). */
-export function uploadSlots(max: number, what: string): UploadSlots {
+/** Uploads running on one gateway, over all routes and accounts. */
+interface GatewayUploads {
+  running: number;
+  readonly max: number;
+}
+
+/** Each gateway's count, found from any of its routes' scopes through the shared server. */
+const gatewayUploads = new WeakMap<object, GatewayUploads>();
+
+/** Sets the gateway-wide limit; called once as the app is made (`http.maxUploads`). */
+export function limitUploads(app: FastifyInstance, max: number): void {
+  gatewayUploads.set(app.server, { running: 0, max });
+}
+
+/**
+ * `max` per account on this route; `what` names the uploads in the 429's message
+ * ("batches"). `app` is the route's scope: the gateway-wide count is its server's.
+ */
+export function uploadSlots(app: FastifyInstance, max: number, what: string): UploadSlots {
   const running = new Map<string, number>();
+  const everywhere = gatewayUploads.get(app.server) ?? { running: 0, max: Number.POSITIVE_INFINITY };
   /** What holds each request's slot: its response until closed, its handler while it runs. */
   const holds = new WeakMap<FastifyRequest, { count: number; release: () => void }>();
   const acquire = (accountId: string) => {
     running.set(accountId, (running.get(accountId) ?? 0) + 1);
+    everywhere.running++;
     return () => {
+      everywhere.running--;
       const left = (running.get(accountId) ?? 1) - 1;
       if (left > 0) running.set(accountId, left);
       else running.delete(accountId);
@@ -37,6 +58,15 @@ export function uploadSlots(max: number, what: string): UploadSlots {
         throw new GatewayError(
           'too_many_uploads',
           `at most ${max} ${what} may upload at once`,
+          undefined,
+          429,
+        );
+      }
+      if (everywhere.running >= everywhere.max) {
+        reply.header('retry-after', '5');
+        throw new GatewayError(
+          'too_many_uploads',
+          `the gateway is running its ${everywhere.max} uploads at once; retry shortly`,
           undefined,
           429,
         );

@@ -489,6 +489,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxConnections: config.http.maxConnections,
       maxPipelined: config.http.maxPipelined,
       writeStallMs: secondsToMs(config.http.writeStallSeconds),
+      maxUploads: config.http.maxUploads,
     },
     log,
     draining: () => draining,

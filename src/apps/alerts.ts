@@ -322,7 +322,7 @@ export function alertRoutes(service: AlertsService): HttpPlugin {
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
     // An alert's body may list recipients (20 MB of JSON, parsed whole): an account creates
     // at most 4 at once, counted before the body is read.
-    const creations = uploadSlots(4, 'alerts');
+    const creations = uploadSlots(app, 4, 'alerts');
     app.post(
       '/v1/alerts',
       { bodyLimit: 20 * 1_048_576, onRequest: creations.take },

@@ -365,7 +365,7 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
   return async (app: FastifyInstance) => {
     app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
-    const imports = uploadSlots(maxConcurrentImports, 'contact imports');
+    const imports = uploadSlots(app, maxConcurrentImports, 'contact imports');
 
     app.post('/v1/contacts', async (req, reply) =>
       reply.code(201).send(contactView(await service.createContact(req.account.id, req.body))),

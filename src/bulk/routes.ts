@@ -93,7 +93,7 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
   return async (app: FastifyInstance) => {
     // The CSV body reaches the route as the request stream, read while it arrives.
     app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
-    const uploads = uploadSlots(maxConcurrentUploads, 'batches');
+    const uploads = uploadSlots(app, maxConcurrentUploads, 'batches');
 
     app.post(
       '/v1/batches',

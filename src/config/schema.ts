@@ -1220,6 +1220,13 @@ export const configSchema = {
         maxConnections: { type: 'integer', minimum: 1, maximum: 1_000_000 },
         maxPipelined: { type: 'integer', minimum: 1, maximum: 1_000 },
         writeStallSeconds: { type: 'integer', minimum: 1, maximum: 3_600 },
+        maxUploads: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10_000,
+          description:
+            'Uploads (batches, contact and suppression imports, alerts) read or worked on at once, all accounts together (default 16; each account also has 4 per kind); one more gets 429 too_many_uploads',
+        },
       },
       default: {},
     },

@@ -10,6 +10,7 @@ export interface GatewayConfig {
     maxConnections?: number;
     maxPipelined?: number;
     writeStallSeconds?: number;
+    maxUploads?: number;
   };
   smppServer?: {
     listen?: string;

@@ -138,3 +138,38 @@ for (const route of routes) {
     }
   });
 }
+
+test('http.maxUploads bounds uploads of all accounts and kinds together; a slot given back lets the next in', async (t) => {
+  const gw = await gatewayFrom(
+    config.replace('http: { listen: 127.0.0.1:0 }', 'http: { listen: 127.0.0.1:0, maxUploads: 3 }'),
+  );
+  t.after(() => gw.close());
+  const [batches, contacts, , alerts] = routes;
+  // Three uploads of one account, of three kinds: each within its own limit of 4.
+  const held = [batches!, contacts!, alerts!].map((r) => heldUpload(gw.base, r.path, r.type, r.first));
+  try {
+    const other = api(gw.base, 'other-key-1');
+    const refused = await waitFor(
+      async () => {
+        const res = await other('POST', batches!.path, batches!.whole);
+        return res.status === 429 && res;
+      },
+      10_000,
+      "another account's upload refused once the gateway runs 3",
+    );
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.equal(refused.body.error.code, 'too_many_uploads');
+    assert.match(refused.body.error.message, /gateway is running its 3 uploads/);
+    // Requests that upload nothing are not counted.
+    assert.equal((await other('GET', '/v1/batches')).status, 200);
+
+    held.shift()?.req.destroy();
+    const next = await waitFor(async () => {
+      const res = await other('POST', batches!.path, batches!.whole);
+      return res.status !== 429 && res;
+    });
+    assert.equal(next.status, batches!.accepted, JSON.stringify(next.body));
+  } finally {
+    for (const upload of held) upload.req.destroy();
+  }
+});
