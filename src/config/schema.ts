@@ -1,6 +1,7 @@
 // The config file's JSON Schema (CONTRACT §2). Validation messages are built from it, so
 // every bound a user can hit is written here once: type, range, pattern description.
 import { getCountries } from 'libphonenumber-js/min';
+import { webhookConcurrencyDefaults } from '../webhooks/index.ts';
 
 const listen = {
   type: 'string',
@@ -1351,7 +1352,7 @@ export const configSchema = {
           type: 'integer',
           minimum: 1,
           maximum: 4096,
-          default: 256,
+          default: webhookConcurrencyDefaults.concurrency,
         },
         receiverConcurrency: {
           description:
@@ -1359,7 +1360,7 @@ export const configSchema = {
           type: 'integer',
           minimum: 1,
           maximum: 1024,
-          default: 64,
+          default: webhookConcurrencyDefaults.receiverConcurrency,
         },
       },
       default: {},

@@ -6,5 +6,6 @@ export {
   type WebhookRequest,
   WebhookSender,
   type WebhookSenderOptions,
+  webhookConcurrencyDefaults,
 } from './sender.ts';
 export { signWebhook, twilioSignature, verifyWebhook } from './sign.ts';

@@ -129,6 +129,9 @@ export function receiverOf(url: string): string {
   return end < 0 ? url : url.slice(0, start + 2 + end);
 }
 
+/** Requests in flight at most, over all receivers and to one (`callbacks.*` in the config). */
+export const webhookConcurrencyDefaults = { concurrency: 256, receiverConcurrency: 64 } as const;
+
 /** The most of an answer read (a TwiML reply, say); a longer one fails the delivery. */
 const maxAnswerChars = 64 * 1024;
 
@@ -188,8 +191,11 @@ export class WebhookSender {
   #pollSoon = false;
 
   constructor(options: WebhookSenderOptions) {
-    const concurrency = options.concurrency ?? 256;
-    const receiverConcurrency = Math.min(options.receiverConcurrency ?? 64, concurrency);
+    const concurrency = options.concurrency ?? webhookConcurrencyDefaults.concurrency;
+    const receiverConcurrency = Math.min(
+      options.receiverConcurrency ?? webhookConcurrencyDefaults.receiverConcurrency,
+      concurrency,
+    );
     this.#o = {
       concurrency,
       receiverConcurrency,
