@@ -276,6 +276,10 @@ export class AlertsService {
     });
     // In one store operation, the group held first: nothing of it leaves meanwhile.
     const canceled = await this.#ctx.gateway.cancelGroup(id);
+    const counts = await this.#ctx.store.countByStatus(id);
+    await this.#ctx
+      .notify(accountId, 'alert.canceled', { ...alertView(record, counts), canceledMessages: canceled })
+      .catch(() => {});
     return { record, canceled };
   }
 }

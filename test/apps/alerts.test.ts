@@ -191,6 +191,13 @@ routes:
     assert.equal(after.status, 'canceled');
     assert.equal(after.counts.canceled, canceled.body.canceledMessages);
     assert.equal(after.counts.queued ?? 0, 0);
+    // The account is told once, with the counts as the cancel left them.
+    const told = await waitFor(() =>
+      hooks.hooks.find((h) => h.body.type === 'alert.canceled' && h.body.data.id === res.body.id),
+    );
+    assert.equal(told.body.data.status, 'canceled');
+    assert.equal(told.body.data.canceledMessages, canceled.body.canceledMessages);
+    assert.equal((told.body.data.counts as { canceled: number }).canceled, canceled.body.canceledMessages);
   });
 });
 
