@@ -85,7 +85,9 @@ test("a receiver that never answers holds only its own slots: another's events a
     await until(() => hanging.held.length >= 2, 'the hanging receiver holds requests');
     for (const n of range(10)) await sender.enqueue('other', healthy.url, null, { type: 't', data: { n } });
     await until(() => healthy.delivered.length === 10, "the other receiver's ten events");
-    assert.deepEqual(healthy.delivered, range(10), 'in order, each once');
+    // Two in flight at once on two connections: they may arrive in either order.
+    assert.equal(healthy.delivered.length, 10, 'each once');
+    assert.deepEqual(sorted(healthy.delivered), range(10));
     assert.equal(hanging.held.length, 2, 'the hanging receiver still holds its two, and got no more');
     assert.equal(hanging.events.length, 2);
 
