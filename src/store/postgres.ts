@@ -157,9 +157,7 @@ export class PostgresStore implements Store {
 
   /** Creates or upgrades the schema (one instance at a time), then joins the cluster. */
   async migrate(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.#transaction(async (client) => {
       await client.query("SET LOCAL client_min_messages = 'warning'");
       await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLock]);
       await client.query('CREATE TABLE IF NOT EXISTS smsgw_schema (version integer NOT NULL)');
@@ -179,13 +177,7 @@ export class PostgresStore implements Store {
         await client.query('INSERT INTO smsgw_schema (version) VALUES ($1)', [schemaVersion]);
       }
       await client.query(schemaFunctions);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     // Alive before the first claim, so no other instance takes this one's claims for a dead one's.
     await this.#beat();
     this.#heartbeat ??= setInterval(() => this.#beat().catch(() => {}), Math.floor(this.#leaseMs / 3));
@@ -481,9 +473,7 @@ export class PostgresStore implements Store {
    */
   async dueMessages(now: number, limit: number, exclude: { has(id: string): boolean }): Promise<Message[]> {
     if (limit <= 0) return [];
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.#transaction(async (client) => {
       // The accounts with queued messages, one index seek each (a loose index scan).
       const { rows: accounts } = await client.query<{ account: string }>(
         `WITH RECURSIVE queued(account) AS (
@@ -512,14 +502,36 @@ export class PostgresStore implements Store {
                 [this.instanceId, chosen],
               )
             ).rows;
-      await client.query('COMMIT');
       const order = new Map(chosen.map((seq, i) => [seq, i]));
       return claimed.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!).map(toMessage);
+    });
+  }
+
+  /**
+   * `work` in a transaction on a client of its own. A connection that breaks meanwhile fails
+   * the queries waiting on it, and the client also emits 'error': while checked out nothing
+   * else listens, so unheard that event would be thrown and end the process (a database
+   * restart under a claim did). The broken client is let go, not pooled again.
+   */
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      // A broken client keeps the listener: it may still report its end before it is gone.
+      if (!broken) client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 

@@ -472,6 +472,35 @@ if (missing) {
       }
     });
 
+    test('a connection cut in the middle of a claim fails that claim only: the process goes on, the next claim works', async () => {
+      const url = await server.createDatabase();
+      const store = await instance(url);
+      const queued = [makeMessage(), makeMessage()];
+      await store.insertMessages(queued);
+      // The claim waits on a lock held here, so it is on the wire when its backend is cut.
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query('BEGIN');
+        await admin.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+        const claim = store.dueMessages(later, 10, new Set());
+        const { pid } = await waitFor(async () => {
+          const { rows } = await admin.query(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()",
+          );
+          return rows[0] as { pid: number } | undefined;
+        });
+        // Unheard, the checked-out client's 'error' event was thrown: an uncaught exception
+        // that failed this test (and ended `smsgw serve`).
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        await assert.rejects(claim, /terminat/);
+        await admin.query('COMMIT');
+      } finally {
+        await admin.end();
+      }
+      assert.deepEqual(ids(await store.dueMessages(later, 10, new Set())), ids(queued));
+    });
+
     test('openStore reads its own options off the URL and refuses bad ones', async () => {
       const url = await server.createDatabase();
       const store = await openStore(`${url}?pool_size=2&lease_ms=5000`);
