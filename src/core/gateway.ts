@@ -527,6 +527,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const accountId = messages[0]!.accountId;
     const charge = this.#acceptHooks?.charge(accountId, messages);
     let charged: ChargeOutcome | null;
+    const issuedAfter = this.#storeFailures;
     try {
       // Before their messages: a link whose message was not stored leads nowhere harmful,
       // a message sent with a link not stored would.
@@ -539,7 +540,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#storeFailed(err);
       throw new StoreUnavailableError();
     }
-    this.#storeWrote();
+    this.#storeWrote(issuedAfter);
     if (charge && charged) this.#acceptHooks?.charged(accountId, charge, charged);
   }
 
@@ -574,9 +575,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async #durably(write: () => Promise<unknown>): Promise<void> {
     for (;;) {
+      const issuedAfter = this.#storeFailures;
       try {
         await write();
-        this.#storeWrote();
+        this.#storeWrote(issuedAfter);
         return;
       } catch (err) {
         // Refused for what it says, not for the store's state: it would fail again.
@@ -596,8 +598,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#storeProbe ??= setTimeout(() => this.#probeStore(), storeProbeMs).unref();
   }
 
-  #storeWrote(): void {
-    if (this.#storeHealth.ok) return;
+  /**
+   * A write succeeded; `issuedAfter` is the failure count when it was issued. One issued
+   * before the latest failure tells nothing of the store now (it may have committed just
+   * before the store went down, and answered after another write failed): only a write
+   * issued since brings the store back up.
+   */
+  #storeWrote(issuedAfter: number): void {
+    if (this.#storeHealth.ok || issuedAfter !== this.#storeFailures) return;
     const waiting = this.#storeWaiters;
     this.#storeWaiters = [];
     for (const retry of waiting) retry();
@@ -653,6 +661,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async checkStore(): Promise<boolean> {
     const now = this.#now();
+    const issuedAfter = this.#storeFailures;
     try {
       await this.store.putRecord({
         ...storeProbe,
@@ -668,7 +677,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#storeFailed(err);
       return false;
     }
-    this.#storeWrote();
+    this.#storeWrote(issuedAfter);
     return true;
   }
 

@@ -14,14 +14,24 @@ const writes = new Set(['insertMessages', 'updateMessage', 'linkSmscIds', 'putRe
 
 /**
  * An in-memory store whose writes fail while `broken`; `refused` counts the failed ones.
- * While `reclaims` is set, reclaimMessages waits for it to resolve (a slow cluster store).
+ * While `reclaims` is set, reclaimMessages waits for it to resolve (a slow cluster store);
+ * while `answers` is set, a write is taken (counted in `taken`; it succeeds) and answered
+ * once it resolves.
  */
 function breakableStore() {
   const inner = new SqliteStore(':memory:');
-  const state: { broken: boolean; refused: number; reclaims: Promise<void> | null } = {
+  const state: {
+    broken: boolean;
+    refused: number;
+    reclaims: Promise<void> | null;
+    answers: Promise<void> | null;
+    taken: number;
+  } = {
     broken: false,
     refused: 0,
     reclaims: null,
+    answers: null,
+    taken: 0,
   };
   const store = new Proxy(inner, {
     get(target, name, receiver) {
@@ -34,6 +44,12 @@ function breakableStore() {
         };
       if (!writes.has(name as string)) return value.bind(target);
       return (...args: unknown[]) => {
+        // Taken before the store broke; its answer comes later.
+        const answered = state.answers;
+        if (answered) {
+          state.taken++;
+          return answered.then(() => value.apply(target, args));
+        }
         if (!state.broken) return value.apply(target, args);
         state.refused++;
         return Promise.reject(new Error('database or disk is full'));
@@ -128,4 +144,31 @@ test('a write that fails while the store is being reclaimed keeps the store down
   await waitFor(() => gateway.storeHealth().ok, 10_000, 'the store seen back');
   const accepted = await submit('accepted');
   assert.equal((await store.getMessage(accepted.id))?.text, 'accepted');
+});
+
+test('a write answered after another failed, but taken before it, does not bring the store back', async (t) => {
+  const { store, state } = breakableStore();
+  const { gateway } = await gatewayOn(t, new ManualConnector(4), store);
+  const submit = (text: string) => gateway.submit('acme', { to: '+447700900999', from: 'ACME', text });
+
+  let answer = () => {};
+  state.answers = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
+  const early = submit('taken before the failure');
+  await waitFor(() => state.taken === 1, 5_000, 'the write taken');
+  state.answers = null;
+  state.broken = true;
+  await assert.rejects(submit('refused'), StoreUnavailableError);
+  assert.equal(gateway.storeHealth().ok, false);
+  // The store took the first before it broke: that is an accepted message, and no news of now.
+  answer();
+  assert.equal((await early).text, 'taken before the failure');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(gateway.storeHealth().ok, false, 'an old write answered late does not mend the store');
+  await assert.rejects(submit('still refused'), StoreUnavailableError);
+
+  state.broken = false;
+  await waitFor(() => gateway.storeHealth().ok, 10_000, 'the store seen back');
+  assert.equal((await submit('accepted')).text, 'accepted');
 });
