@@ -261,8 +261,11 @@ export class AlertsService {
     };
   }
 
-  /** Stops the alert: every message not yet on its way is canceled. */
-  async cancel(accountId: string, id: string): Promise<{ record: StoredRecord<Alert>; canceled: number }> {
+  /**
+   * Stops the alert: every message not yet on its way is canceled. Returns the alert as
+   * shown, with `canceledMessages`; the account is told the same.
+   */
+  async cancel(accountId: string, id: string): Promise<Record<string, unknown>> {
     await this.get(accountId, id);
     const record = await this.#lock.run(id, async () => {
       const latest = await this.get(accountId, id);
@@ -276,11 +279,12 @@ export class AlertsService {
     });
     // In one store operation, the group held first: nothing of it leaves meanwhile.
     const canceled = await this.#ctx.gateway.cancelGroup(id);
-    const counts = await this.#ctx.store.countByStatus(id);
-    await this.#ctx
-      .notify(accountId, 'alert.canceled', { ...alertView(record, counts), canceledMessages: canceled })
-      .catch(() => {});
-    return { record, canceled };
+    const view = {
+      ...alertView(record, await this.#ctx.store.countByStatus(id)),
+      canceledMessages: canceled,
+    };
+    await this.#ctx.notify(accountId, 'alert.canceled', view).catch(() => {});
+    return view;
   }
 }
 
@@ -344,8 +348,7 @@ export function alertRoutes(service: AlertsService): HttpPlugin {
     app.get('/v1/alerts/:id', async (req) => service.view(await service.get(req.account.id, idOf(req))));
     app.get('/v1/alerts/:id/progress', async (req) => service.progress(req.account.id, idOf(req)));
     app.post('/v1/alerts/:id/cancel', async (req) => {
-      const { record, canceled } = await service.cancel(req.account.id, idOf(req));
-      return { ...(await service.view(record)), canceledMessages: canceled };
+      return service.cancel(req.account.id, idOf(req));
     });
   };
 }
