@@ -53,23 +53,15 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
   };
   return {
     async take(req, reply) {
-      if ((running.get(req.account.id) ?? 0) >= max) {
+      const full =
+        (running.get(req.account.id) ?? 0) >= max
+          ? `at most ${max} ${what} may upload at once`
+          : everywhere.running >= everywhere.max
+            ? `the gateway is running its ${everywhere.max} uploads at once; retry shortly`
+            : null;
+      if (full !== null) {
         reply.header('retry-after', '5');
-        throw new GatewayError(
-          'too_many_uploads',
-          `at most ${max} ${what} may upload at once`,
-          undefined,
-          429,
-        );
-      }
-      if (everywhere.running >= everywhere.max) {
-        reply.header('retry-after', '5');
-        throw new GatewayError(
-          'too_many_uploads',
-          `the gateway is running its ${everywhere.max} uploads at once; retry shortly`,
-          undefined,
-          429,
-        );
+        throw new GatewayError('too_many_uploads', full, undefined, 429);
       }
       const hold = { count: 1, release: acquire(req.account.id) };
       holds.set(req, hold);
