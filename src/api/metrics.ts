@@ -1,8 +1,8 @@
 // Prometheus metrics: messages by status and connector (and by account, with error codes),
 // queue depth, bind states, ESME binds, webhooks, the time from acceptance to the SMSC's
 // submit response and from there to the receipt, and prom-client's process and Node.js
-// metrics under their standard names. Per message: a few counter increments on label
-// children looked up in a Map, nothing more.
+// metrics under their standard names. Per message: a few numbers added to in a Map, nothing
+// more (prom-client reads them when scraped).
 import client from 'prom-client';
 import type { Connector } from '../connectors/index.ts';
 import type { Gateway, InterceptorOutcome, Message, QualityFigures } from '../core/index.ts';
@@ -41,11 +41,10 @@ export function gatewayMetrics(
   // Which gateway of a cluster each series comes from (its id among the store's nodes).
   registry.setDefaultLabels({ node: gateway.store.instanceId });
   client.collectDefaultMetrics({ register: registry });
-  const transitions = new client.Counter({
+  const transitions = talliedCounter(registry, {
     name: 'smsgw_messages_total',
     help: 'Messages entering each status, by connector',
     labelNames: ['status', 'connector', 'direction'],
-    registers: [registry],
   });
   const submitLatency = new client.Histogram({
     name: 'smsgw_submit_latency_seconds',
@@ -131,17 +130,15 @@ export function gatewayMetrics(
     buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400],
     registers: [registry],
   });
-  const byAccount = new client.Counter({
+  const byAccount = talliedCounter(registry, {
     name: 'smsgw_account_messages_total',
     help: 'Messages entering each status, by account',
     labelNames: ['account', 'status', 'direction'],
-    registers: [registry],
   });
-  const errors = new client.Counter({
+  const errors = talliedCounter(registry, {
     name: 'smsgw_message_errors_total',
     help: 'Messages that ended in failure, by account, connector and error code',
     labelNames: ['account', 'connector', 'code'],
-    registers: [registry],
   });
   const interceptorCalls = new client.Counter({
     name: 'smsgw_interceptor_calls_total',
@@ -208,48 +205,24 @@ export function gatewayMetrics(
       for (const [account, n] of sources.esmeBinds?.() ?? []) this.set({ account }, n);
     },
   });
-  // Label children by key: prom-client hashes the label object on each inc() otherwise.
-  const children = new Map<string, client.Counter.Internal>();
-  const child = (counter: client.Counter, key: string, labels: Record<string, string>) => {
-    let c = children.get(key);
-    if (c === undefined) {
-      c = counter.labels(labels);
-      children.set(key, c);
-    }
-    return c;
-  };
   const count = (m: Message) => {
     const direction = m.direction === 'mt' ? 'outbound' : 'inbound';
     const connector = m.connectorId ?? '';
-    child(transitions, `t\0${m.status}\0${connector}\0${direction}`, {
-      status: m.status,
-      connector,
-      direction,
-    }).inc();
-    child(byAccount, `a\0${m.accountId}\0${m.status}\0${direction}`, {
-      account: m.accountId,
-      status: m.status,
-      direction,
-    }).inc();
+    transitions(`${m.status}\0${connector}\0${direction}`);
+    byAccount(`${m.accountId}\0${m.status}\0${direction}`);
     if (m.status === 'submitted' && m.submittedAt !== null)
       submitLatency.observe((m.submittedAt - m.createdAt) / 1000);
     else if (receiptStatuses.has(m.status) && m.submittedAt !== null)
       receiptLatency.observe((Date.now() - m.submittedAt) / 1000);
     if (errorStatuses.has(m.status)) {
       const code = m.error?.code ?? m.status;
-      child(errors, `e\0${m.accountId}\0${connector}\0${code}`, {
-        account: m.accountId,
-        connector,
-        code,
-      }).inc();
+      errors(`${m.accountId}\0${connector}\0${code}`);
     }
   };
   gateway.on('status', count);
   gateway.on('inbound', count);
   // A group cancel (a batch's) emits no status per message: its count is added at once.
-  gateway.on('groupCanceled', (_groupId, n) =>
-    transitions.inc({ status: 'canceled', connector: '', direction: 'outbound' }, n),
-  );
+  gateway.on('groupCanceled', (_groupId, n) => transitions('canceled\0\0outbound', n));
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
@@ -261,5 +234,34 @@ export function gatewayMetrics(
       interceptorCalls.inc({ rule, outcome });
       if (outcome === 'timeout' || outcome === 'error') interceptorFailures.inc({ rule });
     },
+  };
+}
+
+/**
+ * A counter counted in plain numbers, one per series, given to prom-client when scraped.
+ * prom-client's own inc() hashes and checks the label object on every call, even on a label
+ * child: three counters per status change, several changes per message. The returned
+ * function adds `n` to the series whose label values, in `labelNames` order, joined by
+ * NUL, are `key`.
+ */
+function talliedCounter(
+  registry: client.Registry,
+  config: { name: string; help: string; labelNames: readonly string[] },
+): (key: string, n?: number) => void {
+  const counts = new Map<string, number>();
+  const { labelNames } = config;
+  new client.Counter({
+    ...config,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, n] of counts) {
+        const values = key.split('\0');
+        this.inc(Object.fromEntries(labelNames.map((label, i) => [label, values[i] ?? ''])), n);
+      }
+    },
+  });
+  return (key, n = 1) => {
+    counts.set(key, (counts.get(key) ?? 0) + n);
   };
 }
