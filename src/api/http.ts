@@ -169,12 +169,13 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     // the client may try again; only with a store that writes is it the gateway's own.
     // The error itself may say so: a read that failed while the database was down, looked at
     // once it is back up, is still the outage's.
-    if (
-      !(err instanceof GatewayError) &&
-      !err.statusCode &&
-      (isStoreUnreachable(err) || !(await o.gateway.checkStore()))
-    )
-      err = new StoreUnavailableError();
+    // Either way the store's health is brought up to date before the answer, so that
+    // /ready and the requests that follow agree with it.
+    if (!(err instanceof GatewayError) && !err.statusCode) {
+      const unreachable = isStoreUnreachable(err);
+      const writes = unreachable && !o.gateway.storeHealth().ok ? false : await o.gateway.checkStore();
+      if (unreachable || !writes) err = new StoreUnavailableError();
+    }
     if (err instanceof StoreUnavailableError || err instanceof RateLimitedError)
       reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof GatewayError)

@@ -487,6 +487,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Validates, stores durably, queues. Resolves with the stored message (the 202). */
   async submit(accountId: string, asked: SubmitRequest, options: SubmitOptions = {}): Promise<Message> {
+    try {
+      return await this.#submit(accountId, asked, options);
+    } catch (err) {
+      await this.#checkStoreAfterRefusal(err);
+      throw err;
+    }
+  }
+
+  async #submit(accountId: string, asked: SubmitRequest, options: SubmitOptions): Promise<Message> {
     const now = this.#now();
     // Most messages name no pool and no rule asks the online lookup: they wait for neither.
     const req =
@@ -515,6 +524,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const accepted = { ...message };
     if (message.status === 'queued') this.#dispatcher.enqueue(message);
     return accepted;
+  }
+
+  /**
+   * A message refused because the store could not be read (an opt-out or a sender pool's
+   * lookup) while no write had failed: a probe write tells whether the store is down, and
+   * marks it so, before the refusal is answered, so that /ready and the requests that follow
+   * agree with it.
+   */
+  async #checkStoreAfterRefusal(err: unknown): Promise<void> {
+    if (err instanceof StoreUnavailableError && this.#storeHealth.ok) await this.checkStore();
   }
 
   /** Nothing is accepted while the store is known not to write: the client tries again later. */
@@ -692,6 +711,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   ): Promise<Array<{ message: Message } | { error: GatewayError }>> {
     this.#refuseWhileStoreDown();
     const results = await this.#buildMany(accountId, requests, options);
+    const unread = results.find((r) => 'error' in r && r.error instanceof StoreUnavailableError);
+    if (unread && 'error' in unread) await this.#checkStoreAfterRefusal(unread.error);
     const accepted = results.flatMap((r) => ('message' in r ? [r.message] : []));
     const refused = accepted.length > 0 ? await this.#insertAffordable(accepted) : new Map();
     return results.map((r) => {

@@ -300,5 +300,56 @@ describe('a store that cannot write', () => {
         },
       });
     });
+
+    test('a request refused for a read the store could not do marks the store down', async (t) => {
+      const { smscPort } = await smscFor(t);
+      const database = await server.createDatabase();
+      let down = false;
+      let gw: Gateway | undefined;
+      t.after(async () => {
+        if (down) await server.startAgain();
+        await gw?.close();
+      });
+      gw = await gatewayFrom(gatewayConfig(database, smscPort, 'gw-read'));
+      const call = api(gw.base, 'acme-key-1');
+      const before = await call('POST', '/v1/messages', { to: '+447700900100', text: 'before' });
+      assert.equal(before.status, 202);
+      const store = gw.app.store;
+      await waitFor(
+        async () => (await store.getMessage(before.body.id))?.status === 'delivered',
+        10_000,
+        'delivered',
+      );
+      down = true;
+      await server.shutDown();
+      // Nothing was written since, and the account's opt-out lookup (kept for a second) is
+      // due again: the first thing to meet the outage is this request's own read. Its 503
+      // must be what /ready and the next requests see too.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const res = await call('POST', '/v1/messages', { to: '+447700900101', text: 'during' });
+      assert.equal(res.status, 503);
+      assert.equal(res.body.error.code, 'store_unavailable');
+      assert.equal(gw.app.gateway.storeHealth().ok, false, 'the store is marked down');
+      const ready = await fetch(`${gw.base}/ready`);
+      assert.equal(ready.status, 503);
+      await server.startAgain();
+      down = false;
+      await waitFor(() => gw!.app.gateway.storeHealth().ok, 30_000, 'the store back up');
+      const after = await call('POST', '/v1/messages', { to: '+447700900102', text: 'after' });
+      assert.equal(after.status, 202);
+      await waitFor(
+        async () => (await store.getMessage(after.body.id))?.status === 'delivered',
+        10_000,
+        'delivered',
+      );
+
+      // The same for a read of the API's own (a message looked up) that meets the outage first.
+      down = true;
+      await server.shutDown();
+      const read = await call('GET', `/v1/messages/${after.body.id}`);
+      assert.equal(read.status, 503);
+      assert.equal(read.body.error.code, 'store_unavailable');
+      assert.equal(gw.app.gateway.storeHealth().ok, false, 'the store is marked down by a read');
+    });
   });
 });
