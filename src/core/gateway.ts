@@ -13,12 +13,12 @@ import type { Connector, InboundReceipt, InboundSms, SubmitResult } from '../con
 import { normaliseMessageId } from '../smpp/index.ts';
 import {
   chooseEncoding,
+  countSegments,
   encodeText,
   gsm7Length,
   parseUdh,
   SmsError,
   splitBinary,
-  splitMessage,
 } from '../sms/index.ts';
 import type {
   AccountCharge,
@@ -1107,10 +1107,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** A message the gateway splits itself. */
   #priceSplit(req: SubmitRequest): { encoding: TextEncoding; segments: number } {
     const options = { maxParts: this.#maxParts };
-    const split =
-      req.binary !== undefined
-        ? splitBinary(req.binary, options)
-        : splitMessage(req.text!, { ...options, encoding: req.encoding ?? 'auto' });
+    if (req.binary === undefined)
+      return countSegments(req.text!, { ...options, encoding: req.encoding ?? 'auto' });
+    const split = splitBinary(req.binary, options);
     return { encoding: split.encoding, segments: split.parts.length };
   }
 

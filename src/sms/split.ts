@@ -478,14 +478,31 @@ export function splitBinary(
   return assemble(p, options, checked.mode, checked.maxParts);
 }
 
-function assemble(p: Plan, options: SplitOptions, mode: SplitMode, maxParts: number): SplitResult {
-  const segments = p.cuts.length;
-  if (segments > maxParts) {
+/**
+ * The encoding and segment count splitMessage would give `text`, with the same errors, without
+ * building the parts (pricing a message that is split again when it is sent).
+ */
+export function countSegments(
+  text: string,
+  options: SplitOptions = {},
+): { encoding: Encoding; segments: number } {
+  const { maxParts } = checkSplitOptions(options);
+  const p = plan(text, options);
+  refuseTooMany(p.cuts.length, maxParts);
+  return { encoding: p.encoding, segments: p.cuts.length };
+}
+
+function refuseTooMany(segments: number, maxParts: number): void {
+  if (segments > maxParts)
     throw new SmsError(
       'too_many_parts',
       `the message needs ${segments} segments; at most ${maxParts} allowed`,
     );
-  }
+}
+
+function assemble(p: Plan, options: SplitOptions, mode: SplitMode, maxParts: number): SplitResult {
+  const segments = p.cuts.length;
+  refuseTooMany(segments, maxParts);
   const result: SplitResult = {
     encoding: p.encoding,
     dataCoding: dataCodingFor(p.encoding, { messageClass: options.messageClass, flash: options.flash }),

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import type { NationalLanguage, SplitOptions } from '../../src/sms/index.ts';
 import {
   calculateSegments,
+  countSegments,
   decodeText,
   encodeText,
   NATIONAL_LANGUAGES,
@@ -78,6 +79,11 @@ describe('properties', () => {
       if (!options.smartReplace) assert.equal(split.text, text, where);
       assert.equal(split.segments, split.parts.length, where);
       assert.equal(calculateSegments(text, options).segments, split.segments, where);
+      assert.deepEqual(
+        countSegments(text, options),
+        { encoding: split.encoding, segments: split.segments },
+        where,
+      );
 
       for (const part of split.parts) {
         assert.ok(airOctets(part, split.encoding, options.referenceBits!) <= 140, where);

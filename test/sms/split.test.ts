@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import {
   calculateSegments,
   chooseEncoding,
+  countSegments,
   decodeText,
   Iei,
   parseUdh,
@@ -123,6 +124,16 @@ describe('maxParts', () => {
     assert.throws(() => splitMessage(a(1531), { mode: 'payload' }), code('too_many_parts'));
     assert.equal(splitMessage(a(1531), { maxParts: 11 }).parts.length, 11);
     assert.throws(() => splitMessage(a(400), { maxParts: 2 }), code('too_many_parts'));
+  });
+
+  test('countSegments counts as splitMessage splits, with the same refusals', () => {
+    assert.deepEqual(countSegments(a(1530)), { encoding: 'gsm7', segments: 10 });
+    assert.deepEqual(countSegments(`${a(70)}€`), { encoding: 'gsm7', segments: 1 });
+    assert.deepEqual(countSegments(`${a(70)}ж`), { encoding: 'ucs2', segments: 2 });
+    assert.throws(() => countSegments(a(1531)), code('too_many_parts'));
+    assert.throws(() => countSegments(a(400), { maxParts: 2 }), code('too_many_parts'));
+    assert.throws(() => countSegments('x', { maxParts: 256 }), code('invalid_argument'));
+    assert.throws(() => countSegments('ж', { encoding: 'gsm7' }), code('unencodable'));
   });
 
   test('at most 255, the most a concatenation IE can number', () => {
