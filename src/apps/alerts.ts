@@ -8,7 +8,7 @@ import type { Connector } from '../connectors/index.ts';
 import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { StoredRecord } from '../store/index.ts';
-import { type ContactsService, readCsv } from './contacts.ts';
+import { type ContactsService, csvContactRows } from './contacts.ts';
 import { type AppContext, countryOf, Fields, iso, KeyedLock, notFound, pageOf } from './shared.ts';
 
 export const alertKind = 'alert';
@@ -77,8 +77,7 @@ export class AlertsService {
     };
     for (const r of recipients ?? []) add(r);
     if (csv !== undefined) {
-      const { rows, numberColumn } = readCsv(csv);
-      for (const { record } of rows) add(record[numberColumn] ?? '');
+      for await (const { raw } of csvContactRows(csv)) add(raw);
     }
     for await (const to of this.#contacts.numbersOf(accountId, groups)) add(to);
     if (numbers.size === 0 && !broadcast)

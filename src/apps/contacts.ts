@@ -2,7 +2,8 @@
 // with a name and variables, one per number in an account; a group holds contacts through
 // member records (one per group and contact) so a group of any size is read page by page.
 
-import { parse } from 'csv-parse/sync';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { cursorRefused, type HttpPlugin, uploadSlots } from '../api/index.ts';
 import { destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
@@ -33,8 +34,9 @@ interface Member {
 
 const maxGroupsPerContact = 100;
 const maxImportRows = 100_000;
-/** The body is read and parsed whole (about six times its size in memory): few at once. */
 const maxImportBytes = 20 * 1_048_576;
+/** Rows stored together by an import. */
+const importChunkRows = 1_000;
 const maxConcurrentImports = 4;
 /** A contact's caps, whether made one at a time or imported. */
 const maxNameChars = 200;
@@ -208,30 +210,58 @@ export class ContactsService {
    * Contacts from CSV (a header row naming `to` — or `phone`, `number` — and optionally
    * `name`; other columns become variables), created or updated by number, all added to
    * `group` if given. Rows that cannot be read, or that break a contact's caps (name, number
-   * and length of variables), are skipped and reported, not fatal.
+   * and length of variables), are skipped and reported, not fatal. Read as it arrives and
+   * stored a chunk of rows at a time, so an import holds one chunk in memory whatever its
+   * size; a CSV error part-way leaves the chunks before it stored, and says how many rows.
    */
-  async importCsv(accountId: string, csv: string, groupId: string | undefined) {
+  async importCsv(accountId: string, csv: string | Readable, groupId: string | undefined) {
     if (groupId !== undefined) await this.group(accountId, groupId);
-    const { rows, numberColumn } = readCsv(csv);
-    const now = this.#ctx.now();
-    const writes: NewRecord<unknown>[] = [];
-    const seen = new Map<string, NewRecord<Contact>>();
+    const tally = { total: 0, created: 0, updated: 0, invalid: 0 };
     /** The first hundred unreadable rows, for the caller to fix. */
     const invalidRows: Array<{ line: number; value: string }> = [];
-    let invalid = 0;
-    let created = 0;
-    let updated = 0;
+    let chunk: CsvContactRow[] = [];
+    try {
+      for await (const row of csvContactRows(csv)) {
+        tally.total++;
+        chunk.push(row);
+        if (chunk.length < importChunkRows) continue;
+        await this.#importChunk(accountId, chunk, groupId, tally, invalidRows);
+        chunk = [];
+      }
+    } catch (err) {
+      const stored = tally.total - chunk.length;
+      if (err instanceof GatewayError && stored > 0)
+        throw new GatewayError(
+          err.code,
+          `${err.message} (the ${stored} rows before it were imported)`,
+          err.field,
+          err.httpStatus,
+        );
+      throw err;
+    }
+    await this.#importChunk(accountId, chunk, groupId, tally, invalidRows);
+    return { ...tally, invalidRows };
+  }
+
+  /** One chunk of an import: its contacts created or updated, and added to the group, in one write. */
+  async #importChunk(
+    accountId: string,
+    rows: readonly CsvContactRow[],
+    groupId: string | undefined,
+    tally: { created: number; updated: number; invalid: number },
+    invalidRows: Array<{ line: number; value: string }>,
+  ): Promise<void> {
+    const now = this.#ctx.now();
     const country = countryOf(this.#ctx, accountId);
-    for (const { record, info } of rows) {
-      const raw = record[numberColumn] ?? '';
+    const writes: NewRecord<unknown>[] = [];
+    const seen = new Map<string, NewRecord<Contact>>();
+    for (const { raw, name, vars, line } of rows) {
       const to = normaliseNumber(raw, country);
-      const vars = Object.fromEntries(
-        Object.entries(record).filter(([k, v]) => k !== numberColumn && k !== 'name' && v !== ''),
-      );
-      if (!to || (record.name ?? '').length > maxNameChars || !varsFit(vars)) {
-        if (invalid++ < 100) invalidRows.push({ line: info.lines, value: raw });
+      if (!to || name.length > maxNameChars || !varsFit(vars)) {
+        if (tally.invalid++ < 100) invalidRows.push({ line, value: raw });
         continue;
       }
+      // A number seen in an earlier chunk was stored with it: the store has it.
       const existing = seen.get(to) ?? (await this.#byNumber(accountId, to));
       const groups = existing?.data.groups ?? [];
       const contact: NewRecord<Contact> = {
@@ -245,19 +275,18 @@ export class ContactsService {
         updatedAt: now,
         data: {
           to,
-          name: record.name || existing?.data.name || null,
+          name: name || existing?.data.name || null,
           vars: { ...existing?.data.vars, ...vars },
           groups: groupId && !groups.includes(groupId) ? [...groups, groupId] : groups,
         },
       };
-      if (existing) updated++;
-      else created++;
+      if (existing) tally.updated++;
+      else tally.created++;
       seen.set(to, contact);
       if (groupId && !groups.includes(groupId)) writes.push(...memberRecords(contact, [groupId], now));
     }
     writes.push(...seen.values());
-    await this.#ctx.store.putRecords(writes);
-    return { total: rows.length, created, updated, invalid, invalidRows };
+    if (writes.length > 0) await this.#ctx.store.putRecords(writes);
   }
 
   async #byNumber(accountId: string, to: string): Promise<StoredRecord<Contact> | undefined> {
@@ -275,33 +304,83 @@ export class ContactsService {
   }
 }
 
+export interface CsvContactRow {
+  /** The number as written. */
+  raw: string;
+  name: string;
+  /** The other columns that have a value, by lower-case name. */
+  vars: Record<string, string>;
+  /** The line the row starts on. */
+  line: number;
+}
+
+/** Names the number's column may have (any case); the first found is used. */
+const numberColumns = ['to', 'phone', 'number', 'msisdn'];
+
 /**
- * CSV with a header row naming the number's column (`to`, `phone`, `number` or `msisdn`,
- * any case); each row with the line it started on.
+ * The rows of a CSV with a header row naming the number's column, read as they arrive (a
+ * string is read in slices): at most `maxImportRows`, the rest read and not kept, and a
+ * stream of more than `maxImportBytes` refused 413.
  */
-export function readCsv(csv: string): {
-  rows: Array<{ record: Record<string, string>; info: { lines: number } }>;
-  numberColumn: string;
-} {
-  let rows: Array<{ record: Record<string, string>; info: { lines: number } }>;
+export async function* csvContactRows(source: string | Readable): AsyncGenerator<CsvContactRow> {
+  let numberColumn: string | undefined;
+  const parser = parse({
+    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    skip_empty_lines: true,
+    trim: true,
+    bom: true,
+    relax_column_count: true,
+    info: true,
+  });
+  const input = typeof source === 'string' ? Readable.from(slices(source)) : source;
+  // pipeline destroys the parser with the source's error (a client that went away, too much).
+  pipeline(input, byteLimit(maxImportBytes), parser, () => {});
+  let rows = 0;
   try {
-    rows = parse(csv, {
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      skip_empty_lines: true,
-      trim: true,
-      bom: true,
-      relax_column_count: true,
-      info: true,
-      to: maxImportRows,
-    });
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number };
+    }>) {
+      if (numberColumn === undefined) {
+        numberColumn = numberColumns.find((c) => c in record);
+        if (numberColumn === undefined)
+          throw new GatewayError('invalid_csv', 'the header row must name a `to` column', 'csv');
+      }
+      if (++rows > maxImportRows) continue;
+      const vars: Record<string, string> = {};
+      for (const [k, v] of Object.entries(record))
+        if (k !== numberColumn && k !== 'name' && v !== '') vars[k] = v;
+      yield { raw: record[numberColumn] ?? '', name: record.name ?? '', vars, line: info.lines };
+    }
   } catch (err) {
-    throw new GatewayError('invalid_csv', (err as Error).message, 'csv');
+    if (err instanceof GatewayError) throw err;
+    const e = err as Error & { code?: string };
+    if (typeof e.code === 'string' && e.code.startsWith('CSV_'))
+      throw new GatewayError('invalid_csv', e.message, 'csv');
+    throw err;
+  } finally {
+    parser.destroy();
   }
-  const columns = rows[0] ? Object.keys(rows[0].record) : [];
-  const numberColumn = ['to', 'phone', 'number', 'msisdn'].find((c) => columns.includes(c));
-  if (rows.length > 0 && !numberColumn)
-    throw new GatewayError('invalid_csv', 'the header row must name a `to` column', 'csv');
-  return { rows, numberColumn: numberColumn ?? 'to' };
+}
+
+/** A long string in pieces, so the parser reads it as it would a stream (with back-pressure). */
+function* slices(text: string, size = 64 * 1024): Generator<string> {
+  for (let at = 0; at < text.length; at += size) yield text.slice(at, at + size);
+}
+
+/** Passes at most `max` bytes; one more fails the stream `413 payload_too_large`. */
+function byteLimit(max: number): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      if (bytes > max)
+        done(
+          new GatewayError('payload_too_large', `request body is larger than ${max} bytes`, undefined, 413),
+        );
+      else done(null, chunk);
+    },
+  });
 }
 
 function varsFit(v: object): boolean {
@@ -363,7 +442,8 @@ export function groupView(g: StoredRecord<Group>, size?: number): Record<string,
 
 export function contactRoutes(service: ContactsService): HttpPlugin {
   return async (app: FastifyInstance) => {
-    app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    // A CSV body reaches the import as the request stream, read while it arrives.
+    app.addContentTypeParser('text/csv', (_req, payload, done) => done(null, payload));
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
     const imports = uploadSlots(app, maxConcurrentImports, 'contact imports');
 
@@ -379,7 +459,11 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
       { bodyLimit: maxImportBytes, onRequest: imports.take },
       imports.holding(async (req) => {
         const query = new Fields(req.query ?? {});
-        if (typeof req.body === 'string')
+        // Refused before a row is stored when the size is told; a stream that runs past it
+        // stops there (csvContactRows).
+        if (Number(req.headers['content-length']) > maxImportBytes)
+          throw new GatewayError('payload_too_large', 'request body is too large', undefined, 413);
+        if (req.body instanceof Readable)
           return service.importCsv(req.account.id, req.body, query.string('group', 64));
         const f = new Fields(req.body);
         return service.importCsv(

@@ -1,6 +1,7 @@
 // Contacts, groups and CSV import; emergency alerts to numbers, groups and CSV, with counts,
 // per-minute progress, flash, completion and cancel.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SmscSimulator } from '../../src/simulator/index.ts';
 import { api, gatewayFrom, waitFor, webhookReceiver } from '../e2e/helpers.ts';
@@ -121,6 +122,73 @@ routes:
       vars: Object.fromEntries(vars.map((v) => [v, 'x'])),
     });
     assert.equal(alone.status, 400);
+  });
+
+  test('a large import is read as it streams and stored a chunk at a time', async () => {
+    const number = (i: number) => `+4477009${50000 + i}`;
+    const rows = Array.from({ length: 2500 }, (_, i) => `${number(i === 2199 ? 9 : i)},Name ${i}`);
+    const group = (await call('POST', '/v1/groups', { name: 'Everyone' })).body.id as string;
+    // Sent in pieces with no Content-Length: the import reads the request as it comes.
+    const lines = ['to,name', ...rows];
+    const body = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < lines.length; i += 100)
+          controller.enqueue(new TextEncoder().encode(`${lines.slice(i, i + 100).join('\n')}\n`));
+        controller.close();
+      },
+    });
+    const imported = await fetch(`${gw.base}/v1/contacts/import?group=${group}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(imported.status, 200);
+    // Row 2,200 repeats row 10's number, stored two chunks earlier: an update of it.
+    assert.deepEqual(await imported.json(), {
+      total: 2500,
+      created: 2499,
+      updated: 1,
+      invalid: 0,
+      invalidRows: [],
+    });
+    assert.equal((await call('GET', `/v1/groups/${group}`)).body.size, 2499);
+    const tenth = (await call('GET', `/v1/contacts?to=${encodeURIComponent(number(9))}`)).body.data;
+    assert.equal(tenth.length, 1, 'one contact per number across chunks');
+    assert.equal(tenth[0].name, 'Name 2199');
+
+    // A CSV error part-way: the chunks before it are stored, and the answer says so.
+    const broken = [
+      'to',
+      ...Array.from({ length: 1200 }, (_, i) => `+4477009${60000 + i}`),
+      '+447700961300,"open',
+    ];
+    const refused = await call('POST', '/v1/contacts/import', { csv: broken.join('\n') });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, 'invalid_csv');
+    assert.match(refused.body.error.message, /the 1000 rows before it were imported/);
+    assert.equal((await call('GET', '/v1/contacts?to=%2B447700960999')).body.data.length, 1);
+    assert.equal((await call('GET', '/v1/contacts?to=%2B447700961000')).body.data.length, 0);
+
+    // A body that says it is too large is refused before anything is read.
+    const tooLarge = await new Promise<number>((resolve, reject) => {
+      const req = request(`${gw.base}/v1/contacts/import`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer acme-key-1',
+          'content-type': 'text/csv',
+          'content-length': String(21 * 1_048_576),
+        },
+      });
+      req.on('response', (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.write('to\n+447700962000\n');
+    });
+    assert.equal(tooLarge, 413);
+    assert.equal((await call('GET', '/v1/contacts?to=%2B447700962000')).body.data.length, 0);
   });
 
   test('an alert to numbers, a group and CSV: emergency, flash, deduplicated, counted, completed', async () => {
