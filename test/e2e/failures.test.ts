@@ -32,12 +32,16 @@ routes:
   return { sim, gw, call: api(gw.base, 'acme-key-1') };
 }
 
-async function sendAll(call: ReturnType<typeof api>, n: number): Promise<string[]> {
+async function sendAll(
+  call: ReturnType<typeof api>,
+  n: number,
+  fields: Record<string, unknown> = {},
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(50, n - i) }, (_, j) =>
-        call('POST', '/v1/messages', { to: '+447700900123', text: `msg ${i + j}` }),
+        call('POST', '/v1/messages', { to: '+447700900123', text: `msg ${i + j}`, ...fields }),
       ),
     );
     for (const r of batch) {
@@ -71,7 +75,9 @@ describe('failures', () => {
 
   test('the SMSC answers ESME_RTHROTTLED: the gateway backs off and delivers everything', async () => {
     const { sim, call } = await setup({ throttleTps: 100 });
-    await sendAll(call, 300);
+    // All due at one moment, so they leave in a burst over the SMSC's 100 a second however
+    // slowly this machine takes them in (sent as they came, they may never reach it).
+    await sendAll(call, 300, { sendAt: new Date(Date.now() + 5000).toISOString() });
     await allDelivered(call, 300);
     assert.ok(sim.stats.throttled > 0, 'the SMSC did throttle');
     const failed = await call('GET', '/v1/messages?status=failed');
