@@ -114,8 +114,10 @@ async function hostileLoop(
   return connections;
 }
 
-test('SMPP: clients flooding enquire_link without reading, bound and not', async () => {
+test('SMPP: clients flooding enquire_link without reading, bound and not', async (t) => {
   const legit = await legitimateEsme();
+  // Unbound however this test ends: a bind left behind would take later tests' receipts.
+  t.after(() => legit.client.stop());
   const open = new Set<Socket>();
   let connections = 0;
   const flooder = async (bind: boolean, stop: () => boolean) => {
@@ -135,9 +137,11 @@ test('SMPP: clients flooding enquire_link without reading, bound and not', async
   );
   process.stdout.write(`# ${connections} flooding connections, ${legit.submitted} legitimate submits\n`);
   assert.ok(legit.submitted > 0);
-  await Promise.all([...open].map((s) => closedByPeer(s, enquireLinks.subarray(0, 16), closeWithinMs)));
+  // Flooded as before: a connection opened as the attack ended may not have sent anything
+  // yet, and a trickle the gateway answers into an unread but roomy buffer looks like any
+  // slow client.
+  await Promise.all([...open].map((s) => closedByPeer(s, enquireLinks, closeWithinMs)));
   await waitFor(() => legit.receipts() >= legit.submitted, 30_000, 'every receipt at the legitimate ESME');
-  await legit.client.stop();
 });
 
 test('HTTP: clients pipelining requests without reading, with no key and with one', async () => {
