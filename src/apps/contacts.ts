@@ -6,7 +6,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { cursorRefused, type HttpPlugin, uploadSlots } from '../api/index.ts';
-import { destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
+import { derivedId, destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
 import { type AppContext, countryOf, Fields, iso, notFound, pageOf } from './shared.ts';
 
@@ -134,7 +134,7 @@ export class ContactsService {
     const now = this.#ctx.now();
     const contact: NewRecord<Contact> = {
       kind: contactKind,
-      id: newId(now),
+      id: contactId(accountId, to),
       accountId,
       ref: to,
       status: null,
@@ -266,7 +266,7 @@ export class ContactsService {
       const groups = existing?.data.groups ?? [];
       const contact: NewRecord<Contact> = {
         kind: contactKind,
-        id: existing?.id ?? newId(now),
+        id: existing?.id ?? contactId(accountId, to),
         accountId,
         ref: to,
         status: null,
@@ -302,6 +302,15 @@ export class ContactsService {
     }
     return unique;
   }
+}
+
+/**
+ * A new contact's id: the same for the same number of the same account, so two imports (or
+ * an import and a create, on any gateway of a cluster) that meet one new number at once
+ * write one contact, not two.
+ */
+function contactId(accountId: string, to: string): string {
+  return derivedId(0, `contact\0${accountId}\0${to}`);
 }
 
 export interface CsvContactRow {

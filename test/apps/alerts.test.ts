@@ -191,6 +191,21 @@ routes:
     assert.equal((await call('GET', '/v1/contacts?to=%2B447700962000')).body.data.length, 0);
   });
 
+  test('two imports of the same new numbers at once make one contact per number', async () => {
+    const numbers = Array.from({ length: 2500 }, (_, i) => `+4477009${70000 + i}`);
+    const csv = ['to', ...numbers].join('\n');
+    const [a, b] = await Promise.all([
+      call('POST', '/v1/contacts/import', { csv }),
+      call('POST', '/v1/contacts/import', { csv }),
+    ]);
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    for (const to of numbers.filter((_, i) => i % 125 === 0 || i === numbers.length - 1)) {
+      const found = (await call('GET', `/v1/contacts?to=${encodeURIComponent(to)}`)).body.data;
+      assert.equal(found.length, 1, `one contact for ${to}`);
+    }
+  });
+
   test('an alert to numbers, a group and CSV: emergency, flash, deduplicated, counted, completed', async () => {
     const gid = (await call('POST', '/v1/groups', { name: 'Wardens' })).body.id as string;
     for (const to of ['+447700900101', '+447700900102'])
