@@ -253,16 +253,23 @@ export class ContactsService {
   ): Promise<void> {
     const now = this.#ctx.now();
     const country = countryOf(this.#ctx, accountId);
-    const writes: NewRecord<unknown>[] = [];
-    const seen = new Map<string, NewRecord<Contact>>();
+    const valid: Array<{ to: string; name: string; vars: Record<string, string> }> = [];
     for (const { raw, name, vars, line } of rows) {
       const to = normaliseNumber(raw, country);
       if (!to || name.length > maxNameChars || !varsFit(vars)) {
         if (tally.invalid++ < 100) invalidRows.push({ line, value: raw });
         continue;
       }
-      // A number seen in an earlier chunk was stored with it: the store has it.
-      const existing = seen.get(to) ?? (await this.#byNumber(accountId, to));
+      valid.push({ to, name, vars });
+    }
+    // The chunk's contacts in one read; a number of an earlier chunk was stored with it.
+    const seen = new Map<string, NewRecord<Contact>>();
+    const refs = [...new Set(valid.map((v) => v.to))];
+    for (const c of await this.#ctx.store.recordsByRef<Contact>(contactKind, accountId, refs))
+      if (!seen.has(c.ref!)) seen.set(c.ref!, c);
+    const writes: NewRecord<unknown>[] = [];
+    for (const { to, name, vars } of valid) {
+      const existing = seen.get(to);
       const groups = existing?.data.groups ?? [];
       const contact: NewRecord<Contact> = {
         kind: contactKind,

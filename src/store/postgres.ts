@@ -911,6 +911,18 @@ export class PostgresStore implements Store {
     return new Set(rows.map((r) => (r.id as Buffer).toString('utf8')));
   }
 
+  async recordsByRef<T>(
+    kind: string,
+    accountId: string,
+    refs: readonly string[],
+  ): Promise<StoredRecord<T>[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM records WHERE kind = $1 AND account_id = $2 AND ref = ANY($3::text[])',
+      [kind, accountId, refs],
+    );
+    return rows.map((r) => toRecord<T>(r));
+  }
+
   listRecords<T>(
     kind: string,
     filter: RecordFilter,

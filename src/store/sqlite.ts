@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
 import { priorities } from '../core/message.ts';
@@ -95,7 +95,7 @@ interface PendingWrite {
 const writerBatchesInFlight = 2;
 /** Expired Idempotency-Keys are swept at most this often, in the time its callers pass. */
 const idempotencySweepMs = 60_000;
-/** Ids looked up per statement by existingRecordIds. */
+/** Values looked up per statement by rowsWhereIn. */
 const idsPerRead = 200;
 
 export class SqliteStore implements Store {
@@ -676,17 +676,38 @@ export class SqliteStore implements Store {
   }
 
   async existingRecordIds(kind: string, ids: readonly string[]): Promise<Set<string>> {
-    // One statement of a fixed width, the last chunk padded with NULL (which matches no id).
-    const statement = this.statement(
-      `SELECT id FROM records WHERE kind = ? AND id IN (${Array(idsPerRead).fill('?').join(', ')})`,
+    const rows = this.rowsWhereIn('SELECT id FROM records WHERE kind = ? AND id', [kind], ids);
+    return new Set(rows.map((row) => row['id'] as string));
+  }
+
+  async recordsByRef<T>(
+    kind: string,
+    accountId: string,
+    refs: readonly string[],
+  ): Promise<StoredRecord<T>[]> {
+    // Named: without statistics the planner reads every record of the kind for an IN list
+    // rather than the ref index (a 100,000-contact import slowed threefold).
+    const rows = this.rowsWhereIn(
+      'SELECT * FROM records INDEXED BY records_ref WHERE kind = ? AND account_id = ? AND ref',
+      [kind, accountId],
+      refs,
     );
-    const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += idsPerRead) {
-      const chunk: Array<string | null> = ids.slice(i, i + idsPerRead);
+    return rows.map((row) => toRecord<T>(row));
+  }
+
+  /**
+   * The rows of `query` (which ends with the column) whose column is one of `values`, read
+   * by one statement of a fixed width, the last chunk padded with NULL (which matches none).
+   */
+  private rowsWhereIn(query: string, params: SQLInputValue[], values: readonly string[]) {
+    const statement = this.statement(`${query} IN (${Array(idsPerRead).fill('?').join(', ')})`);
+    const rows: Record<string, SQLOutputValue>[] = [];
+    for (let i = 0; i < values.length; i += idsPerRead) {
+      const chunk: Array<string | null> = values.slice(i, i + idsPerRead);
       while (chunk.length < idsPerRead) chunk.push(null);
-      for (const row of statement.all(kind, ...chunk)) found.add(row['id'] as string);
+      rows.push(...statement.all(...params, ...chunk));
     }
-    return found;
+    return rows;
   }
 
   async listRecords<T>(

@@ -533,6 +533,8 @@ export interface Store {
   getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | null>;
   /** Which of `ids` are records of `kind`: one read for many (a batch's chunk of opt-out checks). */
   existingRecordIds(kind: string, ids: readonly string[]): Promise<Set<string>>;
+  /** The account's records of `kind` whose ref is one of `refs`: one read for many (an import's chunk). */
+  recordsByRef<T>(kind: string, accountId: string, refs: readonly string[]): Promise<StoredRecord<T>[]>;
   /** Newest first, like messages. */
   listRecords<T>(
     kind: string,

@@ -1168,6 +1168,27 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
         );
       });
 
+      test('recordsByRef reads an account’s records of a kind by ref, many at once', async () => {
+        const to = (i: number) => `+4477009${String(i).padStart(5, '0')}`;
+        const mine = [5, 260, 777].map((i) => record({ kind: 'contact', ref: to(i), accountId: 'acc-r' }));
+        await store.putRecords([
+          ...mine,
+          record({ kind: 'contact', ref: to(6), accountId: 'acc-other' }),
+          record({ kind: 'group', ref: to(7), accountId: 'acc-r' }),
+          record({ kind: 'contact', ref: null, accountId: 'acc-r' }),
+        ]);
+        const asked = Array.from({ length: 1000 }, (_, i) => to(i));
+        const found = await store.recordsByRef<unknown>('contact', 'acc-r', asked);
+        assert.deepEqual(found.map((r) => r.ref).sort(), mine.map((r) => r.ref).sort());
+        assert.deepEqual(
+          found.map((r) => r.id).sort(),
+          mine.map((r) => r.id).sort(),
+          'whole records: not another account, kind or a record without a ref',
+        );
+        assert.deepEqual(found.find((r) => r.ref === to(5))?.data, mine[0]!.data);
+        assert.deepEqual(await store.recordsByRef('contact', 'acc-r', []), []);
+      });
+
       test('a put replaces and bumps the version; expectedVersion makes it compare-and-set', async () => {
         const r = record();
         await store.putRecord(r, 0);
