@@ -315,11 +315,9 @@ describe('a store that cannot write', () => {
       const before = await call('POST', '/v1/messages', { to: '+447700900100', text: 'before' });
       assert.equal(before.status, 202);
       const store = gw.app.store;
-      await waitFor(
-        async () => (await store.getMessage(before.body.id))?.status === 'delivered',
-        10_000,
-        'delivered',
-      );
+      const delivered = (id: string) =>
+        waitFor(async () => (await store.getMessage(id))?.status === 'delivered', 10_000, `${id} delivered`);
+      await delivered(before.body.id);
       down = true;
       await server.shutDown();
       // Nothing was written since, and the account's opt-out lookup (kept for a second) is
@@ -337,11 +335,7 @@ describe('a store that cannot write', () => {
       await waitFor(() => gw!.app.gateway.storeHealth().ok, 30_000, 'the store back up');
       const after = await call('POST', '/v1/messages', { to: '+447700900102', text: 'after' });
       assert.equal(after.status, 202);
-      await waitFor(
-        async () => (await store.getMessage(after.body.id))?.status === 'delivered',
-        10_000,
-        'delivered',
-      );
+      await delivered(after.body.id);
 
       // The same for a read of the API's own (a message looked up) that meets the outage first.
       down = true;
