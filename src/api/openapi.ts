@@ -278,6 +278,7 @@ const applicationPaths = {
       ...importOp,
       responses: {
         ...importOp.responses,
+        '413': { description: 'More than 20 MiB' },
         '429': { description: 'Too many imports at once, or too many failed API keys (Retry-After)' },
       },
       parameters: [{ name: 'group', in: 'query', schema: str }],
