@@ -16,4 +16,4 @@ export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit, timeParam } from './paging.ts';
 export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';
-export { type UploadSlots, uploadSlots } from './uploads.ts';
+export { type UploadSlots, uploadSlots, uploadStream } from './uploads.ts';

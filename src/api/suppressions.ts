@@ -1,24 +1,24 @@
 // /v1/suppressions (CONTRACT §3): an account's opt-out list — list, add, remove, import a
 // CSV. The gateway refuses messages to listed numbers on every path (recipient_opted_out).
+import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, Suppressions } from '../core/index.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
-import { uploadSlots } from './uploads.ts';
+import { uploadSlots, uploadStream } from './uploads.ts';
 
 /** Rows an import may hold; a bigger list goes in several requests. */
 const maxImportRows = 1_000_000;
 const maxImportBytes = 64 * 1024 * 1024;
-/** Imports one account may run at once: each holds its body (up to 64 MB) and its entries. */
+/** Imports one account may run at once. */
 const maxConcurrentImports = 4;
+/** Entries stored together: an import holds one chunk in memory whatever its size. */
+const importChunkRows = 1_000;
 
 export function suppressionRoutes(suppressions: Suppressions) {
   return async (app: FastifyInstance) => {
-    app.addContentTypeParser(
-      ['text/csv', 'text/plain'],
-      { parseAs: 'string', bodyLimit: maxImportBytes },
-      (_req, body, done) => done(null, body),
-    );
+    // The list reaches the import as the request stream, read while it arrives.
+    app.addContentTypeParser(['text/csv', 'text/plain'], (_req, payload, done) => done(null, payload));
     const imports = uploadSlots(app, maxConcurrentImports, 'suppression imports');
 
     app.get('/v1/suppressions', async (req) => {
@@ -55,48 +55,71 @@ export function suppressionRoutes(suppressions: Suppressions) {
       '/v1/suppressions/import',
       { onRequest: imports.take },
       imports.holding(async (req) => {
-        if (typeof req.body !== 'string')
+        if (!(req.body instanceof Readable))
           throw new GatewayError(
             'invalid_body',
             'send the list as text/csv: a `to` column, or one number a line',
           );
-        const entries: Array<{ to: string; from: string | null }> = [];
-        const invalid: Array<{ line: number; value: string }> = [];
+        const parser = parse({ relax_column_count: true, skip_empty_lines: true, trim: true });
+        pipeline(uploadStream(req.body, maxImportBytes, req), parser, () => {});
+        /** The first hundred unreadable rows, for the caller to fix. */
+        const invalidRows: Array<{ line: number; value: string }> = [];
+        let invalid = 0;
+        let added = 0;
+        let chunk: Array<{ to: string; from: string | null }> = [];
+        const store = async () => {
+          await suppressions.addMany(
+            req.account.id,
+            chunk.map((e) => ({ ...e, source: 'import' as const })),
+          );
+          added += chunk.length;
+          chunk = [];
+        };
         let columns: { to: number; from: number } | null = null;
         let line = 0;
-        for await (const row of parse(req.body, {
-          relax_column_count: true,
-          skip_empty_lines: true,
-          trim: true,
-        }) as AsyncIterable<string[]>) {
-          line++;
-          if (line === 1) {
-            const header = row.map((c) => c.toLowerCase());
-            if (header.includes('to')) {
-              columns = { to: header.indexOf('to'), from: header.indexOf('from') };
-              continue;
+        try {
+          for await (const row of parser as AsyncIterable<string[]>) {
+            line++;
+            if (line === 1) {
+              const header = row.map((c) => c.toLowerCase());
+              if (header.includes('to')) {
+                columns = { to: header.indexOf('to'), from: header.indexOf('from') };
+                continue;
+              }
             }
+            if (added + chunk.length + invalid >= maxImportRows)
+              throw new GatewayError(
+                'too_many_rows',
+                `an import holds at most ${maxImportRows} rows`,
+                undefined,
+                413,
+              );
+            const to = row[columns?.to ?? 0] ?? '';
+            const from = columns && columns.from >= 0 ? row[columns.from] || undefined : undefined;
+            try {
+              chunk.push(Suppressions.parse(to, from, req.account.defaultCountry));
+            } catch {
+              if (invalid++ < 100) invalidRows.push({ line, value: to });
+            }
+            if (chunk.length >= importChunkRows) await store();
           }
-          if (entries.length + invalid.length >= maxImportRows)
-            throw new GatewayError(
-              'too_many_rows',
-              `an import holds at most ${maxImportRows} rows`,
-              undefined,
-              413,
-            );
-          const to = row[columns?.to ?? 0] ?? '';
-          const from = columns && columns.from >= 0 ? row[columns.from] || undefined : undefined;
-          try {
-            entries.push(Suppressions.parse(to, from, req.account.defaultCountry));
-          } catch {
-            invalid.push({ line, value: to });
-          }
+        } catch (err) {
+          const e = err as Error & { code?: string };
+          const refusal =
+            err instanceof GatewayError
+              ? err
+              : typeof e.code === 'string' && e.code.startsWith('CSV_')
+                ? new GatewayError('invalid_csv', e.message, 'csv')
+                : null;
+          if (refusal === null) throw err;
+          // The chunks before it stay stored: the caller is told how many.
+          if (added > 0) refusal.message += ` (the ${added} entries before it were added)`;
+          throw refusal;
+        } finally {
+          parser.destroy();
         }
-        await suppressions.addMany(
-          req.account.id,
-          entries.map((e) => ({ ...e, source: 'import' as const })),
-        );
-        return { added: entries.length, invalid: invalid.length, invalidRows: invalid.slice(0, 100) };
+        if (chunk.length > 0) await store();
+        return { added, invalid, invalidRows };
       }),
     );
 

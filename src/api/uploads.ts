@@ -3,6 +3,7 @@
 // all on the gateway, as each may hold tens of megabytes. The slot is taken in the route's
 // onRequest hook, after authentication and before the body is read: a large body is never
 // read, let alone parsed, for an account or a gateway already at its limit.
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 
@@ -81,4 +82,39 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
       };
     },
   };
+}
+
+/**
+ * An upload's body (the request stream, or a string from a JSON field) as a stream of at
+ * most `maxBytes`, for a parser to read as it arrives: a string goes in slices, so it is
+ * taken with back-pressure as a stream is; a body that says it is larger is refused before
+ * anything is read, and one that turns out larger fails the stream there, both `413
+ * payload_too_large`.
+ */
+export function uploadStream(source: string | Readable, maxBytes: number, req?: FastifyRequest): Readable {
+  if (req && Number(req.headers['content-length']) > maxBytes) throw tooLarge(maxBytes);
+  const input = typeof source === 'string' ? Readable.from(slices(source)) : source;
+  let bytes = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      if (bytes > maxBytes) done(tooLarge(maxBytes));
+      else done(null, chunk);
+    },
+  });
+  // The reader's pipeline destroys `limit` when it stops early; this one then the source.
+  return pipeline(input, limit, () => {});
+}
+
+function tooLarge(maxBytes: number): GatewayError {
+  return new GatewayError(
+    'payload_too_large',
+    `request body is larger than ${maxBytes} bytes`,
+    undefined,
+    413,
+  );
+}
+
+function* slices(text: string, size = 64 * 1024): Generator<string> {
+  for (let at = 0; at < text.length; at += size) yield text.slice(at, at + size);
 }

@@ -2,10 +2,10 @@
 // with a name and variables, one per number in an account; a group holds contacts through
 // member records (one per group and contact) so a group of any size is read page by page.
 
-import { pipeline, Readable, Transform } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, type HttpPlugin, uploadSlots } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin, uploadSlots, uploadStream } from '../api/index.ts';
 import { derivedId, destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
 import { type AppContext, countryOf, Fields, iso, notFound, pageOf } from './shared.ts';
@@ -348,9 +348,8 @@ export async function* csvContactRows(source: string | Readable): AsyncGenerator
     relax_column_count: true,
     info: true,
   });
-  const input = typeof source === 'string' ? Readable.from(slices(source)) : source;
   // pipeline destroys the parser with the source's error (a client that went away, too much).
-  pipeline(input, byteLimit(maxImportBytes), parser, () => {});
+  pipeline(uploadStream(source, maxImportBytes), parser, () => {});
   let rows = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
@@ -377,26 +376,6 @@ export async function* csvContactRows(source: string | Readable): AsyncGenerator
   } finally {
     parser.destroy();
   }
-}
-
-/** A long string in pieces, so the parser reads it as it would a stream (with back-pressure). */
-function* slices(text: string, size = 64 * 1024): Generator<string> {
-  for (let at = 0; at < text.length; at += size) yield text.slice(at, at + size);
-}
-
-/** Passes at most `max` bytes; one more fails the stream `413 payload_too_large`. */
-function byteLimit(max: number): Transform {
-  let bytes = 0;
-  return new Transform({
-    transform(chunk: Buffer | string, _encoding, done) {
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      if (bytes > max)
-        done(
-          new GatewayError('payload_too_large', `request body is larger than ${max} bytes`, undefined, 413),
-        );
-      else done(null, chunk);
-    },
-  });
 }
 
 function varsFit(v: object): boolean {
@@ -475,12 +454,12 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
       { bodyLimit: maxImportBytes, onRequest: imports.take },
       imports.holding(async (req) => {
         const query = new Fields(req.query ?? {});
-        // Refused before a row is stored when the size is told; a stream that runs past it
-        // stops there (csvContactRows).
-        if (Number(req.headers['content-length']) > maxImportBytes)
-          throw new GatewayError('payload_too_large', 'request body is too large', undefined, 413);
         if (req.body instanceof Readable)
-          return service.importCsv(req.account.id, req.body, query.string('group', 64));
+          return service.importCsv(
+            req.account.id,
+            uploadStream(req.body, maxImportBytes, req),
+            query.string('group', 64),
+          );
         const f = new Fields(req.body);
         return service.importCsv(
           req.account.id,

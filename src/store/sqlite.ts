@@ -820,11 +820,20 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    this.posted.push(batch);
-    thread.ref();
     // As JSON (webhook bodies beside it): V8 stringifies plain data far faster than it
     // structured-clones objects whose shapes vary, and a string crosses as one copy.
-    thread.postMessage(encodeBatch(batch.map((write) => write.op)));
+    let encoded: ReturnType<typeof encodeBatch>;
+    try {
+      encoded = encodeBatch(batch.map((write) => write.op));
+    } catch (err) {
+      // Longer than V8's longest string (writes of hundreds of MB in one tick): those writes
+      // fail, as a write the database refused would; thrown here it would end the process.
+      for (const write of batch) write.reject(err as Error);
+      return;
+    }
+    this.posted.push(batch);
+    thread.ref();
+    thread.postMessage(encoded);
   }
 
   /** The outcomes of the oldest posted batch, in order; then the writes that gathered meanwhile. */

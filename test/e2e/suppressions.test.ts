@@ -132,3 +132,26 @@ test('suppressions: bad input is refused by field, CSV import counts what it cou
   assert.equal((await acme('POST', '/v1/messages', { to: '+447700900302', text: 'x' })).status, 202);
   assert.equal((await acme('GET', '/v1/suppressions?cursor=garbage')).body.error.code, 'invalid_cursor');
 });
+
+test('suppressions: a large import is stored a chunk at a time; an error part-way keeps what came before', async (t) => {
+  const gw = await gatewayFrom(config);
+  t.after(() => gw.close());
+  const acme = api(gw.base, 'acme-key-1');
+  const number = (i: number) => `+4477009${String(50000 + i)}`;
+  const rows = Array.from({ length: 2500 }, (_, i) => number(i));
+  const imported = await acme('POST', '/v1/suppressions/import', `to\n${rows.join('\n')}\n`, {
+    'content-type': 'text/csv',
+  });
+  assert.equal(imported.status, 200);
+  assert.deepEqual(imported.body, { added: 2500, invalid: 0, invalidRows: [] });
+
+  const broken = `to\n${Array.from({ length: 1200 }, (_, i) => number(3000 + i)).join('\n')}\n"+447700959999\n`;
+  const refused = await acme('POST', '/v1/suppressions/import', broken, { 'content-type': 'text/csv' });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error.code, 'invalid_csv');
+  assert.match(refused.body.error.message, /the 1000 entries before it were added/);
+  const listed = async (to: string) =>
+    (await acme('GET', `/v1/suppressions?to=${encodeURIComponent(to)}`)).body.data.length;
+  assert.equal(await listed(number(3999)), 1);
+  assert.equal(await listed(number(4000)), 0);
+});
