@@ -1,7 +1,7 @@
 // The front doors: the HTTP API (REST, health, metrics, OpenAPI, admin) and the SMPP
 // server for ESME accounts.
 
-export { csvCell } from './csv.ts';
+export { csvCell, csvRefusal } from './csv.ts';
 export {
   buildHttpApi,
   type HttpApiOptions,

@@ -4,6 +4,7 @@ import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, Suppressions } from '../core/index.ts';
+import { csvRefusal } from './csv.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
 import { uploadSlots, uploadStream } from './uploads.ts';
 
@@ -104,13 +105,7 @@ export function suppressionRoutes(suppressions: Suppressions) {
             if (chunk.length >= importChunkRows) await store();
           }
         } catch (err) {
-          const e = err as Error & { code?: string };
-          const refusal =
-            err instanceof GatewayError
-              ? err
-              : typeof e.code === 'string' && e.code.startsWith('CSV_')
-                ? new GatewayError('invalid_csv', e.message, 'csv')
-                : null;
+          const refusal = err instanceof GatewayError ? err : csvRefusal(err);
           if (refusal === null) throw err;
           // The chunks before it stay stored: the caller is told how many.
           if (added > 0) refusal.message += ` (the ${added} entries before it were added)`;

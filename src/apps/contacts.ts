@@ -5,7 +5,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, type HttpPlugin, uploadSlots, uploadStream } from '../api/index.ts';
+import { csvRefusal, cursorRefused, type HttpPlugin, uploadSlots, uploadStream } from '../api/index.ts';
 import { derivedId, destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
 import { type AppContext, countryOf, Fields, iso, notFound, pageOf } from './shared.ts';
@@ -229,14 +229,10 @@ export class ContactsService {
         chunk = [];
       }
     } catch (err) {
+      // The chunks before it stay stored: the caller is told how many.
       const stored = tally.total - chunk.length;
       if (err instanceof GatewayError && stored > 0)
-        throw new GatewayError(
-          err.code,
-          `${err.message} (the ${stored} rows before it were imported)`,
-          err.field,
-          err.httpStatus,
-        );
+        err.message += ` (the ${stored} rows before it were imported)`;
       throw err;
     }
     await this.#importChunk(accountId, chunk, groupId, tally, invalidRows);
@@ -334,9 +330,9 @@ export interface CsvContactRow {
 const numberColumns = ['to', 'phone', 'number', 'msisdn'];
 
 /**
- * The rows of a CSV with a header row naming the number's column, read as they arrive (a
- * string is read in slices): at most `maxImportRows`, the rest read and not kept, and a
- * stream of more than `maxImportBytes` refused 413.
+ * The rows of a CSV with a header row naming the number's column, read as they arrive: at
+ * most `maxImportRows`, the rest read and not kept. A string is read in slices, and more
+ * than `maxImportBytes` of it refused 413; a stream comes so limited (uploadStream).
  */
 export async function* csvContactRows(source: string | Readable): AsyncGenerator<CsvContactRow> {
   let numberColumn: string | undefined;
@@ -349,7 +345,7 @@ export async function* csvContactRows(source: string | Readable): AsyncGenerator
     info: true,
   });
   // pipeline destroys the parser with the source's error (a client that went away, too much).
-  pipeline(uploadStream(source, maxImportBytes), parser, () => {});
+  pipeline(source instanceof Readable ? source : uploadStream(source, maxImportBytes), parser, () => {});
   let rows = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
@@ -368,11 +364,7 @@ export async function* csvContactRows(source: string | Readable): AsyncGenerator
       yield { raw: record[numberColumn] ?? '', name: record.name ?? '', vars, line: info.lines };
     }
   } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    const e = err as Error & { code?: string };
-    if (typeof e.code === 'string' && e.code.startsWith('CSV_'))
-      throw new GatewayError('invalid_csv', e.message, 'csv');
-    throw err;
+    throw csvRefusal(err) ?? err;
   } finally {
     parser.destroy();
   }

@@ -3,6 +3,7 @@
 // the row being read, so a million-row upload needs no more memory than a ten-row one.
 import { pipeline, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { csvRefusal } from '../api/index.ts';
 import { GatewayError } from '../core/index.ts';
 
 export interface RecipientRow {
@@ -61,11 +62,7 @@ export async function* csvRecipients(
       yield { to: row[to] ?? '', vars };
     }
   } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    const e = err as Error & { code?: string; lines?: number };
-    if (typeof e.code === 'string' && e.code.startsWith('CSV_'))
-      throw new GatewayError('invalid_csv', `CSV line ${e.lines ?? '?'}: ${e.message}`, 'csv');
-    throw err;
+    throw csvRefusal(err) ?? err;
   } finally {
     parser.destroy();
   }
