@@ -42,6 +42,23 @@ export function refuseUnknownFields(method: string, route: string, body: unknown
     throw new GatewayError('unknown_field', `unknown field '${unknown}' (see /openapi.json)`, unknown);
 }
 
+/**
+ * `refuseUnknownFields` for one element of a body's list read as it streams (`recipients`
+ * of a large batch), named by its place: `recipients[7].name`.
+ */
+export function refuseUnknownItemFields(
+  method: string,
+  route: string,
+  list: string,
+  index: number,
+  item: unknown,
+): void {
+  const items = bodies.get(`${method} ${route}`)?.properties?.[list]?.items;
+  const unknown = items ? unknownField(items, item, `${list}[${index}]`) : undefined;
+  if (unknown !== undefined)
+    throw new GatewayError('unknown_field', `unknown field '${unknown}' (see /openapi.json)`, unknown);
+}
+
 function unknownField(schema: BodySchema, value: unknown, path: string): string | undefined {
   if (Array.isArray(value)) {
     if (!schema.items) return undefined;

@@ -605,7 +605,7 @@ function keyMatches(key: string | undefined, hashes: readonly string[]): boolean
 }
 
 /** The deepest nesting of arrays and objects a request body may have. */
-const maxBodyDepth = 32;
+export const maxBodyDepth = 32;
 
 /** Whether parsed JSON (plain objects and arrays) nests deeper than `limit`; walked without recursion. */
 function nestedDeeperThan(body: unknown, limit: number): boolean {

@@ -2,10 +2,12 @@
 // server for ESME accounts.
 
 export { csvCell, csvRefusal } from './csv.ts';
+export { refuseUnknownItemFields } from './fields.ts';
 export {
   buildHttpApi,
   type HttpApiOptions,
   type HttpPlugin,
+  maxBodyDepth,
   metricsRoute,
   objectBody,
 } from './http.ts';

@@ -2,8 +2,16 @@
 // (recipients or a CSV string) or from a streamed `text/csv` body with the settings as query
 // parameters; read with counts, rate and ETA; list; pause, resume, cancel; the messages.
 import type { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { cursorRefused, objectBody, pageLimit, uploadSlots } from '../api/index.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  cursorRefused,
+  maxBodyDepth,
+  objectBody,
+  pageLimit,
+  refuseUnknownItemFields,
+  uploadSlots,
+  uploadStream,
+} from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import {
   checkedTags,
@@ -18,9 +26,10 @@ import { StoreConflictError } from '../store/index.ts';
 import type { OutboundPolicy } from '../webhooks/index.ts';
 import { type Batches, type BatchSpec, templateVariables } from './batches.ts';
 import { csvRecipients, type RecipientRow } from './csv.ts';
+import { readJsonBody, StreamedList } from './json.ts';
 import { parseQuietHours } from './quiet-hours.ts';
 
-/** A JSON batch is parsed whole: bigger lists go as a streamed text/csv body. */
+/** A JSON batch over 1 MiB has its recipients read as they arrive (json.ts). */
 const maxJsonBytes = 64 * 1024 * 1024;
 /** Uploads one account may run at once, counted before the body is read. */
 const maxConcurrentUploads = 4;
@@ -93,6 +102,21 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
   return async (app: FastifyInstance) => {
     // The CSV body reaches the route as the request stream, read while it arrives.
     app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
+    // A large JSON body's recipients are read as they arrive too; a body of up to 1 MiB (every
+    // other route's here) is parsed whole by Fastify's own parser, as everywhere else.
+    const parseWhole = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', async (req: FastifyRequest, payload: Readable) =>
+      readJsonBody(uploadStream(payload, req.routeOptions.bodyLimit ?? maxJsonBytes, req), {
+        list: 'recipients',
+        parseWhole: (text) =>
+          new Promise((resolve, reject) =>
+            parseWhole(req, text, (err, body) => (err ? reject(err) : resolve(body))),
+          ),
+        checkItem: (item, index) => refuseUnknownItemFields('POST', '/v1/batches', 'recipients', index, item),
+        maxDepth: maxBodyDepth,
+      }),
+    );
     const uploads = uploadSlots(app, maxConcurrentUploads, 'batches');
 
     app.post(
@@ -115,7 +139,8 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
         else if (typeof fields.csv === 'string') recipients = csvRecipients(fields.csv, variables);
         else if (fields.csv !== undefined)
           throw new GatewayError('invalid_field', 'csv must be the CSV text, header row first', 'csv');
-        else if (Array.isArray(fields.recipients)) recipients = jsonRecipients(fields.recipients);
+        else if (Array.isArray(fields.recipients) || fields.recipients instanceof StreamedList)
+          recipients = jsonRecipients(fields.recipients);
         else
           throw new GatewayError(
             'missing_field',
@@ -197,8 +222,10 @@ function isStream(body: unknown): boolean {
 }
 
 /** Each entry `{to, vars}` (or a bare number); a malformed one is counted as invalid. */
-function* jsonRecipients(list: unknown[]): Generator<RecipientRow> {
-  for (const item of list) {
+async function* jsonRecipients(
+  list: Iterable<unknown> | AsyncIterable<unknown>,
+): AsyncGenerator<RecipientRow> {
+  for await (const item of list) {
     if (typeof item === 'string' || typeof item === 'number') {
       yield { to: String(item), vars: {} };
       continue;
