@@ -1333,7 +1333,7 @@ export const openApiDocument = {
       post: {
         summary: 'Send a template to many recipients',
         description:
-          'JSON with `recipients` ([{to, vars}]) or `csv` (text, header row: to plus variable names); or a streamed text/csv body with the settings as query parameters. A JSON body over 1 MiB has its recipients read as they arrive: its settings must come before `recipients`.',
+          'JSON with `recipients` ([{to, vars}]) or `csv` (text, header row: to plus variable names); or a streamed text/csv body with the settings as query parameters. A JSON body over 1 MiB has its recipients built one at a time, not parsed whole.',
         parameters: Object.keys(batchSettings).map((name) => ({
           name,
           in: 'query',

@@ -49,12 +49,6 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
       else running.delete(accountId);
     };
   };
-  // An answer given before the whole body was read (a refusal part-way) closes the
-  // connection: the rest of the body is not read, so the connection could carry no other request.
-  app.addHook('onSend', (req, reply, payload, done) => {
-    if (!req.raw.complete) reply.header('connection', 'close');
-    done(null, payload);
-  });
   const letGo = (hold: { count: number; release: () => void }) => {
     if (--hold.count === 0) hold.release();
   };

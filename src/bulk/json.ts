@@ -1,18 +1,20 @@
-// A JSON batch body (POST /v1/batches) read as it arrives. Up to 1 MiB it is parsed whole,
-// as every JSON body is. A larger one is a list of thousands to millions of recipients:
-// parsed whole, 2.4 million of them (55 MB) took the gateway from 160 to 660 MB, and the
-// uploads one gateway runs at once could take gigabytes. Its recipients are instead read one
-// at a time, as the batch stores them; the settings, needed before the first recipient is,
-// must then come before the list (as `JSON.stringify` writes them when they were set first).
+// A JSON batch body (POST /v1/batches) read without building its list at once. Up to 1 MiB
+// it is parsed whole, as every JSON body is. A larger one is a list of thousands to millions
+// of recipients: parsed whole, 2.4 million of them (55 MB) took the gateway from 160 to
+// 660 MB, and the uploads one gateway runs at once could take gigabytes. It is kept as the
+// bytes that came and read twice: as it arrives, for its settings and to check every
+// element (so bad input refuses the batch before a row is stored); then one element at a
+// time as the batch stores them. JSON does not order an object's fields, so the settings
+// may come after the list.
 import type { Readable } from 'node:stream';
 import { type ParsedTokenInfo, Tokenizer, TokenParser, TokenType } from '@streamparser/json';
 import { GatewayError } from '../core/index.ts';
 
-/** A JSON body up to this size is parsed whole, its fields in any order. */
+/** A JSON body up to this size is parsed whole. */
 export const wholeJsonBytes = 1024 * 1024;
 
 export interface JsonBodyOptions {
-  /** The field whose array is read as it streams. */
+  /** The field whose array is read an element at a time. */
   list: string;
   /** Parses a body read whole, as any other JSON body of the API is. */
   parseWhole(text: string): Promise<unknown>;
@@ -23,62 +25,52 @@ export interface JsonBodyOptions {
 }
 
 /**
- * The body's fields. When it is larger than `wholeJsonBytes` and has the list, the fields
- * are those before the list, and the list's field is a `StreamedList` read from the body.
+ * The body's fields. When it is larger than `wholeJsonBytes` and has the list, the list's
+ * field is a `StreamedList` over the body's bytes.
  */
 export async function readJsonBody(body: Readable, o: JsonBodyOptions): Promise<unknown> {
-  const input = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head: Buffer[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
-  while (size <= wholeJsonBytes) {
-    const next = await input.next();
-    if (next.done) return o.parseWhole(Buffer.concat(head).toString('utf8'));
-    head.push(next.value);
-    size += next.value.length;
-  }
-  const reader = new ListReader(o);
-  const list = new StreamedList(reader, input);
-  try {
-    for (const chunk of head) reader.write(chunk);
-    while (!reader.listOpened && !reader.ended) {
-      const next = await input.next();
-      if (next.done) reader.end();
-      else reader.write(next.value);
+  let reader: ListReader | null = null;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (reader) reader.write(chunk);
+    else if (size > wholeJsonBytes) {
+      reader = new ListReader(o, false);
+      for (const c of chunks) reader.write(c);
     }
-  } catch (err) {
-    await input.return?.();
-    throw err;
   }
-  return reader.listOpened ? { ...reader.fields, [o.list]: list } : { ...reader.fields };
+  if (!reader) return o.parseWhole(Buffer.concat(chunks).toString('utf8'));
+  reader.end();
+  return reader.hasList ? { ...reader.fields, [o.list]: new StreamedList(chunks, o) } : { ...reader.fields };
 }
 
-/** The elements of a large body's list, read from the request as they are taken; once. */
+/** The elements of a large body's list, read from its bytes as they are taken; once. */
 export class StreamedList implements AsyncIterable<unknown> {
-  readonly #reader: ListReader;
-  readonly #input: AsyncIterator<Buffer>;
+  #chunks: Buffer[] | null;
+  readonly #o: JsonBodyOptions;
 
-  constructor(reader: ListReader, input: AsyncIterator<Buffer>) {
-    this.#reader = reader;
-    this.#input = input;
+  constructor(chunks: Buffer[], o: JsonBodyOptions) {
+    this.#chunks = chunks;
+    this.#o = o;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<unknown> {
-    const reader = this.#reader;
-    try {
-      for (;;) {
-        const items = reader.take();
-        for (const item of items) yield item;
-        if (reader.ended) return;
-        const next = await this.#input.next();
-        if (next.done) reader.end();
-        else reader.write(next.value);
-      }
-    } finally {
-      // Stopped early (a refused row, too many of them): the rest of the body is not read.
-      if (!reader.ended) await this.#input.return?.();
+    const chunks = this.#chunks;
+    if (!chunks) throw new Error('a streamed list is read once');
+    this.#chunks = null;
+    const reader = new ListReader(this.#o, true);
+    for (let i = 0; i < chunks.length; i++) {
+      reader.write(chunks[i]!);
+      // Each part of the body is let go once read: memory falls as the rows are stored.
+      chunks[i] = empty;
+      yield* reader.take();
     }
   }
 }
+
+const empty = Buffer.alloc(0);
 
 /** Where the reader is in the body's top-level object. */
 type At = 'start' | 'firstKey' | 'key' | 'colon' | 'value' | 'afterValue' | 'done';
@@ -88,36 +80,35 @@ type InList = 'first' | 'next' | 'after';
 /**
  * Sans-I/O: bytes in, the top-level fields and the list's elements out. The top level and
  * the list are walked here, token by token; each field's value and each element is built
- * by a token parser, so no element is kept once taken.
+ * by a token parser, and an element is checked, or kept until taken, never both.
  */
 class ListReader {
   /** The fields read so far (a null prototype: a `__proto__` field is a field like another). */
   readonly fields: Record<string, unknown> = Object.create(null);
-  listOpened = false;
-  ended = false;
+  hasList = false;
   readonly #o: JsonBodyOptions;
+  /** Elements are kept for `take` (the second reading), or checked and dropped (the first). */
+  readonly #keepItems: boolean;
   /** Strings are gathered in a buffer: appended to a string, a 36 MB `csv` took a minute. */
   readonly #tokenizer = new Tokenizer({ stringBufferSize: 64 * 1024 });
   /** Builds one value after another: a field's, or the list's elements. */
   readonly #values = new TokenParser({ paths: ['$'], separator: '' });
   #at: At = 'start';
   #inList: InList | null = null;
-  #listClosed = false;
   #key = '';
   /** Arrays and objects open in the value being built. */
   #building = 0;
   #items: unknown[] = [];
   #count = 0;
 
-  constructor(o: JsonBodyOptions) {
+  constructor(o: JsonBodyOptions, keepItems: boolean) {
     this.#o = o;
+    this.#keepItems = keepItems;
     this.#tokenizer.onToken = (token) => this.#token(token);
     this.#values.onValue = ({ value }) => {
       if (this.#inList === null) this.fields[this.#key] = value;
-      else {
-        this.#o.checkItem(value, this.#count++);
-        this.#items.push(value);
-      }
+      else if (this.#keepItems) this.#items.push(value);
+      else this.#o.checkItem(value, this.#count++);
     };
   }
 
@@ -131,7 +122,6 @@ class ListReader {
 
   end(): void {
     if (this.#at !== 'done') throw invalidJson('the body ends before its JSON does');
-    this.ended = true;
   }
 
   /** The elements read since the last call. */
@@ -152,7 +142,6 @@ class ListReader {
     if (this.#inList !== null) {
       if (token === TokenType.RIGHT_BRACKET && this.#inList !== 'next') {
         this.#inList = null;
-        this.#listClosed = true;
         this.#at = 'afterValue';
       } else if (token === TokenType.COMMA && this.#inList === 'after') this.#inList = 'next';
       else if (this.#inList === 'after' || closes || token === TokenType.COMMA) throw unexpected(value);
@@ -172,12 +161,6 @@ class ListReader {
         }
         if (token !== TokenType.STRING) throw unexpected(value);
         this.#key = value as string;
-        if (this.#listClosed)
-          throw new GatewayError(
-            'invalid_field',
-            `${this.#key} comes after ${this.#o.list}: in a JSON body over 1 MiB the settings must come before the list, which is read as it arrives`,
-            this.#key,
-          );
         this.#at = 'colon';
         return;
       case 'colon':
@@ -187,8 +170,10 @@ class ListReader {
       case 'value':
         if (closes || token === TokenType.COMMA || token === TokenType.COLON) throw unexpected(value);
         if (token === TokenType.LEFT_BRACKET && this.#key === this.#o.list) {
+          if (this.hasList)
+            throw new GatewayError('invalid_field', `${this.#o.list} is given twice`, this.#o.list);
           this.#inList = 'first';
-          this.listOpened = true;
+          this.hasList = true;
         } else this.#startValue(info, opens);
         return;
       case 'afterValue':

@@ -29,7 +29,7 @@ import { csvRecipients, type RecipientRow } from './csv.ts';
 import { readJsonBody, StreamedList } from './json.ts';
 import { parseQuietHours } from './quiet-hours.ts';
 
-/** A JSON batch over 1 MiB has its recipients read as they arrive (json.ts). */
+/** A JSON batch over 1 MiB has its recipients built one at a time (json.ts). */
 const maxJsonBytes = 64 * 1024 * 1024;
 /** Uploads one account may run at once, counted before the body is read. */
 const maxConcurrentUploads = 4;
@@ -102,7 +102,7 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
   return async (app: FastifyInstance) => {
     // The CSV body reaches the route as the request stream, read while it arrives.
     app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
-    // A large JSON body's recipients are read as they arrive too; a body of up to 1 MiB (every
+    // A large JSON body's recipients are built one at a time; a body of up to 1 MiB (every
     // other route's here) is parsed whole by Fastify's own parser, as everywhere else.
     const parseWhole = app.getDefaultJsonParser('error', 'error');
     app.removeContentTypeParser('application/json');

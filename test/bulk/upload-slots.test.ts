@@ -173,3 +173,25 @@ test('http.maxUploads bounds uploads of all accounts and kinds together; a slot 
     for (const upload of held) upload.req.destroy();
   }
 });
+
+test('an upload refused before its body is read to the end closes its connection', async (t) => {
+  const gw = await gatewayFrom(config);
+  t.after(() => gw.close());
+  // A CSV whose header names no number column is refused at its first line, while the
+  // headers still promise a megabyte more: that rest is never read, so the connection could
+  // carry no further request (one sent on it waited for the server's timeout).
+  const upload = heldUpload(gw.base, '/v1/batches?text=Hi', 'text/csv', 'name,code\nAnn,1\n');
+  const closed = new Promise<void>((resolve) =>
+    upload.req.on('socket', (s) => s.once('close', () => resolve())),
+  );
+  const answer = await upload.answer;
+  assert.equal(answer.status, 400, answer.body);
+  assert.equal(JSON.parse(answer.body).error.code, 'invalid_csv');
+  assert.equal(answer.headers.connection, 'close');
+  await closed; // by the server: the client still has its body to send
+  const listed = (await api(gw.base, 'acme-key-1')('GET', '/v1/batches')).body.data;
+  assert.deepEqual(
+    listed.map((b: { status: string }) => b.status),
+    ['failed'],
+  );
+});
