@@ -75,7 +75,8 @@ function unknownField(schema: BodySchema, value: unknown, path: string): string 
   if (!form?.properties || form.additionalProperties) return undefined;
   for (const [name, v] of Object.entries(value)) {
     const field = path ? `${path}.${name}` : name;
-    const property = form.properties[name];
+    // Own properties only: `constructor` or `toString` is not a field because every object has one.
+    const property = Object.hasOwn(form.properties, name) ? form.properties[name] : undefined;
     if (!property) return field;
     const unknown = unknownField(property, v, field);
     if (unknown !== undefined) return unknown;

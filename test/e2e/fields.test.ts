@@ -40,6 +40,20 @@ routes:
     assert.deepEqual((await call('GET', '/v1/messages')).body.data, []);
   });
 
+  test("a field named as one of every object's own (constructor, toString) is unknown too", async () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      const body = `{"to":"+447700900001","text":"hi","${name}":1}`;
+      const res = await call('POST', '/v1/messages', body, { 'content-type': 'application/json' });
+      assert.equal(res.status, 400, `${name}: ${JSON.stringify(res.body)}`);
+    }
+    for (const name of ['constructor', 'toString'])
+      refused(
+        await call('POST', '/v1/batches', { text: 'hi', recipients: [{ to: '+447700900001', [name]: 1 }] }),
+        `recipients[0].${name}`,
+      );
+    assert.deepEqual((await call('GET', '/v1/messages')).body.data, []);
+  });
+
   test('every documented field of POST /v1/messages is taken', async () => {
     const sent = await call('POST', '/v1/messages', {
       to: '07700900002',
