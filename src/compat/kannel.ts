@@ -80,40 +80,44 @@ const knownParams = new Set([
  * indicator, compression, protocol id, alternative coding, reply path, SMPP TLVs): taken
  * only unset (empty, or -1 / 0 as Kannel's "none"), refused otherwise.
  */
-const unsupportedParams: Record<string, string> = {
-  mwi: 'MWI',
-  compress: 'Compress',
-  pid: 'PID',
-  'alt-dcs': 'Alt-DCS',
-  rpi: 'RPI',
-  'meta-data': 'Meta-Data',
-};
+const unsupportedParams = new Map<string, string>(
+  Object.entries({
+    mwi: 'MWI',
+    compress: 'Compress',
+    pid: 'PID',
+    'alt-dcs': 'Alt-DCS',
+    rpi: 'RPI',
+    'meta-data': 'Meta-Data',
+  }),
+);
 
 /** X-Kannel-* headers as sendsms parameter names. */
-const headerParams: Record<string, string> = {
-  'x-kannel-username': 'username',
-  'x-kannel-password': 'password',
-  'x-kannel-from': 'from',
-  'x-kannel-to': 'to',
-  'x-kannel-udh': 'udh',
-  'x-kannel-smsc': 'smsc',
-  'x-kannel-mclass': 'mclass',
-  'x-kannel-coding': 'coding',
-  'x-kannel-validity': 'validity',
-  'x-kannel-deferred': 'deferred',
-  'x-kannel-dlr-mask': 'dlr-mask',
-  'x-kannel-dlr-url': 'dlr-url',
-  'x-kannel-account': 'account',
-  'x-kannel-priority': 'priority',
-  'x-kannel-charset': 'charset',
-  'x-kannel-binfo': 'binfo',
-  'x-kannel-mwi': 'mwi',
-  'x-kannel-compress': 'compress',
-  'x-kannel-pid': 'pid',
-  'x-kannel-alt-dcs': 'alt-dcs',
-  'x-kannel-rpi': 'rpi',
-  'x-kannel-meta-data': 'meta-data',
-};
+const headerParams = new Map<string, string>(
+  Object.entries({
+    'x-kannel-username': 'username',
+    'x-kannel-password': 'password',
+    'x-kannel-from': 'from',
+    'x-kannel-to': 'to',
+    'x-kannel-udh': 'udh',
+    'x-kannel-smsc': 'smsc',
+    'x-kannel-mclass': 'mclass',
+    'x-kannel-coding': 'coding',
+    'x-kannel-validity': 'validity',
+    'x-kannel-deferred': 'deferred',
+    'x-kannel-dlr-mask': 'dlr-mask',
+    'x-kannel-dlr-url': 'dlr-url',
+    'x-kannel-account': 'account',
+    'x-kannel-priority': 'priority',
+    'x-kannel-charset': 'charset',
+    'x-kannel-binfo': 'binfo',
+    'x-kannel-mwi': 'mwi',
+    'x-kannel-compress': 'compress',
+    'x-kannel-pid': 'pid',
+    'x-kannel-alt-dcs': 'alt-dcs',
+    'x-kannel-rpi': 'rpi',
+    'x-kannel-meta-data': 'meta-data',
+  }),
+);
 
 export function kannelApi(ctx: CompatContext): HttpPlugin {
   return async (app) => {
@@ -160,7 +164,7 @@ async function sendsms(ctx: CompatContext, req: FastifyRequest, reply: FastifyRe
   );
 
   for (const name of params.names()) {
-    const field = unsupportedParams[name];
+    const field = unsupportedParams.get(name);
     const value = params.get(name)?.trim() ?? '';
     if (field !== undefined && !['', '-1', '0'].includes(value))
       throw new KannelRefusal(400, `${field} not supported, rejected`);
@@ -231,7 +235,7 @@ function requestParams(req: FastifyRequest): FormParams {
     throw new KannelRefusal(400, 'Invalid content-type');
   const fromHeaders = new FormParams();
   for (const [name, value] of Object.entries(req.headers)) {
-    const param = headerParams[name];
+    const param = headerParams.get(name);
     if (!param || value === undefined) continue;
     const text = (Array.isArray(value) ? value[0]! : value).trim();
     // X-Kannel-UDH is hex (or, failing that, URL-encoded).

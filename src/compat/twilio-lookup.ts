@@ -15,18 +15,20 @@ const fetchParams = new Set(['Fields', 'CountryCode']);
 const knownFields = new Set(['line_type_intelligence']);
 
 /** libphonenumber's line types in Lookup v2's words. */
-const twilioLineTypes: Record<string, string> = {
-  mobile: 'mobile',
-  fixed_line: 'landline',
-  toll_free: 'tollFree',
-  premium_rate: 'premium',
-  shared_cost: 'sharedCost',
-  voip: 'nonFixedVoip',
-  personal_number: 'personal',
-  pager: 'pager',
-  uan: 'uan',
-  voicemail: 'voicemail',
-};
+const twilioLineTypes = new Map<string, string>(
+  Object.entries({
+    mobile: 'mobile',
+    fixed_line: 'landline',
+    toll_free: 'tollFree',
+    premium_rate: 'premium',
+    shared_cost: 'sharedCost',
+    voip: 'nonFixedVoip',
+    personal_number: 'personal',
+    pager: 'pager',
+    uan: 'uan',
+    voicemail: 'voicemail',
+  }),
+);
 
 export function twilioLookupApi(ctx: CompatContext): HttpPlugin {
   return async (app) => {
@@ -77,7 +79,7 @@ export function twilioLookupApi(ctx: CompatContext): HttpPlugin {
               mobile_country_code: online?.mcc ?? null,
               mobile_network_code: online?.mnc ?? null,
               carrier_name: online?.carrier ?? null,
-              type: (found.lineType && twilioLineTypes[found.lineType]) ?? 'unknown',
+              type: (found.lineType && twilioLineTypes.get(found.lineType)) ?? 'unknown',
               error_code: null,
             }
           : null,

@@ -57,11 +57,13 @@ type Bind = PooledBind<UcpClient>;
 const temporaryCodes = new Set(['04', '50', '55']);
 
 /** Dst of a delivery notification → receipt status and the SMPP-style stat word the core reports. */
-const notificationStatus: Record<string, { status: ReceiptStatus; stat: string }> = {
-  '0': { status: 'delivered', stat: 'DELIVRD' },
-  '1': { status: 'accepted', stat: 'ACCEPTD' },
-  '2': { status: 'undelivered', stat: 'UNDELIV' },
-};
+const notificationStatus = new Map<string, { status: ReceiptStatus; stat: string }>(
+  Object.entries({
+    '0': { status: 'delivered', stat: 'DELIVRD' },
+    '1': { status: 'accepted', stat: 'ACCEPTD' },
+    '2': { status: 'undelivered', stat: 'UNDELIV' },
+  }),
+);
 
 export class UcpConnector extends EventEmitter<ConnectorEvents> implements Connector {
   readonly id: string;
@@ -242,7 +244,7 @@ export class UcpConnector extends EventEmitter<ConnectorEvents> implements Conne
   /** A delivery notification; resolves to null (ACK) or a NAck's error code. */
   async #handleNotification(frame: UcpFrame): Promise<string | null> {
     const op = namedFields(op5xFields, frame.fields);
-    const outcome = notificationStatus[op.Dst ?? ''];
+    const outcome = notificationStatus.get(op.Dst ?? '');
     if (!outcome || !op.OAdC || !op.SCTS) {
       this.#log.warn({ connector: this.id, dst: op.Dst }, 'notification without Dst, OAdC or SCTS refused');
       return '02';

@@ -124,24 +124,26 @@ export function readResult(frame: UcpFrame): UcpResult {
 }
 
 /** Error codes' names (EMI - UCP 4.6, 8.2), for logs and lastError. */
-export const errorCodes: Record<string, string> = {
-  '01': 'checksum error',
-  '02': 'syntax error',
-  '03': 'operation not supported by system',
-  '04': 'operation not allowed',
-  '05': 'call barring active',
-  '06': 'AdC invalid',
-  '07': 'authentication failure',
-  '08': 'legitimisation code for all calls, failure',
-  '22': 'time period not valid',
-  '23': 'message type not supported by system',
-  '24': 'message too long',
-  '26': 'message type not valid for the pager type',
-  '28': 'invalid character set',
-  '50': 'low network status',
-  '55': 'system error',
-};
+export const errorCodes = new Map<string, string>(
+  Object.entries({
+    '01': 'checksum error',
+    '02': 'syntax error',
+    '03': 'operation not supported by system',
+    '04': 'operation not allowed',
+    '05': 'call barring active',
+    '06': 'AdC invalid',
+    '07': 'authentication failure',
+    '08': 'legitimisation code for all calls, failure',
+    '22': 'time period not valid',
+    '23': 'message type not supported by system',
+    '24': 'message too long',
+    '26': 'message type not valid for the pager type',
+    '28': 'invalid character set',
+    '50': 'low network status',
+    '55': 'system error',
+  }),
+);
 
 export function errorName(ec: string): string {
-  return errorCodes[ec] ?? 'unknown error';
+  return errorCodes.get(ec) ?? 'unknown error';
 }

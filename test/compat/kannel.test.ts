@@ -129,6 +129,8 @@ test('POST text/plain with X-Kannel headers, several receivers, UCS-2 by coding=
       'X-Kannel-Coding': '2',
       'X-Kannel-DLR-Mask': '1',
       'X-Kannel-DLR-URL': `${dlr.base}/multi?to=%p&s=%d`,
+      // Not an X-Kannel header: ignored, as Kannel does, whatever its name.
+      constructor: 'x',
     },
     body: 'Привет',
   });

@@ -242,6 +242,8 @@ describe('Kannel sendsms', () => {
       [{ compress: '1' }, 'Compress not supported, rejected'],
       [{ 'meta-data': '?smpp?x=1' }, 'Meta-Data not supported, rejected'],
       [{ dlrmsak: '1' }, "Unknown parameter 'dlrmsak', rejected"],
+      // Named as a member every JavaScript object has: still only a parameter it does not know.
+      [{ constructor: '1' }, "Unknown parameter 'constructor', rejected"],
     ] as const) {
       const refused = await sendsms({ to: '+447700900306', ...query });
       assert.equal(refused.status, 400, JSON.stringify(query));

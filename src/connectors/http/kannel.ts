@@ -14,7 +14,9 @@ export interface KannelSettings {
 }
 
 /** Kannel's DLR types (%d) this gateway asks for: delivered, failed, rejected by the SMSC. */
-const dlrTypes: Record<string, ReceiptStatus> = { '1': 'delivered', '2': 'undelivered', '16': 'rejected' };
+const dlrTypes = new Map<string, ReceiptStatus>(
+  Object.entries({ '1': 'delivered', '2': 'undelivered', '16': 'rejected' }),
+);
 const dlrMask = 1 + 2 + 16;
 
 export function kannelProvider(s: KannelSettings): Provider {
@@ -52,7 +54,7 @@ export function kannelProvider(s: KannelSettings): Provider {
       return [
         {
           smscId: id,
-          status: dlrTypes[type] ?? 'accepted',
+          status: dlrTypes.get(type) ?? 'accepted',
           stat: reply?.rawStat ?? `dlr ${type}`,
           err: reply?.err ?? '',
         },

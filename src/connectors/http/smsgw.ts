@@ -11,15 +11,17 @@ export interface SmsgwSettings {
   apiKey: string;
 }
 
-const statusOf: Record<string, ReceiptStatus> = {
-  delivered: 'delivered',
-  undelivered: 'undelivered',
-  expired: 'expired',
-  rejected: 'rejected',
-  failed: 'failed',
-  canceled: 'failed',
-  submitted: 'accepted',
-};
+const statusOf = new Map<string, ReceiptStatus>(
+  Object.entries({
+    delivered: 'delivered',
+    undelivered: 'undelivered',
+    expired: 'expired',
+    rejected: 'rejected',
+    failed: 'failed',
+    canceled: 'failed',
+    submitted: 'accepted',
+  }),
+);
 
 export function smsgwProvider(s: SmsgwSettings): Provider {
   const endpoint = `${s.url.replace(/\/+$/, '')}/v1/messages`;
@@ -53,7 +55,7 @@ export function smsgwProvider(s: SmsgwSettings): Provider {
       if (textAt(push.fields, 'type') !== 'message.status') return [];
       const id = textAt(push.fields, 'data.id');
       const stat = textAt(push.fields, 'data.status');
-      const status = stat === undefined ? undefined : statusOf[stat];
+      const status = stat === undefined ? undefined : statusOf.get(stat);
       if (!id || !stat || !status) return [];
       return [{ smscId: id, status, stat, err: textAt(push.fields, 'data.error.code') ?? '' }];
     },

@@ -23,13 +23,15 @@ export interface TwilioSettings {
   authToken: string;
 }
 
-const statusOf: Record<string, ReceiptStatus> = {
-  delivered: 'delivered',
-  undelivered: 'undelivered',
-  failed: 'failed',
-  canceled: 'failed',
-  sent: 'accepted',
-};
+const statusOf = new Map<string, ReceiptStatus>(
+  Object.entries({
+    delivered: 'delivered',
+    undelivered: 'undelivered',
+    failed: 'failed',
+    canceled: 'failed',
+    sent: 'accepted',
+  }),
+);
 
 export function twilioProvider(s: TwilioSettings): Provider {
   const origin = (s.url ?? 'https://api.twilio.com').replace(/\/+$/, '');
@@ -69,7 +71,7 @@ export function twilioProvider(s: TwilioSettings): Provider {
       if (!sid || !stat) return [];
       const receipt: PushedReceipt = {
         smscId: sid,
-        status: statusOf[stat] ?? 'unknown',
+        status: statusOf.get(stat) ?? 'unknown',
         stat,
         err: textAt(push.fields, 'ErrorCode') ?? '',
       };

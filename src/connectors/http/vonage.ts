@@ -12,14 +12,16 @@ export interface VonageSettings {
   apiSecret: string;
 }
 
-const statusOf: Record<string, ReceiptStatus> = {
-  delivered: 'delivered',
-  expired: 'expired',
-  failed: 'failed',
-  rejected: 'rejected',
-  accepted: 'accepted',
-  buffered: 'accepted',
-};
+const statusOf = new Map<string, ReceiptStatus>(
+  Object.entries({
+    delivered: 'delivered',
+    expired: 'expired',
+    failed: 'failed',
+    rejected: 'rejected',
+    accepted: 'accepted',
+    buffered: 'accepted',
+  }),
+);
 
 /** Vonage's per-message status codes worth trying again: throttled, internal error, too many binds. */
 const temporaryCodes = new Set(['1', '5', '9']);
@@ -75,7 +77,12 @@ export function vonageProvider(s: VonageSettings): Provider {
       const stat = textAt(push.fields, 'status');
       if (!id || !stat) return [];
       return [
-        { smscId: id, status: statusOf[stat] ?? 'unknown', stat, err: textAt(push.fields, 'err-code') ?? '' },
+        {
+          smscId: id,
+          status: statusOf.get(stat) ?? 'unknown',
+          stat,
+          err: textAt(push.fields, 'err-code') ?? '',
+        },
       ];
     },
     inbound(push) {
