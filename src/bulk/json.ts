@@ -161,6 +161,9 @@ class ListReader {
         }
         if (token !== TokenType.STRING) throw unexpected(value);
         this.#key = value as string;
+        // Parsed whole, the last of two would win; read apart, the list cannot be taken back.
+        if (this.#key === this.#o.list && this.hasList)
+          throw new GatewayError('invalid_field', `${this.#o.list} is given twice`, this.#o.list);
         this.#at = 'colon';
         return;
       case 'colon':
@@ -170,8 +173,6 @@ class ListReader {
       case 'value':
         if (closes || token === TokenType.COMMA || token === TokenType.COLON) throw unexpected(value);
         if (token === TokenType.LEFT_BRACKET && this.#key === this.#o.list) {
-          if (this.hasList)
-            throw new GatewayError('invalid_field', `${this.#o.list} is given twice`, this.#o.list);
           this.#inList = 'first';
           this.hasList = true;
         } else this.#startValue(info, opens);

@@ -133,7 +133,7 @@ test('in a JSON batch over 1 MiB, what a whole parse refuses is refused before a
     },
     {
       name: 'the list given twice',
-      parts: [head, ...recipientParts(rows), '],"recipients":["+447700900123"]}'],
+      parts: [head, ...recipientParts(rows), '],"recipients":"+447700900123"}'],
       status: 400,
       code: 'invalid_field',
       field: 'recipients',
