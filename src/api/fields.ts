@@ -38,8 +38,7 @@ export function refuseUnknownFields(method: string, route: string, body: unknown
   const schema = bodies.get(`${method} ${route}`);
   if (schema === undefined) return;
   const unknown = schema === null ? Object.keys(body)[0] : unknownField(schema, body, '');
-  if (unknown !== undefined)
-    throw new GatewayError('unknown_field', `unknown field '${unknown}' (see /openapi.json)`, unknown);
+  if (unknown !== undefined) throw unknownFieldError(unknown);
 }
 
 /**
@@ -55,8 +54,11 @@ export function refuseUnknownItemFields(
 ): void {
   const items = bodies.get(`${method} ${route}`)?.properties?.[list]?.items;
   const unknown = items ? unknownField(items, item, `${list}[${index}]`) : undefined;
-  if (unknown !== undefined)
-    throw new GatewayError('unknown_field', `unknown field '${unknown}' (see /openapi.json)`, unknown);
+  if (unknown !== undefined) throw unknownFieldError(unknown);
+}
+
+function unknownFieldError(field: string): GatewayError {
+  return new GatewayError('unknown_field', `unknown field '${field}' (see /openapi.json)`, field);
 }
 
 function unknownField(schema: BodySchema, value: unknown, path: string): string | undefined {

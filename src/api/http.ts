@@ -191,8 +191,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   // A parsed body nested deeper than any request of ours needs is refused before a handler
   // walks it recursively (hashing an Idempotency-Key's body, storing it) and overflows the stack.
   app.addHook('preValidation', async (req) => {
-    if (nestedDeeperThan(req.body, maxBodyDepth))
-      throw new GatewayError('invalid_body', `the JSON body is nested deeper than ${maxBodyDepth} levels`);
+    if (nestedDeeperThan(req.body, maxBodyDepth)) throw bodyNestedTooDeep();
   });
   // One check for every /v1 operation, before its handler reads the body.
   app.addHook('preHandler', async (req) =>
@@ -606,6 +605,11 @@ function keyMatches(key: string | undefined, hashes: readonly string[]): boolean
 
 /** The deepest nesting of arrays and objects a request body may have. */
 export const maxBodyDepth = 32;
+
+/** The refusal of a body nested deeper than `maxBodyDepth`, parsed whole or read apart. */
+export function bodyNestedTooDeep(): GatewayError {
+  return new GatewayError('invalid_body', `the JSON body is nested deeper than ${maxBodyDepth} levels`);
+}
 
 /** Whether parsed JSON (plain objects and arrays) nests deeper than `limit`; walked without recursion. */
 function nestedDeeperThan(body: unknown, limit: number): boolean {

@@ -4,6 +4,7 @@
 export { csvCell, csvRefusal } from './csv.ts';
 export { refuseUnknownItemFields } from './fields.ts';
 export {
+  bodyNestedTooDeep,
   buildHttpApi,
   type HttpApiOptions,
   type HttpPlugin,

@@ -8,6 +8,7 @@
 // may come after the list.
 import type { Readable } from 'node:stream';
 import { type ParsedTokenInfo, Tokenizer, TokenParser, TokenType } from '@streamparser/json';
+import { bodyNestedTooDeep, maxBodyDepth } from '../api/index.ts';
 import { GatewayError } from '../core/index.ts';
 
 /** A JSON body up to this size is parsed whole. */
@@ -20,8 +21,6 @@ export interface JsonBodyOptions {
   parseWhole(text: string): Promise<unknown>;
   /** Refuses an element of the list (an unknown field), given its place in it. */
   checkItem(item: unknown, index: number): void;
-  /** The deepest nesting of arrays and objects allowed. */
-  maxDepth: number;
 }
 
 /**
@@ -199,11 +198,7 @@ class ListReader {
   /** A token of an array or object being built. */
   #build(info: ParsedTokenInfo, opens: boolean, closes: boolean): void {
     // The top-level object, and the list when in it, are levels too.
-    if (opens && ++this.#building + (this.#inList === null ? 1 : 2) > this.#o.maxDepth)
-      throw new GatewayError(
-        'invalid_body',
-        `the JSON body is nested deeper than ${this.#o.maxDepth} levels`,
-      );
+    if (opens && ++this.#building + (this.#inList === null ? 1 : 2) > maxBodyDepth) throw bodyNestedTooDeep();
     this.#values.write(info);
     if (closes && --this.#building === 0) this.#valueDone();
   }

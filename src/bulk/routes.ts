@@ -5,7 +5,6 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   cursorRefused,
-  maxBodyDepth,
   objectBody,
   pageLimit,
   refuseUnknownItemFields,
@@ -114,7 +113,6 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
             parseWhole(req, text, (err, body) => (err ? reject(err) : resolve(body))),
           ),
         checkItem: (item, index) => refuseUnknownItemFields('POST', '/v1/batches', 'recipients', index, item),
-        maxDepth: maxBodyDepth,
       }),
     );
     const uploads = uploadSlots(app, maxConcurrentUploads, 'batches');

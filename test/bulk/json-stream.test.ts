@@ -211,7 +211,6 @@ test('the list of a body over 1 MiB is read an element at a time, never built wh
     list: 'recipients',
     parseWhole: () => assert.fail('a body over 1 MiB is not parsed whole'),
     checkItem: (_item, index) => checked.push(index),
-    maxDepth: 32,
   })) as { text: string; recipients: unknown };
   assert.equal(read.text, 'Hi');
   assert.ok(read.recipients instanceof StreamedList, 'the list is not an array of every element');
