@@ -16,6 +16,10 @@ export interface HttpConnectionLimits {
   writeStallMs?: number;
   /** Uploads (batches, imports, alerts) read or worked on at once, all accounts (uploads.ts). */
   maxUploads?: number;
+  /** Body bytes the uploads running may have read before the later ones wait (uploads.ts). */
+  maxUploadBytes?: number;
+  /** An upload whose client sends nothing of its body this long is cut, 408 (uploads.ts). */
+  uploadIdleMs?: number;
 }
 
 export const httpLimitDefaults = {
@@ -23,6 +27,8 @@ export const httpLimitDefaults = {
   maxPipelined: 16,
   writeStallMs: 30_000,
   maxUploads: 16,
+  maxUploadBytes: 64 * 1_048_576,
+  uploadIdleMs: 60_000,
 };
 
 /** Installs the limits on the app's server (right after it is made). */

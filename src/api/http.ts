@@ -81,8 +81,8 @@ export interface HttpApiOptions {
   metricsAccess?: { keyHashes: string[]; elsewhere: boolean };
   /** Failed API keys, counted per address and account (shared with the other front doors). */
   authGuard?: AuthGuard;
-  /** Where 5xx answers are logged, with the request id also sent as `x-request-id`. */
-  log?: { error(obj: object, msg?: string): void };
+  /** Where 5xx answers are logged, with the request id also sent as `x-request-id`, and uploads that wait. */
+  log?: { error(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
   /** Whether the account's API key may be used from this address (`policy.allowIps`, per key). */
   allowsAddress?: (accountId: string, address: string, key: string) => boolean;
   /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
@@ -116,7 +116,12 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     : Fastify(options);
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
   limitConnections(app, o.connectionLimits);
-  limitUploads(app, o.connectionLimits?.maxUploads ?? httpLimitDefaults.maxUploads);
+  limitUploads(app, {
+    max: o.connectionLimits?.maxUploads ?? httpLimitDefaults.maxUploads,
+    maxBytes: o.connectionLimits?.maxUploadBytes ?? httpLimitDefaults.maxUploadBytes,
+    bodyIdleMs: o.connectionLimits?.uploadIdleMs ?? httpLimitDefaults.uploadIdleMs,
+    log: o.log,
+  });
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
   const callbacks = o.callbacks ?? new OutboundPolicy();

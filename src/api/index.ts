@@ -19,4 +19,11 @@ export { gatewayMetrics, type Metrics } from './metrics.ts';
 export { cursorRefused, maxPageSize, pageLimit, timeParam } from './paging.ts';
 export { type ConnectorReadiness, connectorReadiness, type ReadinessOptions, readyRoutes } from './ready.ts';
 export { SmppFront, type SmppFrontOptions } from './smpp.ts';
-export { type UploadSlots, uploadSlots, uploadStream } from './uploads.ts';
+export {
+  readJsonUploads,
+  type UploadSlots,
+  uploadSlots,
+  uploadStream,
+  uploadsRunning,
+  wholeJsonParser,
+} from './uploads.ts';

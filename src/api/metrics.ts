@@ -25,6 +25,8 @@ export interface MetricSources {
   webhookCircuits?: () => Array<{ host: string; state: 'closed' | 'open' | 'half-open' }>;
   /** ESME binds by account. */
   esmeBinds?: () => ReadonlyMap<string, number>;
+  /** Uploads (batches, imports, alerts) running, the body bytes they have read, those waiting. */
+  uploads?: () => { running: number; bytes: number; waiting: number };
 }
 
 /** Statuses a delivery receipt sets: their time since the submit is the receipt latency. */
@@ -171,6 +173,31 @@ export function gatewayMetrics(
       this.set(sources.webhookBacklog?.() ?? 0);
     },
   });
+  const uploadGauge = (
+    name: string,
+    help: string,
+    value: (u: { running: number; bytes: number; waiting: number }) => number,
+  ) =>
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const uploads = sources.uploads?.();
+        this.set(uploads ? value(uploads) : 0);
+      },
+    });
+  uploadGauge(
+    'smsgw_uploads_running',
+    'Uploads (batches, imports, alerts) being read or worked on',
+    (u) => u.running,
+  );
+  uploadGauge('smsgw_upload_bytes', 'Request body bytes the uploads running have read', (u) => u.bytes);
+  uploadGauge(
+    'smsgw_uploads_waiting',
+    'Uploads whose reading waits for others to end (http.maxUploadMegabytes reached)',
+    (u) => u.waiting,
+  );
   const circuitStates = { closed: 0, 'half-open': 1, open: 2 } as const;
   new client.Gauge({
     name: 'smsgw_webhook_circuit_state',

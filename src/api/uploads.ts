@@ -3,6 +3,12 @@
 // all on the gateway, as each may hold tens of megabytes. The slot is taken in the route's
 // onRequest hook, after authentication and before the body is read: a large body is never
 // read, let alone parsed, for an account or a gateway already at its limit.
+//
+// A count alone did not bound memory: one account's 16 uploads at once (4 batches, alerts,
+// contact and suppression imports) took the gateway to 662 MB. So the bytes the
+// running uploads have read are counted too: past `maxBytes` an upload's reading waits
+// (its client is held back by TCP) until one ends. The oldest always reads on, so one
+// always ends; an upload's first MiB never waits, so small ones do not queue behind large.
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
@@ -18,16 +24,60 @@ export interface UploadSlots {
 
 /** Uploads running on one gateway, over all routes and accounts. */
 interface GatewayUploads {
-  running: number;
   readonly max: number;
+  readonly maxBytes: number;
+  /** A body whose client sends nothing for this long, while it could, is cut. */
+  readonly bodyIdleMs: number;
+  readonly log: UploadLog | undefined;
+  /** Body bytes read by the uploads running. */
+  bytes: number;
+  /** The uploads running, oldest first. */
+  readonly running: Set<Upload>;
+  /** Readings waiting for bytes to be let go, each retried when an upload ends. */
+  readonly waiting: Set<() => void>;
 }
 
-/** Each gateway's count, found from any of its routes' scopes through the shared server. */
-const gatewayUploads = new WeakMap<object, GatewayUploads>();
+type UploadLog = { info(obj: object, msg?: string): void };
 
-/** Sets the gateway-wide limit; called once as the app is made (`http.maxUploads`). */
-export function limitUploads(app: FastifyInstance, max: number): void {
-  gatewayUploads.set(app.server, { running: 0, max });
+/** One request's upload: its slot is held while its response is open or its handler runs. */
+interface Upload {
+  readonly gateway: GatewayUploads;
+  count: number;
+  release: () => void;
+  bytes: number;
+  readonly reqId: string;
+  readonly response: FastifyReply['raw'];
+  /** Whether its reading waits now, and whether it ever has (said once in the log). */
+  waiting: boolean;
+  waited: boolean;
+}
+
+/** An upload's first bytes, read without waiting whatever the others hold. */
+const bytesNeverHeld = 1024 * 1024;
+
+/** Each gateway's uploads, found from any of its routes' scopes through the shared server. */
+const gatewayUploads = new WeakMap<object, GatewayUploads>();
+/** Each request's upload, for its body's stream to count what it reads. */
+const uploadOf = new WeakMap<FastifyRequest, Upload>();
+
+/** Sets the gateway-wide limits; called once as the app is made (`http.maxUploads`...). */
+export function limitUploads(
+  app: FastifyInstance,
+  limits: { max: number; maxBytes: number; bodyIdleMs: number; log?: UploadLog },
+): void {
+  gatewayUploads.set(app.server, {
+    ...limits,
+    log: limits.log,
+    bytes: 0,
+    running: new Set(),
+    waiting: new Set(),
+  });
+}
+
+/** What the gateway's uploads hold now, for the metrics. */
+export function uploadsRunning(app: FastifyInstance): { running: number; bytes: number; waiting: number } {
+  const g = gatewayUploads.get(app.server);
+  return { running: g?.running.size ?? 0, bytes: g?.bytes ?? 0, waiting: g?.waiting.size ?? 0 };
 }
 
 /**
@@ -36,52 +86,100 @@ export function limitUploads(app: FastifyInstance, max: number): void {
  */
 export function uploadSlots(app: FastifyInstance, max: number, what: string): UploadSlots {
   const running = new Map<string, number>();
-  const everywhere = gatewayUploads.get(app.server) ?? { running: 0, max: Number.POSITIVE_INFINITY };
-  /** What holds each request's slot: its response until closed, its handler while it runs. */
-  const holds = new WeakMap<FastifyRequest, { count: number; release: () => void }>();
-  const acquire = (accountId: string) => {
+  const everywhere: GatewayUploads = gatewayUploads.get(app.server) ?? {
+    max: Number.POSITIVE_INFINITY,
+    maxBytes: Number.POSITIVE_INFINITY,
+    bodyIdleMs: Number.POSITIVE_INFINITY,
+    log: undefined,
+    bytes: 0,
+    running: new Set(),
+    waiting: new Set(),
+  };
+  const acquire = (accountId: string, upload: Upload) => {
     running.set(accountId, (running.get(accountId) ?? 0) + 1);
-    everywhere.running++;
+    everywhere.running.add(upload);
+    everywhere.bytes += upload.bytes;
     return () => {
-      everywhere.running--;
+      everywhere.running.delete(upload);
+      everywhere.bytes -= upload.bytes;
       const left = (running.get(accountId) ?? 1) - 1;
       if (left > 0) running.set(accountId, left);
       else running.delete(accountId);
+      for (const retry of [...everywhere.waiting]) retry();
     };
   };
-  const letGo = (hold: { count: number; release: () => void }) => {
-    if (--hold.count === 0) hold.release();
+  const letGo = (upload: Upload) => {
+    if (--upload.count === 0) upload.release();
   };
   return {
     async take(req, reply) {
       const full =
         (running.get(req.account.id) ?? 0) >= max
           ? `at most ${max} ${what} may upload at once`
-          : everywhere.running >= everywhere.max
+          : everywhere.running.size >= everywhere.max
             ? `the gateway is running its ${everywhere.max} uploads at once; retry shortly`
             : null;
       if (full !== null) {
         reply.header('retry-after', '5');
         throw new GatewayError('too_many_uploads', full, undefined, 429);
       }
-      const hold = { count: 1, release: acquire(req.account.id) };
-      holds.set(req, hold);
+      const upload: Upload = {
+        gateway: everywhere,
+        count: 1,
+        release: () => {},
+        bytes: 0,
+        reqId: req.id,
+        response: reply.raw,
+        waiting: false,
+        waited: false,
+      };
+      upload.release = acquire(req.account.id, upload);
+      uploadOf.set(req, upload);
       // 'close' comes once the answer is sent, and also when the client goes mid-body.
-      reply.raw.once('close', () => letGo(hold));
+      reply.raw.once('close', () => letGo(upload));
     },
     holding(handler) {
       return async (req, reply) => {
-        const hold = holds.get(req)!;
+        const upload = uploadOf.get(req)!;
         // The client went after its body was read: the work still runs, so it still counts.
-        if (hold.count++ === 0) hold.release = acquire(req.account.id);
+        if (upload.count++ === 0) upload.release = acquire(req.account.id, upload);
         try {
           return await handler(req, reply);
         } finally {
-          letGo(hold);
+          letGo(upload);
         }
       };
     },
   };
+}
+
+/** Calls `read` once the upload may count `size` more bytes read, at once or when one ends. */
+function whenMayRead(upload: Upload, size: number, read: () => void): () => void {
+  const g = upload.gateway;
+  const attempt = () => {
+    const held =
+      upload.bytes >= bytesNeverHeld &&
+      g.bytes >= g.maxBytes &&
+      g.running.has(upload) &&
+      g.running.values().next().value !== upload;
+    if (held) {
+      if (!upload.waited)
+        g.log?.info(
+          { reqId: upload.reqId, read: upload.bytes, uploadsRead: g.bytes, uploadsRunning: g.running.size },
+          'upload waits: the uploads running have read http.maxUploadMegabytes',
+        );
+      upload.waited = upload.waiting = true;
+      g.waiting.add(attempt);
+      return;
+    }
+    upload.waiting = false;
+    g.waiting.delete(attempt);
+    upload.bytes += size;
+    if (g.running.has(upload)) g.bytes += size;
+    read();
+  };
+  attempt();
+  return () => g.waiting.delete(attempt);
 }
 
 /**
@@ -89,21 +187,100 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
  * most `maxBytes`, for a parser to read as it arrives: a string goes in slices, so it is
  * taken with back-pressure as a stream is; a body that says it is larger is refused before
  * anything is read, and one that turns out larger fails the stream there, both `413
- * payload_too_large`.
+ * payload_too_large`. Given the request of an upload, what it reads counts against the
+ * gateway's upload bytes, and waits while they are full.
  */
 export function uploadStream(source: string | Readable, maxBytes: number, req?: FastifyRequest): Readable {
   if (req && Number(req.headers['content-length']) > maxBytes) throw tooLarge(maxBytes);
   const input = typeof source === 'string' ? Readable.from(slices(source)) : source;
+  const upload = req && uploadOf.get(req);
   let bytes = 0;
+  let stopWaiting = () => {};
+  let stopWatching = () => {};
   const limit = new Transform({
     transform(chunk: Buffer | string, _encoding, done) {
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      bytes += size;
       if (bytes > maxBytes) done(tooLarge(maxBytes));
-      else done(null, chunk);
+      else if (!upload) done(null, chunk);
+      else stopWaiting = whenMayRead(upload, size, () => done(null, chunk));
+    },
+    destroy(err, done) {
+      stopWaiting();
+      stopWatching();
+      done(err);
+    },
+    flush(done) {
+      stopWatching();
+      done();
     },
   });
+  if (req && upload && typeof source !== 'string') stopWatching = cutWhenIdle(req, upload, limit);
   // The reader's pipeline destroys `limit` when it stops early; this one then the source.
   return pipeline(input, limit, () => {});
+}
+
+/**
+ * Makes the scope's JSON bodies be read through `uploadStream` (an upload's count against
+ * the gateway's upload bytes as they arrive; the route's bodyLimit holds) and then parsed
+ * whole by Fastify's own parser.
+ */
+export function readJsonUploads(app: FastifyInstance): void {
+  const parse = wholeJsonParser(app);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', async (req: FastifyRequest, payload: Readable) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of uploadStream(
+      payload,
+      req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit!,
+      req,
+    ))
+      chunks.push(chunk);
+    return parse(req, Buffer.concat(chunks).toString('utf8'));
+  });
+}
+
+/** Fastify's own JSON parser (prototype poisoning refused), for a body read whole. */
+export function wholeJsonParser(
+  app: FastifyInstance,
+): (req: FastifyRequest, text: string) => Promise<unknown> {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  return (req, text) =>
+    new Promise((resolve, reject) => parse(req, text, (err, body) => (err ? reject(err) : resolve(body))));
+}
+
+/**
+ * Cuts (`408 body_timeout`) an upload whose client has sent nothing for the gateway's
+ * `bodyIdleMs` while the gateway was ready to read more: it held its slot, and at the
+ * head of the uploads it would hold every later one back. Time the gateway itself holds
+ * the body back (its reader busy, or waiting for upload bytes) does not count.
+ */
+function cutWhenIdle(req: FastifyRequest, upload: Upload, stream: Transform): () => void {
+  const ms = upload.gateway.bodyIdleMs;
+  if (!Number.isFinite(ms)) return () => {};
+  const raw = req.raw;
+  let bytesRead = raw.socket.bytesRead;
+  let since = Date.now();
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      if (raw.complete) clearInterval(timer);
+      else if (raw.socket.bytesRead !== bytesRead || raw.readableLength > 0 || upload.waiting) {
+        bytesRead = raw.socket.bytesRead;
+        since = now;
+      } else if (now - since >= ms) {
+        clearInterval(timer);
+        // What is left of the body will not be read: the connection ends with the answer.
+        if (!upload.response.headersSent) upload.response.setHeader('connection', 'close');
+        stream.destroy(
+          new GatewayError('body_timeout', `no part of the body came for ${ms / 1000} s`, undefined, 408),
+        );
+      }
+    },
+    Math.min(ms / 4, 5_000),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function tooLarge(maxBytes: number): GatewayError {

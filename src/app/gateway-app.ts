@@ -13,6 +13,7 @@ import {
   metricsRoute,
   readyRoutes,
   SmppFront,
+  uploadsRunning,
 } from '../api/index.ts';
 import { type Apps, buildApps } from '../apps/index.ts';
 import { Billing, billingRoutes } from '../billing/index.ts';
@@ -386,6 +387,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   const metrics = gatewayMetrics(gateway, connectors, {
     webhookBacklog: () => webhooks.backlog,
+    // The HTTP app is made below; the metrics read it only once scraped.
+    uploads: () => uploadsRunning(http),
     webhookCircuits: () => webhooks.circuits(),
     esmeBinds: () => smpp?.bindsByAccount() ?? new Map(),
   });
@@ -490,6 +493,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxPipelined: config.http.maxPipelined,
       writeStallMs: secondsToMs(config.http.writeStallSeconds),
       maxUploads: config.http.maxUploads,
+      maxUploadBytes:
+        config.http.maxUploadMegabytes === undefined ? undefined : config.http.maxUploadMegabytes * 1_048_576,
+      uploadIdleMs: secondsToMs(config.http.uploadIdleSeconds),
     },
     log,
     draining: () => draining,

@@ -3,7 +3,7 @@
 // else and spreads over every connector of each route; progress is counted from the
 // alert's messages (its id is their groupId); cancel takes back what has not left.
 import type { FastifyInstance } from 'fastify';
-import { cursorRefused, type HttpPlugin, uploadSlots } from '../api/index.ts';
+import { cursorRefused, type HttpPlugin, readJsonUploads, uploadSlots } from '../api/index.ts';
 import type { Connector } from '../connectors/index.ts';
 import type { Message, MessageStatus, SubmitRequest } from '../core/index.ts';
 import { GatewayError, newId, normaliseNumber } from '../core/index.ts';
@@ -328,8 +328,9 @@ export function alertRoutes(service: AlertsService): HttpPlugin {
   return async (app: FastifyInstance) => {
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
     // An alert's body may list recipients (20 MB of JSON, parsed whole): an account creates
-    // at most 4 at once, counted before the body is read.
+    // at most 4 at once, counted before the body is read, and its bytes count as it is.
     const creations = uploadSlots(app, 4, 'alerts');
+    readJsonUploads(app);
     app.post(
       '/v1/alerts',
       { bodyLimit: 20 * 1_048_576, onRequest: creations.take },

@@ -5,7 +5,14 @@
 import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
-import { csvRefusal, cursorRefused, type HttpPlugin, uploadSlots, uploadStream } from '../api/index.ts';
+import {
+  csvRefusal,
+  cursorRefused,
+  type HttpPlugin,
+  readJsonUploads,
+  uploadSlots,
+  uploadStream,
+} from '../api/index.ts';
 import { derivedId, destinationOf, GatewayError, newId, normaliseNumber } from '../core/index.ts';
 import type { NewRecord, StoredRecord } from '../store/index.ts';
 import { type AppContext, countryOf, Fields, iso, notFound, pageOf } from './shared.ts';
@@ -431,6 +438,8 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
   return async (app: FastifyInstance) => {
     // A CSV body reaches the import as the request stream, read while it arrives.
     app.addContentTypeParser('text/csv', (_req, payload, done) => done(null, payload));
+    // An import's JSON body (`{csv}`, 20 MB) counts against the uploads' bytes as it is read.
+    readJsonUploads(app);
     const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
     const imports = uploadSlots(app, maxConcurrentImports, 'contact imports');
 

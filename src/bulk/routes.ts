@@ -10,6 +10,7 @@ import {
   refuseUnknownItemFields,
   uploadSlots,
   uploadStream,
+  wholeJsonParser,
 } from '../api/index.ts';
 import type { Gateway, Message, Priority } from '../core/index.ts';
 import {
@@ -103,15 +104,12 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
     app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
     // A large JSON body's recipients are built one at a time; a body of up to 1 MiB (every
     // other route's here) is parsed whole by Fastify's own parser, as everywhere else.
-    const parseWhole = app.getDefaultJsonParser('error', 'error');
+    const parseWhole = wholeJsonParser(app);
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', async (req: FastifyRequest, payload: Readable) =>
       readJsonBody(uploadStream(payload, req.routeOptions.bodyLimit ?? maxJsonBytes, req), {
         list: 'recipients',
-        parseWhole: (text) =>
-          new Promise((resolve, reject) =>
-            parseWhole(req, text, (err, body) => (err ? reject(err) : resolve(body))),
-          ),
+        parseWhole: (text) => parseWhole(req, text),
         checkItem: (item, index) => refuseUnknownItemFields('POST', '/v1/batches', 'recipients', index, item),
       }),
     );
@@ -131,7 +129,11 @@ export function batchRoutes(batches: Batches, gateway: Gateway, callbacks: Outbo
         if (spec.from !== null) gateway.checkSender(req.account.id, spec.from);
         const variables = templateVariables(spec.text);
         let recipients: AsyncIterable<RecipientRow> | Iterable<RecipientRow>;
-        if (streamed) recipients = csvRecipients(req.body as Readable, variables);
+        if (streamed)
+          recipients = csvRecipients(
+            uploadStream(req.body as Readable, Number.POSITIVE_INFINITY, req),
+            variables,
+          );
         else if (fields.recipients !== undefined && fields.csv !== undefined)
           throw new GatewayError('invalid_field', 'give recipients or csv, not both', 'csv');
         else if (typeof fields.csv === 'string') recipients = csvRecipients(fields.csv, variables);

@@ -1228,6 +1228,20 @@ export const configSchema = {
           description:
             'Uploads (batches, contact and suppression imports, alerts) read or worked on at once, all accounts together (default 16; each account also has 4 per kind); one more gets 429 too_many_uploads',
         },
+        maxUploadMegabytes: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1_048_576,
+          description:
+            "MiB of request body the uploads running at once may have read, all accounts together (default 64): past it, every upload but the oldest waits, its client held back, until one ends; an upload's first MiB never waits",
+        },
+        uploadIdleSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3_600,
+          description:
+            'An upload whose client sends nothing of its body for this long, while the gateway could read it, is cut with 408 body_timeout (default 60)',
+        },
       },
       default: {},
     },

@@ -11,6 +11,8 @@ export interface GatewayConfig {
     maxPipelined?: number;
     writeStallSeconds?: number;
     maxUploads?: number;
+    maxUploadMegabytes?: number;
+    uploadIdleSeconds?: number;
   };
   smppServer?: {
     listen?: string;

@@ -1,0 +1,185 @@
+// The body bytes the uploads running at once have read are bounded (http.maxUploadMegabytes):
+// past it, every upload but the oldest waits, its client held back, until one ends; an
+// upload's first MiB never waits. An upload whose client stops sending is cut
+// (http.uploadIdleSeconds), so that it cannot hold the others back for ever; time the
+// gateway itself holds a body back does not count.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { test } from 'node:test';
+import { createLogger } from '../../src/app/index.ts';
+import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+
+const config = (limits: string) => `
+http: { listen: 127.0.0.1:0, ${limits} }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+
+const mib = 1_048_576;
+
+/** Contact rows of about 1 KB each, numbered from `first`. */
+function contactRows(first: number, count: number): string {
+  let rows = '';
+  for (let i = first; i < first + count; i++)
+    rows += `+4477009${String(i).padStart(5, '0')},Name ${i},${'x'.repeat(1_000)}\n`;
+  return rows;
+}
+
+interface Upload {
+  req: http.ClientRequest;
+  answer: Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>;
+  /** The socket has closed (whoever closed it). */
+  closed: Promise<void>;
+}
+
+/** A CSV contact import whose headers promise `length` bytes, `first` of them sent now. */
+function contactImport(base: string, length: number, first: string): Upload {
+  const url = new URL(`${base}/v1/contacts/import`);
+  const req = http.request({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    method: 'POST',
+    agent: false,
+    headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv', 'content-length': length },
+  });
+  const answer = new Promise<Awaited<Upload['answer']>>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => {});
+  const closed = new Promise<void>((resolve) => req.on('socket', (s) => s.once('close', () => resolve())));
+  req.write(first);
+  return { req, answer, closed };
+}
+
+/** The gauges of the gateway's uploads, from /metrics. */
+async function uploadGauges(base: string) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+  return {
+    running: gauge('smsgw_uploads_running'),
+    bytes: gauge('smsgw_upload_bytes'),
+    waiting: gauge('smsgw_uploads_waiting'),
+  };
+}
+
+test('past http.maxUploadMegabytes a later upload waits until the oldest ends; small uploads do not', async (t) => {
+  const logged: Array<Record<string, unknown>> = [];
+  const gw = await gatewayFrom(config('maxUploadMegabytes: 2'), {
+    log: createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line)) }),
+  });
+  t.after(() => gw.close());
+  const header = 'to,name,note\n';
+  // The oldest: 3,000 rows (3 MiB) sent, then it stops short of its end. Being the oldest,
+  // it is read past the limit.
+  const oldestRows = contactRows(0, 3_000);
+  const oldestRest = contactRows(3_000, 10);
+  const oldest = contactImport(
+    gw.base,
+    Buffer.byteLength(header + oldestRows + oldestRest),
+    header + oldestRows,
+  );
+  const read = await waitFor(
+    async () => {
+      const g = await uploadGauges(gw.base);
+      return g.bytes === Buffer.byteLength(header + oldestRows) && g;
+    },
+    10_000,
+    'the oldest upload read to where its client stopped',
+  );
+  assert.equal(read.running, 1);
+  assert.equal(read.waiting, 0);
+
+  // The next: its whole body is sent, but only its first MiB is read while the oldest runs.
+  const laterBody = header + contactRows(5_000, 3_000);
+  const later = contactImport(gw.base, Buffer.byteLength(laterBody), laterBody);
+  const waiting = await waitFor(
+    async () => {
+      const g = await uploadGauges(gw.base);
+      return g.waiting === 1 && g;
+    },
+    10_000,
+    'the later upload waiting',
+  );
+  assert.equal(waiting.running, 2);
+  assert.ok(waiting.bytes >= read.bytes + mib, `its first MiB was read: ${waiting.bytes}`);
+  assert.ok(waiting.bytes < read.bytes + 2 * mib, `and not much more: ${waiting.bytes}`);
+  const line = logged.find(
+    (l) => l.msg === 'upload waits: the uploads running have read http.maxUploadMegabytes',
+  );
+  assert.ok(line, 'the wait is logged');
+  assert.equal(line.uploadsRunning, 2);
+
+  // A small upload is not held back by the two.
+  const call = api(gw.base, 'acme-key-1');
+  const small = await call('POST', '/v1/batches', {
+    text: 'hi',
+    recipients: ['+447700900001'],
+    dryRun: true,
+  });
+  assert.equal(small.status, 202, JSON.stringify(small.body));
+  assert.equal((await uploadGauges(gw.base)).waiting, 1);
+  const unanswered = await Promise.race([later.answer, Promise.resolve('none')]);
+  assert.equal(unanswered, 'none', 'the later upload has no answer while it waits');
+
+  // The oldest ends: the later one is read on and both are taken whole.
+  oldest.req.end(oldestRest);
+  const first = await oldest.answer;
+  assert.equal(first.status, 200, first.body);
+  assert.equal(JSON.parse(first.body).created, 3_010);
+  const second = await later.answer;
+  assert.equal(second.status, 200, second.body);
+  assert.equal(JSON.parse(second.body).created, 3_000);
+  assert.deepEqual(await uploadGauges(gw.base), { running: 0, bytes: 0, waiting: 0 });
+});
+
+test('an upload whose client stops sending is cut after http.uploadIdleSeconds; one held back is not', async (t) => {
+  const gw = await gatewayFrom(config('maxUploadMegabytes: 1, uploadIdleSeconds: 1'));
+  t.after(() => gw.close());
+  const header = 'to,name,note\n';
+
+  // The oldest keeps sending, a row every 200 ms, for four seconds.
+  const rows = contactRows(0, 1_100);
+  const trickled = contactRows(2_000, 20);
+  const last = contactRows(3_000, 1);
+  const oldest = contactImport(gw.base, Buffer.byteLength(header + rows + trickled + last), header + rows);
+  await waitFor(async () => (await uploadGauges(gw.base)).bytes >= mib, 10_000, 'the oldest past the limit');
+  // The later one waits behind it longer than the idle limit, and is not cut for that.
+  const laterBody = header + contactRows(5_000, 2_000);
+  const later = contactImport(gw.base, Buffer.byteLength(laterBody), laterBody);
+  await waitFor(async () => (await uploadGauges(gw.base)).waiting === 1, 10_000, 'the later upload waiting');
+  for (const row of trickled.split(/(?<=\n)/)) {
+    oldest.req.write(row);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal((await uploadGauges(gw.base)).waiting, 1, 'still waiting, four seconds on');
+  oldest.req.end(last);
+  const first = await oldest.answer;
+  assert.equal(first.status, 200, first.body);
+  assert.equal(JSON.parse(first.body).created, 1_121);
+  const second = await later.answer;
+  assert.equal(second.status, 200, second.body);
+  assert.equal(JSON.parse(second.body).created, 2_000);
+
+  // One that stops sending is cut: 408, its connection closed, its slot given back.
+  const stalled = contactImport(gw.base, 10 * mib, `${header}+447700912345,Ann,x\n`);
+  const cut = await stalled.answer;
+  assert.equal(cut.status, 408, cut.body);
+  assert.equal(JSON.parse(cut.body).error.code, 'body_timeout');
+  assert.equal(cut.headers.connection, 'close');
+  await stalled.closed;
+  assert.deepEqual(await uploadGauges(gw.base), { running: 0, bytes: 0, waiting: 0 });
+});
