@@ -2,10 +2,14 @@
 // connection whose responses are not being taken, but only after it has parsed the whole
 // chunk it is in: one 64 KiB read of pipelined `GET`s is thousands of requests, each
 // answered into memory. So a connection may have only so many requests in flight, a
-// connection whose writes stay blocked is closed, and connections are counted.
+// connection whose writes stay blocked is closed, and connections are counted. A request
+// whose client stops sending its body is cut: Fastify sets no request timeout, so a
+// thousand half-sent bodies held every connection, and a half-sent upload its slot,
+// for ever.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../core/index.ts';
 
 export interface HttpConnectionLimits {
   /** Connections open at once; more are refused by the listener. */
@@ -18,8 +22,8 @@ export interface HttpConnectionLimits {
   maxUploads?: number;
   /** Body bytes the uploads running may have read before the later ones wait (uploads.ts). */
   maxUploadBytes?: number;
-  /** An upload whose client sends nothing of its body this long is cut, 408 (uploads.ts). */
-  uploadIdleMs?: number;
+  /** A request whose client sends nothing of its body this long, while it could, is cut (408). */
+  bodyIdleMs?: number;
 }
 
 export const httpLimitDefaults = {
@@ -28,13 +32,14 @@ export const httpLimitDefaults = {
   writeStallMs: 30_000,
   maxUploads: 16,
   maxUploadBytes: 64 * 1_048_576,
-  uploadIdleMs: 60_000,
+  bodyIdleMs: 60_000,
 };
 
 /** Installs the limits on the app's server (right after it is made). */
 export function limitConnections(app: FastifyInstance, limits: HttpConnectionLimits = {}): void {
   const maxPipelined = limits.maxPipelined ?? httpLimitDefaults.maxPipelined;
   const writeStallMs = limits.writeStallMs ?? httpLimitDefaults.writeStallMs;
+  const bodyIdleMs = limits.bodyIdleMs ?? httpLimitDefaults.bodyIdleMs;
   app.server.maxConnections = limits.maxConnections ?? httpLimitDefaults.maxConnections;
 
   const inFlight = new Map<Socket, number>();
@@ -42,6 +47,13 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // a peer taking any of it changes the figure. (http's writes leave writableNeedDrain
   // unset, so 'drain' cannot tell.)
   const waiting = new Map<Socket, { octets: number; since: number }>();
+  // The request whose body each socket is receiving, and since when nothing of it has come
+  // while the gateway could take more: with nothing buffered unread, the wait is the
+  // client's (time the gateway holds a body back itself leaves it buffered).
+  const receiving = new Map<
+    Socket,
+    { req: IncomingMessage; res: ServerResponse; bytesRead: number; since: number }
+  >();
   // Fastify's handler is wrapped rather than hooked: the rest of a chunk from a connection
   // already dropped is then let go before fastify builds anything for it.
   const server = app.server;
@@ -64,9 +76,11 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
       socket.once('close', () => {
         waiting.delete(socket);
         inFlight.delete(socket);
+        receiving.delete(socket);
       });
     }
     inFlight.set(socket, n);
+    if (!req.complete) receiving.set(socket, { req, res, bytesRead: socket.bytesRead, since: Date.now() });
     res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left > 0) inFlight.set(socket, left);
@@ -85,12 +99,41 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
         else if (before?.octets !== octets) waiting.set(socket, { octets, since: now });
         else if (now - before.since >= writeStallMs) socket.destroy();
       }
+      for (const [socket, body] of receiving) {
+        if (body.req.complete) receiving.delete(socket);
+        else if (socket.bytesRead !== body.bytesRead || body.req.readableLength > 0) {
+          body.bytesRead = socket.bytesRead;
+          body.since = now;
+        } else if (now - body.since >= bodyIdleMs) {
+          receiving.delete(socket);
+          cutBody(body.req, body.res, bodyIdleMs);
+        }
+      }
     },
-    Math.min(1_000, writeStallMs / 4),
+    Math.min(1_000, writeStallMs / 4, bodyIdleMs / 4),
   );
   sweep.unref();
   app.addHook('onClose', (_app, done) => {
     clearInterval(sweep);
     done();
   });
+}
+
+/** Answers a request whose body stopped coming `408 body_timeout`, and closes its connection. */
+function cutBody(req: IncomingMessage, res: ServerResponse, idleMs: number): void {
+  const message = `no part of the request body came for ${idleMs / 1000} s`;
+  // Once answered, Node no longer ends the request when its connection closes: whatever
+  // reads the body (an upload's handler) is told here, once the answer is on its way.
+  const abandon = () => req.destroy(new GatewayError('body_timeout', message, undefined, 408));
+  if (res.headersSent) {
+    abandon();
+    return;
+  }
+  const answer = JSON.stringify({ error: { code: 'body_timeout', message } });
+  res.writeHead(408, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(answer),
+    connection: 'close',
+  });
+  res.end(answer, abandon);
 }

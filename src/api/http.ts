@@ -119,7 +119,6 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   limitUploads(app, {
     max: o.connectionLimits?.maxUploads ?? httpLimitDefaults.maxUploads,
     maxBytes: o.connectionLimits?.maxUploadBytes ?? httpLimitDefaults.maxUploadBytes,
-    bodyIdleMs: o.connectionLimits?.uploadIdleMs ?? httpLimitDefaults.uploadIdleMs,
     log: o.log,
   });
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */

@@ -106,8 +106,8 @@ const batchAction = (summary: string) => ({
     '409': { description: "Not possible in the batch's status" },
   },
 });
-/** An upload whose client stopped sending its body (src/api/uploads.ts). */
-const uploadIdle = { description: 'body_timeout: nothing of the body came for http.uploadIdleSeconds' };
+/** A request whose client stopped sending its body (src/api/http-limits.ts): likeliest for an upload. */
+const bodyIdle = { description: 'body_timeout: nothing of the body came for http.bodyIdleSeconds' };
 const errors = {
   '400': { description: 'Bad input', content: { 'application/json': { schema: error } } },
   '401': { description: 'Missing or invalid API key', content: { 'application/json': { schema: error } } },
@@ -280,7 +280,7 @@ const applicationPaths = {
       ...importOp,
       responses: {
         ...importOp.responses,
-        '408': uploadIdle,
+        '408': bodyIdle,
         '413': { description: 'More than 20 MiB' },
         '429': { description: 'Too many imports at once, or too many failed API keys (Retry-After)' },
       },
@@ -1237,7 +1237,7 @@ export const openApiDocument = {
         responses: {
           '200': { description: '{added, invalid, invalidRows}' },
           ...errors,
-          '408': uploadIdle,
+          '408': bodyIdle,
           '413': { description: 'More than 64 MB or 1,000,000 rows' },
           '429': { description: 'Too many imports at once, or too many failed API keys (Retry-After)' },
         },
@@ -1368,7 +1368,7 @@ export const openApiDocument = {
         responses: {
           '202': { description: 'Every message stored', content: { 'application/json': { schema: batch } } },
           '200': { description: 'Dry run: counts, encodings, segments, routes' },
-          '408': uploadIdle,
+          '408': bodyIdle,
           '413': { description: 'Too many recipients' },
           ...errors,
           '429': { description: 'Too many uploads at once, or too many failed API keys (Retry-After)' },

@@ -26,8 +26,6 @@ export interface UploadSlots {
 interface GatewayUploads {
   readonly max: number;
   readonly maxBytes: number;
-  /** A body whose client sends nothing for this long, while it could, is cut. */
-  readonly bodyIdleMs: number;
   readonly log: UploadLog | undefined;
   /** Body bytes read by the uploads running. */
   bytes: number;
@@ -46,9 +44,7 @@ interface Upload {
   release: () => void;
   bytes: number;
   readonly reqId: string;
-  readonly response: FastifyReply['raw'];
-  /** Whether its reading waits now, and whether it ever has (said once in the log). */
-  waiting: boolean;
+  /** Whether its reading has waited (said once in the log). */
   waited: boolean;
 }
 
@@ -63,7 +59,7 @@ const uploadOf = new WeakMap<FastifyRequest, Upload>();
 /** Sets the gateway-wide limits; called once as the app is made (`http.maxUploads`...). */
 export function limitUploads(
   app: FastifyInstance,
-  limits: { max: number; maxBytes: number; bodyIdleMs: number; log?: UploadLog },
+  limits: { max: number; maxBytes: number; log?: UploadLog },
 ): void {
   gatewayUploads.set(app.server, {
     ...limits,
@@ -89,7 +85,6 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
   const everywhere: GatewayUploads = gatewayUploads.get(app.server) ?? {
     max: Number.POSITIVE_INFINITY,
     maxBytes: Number.POSITIVE_INFINITY,
-    bodyIdleMs: Number.POSITIVE_INFINITY,
     log: undefined,
     bytes: 0,
     running: new Set(),
@@ -129,8 +124,6 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
         release: () => {},
         bytes: 0,
         reqId: req.id,
-        response: reply.raw,
-        waiting: false,
         waited: false,
       };
       upload.release = acquire(req.account.id, upload);
@@ -168,11 +161,10 @@ function whenMayRead(upload: Upload, size: number, read: () => void): () => void
           { reqId: upload.reqId, read: upload.bytes, uploadsRead: g.bytes, uploadsRunning: g.running.size },
           'upload waits: the uploads running have read http.maxUploadMegabytes',
         );
-      upload.waited = upload.waiting = true;
+      upload.waited = true;
       g.waiting.add(attempt);
       return;
     }
-    upload.waiting = false;
     g.waiting.delete(attempt);
     upload.bytes += size;
     if (g.running.has(upload)) g.bytes += size;
@@ -196,7 +188,6 @@ export function uploadStream(source: string | Readable, maxBytes: number, req?: 
   const upload = req && uploadOf.get(req);
   let bytes = 0;
   let stopWaiting = () => {};
-  let stopWatching = () => {};
   const limit = new Transform({
     transform(chunk: Buffer | string, _encoding, done) {
       const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
@@ -207,15 +198,9 @@ export function uploadStream(source: string | Readable, maxBytes: number, req?: 
     },
     destroy(err, done) {
       stopWaiting();
-      stopWatching();
       done(err);
     },
-    flush(done) {
-      stopWatching();
-      done();
-    },
   });
-  if (req && upload && typeof source !== 'string') stopWatching = cutWhenIdle(req, upload, limit);
   // The reader's pipeline destroys `limit` when it stops early; this one then the source.
   return pipeline(input, limit, () => {});
 }
@@ -247,40 +232,6 @@ export function wholeJsonParser(
   const parse = app.getDefaultJsonParser('error', 'error');
   return (req, text) =>
     new Promise((resolve, reject) => parse(req, text, (err, body) => (err ? reject(err) : resolve(body))));
-}
-
-/**
- * Cuts (`408 body_timeout`) an upload whose client has sent nothing for the gateway's
- * `bodyIdleMs` while the gateway was ready to read more: it held its slot, and at the
- * head of the uploads it would hold every later one back. Time the gateway itself holds
- * the body back (its reader busy, or waiting for upload bytes) does not count.
- */
-function cutWhenIdle(req: FastifyRequest, upload: Upload, stream: Transform): () => void {
-  const ms = upload.gateway.bodyIdleMs;
-  if (!Number.isFinite(ms)) return () => {};
-  const raw = req.raw;
-  let bytesRead = raw.socket.bytesRead;
-  let since = Date.now();
-  const timer = setInterval(
-    () => {
-      const now = Date.now();
-      if (raw.complete) clearInterval(timer);
-      else if (raw.socket.bytesRead !== bytesRead || raw.readableLength > 0 || upload.waiting) {
-        bytesRead = raw.socket.bytesRead;
-        since = now;
-      } else if (now - since >= ms) {
-        clearInterval(timer);
-        // What is left of the body will not be read: the connection ends with the answer.
-        if (!upload.response.headersSent) upload.response.setHeader('connection', 'close');
-        stream.destroy(
-          new GatewayError('body_timeout', `no part of the body came for ${ms / 1000} s`, undefined, 408),
-        );
-      }
-    },
-    Math.min(ms / 4, 5_000),
-  );
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 function tooLarge(maxBytes: number): GatewayError {

@@ -495,7 +495,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxUploads: config.http.maxUploads,
       maxUploadBytes:
         config.http.maxUploadMegabytes === undefined ? undefined : config.http.maxUploadMegabytes * 1_048_576,
-      uploadIdleMs: secondsToMs(config.http.uploadIdleSeconds),
+      bodyIdleMs: secondsToMs(config.http.bodyIdleSeconds),
     },
     log,
     draining: () => draining,

@@ -1235,12 +1235,12 @@ export const configSchema = {
           description:
             "MiB of request body the uploads running at once may have read, all accounts together (default 64): past it, every upload but the oldest waits, its client held back, until one ends; an upload's first MiB never waits",
         },
-        uploadIdleSeconds: {
+        bodyIdleSeconds: {
           type: 'integer',
           minimum: 1,
           maximum: 3_600,
           description:
-            'An upload whose client sends nothing of its body for this long, while the gateway could read it, is cut with 408 body_timeout (default 60)',
+            'A request whose client sends nothing of its body for this long, while the gateway could read it, is answered 408 body_timeout and its connection closed (default 60)',
         },
       },
       default: {},

@@ -12,7 +12,7 @@ export interface GatewayConfig {
     writeStallSeconds?: number;
     maxUploads?: number;
     maxUploadMegabytes?: number;
-    uploadIdleSeconds?: number;
+    bodyIdleSeconds?: number;
   };
   smppServer?: {
     listen?: string;

@@ -1,7 +1,7 @@
 // The body bytes the uploads running at once have read are bounded (http.maxUploadMegabytes):
 // past it, every upload but the oldest waits, its client held back, until one ends; an
 // upload's first MiB never waits. An upload whose client stops sending is cut
-// (http.uploadIdleSeconds), so that it cannot hold the others back for ever; time the
+// (http.bodyIdleSeconds), so that it cannot hold the others back for ever; time the
 // gateway itself holds a body back does not count.
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -146,8 +146,8 @@ test('past http.maxUploadMegabytes a later upload waits until the oldest ends; s
   assert.deepEqual(await uploadGauges(gw.base), { running: 0, bytes: 0, waiting: 0 });
 });
 
-test('an upload whose client stops sending is cut after http.uploadIdleSeconds; one held back is not', async (t) => {
-  const gw = await gatewayFrom(config('maxUploadMegabytes: 1, uploadIdleSeconds: 1'));
+test('an upload whose client stops sending is cut after http.bodyIdleSeconds; one held back is not', async (t) => {
+  const gw = await gatewayFrom(config('maxUploadMegabytes: 1, bodyIdleSeconds: 1'));
   t.after(() => gw.close());
   const header = 'to,name,note\n';
 
@@ -181,5 +181,10 @@ test('an upload whose client stops sending is cut after http.uploadIdleSeconds; 
   assert.equal(JSON.parse(cut.body).error.code, 'body_timeout');
   assert.equal(cut.headers.connection, 'close');
   await stalled.closed;
+  await waitFor(
+    async () => (await uploadGauges(gw.base)).running === 0,
+    10_000,
+    'its slot given back as its handler sees the client gone',
+  );
   assert.deepEqual(await uploadGauges(gw.base), { running: 0, bytes: 0, waiting: 0 });
 });

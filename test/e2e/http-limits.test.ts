@@ -88,3 +88,58 @@ http: { listen: 127.0.0.1:0, maxPipelined: 1000, writeStallSeconds: 1 }
   await waitFor(async () => (await openConnections(gw)) === 0, 20_000, 'the stalled connection closed');
   socket.destroy();
 });
+
+test('HTTP: a request whose body stops coming is answered 408 after bodyIdleSeconds; one sent slowly is not', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0, bodyIdleSeconds: 3 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const port = gw.app.httpAddress.port;
+  const body = JSON.stringify({ to: '+447700900001', text: 'slowly' });
+  const head = (length: number) =>
+    'POST /v1/messages HTTP/1.1\r\nhost: x\r\nauthorization: Bearer acme-key-1\r\n' +
+    `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n`;
+  const answerOf = (socket: net.Socket) => {
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    return {
+      text: () => received,
+      closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    };
+  };
+
+  await t.test('a body sent a few bytes at a time, never 3 s apart, is taken', async () => {
+    const socket = await connect(port);
+    const answer = answerOf(socket);
+    socket.write(head(Buffer.byteLength(body)));
+    for (let at = 0; at < body.length; at += 6) {
+      await new Promise((r) => setTimeout(r, 300));
+      socket.write(body.slice(at, at + 6));
+    }
+    await waitFor(() => answer.text().includes('\r\n\r\n{'), 10_000, 'the answer');
+    assert.match(answer.text(), /^HTTP\/1\.1 202 /);
+    socket.destroy();
+  });
+
+  await t.test('a body that stops half-way is answered 408 body_timeout, its connection closed', async () => {
+    const socket = await connect(port);
+    const answer = answerOf(socket);
+    socket.write(head(Buffer.byteLength(body)) + body.slice(0, 10));
+    await answer.closed; // by the gateway
+    assert.match(answer.text(), /^HTTP\/1\.1 408 /);
+    assert.match(answer.text(), /\r\nconnection: close\r\n/i);
+    const error = JSON.parse(answer.text().slice(answer.text().indexOf('\r\n\r\n') + 4)).error;
+    assert.equal(error.code, 'body_timeout');
+    assert.equal(await openConnections(gw), 0);
+  });
+});
