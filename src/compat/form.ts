@@ -96,10 +96,22 @@ function isForm(req: FastifyRequest): boolean {
 }
 
 /**
+ * What a compatibility API's request body may be: a message and its parameters (Kannel's
+ * largest, 255 binary parts URL-encoded, is about 107 KB). Their credentials may come in
+ * the body, so it is read before anyone is known: at the API's 1 MiB, a thousand
+ * connections' half-sent bodies took a gigabyte without a password.
+ */
+const maxCompatBodyBytes = 128 * 1024;
+
+/**
  * Bodies kept as raw bytes in this plugin's scope: forms (decoded by FormParams, charset
- * aware) and, with `anyType`, every other type (Kannel's text/plain and octet-stream POSTs).
+ * aware) and, with `anyType`, every other type (Kannel's text/plain and octet-stream POSTs);
+ * none larger than `maxCompatBodyBytes` (413). Called before the scope's routes.
  */
 export function rawBodies(app: FastifyInstance, anyType = false): void {
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= maxCompatBodyBytes;
+  });
   const keep = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) =>
     done(null, body);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, keep);

@@ -3,6 +3,7 @@
 // `http.writeStallSeconds`, and `http.maxConnections` caps connections. A client that
 // reads its answers is unaffected however many requests it sends on one connection.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { gatewayFrom, waitFor } from './helpers.ts';
@@ -142,4 +143,104 @@ routes:
     assert.equal(error.code, 'body_timeout');
     assert.equal(await openConnections(gw), 0);
   });
+});
+
+/** The answer to a POST whose headers promise `length` bytes, of which only `first` is sent. */
+function answerToPartialPost(
+  base: string,
+  path: string,
+  headers: Record<string, string | number>,
+  first: string,
+) {
+  const url = new URL(base + path);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      method: 'POST',
+      agent: false,
+      headers,
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    req.write(first);
+    setTimeout(() => {
+      reject(new Error(`no answer to ${path} before its body`));
+      req.destroy();
+    }, 10_000).unref();
+  });
+}
+
+test('HTTP: a body read before its sender is known is small (compat APIs 128 KiB, provider pushes 64 KiB)', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim, type: simulator }
+  - id: prov
+    type: http
+    url: http://127.0.0.1:9/sms
+    secret: push-secret-1
+    body: { to: "{{to}}", text: "{{text}}" }
+    accepted: { idPath: messageId }
+    receipts: { idPath: msgid, statusPath: state, statuses: { OK: delivered } }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  // Kannel's and Jasmin's credentials may come in the body: a larger one is refused on its
+  // headers, before any of it is read.
+  const kannel = await answerToPartialPost(
+    gw.base,
+    '/cgi-bin/sendsms',
+    { ...form, 'content-length': 128 * 1024 + 1 },
+    'username=',
+  );
+  assert.equal(kannel.status, 413);
+  assert.equal(kannel.body, 'Request too large, rejected');
+  const jasmin = await answerToPartialPost(
+    gw.base,
+    '/send',
+    { ...form, 'content-length': 200_000 },
+    'username=',
+  );
+  assert.equal(jasmin.status, 413);
+  // Sent without a length, it is read up to the limit and no further.
+  const chunked = await answerToPartialPost(
+    gw.base,
+    '/cgi-bin/sendsms',
+    { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+    'x'.repeat(200 * 1024),
+  );
+  assert.equal(chunked.status, 413);
+  // A push is read only for a connector that exists, and up to 64 KiB.
+  const unknown = await answerToPartialPost(
+    gw.base,
+    '/v1/connectors/nope/receipts',
+    { 'content-type': 'application/json', 'content-length': 10 * 1024 * 1024 },
+    '{"id":',
+  );
+  assert.equal(unknown.status, 404);
+  assert.equal(JSON.parse(unknown.body).error.code, 'not_found');
+  const large = await answerToPartialPost(
+    gw.base,
+    '/v1/connectors/prov/receipts',
+    { 'content-type': 'application/json', 'content-length': 64 * 1024 + 1 },
+    '{"id":',
+  );
+  assert.equal(large.status, 413);
 });
