@@ -61,13 +61,11 @@ export function limitUploads(
   app: FastifyInstance,
   limits: { max: number; maxBytes: number; log?: UploadLog },
 ): void {
-  gatewayUploads.set(app.server, {
-    ...limits,
-    log: limits.log,
-    bytes: 0,
-    running: new Set(),
-    waiting: new Set(),
-  });
+  gatewayUploads.set(app.server, noUploads(limits));
+}
+
+function noUploads(limits: { max: number; maxBytes: number; log?: UploadLog }): GatewayUploads {
+  return { ...limits, log: limits.log, bytes: 0, running: new Set(), waiting: new Set() };
 }
 
 /** What the gateway's uploads hold now, for the metrics. */
@@ -82,14 +80,9 @@ export function uploadsRunning(app: FastifyInstance): { running: number; bytes: 
  */
 export function uploadSlots(app: FastifyInstance, max: number, what: string): UploadSlots {
   const running = new Map<string, number>();
-  const everywhere: GatewayUploads = gatewayUploads.get(app.server) ?? {
-    max: Number.POSITIVE_INFINITY,
-    maxBytes: Number.POSITIVE_INFINITY,
-    log: undefined,
-    bytes: 0,
-    running: new Set(),
-    waiting: new Set(),
-  };
+  const everywhere =
+    gatewayUploads.get(app.server) ??
+    noUploads({ max: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY });
   const acquire = (accountId: string, upload: Upload) => {
     running.set(accountId, (running.get(accountId) ?? 0) + 1);
     everywhere.running.add(upload);

@@ -4,10 +4,9 @@
 // (http.bodyIdleSeconds), so that it cannot hold the others back for ever; time the
 // gateway itself holds a body back does not count.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { test } from 'node:test';
 import { createLogger } from '../../src/app/index.ts';
-import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+import { api, gatewayFrom, type PartialPost, partialPost, waitFor } from '../e2e/helpers.ts';
 
 const config = (limits: string) => `
 http: { listen: 127.0.0.1:0, ${limits} }
@@ -30,39 +29,14 @@ function contactRows(first: number, count: number): string {
   return rows;
 }
 
-interface Upload {
-  req: http.ClientRequest;
-  answer: Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>;
-  /** The socket has closed (whoever closed it). */
-  closed: Promise<void>;
-}
-
 /** A CSV contact import whose headers promise `length` bytes, `first` of them sent now. */
-function contactImport(base: string, length: number, first: string): Upload {
-  const url = new URL(`${base}/v1/contacts/import`);
-  const req = http.request({
-    host: url.hostname,
-    port: url.port,
-    path: url.pathname + url.search,
-    method: 'POST',
-    agent: false,
-    headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv', 'content-length': length },
-  });
-  const answer = new Promise<Awaited<Upload['answer']>>((resolve, reject) => {
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-  });
-  answer.catch(() => {});
-  const closed = new Promise<void>((resolve) => req.on('socket', (s) => s.once('close', () => resolve())));
-  req.write(first);
-  return { req, answer, closed };
+function contactImport(base: string, length: number, first: string): PartialPost {
+  return partialPost(
+    base,
+    '/v1/contacts/import',
+    { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv', 'content-length': length },
+    first,
+  );
 }
 
 /** The gauges of the gateway's uploads, from /metrics. */

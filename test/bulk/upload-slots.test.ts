@@ -2,9 +2,8 @@
 // request's headers, before its body is read: a fifth upload is refused while four bodies are
 // still arriving, and a client going mid-body gives its slot back.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { test } from 'node:test';
-import { api, gatewayFrom, waitFor } from '../e2e/helpers.ts';
+import { api, gatewayFrom, partialPost, waitFor } from '../e2e/helpers.ts';
 
 const config = `
 http: { listen: 127.0.0.1:0 }
@@ -18,37 +17,14 @@ routes:
   mt: [{ connectors: [sim] }]
 `;
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** A POST whose headers promise a megabyte and whose body stops after `first`. */
 function heldUpload(base: string, path: string, contentType: string, first: string, key = 'acme-key-1') {
-  const url = new URL(base + path);
-  const req = http.request({
-    host: url.hostname,
-    port: url.port,
-    path: url.pathname + url.search,
-    method: 'POST',
-    agent: false,
-    headers: { authorization: `Bearer ${key}`, 'content-type': contentType, 'content-length': 1_048_576 },
-  });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-  });
-  answer.catch(() => {}); // an upload aborted on purpose has no answer
-  req.write(first);
-  return { req, answer };
+  return partialPost(
+    base,
+    path,
+    { authorization: `Bearer ${key}`, 'content-type': contentType, 'content-length': 1_048_576 },
+    first,
+  );
 }
 
 /** The answer to an unfinished upload, or undefined when none comes within a second. */
@@ -181,14 +157,11 @@ test('an upload refused before its body is read to the end closes its connection
   // headers still promise a megabyte more: that rest is never read, so the connection could
   // carry no further request (one sent on it waited for the server's timeout).
   const upload = heldUpload(gw.base, '/v1/batches?text=Hi', 'text/csv', 'name,code\nAnn,1\n');
-  const closed = new Promise<void>((resolve) =>
-    upload.req.on('socket', (s) => s.once('close', () => resolve())),
-  );
   const answer = await upload.answer;
   assert.equal(answer.status, 400, answer.body);
   assert.equal(JSON.parse(answer.body).error.code, 'invalid_csv');
   assert.equal(answer.headers.connection, 'close');
-  await closed; // by the server: the client still has its body to send
+  await upload.closed; // by the server: the client still has its body to send
   const listed = (await api(gw.base, 'acme-key-1')('GET', '/v1/batches')).body.data;
   assert.deepEqual(
     listed.map((b: { status: string }) => b.status),

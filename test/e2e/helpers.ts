@@ -85,6 +85,49 @@ export async function waitFor<T>(
   }
 }
 
+export interface PartialPost {
+  req: http.ClientRequest;
+  answer: Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>;
+  /** The connection has closed, whichever side closed it. */
+  closed: Promise<void>;
+}
+
+/**
+ * A POST whose headers go with `first` of its body; the rest is the caller's to send
+ * (`req.write`, `req.end`) or not. Its answer may come before the body is whole.
+ */
+export function partialPost(
+  base: string,
+  path: string,
+  headers: Record<string, string | number>,
+  first: string,
+): PartialPost {
+  const url = new URL(base + path);
+  const req = http.request({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    method: 'POST',
+    agent: false,
+    headers,
+  });
+  const answer = new Promise<Awaited<PartialPost['answer']>>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => {}); // a request aborted on purpose has no answer
+  const closed = new Promise<void>((resolve) => req.on('socket', (s) => s.once('close', () => resolve())));
+  req.write(first);
+  return { req, answer, closed };
+}
+
 export function api(base: string, key: string) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(base + path, {

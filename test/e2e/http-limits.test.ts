@@ -3,10 +3,9 @@
 // `http.writeStallSeconds`, and `http.maxConnections` caps connections. A client that
 // reads its answers is unaffected however many requests it sends on one connection.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
-import { gatewayFrom, waitFor } from './helpers.ts';
+import { gatewayFrom, partialPost, waitFor } from './helpers.ts';
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -145,41 +144,22 @@ routes:
   });
 });
 
-/** The answer to a POST whose headers promise `length` bytes, of which only `first` is sent. */
-function answerToPartialPost(
+/** The answer to a POST whose headers promise more body than `first`, which alone is sent. */
+async function answerToPartialPost(
   base: string,
   path: string,
   headers: Record<string, string | number>,
   first: string,
 ) {
-  const url = new URL(base + path);
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname + url.search,
-      method: 'POST',
-      agent: false,
-      headers,
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        body += chunk;
-      });
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body });
-        req.destroy();
-      });
-    });
-    req.on('error', reject);
-    req.write(first);
-    setTimeout(() => {
-      reject(new Error(`no answer to ${path} before its body`));
-      req.destroy();
-    }, 10_000).unref();
-  });
+  const post = partialPost(base, path, headers, first);
+  const timer = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no answer to ${path} before its body`)), 10_000).unref(),
+  );
+  try {
+    return await Promise.race([post.answer, timer]);
+  } finally {
+    post.req.destroy();
+  }
 }
 
 test('HTTP: a body read before its sender is known is small (compat APIs 128 KiB, provider pushes 64 KiB)', async (t) => {
