@@ -121,13 +121,13 @@ test('past http.maxUploadMegabytes a later upload waits until the oldest ends; s
 });
 
 test('an upload whose client stops sending is cut after http.bodyIdleSeconds; one held back is not', async (t) => {
-  const gw = await gatewayFrom(config('maxUploadMegabytes: 1, bodyIdleSeconds: 1'));
+  const gw = await gatewayFrom(config('maxUploadMegabytes: 1, bodyIdleSeconds: 2'));
   t.after(() => gw.close());
   const header = 'to,name,note\n';
 
-  // The oldest keeps sending, a row every 200 ms, for four seconds.
+  // The oldest keeps sending, a row every 200 ms, for five seconds: the idle limit is 2 s.
   const rows = contactRows(0, 1_100);
-  const trickled = contactRows(2_000, 20);
+  const trickled = contactRows(2_000, 25);
   const last = contactRows(3_000, 1);
   const oldest = contactImport(gw.base, Buffer.byteLength(header + rows + trickled + last), header + rows);
   await waitFor(async () => (await uploadGauges(gw.base)).bytes >= mib, 10_000, 'the oldest past the limit');
@@ -139,11 +139,11 @@ test('an upload whose client stops sending is cut after http.bodyIdleSeconds; on
     oldest.req.write(row);
     await new Promise((r) => setTimeout(r, 200));
   }
-  assert.equal((await uploadGauges(gw.base)).waiting, 1, 'still waiting, four seconds on');
+  assert.equal((await uploadGauges(gw.base)).waiting, 1, 'still waiting, five seconds on');
   oldest.req.end(last);
   const first = await oldest.answer;
   assert.equal(first.status, 200, first.body);
-  assert.equal(JSON.parse(first.body).created, 1_121);
+  assert.equal(JSON.parse(first.body).created, 1_126);
   const second = await later.answer;
   assert.equal(second.status, 200, second.body);
   assert.equal(JSON.parse(second.body).created, 2_000);
