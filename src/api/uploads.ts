@@ -9,6 +9,7 @@
 // running uploads have read are counted too: past `maxBytes` an upload's reading waits
 // (its client is held back by TCP) until one ends. The oldest always reads on, so one
 // always ends; an upload's first MiB never waits, so small ones do not queue behind large.
+// An import stored as it is read holds no more as it grows: its bytes are not counted.
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
@@ -44,6 +45,8 @@ interface Upload {
   release: () => void;
   bytes: number;
   readonly reqId: string;
+  /** Whether what it reads counts (its reader holds more as it reads). */
+  counted: boolean;
   /** Whether its reading has waited (said once in the log). */
   waited: boolean;
 }
@@ -117,6 +120,7 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
         release: () => {},
         bytes: 0,
         reqId: req.id,
+        counted: true,
         waited: false,
       };
       upload.release = acquire(req.account.id, upload);
@@ -147,7 +151,7 @@ function whenMayRead(upload: Upload, size: number, read: () => void): () => void
       upload.bytes >= bytesNeverHeld &&
       g.bytes >= g.maxBytes &&
       g.running.has(upload) &&
-      g.running.values().next().value !== upload;
+      oldestCounted(g) !== upload;
     if (held) {
       if (!upload.waited)
         g.log?.info(
@@ -167,18 +171,31 @@ function whenMayRead(upload: Upload, size: number, read: () => void): () => void
   return () => g.waiting.delete(attempt);
 }
 
+function oldestCounted(g: GatewayUploads): Upload | undefined {
+  for (const upload of g.running) if (upload.counted) return upload;
+  return undefined;
+}
+
 /**
  * An upload's body (the request stream, or a string from a JSON field) as a stream of at
  * most `maxBytes`, for a parser to read as it arrives: a string goes in slices, so it is
  * taken with back-pressure as a stream is; a body that says it is larger is refused before
  * anything is read, and one that turns out larger fails the stream there, both `413
  * payload_too_large`. Given the request of an upload, what it reads counts against the
- * gateway's upload bytes, and waits while they are full.
+ * gateway's upload bytes, and waits while they are full; unless `counted` is false, for a
+ * reader that holds no more as it reads (an import stored 1,000 rows at a time).
  */
-export function uploadStream(source: string | Readable, maxBytes: number, req?: FastifyRequest): Readable {
+export function uploadStream(
+  source: string | Readable,
+  maxBytes: number,
+  req?: FastifyRequest,
+  { counted = true } = {},
+): Readable {
   if (req && Number(req.headers['content-length']) > maxBytes) throw tooLarge(maxBytes);
   const input = typeof source === 'string' ? Readable.from(slices(source)) : source;
-  const upload = req && uploadOf.get(req);
+  const found = req && uploadOf.get(req);
+  if (found && !counted) found.counted = false;
+  const upload = counted ? found : undefined;
   let bytes = 0;
   let stopWaiting = () => {};
   const limit = new Transform({

@@ -458,7 +458,8 @@ export function contactRoutes(service: ContactsService): HttpPlugin {
         if (req.body instanceof Readable)
           return service.importCsv(
             req.account.id,
-            uploadStream(req.body, maxImportBytes, req),
+            // Stored as read: it holds no more as it grows, so its bytes do not count.
+            uploadStream(req.body, maxImportBytes, req, { counted: false }),
             query.string('group', 64),
           );
         const f = new Fields(req.body);
