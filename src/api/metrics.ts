@@ -7,6 +7,7 @@ import client from 'prom-client';
 import type { Connector } from '../connectors/index.ts';
 import type { Gateway, InterceptorOutcome, Message, QualityFigures } from '../core/index.ts';
 import { qualityWindow } from '../core/index.ts';
+import type { UploadFigures } from './uploads.ts';
 
 export interface Metrics {
   readonly contentType: string;
@@ -26,7 +27,7 @@ export interface MetricSources {
   /** ESME binds by account. */
   esmeBinds?: () => ReadonlyMap<string, number>;
   /** Uploads (batches, imports, alerts) running, the body bytes they have read, those waiting. */
-  uploads?: () => { running: number; bytes: number; waiting: number };
+  uploads?: () => UploadFigures;
 }
 
 /** Statuses a delivery receipt sets: their time since the submit is the receipt latency. */
@@ -173,11 +174,7 @@ export function gatewayMetrics(
       this.set(sources.webhookBacklog?.() ?? 0);
     },
   });
-  const uploadGauge = (
-    name: string,
-    help: string,
-    value: (u: { running: number; bytes: number; waiting: number }) => number,
-  ) =>
+  const uploadGauge = (name: string, help: string, value: (u: UploadFigures) => number) =>
     new client.Gauge({
       name,
       help,

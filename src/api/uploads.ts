@@ -27,7 +27,7 @@ export interface UploadSlots {
 interface GatewayUploads {
   readonly max: number;
   readonly maxBytes: number;
-  readonly log: UploadLog | undefined;
+  readonly log?: UploadLog;
   /** Body bytes read by the uploads running. */
   bytes: number;
   /** The uploads running, oldest first. */
@@ -68,11 +68,18 @@ export function limitUploads(
 }
 
 function noUploads(limits: { max: number; maxBytes: number; log?: UploadLog }): GatewayUploads {
-  return { ...limits, log: limits.log, bytes: 0, running: new Set(), waiting: new Set() };
+  return { ...limits, bytes: 0, running: new Set(), waiting: new Set() };
+}
+
+/** The uploads running, the body bytes they have read, and those whose reading waits. */
+export interface UploadFigures {
+  running: number;
+  bytes: number;
+  waiting: number;
 }
 
 /** What the gateway's uploads hold now, for the metrics. */
-export function uploadsRunning(app: FastifyInstance): { running: number; bytes: number; waiting: number } {
+export function uploadsRunning(app: FastifyInstance): UploadFigures {
   const g = gatewayUploads.get(app.server);
   return { running: g?.running.size ?? 0, bytes: g?.bytes ?? 0, waiting: g?.waiting.size ?? 0 };
 }

@@ -98,8 +98,8 @@ function isForm(req: FastifyRequest): boolean {
 /**
  * What a compatibility API's request body may be: a message and its parameters (Kannel's
  * largest, 255 binary parts URL-encoded, is about 107 KB). Their credentials may come in
- * the body, so it is read before anyone is known: at the API's 1 MiB, a thousand
- * connections' half-sent bodies took a gigabyte without a password.
+ * the body, so it is read before anyone is known: at the API's 1 MiB, 200 connections'
+ * half-sent bodies took 170 MB without a password.
  */
 const maxCompatBodyBytes = 128 * 1024;
 
