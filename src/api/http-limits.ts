@@ -22,6 +22,8 @@ export interface HttpConnectionLimits {
   maxUploads?: number;
   /** Body bytes the uploads running may have read before the later ones wait (uploads.ts). */
   maxUploadBytes?: number;
+  /** Body bytes the other requests may hold before later large bodies wait (body-bytes.ts). */
+  maxBodyBytes?: number;
   /** A request whose client sends nothing of its body this long, while it could, is cut (408). */
   bodyIdleMs?: number;
 }
@@ -32,6 +34,7 @@ export const httpLimitDefaults = {
   writeStallMs: 30_000,
   maxUploads: 16,
   maxUploadBytes: 64 * 1_048_576,
+  maxBodyBytes: 32 * 1_048_576,
   bodyIdleMs: 60_000,
 };
 

@@ -36,6 +36,7 @@ import {
 import { calculateSegments } from '../sms/index.ts';
 import { isStoreUnreachable, StoreConflictError } from '../store/index.ts';
 import { OutboundPolicy } from '../webhooks/index.ts';
+import { limitBodies } from './body-bytes.ts';
 import { refuseUnknownFields } from './fields.ts';
 import { type HttpConnectionLimits, httpLimitDefaults, limitConnections } from './http-limits.ts';
 import { lookupRoutes } from './lookup.ts';
@@ -44,7 +45,7 @@ import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
 import { suppressionRoutes } from './suppressions.ts';
-import { limitUploads } from './uploads.ts';
+import { isUpload, limitUploads } from './uploads.ts';
 
 export interface HttpApiOptions {
   gateway: Gateway;
@@ -121,6 +122,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     maxBytes: o.connectionLimits?.maxUploadBytes ?? httpLimitDefaults.maxUploadBytes,
     log: o.log,
   });
+  limitBodies(app, o.connectionLimits?.maxBodyBytes ?? httpLimitDefaults.maxBodyBytes, isUpload);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
   const callbacks = o.callbacks ?? new OutboundPolicy();

@@ -1,6 +1,7 @@
 // The front doors: the HTTP API (REST, health, metrics, OpenAPI, admin) and the SMPP
 // server for ESME accounts.
 
+export { bodiesHeld } from './body-bytes.ts';
 export { csvCell, csvRefusal } from './csv.ts';
 export { refuseUnknownItemFields } from './fields.ts';
 export {

@@ -7,6 +7,7 @@ import client from 'prom-client';
 import type { Connector } from '../connectors/index.ts';
 import type { Gateway, InterceptorOutcome, Message, QualityFigures } from '../core/index.ts';
 import { qualityWindow } from '../core/index.ts';
+import type { BodyFigures } from './body-bytes.ts';
 import type { UploadFigures } from './uploads.ts';
 
 export interface Metrics {
@@ -28,6 +29,8 @@ export interface MetricSources {
   esmeBinds?: () => ReadonlyMap<string, number>;
   /** Uploads (batches, imports, alerts) running, the body bytes they have read, those waiting. */
   uploads?: () => UploadFigures;
+  /** Request bodies other than uploads over 16 KiB, as reserved (http.maxBodyMegabytes). */
+  bodies?: () => BodyFigures;
 }
 
 /** Statuses a delivery receipt sets: their time since the submit is the receipt latency. */
@@ -195,6 +198,23 @@ export function gatewayMetrics(
     'Uploads whose reading waits for others to end (http.maxUploadMegabytes reached)',
     (u) => u.waiting,
   );
+  new client.Gauge({
+    name: 'smsgw_body_bytes',
+    help: 'Request body bytes reserved by the requests over 16 KiB (uploads aside) being read or answered',
+    registers: [registry],
+    collect() {
+      this.set(sources.bodies?.().bytes ?? 0);
+    },
+  });
+  new client.Counter({
+    name: 'smsgw_bodies_refused_total',
+    help: 'Requests refused 503 server_busy before their body was read (http.maxBodyMegabytes reached)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.bodies?.().refused ?? 0);
+    },
+  });
   const circuitStates = { closed: 0, 'half-open': 1, open: 2 } as const;
   new client.Gauge({
     name: 'smsgw_webhook_circuit_state',

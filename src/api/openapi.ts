@@ -1092,7 +1092,10 @@ export const openApiDocument = {
         responses: {
           '202': { description: 'Accepted and stored', content: { 'application/json': { schema: message } } },
           '409': { description: 'Idempotency-Key reused with another body' },
-          '503': { description: 'store_unavailable: the store cannot write now (Retry-After)' },
+          '503': {
+            description:
+              'store_unavailable: the store cannot write now; server_busy: a body over 16 KiB while http.maxBodyMegabytes of them are held (Retry-After)',
+          },
           ...errors,
           '429': { description: 'Rate limited, or too many failed API keys (Retry-After)' },
         },

@@ -84,6 +84,11 @@ export function uploadsRunning(app: FastifyInstance): UploadFigures {
   return { running: g?.running.size ?? 0, bytes: g?.bytes ?? 0, waiting: g?.waiting.size ?? 0 };
 }
 
+/** Whether the request is an upload, its body counted against the uploads' own bytes. */
+export function isUpload(req: FastifyRequest): boolean {
+  return uploadOf.has(req);
+}
+
 /**
  * `max` per account on this route; `what` names the uploads in the 429's message
  * ("batches"). `app` is the route's scope: the gateway-wide count is its server's.

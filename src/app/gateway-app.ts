@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
+  bodiesHeld,
   buildHttpApi,
   gatewayMetrics,
   type HttpApiOptions,
@@ -389,6 +390,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     webhookBacklog: () => webhooks.backlog,
     // The HTTP app is made below; the metrics read it only once scraped.
     uploads: () => uploadsRunning(http),
+    bodies: () => bodiesHeld(http),
     webhookCircuits: () => webhooks.circuits(),
     esmeBinds: () => smpp?.bindsByAccount() ?? new Map(),
   });
@@ -495,6 +497,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxUploads: config.http.maxUploads,
       maxUploadBytes:
         config.http.maxUploadMegabytes === undefined ? undefined : config.http.maxUploadMegabytes * 1_048_576,
+      maxBodyBytes:
+        config.http.maxBodyMegabytes === undefined ? undefined : config.http.maxBodyMegabytes * 1_048_576,
       bodyIdleMs: secondsToMs(config.http.bodyIdleSeconds),
     },
     log,

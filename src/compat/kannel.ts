@@ -124,10 +124,9 @@ export function kannelApi(ctx: CompatContext): HttpPlugin {
     rawBodies(app, true);
     app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
       if (err instanceof KannelRefusal) return plain(reply, err.status, err.message);
-      if (err instanceof StoreUnavailableError) {
-        reply.header('retry-after', String(err.retryAfterSeconds));
-        return plain(reply, 503, temporalFailure);
-      }
+      if (err instanceof StoreUnavailableError) reply.header('retry-after', String(err.retryAfterSeconds));
+      // The store out of reach, or the gateway too busy to read the body (server_busy).
+      if (err instanceof GatewayError && err.httpStatus === 503) return plain(reply, 503, temporalFailure);
       if (err instanceof GatewayError) return plain(reply, err.httpStatus === 429 ? 503 : 400, err.message);
       if (err.statusCode === 413) return plain(reply, 413, 'Request too large, rejected');
       if (err.statusCode && err.statusCode < 500) return plain(reply, err.statusCode, err.message);

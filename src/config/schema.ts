@@ -1235,6 +1235,13 @@ export const configSchema = {
           description:
             "MiB of request body the uploads running at once may have read, all accounts together (default 64): past it, every upload but the oldest waits, its client held back, until one ends; an upload's first MiB never waits; CSV contact and suppression imports (stored as read) are not counted",
         },
+        maxBodyMegabytes: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1_048_576,
+          description:
+            "MiB of request body that requests over 16 KiB (uploads aside) may hold at once, each its Content-Length (or its route's limit when chunked) from before its body is read until it is answered (default 32): past it, one more is refused 503 server_busy with Retry-After and its connection closed",
+        },
         bodyIdleSeconds: {
           type: 'integer',
           minimum: 1,

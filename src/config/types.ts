@@ -12,6 +12,7 @@ export interface GatewayConfig {
     writeStallSeconds?: number;
     maxUploads?: number;
     maxUploadMegabytes?: number;
+    maxBodyMegabytes?: number;
     bodyIdleSeconds?: number;
   };
   smppServer?: {

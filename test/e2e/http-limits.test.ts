@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { gatewayFrom, partialPost, waitFor } from './helpers.ts';
+import { api, gatewayFrom, partialPost, waitFor } from './helpers.ts';
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -223,4 +223,96 @@ routes:
     '{"id":',
   );
   assert.equal(large.status, 413);
+});
+
+test('HTTP: bodies over 16 KiB held at once are bounded by maxBodyMegabytes; one more is refused 503 before its body', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0, maxBodyMegabytes: 1 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const json = { authorization: 'Bearer acme-key-1', 'content-type': 'application/json' };
+  const figures = async () => {
+    const text = await (await fetch(`${gw.base}/metrics`)).text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    return { bytes: value('smsgw_body_bytes'), refused: value('smsgw_bodies_refused_total') };
+  };
+  // A message padded with spaces past 16 KiB: valid, and counted.
+  const padded = (to: string) => `{"to":"${to}","text":"after"}${' '.repeat(20 * 1024)}`;
+
+  // Two half-sent bodies of 512 KiB hold the MiB, as their client keeps them.
+  const half = 512 * 1024;
+  const held = [1, 2].map(() =>
+    partialPost(
+      gw.base,
+      '/v1/messages',
+      { ...json, 'content-length': half },
+      '{"to":"+447700900001","text":"',
+    ),
+  );
+  await waitFor(async () => (await figures()).bytes === 2 * half, 10_000, 'both bodies counted');
+
+  // A third is refused on its headers and its connection closed; so is one of unknown
+  // length (it would take up to the route's limit), and a compat API's.
+  const third = await answerToPartialPost(
+    gw.base,
+    '/v1/messages',
+    { ...json, 'content-length': half },
+    '{"to":',
+  );
+  assert.equal(third.status, 503);
+  assert.equal(JSON.parse(third.body).error.code, 'server_busy');
+  assert.equal(third.headers['retry-after'], '5');
+  assert.equal(third.headers.connection, 'close');
+  const chunked = await answerToPartialPost(
+    gw.base,
+    '/v1/messages',
+    { ...json, 'transfer-encoding': 'chunked' },
+    '{"to":',
+  );
+  assert.equal(chunked.status, 503);
+  const kannel = await answerToPartialPost(
+    gw.base,
+    '/cgi-bin/sendsms',
+    { 'content-type': 'application/x-www-form-urlencoded', 'content-length': 100_000 },
+    'username=',
+  );
+  assert.equal(kannel.status, 503);
+  assert.deepEqual(await figures(), { bytes: 2 * half, refused: 3 });
+
+  // Small bodies are not counted, and an upload has a budget of its own: both are taken.
+  const call = api(gw.base, 'acme-key-1');
+  const small = await call('POST', '/v1/messages', { to: '+447700900002', text: 'small' });
+  assert.equal(small.status, 202);
+  const csv = `to\n${Array.from({ length: 2_000 }, (_, i) => `+4477009${String(10_000 + i)}`).join('\n')}\n`;
+  assert.ok(csv.length > 16 * 1024);
+  const upload = await fetch(`${gw.base}/v1/batches?text=Hi&dryRun=true`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv' },
+    body: csv,
+  });
+  assert.equal(upload.status, 202, await upload.clone().text());
+  assert.equal(((await upload.json()) as { total: number }).total, 2_000);
+
+  // A body that goes lets its bytes go: a large one is then read and answered.
+  held[0]!.req.destroy();
+  await held[0]!.closed;
+  await waitFor(async () => (await figures()).bytes === half, 10_000, 'the first body let go');
+  const after = await fetch(`${gw.base}/v1/messages`, {
+    method: 'POST',
+    headers: json,
+    body: padded('+447700900003'),
+  });
+  assert.equal(after.status, 202, await after.clone().text());
+  assert.equal((await figures()).bytes, half);
+  held[1]!.req.destroy();
+  await held[1]!.closed;
+  await waitFor(async () => (await figures()).bytes === 0, 10_000, 'the second body let go');
 });
