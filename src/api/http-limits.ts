@@ -3,9 +3,9 @@
 // chunk it is in: one 64 KiB read of pipelined `GET`s is thousands of requests, each
 // answered into memory. So a connection may have only so many requests in flight, a
 // connection whose writes stay blocked is closed, and connections are counted. A request
-// whose client stops sending its body is cut: Fastify sets no request timeout, so a
-// thousand half-sent bodies held every connection, and a half-sent upload its slot,
-// for ever.
+// whose client stops sending its body, or sends it slower than a floor, is cut: Fastify
+// sets no request timeout, so a thousand half-sent bodies held every connection, and a
+// half-sent upload its slot, for ever.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -24,8 +24,10 @@ export interface HttpConnectionLimits {
   maxUploadBytes?: number;
   /** Body bytes the other requests may hold before later large bodies wait (body-bytes.ts). */
   maxBodyBytes?: number;
-  /** A request whose client sends nothing of its body this long, while it could, is cut (408). */
+  /** A request whose client sends less than `bodyMinBytesPerSecond` of its body this long, while it could, is cut (408). */
   bodyIdleMs?: number;
+  /** The slowest a body may come, averaged over `bodyIdleMs` (0: any byte will do). */
+  bodyMinBytesPerSecond?: number;
 }
 
 export const httpLimitDefaults = {
@@ -36,6 +38,7 @@ export const httpLimitDefaults = {
   maxUploadBytes: 64 * 1_048_576,
   maxBodyBytes: 32 * 1_048_576,
   bodyIdleMs: 60_000,
+  bodyMinBytesPerSecond: 500,
 };
 
 /** Installs the limits on the app's server (right after it is made). */
@@ -43,6 +46,9 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   const maxPipelined = limits.maxPipelined ?? httpLimitDefaults.maxPipelined;
   const writeStallMs = limits.writeStallMs ?? httpLimitDefaults.writeStallMs;
   const bodyIdleMs = limits.bodyIdleMs ?? httpLimitDefaults.bodyIdleMs;
+  const minBytesPerSecond = limits.bodyMinBytesPerSecond ?? httpLimitDefaults.bodyMinBytesPerSecond;
+  // What a body must bring in each `bodyIdleMs` the gateway could read it: at least a byte.
+  const bodyMinBytes = Math.max(1, Math.ceil((minBytesPerSecond * bodyIdleMs) / 1000));
   app.server.maxConnections = limits.maxConnections ?? httpLimitDefaults.maxConnections;
 
   const inFlight = new Map<Socket, number>();
@@ -50,9 +56,9 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // a peer taking any of it changes the figure. (http's writes leave writableNeedDrain
   // unset, so 'drain' cannot tell.)
   const waiting = new Map<Socket, { octets: number; since: number }>();
-  // The request whose body each socket is receiving, and since when nothing of it has come
-  // while the gateway could take more: with nothing buffered unread, the wait is the
-  // client's (time the gateway holds a body back itself leaves it buffered).
+  // The request whose body each socket is receiving, and since when the gateway could
+  // take more of it, with the bytes read then: with nothing buffered unread, the wait is
+  // the client's (time the gateway holds a body back itself leaves it buffered).
   const receiving = new Map<
     Socket,
     { req: IncomingMessage; res: ServerResponse; bytesRead: number; since: number }
@@ -104,12 +110,19 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
       }
       for (const [socket, body] of receiving) {
         if (body.req.complete) receiving.delete(socket);
-        else if (socket.bytesRead !== body.bytesRead || body.req.readableLength > 0) {
+        else if (body.req.readableLength > 0) {
           body.bytesRead = socket.bytesRead;
           body.since = now;
         } else if (now - body.since >= bodyIdleMs) {
-          receiving.delete(socket);
-          cutBody(body.req, body.res, bodyIdleMs);
+          // Too little came in the time the gateway could read: a client sending a byte now
+          // and then would otherwise hold its connection, and an upload's turn, for ever.
+          if (socket.bytesRead - body.bytesRead < bodyMinBytes) {
+            receiving.delete(socket);
+            cutBody(body.req, body.res, bodyIdleMs, minBytesPerSecond);
+          } else {
+            body.bytesRead = socket.bytesRead;
+            body.since = now;
+          }
         }
       }
     },
@@ -122,9 +135,12 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   });
 }
 
-/** Answers a request whose body stopped coming `408 body_timeout`, and closes its connection. */
-function cutBody(req: IncomingMessage, res: ServerResponse, idleMs: number): void {
-  const message = `no part of the request body came for ${idleMs / 1000} s`;
+/** Answers a request whose body stopped coming, or came too slowly, `408 body_timeout`, and closes its connection. */
+function cutBody(req: IncomingMessage, res: ServerResponse, idleMs: number, minBytesPerSecond: number): void {
+  const message =
+    minBytesPerSecond > 0
+      ? `the request body came slower than ${minBytesPerSecond} bytes a second for ${idleMs / 1000} s`
+      : `no part of the request body came for ${idleMs / 1000} s`;
   // Once answered, Node no longer ends the request when its connection closes: whatever
   // reads the body (an upload's handler) is told here, once the answer is on its way.
   const abandon = () => req.destroy(new GatewayError('body_timeout', message, undefined, 408));

@@ -107,7 +107,10 @@ const batchAction = (summary: string) => ({
   },
 });
 /** A request whose client stopped sending its body (src/api/http-limits.ts): likeliest for an upload. */
-const bodyIdle = { description: 'body_timeout: nothing of the body came for http.bodyIdleSeconds' };
+const bodyIdle = {
+  description:
+    'body_timeout: less of the body than http.bodyMinBytesPerSecond came over http.bodyIdleSeconds',
+};
 const errors = {
   '400': { description: 'Bad input', content: { 'application/json': { schema: error } } },
   '401': { description: 'Missing or invalid API key', content: { 'application/json': { schema: error } } },

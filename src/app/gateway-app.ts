@@ -500,6 +500,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxBodyBytes:
         config.http.maxBodyMegabytes === undefined ? undefined : config.http.maxBodyMegabytes * 1_048_576,
       bodyIdleMs: secondsToMs(config.http.bodyIdleSeconds),
+      bodyMinBytesPerSecond: config.http.bodyMinBytesPerSecond,
     },
     log,
     draining: () => draining,

@@ -1247,7 +1247,14 @@ export const configSchema = {
           minimum: 1,
           maximum: 3_600,
           description:
-            'A request whose client sends nothing of its body for this long, while the gateway could read it, is answered 408 body_timeout and its connection closed (default 60)',
+            'A request whose client sends less of its body than bodyMinBytesPerSecond for this long, while the gateway could read it, is answered 408 body_timeout and its connection closed (default 60)',
+        },
+        bodyMinBytesPerSecond: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 1_073_741_824,
+          description:
+            'The slowest a request body may come, averaged over each bodyIdleSeconds the gateway could read it (default 500; 0: any byte within bodyIdleSeconds will do)',
         },
       },
       default: {},

@@ -14,6 +14,7 @@ export interface GatewayConfig {
     maxUploadMegabytes?: number;
     maxBodyMegabytes?: number;
     bodyIdleSeconds?: number;
+    bodyMinBytesPerSecond?: number;
   };
   smppServer?: {
     listen?: string;

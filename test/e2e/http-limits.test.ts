@@ -89,9 +89,30 @@ http: { listen: 127.0.0.1:0, maxPipelined: 1000, writeStallSeconds: 1 }
   socket.destroy();
 });
 
+/** The head of a message POST by acme whose body is `length` bytes. */
+function head(length: number): string {
+  return (
+    'POST /v1/messages HTTP/1.1\r\nhost: x\r\nauthorization: Bearer acme-key-1\r\n' +
+    `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n`
+  );
+}
+
+/** What comes back on the socket, and when it closes. */
+function answerOf(socket: net.Socket) {
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  return {
+    text: () => received,
+    closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
+  };
+}
+
 test('HTTP: a request whose body stops coming is answered 408 after bodyIdleSeconds; one sent slowly is not', async (t) => {
   const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0, bodyIdleSeconds: 3 }
+http: { listen: 127.0.0.1:0, bodyIdleSeconds: 3, bodyMinBytesPerSecond: 0 }
 store: sqlite:DIR/gw.db
 accounts:
   - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
@@ -103,20 +124,6 @@ routes:
   t.after(() => gw.close());
   const port = gw.app.httpAddress.port;
   const body = JSON.stringify({ to: '+447700900001', text: 'slowly' });
-  const head = (length: number) =>
-    'POST /v1/messages HTTP/1.1\r\nhost: x\r\nauthorization: Bearer acme-key-1\r\n' +
-    `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n`;
-  const answerOf = (socket: net.Socket) => {
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    return {
-      text: () => received,
-      closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
-    };
-  };
 
   await t.test('a body sent a few bytes at a time, never 3 s apart, is taken', async () => {
     const socket = await connect(port);
@@ -142,6 +149,59 @@ routes:
     assert.equal(error.code, 'body_timeout');
     assert.equal(await openConnections(gw), 0);
   });
+});
+
+test('HTTP: a body that comes slower than bodyMinBytesPerSecond over bodyIdleSeconds is answered 408', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0, bodyIdleSeconds: 2, bodyMinBytesPerSecond: 1000 }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`);
+  t.after(() => gw.close());
+  const port = gw.app.httpAddress.port;
+  // A message padded with spaces to 12,000 bytes, sent `size` bytes every `everyMs`.
+  const body = JSON.stringify({ to: '+447700900001', text: 'paced' }).padEnd(12_000, ' ');
+  const send = async (socket: net.Socket, from: number, size: number, everyMs: number) => {
+    for (let at = from; at < body.length && !socket.destroyed; at += size) {
+      socket.write(body.slice(at, at + size));
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  };
+
+  await t.test('20 KB a second is taken', async () => {
+    const socket = await connect(port);
+    const answer = answerOf(socket);
+    socket.write(head(body.length));
+    await send(socket, 0, 1_000, 50);
+    await waitFor(() => answer.text().includes('\r\n\r\n{'), 10_000, 'the answer');
+    assert.match(answer.text(), /^HTTP\/1\.1 202 /);
+    socket.destroy();
+  });
+
+  for (const [what, first] of [
+    ['500 bytes a second', 0],
+    ['half at once, then 500 bytes a second', 6_000],
+  ] as const) {
+    await t.test(`${what} is answered 408 body_timeout, its connection closed`, async () => {
+      const socket = await connect(port);
+      socket.on('error', () => {});
+      const answer = answerOf(socket);
+      socket.write(head(body.length) + body.slice(0, first));
+      const started = Date.now();
+      void send(socket, first, 100, 200);
+      await answer.closed; // by the gateway, long before the body's end (12 s at this pace)
+      assert.ok(Date.now() - started < 8_000, `cut after ${Date.now() - started} ms`);
+      assert.match(answer.text(), /^HTTP\/1\.1 408 /);
+      const error = JSON.parse(answer.text().slice(answer.text().indexOf('\r\n\r\n') + 4)).error;
+      assert.equal(error.code, 'body_timeout');
+      assert.match(error.message, /slower than 1000 bytes a second/);
+    });
+  }
 });
 
 /** The answer to a POST whose headers promise more body than `first`, which alone is sent. */
