@@ -37,15 +37,12 @@ export function limitBodies(
   gatewayBodies.set(app.server, held);
   app.addHook('preParsing', (req, reply, payload, done) => {
     const length = req.headers['content-length'];
-    // No length and not chunked: no body. A body larger than its route's limit is refused
-    // by Fastify, whatever it says.
+    // No length and not chunked: no body. Fastify reads no more than the route's limit, and
+    // answers a longer Content-Length 413 before reading any of it.
+    const limit = req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit!;
     const size =
-      length !== undefined
-        ? Number(length)
-        : req.headers['transfer-encoding'] !== undefined
-          ? (req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit!)
-          : 0;
-    if (size <= bodyBytesNeverCounted || ownBudget(req)) return done(null, payload);
+      length !== undefined ? Number(length) : req.headers['transfer-encoding'] !== undefined ? limit : 0;
+    if (size <= bodyBytesNeverCounted || size > limit || ownBudget(req)) return done(null, payload);
     // One body is always let in, so a limit smaller than a route's largest body refuses none.
     if (held.bytes > 0 && held.bytes + size > maxBytes) {
       held.refused++;

@@ -346,6 +346,14 @@ routes:
   );
   assert.equal(kannel.status, 503);
   assert.deepEqual(await figures(), { bytes: 2 * half, refused: 3 });
+  // One longer than its route takes is still refused as too large.
+  const tooLarge = await answerToPartialPost(
+    gw.base,
+    '/v1/messages',
+    { ...json, 'content-length': 2 * 1_048_576 },
+    '{"to":',
+  );
+  assert.equal(tooLarge.status, 413);
 
   // Small bodies are not counted, and an upload has a budget of its own: both are taken.
   const call = api(gw.base, 'acme-key-1');
