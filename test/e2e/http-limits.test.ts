@@ -89,6 +89,20 @@ http: { listen: 127.0.0.1:0, maxPipelined: 1000, writeStallSeconds: 1 }
   socket.destroy();
 });
 
+/** A gateway with the account acme and a simulator, and these `http` limits. */
+function acmeWithLimits(limits: string): string {
+  return `
+http: { listen: 127.0.0.1:0, ${limits} }
+store: sqlite:DIR/gw.db
+accounts:
+  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+connectors:
+  - { id: sim, type: simulator }
+routes:
+  mt: [{ connectors: [sim] }]
+`;
+}
+
 /** The head of a message POST by acme whose body is `length` bytes. */
 function head(length: number): string {
   return (
@@ -111,16 +125,7 @@ function answerOf(socket: net.Socket) {
 }
 
 test('HTTP: a request whose body stops coming is answered 408 after bodyIdleSeconds; one sent slowly is not', async (t) => {
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0, bodyIdleSeconds: 3, bodyMinBytesPerSecond: 0 }
-store: sqlite:DIR/gw.db
-accounts:
-  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
-connectors:
-  - { id: sim, type: simulator }
-routes:
-  mt: [{ connectors: [sim] }]
-`);
+  const gw = await gatewayFrom(acmeWithLimits('bodyIdleSeconds: 3, bodyMinBytesPerSecond: 0'));
   t.after(() => gw.close());
   const port = gw.app.httpAddress.port;
   const body = JSON.stringify({ to: '+447700900001', text: 'slowly' });
@@ -152,16 +157,7 @@ routes:
 });
 
 test('HTTP: a body that comes slower than bodyMinBytesPerSecond over bodyIdleSeconds is answered 408', async (t) => {
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0, bodyIdleSeconds: 2, bodyMinBytesPerSecond: 1000 }
-store: sqlite:DIR/gw.db
-accounts:
-  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
-connectors:
-  - { id: sim, type: simulator }
-routes:
-  mt: [{ connectors: [sim] }]
-`);
+  const gw = await gatewayFrom(acmeWithLimits('bodyIdleSeconds: 2, bodyMinBytesPerSecond: 1000'));
   t.after(() => gw.close());
   const port = gw.app.httpAddress.port;
   // A message padded with spaces to 12,000 bytes, sent `size` bytes every `everyMs`.
@@ -286,16 +282,7 @@ routes:
 });
 
 test('HTTP: bodies over 16 KiB held at once are bounded by maxBodyMegabytes; one more is refused 503 before its body', async (t) => {
-  const gw = await gatewayFrom(`
-http: { listen: 127.0.0.1:0, maxBodyMegabytes: 1 }
-store: sqlite:DIR/gw.db
-accounts:
-  - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
-connectors:
-  - { id: sim, type: simulator }
-routes:
-  mt: [{ connectors: [sim] }]
-`);
+  const gw = await gatewayFrom(acmeWithLimits('maxBodyMegabytes: 1'));
   t.after(() => gw.close());
   const json = { authorization: 'Bearer acme-key-1', 'content-type': 'application/json' };
   const figures = async () => {
