@@ -32,9 +32,23 @@ export function limitBodies(
   app: FastifyInstance,
   maxBytes: number,
   ownBudget: (req: FastifyRequest) => boolean,
+  log?: { warn(obj: object, msg?: string): void },
 ): void {
   const held: BodyFigures = { bytes: 0, refused: 0 };
   gatewayBodies.set(app.server, held);
+  // A line when refusals start, then at most one every 10 s while they go on, with how many.
+  let quietUntil = 0;
+  let refusedAtLine = 0;
+  const said = (reqId: string) => {
+    const now = Date.now();
+    if (now < quietUntil) return;
+    quietUntil = now + 10_000;
+    log?.warn(
+      { reqId, heldBytes: held.bytes, refused: held.refused - refusedAtLine },
+      'request bodies refused (503 server_busy): the bodies being read hold http.maxBodyMegabytes',
+    );
+    refusedAtLine = held.refused;
+  };
   app.addHook('preParsing', (req, reply, payload, done) => {
     const length = req.headers['content-length'];
     // No length and not chunked: no body. Fastify reads no more than the route's limit, and
@@ -46,6 +60,7 @@ export function limitBodies(
     // One body is always let in, so a limit smaller than a route's largest body refuses none.
     if (held.bytes > 0 && held.bytes + size > maxBytes) {
       held.refused++;
+      said(req.id);
       reply.header('retry-after', '5');
       reply.header('connection', 'close');
       return done(

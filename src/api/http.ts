@@ -82,8 +82,12 @@ export interface HttpApiOptions {
   metricsAccess?: { keyHashes: string[]; elsewhere: boolean };
   /** Failed API keys, counted per address and account (shared with the other front doors). */
   authGuard?: AuthGuard;
-  /** Where 5xx answers are logged, with the request id also sent as `x-request-id`, and uploads that wait. */
-  log?: { error(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+  /** Where 5xx answers are logged, with the request id also sent as `x-request-id`, uploads that wait and bodies refused. */
+  log?: {
+    error(obj: object, msg?: string): void;
+    warn(obj: object, msg?: string): void;
+    info(obj: object, msg?: string): void;
+  };
   /** Whether the account's API key may be used from this address (`policy.allowIps`, per key). */
   allowsAddress?: (accountId: string, address: string, key: string) => boolean;
   /** True once the gateway shuts down: new requests get 503 and `Connection: close`. */
@@ -122,7 +126,7 @@ export async function buildHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     maxBytes: o.connectionLimits?.maxUploadBytes ?? httpLimitDefaults.maxUploadBytes,
     log: o.log,
   });
-  limitBodies(app, o.connectionLimits?.maxBodyBytes ?? httpLimitDefaults.maxBodyBytes, isUpload);
+  limitBodies(app, o.connectionLimits?.maxBodyBytes ?? httpLimitDefaults.maxBodyBytes, isUpload, o.log);
   /** Idempotency keys whose first request is still being stored: a second one waits for it. */
   const pendingKeys = new Map<string, Promise<unknown>>();
   const callbacks = o.callbacks ?? new OutboundPolicy();

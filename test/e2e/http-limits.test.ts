@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import { createLogger } from '../../src/app/index.ts';
 import { api, gatewayFrom, partialPost, waitFor } from './helpers.ts';
 
 function connect(port: number): Promise<net.Socket> {
@@ -282,7 +283,10 @@ routes:
 });
 
 test('HTTP: bodies over 16 KiB held at once are bounded by maxBodyMegabytes; one more is refused 503 before its body', async (t) => {
-  const gw = await gatewayFrom(acmeWithLimits('maxBodyMegabytes: 1'));
+  const logged: Array<Record<string, unknown>> = [];
+  const gw = await gatewayFrom(acmeWithLimits('maxBodyMegabytes: 1'), {
+    log: createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line)) }),
+  });
   t.after(() => gw.close());
   const json = { authorization: 'Bearer acme-key-1', 'content-type': 'application/json' };
   const figures = async () => {
@@ -333,6 +337,11 @@ test('HTTP: bodies over 16 KiB held at once are bounded by maxBodyMegabytes; one
   );
   assert.equal(kannel.status, 503);
   assert.deepEqual(await figures(), { bytes: 2 * half, refused: 3 });
+  // Said once, not once a refusal.
+  const said = logged.filter((l) => String(l.msg).startsWith('request bodies refused (503 server_busy)'));
+  assert.equal(said.length, 1);
+  assert.equal(said[0]!.level, 'warn');
+  assert.equal(said[0]!.heldBytes, 2 * half);
   // One longer than its route takes is still refused as too large.
   const tooLarge = await answerToPartialPost(
     gw.base,
