@@ -57,7 +57,8 @@ export function limitBodies(
     const size =
       length !== undefined ? Number(length) : req.headers['transfer-encoding'] !== undefined ? limit : 0;
     if (size <= bodyBytesNeverCounted || size > limit || ownBudget(req)) return done(null, payload);
-    // One body is always let in, so a limit smaller than a route's largest body refuses none.
+    // With none held, a body is let in whatever its size: a limit set below a route's
+    // largest body must not refuse that body for ever.
     if (held.bytes > 0 && held.bytes + size > maxBytes) {
       held.refused++;
       said(req.id);

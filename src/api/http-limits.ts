@@ -22,7 +22,7 @@ export interface HttpConnectionLimits {
   maxUploads?: number;
   /** Body bytes the uploads running may have read before the later ones wait (uploads.ts). */
   maxUploadBytes?: number;
-  /** Body bytes the other requests may hold before later large bodies wait (body-bytes.ts). */
+  /** Body bytes the requests over 16 KiB (uploads aside) may hold before one more is refused 503 (body-bytes.ts). */
   maxBodyBytes?: number;
   /** A request whose client sends less than `bodyMinBytesPerSecond` of its body this long, while it could, is cut (408). */
   bodyIdleMs?: number;
