@@ -8,7 +8,9 @@
 // contact and suppression imports) took the gateway to 662 MB. So the bytes the
 // running uploads have read are counted too: past `maxBytes` an upload's reading waits
 // (its client is held back by TCP) until one ends. The oldest always reads on, so one
-// always ends; an upload's first MiB never waits, so small ones do not queue behind large.
+// always ends; an upload's first MiB never waits, so small ones do not queue behind large;
+// and an account that has read less than its even share of `maxBytes` reads on, so one
+// account's uploads do not hold another's back.
 // An import stored as it is read holds no more as it grows: its bytes are not counted.
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -41,6 +43,7 @@ type UploadLog = { info(obj: object, msg?: string): void };
 /** One request's upload: its slot is held while its response is open or its handler runs. */
 interface Upload {
   readonly gateway: GatewayUploads;
+  readonly accountId: string;
   count: number;
   release: () => void;
   bytes: number;
@@ -128,6 +131,7 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
       }
       const upload: Upload = {
         gateway: everywhere,
+        accountId: req.account.id,
         count: 1,
         release: () => {},
         bytes: 0,
@@ -163,7 +167,8 @@ function whenMayRead(upload: Upload, size: number, read: () => void): () => void
       upload.bytes >= bytesNeverHeld &&
       g.bytes >= g.maxBytes &&
       g.running.has(upload) &&
-      oldestCounted(g) !== upload;
+      oldestCounted(g) !== upload &&
+      !belowShare(g, upload.accountId);
     if (held) {
       if (!upload.waited)
         g.log?.info(
@@ -181,6 +186,22 @@ function whenMayRead(upload: Upload, size: number, read: () => void): () => void
   };
   attempt();
   return () => g.waiting.delete(attempt);
+}
+
+/**
+ * Whether the account's counted uploads have read less than its share of the bytes, split
+ * evenly between the accounts uploading: an account whose upload heads the others, and
+ * then comes slowly, does not hold every other account's back for as long as it lasts.
+ */
+function belowShare(g: GatewayUploads, accountId: string): boolean {
+  const accounts = new Set<string>();
+  let read = 0;
+  for (const upload of g.running) {
+    if (!upload.counted) continue;
+    accounts.add(upload.accountId);
+    if (upload.accountId === accountId) read += upload.bytes;
+  }
+  return read < g.maxBytes / accounts.size;
 }
 
 function oldestCounted(g: GatewayUploads): Upload | undefined {

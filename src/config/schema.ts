@@ -1233,7 +1233,7 @@ export const configSchema = {
           minimum: 1,
           maximum: 1_048_576,
           description:
-            "MiB of request body the uploads running at once may have read, all accounts together (default 64): past it, every upload but the oldest waits, its client held back, until one ends; an upload's first MiB never waits; CSV contact and suppression imports (stored as read) are not counted",
+            "MiB of request body the uploads running at once may have read, all accounts together (default 64): past it, an upload waits, its client held back, until one ends, unless it is the oldest, or its account has read less than an even share of this between the accounts uploading; an upload's first MiB never waits; CSV contact and suppression imports (stored as read) are not counted",
         },
         maxBodyMegabytes: {
           type: 'integer',

@@ -13,6 +13,7 @@ http: { listen: 127.0.0.1:0, ${limits} }
 store: sqlite:DIR/gw.db
 accounts:
   - { id: acme, apiKeys: [acme-key-1], defaultFrom: ACME }
+  - { id: beta, apiKeys: [beta-key-1], defaultFrom: BETA }
 connectors:
   - { id: sim, type: simulator }
 routes:
@@ -32,11 +33,11 @@ function paddedRows(first: number, count: number): string {
 const header = 'to,note\n';
 
 /** A streamed CSV batch (a dry run) whose headers promise `length` bytes, `first` of them sent now. */
-function csvBatch(base: string, length: number, first: string): PartialPost {
+function csvBatch(base: string, length: number, first: string, key = 'acme-key-1'): PartialPost {
   return partialPost(
     base,
     '/v1/batches?text=Hi&dryRun=true',
-    { authorization: 'Bearer acme-key-1', 'content-type': 'text/csv', 'content-length': length },
+    { authorization: `Bearer ${key}`, 'content-type': 'text/csv', 'content-length': length },
     first,
   );
 }
@@ -125,6 +126,38 @@ test('past http.maxUploadMegabytes a later upload waits until the oldest ends; s
   oldest.req.end(oldestRest);
   assert.equal(await total(oldest), 3_010);
   assert.equal(await total(later), 3_000);
+  assert.deepEqual(await uploadGauges(gw.base), { running: 0, bytes: 0, waiting: 0 });
+});
+
+test("past http.maxUploadMegabytes an account below its share reads on: one account's upload does not hold another's back", async (t) => {
+  const gw = await gatewayFrom(config('maxUploadMegabytes: 4'));
+  t.after(() => gw.close());
+  // acme's upload, the oldest, reads 5 MiB, past the limit, and its client stops short.
+  const hogRows = paddedRows(0, 5_000);
+  const hog = csvBatch(gw.base, Buffer.byteLength(header + hogRows) + 10, header + hogRows);
+  t.after(() => hog.req.destroy());
+  await waitFor(
+    async () => (await uploadGauges(gw.base)).bytes === Buffer.byteLength(header + hogRows),
+    10_000,
+    'the oldest read past the limit',
+  );
+  // Another acme upload waits past its first MiB: acme has read more than its share.
+  const acmeBody = header + paddedRows(10_000, 1_800);
+  const acmeLater = csvBatch(gw.base, Buffer.byteLength(acmeBody), acmeBody);
+  await waitFor(
+    async () => (await uploadGauges(gw.base)).waiting === 1,
+    10_000,
+    "acme's later upload waiting",
+  );
+  // beta's upload of 1.8 MiB is read whole: beta has read less than its half of the 4 MiB.
+  const betaBody = header + paddedRows(20_000, 1_800);
+  assert.ok(Buffer.byteLength(betaBody) > 1.5 * mib);
+  const beta = csvBatch(gw.base, Buffer.byteLength(betaBody), betaBody, 'beta-key-1');
+  assert.equal(await total(beta), 1_800);
+  assert.equal((await uploadGauges(gw.base)).waiting, 1, "acme's later upload still waits");
+  // The hog goes: acme's later upload is read on.
+  hog.req.destroy();
+  assert.equal(await total(acmeLater), 1_800);
   assert.deepEqual(await uploadGauges(gw.base), { running: 0, bytes: 0, waiting: 0 });
 });
 
