@@ -7,7 +7,10 @@
 // limit) before it is read, until its answer is sent; while the reservations come to
 // `maxBytes`, one more is refused, 503 `server_busy` with Retry-After and its connection
 // closed, and the rest of it is never read. (Holding it back instead, as uploads are held,
-// still keeps what its socket and streams have taken in, ~200 KiB a connection.) Small
+// still keeps what its socket and streams have taken in, ~200 KiB a connection.) An
+// account with less than an even share of `maxBytes` is let in still, so one account's
+// slow bodies do not shut out another's; every request not yet known to be an account's is
+// one holder. Small
 // bodies, nearly all of the traffic, are not counted and cost nothing here. Uploads have a
 // budget of their own (uploads.ts): they are read by their route as they arrive.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -36,6 +39,15 @@ export function limitBodies(
 ): void {
   const held: BodyFigures = { bytes: 0, refused: 0 };
   gatewayBodies.set(app.server, held);
+  // What each holder has reserved: an account by its id, every request not yet known to
+  // be an account's (compat APIs' bodies carry their credentials) together as ''.
+  const byHolder = new Map<string, number>();
+  const reserve = (holder: string, size: number) => {
+    const now = (byHolder.get(holder) ?? 0) + size;
+    if (now === 0) byHolder.delete(holder);
+    else byHolder.set(holder, now);
+    held.bytes += size;
+  };
   // A line when refusals start, then at most one every 10 s while they go on, with how many.
   let quietUntil = 0;
   let refusedAtLine = 0;
@@ -58,8 +70,13 @@ export function limitBodies(
       length !== undefined ? Number(length) : req.headers['transfer-encoding'] !== undefined ? limit : 0;
     if (size <= bodyBytesNeverCounted || size > limit || ownBudget(req)) return done(null, payload);
     // With none held, a body is let in whatever its size: a limit set below a route's
-    // largest body must not refuse that body for ever.
-    if (held.bytes > 0 && held.bytes + size > maxBytes) {
+    // largest body must not refuse that body for ever. Past the limit, a holder with less
+    // than an even share of it (between the holders) is let in still: one account's slow
+    // bodies do not shut out another's. So about twice the limit at most is held.
+    const holder = (req.account as { id: string } | null)?.id ?? '';
+    const mine = byHolder.get(holder) ?? 0;
+    const share = maxBytes / (byHolder.size + (mine === 0 ? 1 : 0));
+    if (held.bytes > 0 && held.bytes + size > maxBytes && mine + size > share) {
       held.refused++;
       said(req.id);
       reply.header('retry-after', '5');
@@ -73,11 +90,9 @@ export function limitBodies(
         ),
       );
     }
-    held.bytes += size;
+    reserve(holder, size);
     // 'close' comes once the answer is sent, and also when the client goes mid-body.
-    reply.raw.once('close', () => {
-      held.bytes -= size;
-    });
+    reply.raw.once('close', () => reserve(holder, -size));
     done(null, payload);
   });
 }
