@@ -73,7 +73,7 @@ export function limitBodies(
     // largest body must not refuse that body for ever. Past the limit, a holder with less
     // than an even share of it (between the holders) is let in still: one account's slow
     // bodies do not shut out another's. So about twice the limit at most is held.
-    const holder = (req.account as { id: string } | null)?.id ?? '';
+    const holder = req.account?.id ?? '';
     const mine = byHolder.get(holder) ?? 0;
     const share = maxBytes / (byHolder.size + (mine === 0 ? 1 : 0));
     if (held.bytes > 0 && held.bytes + size > maxBytes && mine + size > share) {

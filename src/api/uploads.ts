@@ -101,7 +101,8 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
   const everywhere =
     gatewayUploads.get(app.server) ??
     noUploads({ max: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY });
-  const acquire = (accountId: string, upload: Upload) => {
+  const acquire = (upload: Upload) => {
+    const { accountId } = upload;
     running.set(accountId, (running.get(accountId) ?? 0) + 1);
     everywhere.running.add(upload);
     everywhere.bytes += upload.bytes;
@@ -139,7 +140,7 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
         counted: true,
         waited: false,
       };
-      upload.release = acquire(req.account.id, upload);
+      upload.release = acquire(upload);
       uploadOf.set(req, upload);
       // 'close' comes once the answer is sent, and also when the client goes mid-body.
       reply.raw.once('close', () => letGo(upload));
@@ -148,7 +149,7 @@ export function uploadSlots(app: FastifyInstance, max: number, what: string): Up
       return async (req, reply) => {
         const upload = uploadOf.get(req)!;
         // The client went after its body was read: the work still runs, so it still counts.
-        if (upload.count++ === 0) upload.release = acquire(req.account.id, upload);
+        if (upload.count++ === 0) upload.release = acquire(upload);
         try {
           return await handler(req, reply);
         } finally {
