@@ -421,8 +421,14 @@ export class SqliteStore implements Store {
     return due;
   }
 
+  // The gateway sweeps for these every second: a look on this connection first spares the
+  // writer's thread two turns a second (and the process its wake-ups) while nothing is due.
   releaseScheduled(now: number): Promise<number> {
-    return this.write('releaseScheduled', now);
+    const due = this.statement(
+      `SELECT 1 FROM messages INDEXED BY messages_scheduled
+       WHERE status = 'scheduled' AND send_at <= ? LIMIT 1`,
+    ).get(now);
+    return due ? this.write('releaseScheduled', now) : Promise.resolve(0);
   }
 
   requeueInFlight(): Promise<number> {
@@ -430,7 +436,11 @@ export class SqliteStore implements Store {
   }
 
   expireOverdue(now: number, skip: readonly string[] = []): Promise<string[]> {
-    return this.write('expireOverdue', now, skip);
+    const due = this.statement(
+      `SELECT 1 FROM messages INDEXED BY messages_validity
+       WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ? LIMIT 1`,
+    ).get(now);
+    return due ? this.write('expireOverdue', now, skip) : Promise.resolve([]);
   }
 
   pauseGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
