@@ -1,7 +1,8 @@
 // The writer thread of a SqliteStore on a file (see sqlite.ts): it holds the store's only
 // writing connection, so statements and the COMMIT's fsync never hold up the main thread.
 // Each message is a batch of writes in call order, applied in one transaction, answered by
-// one message with their outcomes in order; null asks it to close.
+// one message with their outcomes in order; 'release-memory' asks it to give back what its
+// heap no longer uses (answered by nothing); null asks it to close.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   type ConnectionSettings,
@@ -15,7 +16,12 @@ const port = parentPort!;
 const db = openConnection(workerData as ConnectionSettings);
 const writes = new SqliteWrites(db);
 
-port.on('message', (batch: EncodedBatch | null) => {
+port.on('message', (batch: EncodedBatch | 'release-memory' | null) => {
+  if (batch === 'release-memory') {
+    // The collection V8's memory reducer makes only after 100 s without one (see bin/smsgw).
+    globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    return;
+  }
   if (batch !== null) {
     port.postMessage(writes.apply(decodeBatch(batch)));
     return;

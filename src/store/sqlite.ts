@@ -214,6 +214,11 @@ export class SqliteStore implements Store {
     this.statement('SELECT 1').get();
   }
 
+  releaseMemory(): void {
+    if (this.writer instanceof Worker && this.failure === null && this.closing === null)
+      this.writer.postMessage('release-memory');
+  }
+
   insertMessages(
     messages: Message[],
     idempotency?: IdempotencyRecord,

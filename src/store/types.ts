@@ -377,6 +377,11 @@ export interface Store {
   /** Answers when the database does (for /health). */
   ping(): Promise<void>;
   /**
+   * Asks the store's own threads, if it has any, to give back the memory they hold and no
+   * longer use (a memory-reducing collection, where the process exposes `gc`).
+   */
+  releaseMemory?(): void;
+  /**
    * Tells the other processes on this store, once the writes issued before it commit (in
    * the same transaction). A store of one process (SQLite) has nobody to tell.
    */
