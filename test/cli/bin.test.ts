@@ -1,6 +1,6 @@
 // bin/smsgw, as operators start the gateway: `serve` in the same process with V8's young
 // generation held small and its old generation's growth bounded (unless the operator
-// chose), and Node's compile cache on.
+// chose), gc exposed, and Node's compile cache on.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,11 +23,13 @@ function commandLine(pid: number): string[] {
 delete process.env.NODE_COMPILE_CACHE;
 delete process.env.MALLOC_ARENA_MAX;
 
-test('bin/smsgw serve runs with 8 MB semi-spaces, 30% old generation growth and two malloc arenas, and fills the compile cache', async () => {
+test('bin/smsgw serve runs with 8 MB semi-spaces, 30% old generation growth, gc exposed and two malloc arenas, and fills the compile cache', async () => {
   const gateway = serve(args, { entry: bin, env: { NODE_OPTIONS: '', TMPDIR: cache } });
   const started = await gateway.logged('gateway started');
   assert.ok(commandLine(started.pid as number).includes('--max-semi-space-size=8'));
   assert.ok(commandLine(started.pid as number).includes('--heap-growing-percent=30'));
+  // For serve's collection of start-up's garbage, once started.
+  assert.ok(commandLine(started.pid as number).includes('--expose-gc'));
   const environment = readFileSync(`/proc/${started.pid}/environ`, 'utf8').split('\0');
   assert.ok(environment.includes('MALLOC_ARENA_MAX=2'));
   gateway.kill();
