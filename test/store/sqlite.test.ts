@@ -286,6 +286,31 @@ describe('SqliteStore writes', () => {
     await store.close();
   });
 
+  test('the every-second sweeps hand the writer thread nothing while nothing is due', async () => {
+    const store = await sqliteStore(tempPath());
+    const writer = (store as unknown as { writer: Worker }).writer;
+    let posts = 0;
+    const post = writer.postMessage.bind(writer);
+    writer.postMessage = (value: unknown) => {
+      posts++;
+      post(value);
+    };
+    const now = Date.now();
+    const later = makeMessage({ status: 'scheduled', sendAt: now + 60_000, validUntil: now + 120_000 });
+    await store.insertMessages([later]);
+    posts = 0;
+    assert.equal(await store.releaseScheduled(now), 0);
+    assert.deepEqual(await store.expireOverdue(now, []), []);
+    assert.equal(posts, 0, 'nothing due: no write');
+    // Due, they are written as before.
+    assert.equal(await store.releaseScheduled(now + 60_000), 1);
+    assert.equal(posts, 1);
+    assert.deepEqual(await store.expireOverdue(now + 120_000, []), [later.id]);
+    assert.equal(posts, 2);
+    assert.equal((await store.getMessage(later.id))?.status, 'expired');
+    await store.close();
+  });
+
   test('releaseMemory has the writer thread give back its garbage, and writes go on', () => {
     const path = tempPath('release');
     const storeUrl = new URL('../../src/store/index.ts', import.meta.url).href;
