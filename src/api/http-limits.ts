@@ -5,9 +5,11 @@
 // connection whose writes stay blocked is closed, and connections are counted. A request
 // whose client stops sending its body, or sends it slower than a floor, is cut: Fastify
 // sets no request timeout, so a thousand half-sent bodies held every connection, and a
-// half-sent upload its slot, for ever.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// half-sent upload its slot, for ever. What Node's parser refuses (slow or oversized
+// headers, bytes that are not HTTP) is answered in the API's error shape.
+import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 
@@ -97,6 +99,10 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
     });
     for (const handler of handlers) handler.call(server, req, res);
   });
+  server.removeAllListeners('clientError');
+  server.on('clientError', (err: Error, socket: Duplex) =>
+    refuseClientError(err, socket, !inFlight.has(socket as Socket), server.headersTimeout),
+  );
 
   const sweep = setInterval(
     () => {
@@ -155,4 +161,34 @@ function cutBody(req: IncomingMessage, res: ServerResponse, idleMs: number, minB
     connection: 'close',
   });
   res.end(answer, abandon);
+}
+
+/**
+ * Answers what Node's HTTP parser refused before a request was made of it — headers that
+ * took longer than the server's `headersTimeout`, headers over `maxHeaderSize`, bytes that
+ * are not HTTP — in the API's error shape (fastify's own answer has another), and closes
+ * the connection. Only when `answer`: not while a request of the connection is still to
+ * be answered, as this answer, written first, would be taken for that one's.
+ */
+function refuseClientError(
+  err: Error & { code?: string },
+  socket: Duplex,
+  answer: boolean,
+  headersTimeoutMs: number,
+): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', `the request's headers did not all come within ${headersTimeoutMs / 1000} s`]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', `the request's headers are over ${maxHeaderSize} bytes`]
+        : [400, 'bad_request', `not a valid HTTP/1.1 request (${err.code ?? err.message})`];
+  if (answer && socket.writable) {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -126,6 +126,50 @@ function answerOf(socket: net.Socket) {
   };
 }
 
+test("HTTP: what is not HTTP, or has headers over Node's limit, is answered in the API's error shape and closed", async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0 }
+`);
+  t.after(() => gw.close());
+  const port = gw.app.httpAddress.port;
+  /** Sends `bytes` on a new connection; what came back once the gateway closed it. */
+  const exchange = async (bytes: string) => {
+    const socket = await connect(port);
+    socket.on('error', () => {});
+    const answer = answerOf(socket);
+    socket.write(bytes);
+    await answer.closed;
+    return answer.text();
+  };
+  const errorOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error;
+
+  const garbage = await exchange('HELLO THERE\r\n\r\n');
+  assert.match(garbage, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.match(garbage, /\r\nconnection: close\r\n/);
+  assert.equal(errorOf(garbage).code, 'bad_request');
+  assert.match(errorOf(garbage).message, /not a valid HTTP\/1\.1 request \(HPE_/);
+
+  const big = await exchange(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  assert.match(big, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  assert.deepEqual(errorOf(big), {
+    code: 'headers_too_large',
+    message: "the request's headers are over 16384 bytes",
+  });
+
+  // With a request still to be answered on the connection, nothing is written ahead of its
+  // answer: the connection is only closed.
+  const behind = await exchange('GET /health HTTP/1.1\r\nhost: x\r\n\r\nHELLO THERE\r\n\r\n');
+  assert.ok(!behind.includes('400 Bad Request'), behind);
+  // Once its answers are out, a kept-alive connection's garbage is answered as a new one's.
+  const socket = await connect(port);
+  const answer = answerOf(socket);
+  socket.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+  await waitFor(() => answer.text().includes('"status":"ok"'), 10_000, 'the first answer');
+  socket.write('HELLO THERE\r\n\r\n');
+  await answer.closed;
+  assert.match(answer.text(), /^HTTP\/1\.1 200 OK\r\n[^]*HTTP\/1\.1 400 Bad Request\r\n/);
+});
+
 test('HTTP: a request whose body stops coming is answered 408 after bodyIdleSeconds; one sent slowly is not', async (t) => {
   const gw = await gatewayFrom(acmeWithLimits('bodyIdleSeconds: 3, bodyMinBytesPerSecond: 0'));
   t.after(() => gw.close());
