@@ -16,6 +16,8 @@ import { GatewayError } from '../core/index.ts';
 export interface HttpConnectionLimits {
   /** Connections open at once; more are refused by the listener. */
   maxConnections?: number;
+  /** Connections open at once from one remote address; more are closed as they arrive (default: no such limit). */
+  maxConnectionsPerAddress?: number;
   /** Requests read on one connection and not yet answered; one more closes the connection. */
   maxPipelined?: number;
   /** A connection whose responses have stayed unread this long is closed. */
@@ -52,6 +54,8 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // What a body must bring in each `bodyIdleMs` the gateway could read it: at least a byte.
   const bodyMinBytes = Math.max(1, Math.ceil((minBytesPerSecond * bodyIdleMs) / 1000));
   app.server.maxConnections = limits.maxConnections ?? httpLimitDefaults.maxConnections;
+  if (limits.maxConnectionsPerAddress !== undefined)
+    limitPerAddress(app.server, limits.maxConnectionsPerAddress);
 
   const inFlight = new Map<Socket, number>();
   // What each socket had waiting to be written, and since when it has been exactly that:
@@ -138,6 +142,25 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   app.addHook('onClose', (_app, done) => {
     clearInterval(sweep);
     done();
+  });
+}
+
+/** Closes a connection as it arrives from an address that already has `max` open. */
+function limitPerAddress(server: FastifyInstance['server'], max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const n = (open.get(address) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, n);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
   });
 }
 

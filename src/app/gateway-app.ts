@@ -492,6 +492,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     metricsAccess: { keyHashes: metricsKeyHashes, elsewhere: metricsHttp !== null },
     connectionLimits: {
       maxConnections: config.http.maxConnections,
+      maxConnectionsPerAddress: config.http.maxConnectionsPerAddress,
       maxPipelined: config.http.maxPipelined,
       writeStallMs: secondsToMs(config.http.writeStallSeconds),
       maxUploads: config.http.maxUploads,

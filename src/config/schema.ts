@@ -1219,6 +1219,13 @@ export const configSchema = {
         // Limits against clients that hold connections or pipeline requests without reading
         // (defaults: src/api/http-limits.ts).
         maxConnections: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        maxConnectionsPerAddress: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1_000_000,
+          description:
+            'HTTP connections at once from one remote address; more are closed as they arrive (default: no limit but maxConnections, as a proxy in front shares one address among all its clients)',
+        },
         maxPipelined: { type: 'integer', minimum: 1, maximum: 1_000 },
         writeStallSeconds: { type: 'integer', minimum: 1, maximum: 3_600 },
         maxUploads: {

@@ -8,6 +8,7 @@ export interface GatewayConfig {
     /** Where providers reach this gateway (http connectors' receipt and inbound URLs). */
     publicUrl?: string;
     maxConnections?: number;
+    maxConnectionsPerAddress?: number;
     maxPipelined?: number;
     writeStallSeconds?: number;
     maxUploads?: number;

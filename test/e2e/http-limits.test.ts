@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import { createLogger } from '../../src/app/index.ts';
 import { api, gatewayFrom, partialPost, waitFor } from './helpers.ts';
 
-function connect(port: number): Promise<net.Socket> {
+function connect(port: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(socket));
     socket.once('error', reject);
   });
 }
@@ -75,6 +75,31 @@ http: { listen: 127.0.0.1:0, maxPipelined: 8, maxConnections: 6 }
     assert.equal(answered, false);
     for (const s of open) s.destroy();
   });
+});
+
+test('HTTP: connections past maxConnectionsPerAddress from one address are closed, others still taken', async (t) => {
+  const gw = await gatewayFrom(`
+http: { listen: 127.0.0.1:0, maxConnectionsPerAddress: 3 }
+`);
+  t.after(() => gw.close());
+  const port = gw.app.httpAddress.port;
+  /** Whether a request on the socket is answered (else the gateway closed it unanswered). */
+  const answered = (socket: net.Socket) => {
+    socket.on('error', () => {});
+    const answer = answerOf(socket);
+    socket.write('GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    return answer.closed.then(() => answer.text().startsWith('HTTP/1.1 200'));
+  };
+  const held = await Promise.all(Array.from({ length: 3 }, () => connect(port)));
+  await waitFor(async () => (await openConnections(gw)) === 3, 10_000, 'three connections taken');
+  assert.equal(await answered(await connect(port)), false, 'a fourth from 127.0.0.1');
+  // Another address (loopback's 127.0.0.2) has its own three.
+  assert.equal(await answered(await connect(port, '127.0.0.2')), true, 'one from 127.0.0.2');
+  // A connection that ends gives its place back.
+  held[0]!.destroy();
+  await waitFor(async () => (await openConnections(gw)) === 2, 10_000, 'one connection gone');
+  assert.equal(await answered(await connect(port)), true, 'a third from 127.0.0.1 again');
+  for (const s of held) s.destroy();
 });
 
 test('HTTP: a connection whose answers stay unread is closed after writeStallSeconds', async (t) => {
