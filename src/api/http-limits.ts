@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/index.ts';
+import { ConnectionsPerAddress } from '../net/index.ts';
 
 export interface HttpConnectionLimits {
   /** Connections open at once; more are refused by the listener. */
@@ -54,8 +55,12 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // What a body must bring in each `bodyIdleMs` the gateway could read it: at least a byte.
   const bodyMinBytes = Math.max(1, Math.ceil((minBytesPerSecond * bodyIdleMs) / 1000));
   app.server.maxConnections = limits.maxConnections ?? httpLimitDefaults.maxConnections;
-  if (limits.maxConnectionsPerAddress !== undefined)
-    limitPerAddress(app.server, limits.maxConnectionsPerAddress);
+  if (limits.maxConnectionsPerAddress !== undefined) {
+    const perAddress = new ConnectionsPerAddress(limits.maxConnectionsPerAddress);
+    app.server.on('connection', (socket: Socket) => {
+      if (!perAddress.admit(socket)) socket.destroy();
+    });
+  }
 
   const inFlight = new Map<Socket, number>();
   // What each socket had waiting to be written, and since when it has been exactly that:
@@ -142,25 +147,6 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   app.addHook('onClose', (_app, done) => {
     clearInterval(sweep);
     done();
-  });
-}
-
-/** Closes a connection as it arrives from an address that already has `max` open. */
-function limitPerAddress(server: FastifyInstance['server'], max: number): void {
-  const open = new Map<string, number>();
-  server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '';
-    const n = (open.get(address) ?? 0) + 1;
-    if (n > max) {
-      socket.destroy();
-      return;
-    }
-    open.set(address, n);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left > 0) open.set(address, left);
-      else open.delete(address);
-    });
   });
 }
 

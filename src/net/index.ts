@@ -1,2 +1,3 @@
-// Transport helpers shared by the protocol clients.
+// Transport helpers shared by the protocol clients and the listeners.
 export { Backoff, type BackoffLimits, defaultReconnect } from './backoff.ts';
+export { ConnectionsPerAddress } from './per-address.ts';

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
+import { ConnectionsPerAddress } from '../net/index.ts';
 import { CommandStatus, InterfaceVersion } from './constants.ts';
 import type { BindPdu, Pdu } from './pdu.ts';
 import type { BindType, SessionOptions } from './session.ts';
@@ -90,13 +91,16 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
   readonly #options: SmppServerOptions;
   readonly #servers: net.Server[] = [];
   readonly #sessions = new Set<SmppSession>();
-  readonly #connectionsByAddress = new Map<string, number>();
+  readonly #connectionsByAddress: ConnectionsPerAddress;
   readonly #bindsBySystemId = new Map<string, number>();
   readonly bound = new Set<BoundSession>();
 
   constructor(options: SmppServerOptions) {
     super();
     this.#options = options;
+    this.#connectionsByAddress = new ConnectionsPerAddress(
+      options.maxConnectionsPerAddress ?? serverLimitDefaults.maxConnectionsPerAddress,
+    );
   }
 
   get connections(): number {
@@ -134,16 +138,13 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
 
   #accept(socket: net.Socket): void {
     const o = this.#options;
-    const address = socket.remoteAddress ?? '?';
-    const fromAddress = this.#connectionsByAddress.get(address) ?? 0;
     if (
       this.#sessions.size >= (o.maxConnections ?? serverLimitDefaults.maxConnections) ||
-      fromAddress >= (o.maxConnectionsPerAddress ?? serverLimitDefaults.maxConnectionsPerAddress)
+      !this.#connectionsByAddress.admit(socket)
     ) {
       socket.destroy();
       return;
     }
-    this.#connectionsByAddress.set(address, fromAddress + 1);
     const session = new SmppSession(socket, o);
     this.#sessions.add(session);
     const bindTimer = setTimeout(() => {
@@ -158,9 +159,6 @@ export class SmppServer extends EventEmitter<SmppServerEvents> {
     session.on('close', () => {
       clearTimeout(bindTimer);
       this.#sessions.delete(session);
-      const left = (this.#connectionsByAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.#connectionsByAddress.set(address, left);
-      else this.#connectionsByAddress.delete(address);
       if (bound) {
         this.bound.delete(bound);
         const n = (this.#bindsBySystemId.get(bound.systemId) ?? 1) - 1;
