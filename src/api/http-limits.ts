@@ -8,7 +8,7 @@
 // half-sent upload its slot, for ever. What Node's parser refuses (slow or oversized
 // headers, bytes that are not HTTP) is answered in the API's error shape.
 import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/index.ts';
@@ -78,6 +78,8 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // already dropped is then let go before fastify builds anything for it.
   const server = app.server;
   const watched = new WeakSet<Socket>();
+  // The last request on each socket that came with a body to read.
+  const bodyOf = new WeakMap<Socket, IncomingMessage>();
   const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
   server.on('request', (req, res) => {
@@ -100,7 +102,11 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
       });
     }
     inFlight.set(socket, n);
-    if (!req.complete) receiving.set(socket, { req, res, bytesRead: socket.bytesRead, since: Date.now() });
+    if (!req.complete) {
+      receiving.set(socket, { req, res, bytesRead: socket.bytesRead, since: Date.now() });
+      if (!bodyOf.has(socket)) socket.destroySoon = () => closeAfterBody(socket, bodyOf.get(socket)!);
+      bodyOf.set(socket, req);
+    }
     res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left > 0) inFlight.set(socket, left);
@@ -148,6 +154,32 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
     clearInterval(sweep);
     done();
   });
+}
+
+/** How long a connection closed with its request's body still coming is read before it is reset. */
+const lingerMs = 10_000;
+
+/**
+ * Closes a connection once its last answer is written (Node's `destroySoon`). With the
+ * request's body still coming (answered early: 413, 503, a parse error), destroying the
+ * socket at once has the kernel reset the connection on the next bytes that arrive, and
+ * the client, still writing, may see the reset before it reads the answer (fetch: "write
+ * EPIPE"). So the close lingers (RFC 9112 §9.6): the answer and a FIN go out, what the
+ * client still sends is read and dropped, and the socket goes when the client closes its
+ * side, or after `lingerMs`.
+ */
+function closeAfterBody(socket: Socket, req: IncomingMessage): void {
+  if (req.complete) {
+    Socket.prototype.destroySoon.call(socket);
+    return;
+  }
+  socket.end();
+  // Node's parser still gives the body to the request, refused or destroyed (a destroyed
+  // one makes it stop reading): dumped, it drops it.
+  (req as IncomingMessage & { _dump(): void })._dump();
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), lingerMs);
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** Answers a request whose body stopped coming, or came too slowly, `408 body_timeout`, and closes its connection. */

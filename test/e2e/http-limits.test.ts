@@ -289,6 +289,77 @@ async function answerToPartialPost(
   }
 }
 
+test('HTTP: a request refused while its body still comes gets its answer and a FIN, not a reset', async (t) => {
+  const gw = await gatewayFrom(acmeWithLimits(''));
+  t.after(() => gw.close());
+  const port = gw.app.httpAddress.port;
+  const accepted: net.Socket[] = [];
+  gw.app.http.server.on('connection', (socket: net.Socket) => accepted.push(socket));
+  const chunk = Buffer.from(`8000\r\n${'x'.repeat(0x8000)}\r\n`);
+  /**
+   * Streams a chunked body to `path` until the gateway answers, then 300 ms more; what came
+   * back, whether a write failed, and whether the gateway's FIN came before the client ended.
+   */
+  const refusedWhileSending = async (path: string, opening: string, halfOpen = false) => {
+    const socket = new net.Socket({ allowHalfOpen: halfOpen });
+    await new Promise<void>((resolve, reject) => {
+      socket.connect(port, '127.0.0.1', resolve);
+      socket.once('error', reject);
+    });
+    const errors: string[] = [];
+    socket.on('error', (err) => errors.push(err.message));
+    let finReceived = false;
+    socket.on('end', () => {
+      finReceived = true;
+    });
+    const answer = answerOf(socket);
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer acme-key-1\r\n` +
+        'content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n' +
+        `${Buffer.byteLength(opening).toString(16)}\r\n${opening}\r\n`,
+    );
+    let answeredAt = 0;
+    while (!socket.destroyed && (answeredAt === 0 || Date.now() - answeredAt < 300)) {
+      if (answeredAt === 0 && answer.text().includes('\r\n\r\n{')) answeredAt = Date.now();
+      if (!socket.write(chunk)) await new Promise((r) => setTimeout(r, 5));
+      else await new Promise((r) => setImmediate(r));
+    }
+    return { socket, answer, errors, finReceived: () => finReceived };
+  };
+
+  for (const [name, path, opening] of [
+    ['a message body past 1 MiB (read whole)', '/v1/messages', '{"to":"+447700900001","text":"'],
+    ['a batch body past 64 MiB (parsed as it comes)', '/v1/batches', '{"text":"Hi","recipients":["'],
+  ]) {
+    await t.test(name, async () => {
+      const { socket, answer, errors, finReceived } = await refusedWhileSending(path!, opening!);
+      assert.match(answer.text(), /^HTTP\/1\.1 413 /);
+      assert.match(answer.text(), /\r\nconnection: close\r\n/i);
+      assert.match(answer.text(), /"code":"payload_too_large"/);
+      assert.deepEqual(errors, [], 'what the client sent after the answer was read, not reset');
+      assert.ok(finReceived(), "the gateway's FIN came after its answer");
+      socket.end();
+      await answer.closed;
+      await waitFor(async () => (await openConnections(gw)) === 0, 10_000, 'the connection let go');
+      assert.equal(accepted.at(-1)!.bytesRead, socket.bytesWritten, 'all the client sent was read');
+    });
+  }
+
+  await t.test('a client that neither sends nor closes is let go after 10 s', async () => {
+    const { socket, answer, errors, finReceived } = await refusedWhileSending(
+      '/v1/messages',
+      '{"text":"',
+      true,
+    );
+    assert.match(answer.text(), /^HTTP\/1\.1 413 /);
+    assert.deepEqual(errors, []);
+    assert.ok(finReceived());
+    assert.equal(await openConnections(gw), 1, 'held while the client may still be sending');
+    await waitFor(async () => (await openConnections(gw)) === 0, 30_000, 'the connection let go');
+    socket.destroy();
+  });
+});
+
 test('HTTP: a body read before its sender is known is small (compat APIs 128 KiB, provider pushes 64 KiB)', async (t) => {
   const gw = await gatewayFrom(`
 http: { listen: 127.0.0.1:0 }
