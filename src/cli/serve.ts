@@ -2,7 +2,14 @@
 // gateway. With no config it runs the embedded default of CONTRACT §1 and prints where
 // everything listens and the demo credentials; its log is JSON lines on stdout.
 import { parseArgs } from 'node:util';
-import { createLogger, defaultConfig, ListenError, startGateway } from '../app/index.ts';
+import {
+  createLogger,
+  defaultConfig,
+  ListenError,
+  releaseMemory,
+  releaseMemoryWhenQuiet,
+  startGateway,
+} from '../app/index.ts';
 import type { GatewayConfig, LogLevel } from '../config/index.ts';
 import { ConfigError, loadConfigFile, validateConfig } from '../config/index.ts';
 import { redactStoreUrl } from '../store/index.ts';
@@ -80,6 +87,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // A signal while starting is acted on once started (the default would kill the process).
   let app: Awaited<ReturnType<typeof startGateway>> | undefined;
   let signalled: string | null = null;
+  let stopReleasing: (() => void) | undefined;
   const onSignal = (signal: string) => {
     signalled ??= signal;
     if (app) shutdown(app, signal);
@@ -90,6 +98,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const shutdown = (running: NonNullable<typeof app>, signal: string) => {
     if (closing) return;
     closing = true;
+    stopReleasing?.();
     log.info({ signal }, 'signal received');
     const graceMs = (config.shutdownGraceSeconds ?? 10) * 1000;
     // The last resort: whatever still holds the process does not keep it past the grace.
@@ -146,10 +155,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
 
   // Start-up's garbage (config, schemas, the first compilations) is collected now and the
-  // memory it held given back, in both threads: V8 by itself waits for 100 s without a
-  // collection first (docs/PERFORMANCE.md, "tenth"). bin/smsgw exposes gc for this.
-  app.store.releaseMemory?.();
-  globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  // memory it held given back, in both threads, and a burst's once the gateway is quiet
+  // after it: V8 by itself waits for 100 s (src/app/memory.ts).
+  releaseMemory(app.store);
+  stopReleasing = releaseMemoryWhenQuiet(app.store);
 
   if (signalled) shutdown(app, signalled);
   // SIGHUP re-reads the config file: a file with a problem is refused, the old one stays.
