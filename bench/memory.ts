@@ -28,6 +28,9 @@ import { headToHeadConcurrency, headToHeadLink, headToHeadRows } from './vs-kann
 const smoke = process.env.BENCH_SMOKE === '1';
 const messages = smoke ? 400 : 60_000;
 const withReceipts = smoke ? 200 : 20_000;
+// The gateway gives a burst's memory back after 10 s quiet (src/app/memory.ts); V8 by itself
+// after up to 100 s.
+const quietAfterMs = 20_000;
 const idleTarget = 80;
 const peakTarget = 200;
 const limitMb = 256;
@@ -106,6 +109,7 @@ export async function benchMemory(): Promise<void> {
   const rest = await runCase({
     ...base,
     env: heapEnv,
+    quietAfterMs,
     onLoad: heapDir
       ? (pids) => {
           loadSnapshot = sleep(smoke ? 200 : 3_000).then(() => heapSnapshot(pids[0]!, 'load'));
@@ -157,6 +161,13 @@ export async function benchMemory(): Promise<void> {
       formatRate(rest.messagesPerSecond),
       cpuUs(rest),
       `≤ ${peakTarget} MB: ${met(rest.peakMemoryMb <= peakTarget)}`,
+    ],
+    [
+      `the same, ${quietAfterMs / 1000} s after its load`,
+      rest.quietMemoryMb!.toFixed(0),
+      '–',
+      '–',
+      `back near idle: ${rest.quietMemoryMb! - idle <= 32 ? 'yes' : 'no'} (+${(rest.quietMemoryMb! - idle).toFixed(0)} MB)`,
     ],
     [
       `REST + receipt + webhook, ${withReceipts.toLocaleString('en-US')} messages, peak`,

@@ -23,6 +23,7 @@ import {
   residentMemoryMb,
   type SmppLink,
   type SystemUnderTest,
+  sleep,
   startKannel,
   startNullSystem,
   startSink,
@@ -73,6 +74,8 @@ export interface RunCase {
   env?: Record<string, string>;
   /** Called with the system's processes as the measured load starts. */
   onLoad?: (pids: number[]) => void;
+  /** After the load, the system is left alone this long and its resident memory taken (quietMemoryMb). */
+  quietAfterMs?: number;
 }
 
 /** Starts counting at the measured span's start; at its end, gives its figures per message. */
@@ -104,6 +107,8 @@ export interface RunResult {
   sliceMemoryMb: number[];
   /** The case's `measure` figures. */
   measured: Record<string, number>;
+  /** With `quietAfterMs`: the system's resident memory (VmRSS, all its processes) that long after the load, MB. */
+  quietMemoryMb?: number;
   /** With `bystander`: its webhook latency, send → webhook. */
   bystanderP50Ms?: number;
   bystanderP99Ms?: number;
@@ -217,6 +222,11 @@ export async function runCase(c: RunCase): Promise<RunResult> {
         : receiver.latenciesUs
       : (sinkStats.latenciesUs ?? []);
     load.close();
+    let quietMemoryMb: number | undefined;
+    if (c.quietAfterMs !== undefined) {
+      await sleep(c.quietAfterMs);
+      quietMemoryMb = residentMb(system);
+    }
     if (refused > 0 || done < c.messages) {
       // Not a speed figure: a message refused or lost is a fault, and the run says so.
       process.stderr.write(
@@ -237,6 +247,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       sliceRates,
       sliceMemoryMb,
       measured,
+      quietMemoryMb,
       bystanderP50Ms: percentile(receiver.bystanderLatenciesUs, 50) / 1000,
       bystanderP99Ms: percentile(receiver.bystanderLatenciesUs, 99) / 1000,
     };

@@ -47,7 +47,7 @@ function medianResult(results: RunResult[]): RunResult {
   const of = (
     key: Exclude<
       keyof RunResult,
-      'sliceRates' | 'sliceMemoryMb' | 'measured' | 'bystanderP50Ms' | 'bystanderP99Ms'
+      'sliceRates' | 'sliceMemoryMb' | 'measured' | 'quietMemoryMb' | 'bystanderP50Ms' | 'bystanderP99Ms'
     >,
   ) => median(results.map((r) => r[key]));
   return {
