@@ -9,8 +9,8 @@
 // closed, and the rest of it is never read. (Holding it back instead, as uploads are held,
 // still keeps what its socket and streams have taken in, ~200 KiB a connection.) An
 // account with less than an even share of `maxBytes` is let in still, so one account's
-// slow bodies do not shut out another's; every request not yet known to be an account's is
-// one holder. Small bodies, nearly all of the traffic, are not counted and cost nothing
+// slow bodies do not shut out another's; a request not yet known to be an account's (the
+// compat APIs' bodies carry their credentials) holds for its remote address. Small bodies, nearly all of the traffic, are not counted and cost nothing
 // here. Uploads have a budget of their own (uploads.ts): they are read by their route as
 // they arrive.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -39,8 +39,8 @@ export function limitBodies(
 ): void {
   const held: BodyFigures = { bytes: 0, refused: 0 };
   gatewayBodies.set(app.server, held);
-  // What each holder has reserved: an account by its id, every request not yet known to
-  // be an account's (compat APIs' bodies carry their credentials) together as ''.
+  // What each holder has reserved: an account, or the remote address of requests not yet
+  // known to be an account's (behind a proxy all of those share the proxy's).
   const byHolder = new Map<string, number>();
   const reserve = (holder: string, size: number) => {
     const now = (byHolder.get(holder) ?? 0) + size;
@@ -73,7 +73,7 @@ export function limitBodies(
     // largest body must not refuse that body for ever. Past the limit, a holder with less
     // than an even share of it (between the holders) is let in still: one account's slow
     // bodies do not shut out another's. So about twice the limit at most is held.
-    const holder = req.account?.id ?? '';
+    const holder = req.account ? `account ${req.account.id}` : `address ${req.socket.remoteAddress}`;
     const mine = byHolder.get(holder) ?? 0;
     const share = maxBytes / (byHolder.size + (mine === 0 ? 1 : 0));
     if (held.bytes > 0 && held.bytes + size > maxBytes && mine + size > share) {

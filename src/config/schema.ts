@@ -1247,7 +1247,7 @@ export const configSchema = {
           minimum: 1,
           maximum: 1_048_576,
           description:
-            "MiB of request body that requests over 16 KiB (uploads aside) may hold at once, each its Content-Length (or its route's limit when chunked) from before its body is read until it is answered (default 32): past it, one more is refused 503 server_busy with Retry-After and its connection closed, unless its account holds less than an even share of it between the holders (requests not yet known to be an account's hold together)",
+            "MiB of request body that requests over 16 KiB (uploads aside) may hold at once, each its Content-Length (or its route's limit when chunked) from before its body is read until it is answered (default 32): past it, one more is refused 503 server_busy with Retry-After and its connection closed, unless its account holds less than an even share of it between the holders (requests not yet known to be an account's hold for their remote address)",
         },
         bodyIdleSeconds: {
           type: 'integer',

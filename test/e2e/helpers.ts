@@ -101,11 +101,13 @@ export function partialPost(
   path: string,
   headers: Record<string, string | number>,
   first: string,
+  localAddress?: string,
 ): PartialPost {
   const url = new URL(base + path);
   const req = http.request({
     host: url.hostname,
     port: url.port,
+    localAddress,
     path: url.pathname + url.search,
     method: 'POST',
     agent: false,

@@ -471,8 +471,8 @@ test('HTTP: bodies over 16 KiB held at once are bounded by maxBodyMegabytes, sha
   );
   assert.equal(chunked.status, 503);
   // Bodies not yet known to be an account's (the Kannel API's carry their credentials)
-  // are another holder: up to an even share, half the MiB, they are let in still; past
-  // it, refused in Kannel's words.
+  // hold for their remote address: up to an even share, half the MiB, they are let in
+  // still; past it, refused in Kannel's words.
   const form = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': 100_000 };
   const kannelHeld = [1, 2, 3, 4, 5].map(() => partialPost(gw.base, '/cgi-bin/sendsms', form, 'username='));
   t.after(() => {
@@ -487,6 +487,15 @@ test('HTTP: bodies over 16 KiB held at once are bounded by maxBodyMegabytes, sha
   assert.equal(kannel.status, 503);
   assert.equal(kannel.body, 'Temporal failure, try again later.');
   assert.deepEqual(await figures(), { bytes: 2 * half + 500_000, refused: 3 });
+  // From another address, another holder: let in (below its share of a third).
+  const elsewhere = partialPost(gw.base, '/cgi-bin/sendsms', form, 'username=', '127.0.0.2');
+  await waitFor(
+    async () => (await figures()).bytes === 2 * half + 600_000,
+    10_000,
+    'a Kannel body from 127.0.0.2 counted',
+  );
+  elsewhere.req.destroy();
+  await waitFor(async () => (await figures()).bytes === 2 * half + 500_000, 10_000, 'and let go');
   // Said once, not once a refusal.
   const said = logged.filter((l) => String(l.msg).startsWith('request bodies refused (503 server_busy)'));
   assert.equal(said.length, 1);
