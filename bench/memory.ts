@@ -167,7 +167,7 @@ export async function benchMemory(): Promise<void> {
       rest.quietMemoryMb!.toFixed(0),
       '–',
       '–',
-      `back near idle: ${rest.quietMemoryMb! - idle <= 32 ? 'yes' : 'no'} (+${(rest.quietMemoryMb! - idle).toFixed(0)} MB)`,
+      `gave back ${(rest.peakMemoryMb - rest.quietMemoryMb!).toFixed(0)} of the ${(rest.peakMemoryMb - idle).toFixed(0)} MB over idle`,
     ],
     [
       `REST + receipt + webhook, ${withReceipts.toLocaleString('en-US')} messages, peak`,
