@@ -337,7 +337,7 @@ test('HTTP: a request refused while its body still comes gets its answer and a F
       assert.match(answer.text(), /\r\nconnection: close\r\n/i);
       assert.match(answer.text(), /"code":"payload_too_large"/);
       assert.deepEqual(errors, [], 'what the client sent after the answer was read, not reset');
-      assert.ok(finReceived(), "the gateway's FIN came after its answer");
+      await waitFor(() => finReceived(), 10_000, "the gateway's FIN after its answer");
       socket.end();
       await answer.closed;
       await waitFor(async () => (await openConnections(gw)) === 0, 10_000, 'the connection let go');
@@ -353,7 +353,7 @@ test('HTTP: a request refused while its body still comes gets its answer and a F
     );
     assert.match(answer.text(), /^HTTP\/1\.1 413 /);
     assert.deepEqual(errors, []);
-    assert.ok(finReceived());
+    await waitFor(() => finReceived(), 10_000, "the gateway's FIN after its answer");
     assert.equal(await openConnections(gw), 1, 'held while the client may still be sending');
     await waitFor(async () => (await openConnections(gw)) === 0, 30_000, 'the connection let go');
     socket.destroy();
