@@ -10,9 +10,9 @@
 // still keeps what its socket and streams have taken in, ~200 KiB a connection.) An
 // account with less than an even share of `maxBytes` is let in still, so one account's
 // slow bodies do not shut out another's; a request not yet known to be an account's (the
-// compat APIs' bodies carry their credentials) holds for its remote address. Small bodies, nearly all of the traffic, are not counted and cost nothing
-// here. Uploads have a budget of their own (uploads.ts): they are read by their route as
-// they arrive.
+// compat APIs' bodies carry their credentials) holds for its remote address. Small
+// bodies, nearly all of the traffic, are not counted and cost nothing here. Uploads have a
+// budget of their own (uploads.ts): they are read by their route as they arrive.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 

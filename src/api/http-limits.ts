@@ -78,8 +78,6 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
   // already dropped is then let go before fastify builds anything for it.
   const server = app.server;
   const watched = new WeakSet<Socket>();
-  // The last request on each socket that came with a body to read.
-  const bodyOf = new WeakMap<Socket, IncomingMessage>();
   const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
   server.on('request', (req, res) => {
@@ -100,13 +98,11 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
         inFlight.delete(socket);
         receiving.delete(socket);
       });
+      // Node calls it once the last answer is written: the body still coming decides how.
+      socket.destroySoon = () => closeAfterBody(socket, receiving.get(socket)?.req);
     }
     inFlight.set(socket, n);
-    if (!req.complete) {
-      receiving.set(socket, { req, res, bytesRead: socket.bytesRead, since: Date.now() });
-      if (!bodyOf.has(socket)) socket.destroySoon = () => closeAfterBody(socket, bodyOf.get(socket)!);
-      bodyOf.set(socket, req);
-    }
+    if (!req.complete) receiving.set(socket, { req, res, bytesRead: socket.bytesRead, since: Date.now() });
     res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left > 0) inFlight.set(socket, left);
@@ -160,16 +156,16 @@ export function limitConnections(app: FastifyInstance, limits: HttpConnectionLim
 const lingerMs = 10_000;
 
 /**
- * Closes a connection once its last answer is written (Node's `destroySoon`). With the
- * request's body still coming (answered early: 413, 503, a parse error), destroying the
+ * Closes a connection once its last answer is written (Node's `destroySoon`), given the
+ * request whose body it was receiving, if any. With that body still coming (answered early: 413, 503, a parse error), destroying the
  * socket at once has the kernel reset the connection on the next bytes that arrive, and
  * the client, still writing, may see the reset before it reads the answer (fetch: "write
  * EPIPE"). So the close lingers (RFC 9112 §9.6): the answer and a FIN go out, what the
  * client still sends is read and dropped, and the socket goes when the client closes its
  * side, or after `lingerMs`.
  */
-function closeAfterBody(socket: Socket, req: IncomingMessage): void {
-  if (req.complete) {
+function closeAfterBody(socket: Socket, req: IncomingMessage | undefined): void {
+  if (!req || req.complete) {
     Socket.prototype.destroySoon.call(socket);
     return;
   }

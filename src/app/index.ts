@@ -7,4 +7,4 @@ export {
   startGateway,
 } from './gateway-app.ts';
 export { createLogger, type Logger } from './log.ts';
-export { type QuietRelease, releaseMemory, releaseMemoryWhenQuiet } from './memory.ts';
+export { releaseMemory, releaseMemoryWhenQuiet } from './memory.ts';
