@@ -7,12 +7,21 @@
 // sets no request timeout, so a thousand half-sent bodies held every connection, and a
 // half-sent upload its slot, for ever. What Node's parser refuses (slow or oversized
 // headers, bytes that are not HTTP) is answered in the API's error shape.
-import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/index.ts';
 import { ConnectionsPerAddress } from '../net/index.ts';
+
+// Required, not imported: an ES import of node:http reads every export, and three of them
+// (WebSocket, CloseEvent, MessageEvent) load Node's bundled undici (a 760 KB script) to
+// answer, for classes the gateway never uses: 2 MB of the idle gateway's heaps
+// (docs/PERFORMANCE.md, "twelfth").
+const { maxHeaderSize, STATUS_CODES } = createRequire(import.meta.url)(
+  'node:http',
+) as typeof import('node:http');
 
 export interface HttpConnectionLimits {
   /** Connections open at once; more are refused by the listener. */
