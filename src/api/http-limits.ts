@@ -166,22 +166,29 @@ const lingerMs = 10_000;
 
 /**
  * Closes a connection once its last answer is written (Node's `destroySoon`), given the
- * request whose body it was receiving, if any. With that body still coming (answered early: 413, 503, a parse error), destroying the
- * socket at once has the kernel reset the connection on the next bytes that arrive, and
- * the client, still writing, may see the reset before it reads the answer (fetch: "write
- * EPIPE"). So the close lingers (RFC 9112 §9.6): the answer and a FIN go out, what the
- * client still sends is read and dropped, and the socket goes when the client closes its
- * side, or after `lingerMs`.
+ * request whose body it was receiving, if any. With that body still coming (answered early:
+ * 413, 503, a parse error) the close lingers (`linger`).
  */
 function closeAfterBody(socket: Socket, req: IncomingMessage | undefined): void {
   if (!req || req.complete) {
     Socket.prototype.destroySoon.call(socket);
     return;
   }
-  socket.end();
   // Node's parser still gives the body to the request, refused or destroyed (a destroyed
   // one makes it stop reading): dumped, it drops it.
   (req as IncomingMessage & { _dump(): void })._dump();
+  linger(socket);
+}
+
+/**
+ * Closes a connection whose client may still be sending. Destroyed at once, the kernel
+ * resets the connection on the next bytes that arrive, and the client, still writing, may
+ * see the reset before it reads the answer (fetch: "write EPIPE"). So the close lingers
+ * (RFC 9112 §9.6): the answer and a FIN go out, what the client still sends is read and
+ * dropped, and the socket goes when the client closes its side, or after `lingerMs`.
+ */
+function linger(socket: Duplex): void {
+  socket.end();
   socket.resume();
   const timer = setTimeout(() => socket.destroy(), lingerMs);
   socket.once('close', () => clearTimeout(timer));
@@ -209,6 +216,9 @@ function cutBody(req: IncomingMessage, res: ServerResponse, idleMs: number, minB
   res.end(answer, abandon);
 }
 
+/** Connections closing after a refusal of the parser, which refuses each chunk they still send. */
+const refused = new WeakSet<Duplex>();
+
 /**
  * Answers what Node's HTTP parser refused before a request was made of it — headers that
  * took longer than the server's `headersTimeout`, headers over `maxHeaderSize`, bytes that
@@ -222,19 +232,30 @@ function refuseClientError(
   answer: boolean,
   headersTimeoutMs: number,
 ): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ECONNRESET' || socket.destroyed || refused.has(socket)) return;
   const [status, code, message] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'request_timeout', `the request's headers did not all come within ${headersTimeoutMs / 1000} s`]
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large', `the request's headers are over ${maxHeaderSize} bytes`]
         : [400, 'bad_request', `not a valid HTTP/1.1 request (${err.code ?? err.message})`];
-  if (answer && socket.writable) {
-    const body = JSON.stringify({ error: { code, message } });
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+  // A client too slow to send its headers is not sending much more: let go at once.
+  if (!answer || !socket.writable || status === 408) {
+    if (answer && socket.writable) socket.write(errorAnswer(status, code, message));
+    socket.destroy(err);
+    return;
   }
-  socket.destroy(err);
+  // Headers too large often come with a body behind them, which lingering lets the client
+  // finish writing and read this answer.
+  refused.add(socket);
+  socket.write(errorAnswer(status, code, message));
+  linger(socket);
+}
+
+function errorAnswer(status: number, code: string, message: string): string {
+  const body = JSON.stringify({ error: { code, message } });
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
 }

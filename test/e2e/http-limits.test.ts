@@ -300,7 +300,7 @@ test('HTTP: a request refused while its body still comes gets its answer and a F
    * Streams a chunked body to `path` until the gateway answers, then 300 ms more; what came
    * back, whether a write failed, and whether the gateway's FIN came before the client ended.
    */
-  const refusedWhileSending = async (path: string, opening: string, halfOpen = false) => {
+  const refusedWhileSending = async (path: string, opening: string, halfOpen = false, headers = '') => {
     const socket = new net.Socket({ allowHalfOpen: halfOpen });
     await new Promise<void>((resolve, reject) => {
       socket.connect(port, '127.0.0.1', resolve);
@@ -314,7 +314,7 @@ test('HTTP: a request refused while its body still comes gets its answer and a F
     });
     const answer = answerOf(socket);
     socket.write(
-      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer acme-key-1\r\n` +
+      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer acme-key-1\r\n${headers}` +
         'content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n' +
         `${Buffer.byteLength(opening).toString(16)}\r\n${opening}\r\n`,
     );
@@ -344,6 +344,23 @@ test('HTTP: a request refused while its body still comes gets its answer and a F
       assert.equal(accepted.at(-1)!.bytesRead, socket.bytesWritten, 'all the client sent was read');
     });
   }
+
+  await t.test("headers over 16 KiB with a body behind them (Node's parser refuses: 431)", async () => {
+    const { socket, answer, errors, finReceived } = await refusedWhileSending(
+      '/v1/messages',
+      '{"text":"',
+      false,
+      `x-padding: ${'p'.repeat(20_000)}\r\n`,
+    );
+    assert.match(answer.text(), /^HTTP\/1\.1 431 /);
+    assert.match(answer.text(), /"code":"headers_too_large"/);
+    assert.deepEqual(errors, [], 'what the client sent after the answer was read, not reset');
+    await waitFor(() => finReceived(), 10_000, "the gateway's FIN after its answer");
+    socket.end();
+    await answer.closed;
+    await waitFor(async () => (await openConnections(gw)) === 0, 10_000, 'the connection let go');
+    assert.equal(accepted.at(-1)!.bytesRead, socket.bytesWritten, 'all the client sent was read');
+  });
 
   await t.test('a client that neither sends nor closes is let go after 10 s', async () => {
     const { socket, answer, errors, finReceived } = await refusedWhileSending(
