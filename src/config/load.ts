@@ -22,9 +22,29 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validate = ajv.compile(configSchema);
-const validateMo = ajv.compile({ type: 'array', items: moRoute, maxItems: 10_000 });
+/**
+ * What compile makes, made when first wanted and let go a minute after its last use. The
+ * config validators are ajv's code for the whole schema (about 2.4 MB of heap, 0.1 s to
+ * compile), wanted at start-up, on a reload and by the management API's changes: an idle
+ * gateway need not hold them.
+ */
+function heldWhileUsed<T>(compile: () => T, keepMs = 60_000): () => T {
+  let compiled: T | null = null;
+  const letGo = setTimeout(() => {
+    compiled = null;
+  }, keepMs);
+  letGo.unref();
+  return () => {
+    compiled ??= compile();
+    letGo.refresh();
+    return compiled;
+  };
+}
+
+const validator = (schema: object) => () =>
+  new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true }).compile(schema);
+const configValidator = heldWhileUsed(validator(configSchema));
+const moValidator = heldWhileUsed(validator({ type: 'array', items: moRoute, maxItems: 10_000 }));
 
 /**
  * `override`: changes made to the file's settings before they are checked (the command
@@ -76,6 +96,7 @@ export function parseConfig(
 
 /** Validates a config object (defaults are filled in) and checks what a schema cannot. */
 export function validateConfig(value: unknown): GatewayConfig {
+  const validate = configValidator();
   if (!validate(value)) throw new ConfigError(dedupe((validate.errors ?? []).flatMap(describeError)));
   const config = value as GatewayConfig;
   const problems = [...unwrapKeyAddresses(config), ...crossCheck(config)];
@@ -88,6 +109,7 @@ export function validateConfig(value: unknown): GatewayConfig {
  * would be, problems named by the same paths; `accountIds`: the accounts they may name.
  */
 export function validateMoRoutes(value: unknown, accountIds: ReadonlySet<string>): MoRouteConfig[] {
+  const validateMo = moValidator();
   if (!validateMo(value)) {
     throw new ConfigError(
       dedupe(
