@@ -1283,7 +1283,8 @@ export const configSchema = {
     store: {
       type: 'string',
       pattern: '^(sqlite:|postgres(ql)?://)',
-      description: 'sqlite:PATH or postgres://…',
+      description:
+        "sqlite:PATH or postgres://… SQLite takes ?synchronous=FULL (default; NORMAL, EXTRA or OFF: SQLite's own), busy_timeout=MS (5000) and writer=thread (default: commits on a thread of their own) or main (on the event loop: about 9 MB less resident, for small hosts); PostgreSQL pool_size and lease_ms (cluster mode) besides what pg reads itself",
       default: 'sqlite:./var/smsgw.db',
     },
     admin: {

@@ -3,7 +3,7 @@
 // kill -9, and the writer thread: its errors, its death, and the process's lifetime.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -388,11 +388,31 @@ describe('openStore', () => {
     await again.close();
   });
 
+  test('writer=main writes on the calling thread, durably; writer=thread on its own thread', async () => {
+    const path = join(dir, 'writer-main', 'smsgw.db');
+    const threadsNow = () => readdirSync('/proc/self/task').length;
+    const writerOf = (store: object) => (store as { writer: Partial<Worker> }).writer;
+    const before = threadsNow();
+    const main = await openStore(`sqlite:${path}?writer=main`);
+    // At most: a thread of an earlier test's store may still be going.
+    assert.ok(threadsNow() <= before, 'no writer thread started');
+    assert.equal(writerOf(main).threadId, undefined);
+    const m = makeMessage();
+    await main.insertMessages([m]);
+    await main.updateMessage(m.id, { status: 'submitted', submittedAt: m.createdAt + 1 });
+    await main.close();
+    const threaded = await openStore(`sqlite:${path}?writer=thread`);
+    assert.equal(typeof writerOf(threaded).threadId, 'number', 'the writer thread started');
+    assert.equal((await threaded.getMessage(m.id))?.status, 'submitted');
+    await threaded.close();
+  });
+
   // postgres:// URLs: test/store/postgres.test.ts.
   test('other URLs are refused', async () => {
     await assert.rejects(openStore('mysql://localhost/smsgw'), /unknown store URL/);
     await assert.rejects(openStore('sqlite:'), /names no file/);
     await assert.rejects(openStore('sqlite::memory:?synchronous=maybe'), /synchronous must be one of/);
     await assert.rejects(openStore('sqlite::memory:?cache=shared'), /unknown option cache/);
+    await assert.rejects(openStore('sqlite::memory:?writer=both'), /writer must be thread or main/);
   });
 });
