@@ -74,12 +74,18 @@ async function settledRss(pid: number): Promise<number> {
   return previous;
 }
 
-/** RSS idle once settled after start, and `laterMs` after start (0: not read). */
-async function idleMb(laterMs = 0): Promise<{ settled: number; later: number }> {
+/**
+ * RSS idle once settled after start, and `laterMs` after start (0: not read); `storeOptions`:
+ * the SQLite store URL's query (`?writer=main`).
+ */
+async function idleMb(laterMs = 0, storeOptions = ''): Promise<{ settled: number; later: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-idle-'));
   const sink = await startSink(false);
   try {
-    const system = await startSmsgw(dir, sink.port, headToHeadLink, { env: heapEnv });
+    const system = await startSmsgw(dir, sink.port, headToHeadLink, {
+      env: heapEnv,
+      store: `sqlite:${dir}/gw.db${storeOptions}`,
+    });
     const startedAt = Date.now();
     try {
       const settled = await settledRss(system.pids[0]!);
@@ -112,6 +118,7 @@ export async function benchMemory(): Promise<void> {
   // Twice: the first start writes the compile cache, as an installation's first start does.
   await idleMb();
   const { settled: idle, later: idleLater } = await idleMb(idleLaterMs);
+  const { settled: idleWriterMain } = await idleMb(0, '?writer=main');
   let loadSnapshot: Promise<string> | undefined;
   const rest = await runCase({
     ...base,
@@ -168,6 +175,13 @@ export async function benchMemory(): Promise<void> {
       '–',
       '–',
       `≤ ${idleTarget} MB: ${met(idleLater <= idleTarget)}`,
+    ],
+    [
+      'idle, store ?writer=main (no writer thread), after start (settled)',
+      idleWriterMain.toFixed(0),
+      '–',
+      '–',
+      `≤ ${idleTarget} MB: ${met(idleWriterMain <= idleTarget)}`,
     ],
     [
       `REST → SMPP, ${messages.toLocaleString('en-US')} messages, peak`,
