@@ -216,9 +216,6 @@ function cutBody(req: IncomingMessage, res: ServerResponse, idleMs: number, minB
   res.end(answer, abandon);
 }
 
-/** Connections closing after a refusal of the parser, which refuses each chunk they still send. */
-const refused = new WeakSet<Duplex>();
-
 /**
  * Answers what Node's HTTP parser refused before a request was made of it — headers that
  * took longer than the server's `headersTimeout`, headers over `maxHeaderSize`, bytes that
@@ -232,24 +229,22 @@ function refuseClientError(
   answer: boolean,
   headersTimeoutMs: number,
 ): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed || refused.has(socket)) return;
+  // A connection already closing (lingering: the parser refuses each chunk it still reads)
+  // is left to its close.
+  if (err.code === 'ECONNRESET' || socket.destroyed || socket.writableEnded) return;
   const [status, code, message] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'request_timeout', `the request's headers did not all come within ${headersTimeoutMs / 1000} s`]
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large', `the request's headers are over ${maxHeaderSize} bytes`]
         : [400, 'bad_request', `not a valid HTTP/1.1 request (${err.code ?? err.message})`];
-  // A client too slow to send its headers is not sending much more: let go at once.
-  if (!answer || !socket.writable || status === 408) {
-    if (answer && socket.writable) socket.write(errorAnswer(status, code, message));
-    socket.destroy(err);
-    return;
-  }
-  // Headers too large often come with a body behind them, which lingering lets the client
-  // finish writing and read this answer.
-  refused.add(socket);
-  socket.write(errorAnswer(status, code, message));
-  linger(socket);
+  const answering = answer && socket.writable;
+  if (answering) socket.write(errorAnswer(status, code, message));
+  // Headers too large often come with a body behind them: lingering lets the client finish
+  // writing and read the answer. A client too slow to send its headers is not sending much
+  // more, and one not answered has nothing to read: let go at once.
+  if (answering && status !== 408) linger(socket);
+  else socket.destroy(err);
 }
 
 function errorAnswer(status: number, code: string, message: string): string {
