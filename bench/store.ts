@@ -5,7 +5,8 @@
 // of a call is that of its batch's commit. While inserting, the main thread is watched:
 // how long its event loop stalls (what an HTTP request or SMPP PDU would wait) and its CPU
 // time per insert (what the store leaves for the rest of the gateway), with writes on the
-// writer thread (the default) and, to compare, on the main thread (`writerThread: false`).
+// writer `auto` (the default: on the main thread while commits take little of it, on the
+// writer thread once they take more), `thread` and `main`.
 // A second table offers inserts at a steady rate without waiting for earlier ones, as a
 // loaded gateway does, so commits overlap with new calls: the main thread's CPU share there
 // includes this bench's own loop.
@@ -14,16 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Message } from '../src/core/message.ts';
-import { SqliteStore, type SynchronousMode } from '../src/store/index.ts';
+import { SqliteStore, type SynchronousMode, type WriterMode } from '../src/store/index.ts';
 import { formatRate, percentile, printTable } from './report.ts';
 
 const runMs = Number(process.env.BENCH_STORE_MS ?? 700);
 const perTickCounts = [1, 10, 100, 1000];
 const modes: SynchronousMode[] = ['FULL', 'NORMAL'];
-const writers = [
-  { name: 'thread', writerThread: true },
-  { name: 'main', writerThread: false },
-];
+const writers: WriterMode[] = ['auto', 'thread', 'main'];
 /** Steady offered rates, in inserts per second. */
 const offeredRates = [10_000, 30_000];
 
@@ -131,8 +129,8 @@ export async function benchStore(): Promise<void> {
     for (const synchronous of modes) {
       for (const writer of writers) {
         const open = async (name: string) => {
-          const file = join(dir, `${synchronous}-${writer.name}-${name}.db`);
-          const store = new SqliteStore(file, { synchronous, writerThread: writer.writerThread });
+          const file = join(dir, `${synchronous}-${writer}-${name}.db`);
+          const store = new SqliteStore(file, { synchronous, writer });
           await store.migrate();
           return store;
         };
@@ -150,7 +148,7 @@ export async function benchStore(): Promise<void> {
           await store.close();
           rows.push([
             synchronous,
-            writer.name,
+            writer,
             String(perTick),
             formatRate(inserts.perSecond),
             `${ms(inserts.latenciesMs, 50)} / ${ms(inserts.latenciesMs, 99)}`,
@@ -166,7 +164,7 @@ export async function benchStore(): Promise<void> {
           await store.close();
           offeredRows.push([
             synchronous,
-            writer.name,
+            writer,
             formatRate(rate),
             formatRate(inserts.perSecond),
             `${ms(inserts.latenciesMs, 50)} / ${ms(inserts.latenciesMs, 99)}`,

@@ -1284,7 +1284,7 @@ export const configSchema = {
       type: 'string',
       pattern: '^(sqlite:|postgres(ql)?://)',
       description:
-        "sqlite:PATH or postgres://… SQLite takes ?synchronous=FULL (default; NORMAL, EXTRA or OFF: SQLite's own), busy_timeout=MS (5000) and writer=thread (default: commits on a thread of their own) or main (on the event loop: about 9 MB less resident, for small hosts); PostgreSQL pool_size and lease_ms (cluster mode) besides what pg reads itself",
+        "sqlite:PATH or postgres://… SQLite takes ?synchronous=FULL (default; NORMAL, EXTRA or OFF: SQLite's own), busy_timeout=MS (5000) and writer=auto (default: commits on the event loop while they take under 5% of its time, on a writer thread of their own under load, which stops after a quiet minute: about 9 MB less resident while idle), thread (always on the writer thread) or main (always on the event loop, for small hosts); PostgreSQL pool_size and lease_ms (cluster mode) besides what pg reads itself",
       default: 'sqlite:./var/smsgw.db',
     },
     admin: {

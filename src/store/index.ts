@@ -5,5 +5,12 @@ export { refundableStatuses } from './billing.ts';
 export { isStoreUnreachable, StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 export { isPostgresUrl, openStore, redactStoreUrl, sqlitePath, storeUrlProblem } from './open.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
-export { SqliteStore, type SqliteStoreOptions, type SynchronousMode, synchronousModes } from './sqlite.ts';
+export {
+  SqliteStore,
+  type SqliteStoreOptions,
+  type SynchronousMode,
+  synchronousModes,
+  type WriterMode,
+  writerModes,
+} from './sqlite.ts';
 export type * from './types.ts';

@@ -2,7 +2,14 @@
 // optionally `?synchronous=NORMAL&busy_timeout=10000&writer=main`; `postgres://user:pass@host:5432/db`
 // for cluster mode, optionally `?pool_size=4&lease_ms=30000` besides what `pg` reads itself.
 import { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
-import { SqliteStore, type SqliteStoreOptions, type SynchronousMode, synchronousModes } from './sqlite.ts';
+import {
+  SqliteStore,
+  type SqliteStoreOptions,
+  type SynchronousMode,
+  synchronousModes,
+  type WriterMode,
+  writerModes,
+} from './sqlite.ts';
 import type { Store } from './types.ts';
 
 /** Opens the store and brings its schema up to date. */
@@ -110,11 +117,11 @@ function sqliteOptions(url: string, params: URLSearchParams): SqliteStoreOptions
         throw new Error(`store URL ${url}: busy_timeout must be milliseconds`);
       options.busyTimeoutMs = ms;
     } else if (name === 'writer') {
-      // `main`: no writer thread, for small hosts (about 9 MB less resident idle) whose rate
-      // lets each commit, fsync included, run on the event loop.
-      if (value !== 'thread' && value !== 'main')
-        throw new Error(`store URL ${url}: writer must be thread or main`);
-      options.writerThread = value === 'thread';
+      // `auto` (default): on the event loop while commits take little of it, on a thread of
+      // their own under load; `thread` always there; `main` never (small hosts, modest rates).
+      if (!writerModes.includes(value as WriterMode))
+        throw new Error(`store URL ${url}: writer must be one of ${writerModes.join(', ')}`);
+      options.writer = value as WriterMode;
     } else {
       throw new Error(`store URL ${url}: unknown option ${name}`);
     }

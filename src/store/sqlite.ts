@@ -1,16 +1,19 @@
-// The embedded store: one SQLite file in WAL mode through node:sqlite. Writes go to a
-// writer thread with a connection of its own (sqlite-writer.ts), as plain data: the writes
-// made in one tick go in one message and one transaction, and those made while it commits
-// gather and go together as the next, so a burst of HTTP requests costs one fsync and the
-// main thread never waits for SQLite to write. Each caller's promise resolves only after
-// its COMMIT: with synchronous=FULL a resolved write survives kill -9 and power loss.
-// Reads run synchronously on this thread's own connection and see committed data only.
-// `:memory:` cannot be shared by two connections, so there the same writes run in-process
-// on the one connection, committed on setImmediate.
+// The embedded store: one SQLite file in WAL mode through node:sqlite. The writes made in
+// one tick are committed together, in one transaction. While traffic is light that happens
+// here, on setImmediate; once the commits take more than a twentieth of the event loop's
+// time, they move to a writer thread with a connection of its own (sqlite-writer.ts), as
+// plain data: those made while it commits gather and go together as the next, so a burst
+// of HTTP requests costs one fsync and the main thread never waits for SQLite to write.
+// After a quiet minute the thread stops (its isolate is ~9 MB resident). Each caller's
+// promise resolves only after its COMMIT: with synchronous=FULL a resolved write survives
+// kill -9 and power loss. Reads run synchronously on this thread's own connection and see
+// committed data only. `:memory:` cannot be shared by two connections, so its writes
+// always run here.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Message, MessageEvent, MessageStatus } from '../core/message.ts';
@@ -69,6 +72,8 @@ import type {
 
 export const synchronousModes = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 export type SynchronousMode = (typeof synchronousModes)[number];
+export const writerModes = ['auto', 'thread', 'main'] as const;
+export type WriterMode = (typeof writerModes)[number];
 
 export interface SqliteStoreOptions {
   /**
@@ -79,20 +84,54 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing, in ms. */
   busyTimeoutMs?: number;
   /**
-   * Write from a thread of its own (default, for a file), or from this one as `:memory:`
-   * must: the main thread then waits for every statement and fsync.
+   * Where commits run. `auto` (default, for a file): here while they take little of the
+   * event loop, on a writer thread once they take more (see loopCommitBudgetMs), here again
+   * after `writerIdleMs` with nothing for the thread. `thread`: always on the writer thread.
+   * `main`: always here, as `:memory:` must; the event loop then waits for every fsync.
    */
-  writerThread?: boolean;
+  writer?: WriterMode;
+  /** How long a writer thread that `auto` started waits with nothing to write before it stops. */
+  writerIdleMs?: number;
+}
+
+/** A writer thread; `ready` once its connection is open, `retiring` once asked to stop. */
+interface WriterThread {
+  worker: Worker;
+  ready: boolean;
+  retiring: boolean;
 }
 
 interface PendingWrite {
   op: WriteOp;
+  /** Its work grows with the data, not the call: with `auto`, never committed on the event loop. */
+  offLoop: boolean;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
 }
 
+/** Writes over a group's messages or a bulk upload's recipients: any number of rows. */
+const unboundedWrites: ReadonlySet<WriteOperation> = new Set([
+  'refundGroup',
+  'pauseGroup',
+  'resumeGroup',
+  'cancelGroup',
+  'stageRecipients',
+  'dropStagedRecipients',
+]);
+/** More rows than this in one write (messages inserted, due messages a sweep moves) go off the loop. */
+const rowsOnLoop = 100;
+
 /** Batches sent to the writer thread and not yet answered, at most (see flush). */
 const writerBatchesInFlight = 2;
+/**
+ * `auto` starts the writer thread once commits on the event loop took more than this in a
+ * window (5% of its time: what requests and PDUs may wait behind fsyncs). On this VM's disk a
+ * commit takes 0.3–1 ms: some 50–150 commits a second stay here, without a thread's memory or
+ * its hand-over's CPU (docs/PERFORMANCE.md, "thirteenth").
+ */
+const loopCommitBudgetMs = 50;
+const commitWindowMs = 1_000;
+const defaultWriterIdleMs = 60_000;
 /** Expired Idempotency-Keys are swept at most this often, in the time its callers pass. */
 const idempotencySweepMs = 60_000;
 /** Values looked up per statement by rowsWhereIn. */
@@ -106,9 +145,20 @@ export class SqliteStore implements Store {
   /** Reads; and writes too when they run in-process. */
   private readonly db: DatabaseSync;
   private readonly statements: StatementCache;
-  private readonly writer: Worker | SqliteWrites;
-  /** Settles once the writer thread has stopped, for whatever reason. */
-  private readonly writerStopped: Promise<void>;
+  private readonly settings: ConnectionSettings;
+  private readonly writerMode: WriterMode;
+  private readonly writerIdleMs: number;
+  /** Writes committed on this thread: all of them with `main`, none with `thread`. */
+  private readonly local: SqliteWrites;
+  private thread: WriterThread | null = null;
+  /** Settles once every writer thread started has stopped, for whatever reason. */
+  private threadsStopped: Promise<void> = Promise.resolve();
+  /** When a batch was last posted to the writer thread (performance.now()). */
+  private lastPostAt = 0;
+  private retireTimer: NodeJS.Timeout | null = null;
+  /** Time spent committing on this thread in the current window (see loopCommitBudgetMs). */
+  private windowStart = 0;
+  private windowCommitMs = 0;
   /** Writes not yet applied or sent: this tick's, or those made while a batch commits. */
   private pending: PendingWrite[] = [];
   /** Batches posted to the writer thread whose outcomes have not come back, oldest first. */
@@ -126,33 +176,72 @@ export class SqliteStore implements Store {
     this.path = path;
     const inMemory = path === ':memory:' || path === '';
     if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-    const settings: ConnectionSettings = { path, synchronous, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
-    // Opened (and switched to WAL) here first, so the writer thread finds the file ready.
-    this.db = openConnection(settings);
+    const writer = options.writer ?? 'auto';
+    if (!writerModes.includes(writer)) throw new Error(`unknown SQLite writer: ${writer}`);
+    this.settings = { path, synchronous, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
+    this.writerMode = inMemory ? 'main' : writer;
+    this.writerIdleMs = options.writerIdleMs ?? defaultWriterIdleMs;
+    // Opened (and switched to WAL) here first, so a writer thread finds the file ready.
+    this.db = openConnection(this.settings);
     this.statements = new StatementCache(this.db);
-    if (inMemory || options.writerThread === false) {
-      this.writer = new SqliteWrites(this.db);
-      this.writerStopped = Promise.resolve();
-    } else {
-      // No flags of this process but the CPU profiler's (so that `--cpu-prof` profiles the
-      // writer too): others may not fit a worker (--input-type), and it needs none.
-      const thread = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
-        workerData: settings,
-        execArgv: process.execArgv.filter((flag) => flag.startsWith('--cpu-prof')),
-      });
-      this.writer = thread;
-      // Keeps the process alive only while writes wait for it (see post and settlePosted).
-      thread.unref();
-      thread.on('message', (outcomes: WriteOutcome[]) => this.settlePosted(outcomes));
-      thread.on('error', (error) => this.fail(`failed: ${error.message}`));
-      thread.on('messageerror', (error) => this.fail(`could not be answered: ${error.message}`));
-      this.writerStopped = new Promise((resolve) =>
-        thread.on('exit', (code) => {
-          if (this.closing === null || this.posted.length > 0) this.fail(`stopped (exit code ${code})`);
-          resolve();
-        }),
-      );
-    }
+    this.local = new SqliteWrites(this.db);
+    if (this.writerMode === 'thread') this.startThread();
+  }
+
+  /** Whether commits run on a writer thread now (else on this one). */
+  get writingOnThread(): boolean {
+    return this.thread?.ready === true;
+  }
+
+  private startThread(): void {
+    // No flags of this process but the CPU profiler's (so that `--cpu-prof` profiles the
+    // writer too): others may not fit a worker (--input-type), and it needs none.
+    const worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
+      workerData: this.settings,
+      execArgv: process.execArgv.filter((flag) => flag.startsWith('--cpu-prof')),
+    });
+    const thread: WriterThread = { worker, ready: false, retiring: false };
+    this.thread = thread;
+    // Keeps the process alive only while writes wait for it (see post and settlePosted).
+    worker.unref();
+    worker.on('message', (message: WriteOutcome[] | 'ready') => {
+      if (message !== 'ready') return this.settlePosted(worker, message);
+      thread.ready = true;
+      this.lastPostAt = performance.now();
+      if (this.writerMode === 'auto') this.retireWhenIdle(this.writerIdleMs);
+      if (this.pending.length > 0) this.flushTimer ??= setImmediate(() => this.flush());
+    });
+    // A thread asked to stop has nothing unanswered: how it ends loses nothing.
+    worker.on('error', (error) => thread.retiring || this.fail(`failed: ${error.message}`));
+    worker.on('messageerror', (error) => this.fail(`could not be answered: ${error.message}`));
+    const exited = new Promise<void>((resolve) =>
+      worker.on('exit', (code) => {
+        if (!thread.retiring && (this.closing === null || this.posted.length > 0))
+          this.fail(`stopped (exit code ${code})`);
+        resolve();
+      }),
+    );
+    this.threadsStopped = Promise.all([this.threadsStopped, exited]).then(() => {});
+  }
+
+  /** `auto`: the writer thread stops once it has had nothing to write for writerIdleMs. */
+  private retireWhenIdle(delayMs: number): void {
+    this.retireTimer = setTimeout(() => {
+      this.retireTimer = null;
+      const thread = this.thread;
+      if (thread === null || this.closing || this.failure) return;
+      const busy = this.posted.length > 0 || this.pending.length > 0;
+      const left = busy ? this.writerIdleMs : this.writerIdleMs - (performance.now() - this.lastPostAt);
+      if (left > 0) return this.retireWhenIdle(left);
+      // Nothing posted is unanswered, so the thread holds no transaction: commits continue
+      // here at once, while it closes its connection and ends.
+      thread.retiring = true;
+      this.thread = null;
+      this.windowStart = performance.now();
+      this.windowCommitMs = 0;
+      thread.worker.postMessage(null);
+    }, delayMs);
+    this.retireTimer.unref();
   }
 
   migrate(): Promise<void> {
@@ -215,8 +304,8 @@ export class SqliteStore implements Store {
   }
 
   releaseMemory(): void {
-    if (this.writer instanceof Worker && this.failure === null && this.closing === null)
-      this.writer.postMessage('release-memory');
+    if (this.thread !== null && this.failure === null && this.closing === null)
+      this.thread.worker.postMessage('release-memory');
   }
 
   insertMessages(
@@ -224,7 +313,10 @@ export class SqliteStore implements Store {
     idempotency?: IdempotencyRecord,
     charge?: AccountCharge,
   ): Promise<ChargeOutcome | null> {
-    return this.write('insertMessages', messages.map(messageRow), idempotency, charge);
+    return this.enqueue(messages.length > rowsOnLoop, {
+      op: 'insertMessages',
+      args: [messages.map(messageRow), idempotency, charge],
+    }) as Promise<ChargeOutcome | null>;
   }
 
   refundMessage(accountId: string, messageId: string, at: number): Promise<number | null> {
@@ -430,10 +522,11 @@ export class SqliteStore implements Store {
   // writer's thread two turns a second (and the process its wake-ups) while nothing is due.
   releaseScheduled(now: number): Promise<number> {
     const due = this.statement(
-      `SELECT 1 FROM messages INDEXED BY messages_scheduled
-       WHERE status = 'scheduled' AND send_at <= ? LIMIT 1`,
-    ).get(now);
-    return due ? this.write('releaseScheduled', now) : Promise.resolve(0);
+      `SELECT count(*) AS n FROM (SELECT 1 FROM messages INDEXED BY messages_scheduled
+       WHERE status = 'scheduled' AND send_at <= ? LIMIT ${rowsOnLoop + 1})`,
+    ).get(now)!['n'] as number;
+    if (due === 0) return Promise.resolve(0);
+    return this.enqueue(due > rowsOnLoop, { op: 'releaseScheduled', args: [now] }) as Promise<number>;
   }
 
   requeueInFlight(): Promise<number> {
@@ -442,10 +535,12 @@ export class SqliteStore implements Store {
 
   expireOverdue(now: number, skip: readonly string[] = []): Promise<string[]> {
     const due = this.statement(
-      `SELECT 1 FROM messages INDEXED BY messages_validity
-       WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ? LIMIT 1`,
-    ).get(now);
-    return due ? this.write('expireOverdue', now, skip) : Promise.resolve([]);
+      `SELECT count(*) AS n FROM (SELECT 1 FROM messages INDEXED BY messages_validity
+       WHERE status IN ('queued', 'scheduled') AND valid_until IS NOT NULL AND valid_until <= ?
+       LIMIT ${rowsOnLoop + 1})`,
+    ).get(now)!['n'] as number;
+    if (due === 0) return Promise.resolve([]);
+    return this.enqueue(due > rowsOnLoop, { op: 'expireOverdue', args: [now, skip] }) as Promise<string[]>;
   }
 
   pauseGroup(groupId: string, now: number, skip: readonly string[] = []): Promise<number> {
@@ -806,10 +901,14 @@ export class SqliteStore implements Store {
 
   /** Queues a write for this tick's batch; settles after the COMMIT of its transaction. */
   private write<K extends WriteOperation>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>> {
+    return this.enqueue(unboundedWrites.has(op), { op, args } as WriteOp) as Promise<WriteResult<K>>;
+  }
+
+  private enqueue(offLoop: boolean, op: WriteOp): Promise<unknown> {
     if (this.closing) return Promise.reject(new Error(`store ${this.path} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<WriteResult<K>>((resolve, reject) => {
-      this.pending.push({ op: { op, args } as WriteOp, resolve, reject });
+    return new Promise((resolve, reject) => {
+      this.pending.push({ op, offLoop, resolve, reject });
       this.flushTimer ??= setImmediate(() => this.flush());
     });
   }
@@ -817,17 +916,41 @@ export class SqliteStore implements Store {
   /** Applies this tick's writes here, or sends them to the writer thread unless it is busy. */
   private flush(): void {
     this.flushTimer = null;
-    if (this.writer instanceof SqliteWrites) {
-      const batch = this.pending;
-      this.pending = [];
-      if (batch.length > 0) settle(batch, this.writer.apply(batch.map((write) => write.op)));
+    const thread = this.thread;
+    // A thread `thread` mode started takes writes before it is ready: they wait in its port.
+    if (thread && (thread.ready || this.writerMode === 'thread')) {
+      // Two batches at a time: the writer starts the next as soon as one commits, while
+      // writes made meanwhile gather here and go as the one after (group commit), so a busy
+      // main thread sends one message per transaction, not per tick. (One at a time left the
+      // writer idle for each round trip: about 9% less throughput end to end.)
+      if (this.posted.length < writerBatchesInFlight) this.post(thread.worker);
       return;
     }
-    // Two batches at a time: the writer starts the next as soon as one commits, while
-    // writes made meanwhile gather here and go as the one after (group commit), so a busy
-    // main thread sends one message per transaction, not per tick. (One at a time left the
-    // writer idle for each round trip: about 9% less throughput end to end.)
-    if (this.posted.length < writerBatchesInFlight) this.post(this.writer);
+    if (this.writerMode === 'auto' && this.pending.some((write) => write.offLoop)) {
+      // Committed by the thread once it is ready (its 'ready' flushes): not here, where a
+      // group's million rows would hold every request and PDU for seconds.
+      if (thread === null) this.startThread();
+      return;
+    }
+    const started = performance.now();
+    if (!this.commitHere()) return;
+    if (this.writerMode !== 'auto' || thread !== null) return;
+    const now = performance.now();
+    if (now - this.windowStart > commitWindowMs) {
+      this.windowStart = started;
+      this.windowCommitMs = 0;
+    }
+    this.windowCommitMs += now - started;
+    if (this.windowCommitMs > loopCommitBudgetMs) this.startThread();
+  }
+
+  /** Commits the waiting writes on this thread's connection; false if there were none. */
+  private commitHere(): boolean {
+    const batch = this.pending;
+    if (batch.length === 0) return false;
+    this.pending = [];
+    settle(batch, this.local.apply(batch.map((write) => write.op)));
+    return true;
   }
 
   /** Sends the waiting writes to the writer thread as one message. */
@@ -847,15 +970,16 @@ export class SqliteStore implements Store {
       return;
     }
     this.posted.push(batch);
+    this.lastPostAt = performance.now();
     thread.ref();
     thread.postMessage(encoded);
   }
 
   /** The outcomes of the oldest posted batch, in order; then the writes that gathered meanwhile. */
-  private settlePosted(outcomes: WriteOutcome[]): void {
+  private settlePosted(worker: Worker, outcomes: WriteOutcome[]): void {
     settle(this.posted.shift()!, outcomes);
     if (this.closing) return;
-    if (this.posted.length === 0) (this.writer as Worker).unref();
+    if (this.posted.length === 0) worker.unref();
     // On setImmediate, so writes that the settled callers make straight away go too.
     if (this.pending.length > 0) this.flushTimer ??= setImmediate(() => this.flush());
   }
@@ -872,14 +996,16 @@ export class SqliteStore implements Store {
 
   private async shutDown(): Promise<void> {
     if (this.flushTimer) clearImmediate(this.flushTimer);
-    if (this.writer instanceof SqliteWrites) this.flush();
-    else {
-      // Sent without waiting for the batch out, if any; null asks the thread to close after them.
-      this.post(this.writer);
-      this.writer.ref();
-      this.writer.postMessage(null);
+    if (this.retireTimer) clearTimeout(this.retireTimer);
+    const thread = this.thread;
+    // Sent without waiting for the batch out, if any; null asks the thread to close after them.
+    if (thread && (thread.ready || this.writerMode === 'thread')) this.post(thread.worker);
+    else this.commitHere();
+    if (thread) {
+      thread.worker.ref();
+      thread.worker.postMessage(null);
     }
-    await this.writerStopped;
+    await this.threadsStopped;
     this.statements.clear();
     this.db.close();
   }

@@ -23,8 +23,15 @@ async function sqliteStore(path: string, options?: ConstructorParameters<typeof 
   return store;
 }
 
+/** The store's writer thread (test access to a private field). */
+function writerOf(store: SqliteStore): Worker {
+  return (store as unknown as { thread: { worker: Worker } }).thread.worker;
+}
+
 storeConformance('SQLite :memory:', () => sqliteStore(':memory:'));
+// A file's default (writer auto) commits these tests' light writes on the event loop.
 storeConformance('SQLite file', () => sqliteStore(tempPath()));
+storeConformance('SQLite file, writer thread', () => sqliteStore(tempPath(), { writer: 'thread' }));
 storeConformance('SQLite file, synchronous=NORMAL', () => sqliteStore(tempPath(), { synchronous: 'NORMAL' }));
 
 describe('SqliteStore on disk', () => {
@@ -181,12 +188,14 @@ describe('SqliteStore on disk', () => {
 });
 
 describe('SqliteStore writes', () => {
-  for (const [where, path] of [
-    ['in memory', () => ':memory:'],
-    ['on the writer thread', () => tempPath()],
+  for (const [where, path, writer] of [
+    ['in memory', () => ':memory:', 'main'],
+    ['on a file, committed on the event loop (auto, light traffic)', () => tempPath(), 'auto'],
+    ['on the writer thread', () => tempPath(), 'thread'],
   ] as const) {
     test(`${where}: a write SQLite refuses fails alone, leaves nothing behind, and keeps its details`, async () => {
-      const store = await sqliteStore(path());
+      const store = await sqliteStore(path(), { writer });
+      assert.equal(store.writingOnThread, writer === 'thread');
       const m = makeMessage();
       const other = makeMessage();
       await store.insertMessages([m]);
@@ -219,12 +228,13 @@ describe('SqliteStore writes', () => {
   }
 
   test('if the writer thread dies, waiting writes are rejected and no more are taken', async () => {
-    const store = await sqliteStore(tempPath());
+    const store = await sqliteStore(tempPath(), { writer: 'thread' });
     const m = makeMessage();
     await store.insertMessages([m]);
+    assert.equal(store.writingOnThread, true);
     const waiting = store.insertMessages([makeMessage()]);
     // As a crash would: the thread stops under the store.
-    await (store as unknown as { writer: Worker }).writer.terminate();
+    await writerOf(store).terminate();
     await assert.rejects(waiting, /writer thread stopped .* may or may not be stored/);
     await assert.rejects(store.updateMessage(m.id, { status: 'failed' }), /writer thread stopped/);
     await assert.rejects(store.ping(), /writer thread stopped/);
@@ -233,7 +243,7 @@ describe('SqliteStore writes', () => {
   });
 
   test('webhook bodies cross to the writer thread beside the batch and are stored as given', async () => {
-    const store = await sqliteStore(tempPath());
+    const store = await sqliteStore(tempPath(), { writer: 'thread' });
     const delivery = (body: string) => ({
       accountId: 'acc',
       url: 'http://127.0.0.1:9/hooks',
@@ -262,8 +272,8 @@ describe('SqliteStore writes', () => {
     // Short ids (under 10 characters), one new one per message, as SMSCs give them: V8's
     // JSON.parse interned every one from one-byte text, and the thread's string table grew
     // until a full collection (docs/PERFORMANCE.md, memory, third round).
-    const store = await sqliteStore(tempPath());
-    const writer = (store as unknown as { writer: Worker }).writer;
+    const store = await sqliteStore(tempPath(), { writer: 'thread' });
+    const writer = writerOf(store);
     const m = makeMessage();
     await store.insertMessages([m]);
     const malloced = async () => (await writer.getHeapStatistics()).malloced_memory;
@@ -287,8 +297,8 @@ describe('SqliteStore writes', () => {
   });
 
   test('the every-second sweeps hand the writer thread nothing while nothing is due', async () => {
-    const store = await sqliteStore(tempPath());
-    const writer = (store as unknown as { writer: Worker }).writer;
+    const store = await sqliteStore(tempPath(), { writer: 'thread' });
+    const writer = writerOf(store);
     let posts = 0;
     const post = writer.postMessage.bind(writer);
     writer.postMessage = (value: unknown) => {
@@ -319,16 +329,16 @@ describe('SqliteStore writes', () => {
       import { randomUUID } from 'node:crypto';
       import { SqliteStore } from ${JSON.stringify(storeUrl)};
       const keepAlive = setInterval(() => {}, 1000);
-      const store = new SqliteStore(process.env.STORE_PATH);
+      const store = new SqliteStore(process.env.STORE_PATH, { writer: 'thread' });
       await store.migrate();
       for (let i = 0; i < 50; i++)
         await store.linkSmscIds(Array.from({ length: 500 }, () =>
           ({ connectorId: 'smsc', smscId: randomUUID(), messageId: 'm', part: 0, parts: 1 })));
-      const before = await store.writer.getHeapStatistics();
+      const before = await store.thread.worker.getHeapStatistics();
       store.releaseMemory();
       // Answered after the release: the thread takes its messages in order.
       await store.upsertAccount({ id: 'acc', apiKeyHashes: [], settings: {} });
-      const after = await store.writer.getHeapStatistics();
+      const after = await store.thread.worker.getHeapStatistics();
       await store.close();
       clearInterval(keepAlive);
       process.stdout.write(JSON.stringify({ before: before.total_heap_size, after: after.total_heap_size }));
@@ -391,20 +401,108 @@ describe('openStore', () => {
   test('writer=main writes on the calling thread, durably; writer=thread on its own thread', async () => {
     const path = join(dir, 'writer-main', 'smsgw.db');
     const threadsNow = () => readdirSync('/proc/self/task').length;
-    const writerOf = (store: object) => (store as { writer: Partial<Worker> }).writer;
     const before = threadsNow();
     const main = await openStore(`sqlite:${path}?writer=main`);
     // At most: a thread of an earlier test's store may still be going.
     assert.ok(threadsNow() <= before, 'no writer thread started');
-    assert.equal(writerOf(main).threadId, undefined);
     const m = makeMessage();
     await main.insertMessages([m]);
+    // As many commits as would move `auto` to a thread: `main` stays.
+    for (let i = 1; i <= 300; i++) await main.updateMessage(m.id, { attempts: i });
     await main.updateMessage(m.id, { status: 'submitted', submittedAt: m.createdAt + 1 });
+    assert.equal((main as SqliteStore).writingOnThread, false);
+    assert.ok(threadsNow() <= before, 'no writer thread started');
     await main.close();
     const threaded = await openStore(`sqlite:${path}?writer=thread`);
-    assert.equal(typeof writerOf(threaded).threadId, 'number', 'the writer thread started');
+    assert.equal(typeof writerOf(threaded as SqliteStore).threadId, 'number', 'the writer thread started');
     assert.equal((await threaded.getMessage(m.id))?.status, 'submitted');
     await threaded.close();
+  });
+
+  test('writer=auto commits on the event loop while light, moves to the writer thread under load and back after a quiet spell, in order', async () => {
+    const store = await sqliteStore(tempPath('auto'), { writerIdleMs: 300 });
+    const m = makeMessage();
+    await store.insertMessages([m]);
+    assert.equal(store.writingOnThread, false, 'a few commits stay on the event loop');
+    // One commit per write, each waited for: their fsyncs soon take over 50 ms of a second.
+    const inserted: string[] = [];
+    let n = 0;
+    const write = async () => {
+      n++;
+      const other = makeMessage();
+      inserted.push(other.id);
+      await Promise.all([
+        store.updateMessage(m.id, { attempts: n }, { at: m.createdAt + n, type: 'sending', detail: { n } }),
+        store.insertMessages([other]),
+      ]);
+    };
+    const deadline = Date.now() + 30_000;
+    while (!store.writingOnThread && Date.now() < deadline) await write();
+    assert.equal(store.writingOnThread, true, `the writer thread took over (after ${n} commits)`);
+    const onThread = writerOf(store);
+    const switchedAt = n;
+    for (let i = 0; i < 50; i++) await write();
+    // Quiet: the thread stops and commits come back here.
+    const stopped = new Promise((resolve) => onThread.once('exit', resolve));
+    await stopped;
+    assert.equal(store.writingOnThread, false);
+    for (let i = 0; i < 20; i++) await write();
+    assert.equal(store.writingOnThread, false, 'light again: on the event loop');
+
+    assert.equal((await store.getMessage(m.id))?.attempts, n);
+    const events = await store.listEvents(m.id);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'sending').map((e) => (e.detail as { n: number }).n),
+      Array.from({ length: n }, (_, i) => i + 1),
+      `every update's event, in order (switched after ${switchedAt})`,
+    );
+    for (const id of inserted) assert.equal((await store.getMessage(id))?.id, id);
+    await store.close();
+    // Committed, not just seen by this connection: another one reads the same.
+    const db = new DatabaseSync(store.path, { readOnly: true });
+    assert.equal(db.prepare('SELECT attempts FROM messages WHERE id = ?').get(m.id)?.['attempts'], n);
+    db.close();
+  });
+
+  test('writer=auto never commits on the event loop what grows with the data: a group, or over 100 due messages', async () => {
+    const store = await sqliteStore(tempPath('auto-unbounded'));
+    const now = Date.now();
+    const scheduled = (n: number, sendAt: number) =>
+      Array.from({ length: n }, () =>
+        makeMessage({ status: 'scheduled', sendAt, validUntil: now + 600_000 }),
+      );
+    // 100 due, inserted 100 at a time: both at the bound, so both stay here.
+    await store.insertMessages(scheduled(100, now + 1_000));
+    assert.equal(await store.releaseScheduled(now + 1_000), 100);
+    assert.equal(store.writingOnThread, false, '100 rows are committed on the event loop');
+    // 101 at once: the insert goes to a writer thread, started for it.
+    await store.insertMessages(scheduled(101, now + 2_000));
+    assert.equal(store.writingOnThread, true, 'over 100 rows start the writer thread');
+    await store.close();
+
+    for (const [what, write] of [
+      ['releaseScheduled with 101 due', (s: SqliteStore) => s.releaseScheduled(now + 2_000)],
+      ['cancelGroup', (s: SqliteStore) => s.cancelGroup('g1', now)],
+    ] as const) {
+      const again = await sqliteStore(store.path);
+      await again.insertMessages([makeMessage({ groupId: 'g1' })]);
+      assert.equal(again.writingOnThread, false);
+      await write(again);
+      assert.equal(again.writingOnThread, true, `${what} went to the writer thread`);
+      await again.close();
+    }
+    const db = new DatabaseSync(store.path, { readOnly: true });
+    const counts = db
+      .prepare('SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status')
+      .all();
+    db.close();
+    assert.deepEqual(
+      counts.map((r) => [r['status'], r['n']]),
+      [
+        ['canceled', 2],
+        ['queued', 201],
+      ],
+    );
   });
 
   // postgres:// URLs: test/store/postgres.test.ts.
@@ -413,6 +511,9 @@ describe('openStore', () => {
     await assert.rejects(openStore('sqlite:'), /names no file/);
     await assert.rejects(openStore('sqlite::memory:?synchronous=maybe'), /synchronous must be one of/);
     await assert.rejects(openStore('sqlite::memory:?cache=shared'), /unknown option cache/);
-    await assert.rejects(openStore('sqlite::memory:?writer=both'), /writer must be thread or main/);
+    await assert.rejects(
+      openStore('sqlite::memory:?writer=both'),
+      /writer must be one of auto, thread, main/,
+    );
   });
 });
