@@ -4,7 +4,7 @@
 // time, they move to a writer thread with a connection of its own (sqlite-writer.ts), as
 // plain data: those made while it commits gather and go together as the next, so a burst
 // of HTTP requests costs one fsync and the main thread never waits for SQLite to write.
-// After a quiet minute the thread stops (its isolate is ~9 MB resident). Each caller's
+// After a light minute the thread stops (its isolate is ~9 MB resident). Each caller's
 // promise resolves only after its COMMIT: with synchronous=FULL a resolved write survives
 // kill -9 and power loss. Reads run synchronously on this thread's own connection and see
 // committed data only. `:memory:` cannot be shared by two connections, so its writes
@@ -85,13 +85,16 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /**
    * Where commits run. `auto` (default, for a file): here while they take little of the
-   * event loop, on a writer thread once they take more (see loopCommitBudgetMs), here again
-   * after `writerIdleMs` with nothing for the thread. `thread`: always on the writer thread.
-   * `main`: always here, as `:memory:` must; the event loop then waits for every fsync.
+   * event loop, on a writer thread once they take more (see defaultLoopCommitBudgetMs), here again
+   * after a `writerWindowMs` in which they took little of the thread. `thread`: always on
+   * the writer thread. `main`: always here, as `:memory:` must; the event loop then waits
+   * for every fsync.
    */
   writer?: WriterMode;
-  /** How long a writer thread that `auto` started waits with nothing to write before it stops. */
-  writerIdleMs?: number;
+  /** How often a writer thread that `auto` started is checked for whether it is still needed. */
+  writerWindowMs?: number;
+  /** `auto`: commit time a second on the event loop past which the writer thread starts. */
+  loopCommitBudgetMs?: number;
 }
 
 /** A writer thread; `ready` once its connection is open, `retiring` once asked to stop. */
@@ -129,9 +132,15 @@ const writerBatchesInFlight = 2;
  * commit takes 0.3–1 ms: some 50–150 commits a second stay here, without a thread's memory or
  * its hand-over's CPU (docs/PERFORMANCE.md, "thirteenth").
  */
-const loopCommitBudgetMs = 50;
+const defaultLoopCommitBudgetMs = 50;
 const commitWindowMs = 1_000;
-const defaultWriterIdleMs = 60_000;
+/**
+ * The writer thread stops once its batches took, from post to answer, under half that budget
+ * over a window: the load would fit on the event loop with room to spare, so it does not
+ * come and go with a load near the budget.
+ */
+const threadRetireShare = 0.5;
+const defaultWriterWindowMs = 60_000;
 /** Expired Idempotency-Keys are swept at most this often, in the time its callers pass. */
 const idempotencySweepMs = 60_000;
 /** Values looked up per statement by rowsWhereIn. */
@@ -147,16 +156,21 @@ export class SqliteStore implements Store {
   private readonly statements: StatementCache;
   private readonly settings: ConnectionSettings;
   private readonly writerMode: WriterMode;
-  private readonly writerIdleMs: number;
+  private readonly writerWindowMs: number;
+  private readonly loopCommitBudgetMs: number;
   /** Writes committed on this thread: all of them with `main`, none with `thread`. */
   private readonly local: SqliteWrites;
   private thread: WriterThread | null = null;
   /** Settles once every writer thread started has stopped, for whatever reason. */
   private threadsStopped: Promise<void> = Promise.resolve();
-  /** When a batch was last posted to the writer thread (performance.now()). */
-  private lastPostAt = 0;
+  /** When each batch in `posted` was posted (performance.now()). */
+  private readonly postedAt: number[] = [];
+  /** Post-to-answer time of the writer thread's batches since its load was last checked. */
+  private threadBatchMs = 0;
   private retireTimer: NodeJS.Timeout | null = null;
-  /** Time spent committing on this thread in the current window (see loopCommitBudgetMs). */
+  /** The load was found light: the thread stops once nothing posted is unanswered. */
+  private retireWanted = false;
+  /** Time spent committing on this thread in the current window (see defaultLoopCommitBudgetMs). */
   private windowStart = 0;
   private windowCommitMs = 0;
   /** Writes not yet applied or sent: this tick's, or those made while a batch commits. */
@@ -180,7 +194,8 @@ export class SqliteStore implements Store {
     if (!writerModes.includes(writer)) throw new Error(`unknown SQLite writer: ${writer}`);
     this.settings = { path, synchronous, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
     this.writerMode = inMemory ? 'main' : writer;
-    this.writerIdleMs = options.writerIdleMs ?? defaultWriterIdleMs;
+    this.writerWindowMs = options.writerWindowMs ?? defaultWriterWindowMs;
+    this.loopCommitBudgetMs = options.loopCommitBudgetMs ?? defaultLoopCommitBudgetMs;
     // Opened (and switched to WAL) here first, so a writer thread finds the file ready.
     this.db = openConnection(this.settings);
     this.statements = new StatementCache(this.db);
@@ -207,8 +222,7 @@ export class SqliteStore implements Store {
     worker.on('message', (message: WriteOutcome[] | 'ready') => {
       if (message !== 'ready') return this.settlePosted(worker, message);
       thread.ready = true;
-      this.lastPostAt = performance.now();
-      if (this.writerMode === 'auto') this.retireWhenIdle(this.writerIdleMs);
+      if (this.writerMode === 'auto') this.checkThreadLoad();
       if (this.pending.length > 0) this.flushTimer ??= setImmediate(() => this.flush());
     });
     // A thread asked to stop has nothing unanswered: how it ends loses nothing.
@@ -224,24 +238,32 @@ export class SqliteStore implements Store {
     this.threadsStopped = Promise.all([this.threadsStopped, exited]).then(() => {});
   }
 
-  /** `auto`: the writer thread stops once it has had nothing to write for writerIdleMs. */
-  private retireWhenIdle(delayMs: number): void {
+  /** `auto`: every writerWindowMs, whether the load still needs the writer thread. */
+  private checkThreadLoad(): void {
+    this.threadBatchMs = 0;
     this.retireTimer = setTimeout(() => {
       this.retireTimer = null;
-      const thread = this.thread;
-      if (thread === null || this.closing || this.failure) return;
-      const busy = this.posted.length > 0 || this.pending.length > 0;
-      const left = busy ? this.writerIdleMs : this.writerIdleMs - (performance.now() - this.lastPostAt);
-      if (left > 0) return this.retireWhenIdle(left);
-      // Nothing posted is unanswered, so the thread holds no transaction: commits continue
-      // here at once, while it closes its connection and ends.
-      thread.retiring = true;
-      this.thread = null;
-      this.windowStart = performance.now();
-      this.windowCommitMs = 0;
-      thread.worker.postMessage(null);
-    }, delayMs);
+      if (this.thread === null || this.closing || this.failure) return;
+      const light =
+        this.threadBatchMs <
+        this.loopCommitBudgetMs * threadRetireShare * (this.writerWindowMs / commitWindowMs);
+      if (!light) return this.checkThreadLoad();
+      this.retireWanted = true;
+      if (this.posted.length === 0) this.retireThread();
+    }, this.writerWindowMs);
     this.retireTimer.unref();
+  }
+
+  /** Nothing posted is unanswered, so the thread holds no transaction: commits go on here at once. */
+  private retireThread(): void {
+    const thread = this.thread!;
+    thread.retiring = true;
+    this.thread = null;
+    this.retireWanted = false;
+    this.windowStart = performance.now();
+    this.windowCommitMs = 0;
+    // It closes its connection and ends.
+    thread.worker.postMessage(null);
   }
 
   migrate(): Promise<void> {
@@ -941,7 +963,7 @@ export class SqliteStore implements Store {
       this.windowCommitMs = 0;
     }
     this.windowCommitMs += now - started;
-    if (this.windowCommitMs > loopCommitBudgetMs) this.startThread();
+    if (this.windowCommitMs > this.loopCommitBudgetMs) this.startThread();
   }
 
   /** Commits the waiting writes on this thread's connection; false if there were none. */
@@ -970,7 +992,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.posted.push(batch);
-    this.lastPostAt = performance.now();
+    this.postedAt.push(performance.now());
     thread.ref();
     thread.postMessage(encoded);
   }
@@ -978,8 +1000,12 @@ export class SqliteStore implements Store {
   /** The outcomes of the oldest posted batch, in order; then the writes that gathered meanwhile. */
   private settlePosted(worker: Worker, outcomes: WriteOutcome[]): void {
     settle(this.posted.shift()!, outcomes);
+    this.threadBatchMs += performance.now() - this.postedAt.shift()!;
     if (this.closing) return;
-    if (this.posted.length === 0) worker.unref();
+    if (this.posted.length === 0) {
+      worker.unref();
+      if (this.retireWanted) this.retireThread();
+    }
     // On setImmediate, so writes that the settled callers make straight away go too.
     if (this.pending.length > 0) this.flushTimer ??= setImmediate(() => this.flush());
   }
@@ -991,6 +1017,7 @@ export class SqliteStore implements Store {
       `store ${this.path}: the writer thread ${reason}; writes not yet resolved may or may not be stored, and no more are taken`,
     );
     const unanswered = [...this.posted.splice(0).flat(), ...this.pending.splice(0)];
+    this.postedAt.length = 0;
     for (const write of unanswered) write.reject(this.failure);
   }
 

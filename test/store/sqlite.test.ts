@@ -365,7 +365,7 @@ describe('SqliteStore writes', () => {
       import { SqliteStore } from ${JSON.stringify(storeUrl)};
       const store = new SqliteStore(process.env.STORE_PATH);
       await store.migrate();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       store.upsertAccount({ id: 'acc', apiKeyHashes: [], settings: {} }).then(() => process.stdout.write('stored'));
     `;
     const run = spawnSync(process.execPath, ['--input-type=module', '--eval', child], {
@@ -419,8 +419,8 @@ describe('openStore', () => {
     await threaded.close();
   });
 
-  test('writer=auto commits on the event loop while light, moves to the writer thread under load and back after a quiet spell, in order', async () => {
-    const store = await sqliteStore(tempPath('auto'), { writerIdleMs: 300 });
+  test('writer=auto commits on the event loop while light, moves to the writer thread under load and back once it is light again, in order', async () => {
+    const store = await sqliteStore(tempPath('auto'), { writerWindowMs: 300 });
     const m = makeMessage();
     await store.insertMessages([m]);
     assert.equal(store.writingOnThread, false, 'a few commits stay on the event loop');
@@ -442,12 +442,23 @@ describe('openStore', () => {
     const onThread = writerOf(store);
     const switchedAt = n;
     for (let i = 0; i < 50; i++) await write();
-    // Quiet: the thread stops and commits come back here.
-    const stopped = new Promise((resolve) => onThread.once('exit', resolve));
-    await stopped;
+    // Light again (a write every 200 ms): the thread stops while they go on, and commits come
+    // back here.
+    let exited = false;
+    onThread.once('exit', () => {
+      exited = true;
+    });
+    const lightUntil = Date.now() + 20_000;
+    let whileLight = 0;
+    while (!exited && Date.now() < lightUntil) {
+      await write();
+      whileLight++;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(exited, `the writer thread stopped (${whileLight} light writes)`);
     assert.equal(store.writingOnThread, false);
     for (let i = 0; i < 20; i++) await write();
-    assert.equal(store.writingOnThread, false, 'light again: on the event loop');
+    assert.equal(store.writingOnThread, false, 'light: on the event loop');
 
     assert.equal((await store.getMessage(m.id))?.attempts, n);
     const events = await store.listEvents(m.id);
@@ -465,7 +476,9 @@ describe('openStore', () => {
   });
 
   test('writer=auto never commits on the event loop what grows with the data: a group, or over 100 due messages', async () => {
-    const store = await sqliteStore(tempPath('auto-unbounded'));
+    // No budget to reach: only what a write is sends it to the thread.
+    const unlimited = { loopCommitBudgetMs: Number.POSITIVE_INFINITY };
+    const store = await sqliteStore(tempPath('auto-unbounded'), unlimited);
     const now = Date.now();
     const scheduled = (n: number, sendAt: number) =>
       Array.from({ length: n }, () =>
@@ -484,7 +497,7 @@ describe('openStore', () => {
       ['releaseScheduled with 101 due', (s: SqliteStore) => s.releaseScheduled(now + 2_000)],
       ['cancelGroup', (s: SqliteStore) => s.cancelGroup('g1', now)],
     ] as const) {
-      const again = await sqliteStore(store.path);
+      const again = await sqliteStore(store.path, unlimited);
       await again.insertMessages([makeMessage({ groupId: 'g1' })]);
       assert.equal(again.writingOnThread, false);
       await write(again);
