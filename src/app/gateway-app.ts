@@ -135,6 +135,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const log = options.log ?? silentLog;
   const store = await openStore(config.store);
   await store.migrate();
+  store.watchWriter?.(({ onThread, reason }) =>
+    log.info(
+      { reason },
+      onThread ? 'store commits moved to a writer thread' : 'store commits back on the event loop',
+    ),
+  );
   const nodeId = store.instanceId;
   const accounts = new AccountRegistry(store);
   // What the admin API made or changed wins over the file (see src/manage).

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Store } from '../store/index.ts';
 
-/** Collects both threads' garbage (main, and the store's writer) and gives its pages back. */
+/** Collects each thread's garbage (main, and the store's writer if one runs) and gives its pages back. */
 export function releaseMemory(store: Store): void {
   store.releaseMemory?.();
   globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });

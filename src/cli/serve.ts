@@ -155,7 +155,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (app.created.adminKey) out(`admin key for this run: ${app.created.adminKey}`);
 
   // Start-up's garbage (config, schemas, the first compilations) is collected now and the
-  // memory it held given back, in both threads, and a burst's once the gateway is quiet
+  // memory it held given back, in each thread (the store's writer if it runs), and a burst's once the gateway is quiet
   // after it: V8 by itself waits for 100 s (src/app/memory.ts).
   releaseMemory(app.store);
   stopReleasing = releaseMemoryWhenQuiet(app.store);

@@ -68,6 +68,7 @@ import type {
   WebhookBacklog,
   WebhookDelivery,
   WebhookReceivers,
+  WriterChange,
 } from './types.ts';
 
 export const synchronousModes = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
@@ -151,6 +152,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #startedAt = Date.now();
   #describe: () => Record<string, unknown> = () => ({});
+  #onWriterChange: (change: WriterChange) => void = () => {};
   /** Reads; and writes too when they run in-process. */
   private readonly db: DatabaseSync;
   private readonly statements: StatementCache;
@@ -200,7 +202,11 @@ export class SqliteStore implements Store {
     this.db = openConnection(this.settings);
     this.statements = new StatementCache(this.db);
     this.local = new SqliteWrites(this.db);
-    if (this.writerMode === 'thread') this.startThread();
+    if (this.writerMode === 'thread') this.startThread('writer=thread');
+  }
+
+  watchWriter(listener: (change: WriterChange) => void): void {
+    this.#onWriterChange = listener;
   }
 
   /** Whether commits run on a writer thread now (else on this one). */
@@ -208,7 +214,8 @@ export class SqliteStore implements Store {
     return this.thread?.ready === true;
   }
 
-  private startThread(): void {
+  private startThread(reason: string): void {
+    this.#onWriterChange({ onThread: true, reason });
     // No flags of this process but the CPU profiler's (so that `--cpu-prof` profiles the
     // writer too): others may not fit a worker (--input-type), and it needs none.
     const worker = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
@@ -249,6 +256,10 @@ export class SqliteStore implements Store {
         this.loopCommitBudgetMs * threadRetireShare * (this.writerWindowMs / commitWindowMs);
       if (!light) return this.checkThreadLoad();
       this.retireWanted = true;
+      this.#onWriterChange({
+        onThread: false,
+        reason: `the writer thread's batches took ${Math.round(this.threadBatchMs)} ms in ${this.writerWindowMs / 1000} s`,
+      });
       if (this.posted.length === 0) this.retireThread();
     }, this.writerWindowMs);
     this.retireTimer.unref();
@@ -948,10 +959,11 @@ export class SqliteStore implements Store {
       if (this.posted.length < writerBatchesInFlight) this.post(thread.worker);
       return;
     }
-    if (this.writerMode === 'auto' && this.pending.some((write) => write.offLoop)) {
+    const offLoop = this.writerMode === 'auto' ? this.pending.find((write) => write.offLoop) : undefined;
+    if (offLoop) {
       // Committed by the thread once it is ready (its 'ready' flushes): not here, where a
       // group's million rows would hold every request and PDU for seconds.
-      if (thread === null) this.startThread();
+      if (thread === null) this.startThread(`a write that grows with the data (${offLoop.op.op})`);
       return;
     }
     const started = performance.now();
@@ -963,7 +975,10 @@ export class SqliteStore implements Store {
       this.windowCommitMs = 0;
     }
     this.windowCommitMs += now - started;
-    if (this.windowCommitMs > this.loopCommitBudgetMs) this.startThread();
+    if (this.windowCommitMs > this.loopCommitBudgetMs)
+      this.startThread(
+        `commits took ${Math.round(this.windowCommitMs)} ms of the event loop within a second`,
+      );
   }
 
   /** Commits the waiting writes on this thread's connection; false if there were none. */

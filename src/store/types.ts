@@ -340,6 +340,12 @@ export interface RecipientStaging {
   drop(batchId: string, throughSeq?: number): Promise<number>;
 }
 
+/** Where an embedded store's commits run from now on, and why. */
+export interface WriterChange {
+  onThread: boolean;
+  reason: string;
+}
+
 export interface Store {
   /** Batches' recipients, staged until they are made messages. */
   readonly staging: RecipientStaging;
@@ -381,6 +387,8 @@ export interface Store {
    * longer use (a memory-reducing collection, where the process exposes `gc`).
    */
   releaseMemory?(): void;
+  /** Told when the store's commits move to a writer thread of its own, or back (SQLite). */
+  watchWriter?(listener: (change: WriterChange) => void): void;
   /**
    * Tells the other processes on this store, once the writes issued before it commit (in
    * the same transaction). A store of one process (SQLite) has nobody to tell.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { openStore, SqliteStore } from '../../src/store/index.ts';
+import { openStore, SqliteStore, type WriterChange } from '../../src/store/index.ts';
 import { makeMessage, storeConformance } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsgw-store-'));
@@ -421,6 +421,8 @@ describe('openStore', () => {
 
   test('writer=auto commits on the event loop while light, moves to the writer thread under load and back once it is light again, in order', async () => {
     const store = await sqliteStore(tempPath('auto'), { writerWindowMs: 300 });
+    const changes: WriterChange[] = [];
+    store.watchWriter((change) => changes.push(change));
     const m = makeMessage();
     await store.insertMessages([m]);
     assert.equal(store.writingOnThread, false, 'a few commits stay on the event loop');
@@ -459,6 +461,12 @@ describe('openStore', () => {
     assert.equal(store.writingOnThread, false);
     for (let i = 0; i < 20; i++) await write();
     assert.equal(store.writingOnThread, false, 'light: on the event loop');
+    assert.deepEqual(
+      changes.map((c) => c.onThread),
+      [true, false],
+    );
+    assert.match(changes[0]!.reason, /^commits took \d+ ms of the event loop within a second$/);
+    assert.match(changes[1]!.reason, /^the writer thread's batches took \d+ ms in 0.3 s$/);
 
     assert.equal((await store.getMessage(m.id))?.attempts, n);
     const events = await store.listEvents(m.id);
@@ -479,6 +487,8 @@ describe('openStore', () => {
     // No budget to reach: only what a write is sends it to the thread.
     const unlimited = { loopCommitBudgetMs: Number.POSITIVE_INFINITY };
     const store = await sqliteStore(tempPath('auto-unbounded'), unlimited);
+    const reasons: string[] = [];
+    store.watchWriter(({ reason }) => reasons.push(reason));
     const now = Date.now();
     const scheduled = (n: number, sendAt: number) =>
       Array.from({ length: n }, () =>
@@ -491,6 +501,7 @@ describe('openStore', () => {
     // 101 at once: the insert goes to a writer thread, started for it.
     await store.insertMessages(scheduled(101, now + 2_000));
     assert.equal(store.writingOnThread, true, 'over 100 rows start the writer thread');
+    assert.deepEqual(reasons, ['a write that grows with the data (insertMessages)']);
     await store.close();
 
     for (const [what, write] of [
