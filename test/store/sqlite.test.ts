@@ -483,6 +483,49 @@ describe('openStore', () => {
     db.close();
   });
 
+  test('writer=auto moving back and forth under bursts and pauses loses, reorders and duplicates nothing', async () => {
+    // A small budget and a short window, so that the commits change sides many times,
+    // with writes arriving while the thread starts, while it is let go and just after.
+    const store = await sqliteStore(tempPath('auto-flip'), { loopCommitBudgetMs: 2, writerWindowMs: 40 });
+    const changes: WriterChange[] = [];
+    store.watchWriter((change) => changes.push(change));
+    const m = makeMessage();
+    await store.insertMessages([m]);
+    let n = 0;
+    const inserted: string[] = [];
+    const writes: Promise<unknown>[] = [];
+    const until = Date.now() + 3_000;
+    for (let round = 0; Date.now() < until; round++) {
+      // A burst of 1 to 40 writes in one tick, not waited for, then a pause of 0 to 60 ms.
+      for (let i = 0; i < 1 + (round % 40); i++) {
+        n++;
+        const other = makeMessage();
+        inserted.push(other.id);
+        writes.push(
+          store.updateMessage(m.id, { attempts: n }, { at: m.createdAt + n, type: 'sending', detail: { n } }),
+          store.insertMessages([other]),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, (round * 7) % 61));
+    }
+    await Promise.all(writes);
+    assert.ok(changes.filter((c) => c.onThread).length >= 2, `moved to the thread ${changes.length} times`);
+    assert.ok(
+      changes.some((c) => !c.onThread),
+      'and back',
+    );
+    assert.equal((await store.getMessage(m.id))?.attempts, n);
+    const events = await store.listEvents(m.id);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'sending').map((e) => (e.detail as { n: number }).n),
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    const db = new DatabaseSync(store.path, { readOnly: true });
+    assert.equal(db.prepare('SELECT count(*) AS n FROM messages').get()?.['n'], inserted.length + 1);
+    db.close();
+    await store.close();
+  });
+
   test('writer=auto never commits on the event loop what grows with the data: a group, or over 100 due messages', async () => {
     // No budget to reach: only what a write is sends it to the thread.
     const unlimited = { loopCommitBudgetMs: Number.POSITIVE_INFINITY };
