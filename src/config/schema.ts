@@ -1284,7 +1284,7 @@ export const configSchema = {
       type: 'string',
       pattern: '^(sqlite:|postgres(ql)?://)',
       description:
-        "sqlite:PATH or postgres://… SQLite takes ?synchronous=FULL (default; NORMAL, EXTRA or OFF: SQLite's own), busy_timeout=MS (5000) and writer=auto (default: commits on the event loop while they take under 5% of its time, on a writer thread of their own under load, which stops after a quiet minute: about 9 MB less resident while idle), thread (always on the writer thread) or main (always on the event loop, for small hosts); PostgreSQL pool_size and lease_ms (cluster mode) besides what pg reads itself",
+        "sqlite:PATH or postgres://… SQLite takes ?synchronous=FULL (default; NORMAL, EXTRA or OFF: SQLite's own), busy_timeout=MS (5000) and writer=auto (default: commits on the event loop while they take under 5% of its time, on a writer thread of their own under load, which stops once a minute's commits took under half of that: about 9 MB less resident while idle; writes over a batch's messages or more than 100 rows always on the thread), thread (always on the writer thread) or main (always on the event loop, for small hosts); PostgreSQL pool_size and lease_ms (cluster mode) besides what pg reads itself",
       default: 'sqlite:./var/smsgw.db',
     },
     admin: {
