@@ -110,6 +110,16 @@ export function gatewayMetrics(
       this.set(gateway.queued);
     },
   });
+  const store = gateway.store;
+  if (store.writingOnThread !== undefined)
+    new client.Gauge({
+      name: 'smsgw_store_writer_thread',
+      help: 'SQLite: 1 while commits run on a writer thread of their own, 0 while on the event loop',
+      registers: [registry],
+      collect() {
+        this.set(store.writingOnThread ? 1 : 0);
+      },
+    });
   new client.Gauge({
     name: 'smsgw_in_flight',
     help: 'Messages sent to a connector and not yet answered',

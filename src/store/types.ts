@@ -387,6 +387,8 @@ export interface Store {
    * longer use (a memory-reducing collection, where the process exposes `gc`).
    */
   releaseMemory?(): void;
+  /** SQLite: whether commits run on a writer thread of its own now (else on the event loop). */
+  readonly writingOnThread?: boolean;
   /** Told when the store's commits move to a writer thread of its own, or back (SQLite). */
   watchWriter?(listener: (change: WriterChange) => void): void;
   /**

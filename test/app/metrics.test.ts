@@ -86,6 +86,8 @@ routes: { mt: [{ connectors: [sim] }] }
   sample(/^smsgw_webhook_backlog \d+$/m);
   sample(/^smsgw_webhook_failures_total 1$/m);
   sample(/^smsgw_webhook_attempts_total\{outcome="retry"\} 1$/m);
+  // A few messages: the SQLite commits stay on the event loop.
+  sample(/^smsgw_store_writer_thread 0$/m);
 
   // Every metric a dashboard panel queries is one /metrics has (a family, or a histogram's series).
   const families = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => m[1]!));
