@@ -98,6 +98,12 @@ export interface SqliteStoreOptions {
   loopCommitBudgetMs?: number;
 }
 
+/** A batch sent to the writer thread, and when (performance.now()). */
+interface PostedBatch {
+  writes: PendingWrite[];
+  at: number;
+}
+
 /** A writer thread; `ready` once its connection is open, `retiring` once asked to stop. */
 interface WriterThread {
   worker: Worker;
@@ -165,8 +171,6 @@ export class SqliteStore implements Store {
   private thread: WriterThread | null = null;
   /** Settles once every writer thread started has stopped, for whatever reason. */
   private threadsStopped: Promise<void> = Promise.resolve();
-  /** When each batch in `posted` was posted (performance.now()). */
-  private readonly postedAt: number[] = [];
   /** Post-to-answer time of the writer thread's batches since its load was last checked. */
   private threadBatchMs = 0;
   private retireTimer: NodeJS.Timeout | null = null;
@@ -178,7 +182,7 @@ export class SqliteStore implements Store {
   /** Writes not yet applied or sent: this tick's, or those made while a batch commits. */
   private pending: PendingWrite[] = [];
   /** Batches posted to the writer thread whose outcomes have not come back, oldest first. */
-  private readonly posted: PendingWrite[][] = [];
+  private readonly posted: PostedBatch[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private nextIdempotencySweep = 0;
   /** Why writes are refused: the writer thread died. */
@@ -1006,16 +1010,16 @@ export class SqliteStore implements Store {
       for (const write of batch) write.reject(err as Error);
       return;
     }
-    this.posted.push(batch);
-    this.postedAt.push(performance.now());
+    this.posted.push({ writes: batch, at: performance.now() });
     thread.ref();
     thread.postMessage(encoded);
   }
 
   /** The outcomes of the oldest posted batch, in order; then the writes that gathered meanwhile. */
   private settlePosted(worker: Worker, outcomes: WriteOutcome[]): void {
-    settle(this.posted.shift()!, outcomes);
-    this.threadBatchMs += performance.now() - this.postedAt.shift()!;
+    const { writes, at } = this.posted.shift()!;
+    settle(writes, outcomes);
+    this.threadBatchMs += performance.now() - at;
     if (this.closing) return;
     if (this.posted.length === 0) {
       worker.unref();
@@ -1031,8 +1035,7 @@ export class SqliteStore implements Store {
     this.failure = new Error(
       `store ${this.path}: the writer thread ${reason}; writes not yet resolved may or may not be stored, and no more are taken`,
     );
-    const unanswered = [...this.posted.splice(0).flat(), ...this.pending.splice(0)];
-    this.postedAt.length = 0;
+    const unanswered = [...this.posted.splice(0).flatMap((batch) => batch.writes), ...this.pending.splice(0)];
     for (const write of unanswered) write.reject(this.failure);
   }
 
