@@ -149,6 +149,11 @@ export class PostgresStore implements Store {
       // A database out of reach fails requests (503) rather than holding them for minutes.
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
+      // A process stalled inside a transaction (stopped, frozen) keeps its connection, and
+      // with it the transaction's row locks, for as long as its kernel answers: the others,
+      // which take its work over once its lease lapses, would wait on those locks for ever.
+      // The server ends such a session once it has sat idle in a transaction for a lease.
+      idle_in_transaction_session_timeout: this.#leaseMs,
       types,
     });
     // A connection that breaks while idle is replaced; the query that needs it reports the error.
