@@ -1,6 +1,16 @@
-// CSV answers (usage, a message search): RFC 4180 lines, CRLF-terminated; and the refusal
-// of an uploaded CSV the parser could not read.
+// CSV answers (usage, a message search): RFC 4180 lines, CRLF-terminated; the parser of
+// uploaded CSV and the refusal of one it could not read.
+import { createRequire } from 'node:module';
+import type { Options, Parser } from 'csv-parse';
 import { GatewayError } from '../core/index.ts';
+
+// csv-parse is loaded by the first upload that needs it: an idle gateway holds none of it.
+const require = createRequire(import.meta.url);
+
+/** A csv-parse stream: bytes or text in, records out. */
+export function csvParser(options: Options): Parser {
+  return (require('csv-parse') as typeof import('csv-parse')).parse(options);
+}
 
 /** A value as one CSV cell: quoted when it holds a comma, a quote or a line break. */
 export function csvCell(value: unknown): string {

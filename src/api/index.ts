@@ -2,7 +2,7 @@
 // server for ESME accounts.
 
 export { bodiesHeld } from './body-bytes.ts';
-export { csvCell, csvRefusal } from './csv.ts';
+export { csvCell, csvParser, csvRefusal } from './csv.ts';
 export { refuseUnknownItemFields } from './fields.ts';
 export {
   bodyNestedTooDeep,

@@ -1,10 +1,9 @@
 // /v1/suppressions (CONTRACT §3): an account's opt-out list — list, add, remove, import a
 // CSV. The gateway refuses messages to listed numbers on every path (recipient_opted_out).
 import { pipeline, Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError, Suppressions } from '../core/index.ts';
-import { csvRefusal } from './csv.ts';
+import { csvParser, csvRefusal } from './csv.ts';
 import { cursorRefused, pageLimit } from './paging.ts';
 import { uploadSlots, uploadStream } from './uploads.ts';
 
@@ -61,7 +60,7 @@ export function suppressionRoutes(suppressions: Suppressions) {
             'invalid_body',
             'send the list as text/csv: a `to` column, or one number a line',
           );
-        const parser = parse({ relax_column_count: true, skip_empty_lines: true, trim: true });
+        const parser = csvParser({ relax_column_count: true, skip_empty_lines: true, trim: true });
         // Stored as read: it holds no more as it grows, so its bytes do not count.
         pipeline(uploadStream(req.body, maxImportBytes, req, { counted: false }), parser, () => {});
         /** The first hundred unreadable rows, for the caller to fix. */

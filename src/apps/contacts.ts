@@ -3,9 +3,9 @@
 // member records (one per group and contact) so a group of any size is read page by page.
 
 import { pipeline, Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import type { FastifyInstance } from 'fastify';
 import {
+  csvParser,
   csvRefusal,
   cursorRefused,
   type HttpPlugin,
@@ -343,7 +343,7 @@ const numberColumns = ['to', 'phone', 'number', 'msisdn'];
  */
 export async function* csvContactRows(source: string | Readable): AsyncGenerator<CsvContactRow> {
   let numberColumn: string | undefined;
-  const parser = parse({
+  const parser = csvParser({
     columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
     skip_empty_lines: true,
     trim: true,

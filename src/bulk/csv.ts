@@ -2,8 +2,7 @@
 // then the template's variables), each further row is one recipient. Nothing is kept but
 // the row being read, so a million-row upload needs no more memory than a ten-row one.
 import { pipeline, type Readable } from 'node:stream';
-import { parse } from 'csv-parse';
-import { csvRefusal, uploadStream } from '../api/index.ts';
+import { csvParser, csvRefusal, uploadStream } from '../api/index.ts';
 import { GatewayError } from '../core/index.ts';
 
 export interface RecipientRow {
@@ -24,7 +23,7 @@ export async function* csvRecipients(
   source: string | Readable,
   variables: readonly string[],
 ): AsyncGenerator<RecipientRow> {
-  const parser = parse({
+  const parser = csvParser({
     bom: true,
     trim: true,
     skip_empty_lines: true,

@@ -6,10 +6,18 @@
 // element (so bad input refuses the batch before a row is stored); then one element at a
 // time as the batch stores them. JSON does not order an object's fields, so the settings
 // may come after the list.
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { type ParsedTokenInfo, Tokenizer, TokenParser, TokenType } from '@streamparser/json';
+import type { ParsedTokenInfo } from '@streamparser/json';
 import { bodyNestedTooDeep, maxBodyDepth } from '../api/index.ts';
 import { GatewayError } from '../core/index.ts';
+
+// @streamparser/json is loaded by the first body too large to parse whole: an idle gateway
+// holds none of it.
+const require = createRequire(import.meta.url);
+let streamParserLib: typeof import('@streamparser/json') | undefined;
+const streamParser = () =>
+  (streamParserLib ??= require('@streamparser/json') as typeof import('@streamparser/json'));
 
 /** A JSON body up to this size is parsed whole. */
 export const wholeJsonBytes = 1024 * 1024;
@@ -89,9 +97,9 @@ class ListReader {
   /** Elements are kept for `take` (the second reading), or checked and dropped (the first). */
   readonly #keepItems: boolean;
   /** Strings are gathered in a buffer: appended to a string, a 36 MB `csv` took a minute. */
-  readonly #tokenizer = new Tokenizer({ stringBufferSize: 64 * 1024 });
+  readonly #tokenizer = new (streamParser().Tokenizer)({ stringBufferSize: 64 * 1024 });
   /** Builds one value after another: a field's, or the list's elements. */
-  readonly #values = new TokenParser({ paths: ['$'], separator: '' });
+  readonly #values = new (streamParser().TokenParser)({ paths: ['$'], separator: '' });
   #at: At = 'start';
   #inList: InList | null = null;
   #key = '';
@@ -131,6 +139,7 @@ class ListReader {
   }
 
   #token(info: ParsedTokenInfo): void {
+    const { TokenType } = streamParser();
     const { token, value } = info;
     const opens = token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET;
     const closes = token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET;

@@ -2,8 +2,13 @@
 // 21:00–08:00 local) is deferred to the end of the window — deferred, never dropped. The
 // recipient's zone comes from the number's country; a country with several zones uses the
 // one where most of its people live (the table below), an approximation the README names.
-import ct from 'countries-and-timezones';
+import { createRequire } from 'node:module';
+import type ct from 'countries-and-timezones';
 import { countryOfNumber, GatewayError, localTime, minuteOfDay } from '../core/index.ts';
+
+// The country table (0.9 MB of heap) is loaded by the first batch with quiet hours.
+const require = createRequire(import.meta.url);
+let countries: typeof ct | undefined;
 
 /** Multi-zone countries: the zone of most of the population (others use their only zone). */
 const mainZone: Record<string, string> = {
@@ -41,7 +46,9 @@ const mainZone: Record<string, string> = {
 
 /** The time zone used for a country's numbers; undefined for an unknown country. */
 export function zoneOfCountry(country: string): string | undefined {
-  return mainZone[country] ?? ct.getCountry(country)?.timezones[0];
+  if (mainZone[country]) return mainZone[country];
+  countries ??= require('countries-and-timezones') as typeof ct;
+  return countries.getCountry(country)?.timezones[0];
 }
 
 export interface QuietHours {

@@ -4,7 +4,8 @@ export { type BackupReport, backupSqlite } from './backup.ts';
 export { refundableStatuses } from './billing.ts';
 export { isStoreUnreachable, StoreConflictError, StoreLimitError, StoreNotFoundError } from './errors.ts';
 export { isPostgresUrl, openStore, redactStoreUrl, sqlitePath, storeUrlProblem } from './open.ts';
-export { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
+// PostgresStore is not here: openStore loads it when a URL names PostgreSQL.
+export type { PostgresStore, PostgresStoreOptions } from './postgres.ts';
 export {
   SqliteStore,
   type SqliteStoreOptions,

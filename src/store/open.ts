@@ -1,7 +1,7 @@
 // Picks the store from a URL in the config: `sqlite:./var/smsgw.db`, `sqlite::memory:`,
 // optionally `?synchronous=NORMAL&busy_timeout=10000&writer=main`; `postgres://user:pass@host:5432/db`
 // for cluster mode, optionally `?pool_size=4&lease_ms=30000` besides what `pg` reads itself.
-import { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
+import type { PostgresStoreOptions } from './postgres.ts';
 import {
   SqliteStore,
   type SqliteStoreOptions,
@@ -14,7 +14,10 @@ import type { Store } from './types.ts';
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(url: string): Promise<Store> {
-  const store = isPostgresUrl(url) ? new PostgresStore(postgresOptions(url)) : openSqlite(url);
+  // The PostgreSQL store's code (and `pg`'s) is loaded only by a gateway that uses it.
+  const store = isPostgresUrl(url)
+    ? new (await import('./postgres.ts')).PostgresStore(postgresOptions(url))
+    : openSqlite(url);
   try {
     await store.migrate();
   } catch (error) {

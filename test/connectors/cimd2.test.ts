@@ -16,7 +16,7 @@ import {
   param,
 } from '../../src/cimd2/index.ts';
 import type { Cimd2ConnectorConfig } from '../../src/config/types.ts';
-import { Cimd2Connector } from '../../src/connectors/index.ts';
+import { Cimd2Connector } from '../../src/connectors/cimd2.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
 import { parseUdh } from '../../src/sms/index.ts';
 import { api, gatewayFrom, waitFor as waitForAsync } from '../e2e/helpers.ts';

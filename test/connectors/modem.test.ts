@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ModemConnectorConfig } from '../../src/config/types.ts';
-import type { ConnectorLogger, ModemConnectorOptions } from '../../src/connectors/index.ts';
-import { ModemConnector } from '../../src/connectors/index.ts';
+import type { ConnectorLogger } from '../../src/connectors/index.ts';
+import { ModemConnector, type ModemConnectorOptions } from '../../src/connectors/modem.ts';
 import { ModemEmulator, type ModemEmulatorOptions } from '../../src/simulator/index.ts';
 import { needsSocat, ptyPair } from '../modem/pty.ts';
 import { outbound, RecordingSink, waitFor } from './helpers.ts';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { after, test } from 'node:test';
 import { type ConfigError, parseConfig } from '../../src/config/index.ts';
 import type { UcpConnectorConfig } from '../../src/config/types.ts';
-import { UcpConnector } from '../../src/connectors/index.ts';
+import { UcpConnector } from '../../src/connectors/ucp.ts';
 import type { UcpSimulatedMessage } from '../../src/simulator/index.ts';
 import { UcpSmscSimulator } from '../../src/simulator/index.ts';
 import type { UcpFrame } from '../../src/ucp/index.ts';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Cimd2Connector } from '../../src/connectors/index.ts';
+import { Cimd2Connector } from '../../src/connectors/cimd2.ts';
 import { Cimd2Simulator } from '../../src/simulator/index.ts';
 import { cimd2Config, outbound, RecordingSink, waitFor } from '../connectors/helpers.ts';
 import { requirePeer } from '../peers/available.ts';

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Message } from '../../src/core/message.ts';
-import { openStore, PostgresStore, type StoreNotice } from '../../src/store/index.ts';
+import { openStore, type StoreNotice } from '../../src/store/index.ts';
+import { PostgresStore } from '../../src/store/postgres.ts';
 import { BulkWrite } from '../../src/store/postgres-bulk.ts';
 import { waitFor } from '../e2e/helpers.ts';
 import { missingPeer } from '../peers/available.ts';
@@ -237,7 +238,7 @@ if (missing) {
         [
           '--input-type=module',
           '-e',
-          `import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/index.ts', import.meta.url).href)};
+          `import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/postgres.ts', import.meta.url).href)};
            const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
            await store.migrate();
            const m = JSON.parse(process.argv[1]);
@@ -281,7 +282,7 @@ if (missing) {
           '--input-type=module',
           '-e',
           `import { createInterface } from 'node:readline';
-           import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/index.ts', import.meta.url).href)};
+           import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/postgres.ts', import.meta.url).href)};
            const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
            await store.migrate();
            const m = JSON.parse(process.argv[1]);
