@@ -4,13 +4,16 @@
 // head-to-head (REST and SMPP, with and without receipts, and through ab) within a 256 MB
 // memory limit (a systemd scope, else a cgroup: systems.ts, memoryLimit), where the system
 // allows one. Targets (issue #21): idle ≤ 80 MB, peak ≤ 200 MB; the soak part checks
-// that memory stays flat. BENCH_HEAP=1 also takes a V8 heap snapshot of the gateway idle and
+// that memory stays flat. Beside the idle gateway, the stack it is built on with no gateway
+// code (bench/stack-floor.ts): the floor under the idle row. BENCH_HEAP=1 also takes a V8 heap snapshot of the gateway idle and
 // one a few seconds into the REST → SMPP load, and prints what holds each heap by module and
 // by constructor (bench/heap-holders.ts); the snapshots stay in .bench/heap/. Writing a
 // snapshot takes memory of its own: with BENCH_HEAP=1 the REST → SMPP peak is not a figure.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { formatHeapHolders, heapHolders } from './heap-holders.ts';
 import { formatRate, printTable } from './report.ts';
 import { type RunCase, type RunResult, runCase } from './runs.ts';
@@ -103,6 +106,37 @@ async function idleMb(laterMs = 0, storeOptions = ''): Promise<{ settled: number
   }
 }
 
+/**
+ * RSS of the stack alone (bench/stack-floor.ts), settled after start, started as bin/smsgw
+ * starts serve: its V8 flags, two malloc arenas, the compile cache (the first start fills it).
+ */
+async function stackFloorMb(): Promise<number> {
+  let rss = 0;
+  for (const settle of [false, true]) {
+    const dir = mkdtempSync(join(tmpdir(), 'smsgw-floor-'));
+    const child = spawn(
+      process.execPath,
+      ['--max-semi-space-size=8', '--heap-growing-percent=30', '--expose-gc', 'bench/stack-floor.ts', dir],
+      {
+        env: {
+          ...process.env,
+          MALLOC_ARENA_MAX: '2',
+          NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache'),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      for await (const line of createInterface({ input: child.stdout! })) if (line === 'ready') break;
+      if (settle) rss = await settledRss(child.pid!);
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return rss;
+}
+
 const cpuUs = (run: RunResult) => (run.cpuSecondsPer1k * 1000).toFixed(0);
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
@@ -120,6 +154,7 @@ export async function benchMemory(): Promise<void> {
   await idleMb();
   const { settled: idle, later: idleLater } = await idleMb(idleLaterMs);
   const { settled: idleWriterThread } = await idleMb(0, '?writer=thread');
+  const floor = await stackFloorMb();
   let loadSnapshot: Promise<string> | undefined;
   const rest = await runCase({
     ...base,
@@ -183,6 +218,13 @@ export async function benchMemory(): Promise<void> {
       '–',
       '–',
       `≤ ${idleTarget} MB: ${met(idleWriterThread <= idleTarget)}`,
+    ],
+    [
+      'the stack alone, idle: Node, fastify, pino, prom-client, node:sqlite; no gateway code (bench/stack-floor.ts)',
+      floor.toFixed(0),
+      '–',
+      '–',
+      `the floor: ${(idle - floor).toFixed(0)} MB of the idle gateway's are its own`,
     ],
     [
       `REST → SMPP, ${messages.toLocaleString('en-US')} messages, peak`,
