@@ -22,13 +22,20 @@ export interface QuietRelease {
   quietUtilization?: number;
   /** RSS above what it was after the last release that makes one worth its pause. */
   growthBytes?: number;
+  /**
+   * Once this long after the start, one release at the first quiet window whatever the RSS:
+   * start-up's config validators are let go a minute after their last use
+   * (src/config/load.ts), and the code only start-up ran is old enough for V8 to drop.
+   */
+  settleAfterMs?: number;
 }
 
 /**
  * Once the gateway has been quiet for a while (its event loop nearly idle) and its RSS has
  * grown since the last release, releases memory: the pause (about 0.1 s) falls where
  * nothing is waiting, and a heap that is live (RSS not lower after) is not collected again
- * until it grows further. Returns what stops it.
+ * until it grows further. Also once when start-up has settled (`settleAfterMs`), grown or
+ * not. Returns what stops it.
  */
 export function releaseMemoryWhenQuiet(
   store: Store,
@@ -37,8 +44,10 @@ export function releaseMemoryWhenQuiet(
     quietWindows = 2,
     quietUtilization = 0.02,
     growthBytes = 16 * 1_048_576,
+    settleAfterMs = 70_000,
   }: QuietRelease = {},
 ): () => void {
+  let settleAt = Date.now() + settleAfterMs;
   let baseline = process.memoryUsage.rss();
   let quiet = 0;
   let last = performance.eventLoopUtilization();
@@ -51,7 +60,8 @@ export function releaseMemoryWhenQuiet(
     // after `releaseMemory` returns, and V8's own show there.
     const rss = process.memoryUsage.rss();
     baseline = Math.min(baseline, rss);
-    if (quiet < quietWindows || rss < baseline + growthBytes) return;
+    if (quiet < quietWindows || (rss < baseline + growthBytes && Date.now() < settleAt)) return;
+    settleAt = Number.POSITIVE_INFINITY;
     releaseMemory(store);
     baseline = process.memoryUsage.rss();
     quiet = 0;

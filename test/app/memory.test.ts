@@ -67,3 +67,39 @@ test('memory is released once quiet after a burst, not while busy, and not again
   assert.equal(seen.live!.collections, 2, `grown again: collected again: ${figures}`);
   assert.equal(seen.liveLater!.collections, 2, `a live heap is not collected again: ${figures}`);
 });
+
+test('memory is released once when start-up has settled, quiet, grown or not, and not again', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsgw-memory-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const appUrl = new URL('../../src/app/index.ts', import.meta.url).href;
+  const storeUrl = new URL('../../src/store/index.ts', import.meta.url).href;
+  const child = `
+    import { releaseMemoryWhenQuiet } from ${JSON.stringify(appUrl)};
+    import { SqliteStore } from ${JSON.stringify(storeUrl)};
+    const collect = globalThis.gc;
+    let collections = 0;
+    globalThis.gc = (options) => { collections++; return collect(options); };
+    const store = new SqliteStore(process.env.STORE_PATH);
+    await store.migrate();
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const stop = releaseMemoryWhenQuiet(store, { windowMs: 100, quietWindows: 2, settleAfterMs: 3_000 });
+    const seen = {};
+    await sleep(500);
+    seen.beforeSettled = collections;
+    await sleep(4_500);
+    seen.settled = collections;
+    await sleep(1_500);
+    seen.later = collections;
+    stop();
+    await store.close();
+    process.stdout.write(JSON.stringify(seen));
+  `;
+  const run = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '--eval', child], {
+    env: { ...process.env, STORE_PATH: join(dir, 'gw.db') },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const seen = JSON.parse(run.stdout) as Record<string, number>;
+  assert.deepEqual(seen, { beforeSettled: 0, settled: 1, later: 1 });
+});
