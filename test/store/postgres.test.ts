@@ -320,6 +320,63 @@ if (missing) {
       );
     });
 
+    test('the server ends a session a stopped instance left inside a transaction once it has sat there a lease', async () => {
+      const url = await server.createDatabase();
+      await instance(url);
+      const leaseMs = 1_000;
+      const admin = new pg.Client({ connectionString: url });
+      const locker = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await locker.connect();
+      after(() => Promise.all([admin.end(), locker.end()]));
+      // The schema table locked: a migration's transaction waits in its read of the version.
+      // (Apart from the watching connection: a transaction sees pg_stat_activity as it was
+      // at its first look.)
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE smsgw_schema IN ACCESS EXCLUSIVE MODE');
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/postgres.ts', import.meta.url).href)};
+           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
+           await store.migrate();`,
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      after(() => child.kill('SIGKILL'));
+      const backend = await waitFor(
+        async () =>
+          (
+            await admin.query(
+              "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%smsgw_schema%' AND pid <> pg_backend_pid()",
+            )
+          ).rows[0]?.pid as number | undefined,
+        30_000,
+        'the migration to wait on the lock',
+      );
+      // Stopped while it waits; the lock let go, its read is answered and its session sits
+      // inside the transaction, its locks held, for as long as nothing ends it.
+      child.kill('SIGSTOP');
+      await locker.query('COMMIT');
+      const stateOf = async () =>
+        (await admin.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [backend])).rows[0]?.state as
+          | string
+          | undefined;
+      const states = new Set<string>();
+      await waitFor(
+        async () => {
+          const state = await stateOf();
+          if (state) states.add(state);
+          return state === undefined;
+        },
+        15_000,
+        'the session to be ended',
+      );
+      assert.ok(states.has('idle in transaction'), `seen: ${[...states].join(', ')}`);
+    });
+
     test('gateways starting together migrate once; a newer schema is refused', async () => {
       const url = await server.createDatabase();
       await Promise.all([instance(url), instance(url), instance(url)]);
