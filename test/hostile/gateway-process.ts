@@ -1,4 +1,4 @@
-// A gateway under attack runs as its own process (`smsgw serve`), so its memory can be
+// A gateway under attack runs as its own process (`bin/smsgw serve`), so its memory can be
 // read apart from the test's: RSS from /proc. Hostile clients connect from 127.0.0.2 and
 // legitimate ones from 127.0.0.1, so limits per remote address fall on the hostile ones.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -25,7 +25,10 @@ export async function startGatewayProcess(yaml: string): Promise<GatewayProcess>
   const dir = mkdtempSync(join(tmpdir(), 'smsgw-hostile-'));
   const configFile = join(dir, 'smsgw.yaml');
   writeFileSync(configFile, yaml.replaceAll('DIR', dir));
-  const child: ChildProcess = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--config', configFile], {
+  // As operators start it (bin/smsgw: its V8 heap and malloc settings for serve, the same
+  // process id), so the memory read is what a deployed gateway's would be: started bare,
+  // V8's default young generation alone let the heap's churn under a flood reach +100 MB.
+  const child: ChildProcess = spawn(process.execPath, ['bin/smsgw', 'serve', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let exited = false;
