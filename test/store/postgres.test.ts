@@ -1,7 +1,7 @@
 // The PostgreSQL store against a throwaway server: the shared conformance suite, then what
 // only a shared database shows: several instances claiming one queue, leases, migrations.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type StdioOptions, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
@@ -41,6 +41,34 @@ if (missing) {
       await store.migrate();
       open.push(store);
       return store;
+    }
+    /**
+     * An instance in a process of its own, which can crash or be stopped: a migrated
+     * PostgresStore `store` (its lease `leaseMs`), then `body`; `argv` reaches it as
+     * process.argv[1...].
+     */
+    function instanceProcess(
+      url: string,
+      leaseMs: number,
+      body: string,
+      argv: string[] = [],
+      stdio: StdioOptions = ['ignore', 'pipe', 'inherit'],
+    ) {
+      const storeUrl = new URL('../../src/store/postgres.ts', import.meta.url).href;
+      return spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { createInterface } from 'node:readline';
+           import { PostgresStore } from ${JSON.stringify(storeUrl)};
+           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
+           await store.migrate();
+           ${body}`,
+          ...argv,
+        ],
+        { stdio },
+      );
     }
     /** Messages queued by an instance that has since stopped: claimed by nobody alive. */
     async function backlog(url: string, messages: Message[]): Promise<void> {
@@ -233,24 +261,17 @@ if (missing) {
       const survivor = await instance(url);
       const leaseMs = 3_000;
       // A process that accepts two messages and dies without closing its store.
-      const child = spawn(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/postgres.ts', import.meta.url).href)};
-           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
-           await store.migrate();
-           const m = JSON.parse(process.argv[1]);
-           await store.insertMessages(m);
-           console.log('stored');
-           process.exit(0);`,
-          JSON.stringify([makeMessage(), makeMessage()]),
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+      const child = instanceProcess(
+        url,
+        leaseMs,
+        `const m = JSON.parse(process.argv[1]);
+         await store.insertMessages(m);
+         console.log('stored');
+         process.exit(0);`,
+        [JSON.stringify([makeMessage(), makeMessage()])],
       );
       let output = '';
-      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stdout!.on('data', (chunk) => (output += chunk));
       const exited = new Promise((resolve) => child.on('exit', resolve));
       assert.equal(await exited, 0);
       assert.equal(output.trim(), 'stored');
@@ -276,26 +297,19 @@ if (missing) {
       const messages = [makeMessage(), makeMessage()];
       // A process that stores (claims) two messages, is frozen past its lease, then looks
       // at what is still its own.
-      const child = spawn(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { createInterface } from 'node:readline';
-           import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/postgres.ts', import.meta.url).href)};
-           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
-           await store.migrate();
-           const m = JSON.parse(process.argv[1]);
-           await store.insertMessages(m);
-           console.log('stored');
-           for await (const line of createInterface({ input: process.stdin })) {
-             console.log(JSON.stringify(await store.reclaimMessages(m.map((x) => x.id))));
-             await store.close();
-             process.exit(0);
-           }`,
-          JSON.stringify(messages),
-        ],
-        { stdio: ['pipe', 'pipe', 'inherit'] },
+      const child = instanceProcess(
+        url,
+        leaseMs,
+        `const m = JSON.parse(process.argv[1]);
+         await store.insertMessages(m);
+         console.log('stored');
+         for await (const line of createInterface({ input: process.stdin })) {
+           console.log(JSON.stringify(await store.reclaimMessages(m.map((x) => x.id))));
+           await store.close();
+           process.exit(0);
+         }`,
+        [JSON.stringify(messages)],
+        ['pipe', 'pipe', 'inherit'],
       );
       const lines = createInterface({ input: child.stdout! });
       const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
@@ -334,17 +348,7 @@ if (missing) {
       // at its first look.)
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE smsgw_schema IN ACCESS EXCLUSIVE MODE');
-      const child = spawn(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { PostgresStore } from ${JSON.stringify(new URL('../../src/store/postgres.ts', import.meta.url).href)};
-           const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
-           await store.migrate();`,
-        ],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
-      );
+      const child = instanceProcess(url, leaseMs, '', [], ['ignore', 'inherit', 'inherit']);
       after(() => child.kill('SIGKILL'));
       const backend = await waitFor(
         async () =>
