@@ -44,14 +44,14 @@ if (missing) {
     }
     /**
      * An instance in a process of its own, which can crash or be stopped: a migrated
-     * PostgresStore `store` (its lease `leaseMs`), then `body`; `argv` reaches it as
-     * process.argv[1...].
+     * PostgresStore `store` (its lease `leaseMs`) stores `messages` (`m`), prints `stored`,
+     * then runs `body`.
      */
     function instanceProcess(
       url: string,
       leaseMs: number,
+      messages: Message[],
       body: string,
-      argv: string[] = [],
       stdio: StdioOptions = ['ignore', 'pipe', 'inherit'],
     ) {
       const storeUrl = new URL('../../src/store/postgres.ts', import.meta.url).href;
@@ -64,8 +64,11 @@ if (missing) {
            import { PostgresStore } from ${JSON.stringify(storeUrl)};
            const store = new PostgresStore({ connectionString: ${JSON.stringify(url)}, leaseMs: ${leaseMs} });
            await store.migrate();
+           const m = JSON.parse(process.argv[1]);
+           await store.insertMessages(m);
+           console.log('stored');
            ${body}`,
-          ...argv,
+          JSON.stringify(messages),
         ],
         { stdio },
       );
@@ -261,15 +264,7 @@ if (missing) {
       const survivor = await instance(url);
       const leaseMs = 3_000;
       // A process that accepts two messages and dies without closing its store.
-      const child = instanceProcess(
-        url,
-        leaseMs,
-        `const m = JSON.parse(process.argv[1]);
-         await store.insertMessages(m);
-         console.log('stored');
-         process.exit(0);`,
-        [JSON.stringify([makeMessage(), makeMessage()])],
-      );
+      const child = instanceProcess(url, leaseMs, [makeMessage(), makeMessage()], 'process.exit(0);');
       let output = '';
       child.stdout!.on('data', (chunk) => (output += chunk));
       const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -300,15 +295,12 @@ if (missing) {
       const child = instanceProcess(
         url,
         leaseMs,
-        `const m = JSON.parse(process.argv[1]);
-         await store.insertMessages(m);
-         console.log('stored');
-         for await (const line of createInterface({ input: process.stdin })) {
+        messages,
+        `for await (const line of createInterface({ input: process.stdin })) {
            console.log(JSON.stringify(await store.reclaimMessages(m.map((x) => x.id))));
            await store.close();
            process.exit(0);
          }`,
-        [JSON.stringify(messages)],
         ['pipe', 'pipe', 'inherit'],
       );
       const lines = createInterface({ input: child.stdout! });
@@ -348,7 +340,7 @@ if (missing) {
       // at its first look.)
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE smsgw_schema IN ACCESS EXCLUSIVE MODE');
-      const child = instanceProcess(url, leaseMs, '', [], ['ignore', 'inherit', 'inherit']);
+      const child = instanceProcess(url, leaseMs, [], '', ['ignore', 'ignore', 'inherit']);
       after(() => child.kill('SIGKILL'));
       const backend = await waitFor(
         async () =>
