@@ -100,6 +100,8 @@ class ListReader {
   readonly #tokenizer = new (streamParser().Tokenizer)({ stringBufferSize: 64 * 1024 });
   /** Builds one value after another: a field's, or the list's elements. */
   readonly #values = new (streamParser().TokenParser)({ paths: ['$'], separator: '' });
+  /** The tokenizer's token kinds, taken once rather than at every token. */
+  readonly #types = streamParser().TokenType;
   #at: At = 'start';
   #inList: InList | null = null;
   #key = '';
@@ -139,7 +141,7 @@ class ListReader {
   }
 
   #token(info: ParsedTokenInfo): void {
-    const { TokenType } = streamParser();
+    const TokenType = this.#types;
     const { token, value } = info;
     const opens = token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET;
     const closes = token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET;

@@ -46,7 +46,8 @@ const mainZone: Record<string, string> = {
 
 /** The time zone used for a country's numbers; undefined for an unknown country. */
 export function zoneOfCountry(country: string): string | undefined {
-  if (mainZone[country]) return mainZone[country];
+  const main = mainZone[country];
+  if (main) return main;
   countries ??= require('countries-and-timezones') as typeof ct;
   return countries.getCountry(country)?.timezones[0];
 }
