@@ -28,6 +28,7 @@ import {
   startNullSystem,
   startSink,
   startSmsgw,
+  threadCpuSeconds,
   until,
 } from './systems.ts';
 
@@ -90,6 +91,12 @@ export interface RunResult {
   p99Ms: number;
   cpuSecondsPer1k: number;
   /**
+   * The same by kind of thread (its processes' threads summed): the event loop, V8's helpers
+   * (the collector's marking and sweeping, the optimizing compiler), worker threads (smsgw's
+   * store writer), the rest, and threads that ended within the span.
+   */
+  threadCpuPer1k: Record<ThreadKind, number>;
+  /**
    * Cores the whole machine kept busy over the measured span (the system, the load, the sink,
    * the callback receiver, the kernel): near the core count, the machine decided the rate.
    */
@@ -112,6 +119,41 @@ export interface RunResult {
   /** With `bystander`: its webhook latency, send → webhook. */
   bystanderP50Ms?: number;
   bystanderP99Ms?: number;
+}
+
+export type ThreadKind = 'main' | 'v8' | 'workers' | 'other' | 'ended';
+
+/** Thread names (Linux's comm) as Node 24 sets them. */
+const threadKinds: Record<string, ThreadKind> = {
+  MainThread: 'main',
+  V8Worker: 'v8',
+  WorkerThread: 'workers',
+};
+
+/** CPU seconds of each thread of the system's processes, now. */
+function threadCpu(pids: number[]): Map<string, { name: string; seconds: number }> {
+  const all = new Map<string, { name: string; seconds: number }>();
+  for (const pid of pids) for (const [tid, thread] of threadCpuSeconds(pid)) all.set(tid, thread);
+  return all;
+}
+
+/** What each kind of thread spent between two threadCpu readings, per 1,000 messages. */
+function threadCpuPer1k(
+  before: Map<string, { name: string; seconds: number }>,
+  after: Map<string, { name: string; seconds: number }>,
+  cpu: number,
+  messages: number,
+): Record<ThreadKind, number> {
+  const spent: Record<ThreadKind, number> = { main: 0, v8: 0, workers: 0, other: 0, ended: 0 };
+  let seen = 0;
+  for (const [tid, { name, seconds }] of after) {
+    const used = seconds - (before.get(tid)?.seconds ?? 0);
+    spent[threadKinds[name] ?? 'other'] += used;
+    seen += used;
+  }
+  spent.ended = Math.max(0, cpu - seen);
+  for (const kind of Object.keys(spent) as ThreadKind[]) spent[kind] = (spent[kind] / messages) * 1000;
+  return spent;
 }
 
 const lengthForParts: Record<number, number> = { 1: 60, 3: 400, 10: 1500 };
@@ -191,6 +233,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
 
     await c.measure?.start();
     const cpuBefore = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const threadsBefore = threadCpu(system.pids);
     const machineBefore = machineBusySeconds();
     const t0 = performance.now();
     c.onLoad?.(system.pids);
@@ -209,6 +252,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = system.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+    const threadsAfter = threadCpu(system.pids);
     const machineCoresBusy = (machineBusySeconds() - machineBefore) / elapsed;
     const measured = (await c.measure?.end(c.messages)) ?? {};
     const done = (await completed()) - completedBefore;
@@ -239,6 +283,7 @@ export async function runCase(c: RunCase): Promise<RunResult> {
       p50Ms: percentile(latenciesUs, 50) / 1000,
       p99Ms: percentile(latenciesUs, 99) / 1000,
       cpuSecondsPer1k: (cpu / c.messages) * 1000,
+      threadCpuPer1k: threadCpuPer1k(threadsBefore, threadsAfter, cpu, c.messages),
       machineCoresBusy,
       peakMemoryMb: system.pids.reduce((sum, pid) => sum + peakMemoryMb(pid), 0),
       pdusPerMessage: (sinkStats.submits - sinkBefore) / c.messages,

@@ -3,7 +3,7 @@
 // (CPU seconds, peak memory) and an HTTP receiver for delivery-report callbacks.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { join } from 'node:path';
@@ -76,9 +76,15 @@ async function stop(child: ChildProcess): Promise<void> {
 
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-/** A process's /proc/PID/stat from field 3 on (stat(5) field N is at index N - 3), as numbers. */
-export function procStat(pid: number): number[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+/**
+ * A process's /proc/PID/stat (or one thread's, /proc/PID/task/TID/stat) from field 3 on
+ * (stat(5) field N is at index N - 3), as numbers.
+ */
+export function procStat(pid: number, tid?: string): number[] {
+  const stat = readFileSync(
+    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+    'latin1',
+  );
   return stat
     .slice(stat.lastIndexOf(')') + 2)
     .split(' ')
@@ -91,6 +97,26 @@ export function cpuSeconds(pid: number, children = false): number {
   const f = procStat(pid);
   // Fields 14 to 17 of stat(5).
   return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / ticksPerSecond;
+}
+
+/**
+ * utime + stime of each of a process's threads now, in seconds, by thread id, with its name
+ * (/proc/PID/task/TID: `MainThread`, `V8Worker` for V8's collector and compiler helpers,
+ * `WorkerThread` for a worker thread, `libuv-worker` ...). A thread that has ended is not
+ * there: its time shows only in cpuSeconds.
+ */
+export function threadCpuSeconds(pid: number): Map<string, { name: string; seconds: number }> {
+  const threads = new Map<string, { name: string; seconds: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
+      const f = procStat(pid, tid);
+      threads.set(tid, { name, seconds: (f[11]! + f[12]!) / ticksPerSecond });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
 }
 
 /**

@@ -47,7 +47,13 @@ function medianResult(results: RunResult[]): RunResult {
   const of = (
     key: Exclude<
       keyof RunResult,
-      'sliceRates' | 'sliceMemoryMb' | 'measured' | 'quietMemoryMb' | 'bystanderP50Ms' | 'bystanderP99Ms'
+      | 'sliceRates'
+      | 'sliceMemoryMb'
+      | 'measured'
+      | 'quietMemoryMb'
+      | 'bystanderP50Ms'
+      | 'bystanderP99Ms'
+      | 'threadCpuPer1k'
     >,
   ) => median(results.map((r) => r[key]));
   return {
@@ -55,6 +61,13 @@ function medianResult(results: RunResult[]): RunResult {
     p50Ms: of('p50Ms'),
     p99Ms: of('p99Ms'),
     cpuSecondsPer1k: of('cpuSecondsPer1k'),
+    threadCpuPer1k: {
+      main: median(results.map((r) => r.threadCpuPer1k.main)),
+      v8: median(results.map((r) => r.threadCpuPer1k.v8)),
+      workers: median(results.map((r) => r.threadCpuPer1k.workers)),
+      other: median(results.map((r) => r.threadCpuPer1k.other)),
+      ended: median(results.map((r) => r.threadCpuPer1k.ended)),
+    },
     machineCoresBusy: of('machineCoresBusy'),
     peakMemoryMb: of('peakMemoryMb'),
     pdusPerMessage: of('pdusPerMessage'),
@@ -228,9 +241,26 @@ export async function benchVsKannel(): Promise<void> {
       ];
     }),
   );
-  if (!kannelInstalled) return;
   const find = (system: SystemKind, receipts: boolean) =>
     wanted.find((r) => r.system === system && r.receipts === receipts && !r.loadTool)!;
+  const kannelRate = kannelInstalled ? summary.get(find('kannel', false))!.messagesPerSecond : null;
+  printCpuBudgets([
+    ...(kannelRate === null
+      ? []
+      : [
+          {
+            target: 'REST → SMPP at 3× Kannel (spool store)',
+            rate: 3 * kannelRate,
+            run: summary.get(find('smsgw-rest', false))!,
+          },
+        ]),
+    {
+      target: 'REST + receipt + webhook at 70% of the harness ceiling',
+      rate: 0.7 * harness.messagesPerSecond,
+      run: summary.get(find('smsgw-rest', true))!,
+    },
+  ]);
+  if (!kannelInstalled) return;
   const byAb = (system: SystemKind) => wanted.find((r) => r.system === system && r.loadTool === 'ab');
   const pairs: Array<[string, Row, Row]> = [
     ['REST → SMPP vs Kannel (spool store)', find('smsgw-rest', false), find('kannel', false)],
@@ -258,6 +288,47 @@ export async function benchVsKannel(): Promise<void> {
         noLatency ? '–' : ratio(s.p99Ms, k.p99Ms),
         ratio(s.cpuSecondsPer1k, k.cpuSecondsPer1k),
         ratio(s.peakMemoryMb, k.peakMemoryMb),
+      ];
+    }),
+  );
+}
+
+/**
+ * What a target rate leaves smsgw per message on this machine, in CPU: the machine's cores
+ * over the rate, less what everything else (the load, the sink, the callback receiver, the
+ * kernel) took per message in smsgw's own run at that path — assumed to cost the same per
+ * message at the target rate — and, for the event loop, one core over the rate. Beside it,
+ * what smsgw spent, by kind of thread.
+ */
+function printCpuBudgets(targets: Array<{ target: string; rate: number; run: RunResult }>): void {
+  const cores = availableParallelism();
+  const us = (value: number) => Math.round(value).toLocaleString('en-US');
+  printTable(
+    `CPU per message a target leaves smsgw on ${cores} cores (µs), against what it spent (µs, median rounds; V8's helpers: the collector's marking and sweeping, the optimizing compiler; worker threads: the store's writer)`,
+    [
+      'target',
+      'msgs/s',
+      'budget, all threads',
+      'budget, event loop',
+      'spent, all threads',
+      'event loop',
+      "V8's helpers",
+      'worker threads',
+      'other',
+    ],
+    targets.map(({ target, rate, run }) => {
+      const othersUs = (run.machineCoresBusy / run.messagesPerSecond) * 1e6 - run.cpuSecondsPer1k * 1000;
+      const t = run.threadCpuPer1k;
+      return [
+        target,
+        formatRate(rate),
+        us(Math.max(0, (cores / rate) * 1e6 - othersUs)),
+        us(1e6 / rate),
+        us(run.cpuSecondsPer1k * 1000),
+        us(t.main * 1000),
+        us(t.v8 * 1000),
+        us(t.workers * 1000),
+        us((t.other + t.ended) * 1000),
       ];
     }),
   );
