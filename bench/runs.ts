@@ -121,10 +121,11 @@ export interface RunResult {
   bystanderP99Ms?: number;
 }
 
-export type ThreadKind = 'main' | 'v8' | 'workers' | 'other' | 'ended';
+export const threadKinds = ['main', 'v8', 'workers', 'other', 'ended'] as const;
+export type ThreadKind = (typeof threadKinds)[number];
 
 /** Thread names (Linux's comm) as Node 24 sets them. */
-const threadKinds: Record<string, ThreadKind> = {
+const kindOfThreadName: Record<string, ThreadKind> = {
   MainThread: 'main',
   V8Worker: 'v8',
   WorkerThread: 'workers',
@@ -144,15 +145,15 @@ function threadCpuPer1k(
   cpu: number,
   messages: number,
 ): Record<ThreadKind, number> {
-  const spent: Record<ThreadKind, number> = { main: 0, v8: 0, workers: 0, other: 0, ended: 0 };
+  const spent = Object.fromEntries(threadKinds.map((kind) => [kind, 0])) as Record<ThreadKind, number>;
   let seen = 0;
   for (const [tid, { name, seconds }] of after) {
     const used = seconds - (before.get(tid)?.seconds ?? 0);
-    spent[threadKinds[name] ?? 'other'] += used;
+    spent[kindOfThreadName[name] ?? 'other'] += used;
     seen += used;
   }
   spent.ended = Math.max(0, cpu - seen);
-  for (const kind of Object.keys(spent) as ThreadKind[]) spent[kind] = (spent[kind] / messages) * 1000;
+  for (const kind of threadKinds) spent[kind] = (spent[kind] / messages) * 1000;
   return spent;
 }
 

@@ -7,7 +7,15 @@
 import { availableParallelism } from 'node:os';
 import { SmppClient, shortMessagePdu } from '../src/smpp/index.ts';
 import { formatRate, printTable } from './report.ts';
-import { type RunCase, type RunResult, runCase, type SystemKind, systemLabel } from './runs.ts';
+import {
+  type RunCase,
+  type RunResult,
+  runCase,
+  type SystemKind,
+  systemLabel,
+  type ThreadKind,
+  threadKinds,
+} from './runs.ts';
 import { abInstalled, cpuSeconds, kannelInstalled, startSink, until } from './systems.ts';
 
 const smoke = process.env.BENCH_SMOKE === '1';
@@ -61,13 +69,9 @@ function medianResult(results: RunResult[]): RunResult {
     p50Ms: of('p50Ms'),
     p99Ms: of('p99Ms'),
     cpuSecondsPer1k: of('cpuSecondsPer1k'),
-    threadCpuPer1k: {
-      main: median(results.map((r) => r.threadCpuPer1k.main)),
-      v8: median(results.map((r) => r.threadCpuPer1k.v8)),
-      workers: median(results.map((r) => r.threadCpuPer1k.workers)),
-      other: median(results.map((r) => r.threadCpuPer1k.other)),
-      ended: median(results.map((r) => r.threadCpuPer1k.ended)),
-    },
+    threadCpuPer1k: Object.fromEntries(
+      threadKinds.map((kind) => [kind, median(results.map((r) => r.threadCpuPer1k[kind]))]),
+    ) as Record<ThreadKind, number>,
     machineCoresBusy: of('machineCoresBusy'),
     peakMemoryMb: of('peakMemoryMb'),
     pdusPerMessage: of('pdusPerMessage'),

@@ -15,9 +15,7 @@ import { GatewayError } from '../core/index.ts';
 // @streamparser/json is loaded by the first body too large to parse whole: an idle gateway
 // holds none of it.
 const require = createRequire(import.meta.url);
-let streamParserLib: typeof import('@streamparser/json') | undefined;
-const streamParser = () =>
-  (streamParserLib ??= require('@streamparser/json') as typeof import('@streamparser/json'));
+const streamParser = () => require('@streamparser/json') as typeof import('@streamparser/json');
 
 /** A JSON body up to this size is parsed whole. */
 export const wholeJsonBytes = 1024 * 1024;
